@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/**
+ * A token amount the customer asked for: a positive safe integer. Whether it is within the catalog's
+ * limits is decided by the machine's `amountWithinLimits` guard, so the customer can be told the limits.
+ */
+export const TokenAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Everything a customer can ask for, whatever the channel (typed text, a button, a slash command, or the
+ * LLM's reading of free text). This is the whole vocabulary of user input: there is deliberately no
+ * command for "payment confirmed" or "deliver", so nothing a user or the LLM types can produce one.
+ */
+export const Command = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("QUOTE"), tokens: TokenAmount }).strict(),
+  z.object({ type: z.literal("CHANGE_AMOUNT"), tokens: TokenAmount }).strict(),
+  z.object({ type: z.literal("CONFIRM") }).strict(),
+  z.object({ type: z.literal("CANCEL") }).strict(),
+  z.object({ type: z.literal("STATUS") }).strict(),
+  z.object({ type: z.literal("HELP") }).strict(),
+  z.object({ type: z.literal("RESTART") }).strict(),
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandType = Command["type"];
+
+/** All command types, in the order they are offered to people and to the LLM. */
+export const COMMAND_TYPES = [
+  "QUOTE",
+  "CHANGE_AMOUNT",
+  "CONFIRM",
+  "CANCEL",
+  "STATUS",
+  "HELP",
+  "RESTART",
+] as const satisfies readonly CommandType[];
+
+/** How a command reached the engine; recorded for analytics (AI vs buttons funnel). */
+export const CommandSource = z.enum(["rules", "llm", "button", "command"]);
+export type CommandSource = z.infer<typeof CommandSource>;
