@@ -1,0 +1,185 @@
+/**
+ * Runtime configuration from the environment, validated once at start-up. A bad value stops start-up
+ * with one line naming the variable (see {@link ConfigError}); nothing else reads `process.env`.
+ */
+import { z } from "zod";
+import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
+import { parseMoney } from "./domain/money.ts";
+import { parseStoreUrl, type StoreLocation } from "./store/index.ts";
+
+/** A configuration problem, worded for the operator. `variable` is the environment variable at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+const optionalText = z
+  .string()
+  .transform((text) => text.trim())
+  .optional()
+  .transform((text) => (text ? text : undefined));
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === "") return fallback;
+      if (!/^\d+$/.test(text.trim())) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      const value = Number(text.trim());
+      if (value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `must be between ${min} and ${max}, got ${value}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+const url = (fallback?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const value = text?.trim() ? text.trim() : fallback;
+      if (value === undefined) return undefined;
+      try {
+        const parsed = new URL(value);
+        if (!/^https?:$/.test(parsed.protocol)) throw new Error("not http");
+        return value.replace(/\/+$/, "");
+      } catch {
+        ctx.addIssue({ code: "custom", message: `must be an http(s) URL, got "${value}"` });
+        return z.NEVER;
+      }
+    });
+
+const Env = z.object({
+  TELEGRAM_BOT_TOKEN: optionalText,
+  TELEGRAM_API_ROOT: url("https://api.telegram.org"),
+  TELEGRAM_WEBHOOK_URL: url(),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(s), {
+    message: "may contain only A-Z, a-z, 0-9, _ and - (1 to 256 characters), as Telegram requires",
+  }),
+  LLM_API_KEY: optionalText,
+  OPENROUTER_API_KEY: optionalText,
+  LLM_BASE_URL: url("https://openrouter.ai/api/v1"),
+  LLM_MODEL: optionalText.transform((s) => s ?? "openai/gpt-4o-mini"),
+  LLM_TIMEOUT_MS: integer(4000, 100, 120_000),
+  LLM_TEMPERATURE: optionalText.refine((s) => s === undefined || /^(0(\.\d+)?|1(\.0+)?|2(\.0+)?|1\.\d+)$/.test(s), {
+    message: "must be a number from 0 to 2",
+  }),
+  STORE_URL: optionalText.transform((s) => s ?? "sqlite://./data/tokengoblin.sqlite"),
+  PAYMENT_PROVIDER: optionalText.pipe(z.enum(["sandbox", "cryptopay", "stars"]).optional()).transform((s) => s ?? "sandbox"),
+  CRYPTOPAY_TOKEN: optionalText,
+  CRYPTOPAY_API_URL: url("https://pay.crypt.bot/api"),
+  DELIVERY_PROVIDER: optionalText.pipe(z.enum(["sandbox", "openrouter"]).optional()).transform((s) => s ?? "sandbox"),
+  OPENROUTER_PROVISIONING_KEY: optionalText,
+  OPENROUTER_API_URL: url("https://openrouter.ai/api/v1"),
+  HTTP_PORT: integer(8080, 0, 65535),
+  PUBLIC_URL: url(),
+  PRICE_PER_1K_TOKENS: optionalText,
+  MIN_TOKENS: integer(DEFAULT_CATALOG.minTokens, 1, Number.MAX_SAFE_INTEGER),
+  MAX_TOKENS: integer(DEFAULT_CATALOG.maxTokens, 1, 1_000_000_000),
+  STARS_PER_USD: integer(DEFAULT_CATALOG.starsPerUsd, 1, 100_000),
+  QUOTE_TTL_MINUTES: integer(15, 1, 24 * 60),
+  PAYMENT_TTL_MINUTES: integer(60, 1, 7 * 24 * 60),
+  CONVERSATION_TIMEOUT_MINUTES: integer(30, 1, 7 * 24 * 60),
+  DELIVERY_MAX_ATTEMPTS: integer(5, 1, 50),
+  MAX_MESSAGE_LENGTH: integer(2000, 10, 4096),
+  ADMIN_CHAT_IDS: optionalText.refine((s) => s === undefined || /^-?\d+(\s*,\s*-?\d+)*$/.test(s), {
+    message: "must be a comma-separated list of numeric Telegram chat ids",
+  }),
+  INSPECT: optionalText,
+});
+
+export type Config = {
+  telegram: { token?: string; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
+  llm: { apiKey?: string; baseUrl: string; model: string; timeoutMs: number; temperature: number };
+  store: StoreLocation;
+  storeUrl: string;
+  payments: { provider: "sandbox" | "cryptopay" | "stars"; cryptopayToken?: string; cryptopayApiUrl: string };
+  delivery: { provider: "sandbox" | "openrouter"; provisioningKey?: string; openrouterApiUrl: string; maxAttempts: number };
+  http: { port: number; publicUrl: string };
+  catalog: Catalog;
+  deadlines: { quoteTtlMs: number; paymentTtlMs: number; conversationTimeoutMs: number };
+  maxMessageLength: number;
+  adminChatIds: string[];
+  inspect: boolean;
+};
+
+const MINUTE = 60_000;
+
+/** Reads and validates the environment. Throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message);
+  }
+  const e = parsed.data;
+  const price = parseMoney(e.PRICE_PER_1K_TOKENS ?? "20.00", "USD");
+  if (!price.ok || price.value.minor === 0) {
+    throw new ConfigError("PRICE_PER_1K_TOKENS", `must be a positive USD amount with at most 2 decimals, like 20.00`);
+  }
+  if (e.MIN_TOKENS > e.MAX_TOKENS) throw new ConfigError("MIN_TOKENS", `must not exceed MAX_TOKENS (${e.MAX_TOKENS})`);
+  const store = parseStoreUrl(e.STORE_URL);
+  if (!store) throw new ConfigError("STORE_URL", `must be sqlite://path, redis://host:port or memory://, got "${e.STORE_URL}"`);
+  if (e.PAYMENT_PROVIDER === "cryptopay" && !e.CRYPTOPAY_TOKEN) {
+    throw new ConfigError("CRYPTOPAY_TOKEN", "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)");
+  }
+  if (e.PAYMENT_PROVIDER === "stars" && !e.TELEGRAM_BOT_TOKEN) {
+    throw new ConfigError("TELEGRAM_BOT_TOKEN", "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)");
+  }
+  if (e.DELIVERY_PROVIDER === "openrouter" && !e.OPENROUTER_PROVISIONING_KEY) {
+    throw new ConfigError("OPENROUTER_PROVISIONING_KEY", "is required when DELIVERY_PROVIDER=openrouter");
+  }
+  if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError("TELEGRAM_WEBHOOK_SECRET", "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
+  }
+  const packages = DEFAULT_CATALOG.packages.filter((p) => p >= e.MIN_TOKENS && p <= e.MAX_TOKENS);
+  return {
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT!,
+      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    },
+    llm: {
+      apiKey: e.LLM_API_KEY ?? e.OPENROUTER_API_KEY,
+      baseUrl: e.LLM_BASE_URL!,
+      model: e.LLM_MODEL,
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      temperature: e.LLM_TEMPERATURE === undefined ? 0 : Number(e.LLM_TEMPERATURE),
+    },
+    store,
+    storeUrl: e.STORE_URL,
+    payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL! },
+    delivery: {
+      provider: e.DELIVERY_PROVIDER,
+      provisioningKey: e.OPENROUTER_PROVISIONING_KEY,
+      openrouterApiUrl: e.OPENROUTER_API_URL!,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+    },
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.HTTP_PORT}` },
+    catalog: {
+      ...DEFAULT_CATALOG,
+      pricePer1kUsdCents: price.value.minor,
+      minTokens: e.MIN_TOKENS,
+      maxTokens: e.MAX_TOKENS,
+      packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
+      starsPerUsd: e.STARS_PER_USD,
+    },
+    deadlines: {
+      quoteTtlMs: e.QUOTE_TTL_MINUTES * MINUTE,
+      paymentTtlMs: e.PAYMENT_TTL_MINUTES * MINUTE,
+      conversationTimeoutMs: e.CONVERSATION_TIMEOUT_MINUTES * MINUTE,
+    },
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
+    inspect: e.INSPECT === "1" || e.INSPECT === "true",
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Exactly-once delivery. The ledger entry keyed by order id is the truth: once it exists the goods
+ * were issued and are never issued again. Issuing itself is guarded by an atomic claim (SQLite
+ * `INSERT … ON CONFLICT`, Redis `SET NX PX`), so two processes or a retry racing a slow first attempt
+ * cannot both call the provider.
+ */
+import type { Money } from "../domain/money.ts";
+import type { LedgerEntry } from "../domain/records.ts";
+import type { Stores } from "../store/index.ts";
+import type { DeliveryProvider } from "./provider.ts";
+
+export type DeliverRequest = { orderId: string; chatId: string; tokens: number; usd: Money };
+export type DeliverOutcome =
+  | { ok: true; entry: LedgerEntry; fresh: boolean }
+  | { ok: false; reason: string };
+
+/** How long one process may hold the right to issue an order's goods before another may take over. */
+const ISSUE_CLAIM_MS = 120_000;
+
+export type Ledger = {
+  deliver(request: DeliverRequest): Promise<DeliverOutcome>;
+  /** The secret not yet handed to the customer, if any. */
+  pendingSecret(orderId: string): Promise<string | null>;
+  /** Called once the customer has been sent the secret: from now on only its reference is kept. */
+  markSent(orderId: string, at: number): Promise<void>;
+};
+
+export function createLedger(deps: {
+  stores: Stores;
+  provider: DeliveryProvider;
+  instanceId: string;
+  clock: () => number;
+}): Ledger {
+  const { stores, provider } = deps;
+  return {
+    async deliver(request) {
+      const existing = await stores.ledger.get(request.orderId);
+      if (existing) return { ok: true, entry: existing, fresh: false };
+      const claimKey = `issue:${request.orderId}`;
+      if (!(await stores.claims.tryClaim(claimKey, deps.instanceId, ISSUE_CLAIM_MS))) {
+        return { ok: false, reason: "issuing_elsewhere" };
+      }
+      try {
+        // Re-check under the claim: another process may have finished between our read and our claim.
+        const raced = await stores.ledger.get(request.orderId);
+        if (raced) return { ok: true, entry: raced, fresh: false };
+        const outcome = await provider.issue(request);
+        if (!outcome.ok) return { ok: false, reason: outcome.reason };
+        const entry: LedgerEntry = {
+          v: 1,
+          orderId: request.orderId,
+          chatId: request.chatId,
+          provider: provider.name,
+          ref: outcome.goods.ref,
+          hint: outcome.goods.hint,
+          secret: outcome.goods.secret,
+          issuedAt: deps.clock(),
+          sentAt: null,
+        };
+        await stores.ledger.set(request.orderId, entry);
+        return { ok: true, entry, fresh: true };
+      } catch (error) {
+        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      } finally {
+        await stores.claims.release(claimKey, deps.instanceId).catch(() => {});
+      }
+    },
+    async pendingSecret(orderId) {
+      const entry = await stores.ledger.get(orderId);
+      return entry && entry.sentAt === null ? entry.secret : null;
+    },
+    async markSent(orderId, at) {
+      const entry = await stores.ledger.get(orderId);
+      if (!entry || entry.sentAt !== null) return;
+      await stores.ledger.set(orderId, { ...entry, secret: null, sentAt: at });
+    },
+  };
+}

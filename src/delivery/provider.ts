@@ -1,0 +1,19 @@
+/**
+ * The delivery provider contract: issue the goods for one paid order. Providers must be idempotent
+ * by order id where their API allows it; the ledger (`ledger.ts`) makes delivery exactly-once anyway.
+ */
+import type { Money } from "../domain/money.ts";
+
+export type DeliveryRequest = { orderId: string; chatId: string; tokens: number; usd: Money };
+
+/** What was issued. `secret` is shown to the customer once; `ref` and `hint` are safe to store and log. */
+export type IssuedGoods = { ref: string; hint: string; secret: string };
+
+export type DeliveryOutcome = { ok: true; goods: IssuedGoods } | { ok: false; reason: string };
+
+export type DeliveryProvider = {
+  readonly name: "sandbox" | "openrouter";
+  issue(request: DeliveryRequest): Promise<DeliveryOutcome>;
+  /** How much credit (USD) can still be sold; `null` when the provider has no limit to check. */
+  availableUsd?(): Promise<Money | null>;
+};

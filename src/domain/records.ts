@@ -1,0 +1,102 @@
+/**
+ * Shapes of everything the product stores. Each record carries a schema version `v`; a record whose
+ * version or shape is unknown fails validation and is treated as absent (conversations then restart
+ * politely; orders are never rewritten from a conversation, so none is lost).
+ */
+import { z } from "zod";
+import { Currency } from "./money.ts";
+
+const StoredMoney = z.object({ minor: z.number().int().nonnegative(), currency: Currency });
+
+export const ORDER_STATES = [
+  "initial",
+  "pricing",
+  "quoted",
+  "creating_payment",
+  "awaiting_payment",
+  "paid",
+  "delivered",
+  "delivery_failed",
+  "refunded",
+  "cancelled",
+  "expired",
+  "payment_failed",
+] as const;
+export const OrderState = z.enum(ORDER_STATES);
+export type OrderState = z.infer<typeof OrderState>;
+
+/** A chat's conversation: the purchase machine's persisted snapshot plus a little dialogue memory. */
+export const ConversationRecord = z.object({
+  v: z.literal(1),
+  chatId: z.string(),
+  /** `actor.getPersistedSnapshot()` of the current order's machine; validated structurally on restore. */
+  snapshot: z.object({ status: z.string(), value: z.unknown(), context: z.record(z.string(), z.unknown()) }).passthrough(),
+  lastOrderId: z.string().nullable(),
+  /** The last few things the customer wrote, for the LLM's context. Bounded in count and length. */
+  turns: z.array(z.string()),
+  updatedAt: z.number().int(),
+});
+export type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+/** An order as the shop sees it, kept apart from conversations so a reset chat never loses an order. */
+export const OrderRecord = z.object({
+  v: z.literal(1),
+  orderId: z.string(),
+  chatId: z.string(),
+  state: OrderState,
+  tokens: z.number().int().nullable(),
+  usd: StoredMoney.nullable(),
+  charge: StoredMoney.nullable(),
+  provider: z.string().nullable(),
+  paymentId: z.string().nullable(),
+  payUrl: z.string().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  quotedAt: z.number().int().nullable(),
+  paidAt: z.number().int().nullable(),
+  deliveredAt: z.number().int().nullable(),
+  deliveryRef: z.string().nullable(),
+  /** A payment that arrived after the order stopped being payable: it must be refunded, never lost. */
+  latePayment: z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() }).nullable(),
+});
+export type OrderRecord = z.infer<typeof OrderRecord>;
+
+/**
+ * The delivery ledger: one entry per order, written after the provider issued the goods. The secret
+ * (voucher code or API key) is kept only until the customer has been sent it, then wiped.
+ */
+export const LedgerEntry = z.object({
+  v: z.literal(1),
+  orderId: z.string(),
+  chatId: z.string(),
+  provider: z.string(),
+  ref: z.string(),
+  hint: z.string(),
+  secret: z.string().nullable(),
+  issuedAt: z.number().int(),
+  sentAt: z.number().int().nullable(),
+});
+export type LedgerEntry = z.infer<typeof LedgerEntry>;
+
+/** A verified payment event, keyed by provider and provider payment id (the uniqueness rule). */
+export const PaymentRecord = z.object({
+  v: z.literal(1),
+  provider: z.string(),
+  paymentId: z.string(),
+  orderId: z.string(),
+  chatId: z.string(),
+  status: z.enum(["received", "applied", "rejected", "late"]),
+  amount: StoredMoney.nullable(),
+  reason: z.string().nullable(),
+  receivedAt: z.number().int(),
+  appliedAt: z.number().int().nullable(),
+});
+export type PaymentRecord = z.infer<typeof PaymentRecord>;
+
+/** Maps a provider payment id to its order, written when the invoice is created. */
+export const PaymentIndexEntry = z.object({ v: z.literal(1), orderId: z.string(), chatId: z.string() });
+export type PaymentIndexEntry = z.infer<typeof PaymentIndexEntry>;
+
+/** The earliest deadline of a chat's open order, for the sweeper. Absent when nothing is due. */
+export const DeadlineEntry = z.object({ v: z.literal(1), chatId: z.string(), orderId: z.string(), dueAt: z.number().int() });
+export type DeadlineEntry = z.infer<typeof DeadlineEntry>;

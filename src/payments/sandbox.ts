@@ -1,0 +1,143 @@
+/**
+ * The sandbox payment provider: a pretend payment service that behaves like a real one. Invoices live
+ * in the store (so a restart keeps them), the pay link opens a small local page with a Pay button,
+ * and paying produces an HMAC-signed webhook that goes through exactly the same verification and
+ * re-fetch path as Crypto Pay's. Charges USDT, 1:1 with USD cents.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { Currency } from "../domain/money.ts";
+import { type Money, formatMoney, money } from "../domain/money.ts";
+import type { Collection } from "../store/index.ts";
+import { type PaymentProvider, fail, ok } from "./provider.ts";
+
+export const SandboxInvoice = z.object({
+  v: z.literal(1),
+  paymentId: z.string(),
+  orderId: z.string(),
+  amount: z.object({ minor: z.number().int().nonnegative(), currency: Currency }),
+  description: z.string(),
+  status: z.enum(["pending", "paid", "expired", "cancelled"]),
+  expiresAt: z.number().int(),
+  paidAt: z.number().int().nullable(),
+});
+export type SandboxInvoice = z.infer<typeof SandboxInvoice>;
+
+export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
+
+export type SandboxProvider = PaymentProvider & {
+  /** Marks the invoice paid, as a customer paying would, and returns the webhook the "provider" sends. */
+  pay(paymentId: string): Promise<{ ok: true; webhook: { rawBody: Buffer; headers: Record<string, string> } } | { ok: false; reason: "not_found" | "expired" | "cancelled" | "already_paid" }>;
+  /** The invoice as the pay page shows it. */
+  invoice(paymentId: string): Promise<SandboxInvoice | undefined>;
+};
+
+export type SandboxOptions = {
+  invoices: Collection<SandboxInvoice>;
+  /** Base URL customers open, e.g. `http://localhost:8080`. */
+  publicUrl: string;
+  clock: () => number;
+  /** HMAC key for the sandbox's webhooks; random per process unless given. */
+  secret?: string;
+};
+
+export function createSandboxPayments(options: SandboxOptions): SandboxProvider {
+  const secret = options.secret ?? randomBytes(32).toString("hex");
+  const sign = (body: Buffer) => createHmac("sha256", secret).update(body).digest("hex");
+  const base = options.publicUrl.replace(/\/+$/, "");
+  const toMoney = (amount: SandboxInvoice["amount"]): Money => money(amount.minor, amount.currency);
+
+  const current = async (paymentId: string) => {
+    const invoice = await options.invoices.get(paymentId);
+    if (invoice && invoice.status === "pending" && options.clock() >= invoice.expiresAt) {
+      const expired = { ...invoice, status: "expired" as const };
+      await options.invoices.set(paymentId, expired);
+      return expired;
+    }
+    return invoice;
+  };
+
+  return {
+    name: "sandbox",
+    currency: "USDT",
+    async createInvoice(request) {
+      // Idempotent by order id: asking twice for the same order returns the same invoice.
+      const paymentId = `sbx_${request.orderId}`;
+      const existing = await options.invoices.get(paymentId);
+      if (!existing) {
+        await options.invoices.set(paymentId, {
+          v: 1,
+          paymentId,
+          orderId: request.orderId,
+          amount: request.charge,
+          description: request.description,
+          status: "pending",
+          expiresAt: request.expiresAt,
+          paidAt: null,
+        });
+      }
+      return ok({ paymentId, payUrl: `${base}/pay/sandbox/${paymentId}`, expiresAt: existing?.expiresAt ?? request.expiresAt });
+    },
+    async fetchPayment(paymentId) {
+      const invoice = await current(paymentId);
+      if (!invoice) return fail("not_found");
+      const status = invoice.status === "cancelled" ? "failed" : invoice.status;
+      return ok({ paymentId, status, amount: toMoney(invoice.amount), orderId: invoice.orderId });
+    },
+    verifyWebhook({ rawBody, headers }) {
+      const given = headers[SANDBOX_SIGNATURE_HEADER];
+      if (typeof given !== "string" || !/^[0-9a-f]{64}$/.test(given)) return null;
+      const expected = Buffer.from(sign(rawBody), "hex");
+      if (!timingSafeEqual(expected, Buffer.from(given, "hex"))) return null;
+      const parsed = z.object({ paymentId: z.string().min(1).max(200) }).safeParse(safeJson(rawBody));
+      return parsed.success ? { paymentId: parsed.data.paymentId } : null;
+    },
+    async cancelInvoice(paymentId) {
+      const invoice = await current(paymentId);
+      if (!invoice) return fail("not_found");
+      if (invoice.status === "pending") await options.invoices.set(paymentId, { ...invoice, status: "cancelled" });
+      return ok(undefined);
+    },
+    async refund(paymentId) {
+      const invoice = await current(paymentId);
+      if (!invoice || invoice.status !== "paid") return fail("not_found");
+      return ok({ refundId: `sbx_refund_${paymentId}` });
+    },
+    async pay(paymentId) {
+      const invoice = await current(paymentId);
+      if (!invoice) return { ok: false, reason: "not_found" };
+      if (invoice.status === "expired") return { ok: false, reason: "expired" };
+      if (invoice.status === "cancelled") return { ok: false, reason: "cancelled" };
+      if (invoice.status === "pending") {
+        await options.invoices.set(paymentId, { ...invoice, status: "paid", paidAt: options.clock() });
+      }
+      // A second press re-sends the webhook, like a provider retrying: the receiver must ignore duplicates.
+      const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
+      return { ok: true, webhook: { rawBody, headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" } } };
+    },
+    invoice: current,
+  };
+}
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** The sandbox pay page: plain HTML, every dynamic string escaped. */
+export function renderSandboxPage(invoice: SandboxInvoice | undefined, paymentId: string, message?: string): string {
+  const esc = (text: string) =>
+    text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  const body = !invoice
+    ? `<p>No such invoice.</p>`
+    : `<p>${esc(invoice.description)}</p>
+<p class="amount">${esc(formatMoney(money(invoice.amount.minor, invoice.amount.currency)))}</p>
+<p>Status: <b>${esc(invoice.status)}</b></p>
+${invoice.status === "pending" ? `<form method="post" action="/pay/sandbox/${encodeURIComponent(paymentId)}"><button type="submit">Pay</button></form>` : ""}`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>TokenGoblin sandbox payment</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}.amount{font-size:2rem}button{font-size:1.2rem;padding:.5rem 2rem}</style>
+</head><body><h1>Sandbox payment</h1><p><i>Test mode: no real money moves.</i></p>${message ? `<p><b>${esc(message)}</b></p>` : ""}${body}</body></html>`;
+}

@@ -1,0 +1,244 @@
+/**
+ * The one door to keyv. A backend gives typed, zod-validated collections (conversations, orders,
+ * ledger…) and an atomic claim primitive (set-if-absent with expiry) used for per-chat locks and
+ * exactly-once delivery. Keyv covers get/set/delete/iterate on every store; the claim needs each
+ * store's own atomic operation (Map, SQLite `INSERT … ON CONFLICT`, Redis `SET NX PX`).
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Keyv from "keyv";
+import KeyvSqlite from "@keyv/sqlite";
+import KeyvRedis, { createClient } from "@keyv/redis";
+import type { z } from "zod";
+
+/** A keyed set of records of one shape. Reads are validated: a record that fails is treated as absent. */
+export type Collection<T> = {
+  get(key: string): Promise<T | undefined>;
+  /** Like `get`, but tells a missing record from one that exists and fails its schema ("invalid"). */
+  read(key: string): Promise<T | undefined | "invalid">;
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every record, in no particular order. Meant for small collections (deadlines) and reports. */
+  entries(): AsyncIterable<[string, T]>;
+};
+
+/** Set-if-absent with expiry: the building block of locks and exactly-once claims. */
+export type Claims = {
+  /** True when `owner` now holds `key` (it was free or its claim had expired). `ttlMs` null never expires. */
+  tryClaim(key: string, owner: string, ttlMs: number | null): Promise<boolean>;
+  /** Frees `key` if `owner` still holds it; does nothing otherwise. */
+  release(key: string, owner: string): Promise<void>;
+  /** Who holds `key`, if anyone (expired claims count as free). */
+  holder(key: string): Promise<string | undefined>;
+};
+
+export type BackendKind = "memory" | "sqlite" | "redis";
+
+export type Backend = {
+  kind: BackendKind;
+  collection<S extends z.ZodType>(name: string, schema: S): Collection<z.infer<S>>;
+  claims: Claims;
+  /** Resolves when the store answers; rejects otherwise. Used by /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** Where `STORE_URL` points, parsed once. */
+export type StoreLocation =
+  | { kind: "memory" }
+  | { kind: "sqlite"; path: string }
+  | { kind: "redis"; url: string };
+
+/** Parses `memory://`, `sqlite://relative/or/absolute/path` and `redis://…`/`rediss://…`. */
+export function parseStoreUrl(url: string): StoreLocation | null {
+  if (url === "memory://" || url === "memory") return { kind: "memory" };
+  if (url.startsWith("sqlite://")) {
+    const path = url.slice("sqlite://".length);
+    return path.length > 0 ? { kind: "sqlite", path } : null;
+  }
+  if (/^rediss?:\/\/.+/.test(url)) return { kind: "redis", url };
+  return null;
+}
+
+/** Opens the backend `location` names. SQLite creates its directory on first run. */
+export async function openBackend(location: StoreLocation): Promise<Backend> {
+  switch (location.kind) {
+    case "memory":
+      return memoryBackend();
+    case "sqlite":
+      return sqliteBackend(location.path);
+    case "redis":
+      return redisBackend(location.url);
+    default: {
+      const unhandled: never = location;
+      throw new Error(`unknown store ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function wrap<S extends z.ZodType>(keyv: Keyv, schema: S): Collection<z.infer<S>> {
+  type T = z.infer<S>;
+  const parse = (raw: unknown): T | undefined => {
+    const result = schema.safeParse(raw);
+    return result.success ? result.data : undefined;
+  };
+  return {
+    async get(key) {
+      return parse(await keyv.get(key));
+    },
+    async read(key) {
+      const raw: unknown = await keyv.get(key);
+      if (raw === undefined || raw === null) return undefined;
+      return parse(raw) ?? "invalid";
+    },
+    async set(key, value, ttlMs) {
+      await keyv.set(key, value, ttlMs);
+    },
+    async delete(key) {
+      await keyv.delete(key);
+    },
+    async *entries() {
+      if (!keyv.iterator) return;
+      for await (const [key, raw] of keyv.iterator(keyv.namespace) as AsyncIterable<[string, unknown]>) {
+        const value = parse(raw);
+        if (value !== undefined) yield [key, value] as [string, T];
+      }
+    },
+  };
+}
+
+function memoryBackend(): Backend {
+  const held = new Map<string, { owner: string; expiresAt: number | null }>();
+  const live = (key: string) => {
+    const claim = held.get(key);
+    if (claim && claim.expiresAt !== null && claim.expiresAt <= Date.now()) {
+      held.delete(key);
+      return undefined;
+    }
+    return claim;
+  };
+  return {
+    kind: "memory",
+    collection: (name, schema) => wrap(new Keyv({ store: new Map(), namespace: name }), schema),
+    claims: {
+      async tryClaim(key, owner, ttlMs) {
+        const current = live(key);
+        if (current && current.owner !== owner) return false;
+        held.set(key, { owner, expiresAt: ttlMs === null ? null : Date.now() + ttlMs });
+        return true;
+      },
+      async release(key, owner) {
+        if (live(key)?.owner === owner) held.delete(key);
+      },
+      async holder(key) {
+        return live(key)?.owner;
+      },
+    },
+    ping: async () => {},
+    close: async () => {},
+  };
+}
+
+async function sqliteBackend(path: string): Promise<Backend> {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
+  const adapters: KeyvSqlite[] = [];
+  const open = async (table: string) => {
+    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 5000 });
+    // WAL with synchronous=NORMAL: ~3× cheaper writes than the rollback journal, still durable across
+    // process crashes (only an OS crash can lose the last transactions). See README "Store settings".
+    await adapter.query("PRAGMA journal_mode=WAL");
+    await adapter.query("PRAGMA synchronous=NORMAL");
+    adapters.push(adapter);
+    return adapter;
+  };
+  const control = await open("meta");
+  await control.query(
+    "CREATE TABLE IF NOT EXISTS claims(key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER)",
+  );
+  return {
+    kind: "sqlite",
+    collection(name, schema) {
+      const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: name, busyTimeout: 5000 });
+      void adapter.query("PRAGMA synchronous=NORMAL").catch(() => {});
+      adapters.push(adapter);
+      return wrap(new Keyv({ store: adapter, namespace: name }), schema);
+    },
+    claims: {
+      async tryClaim(key, owner, ttlMs) {
+        const now = Date.now();
+        // One statement, so the check and the write are atomic even across processes sharing the file.
+        await control.query(
+          `INSERT INTO claims(key, owner, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+           WHERE claims.owner = excluded.owner OR (claims.expires_at IS NOT NULL AND claims.expires_at <= ?)`,
+          key,
+          owner,
+          ttlMs === null ? null : now + ttlMs,
+          now,
+        );
+        const rows = (await control.query("SELECT owner FROM claims WHERE key = ?", key)) as { owner: string }[];
+        return rows[0]?.owner === owner;
+      },
+      async release(key, owner) {
+        await control.query("DELETE FROM claims WHERE key = ? AND owner = ?", key, owner);
+      },
+      async holder(key) {
+        const rows = (await control.query(
+          "SELECT owner FROM claims WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
+          key,
+          Date.now(),
+        )) as { owner: string }[];
+        return rows[0]?.owner;
+      },
+    },
+    ping: async () => {
+      await control.query("SELECT 1");
+    },
+    close: async () => {
+      await Promise.allSettled(adapters.map((adapter) => adapter.disconnect()));
+    },
+  };
+}
+
+const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+
+async function redisBackend(url: string): Promise<Backend> {
+  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
+  client.on("error", () => {
+    // Connection errors surface through failed commands and /healthz; the client reconnects by itself.
+  });
+  await client.connect();
+  const claimKey = (key: string) => `tokengoblin:claim:${key}`;
+  return {
+    kind: "redis",
+    collection(name, schema) {
+      const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+      const keyv = new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false });
+      return wrap(keyv, schema);
+    },
+    claims: {
+      async tryClaim(key, owner, ttlMs) {
+        const options = ttlMs === null ? { NX: true as const } : { NX: true as const, PX: ttlMs };
+        const set = await client.set(claimKey(key), owner, options);
+        if (set === "OK") return true;
+        // Re-entrant for the same owner, refreshing the expiry.
+        if ((await client.get(claimKey(key))) !== owner) return false;
+        if (ttlMs !== null) await client.pExpire(claimKey(key), ttlMs);
+        return true;
+      },
+      async release(key, owner) {
+        await client.eval(RELEASE_IF_OWNER, { keys: [claimKey(key)], arguments: [owner] });
+      },
+      async holder(key) {
+        return (await client.get(claimKey(key))) ?? undefined;
+      },
+    },
+    ping: async () => {
+      await client.ping();
+    },
+    close: async () => {
+      await client.quit().catch(() => client.destroy());
+    },
+  };
+}

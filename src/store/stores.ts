@@ -1,0 +1,35 @@
+import {
+  ConversationRecord,
+  DeadlineEntry,
+  LedgerEntry,
+  OrderRecord,
+  PaymentIndexEntry,
+  PaymentRecord,
+} from "../domain/records.ts";
+import type { Backend, Claims, Collection } from "./backend.ts";
+
+/** The product's collections on one backend. */
+export type Stores = {
+  conversations: Collection<ConversationRecord>;
+  orders: Collection<OrderRecord>;
+  ledger: Collection<LedgerEntry>;
+  payments: Collection<PaymentRecord>;
+  paymentIndex: Collection<PaymentIndexEntry>;
+  deadlines: Collection<DeadlineEntry>;
+  claims: Claims;
+  backend: Backend;
+};
+
+/** Binds every collection to `backend` with its schema. */
+export function createStores(backend: Backend): Stores {
+  return {
+    conversations: backend.collection("conversations", ConversationRecord),
+    orders: backend.collection("orders", OrderRecord),
+    ledger: backend.collection("ledger", LedgerEntry),
+    payments: backend.collection("payments", PaymentRecord),
+    paymentIndex: backend.collection("payment_index", PaymentIndexEntry),
+    deadlines: backend.collection("deadlines", DeadlineEntry),
+    claims: backend.claims,
+    backend,
+  };
+}

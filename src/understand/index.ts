@@ -1,0 +1,32 @@
+/**
+ * Understanding: from a customer's text to a {@link Command}. Rules first (free, instant, offline);
+ * a model-backed understander, when configured, is asked only when the rules have nothing.
+ */
+import type { Understander, UnderstandContext, Understood } from "../engine/engine.ts";
+import { type RulesContext, understandByRules } from "./rules.ts";
+
+export { understandByRules, parseTokenAmount } from "./rules.ts";
+export type { RulesContext, RulesResult } from "./rules.ts";
+
+/** The rules' view of where a conversation is. */
+export function rulesPhase(state: UnderstandContext["state"]): RulesContext["phase"] {
+  switch (state) {
+    case "initial":
+      return "browsing";
+    case "quoted":
+      return "quoted";
+    case "awaiting_payment":
+      return "awaiting_payment";
+    default:
+      return "other";
+  }
+}
+
+/** Rules, then `fallback` (the LLM) only when the rules found nothing. */
+export function createUnderstander(fallback?: Understander): Understander {
+  return async (text, context): Promise<Understood> => {
+    const ruled = understandByRules(text, { phase: rulesPhase(context.state) });
+    if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
+    return fallback ? fallback(text, context) : null;
+  };
+}
