@@ -2,12 +2,15 @@
  * `npm start`: the Telegram bot when TELEGRAM_BOT_TOKEN is set, otherwise the console chat, on
  * embedded defaults (SQLite file store, sandbox payments and delivery, rules-only understanding).
  */
+import { existsSync } from "node:fs";
 import { createApp } from "./app.ts";
 import { runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 
 async function main(): Promise<number> {
+  // A local .env (never committed) is read if present; real environment variables win.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   let config;
   try {
     config = loadConfig();
