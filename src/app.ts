@@ -57,7 +57,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     !overrides.payments && config.payments.provider === "sandbox"
       ? createSandboxPayments({
           invoices: stores.backend.collection("sandbox_invoices", SandboxInvoice),
-          publicUrl: config.http.publicUrl,
+          publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
           clock,
           secret: randomBytes(32).toString("hex"),
         })

@@ -103,7 +103,8 @@ export type Config = {
   storeUrl: string;
   payments: { provider: "sandbox" | "cryptopay" | "stars"; cryptopayToken?: string; cryptopayApiUrl: string };
   delivery: { provider: "sandbox" | "openrouter"; provisioningKey?: string; openrouterApiUrl: string; maxAttempts: number };
-  http: { port: number; publicUrl: string };
+  /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
+  http: { port: number; publicUrl?: string };
   catalog: Catalog;
   deadlines: { quoteTtlMs: number; paymentTtlMs: number; conversationTimeoutMs: number };
   maxMessageLength: number;
@@ -164,7 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       openrouterApiUrl: e.OPENROUTER_API_URL!,
       maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     },
-    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.HTTP_PORT}` },
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
     catalog: {
       ...DEFAULT_CATALOG,
       pricePer1kUsdCents: price.value.minor,

@@ -48,7 +48,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const current = await app.engine.view(chatId);
   if (current.kind === "order") show(current);
   if (interactive) {
-    output.write(`\n(type "quit" to leave; the pay page is served at ${app.config.http.publicUrl})\n`);
+    output.write(`\n(type "quit" to leave; the pay page is served at ${app.config.http.publicUrl ?? `http://localhost:${app.port}`})\n`);
     rl.prompt();
   }
 

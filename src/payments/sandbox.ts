@@ -34,8 +34,8 @@ export type SandboxProvider = PaymentProvider & {
 
 export type SandboxOptions = {
   invoices: Collection<SandboxInvoice>;
-  /** Base URL customers open, e.g. `http://localhost:8080`. */
-  publicUrl: string;
+  /** Base URL customers open, e.g. `http://localhost:8080`; asked each time (the port may be chosen at start). */
+  publicUrl: () => string;
   clock: () => number;
   /** HMAC key for the sandbox's webhooks; random per process unless given. */
   secret?: string;
@@ -44,7 +44,7 @@ export type SandboxOptions = {
 export function createSandboxPayments(options: SandboxOptions): SandboxProvider {
   const secret = options.secret ?? randomBytes(32).toString("hex");
   const sign = (body: Buffer) => createHmac("sha256", secret).update(body).digest("hex");
-  const base = options.publicUrl.replace(/\/+$/, "");
+  const base = () => options.publicUrl().replace(/\/+$/, "");
   const toMoney = (amount: SandboxInvoice["amount"]): Money => money(amount.minor, amount.currency);
 
   const current = async (paymentId: string) => {
@@ -76,7 +76,7 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
           paidAt: null,
         });
       }
-      return ok({ paymentId, payUrl: `${base}/pay/sandbox/${paymentId}`, expiresAt: existing?.expiresAt ?? request.expiresAt });
+      return ok({ paymentId, payUrl: `${base()}/pay/sandbox/${paymentId}`, expiresAt: existing?.expiresAt ?? request.expiresAt });
     },
     async fetchPayment(paymentId) {
       const invoice = await current(paymentId);
