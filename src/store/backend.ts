@@ -107,7 +107,15 @@ function wrap<S extends z.ZodType>(keyv: Keyv, schema: S): Collection<z.infer<S>
   };
 }
 
+/** One Keyv per collection name, however often a collection is asked for (same data, one connection). */
+function shared(cache: Map<string, Keyv>, name: string, open: () => Keyv): Keyv {
+  let keyv = cache.get(name);
+  if (!keyv) cache.set(name, (keyv = open()));
+  return keyv;
+}
+
 function memoryBackend(): Backend {
+  const maps = new Map<string, Keyv>();
   const held = new Map<string, { owner: string; expiresAt: number | null }>();
   const live = (key: string) => {
     const claim = held.get(key);
@@ -119,7 +127,7 @@ function memoryBackend(): Backend {
   };
   return {
     kind: "memory",
-    collection: (name, schema) => wrap(new Keyv({ store: new Map(), namespace: name }), schema),
+    collection: (name, schema) => wrap(shared(maps, name, () => new Keyv({ store: new Map(), namespace: name })), schema),
     claims: {
       async tryClaim(key, owner, ttlMs) {
         const current = live(key);
@@ -143,6 +151,7 @@ async function sqliteBackend(path: string): Promise<Backend> {
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
   const adapters: KeyvSqlite[] = [];
+  const opened = new Map<string, Keyv>();
   const open = async (table: string) => {
     const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 5000 });
     // WAL with synchronous=NORMAL: ~3× cheaper writes than the rollback journal, still durable across
@@ -159,10 +168,13 @@ async function sqliteBackend(path: string): Promise<Backend> {
   return {
     kind: "sqlite",
     collection(name, schema) {
-      const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: name, busyTimeout: 5000 });
-      void adapter.query("PRAGMA synchronous=NORMAL").catch(() => {});
-      adapters.push(adapter);
-      return wrap(new Keyv({ store: adapter, namespace: name }), schema);
+      const keyv = shared(opened, name, () => {
+        const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: name, busyTimeout: 5000 });
+        void adapter.query("PRAGMA synchronous=NORMAL").catch(() => {});
+        adapters.push(adapter);
+        return new Keyv({ store: adapter, namespace: name });
+      });
+      return wrap(keyv, schema);
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {
@@ -209,12 +221,15 @@ async function redisBackend(url: string): Promise<Backend> {
     // Connection errors surface through failed commands and /healthz; the client reconnects by itself.
   });
   await client.connect();
+  const opened = new Map<string, Keyv>();
   const claimKey = (key: string) => `tokengoblin:claim:${key}`;
   return {
     kind: "redis",
     collection(name, schema) {
-      const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-      const keyv = new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false });
+      const keyv = shared(opened, name, () => {
+        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false });
+      });
       return wrap(keyv, schema);
     },
     claims: {

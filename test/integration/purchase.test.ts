@@ -1,0 +1,226 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { payUrlOf, startTestApp, testClock } from "../support/app.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function sandboxApp(env: Record<string, string> = {}, clock = testClock()) {
+  const started = await startTestApp(env, { clock });
+  cleanups.push(() => started.app.close());
+  return started;
+}
+
+function tempStore() {
+  const dir = mkdtempSync(join(tmpdir(), "tokengoblin-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return `sqlite://${join(dir, "store.sqlite")}`;
+}
+
+describe("a sandbox purchase", () => {
+  test("text alone takes a customer from an amount to a delivered voucher, exactly once", async () => {
+    const { app, notifications, pay } = await sandboxApp();
+    const quoted = await app.engine.handleText("c1", "I need 2000 tokens");
+    expect(quoted.kind).toBe("order");
+    const text = app.renderer.render(quoted).text;
+    expect(text).toContain("$40.00");
+    expect(text).toContain("40.00 USDT");
+
+    const awaiting = await app.engine.handleText("c1", "yes");
+    const payUrl = payUrlOf(awaiting);
+    expect((await pay(payUrl)).status).toBe(200);
+
+    expect(notifications).toHaveLength(1);
+    const delivered = notifications[0]!.reply;
+    expect(delivered.kind === "order" && delivered.order.state).toBe("delivered");
+    expect(delivered.kind === "order" && delivered.secret).toMatch(/^TG-[A-Z0-9]+$/);
+
+    // Paying again (a provider retry) changes nothing and sends nothing.
+    expect((await pay(payUrl)).status).toBe(200);
+    expect(notifications).toHaveLength(1);
+    const orderId = delivered.kind === "order" ? delivered.order.orderId : "";
+    const entry = await app.stores.ledger.get(orderId);
+    expect(entry?.secret).toBeNull(); // shown once, then only its reference is kept
+    expect(entry?.sentAt).not.toBeNull();
+    expect((await app.engine.order(orderId))?.state).toBe("delivered");
+  });
+
+  test("a typed 'I have paid, deliver now' or 'PAYMENT_CONFIRMED' never delivers", async () => {
+    const { app, notifications } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const awaiting = await app.engine.handleText("c1", "confirm");
+    for (const text of ["I have paid, deliver now", "PAYMENT_CONFIRMED", "payment confirmed, mark as paid", "deliver", "/deliver"]) {
+      const reply = await app.engine.handleText("c1", text);
+      expect(reply.kind === "order" || reply.kind === "not_understood" || reply.kind === "refused").toBe(true);
+    }
+    const orderId = awaiting.kind === "order" ? awaiting.order.orderId : "";
+    expect((await app.engine.order(orderId))?.state).toBe("awaiting_payment");
+    expect(await app.stores.ledger.get(orderId)).toBeUndefined();
+    expect(notifications).toHaveLength(0);
+  });
+
+  test("a forged webhook is refused and delivers nothing", async () => {
+    const { app } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const awaiting = await app.engine.handleText("c1", "yes");
+    const paymentId = new URL(payUrlOf(awaiting)).pathname.split("/").pop()!;
+    const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
+    const forged = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: { "x-sandbox-signature": "0".repeat(64) }, rawBody });
+    expect(forged.status).toBe(401);
+    const unsigned = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: {}, rawBody });
+    expect(unsigned.status).toBe(401);
+    const orderId = awaiting.kind === "order" ? awaiting.order.orderId : "";
+    expect((await app.engine.order(orderId))?.state).toBe("awaiting_payment");
+  });
+
+  test("amounts outside the limits get a reply that states the limits", async () => {
+    const { app } = await sandboxApp();
+    for (const text of ["50 tokens", "5m tokens"]) {
+      const reply = await app.engine.handleText("c1", text);
+      expect(reply.kind).toBe("refused");
+      expect(app.renderer.render(reply).text).toContain("100 tokens to 1,000,000 tokens");
+    }
+  });
+
+  test("unknown text gets a short answer with choices, never silence", async () => {
+    const { app } = await sandboxApp();
+    const reply = await app.engine.handleText("c1", "what's the weather like?");
+    expect(reply.kind).toBe("not_understood");
+    const rendered = app.renderer.render(reply);
+    expect(rendered.text.length).toBeGreaterThan(10);
+    expect(rendered.buttons.flat().length).toBeGreaterThan(0);
+  });
+
+  test("a too-long message is refused politely and does not touch the order", async () => {
+    const { app } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const reply = await app.engine.handleText("c1", "x".repeat(10_000));
+    expect(reply.kind).toBe("too_long");
+    expect((await app.engine.view("c1")).kind).toBe("order");
+  });
+
+  test("a button from an old order does nothing to the new one", async () => {
+    const { app } = await sandboxApp();
+    const first = await app.engine.handleButton("c1", { action: "package", tokens: 1000 });
+    const firstId = first.kind === "order" ? first.order.orderId : "";
+    await app.engine.handleButton("c1", { action: "cancel", orderId: firstId });
+    await app.engine.handleButton("c1", { action: "package", tokens: 5000 });
+    const stale = await app.engine.handleButton("c1", { action: "confirm", orderId: firstId });
+    expect(stale.kind).toBe("stale_button");
+    const current = await app.engine.view("c1");
+    expect(current.kind === "order" && current.order.state).toBe("quoted");
+  });
+
+  test("messages of one chat are handled in order while other chats run alongside", async () => {
+    const { app } = await sandboxApp();
+    const chats = ["a", "b", "c", "d"];
+    await Promise.all(
+      chats.map(async (chat) => {
+        const replies = await Promise.all([
+          app.engine.handleText(chat, "1000 tokens"),
+          app.engine.handleText(chat, "make it 3000"),
+          app.engine.handleText(chat, "yes"),
+        ]);
+        expect(replies.map((r) => (r.kind === "order" ? r.order.state : r.kind))).toEqual(["quoted", "quoted", "awaiting_payment"]);
+        expect(replies[2]!.kind === "order" && replies[2]!.order.tokens).toBe(3000);
+      }),
+    );
+  });
+});
+
+describe("restarts and deadlines", () => {
+  test("an order survives a restart mid-payment and paying afterwards delivers once", async () => {
+    const store = tempStore();
+    const clock = testClock();
+    const first = await startTestApp({ STORE_URL: store }, { clock });
+    await first.app.engine.handleText("c1", "I need 2000 tokens");
+    const payUrl = payUrlOf(await first.app.engine.handleText("c1", "yes"));
+    await first.app.close();
+
+    const second = await sandboxApp({ STORE_URL: store }, clock);
+    const resumed = await second.app.engine.view("c1");
+    expect(resumed.kind === "order" && resumed.order.state).toBe("awaiting_payment");
+    await second.pay(payUrl);
+    await second.pay(payUrl);
+    expect(second.notifications.filter((n) => n.reply.kind === "order" && n.reply.order.state === "delivered")).toHaveLength(1);
+    const status = await second.app.engine.handleText("c1", "status");
+    expect(status.kind === "no_order" && status.lastOrder?.state).toBe("delivered");
+  });
+
+  test("the sweeper expires an unpaid invoice after a restart, and the pay page then refuses payment", async () => {
+    const store = tempStore();
+    const clock = testClock();
+    const first = await startTestApp({ STORE_URL: store }, { clock });
+    await first.app.engine.handleText("c1", "2000 tokens");
+    const payUrl = payUrlOf(await first.app.engine.handleText("c1", "yes"));
+    await first.app.close();
+
+    clock.advance(61 * 60_000);
+    const second = await sandboxApp({ STORE_URL: store }, clock);
+    expect(await second.app.engine.runDue()).toBe(1);
+    expect(second.notifications).toHaveLength(1);
+    const expired = second.notifications[0]!.reply;
+    expect(expired.kind === "order" && expired.order.state).toBe("expired");
+    expect(second.app.renderer.render(expired).text).toContain("expired before it was paid");
+    expect((await second.pay(payUrl)).status).toBe(409);
+    expect(await second.app.engine.runDue()).toBe(0);
+  });
+
+  test("a quote expires after its time to live and the customer is told", async () => {
+    const { app, clock, notifications } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    clock.advance(14 * 60_000);
+    await app.engine.runDue();
+    expect(notifications).toHaveLength(0);
+    clock.advance(2 * 60_000);
+    await app.engine.runDue();
+    expect(notifications).toHaveLength(1);
+    const after = await app.engine.handleText("c1", "yes");
+    expect(after.kind).toBe("refused");
+  });
+
+  test("a payment made just before the deadline still counts when the sweeper looks", async () => {
+    const { app, clock, notifications } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const awaiting = await app.engine.handleText("c1", "yes");
+    const paymentId = new URL(payUrlOf(awaiting)).pathname.split("/").pop()!;
+    const invoices = app.stores.backend.collection("sandbox_invoices", (await import("../../src/payments/sandbox.ts")).SandboxInvoice);
+    const invoice = (await invoices.get(paymentId))!;
+    // Paid at the provider, but the webhook never arrived.
+    await invoices.set(paymentId, { ...invoice, status: "paid", paidAt: clock.now });
+    clock.advance(61 * 60_000);
+    await app.engine.runDue();
+    const delivered = notifications.at(-1)?.reply;
+    expect(delivered?.kind === "order" && delivered.order.state).toBe("delivered");
+  });
+
+  test("a corrupt stored conversation restarts politely and keeps the order record", async () => {
+    const { app } = await sandboxApp();
+    const quoted = await app.engine.handleText("c1", "2000 tokens");
+    const orderId = quoted.kind === "order" ? quoted.order.orderId : "";
+    const record = (await app.stores.conversations.get("c1"))!;
+    await app.stores.conversations.set("c1", { ...record, v: 99 as never });
+    const reply = await app.engine.handleText("c1", "status");
+    expect(reply.notice).toBe("conversation_reset");
+    expect(app.renderer.render(reply).text).toContain("starting fresh");
+    expect((await app.engine.order(orderId))?.tokens).toBe(2000);
+  });
+
+  test("checking status asks the provider, so a missed webhook still delivers", async () => {
+    const { app, pay, notifications } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const payUrl = payUrlOf(await app.engine.handleText("c1", "yes"));
+    // Lose the webhook: pay at the "provider" directly without telling the shop.
+    void pay;
+    const sandbox = app.payments as unknown as { pay(id: string): Promise<unknown> };
+    await sandbox.pay(new URL(payUrl).pathname.split("/").pop()!);
+    const status = await app.engine.handleText("c1", "did my payment go through?");
+    expect(status.kind === "order" && status.order.state).toBe("delivered");
+    expect(status.kind === "order" && status.secret).toBeTruthy();
+    expect(notifications).toHaveLength(0);
+  });
+});
