@@ -242,7 +242,14 @@ function amountMentions(text: string): (number | null)[] {
   return found;
 }
 
+// Words that change what a number means ("half a million", "2 grand", "another thousand", "double"):
+// the rules can't do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
+const AMOUNT_MODIFIERS = wordSet(
+  "half quarter couple dozen grand another more extra add plus minus double triple twice thrice few several same",
+);
+
 function amountIn(text: string): number | null {
+  if (wordsOf(text).some((word) => AMOUNT_MODIFIERS.has(word))) return null;
   const mentioned = amountMentions(text);
   const distinct = new Set(mentioned);
   const [only] = distinct;

@@ -109,6 +109,13 @@ const AMOUNT_CASES: [string, number | null][] = [
   ["50%", null],
   ["order #12345", null],
   ["", null],
+  // Modifiers the rules can't do arithmetic with are left to the LLM (found by the LLM phrasing table).
+  ["put me down for half a million", null],
+  ["about 2 grand", null],
+  ["a dozen thousand", null],
+  ["gimme a couple thousand", null],
+  ["add another thousand", null],
+  ["same as last time but double", null],
 ];
 
 const AMOUNTS = AMOUNT_CASES.map(([text, tokens]) => [
