@@ -32,7 +32,7 @@ export type LlmOptions = {
   breaker?: CircuitBreaker;
   clock?: () => number;
   /** Sent as OpenRouter's `HTTP-Referer` attribution header when set (the shop's public URL). */
-  referer?: string;
+  referer?: string | undefined;
   /** A ready client (tests); by default one is built from the options above. */
   client?: OpenAI;
 };
