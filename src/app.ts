@@ -15,6 +15,8 @@ import { SandboxInvoice, type SandboxProvider, createSandboxPayments, renderSand
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
 import { createUnderstander } from "./understand/index.ts";
+import { createLlmUnderstander } from "./understand/llm.ts";
+import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
 
 export type App = {
   config: Config;
@@ -22,6 +24,8 @@ export type App = {
   stores: Stores;
   http: HttpServer;
   metrics: Metrics;
+  /** LLM calls and tokens, in total, per chat and per order (all zero when no LLM is configured). */
+  llmStats: LlmStats;
   log: Logger;
   payments: PaymentProvider;
   delivery: DeliveryProvider;
@@ -65,6 +69,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const payments = overrides.payments ?? sandbox;
   if (!payments) throw new Error(`payment provider "${config.payments.provider}" is not available in this build`);
   const delivery = overrides.delivery ?? createSandboxDelivery();
+  const llmStats = createLlmStats();
+  describeLlmMetrics(metrics);
+  const apiKey = config.llm.apiKey;
+  const llm =
+    overrides.llm ??
+    (apiKey
+      ? createLlmUnderstander({
+          ...config.llm,
+          apiKey,
+          catalog: config.catalog,
+          log,
+          // Latency and the breaker's cool-down are real time, whatever clock the orders run on.
+          referer: config.http.publicUrl,
+          onCall: (call) => {
+            llmStats.record(call);
+            countLlmCall(metrics, call);
+          },
+        })
+      : undefined);
 
   const engine = createEngine({
     stores,
@@ -75,7 +98,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     retryBackoffMs: overrides.retryBackoffMs,
     payments,
     delivery,
-    understand: createUnderstander(overrides.llm),
+    understand: createUnderstander(llm),
     log,
     clock,
     instanceId: overrides.instanceId,
@@ -156,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     stores,
     http,
     metrics,
+    llmStats,
     log,
     payments,
     delivery,

@@ -1,0 +1,184 @@
+/**
+ * The LLM's output contract, built per conversation state. The model may only name a command the
+ * current state allows (or say "unknown"); everything else is rejected with a reason code before it
+ * gets anywhere near the engine. There is no intent for payment or delivery in any state, so no model
+ * output can produce one.
+ */
+import { z } from "zod";
+import type { Catalog } from "../domain/catalog.ts";
+import type { Command, CommandType } from "../domain/commands.ts";
+import type { OrderState } from "../domain/records.ts";
+
+/** What a customer may ask for by free text in each state; buttons and the machine still decide. */
+export function allowedCommands(state: OrderState): readonly CommandType[] {
+  switch (state) {
+    case "initial":
+      return ["QUOTE", "STATUS", "HELP"];
+    case "quoted":
+      return ["CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"];
+    case "awaiting_payment":
+      return ["CANCEL", "STATUS", "HELP"];
+    case "pricing":
+    case "creating_payment":
+    case "paid":
+    case "delivered":
+    case "delivery_failed":
+    case "refunded":
+    case "cancelled":
+    case "expired":
+    case "payment_failed":
+      return ["STATUS", "HELP"];
+    default: {
+      const unhandled: never = state;
+      return unhandled;
+    }
+  }
+}
+
+/** One line per command, as the model is told about it. */
+export function describeCommand(type: CommandType, catalog: Catalog): string {
+  const range = `integer ${catalog.minTokens}..${catalog.maxTokens}`;
+  switch (type) {
+    case "QUOTE":
+      return `{"intent":"QUOTE","tokens":<${range}>} — the customer wants a price for this many tokens`;
+    case "CHANGE_AMOUNT":
+      return `{"intent":"CHANGE_AMOUNT","tokens":<${range}>} — the customer wants a different amount than quoted`;
+    case "CONFIRM":
+      return `{"intent":"CONFIRM"} — the customer accepts the quoted price and wants to pay`;
+    case "CANCEL":
+      return `{"intent":"CANCEL"} — the customer wants to cancel this order`;
+    case "STATUS":
+      return `{"intent":"STATUS"} — the customer asks where their order or payment is`;
+    case "HELP":
+      return `{"intent":"HELP"} — the customer asks how this works, what is sold, prices or payment options`;
+    case "RESTART":
+      return `{"intent":"RESTART"} — the customer wants to start a new order from scratch`;
+    default: {
+      const unhandled: never = type;
+      return unhandled;
+    }
+  }
+}
+
+/** Why a model reply was not used; logged and counted, never shown to the customer. */
+export type RejectReason =
+  | "empty"
+  | "invalid_json"
+  | "not_an_object"
+  | "forbidden_intent"
+  | "unknown_intent"
+  | "not_allowed_now"
+  | "extra_fields"
+  | "wrong_type"
+  | "amount_out_of_range"
+  | "invalid_shape";
+
+/** The model's reply read as a command, its explicit "unknown", or a rejection with the reason. */
+export type ReadResult =
+  | { kind: "command"; command: Command }
+  | { kind: "unknown" }
+  | { kind: "rejected"; reason: RejectReason; intent?: string };
+
+const COMMAND_NAMES: ReadonlySet<string> = new Set<CommandType>([
+  "QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART",
+]);
+// Intents that try to move money or goods: named separately so the logs show an attempt, not noise.
+const FORBIDDEN_INTENT = /pay|deliver|refund|grant|credit|admin|issue|send/i;
+
+function intentSchema(type: CommandType, tokens: z.ZodNumber) {
+  switch (type) {
+    case "QUOTE":
+      return z.object({ intent: z.literal("QUOTE"), tokens }).strict();
+    case "CHANGE_AMOUNT":
+      return z.object({ intent: z.literal("CHANGE_AMOUNT"), tokens }).strict();
+    case "CONFIRM":
+      return z.object({ intent: z.literal("CONFIRM") }).strict();
+    case "CANCEL":
+      return z.object({ intent: z.literal("CANCEL") }).strict();
+    case "STATUS":
+      return z.object({ intent: z.literal("STATUS") }).strict();
+    case "HELP":
+      return z.object({ intent: z.literal("HELP") }).strict();
+    case "RESTART":
+      return z.object({ intent: z.literal("RESTART") }).strict();
+    default: {
+      const unhandled: never = type;
+      return unhandled;
+    }
+  }
+}
+
+/**
+ * The zod schema of a valid model reply in `state`: a discriminated union on `intent` over the allowed
+ * commands plus `{"intent":"unknown"}`, every member strict, token amounts whole and within the catalog.
+ */
+export function replySchema(state: OrderState, catalog: Catalog) {
+  const tokens = z.number().int().min(catalog.minTokens).max(catalog.maxTokens);
+  const members = allowedCommands(state).map((type) => intentSchema(type, tokens));
+  const unknown = z.object({ intent: z.literal("unknown") }).strict();
+  return z.discriminatedUnion("intent", [unknown, ...members]);
+}
+export type ModelReply = z.infer<ReturnType<typeof replySchema>>;
+
+/** Pulls the JSON object out of a reply: plain JSON, or JSON inside a Markdown code fence. */
+export function extractJson(content: string): unknown {
+  const trimmed = content.trim();
+  const fenced = /^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i.exec(trimmed);
+  const body = fenced ? (fenced[1] ?? "") : trimmed;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function toCommand(reply: ModelReply): Command | null {
+  switch (reply.intent) {
+    case "unknown":
+      return null;
+    case "QUOTE":
+      return { type: "QUOTE", tokens: reply.tokens };
+    case "CHANGE_AMOUNT":
+      return { type: "CHANGE_AMOUNT", tokens: reply.tokens };
+    case "CONFIRM":
+    case "CANCEL":
+    case "STATUS":
+    case "HELP":
+    case "RESTART":
+      return { type: reply.intent };
+    default: {
+      const unhandled: never = reply;
+      return unhandled;
+    }
+  }
+}
+
+function reasonFor(issues: z.ZodError["issues"]): RejectReason {
+  const codes = new Set(issues.map((i) => i.code));
+  if (codes.has("unrecognized_keys")) return "extra_fields";
+  if (codes.has("too_small") || codes.has("too_big")) return "amount_out_of_range";
+  if (codes.has("invalid_type")) return "wrong_type";
+  return "invalid_shape";
+}
+
+/** Reads the model's raw text against what `state` allows. Never throws. */
+export function readModelReply(content: string | null | undefined, state: OrderState, catalog: Catalog): ReadResult {
+  if (content === null || content === undefined || content.trim() === "") return { kind: "rejected", reason: "empty" };
+  const value = extractJson(content);
+  if (value === undefined) return { kind: "rejected", reason: "invalid_json" };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { kind: "rejected", reason: "not_an_object" };
+  const intent: unknown = (value as Record<string, unknown>).intent;
+  if (typeof intent !== "string") return { kind: "rejected", reason: "wrong_type" };
+  const shown = intent.slice(0, 40);
+  if (intent !== "unknown") {
+    if (COMMAND_NAMES.has(intent)) {
+      if (!allowedCommands(state).includes(intent as CommandType)) return { kind: "rejected", reason: "not_allowed_now", intent: shown };
+    } else {
+      return { kind: "rejected", reason: FORBIDDEN_INTENT.test(intent) ? "forbidden_intent" : "unknown_intent", intent: shown };
+    }
+  }
+  const parsed = replySchema(state, catalog).safeParse(value);
+  if (!parsed.success) return { kind: "rejected", reason: reasonFor(parsed.error.issues), intent: shown };
+  const command = toCommand(parsed.data);
+  return command ? { kind: "command", command } : { kind: "unknown" };
+}

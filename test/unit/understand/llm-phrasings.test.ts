@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
+import type { Command } from "../../../src/domain/commands.ts";
+import type { UnderstandContext } from "../../../src/engine/engine.ts";
+import { silentLogger } from "../../../src/log.ts";
+import { createUnderstander, rulesPhase, understandByRules } from "../../../src/understand/index.ts";
+import { createLlmUnderstander } from "../../../src/understand/llm.ts";
+import { type LlmStub, json, startLlmStub } from "../../support/llm-stub.ts";
+
+type State = "initial" | "quoted" | "awaiting_payment";
+/** [customer text, state, what the (scripted) model answers, what the engine should receive]. */
+type Row = [string, State, Record<string, unknown>, Command | null];
+
+const q = (tokens: number) => ({ intent: "QUOTE", tokens });
+const ch = (tokens: number) => ({ intent: "CHANGE_AMOUNT", tokens });
+const is = (intent: string) => ({ intent });
+
+// Phrasings the rules leave alone; the model's answers are what a well-behaved model would say.
+const ROWS: Row[] = [
+  ["could I get enough for roughly two grand of tokens?", "initial", q(2000), { type: "QUOTE", tokens: 2000 }],
+  ["i'd like a few grand worth", "initial", q(3000), { type: "QUOTE", tokens: 3000 }],
+  ["I want forty bucks worth", "initial", q(2000), { type: "QUOTE", tokens: 2000 }],
+  ["one and a half k", "initial", q(1500), { type: "QUOTE", tokens: 1500 }],
+  ["the smallest pack you have", "initial", q(1000), { type: "QUOTE", tokens: 1000 }],
+  ["the biggest package", "initial", q(20_000), { type: "QUOTE", tokens: 20_000 }],
+  ["load me up with ten grand", "initial", q(10_000), { type: "QUOTE", tokens: 10_000 }],
+  ["can i get like 3 thousand-ish", "initial", q(3000), { type: "QUOTE", tokens: 3000 }],
+  ["give me three grand", "initial", q(3000), { type: "QUOTE", tokens: 3000 }],
+  ["hey can u sort me out with like three grand, paying in usdt", "initial", q(3000), { type: "QUOTE", tokens: 3000 }],
+  ["enough for a month of gpt usage", "initial", is("unknown"), null],
+  ["what am I buying exactly", "initial", is("HELP"), { type: "HELP" }],
+  ["explain please", "initial", is("HELP"), { type: "HELP" }],
+  ["i'm confused", "initial", is("HELP"), { type: "HELP" }],
+  ["where do I even start", "initial", is("HELP"), { type: "HELP" }],
+  ["what do u guys offer", "initial", is("HELP"), { type: "HELP" }],
+  ["what's up with my stuff", "initial", is("STATUS"), { type: "STATUS" }],
+  ["how's it going", "initial", is("unknown"), null],
+  ["sup", "initial", is("unknown"), null],
+  ["tell me a joke", "initial", is("unknown"), null],
+  ["same as last time but double", "quoted", ch(4000), { type: "CHANGE_AMOUNT", tokens: 4000 }],
+  ["make it double", "quoted", ch(4000), { type: "CHANGE_AMOUNT", tokens: 4000 }],
+  ["halve it", "quoted", ch(1000), { type: "CHANGE_AMOUNT", tokens: 1000 }],
+  ["actually bump that up to five grand", "quoted", ch(5000), { type: "CHANGE_AMOUNT", tokens: 5000 }],
+  ["a bit less, say half that", "quoted", ch(1000), { type: "CHANGE_AMOUNT", tokens: 1000 }],
+  ["make it a round ten grand instead", "quoted", ch(10_000), { type: "CHANGE_AMOUNT", tokens: 10_000 }],
+  ["not that many, just a grand", "quoted", ch(1000), { type: "CHANGE_AMOUNT", tokens: 1000 }],
+  ["nah too pricey, gimme fewer, like half", "quoted", ch(1000), { type: "CHANGE_AMOUNT", tokens: 1000 }],
+  ["that works for me, send the invoice", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["alright I'm in", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["looks fine, let's roll", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["perfect, take my money", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["count me in", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["i'm good with that", "quoted", is("CONFIRM"), { type: "CONFIRM" }],
+  ["hmm, I'll pass", "quoted", is("CANCEL"), { type: "CANCEL" }],
+  ["changed plans, drop the order", "quoted", is("CANCEL"), { type: "CANCEL" }],
+  ["scrap that", "quoted", is("CANCEL"), { type: "CANCEL" }],
+  ["kill the order", "quoted", is("CANCEL"), { type: "CANCEL" }],
+  ["let me begin fresh", "quoted", is("RESTART"), { type: "RESTART" }],
+  ["wipe this and start a fresh one", "quoted", is("RESTART"), { type: "RESTART" }],
+  ["what's going on with my order?", "awaiting_payment", is("STATUS"), { type: "STATUS" }],
+  ["any news?", "awaiting_payment", is("STATUS"), { type: "STATUS" }],
+  ["is it done yet", "awaiting_payment", is("STATUS"), { type: "STATUS" }],
+  ["wait, what did I order", "awaiting_payment", is("STATUS"), { type: "STATUS" }],
+  ["how long does it take to get them", "awaiting_payment", is("HELP"), { type: "HELP" }],
+  ["i don't want it anymore", "awaiting_payment", is("CANCEL"), { type: "CANCEL" }],
+  ["kill it, I won't pay", "awaiting_payment", is("CANCEL"), { type: "CANCEL" }],
+];
+
+function contextFor(state: State, turns: string[] = []): UnderstandContext {
+  const tokens = state === "initial" ? null : 2000;
+  return {
+    state,
+    chatId: "chat-table",
+    turns,
+    order: {
+      orderId: "ord_table",
+      state,
+      tokens,
+      usd: null,
+      charge: null,
+      payUrl: null,
+      quoteExpiresAt: null,
+      paymentExpiresAt: null,
+      deliveryHint: null,
+      nextDeliveryAttemptAt: null,
+      problem: null,
+    },
+  };
+}
+
+let stub: LlmStub;
+beforeAll(async () => {
+  stub = await startLlmStub();
+});
+afterAll(async () => {
+  await stub.close();
+});
+
+describe("phrasings the rules cannot read are understood through the LLM", () => {
+  test("the table is big enough to mean something", () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(40);
+  });
+
+  test.each(ROWS)("%s (%s) → model says %o → engine gets %o", async (text, state, modelSays, expected) => {
+    expect(understandByRules(text, { phase: rulesPhase(state) })).toEqual({ kind: "unknown" });
+    const llm = createLlmUnderstander({
+      apiKey: "test",
+      baseUrl: stub.url,
+      model: "stub-model",
+      timeoutMs: 2000,
+      temperature: 0,
+      catalog: DEFAULT_CATALOG,
+      log: silentLogger,
+    });
+    const before = stub.requests.length;
+    stub.script(json(modelSays));
+    const understood = await createUnderstander(llm)(text, contextFor(state, ["1000 tokens", "2000"]));
+    expect(stub.requests.length - before).toBe(1);
+    // The customer's exact words reached the model as data, inside the JSON user message.
+    const sent = JSON.parse(stub.requests.at(-1)!.body.messages[1]!.content) as { message: string; state: string };
+    expect(sent).toMatchObject({ message: text, state });
+    expect(understood).toEqual(expected === null ? null : { command: expected, source: "llm" });
+  });
+});
