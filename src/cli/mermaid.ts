@@ -63,7 +63,7 @@ function block(node: AnyStateNode, indent: string): string[] {
 /** The machine as Mermaid source (no fences). */
 export function machineToMermaid(machine: AnyStateMachine): string {
   const root = machine.root as AnyStateNode;
-  const anywhere = [...root.transitions.keys()].filter((type) => !(root.transitions.get(type) ?? []).some((t: { target?: unknown[] }) => t.target?.length));
+  const anywhere = [...root.transitions.keys()].filter((type) => !(root.transitions.get(type) ?? []).some((t) => t.target?.length));
   const lines = ["stateDiagram-v2", ...block(root, "  ")];
   if (anywhere.length > 0) lines.push(`  note right of ${mermaidId(root.initial!.target[0] as AnyStateNode)}`, `    In every state: ${anywhere.join(", ")} (no state change)`, "  end note");
   return `${lines.join("\n")}\n`;
