@@ -149,6 +149,11 @@ describe("every customer input in every state the engine rests in", () => {
         await replay(world, driven, false);
         const before = await world.app.stores.conversations.get(CHAT);
         const accepted = can.can(input);
+        // The machine is the spec, but the catalog limits are the product's: pin the boundaries too.
+        if ("tokens" in input && ["initial", "quoted"].includes(topState((can as unknown as ModelPath["state"]).value))) {
+          const tokens = Number(input.tokens);
+          expect(accepted, `${input.type}:${tokens} allowed by the catalog limits 100..1,000,000`).toBe(tokens >= 100 && tokens <= 1_000_000);
+        }
         // Work the input sets off (re-pricing, invoicing) succeeds; it is not what is tested here.
         if (accepted && ["QUOTE", "CHANGE_AMOUNT"].includes(input.type)) world.expect("priceQuote", "priced");
         if (accepted && input.type === "CONFIRM") world.expect("createPayment", "invoiced");
