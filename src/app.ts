@@ -4,9 +4,11 @@
  * talks to Telegram.
  */
 import { randomBytes } from "node:crypto";
+import type { InspectionEvent } from "xstate";
 import type { Config } from "./config.ts";
 import { createSandboxDelivery, type DeliveryProvider } from "./delivery/index.ts";
 import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
+import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
@@ -48,6 +50,8 @@ export type AppOverrides = {
   sweepIntervalMs?: number;
   instanceId?: string;
   retryBackoffMs?: number;
+  /** Observes every purchase actor (tests use it to see the states the engine passed through). */
+  inspect?: (event: InspectionEvent) => void;
 };
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -102,6 +106,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     clock,
     instanceId: overrides.instanceId,
+    inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
   engine.onEvent((event) => {
     switch (event.type) {

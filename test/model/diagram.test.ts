@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { purchaseMachine } from "../../machines/purchase.machine.ts";
+import { machineToMermaid, mermaidHtml, mermaidMarkdown } from "../../src/cli/mermaid.ts";
+import { allStateNodes } from "./purchase-model.ts";
+
+describe("the machine diagram", () => {
+  const source = machineToMermaid(purchaseMachine);
+
+  it("the committed docs/purchase.md is up to date with the machine (run: npm run diagram -- --out docs/purchase.md)", () => {
+    expect(readFileSync("docs/purchase.md", "utf8")).toBe(mermaidMarkdown(purchaseMachine, source));
+  });
+
+  it("shows every state, nested ones too, and guarded transitions by name", () => {
+    for (const node of allStateNodes().slice(1)) expect(source).toContain(node.path.join("_"));
+    expect(source).toMatch(/^stateDiagram-v2\n/);
+    expect(source).toContain("initial --> pricing : QUOTE [amountWithinLimits]");
+    expect(source).toContain("pricing --> initial : error: priceQuote");
+    expect(source).toContain("paid_done --> [*]");
+    expect(source).toContain("delivered --> [*]");
+  });
+
+  it("the offline page inlines the renderer and cannot be cut short by it", () => {
+    const html = mermaidHtml(source, "var x = '</script>';");
+    expect(html).not.toContain("var x = '</script>'");
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).toContain("initial --&gt; pricing");
+  });
+});
