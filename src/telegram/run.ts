@@ -52,6 +52,10 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   const drain = async () => {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
   };
+  // Every update passes through handleUpdate, whether polled or posted to the webhook (including
+  // webhook updates still running after Telegram was answered), so shutdown can wait for all of them.
+  const handleUpdate = bot.handleUpdate.bind(bot);
+  bot.handleUpdate = (update, webhookReplyEnvelope) => track(handleUpdate(update, webhookReplyEnvelope));
 
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
   await bot.init();
@@ -74,7 +78,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     app.http.route("POST", path, async (request) => {
       if (!accepting) return { status: 503, body: "shutting down\n" };
       try {
-        return await track(callback(request));
+        return await callback(request);
       } catch (error) {
         log.warn("telegram webhook request refused", { error: String(error) });
         return { status: 400, body: "bad update\n" };
@@ -97,15 +101,9 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
 
   // A webhook left over from an earlier deployment would make getUpdates fail with 409.
   await bot.api.deleteWebhook();
-  const runner: RunnerHandle = run(
-    {
-      init: () => bot.init(),
-      handleUpdate: (update: Update) => track(bot.handleUpdate(update)),
-      errorHandler: bot.errorHandler,
-      api: { getUpdates: (args, signal) => bot.api.getUpdates(args, signal) },
-    },
-    { runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 } },
-  );
+  const runner: RunnerHandle = run(bot, {
+    runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 },
+  });
   log.info("telegram bot polling for updates", { username: bot.botInfo.username });
   const ended = (runner.task() ?? Promise.resolve()).then(
     () => undefined,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type TelegramHandle, type TelegramRunOptions, startTelegram } from "../../src/telegram/index.ts";
@@ -24,7 +24,7 @@ async function stub(): Promise<BotApiStub> {
   return api;
 }
 
-async function openShop(api: BotApiStub, env: Record<string, string> = {}, options: TelegramRunOptions = {}): Promise<Shop> {
+async function openShop(api: BotApiStub, env: Record<string, string> = {}, options: TelegramRunOptions = {}, overrides: AppOverrides = {}): Promise<Shop> {
   const config = loadConfig({
     STORE_URL: "memory://",
     PUBLIC_URL: "https://shop.example",
@@ -32,7 +32,7 @@ async function openShop(api: BotApiStub, env: Record<string, string> = {}, optio
     TELEGRAM_API_ROOT: api.url,
     ...env,
   });
-  const app = await createApp(config, { listen: false, log: silentLogger });
+  const app = await createApp(config, { listen: false, log: silentLogger, ...overrides });
   const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, ...options });
   let closed = false;
   const shop = {
@@ -266,6 +266,32 @@ describe("Telegram bot (polling)", () => {
     const shown = await api.nextShown(-1401, since);
     expect(shown).toContain("3,000 tokens");
     expect(api.callsOf("sendMessage", -1401)).toHaveLength(1);
+  });
+
+  it("keeps the conversation going when the command menu, typing indicator and message edits fail", async () => {
+    const api = await stub();
+    api.failNext("setMyCommands", { error_code: 400, description: "Bad Request: commands are not available" });
+    await openShop(api);
+    api.failNext("sendChatAction", { error_code: 400, description: "Bad Request: not enough rights" }, 5);
+    expect(await say(api, 1451, "I need 2000 tokens")).toContain("$40.00");
+    const quoteMessage = api.lastMessage(1451)!;
+    api.failNext("editMessageText", { error_code: 400, description: "Bad Request: message can't be edited" });
+    const confirmed = await press(api, 1451, /Confirm/, quoteMessage);
+    expect(confirmed.shown).toContain("/pay/sandbox/");
+    // The edit failed, so the invoice arrived as a new message instead.
+    expect(api.lastMessage(1451)!.message_id).not.toBe(quoteMessage.message_id);
+  });
+
+  it("tells the customer unasked when an unpaid invoice expires", async () => {
+    let now = Date.parse("2026-01-01T12:00:00Z");
+    const api = await stub();
+    const shop = await openShop(api, { PAYMENT_TTL_MINUTES: "5" }, { bot: { now: () => now } }, { clock: () => now, sweepIntervalMs: 60_000 });
+    await say(api, 1461, "I need 2000 tokens");
+    await say(api, 1461, "yes");
+    now += 6 * 60_000;
+    const since = api.mark();
+    await shop.app.engine.runDue();
+    expect(await api.nextShown(1461, since)).toContain("expired");
   });
 
   it("finishes an update in flight before stopping", async () => {
