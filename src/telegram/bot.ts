@@ -46,6 +46,8 @@ export const STALE_BUTTON_TOAST = "This order is no longer active.";
 const EDITS_NOT_PROCESSED = "I don't process edited messages. Please send your request as a new message.";
 const RATE_LIMITED_TOAST = "You're pressing buttons very fast. Please wait a few seconds.";
 const DEEP_LINK = /^buy_(\d{1,15})$/;
+/** After this long without an engine answer, a button press is acknowledged without a toast. */
+const SLOW_BUTTON_MS = 2_500;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
 /** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
@@ -115,14 +117,26 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
 
   if (options.rateLimit !== false) {
     const budget = options.rateLimit ?? { limit: 8, timeFrameMs: 4_000 };
+    // Every excess update reaches us (so every button press is answered), but a flooding customer
+    // is told to slow down only once per time frame: replying to each message would flood them back.
+    const toldAt = new Map<number, number>();
     bot.use(
       limit({
         limit: budget.limit,
         timeFrame: budget.timeFrameMs,
+        alwaysReply: true,
         keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
         onLimitExceeded: (ctx: Context) => {
-          if (ctx.callbackQuery) void ctx.answerCallbackQuery({ text: RATE_LIMITED_TOAST }).catch(quiet(log, "answerCallbackQuery"));
-          else if (ctx.chat) void reply(ctx, { kind: "rate_limited" }).catch(quiet(log, "rate limit notice"));
+          if (ctx.callbackQuery) {
+            void ctx.answerCallbackQuery({ text: RATE_LIMITED_TOAST }).catch(quiet(log, "answerCallbackQuery"));
+            return;
+          }
+          const user = ctx.from?.id;
+          const now = Date.now();
+          if (!ctx.chat || user === undefined || now - (toldAt.get(user) ?? 0) < budget.timeFrameMs) return;
+          toldAt.set(user, now);
+          if (toldAt.size > 10_000) for (const [id, at] of toldAt) if (now - at >= budget.timeFrameMs) toldAt.delete(id);
+          void reply(ctx, { kind: "rate_limited" }).catch(quiet(log, "rate limit notice"));
         },
       }),
     );
@@ -160,14 +174,21 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
 
   addressed.on("callback_query:data", async (ctx) => {
-    const answer = (text?: string) => ctx.answerCallbackQuery(text ? { text } : {}).catch(quiet(log, "answerCallbackQuery"));
+    let answered = false;
+    const answer = async (text?: string) => {
+      if (answered) return;
+      answered = true;
+      await ctx.answerCallbackQuery(text ? { text } : {}).catch(quiet(log, "answerCallbackQuery"));
+    };
     const action = decodeButton(ctx.callbackQuery.data);
     if (!action || !ctx.chat) {
       await answer("This button doesn't work any more. Use /cart to see your order.");
       return;
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
-    const result = await engine.handleButton(chatOf(ctx), action);
+    // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
+    const slow = setTimeout(() => void answer(), SLOW_BUTTON_MS);
+    const result = await engine.handleButton(chatOf(ctx), action).finally(() => clearTimeout(slow));
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
       await answer(STALE_BUTTON_TOAST);

@@ -249,12 +249,22 @@ describe("Telegram bot (polling)", () => {
     expect(api.lastMessage(1201)!.text).toContain("$40.00");
   });
 
-  it("tells a customer who floods the bot to slow down", async () => {
+  it("tells a customer who floods the bot to slow down once, and still answers their button presses", async () => {
     const api = await stub();
     await openShop(api, {}, { bot: { rateLimit: { limit: 2, timeFrameMs: 60_000 } } });
     const since = api.mark();
-    for (let i = 0; i < 4; i++) api.text(1301, "status");
+    for (let i = 0; i < 6; i++) api.text(1301, "status");
     await api.waitFor((c) => c.method === "sendMessage" && String(c.payload.text).includes("very fast"), since);
+    let answered = 0;
+    await api.waitFor((c) => c.method === "sendMessage" && !String(c.payload.text).includes("very fast") && ++answered === 2, since);
+    const pressed = api.mark();
+    const callbackId = api.press(1301, { message_id: 1, chat_id: "1301", text: "old", buttons: [], edits: 0 }, "h");
+    const answer = await api.waitFor((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === callbackId, pressed);
+    expect(String(answer.payload.text)).toContain("very fast");
+    const sent = api.callsOf("sendMessage", 1301).map((c) => String(c.payload.text));
+    expect(sent.filter((text) => text.includes("very fast"))).toHaveLength(1);
+    // Only the two messages within the budget were acted on.
+    expect(sent.filter((text) => !text.includes("very fast"))).toHaveLength(2);
   });
 
   it("ignores group chatter that is not addressed to the bot", async () => {
