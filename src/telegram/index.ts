@@ -1,7 +1,33 @@
 import type { App } from "../app.ts";
+import { startTelegram } from "./run.ts";
 
-/** Runs the Telegram bot until it is stopped. */
+export { BOT_COMMANDS, STALE_BUTTON_TOAST, createBot, createNotifier } from "./bot.ts";
+export type { BotOptions } from "./bot.ts";
+export { createTelegramRenderer, toTelegram } from "./render.ts";
+export type { TelegramMessage, TelegramRenderer } from "./render.ts";
+export { startTelegram, webhookPathOf } from "./run.ts";
+export type { TelegramHandle, TelegramRunOptions } from "./run.ts";
+
+/**
+ * Runs the Telegram bot (polling, or webhook when TELEGRAM_WEBHOOK_URL is set) until SIGINT/SIGTERM
+ * or until polling ends by itself, then returns after in-flight updates finished; the caller closes
+ * the app.
+ */
 export async function runTelegram(app: App): Promise<void> {
-  app.log.error("the Telegram front end is not part of this build yet; unset TELEGRAM_BOT_TOKEN to use the console chat");
-  await app.close();
+  const handle = await startTelegram(app).catch((error: unknown) => {
+    // One line for the operator instead of a stack trace; main turns it into a failed exit.
+    throw new Error(`could not start the Telegram bot (${String(error)}); check TELEGRAM_BOT_TOKEN from @BotFather and TELEGRAM_API_ROOT`);
+  });
+  let onSignal: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => (onSignal = resolve));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await Promise.race([signalled, handle.ended]);
+    app.log.info("telegram bot stopping; finishing updates in flight");
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await handle.stop();
+  }
 }

@@ -1,0 +1,237 @@
+/**
+ * The grammY wiring, without any lifecycle: commands, text, inline buttons (the cart handler),
+ * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
+ * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
+ */
+import { autoRetry } from "@grammyjs/auto-retry";
+import { limit } from "@grammyjs/ratelimiter";
+import { sequentialize } from "@grammyjs/runner";
+import { Bot, type Context, GrammyError, type Transformer } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { App } from "../app.ts";
+import { decodeButton } from "../engine/buttons.ts";
+import type { EngineReply } from "../engine/reply.ts";
+import type { Notifier } from "../engine/engine.ts";
+import type { Logger } from "../log.ts";
+import { parseTokenAmount } from "../understand/index.ts";
+import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
+
+export type BotOptions = {
+  /** Defaults to `app.config.telegram.token`. */
+  token?: string;
+  /** Skips the `getMe` call at start-up (tests, benchmarks). */
+  botInfo?: UserFromGetMe;
+  /** Extra API transformers, applied after auto-retry (tests record or short-circuit calls). */
+  transformers?: Transformer[];
+  /** Per-user message budget; `false` turns the limiter off (benchmarks). */
+  rateLimit?: { limit: number; timeFrameMs: number } | false;
+  /** Auto-retry for 429 and 5xx answers; `false` turns it off. */
+  retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
+  /** Clock for "valid for N minutes" in messages. */
+  now?: () => number;
+};
+
+/** The commands shown in Telegram's menu, registered at start-up. */
+export const BOT_COMMANDS = [
+  { command: "start", description: "Welcome and token packages" },
+  { command: "buy", description: "Buy tokens, e.g. /buy 5000" },
+  { command: "cart", description: "Show your current order" },
+  { command: "status", description: "Check your order's status" },
+  { command: "cancel", description: "Cancel the open order" },
+  { command: "help", description: "How this works" },
+] as const;
+
+/** The toast and text for a button whose order is gone. */
+export const STALE_BUTTON_TOAST = "This order is no longer active.";
+const EDITS_NOT_PROCESSED = "I don't process edited messages. Please send your request as a new message.";
+const RATE_LIMITED_TOAST = "You're pressing buttons very fast. Please wait a few seconds.";
+const DEEP_LINK = /^buy_(\d{1,15})$/;
+/** After this long without an engine answer, a button press is acknowledged without a toast. */
+const SLOW_BUTTON_MS = 2_500;
+
+const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
+/** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
+const isBadButtonUrl = (error: unknown) => error instanceof GrammyError && error.error_code === 400 && /url|button/i.test(error.description);
+
+/** Sends a message; if Telegram refuses its URL buttons, sends it again without them. */
+export async function sendMessage(api: Bot["api"], chatId: number | string, message: TelegramMessage): Promise<void> {
+  try {
+    await api.sendMessage(chatId, message.text, message.options);
+  } catch (error) {
+    if (!isBadButtonUrl(error)) throw error;
+    const fallback = withoutUrlButtons(message);
+    await api.sendMessage(chatId, fallback.text, fallback.options);
+  }
+}
+
+/**
+ * Tells customers about things that happen without them writing (payment confirmed, delivered,
+ * expired). Throws when the message could not be sent, so the engine keeps an undelivered secret for
+ * the customer's next status request.
+ */
+export function createNotifier(bot: Bot, renderer: TelegramRenderer): Notifier {
+  return async (chatId, reply) => {
+    await sendMessage(bot.api, chatId, renderer.reply(reply));
+  };
+}
+
+const quiet = (log: Logger, what: string) => (error: unknown) => {
+  log.debug(`telegram ${what} failed; carrying on`, { error: String(error) });
+};
+
+/** In groups the bot only answers commands, mentions of it and replies to its own messages. */
+function addressedToBot(ctx: Context): boolean {
+  const chat = ctx.chat;
+  if (!chat || chat.type === "private") return true;
+  const message = ctx.message;
+  if (!message) return ctx.callbackQuery !== undefined;
+  if (message.reply_to_message?.from?.id === ctx.me.id) return true;
+  const text = message.text ?? message.caption ?? "";
+  if (text.startsWith("/")) return true;
+  return text.toLowerCase().includes(`@${ctx.me.username.toLowerCase()}`);
+}
+
+/** Builds the bot for an app. Nothing is fetched or sent until an update arrives. */
+export function createBot(app: App, options: BotOptions = {}): Bot {
+  const token = options.token ?? app.config.telegram.token;
+  if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
+  const log = app.log;
+  const engine = app.engine;
+  const renderer = createTelegramRenderer(app.config.catalog, options.now);
+  const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
+
+  if (options.retry !== false) {
+    // Network failures are not retried here: auto-retry would wait for them indefinitely and hold up
+    // the chat; they surface to bot.catch (or the notifier) instead.
+    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true }));
+  }
+  for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
+
+  const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
+  const reply = (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+
+  bot.catch((error) => {
+    // One failing update must never stop the bot: log it and keep serving everyone else.
+    log.error("telegram update failed", { updateId: error.ctx.update.update_id, error: String(error.error) });
+  });
+
+  if (options.rateLimit !== false) {
+    const budget = options.rateLimit ?? { limit: 8, timeFrameMs: 4_000 };
+    // Every excess update reaches us (so every button press is answered), but a flooding customer
+    // is told to slow down only once per time frame: replying to each message would flood them back.
+    const toldAt = new Map<number, number>();
+    bot.use(
+      limit({
+        limit: budget.limit,
+        timeFrame: budget.timeFrameMs,
+        alwaysReply: true,
+        keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
+        onLimitExceeded: (ctx: Context) => {
+          if (ctx.callbackQuery) {
+            void ctx.answerCallbackQuery({ text: RATE_LIMITED_TOAST }).catch(quiet(log, "answerCallbackQuery"));
+            return;
+          }
+          const user = ctx.from?.id;
+          const now = Date.now();
+          if (!ctx.chat || user === undefined || now - (toldAt.get(user) ?? 0) < budget.timeFrameMs) return;
+          toldAt.set(user, now);
+          if (toldAt.size > 10_000) for (const [id, at] of toldAt) if (now - at >= budget.timeFrameMs) toldAt.delete(id);
+          void reply(ctx, { kind: "rate_limited" }).catch(quiet(log, "rate limit notice"));
+        },
+      }),
+    );
+  }
+  // Parallel across chats, strictly in order within one chat.
+  bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : ctx.from ? `u${ctx.from.id}` : undefined)));
+  const addressed = bot.filter(addressedToBot);
+
+  addressed.command("start", async (ctx) => {
+    const deepLink = DEEP_LINK.exec(ctx.match.trim());
+    if (deepLink) {
+      await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
+      return;
+    }
+    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome());
+  });
+  addressed.command("buy", async (ctx) => {
+    const chatId = chatOf(ctx);
+    const argument = ctx.match.trim();
+    if (argument === "") {
+      await reply(ctx, await engine.view(chatId));
+      return;
+    }
+    const tokens = parseTokenAmount(argument);
+    if (tokens === null) {
+      const current = await engine.view(chatId);
+      await reply(ctx, { kind: "not_understood", order: current.kind === "order" ? current.order : null });
+      return;
+    }
+    await reply(ctx, await engine.handleCommand(chatId, { type: "QUOTE", tokens }, "command"));
+  });
+  addressed.command("cart", async (ctx) => reply(ctx, await engine.view(chatOf(ctx))));
+  addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command")));
+  addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
+  addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
+
+  addressed.on("callback_query:data", async (ctx) => {
+    let answered = false;
+    const answer = async (text?: string) => {
+      if (answered) return;
+      answered = true;
+      await ctx.answerCallbackQuery(text ? { text } : {}).catch(quiet(log, "answerCallbackQuery"));
+    };
+    const action = decodeButton(ctx.callbackQuery.data);
+    if (!action || !ctx.chat) {
+      await answer("This button doesn't work any more. Use /cart to see your order.");
+      return;
+    }
+    // Buttons never go through understanding: the button says exactly what the customer wants.
+    // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
+    const slow = setTimeout(() => void answer(), SLOW_BUTTON_MS);
+    const result = await engine.handleButton(chatOf(ctx), action).finally(() => clearTimeout(slow));
+    const message = ctx.callbackQuery.message;
+    if (result.kind === "stale_button") {
+      await answer(STALE_BUTTON_TOAST);
+      // Take the dead buttons off the old message, then show the current order below it.
+      if (message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(quiet(log, "editMessageReplyMarkup"));
+      await reply(ctx, result);
+      return;
+    }
+    await answer();
+    const rendered = renderer.reply(result);
+    // A delivered code gets a fresh message so it is not lost by a later edit of the order message.
+    const inPlace = message !== undefined && !(result.kind === "order" && result.secret);
+    if (inPlace) {
+      try {
+        await ctx.api.editMessageText(message.chat.id, message.message_id, rendered.text, rendered.options);
+        return;
+      } catch (error) {
+        if (isNotModified(error)) return;
+        log.debug("could not edit the order message; sending a new one", { error: String(error) });
+      }
+    }
+    await sendMessage(ctx.api, chatOf(ctx), rendered);
+  });
+  addressed.on("callback_query", async (ctx) => {
+    await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
+  });
+
+  addressed.on("message:text", async (ctx) => {
+    // Typing indicator for the slow path (LLM); purely cosmetic, so failures are ignored.
+    void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction"));
+    const mention = new RegExp(`@${ctx.me.username}\\b`, "gi");
+    const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace(mention, "").trim();
+    await reply(ctx, await engine.handleText(chatOf(ctx), text));
+  });
+  addressed.on("message", async (ctx) => {
+    // Stickers, photos, voice, documents…: say what we can read, and show where the order stands.
+    const current = await engine.view(chatOf(ctx));
+    await reply(ctx, { kind: "unsupported_message", order: current.kind === "order" ? current.order : null });
+  });
+  bot.on("edited_message", async (ctx) => {
+    if (ctx.chat.type !== "private") return;
+    await ctx.api.sendMessage(ctx.chat.id, EDITS_NOT_PROCESSED);
+  });
+
+  return bot;
+}

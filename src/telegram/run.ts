@@ -1,0 +1,144 @@
+/**
+ * The bot's lifecycle: long polling with @grammyjs/runner, or a webhook route on the app's HTTP
+ * server when `TELEGRAM_WEBHOOK_URL` is set. Either way `stop()` stops taking new updates and waits
+ * for the ones in flight, so no customer's message is dropped half-way on shutdown.
+ */
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import { type Bot, webhookCallback } from "grammy";
+import type { Update } from "grammy/types";
+import type { App } from "../app.ts";
+import type { HttpRequest, HttpResponse } from "../http/server.ts";
+import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { createTelegramRenderer } from "./render.ts";
+
+export type TelegramRunOptions = {
+  bot?: BotOptions;
+  /** Long-poll wait per getUpdates call, in seconds (Telegram allows up to 50). */
+  pollTimeoutSeconds?: number;
+  /** How long a webhook request may take before Telegram is answered and work continues behind it. */
+  webhookTimeoutMs?: number;
+};
+
+/** A running bot. */
+export type TelegramHandle = {
+  mode: "polling" | "webhook";
+  bot: Bot;
+  /** The HTTP path Telegram posts updates to (webhook mode). */
+  webhookPath: string | null;
+  /** Resolves when polling ended by itself (e.g. another instance took over, token revoked). */
+  ended: Promise<void>;
+  /** Stops taking updates and waits for those in flight. Safe to call twice. */
+  stop(): Promise<void>;
+};
+
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+/** The route Telegram posts to: the path of the webhook URL, or `/telegram/webhook` for a bare host. */
+export function webhookPathOf(webhookUrl: string): string {
+  const path = new URL(webhookUrl).pathname.replace(/\/+$/, "");
+  return path === "" ? "/telegram/webhook" : path;
+}
+
+/** Starts the bot for an app in the mode its configuration asks for. */
+export async function startTelegram(app: App, options: TelegramRunOptions = {}): Promise<TelegramHandle> {
+  const { log, config } = app;
+  const bot = createBot(app, options.bot);
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+    return work;
+  };
+  const drain = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  // Every update passes through handleUpdate, whether polled or posted to the webhook (including
+  // webhook updates still running after Telegram was answered), so shutdown can wait for all of them.
+  const handleUpdate = bot.handleUpdate.bind(bot);
+  bot.handleUpdate = (update, webhookReplyEnvelope) => track(handleUpdate(update, webhookReplyEnvelope));
+
+  // Fails loudly on a bad token or unreachable API: nothing else can work without it.
+  await bot.init();
+  app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, options.bot?.now)));
+  await bot.api.setMyCommands([...BOT_COMMANDS]).catch((error: unknown) => {
+    log.warn("could not register the bot's command menu; commands still work", { error: String(error) });
+  });
+
+  const webhookUrl = config.telegram.webhookUrl;
+  if (webhookUrl) {
+    const path = webhookPathOf(webhookUrl);
+    const callback = webhookCallback(bot, httpAdapter, {
+      secretToken: config.telegram.webhookSecret,
+      // Telegram re-sends updates that are not answered in time; slow work (LLM, payment APIs)
+      // carries on after the answer instead.
+      onTimeout: "return",
+      timeoutMilliseconds: options.webhookTimeoutMs ?? 8_000,
+    });
+    let accepting = true;
+    app.http.route("POST", path, async (request) => {
+      if (!accepting) return { status: 503, body: "shutting down\n" };
+      try {
+        return await callback(request);
+      } catch (error) {
+        log.warn("telegram webhook request refused", { error: String(error) });
+        return { status: 400, body: "bad update\n" };
+      }
+    });
+    await bot.api.setWebhook(webhookUrl, { secret_token: config.telegram.webhookSecret, drop_pending_updates: false });
+    log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
+    return {
+      mode: "webhook",
+      bot,
+      webhookPath: path,
+      ended: new Promise<void>(() => {}),
+      async stop() {
+        // The webhook stays registered: Telegram keeps updates queued until we are back.
+        accepting = false;
+        await drain();
+      },
+    };
+  }
+
+  // A webhook left over from an earlier deployment would make getUpdates fail with 409.
+  await bot.api.deleteWebhook();
+  const runner: RunnerHandle = run(bot, {
+    runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 },
+  });
+  log.info("telegram bot polling for updates", { username: bot.botInfo.username });
+  const ended = (runner.task() ?? Promise.resolve()).then(
+    () => undefined,
+    (error: unknown) => log.error("telegram polling stopped; check the bot token and that no other instance polls", { error: String(error) }),
+  );
+  let stopping: Promise<void> | null = null;
+  return {
+    mode: "polling",
+    bot,
+    webhookPath: null,
+    ended,
+    stop() {
+      stopping ??= (async () => {
+        if (runner.isRunning()) await runner.stop().catch(() => {});
+        await drain();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** grammY's webhook plumbing, adapted to the app's HTTP server (raw body, plain response object). */
+function httpAdapter(request: HttpRequest) {
+  let answer: (response: HttpResponse) => void = () => {};
+  const response = new Promise<HttpResponse>((resolve) => (answer = resolve));
+  const header = request.headers[SECRET_HEADER];
+  return {
+    // Parsed only after the secret matched: a forged request is never read.
+    get update(): Update {
+      return JSON.parse(request.rawBody.toString("utf8")) as Update;
+    },
+    header: Array.isArray(header) ? header[0] : header,
+    end: () => answer({ status: 200, body: "" }),
+    respond: (json: string) => answer({ status: 200, body: json, headers: { "content-type": "application/json" } }),
+    unauthorized: () => answer({ status: 401, body: "secret token is missing or wrong\n" }),
+    handlerReturn: response,
+  };
+}
