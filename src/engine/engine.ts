@@ -67,6 +67,12 @@ export type ConfirmOutcome =
   | { outcome: "late"; orderId: string; chatId: string }
   | { outcome: "provider_unavailable"; orderId: string; chatId: string };
 
+/** What an admin action did. */
+export type AdminOutcome =
+  | { ok: true; state: OrderView["state"] }
+  | { ok: false; reason: "unknown_order" }
+  | { ok: false; reason: "not_current" | "not_allowed"; state: OrderView["state"] };
+
 export type Notifier = (chatId: string, reply: EngineReply) => Promise<void>;
 
 const MAX_TURNS = 6;
@@ -212,7 +218,9 @@ export function createEngine(options: EngineOptions) {
     const writes: Promise<unknown>[] = [stores.conversations.set(session.chatId, record)];
     const projection = projectOrder(snapshot);
     const serialized = JSON.stringify(projection);
-    if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial")) {
+    // An order is recorded once it has an amount; after that every change is kept (a restart back to
+    // `initial` must not leave the record saying "quoted").
+    if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
       const existing = session.before === null ? await stores.orders.get(projection.orderId) : undefined;
       writes.push(
         stores.orders.set(projection.orderId, {
@@ -531,7 +539,13 @@ export function createEngine(options: EngineOptions) {
         return result;
       });
       emit({ type: "payment", ...ids, paymentId, outcome: outcome.outcome, at: clock() });
-      if (outcome.outcome === "delivered" || outcome.outcome === "paid" || outcome.outcome === "late" || outcome.outcome === "mismatch") {
+      const customerShouldKnow =
+        outcome.outcome === "delivered" ||
+        outcome.outcome === "paid" ||
+        outcome.outcome === "late" ||
+        outcome.outcome === "mismatch" ||
+        (outcome.outcome === "not_paid" && (outcome.status === "failed" || outcome.status === "expired"));
+      if (customerShouldKnow) {
         await notifyAfter(index.chatId, await this.view(index.chatId));
       }
       return outcome;
@@ -594,6 +608,26 @@ export function createEngine(options: EngineOptions) {
       const timer = setInterval(() => void tick(), intervalMs);
       timer.unref();
       return () => clearInterval(timer);
+    },
+
+    /**
+     * The admin door: retry a failed delivery with a fresh set of attempts, or record that a payment
+     * was refunded (after the provider confirmed the refund). Only orders in `delivery_failed` move;
+     * anything else answers why not.
+     */
+    async adminAction(orderId: string, action: "retry_delivery" | "record_refund"): Promise<AdminOutcome> {
+      const order = await stores.orders.get(orderId);
+      if (!order) return { ok: false, reason: "unknown_order" };
+      const result = await withSession(order.chatId, async (session): Promise<AdminOutcome> => {
+        const snapshot = session.actor.getSnapshot();
+        if (snapshot.context.orderId !== orderId) return { ok: false, reason: "not_current", state: order.state };
+        const event: SystemEvent =
+          action === "retry_delivery" ? { type: "ADMIN_RETRY_DELIVERY", at: clock() } : { type: "REFUND_RECORDED", at: clock() };
+        if (!(await step(session, event))) return { ok: false, reason: "not_allowed", state: stateName(snapshot) };
+        return { ok: true, state: stateName(session.actor.getSnapshot()) };
+      });
+      if (result.ok) await notifyAfter(order.chatId, await this.view(order.chatId));
+      return result;
     },
 
     /** An order's stored record, for status pages and admins. */
