@@ -105,8 +105,9 @@ export function createEngine(options: EngineOptions) {
   });
   const lock: ChatLock = createChatLock({
     owner: instanceId,
-    // Only a shared network store can have other processes working on the same chat.
-    claims: stores.backend.kind === "redis" ? stores.claims : undefined,
+    // Any shared store (a Redis server, or one SQLite file opened by several processes) can have other
+    // processes working on the same chat; both have atomic claims. Only memory is private to a process.
+    claims: stores.backend.kind === "memory" ? undefined : stores.claims,
   });
   const listeners = new Set<(event: EngineEvent) => void>();
   let notifier: Notifier = async () => {};
