@@ -88,6 +88,19 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     expect((await w.app.engine.order(orderId))?.state).toBe("delivered");
   });
 
+  it("a webhook over a real HTTP connection is verified on its raw bytes and delivers", async () => {
+    const w = await world({ HTTP_PORT: "0" }, { listen: true, sweepIntervalMs: 3_600_000 });
+    await w.app.start();
+    const { orderId, invoiceId } = await order(w, "c1");
+    const webhook = w.cp.pay(invoiceId);
+    const url = `http://127.0.0.1:${w.app.port}/webhooks/cryptopay`;
+    const forged = await fetch(url, { method: "POST", headers: { ...webhook.headers, "crypto-pay-api-signature": "0".repeat(64) }, body: webhook.rawBody });
+    expect(forged.status).toBe(401);
+    const genuine = await fetch(url, { method: "POST", headers: webhook.headers, body: webhook.rawBody });
+    expect(genuine.status).toBe(200);
+    expect(w.or.liveKeysFor(orderId)).toHaveLength(1);
+  });
+
   it("a USDT configuration creates crypto invoices in USDT and still delivers", async () => {
     const w = await world({ CRYPTOPAY_CURRENCY: "USDT" });
     const { invoiceId } = await order(w, "c1", 1000);
