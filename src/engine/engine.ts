@@ -214,7 +214,9 @@ export function createEngine(options: EngineOptions) {
     const projection = projectOrder(snapshot);
     const serialized = JSON.stringify(projection);
     if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial")) {
-      const existing = session.before === null ? await stores.orders.get(projection.orderId) : undefined;
+      // Read the stored order every time: a late or refused payment may have been recorded on it since
+      // this session loaded, and the projection below must not write that record away.
+      const existing = await stores.orders.get(projection.orderId);
       writes.push(
         stores.orders.set(projection.orderId, {
           ...projection,

@@ -85,6 +85,18 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
     }
   };
 
+  const recording = new Map<string, Promise<unknown>>();
+  const record = async (payment: Omit<StarsPaymentRecord, "v" | "refunded" | "at">): Promise<{ fresh: boolean; extra: boolean }> => {
+    const chargeKey = `charge:${payment.chargeId}`;
+    if (await options.payments.get(chargeKey)) return { fresh: false, extra: false };
+    const entry: StarsPaymentRecord = { v: 1, ...payment, at: options.clock(), refunded: false };
+    await options.payments.set(chargeKey, entry);
+    const first = await options.payments.get(`order:${payment.orderId}`);
+    if (first && first.chargeId !== payment.chargeId) return { fresh: true, extra: true };
+    await options.payments.set(`order:${payment.orderId}`, entry);
+    return { fresh: true, extra: false };
+  };
+
   return {
     name: "stars",
     kind: "stars",
@@ -134,15 +146,17 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
       return ok({ refundId: paid.chargeId });
     },
 
-    async recordPayment(payment) {
-      const chargeKey = `charge:${payment.chargeId}`;
-      if (await options.payments.get(chargeKey)) return { fresh: false, extra: false };
-      const record: StarsPaymentRecord = { v: 1, ...payment, at: options.clock(), refunded: false };
-      await options.payments.set(chargeKey, record);
-      const first = await options.payments.get(`order:${payment.orderId}`);
-      if (first && first.chargeId !== payment.chargeId) return { fresh: true, extra: true };
-      await options.payments.set(`order:${payment.orderId}`, record);
-      return { fresh: true, extra: false };
+    recordPayment(payment) {
+      // One order's payments are recorded one at a time, so two different charges racing for the same
+      // order can't both become "the" payment (grammY hands one process one update at a time anyway).
+      const previous = recording.get(payment.orderId) ?? Promise.resolve();
+      const run = previous.then(() => record(payment));
+      const tail = run.catch(() => undefined);
+      recording.set(payment.orderId, tail);
+      void tail.then(() => {
+        if (recording.get(payment.orderId) === tail) recording.delete(payment.orderId);
+      });
+      return run;
     },
 
     invoiceFor(orderId) {
@@ -209,7 +223,20 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     await (problem === null ? ctx.answerPreCheckoutQuery(true) : ctx.answerPreCheckoutQuery(false, { error_message: problem }));
   });
 
-  composer.on("message:successful_payment", async (ctx) => {
+  // Payments of one order are handled one after another (record, then confirm), so a second payment
+  // racing the first is only looked at once the first has been applied.
+  const perOrder = new Map<string, Promise<unknown>>();
+  const serially = (orderId: string, work: () => Promise<void>): Promise<void> => {
+    const run = (perOrder.get(orderId) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => undefined);
+    perOrder.set(orderId, tail);
+    void tail.then(() => {
+      if (perOrder.get(orderId) === tail) perOrder.delete(orderId);
+    });
+    return run;
+  };
+
+  composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
     const payment = ctx.message.successful_payment;
     if (!stars || payment.currency !== "XTR") {
       app.log.error("successful_payment for a provider that is not active", { currency: payment.currency });
@@ -238,7 +265,7 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     // Always confirm, even for a duplicate update: if we crashed after recording, this finishes the job.
     const outcome = await app.engine.confirmPayment("stars", orderId);
     app.log.info("stars payment", { orderId, fresh: recorded.fresh, outcome: outcome.outcome });
-  });
+  }));
 
   return composer;
 }

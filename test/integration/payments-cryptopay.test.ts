@@ -166,6 +166,12 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     expect(stored?.state).not.toBe("delivered");
     expect(stored?.latePayment).toMatchObject({ paymentId: String(invoiceId), amount: { minor: 3999, currency: "USD" } });
     expect(await w.app.stores.payments.get(`cryptopay:${invoiceId}`)).toMatchObject({ status: "rejected" });
+    // When the order later expires, the refused payment is still on record for the refund.
+    w.clock.now += 61 * 60_000;
+    await w.app.engine.runDue();
+    const expired = await w.app.engine.order(orderId);
+    expect(expired?.state).toBe("expired");
+    expect(expired?.latePayment).toMatchObject({ paymentId: String(invoiceId) });
   });
 
   it("an invoice in another currency is refused", async () => {

@@ -136,8 +136,8 @@ describe("Telegram Stars", () => {
   it("a second payment for an already paid order is kept for a refund and refunded through the Bot API", async () => {
     const w = await world();
     const order = await w.buy();
-    await w.paid(order.orderId, 2000, "charge-1");
-    await w.paid(order.orderId, 2000, "charge-2");
+    // Two different payments for one order, racing.
+    await Promise.all([w.paid(order.orderId, 2000, "charge-1"), w.paid(order.orderId, 2000, "charge-2")]);
     expect(w.issued()).toBe(1);
     expect((await w.app.engine.order(order.orderId))?.latePayment).toMatchObject({ paymentId: "charge:charge-2", amount: { minor: 2000, currency: "XTR" } });
     const refund = await w.app.payments.refund!(order.orderId, { minor: 2000, currency: "XTR" } as never);
