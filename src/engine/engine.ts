@@ -111,8 +111,9 @@ export function createEngine(options: EngineOptions) {
   });
   const lock: ChatLock = createChatLock({
     owner: instanceId,
-    // Only a shared network store can have other processes working on the same chat.
-    claims: stores.backend.kind === "redis" ? stores.claims : undefined,
+    // Any shared store (a Redis server, or one SQLite file opened by several processes) can have other
+    // processes working on the same chat; both have atomic claims. Only memory is private to a process.
+    claims: stores.backend.kind === "memory" ? undefined : stores.claims,
   });
   const listeners = new Set<(event: EngineEvent) => void>();
   let notifier: Notifier = async () => {};
@@ -221,7 +222,9 @@ export function createEngine(options: EngineOptions) {
     // An order is recorded once it has an amount; after that every change is kept (a restart back to
     // `initial` must not leave the record saying "quoted").
     if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
-      const existing = session.before === null ? await stores.orders.get(projection.orderId) : undefined;
+      // Read the stored order every time: a late or refused payment may have been recorded on it since
+      // this session loaded, and the projection below must not write that record away.
+      const existing = await stores.orders.get(projection.orderId);
       writes.push(
         stores.orders.set(projection.orderId, {
           ...projection,
