@@ -263,7 +263,8 @@ export function createEngine(options: EngineOptions) {
   /** Sends one event and reports the transition; returns false when the machine refused it. */
   const step = async (session: Session, event: PurchaseEvent): Promise<boolean> => {
     const before = session.actor.getSnapshot();
-    if (!before.can(event)) return false;
+    // A finished order takes no more events (a status check may just have completed it).
+    if (before.status !== "active" || !before.can(event)) return false;
     session.actor.send(event);
     await settle(session);
     const after = session.actor.getSnapshot();
@@ -334,6 +335,7 @@ export function createEngine(options: EngineOptions) {
     if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
       // "Did my payment arrive?" asks the provider, through the same verified path as a webhook.
       await reconcile(session);
+      if (session.actor.getSnapshot().status === "done") return replyFor(session);
     }
     const accepted = await step(session, { ...command, at: clock() });
     emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });
