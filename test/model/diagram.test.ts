@@ -11,6 +11,11 @@ describe("the machine diagram", () => {
     expect(readFileSync("docs/purchase.md", "utf8")).toBe(mermaidMarkdown(purchaseMachine, source));
   });
 
+  it("the README embeds the same diagram (copy the mermaid block from docs/purchase.md)", () => {
+    const readme = readFileSync("README.md", "utf8");
+    expect(readme).toContain("```mermaid\n" + source.trimEnd() + "\n```");
+  });
+
   it("shows every state, nested ones too, and guarded transitions by name", () => {
     for (const node of allStateNodes().slice(1)) expect(source).toContain(node.path.join("_"));
     expect(source).toMatch(/^stateDiagram-v2\n/);
