@@ -4,6 +4,7 @@
  * talks to Telegram.
  */
 import { randomBytes } from "node:crypto";
+import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
 import { createSandboxDelivery, type DeliveryProvider } from "./delivery/index.ts";
 import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
@@ -19,6 +20,8 @@ import { createUnderstander } from "./understand/index.ts";
 export type App = {
   config: Config;
   engine: Engine;
+  /** The stored audit trail (every command, transition, payment, LLM call) by order id. */
+  audit: AuditLog;
   stores: Stores;
   http: HttpServer;
   metrics: Metrics;
@@ -80,6 +83,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     instanceId: overrides.instanceId,
   });
+  // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.
+  const audit = createAuditLog(stores, { instanceId: engine.instanceId, log });
+  engine.onEvent((event) => audit.record(event));
   engine.onEvent((event) => {
     switch (event.type) {
       case "command":
@@ -153,6 +159,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const app: App = {
     config,
     engine,
+    audit,
     stores,
     http,
     metrics,
@@ -171,6 +178,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       stopSweeper?.();
       await http.close();
+      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { error: String(error) }));
       await stores.backend.close();
     },
   };
