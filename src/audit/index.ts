@@ -4,14 +4,16 @@
  * outcome, every LLM call with its token use — stored and queryable by order id.
  *
  * Recording must not slow a customer's reply, so `record` only queues; writes happen in batches a few
- * milliseconds later. keyv has no atomic append, so each process appends only to its own bucket
- * (`${orderId}/${instanceId}`): a bucket has a single writer and read-modify-write loses nothing even
- * with two instances on one Redis. A small per-order index lists the buckets for `forOrder`.
+ * milliseconds later. keyv has no atomic append, so each process run appends only to its own chunks
+ * (`${orderId}/${writer}/${n}`, at most 50 entries each, the open one kept in memory): a chunk has a
+ * single writer, so nothing is lost even with two instances on one Redis, and a write never grows with
+ * the length of the trail. A small per-order index lists the writers for `forOrder`.
  *
  * Only whitelisted fields are stored: no message text, no payment secrets, no goods.
  */
+import { randomBytes } from "node:crypto";
 import type { EngineEvent } from "../engine/engine.ts";
-import type { AuditEntry } from "../domain/records.ts";
+import type { AuditBucket, AuditEntry } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import type { Stores } from "../store/index.ts";
 
@@ -83,39 +85,83 @@ export function compareEntries(a: AuditEntry, b: AuditEntry): number {
   return a.at - b.at || (a.instance === b.instance ? a.seq - b.seq : a.instance < b.instance ? -1 : 1);
 }
 
-const INDEXED_MEMORY = 10_000;
+/** Entries per stored chunk: bounds the cost of each write however long an order's trail gets. */
+const CHUNK_ENTRIES = 50;
+/** Orders whose open chunk is kept in memory; older ones are re-read from the store if they come back. */
+const OPEN_ORDERS = 5_000;
+
+type OpenChunk = { chunk: number; entries: AuditEntry[] };
 
 export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditLog {
   const { instanceId, log } = options;
   const batchMs = options.batchMs ?? 20;
+  // One writer id per process run: a restarted instance with the same name never overwrites old chunks.
+  const writer = `${instanceId}.${randomBytes(3).toString("hex")}`;
   let pending = new Map<string, AuditEntry[]>();
   let seq = 0;
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
-  // Orders whose index already names this instance: skips an index read per batch.
-  const indexed = new Set<string>();
+  const open = new Map<string, OpenChunk>();
 
-  const bucketKey = (orderId: string, instance: string) => `${orderId}/${instance}`;
+  const chunkKey = (orderId: string, by: string, chunk: number) => `${orderId}/${by}/${chunk}`;
 
-  const ensureIndexed = async (orderId: string) => {
-    if (indexed.has(orderId)) return;
-    // Two instances may add themselves at once; re-read after writing and merge again if we lost.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const index = await stores.auditIndex.get(orderId);
-      if (index?.instances.includes(instanceId)) break;
-      await stores.auditIndex.set(orderId, { v: 1, instances: [...(index?.instances ?? []), instanceId] });
+  const readChunks = async (orderId: string, by: string) => {
+    const chunks: AuditBucket[] = [];
+    for (let chunk = 0; ; chunk++) {
+      const bucket = await stores.audit.get(chunkKey(orderId, by, chunk));
+      if (!bucket) return chunks;
+      chunks.push(bucket);
     }
-    if (indexed.size >= INDEXED_MEMORY) indexed.clear();
-    indexed.add(orderId);
+  };
+
+  /** This writer's chunk to append to for `orderId`, registering the writer in the order's index first. */
+  const openChunk = async (orderId: string): Promise<OpenChunk> => {
+    const known = open.get(orderId);
+    if (known) {
+      open.delete(orderId);
+      open.set(orderId, known);
+      return known;
+    }
+    let current: OpenChunk = { chunk: 0, entries: [] };
+    const index = await stores.auditIndex.get(orderId);
+    if (index?.writers.includes(writer)) {
+      // Evicted from memory earlier: continue after the chunks already stored.
+      const chunks = await readChunks(orderId, writer);
+      const last = chunks[chunks.length - 1];
+      current = last && last.entries.length < CHUNK_ENTRIES ? { chunk: chunks.length - 1, entries: last.entries } : { chunk: chunks.length, entries: [] };
+    } else {
+      // Two writers may register at once; re-read after writing and merge again if one was lost.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const latest = await stores.auditIndex.get(orderId);
+        if (latest?.writers.includes(writer)) break;
+        await stores.auditIndex.set(orderId, { v: 1, writers: [...(latest?.writers ?? []), writer] });
+      }
+    }
+    open.set(orderId, current);
+    if (open.size > OPEN_ORDERS) {
+      const oldest = open.keys().next().value;
+      if (oldest !== undefined) open.delete(oldest);
+    }
+    return current;
   };
 
   const writeBatch = async (batch: Map<string, AuditEntry[]>) => {
     for (const [orderId, entries] of batch) {
       try {
-        const key = bucketKey(orderId, instanceId);
-        const bucket = await stores.audit.get(key);
-        await stores.audit.set(key, { v: 1, orderId, entries: [...(bucket?.entries ?? []), ...entries] });
-        await ensureIndexed(orderId);
+        let rest = entries;
+        while (rest.length > 0) {
+          let current = await openChunk(orderId);
+          if (current.entries.length >= CHUNK_ENTRIES) {
+            current = { chunk: current.chunk + 1, entries: [] };
+            open.set(orderId, current);
+          }
+          const room = CHUNK_ENTRIES - current.entries.length;
+          const next = [...current.entries, ...rest.slice(0, room)];
+          await stores.audit.set(chunkKey(orderId, writer, current.chunk), { v: 1, orderId, entries: next });
+          // Only after a successful write: a failed one is simply rewritten, whole, next time.
+          current.entries = next;
+          rest = rest.slice(room);
+        }
       } catch (error) {
         // The trail is for people, not for correctness: a failed write is logged, never fatal.
         log.error("audit write failed", { orderId, entries: entries.length, error: String(error) });
@@ -130,7 +176,7 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
     }
     const batch = pending;
     pending = new Map();
-    // Batches are written one after another so a bucket never has two writes in flight.
+    // Batches are written one after another so a chunk never has two writes in flight.
     chain = chain.then(() => (batch.size > 0 ? writeBatch(batch) : undefined));
     return chain;
   };
@@ -154,8 +200,8 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
     async forOrder(orderId) {
       await flush();
       const index = await stores.auditIndex.get(orderId);
-      const buckets = await Promise.all((index?.instances ?? []).map((instance) => stores.audit.get(bucketKey(orderId, instance))));
-      return buckets.flatMap((bucket) => bucket?.entries ?? []).sort(compareEntries);
+      const chunks = await Promise.all((index?.writers ?? []).map((by) => readChunks(orderId, by)));
+      return chunks.flat().flatMap((bucket) => bucket.entries).sort(compareEntries);
     },
     async *all() {
       await flush();

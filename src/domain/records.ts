@@ -119,10 +119,13 @@ export const AuditEntry = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-/** The entries one process wrote for one order, appended in batches (one writer per bucket: no lost updates). */
+/**
+ * A chunk of the entries one process run wrote for one order, keyed `${orderId}/${writer}/${n}` with
+ * n = 0, 1, 2…: one writer per key (no lost updates) and a bounded size (no ever-growing rewrites).
+ */
 export const AuditBucket = z.object({ v: z.literal(1), orderId: z.string(), entries: z.array(AuditEntry) });
 export type AuditBucket = z.infer<typeof AuditBucket>;
 
-/** Which processes hold audit buckets for an order, so `forOrder` reads them directly. */
-export const AuditIndex = z.object({ v: z.literal(1), instances: z.array(z.string()) });
+/** Which writers (process runs) hold audit chunks for an order, so `forOrder` reads them directly. */
+export const AuditIndex = z.object({ v: z.literal(1), writers: z.array(z.string()) });
 export type AuditIndex = z.infer<typeof AuditIndex>;

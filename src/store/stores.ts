@@ -18,9 +18,9 @@ export type Stores = {
   payments: Collection<PaymentRecord>;
   paymentIndex: Collection<PaymentIndexEntry>;
   deadlines: Collection<DeadlineEntry>;
-  /** Audit trail buckets keyed `${orderId}/${instanceId}` (see src/audit). */
+  /** Audit trail chunks keyed `${orderId}/${writer}/${n}` (see src/audit). */
   audit: Collection<AuditBucket>;
-  /** Audit index keyed by order id: which instances wrote buckets for it. */
+  /** Audit index keyed by order id: which writers hold chunks for it. */
   auditIndex: Collection<AuditIndex>;
   claims: Claims;
   backend: Backend;

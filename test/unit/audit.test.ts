@@ -86,6 +86,27 @@ describe("audit trail", () => {
     expect(await a.forOrder("unknown")).toEqual([]);
   });
 
+  it("a long trail is kept whole across chunks and across a restart under the same instance name", async () => {
+    const stores = createStores(await openBackend({ kind: "memory" }));
+    const first = createAuditLog(stores, { instanceId: "shop", log: silentLogger });
+    for (let i = 0; i < 120; i++) {
+      first.record({ type: "command", chatId: "c", orderId: "long", command: "CHANGE_AMOUNT", source: "rules", accepted: true, at: i });
+      if (i % 7 === 0) await first.flush();
+    }
+    await first.close();
+    const restarted = createAuditLog(stores, { instanceId: "shop", log: silentLogger });
+    restarted.record({ type: "transition", chatId: "c", orderId: "long", from: "quoted", to: "cancelled", at: 500 });
+    const trail = await restarted.forOrder("long");
+    expect(trail).toHaveLength(121);
+    expect(trail.map((e) => e.at)).toEqual([...Array.from({ length: 120 }, (_, i) => i), 500]);
+    let stored = 0;
+    for await (const [, chunk] of stores.audit.entries()) {
+      expect(chunk.entries.length).toBeLessThanOrEqual(50);
+      stored++;
+    }
+    expect(stored).toBe(4);
+  });
+
   it("a failing store does not break recording or the caller", async () => {
     const stores = createStores(await openBackend({ kind: "memory" }));
     const errors: string[] = [];
