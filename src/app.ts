@@ -7,14 +7,15 @@ import { randomBytes } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
-import { createSandboxDelivery, type DeliveryProvider } from "./delivery/index.ts";
+import { createDeliveryProvider, type DeliveryProvider } from "./delivery/index.ts";
 import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
 import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
 import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
-import { SandboxInvoice, type SandboxProvider, createSandboxPayments, renderSandboxPage } from "./payments/sandbox.ts";
+import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
+import { type SandboxProvider, renderSandboxPage } from "./payments/sandbox.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
 import { createUnderstander } from "./understand/index.ts";
@@ -46,6 +47,8 @@ export type AppOverrides = {
   log?: Logger;
   clock?: () => number;
   payments?: PaymentProvider;
+  /** The Bot API used by the Stars provider (tests capture calls); built from the bot token otherwise. */
+  starsApi?: StarsApi;
   delivery?: DeliveryProvider;
   llm?: Understander;
   /** Do not open a port (tests dispatch HTTP requests in-process). */
@@ -64,18 +67,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = createMetrics();
   const http = createHttpServer(log);
 
-  const sandbox: SandboxProvider | null =
-    !overrides.payments && config.payments.provider === "sandbox"
-      ? createSandboxPayments({
-          invoices: stores.backend.collection("sandbox_invoices", SandboxInvoice),
-          publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
-          clock,
-          secret: randomBytes(32).toString("hex"),
-        })
-      : null;
-  const payments = overrides.payments ?? sandbox;
-  if (!payments) throw new Error(`payment provider "${config.payments.provider}" is not available in this build`);
-  const delivery = overrides.delivery ?? createSandboxDelivery();
+  // Overrides (tests, custom builds) win; otherwise the configured providers.
+  const chosen = overrides.payments
+    ? { provider: overrides.payments, sandbox: null }
+    : createPaymentProvider(config, {
+        stores,
+        clock,
+        log,
+        sandboxSecret: randomBytes(32).toString("hex"),
+        publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
+        ...(overrides.starsApi ? { starsApi: overrides.starsApi } : {}) });
+  const payments = chosen.provider;
+  const sandbox: SandboxProvider | null = chosen.sandbox;
+  const delivery = overrides.delivery ?? createDeliveryProvider(config);
   const llmStats = createLlmStats();
   describeLlmMetrics(metrics);
   const apiKey = config.llm.apiKey;

@@ -76,6 +76,7 @@ const Env = z.object({
   PAYMENT_PROVIDER: optionalText.pipe(z.enum(["sandbox", "cryptopay", "stars"]).optional()).transform((s) => s ?? "sandbox"),
   CRYPTOPAY_TOKEN: optionalText,
   CRYPTOPAY_API_URL: url("https://pay.crypt.bot/api"),
+  CRYPTOPAY_CURRENCY: optionalText.pipe(z.enum(["USD", "USDT"]).optional()).transform((s) => s ?? "USD"),
   DELIVERY_PROVIDER: optionalText.pipe(z.enum(["sandbox", "openrouter"]).optional()).transform((s) => s ?? "sandbox"),
   OPENROUTER_PROVISIONING_KEY: optionalText,
   OPENROUTER_API_URL: url("https://openrouter.ai/api/v1"),
@@ -101,7 +102,13 @@ export type Config = {
   llm: { apiKey?: string; baseUrl: string; model: string; timeoutMs: number; temperature: number };
   store: StoreLocation;
   storeUrl: string;
-  payments: { provider: "sandbox" | "cryptopay" | "stars"; cryptopayToken?: string; cryptopayApiUrl: string };
+  payments: {
+    provider: "sandbox" | "cryptopay" | "stars";
+    cryptopayToken?: string;
+    cryptopayApiUrl: string;
+    /** USD: fiat invoices in dollars (paid in any accepted crypto); USDT: crypto invoices in USDT. */
+    cryptopayCurrency: "USD" | "USDT";
+  };
   delivery: { provider: "sandbox" | "openrouter"; provisioningKey?: string; openrouterApiUrl: string; maxAttempts: number };
   /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
   http: { port: number; publicUrl?: string };
@@ -158,7 +165,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     store,
     storeUrl: e.STORE_URL,
-    payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL! },
+    payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL!,
+      cryptopayCurrency: e.CRYPTOPAY_CURRENCY,
+    },
     delivery: {
       provider: e.DELIVERY_PROVIDER,
       provisioningKey: e.OPENROUTER_PROVISIONING_KEY,

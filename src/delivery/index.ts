@@ -1,4 +1,25 @@
+import type { Config } from "../config.ts";
+import { createOpenRouterDelivery } from "./openrouter.ts";
+import type { DeliveryProvider } from "./provider.ts";
+import { createSandboxDelivery } from "./sandbox.ts";
+
 export type { DeliveryOutcome, DeliveryProvider, DeliveryRequest, IssuedGoods } from "./provider.ts";
 export { createSandboxDelivery } from "./sandbox.ts";
+export { createOpenRouterDelivery } from "./openrouter.ts";
 export { createLedger } from "./ledger.ts";
 export type { Ledger, DeliverOutcome } from "./ledger.ts";
+
+/** The delivery provider named by `DELIVERY_PROVIDER`. */
+export function createDeliveryProvider(config: Config): DeliveryProvider {
+  switch (config.delivery.provider) {
+    case "sandbox":
+      return createSandboxDelivery();
+    case "openrouter":
+      if (!config.delivery.provisioningKey) throw new Error("OPENROUTER_PROVISIONING_KEY is required for DELIVERY_PROVIDER=openrouter");
+      return createOpenRouterDelivery({ apiUrl: config.delivery.openrouterApiUrl, provisioningKey: config.delivery.provisioningKey });
+    default: {
+      const unhandled: never = config.delivery.provider;
+      throw new Error(`unknown delivery provider ${String(unhandled)}`);
+    }
+  }
+}

@@ -111,8 +111,9 @@ export function createEngine(options: EngineOptions) {
   });
   const lock: ChatLock = createChatLock({
     owner: instanceId,
-    // Only a shared network store can have other processes working on the same chat.
-    claims: stores.backend.kind === "redis" ? stores.claims : undefined,
+    // Any shared store (a Redis server, or one SQLite file opened by several processes) can have other
+    // processes working on the same chat; both have atomic claims. Only memory is private to a process.
+    claims: stores.backend.kind === "memory" ? undefined : stores.claims,
   });
   const listeners = new Set<(event: EngineEvent) => void>();
   let notifier: Notifier = async () => {};
@@ -221,7 +222,9 @@ export function createEngine(options: EngineOptions) {
     // An order is recorded once it has an amount; after that every change is kept (a restart back to
     // `initial` must not leave the record saying "quoted").
     if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
-      const existing = session.before === null ? await stores.orders.get(projection.orderId) : undefined;
+      // Read the stored order every time: a late or refused payment may have been recorded on it since
+      // this session loaded, and the projection below must not write that record away.
+      const existing = await stores.orders.get(projection.orderId);
       writes.push(
         stores.orders.set(projection.orderId, {
           ...projection,
@@ -260,7 +263,8 @@ export function createEngine(options: EngineOptions) {
   /** Sends one event and reports the transition; returns false when the machine refused it. */
   const step = async (session: Session, event: PurchaseEvent): Promise<boolean> => {
     const before = session.actor.getSnapshot();
-    if (!before.can(event)) return false;
+    // A finished order takes no more events (a status check may just have completed it).
+    if (before.status !== "active" || !before.can(event)) return false;
     session.actor.send(event);
     await settle(session);
     const after = session.actor.getSnapshot();
@@ -331,6 +335,7 @@ export function createEngine(options: EngineOptions) {
     if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
       // "Did my payment arrive?" asks the provider, through the same verified path as a webhook.
       await reconcile(session);
+      if (session.actor.getSnapshot().status === "done") return replyFor(session);
     }
     const accepted = await step(session, { ...command, at: clock() });
     emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });

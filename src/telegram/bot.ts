@@ -3,6 +3,7 @@
  * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
  * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
  */
+import { isStarsProvider, starsPaymentsComposer } from "../payments/index.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
@@ -114,6 +115,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     // One failing update must never stop the bot: log it and keep serving everyone else.
     log.error("telegram update failed", { updateId: error.ctx.update.update_id, error: String(error.error) });
   });
+
+  // Stars payments arrive as bot updates: pre-checkout queries must be answered within 10 s, so they
+  // come before rate limiting and per-chat queues.
+  if (isStarsProvider(app.payments)) bot.use(starsPaymentsComposer(app));
 
   if (options.rateLimit !== false) {
     const budget = options.rateLimit ?? { limit: 8, timeFrameMs: 4_000 };

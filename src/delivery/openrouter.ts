@@ -1,0 +1,135 @@
+/**
+ * OpenRouter delivery: one API key per order, made with a provisioning (management) key through
+ * `POST /keys` with a spending `limit` in USD equal to the credit sold. The key's secret is in the
+ * create answer only — OpenRouter never shows it again — so the ledger keeps it just until the
+ * customer was sent it; `data.hash` is the lasting reference.
+ *
+ * Idempotency: the key's name carries the order id. Before creating, recent keys are listed; a key
+ * already named for this order means an earlier attempt created it but its answer (and secret) was
+ * lost, because the ledger claim guarantees nobody else is issuing this order right now and the ledger
+ * has no entry for it. Such a key was never shown to anyone, so it is deleted and a fresh one created:
+ * at most one live key per order, at the cost of one wasted (never usable) key on that rare path.
+ */
+import { z } from "zod";
+import { type Money, money, toDecimalString } from "../domain/money.ts";
+import type { DeliveryProvider } from "./provider.ts";
+
+export type OpenRouterOptions = {
+  /** e.g. `https://openrouter.ai/api/v1`. */
+  apiUrl: string;
+  provisioningKey: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Prefix of every key name; the order id follows. */
+  namePrefix?: string;
+  /** How many pages of 100 keys to scan for an earlier attempt and for outstanding limits. */
+  maxListPages?: number;
+};
+
+const KeyInfo = z.object({
+  hash: z.string(),
+  name: z.string().nullish(),
+  label: z.string().nullish(),
+  limit: z.number().nullish(),
+  limit_remaining: z.number().nullish(),
+  disabled: z.boolean().nullish(),
+});
+type KeyInfo = z.infer<typeof KeyInfo>;
+const CreateAnswer = z.object({ key: z.string().min(1), data: KeyInfo });
+const ListAnswer = z.object({ data: z.array(z.unknown()) });
+const CreditsAnswer = z.object({ data: z.object({ total_credits: z.number(), total_usage: z.number() }) });
+
+type Call<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryProvider {
+  const base = options.apiUrl.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const doFetch = options.fetch ?? fetch;
+  const prefix = options.namePrefix ?? "TokenGoblin order";
+  const maxPages = options.maxListPages ?? 5;
+  const nameFor = (orderId: string) => `${prefix} ${orderId}`;
+
+  const call = async (method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Call<unknown>> => {
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.provisioningKey}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      return { ok: false, reason: `openrouter ${method} ${path}: ${error instanceof Error ? error.name : "network error"}` };
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      return { ok: false, reason: `openrouter ${method} ${path}: HTTP ${response.status}` };
+    }
+    try {
+      return { ok: true, value: await response.json() };
+    } catch {
+      return { ok: false, reason: `openrouter ${method} ${path}: body is not JSON` };
+    }
+  };
+
+  /** Our keys among the most recent `maxPages` pages (the API lists 100 per page, newest first). */
+  const listKeys = async (): Promise<Call<KeyInfo[]>> => {
+    const found: KeyInfo[] = [];
+    for (let page = 0; page < maxPages; page++) {
+      const listed = await call("GET", `/keys?offset=${page * 100}`);
+      if (!listed.ok) return listed;
+      const parsed = ListAnswer.safeParse(listed.value);
+      if (!parsed.success) return { ok: false, reason: "openrouter GET /keys: unexpected answer" };
+      for (const item of parsed.data.data) {
+        const key = KeyInfo.safeParse(item);
+        if (key.success && key.data.name?.startsWith(`${prefix} `)) found.push(key.data);
+      }
+      if (parsed.data.data.length < 100) break;
+    }
+    return { ok: true, value: found };
+  };
+
+  return {
+    name: "openrouter",
+    async issue(request) {
+      if (request.usd.currency !== "USD" || request.usd.minor <= 0) return { ok: false, reason: "nothing to deliver" };
+      const name = nameFor(request.orderId);
+      const existing = await listKeys();
+      if (!existing.ok) return existing;
+      for (const orphan of existing.value.filter((key) => key.name === name)) {
+        // Created by an attempt whose answer was lost: its secret is unrecoverable, so retire it.
+        const removed = await call("DELETE", `/keys/${encodeURIComponent(orphan.hash)}`);
+        if (!removed.ok) return removed;
+      }
+      // The limit is a JSON number of dollars: exact cents → "40.00" → 40. Number() is used only here,
+      // at the wire boundary; two-decimal dollar amounts below 2^53 cents round-trip exactly.
+      const limit = Number(toDecimalString(request.usd));
+      const created = await call("POST", "/keys", { name, limit });
+      if (!created.ok) return created;
+      const parsed = CreateAnswer.safeParse(created.value);
+      if (!parsed.success) return { ok: false, reason: "openrouter POST /keys: answer without key or hash" };
+      const { key, data } = parsed.data;
+      return { ok: true, goods: { ref: `openrouter:${data.hash}`, hint: `…${key.slice(-4)}`, secret: key } };
+    },
+
+    /**
+     * What can still be sold: the account's credit minus usage, minus what keys we sold but whose
+     * buyers have not spent yet (their remaining limits are already promised). Rounded down to cents.
+     */
+    async availableUsd(): Promise<Money | null> {
+      const credits = await call("GET", "/credits");
+      if (!credits.ok) throw new Error(credits.reason);
+      const parsed = CreditsAnswer.safeParse(credits.value);
+      if (!parsed.success) throw new Error("openrouter GET /credits: unexpected answer");
+      const keys = await listKeys();
+      if (!keys.ok) throw new Error(keys.reason);
+      const promised = keys.value.filter((k) => !k.disabled).reduce((sum, k) => sum + Math.max(0, k.limit_remaining ?? k.limit ?? 0), 0);
+      const free = parsed.data.data.total_credits - parsed.data.data.total_usage - promised;
+      // Dollars arrive as floats; cents are floored (with a hair of tolerance for 0.1+0.2-style noise).
+      return money(Math.max(0, Math.floor(free * 100 + 1e-6)), "USD");
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Telegram Stars (XTR) as a payment provider. There is no HTTP webhook: Telegram tells the bot about a
+ * payment with a `successful_payment` message, which {@link starsPaymentsComposer} records and then
+ * hands to the same payment door as every other provider (`engine.confirmPayment`).
+ *
+ * The payment id is the order id: it is the invoice `payload`, it comes back in `pre_checkout_query`
+ * and `successful_payment`, and `fetchPayment` answers "paid" only for an order a `successful_payment`
+ * was recorded for — so a forged or replayed update can't confirm anything Telegram didn't.
+ */
+import { Composer, type Context } from "grammy";
+import type { OrderRecord } from "../domain/records.ts";
+import type { Logger } from "../log.ts";
+import { z } from "zod";
+import { money } from "../domain/money.ts";
+import type { Collection } from "../store/index.ts";
+import { type PaymentProvider, type ProviderResult, fail, ok } from "./provider.ts";
+
+/** The slice of the Bot API the provider needs; `bot.api` (grammY) fits it. */
+export type StarsApi = {
+  createInvoiceLink(
+    title: string,
+    description: string,
+    payload: string,
+    provider_token: string,
+    currency: string,
+    prices: { label: string; amount: number }[],
+  ): Promise<string>;
+  refundStarPayment(user_id: number, telegram_payment_charge_id: string): Promise<true>;
+};
+
+/** An invoice link made for an order, so retries return the same link. */
+export const StarsInvoiceRecord = z.object({
+  v: z.literal(1),
+  orderId: z.string(),
+  stars: z.number().int().positive(),
+  payUrl: z.string(),
+  expiresAt: z.number().int(),
+});
+export type StarsInvoiceRecord = z.infer<typeof StarsInvoiceRecord>;
+
+/** A `successful_payment` Telegram sent us, keyed by its charge id (Telegram's uniqueness rule). */
+export const StarsPaymentRecord = z.object({
+  v: z.literal(1),
+  chargeId: z.string(),
+  orderId: z.string(),
+  userId: z.number().int(),
+  stars: z.number().int().nonnegative(),
+  at: z.number().int(),
+  refunded: z.boolean(),
+});
+export type StarsPaymentRecord = z.infer<typeof StarsPaymentRecord>;
+
+export type StarsOptions = {
+  api: StarsApi;
+  /** Keyed by order id. */
+  invoices: Collection<StarsInvoiceRecord>;
+  /** Keyed by `charge:<telegram_payment_charge_id>` and, for the first payment of an order, `order:<orderId>`. */
+  payments: Collection<StarsPaymentRecord>;
+  clock: () => number;
+  /** Bot API calls slower than this are treated as "unavailable" (grammY's own default is minutes). */
+  timeoutMs?: number;
+};
+
+export type StarsProvider = PaymentProvider & {
+  readonly kind: "stars";
+  /** Records a `successful_payment`; `fresh: false` when this charge id was already recorded. */
+  recordPayment(payment: Omit<StarsPaymentRecord, "v" | "refunded" | "at">): Promise<{ fresh: boolean; extra: boolean }>;
+  /** The invoice created for an order, if any. */
+  invoiceFor(orderId: string): Promise<StarsInvoiceRecord | undefined>;
+};
+
+export function createStarsPayments(options: StarsOptions): StarsProvider {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const withTimeout = async <T>(work: Promise<T>, what: string): Promise<ProviderResult<T>> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<ProviderResult<T>>((resolve) => {
+      timer = setTimeout(() => resolve(fail("unavailable", `${what}: timed out`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([work.then((value) => ok(value)), timeout]);
+    } catch (error) {
+      return fail("unavailable", `${what}: ${error instanceof Error ? error.message.slice(0, 200) : "failed"}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const recording = new Map<string, Promise<unknown>>();
+  const record = async (payment: Omit<StarsPaymentRecord, "v" | "refunded" | "at">): Promise<{ fresh: boolean; extra: boolean }> => {
+    const chargeKey = `charge:${payment.chargeId}`;
+    if (await options.payments.get(chargeKey)) return { fresh: false, extra: false };
+    const entry: StarsPaymentRecord = { v: 1, ...payment, at: options.clock(), refunded: false };
+    await options.payments.set(chargeKey, entry);
+    const first = await options.payments.get(`order:${payment.orderId}`);
+    if (first && first.chargeId !== payment.chargeId) return { fresh: true, extra: true };
+    await options.payments.set(`order:${payment.orderId}`, entry);
+    return { fresh: true, extra: false };
+  };
+
+  return {
+    name: "stars",
+    kind: "stars",
+    currency: "XTR",
+    async createInvoice(request) {
+      const known = await options.invoices.get(request.orderId);
+      if (known) return ok({ paymentId: known.orderId, payUrl: known.payUrl, expiresAt: known.expiresAt });
+      if (request.charge.currency !== "XTR" || request.charge.minor < 1) {
+        return fail("rejected", `Stars invoices need a whole number of XTR, got ${request.charge.minor} ${request.charge.currency}`);
+      }
+      const title = `${request.tokens.toLocaleString("en-US")} AI tokens`.slice(0, 32);
+      const link = await withTimeout(
+        // Stars: empty provider token, currency XTR, exactly one price.
+        options.api.createInvoiceLink(title, request.description.slice(0, 255), request.orderId, "", "XTR", [
+          { label: title, amount: request.charge.minor },
+        ]),
+        "createInvoiceLink",
+      );
+      if (!link.ok) return link as ProviderResult<never>;
+      const record: StarsInvoiceRecord = { v: 1, orderId: request.orderId, stars: request.charge.minor, payUrl: link.value, expiresAt: request.expiresAt };
+      await options.invoices.set(request.orderId, record);
+      return ok({ paymentId: request.orderId, payUrl: link.value, expiresAt: request.expiresAt });
+    },
+
+    async fetchPayment(paymentId) {
+      const paid = await options.payments.get(`order:${paymentId}`);
+      if (paid) return ok({ paymentId, status: "paid", amount: money(paid.stars, "XTR"), orderId: paid.orderId });
+      const invoice = await options.invoices.get(paymentId);
+      if (!invoice) return fail("not_found");
+      const status = options.clock() >= invoice.expiresAt ? "expired" : "pending";
+      return ok({ paymentId, status, amount: money(invoice.stars, "XTR"), orderId: invoice.orderId });
+    },
+
+    // Stars payments arrive as bot updates, never as HTTP webhooks: nothing posted here is trusted.
+    verifyWebhook() {
+      return null;
+    },
+
+    async refund(paymentId) {
+      const paid = await options.payments.get(`order:${paymentId}`);
+      if (!paid) return fail("not_found");
+      if (paid.refunded) return ok({ refundId: paid.chargeId });
+      const refunded = await withTimeout(options.api.refundStarPayment(paid.userId, paid.chargeId), "refundStarPayment");
+      if (!refunded.ok) return refunded as ProviderResult<never>;
+      const marked = { ...paid, refunded: true };
+      await Promise.all([options.payments.set(`order:${paymentId}`, marked), options.payments.set(`charge:${paid.chargeId}`, marked)]);
+      return ok({ refundId: paid.chargeId });
+    },
+
+    recordPayment(payment) {
+      // One order's payments are recorded one at a time, so two different charges racing for the same
+      // order can't both become "the" payment (grammY hands one process one update at a time anyway).
+      const previous = recording.get(payment.orderId) ?? Promise.resolve();
+      const run = previous.then(() => record(payment));
+      const tail = run.catch(() => undefined);
+      recording.set(payment.orderId, tail);
+      void tail.then(() => {
+        if (recording.get(payment.orderId) === tail) recording.delete(payment.orderId);
+      });
+      return run;
+    },
+
+    invoiceFor(orderId) {
+      return options.invoices.get(orderId);
+    },
+  };
+}
+
+/** Narrows a provider to the Stars one (the composer needs its payment store). */
+export function isStarsProvider(provider: PaymentProvider): provider is StarsProvider {
+  return provider.name === "stars" && (provider as Partial<StarsProvider>).kind === "stars";
+}
+
+/** What the Stars composer needs from the app (structural, so the Telegram module can pass `app`). */
+export type StarsComposerApp = {
+  payments: PaymentProvider;
+  engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
+  stores: { orders: Collection<OrderRecord> };
+  log: Logger;
+};
+
+/** Telegram wants the pre-checkout answer within 10 s; we give our own lookups less than that. */
+const PRE_CHECKOUT_BUDGET_MS = 7_000;
+
+/**
+ * Handles the two Stars updates: `pre_checkout_query` (say yes only if the order is still waiting for
+ * exactly this payment) and `message:successful_payment` (record it, then confirm through the payment
+ * door; a duplicated update confirms nothing twice). Mount it on the bot before other handlers.
+ */
+export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: () => number } = {}): Composer<Context> {
+  const clock = options.clock ?? Date.now;
+  const composer = new Composer<Context>();
+  const stars = isStarsProvider(app.payments) ? app.payments : null;
+
+  composer.on("pre_checkout_query", async (ctx) => {
+    const query = ctx.preCheckoutQuery;
+    const check = async (): Promise<string | null> => {
+      if (!stars) return "Stars payments are not enabled right now.";
+      if (query.currency !== "XTR") return "This invoice can only be paid in Telegram Stars.";
+      const orderId = query.invoice_payload;
+      const [order, invoice] = await Promise.all([app.stores.orders.get(orderId), stars.invoiceFor(orderId)]);
+      if (!order || !invoice) return "This order is unknown. Please start a new order in the chat.";
+      if (order.state !== "awaiting_payment" || order.paymentId !== orderId) {
+        return "This order can no longer be paid. Please start a new order in the chat.";
+      }
+      if (clock() >= invoice.expiresAt) return "This invoice has expired. Please start a new order in the chat.";
+      const due = order.charge;
+      if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) {
+        return "The amount does not match this order. Please start a new order in the chat.";
+      }
+      return null;
+    };
+    let problem: string | null;
+    try {
+      problem = await Promise.race([
+        check(),
+        new Promise<string>((resolve) => setTimeout(() => resolve("We could not check this order in time. Please try again."), PRE_CHECKOUT_BUDGET_MS).unref()),
+      ]);
+    } catch (error) {
+      app.log.error("pre-checkout check failed", { error: String(error) });
+      problem = "We could not check this order. Please try again in a minute.";
+    }
+    if (problem) app.log.info("stars pre-checkout refused", { orderId: query.invoice_payload, reason: problem });
+    await (problem === null ? ctx.answerPreCheckoutQuery(true) : ctx.answerPreCheckoutQuery(false, { error_message: problem }));
+  });
+
+  // Payments of one order are handled one after another (record, then confirm), so a second payment
+  // racing the first is only looked at once the first has been applied.
+  const perOrder = new Map<string, Promise<unknown>>();
+  const serially = (orderId: string, work: () => Promise<void>): Promise<void> => {
+    const run = (perOrder.get(orderId) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => undefined);
+    perOrder.set(orderId, tail);
+    void tail.then(() => {
+      if (perOrder.get(orderId) === tail) perOrder.delete(orderId);
+    });
+    return run;
+  };
+
+  composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
+    const payment = ctx.message.successful_payment;
+    if (!stars || payment.currency !== "XTR") {
+      app.log.error("successful_payment for a provider that is not active", { currency: payment.currency });
+      return;
+    }
+    const orderId = payment.invoice_payload;
+    const recorded = await stars.recordPayment({
+      chargeId: payment.telegram_payment_charge_id,
+      orderId,
+      userId: ctx.from?.id ?? ctx.chat.id,
+      stars: payment.total_amount,
+    });
+    if (recorded.extra) {
+      // A second payment for an order already paid: keep it on the order so it is refunded, not lost.
+      app.log.error("second stars payment for one order; refund it", { orderId, chargeId: payment.telegram_payment_charge_id });
+      const order = await app.stores.orders.get(orderId);
+      if (order && !order.latePayment) {
+        await app.stores.orders.set(orderId, {
+          ...order,
+          latePayment: { paymentId: `charge:${payment.telegram_payment_charge_id}`, amount: money(payment.total_amount, "XTR"), at: clock() },
+          updatedAt: clock(),
+        });
+      }
+      return;
+    }
+    // Always confirm, even for a duplicate update: if we crashed after recording, this finishes the job.
+    const outcome = await app.engine.confirmPayment("stars", orderId);
+    app.log.info("stars payment", { orderId, fresh: recorded.fresh, outcome: outcome.outcome });
+  }));
+
+  return composer;
+}

@@ -1,0 +1,159 @@
+/**
+ * Telegram Stars through a real grammY Bot: updates go in with `bot.handleUpdate`, Bot API calls are
+ * captured by an API transformer (no network), and the app is built from configuration.
+ */
+import { Bot } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import { afterEach, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createSandboxDelivery } from "../../src/delivery/index.ts";
+import type { EngineReply } from "../../src/engine/reply.ts";
+import { silentLogger } from "../../src/log.ts";
+import { type StarsApi, isStarsProvider, starsPaymentsComposer } from "../../src/payments/index.ts";
+
+const START = Date.parse("2026-03-01T12:00:00Z");
+const USER = { id: 4242, is_bot: false, first_name: "Ada" };
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function world() {
+  const clock = { now: START };
+  const links: { title: string; payload: string; providerToken: string; currency: string; prices: { label: string; amount: number }[] }[] = [];
+  const refunds: { userId: number; chargeId: string }[] = [];
+  const starsApi: StarsApi = {
+    async createInvoiceLink(title, _description, payload, providerToken, currency, prices) {
+      links.push({ title, payload, providerToken, currency, prices });
+      return `https://t.me/$stars_invoice_${links.length}`;
+    },
+    async refundStarPayment(userId, chargeId) {
+      refunds.push({ userId, chargeId });
+      return true;
+    },
+  };
+  const sandbox = createSandboxDelivery();
+  let issued = 0;
+  const app: App = await createApp(
+    loadConfig({ STORE_URL: "memory://", PAYMENT_PROVIDER: "stars", TELEGRAM_BOT_TOKEN: "123:TEST" }),
+    {
+      listen: false,
+      log: silentLogger,
+      clock: () => clock.now,
+      starsApi,
+      delivery: { name: "sandbox", issue: (request) => ((issued += 1), sandbox.issue(request)) },
+    },
+  );
+  cleanups.push(() => app.close());
+  const notices: EngineReply[] = [];
+  app.engine.setNotifier(async (_chatId, reply) => {
+    notices.push(reply);
+  });
+
+  const bot = new Bot("123:TEST", {
+    botInfo: { id: 123, is_bot: true, first_name: "Goblin", username: "goblin_bot" } as UserFromGetMe,
+  });
+  const apiCalls: { method: string; payload: Record<string, unknown> }[] = [];
+  bot.api.config.use(async (_prev, method, payload) => {
+    apiCalls.push({ method, payload: payload as Record<string, unknown> });
+    return { ok: true, result: true } as never;
+  });
+  bot.use(starsPaymentsComposer(app, { clock: () => clock.now }));
+  let updateId = 1;
+  const preCheckout = async (payload: string, total: number, currency = "XTR") => {
+    await bot.handleUpdate({
+      update_id: updateId++,
+      pre_checkout_query: { id: `pcq${updateId}`, from: USER, currency, total_amount: total, invoice_payload: payload },
+    });
+    const answer = apiCalls.filter((c) => c.method === "answerPreCheckoutQuery").at(-1);
+    return answer?.payload as { ok: boolean; error_message?: string };
+  };
+  const paid = (payload: string, total: number, chargeId: string) =>
+    bot.handleUpdate({
+      update_id: updateId++,
+      message: {
+        message_id: updateId,
+        date: Math.floor(clock.now / 1000),
+        chat: { id: USER.id, type: "private", first_name: USER.first_name },
+        from: USER,
+        successful_payment: { currency: "XTR", total_amount: total, invoice_payload: payload, telegram_payment_charge_id: chargeId, provider_payment_charge_id: "" },
+      },
+    });
+  const chatId = String(USER.id);
+  const buy = async () => {
+    await app.engine.handleText(chatId, "I need 2000 tokens");
+    const reply = await app.engine.handleText(chatId, "yes");
+    if (reply.kind !== "order" || reply.order.state !== "awaiting_payment") throw new Error(`no invoice: ${JSON.stringify(reply)}`);
+    return reply.order;
+  };
+  return { app, clock, links, refunds, notices, preCheckout, paid, buy, chatId, issued: () => issued };
+}
+
+describe("Telegram Stars", () => {
+  it("an order is invoiced in Stars through an invoice link carrying the order id", async () => {
+    const w = await world();
+    const order = await w.buy();
+    // $40.00 at 50 stars per dollar.
+    expect(order.charge).toEqual({ minor: 2000, currency: "XTR" });
+    expect(w.links).toEqual([{ title: "2,000 AI tokens", payload: order.orderId, providerToken: "", currency: "XTR", prices: [{ label: "2,000 AI tokens", amount: 2000 }] }]);
+    expect(order.payUrl).toBe("https://t.me/$stars_invoice_1");
+    expect(await w.app.payments.fetchPayment(order.orderId)).toMatchObject({ ok: true, value: { status: "pending" } });
+    // Stars never arrive over HTTP: anything posted to the webhook route is refused.
+    const posted = await w.app.http.dispatch({ method: "POST", path: "/webhooks/stars", headers: {}, rawBody: Buffer.from(JSON.stringify({ paymentId: order.orderId })) });
+    expect(posted.status).toBe(401);
+    expect(w.issued()).toBe(0);
+  });
+
+  it("pre-checkout says yes only for the open order at its exact price", async () => {
+    const w = await world();
+    const order = await w.buy();
+    expect(await w.preCheckout(order.orderId, 2000)).toMatchObject({ ok: true });
+    const cheaper = await w.preCheckout(order.orderId, 1999);
+    expect(cheaper.ok).toBe(false);
+    expect(cheaper.error_message).toMatch(/amount/);
+    expect((await w.preCheckout("ord_unknown", 2000)).ok).toBe(false);
+    expect((await w.preCheckout(order.orderId, 2000, "USD")).ok).toBe(false);
+    w.clock.now += 61 * 60_000;
+    const late = await w.preCheckout(order.orderId, 2000);
+    expect(late.ok).toBe(false);
+    expect(late.error_message).toMatch(/expired/);
+  });
+
+  it("a duplicated successful_payment delivers once", async () => {
+    const w = await world();
+    const order = await w.buy();
+    await w.paid(order.orderId, 2000, "charge-1");
+    await w.paid(order.orderId, 2000, "charge-1");
+    await Promise.all([w.paid(order.orderId, 2000, "charge-1"), w.paid(order.orderId, 2000, "charge-1")]);
+    expect(w.issued()).toBe(1);
+    expect((await w.app.engine.order(order.orderId))?.state).toBe("delivered");
+    expect(w.notices.filter((n) => n.kind === "order" && n.secret)).toHaveLength(1);
+    // The order is paid now, so Telegram is told not to take a second payment.
+    expect((await w.preCheckout(order.orderId, 2000)).ok).toBe(false);
+  });
+
+  it("a second payment for an already paid order is kept for a refund and refunded through the Bot API", async () => {
+    const w = await world();
+    const order = await w.buy();
+    // Two different payments for one order, racing.
+    await Promise.all([w.paid(order.orderId, 2000, "charge-1"), w.paid(order.orderId, 2000, "charge-2")]);
+    expect(w.issued()).toBe(1);
+    expect((await w.app.engine.order(order.orderId))?.latePayment).toMatchObject({ paymentId: "charge:charge-2", amount: { minor: 2000, currency: "XTR" } });
+    const refund = await w.app.payments.refund!(order.orderId, { minor: 2000, currency: "XTR" } as never);
+    expect(refund).toEqual({ ok: true, value: { refundId: "charge-1" } });
+    expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-1" }]);
+  });
+
+  it("a payment arriving after the order expired is recorded as late, not delivered", async () => {
+    const w = await world();
+    const order = await w.buy();
+    w.clock.now += 61 * 60_000;
+    await w.app.engine.runDue();
+    expect((await w.app.engine.order(order.orderId))?.state).toBe("expired");
+    await w.paid(order.orderId, 2000, "charge-late");
+    expect(w.issued()).toBe(0);
+    expect((await w.app.engine.order(order.orderId))?.latePayment).toMatchObject({ paymentId: order.orderId, amount: { minor: 2000, currency: "XTR" } });
+    expect(isStarsProvider(w.app.payments)).toBe(true);
+  });
+});
