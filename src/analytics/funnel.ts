@@ -140,6 +140,7 @@ function factsOf(list: readonly AuditEntry[]): OrderFacts {
         facts.llmTokens += num(d.promptTokens) + num(d.completionTokens);
         break;
       case "not_understood":
+      case "admin":
         break;
       default: {
         const unhandled: never = entry.type;

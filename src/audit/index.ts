@@ -33,8 +33,21 @@ export type LlmUsageEvent = {
   at: number;
 };
 
-/** Anything the audit log accepts: the engine's events plus LLM usage. */
-export type AuditEvent = EngineEvent | LlmUsageEvent;
+/** Something an admin did to an order from Telegram (refund, retry), with the provider's refund id. */
+export type AdminAuditEvent = {
+  type: "admin";
+  chatId: string;
+  orderId: string;
+  action: "refund" | "manual_refund" | "retry_delivery";
+  /** The admin's chat id. */
+  by: string;
+  paymentId: string | null;
+  refundId: string | null;
+  at: number;
+};
+
+/** Anything the audit log accepts: the engine's events, LLM usage and admin actions. */
+export type AuditEvent = EngineEvent | LlmUsageEvent | AdminAuditEvent;
 
 export type AuditLog = {
   /** Queues `event` for storage. Never throws, never waits: safe on the hot path. */
@@ -68,6 +81,8 @@ export function toAuditEntry(event: AuditEvent, instance: string, seq: number): 
       return { ...base, detail: { paymentId: event.paymentId, outcome: event.outcome } };
     case "not_understood":
       return { ...base, detail: {} };
+    case "admin":
+      return { ...base, detail: { action: event.action, by: event.by, paymentId: event.paymentId, refundId: event.refundId } };
     case "llm":
       return {
         ...base,

@@ -58,6 +58,15 @@ export const OrderRecord = z.object({
   deliveryRef: z.string().nullable(),
   /** A payment that arrived after the order stopped being payable: it must be refunded, never lost. */
   latePayment: z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() }).nullable(),
+  /**
+   * A refund an admin made (order payment after a failed delivery, or the late payment). `refundId` is
+   * the provider's; null with `manual` when it was done by hand in the provider's app. Optional so
+   * records written before refunds existed stay valid.
+   */
+  refund: z
+    .object({ paymentId: z.string(), amount: StoredMoney, refundId: z.string().nullable(), manual: z.boolean(), at: z.number().int() })
+    .nullable()
+    .optional(),
 });
 export type OrderRecord = z.infer<typeof OrderRecord>;
 
@@ -108,7 +117,7 @@ export type DeadlineEntry = z.infer<typeof DeadlineEntry>;
  */
 export const AuditEntry = z.object({
   v: z.literal(1),
-  type: z.enum(["command", "transition", "payment", "not_understood", "llm"]),
+  type: z.enum(["command", "transition", "payment", "not_understood", "llm", "admin"]),
   chatId: z.string(),
   orderId: z.string(),
   at: z.number().int(),
