@@ -184,11 +184,14 @@ export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Com
     }
     const by = String(ctx.chat?.id ?? "");
     let state = order.state;
+    let unmoved = "";
     if (target.kind === "order") {
       const outcome = await app.engine.adminAction(id, "record_refund");
       if (!outcome.ok) {
-        // The money went back; say so even though the order could not be moved.
-        log.error("refund made but the order could not be marked refunded", { orderId: id, outcome: outcome.reason });
+        // The money went back (or was sent back by hand): keep that on the order even though the machine
+        // could not move it (the chat no longer holds this order, e.g. after a store repair).
+        log.warn("refund made but the order could not be marked refunded", { orderId: id, outcome: outcome.reason });
+        unmoved = ` It stays in its state (${escape(outcome.reason.replace("_", " "))}); the refund is recorded on the order.`;
       } else state = outcome.state;
     }
     // Re-read: the engine just wrote the order's new state.
@@ -201,7 +204,7 @@ export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Com
     audit(order, by, manual ? "manual_refund" : "refund", target.paymentId, refundId);
     const what = target.kind === "late" ? "the late payment" : "the order's payment";
     const how = manual ? "Recorded the manual refund of" : `Refunded (refund ${code(refundId ?? "")})`;
-    return `${how} ${escape(amount(target.money))} for ${what} ${code(target.paymentId)}. Order ${code(id)} is <b>${escape(state)}</b>.`;
+    return `${how} ${escape(amount(target.money))} for ${what} ${code(target.paymentId)}. Order ${code(id)} is <b>${escape(state)}</b>.${unmoved}`;
   };
 
   const broadcast = async (api: Bot["api"], adminChat: string, text: string) => {

@@ -82,6 +82,9 @@ describe("Telegram admin commands", () => {
     const stats = await say(api, ADMIN, "/stats");
     expect(stats.startsWith("<pre>")).toBe(true);
     // total row: started, quoted, invoiced, paid, delivered
+    const adminMenu = api.callsOf("setMyCommands").find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: String(ADMIN) }));
+    expect(JSON.stringify(adminMenu?.payload.commands)).toContain('"stats"');
+    expect(api.callsOf("setMyCommands").filter((c) => JSON.stringify(c.payload.commands).includes('"stats"'))).toHaveLength(1);
     expect(stats).toMatch(/total\s+1\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)/);
   });
 
