@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { InspectionEvent } from "xstate";
+import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
 import { createDeliveryProvider, type DeliveryProvider } from "./delivery/index.ts";
 import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
@@ -24,6 +25,8 @@ import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from 
 export type App = {
   config: Config;
   engine: Engine;
+  /** The stored audit trail (every command, transition, payment, LLM call) by order id. */
+  audit: AuditLog;
   stores: Stores;
   http: HttpServer;
   metrics: Metrics;
@@ -112,6 +115,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     instanceId: overrides.instanceId,
     inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
+  // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.
+  const audit = createAuditLog(stores, { instanceId: engine.instanceId, log });
+  engine.onEvent((event) => audit.record(event));
   engine.onEvent((event) => {
     switch (event.type) {
       case "command":
@@ -185,6 +191,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const app: App = {
     config,
     engine,
+    audit,
     stores,
     http,
     metrics,
@@ -204,6 +211,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       stopSweeper?.();
       await http.close();
+      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { error: String(error) }));
       await stores.backend.close();
     },
   };

@@ -58,6 +58,15 @@ export const OrderRecord = z.object({
   deliveryRef: z.string().nullable(),
   /** A payment that arrived after the order stopped being payable: it must be refunded, never lost. */
   latePayment: z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() }).nullable(),
+  /**
+   * A refund an admin made (order payment after a failed delivery, or the late payment). `refundId` is
+   * the provider's; null with `manual` when it was done by hand in the provider's app. Optional so
+   * records written before refunds existed stay valid.
+   */
+  refund: z
+    .object({ paymentId: z.string(), amount: StoredMoney, refundId: z.string().nullable(), manual: z.boolean(), at: z.number().int() })
+    .nullable()
+    .optional(),
 });
 export type OrderRecord = z.infer<typeof OrderRecord>;
 
@@ -100,3 +109,32 @@ export type PaymentIndexEntry = z.infer<typeof PaymentIndexEntry>;
 /** The earliest deadline of a chat's open order, for the sweeper. Absent when nothing is due. */
 export const DeadlineEntry = z.object({ v: z.literal(1), chatId: z.string(), orderId: z.string(), dueAt: z.number().int() });
 export type DeadlineEntry = z.infer<typeof DeadlineEntry>;
+
+/**
+ * One line of the audit trail: something the engine observed about an order (a command and where it
+ * came from, a machine transition, a payment confirmation, an LLM call). `detail` holds only
+ * whitelisted, non-secret fields — never message text, payment secrets or goods.
+ */
+export const AuditEntry = z.object({
+  v: z.literal(1),
+  type: z.enum(["command", "transition", "payment", "not_understood", "llm", "admin"]),
+  chatId: z.string(),
+  orderId: z.string(),
+  at: z.number().int(),
+  /** Which process wrote it, and its sequence there: orders entries written in the same millisecond. */
+  instance: z.string(),
+  seq: z.number().int().nonnegative(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/**
+ * A chunk of the entries one process run wrote for one order, keyed `${orderId}/${writer}/${n}` with
+ * n = 0, 1, 2…: one writer per key (no lost updates) and a bounded size (no ever-growing rewrites).
+ */
+export const AuditBucket = z.object({ v: z.literal(1), orderId: z.string(), entries: z.array(AuditEntry) });
+export type AuditBucket = z.infer<typeof AuditBucket>;
+
+/** Which writers (process runs) hold audit chunks for an order, so `forOrder` reads them directly. */
+export const AuditIndex = z.object({ v: z.literal(1), writers: z.array(z.string()) });
+export type AuditIndex = z.infer<typeof AuditIndex>;

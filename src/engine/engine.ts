@@ -230,6 +230,8 @@ export function createEngine(options: EngineOptions) {
           ...projection,
           createdAt: existing?.createdAt ?? snapshot.context.createdAt,
           latePayment: existing?.latePayment ?? null,
+          // Written by the admin refund; the machine knows nothing of it.
+          ...(existing?.refund ? { refund: existing.refund } : {}),
           updatedAt: now,
         }),
       );

@@ -1,4 +1,6 @@
 import {
+  AuditBucket,
+  AuditIndex,
   ConversationRecord,
   DeadlineEntry,
   LedgerEntry,
@@ -16,6 +18,10 @@ export type Stores = {
   payments: Collection<PaymentRecord>;
   paymentIndex: Collection<PaymentIndexEntry>;
   deadlines: Collection<DeadlineEntry>;
+  /** Audit trail chunks keyed `${orderId}/${writer}/${n}` (see src/audit). */
+  audit: Collection<AuditBucket>;
+  /** Audit index keyed by order id: which writers hold chunks for it. */
+  auditIndex: Collection<AuditIndex>;
   claims: Claims;
   backend: Backend;
 };
@@ -29,6 +35,8 @@ export function createStores(backend: Backend): Stores {
     payments: backend.collection("payments", PaymentRecord),
     paymentIndex: backend.collection("payment_index", PaymentIndexEntry),
     deadlines: backend.collection("deadlines", DeadlineEntry),
+    audit: backend.collection("audit", AuditBucket),
+    auditIndex: backend.collection("audit_index", AuditIndex),
     claims: backend.claims,
     backend,
   };

@@ -15,6 +15,7 @@ import type { EngineReply } from "../engine/reply.ts";
 import type { Notifier } from "../engine/engine.ts";
 import type { Logger } from "../log.ts";
 import { parseTokenAmount } from "../understand/index.ts";
+import { type AdminOptions, createAdmin } from "./admin.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
 
 export type BotOptions = {
@@ -30,6 +31,8 @@ export type BotOptions = {
   retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
   /** Clock for "valid for N minutes" in messages. */
   now?: () => number;
+  /** Admin commands (broadcast pace, clock). */
+  admin?: AdminOptions;
 };
 
 /** The commands shown in Telegram's menu, registered at start-up. */
@@ -149,6 +152,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   // Parallel across chats, strictly in order within one chat.
   bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : ctx.from ? `u${ctx.from.id}` : undefined)));
   const addressed = bot.filter(addressedToBot);
+  // Admin chats first; in every other chat admin commands fall through to the customer handlers.
+  addressed.use(createAdmin(app, bot, options.admin));
 
   addressed.command("start", async (ctx) => {
     const deepLink = DEEP_LINK.exec(ctx.match.trim());

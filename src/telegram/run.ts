@@ -8,6 +8,7 @@ import { type Bot, webhookCallback } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
+import { registerAdminCommands } from "./admin.ts";
 import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
 import { createTelegramRenderer } from "./render.ts";
 
@@ -63,6 +64,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   await bot.api.setMyCommands([...BOT_COMMANDS]).catch((error: unknown) => {
     log.warn("could not register the bot's command menu; commands still work", { error: String(error) });
   });
+  await registerAdminCommands(app, bot.api);
 
   const webhookUrl = config.telegram.webhookUrl;
   if (webhookUrl) {

@@ -112,8 +112,12 @@ export async function createWorld(): Promise<World> {
   });
 }
 
-/** Events no door of the engine accepts yet: an admin command will send them. */
-export const ADMIN_ONLY = new Set(["ADMIN_RETRY_DELIVERY", "REFUND_RECORDED"]);
+/**
+ * Events no door of the engine accepts: empty now that the admin door (`engine.adminAction`, used by
+ * the Telegram admin commands) sends ADMIN_RETRY_DELIVERY and REFUND_RECORDED. Kept so a future
+ * machine-only event shows up here rather than silently shrinking coverage.
+ */
+export const ADMIN_ONLY = new Set<string>();
 const CUSTOMER = new Set(["QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"]);
 
 /** The actor completion an event stands for, or null for a trigger event. */
@@ -157,6 +161,15 @@ export async function perform(world: World, event: ModelEvent): Promise<EngineRe
       const paymentId = await currentPaymentId(world);
       await app.payments.cancelInvoice?.(paymentId);
       await app.engine.confirmPayment("sandbox", paymentId);
+      return null;
+    }
+    case "ADMIN_RETRY_DELIVERY":
+    case "REFUND_RECORDED": {
+      // What an admin's /retry or /refund does once the provider side is settled.
+      const record = await app.stores.conversations.get(CHAT);
+      const orderId = String(record?.snapshot.context.orderId);
+      const outcome = await app.engine.adminAction(orderId, event.type === "ADMIN_RETRY_DELIVERY" ? "retry_delivery" : "record_refund");
+      if (!outcome.ok) throw new Error(`admin door refused ${event.type}: ${JSON.stringify(outcome)}`);
       return null;
     }
     case "QUOTE_EXPIRED":

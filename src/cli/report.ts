@@ -1,0 +1,79 @@
+/**
+ * `npm run report` — the sales funnel from the configured store (STORE_URL), as a terminal table.
+ * `npm run report -- --order <orderId>` prints that order's audit trail instead.
+ * `--since <ISO date or hours like 24h>` limits the funnel to orders started since then.
+ */
+import { createAuditLog } from "../audit/index.ts";
+import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import type { AuditEntry } from "../domain/records.ts";
+import { silentLogger } from "../log.ts";
+import { createStores, openBackend } from "../store/index.ts";
+
+function parseSince(text: string | undefined, now: number): number | undefined | "invalid" {
+  if (text === undefined) return undefined;
+  const hours = /^(\d+)h$/.exec(text);
+  if (hours) return now - Number(hours[1]) * 3_600_000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? "invalid" : date;
+}
+
+function formatTrail(entries: readonly AuditEntry[]): string {
+  return entries
+    .map((e) => {
+      const detail = Object.entries(e.detail)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" ");
+      return `${new Date(e.at).toISOString()}  ${e.type.padEnd(14)} chat=${e.chatId} ${detail}  [${e.instance}#${e.seq}]`;
+    })
+    .join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const arg = (name: string) => {
+    const at = argv.indexOf(name);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const since = parseSince(arg("--since"), Date.now());
+  if (since === "invalid") {
+    console.error("--since takes an ISO date (2026-01-31) or hours (24h)");
+    return 2;
+  }
+  const stores = createStores(await openBackend(config.store));
+  try {
+    const audit = createAuditLog(stores, { instanceId: "report", log: silentLogger });
+    const orderId = arg("--order");
+    if (orderId) {
+      const trail = await audit.forOrder(orderId);
+      console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : formatTrail(trail));
+      return trail.length === 0 ? 1 : 0;
+    }
+    const entries: AuditEntry[] = [];
+    for await (const entry of audit.all()) entries.push(entry);
+    console.log(`store: ${config.store.kind}`);
+    console.log(formatFunnel(buildFunnel(entries, since === undefined ? {} : { since })));
+    return 0;
+  } finally {
+    await stores.backend.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`report failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,310 @@
+/**
+ * Admin commands in Telegram, for the chats in `ADMIN_CHAT_IDS` only: `/stats` (the sales funnel),
+ * `/order <id>` (record and audit trail), `/refund <id>` (through the provider, or recorded after a
+ * manual refund), `/retry <id>` (a failed delivery) and `/broadcast <text>` (confirmed with buttons,
+ * rate limited). Admins are also told when an order's delivery fails or a payment arrives late or
+ * with the wrong amount.
+ *
+ * In any other chat these commands do not exist: the updates fall through to the customer handlers,
+ * so a customer typing `/stats` gets exactly what any unknown command gets and learns nothing.
+ */
+import { randomBytes } from "node:crypto";
+import { type Bot, Composer, type Context } from "grammy";
+import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import type { App } from "../app.ts";
+import type { AdminAuditEvent } from "../audit/index.ts";
+import type { AuditEntry, OrderRecord } from "../domain/records.ts";
+import { type Money, formatMoney } from "../domain/money.ts";
+import type { AdminOutcome, EngineEvent } from "../engine/engine.ts";
+import { BOT_COMMANDS } from "./bot.ts";
+
+export type AdminOptions = {
+  /** Broadcast pace; Telegram allows about 30 messages a second to different chats. */
+  broadcastPerSecond?: number;
+  /** Clock for refund records and audit entries (defaults to `Date.now`). */
+  now?: () => number;
+};
+
+/** The admin menu, shown only in admin chats (next to the customer commands). */
+export const ADMIN_COMMANDS = [
+  { command: "stats", description: "Sales funnel" },
+  { command: "order", description: "Order record and audit trail: /order <id>" },
+  { command: "refund", description: "Refund an order: /refund <id> (or /refund <id> done)" },
+  { command: "retry", description: "Retry a failed delivery: /retry <id>" },
+  { command: "broadcast", description: "Message every customer: /broadcast <text>" },
+] as const;
+
+/** Callback data prefix of admin buttons; `decodeButton` returns null for it, so customers can't use them. */
+const BROADCAST_BUTTON = /^adm\|bc\|([0-9a-f]{8})\|([yn])$/;
+const ORDER_ID = /^[A-Za-z0-9_-]{1,40}$/;
+/** Telegram's message limit is 4096 characters; the trail is cut to its newest lines to stay below. */
+const MAX_TRAIL_CHARS = 3_000;
+
+const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
+const code = (text: string) => `<code>${escape(text)}</code>`;
+const iso = (at: number | null | undefined) => (at === null || at === undefined ? "—" : new Date(at).toISOString().replace(".000Z", "Z"));
+const amount = (value: { minor: number; currency: string } | null) => (value ? formatMoney(value as Money) : "—");
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One audit entry as a line: time, type and its (already whitelisted) details. */
+function trailLine(entry: AuditEntry): string {
+  const details = Object.entries(entry.detail)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(" ");
+  return `${iso(entry.at)} ${entry.type} ${details}`.trimEnd();
+}
+
+/** The order as an admin needs it. Never shows secrets: the record holds none, and the ledger is not read. */
+export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
+  const lines = [
+    `<b>Order</b> ${code(order.orderId)}`,
+    `State: <b>${escape(order.state)}</b>`,
+    `Chat: ${code(order.chatId)}`,
+    `Tokens: ${order.tokens === null ? "—" : order.tokens.toLocaleString("en-US")}`,
+    `Price: ${escape(amount(order.usd))}, charge ${escape(amount(order.charge))}`,
+    `Payment: ${order.provider ? escape(order.provider) : "—"} ${order.paymentId ? code(order.paymentId) : ""}`.trimEnd(),
+    `Created ${iso(order.createdAt)}, paid ${iso(order.paidAt)}, delivered ${iso(order.deliveredAt)}`,
+  ];
+  if (order.deliveryRef) lines.push(`Delivery ref: ${code(order.deliveryRef)}`);
+  if (order.latePayment) {
+    lines.push(`⚠️ Late payment ${code(order.latePayment.paymentId)}: ${escape(amount(order.latePayment.amount))} at ${iso(order.latePayment.at)}`);
+  }
+  if (order.refund) {
+    const how = order.refund.manual ? "manually" : `refund ${code(order.refund.refundId ?? "")}`;
+    lines.push(`Refunded ${escape(amount(order.refund.amount))} of ${code(order.refund.paymentId)} ${how} at ${iso(order.refund.at)}`);
+  }
+  const trailLines = trail.map(trailLine);
+  let shown = trailLines;
+  while (shown.join("\n").length > MAX_TRAIL_CHARS && shown.length > 1) shown = shown.slice(1);
+  const cut = trailLines.length - shown.length;
+  lines.push("", `<b>Audit trail</b> (${trail.length} entries${cut > 0 ? `, oldest ${cut} not shown` : ""}):`);
+  lines.push(trail.length === 0 ? "none recorded" : `<pre>${escape(shown.join("\n"))}</pre>`);
+  return lines.join("\n");
+}
+
+const outcomeText = (orderId: string, outcome: AdminOutcome): string => {
+  if (outcome.ok) return `Order ${code(orderId)} is now <b>${escape(outcome.state)}</b>.`;
+  switch (outcome.reason) {
+    case "unknown_order":
+      return `There is no order ${code(orderId)}.`;
+    case "not_current":
+      return `Order ${code(orderId)} (${escape(outcome.state)}) is no longer its chat's current order; the engine cannot move it.`;
+    case "not_allowed":
+      return `Order ${code(orderId)} is <b>${escape(outcome.state)}</b>; only orders in delivery_failed can be retried or refunded this way.`;
+    default: {
+      const unhandled: never = outcome;
+      return String(unhandled);
+    }
+  }
+};
+
+/**
+ * Builds the admin handlers for `bot` and subscribes admin notifications to the engine. Mount the
+ * returned composer before the customer commands.
+ */
+export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Composer<Context> {
+  const admins = new Set(app.config.adminChatIds);
+  const now = options.now ?? Date.now;
+  const perSecond = options.broadcastPerSecond ?? 20;
+  const log = app.log;
+  const composer = new Composer<Context>();
+  const html = (ctx: Context, text: string) => ctx.reply(text, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
+  /** Broadcasts waiting for Send or Cancel, by id. Kept in memory: a restart simply forgets them. */
+  const pendingBroadcasts = new Map<string, { text: string; chatId: string }>();
+
+  const notifyAdmins = (text: string) => {
+    for (const chatId of admins) {
+      bot.api.sendMessage(chatId, text, { parse_mode: "HTML" }).catch((error: unknown) => {
+        log.warn("admin notification failed", { chatId, error: String(error) });
+      });
+    }
+  };
+  if (admins.size > 0) {
+    app.engine.onEvent((event: EngineEvent) => {
+      if (event.type === "transition" && event.to === "delivery_failed") {
+        notifyAdmins(
+          `⚠️ Delivery failed for order ${code(event.orderId)} (chat ${code(event.chatId)}); the customer has paid.\n` +
+            `See /order ${escape(event.orderId)}, then /retry ${escape(event.orderId)} or /refund ${escape(event.orderId)}.`,
+        );
+      } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
+        const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice";
+        notifyAdmins(
+          `⚠️ Payment ${code(event.paymentId)} for order ${code(event.orderId)} ${what}; it must be refunded.\n` +
+            `See /order ${escape(event.orderId)}, then /refund ${escape(event.orderId)}.`,
+        );
+      }
+    });
+  }
+
+  const audit = (order: OrderRecord, by: string, action: AdminAuditEvent["action"], paymentId: string | null, refundId: string | null) =>
+    app.audit.record({ type: "admin", chatId: order.chatId, orderId: order.orderId, action, by, paymentId, refundId, at: now() });
+
+  /** The order id argument, or null (and the admin was told how to use the command). */
+  const orderArgument = async (ctx: Context, usage: string): Promise<{ order: OrderRecord; rest: string } | null> => {
+    const [id = "", ...rest] = String(ctx.match ?? "").trim().split(/\s+/);
+    if (!ORDER_ID.test(id)) {
+      await html(ctx, `Usage: ${escape(usage)}`);
+      return null;
+    }
+    const order = await app.engine.order(id);
+    if (!order) {
+      await html(ctx, `There is no order ${code(id)}.`);
+      return null;
+    }
+    return { order, rest: rest.join(" ") };
+  };
+
+  const refund = async (ctx: Context, order: OrderRecord, manual: boolean): Promise<string> => {
+    const id = order.orderId;
+    if (order.refund) return `Order ${code(id)} was already refunded (${escape(amount(order.refund.amount))} at ${iso(order.refund.at)}).`;
+    const target =
+      order.state === "delivery_failed" && order.paymentId && order.charge
+        ? { kind: "order" as const, paymentId: order.paymentId, money: order.charge }
+        : order.latePayment
+          ? { kind: "late" as const, paymentId: order.latePayment.paymentId, money: order.latePayment.amount }
+          : null;
+    if (!target) return `Order ${code(id)} is <b>${escape(order.state)}</b> with no late payment: there is nothing to refund.`;
+    let refundId: string | null = null;
+    if (!manual) {
+      if (!app.payments.refund) {
+        return (
+          `${escape(app.payments.name)} payments cannot be refunded from here. Refund ${escape(amount(target.money))} for payment ` +
+          `${code(target.paymentId)} in the provider's app, then send /refund ${escape(id)} done to record it.`
+        );
+      }
+      const result = await app.payments.refund(target.paymentId, target.money as Money);
+      if (!result.ok) {
+        return (
+          `The refund of ${code(target.paymentId)} failed (${escape(result.reason)}); nothing was recorded. ` +
+          `Try again later, or refund in the provider's app and send /refund ${escape(id)} done.`
+        );
+      }
+      refundId = result.value.refundId;
+    }
+    const by = String(ctx.chat?.id ?? "");
+    let state = order.state;
+    let unmoved = "";
+    if (target.kind === "order") {
+      const outcome = await app.engine.adminAction(id, "record_refund");
+      if (!outcome.ok) {
+        // The money went back (or was sent back by hand): keep that on the order even though the machine
+        // could not move it (the chat no longer holds this order, e.g. after a store repair).
+        log.warn("refund made but the order could not be marked refunded", { orderId: id, outcome: outcome.reason });
+        unmoved = ` It stays in its state (${escape(outcome.reason.replace("_", " "))}); the refund is recorded on the order.`;
+      } else state = outcome.state;
+    }
+    // Re-read: the engine just wrote the order's new state.
+    const latest = (await app.engine.order(id)) ?? order;
+    await app.stores.orders.set(id, {
+      ...latest,
+      refund: { paymentId: target.paymentId, amount: target.money, refundId, manual, at: now() },
+      updatedAt: now(),
+    });
+    audit(order, by, manual ? "manual_refund" : "refund", target.paymentId, refundId);
+    const what = target.kind === "late" ? "the late payment" : "the order's payment";
+    const how = manual ? "Recorded the manual refund of" : `Refunded (refund ${code(refundId ?? "")})`;
+    return `${how} ${escape(amount(target.money))} for ${what} ${code(target.paymentId)}. Order ${code(id)} is <b>${escape(state)}</b>.${unmoved}`;
+  };
+
+  const broadcast = async (api: Bot["api"], adminChat: string, text: string) => {
+    const chats: string[] = [];
+    for await (const [, record] of app.stores.conversations.entries()) chats.push(record.chatId);
+    const gapMs = 1_000 / perSecond;
+    let sent = 0;
+    let failed = 0;
+    for (const [i, chatId] of chats.entries()) {
+      if (i > 0) await sleep(gapMs);
+      try {
+        await api.sendMessage(chatId, escape(text), { parse_mode: "HTML" });
+        sent++;
+      } catch (error) {
+        failed++;
+        log.debug("broadcast message failed", { chatId, error: String(error) });
+      }
+    }
+    log.info("broadcast finished", { sent, failed });
+    await api.sendMessage(adminChat, `Broadcast finished: sent ${sent}, failed ${failed}.`);
+  };
+
+  const admin = composer.filter((ctx) => ctx.chat !== undefined && admins.has(String(ctx.chat.id)));
+
+  admin.command("stats", async (ctx) => {
+    await app.audit.flush();
+    const entries: AuditEntry[] = [];
+    for await (const entry of app.audit.all()) entries.push(entry);
+    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(entries)))}</pre>`);
+  });
+
+  admin.command("order", async (ctx) => {
+    const found = await orderArgument(ctx, "/order <id>");
+    if (!found) return;
+    await app.audit.flush();
+    await html(ctx, formatOrder(found.order, await app.audit.forOrder(found.order.orderId)));
+  });
+
+  admin.command("refund", async (ctx) => {
+    const found = await orderArgument(ctx, "/refund <id>, or /refund <id> done after refunding in the provider's app");
+    if (!found) return;
+    if (found.rest !== "" && found.rest !== "done") {
+      await html(ctx, "Usage: /refund &lt;id&gt;, or /refund &lt;id&gt; done after refunding in the provider's app");
+      return;
+    }
+    await html(ctx, await refund(ctx, found.order, found.rest === "done"));
+  });
+
+  admin.command("retry", async (ctx) => {
+    const found = await orderArgument(ctx, "/retry <id>");
+    if (!found) return;
+    const outcome = await app.engine.adminAction(found.order.orderId, "retry_delivery");
+    if (outcome.ok) audit(found.order, String(ctx.chat.id), "retry_delivery", null, null);
+    await html(ctx, outcomeText(found.order.orderId, outcome));
+  });
+
+  admin.command("broadcast", async (ctx) => {
+    const text = String(ctx.match ?? "").trim();
+    if (text === "") {
+      await html(ctx, "Usage: /broadcast &lt;text&gt;");
+      return;
+    }
+    let chats = 0;
+    for await (const entry of app.stores.conversations.entries()) if (entry) chats++;
+    const id = randomBytes(4).toString("hex");
+    pendingBroadcasts.set(id, { text, chatId: String(ctx.chat.id) });
+    await ctx.reply(`Send this to ${chats} chats?\n\n${escape(text)}`, {
+      parse_mode: "HTML",
+      reply_markup: {
+        inline_keyboard: [[{ text: "Send", callback_data: `adm|bc|${id}|y` }, { text: "Cancel", callback_data: `adm|bc|${id}|n` }]],
+      },
+    });
+  });
+
+  admin.on("callback_query:data", async (ctx, next) => {
+    const match = BROADCAST_BUTTON.exec(ctx.callbackQuery.data);
+    if (!match) return next();
+    const [, id = "", choice] = match;
+    const pending = pendingBroadcasts.get(id);
+    pendingBroadcasts.delete(id);
+    if (!pending) {
+      await ctx.answerCallbackQuery({ text: "This broadcast was already sent or cancelled." }).catch(() => {});
+      return;
+    }
+    await ctx.answerCallbackQuery().catch(() => {});
+    const status = choice === "y" ? "Sending…" : "Broadcast cancelled.";
+    await ctx.editMessageText(`${status}\n\n${escape(pending.text)}`, { parse_mode: "HTML" }).catch(() => {});
+    if (choice !== "y") return;
+    // In the background: a long broadcast must not hold up the admin chat's queue.
+    void broadcast(ctx.api, pending.chatId, pending.text).catch((error: unknown) => log.error("broadcast failed", { error: String(error) }));
+  });
+
+  return composer;
+}
+
+/** Shows the admin commands in admin chats' menus. Best effort: a failure only leaves the menu shorter. */
+export async function registerAdminCommands(app: App, api: Bot["api"]): Promise<void> {
+  for (const chatId of app.config.adminChatIds) {
+    await api
+      .setMyCommands([...BOT_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
+      .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, error: String(error) }));
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Admin commands through the real bot polling a local stand-in of the Bot API: only the chats in
+ * ADMIN_CHAT_IDS see them, customers get the unknown-command answer.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type App, type AppOverrides, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { DeliveryProvider } from "../../src/delivery/provider.ts";
+import type { OrderRecord } from "../../src/domain/records.ts";
+import { silentLogger } from "../../src/log.ts";
+import { startTelegram } from "../../src/telegram/index.ts";
+import { type BotApiStub, type BotMessage, buttonsOf, startBotApiStub } from "../support/bot-api-stub.ts";
+
+const ADMIN = 900;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function openShop(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<{ api: BotApiStub; app: App }> {
+  const api = await startBotApiStub();
+  cleanups.push(() => api.close());
+  const config = loadConfig({
+    STORE_URL: "memory://",
+    PUBLIC_URL: "https://shop.example",
+    TELEGRAM_BOT_TOKEN: api.token,
+    TELEGRAM_API_ROOT: api.url,
+    ADMIN_CHAT_IDS: String(ADMIN),
+    ...env,
+  });
+  const app = await createApp(config, { listen: false, log: silentLogger, ...overrides });
+  const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { admin: { broadcastPerSecond: 1_000 } } });
+  cleanups.push(async () => {
+    await telegram.stop();
+    await app.close();
+  });
+  return { api, app };
+}
+
+async function say(api: BotApiStub, chatId: number, text: string) {
+  const since = api.mark();
+  api.text(chatId, text);
+  return api.nextShown(chatId, since);
+}
+
+async function press(api: BotApiStub, chatId: number, label: RegExp, message: BotMessage | undefined) {
+  const target = buttonsOf(message).find((b) => label.test(b.text) && b.callback_data);
+  expect(target, `no button ${label} in ${JSON.stringify(message?.buttons)}`).toBeDefined();
+  const since = api.mark();
+  const callbackId = api.press(chatId, message!, target!.callback_data!);
+  await api.waitFor((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === callbackId, since);
+  return api.nextShown(chatId, since);
+}
+
+/** A customer buys 2,000 tokens and pays; returns the order (whatever delivery then did). */
+async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderRecord> {
+  await say(api, chatId, "I need 2000 tokens");
+  const invoice = await say(api, chatId, "yes");
+  const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
+  expect(paymentId, `no pay link in: ${invoice}`).toBeDefined();
+  const since = api.mark();
+  const response = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+  expect(response.status).toBe(200);
+  await api.nextShown(chatId, since);
+  for await (const [, order] of app.stores.orders.entries()) if (order.paymentId === paymentId) return order;
+  throw new Error("the paid order was not stored");
+}
+
+const failingDelivery: DeliveryProvider = { name: "sandbox", issue: async () => ({ ok: false, reason: "provider_down" }) };
+
+describe("Telegram admin commands", () => {
+  it("a customer's /stats gets the same answer as any unknown command", async () => {
+    const { api } = await openShop();
+    const unknown = await say(api, 101, "/frobnicate");
+    expect(await say(api, 101, "/stats")).toBe(unknown);
+    expect(await say(api, 101, "/refund ord_123")).toBe(await say(api, 101, "/frobnicate ord_123"));
+  });
+
+  it("an admin's /stats shows the funnel with the delivered purchase", async () => {
+    const { api, app } = await openShop();
+    await buy(api, app, 101);
+    const stats = await say(api, ADMIN, "/stats");
+    expect(stats.startsWith("<pre>")).toBe(true);
+    // total row: started, quoted, invoiced, paid, delivered
+    const adminMenu = api.callsOf("setMyCommands").find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: String(ADMIN) }));
+    expect(JSON.stringify(adminMenu?.payload.commands)).toContain('"stats"');
+    expect(api.callsOf("setMyCommands").filter((c) => JSON.stringify(c.payload.commands).includes('"stats"'))).toHaveLength(1);
+    expect(stats).toMatch(/total\s+1\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)/);
+  });
+
+  it("/order shows the record and audit trail but never the delivered code", async () => {
+    const { api, app } = await openShop();
+    const order = await buy(api, app, 101);
+    const code = /<code>([^<]+)<\/code>/.exec(api.lastMessage(101)!.text)?.[1];
+    expect(code).toMatch(/\S{8,}/);
+    const shown = await say(api, ADMIN, `/order ${order.orderId}`);
+    expect(shown).toContain(`<code>${order.orderId}</code>`);
+    expect(shown).toContain("State: <b>delivered</b>");
+    expect(shown).toContain("transition from=awaiting_payment to=delivered");
+    expect(shown).toContain("payment paymentId=");
+    expect(shown).not.toContain(code);
+    expect(await say(api, ADMIN, `/retry ${order.orderId}`)).toContain("only orders in delivery_failed");
+    expect(await say(api, ADMIN, "/order nope")).toContain("There is no order");
+  });
+
+  it("admins are told of a failed delivery, and /refund refunds through the provider and closes the order", async () => {
+    const { api, app } = await openShop({ DELIVERY_MAX_ATTEMPTS: "1" }, { delivery: failingDelivery });
+    const since = api.mark();
+    const order = await buy(api, app, 101);
+    const alert = await api.nextShown(ADMIN, since);
+    expect(alert).toContain("Delivery failed");
+    expect(alert).toContain(`/refund ${order.orderId}`);
+    expect((await app.engine.order(order.orderId))?.state).toBe("delivery_failed");
+
+    const answer = await say(api, ADMIN, `/refund ${order.orderId}`);
+    expect(answer).toContain(`refund <code>sbx_refund_${order.paymentId}</code>`);
+    const after = await app.engine.order(order.orderId);
+    expect(after?.state).toBe("refunded");
+    expect(after?.refund).toMatchObject({ paymentId: order.paymentId, refundId: `sbx_refund_${order.paymentId}`, manual: false });
+    await app.audit.flush();
+    const trail = await app.audit.forOrder(order.orderId);
+    expect(trail.some((e) => e.type === "admin" && e.detail.action === "refund")).toBe(true);
+    expect(await say(api, ADMIN, `/refund ${order.orderId}`)).toContain("already refunded");
+  });
+
+  it("a provider without refunds gets manual instructions, and /refund <id> done records the manual refund", async () => {
+    const { api, app } = await openShop({ DELIVERY_MAX_ATTEMPTS: "1" }, { delivery: failingDelivery });
+    // Like Crypto Pay: no refund API.
+    delete (app.payments as { refund?: unknown }).refund;
+    const order = await buy(api, app, 101);
+    const answer = await say(api, ADMIN, `/refund ${order.orderId}`);
+    expect(answer).toContain("in the provider's app");
+    expect(answer).toContain(`/refund ${order.orderId} done`);
+    expect((await app.engine.order(order.orderId))?.state).toBe("delivery_failed");
+
+    expect(await say(api, ADMIN, `/refund ${order.orderId} done`)).toContain("Recorded the manual refund of 40.00 USDT");
+    const after = await app.engine.order(order.orderId);
+    expect(after?.state).toBe("refunded");
+    expect(after?.refund).toMatchObject({ paymentId: order.paymentId, refundId: null, manual: true });
+  });
+
+  it("admins are told of a late payment, and /refund refunds that payment and records it on the order", async () => {
+    const { api, app } = await openShop();
+    // The invoice stays payable after the customer cancels (as with a provider that cannot cancel).
+    delete (app.payments as { cancelInvoice?: unknown }).cancelInvoice;
+    await say(api, 101, "I need 2000 tokens");
+    const invoice = await say(api, 101, "yes");
+    const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)![1]!;
+    await say(api, 101, "/cancel");
+    const since = api.mark();
+    await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+    const alert = await api.nextShown(ADMIN, since);
+    expect(alert).toContain("arrived after the order closed");
+    const orderId = /\/refund (\S+)\./.exec(alert)![1]!;
+
+    const answer = await say(api, ADMIN, `/refund ${orderId}`);
+    expect(answer).toContain("for the late payment");
+    const after = await app.engine.order(orderId);
+    expect(after?.state).toBe("cancelled");
+    expect(after?.refund).toMatchObject({ paymentId, refundId: `sbx_refund_${paymentId}`, manual: false });
+    expect(await say(api, ADMIN, `/order ${orderId}`)).toContain("Refunded 40.00 USDT");
+  });
+
+  it("/broadcast asks first: Cancel sends nothing, Send reaches every known chat", async () => {
+    const { api } = await openShop();
+    await say(api, 101, "I need 2000 tokens");
+    await say(api, 102, "I need 3000 tokens");
+    const question = await say(api, ADMIN, "/broadcast Sale <b>today</b> & tomorrow");
+    expect(question).toContain("Send this to 2 chats?");
+    expect(question).toContain("Sale &lt;b&gt;today&lt;/b&gt; &amp; tomorrow");
+    const before = api.callsOf("sendMessage").length;
+    expect(await press(api, ADMIN, /^Cancel$/, api.lastMessage(ADMIN))).toContain("Broadcast cancelled.");
+    expect(api.callsOf("sendMessage")).toHaveLength(before);
+
+    await say(api, ADMIN, "/broadcast Sale today");
+    const since = api.mark();
+    await press(api, ADMIN, /^Send$/, api.lastMessage(ADMIN));
+    const report = await api.waitFor((c) => c.method === "sendMessage" && String(c.payload.text).startsWith("Broadcast finished"), since);
+    expect(report.payload.text).toBe("Broadcast finished: sent 2, failed 0.");
+    expect(api.lastMessage(101)?.text).toBe("Sale today");
+    expect(api.lastMessage(102)?.text).toBe("Sale today");
+  });
+
+  it("a customer pressing a forged admin button gets the dead-button answer", async () => {
+    const { api } = await openShop();
+    await say(api, 101, "/start");
+    const since = api.mark();
+    const id = api.press(101, api.lastMessage(101)!, "adm|bc|0123abcd|y");
+    const answer = await api.waitFor((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === id, since);
+    expect(answer.payload.text).toMatch(/doesn't work any more/);
+  });
+});
