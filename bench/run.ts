@@ -19,7 +19,7 @@ import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
-import { medianOf, now, usPerOp, usPerOpConcurrent } from "./timing.ts";
+import { medianOf, now, throughput, usPerOp } from "./timing.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
 const n = (count: number) => Math.max(20, Math.round(count * SCALE));
@@ -66,7 +66,7 @@ async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
     );
     const lanes = 16;
     for (let lane = 0; lane < lanes; lane++) await app.engine.handleText(`lane-${lane}`, "I need 1000 tokens");
-    const concurrent = await usPerOpConcurrent(lanes, n(150), (lane, i) => app.engine.handleText(`lane-${lane}`, AMOUNTS[i % 2] as string));
+    const concurrent = await throughput(lanes, n(150), (lane, i) => app.engine.handleText(`lane-${lane}`, AMOUNTS[i % 2] as string));
     rows.push({
       part: "a",
       what: `engine+${label}, 1 chat sequential`,
@@ -76,12 +76,20 @@ async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
       goal: "≤ 2×",
       ok: sequential / floorUs <= 2,
     });
-    const goal = label === "sqlite" ? "≥ 3,000 msg/s" : undefined;
+    // On a dedicated 2-core machine throughput is capped by the main thread and by total CPU.
+    const capacity = Math.min(1e6 / concurrent.jsUs, 2e6 / concurrent.cpuUs);
+    const sqliteGoal = label === "sqlite";
     rows.push({
       part: "a",
       what: `engine+${label}, 16 chats concurrent`,
-      value: `${us(concurrent)} (${perSecond(concurrent)})`,
-      ...(goal ? { goal, ok: 1e6 / concurrent >= 3000 } : {}),
+      value: `${us(concurrent.wallUs)} (${perSecond(concurrent.wallUs)})`,
+      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: 1e6 / concurrent.wallUs >= 3000 } : {}),
+    });
+    rows.push({
+      part: "a",
+      what: `  same, CPU per message (main thread / all threads)`,
+      value: `${us(concurrent.jsUs)} / ${us(concurrent.cpuUs)} → ${Math.round(capacity).toLocaleString("en-US")} msg/s on 2 idle cores`,
+      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: capacity >= 3000 } : {}),
     });
     return { sequential, concurrent };
   } finally {

@@ -9,15 +9,32 @@ export async function usPerOp(count: number, op: (i: number) => Promise<unknown>
   return ((performance.now() - start) * 1000) / count;
 }
 
-/** Runs `lanes` sequential loops of `perLane` ops concurrently; returns µs per op over all lanes (throughput). */
-export async function usPerOpConcurrent(lanes: number, perLane: number, op: (lane: number, i: number) => Promise<unknown>): Promise<number> {
+export type Throughput = {
+  /** Wall-clock µs per op over all lanes (1e6 / this = ops/s). */
+  wallUs: number;
+  /** Process CPU (all threads: JS + SQLite's thread pool) µs per op; less sensitive to other load. */
+  cpuUs: number;
+  /** Main-thread busy µs per op (event-loop utilisation): the single-threaded part that caps throughput. */
+  jsUs: number;
+};
+
+/** Runs `lanes` sequential loops of `perLane` ops concurrently and measures the whole run. */
+export async function throughput(lanes: number, perLane: number, op: (lane: number, i: number) => Promise<unknown>): Promise<Throughput> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let i = 0; i < perLane; i++) await op(lane, i);
     }),
   );
-  return ((performance.now() - start) * 1000) / (lanes * perLane);
+  const ops = lanes * perLane;
+  const used = process.cpuUsage(cpu);
+  return {
+    wallUs: ((performance.now() - start) * 1000) / ops,
+    cpuUs: (used.user + used.system) / ops,
+    jsUs: (performance.eventLoopUtilization(elu).active * 1000) / ops,
+  };
 }
 
 export function medianOf(values: readonly number[]): number {

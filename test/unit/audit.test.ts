@@ -101,10 +101,10 @@ describe("audit trail", () => {
     expect(trail.map((e) => e.at)).toEqual([...Array.from({ length: 120 }, (_, i) => i), 500]);
     let stored = 0;
     for await (const [, chunk] of stores.audit.entries()) {
-      expect(chunk.entries.length).toBeLessThanOrEqual(50);
+      expect(chunk.entries.length).toBeLessThanOrEqual(16);
       stored++;
     }
-    expect(stored).toBe(4);
+    expect(stored).toBe(9);
   });
 
   it("a failing store does not break recording or the caller", async () => {
