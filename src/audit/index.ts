@@ -5,7 +5,7 @@
  *
  * Recording must not slow a customer's reply, so `record` only queues; writes happen in batches a few
  * milliseconds later. keyv has no atomic append, so each process run appends only to its own chunks
- * (`${orderId}/${writer}/${n}`, at most 50 entries each, the open one kept in memory): a chunk has a
+ * (`${orderId}/${writer}/${n}`, at most 16 entries each, the open one kept in memory): a chunk has a
  * single writer, so nothing is lost even with two instances on one Redis, and a write never grows with
  * the length of the trail. A small per-order index lists the writers for `forOrder`.
  *
@@ -101,7 +101,7 @@ export function compareEntries(a: AuditEntry, b: AuditEntry): number {
 }
 
 /** Entries per stored chunk: bounds the cost of each write however long an order's trail gets. */
-const CHUNK_ENTRIES = 50;
+const CHUNK_ENTRIES = 16;
 /** Orders whose open chunk is kept in memory; older ones are re-read from the store if they come back. */
 const OPEN_ORDERS = 5_000;
 

@@ -130,9 +130,10 @@ export function createEngine(options: EngineOptions) {
 
   const startActor = (chatId: string, snapshot?: unknown) => {
     const actor = createActor(machine, {
-      // Input only seeds a new order; a restored snapshot brings its own context.
+      // Input only seeds a new order; a restored snapshot brings its own context (and needs no fresh
+      // order id: generating one per message was measurable on the hot path).
       input: {
-        orderId: newOrderId(),
+        orderId: snapshot ? "" : newOrderId(),
         chatId,
         minTokens: options.catalog.minTokens,
         maxTokens: options.catalog.maxTokens,
@@ -238,7 +239,10 @@ export function createEngine(options: EngineOptions) {
       session.before = serialized;
     }
     const due = dueAt(snapshot);
-    if (due !== session.dueBefore) {
+    // The stored deadline may stay earlier than the true one (it only wakes the sweeper early, which
+    // then rewrites it): that saves a write on every amount change, which pushes the quote's expiry.
+    const onlyLater = due !== null && session.dueBefore !== null && due > session.dueBefore;
+    if (due !== session.dueBefore && !onlyLater) {
       writes.push(
         due === null
           ? stores.deadlines.delete(session.chatId)
@@ -573,7 +577,12 @@ export function createEngine(options: EngineOptions) {
             const snapshot = session.actor.getSnapshot();
             const at = clock();
             const deadline = dueAt(snapshot);
-            if (deadline === null || deadline > at) return false;
+            if (deadline === null || deadline > at) {
+              // Woke early on a deadline kept from before a later one replaced it: NaN differs from
+              // everything, so persist stores the true one (or deletes the entry when nothing is due).
+              session.dueBefore = Number.NaN;
+              return false;
+            }
             let event: SystemEvent | PaymentEvent | null = null;
             if (before === "quoted") event = { type: "QUOTE_EXPIRED", at };
             if (before === "paid") event = { type: "RETRY_DELIVERY", at };

@@ -4,6 +4,7 @@
  * exactly-once delivery. Keyv covers get/set/delete/iterate on every store; the claim needs each
  * store's own atomic operation (Map, SQLite `INSERT … ON CONFLICT`, Redis `SET NX PX`).
  */
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Keyv from "keyv";
@@ -76,6 +77,16 @@ export async function openBackend(location: StoreLocation): Promise<Backend> {
   }
 }
 
+/**
+ * Plain JSON for every store: our records are plain JSON (zod-checked), and native JSON is several
+ * times faster than keyv's default serializer, which walks values to escape Buffers and `:base64:`
+ * strings we never store. It was ~15% of a message's CPU in the benchmark (docs/performance.md).
+ */
+const json = {
+  serialize: (data: unknown) => JSON.stringify(data),
+  deserialize: (text: string) => JSON.parse(text) as never,
+};
+
 function wrap<S extends z.ZodType>(keyv: Keyv, schema: S): Collection<z.infer<S>> {
   type T = z.infer<S>;
   const parse = (raw: unknown): T | undefined => {
@@ -127,7 +138,7 @@ function memoryBackend(): Backend {
   };
   return {
     kind: "memory",
-    collection: (name, schema) => wrap(shared(maps, name, () => new Keyv({ store: new Map(), namespace: name })), schema),
+    collection: (name, schema) => wrap(shared(maps, name, () => new Keyv({ store: new Map(), namespace: name, ...json })), schema),
     claims: {
       async tryClaim(key, owner, ttlMs) {
         const current = live(key);
@@ -168,12 +179,7 @@ async function sqliteBackend(path: string): Promise<Backend> {
   return {
     kind: "sqlite",
     collection(name, schema) {
-      const keyv = shared(opened, name, () => {
-        const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: name, busyTimeout: 5000 });
-        void adapter.query("PRAGMA synchronous=NORMAL").catch(() => {});
-        adapters.push(adapter);
-        return new Keyv({ store: adapter, namespace: name });
-      });
+      const keyv = shared(opened, name, () => new Keyv({ store: new SharedConnectionTable(control, name), namespace: name, ...json }));
       return wrap(keyv, schema);
     },
     claims: {
@@ -213,6 +219,78 @@ async function sqliteBackend(path: string): Promise<Backend> {
   };
 }
 
+/**
+ * A keyv store for one table that uses an already-open SQLite connection. @keyv/sqlite opens one
+ * connection per table; with WAL only one connection may write at a time, so a message's three
+ * parallel writes (conversation, order, deadline) made two of them sleep in SQLite's busy handler
+ * (milliseconds each). One shared connection has no lock contention at all. Same table layout as
+ * @keyv/sqlite (`key VARCHAR(255) PRIMARY KEY, value TEXT`), so existing files keep working.
+ */
+class SharedConnectionTable extends EventEmitter {
+  readonly opts: { table: string; dialect: "sqlite" };
+  namespace?: string;
+  private readonly ready: Promise<unknown>;
+
+  constructor(
+    private readonly connection: KeyvSqlite,
+    name: string,
+  ) {
+    super();
+    const table = name.replace(/[^a-zA-Z0-9_]/g, "");
+    if (!/^[a-zA-Z]/.test(table)) throw new Error(`invalid collection name "${name}"`);
+    this.opts = { table, dialect: "sqlite" };
+    this.ready = connection.query(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT )`);
+    this.ready.catch((error: unknown) => this.emit("error", error));
+  }
+
+  private async query(sql: string, ...parameters: unknown[]): Promise<Record<string, unknown>[]> {
+    await this.ready;
+    return (await this.connection.query(sql, ...parameters)) as Record<string, unknown>[];
+  }
+
+  async get(key: string) {
+    const rows = await this.query(`SELECT value FROM ${this.opts.table} WHERE key = ?`, key);
+    return rows[0]?.value as never;
+  }
+
+  async set(key: string, value: unknown) {
+    await this.query(
+      `INSERT INTO ${this.opts.table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      key,
+      value,
+    );
+  }
+
+  async delete(key: string) {
+    const rows = await this.query(`SELECT 1 AS found FROM ${this.opts.table} WHERE key = ?`, key);
+    if (rows.length === 0) return false;
+    await this.query(`DELETE FROM ${this.opts.table} WHERE key = ?`, key);
+    return true;
+  }
+
+  async clear() {
+    await this.query(`DELETE FROM ${this.opts.table} WHERE key LIKE ?`, this.namespace ? `${this.namespace}:%` : "%");
+  }
+
+  async *iterator(namespace?: string) {
+    const page = 200;
+    for (let offset = 0; ; offset += page) {
+      const rows = await this.query(
+        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? ORDER BY key LIMIT ? OFFSET ?`,
+        `${namespace ? `${namespace}:` : ""}%`,
+        page,
+        offset,
+      );
+      for (const row of rows) yield [row.key as string, row.value as string];
+      if (rows.length < page) return;
+    }
+  }
+
+  async disconnect() {
+    // The connection belongs to the backend, which closes it once.
+  }
+}
+
 const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 async function redisBackend(url: string): Promise<Backend> {
@@ -228,7 +306,7 @@ async function redisBackend(url: string): Promise<Backend> {
     collection(name, schema) {
       const keyv = shared(opened, name, () => {
         const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false });
+        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
       });
       return wrap(keyv, schema);
     },

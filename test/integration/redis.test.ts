@@ -171,6 +171,30 @@ if (unreachable !== null && process.env.CI) {
       expect(await a.stores.claims.holder("chat:busy")).toBeUndefined();
     });
 
+    it("a quote whose amount changed expires at its new deadline, not the first one", async () => {
+      let clock = 1_800_000_000_000;
+      const app = await createApp(loadConfig({ STORE_URL: REDIS_URL, QUOTE_TTL_MINUTES: "15" }), {
+        listen: false,
+        log: silentLogger,
+        clock: () => clock,
+        sweepIntervalMs: 3_600_000,
+      });
+      apps.push(app);
+      const { orderId } = orderOf(await app.engine.handleText("slow", "I need 1000 tokens"));
+      const firstDue = (await app.stores.deadlines.get("slow"))?.dueAt ?? 0;
+      clock += 10 * 60_000;
+      orderOf(await app.engine.handleText("slow", "make it 2000"));
+      clock = firstDue + 60_000;
+      await app.engine.runDue();
+      expect(orderOf(await app.engine.view("slow"))).toMatchObject({ state: "quoted", tokens: 2000 });
+      const rewritten = (await app.stores.deadlines.get("slow"))?.dueAt ?? 0;
+      expect(rewritten).toBe(firstDue + 10 * 60_000);
+      clock = rewritten + 1;
+      await app.engine.runDue();
+      expect((await app.engine.order(orderId))?.state).toBe("expired");
+      expect(await app.stores.deadlines.get("slow")).toBeUndefined();
+    });
+
     describe("claims", () => {
       let backend: Backend;
       beforeAll(async () => {

@@ -1,0 +1,46 @@
+/** Small timing helpers for the benchmarks: wall-clock µs per operation after a warm-up. */
+import { performance } from "node:perf_hooks";
+
+/** Runs `op` `warmup` times untimed, then `count` times sequentially; returns µs per op. */
+export async function usPerOp(count: number, op: (i: number) => Promise<unknown>, warmup = Math.min(200, count)): Promise<number> {
+  for (let i = 0; i < warmup; i++) await op(i);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await op(warmup + i);
+  return ((performance.now() - start) * 1000) / count;
+}
+
+export type Throughput = {
+  /** Wall-clock µs per op over all lanes (1e6 / this = ops/s). */
+  wallUs: number;
+  /** Process CPU (all threads: JS + SQLite's thread pool) µs per op; less sensitive to other load. */
+  cpuUs: number;
+  /** Main-thread busy µs per op (event-loop utilisation): the single-threaded part that caps throughput. */
+  jsUs: number;
+};
+
+/** Runs `lanes` sequential loops of `perLane` ops concurrently and measures the whole run. */
+export async function throughput(lanes: number, perLane: number, op: (lane: number, i: number) => Promise<unknown>): Promise<Throughput> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = 0; i < perLane; i++) await op(lane, i);
+    }),
+  );
+  const ops = lanes * perLane;
+  const used = process.cpuUsage(cpu);
+  return {
+    wallUs: ((performance.now() - start) * 1000) / ops,
+    cpuUs: (used.user + used.system) / ops,
+    jsUs: (performance.eventLoopUtilization(elu).active * 1000) / ops,
+  };
+}
+
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export const now = () => performance.now();
