@@ -19,6 +19,7 @@ import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
+import { bareGrammyReply, telegramEngine } from "./telegram.ts";
 import { medianOf, now, throughput, usPerOp } from "./timing.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
@@ -98,15 +99,22 @@ async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
 }
 
 /**
- * (b) grammY + engine per Telegram update, vs the engine alone (part a). To fill in once the Telegram
- * front end exists (src/telegram): build the bot with the real middleware on an app with a memory store,
- * give it a fake `fetch` (as in grammy-conversations.ts) so Bot API calls cost no network, drive it with
- * `bot.handleUpdate` text updates ("change it to 2000"/"make it 3000") and callback-query updates (the
- * amount buttons), and report µs/update and the ratio to the engine's µs/message. Until then it reports
- * that it was not measured rather than a number.
+ * (b) grammY + engine per Telegram update through `bot.handleUpdate` (API transformer, no network),
+ * against the sum of two floors from the same run: a bare grammY bot that replies, and the bare XState
+ * step. Goal: ≤ 2× that sum, and the 100th message of a chat costing what the 1st does.
  */
-async function partB() {
-  rows.push({ part: "b", what: "grammY + engine per update", value: "not measured: Telegram front end not in this branch" });
+async function partB(xstateStep: number) {
+  const grammy = await bareGrammyReply(n(3000));
+  rows.push({ part: "b", what: "floor: bare grammY bot that replies", value: us(grammy) });
+  const app = await openApp("memory://");
+  try {
+    const telegram = await telegramEngine(app, n(2000));
+    const floor = grammy + xstateStep;
+    rows.push({ part: "b", what: "grammY + engine per update (memory)", value: us(telegram.perUpdate), floor: us(floor), ratio: telegram.perUpdate / floor, ok: telegram.perUpdate / floor <= 2 });
+    rows.push({ part: "b", what: "grammY + engine: 100th vs 1st message of a chat", value: `${us(telegram.hundredth)} vs ${us(telegram.first)}`, ratio: telegram.hundredth / telegram.first, ok: telegram.hundredth / telegram.first <= 1.5 });
+  } finally {
+    await app.close();
+  }
 }
 
 /** (c) time of message k for k = 1..100 over several chats; medians of the 1st and the 100th. */
@@ -184,7 +192,7 @@ async function main() {
       rows.push({ part: "a", what: "engine+redis", value: "skipped: no Redis at REDIS_URL" });
     }
 
-    await partB();
+    await partB(xstate);
 
     // (c) conversation length.
     await lengthCost();

@@ -1,0 +1,70 @@
+/**
+ * (b) The Telegram path: µs per update through `bot.handleUpdate` for the real bot (grammY middleware +
+ * engine, memory store), next to two floors measured in the same run — a bare grammY bot that replies,
+ * and the bare XState step. Bot API calls are answered by an API transformer: no network.
+ */
+import { Bot, type Transformer } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { App } from "../src/app.ts";
+import { createBot } from "../src/telegram/bot.ts";
+import { usPerOp } from "./timing.ts";
+
+const BOT_INFO: UserFromGetMe = {
+  id: 42,
+  is_bot: true,
+  first_name: "Bench",
+  username: "bench_bot",
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+} as UserFromGetMe;
+
+/** Answers every Bot API call locally with a plausible result. */
+const offline: Transformer = async (_prev, method, payload) => {
+  const chatId = Number((payload as { chat_id?: number }).chat_id ?? 1);
+  const message = { message_id: 1, date: 0, chat: { id: chatId, type: "private", first_name: "C" }, text: "ok" };
+  const result = method === "sendMessage" || method === "editMessageText" ? message : true;
+  return { ok: true, result } as never;
+};
+
+let updateId = 0;
+function textUpdate(chatId: number, text: string) {
+  updateId += 1;
+  const user = { id: chatId, is_bot: false, first_name: "C" };
+  return { update_id: updateId, message: { message_id: updateId, date: 0, chat: { id: chatId, type: "private" as const, first_name: "C" }, from: user, text } };
+}
+
+/** µs per update for a grammY bot whose only middleware replies. */
+export async function bareGrammyReply(count: number): Promise<number> {
+  const bot = new Bot("1:bench", { botInfo: BOT_INFO });
+  bot.api.config.use(offline);
+  bot.on("message:text", (ctx) => ctx.reply("ok"));
+  return usPerOp(count, (i) => bot.handleUpdate(textUpdate(1 + (i % 50), "hello")));
+}
+
+/** µs per update for the real bot on `app`, and the cost of the 1st vs the 100th message of a chat. */
+export async function telegramEngine(app: App, count: number): Promise<{ perUpdate: number; first: number; hundredth: number }> {
+  const bot = createBot(app, { token: "1:bench", botInfo: BOT_INFO, transformers: [offline], rateLimit: false, retry: false });
+  const amounts = ["change it to 2000", "make it 3000"];
+  const chats = 50;
+  for (let chat = 0; chat < chats; chat++) await bot.handleUpdate(textUpdate(10_000 + chat, "I need 1000 tokens"));
+  const perUpdate = await usPerOp(count, (i) => bot.handleUpdate(textUpdate(10_000 + (i % chats), amounts[i % 2] as string)));
+  // Conversation length: a fresh chat's 1st message vs its 100th.
+  const timeOne = async (chatId: number, text: string) => {
+    const start = performance.now();
+    await bot.handleUpdate(textUpdate(chatId, text));
+    return (performance.now() - start) * 1000;
+  };
+  const firsts: number[] = [];
+  const hundredths: number[] = [];
+  for (let chat = 0; chat < 10; chat++) {
+    const chatId = 50_000 + chat;
+    firsts.push(await timeOne(chatId, "I need 1000 tokens"));
+    for (let k = 1; k < 99; k++) await bot.handleUpdate(textUpdate(chatId, amounts[k % 2] as string));
+    hundredths.push(await timeOne(chatId, amounts[1] as string));
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return { perUpdate, first: median(firsts), hundredth: median(hundredths) };
+}
