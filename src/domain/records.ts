@@ -38,8 +38,11 @@ export const ConversationRecord = z.object({
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 
-/** An order as the shop sees it, kept apart from conversations so a reset chat never loses an order. */
-export const OrderRecord = z.object({
+/**
+ * An order as the machine sees it: a projection of the purchase snapshot, written by the engine under
+ * the chat lock. Kept apart from conversations so a reset chat never loses an order.
+ */
+export const OrderProjection = z.object({
   v: z.literal(1),
   orderId: z.string(),
   chatId: z.string(),
@@ -56,17 +59,38 @@ export const OrderRecord = z.object({
   paidAt: z.number().int().nullable(),
   deliveredAt: z.number().int().nullable(),
   deliveryRef: z.string().nullable(),
+});
+export type OrderProjection = z.infer<typeof OrderProjection>;
+
+const LatePayment = z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() });
+const Refund = z.object({
+  paymentId: z.string(),
+  amount: StoredMoney,
+  refundId: z.string().nullable(),
+  manual: z.boolean(),
+  at: z.number().int(),
+});
+
+/**
+ * Money facts about an order that the machine does not know: a payment that arrived after the order
+ * stopped being payable (or in the wrong amount), and an admin's refund. They are written by the
+ * payment layer and admins, outside the chat lock, so they live in their own record: the engine's
+ * projection writes can never overwrite them, and need not read them first.
+ */
+export const OrderAdjustments = z.object({
+  v: z.literal(1),
+  orderId: z.string(),
   /** A payment that arrived after the order stopped being payable: it must be refunded, never lost. */
-  latePayment: z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() }).nullable(),
-  /**
-   * A refund an admin made (order payment after a failed delivery, or the late payment). `refundId` is
-   * the provider's; null with `manual` when it was done by hand in the provider's app. Optional so
-   * records written before refunds existed stay valid.
-   */
-  refund: z
-    .object({ paymentId: z.string(), amount: StoredMoney, refundId: z.string().nullable(), manual: z.boolean(), at: z.number().int() })
-    .nullable()
-    .optional(),
+  latePayment: LatePayment.nullable(),
+  /** `refundId` is the provider's; null with `manual` when it was done by hand in the provider's app. */
+  refund: Refund.nullable(),
+});
+export type OrderAdjustments = z.infer<typeof OrderAdjustments>;
+
+/** An order as the shop sees it: the machine's projection plus its adjustments. */
+export const OrderRecord = OrderProjection.extend({
+  latePayment: LatePayment.nullable(),
+  refund: Refund.nullable(),
 });
 export type OrderRecord = z.infer<typeof OrderRecord>;
 

@@ -14,11 +14,11 @@ import type { Catalog } from "../domain/catalog.ts";
 import { withinLimits } from "../domain/catalog.ts";
 import type { Command, CommandSource } from "../domain/commands.ts";
 import { sameMoney } from "../domain/money.ts";
-import type { ConversationRecord, OrderRecord } from "../domain/records.ts";
+import type { ConversationRecord, OrderProjection, OrderRecord } from "../domain/records.ts";
 import { type Ledger, createLedger } from "../delivery/index.ts";
 import type { DeliveryProvider } from "../delivery/index.ts";
 import type { PaymentProvider, ProviderName } from "../payments/provider.ts";
-import type { Stores } from "../store/index.ts";
+import { type Stores, readOrder, recordLatePayment } from "../store/index.ts";
 import { providePurchaseMachine } from "./actors.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
 import { type ChatLock, createChatLock } from "./chat-lock.ts";
@@ -221,21 +221,10 @@ export function createEngine(options: EngineOptions) {
     const projection = projectOrder(snapshot);
     const serialized = JSON.stringify(projection);
     // An order is recorded once it has an amount; after that every change is kept (a restart back to
-    // `initial` must not leave the record saying "quoted").
+    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
+    // record, so this write needs no read and cannot overwrite them.
     if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
-      // Read the stored order every time: a late or refused payment may have been recorded on it since
-      // this session loaded, and the projection below must not write that record away.
-      const existing = await stores.orders.get(projection.orderId);
-      writes.push(
-        stores.orders.set(projection.orderId, {
-          ...projection,
-          createdAt: existing?.createdAt ?? snapshot.context.createdAt,
-          latePayment: existing?.latePayment ?? null,
-          // Written by the admin refund; the machine knows nothing of it.
-          ...(existing?.refund ? { refund: existing.refund } : {}),
-          updatedAt: now,
-        }),
-      );
+      writes.push(stores.orders.set(projection.orderId, { ...projection, createdAt: snapshot.context.createdAt, updatedAt: now }));
       session.before = serialized;
     }
     const due = dueAt(snapshot);
@@ -428,12 +417,8 @@ export function createEngine(options: EngineOptions) {
     return { outcome: after === "delivered" ? "delivered" : "paid", ...ids };
   };
 
-  const markLatePayment = async (orderId: string, paymentId: string, amount: { minor: number; currency: string }) => {
-    const order = await stores.orders.get(orderId);
-    if (order && !order.latePayment) {
-      await stores.orders.set(orderId, { ...order, latePayment: { paymentId, amount: amount as never, at: clock() }, updatedAt: clock() });
-    }
-  };
+  const markLatePayment = (orderId: string, paymentId: string, amount: { minor: number; currency: string }) =>
+    recordLatePayment(stores, orderId, { paymentId, amount: amount as never, at: clock() });
 
   const notifyAfter = async (chatId: string, reply: EngineReply) => {
     try {
@@ -648,7 +633,7 @@ export function createEngine(options: EngineOptions) {
 
     /** An order's stored record, for status pages and admins. */
     order(orderId: string): Promise<OrderRecord | undefined> {
-      return stores.orders.get(orderId);
+      return readOrder(stores, orderId);
     },
   };
 }
@@ -670,7 +655,7 @@ export function dueAt(snapshot: PurchaseSnapshot): number | null {
 }
 
 /** The order record fields derived from a snapshot (creation time and late payments are kept apart). */
-function projectOrder(snapshot: PurchaseSnapshot): Omit<OrderRecord, "createdAt" | "updatedAt" | "latePayment"> {
+function projectOrder(snapshot: PurchaseSnapshot): Omit<OrderProjection, "createdAt" | "updatedAt"> {
   const c = snapshot.context;
   return {
     v: 1,
@@ -678,8 +663,8 @@ function projectOrder(snapshot: PurchaseSnapshot): Omit<OrderRecord, "createdAt"
     chatId: c.chatId,
     state: stateName(snapshot),
     tokens: c.quote?.tokens ?? c.tokens,
-    usd: (c.quote?.usd as OrderRecord["usd"]) ?? null,
-    charge: (c.payment?.charge ?? c.quote?.charge ?? null) as OrderRecord["charge"],
+    usd: (c.quote?.usd as OrderProjection["usd"]) ?? null,
+    charge: (c.payment?.charge ?? c.quote?.charge ?? null) as OrderProjection["charge"],
     provider: c.payment?.provider ?? null,
     paymentId: c.payment?.paymentId ?? null,
     payUrl: c.payment?.payUrl ?? null,

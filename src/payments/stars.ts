@@ -8,11 +8,10 @@
  * was recorded for — so a forged or replayed update can't confirm anything Telegram didn't.
  */
 import { Composer, type Context } from "grammy";
-import type { OrderRecord } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import { z } from "zod";
 import { money } from "../domain/money.ts";
-import type { Collection } from "../store/index.ts";
+import { type Collection, type Stores, recordLatePayment } from "../store/index.ts";
 import { type PaymentProvider, type ProviderResult, fail, ok } from "./provider.ts";
 
 /** The slice of the Bot API the provider needs; `bot.api` (grammY) fits it. */
@@ -174,7 +173,7 @@ export function isStarsProvider(provider: PaymentProvider): provider is StarsPro
 export type StarsComposerApp = {
   payments: PaymentProvider;
   engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
-  stores: { orders: Collection<OrderRecord> };
+  stores: Stores;
   log: Logger;
 };
 
@@ -252,12 +251,11 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     if (recorded.extra) {
       // A second payment for an order already paid: keep it on the order so it is refunded, not lost.
       app.log.error("second stars payment for one order; refund it", { orderId, chargeId: payment.telegram_payment_charge_id });
-      const order = await app.stores.orders.get(orderId);
-      if (order && !order.latePayment) {
-        await app.stores.orders.set(orderId, {
-          ...order,
-          latePayment: { paymentId: `charge:${payment.telegram_payment_charge_id}`, amount: money(payment.total_amount, "XTR"), at: clock() },
-          updatedAt: clock(),
+      if (await app.stores.orders.get(orderId)) {
+        await recordLatePayment(app.stores, orderId, {
+          paymentId: `charge:${payment.telegram_payment_charge_id}`,
+          amount: money(payment.total_amount, "XTR"),
+          at: clock(),
         });
       }
       return;

@@ -4,7 +4,8 @@ import {
   ConversationRecord,
   DeadlineEntry,
   LedgerEntry,
-  OrderRecord,
+  OrderAdjustments,
+  OrderProjection,
   PaymentIndexEntry,
   PaymentRecord,
 } from "../domain/records.ts";
@@ -13,7 +14,10 @@ import type { Backend, Claims, Collection } from "./backend.ts";
 /** The product's collections on one backend. */
 export type Stores = {
   conversations: Collection<ConversationRecord>;
-  orders: Collection<OrderRecord>;
+  /** The machine's view of each order, written by the engine only. */
+  orders: Collection<OrderProjection>;
+  /** Late payments and refunds, written by the payment layer and admins (see src/store/orders.ts). */
+  orderAdjustments: Collection<OrderAdjustments>;
   ledger: Collection<LedgerEntry>;
   payments: Collection<PaymentRecord>;
   paymentIndex: Collection<PaymentIndexEntry>;
@@ -30,7 +34,8 @@ export type Stores = {
 export function createStores(backend: Backend): Stores {
   return {
     conversations: backend.collection("conversations", ConversationRecord),
-    orders: backend.collection("orders", OrderRecord),
+    orders: backend.collection("orders", OrderProjection),
+    orderAdjustments: backend.collection("order_adjustments", OrderAdjustments),
     ledger: backend.collection("ledger", LedgerEntry),
     payments: backend.collection("payments", PaymentRecord),
     paymentIndex: backend.collection("payment_index", PaymentIndexEntry),

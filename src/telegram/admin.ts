@@ -16,6 +16,7 @@ import type { AdminAuditEvent } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
 import { type Money, formatMoney } from "../domain/money.ts";
 import type { AdminOutcome, EngineEvent } from "../engine/engine.ts";
+import { recordRefund } from "../store/index.ts";
 import { BOT_COMMANDS } from "./bot.ts";
 
 export type AdminOptions = {
@@ -194,13 +195,7 @@ export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Com
         unmoved = ` It stays in its state (${escape(outcome.reason.replace("_", " "))}); the refund is recorded on the order.`;
       } else state = outcome.state;
     }
-    // Re-read: the engine just wrote the order's new state.
-    const latest = (await app.engine.order(id)) ?? order;
-    await app.stores.orders.set(id, {
-      ...latest,
-      refund: { paymentId: target.paymentId, amount: target.money, refundId, manual, at: now() },
-      updatedAt: now(),
-    });
+    await recordRefund(app.stores, id, { paymentId: target.paymentId, amount: target.money, refundId, manual, at: now() });
     audit(order, by, manual ? "manual_refund" : "refund", target.paymentId, refundId);
     const what = target.kind === "late" ? "the late payment" : "the order's payment";
     const how = manual ? "Recorded the manual refund of" : `Refunded (refund ${code(refundId ?? "")})`;

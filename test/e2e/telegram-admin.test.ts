@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { DeliveryProvider } from "../../src/delivery/provider.ts";
-import type { OrderRecord } from "../../src/domain/records.ts";
+import type { OrderProjection } from "../../src/domain/records.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
 import { type BotApiStub, type BotMessage, buttonsOf, startBotApiStub } from "../support/bot-api-stub.ts";
@@ -53,7 +53,7 @@ async function press(api: BotApiStub, chatId: number, label: RegExp, message: Bo
 }
 
 /** A customer buys 2,000 tokens and pays; returns the order (whatever delivery then did). */
-async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderRecord> {
+async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderProjection> {
   await say(api, chatId, "I need 2000 tokens");
   const invoice = await say(api, chatId, "yes");
   const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
