@@ -36,7 +36,13 @@ export function createHttpServer(log: Logger): HttpServer {
   let server: Server | null = null;
 
   const match = (method: string, path: string) => {
-    const parts = path.split("/").filter(Boolean);
+    let parts: string[];
+    try {
+      // Decoded once, up front: a malformed escape ("%E0") is the client's mistake, not a crash.
+      parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return "malformed";
+    }
     let pathMatched = false;
     for (const route of routes) {
       if (route.parts.length !== parts.length) continue;
@@ -44,7 +50,7 @@ export function createHttpServer(log: Logger): HttpServer {
       const ok = route.parts.every((part, i) => {
         const actual = parts[i] ?? "";
         if (part.startsWith(":")) {
-          params[part.slice(1)] = decodeURIComponent(actual);
+          params[part.slice(1)] = actual;
           return true;
         }
         return part === actual;
@@ -58,6 +64,7 @@ export function createHttpServer(log: Logger): HttpServer {
 
   const dispatch: HttpServer["dispatch"] = async (request) => {
     const found = match(request.method, request.path);
+    if (found === "malformed") return { status: 400, body: "malformed path\n" };
     if (found === null) return { status: 404, body: "not found\n" };
     if (found === "method") return { status: 405, body: "method not allowed\n" };
     try {
@@ -75,8 +82,9 @@ export function createHttpServer(log: Logger): HttpServer {
       req.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) {
+          // Stop keeping the body but let the request finish, so the 413 answer can still be sent.
+          chunks.length = 0;
           resolve(null);
-          req.destroy();
           return;
         }
         chunks.push(chunk);
@@ -92,7 +100,7 @@ export function createHttpServer(log: Logger): HttpServer {
     dispatch,
     async listen(port, host = "0.0.0.0") {
       server = createServer((req, res) => {
-        void (async () => {
+        const answer = async () => {
           const url = new URL(req.url ?? "/", "http://localhost");
           const rawBody = await readBody(req).catch(() => Buffer.alloc(0));
           const response =
@@ -102,7 +110,11 @@ export function createHttpServer(log: Logger): HttpServer {
           if (res.headersSent || res.destroyed) return;
           res.writeHead(response.status, { "content-type": "text/plain; charset=utf-8", ...response.headers });
           res.end(response.body ?? "");
-        })();
+        };
+        answer().catch((error: unknown) => {
+          log.error("http request failed", { error: String(error) });
+          if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
+        });
       });
       server.keepAliveTimeout = 5_000;
       await new Promise<void>((resolve, reject) => {
