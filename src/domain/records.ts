@@ -62,32 +62,26 @@ export const OrderProjection = z.object({
 });
 export type OrderProjection = z.infer<typeof OrderProjection>;
 
-const LatePayment = z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() });
-const Refund = z.object({
+/** A payment that arrived after the order stopped being payable (or in the wrong amount): refund it, never lose it. */
+export const LatePayment = z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() });
+export type LatePayment = z.infer<typeof LatePayment>;
+
+/** An admin's refund. `refundId` is the provider's; null with `manual` when it was done by hand in the provider's app. */
+export const Refund = z.object({
   paymentId: z.string(),
   amount: StoredMoney,
   refundId: z.string().nullable(),
   manual: z.boolean(),
   at: z.number().int(),
 });
+export type Refund = z.infer<typeof Refund>;
 
 /**
- * Money facts about an order that the machine does not know: a payment that arrived after the order
- * stopped being payable (or in the wrong amount), and an admin's refund. They are written by the
- * payment layer and admins, outside the chat lock, so they live in their own record: the engine's
- * projection writes can never overwrite them, and need not read them first.
+ * An order as the shop sees it: the machine's projection plus the money facts the machine does not know
+ * (a late payment, a refund). Those are written by the payment layer and admins, outside the chat lock,
+ * so each is stored in its own collection keyed by order id and joined on read (`readOrder`): the
+ * engine's projection writes can never overwrite them, and need not read them first.
  */
-export const OrderAdjustments = z.object({
-  v: z.literal(1),
-  orderId: z.string(),
-  /** A payment that arrived after the order stopped being payable: it must be refunded, never lost. */
-  latePayment: LatePayment.nullable(),
-  /** `refundId` is the provider's; null with `manual` when it was done by hand in the provider's app. */
-  refund: Refund.nullable(),
-});
-export type OrderAdjustments = z.infer<typeof OrderAdjustments>;
-
-/** An order as the shop sees it: the machine's projection plus its adjustments. */
 export const OrderRecord = OrderProjection.extend({
   latePayment: LatePayment.nullable(),
   refund: Refund.nullable(),

@@ -4,10 +4,11 @@ import {
   ConversationRecord,
   DeadlineEntry,
   LedgerEntry,
-  OrderAdjustments,
+  LatePayment,
   OrderProjection,
   PaymentIndexEntry,
   PaymentRecord,
+  Refund,
 } from "../domain/records.ts";
 import type { Backend, Claims, Collection } from "./backend.ts";
 
@@ -16,8 +17,10 @@ export type Stores = {
   conversations: Collection<ConversationRecord>;
   /** The machine's view of each order, written by the engine only. */
   orders: Collection<OrderProjection>;
-  /** Late payments and refunds, written by the payment layer and admins (see src/store/orders.ts). */
-  orderAdjustments: Collection<OrderAdjustments>;
+  /** The first late or wrong-amount payment of an order, kept for a refund (see src/store/orders.ts). */
+  latePayments: Collection<LatePayment>;
+  /** Admin refunds by order id. */
+  refunds: Collection<Refund>;
   ledger: Collection<LedgerEntry>;
   payments: Collection<PaymentRecord>;
   paymentIndex: Collection<PaymentIndexEntry>;
@@ -35,7 +38,8 @@ export function createStores(backend: Backend): Stores {
   return {
     conversations: backend.collection("conversations", ConversationRecord),
     orders: backend.collection("orders", OrderProjection),
-    orderAdjustments: backend.collection("order_adjustments", OrderAdjustments),
+    latePayments: backend.collection("late_payments", LatePayment),
+    refunds: backend.collection("refunds", Refund),
     ledger: backend.collection("ledger", LedgerEntry),
     payments: backend.collection("payments", PaymentRecord),
     paymentIndex: backend.collection("payment_index", PaymentIndexEntry),
