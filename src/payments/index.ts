@@ -60,6 +60,7 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
         api,
         invoices: stores.backend.collection("stars_invoices", StarsInvoiceRecord),
         payments: stores.backend.collection("stars_payments", StarsPaymentRecord),
+        claims: stores.claims,
         clock,
       });
       return { provider, sandbox: null };

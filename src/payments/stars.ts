@@ -11,7 +11,8 @@ import { Composer, type Context } from "grammy";
 import type { Logger } from "../log.ts";
 import { z } from "zod";
 import { money } from "../domain/money.ts";
-import { type Collection, type Stores, recordLatePayment } from "../store/index.ts";
+import { createChatLock } from "../engine/chat-lock.ts";
+import { type Claims, type Collection, type Stores, recordLatePayment } from "../store/index.ts";
 import { type PaymentProvider, type ProviderResult, fail, ok } from "./provider.ts";
 
 /** The slice of the Bot API the provider needs; `bot.api` (grammY) fits it. */
@@ -55,6 +56,8 @@ export type StarsOptions = {
   invoices: Collection<StarsInvoiceRecord>;
   /** Keyed by `charge:<telegram_payment_charge_id>` and, for the first payment of an order, `order:<orderId>`. */
   payments: Collection<StarsPaymentRecord>;
+  /** Atomic claims: which charge is an order's first payment, across processes too. */
+  claims: Claims;
   clock: () => number;
   /** Bot API calls slower than this are treated as "unavailable" (grammY's own default is minutes). */
   timeoutMs?: number;
@@ -84,14 +87,13 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
     }
   };
 
-  const recording = new Map<string, Promise<unknown>>();
   const record = async (payment: Omit<StarsPaymentRecord, "v" | "refunded" | "at">): Promise<{ fresh: boolean; extra: boolean }> => {
     const chargeKey = `charge:${payment.chargeId}`;
     if (await options.payments.get(chargeKey)) return { fresh: false, extra: false };
     const entry: StarsPaymentRecord = { v: 1, ...payment, at: options.clock(), refunded: false };
     await options.payments.set(chargeKey, entry);
-    const first = await options.payments.get(`order:${payment.orderId}`);
-    if (first && first.chargeId !== payment.chargeId) return { fresh: true, extra: true };
+    // The claim decides atomically which charge is "the" payment of the order; any other is extra.
+    if (!(await options.claims.tryClaim(`stars-order:${payment.orderId}`, payment.chargeId, null))) return { fresh: true, extra: true };
     await options.payments.set(`order:${payment.orderId}`, entry);
     return { fresh: true, extra: false };
   };
@@ -135,28 +137,23 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
     },
 
     async refund(paymentId) {
-      const paid = await options.payments.get(`order:${paymentId}`);
+      // An order's payment is refunded by order id; an extra payment (kept as a late payment) by `charge:<id>`.
+      const key = paymentId.startsWith("charge:") ? paymentId : `order:${paymentId}`;
+      const paid = await options.payments.get(key);
       if (!paid) return fail("not_found");
       if (paid.refunded) return ok({ refundId: paid.chargeId });
       const refunded = await withTimeout(options.api.refundStarPayment(paid.userId, paid.chargeId), "refundStarPayment");
       if (!refunded.ok) return refunded as ProviderResult<never>;
       const marked = { ...paid, refunded: true };
-      await Promise.all([options.payments.set(`order:${paymentId}`, marked), options.payments.set(`charge:${paid.chargeId}`, marked)]);
+      const first = await options.payments.get(`order:${paid.orderId}`);
+      await Promise.all([
+        options.payments.set(`charge:${paid.chargeId}`, marked),
+        ...(first?.chargeId === paid.chargeId ? [options.payments.set(`order:${paid.orderId}`, marked)] : []),
+      ]);
       return ok({ refundId: paid.chargeId });
     },
 
-    recordPayment(payment) {
-      // One order's payments are recorded one at a time, so two different charges racing for the same
-      // order can't both become "the" payment (grammY hands one process one update at a time anyway).
-      const previous = recording.get(payment.orderId) ?? Promise.resolve();
-      const run = previous.then(() => record(payment));
-      const tail = run.catch(() => undefined);
-      recording.set(payment.orderId, tail);
-      void tail.then(() => {
-        if (recording.get(payment.orderId) === tail) recording.delete(payment.orderId);
-      });
-      return run;
-    },
+    recordPayment: record,
 
     invoiceFor(orderId) {
       return options.invoices.get(orderId);
@@ -224,16 +221,7 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
 
   // Payments of one order are handled one after another (record, then confirm), so a second payment
   // racing the first is only looked at once the first has been applied.
-  const perOrder = new Map<string, Promise<unknown>>();
-  const serially = (orderId: string, work: () => Promise<void>): Promise<void> => {
-    const run = (perOrder.get(orderId) ?? Promise.resolve()).then(work);
-    const tail = run.catch(() => undefined);
-    perOrder.set(orderId, tail);
-    void tail.then(() => {
-      if (perOrder.get(orderId) === tail) perOrder.delete(orderId);
-    });
-    return run;
-  };
+  const serially = createChatLock({ owner: "stars" });
 
   composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
     const payment = ctx.message.successful_payment;

@@ -143,6 +143,10 @@ describe("Telegram Stars", () => {
     const refund = await w.app.payments.refund!(order.orderId, { minor: 2000, currency: "XTR" } as never);
     expect(refund).toEqual({ ok: true, value: { refundId: "charge-1" } });
     expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-1" }]);
+    // The extra payment is refunded by the id it was recorded under (what an admin's /refund passes).
+    const late = (await w.app.engine.order(order.orderId))!.latePayment!;
+    expect(await w.app.payments.refund!(late.paymentId, late.amount as never)).toEqual({ ok: true, value: { refundId: "charge-2" } });
+    expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-1" }, { userId: USER.id, chargeId: "charge-2" }]);
   });
 
   it("a payment arriving after the order expired is recorded as late, not delivered", async () => {
