@@ -113,6 +113,11 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
   const reply = (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+  /** The chat's open order, to show beside an answer that is not about it. */
+  const currentOrder = async (chatId: string) => {
+    const current = await engine.view(chatId);
+    return current.kind === "order" ? current.order : null;
+  };
 
   bot.catch((error) => {
     // One failing update must never stop the bot: log it and keep serving everyone else.
@@ -152,6 +157,17 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   // Parallel across chats, strictly in order within one chat.
   bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : ctx.from ? `u${ctx.from.id}` : undefined)));
   const addressed = bot.filter(addressedToBot);
+  // When the engine or the store fails, the customer still hears something and a button's spinner
+  // stops; the error goes on to bot.catch. Nothing is lost: a failed step persists nothing.
+  addressed.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
+      if (ctx.chat) await reply(ctx, { kind: "unavailable" }).catch(quiet(log, "unavailable notice"));
+      throw error;
+    }
+  });
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
   addressed.use(createAdmin(app, bot, options.admin));
 
@@ -172,8 +188,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     const tokens = parseTokenAmount(argument);
     if (tokens === null) {
-      const current = await engine.view(chatId);
-      await reply(ctx, { kind: "not_understood", order: current.kind === "order" ? current.order : null });
+      await reply(ctx, { kind: "not_understood", order: await currentOrder(chatId) });
       return;
     }
     await reply(ctx, await engine.handleCommand(chatId, { type: "QUOTE", tokens }, "command"));
@@ -226,17 +241,16 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
   });
 
+  let mention: RegExp | undefined; // built once, on the first group message (needs the bot's username)
   addressed.on("message:text", async (ctx) => {
     // Typing indicator for the slow path (LLM); purely cosmetic, so failures are ignored.
     void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction"));
-    const mention = new RegExp(`@${ctx.me.username}\\b`, "gi");
-    const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace(mention, "").trim();
+    const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     await reply(ctx, await engine.handleText(chatOf(ctx), text));
   });
   addressed.on("message", async (ctx) => {
     // Stickers, photos, voice, documents…: say what we can read, and show where the order stands.
-    const current = await engine.view(chatOf(ctx));
-    await reply(ctx, { kind: "unsupported_message", order: current.kind === "order" ? current.order : null });
+    await reply(ctx, { kind: "unsupported_message", order: await currentOrder(chatOf(ctx)) });
   });
   bot.on("edited_message", async (ctx) => {
     if (ctx.chat.type !== "private") return;

@@ -91,4 +91,18 @@ describe("Telegram bot without the network", () => {
       expect(String(call.payload.text)).not.toContain("<b>lots</b>");
     }
   });
+
+  it("answers 'something went wrong' and stops the button spinner when the engine fails", async () => {
+    const t = await setUp();
+    const failing = async () => {
+      throw new Error("store unreachable");
+    };
+    t.app.engine.handleText = failing;
+    t.app.engine.handleButton = failing;
+    await expect(t.send("I need 2000 tokens")).rejects.toThrow("store unreachable");
+    expect(shown(t.calls).at(-1)).toContain("something went wrong on our side");
+    await expect(t.press("p|2000")).rejects.toThrow("store unreachable");
+    expect(t.calls.filter((c) => c.method === "answerCallbackQuery")).toHaveLength(1);
+    expect(shown(t.calls).filter((text) => text.includes("something went wrong"))).toHaveLength(2);
+  });
 });
