@@ -101,10 +101,43 @@ const outcomeText = (orderId: string, outcome: AdminOutcome): string => {
 };
 
 /**
- * Builds the admin handlers for `bot` and subscribes admin notifications to the engine. Mount the
- * returned composer before the customer commands.
+ * Tells admins about orders that need them: a delivery that kept failing, and a payment that came late
+ * or in the wrong amount. Subscribed once per running bot; returns the unsubscribe function.
  */
-export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Composer<Context> {
+export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
+  const admins = new Set(app.config.adminChatIds);
+  if (admins.size === 0) return () => {};
+  const notifyAdmins = (text: string) => {
+    for (const chatId of admins) {
+      api.sendMessage(chatId, text, { parse_mode: "HTML" }).catch((error: unknown) => {
+        app.log.warn("admin notification failed", { chatId, error: String(error) });
+      });
+    }
+  };
+  const unsubscribe = app.engine.onEvent((event: EngineEvent) => {
+    if (event.type === "transition" && event.to === "delivery_failed") {
+      notifyAdmins(
+        `⚠️ Delivery failed for order ${code(event.orderId)} (chat ${code(event.chatId)}); the customer has paid.\n` +
+          `See /order ${escape(event.orderId)}, then /retry ${escape(event.orderId)} or /refund ${escape(event.orderId)}.`,
+      );
+    } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
+      const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice";
+      notifyAdmins(
+        `⚠️ Payment ${code(event.paymentId)} for order ${code(event.orderId)} ${what}; it must be refunded.\n` +
+          `See /order ${escape(event.orderId)}, then /refund ${escape(event.orderId)}.`,
+      );
+    }
+  });
+  return () => {
+    unsubscribe();
+  };
+}
+
+/**
+ * Builds the admin command handlers. Mount the returned composer before the customer commands; the
+ * alerts to admins are started separately, once per running bot ({@link watchForAdminAlerts}).
+ */
+export function createAdmin(app: App, options: AdminOptions = {}): Composer<Context> {
   const admins = new Set(app.config.adminChatIds);
   const now = options.now ?? Date.now;
   const perSecond = options.broadcastPerSecond ?? 20;
@@ -114,29 +147,6 @@ export function createAdmin(app: App, bot: Bot, options: AdminOptions = {}): Com
   /** Broadcasts waiting for Send or Cancel, by id. Kept in memory: a restart simply forgets them. */
   const pendingBroadcasts = new Map<string, { text: string; chatId: string }>();
 
-  const notifyAdmins = (text: string) => {
-    for (const chatId of admins) {
-      bot.api.sendMessage(chatId, text, { parse_mode: "HTML" }).catch((error: unknown) => {
-        log.warn("admin notification failed", { chatId, error: String(error) });
-      });
-    }
-  };
-  if (admins.size > 0) {
-    app.engine.onEvent((event: EngineEvent) => {
-      if (event.type === "transition" && event.to === "delivery_failed") {
-        notifyAdmins(
-          `⚠️ Delivery failed for order ${code(event.orderId)} (chat ${code(event.chatId)}); the customer has paid.\n` +
-            `See /order ${escape(event.orderId)}, then /retry ${escape(event.orderId)} or /refund ${escape(event.orderId)}.`,
-        );
-      } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
-        const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice";
-        notifyAdmins(
-          `⚠️ Payment ${code(event.paymentId)} for order ${code(event.orderId)} ${what}; it must be refunded.\n` +
-            `See /order ${escape(event.orderId)}, then /refund ${escape(event.orderId)}.`,
-        );
-      }
-    });
-  }
 
   const audit = (order: OrderRecord, by: string, action: AdminAuditEvent["action"], paymentId: string | null, refundId: string | null) =>
     app.audit.record({ type: "admin", chatId: order.chatId, orderId: order.orderId, action, by, paymentId, refundId, at: now() });

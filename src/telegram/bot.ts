@@ -169,7 +169,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
   });
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
-  addressed.use(createAdmin(app, bot, options.admin));
+  addressed.use(createAdmin(app, options.admin));
 
   addressed.command("start", async (ctx) => {
     const deepLink = DEEP_LINK.exec(ctx.match.trim());

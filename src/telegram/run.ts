@@ -8,7 +8,7 @@ import { type Bot, webhookCallback } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
-import { registerAdminCommands } from "./admin.ts";
+import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
 import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
 import { createTelegramRenderer } from "./render.ts";
 
@@ -65,6 +65,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     log.warn("could not register the bot's command menu; commands still work", { error: String(error) });
   });
   await registerAdminCommands(app, bot.api);
+  const stopAdminAlerts = watchForAdminAlerts(app, bot.api);
 
   const webhookUrl = config.telegram.webhookUrl;
   if (webhookUrl) {
@@ -96,6 +97,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       async stop() {
         // The webhook stays registered: Telegram keeps updates queued until we are back.
         accepting = false;
+        stopAdminAlerts();
         await drain();
       },
     };
@@ -120,6 +122,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     stop() {
       stopping ??= (async () => {
         if (runner.isRunning()) await runner.stop().catch(() => {});
+        stopAdminAlerts();
         await drain();
       })();
       return stopping;
