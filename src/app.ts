@@ -3,7 +3,6 @@
  * Front ends (console chat, Telegram bot) attach to the returned app; nothing here reads stdin or
  * talks to Telegram.
  */
-import { randomBytes } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
@@ -74,7 +73,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         stores,
         clock,
         log,
-        sandboxSecret: randomBytes(32).toString("hex"),
         publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
         ...(overrides.starsApi ? { starsApi: overrides.starsApi } : {}) });
   const payments = chosen.provider;

@@ -4,12 +4,10 @@
  * `INSERT … ON CONFLICT`, Redis `SET NX PX`), so two processes or a retry racing a slow first attempt
  * cannot both call the provider.
  */
-import type { Money } from "../domain/money.ts";
 import type { LedgerEntry } from "../domain/records.ts";
 import type { Stores } from "../store/index.ts";
-import type { DeliveryProvider } from "./provider.ts";
+import type { DeliveryProvider, DeliveryRequest } from "./provider.ts";
 
-export type DeliverRequest = { orderId: string; chatId: string; tokens: number; usd: Money };
 export type DeliverOutcome =
   | { ok: true; entry: LedgerEntry; fresh: boolean }
   | { ok: false; reason: string };
@@ -18,7 +16,7 @@ export type DeliverOutcome =
 const ISSUE_CLAIM_MS = 120_000;
 
 export type Ledger = {
-  deliver(request: DeliverRequest): Promise<DeliverOutcome>;
+  deliver(request: DeliveryRequest): Promise<DeliverOutcome>;
   /** The secret not yet handed to the customer, if any. */
   pendingSecret(orderId: string): Promise<string | null>;
   /** Called once the customer has been sent the secret: from now on only its reference is kept. */

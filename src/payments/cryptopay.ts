@@ -13,7 +13,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { type Money, money, parseMoney, toDecimalString } from "../domain/money.ts";
 import type { Collection } from "../store/index.ts";
-import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, ok } from "./provider.ts";
+import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, ok, parseJsonOrNull } from "./provider.ts";
 
 export const CRYPTOPAY_SIGNATURE_HEADER = "crypto-pay-api-signature";
 export const CRYPTOPAY_TOKEN_HEADER = "Crypto-Pay-API-Token";
@@ -203,7 +203,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
       if (typeof given !== "string" || !/^[0-9a-fA-F]{64}$/.test(given)) return null;
       const expected = createHmac("sha256", signingKey).update(rawBody).digest();
       if (!timingSafeEqual(expected, Buffer.from(given, "hex"))) return null;
-      const parsed = WebhookBody.safeParse(safeJson(rawBody));
+      const parsed = WebhookBody.safeParse(parseJsonOrNull(rawBody));
       if (!parsed.success || parsed.data.update_type !== "invoice_paid") return null;
       // Only the id is taken from the body; status and amount are re-fetched by the engine.
       return { paymentId: parsed.data.payload.invoice_id };
@@ -227,10 +227,3 @@ function trimZeros(amount: string): string {
   return amount.includes(".") ? amount.replace(/0+$/, "").replace(/\.$/, "") : amount;
 }
 
-function safeJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch {
-    return null;
-  }
-}

@@ -21,8 +21,6 @@ export type PaymentDeps = {
   stores: Stores;
   clock: () => number;
   log: Logger;
-  /** HMAC key for sandbox webhooks. */
-  sandboxSecret: string;
   /** The Bot API for Stars; built from TELEGRAM_BOT_TOKEN when not given. */
   starsApi?: StarsApi;
   /** The base URL of the sandbox pay page, asked each time (the port may be chosen at start). */
@@ -38,7 +36,6 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
         invoices: stores.backend.collection("sandbox_invoices", SandboxInvoice),
         publicUrl: deps.publicUrl,
         clock,
-        secret: deps.sandboxSecret,
       });
       return { provider: sandbox, sandbox };
     }

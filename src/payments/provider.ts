@@ -58,3 +58,12 @@ export function ok<T>(value: T): ProviderResult<T> {
 export function fail<T>(reason: ProviderFailure, detail?: string): ProviderResult<T> {
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
 }
+
+/** Parses a raw webhook body as JSON; `null` for anything that is not (bodies are untrusted input). */
+export function parseJsonOrNull(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return null;
+  }
+}

@@ -7,9 +7,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { Currency } from "../domain/money.ts";
+import { escapeHtml } from "../render/html.ts";
 import { type Money, formatMoney, money } from "../domain/money.ts";
 import type { Collection } from "../store/index.ts";
-import { type PaymentProvider, fail, ok } from "./provider.ts";
+import { type PaymentProvider, fail, ok, parseJsonOrNull } from "./provider.ts";
 
 export const SandboxInvoice = z.object({
   v: z.literal(1),
@@ -89,7 +90,7 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
       if (typeof given !== "string" || !/^[0-9a-f]{64}$/.test(given)) return null;
       const expected = Buffer.from(sign(rawBody), "hex");
       if (!timingSafeEqual(expected, Buffer.from(given, "hex"))) return null;
-      const parsed = z.object({ paymentId: z.string().min(1).max(200) }).safeParse(safeJson(rawBody));
+      const parsed = z.object({ paymentId: z.string().min(1).max(200) }).safeParse(parseJsonOrNull(rawBody));
       return parsed.success ? { paymentId: parsed.data.paymentId } : null;
     },
     async cancelInvoice(paymentId) {
@@ -119,18 +120,10 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
   };
 }
 
-function safeJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch {
-    return null;
-  }
-}
 
 /** The sandbox pay page: plain HTML, every dynamic string escaped. */
 export function renderSandboxPage(invoice: SandboxInvoice | undefined, paymentId: string, message?: string): string {
-  const esc = (text: string) =>
-    text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  const esc = escapeHtml;
   const body = !invoice
     ? `<p>No such invoice.</p>`
     : `<p>${esc(invoice.description)}</p>

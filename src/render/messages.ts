@@ -4,6 +4,7 @@
  * look, so user- or provider-supplied strings can never inject formatting.
  */
 import type { Catalog } from "../domain/catalog.ts";
+import { escapeHtml } from "./html.ts";
 import { formatMoney, groupThousands, money } from "../domain/money.ts";
 import type { EngineReply, OrderView, Refusal } from "../engine/reply.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
@@ -23,7 +24,7 @@ export const plainMarkup: Markup = {
 };
 
 export const htmlMarkup: Markup = {
-  escape: (text) => text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c),
+  escape: escapeHtml,
   bold: (text) => `<b>${text}</b>`,
   code: (text) => `<code>${text}</code>`,
   spoiler: (text) => `<tg-spoiler>${text}</tg-spoiler>`,

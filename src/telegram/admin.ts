@@ -16,6 +16,7 @@ import type { AdminAuditEvent } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
 import { type Money, formatMoney } from "../domain/money.ts";
 import type { AdminOutcome, EngineEvent } from "../engine/engine.ts";
+import { escapeHtml } from "../render/html.ts";
 import { recordRefund } from "../store/index.ts";
 import { BOT_COMMANDS } from "./bot.ts";
 
@@ -41,7 +42,7 @@ const ORDER_ID = /^[A-Za-z0-9_-]{1,40}$/;
 /** Telegram's message limit is 4096 characters; the trail is cut to its newest lines to stay below. */
 const MAX_TRAIL_CHARS = 3_000;
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
+const escape = escapeHtml;
 const code = (text: string) => `<code>${escape(text)}</code>`;
 const iso = (at: number | null | undefined) => (at === null || at === undefined ? "—" : new Date(at).toISOString().replace(".000Z", "Z"));
 const amount = (value: { minor: number; currency: string } | null) => (value ? formatMoney(value as Money) : "—");
