@@ -11,7 +11,7 @@
  * at most one live key per order, at the cost of one wasted (never usable) key on that rare path.
  */
 import { z } from "zod";
-import { type Money, money, toDecimalString } from "../domain/money.ts";
+import { type Money, centsFromWireDollars, money, toDecimalString } from "../domain/money.ts";
 import type { DeliveryProvider } from "./provider.ts";
 
 export type OpenRouterOptions = {
@@ -120,16 +120,18 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
      * buyers have not spent yet (their remaining limits are already promised). Rounded down to cents.
      */
     async availableUsd(): Promise<Money | null> {
-      const credits = await call("GET", "/credits");
+      const [credits, keys] = await Promise.all([call("GET", "/credits"), listKeys()]);
       if (!credits.ok) throw new Error(credits.reason);
       const parsed = CreditsAnswer.safeParse(credits.value);
       if (!parsed.success) throw new Error("openrouter GET /credits: unexpected answer");
-      const keys = await listKeys();
       if (!keys.ok) throw new Error(keys.reason);
-      const promised = keys.value.filter((k) => !k.disabled).reduce((sum, k) => sum + Math.max(0, k.limit_remaining ?? k.limit ?? 0), 0);
-      const free = parsed.data.data.total_credits - parsed.data.data.total_usage - promised;
-      // Dollars arrive as floats; cents are floored (with a hair of tolerance for 0.1+0.2-style noise).
-      return money(Math.max(0, Math.floor(free * 100 + 1e-6)), "USD");
+      // Dollars arrive as floats: each becomes integer cents once, rounded against selling too much.
+      const promised = keys.value
+        .filter((k) => !k.disabled)
+        .reduce((sum, k) => sum + centsFromWireDollars(Math.max(0, k.limit_remaining ?? k.limit ?? 0), "up"), 0);
+      const free =
+        centsFromWireDollars(parsed.data.data.total_credits, "down") - centsFromWireDollars(parsed.data.data.total_usage, "up") - promised;
+      return money(Math.max(0, free), "USD");
     },
   };
 }

@@ -92,6 +92,20 @@ export function priceFor(quantity: number, price: Money, per: number): Money {
   return money(ceilDiv(product, per), price.currency);
 }
 
+/**
+ * Converts a dollar amount that arrived as a JSON number (a float) into integer cents, once, at the
+ * wire boundary. It is first fixed to whole micro-dollars (absorbing float noise such as
+ * 0.1 + 0.2), then rounded to cents in the direction the caller needs: down for credit we may spend,
+ * up for amounts already promised. Everything after this is integer arithmetic.
+ */
+export function centsFromWireDollars(dollars: number, rounding: "down" | "up"): number {
+  if (!Number.isFinite(dollars)) throw new RangeError(`not a dollar amount: ${dollars}`);
+  const micro = Math.round(dollars * 1_000_000);
+  const cents = rounding === "down" ? Math.floor(micro / 10_000) : ceilDiv(Math.max(0, micro), 10_000);
+  if (!Number.isSafeInteger(cents)) throw new RangeError(`dollar amount too large: ${dollars}`);
+  return cents;
+}
+
 /** Integer division rounding towards +∞, for non-negative safe integers. */
 export function ceilDiv(numerator: number, denominator: number): number {
   // BigInt keeps the division exact: float division can be off by one near 2^53.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ceilDiv, formatMoney, money, parseMoney, priceFor, sameMoney, toDecimalString } from "../../../src/domain/money.ts";
+import { centsFromWireDollars, ceilDiv, formatMoney, money, parseMoney, priceFor, sameMoney, toDecimalString } from "../../../src/domain/money.ts";
 
 describe("money", () => {
   test("formats USD, USDT and Stars from the same integer without drift", () => {
@@ -56,5 +56,17 @@ describe("money", () => {
     expect(sameMoney(money(4000, "USDT"), money(4000, "USDT"))).toBe(true);
     expect(toDecimalString(money(4000, "USDT"))).toBe("40.00");
     expect(toDecimalString(money(150, "XTR"))).toBe("150");
+  });
+});
+
+describe("dollars from the wire", () => {
+  test("become integer cents once, rounded the safe way for each use", () => {
+    expect(centsFromWireDollars(0.1 + 0.2, "down")).toBe(30);
+    expect(centsFromWireDollars(0.1 + 0.2, "up")).toBe(30);
+    expect(centsFromWireDollars(12.345, "down")).toBe(1234);
+    expect(centsFromWireDollars(12.345, "up")).toBe(1235);
+    expect(centsFromWireDollars(40, "up")).toBe(4000);
+    expect(centsFromWireDollars(-0.5, "down")).toBe(-50);
+    expect(() => centsFromWireDollars(Number.NaN, "down")).toThrow(RangeError);
   });
 });
