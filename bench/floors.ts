@@ -15,6 +15,7 @@ import { createLedger } from "../src/delivery/ledger.ts";
 import { providePurchaseMachine } from "../src/engine/actors.ts";
 import { createSandboxPayments } from "../src/payments/sandbox.ts";
 import { SandboxInvoice } from "../src/payments/sandbox.ts";
+import { json, openSqliteConnection } from "../src/store/backend.ts";
 import { createStores, openBackend } from "../src/store/index.ts";
 import { usPerOp } from "./timing.ts";
 
@@ -37,7 +38,7 @@ export async function bareXStateStep(count: number): Promise<number> {
     ledger: createLedger({ stores, provider: delivery, instanceId: "bench", clock: Date.now }),
     stores,
   });
-  const input = { orderId: "ord_bench", chatId: "bench", minTokens: 100, maxTokens: 1_000_000, maxDeliveryAttempts: 3, retryBackoffMs: 30_000, at: Date.now() };
+  const input = { orderId: "ord_bench", chatId: "bench", minTokens: DEFAULT_CATALOG.minTokens, maxTokens: DEFAULT_CATALOG.maxTokens, maxDeliveryAttempts: 3, retryBackoffMs: 30_000, at: Date.now() };
   const first = createActor(machine, { input });
   first.start();
   first.send({ type: "QUOTE", tokens: 1000, at: Date.now() });
@@ -76,18 +77,16 @@ export async function rawKeyvRoundTrip(keyv: Keyv, count: number): Promise<numbe
 }
 
 export async function sqliteKeyv(file: string, pragmas: "default" | "wal-normal"): Promise<{ keyv: Keyv; close: () => Promise<void> }> {
-  const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: "floor", busyTimeout: 5000 });
-  if (pragmas === "wal-normal") {
-    await adapter.query("PRAGMA journal_mode=WAL");
-    await adapter.query("PRAGMA synchronous=NORMAL");
-  }
-  return { keyv: new Keyv({ store: adapter, namespace: "floor" }), close: () => adapter.disconnect() };
+  // The same connection settings and serializer as the product's store, so the floor is a fair one.
+  const adapter =
+    pragmas === "wal-normal" ? await openSqliteConnection(file) : new KeyvSqlite({ uri: `sqlite://${file}`, table: "meta", busyTimeout: 5000 });
+  return { keyv: new Keyv({ store: adapter, namespace: "floor", ...json }), close: () => adapter.disconnect() };
 }
 
 export async function redisKeyv(url: string): Promise<{ keyv: Keyv; close: () => Promise<void> }> {
   const client = createClient({ url });
   await client.connect();
-  const keyv = new Keyv({ store: new KeyvRedis(client as never, { namespace: "bench-floor" }), namespace: "bench-floor", useKeyPrefix: false });
+  const keyv = new Keyv({ store: new KeyvRedis(client as never, { namespace: "bench-floor" }), namespace: "bench-floor", useKeyPrefix: false, ...json });
   return { keyv, close: () => client.quit().then(() => undefined) };
 }
 

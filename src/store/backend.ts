@@ -82,7 +82,7 @@ export async function openBackend(location: StoreLocation): Promise<Backend> {
  * times faster than keyv's default serializer, which walks values to escape Buffers and `:base64:`
  * strings we never store. It was ~15% of a message's CPU in the benchmark (docs/performance.md).
  */
-const json = {
+export const json = {
   serialize: (data: unknown) => JSON.stringify(data),
   deserialize: (text: string) => JSON.parse(text) as never,
 };
@@ -158,21 +158,23 @@ function memoryBackend(): Backend {
   };
 }
 
+/**
+ * Opens the one SQLite connection a process uses for a file. WAL with synchronous=NORMAL: ~3× cheaper
+ * writes than the rollback journal, still durable across process crashes (only an OS crash can lose
+ * the last transactions). See docs/performance.md.
+ */
+export async function openSqliteConnection(file: string): Promise<KeyvSqlite> {
+  const connection = new KeyvSqlite({ uri: `sqlite://${file}`, table: "meta", busyTimeout: 5000 });
+  await connection.query("PRAGMA journal_mode=WAL");
+  await connection.query("PRAGMA synchronous=NORMAL");
+  return connection;
+}
+
 async function sqliteBackend(path: string): Promise<Backend> {
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
-  const adapters: KeyvSqlite[] = [];
   const opened = new Map<string, Keyv>();
-  const open = async (table: string) => {
-    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 5000 });
-    // WAL with synchronous=NORMAL: ~3× cheaper writes than the rollback journal, still durable across
-    // process crashes (only an OS crash can lose the last transactions). See README "Store settings".
-    await adapter.query("PRAGMA journal_mode=WAL");
-    await adapter.query("PRAGMA synchronous=NORMAL");
-    adapters.push(adapter);
-    return adapter;
-  };
-  const control = await open("meta");
+  const control = await openSqliteConnection(file);
   await control.query(
     "CREATE TABLE IF NOT EXISTS claims(key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER)",
   );
@@ -185,17 +187,18 @@ async function sqliteBackend(path: string): Promise<Backend> {
     claims: {
       async tryClaim(key, owner, ttlMs) {
         const now = Date.now();
-        // One statement, so the check and the write are atomic even across processes sharing the file.
-        await control.query(
+        // One statement, so the check and the write are atomic even across processes sharing the file;
+        // RETURNING yields a row only when this owner now holds the claim.
+        const rows = (await control.query(
           `INSERT INTO claims(key, owner, expires_at) VALUES (?, ?, ?)
            ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-           WHERE claims.owner = excluded.owner OR (claims.expires_at IS NOT NULL AND claims.expires_at <= ?)`,
+           WHERE claims.owner = excluded.owner OR (claims.expires_at IS NOT NULL AND claims.expires_at <= ?)
+           RETURNING owner`,
           key,
           owner,
           ttlMs === null ? null : now + ttlMs,
           now,
-        );
-        const rows = (await control.query("SELECT owner FROM claims WHERE key = ?", key)) as { owner: string }[];
+        )) as { owner: string }[];
         return rows[0]?.owner === owner;
       },
       async release(key, owner) {
@@ -214,7 +217,7 @@ async function sqliteBackend(path: string): Promise<Backend> {
       await control.query("SELECT 1");
     },
     close: async () => {
-      await Promise.allSettled(adapters.map((adapter) => adapter.disconnect()));
+      await control.disconnect();
     },
   };
 }
@@ -262,10 +265,8 @@ class SharedConnectionTable extends EventEmitter {
   }
 
   async delete(key: string) {
-    const rows = await this.query(`SELECT 1 AS found FROM ${this.opts.table} WHERE key = ?`, key);
-    if (rows.length === 0) return false;
-    await this.query(`DELETE FROM ${this.opts.table} WHERE key = ?`, key);
-    return true;
+    const rows = await this.query(`DELETE FROM ${this.opts.table} WHERE key = ? RETURNING 1 AS found`, key);
+    return rows.length > 0;
   }
 
   async clear() {
@@ -291,6 +292,20 @@ class SharedConnectionTable extends EventEmitter {
   }
 }
 
+/**
+ * Claims KEYS[1] for ARGV[1] if it is free or already that owner's (re-entrant); ARGV[2] is the lease
+ * in ms, or "" for a claim that never expires (as on the other backends).
+ */
+const CLAIM = `
+local current = redis.call("GET", KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+if ARGV[2] == "" then
+  redis.call("SET", KEYS[1], ARGV[1])
+else
+  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+end
+return 1`;
+
 const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 async function redisBackend(url: string): Promise<Backend> {
@@ -312,13 +327,9 @@ async function redisBackend(url: string): Promise<Backend> {
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {
-        const options = ttlMs === null ? { NX: true as const } : { NX: true as const, PX: ttlMs };
-        const set = await client.set(claimKey(key), owner, options);
-        if (set === "OK") return true;
-        // Re-entrant for the same owner, refreshing the expiry.
-        if ((await client.get(claimKey(key))) !== owner) return false;
-        if (ttlMs !== null) await client.pExpire(claimKey(key), ttlMs);
-        return true;
+        // One script, so "free or already mine" and the expiry change are atomic.
+        const held = await client.eval(CLAIM, { keys: [claimKey(key)], arguments: [owner, ttlMs === null ? "" : String(ttlMs)] });
+        return held === 1;
       },
       async release(key, owner) {
         await client.eval(RELEASE_IF_OWNER, { keys: [claimKey(key)], arguments: [owner] });
