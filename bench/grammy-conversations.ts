@@ -7,15 +7,20 @@
  * them) answers every Bot API call, and updates go straight into `bot.handleUpdate`.
  */
 import { Bot, type Context } from "grammy";
-import type { Update } from "grammy/types";
 import { type Conversation, type ConversationFlavor, conversations, createConversation } from "@grammyjs/conversations";
+import { DEFAULT_CATALOG, priceTokens } from "../src/domain/catalog.ts";
+import { formatMoney } from "../src/domain/money.ts";
 import { parseTokenAmount } from "../src/understand/index.ts";
+import { BOT_INFO, textUpdate } from "./updates.ts";
 
 type Ctx = ConversationFlavor<Context>;
 
+/** The same exact price the product quotes (never float arithmetic, even in a baseline). */
+const quote = (tokens: number) => `${tokens} tokens cost ${formatMoney(priceTokens(DEFAULT_CATALOG, tokens, "USD").usd)}. Confirm?`;
+
 async function purchase(conversation: Conversation<Ctx, Context>, ctx: Context) {
   let tokens = parseTokenAmount(ctx.message?.text ?? "") ?? 1000;
-  await ctx.reply(`${tokens} tokens cost $${(tokens / 50).toFixed(2)}. Confirm?`);
+  await ctx.reply(quote(tokens));
   for (;;) {
     const next = await conversation.waitFor("message:text");
     const text = next.message.text;
@@ -24,7 +29,7 @@ async function purchase(conversation: Conversation<Ctx, Context>, ctx: Context) 
       return;
     }
     tokens = parseTokenAmount(text) ?? tokens;
-    await next.reply(`${tokens} tokens cost $${(tokens / 50).toFixed(2)}. Confirm?`);
+    await next.reply(quote(tokens));
   }
 }
 
@@ -38,35 +43,14 @@ export function createConversationsBot() {
   }) as unknown as typeof fetch;
   const bot = new Bot<Ctx>("0:bench", {
     client: { fetch: fakeFetch },
-    botInfo: {
-      id: 1,
-      is_bot: true,
-      first_name: "Bench",
-      username: "bench_bot",
-      can_join_groups: false,
-      can_read_all_group_messages: false,
-      supports_inline_queries: false,
-      can_connect_to_business: false,
-      has_main_web_app: false,
-    } as never,
+    botInfo: BOT_INFO,
   });
   bot.use(conversations());
   bot.use(createConversation(purchase, "purchase"));
   bot.on("message:text", (ctx) => ctx.conversation.enter("purchase"));
-  let updateId = 1;
   return {
     async send(chatId: number, text: string) {
-      const update: Update = {
-        update_id: updateId++,
-        message: {
-          message_id: messageId++,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id: chatId, type: "private", first_name: "c" },
-          from: { id: chatId, is_bot: false, first_name: "c" },
-          text,
-        },
-      };
-      await bot.handleUpdate(update);
+      await bot.handleUpdate(textUpdate(chatId, text));
     },
   };
 }

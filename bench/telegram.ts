@@ -4,22 +4,10 @@
  * and the bare XState step. Bot API calls are answered by an API transformer: no network.
  */
 import { Bot, type Transformer } from "grammy";
-import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../src/app.ts";
 import { createBot } from "../src/telegram/bot.ts";
-import { usPerOp } from "./timing.ts";
-
-const BOT_INFO: UserFromGetMe = {
-  id: 42,
-  is_bot: true,
-  first_name: "Bench",
-  username: "bench_bot",
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-} as UserFromGetMe;
+import { medianOf, now, usPerOp } from "./timing.ts";
+import { BOT_INFO, textUpdate } from "./updates.ts";
 
 /** Answers every Bot API call locally with a plausible result. */
 const offline: Transformer = async (_prev, method, payload) => {
@@ -28,13 +16,6 @@ const offline: Transformer = async (_prev, method, payload) => {
   const result = method === "sendMessage" || method === "editMessageText" ? message : true;
   return { ok: true, result } as never;
 };
-
-let updateId = 0;
-function textUpdate(chatId: number, text: string) {
-  updateId += 1;
-  const user = { id: chatId, is_bot: false, first_name: "C" };
-  return { update_id: updateId, message: { message_id: updateId, date: 0, chat: { id: chatId, type: "private" as const, first_name: "C" }, from: user, text } };
-}
 
 /** µs per update for a grammY bot whose only middleware replies. */
 export async function bareGrammyReply(count: number): Promise<number> {
@@ -53,9 +34,9 @@ export async function telegramEngine(app: App, count: number): Promise<{ perUpda
   const perUpdate = await usPerOp(count, (i) => bot.handleUpdate(textUpdate(10_000 + (i % chats), amounts[i % 2] as string)));
   // Conversation length: a fresh chat's 1st message vs its 100th.
   const timeOne = async (chatId: number, text: string) => {
-    const start = performance.now();
+    const start = now();
     await bot.handleUpdate(textUpdate(chatId, text));
-    return (performance.now() - start) * 1000;
+    return (now() - start) * 1000;
   };
   const firsts: number[] = [];
   const hundredths: number[] = [];
@@ -65,6 +46,5 @@ export async function telegramEngine(app: App, count: number): Promise<{ perUpda
     for (let k = 1; k < 99; k++) await bot.handleUpdate(textUpdate(chatId, amounts[k % 2] as string));
     hundredths.push(await timeOne(chatId, amounts[1] as string));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  return { perUpdate, first: median(firsts), hundredth: median(hundredths) };
+  return { perUpdate, first: medianOf(firsts), hundredth: medianOf(hundredths) };
 }

@@ -1,5 +1,6 @@
 /** Small timing helpers for the benchmarks: wall-clock µs per operation after a warm-up. */
 import { performance } from "node:perf_hooks";
+import { median } from "../src/analytics/funnel.ts";
 
 /** Runs `op` `warmup` times untimed, then `count` times sequentially; returns µs per op. */
 export async function usPerOp(count: number, op: (i: number) => Promise<unknown>, warmup = Math.min(200, count)): Promise<number> {
@@ -37,10 +38,9 @@ export async function throughput(lanes: number, perLane: number, op: (lane: numb
   };
 }
 
+/** The median of a non-empty sample (0 for an empty one). */
 export function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return median(values) ?? 0;
 }
 
 export const now = () => performance.now();

@@ -101,7 +101,6 @@ export type Config = {
   telegram: { token?: string; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
   llm: { apiKey?: string; baseUrl: string; model: string; timeoutMs: number; temperature: number };
   store: StoreLocation;
-  storeUrl: string;
   payments: {
     provider: "sandbox" | "cryptopay" | "stars";
     cryptopayToken?: string;
@@ -164,7 +163,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       temperature: e.LLM_TEMPERATURE === undefined ? 0 : Number(e.LLM_TEMPERATURE),
     },
     store,
-    storeUrl: e.STORE_URL,
     payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL!,
       cryptopayCurrency: e.CRYPTOPAY_CURRENCY,
     },

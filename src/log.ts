@@ -15,6 +15,8 @@ const LEVELS = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 } as const;
 type Level = keyof typeof LEVELS;
 
 const SECRET_FIELD = /token|secret|key|password|authorization|signature/i;
+/** Field names that match SECRET_FIELD but hold counts, not credentials. */
+const NOT_SECRET_FIELD = /^(hasToken|tokens)$/;
 const SECRET_VALUE = [
   /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, // Telegram bot token
   /\bsk-[A-Za-z0-9_-]{16,}\b/g, // OpenAI/OpenRouter style keys
@@ -29,7 +31,7 @@ export function redact(text: string): string {
 function clean(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [name, value] of Object.entries(fields)) {
-    if (SECRET_FIELD.test(name) && !/^(hasToken|tokens)$/.test(name)) out[name] = "[redacted]";
+    if (SECRET_FIELD.test(name) && !NOT_SECRET_FIELD.test(name)) out[name] = "[redacted]";
     else if (typeof value === "string") out[name] = redact(value);
     else out[name] = value;
   }

@@ -313,6 +313,8 @@ async function redisBackend(url: string): Promise<Backend> {
   client.on("error", () => {
     // Connection errors surface through failed commands and /healthz; the client reconnects by itself.
   });
+  // Every collection's KeyvRedis adapter subscribes to the one shared client's connection events.
+  client.setMaxListeners(0);
   await client.connect();
   const opened = new Map<string, Keyv>();
   const claimKey = (key: string) => `tokengoblin:claim:${key}`;
