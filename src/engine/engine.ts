@@ -80,7 +80,8 @@ const MAX_TURN_LENGTH = 300;
 
 type Session = {
   chatId: string;
-  record: ConversationRecord | null;
+  /** The snapshot as restored (or freshly started), before any resumed work: unchanged means nothing to save. */
+  loaded: PurchaseSnapshot;
   actor: Actor<ReturnType<typeof providePurchaseMachine>>;
   lastOrderId: string | null;
   turns: string[];
@@ -182,7 +183,7 @@ export function createEngine(options: EngineOptions) {
     actor ??= startActor(chatId);
     const session: Session = {
       chatId,
-      record,
+      loaded: actor.getSnapshot(),
       actor,
       lastOrderId: record?.lastOrderId ?? null,
       turns: record && clock() - record.updatedAt < options.deadlines.conversationTimeoutMs ? [...record.turns] : [],
@@ -242,13 +243,16 @@ export function createEngine(options: EngineOptions) {
     await Promise.all(writes);
   };
 
-  /** Runs `work` on the chat's session under the chat lock, persisting afterwards. */
-  const withSession = <T>(chatId: string, work: (session: Session) => Promise<T>): Promise<T> =>
+  /**
+   * Runs `work` on the chat's session under the chat lock, persisting afterwards. A `readOnly` look
+   * (a status view) saves nothing unless restoring it resumed work that changed the order.
+   */
+  const withSession = <T>(chatId: string, work: (session: Session) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> =>
     lock(chatId, async () => {
       const session = await open(chatId);
       try {
         const result = await work(session);
-        await persist(session);
+        if (!options.readOnly || session.actor.getSnapshot() !== session.loaded) await persist(session);
         return result;
       } finally {
         session.actor.stop();
@@ -490,7 +494,7 @@ export function createEngine(options: EngineOptions) {
 
     /** The customer-visible state of a chat's order, without changing anything. */
     async view(chatId: string): Promise<EngineReply> {
-      return withSession(chatId, (session) => replyFor(session));
+      return withSession(chatId, (session) => replyFor(session), { readOnly: true });
     },
 
     /**

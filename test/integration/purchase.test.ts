@@ -95,6 +95,17 @@ describe("a sandbox purchase", () => {
     expect(rendered.buttons.flat().length).toBeGreaterThan(0);
   });
 
+  test("looking at an order (a status view) changes and writes nothing", async () => {
+    const { app, clock } = await sandboxApp();
+    await app.engine.handleText("c1", "2000 tokens");
+    const before = await app.stores.conversations.get("c1");
+    clock.advance(60_000);
+    expect((await app.engine.view("c1")).kind).toBe("order");
+    expect((await app.engine.view("nobody")).kind).toBe("no_order");
+    expect(await app.stores.conversations.get("c1")).toEqual(before);
+    expect(await app.stores.conversations.get("nobody")).toBeUndefined();
+  });
+
   test("a too-long message is refused politely and does not touch the order", async () => {
     const { app } = await sandboxApp();
     await app.engine.handleText("c1", "2000 tokens");
