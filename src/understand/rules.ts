@@ -248,8 +248,9 @@ const AMOUNT_MODIFIERS = wordSet(
   "half quarter couple dozen grand another more extra add plus minus double triple twice thrice few several same",
 );
 
-function amountIn(text: string): number | null {
-  if (wordsOf(text).some((word) => AMOUNT_MODIFIERS.has(word))) return null;
+/** The one token amount in normalized `text` (whose words are `words`), or null. */
+function amountIn(text: string, words: readonly string[] = wordsOf(text)): number | null {
+  if (words.some((word) => AMOUNT_MODIFIERS.has(word))) return null;
   const mentioned = amountMentions(text);
   const distinct = new Set(mentioned);
   const [only] = distinct;
@@ -263,7 +264,8 @@ function amountIn(text: string): number | null {
  */
 export function parseTokenAmount(text: string): number | null {
   if (typeof text !== "string" || text.length > MAX_LENGTH) return null;
-  return amountIn(normalize(text).text);
+  const { text: clean, words } = normalize(text);
+  return amountIn(clean, words);
 }
 
 const UNKNOWN: RulesResult = { kind: "unknown" };
@@ -324,7 +326,7 @@ export function understandByRules(text: string, context: RulesContext): RulesRes
   const hedged = isHedged(words);
   if (!hedged && mentions(words, STOP_PHRASES)) return command({ type: "CANCEL" });
   if (!hedged && mentions(words, RESTART_PHRASES)) return command({ type: "RESTART" });
-  const tokens = amountIn(clean);
+  const tokens = amountIn(clean, words);
   if (tokens !== null) return amountCommand(tokens, context);
   if (mentions(words, HELP_PHRASES)) return command({ type: "HELP" });
   if (consistsOf(words, YES_PHRASES)) return command({ type: "CONFIRM" });
