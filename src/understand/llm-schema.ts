@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Catalog } from "../domain/catalog.ts";
-import type { Command, CommandType } from "../domain/commands.ts";
+import { COMMAND_TYPES, type Command, type CommandType } from "../domain/commands.ts";
 import type { OrderState } from "../domain/records.ts";
 
 /** What a customer may ask for by free text in each state; buttons and the machine still decide. */
@@ -79,9 +79,7 @@ export type ReadResult =
   | { kind: "unknown" }
   | { kind: "rejected"; reason: RejectReason; intent?: string };
 
-const COMMAND_NAMES: ReadonlySet<string> = new Set<CommandType>([
-  "QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART",
-]);
+const COMMAND_NAMES: ReadonlySet<string> = new Set<string>(COMMAND_TYPES);
 // Intents that try to move money or goods: named separately so the logs show an attempt, not noise.
 const FORBIDDEN_INTENT = /pay|deliver|refund|grant|credit|admin|issue|send/i;
 
@@ -113,12 +111,23 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
  * commands plus `{"intent":"unknown"}`, every member strict, token amounts whole and within the catalog.
  */
 export function replySchema(state: OrderState, catalog: Catalog) {
+  let byState = schemas.get(catalog);
+  if (!byState) schemas.set(catalog, (byState = new Map()));
+  let schema = byState.get(state);
+  if (!schema) byState.set(state, (schema = buildReplySchema(state, catalog)));
+  return schema;
+}
+
+function buildReplySchema(state: OrderState, catalog: Catalog) {
   const tokens = z.number().int().min(catalog.minTokens).max(catalog.maxTokens);
   const members = allowedCommands(state).map((type) => intentSchema(type, tokens));
   const unknown = z.object({ intent: z.literal("unknown") }).strict();
   return z.discriminatedUnion("intent", [unknown, ...members]);
 }
-export type ModelReply = z.infer<ReturnType<typeof replySchema>>;
+export type ModelReply = z.infer<ReturnType<typeof buildReplySchema>>;
+
+// Built once per catalog and state: the schema depends on nothing else.
+const schemas = new WeakMap<Catalog, Map<OrderState, ReturnType<typeof buildReplySchema>>>();
 
 /** Pulls the JSON object out of a reply: plain JSON, or JSON inside a Markdown code fence. */
 export function extractJson(content: string): unknown {
