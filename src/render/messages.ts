@@ -47,7 +47,8 @@ const button = (label: string, action: ButtonAction): Button => ({ label, data: 
 /** Renders replies for one catalog. `now` is only used for "valid for N minutes". */
 export function createRenderer(catalog: Catalog, markup: Markup, now: () => number = Date.now) {
   const m = markup;
-  const packageRow = (): Button[] => catalog.packages.map((p) => button(short(p), { action: "package", tokens: p }));
+  // The package buttons depend only on the catalog: built once.
+  const packages: Button[] = catalog.packages.map((p) => button(short(p), { action: "package", tokens: p }));
   const limits = `${tokens(catalog.minTokens)} to ${tokens(catalog.maxTokens)}`;
   const price = formatMoney(money(catalog.pricePer1kUsdCents, "USD"));
   const priceLine = (order: OrderView) => {
@@ -86,7 +87,7 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
       case "expired":
       case "payment_failed":
       case "refunded":
-        return [packageRow()];
+        return [packages];
       default: {
         const unhandled: never = order.state;
         throw new Error(`unknown state ${String(unhandled)}`);
@@ -183,40 +184,31 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
     render(reply: EngineReply): RenderedMessage {
       const notice = reply.notice === "conversation_reset" ? "ℹ️ I couldn't restore our earlier conversation, so we're starting fresh. Your orders are safe.\n\n" : "";
       const out = (text: string, buttons: Button[][]): RenderedMessage => ({ text: notice + text, buttons: buttons.filter((row) => row.length > 0) });
+      // An answer that is not about the order, followed by where the order stands (if there is one).
+      const besideOrder = (text: string, order: OrderView | null) =>
+        order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
       switch (reply.kind) {
         case "help":
-          return out(reply.order ? `${help()}\n\n${describeOrder(reply.order)}` : help(), reply.order ? orderButtons(reply.order) : [packageRow()]);
+          return besideOrder(help(), reply.order);
         case "order":
           return out(describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
           return out(
             reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\nNo open order right now. How many tokens would you like?` : `No open order yet. ${help()}`,
-            [packageRow()],
+            [packages],
           );
         case "refused":
-          return out(
-            reply.order ? `${refusal(reply.reason, reply.tokens)}\n\n${describeOrder(reply.order)}` : refusal(reply.reason, reply.tokens),
-            reply.order ? orderButtons(reply.order) : [packageRow()],
-          );
+          return besideOrder(refusal(reply.reason, reply.tokens), reply.order);
         case "not_understood":
-          return out(
-            reply.order
-              ? `Sorry, I didn't get that. ${describeOrder(reply.order)}`
-              : `Sorry, I didn't get that. Tell me an amount like "2000 tokens", or pick a package:`,
-            reply.order ? orderButtons(reply.order) : [packageRow(), [button("❓ Help", { action: "help" })]],
-          );
+          return reply.order
+            ? out(`Sorry, I didn't get that. ${describeOrder(reply.order)}`, orderButtons(reply.order))
+            : out(`Sorry, I didn't get that. Tell me an amount like "2000 tokens", or pick a package:`, [packages, [button("❓ Help", { action: "help" })]]);
         case "stale_button":
-          return out(
-            reply.order ? `That button belongs to an order that is no longer active.\n\n${describeOrder(reply.order)}` : "That button belongs to an order that is no longer active.",
-            reply.order ? orderButtons(reply.order) : [packageRow()],
-          );
+          return besideOrder("That button belongs to an order that is no longer active.", reply.order);
         case "too_long":
           return out(`That message is too long for me (over ${groupThousands(String(reply.limit))} characters). Please send a shorter one, like "2000 tokens".`, []);
         case "unsupported_message":
-          return out(
-            `I can only read text. Tell me how many tokens you need, or use the buttons.${reply.order ? `\n\n${describeOrder(reply.order)}` : ""}`,
-            reply.order ? orderButtons(reply.order) : [packageRow()],
-          );
+          return besideOrder("I can only read text. Tell me how many tokens you need, or use the buttons.", reply.order);
         case "rate_limited":
           return out("You're sending messages very fast. Please wait a few seconds and try again.", []);
         case "unavailable":
@@ -229,7 +221,7 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
     },
     /** The first message of a conversation. */
     welcome(): RenderedMessage {
-      return { text: `👋 Welcome to TokenGoblin!\n${help()}`, buttons: [packageRow()] };
+      return { text: `👋 Welcome to TokenGoblin!\n${help()}`, buttons: [packages] };
     },
   };
 }
