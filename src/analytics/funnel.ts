@@ -6,13 +6,14 @@
  *
  * Pure functions over {@link AuditEntry}s, so the CLI report and the Telegram admin `/stats` share them.
  */
-import type { CommandSource } from "../domain/commands.ts";
+import { compareEntries } from "../audit/index.ts";
+import { CommandSource } from "../domain/commands.ts";
 import type { AuditEntry } from "../domain/records.ts";
 
 /** How an order was driven: the source of the command(s) that set its amount. */
 export type FunnelSource = CommandSource | "mixed" | "unattributed";
 
-export const FUNNEL_SOURCES = ["rules", "llm", "button", "command", "mixed", "unattributed"] as const satisfies readonly FunnelSource[];
+export const FUNNEL_SOURCES: readonly FunnelSource[] = [...CommandSource.options, "mixed", "unattributed"];
 
 export type FunnelRow = {
   source: FunnelSource | "total";
@@ -49,7 +50,7 @@ type OrderFacts = {
 
 const PAID_STATES = new Set(["paid", "delivered", "delivery_failed"]);
 const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
-const isSource = (value: unknown): value is CommandSource => value === "rules" || value === "llm" || value === "button" || value === "command";
+const isSource = (value: unknown): value is CommandSource => CommandSource.safeParse(value).success;
 
 /**
  * Builds the funnel from audit entries (any order; pass `since` to count only orders whose first entry
@@ -76,7 +77,7 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
   };
   let orders = 0;
   for (const list of byOrder.values()) {
-    list.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    list.sort(compareEntries);
     const first = list[0];
     if (!first || (options.since !== undefined && first.at < options.since)) continue;
     orders++;

@@ -100,6 +100,21 @@ export function compareEntries(a: AuditEntry, b: AuditEntry): number {
   return a.at - b.at || (a.instance === b.instance ? a.seq - b.seq : a.instance < b.instance ? -1 : 1);
 }
 
+/**
+ * One audit entry as a line of text: time, type and its (already whitelisted) details, skipping empty
+ * ones. `verbose` adds the chat and which instance wrote it, for the operator's terminal report.
+ */
+export function formatAuditEntry(entry: AuditEntry, options: { verbose?: boolean } = {}): string {
+  const details = Object.entries(entry.detail)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(" ");
+  const at = new Date(entry.at).toISOString();
+  return options.verbose
+    ? `${at}  ${entry.type.padEnd(14)} chat=${entry.chatId} ${details}  [${entry.instance}#${entry.seq}]`
+    : `${at.replace(".000Z", "Z")} ${entry.type} ${details}`.trimEnd();
+}
+
 /** Entries per stored chunk: bounds the cost of each write however long an order's trail gets. */
 const CHUNK_ENTRIES = 16;
 /** Orders whose open chunk is kept in memory; older ones are re-read from the store if they come back. */

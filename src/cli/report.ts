@@ -3,7 +3,7 @@
  * `npm run report -- --order <orderId>` prints that order's audit trail instead.
  * `--since <ISO date or hours like 24h>` limits the funnel to orders started since then.
  */
-import { createAuditLog } from "../audit/index.ts";
+import { createAuditLog, formatAuditEntry } from "../audit/index.ts";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import type { AuditEntry } from "../domain/records.ts";
@@ -18,16 +18,6 @@ function parseSince(text: string | undefined, now: number): number | undefined |
   return Number.isNaN(date) ? "invalid" : date;
 }
 
-function formatTrail(entries: readonly AuditEntry[]): string {
-  return entries
-    .map((e) => {
-      const detail = Object.entries(e.detail)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(" ");
-      return `${new Date(e.at).toISOString()}  ${e.type.padEnd(14)} chat=${e.chatId} ${detail}  [${e.instance}#${e.seq}]`;
-    })
-    .join("\n");
-}
 
 async function main(argv: string[]): Promise<number> {
   const arg = (name: string) => {
@@ -55,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const orderId = arg("--order");
     if (orderId) {
       const trail = await audit.forOrder(orderId);
-      console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : formatTrail(trail));
+      console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"));
       return trail.length === 0 ? 1 : 0;
     }
     const entries: AuditEntry[] = [];

@@ -12,9 +12,9 @@ import { randomBytes } from "node:crypto";
 import { type Bot, Composer, type Context } from "grammy";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import type { App } from "../app.ts";
-import type { AdminAuditEvent } from "../audit/index.ts";
+import { type AdminAuditEvent, formatAuditEntry } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
-import { type Money, formatMoney } from "../domain/money.ts";
+import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
 import type { AdminOutcome, EngineEvent } from "../engine/engine.ts";
 import { escapeHtml } from "../render/html.ts";
 import { recordRefund } from "../store/index.ts";
@@ -48,14 +48,6 @@ const iso = (at: number | null | undefined) => (at === null || at === undefined 
 const amount = (value: { minor: number; currency: string } | null) => (value ? formatMoney(value as Money) : "—");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** One audit entry as a line: time, type and its (already whitelisted) details. */
-function trailLine(entry: AuditEntry): string {
-  const details = Object.entries(entry.detail)
-    .filter(([, value]) => value !== null)
-    .map(([key, value]) => `${key}=${String(value)}`)
-    .join(" ");
-  return `${iso(entry.at)} ${entry.type} ${details}`.trimEnd();
-}
 
 /** The order as an admin needs it. Never shows secrets: the record holds none, and the ledger is not read. */
 export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
@@ -63,7 +55,7 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
     `<b>Order</b> ${code(order.orderId)}`,
     `State: <b>${escape(order.state)}</b>`,
     `Chat: ${code(order.chatId)}`,
-    `Tokens: ${order.tokens === null ? "—" : order.tokens.toLocaleString("en-US")}`,
+    `Tokens: ${order.tokens === null ? "—" : groupThousands(String(order.tokens))}`,
     `Price: ${escape(amount(order.usd))}, charge ${escape(amount(order.charge))}`,
     `Payment: ${order.provider ? escape(order.provider) : "—"} ${order.paymentId ? code(order.paymentId) : ""}`.trimEnd(),
     `Created ${iso(order.createdAt)}, paid ${iso(order.paidAt)}, delivered ${iso(order.deliveredAt)}`,
@@ -76,7 +68,7 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
     const how = order.refund.manual ? "manually" : `refund ${code(order.refund.refundId ?? "")}`;
     lines.push(`Refunded ${escape(amount(order.refund.amount))} of ${code(order.refund.paymentId)} ${how} at ${iso(order.refund.at)}`);
   }
-  const trailLines = trail.map(trailLine);
+  const trailLines = trail.map((entry) => formatAuditEntry(entry));
   let shown = trailLines;
   while (shown.join("\n").length > MAX_TRAIL_CHARS && shown.length > 1) shown = shown.slice(1);
   const cut = trailLines.length - shown.length;
@@ -236,7 +228,6 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   const admin = composer.filter((ctx) => ctx.chat !== undefined && admins.has(String(ctx.chat.id)));
 
   admin.command("stats", async (ctx) => {
-    await app.audit.flush();
     const entries: AuditEntry[] = [];
     for await (const entry of app.audit.all()) entries.push(entry);
     await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(entries)))}</pre>`);
@@ -245,7 +236,6 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   admin.command("order", async (ctx) => {
     const found = await orderArgument(ctx, "/order <id>");
     if (!found) return;
-    await app.audit.flush();
     await html(ctx, formatOrder(found.order, await app.audit.forOrder(found.order.orderId)));
   });
 
