@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { type Money, centsFromWireDollars, money, toDecimalString } from "../domain/money.ts";
+import { fetchJson } from "../http/client.ts";
 import type { DeliveryProvider } from "./provider.ts";
 
 export type OpenRouterOptions = {
@@ -50,29 +51,16 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
   const nameFor = (orderId: string) => `${prefix} ${orderId}`;
 
   const call = async (method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Call<unknown>> => {
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${options.provisioningKey}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      return { ok: false, reason: `openrouter ${method} ${path}: ${error instanceof Error ? error.name : "network error"}` };
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      return { ok: false, reason: `openrouter ${method} ${path}: HTTP ${response.status}` };
-    }
-    try {
-      return { ok: true, value: await response.json() };
-    } catch {
-      return { ok: false, reason: `openrouter ${method} ${path}: body is not JSON` };
-    }
+    const where = `openrouter ${method} ${path}`;
+    const answer = await fetchJson(doFetch, `${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${options.provisioningKey}` },
+      body,
+      timeoutMs,
+    });
+    if (!answer.ok) return { ok: false, reason: `${where}: ${answer.problem}` };
+    if (answer.status < 200 || answer.status >= 300) return { ok: false, reason: `${where}: HTTP ${answer.status}` };
+    return { ok: true, value: answer.json };
   };
 
   /** Our keys among the most recent `maxPages` pages (the API lists 100 per page, newest first). */

@@ -39,8 +39,9 @@ export function parseMoney(
   const decimals = DECIMALS[currency];
   const whole = match[1] ?? "0";
   const fraction = match[2] ?? "";
-  if (fraction.length > decimals) return { ok: false, reason: "too_many_decimals" };
-  const digits = (whole + fraction.padEnd(decimals, "0")).replace(/^0+(?=\d)/, "");
+  // Padding zeros beyond the currency's decimals ("40.000000") change nothing; any other digit would.
+  if (/[^0]/.test(fraction.slice(decimals))) return { ok: false, reason: "too_many_decimals" };
+  const digits = (whole + fraction.slice(0, decimals).padEnd(decimals, "0")).replace(/^0+(?=\d)/, "");
   const minor = Number(digits);
   if (!Number.isSafeInteger(minor)) return { ok: false, reason: "too_large" };
   return { ok: true, value: money(minor, currency) };

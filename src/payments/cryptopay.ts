@@ -12,6 +12,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { type Money, money, parseMoney, toDecimalString } from "../domain/money.ts";
+import { fetchJson } from "../http/client.ts";
 import type { Collection } from "../store/index.ts";
 import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, ok, parseJsonOrNull } from "./provider.ts";
 
@@ -83,33 +84,21 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
   /** One API call; every failure (network, timeout, HTTP, `ok:false`, bad JSON) becomes a value. */
   const call = async (method: string, init: { query?: URLSearchParams; body?: unknown }): Promise<ProviderResult<unknown>> => {
     const url = `${base}/${method}${init.query ? `?${init.query.toString()}` : ""}`;
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: init.body === undefined ? "GET" : "POST",
-        headers: {
-          [CRYPTOPAY_TOKEN_HEADER]: options.token,
-          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      return fail("unavailable", `${method}: ${error instanceof Error ? error.name : "network error"}`);
-    }
-    let json: unknown;
-    try {
-      json = await response.json();
-    } catch {
-      return fail("unavailable", `${method}: HTTP ${response.status}, body is not JSON`);
-    }
+    const answer = await fetchJson(doFetch, url, {
+      method: init.body === undefined ? "GET" : "POST",
+      headers: { [CRYPTOPAY_TOKEN_HEADER]: options.token },
+      body: init.body,
+      timeoutMs,
+    });
+    if (!answer.ok) return fail("unavailable", `${method}: ${answer.problem}`);
+    const { status, json } = answer;
     const envelope = Envelope.safeParse(json);
-    if (!envelope.success) return fail("unavailable", `${method}: HTTP ${response.status}, unexpected body`);
+    if (!envelope.success) return fail("unavailable", `${method}: HTTP ${status}, unexpected body`);
     if (!envelope.data.ok) {
-      const detail = `${method}: HTTP ${response.status} ${JSON.stringify(envelope.data.error ?? null).slice(0, 200)}`;
-      if (response.status === 401 || response.status === 403) return fail("unauthorized", detail);
+      const detail = `${method}: HTTP ${status} ${JSON.stringify(envelope.data.error ?? null).slice(0, 200)}`;
+      if (status === 401 || status === 403) return fail("unauthorized", detail);
       // 5xx and rate limits are worth retrying; a 400 means we sent something it will never accept.
-      return response.status >= 500 || response.status === 429 ? fail("unavailable", detail) : fail("rejected", detail);
+      return status >= 500 || status === 429 ? fail("unavailable", detail) : fail("rejected", detail);
     }
     return ok(envelope.data.result);
   };
@@ -119,7 +108,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
     const isFiat = invoice.currency_type === "fiat" || (invoice.currency_type === undefined && invoice.fiat !== undefined);
     const unit = isFiat ? invoice.fiat : invoice.asset;
     if (unit !== options.currency) return null;
-    const parsed = parseMoney(trimZeros(invoice.amount), options.currency);
+    const parsed = parseMoney(invoice.amount, options.currency);
     return parsed.ok ? parsed.value : null;
   };
 
@@ -221,9 +210,3 @@ export function cryptoPaySignature(token: string, rawBody: Buffer | string): str
   const key = createHash("sha256").update(token).digest();
   return createHmac("sha256", key).update(rawBody).digest("hex");
 }
-
-/** "40.00000000" → "40.00", "40" → "40": Crypto Pay pads amounts; our money parser wants ≤2 decimals. */
-function trimZeros(amount: string): string {
-  return amount.includes(".") ? amount.replace(/0+$/, "").replace(/\.$/, "") : amount;
-}
-

@@ -17,12 +17,14 @@ describe("money", () => {
     ["0.01", 1],
     [" 7 ", 700],
     ["0020.10", 2010],
+    ["40.00000000", 4000], // providers pad amounts; zeros beyond the cents change nothing
   ])("parses %j as %i cents", (text, cents) => {
     expect(parseMoney(text, "USD")).toEqual({ ok: true, value: { minor: cents, currency: "USD" } });
   });
 
   test.each([
     ["20.001", "too_many_decimals"],
+    ["20.0000001", "too_many_decimals"],
     ["-5", "not_a_decimal"],
     ["1e3", "not_a_decimal"],
     ["abc", "not_a_decimal"],
