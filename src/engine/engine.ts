@@ -14,7 +14,7 @@ import type { Catalog } from "../domain/catalog.ts";
 import { withinLimits } from "../domain/catalog.ts";
 import type { Command, CommandSource } from "../domain/commands.ts";
 import { sameMoney } from "../domain/money.ts";
-import type { ConversationRecord, OrderProjection, OrderRecord } from "../domain/records.ts";
+import { type ConversationRecord, ORDER_STATES, type OrderProjection, type OrderRecord } from "../domain/records.ts";
 import { type Ledger, createLedger } from "../delivery/index.ts";
 import type { DeliveryProvider } from "../delivery/index.ts";
 import type { PaymentProvider, ProviderName } from "../payments/provider.ts";
@@ -172,7 +172,12 @@ export function createEngine(options: EngineOptions) {
     if (record) {
       try {
         actor = startActor(chatId, record.snapshot);
-        stateName(actor.getSnapshot());
+        // XState accepts a snapshot naming states this machine does not have; such a record is corrupt.
+        const restored = actor.getSnapshot();
+        if (!(ORDER_STATES as readonly string[]).includes(stateName(restored)) || typeof restored.context?.orderId !== "string") {
+          actor.stop();
+          throw new Error(`unknown state ${JSON.stringify(restored.value)}`);
+        }
       } catch (error) {
         log.warn("stored conversation could not be restored; starting fresh", { chatId, error: String(error) });
         notice = "conversation_reset";

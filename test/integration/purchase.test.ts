@@ -221,6 +221,19 @@ describe("restarts and deadlines", () => {
     expect((await app.engine.order(orderId))?.tokens).toBe(2000);
   });
 
+  test.each([["a state the machine does not have", "bogus"], ["no state", undefined], ["an unknown sub-state", { paid: "nope" }]])(
+    "a stored conversation naming %s restarts politely instead of failing",
+    async (_what, value) => {
+      const { app } = await sandboxApp();
+      await app.engine.handleText("c1", "2000 tokens");
+      const record = (await app.stores.conversations.get("c1"))!;
+      await app.stores.conversations.set("c1", { ...record, snapshot: { ...record.snapshot, value } });
+      const reply = await app.engine.handleText("c1", "status");
+      expect(reply.notice).toBe("conversation_reset");
+      expect((await app.engine.handleText("c1", "3000 tokens")).kind).toBe("order");
+    },
+  );
+
   test("checking status asks the provider, so a missed webhook still delivers", async () => {
     const { app, pay, notifications } = await sandboxApp();
     await app.engine.handleText("c1", "2000 tokens");
