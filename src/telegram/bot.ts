@@ -52,6 +52,8 @@ const RATE_LIMITED_TOAST = "You're pressing buttons very fast. Please wait a few
 const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
+/** A text answer slower than this shows "typing…" meanwhile. */
+const TYPING_AFTER_MS = 300;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
 /** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
@@ -243,10 +245,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
 
   let mention: RegExp | undefined; // built once, on the first group message (needs the bot's username)
   addressed.on("message:text", async (ctx) => {
-    // Typing indicator for the slow path (LLM); purely cosmetic, so failures are ignored.
-    void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction"));
+    // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
+    // before it would show, and each indicator is one more Bot API call. Failures are ignored.
+    const typing = setTimeout(() => void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction")), TYPING_AFTER_MS);
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
-    await reply(ctx, await engine.handleText(chatOf(ctx), text));
+    const answer = await engine.handleText(chatOf(ctx), text).finally(() => clearTimeout(typing));
+    await reply(ctx, answer);
   });
   addressed.on("message", async (ctx) => {
     // Stickers, photos, voice, documents…: say what we can read, and show where the order stands.

@@ -304,11 +304,18 @@ describe("Telegram bot (polling)", () => {
     expect(await api.nextShown(1461, since)).toContain("expired");
   });
 
-  it("finishes an update in flight before stopping", async () => {
+  it("shows 'typing' only while a slow answer is being worked out, and finishes it before stopping", async () => {
     const api = await stub();
-    const shop = await openShop(api);
+    // A slow language model: the only slow path a text message has.
+    const slowModel = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return { command: { type: "QUOTE" as const, tokens: 2000 }, source: "llm" as const };
+    };
+    const shop = await openShop(api, {}, {}, { llm: slowModel });
+    expect(await say(api, 1500, "I need 2000 tokens")).toContain("$40.00");
+    expect(api.callsOf("sendChatAction", 1500)).toHaveLength(0); // rule-read: answered at once
     const since = api.mark();
-    api.text(1501, "I need 2000 tokens");
+    api.text(1501, "could I get roughly a couple grand of them");
     await api.waitFor((c) => c.method === "sendChatAction", since);
     await shop.telegram.stop();
     expect(api.callsOf("sendMessage", 1501)).toHaveLength(1);
