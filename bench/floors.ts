@@ -10,12 +10,16 @@ import Keyv from "keyv";
 import KeyvSqlite from "@keyv/sqlite";
 import KeyvRedis, { createClient } from "@keyv/redis";
 import { DEFAULT_CATALOG } from "../src/domain/catalog.ts";
+import { ChatId, OrderId } from "../src/domain/ids.ts";
 import { createSandboxDelivery } from "../src/delivery/index.ts";
 import { createLedger } from "../src/delivery/ledger.ts";
-import { providePurchaseMachine } from "../src/engine/actors.ts";
+import { purchaseMachine } from "../machines/purchase.machine.ts";
+import { createPurchaseActors } from "../src/engine/actors.ts";
+import { silentLogger } from "../src/log.ts";
 import { createSandboxPayments } from "../src/payments/sandbox.ts";
 import { SandboxInvoice } from "../src/payments/sandbox.ts";
-import { json, openSqliteConnection } from "../src/store/backend.ts";
+import { json } from "../src/store/keyv.ts";
+import { openSqliteConnection } from "../src/store/sqlite.ts";
 import { createStores, openBackend } from "../src/store/index.ts";
 import { usPerOp } from "./timing.ts";
 
@@ -28,7 +32,7 @@ export async function bareXStateStep(count: number): Promise<number> {
     clock: Date.now,
   });
   const delivery = createSandboxDelivery();
-  const machine = providePurchaseMachine({
+  const actors = createPurchaseActors({
     catalog: DEFAULT_CATALOG,
     quoteTtlMs: 3_600_000,
     paymentTtlMs: 3_600_000,
@@ -37,8 +41,10 @@ export async function bareXStateStep(count: number): Promise<number> {
     delivery,
     ledger: createLedger({ stores, provider: delivery, instanceId: "bench", clock: Date.now }),
     stores,
+    log: silentLogger,
   });
-  const input = { orderId: "ord_bench", chatId: "bench", minTokens: DEFAULT_CATALOG.minTokens, maxTokens: DEFAULT_CATALOG.maxTokens, maxDeliveryAttempts: 3, retryBackoffMs: 30_000, at: Date.now() };
+  const machine = purchaseMachine.provide({ actors });
+  const input = { orderId: OrderId.parse("ord_bench"), chatId: ChatId.parse("bench"), minTokens: DEFAULT_CATALOG.minTokens, maxTokens: DEFAULT_CATALOG.maxTokens, maxDeliveryAttempts: 3, retryBackoffMs: 30_000, at: Date.now() };
   const first = createActor(machine, { input });
   first.start();
   first.send({ type: "QUOTE", tokens: 1000, at: Date.now() });

@@ -10,24 +10,44 @@
  * Only the payment layer may send `PAYMENT_*` events and only the sweeper or an admin may send the
  * delivery-retry and refund events; the engine's user-facing door accepts none of them.
  */
-import { assign, fromPromise, setup } from "xstate";
+import { type SnapshotFrom, assign, fromPromise, setup } from "xstate";
+import type { z } from "zod";
 
-/** An amount in integer minor units. The machine compares money, it never computes it. */
-export type MachineMoney = { minor: number; currency: string };
+/** The currencies the shop prices and charges in: US dollars, Tether (1:1 with USD cents), Telegram Stars. */
+export type Currency = "USD" | "USDT" | "XTR";
+
+/**
+ * An amount in integer minor units (cents, hundredths of a USDT, whole stars). The one money shape of
+ * the product: the domain's zod schema `satisfies` it. The machine compares money, it never computes it.
+ */
+export type Money = { minor: number; currency: Currency };
+
+/** Ids are branded strings, so an order id can never be passed where a chat id is meant. */
+export type OrderId = string & z.$brand<"OrderId">;
+export type ChatId = string & z.$brand<"ChatId">;
+export type PaymentId = string & z.$brand<"PaymentId">;
+
+/** The token amounts the shop may sell. The single place the limits are checked (guard, engine, LLM schema). */
+export type TokenLimits = { minTokens: number; maxTokens: number };
+
+/** True when `tokens` is a whole amount the shop may sell under `limits`. */
+export function withinLimits(limits: TokenLimits, tokens: number): boolean {
+  return Number.isSafeInteger(tokens) && tokens >= limits.minTokens && tokens <= limits.maxTokens;
+}
 
 export type QuoteDetails = {
   tokens: number;
-  usd: MachineMoney;
-  charge: MachineMoney;
+  usd: Money;
+  charge: Money;
   quotedAt: number;
   expiresAt: number;
 };
 
 export type PaymentDetails = {
   provider: string;
-  paymentId: string;
+  paymentId: PaymentId;
   payUrl: string;
-  charge: MachineMoney;
+  charge: Money;
   createdAt: number;
   expiresAt: number;
 };
@@ -35,7 +55,7 @@ export type PaymentDetails = {
 export type DeliveryDetails = {
   attempts: number;
   nextAttemptAt: number | null;
-  lastError: string | null;
+  lastError: DeliveryFailure | null;
   /** Provider reference of what was delivered (voucher id, key hash); never the secret itself. */
   ref: string | null;
   /** A harmless hint shown in status replies, e.g. the last 4 characters of a key. */
@@ -55,10 +75,18 @@ export type Problem =
   | "delivery_retrying"
   | "delivery_failed";
 
+/** Why a delivery attempt failed: a code, never a provider's message (those go to the log). */
+export type DeliveryFailure =
+  | "provider_unavailable"
+  | "provider_rejected"
+  | "issuing_elsewhere"
+  | "store_unavailable"
+  | "unexpected_error";
+
 export type PurchaseContext = {
-  orderId: string;
-  chatId: string;
-  limits: { minTokens: number; maxTokens: number };
+  orderId: OrderId;
+  chatId: ChatId;
+  limits: TokenLimits;
   maxDeliveryAttempts: number;
   retryBackoffMs: number;
   tokens: number | null;
@@ -72,8 +100,8 @@ export type PurchaseContext = {
 };
 
 export type PurchaseInput = {
-  orderId: string;
-  chatId: string;
+  orderId: OrderId;
+  chatId: ChatId;
   minTokens: number;
   maxTokens: number;
   maxDeliveryAttempts: number;
@@ -93,12 +121,16 @@ export type CustomerEvent =
 
 /** Events only a verified payment provider path may cause. */
 export type PaymentEvent =
-  | { type: "PAYMENT_CONFIRMED"; paymentId: string; amount: MachineMoney; at: number }
-  | { type: "PAYMENT_FAILED"; paymentId: string; at: number }
+  | { type: "PAYMENT_CONFIRMED"; paymentId: PaymentId; amount: Money; at: number }
+  | { type: "PAYMENT_FAILED"; paymentId: PaymentId; at: number }
   | { type: "PAYMENT_EXPIRED"; at: number };
 
-/** Events the engine's sweeper (deadlines) or an admin may cause. */
+/**
+ * Events the engine's sweeper (deadlines) or an admin may cause. `START_DELIVERY` is sent by the engine
+ * itself once the `paid.recorded` snapshot is durable: the payment is written down before the goods go out.
+ */
 export type SystemEvent =
+  | { type: "START_DELIVERY"; at: number }
   | { type: "QUOTE_EXPIRED"; at: number }
   | { type: "RETRY_DELIVERY"; at: number }
   | { type: "ADMIN_RETRY_DELIVERY"; at: number }
@@ -117,21 +149,21 @@ export type PaymentCreationResult =
 
 export type DeliveryResult =
   | { ok: true; ref: string; hint: string; at: number }
-  | { ok: false; reason: string; at: number };
+  | { ok: false; reason: DeliveryFailure; at: number };
 
-export type PricingInput = { orderId: string; tokens: number };
-export type PaymentCreationInput = { orderId: string; chatId: string; quote: QuoteDetails };
+export type PricingInput = { orderId: OrderId; tokens: number };
+export type PaymentCreationInput = { orderId: OrderId; chatId: ChatId; quote: QuoteDetails };
 export type DeliveryInput = {
-  orderId: string;
-  chatId: string;
+  orderId: OrderId;
+  chatId: ChatId;
   tokens: number;
-  usd: MachineMoney;
-  charge: MachineMoney;
+  usd: Money;
+  charge: Money;
   attempt: number;
 };
 
-function failureReason(result: DeliveryResult): string {
-  return result.ok ? "unknown" : result.reason;
+function failureReason(result: DeliveryResult): DeliveryFailure {
+  return result.ok ? "unexpected_error" : result.reason;
 }
 
 const notProvided = (name: string) => async (): Promise<never> => {
@@ -146,7 +178,7 @@ export const purchaseMachine = setup({
     context: {} as PurchaseContext,
     events: {} as PurchaseEvent,
     input: {} as PurchaseInput,
-    tags: {} as "busy" | "open" | "terminal",
+    tags: {} as PurchaseTag,
   },
   actors: {
     priceQuote: fromPromise<PricingResult, PricingInput>(notProvided("priceQuote")),
@@ -155,10 +187,7 @@ export const purchaseMachine = setup({
   },
   guards: {
     amountWithinLimits: ({ context, event }) =>
-      (event.type === "QUOTE" || event.type === "CHANGE_AMOUNT") &&
-      Number.isSafeInteger(event.tokens) &&
-      event.tokens >= context.limits.minTokens &&
-      event.tokens <= context.limits.maxTokens,
+      (event.type === "QUOTE" || event.type === "CHANGE_AMOUNT") && withinLimits(context.limits, event.tokens),
     quoteStillValid: ({ context, event }) => context.quote !== null && event.at < context.quote.expiresAt,
     quoteDeadlinePassed: ({ context, event }) => context.quote !== null && event.at >= context.quote.expiresAt,
     paymentMatchesOrder: ({ context, event }) =>
@@ -214,7 +243,7 @@ export const purchaseMachine = setup({
           }
         : {},
     ),
-    scheduleDeliveryRetry: assign(({ context }, params: { reason: string; at: number | null }) => {
+    scheduleDeliveryRetry: assign(({ context }, params: { reason: DeliveryFailure; at: number | null }) => {
       const attempts = context.delivery.attempts + 1;
       // Exponential backoff from the failure time: base, 2×base, 4×base… A bug (no time known) retries at once.
       const nextAttemptAt = params.at === null ? null : params.at + context.retryBackoffMs * 2 ** (attempts - 1);
@@ -223,7 +252,7 @@ export const purchaseMachine = setup({
         delivery: { ...context.delivery, attempts, nextAttemptAt, lastError: params.reason },
       };
     }),
-    recordDeliveryFailure: assign(({ context }, params: { reason: string }) => ({
+    recordDeliveryFailure: assign(({ context }, params: { reason: DeliveryFailure }) => ({
       problem: "delivery_failed" as Problem,
       delivery: { ...context.delivery, attempts: context.delivery.attempts + 1, nextAttemptAt: null, lastError: params.reason },
     })),
@@ -335,8 +364,15 @@ export const purchaseMachine = setup({
     },
     paid: {
       description: "Payment verified; the goods are delivered exactly once, retried with backoff.",
-      initial: "delivering",
+      initial: "recorded",
       states: {
+        recorded: {
+          description:
+            "The verified payment is written down. Nothing is issued until this state is stored: the engine " +
+            "sends START_DELIVERY only after the write, and re-sends it after a crash (restore, status, sweeper).",
+          tags: ["resume"],
+          on: { START_DELIVERY: { target: "delivering" } },
+        },
         delivering: {
           tags: ["busy"],
           invoke: {
@@ -372,16 +408,17 @@ export const purchaseMachine = setup({
               {
                 guard: "deliveryRetriesLeft",
                 target: "waiting_retry",
-                actions: { type: "scheduleDeliveryRetry", params: ({ event }) => ({ reason: String(event.error), at: null }) },
+                actions: { type: "scheduleDeliveryRetry", params: () => ({ reason: "unexpected_error" as const, at: null }) },
               },
               {
                 target: "#purchase.delivery_failed",
-                actions: { type: "recordDeliveryFailure", params: ({ event }) => ({ reason: String(event.error) }) },
+                actions: { type: "recordDeliveryFailure", params: () => ({ reason: "unexpected_error" as const }) },
               },
             ],
           },
         },
         waiting_retry: {
+          description: "The last attempt failed; the sweeper retries at the backoff time.",
           tags: ["open"],
           on: { RETRY_DELIVERY: { guard: "retryDue", target: "delivering" } },
         },
@@ -411,17 +448,19 @@ export const purchaseMachine = setup({
 
 export type PurchaseMachine = typeof purchaseMachine;
 
-/** The names of the machine's top-level states, for rendering and analytics. */
-export type PurchaseStateName =
-  | "initial"
-  | "pricing"
-  | "quoted"
-  | "creating_payment"
-  | "awaiting_payment"
-  | "paid"
-  | "delivered"
-  | "delivery_failed"
-  | "refunded"
-  | "cancelled"
-  | "expired"
-  | "payment_failed";
+/**
+ * What a state's tags mean to the engine:
+ * - `busy`: an actor is working; the engine waits for it to settle before answering;
+ * - `open`: the order can still move (by the customer, a payment, the sweeper or an admin);
+ * - `terminal`: the order has ended; the chat's next message starts a new order;
+ * - `resume`: durable waypoint; once stored, the engine moves on by itself (`START_DELIVERY`).
+ */
+export type PurchaseTag = "busy" | "open" | "terminal" | "resume";
+
+type TopStateOf<V> = V extends string ? V : keyof V & string;
+
+/** The names of the machine's top-level states, derived from the machine itself. */
+export type PurchaseStateName = TopStateOf<SnapshotFrom<PurchaseMachine>["value"]>;
+
+/** Every top-level state name, read from the machine definition (the one list the product has). */
+export const PURCHASE_STATE_NAMES = Object.keys(purchaseMachine.root.states) as PurchaseStateName[];

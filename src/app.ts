@@ -3,11 +3,13 @@
  * Front ends (console chat, Telegram bot) attach to the returned app; nothing here reads stdin or
  * talks to Telegram.
  */
+import { randomBytes } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
-import { createDeliveryProvider, type DeliveryProvider } from "./delivery/index.ts";
-import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
+import { createDeliveryProvider, createLedger, type DeliveryProvider } from "./delivery/index.ts";
+import type { Understander } from "./domain/commands.ts";
+import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
 import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
@@ -19,6 +21,7 @@ import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts
 import { type Stores, createStores, openBackend } from "./store/index.ts";
 import { createUnderstander } from "./understand/index.ts";
 import { createLlmUnderstander } from "./understand/llm.ts";
+import { starsApiFromConfig } from "./telegram/stars.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
 
 export type App = {
@@ -48,6 +51,8 @@ export type AppOverrides = {
   payments?: PaymentProvider;
   /** The Bot API used by the Stars provider (tests capture calls); built from the bot token otherwise. */
   starsApi?: StarsApi;
+  /** The chat lock's lease and wait (tests shorten them). */
+  lock?: { leaseMs?: number; waitMs?: number };
   delivery?: DeliveryProvider;
   llm?: Understander;
   /** Do not open a port (tests dispatch HTTP requests in-process). */
@@ -74,12 +79,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         clock,
         log,
         publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
-        ...(overrides.starsApi ? { starsApi: overrides.starsApi } : {}) });
+        starsApi: () => overrides.starsApi ?? starsApiFromConfig(config),
+      });
   const payments = chosen.provider;
   const sandbox: SandboxProvider | null = chosen.sandbox;
   const delivery = overrides.delivery ?? createDeliveryProvider(config);
   const llmStats = createLlmStats();
   describeLlmMetrics(metrics);
+  const instanceId = overrides.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
+  // Audit entries are queued off the hot path and written before the conversation write that follows
+  // them (write-ahead), so a crash can repeat an entry but never lose one.
+  const audit = createAuditLog(stores, { instanceId, log });
   const apiKey = config.llm.apiKey;
   const llm =
     overrides.llm ??
@@ -94,10 +104,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           onCall: (call) => {
             llmStats.record(call);
             countLlmCall(metrics, call);
+            // On the order's audit trail, so the report's "LLM calls per sale" counts real calls.
+            if (call.attempts > 0) {
+              audit.record({
+                type: "llm",
+                chatId: call.chatId,
+                orderId: call.orderId,
+                model: config.llm.model,
+                promptTokens: call.promptTokens,
+                completionTokens: call.completionTokens,
+                ok: call.outcome === "ok" || call.outcome === "unknown",
+                at: call.at,
+              });
+            }
           },
         })
       : undefined);
 
+  const ledger = createLedger({ stores, provider: delivery, instanceId, clock });
   const engine = createEngine({
     stores,
     catalog: config.catalog,
@@ -105,16 +129,28 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxMessageLength: config.maxMessageLength,
     maxDeliveryAttempts: config.delivery.maxAttempts,
     retryBackoffMs: overrides.retryBackoffMs,
+    actors: createPurchaseActors({
+      catalog: config.catalog,
+      quoteTtlMs: config.deadlines.quoteTtlMs,
+      paymentTtlMs: config.deadlines.paymentTtlMs,
+      clock,
+      payments,
+      delivery,
+      ledger,
+      stores,
+      log,
+    }),
+    ledger,
     payments,
-    delivery,
     understand: createUnderstander(llm),
     log,
     clock,
-    instanceId: overrides.instanceId,
+    instanceId,
+    ...(overrides.lock ? { lock: overrides.lock } : {}),
+    flushJournal: () => audit.flush(),
+    recordAdminAction: (event) => audit.record(event),
     inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
-  // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.
-  const audit = createAuditLog(stores, { instanceId: engine.instanceId, log });
   engine.onEvent((event) => audit.record(event));
   engine.onEvent((event) => {
     switch (event.type) {
@@ -130,6 +166,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       case "not_understood":
         metrics.inc("tokengoblin_not_understood_total");
         break;
+      case "secret_undeliverable":
+        metrics.inc("tokengoblin_undeliverable_goods_total");
+        break;
       default: {
         const unhandled: never = event;
         void unhandled;
@@ -140,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.describe("tokengoblin_transitions_total", "counter", "Purchase machine transitions by target state.");
   metrics.describe("tokengoblin_payments_total", "counter", "Payment confirmations by outcome.");
   metrics.describe("tokengoblin_not_understood_total", "counter", "Messages neither rules nor the LLM understood.");
+  metrics.describe("tokengoblin_undeliverable_goods_total", "counter", "Delivered goods whose message the customer's channel refused.");
   metrics.describe("tokengoblin_webhooks_total", "counter", "Payment webhooks by provider and result.");
 
   http.route("GET", "/healthz", async () => {
@@ -200,6 +240,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     renderer: createRenderer(config.catalog, plainMarkup, clock),
     port: null,
     async start() {
+      if (config.telegram.token && payments.name === "sandbox") {
+        log.warn(
+          "TEST MODE: PAYMENT_PROVIDER=sandbox with a real Telegram bot. Customers can 'pay' on the sandbox page without money; " +
+            "every payment message says so. Set PAYMENT_PROVIDER=cryptopay or stars to take real payments.",
+        );
+      }
       if (overrides.listen !== false) {
         app.port = await http.listen(config.http.port);
         log.info("http server listening", { port: app.port });

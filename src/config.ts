@@ -95,6 +95,7 @@ const Env = z.object({
     message: "must be a comma-separated list of numeric Telegram chat ids",
   }),
   INSPECT: optionalText,
+  ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
 });
 
 export type Config = {
@@ -143,6 +144,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.DELIVERY_PROVIDER === "openrouter" && !e.OPENROUTER_PROVISIONING_KEY) {
     throw new ConfigError("OPENROUTER_PROVISIONING_KEY", "is required when DELIVERY_PROVIDER=openrouter");
+  }
+  // Anyone can press Pay on the sandbox page: real goods behind it would give the shop away.
+  if (e.DELIVERY_PROVIDER !== "sandbox" && e.PAYMENT_PROVIDER === "sandbox" && e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY !== "1") {
+    throw new ConfigError(
+      "PAYMENT_PROVIDER",
+      `is sandbox (anyone can press Pay) while DELIVERY_PROVIDER=${e.DELIVERY_PROVIDER} issues real goods; ` +
+        "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)",
+    );
   }
   if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError("TELEGRAM_WEBHOOK_SECRET", "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");

@@ -142,6 +142,7 @@ function factsOf(list: readonly AuditEntry[]): OrderFacts {
         break;
       case "not_understood":
       case "admin":
+      case "secret_undeliverable":
         break;
       default: {
         const unhandled: never = entry.type;

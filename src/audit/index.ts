@@ -12,7 +12,7 @@
  * Only whitelisted fields are stored: no message text, no payment secrets, no goods.
  */
 import { randomBytes } from "node:crypto";
-import type { EngineEvent } from "../engine/engine.ts";
+import type { EngineEvent } from "../engine/events.ts";
 import type { AuditBucket, AuditEntry } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import type { Stores } from "../store/index.ts";
@@ -46,8 +46,11 @@ export type AdminAuditEvent = {
   at: number;
 };
 
+/** An event with its ids as plain text: the trail stores text and needs no brands. */
+type WithTextIds<E> = E extends unknown ? { [K in keyof E]: K extends "chatId" | "orderId" | "paymentId" ? string : E[K] } : never;
+
 /** Anything the audit log accepts: the engine's events, LLM usage and admin actions. */
-export type AuditEvent = EngineEvent | LlmUsageEvent | AdminAuditEvent;
+export type AuditEvent = WithTextIds<EngineEvent> | LlmUsageEvent | AdminAuditEvent;
 
 export type AuditLog = {
   /** Queues `event` for storage. Never throws, never waits: safe on the hot path. */
@@ -80,6 +83,8 @@ export function toAuditEntry(event: AuditEvent, instance: string, seq: number): 
     case "payment":
       return { ...base, detail: { paymentId: event.paymentId, outcome: event.outcome } };
     case "not_understood":
+      return { ...base, detail: {} };
+    case "secret_undeliverable":
       return { ...base, detail: {} };
     case "admin":
       return { ...base, detail: { action: event.action, by: event.by, paymentId: event.paymentId, refundId: event.refundId } };

@@ -6,7 +6,7 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { App } from "../app.ts";
-import type { EngineReply } from "../engine/reply.ts";
+import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { RenderedMessage } from "../render/messages.ts";
 
 export type ConsoleOptions = {
@@ -31,8 +31,14 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const output = options.output ?? process.stdout;
   const chatId = options.chatId ?? "console";
   const interactive = input.isTTY === true;
-  const say = (text: string) => output.write(`\n🧌 ${text.replace(/\n/g, "\n   ")}\n`);
+  const say = (text: string) => output.write(`\n🧌 ${forTerminal(text).replace(/\n/g, "\n   ")}\n`);
   const show = (reply: EngineReply) => say(formatForConsole(app.renderer.render(reply)));
+  /** Shows a reply; goods in it are erased from the ledger only after they were printed. */
+  const showAndConfirm = async (reply: EngineReply) => {
+    show(reply);
+    const goods = secretOf(reply);
+    if (goods) await app.engine.secretShown(goods.orderId);
+  };
 
   // Payment confirmations and expiries arrive without the customer typing: print them as they come.
   app.engine.setNotifier(async (notifiedChat, reply) => {
@@ -46,7 +52,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const lines = rl[Symbol.asyncIterator]();
   say(formatForConsole(app.renderer.welcome()));
   const current = await app.engine.view(chatId);
-  if (current.kind === "order") show(current);
+  if (current.kind === "order") await showAndConfirm(current);
   if (interactive) {
     output.write(`\n(type "quit" to leave; the pay page is served at ${app.config.http.publicUrl ?? `http://localhost:${app.port}`})\n`);
     rl.prompt();
@@ -59,9 +65,9 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       if (interactive) rl.prompt();
       continue;
     }
-    if (!interactive) output.write(`\nyou › ${text}\n`);
+    if (!interactive) output.write(`\nyou › ${forTerminal(text)}\n`);
     try {
-      show(await app.engine.handleText(chatId, text));
+      await showAndConfirm(await app.engine.handleText(chatId, text));
     } catch (error) {
       app.log.error("console message failed", { error: String(error) });
       show({ kind: "unavailable" });
@@ -69,4 +75,14 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     if (interactive) rl.prompt();
   }
   rl.close();
+}
+
+/**
+ * Neutralises control characters before they reach the terminal: a customer's text (echoed, or an
+ * amount they typed) must not move the cursor, clear the screen or retitle the window (`ESC[2J`,
+ * `ESC]0;…`). Each becomes a visible escape such as `\x1b`; line breaks stay.
+ */
+export function forTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }

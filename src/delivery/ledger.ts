@@ -4,23 +4,29 @@
  * `INSERT … ON CONFLICT`, Redis `SET NX PX`), so two processes or a retry racing a slow first attempt
  * cannot both call the provider.
  */
+import type { DeliveryFailure } from "../../machines/purchase.machine.ts";
+import type { OrderId } from "../domain/ids.ts";
 import type { LedgerEntry } from "../domain/records.ts";
 import type { Stores } from "../store/index.ts";
 import type { DeliveryProvider, DeliveryRequest } from "./provider.ts";
 
+/** A delivery attempt's result; a failure carries a code for the machine and a detail for the log. */
 export type DeliverOutcome =
   | { ok: true; entry: LedgerEntry; fresh: boolean }
-  | { ok: false; reason: string };
+  | { ok: false; reason: DeliveryFailure; detail: string };
 
 /** How long one process may hold the right to issue an order's goods before another may take over. */
 const ISSUE_CLAIM_MS = 120_000;
 
 export type Ledger = {
   deliver(request: DeliveryRequest): Promise<DeliverOutcome>;
-  /** The secret not yet handed to the customer, if any. */
-  pendingSecret(orderId: string): Promise<string | null>;
-  /** Called once the customer has been sent the secret: from now on only its reference is kept. */
-  markSent(orderId: string, at: number): Promise<void>;
+  /** The secret not yet confirmed as handed to the customer, if any. */
+  pendingSecret(orderId: OrderId): Promise<string | null>;
+  /**
+   * Called once the message carrying the secret was accepted by the customer's channel (Telegram said
+   * ok, the console printed it): from then on only its reference and hint are kept.
+   */
+  markSent(orderId: OrderId, at: number): Promise<void>;
 };
 
 export function createLedger(deps: {
@@ -32,18 +38,24 @@ export function createLedger(deps: {
   const { stores, provider } = deps;
   return {
     async deliver(request) {
-      const existing = await stores.ledger.get(request.orderId);
+      // Reading and claiming can fail too (store down): that is a failed attempt, not a crashed actor.
+      let existing: LedgerEntry | undefined;
+      try {
+        existing = await stores.ledger.get(request.orderId);
+      } catch (error) {
+        return { ok: false, reason: "store_unavailable", detail: error instanceof Error ? error.message : String(error) };
+      }
       if (existing) return { ok: true, entry: existing, fresh: false };
       const claimKey = `issue:${request.orderId}`;
       if (!(await stores.claims.tryClaim(claimKey, deps.instanceId, ISSUE_CLAIM_MS))) {
-        return { ok: false, reason: "issuing_elsewhere" };
+        return { ok: false, reason: "issuing_elsewhere", detail: "another process holds the issue claim" };
       }
       try {
         // Re-check under the claim: another process may have finished between our read and our claim.
         const raced = await stores.ledger.get(request.orderId);
         if (raced) return { ok: true, entry: raced, fresh: false };
         const outcome = await provider.issue(request);
-        if (!outcome.ok) return { ok: false, reason: outcome.reason };
+        if (!outcome.ok) return { ok: false, reason: outcome.reason === "unavailable" ? "provider_unavailable" : "provider_rejected", detail: outcome.detail };
         const entry: LedgerEntry = {
           v: 1,
           orderId: request.orderId,
@@ -58,7 +70,8 @@ export function createLedger(deps: {
         await stores.ledger.set(request.orderId, entry);
         return { ok: true, entry, fresh: true };
       } catch (error) {
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+        // The provider's call or a store write threw: a bug or an unreachable store, worth a retry.
+        return { ok: false, reason: "store_unavailable", detail: error instanceof Error ? error.message : String(error) };
       } finally {
         await stores.claims.release(claimKey, deps.instanceId).catch(() => {});
       }

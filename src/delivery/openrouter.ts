@@ -40,7 +40,7 @@ const CreateAnswer = z.object({ key: z.string().min(1), data: KeyInfo });
 const ListAnswer = z.object({ data: z.array(z.unknown()) });
 const CreditsAnswer = z.object({ data: z.object({ total_credits: z.number(), total_usage: z.number() }) });
 
-type Call<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Call<T> = { ok: true; value: T } | { ok: false; reason: "unavailable" | "rejected"; detail: string };
 
 export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryProvider {
   const base = options.apiUrl.replace(/\/+$/, "");
@@ -58,8 +58,12 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
       body,
       timeoutMs,
     });
-    if (!answer.ok) return { ok: false, reason: `${where}: ${answer.problem}` };
-    if (answer.status < 200 || answer.status >= 300) return { ok: false, reason: `${where}: HTTP ${answer.status}` };
+    if (!answer.ok) return { ok: false, reason: "unavailable", detail: `${where}: ${answer.problem}` };
+    if (answer.status < 200 || answer.status >= 300) {
+      // 5xx and rate limits pass; any other refusal will not change by asking again.
+      const reason = answer.status >= 500 || answer.status === 429 ? "unavailable" : "rejected";
+      return { ok: false, reason, detail: `${where}: HTTP ${answer.status}` };
+    }
     return { ok: true, value: answer.json };
   };
 
@@ -70,7 +74,7 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
       const listed = await call("GET", `/keys?offset=${page * 100}`);
       if (!listed.ok) return listed;
       const parsed = ListAnswer.safeParse(listed.value);
-      if (!parsed.success) return { ok: false, reason: "openrouter GET /keys: unexpected answer" };
+      if (!parsed.success) return { ok: false, reason: "unavailable", detail: "openrouter GET /keys: unexpected answer" };
       for (const item of parsed.data.data) {
         const key = KeyInfo.safeParse(item);
         if (key.success && key.data.name?.startsWith(`${prefix} `)) found.push(key.data);
@@ -83,7 +87,7 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
   return {
     name: "openrouter",
     async issue(request) {
-      if (request.usd.currency !== "USD" || request.usd.minor <= 0) return { ok: false, reason: "nothing to deliver" };
+      if (request.usd.currency !== "USD" || request.usd.minor <= 0) return { ok: false, reason: "rejected", detail: "nothing to deliver" };
       const name = nameFor(request.orderId);
       const existing = await listKeys();
       if (!existing.ok) return existing;
@@ -98,7 +102,7 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
       const created = await call("POST", "/keys", { name, limit });
       if (!created.ok) return created;
       const parsed = CreateAnswer.safeParse(created.value);
-      if (!parsed.success) return { ok: false, reason: "openrouter POST /keys: answer without key or hash" };
+      if (!parsed.success) return { ok: false, reason: "unavailable", detail: "openrouter POST /keys: answer without key or hash" };
       const { key, data } = parsed.data;
       return { ok: true, goods: { ref: `openrouter:${data.hash}`, hint: `…${key.slice(-4)}`, secret: key } };
     },
@@ -109,10 +113,10 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
      */
     async availableUsd(): Promise<Money | null> {
       const [credits, keys] = await Promise.all([call("GET", "/credits"), listKeys()]);
-      if (!credits.ok) throw new Error(credits.reason);
+      if (!credits.ok) throw new Error(credits.detail);
       const parsed = CreditsAnswer.safeParse(credits.value);
       if (!parsed.success) throw new Error("openrouter GET /credits: unexpected answer");
-      if (!keys.ok) throw new Error(keys.reason);
+      if (!keys.ok) throw new Error(keys.detail);
       // Dollars arrive as floats: each becomes integer cents once, rounded against selling too much.
       const promised = keys.value
         .filter((k) => !k.disabled)

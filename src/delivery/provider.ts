@@ -2,14 +2,19 @@
  * The delivery provider contract: issue the goods for one paid order. Providers must be idempotent
  * by order id where their API allows it; the ledger (`ledger.ts`) makes delivery exactly-once anyway.
  */
+import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { Money } from "../domain/money.ts";
 
-export type DeliveryRequest = { orderId: string; chatId: string; tokens: number; usd: Money };
+export type DeliveryRequest = { orderId: OrderId; chatId: ChatId; tokens: number; usd: Money };
 
 /** What was issued. `secret` is shown to the customer once; `ref` and `hint` are safe to store and log. */
 export type IssuedGoods = { ref: string; hint: string; secret: string };
 
-export type DeliveryOutcome = { ok: true; goods: IssuedGoods } | { ok: false; reason: string };
+/**
+ * A failed issue, as a code (`unavailable`: try again later; `rejected`: the provider refused this
+ * request) and a detail for the log, never for the customer.
+ */
+export type DeliveryOutcome = { ok: true; goods: IssuedGoods } | { ok: false; reason: "unavailable" | "rejected"; detail: string };
 
 export type DeliveryProvider = {
   readonly name: "sandbox" | "openrouter";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { OrderState } from "./records.ts";
 
 /**
  * A token amount the customer asked for: a positive safe integer. Whether it is within the catalog's
@@ -37,3 +38,22 @@ export const COMMAND_TYPES = [
 /** How a command reached the engine; recorded for analytics (AI vs buttons funnel). */
 export const CommandSource = z.enum(["rules", "llm", "button", "command"]);
 export type CommandSource = z.infer<typeof CommandSource>;
+
+/**
+ * What understanding is told about the conversation: where the order stands, which commands the
+ * machine accepts right now (derived from the machine, never a second list), and a little history.
+ */
+export type UnderstandContext = {
+  state: OrderState;
+  order: { orderId: string; tokens: number | null };
+  /** The commands the purchase machine accepts in this state (from `snapshot.can`). */
+  allowed: readonly CommandType[];
+  turns: readonly string[];
+  chatId: string;
+};
+
+/** A command read from text, and who read it. `null`: nothing usable. */
+export type Understood = { command: Command; source: Extract<CommandSource, "rules" | "llm"> } | null;
+
+/** From a customer's text to a command; the engine injects rules and, when configured, the LLM. */
+export type Understander = (text: string, context: UnderstandContext) => Promise<Understood>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Currency as CurrencyCode, Money as MoneyValue } from "../../machines/purchase.machine.ts";
 
 /**
  * Money is an integer count of a currency's minor units (cents for USD, hundredths for USDT, whole
@@ -6,17 +7,18 @@ import { z } from "zod";
  * strings with a regex and formatted with integer division, so "$40.00" and "40.00 USDT" are always
  * the same number of minor units.
  */
-export const Currency = z.enum(["USD", "USDT", "XTR"]);
-export type Currency = z.infer<typeof Currency>;
+export const Currency = z.enum(["USD", "USDT", "XTR"]) satisfies z.ZodType<CurrencyCode>;
+export type Currency = CurrencyCode;
 
 /** Number of decimal places of each currency's major unit. */
 export const DECIMALS: Readonly<Record<Currency, number>> = { USD: 2, USDT: 2, XTR: 0 };
 
-export const MinorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).brand<"MinorUnits">();
-export type MinorUnits = z.infer<typeof MinorUnits>;
+/** A count of minor units: a non-negative safe integer, never a float. */
+export const MinorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-export const Money = z.object({ minor: MinorUnits, currency: Currency }).strict();
-export type Money = z.infer<typeof Money>;
+/** The product's one money shape (declared by the purchase machine), checked wherever it crosses a boundary. */
+export const Money = z.object({ minor: MinorUnits, currency: Currency }).strict() satisfies z.ZodType<MoneyValue>;
+export type Money = MoneyValue;
 
 /** Builds a Money value, refusing anything that is not a non-negative safe integer. */
 export function money(minor: number, currency: Currency): Money {

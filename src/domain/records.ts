@@ -3,39 +3,48 @@
  * version or shape is unknown fails validation and is treated as absent (conversations then restart
  * politely; orders are never rewritten from a conversation, so none is lost).
  */
+import type { Snapshot } from "xstate";
 import { z } from "zod";
-import { Currency } from "./money.ts";
+import { PURCHASE_STATE_NAMES, type PurchaseStateName } from "../../machines/purchase.machine.ts";
+import { ChatId, OrderId, PaymentId } from "./ids.ts";
+import { Money as StoredMoney } from "./money.ts";
 
-const StoredMoney = z.object({ minor: z.number().int().nonnegative(), currency: Currency });
+/** The machine's top-level state names: the machine is the only list (see `PURCHASE_STATE_NAMES`). */
+export const OrderState = z.custom<PurchaseStateName>(
+  (value) => typeof value === "string" && (PURCHASE_STATE_NAMES as readonly string[]).includes(value),
+  { message: "not a state of the purchase machine" },
+);
+export type OrderState = PurchaseStateName;
 
-export const ORDER_STATES = [
-  "initial",
-  "pricing",
-  "quoted",
-  "creating_payment",
-  "awaiting_payment",
-  "paid",
-  "delivered",
-  "delivery_failed",
-  "refunded",
-  "cancelled",
-  "expired",
-  "payment_failed",
-] as const;
-export const OrderState = z.enum(ORDER_STATES);
-export type OrderState = z.infer<typeof OrderState>;
+/** `actor.getPersistedSnapshot()` of an order's machine: checked structurally here, fully on restore. */
+export const ConversationSnapshot = z.custom<Snapshot<unknown> & { value: unknown; context: Record<string, unknown> }>(
+  (raw) => PersistedShape.safeParse(raw).success,
+  { message: "not a persisted purchase snapshot" },
+);
+const PersistedShape = z.looseObject({
+  status: z.enum(["active", "done", "error", "stopped"]),
+  value: z.unknown(),
+  context: z.record(z.string(), z.unknown()),
+});
 
-/** A chat's conversation: the purchase machine's persisted snapshot plus a little dialogue memory. */
-export const ConversationRecord = z.object({
-  v: z.literal(1),
-  chatId: z.string(),
-  /** `actor.getPersistedSnapshot()` of the current order's machine; validated structurally on restore. */
-  snapshot: z.object({ status: z.string(), value: z.unknown(), context: z.record(z.string(), z.unknown()) }).passthrough(),
-  lastOrderId: z.string().nullable(),
+const ConversationFields = {
+  chatId: ChatId,
+  snapshot: ConversationSnapshot,
+  lastOrderId: OrderId.nullable(),
   /** The last few things the customer wrote, for the LLM's context. Bounded in count and length. */
   turns: z.array(z.string()),
   updatedAt: z.number().int(),
-});
+};
+
+/**
+ * A chat's conversation: the purchase machine's persisted snapshot plus a little dialogue memory. `rev`
+ * counts writes: every write is compare-and-set on it (see `VersionedCollection`). Version 1 records
+ * (before revisions) are read as revision 0 and rewritten as version 2 on their next write.
+ */
+export const ConversationRecord = z.union([
+  z.object({ v: z.literal(2), rev: z.number().int().positive(), ...ConversationFields }),
+  z.object({ v: z.literal(1), ...ConversationFields }).transform((old) => ({ ...old, v: 2 as const, rev: 0 })),
+]);
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 
 /**
@@ -44,14 +53,14 @@ export type ConversationRecord = z.infer<typeof ConversationRecord>;
  */
 export const OrderProjection = z.object({
   v: z.literal(1),
-  orderId: z.string(),
-  chatId: z.string(),
+  orderId: OrderId,
+  chatId: ChatId,
   state: OrderState,
   tokens: z.number().int().nullable(),
   usd: StoredMoney.nullable(),
   charge: StoredMoney.nullable(),
   provider: z.string().nullable(),
-  paymentId: z.string().nullable(),
+  paymentId: PaymentId.nullable(),
   payUrl: z.string().nullable(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
@@ -63,12 +72,20 @@ export const OrderProjection = z.object({
 export type OrderProjection = z.infer<typeof OrderProjection>;
 
 /** A payment that arrived after the order stopped being payable (or in the wrong amount): refund it, never lose it. */
-export const LatePayment = z.object({ paymentId: z.string(), amount: StoredMoney, at: z.number().int() });
+export const LatePayment = z.object({
+  paymentId: PaymentId,
+  amount: StoredMoney.nullable(),
+  /** A payment in a currency the shop does not price in, as the provider reported it (amount is then null). */
+  foreign: z.object({ amount: z.string(), unit: z.string() }).nullable().default(null),
+  /** Why it is kept: it came after the order closed, or in another amount or currency than invoiced. */
+  reason: z.enum(["late", "wrong_amount", "foreign_currency", "extra"]).default("late"),
+  at: z.number().int(),
+});
 export type LatePayment = z.infer<typeof LatePayment>;
 
 /** An admin's refund. `refundId` is the provider's; null with `manual` when it was done by hand in the provider's app. */
 export const Refund = z.object({
-  paymentId: z.string(),
+  paymentId: PaymentId,
   amount: StoredMoney,
   refundId: z.string().nullable(),
   manual: z.boolean(),
@@ -94,8 +111,8 @@ export type OrderRecord = z.infer<typeof OrderRecord>;
  */
 export const LedgerEntry = z.object({
   v: z.literal(1),
-  orderId: z.string(),
-  chatId: z.string(),
+  orderId: OrderId,
+  chatId: ChatId,
   provider: z.string(),
   ref: z.string(),
   hint: z.string(),
@@ -109,11 +126,13 @@ export type LedgerEntry = z.infer<typeof LedgerEntry>;
 export const PaymentRecord = z.object({
   v: z.literal(1),
   provider: z.string(),
-  paymentId: z.string(),
-  orderId: z.string(),
-  chatId: z.string(),
+  paymentId: PaymentId,
+  orderId: OrderId,
+  chatId: ChatId,
   status: z.enum(["received", "applied", "rejected", "late"]),
   amount: StoredMoney.nullable(),
+  /** What was paid when it was in a currency the shop does not price in, exactly as the provider said it. */
+  foreign: z.object({ amount: z.string(), unit: z.string() }).nullable().default(null),
   reason: z.string().nullable(),
   receivedAt: z.number().int(),
   appliedAt: z.number().int().nullable(),
@@ -121,11 +140,11 @@ export const PaymentRecord = z.object({
 export type PaymentRecord = z.infer<typeof PaymentRecord>;
 
 /** Maps a provider payment id to its order, written when the invoice is created. */
-export const PaymentIndexEntry = z.object({ v: z.literal(1), orderId: z.string(), chatId: z.string() });
+export const PaymentIndexEntry = z.object({ v: z.literal(1), orderId: OrderId, chatId: ChatId });
 export type PaymentIndexEntry = z.infer<typeof PaymentIndexEntry>;
 
 /** The earliest deadline of a chat's open order, for the sweeper. Absent when nothing is due. */
-export const DeadlineEntry = z.object({ v: z.literal(1), chatId: z.string(), orderId: z.string(), dueAt: z.number().int() });
+export const DeadlineEntry = z.object({ v: z.literal(1), chatId: ChatId, orderId: OrderId, dueAt: z.number().int() });
 export type DeadlineEntry = z.infer<typeof DeadlineEntry>;
 
 /**
@@ -135,7 +154,7 @@ export type DeadlineEntry = z.infer<typeof DeadlineEntry>;
  */
 export const AuditEntry = z.object({
   v: z.literal(1),
-  type: z.enum(["command", "transition", "payment", "not_understood", "llm", "admin"]),
+  type: z.enum(["command", "transition", "payment", "not_understood", "llm", "admin", "secret_undeliverable"]),
   chatId: z.string(),
   orderId: z.string(),
   at: z.number().int(),

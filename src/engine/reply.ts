@@ -4,17 +4,19 @@
  */
 import type { SnapshotFrom } from "xstate";
 import type { PurchaseMachine, Problem } from "../../machines/purchase.machine.ts";
-import { type Money, money } from "../domain/money.ts";
-import type { Currency } from "../domain/money.ts";
+import type { OrderId } from "../domain/ids.ts";
+import type { Money } from "../domain/money.ts";
 import type { OrderState } from "../domain/records.ts";
 
 /** The customer-visible facts of one order. */
 export type OrderView = {
-  orderId: string;
+  orderId: OrderId;
   state: OrderState;
   tokens: number | null;
   usd: Money | null;
   charge: Money | null;
+  /** The payment provider of the invoice; "sandbox" means a test payment with no real money. */
+  provider: string | null;
   payUrl: string | null;
   quoteExpiresAt: number | null;
   paymentExpiresAt: number | null;
@@ -32,16 +34,28 @@ export type Refusal =
   | "delivery_in_progress"
   | "not_now";
 
+/** Money that arrived but could not pay the order as invoiced: the customer is told, an admin acts. */
+export type PaymentNotice = {
+  reason: "wrong_amount" | "foreign_currency" | "late";
+  /** What arrived, in the shop's money, when it was in a currency the shop prices in. */
+  paid: Money | null;
+  /** What arrived, as the provider wrote it, when it was in another currency. */
+  foreign: { amount: string; unit: string } | null;
+};
+
 export type Reply =
   | { kind: "help"; order: OrderView | null }
+  /** `secret`: delivered goods not yet confirmed as seen; the adapter calls `engine.secretShown` once it sent them. */
   | { kind: "order"; order: OrderView; secret?: string }
   | { kind: "no_order"; lastOrder: OrderView | null }
   | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
   | { kind: "not_understood"; order: OrderView | null }
   | { kind: "stale_button"; order: OrderView | null }
+  | { kind: "payment_notice"; payment: PaymentNotice; order: OrderView }
   | { kind: "too_long"; limit: number }
   | { kind: "unsupported_message"; order: OrderView | null }
   | { kind: "rate_limited" }
+  | { kind: "busy" }
   | { kind: "unavailable" };
 
 /** Any reply may carry a notice that the stored conversation could not be restored and restarted. */
@@ -49,14 +63,11 @@ export type EngineReply = Reply & { notice?: "conversation_reset" };
 
 export type PurchaseSnapshot = SnapshotFrom<PurchaseMachine>;
 
-/** The top-level state name of a snapshot (`paid` for both of its sub-states). */
+/** The top-level state name of a snapshot (`paid` for each of its sub-states). */
 export function stateName(snapshot: PurchaseSnapshot): OrderState {
   const value = snapshot.value;
-  return (typeof value === "string" ? value : Object.keys(value)[0]) as OrderState;
+  return typeof value === "string" ? value : "paid";
 }
-
-const toMoney = (value: { minor: number; currency: string } | null | undefined): Money | null =>
-  value ? money(value.minor, value.currency as Currency) : null;
 
 /** Projects a snapshot onto what the customer may see. Secrets are never in a snapshot. */
 export function orderView(snapshot: PurchaseSnapshot): OrderView {
@@ -65,8 +76,9 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     orderId: c.orderId,
     state: stateName(snapshot),
     tokens: c.quote?.tokens ?? c.tokens,
-    usd: toMoney(c.quote?.usd),
-    charge: toMoney(c.payment?.charge ?? c.quote?.charge),
+    usd: c.quote?.usd ?? null,
+    charge: c.payment?.charge ?? c.quote?.charge ?? null,
+    provider: c.payment?.provider ?? null,
     payUrl: c.payment?.payUrl ?? null,
     quoteExpiresAt: c.quote?.expiresAt ?? null,
     paymentExpiresAt: c.payment?.expiresAt ?? null,
@@ -74,4 +86,9 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     nextDeliveryAttemptAt: c.delivery.nextAttemptAt,
     problem: c.problem,
   };
+}
+
+/** The secret a reply shows, if any: the adapter confirms it was sent with `engine.secretShown`. */
+export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
+  return reply.kind === "order" && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
 }

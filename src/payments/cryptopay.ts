@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { type Money, money, parseMoney, toDecimalString } from "../domain/money.ts";
+import { type Money, parseMoney, toDecimalString } from "../domain/money.ts";
 import { fetchJson } from "../http/client.ts";
 import type { Collection } from "../store/index.ts";
 import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, ok, parseJsonOrNull } from "./provider.ts";
@@ -173,18 +173,13 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
       if (!found?.success) return fail("not_found");
       const invoice = found.data;
       const amount = invoiceAmount(invoice);
-      if (amount === null) {
-        // Never let a foreign currency pass as ours: report zero, which the engine refuses as a mismatch.
-        options.log?.warn("crypto pay invoice in an unexpected currency", {
-          paymentId,
-          fiat: invoice.fiat ?? null,
-          asset: invoice.asset ?? null,
-          amount: invoice.amount,
-        });
-      }
+      // Never let a foreign currency pass as ours: it is reported as what it is, and the engine refuses it.
+      const isFiat = invoice.currency_type === "fiat" || (invoice.currency_type === undefined && invoice.fiat !== undefined);
+      const foreign = amount === null ? { amount: invoice.amount, unit: (isFiat ? invoice.fiat : invoice.asset) ?? "unknown" } : null;
+      if (foreign) options.log?.warn("crypto pay invoice in an unexpected currency", { paymentId, ...foreign });
       const status: PaymentStatus["status"] =
         invoice.status === "paid" ? "paid" : invoice.status === "expired" ? "expired" : invoice.status === "active" ? "pending" : "failed";
-      return ok({ paymentId, status, amount: amount ?? money(0, options.currency), orderId: invoice.payload ?? null });
+      return ok({ paymentId, status, amount, foreign, orderId: invoice.payload ?? null });
     },
 
     verifyWebhook({ rawBody, headers }) {

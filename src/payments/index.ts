@@ -2,7 +2,6 @@
  * Chooses the payment provider named by configuration. Each provider keeps its own small records in
  * the shared store (invoices per order, Stars payments), so restarts and other instances see them.
  */
-import { Api } from "grammy";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Stores } from "../store/index.ts";
@@ -14,15 +13,15 @@ import { type StarsApi, StarsInvoiceRecord, StarsPaymentRecord, createStarsPayme
 
 export type { PaymentProvider, ProviderName } from "./provider.ts";
 export { createCryptoPayPayments, cryptoPaySignature, CRYPTOPAY_SIGNATURE_HEADER } from "./cryptopay.ts";
-export { createStarsPayments, starsPaymentsComposer, isStarsProvider } from "./stars.ts";
+export { createStarsPayments, isStarsProvider } from "./stars.ts";
 export type { StarsApi, StarsProvider } from "./stars.ts";
 
 export type PaymentDeps = {
   stores: Stores;
   clock: () => number;
   log: Logger;
-  /** The Bot API for Stars; built from TELEGRAM_BOT_TOKEN when not given. */
-  starsApi?: StarsApi;
+  /** The Bot API for Stars (the Telegram layer builds it from the bot token). */
+  starsApi?: () => StarsApi;
   /** The base URL of the sandbox pay page, asked each time (the port may be chosen at start). */
   publicUrl: () => string;
 };
@@ -52,7 +51,8 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
       return { provider, sandbox: null };
     }
     case "stars": {
-      const api = deps.starsApi ?? starsApiFromConfig(config);
+      if (!deps.starsApi) throw new Error("PAYMENT_PROVIDER=stars needs the Telegram Bot API (TELEGRAM_BOT_TOKEN)");
+      const api = deps.starsApi();
       const provider = createStarsPayments({
         api,
         invoices: stores.backend.collection("stars_invoices", StarsInvoiceRecord),
@@ -67,14 +67,4 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
       throw new Error(`unknown payment provider ${String(unhandled)}`);
     }
   }
-}
-
-function starsApiFromConfig(config: Config): StarsApi {
-  if (!config.telegram.token) throw new Error("TELEGRAM_BOT_TOKEN is required for PAYMENT_PROVIDER=stars");
-  const api = new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot });
-  return {
-    createInvoiceLink: (title, description, payload, providerToken, currency, prices) =>
-      api.createInvoiceLink(title, description, payload, providerToken, currency, prices),
-    refundStarPayment: (userId, chargeId) => api.refundStarPayment(userId, chargeId),
-  };
 }

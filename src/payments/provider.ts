@@ -3,13 +3,14 @@
  * truth about an invoice when asked (`fetchPayment`), and authenticates its webhooks. Nothing else in
  * the product decides that money arrived: see `confirm.ts`, the only path to `PAYMENT_CONFIRMED`.
  */
+import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { Currency, Money } from "../domain/money.ts";
 
 export type ProviderName = "sandbox" | "cryptopay" | "stars";
 
 export type InvoiceRequest = {
-  orderId: string;
-  chatId: string;
+  orderId: OrderId;
+  chatId: ChatId;
   tokens: number;
   usd: Money;
   charge: Money;
@@ -23,8 +24,13 @@ export type Invoice = { paymentId: string; payUrl: string; expiresAt: number };
 export type PaymentStatus = {
   paymentId: string;
   status: "pending" | "paid" | "expired" | "failed";
-  /** What was actually paid (or is due, while pending), in the invoice's currency. */
-  amount: Money;
+  /**
+   * What was actually paid (or is due, while pending), when it is in a currency the shop prices in;
+   * null when the provider reports another currency (then `foreign` says what it was).
+   */
+  amount: Money | null;
+  /** The provider's own figure and unit when `amount` is null, e.g. { amount: "40.00", unit: "EUR" }. */
+  foreign?: { amount: string; unit: string } | null;
   /** The order id the invoice was created for, as the provider echoes it back (payload). */
   orderId: string | null;
 };
@@ -66,4 +72,9 @@ export function parseJsonOrNull(body: Buffer): unknown {
   } catch {
     return null;
   }
+}
+
+/** The key of a provider's payment in the payment index and the payment records (one rule, one place). */
+export function paymentKey(provider: ProviderName, paymentId: string): string {
+  return `${provider}:${paymentId}`;
 }

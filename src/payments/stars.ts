@@ -1,18 +1,15 @@
 /**
  * Telegram Stars (XTR) as a payment provider. There is no HTTP webhook: Telegram tells the bot about a
- * payment with a `successful_payment` message, which {@link starsPaymentsComposer} records and then
- * hands to the same payment door as every other provider (`engine.confirmPayment`).
+ * payment with a `successful_payment` message, which the Telegram layer (`src/telegram/stars.ts`)
+ * records here and then hands to the same payment door as every other provider (`engine.confirmPayment`).
  *
  * The payment id is the order id: it is the invoice `payload`, it comes back in `pre_checkout_query`
  * and `successful_payment`, and `fetchPayment` answers "paid" only for an order a `successful_payment`
  * was recorded for — so a forged or replayed update can't confirm anything Telegram didn't.
  */
-import { Composer, type Context } from "grammy";
-import type { Logger } from "../log.ts";
 import { z } from "zod";
 import { money } from "../domain/money.ts";
-import { createChatLock } from "../engine/chat-lock.ts";
-import { type Claims, type Collection, type Stores, recordLatePayment } from "../store/index.ts";
+import type { Claims, Collection } from "../store/index.ts";
 import { type PaymentProvider, type ProviderResult, fail, ok } from "./provider.ts";
 
 /** The slice of the Bot API the provider needs; `bot.api` (grammY) fits it. */
@@ -164,94 +161,4 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
 /** Narrows a provider to the Stars one (the composer needs its payment store). */
 export function isStarsProvider(provider: PaymentProvider): provider is StarsProvider {
   return provider.name === "stars" && (provider as Partial<StarsProvider>).kind === "stars";
-}
-
-/** What the Stars composer needs from the app (structural, so the Telegram module can pass `app`). */
-export type StarsComposerApp = {
-  payments: PaymentProvider;
-  engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
-  stores: Stores;
-  log: Logger;
-};
-
-/** Telegram wants the pre-checkout answer within 10 s; we give our own lookups less than that. */
-const PRE_CHECKOUT_BUDGET_MS = 7_000;
-
-/**
- * Handles the two Stars updates: `pre_checkout_query` (say yes only if the order is still waiting for
- * exactly this payment) and `message:successful_payment` (record it, then confirm through the payment
- * door; a duplicated update confirms nothing twice). Mount it on the bot before other handlers.
- */
-export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: () => number } = {}): Composer<Context> {
-  const clock = options.clock ?? Date.now;
-  const composer = new Composer<Context>();
-  const stars = isStarsProvider(app.payments) ? app.payments : null;
-
-  composer.on("pre_checkout_query", async (ctx) => {
-    const query = ctx.preCheckoutQuery;
-    const check = async (): Promise<string | null> => {
-      if (!stars) return "Stars payments are not enabled right now.";
-      if (query.currency !== "XTR") return "This invoice can only be paid in Telegram Stars.";
-      const orderId = query.invoice_payload;
-      const [order, invoice] = await Promise.all([app.stores.orders.get(orderId), stars.invoiceFor(orderId)]);
-      if (!order || !invoice) return "This order is unknown. Please start a new order in the chat.";
-      if (order.state !== "awaiting_payment" || order.paymentId !== orderId) {
-        return "This order can no longer be paid. Please start a new order in the chat.";
-      }
-      if (clock() >= invoice.expiresAt) return "This invoice has expired. Please start a new order in the chat.";
-      const due = order.charge;
-      if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) {
-        return "The amount does not match this order. Please start a new order in the chat.";
-      }
-      return null;
-    };
-    let problem: string | null;
-    try {
-      problem = await Promise.race([
-        check(),
-        new Promise<string>((resolve) => setTimeout(() => resolve("We could not check this order in time. Please try again."), PRE_CHECKOUT_BUDGET_MS).unref()),
-      ]);
-    } catch (error) {
-      app.log.error("pre-checkout check failed", { error: String(error) });
-      problem = "We could not check this order. Please try again in a minute.";
-    }
-    if (problem) app.log.info("stars pre-checkout refused", { orderId: query.invoice_payload, reason: problem });
-    await (problem === null ? ctx.answerPreCheckoutQuery(true) : ctx.answerPreCheckoutQuery(false, { error_message: problem }));
-  });
-
-  // Payments of one order are handled one after another (record, then confirm), so a second payment
-  // racing the first is only looked at once the first has been applied.
-  const serially = createChatLock({ owner: "stars" });
-
-  composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
-    const payment = ctx.message.successful_payment;
-    if (!stars || payment.currency !== "XTR") {
-      app.log.error("successful_payment for a provider that is not active", { currency: payment.currency });
-      return;
-    }
-    const orderId = payment.invoice_payload;
-    const recorded = await stars.recordPayment({
-      chargeId: payment.telegram_payment_charge_id,
-      orderId,
-      userId: ctx.from?.id ?? ctx.chat.id,
-      stars: payment.total_amount,
-    });
-    if (recorded.extra) {
-      // A second payment for an order already paid: keep it on the order so it is refunded, not lost.
-      app.log.error("second stars payment for one order; refund it", { orderId, chargeId: payment.telegram_payment_charge_id });
-      if (await app.stores.orders.get(orderId)) {
-        await recordLatePayment(app.stores, orderId, {
-          paymentId: `charge:${payment.telegram_payment_charge_id}`,
-          amount: money(payment.total_amount, "XTR"),
-          at: clock(),
-        });
-      }
-      return;
-    }
-    // Always confirm, even for a duplicate update: if we crashed after recording, this finishes the job.
-    const outcome = await app.engine.confirmPayment("stars", orderId);
-    app.log.info("stars payment", { orderId, fresh: recorded.fresh, outcome: outcome.outcome });
-  }));
-
-  return composer;
 }

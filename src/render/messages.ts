@@ -6,7 +6,7 @@
 import type { Catalog } from "../domain/catalog.ts";
 import { escapeHtml } from "./html.ts";
 import { formatMoney, groupThousands, money } from "../domain/money.ts";
-import type { EngineReply, OrderView, Refusal } from "../engine/reply.ts";
+import type { EngineReply, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
 
 export type Markup = {
@@ -127,7 +127,10 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
       case "quoted":
         return `${problem}🧾 ${m.bold(amount)} for ${priceLine(order)}.\nThis price is held for ${minutesLeft(order.quoteExpiresAt, now())}. Confirm to get a payment link, or tell me another amount.`;
       case "awaiting_payment":
-        return `💳 Order ${m.code(m.escape(order.orderId))}: ${m.bold(amount)} for ${priceLine(order)}.\nPay here: ${m.escape(order.payUrl ?? "")}\nThe link is valid for ${minutesLeft(order.paymentExpiresAt, now())}. I'll tell you as soon as the payment is confirmed.`;
+        return (
+          `💳 Order ${m.code(m.escape(order.orderId))}: ${m.bold(amount)} for ${priceLine(order)}.\nPay here: ${m.escape(order.payUrl ?? "")}\nThe link is valid for ${minutesLeft(order.paymentExpiresAt, now())}. I'll tell you as soon as the payment is confirmed.` +
+          (order.provider === "sandbox" ? "\n🧪 This is a test payment: no real money moves." : "")
+        );
       case "paid":
         return order.problem === "delivery_retrying"
           ? `✅ Payment confirmed for ${amount}. Delivery hit a snag; I'm retrying automatically and will message you when it's done.`
@@ -174,6 +177,24 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
     }
   };
 
+  const paymentNotice = (notice: PaymentNotice, order: OrderView): string => {
+    const paid = notice.paid ? formatMoney(notice.paid) : notice.foreign ? `${notice.foreign.amount} ${notice.foreign.unit}` : "a payment";
+    const id = m.code(m.escape(order.orderId));
+    const invoiced = order.charge ? formatMoney(order.charge) : "the invoiced amount";
+    switch (notice.reason) {
+      case "wrong_amount":
+        return `⚠️ We received ${m.escape(paid)} for order ${id}, but it was invoiced at ${m.escape(invoiced)}, so it was not applied. The shop owner has been told and will refund it.`;
+      case "foreign_currency":
+        return `⚠️ We received ${m.escape(paid)} for order ${id}, a currency this shop does not take, so it was not applied. The shop owner has been told and will refund it.`;
+      case "late":
+        return `⚠️ We received ${m.escape(paid)} for order ${id} after it had closed. Your money is safe: the shop owner has been told and will sort it out with you.`;
+      default: {
+        const unhandled: never = notice.reason;
+        return String(unhandled);
+      }
+    }
+  };
+
   const help = () =>
     `I sell AI API credit at ${m.bold(price)} per 1,000 tokens (${limits}).\n` +
     `Just tell me what you need, like "I need 2000 tokens", or pick a package below. ` +
@@ -209,6 +230,10 @@ export function createRenderer(catalog: Catalog, markup: Markup, now: () => numb
           return out(`That message is too long for me (over ${groupThousands(String(reply.limit))} characters). Please send a shorter one, like "2000 tokens".`, []);
         case "unsupported_message":
           return besideOrder("I can only read text. Tell me how many tokens you need, or use the buttons.", reply.order);
+        case "payment_notice":
+          return besideOrder(paymentNotice(reply.payment, reply.order), reply.order);
+        case "busy":
+          return out("I'm still working on your previous message. Please try again in a moment.", []);
         case "rate_limited":
           return out("You're sending messages very fast. Please wait a few seconds and try again.", []);
         case "unavailable":

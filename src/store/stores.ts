@@ -10,11 +10,12 @@ import {
   PaymentRecord,
   Refund,
 } from "../domain/records.ts";
-import type { Backend, Claims, Collection } from "./backend.ts";
+import type { Backend, Claims, Collection, VersionedCollection } from "./backend.ts";
 
 /** The product's collections on one backend. */
 export type Stores = {
-  conversations: Collection<ConversationRecord>;
+  /** One record per chat; writes are compare-and-set on the record's revision. */
+  conversations: VersionedCollection<ConversationRecord>;
   /** The machine's view of each order, written by the engine only. */
   orders: Collection<OrderProjection>;
   /** The first late or wrong-amount payment of an order, kept for a refund (see src/store/orders.ts). */
@@ -36,7 +37,7 @@ export type Stores = {
 /** Binds every collection to `backend` with its schema. */
 export function createStores(backend: Backend): Stores {
   return {
-    conversations: backend.collection("conversations", ConversationRecord),
+    conversations: backend.versioned("conversations", ConversationRecord),
     orders: backend.collection("orders", OrderProjection),
     latePayments: backend.collection("late_payments", LatePayment),
     refunds: backend.collection("refunds", Refund),

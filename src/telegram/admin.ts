@@ -12,19 +12,16 @@ import { randomBytes } from "node:crypto";
 import { type Bot, Composer, type Context } from "grammy";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import type { App } from "../app.ts";
-import { type AdminAuditEvent, formatAuditEntry } from "../audit/index.ts";
+import { formatAuditEntry } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
-import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
-import type { AdminOutcome, EngineEvent } from "../engine/engine.ts";
+import { formatMoney, groupThousands } from "../domain/money.ts";
+import type { AdminOutcome, EngineEvent, RefundOutcome } from "../engine/index.ts";
 import { escapeHtml } from "../render/html.ts";
-import { recordRefund } from "../store/index.ts";
-import { BOT_COMMANDS } from "./bot.ts";
+import { BOT_COMMANDS } from "./commands.ts";
 
 export type AdminOptions = {
   /** Broadcast pace; Telegram allows about 30 messages a second to different chats. */
   broadcastPerSecond?: number;
-  /** Clock for refund records and audit entries (defaults to `Date.now`). */
-  now?: () => number;
 };
 
 /** The admin menu, shown only in admin chats (next to the customer commands). */
@@ -45,7 +42,7 @@ const MAX_TRAIL_CHARS = 3_000;
 const escape = escapeHtml;
 const code = (text: string) => `<code>${escape(text)}</code>`;
 const iso = (at: number | null | undefined) => (at === null || at === undefined ? "—" : new Date(at).toISOString().replace(".000Z", "Z"));
-const amount = (value: { minor: number; currency: string } | null) => (value ? formatMoney(value as Money) : "—");
+const amount = (value: Parameters<typeof formatMoney>[0] | null) => (value ? formatMoney(value) : "—");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 
@@ -62,7 +59,8 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
   ];
   if (order.deliveryRef) lines.push(`Delivery ref: ${code(order.deliveryRef)}`);
   if (order.latePayment) {
-    lines.push(`⚠️ Late payment ${code(order.latePayment.paymentId)}: ${escape(amount(order.latePayment.amount))} at ${iso(order.latePayment.at)}`);
+    const paid = order.latePayment.amount ? amount(order.latePayment.amount) : order.latePayment.foreign ? `${order.latePayment.foreign.amount} ${order.latePayment.foreign.unit}` : "—";
+    lines.push(`⚠️ ${escape(order.latePayment.reason.replace("_", " "))} payment ${code(order.latePayment.paymentId)}: ${escape(paid)} at ${iso(order.latePayment.at)}`);
   }
   if (order.refund) {
     const how = order.refund.manual ? "manually" : `refund ${code(order.refund.refundId ?? "")}`;
@@ -93,6 +91,40 @@ const outcomeText = (orderId: string, outcome: AdminOutcome): string => {
   }
 };
 
+/** The admin's answer to a refund, from the engine's outcome. */
+function refundText(id: string, outcome: RefundOutcome): string {
+  if (outcome.ok) {
+    const what = outcome.target === "late" ? "the late payment" : "the order's payment";
+    const how = outcome.manual ? "Recorded the manual refund of" : `Refunded (refund ${code(outcome.refundId ?? "")})`;
+    const unmoved = outcome.moved ? "" : " It stays in its state; the refund is recorded on the order.";
+    return `${how} ${escape(amount(outcome.amount))} for ${what} ${code(outcome.paymentId)}. Order ${code(id)} is <b>${escape(outcome.order.state)}</b>.${unmoved}`;
+  }
+  switch (outcome.reason) {
+    case "unknown_order":
+      return `There is no order ${code(id)}.`;
+    case "already_refunded": {
+      const refund = outcome.order.refund;
+      return `Order ${code(id)} was already refunded (${escape(amount(refund?.amount ?? null))} at ${iso(refund?.at)}).`;
+    }
+    case "nothing_to_refund":
+      return `Order ${code(id)} is <b>${escape(outcome.order.state)}</b> with no late payment: there is nothing to refund.`;
+    case "provider_cannot_refund":
+      return (
+        `${escape(outcome.order.provider ?? "This provider's")} payments cannot be refunded from here. Refund ${escape(amount(outcome.amount))} for payment ` +
+        `${code(outcome.paymentId)} in the provider's app, then send /refund ${escape(id)} done to record it.`
+      );
+    case "provider_failed":
+      return (
+        `The refund of ${code(outcome.paymentId)} failed (${escape(outcome.detail)}); nothing was recorded. ` +
+        `Try again later, or refund in the provider's app and send /refund ${escape(id)} done.`
+      );
+    default: {
+      const unhandled: never = outcome;
+      return String(unhandled);
+    }
+  }
+}
+
 /**
  * Tells admins about orders that need them: a delivery that kept failing, and a payment that came late
  * or in the wrong amount. Subscribed once per running bot; returns the unsubscribe function.
@@ -113,8 +145,13 @@ export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
         `⚠️ Delivery failed for order ${code(event.orderId)} (chat ${code(event.chatId)}); the customer has paid.\n` +
           `See /order ${escape(event.orderId)}, then /retry ${escape(event.orderId)} or /refund ${escape(event.orderId)}.`,
       );
+    } else if (event.type === "secret_undeliverable") {
+      notifyAdmins(
+        `⚠️ The goods of order ${code(event.orderId)} could not be sent to chat ${code(event.chatId)} (the bot may be blocked). ` +
+          `They are kept and shown when the customer asks for the status. See /order ${escape(event.orderId)}.`,
+      );
     } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
-      const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice";
+      const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice (amount or currency)";
       notifyAdmins(
         `⚠️ Payment ${code(event.paymentId)} for order ${code(event.orderId)} ${what}; it must be refunded.\n` +
           `See /order ${escape(event.orderId)}, then /refund ${escape(event.orderId)}.`,
@@ -132,7 +169,6 @@ export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
  */
 export function createAdmin(app: App, options: AdminOptions = {}): Composer<Context> {
   const admins = new Set(app.config.adminChatIds);
-  const now = options.now ?? Date.now;
   const perSecond = options.broadcastPerSecond ?? 20;
   const log = app.log;
   const composer = new Composer<Context>();
@@ -140,9 +176,6 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   /** Broadcasts waiting for Send or Cancel, by id. Kept in memory: a restart simply forgets them. */
   const pendingBroadcasts = new Map<string, { text: string; chatId: string }>();
 
-
-  const audit = (order: OrderRecord, by: string, action: AdminAuditEvent["action"], paymentId: string | null, refundId: string | null) =>
-    app.audit.record({ type: "admin", chatId: order.chatId, orderId: order.orderId, action, by, paymentId, refundId, at: now() });
 
   /** The order id argument, or null (and the admin was told how to use the command). */
   const orderArgument = async (ctx: Context, usage: string): Promise<{ order: OrderRecord; rest: string } | null> => {
@@ -159,50 +192,10 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     return { order, rest: rest.join(" ") };
   };
 
+  /** Refunds through the engine's admin door and words the outcome for the admin. */
   const refund = async (ctx: Context, order: OrderRecord, manual: boolean): Promise<string> => {
-    const id = order.orderId;
-    if (order.refund) return `Order ${code(id)} was already refunded (${escape(amount(order.refund.amount))} at ${iso(order.refund.at)}).`;
-    const target =
-      order.state === "delivery_failed" && order.paymentId && order.charge
-        ? { kind: "order" as const, paymentId: order.paymentId, money: order.charge }
-        : order.latePayment
-          ? { kind: "late" as const, paymentId: order.latePayment.paymentId, money: order.latePayment.amount }
-          : null;
-    if (!target) return `Order ${code(id)} is <b>${escape(order.state)}</b> with no late payment: there is nothing to refund.`;
-    let refundId: string | null = null;
-    if (!manual) {
-      if (!app.payments.refund) {
-        return (
-          `${escape(app.payments.name)} payments cannot be refunded from here. Refund ${escape(amount(target.money))} for payment ` +
-          `${code(target.paymentId)} in the provider's app, then send /refund ${escape(id)} done to record it.`
-        );
-      }
-      const result = await app.payments.refund(target.paymentId, target.money as Money);
-      if (!result.ok) {
-        return (
-          `The refund of ${code(target.paymentId)} failed (${escape(result.reason)}); nothing was recorded. ` +
-          `Try again later, or refund in the provider's app and send /refund ${escape(id)} done.`
-        );
-      }
-      refundId = result.value.refundId;
-    }
-    const by = String(ctx.chat?.id ?? "");
-    let state = order.state;
-    let unmoved = "";
-    if (target.kind === "order") {
-      const outcome = await app.engine.adminAction(id, "record_refund");
-      if (!outcome.ok) {
-        // The money went back (or was sent back by hand): keep that on the order even though the machine
-        // could not move it (the chat no longer holds this order, e.g. after a store repair).
-        log.warn("refund made but the order could not be marked refunded", { orderId: id, outcome: outcome.reason });
-        unmoved = ` It stays in its state (${escape(outcome.reason.replace("_", " "))}); the refund is recorded on the order.`;
-      } else state = outcome.state;
-    }
-    await recordRefund(app.stores, id, { paymentId: target.paymentId, amount: target.money, refundId, manual, at: now() });
-    audit(order, by, manual ? "manual_refund" : "refund", target.paymentId, refundId);
-    const what = target.kind === "late" ? "the late payment" : "the order's payment";
-    const how = manual ? "Recorded the manual refund of" : `Refunded (refund ${code(refundId ?? "")})`;
-    return `${how} ${escape(amount(target.money))} for ${what} ${code(target.paymentId)}. Order ${code(id)} is <b>${escape(state)}</b>.${unmoved}`;
+    const outcome = await app.engine.admin.refund(order.orderId, { manual, by: String(ctx.chat?.id ?? "") });
+    return refundText(order.orderId, outcome);
   };
 
   const broadcast = async (api: Bot["api"], adminChat: string, text: string) => {
@@ -252,8 +245,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   admin.command("retry", async (ctx) => {
     const found = await orderArgument(ctx, "/retry <id>");
     if (!found) return;
-    const outcome = await app.engine.adminAction(found.order.orderId, "retry_delivery");
-    if (outcome.ok) audit(found.order, String(ctx.chat.id), "retry_delivery", null, null);
+    const outcome = await app.engine.admin.retryDelivery(found.order.orderId, String(ctx.chat.id));
     await html(ctx, outcomeText(found.order.orderId, outcome));
   });
 

@@ -3,7 +3,8 @@
  * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
  * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
  */
-import { isStarsProvider, starsPaymentsComposer } from "../payments/index.ts";
+import { isStarsProvider } from "../payments/index.ts";
+import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
@@ -11,8 +12,8 @@ import { Bot, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { decodeButton } from "../engine/buttons.ts";
-import type { EngineReply } from "../engine/reply.ts";
-import type { Notifier } from "../engine/engine.ts";
+import { type EngineReply, secretOf } from "../engine/reply.ts";
+import type { Notifier } from "../engine/events.ts";
 import type { Logger } from "../log.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
@@ -35,15 +36,7 @@ export type BotOptions = {
   admin?: AdminOptions;
 };
 
-/** The commands shown in Telegram's menu, registered at start-up. */
-export const BOT_COMMANDS = [
-  { command: "start", description: "Welcome and token packages" },
-  { command: "buy", description: "Buy tokens, e.g. /buy 5000" },
-  { command: "cart", description: "Show your current order" },
-  { command: "status", description: "Check your order's status" },
-  { command: "cancel", description: "Cancel the open order" },
-  { command: "help", description: "How this works" },
-] as const;
+export { BOT_COMMANDS } from "./commands.ts";
 
 /** The toast and text for a button whose order is gone. */
 export const STALE_BUTTON_TOAST = "This order is no longer active.";
@@ -114,7 +107,15 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
-  const reply = (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+  /** Goods in a reply are erased from the ledger only once Telegram accepted the message carrying them. */
+  const delivered = async (answer: EngineReply) => {
+    const goods = secretOf(answer);
+    if (goods) await engine.secretShown(goods.orderId);
+  };
+  const reply = async (ctx: Context, answer: EngineReply) => {
+    await sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+    await delivered(answer);
+  };
   /** The chat's open order, to show beside an answer that is not about it. */
   const currentOrder = async (chatId: string) => {
     const current = await engine.view(chatId);
@@ -238,6 +239,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       }
     }
     await sendMessage(ctx.api, chatOf(ctx), rendered);
+    await delivered(result);
   });
   addressed.on("callback_query", async (ctx) => {
     await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));

@@ -2,7 +2,7 @@
  * Understanding: from a customer's text to a {@link Command}. Rules first (free, instant, offline);
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
-import type { Understander, UnderstandContext, Understood } from "../engine/engine.ts";
+import type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
 export { understandByRules, parseTokenAmount } from "./rules.ts";

@@ -1,39 +1,12 @@
 /**
- * The LLM's output contract, built per conversation state. The model may only name a command the
- * current state allows (or say "unknown"); everything else is rejected with a reason code before it
+ * The LLM's output contract, built from the commands the purchase machine accepts right now (the
+ * engine asks the machine: `allowedCommands`). The model may only name a command the current state allows (or say "unknown"); everything else is rejected with a reason code before it
  * gets anywhere near the engine. There is no intent for payment or delivery in any state, so no model
  * output can produce one.
  */
 import { z } from "zod";
 import type { Catalog } from "../domain/catalog.ts";
 import { COMMAND_TYPES, type Command, type CommandType } from "../domain/commands.ts";
-import type { OrderState } from "../domain/records.ts";
-
-/** What a customer may ask for by free text in each state; buttons and the machine still decide. */
-export function allowedCommands(state: OrderState): readonly CommandType[] {
-  switch (state) {
-    case "initial":
-      return ["QUOTE", "STATUS", "HELP"];
-    case "quoted":
-      return ["CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"];
-    case "awaiting_payment":
-      return ["CANCEL", "STATUS", "HELP"];
-    case "pricing":
-    case "creating_payment":
-    case "paid":
-    case "delivered":
-    case "delivery_failed":
-    case "refunded":
-    case "cancelled":
-    case "expired":
-    case "payment_failed":
-      return ["STATUS", "HELP"];
-    default: {
-      const unhandled: never = state;
-      return unhandled;
-    }
-  }
-}
 
 /** One line per command, as the model is told about it. */
 export function describeCommand(type: CommandType, catalog: Catalog): string {
@@ -110,24 +83,25 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
  * The zod schema of a valid model reply in `state`: a discriminated union on `intent` over the allowed
  * commands plus `{"intent":"unknown"}`, every member strict, token amounts whole and within the catalog.
  */
-export function replySchema(state: OrderState, catalog: Catalog) {
-  let byState = schemas.get(catalog);
-  if (!byState) schemas.set(catalog, (byState = new Map()));
-  let schema = byState.get(state);
-  if (!schema) byState.set(state, (schema = buildReplySchema(state, catalog)));
+export function replySchema(allowed: readonly CommandType[], catalog: Catalog) {
+  let byAllowed = schemas.get(catalog);
+  if (!byAllowed) schemas.set(catalog, (byAllowed = new Map()));
+  const key = allowed.join(",");
+  let schema = byAllowed.get(key);
+  if (!schema) byAllowed.set(key, (schema = buildReplySchema(allowed, catalog)));
   return schema;
 }
 
-function buildReplySchema(state: OrderState, catalog: Catalog) {
+function buildReplySchema(allowed: readonly CommandType[], catalog: Catalog) {
   const tokens = z.number().int().min(catalog.minTokens).max(catalog.maxTokens);
-  const members = allowedCommands(state).map((type) => intentSchema(type, tokens));
+  const members = allowed.map((type) => intentSchema(type, tokens));
   const unknown = z.object({ intent: z.literal("unknown") }).strict();
   return z.discriminatedUnion("intent", [unknown, ...members]);
 }
 export type ModelReply = z.infer<ReturnType<typeof buildReplySchema>>;
 
-// Built once per catalog and state: the schema depends on nothing else.
-const schemas = new WeakMap<Catalog, Map<OrderState, ReturnType<typeof buildReplySchema>>>();
+// Built once per catalog and set of allowed commands: the schema depends on nothing else.
+const schemas = new WeakMap<Catalog, Map<string, ReturnType<typeof buildReplySchema>>>();
 
 /** Pulls the JSON object out of a reply: plain JSON, or JSON inside a Markdown code fence. */
 export function extractJson(content: string): unknown {
@@ -171,7 +145,7 @@ function reasonFor(issues: z.ZodError["issues"]): RejectReason {
 }
 
 /** Reads the model's raw text against what `state` allows. Never throws. */
-export function readModelReply(content: string | null | undefined, state: OrderState, catalog: Catalog): ReadResult {
+export function readModelReply(content: string | null | undefined, allowed: readonly CommandType[], catalog: Catalog): ReadResult {
   if (content === null || content === undefined || content.trim() === "") return { kind: "rejected", reason: "empty" };
   const value = extractJson(content);
   if (value === undefined) return { kind: "rejected", reason: "invalid_json" };
@@ -181,12 +155,12 @@ export function readModelReply(content: string | null | undefined, state: OrderS
   const shown = intent.slice(0, 40);
   if (intent !== "unknown") {
     if (COMMAND_NAMES.has(intent)) {
-      if (!allowedCommands(state).includes(intent as CommandType)) return { kind: "rejected", reason: "not_allowed_now", intent: shown };
+      if (!(allowed as readonly string[]).includes(intent)) return { kind: "rejected", reason: "not_allowed_now", intent: shown };
     } else {
       return { kind: "rejected", reason: FORBIDDEN_INTENT.test(intent) ? "forbidden_intent" : "unknown_intent", intent: shown };
     }
   }
-  const parsed = replySchema(state, catalog).safeParse(value);
+  const parsed = replySchema(allowed, catalog).safeParse(value);
   if (!parsed.success) return { kind: "rejected", reason: reasonFor(parsed.error.issues), intent: shown };
   const command = toCommand(parsed.data);
   return command ? { kind: "command", command } : { kind: "unknown" };

@@ -11,10 +11,10 @@ import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Catalog } from "../domain/catalog.ts";
 import { formatMoney, money } from "../domain/money.ts";
-import type { UnderstandContext, Understander } from "../engine/engine.ts";
+import type { UnderstandContext, Understander } from "../domain/commands.ts";
 import type { Logger } from "../log.ts";
 import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
-import { allowedCommands, describeCommand, readModelReply } from "./llm-schema.ts";
+import { describeCommand, readModelReply } from "./llm-schema.ts";
 import type { LlmCall, LlmOutcome } from "./llm-stats.ts";
 
 export type LlmOptions = {
@@ -45,9 +45,10 @@ const MESSAGE_CHARS = 1000;
 const RETRY_BUDGET_SHARE = 0.5;
 
 /** The system prompt for `state`: what the model is for, the allowed replies, and the data rule. */
-export function systemPrompt(state: UnderstandContext["state"], catalog: Catalog): string {
+export function systemPrompt(context: Pick<UnderstandContext, "state" | "allowed">, catalog: Catalog): string {
+  const { state } = context;
   const price = formatMoney(money(catalog.pricePer1kUsdCents, "USD"));
-  const allowed = allowedCommands(state).map((type) => `- ${describeCommand(type, catalog)}`);
+  const allowed = context.allowed.map((type) => `- ${describeCommand(type, catalog)}`);
   return [
     "You classify one chat message from a customer of TokenGoblin, a shop that sells AI API credit measured in tokens.",
     "You never talk to the customer. Reply with exactly one JSON object and nothing else.",
@@ -77,7 +78,7 @@ export function userPayload(text: string, context: UnderstandContext): string {
 /** The messages sent for one customer message. */
 export function buildMessages(text: string, context: UnderstandContext, catalog: Catalog): ChatCompletionMessageParam[] {
   return [
-    { role: "system", content: systemPrompt(context.state, catalog) },
+    { role: "system", content: systemPrompt(context, catalog) },
     { role: "user", content: userPayload(text, context) },
   ];
 }
@@ -169,7 +170,7 @@ export function createLlmUnderstander(options: LlmOptions): Understander {
           return null;
         }
         breaker.success();
-        const read = readModelReply(completion.choices[0]?.message?.content, context.state, catalog);
+        const read = readModelReply(completion.choices[0]?.message?.content, context.allowed, catalog);
         switch (read.kind) {
           case "command":
             report("ok", null, attempts, completion.usage);

@@ -66,7 +66,7 @@ async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderProj
   throw new Error("the paid order was not stored");
 }
 
-const failingDelivery: DeliveryProvider = { name: "sandbox", issue: async () => ({ ok: false, reason: "provider_down" }) };
+const failingDelivery: DeliveryProvider = { name: "sandbox", issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }) };
 
 describe("Telegram admin commands", () => {
   it("a customer's /stats gets the same answer as any unknown command", async () => {
@@ -96,7 +96,8 @@ describe("Telegram admin commands", () => {
     const shown = await say(api, ADMIN, `/order ${order.orderId}`);
     expect(shown).toContain(`<code>${order.orderId}</code>`);
     expect(shown).toContain("State: <b>delivered</b>");
-    expect(shown).toContain("transition from=awaiting_payment to=delivered");
+    expect(shown).toContain("transition from=awaiting_payment to=paid");
+    expect(shown).toContain("transition from=paid to=delivered");
     expect(shown).toContain("payment paymentId=");
     expect(shown).not.toContain(code);
     expect(await say(api, ADMIN, `/retry ${order.orderId}`)).toContain("only orders in delivery_failed");

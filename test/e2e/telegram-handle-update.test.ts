@@ -8,7 +8,7 @@ import type { Update } from "grammy/types";
 import { afterEach, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import type { Understander } from "../../src/engine/engine.ts";
+import type { Understander } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createBot } from "../../src/telegram/index.ts";
 

@@ -3,6 +3,7 @@
  * documentation (not via our helper), and timeouts on APIs that never answer.
  */
 import { createHash, createHmac } from "node:crypto";
+import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,8 +70,8 @@ describe("slow providers", () => {
     const provider = await cryptoPay(`${await blackHole()}/api`, 200);
     const started = Date.now();
     const created = await provider.createInvoice({
-      orderId: "ord_1",
-      chatId: "c1",
+      orderId: OrderId.parse("ord_1"),
+      chatId: ChatId.parse("c1"),
       tokens: 1000,
       usd: money(2000, "USD"),
       charge: money(2000, "USD"),
@@ -84,7 +85,7 @@ describe("slow providers", () => {
 
   it("an OpenRouter API that never answers fails the delivery attempt and the stock check after the timeout", async () => {
     const delivery = createOpenRouterDelivery({ apiUrl: await blackHole(), provisioningKey: "sk-or-v1-x", timeoutMs: 200 });
-    const issued = await delivery.issue({ orderId: "ord_1", chatId: "c1", tokens: 1000, usd: money(2000, "USD") });
+    const issued = await delivery.issue({ orderId: OrderId.parse("ord_1"), chatId: ChatId.parse("c1"), tokens: 1000, usd: money(2000, "USD") });
     expect(issued.ok).toBe(false);
     await expect(delivery.availableUsd!()).rejects.toThrow(/TimeoutError/);
   });

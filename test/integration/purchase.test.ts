@@ -214,7 +214,7 @@ describe("restarts and deadlines", () => {
     const quoted = await app.engine.handleText("c1", "2000 tokens");
     const orderId = quoted.kind === "order" ? quoted.order.orderId : "";
     const record = (await app.stores.conversations.get("c1"))!;
-    await app.stores.conversations.set("c1", { ...record, v: 99 as never });
+    await app.stores.conversations.write("c1", { ...record, rev: record.rev + 1, v: 99 as never });
     const reply = await app.engine.handleText("c1", "status");
     expect(reply.notice).toBe("conversation_reset");
     expect(app.renderer.render(reply).text).toContain("starting fresh");
@@ -227,7 +227,7 @@ describe("restarts and deadlines", () => {
       const { app } = await sandboxApp();
       await app.engine.handleText("c1", "2000 tokens");
       const record = (await app.stores.conversations.get("c1"))!;
-      await app.stores.conversations.set("c1", { ...record, snapshot: { ...record.snapshot, value } });
+      await app.stores.conversations.write("c1", { ...record, rev: record.rev + 1, snapshot: { ...record.snapshot, value } });
       const reply = await app.engine.handleText("c1", "status");
       expect(reply.notice).toBe("conversation_reset");
       expect((await app.engine.handleText("c1", "3000 tokens")).kind).toBe("order");

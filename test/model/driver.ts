@@ -63,7 +63,7 @@ export async function createWorld(): Promise<World> {
       return Promise.resolve(null);
     },
     async issue(request) {
-      if (deliveryPlan !== "issued") return { ok: false, reason: "provider_down" };
+      if (deliveryPlan !== "issued") return { ok: false, reason: "unavailable", detail: "provider down" };
       world.issued += 1;
       return { ok: true, goods: { ref: `ref:${request.orderId}`, hint: "…TEST", secret: `SECRET-${request.orderId}` } };
     },

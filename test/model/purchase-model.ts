@@ -10,6 +10,7 @@
 import { type AnyStateNode, fromPromise } from "xstate";
 import { getShortestPaths, getSimplePaths } from "xstate/graph";
 import { purchaseMachine } from "../../machines/purchase.machine.ts";
+import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import type { DeliveryInput, DeliveryResult, PaymentCreationInput, PaymentCreationResult, PricingInput, PricingResult } from "../../machines/purchase.machine.ts";
 
 export const NOW = 1_700_000_000_000;
@@ -89,7 +90,7 @@ export function eventSamples(): ModelEvent[] {
   events.push({ type: "CONFIRM", at: NOW }, { type: "CONFIRM", at: LATE });
   for (const type of ["CANCEL", "STATUS", "HELP", "RESTART"]) events.push({ type, at: NOW });
   events.push({ type: "QUOTE_EXPIRED", at: LATE }, { type: "PAYMENT_EXPIRED", at: LATE }, { type: "RETRY_DELIVERY", at: LATE });
-  events.push({ type: "ADMIN_RETRY_DELIVERY", at: NOW }, { type: "REFUND_RECORDED", at: NOW });
+  events.push({ type: "ADMIN_RETRY_DELIVERY", at: NOW }, { type: "REFUND_RECORDED", at: NOW }, { type: "START_DELIVERY", at: NOW });
   events.push({ type: "PAYMENT_CONFIRMED", paymentId: PAYMENT_ID, amount: charge, at: NOW });
   events.push({ type: "PAYMENT_FAILED", paymentId: PAYMENT_ID, at: NOW });
   for (const [id, actor] of invokedActors()) {
@@ -137,7 +138,7 @@ const traversal = {
   events: ((snapshot: Snap) => (snapshot.status === "done" ? [] : samples)) as never,
   serializeState: serializeState as never,
   serializeEvent: serializeEvent as never,
-  input: { orderId: "model-order", chatId: "model-chat", ...LIMITS, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS, retryBackoffMs: 1_000, at: NOW },
+  input: { orderId: OrderId.parse("model-order"), chatId: ChatId.parse("model-chat"), ...LIMITS, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS, retryBackoffMs: 1_000, at: NOW },
 };
 
 export type ModelStep = { event: ModelEvent; state: Snap };

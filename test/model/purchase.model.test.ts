@@ -4,7 +4,7 @@
  * state the engine can rest in. A state or event added to the machine that no test reaches fails the
  * coverage test at the end.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CHAT, ADMIN_ONLY, actorOutcome, createWorld, perform, type World } from "./driver.ts";
 import {
   type ModelEvent,
@@ -26,14 +26,25 @@ const machineOnlyStates = new Set<string>();
 const machineOnlyEvents = new Set<string>();
 
 const topState = (value: unknown) => (typeof value === "string" ? value : Object.keys(value as object)[0]!);
-const RESTING = (value: unknown) => !["pricing", "creating_payment"].includes(topState(value)) && JSON.stringify(value) !== JSON.stringify({ paid: "delivering" });
+/** Busy states, and the durable waypoint the engine moves on from by itself once it is stored. */
+const TRANSIENT = new Set([JSON.stringify({ paid: "delivering" }), JSON.stringify({ paid: "recorded" })]);
+const RESTING = (value: unknown) => !["pricing", "creating_payment"].includes(topState(value)) && !TRANSIENT.has(JSON.stringify(value));
+/** Events the engine sends by itself right after the write that precedes them (see `resume` in the machine). */
+const ENGINE_DRIVEN = new Set(["START_DELIVERY"]);
 const describePath = (path: ModelPath) =>
   path.steps
     .slice(1)
     .map((s) => (s.event.type.startsWith("xstate.") ? `(${String(s.event.label)})` : s.event.type + ("tokens" in s.event ? `:${String(s.event.tokens)}` : "") + (s.event.at !== NOW ? "@late" : "")))
     .join(" → ") || "(start)";
 
-type Group = { trigger: ModelEvent; outcomes: { actor: ReturnType<typeof actorOutcome> & object }[]; values: unknown[]; final: ModelPath["state"] };
+type Group = {
+  trigger: ModelEvent;
+  outcomes: { actor: ReturnType<typeof actorOutcome> & object }[];
+  /** Events the engine itself sent after the trigger (they count as covered through the engine). */
+  engineDriven: string[];
+  values: unknown[];
+  final: ModelPath["state"];
+};
 
 /** Splits a path into trigger events, each followed by the actor completions it sets off. */
 function groups(path: ModelPath): { driven: Group[]; truncatedAt: number | null } {
@@ -42,15 +53,16 @@ function groups(path: ModelPath): { driven: Group[]; truncatedAt: number | null 
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const outcome = actorOutcome(step.event);
-    if (outcome) {
+    if (outcome || ENGINE_DRIVEN.has(step.event.type)) {
       const group = driven.at(-1)!;
-      group.outcomes.push({ actor: outcome });
+      if (outcome) group.outcomes.push({ actor: outcome });
+      else group.engineDriven.push(step.event.type);
       group.values.push(step.state.value);
       group.final = step.state;
       continue;
     }
     if (ADMIN_ONLY.has(step.event.type)) return { driven, truncatedAt: i };
-    driven.push({ trigger: step.event, outcomes: [], values: [step.state.value], final: step.state });
+    driven.push({ trigger: step.event, outcomes: [], engineDriven: [], values: [step.state.value], final: step.state });
   }
   return { driven, truncatedAt: null };
 }
@@ -95,6 +107,7 @@ async function replay(world: World, driven: Group[], check = true) {
     }
     if (!paid) expect(world.issued, `${label}: nothing issued before payment`).toBe(0);
     coveredEvents.add(group.trigger.type);
+    for (const type of group.engineDriven) coveredEvents.add(type);
     for (const value of group.values) for (const id of activeStateIds(value)) coveredStates.add(id);
     // `paid.done` is final and left in the same macrostep (paid's onDone), so no snapshot shows it.
     if (top === "delivered" && group.values.some((v) => JSON.stringify(v) === '{"paid":"delivering"}')) coveredStates.add("purchase.paid.done");
@@ -115,6 +128,7 @@ describe("every simple path through the purchase, replayed on the real engine", 
     const world = await createWorld();
     try {
       await replay(world, driven);
+      replayedPaths++;
       for (const step of path.steps.slice(1)) {
         const outcome = actorOutcome(step.event);
         if (outcome) coveredEvents.add(step.event.type);
@@ -182,21 +196,29 @@ describe("every customer input in every state the engine rests in", () => {
   });
 });
 
-describe("model coverage", () => {
-  it("every state node and every event of the machine is reached through the engine", () => {
-    const states = allStateNodes().map((node) => node.id);
-    const events = allEventTypes();
-    // Only the admin-door events (and what only they reach) may stay machine-level.
-    expect([...machineOnlyEvents].sort()).toEqual([...ADMIN_ONLY].sort());
-    const statesReached = states.filter((id) => coveredStates.has(id) || machineOnlyStates.has(id));
-    const eventsReached = events.filter((type) => coveredEvents.has(type) || machineOnlyEvents.has(type));
-    const engineStates = states.filter((id) => coveredStates.has(id)).length;
-    const engineEvents = events.filter((type) => coveredEvents.has(type)).length;
-    console.log(
-      `model coverage: ${paths.length} paths, ${statesReached.length}/${states.length} states, ${eventsReached.length}/${events.length} events` +
-        ` (through the engine: ${engineStates}/${states.length} states, ${engineEvents}/${events.length} events; machine level only: ${[...machineOnlyEvents].join(", ") || "no event"} → ${states.filter((id) => !coveredStates.has(id)).join(", ") || "no state"})`,
-    );
-    expect(states.filter((id) => !statesReached.includes(id)), "states no test reaches").toEqual([]);
-    expect(events.filter((type) => !eventsReached.includes(type)), "events no test sends").toEqual([]);
-  });
+/**
+ * Coverage is checked once every test of this file has run, whatever order they ran in (issue 12:
+ * it used to be a test that passed only after the tests before it). Run with a name filter, fewer
+ * paths replay and the hook says so instead of reporting a gap that is not there.
+ */
+let replayedPaths = 0;
+afterAll(() => {
+  const states = allStateNodes().map((node) => node.id);
+  const events = allEventTypes();
+  if (replayedPaths < paths.length) {
+    console.log(`model coverage not checked: ${replayedPaths} of ${paths.length} paths ran (a name filter is in use)`);
+    return;
+  }
+  // Only the admin-door events (and what only they reach) may stay machine-level.
+  expect([...machineOnlyEvents].sort()).toEqual([...ADMIN_ONLY].sort());
+  const statesReached = states.filter((id) => coveredStates.has(id) || machineOnlyStates.has(id));
+  const eventsReached = events.filter((type) => coveredEvents.has(type) || machineOnlyEvents.has(type));
+  const engineStates = states.filter((id) => coveredStates.has(id)).length;
+  const engineEvents = events.filter((type) => coveredEvents.has(type)).length;
+  console.log(
+    `model coverage: ${paths.length} paths, ${statesReached.length}/${states.length} states, ${eventsReached.length}/${events.length} events` +
+      ` (through the engine: ${engineStates}/${states.length} states, ${engineEvents}/${events.length} events; machine level only: ${[...machineOnlyEvents].join(", ") || "no event"} → ${states.filter((id) => !coveredStates.has(id)).join(", ") || "no state"})`,
+  );
+  expect(states.filter((id) => !statesReached.includes(id)), "states no test reaches").toEqual([]);
+  expect(events.filter((type) => !eventsReached.includes(type)), "events no test sends").toEqual([]);
 });

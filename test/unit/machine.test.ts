@@ -6,12 +6,13 @@ import {
   type PricingResult,
   purchaseMachine,
 } from "../../machines/purchase.machine.ts";
+import { ChatId, OrderId, PaymentId } from "../../src/domain/ids.ts";
 
 const T0 = 1_000_000;
 const quote = (tokens: number) => ({
   tokens,
-  usd: { minor: tokens * 2, currency: "USD" },
-  charge: { minor: tokens * 2, currency: "USDT" },
+  usd: { minor: tokens * 2, currency: "USD" as const },
+  charge: { minor: tokens * 2, currency: "USDT" as const },
   quotedAt: T0,
   expiresAt: T0 + 900_000,
 });
@@ -24,14 +25,14 @@ function start(options: { deliver?: () => DeliveryResult; price?: (tokens: numbe
         async () =>
           options.pay?.() ?? {
             ok: true as const,
-            payment: { provider: "sandbox", paymentId: "pay_1", payUrl: "http://pay/1", charge: { minor: 4000, currency: "USDT" }, createdAt: T0, expiresAt: T0 + 3_600_000 },
+            payment: { provider: "sandbox", paymentId: PaymentId.parse("pay_1"), payUrl: "http://pay/1", charge: { minor: 4000, currency: "USDT" }, createdAt: T0, expiresAt: T0 + 3_600_000 },
           },
       ),
       deliverGoods: fromPromise(async () => options.deliver?.() ?? { ok: true as const, ref: "v:1", hint: "…ABCD", at: T0 + 10 }),
     },
   });
   const actor = createActor(machine, {
-    input: { orderId: "ord_1", chatId: "c1", minTokens: 100, maxTokens: 1_000_000, maxDeliveryAttempts: 3, retryBackoffMs: 1000, at: T0 },
+    input: { orderId: OrderId.parse("ord_1"), chatId: ChatId.parse("c1"), minTokens: 100, maxTokens: 1_000_000, maxDeliveryAttempts: 3, retryBackoffMs: 1000, at: T0 },
   });
   actor.start();
   const settled = () => waitFor(actor, (s) => !s.hasTag("busy"));
@@ -86,22 +87,47 @@ describe("purchase machine", () => {
     const { actor } = start();
     const s = actor.getSnapshot();
     expect(s.can({ type: "CONFIRM", at: T0 })).toBe(false);
-    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(false);
+    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(false);
   });
 
   test("only a confirmation matching payment id, amount and currency moves to paid", async () => {
     const { actor } = await toAwaitingPayment();
     const s = actor.getSnapshot();
     expect(s.value).toBe("awaiting_payment");
-    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: "pay_2", amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(false);
-    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 3999, currency: "USDT" }, at: T0 })).toBe(false);
-    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 4000, currency: "USD" }, at: T0 })).toBe(false);
-    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(true);
+    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_2"), amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(false);
+    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 3999, currency: "USDT" }, at: T0 })).toBe(false);
+    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USD" }, at: T0 })).toBe(false);
+    expect(s.can({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USDT" }, at: T0 })).toBe(true);
+  });
+
+  test("a matching confirmation is recorded first and issues nothing until delivery is started", async () => {
+    let issued = 0;
+    const { actor, settled } = start({
+      deliver: () => {
+        issued++;
+        return { ok: true, ref: "v:1", hint: "…ABCD", at: T0 + 10 };
+      },
+    });
+    actor.send({ type: "QUOTE", tokens: 2000, at: T0 });
+    await settled();
+    actor.send({ type: "CONFIRM", at: T0 + 1 });
+    await settled();
+    actor.send({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USDT" }, at: T0 + 2 });
+    const recorded = actor.getSnapshot();
+    expect(recorded.value).toEqual({ paid: "recorded" });
+    expect(recorded.hasTag("resume")).toBe(true);
+    expect(recorded.context.paidAt).toBe(T0 + 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(issued, "goods are issued only after START_DELIVERY (sent once paid.recorded is stored)").toBe(0);
+    actor.send({ type: "START_DELIVERY", at: T0 + 3 });
+    await settled();
+    expect(issued).toBe(1);
   });
 
   test("a matching confirmation delivers and ends the order", async () => {
     const { actor, settled } = await toAwaitingPayment();
-    actor.send({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 4000, currency: "USDT" }, at: T0 + 2 });
+    actor.send({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USDT" }, at: T0 + 2 });
+    actor.send({ type: "START_DELIVERY", at: T0 + 3 });
     const snapshot = await settled();
     expect(snapshot.value).toBe("delivered");
     expect(snapshot.status).toBe("done");
@@ -135,14 +161,15 @@ describe("purchase machine", () => {
 
   test("failed deliveries retry with backoff, then stop in delivery_failed after the last attempt", async () => {
     const { actor, settled } = (() => {
-      const run = start({ deliver: () => ({ ok: false, reason: "provider down", at: T0 + 100 }) });
+      const run = start({ deliver: () => ({ ok: false, reason: "provider_unavailable", at: T0 + 100 }) });
       return run;
     })();
     actor.send({ type: "QUOTE", tokens: 2000, at: T0 });
     await settled();
     actor.send({ type: "CONFIRM", at: T0 + 1 });
     await settled();
-    actor.send({ type: "PAYMENT_CONFIRMED", paymentId: "pay_1", amount: { minor: 4000, currency: "USDT" }, at: T0 + 2 });
+    actor.send({ type: "PAYMENT_CONFIRMED", paymentId: PaymentId.parse("pay_1"), amount: { minor: 4000, currency: "USDT" }, at: T0 + 2 });
+    actor.send({ type: "START_DELIVERY", at: T0 + 3 });
     let s = await settled();
     expect(s.matches({ paid: "waiting_retry" })).toBe(true);
     expect(s.context.delivery.nextAttemptAt).toBe(T0 + 100 + 1000);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
 import type { Command } from "../../../src/domain/commands.ts";
-import type { UnderstandContext } from "../../../src/engine/engine.ts";
+import { allowedInState } from "../../../src/domain/allowed.ts";
+import type { UnderstandContext } from "../../../src/domain/commands.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createUnderstander, rulesPhase, understandByRules } from "../../../src/understand/index.ts";
 import { createLlmUnderstander } from "../../../src/understand/llm.ts";
@@ -72,19 +73,8 @@ function contextFor(state: State, turns: string[] = []): UnderstandContext {
     state,
     chatId: "chat-table",
     turns,
-    order: {
-      orderId: "ord_table",
-      state,
-      tokens,
-      usd: null,
-      charge: null,
-      payUrl: null,
-      quoteExpiresAt: null,
-      paymentExpiresAt: null,
-      deliveryHint: null,
-      nextDeliveryAttemptAt: null,
-      problem: null,
-    },
+    allowed: allowedInState(state),
+    order: { orderId: "ord_table", tokens },
   };
 }
 

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
-import { ORDER_STATES } from "../../../src/domain/records.ts";
-import type { UnderstandContext } from "../../../src/engine/engine.ts";
+import { PURCHASE_STATE_NAMES } from "../../../machines/purchase.machine.ts";
+import { allowedInState } from "../../../src/domain/allowed.ts";
+import type { UnderstandContext } from "../../../src/domain/commands.ts";
 import type { Logger } from "../../../src/log.ts";
 import { createCircuitBreaker } from "../../../src/understand/circuit-breaker.ts";
-import { allowedCommands, readModelReply } from "../../../src/understand/llm-schema.ts";
+import { readModelReply } from "../../../src/understand/llm-schema.ts";
 import { type LlmCall, createLlmStats } from "../../../src/understand/llm-stats.ts";
 import { type LlmOptions, createLlmUnderstander } from "../../../src/understand/llm.ts";
 import { type LlmStub, json, startLlmStub } from "../../support/llm-stub.ts";
@@ -16,33 +17,23 @@ function contextFor(state: UnderstandContext["state"], turns: string[] = [], cha
     state,
     chatId,
     turns,
-    order: {
-      orderId: `ord_${chatId}`,
-      state,
-      tokens: state === "initial" ? null : 2000,
-      usd: null,
-      charge: null,
-      payUrl: null,
-      quoteExpiresAt: null,
-      paymentExpiresAt: null,
-      deliveryHint: null,
-      nextDeliveryAttemptAt: null,
-      problem: null,
-    },
+    allowed: allowedInState(state),
+    order: { orderId: `ord_${chatId}`, tokens: state === "initial" ? null : 2000 },
   };
 }
 
 describe("the model's reply is held to the commands allowed in the current state", () => {
-  test("only cancel, status and help can be asked for while a payment is awaited", () => {
-    expect(allowedCommands("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP"]);
-    expect(allowedCommands("quoted")).toEqual(["CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"]);
-    expect(allowedCommands("initial")).toEqual(["QUOTE", "STATUS", "HELP"]);
+  test("what may be asked for in each state is read from the machine: only cancel, status and help while a payment is awaited", () => {
+    expect(allowedInState("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP"]);
+    expect(allowedInState("quoted")).toEqual(["QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"]);
+    expect(allowedInState("initial")).toEqual(["QUOTE", "CHANGE_AMOUNT", "STATUS", "HELP", "RESTART"]);
+    expect(allowedInState("delivered")).toEqual(["STATUS", "HELP"]);
   });
 
   test("no state lets the model ask for anything outside the customer vocabulary", () => {
-    for (const state of ORDER_STATES) {
+    for (const state of PURCHASE_STATE_NAMES) {
       for (const intent of ["PAYMENT_CONFIRMED", "deliver", "DELIVER", "REFUND_RECORDED", "ADMIN_RETRY_DELIVERY", "pay"]) {
-        const read = readModelReply(JSON.stringify({ intent, paymentId: "p1" }), state, catalog);
+        const read = readModelReply(JSON.stringify({ intent, paymentId: "p1" }), allowedInState(state), catalog);
         expect(read).toMatchObject({ kind: "rejected", reason: "forbidden_intent" });
       }
     }
@@ -61,6 +52,7 @@ describe("the model's reply is held to the commands allowed in the current state
     ['{"intent":"QUOTE","tokens":2000,"price":"$1"}', "initial", { kind: "rejected", reason: "extra_fields" }],
     ['{"intent":"CONFIRM","paymentId":"inv_1"}', "quoted", { kind: "rejected", reason: "extra_fields" }],
     ['{"intent":"CONFIRM"}', "initial", { kind: "rejected", reason: "not_allowed_now" }],
+    ['{"intent":"RESTART"}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
     ['{"intent":"CHANGE_AMOUNT","tokens":5000}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
     ['{"intent":"BUY_EVERYTHING"}', "initial", { kind: "rejected", reason: "unknown_intent" }],
     ['{"intent":7}', "initial", { kind: "rejected", reason: "wrong_type" }],
@@ -68,13 +60,13 @@ describe("the model's reply is held to the commands allowed in the current state
     ["Sure! You want 3000 tokens.", "initial", { kind: "rejected", reason: "invalid_json" }],
     ["", "initial", { kind: "rejected", reason: "empty" }],
   ] as const)("%s in %s reads as %o", (content, state, expected) => {
-    expect(readModelReply(content, state, catalog)).toMatchObject(expected);
+    expect(readModelReply(content, allowedInState(state), catalog)).toMatchObject(expected);
   });
 
   test("the amount limits come from the catalog it is given", () => {
     const small = { ...catalog, minTokens: 500, maxTokens: 5000 };
-    expect(readModelReply('{"intent":"QUOTE","tokens":6000}', "initial", small)).toMatchObject({ reason: "amount_out_of_range" });
-    expect(readModelReply('{"intent":"QUOTE","tokens":5000}', "initial", small)).toMatchObject({ kind: "command" });
+    expect(readModelReply('{"intent":"QUOTE","tokens":6000}', allowedInState("initial"), small)).toMatchObject({ reason: "amount_out_of_range" });
+    expect(readModelReply('{"intent":"QUOTE","tokens":5000}', allowedInState("initial"), small)).toMatchObject({ kind: "command" });
   });
 });
 

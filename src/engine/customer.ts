@@ -1,0 +1,178 @@
+/**
+ * The customer door: what a customer can cause, by typed text, a button or a slash command. It takes
+ * only {@link Command}s; nothing here can produce a payment or a delivery (there is no such command).
+ */
+import { withinLimits } from "../../machines/purchase.machine.ts";
+import type { Command, CommandSource, Understander } from "../domain/commands.ts";
+import { ChatId, OrderId } from "../domain/ids.ts";
+import type { Ledger } from "../delivery/index.ts";
+import type { Stores } from "../store/index.ts";
+import { allowedCommands } from "../domain/allowed.ts";
+import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
+import type { EngineEvent } from "./events.ts";
+import type { PaymentDoor } from "./payment-door.ts";
+import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
+import type { Session, Sessions } from "./session.ts";
+
+const MAX_TURNS = 6;
+const MAX_TURN_LENGTH = 300;
+
+export type CustomerDoorOptions = {
+  sessions: Sessions;
+  stores: Stores;
+  ledger: Ledger;
+  payments: PaymentDoor;
+  understand: Understander;
+  maxMessageLength: number;
+  clock: () => number;
+  emit: (event: EngineEvent) => void;
+};
+
+export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
+
+export function createCustomerDoor(options: CustomerDoorOptions) {
+  const { sessions, stores, ledger, clock, emit } = options;
+  const withNotice = (session: Session) => (session.notice ? { notice: session.notice } : {});
+
+  const lastOrderView = async (orderId: OrderId): Promise<OrderView | null> => {
+    const order = await stores.orders.get(orderId);
+    if (!order) return null;
+    const delivered = order.state === "delivered" ? await stores.ledger.get(orderId) : undefined;
+    return {
+      orderId,
+      state: order.state,
+      tokens: order.tokens,
+      usd: order.usd,
+      charge: order.charge,
+      provider: order.provider,
+      payUrl: null,
+      quoteExpiresAt: null,
+      paymentExpiresAt: null,
+      deliveryHint: delivered?.hint ?? null,
+      nextDeliveryAttemptAt: null,
+      problem: null,
+    };
+  };
+
+  /**
+   * The customer-facing result of the current snapshot. Goods delivered but not yet confirmed as seen
+   * (the message carrying them failed) are shown again, whether the order is current or just ended.
+   */
+  const replyFor = async (session: Session, kindHint?: "help"): Promise<EngineReply> => {
+    const snapshot = session.actor.getSnapshot();
+    const view = orderView(snapshot);
+    const notice = withNotice(session);
+    if (kindHint === "help") return { kind: "help", order: view.state === "initial" ? null : view, ...notice };
+    if (view.state === "delivered") {
+      const secret = await ledger.pendingSecret(view.orderId);
+      return secret ? { kind: "order", order: view, secret, ...notice } : { kind: "order", order: view, ...notice };
+    }
+    if (view.state !== "initial") return { kind: "order", order: view, ...notice };
+    if (view.problem) return { kind: "order", order: view, ...notice };
+    const last = session.lastOrderId ? await lastOrderView(session.lastOrderId) : null;
+    if (last?.state === "delivered") {
+      const secret = await ledger.pendingSecret(last.orderId);
+      if (secret) return { kind: "order", order: last, secret, ...notice };
+    }
+    return { kind: "no_order", lastOrder: last, ...notice };
+  };
+
+  const refusalFor = (snapshot: PurchaseSnapshot, command: Command): Refusal => {
+    const state = stateName(snapshot);
+    if ((command.type === "QUOTE" || command.type === "CHANGE_AMOUNT") && !withinLimits(snapshot.context.limits, command.tokens)) {
+      return "amount_out_of_range";
+    }
+    if (state === "awaiting_payment") return "payment_in_progress";
+    if (state === "paid" || state === "delivery_failed") return "delivery_in_progress";
+    if (command.type === "CONFIRM") return "nothing_to_confirm";
+    if (command.type === "CANCEL") return "nothing_to_cancel";
+    return "not_now";
+  };
+
+  const apply = async (session: Session, command: Command, source: CommandSource): Promise<EngineReply> => {
+    sessions.nextOrderIfEnded(session);
+    const snapshot = session.actor.getSnapshot();
+    const orderId = snapshot.context.orderId;
+    if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
+      // "Did my payment arrive?" asks the provider, through the same verified path as a webhook.
+      await options.payments.reconcile(session);
+      if (session.actor.getSnapshot().status === "done") return replyFor(session);
+    }
+    const accepted = await sessions.step(session, { ...command, at: clock() });
+    emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });
+    if (!accepted) {
+      const view = stateName(snapshot) === "initial" ? null : orderView(snapshot);
+      return {
+        kind: "refused",
+        reason: refusalFor(snapshot, command),
+        order: view,
+        ...("tokens" in command ? { tokens: command.tokens } : {}),
+        ...withNotice(session),
+      };
+    }
+    return replyFor(session, command.type === "HELP" ? "help" : undefined);
+  };
+
+  const rememberTurn = (session: Session, text: string) => {
+    session.turns.push(text.slice(0, MAX_TURN_LENGTH));
+    if (session.turns.length > MAX_TURNS) session.turns.splice(0, session.turns.length - MAX_TURNS);
+  };
+
+  return {
+    /** The customer-visible state of a chat's order (and any goods still to be shown). */
+    replyFor,
+    /** An order that is no longer its chat's current one, as the customer sees it. */
+    storedOrderView: lastOrderView,
+
+    /** A message the customer typed. */
+    async handleText(rawChatId: string, text: string): Promise<EngineReply> {
+      if (text.length > options.maxMessageLength) return { kind: "too_long", limit: options.maxMessageLength };
+      const chatId = ChatId.parse(rawChatId);
+      return sessions.withSession(chatId, async (session) => {
+        sessions.nextOrderIfEnded(session);
+        const snapshot = session.actor.getSnapshot();
+        const view = orderView(snapshot);
+        const allowed = allowedCommands(snapshot, clock());
+        const understood = await options.understand(text, { state: view.state, order: view, allowed, turns: session.turns, chatId });
+        rememberTurn(session, text);
+        if (!understood) {
+          emit({ type: "not_understood", chatId, orderId: view.orderId, at: clock() });
+          return { kind: "not_understood", order: view.state === "initial" ? null : view, ...withNotice(session) };
+        }
+        return apply(session, understood.command, understood.source);
+      });
+    },
+
+    /** A slash command or other structured input that needs no understanding. */
+    handleCommand(chatId: string, command: Command, source: CommandSource = "command"): Promise<EngineReply> {
+      return sessions.withSession(ChatId.parse(chatId), (session) => apply(session, command, source));
+    },
+
+    /** A button press. Buttons bound to an order other than the current one do nothing. */
+    handleButton(chatId: string, button: ButtonAction): Promise<EngineReply> {
+      return sessions.withSession(ChatId.parse(chatId), async (session): Promise<EngineReply> => {
+        const snapshot = session.actor.getSnapshot();
+        const bound = buttonOrderId(button);
+        const current = snapshot.context.orderId;
+        if (bound !== null && (bound !== current || snapshot.status === "done")) {
+          if (button.action === "status" && (bound === session.lastOrderId || bound === current)) return replyFor(session);
+          return { kind: "stale_button", order: snapshot.status === "done" ? null : orderView(snapshot) };
+        }
+        return apply(session, buttonCommand(button, stateName(snapshot) === "quoted"), "button");
+      });
+    },
+
+    /** The customer-visible state of a chat's order, changing nothing (unless opening it resumed work). */
+    view(chatId: string): Promise<EngineReply> {
+      return sessions.withSession(ChatId.parse(chatId), (session) => replyFor(session), { readOnly: true });
+    },
+
+    /**
+     * The adapter confirms that the message carrying an order's goods was accepted by the customer's
+     * channel. Only now is the secret erased; until then every status answer shows it again.
+     */
+    async secretShown(orderId: string): Promise<void> {
+      await ledger.markSent(OrderId.parse(orderId), clock());
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { createEngine } from "./engine.ts";
+export type { Engine, EngineOptions } from "./engine.ts";
+export { createPurchaseActors } from "./actors.ts";
+export type { ActorDeps, PurchaseActors } from "./actors.ts";
+export type { AdminActionEvent, RefundOutcome } from "./admin-door.ts";
+export type { AdminOutcome, ConfirmOutcome, EngineEvent, Notifier } from "./events.ts";
+export type { EngineReply, OrderView, PaymentNotice, Refusal } from "./reply.ts";
+export { orderView, secretOf, stateName } from "./reply.ts";
+export { allowedCommands, allowedInState } from "../domain/allowed.ts";
+export type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";

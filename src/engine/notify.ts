@@ -1,0 +1,38 @@
+/**
+ * Telling customers about what happened without them writing: a confirmed payment and its goods, an
+ * expiry, money that arrived in the wrong shape. Goods are erased from the ledger only once the
+ * message carrying them was accepted; when it cannot be sent at all, admins are alerted.
+ */
+import type { Ledger } from "../delivery/index.ts";
+import type { ChatId } from "../domain/ids.ts";
+import type { Logger } from "../log.ts";
+import type { EngineEvent, Notifier } from "./events.ts";
+import { type EngineReply, secretOf } from "./reply.ts";
+
+export type Notifications = {
+  setNotifier(next: Notifier): void;
+  /** Sends `reply` to the chat; never throws (a failure is logged, and alerted when it held goods). */
+  send(chatId: ChatId, reply: EngineReply): Promise<boolean>;
+};
+
+export function createNotifications(deps: { ledger: Ledger; log: Logger; clock: () => number; emit: (event: EngineEvent) => void }): Notifications {
+  let notifier: Notifier = async () => {};
+  return {
+    setNotifier(next) {
+      notifier = next;
+    },
+    async send(chatId, reply) {
+      const goods = secretOf(reply);
+      try {
+        await notifier(chatId, reply);
+      } catch (err) {
+        // The goods stay in the ledger and are shown with the customer's next status request.
+        deps.log.warn("could not notify customer", { chatId, err });
+        if (goods) deps.emit({ type: "secret_undeliverable", chatId, orderId: goods.orderId, at: deps.clock() });
+        return false;
+      }
+      if (goods) await deps.ledger.markSent(goods.orderId, deps.clock()).catch((err: unknown) => deps.log.error("could not mark goods as sent", { chatId, err }));
+      return true;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The Redis backend (`redis://…`), for production and several instances: claims and compare-and-set
+ * writes are Lua scripts, atomic on the server. Keys follow @keyv/redis's layout
+ * (`tokengoblin:<collection>::<key>`, value `{"value": <record>}`), so earlier data keeps working.
+ */
+import Keyv from "keyv";
+import KeyvRedis, { createClient } from "@keyv/redis";
+import type { Backend, VersionedCollection } from "./backend.ts";
+import { json, readVersioned, shared, wrap } from "./keyv.ts";
+
+/**
+ * Claims KEYS[1] for ARGV[1] if it is free or already that owner's (re-entrant); ARGV[2] is the lease
+ * in ms, or "" for a claim that never expires (as on the other backends).
+ */
+const CLAIM = `
+local current = redis.call("GET", KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+if ARGV[2] == "" then
+  redis.call("SET", KEYS[1], ARGV[1])
+else
+  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+end
+return 1`;
+
+/**
+ * Writes KEYS[1] = ARGV[1] if the revision stored in it (`value.rev`, 0 when absent or unreadable) is
+ * ARGV[2]. One script, so the check and the write cannot be split by another instance's write.
+ */
+const COMPARE_AND_SET = `
+local current = redis.call("GET", KEYS[1])
+local rev = 0
+if current then
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and type(decoded) == "table" and type(decoded.value) == "table" and type(decoded.value.rev) == "number" then
+    rev = decoded.value.rev
+  end
+end
+if rev ~= tonumber(ARGV[2]) then return 0 end
+redis.call("SET", KEYS[1], ARGV[1])
+return 1`;
+
+const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+
+export async function redisBackend(url: string): Promise<Backend> {
+  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
+  client.on("error", () => {
+    // Connection errors surface through failed commands and /healthz; the client reconnects by itself.
+  });
+  // Every collection's KeyvRedis adapter subscribes to the one shared client's connection events.
+  client.setMaxListeners(0);
+  await client.connect();
+  const opened = new Map<string, Keyv>();
+  const claimKey = (key: string) => `tokengoblin:claim:${key}`;
+  return {
+    kind: "redis",
+    collection(name, schema) {
+      const keyv = shared(opened, name, () => {
+        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+      });
+      return wrap(keyv, schema);
+    },
+    versioned(name, schema) {
+      type T = ReturnType<typeof schema.parse>;
+      const keyv = shared(opened, name, () => {
+        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+      });
+      const plain = wrap(keyv, schema);
+      const collection: VersionedCollection<T> = {
+        get: plain.get,
+        delete: plain.delete,
+        entries: plain.entries,
+        async read(key) {
+          return readVersioned(schema, await keyv.get(key));
+        },
+        async write(key, value) {
+          const written = await client.eval(COMPARE_AND_SET, {
+            keys: [`tokengoblin:${name}::${key}`],
+            arguments: [json.serialize({ value }), String(value.rev - 1)],
+          });
+          return written === 1;
+        },
+      };
+      return collection;
+    },
+    claims: {
+      async tryClaim(key, owner, ttlMs) {
+        // One script, so "free or already mine" and the expiry change are atomic.
+        const held = await client.eval(CLAIM, { keys: [claimKey(key)], arguments: [owner, ttlMs === null ? "" : String(ttlMs)] });
+        return held === 1;
+      },
+      async release(key, owner) {
+        await client.eval(RELEASE_IF_OWNER, { keys: [claimKey(key)], arguments: [owner] });
+      },
+      async holder(key) {
+        return (await client.get(claimKey(key))) ?? undefined;
+      },
+    },
+    ping: async () => {
+      await client.ping();
+    },
+    close: async () => {
+      await client.quit().catch(() => client.destroy());
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Telegram Stars payments arrive as bot updates, not HTTP webhooks: `pre_checkout_query` (say yes only
+ * if the order is still waiting for exactly this payment) and `message:successful_payment` (record it,
+ * then confirm through the engine's payment door; a duplicated update confirms nothing twice).
+ */
+import { Api, Composer, type Context } from "grammy";
+import type { Config } from "../config.ts";
+import { money } from "../domain/money.ts";
+import { OrderId, PaymentId } from "../domain/ids.ts";
+import type { Logger } from "../log.ts";
+import { type PaymentProvider, isStarsProvider } from "../payments/index.ts";
+import type { StarsApi } from "../payments/index.ts";
+import { type Stores, createChatLock, recordLatePayment } from "../store/index.ts";
+
+/** The Bot API calls the Stars provider makes, from the bot token. */
+export function starsApiFromConfig(config: Config): StarsApi {
+  if (!config.telegram.token) throw new Error("TELEGRAM_BOT_TOKEN is required for PAYMENT_PROVIDER=stars");
+  const api = new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot });
+  return {
+    createInvoiceLink: (title, description, payload, providerToken, currency, prices) =>
+      api.createInvoiceLink(title, description, payload, providerToken, currency, prices),
+    refundStarPayment: (userId, chargeId) => api.refundStarPayment(userId, chargeId),
+  };
+}
+
+/** What the Stars composer needs from the app (structural, so the Telegram module can pass `app`). */
+export type StarsComposerApp = {
+  payments: PaymentProvider;
+  engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
+  stores: Stores;
+  log: Logger;
+};
+
+/** Telegram wants the pre-checkout answer within 10 s; we give our own lookups less than that. */
+const PRE_CHECKOUT_BUDGET_MS = 7_000;
+
+/**
+ * Handles the two Stars updates: `pre_checkout_query` (say yes only if the order is still waiting for
+ * exactly this payment) and `message:successful_payment` (record it, then confirm through the payment
+ * door; a duplicated update confirms nothing twice). Mount it on the bot before other handlers.
+ */
+export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: () => number } = {}): Composer<Context> {
+  const clock = options.clock ?? Date.now;
+  const composer = new Composer<Context>();
+  const stars = isStarsProvider(app.payments) ? app.payments : null;
+
+  composer.on("pre_checkout_query", async (ctx) => {
+    const query = ctx.preCheckoutQuery;
+    const check = async (): Promise<string | null> => {
+      if (!stars) return "Stars payments are not enabled right now.";
+      if (query.currency !== "XTR") return "This invoice can only be paid in Telegram Stars.";
+      const parsedOrder = OrderId.safeParse(query.invoice_payload);
+      if (!parsedOrder.success) return "This order is unknown. Please start a new order in the chat.";
+      const orderId = parsedOrder.data;
+      const [order, invoice] = await Promise.all([app.stores.orders.get(orderId), stars.invoiceFor(orderId)]);
+      if (!order || !invoice) return "This order is unknown. Please start a new order in the chat.";
+      // A Stars invoice's payment id is its order id (the invoice payload).
+      if (order.state !== "awaiting_payment" || order.paymentId !== (orderId as string)) {
+        return "This order can no longer be paid. Please start a new order in the chat.";
+      }
+      if (clock() >= invoice.expiresAt) return "This invoice has expired. Please start a new order in the chat.";
+      const due = order.charge;
+      if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) {
+        return "The amount does not match this order. Please start a new order in the chat.";
+      }
+      return null;
+    };
+    let problem: string | null;
+    try {
+      problem = await Promise.race([
+        check(),
+        new Promise<string>((resolve) => setTimeout(() => resolve("We could not check this order in time. Please try again."), PRE_CHECKOUT_BUDGET_MS).unref()),
+      ]);
+    } catch (error) {
+      app.log.error("pre-checkout check failed", { err: error });
+      problem = "We could not check this order. Please try again in a minute.";
+    }
+    if (problem) app.log.info("stars pre-checkout refused", { orderId: query.invoice_payload, reason: problem });
+    await (problem === null ? ctx.answerPreCheckoutQuery(true) : ctx.answerPreCheckoutQuery(false, { error_message: problem }));
+  });
+
+  // Payments of one order are handled one after another (record, then confirm), so a second payment
+  // racing the first is only looked at once the first has been applied.
+  const serially = createChatLock({ owner: "stars" });
+
+  composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
+    const payment = ctx.message.successful_payment;
+    if (!stars || payment.currency !== "XTR") {
+      app.log.error("successful_payment for a provider that is not active", { currency: payment.currency });
+      return;
+    }
+    const parsedOrder = OrderId.safeParse(payment.invoice_payload);
+    if (!parsedOrder.success) {
+      app.log.error("successful_payment for an unknown order id; refund it by hand", { chargeId: payment.telegram_payment_charge_id });
+      return;
+    }
+    const orderId = parsedOrder.data;
+    const recorded = await stars.recordPayment({
+      chargeId: payment.telegram_payment_charge_id,
+      orderId,
+      userId: ctx.from?.id ?? ctx.chat.id,
+      stars: payment.total_amount,
+    });
+    if (recorded.extra) {
+      // A second payment for an order already paid: keep it on the order so it is refunded, not lost.
+      app.log.error("second stars payment for one order; refund it", { orderId, chargeId: payment.telegram_payment_charge_id });
+      if (await app.stores.orders.get(orderId)) {
+        await recordLatePayment(app.stores, orderId, {
+          paymentId: PaymentId.parse(`charge:${payment.telegram_payment_charge_id}`),
+          amount: money(payment.total_amount, "XTR"),
+          foreign: null,
+          reason: "extra",
+          at: clock(),
+        });
+      }
+      return;
+    }
+    // Always confirm, even for a duplicate update: if we crashed after recording, this finishes the job.
+    const outcome = await app.engine.confirmPayment("stars", orderId);
+    app.log.info("stars payment", { orderId, fresh: recorded.fresh, outcome: outcome.outcome });
+  }));
+
+  return composer;
+}
