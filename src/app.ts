@@ -57,6 +57,8 @@ export type AppOverrides = {
   retryBackoffMs?: number;
   /** Observes every purchase actor (tests use it to see the states the engine passed through). */
   inspect?: (event: InspectionEvent) => void;
+  /** The chat lock's lease and wait across processes (tests shorten them). */
+  chatLock?: { leaseMs?: number; waitMs?: number };
 };
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -111,6 +113,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     clock,
     instanceId: overrides.instanceId,
+    chatLock: overrides.chatLock,
     inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
   // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.

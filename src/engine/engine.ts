@@ -55,6 +55,8 @@ export type EngineOptions = {
   settleTimeoutMs?: number;
   /** Extra hook for every created actor (the Stately inspector attaches here). */
   inspect?: (event: InspectionEvent) => void;
+  /** The chat lock's lease and wait across processes (tests shorten them); see chat-lock.ts. */
+  chatLock?: { leaseMs?: number; waitMs?: number };
 };
 
 /** Where a payment confirmation ended up. Everything but `delivered`/`paid` delivers nothing. */
@@ -111,6 +113,7 @@ export function createEngine(options: EngineOptions) {
     stores,
   });
   const lock: ChatLock = createChatLock({
+    ...options.chatLock,
     owner: instanceId,
     // Any shared store (a Redis server, or one SQLite file opened by several processes) can have other
     // processes working on the same chat; both have atomic claims. Only memory is private to a process.
