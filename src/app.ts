@@ -38,9 +38,17 @@ export type App = {
   renderer: Renderer;
   /** The port the HTTP server listens on, once started. */
   port: number | null;
+  /**
+   * Whether /healthz may say ready. An app starts not ready; whoever registers the last route (the
+   * Telegram bot's webhook, or main for the console) sets it, and shutdown clears it.
+   */
+  setReady(ready: boolean): void;
   start(): Promise<void>;
   close(): Promise<void>;
 };
+
+/** How long /healthz waits for the store before calling it down. */
+const HEALTH_PING_LIMIT_MS = 500;
 
 export type AppOverrides = {
   log?: Logger;
@@ -145,13 +153,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.describe("tokengoblin_not_understood_total", "counter", "Messages neither rules nor the LLM understood.");
   metrics.describe("tokengoblin_webhooks_total", "counter", "Payment webhooks by provider and result.");
 
+  // A load balancer's question, answered within a second whatever the store does: a frozen or
+  // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
+  // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    try {
-      await stores.backend.ping();
-      return { status: 200, body: JSON.stringify({ ok: true, store: stores.backend.kind }), headers: { "content-type": "application/json" } };
-    } catch {
-      return { status: 503, body: JSON.stringify({ ok: false, store: stores.backend.kind }), headers: { "content-type": "application/json" } };
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const storeUp = await Promise.race([
+      stores.backend.ping().then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEALTH_PING_LIMIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    const ok = ready && storeUp;
+    return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: stores.backend.kind, storeUp }), headers: { "content-type": "application/json" } };
   });
   http.route("GET", "/metrics", () => ({ status: 200, body: metrics.render(), headers: { "content-type": "text/plain; version=0.0.4" } }));
   http.route("POST", "/webhooks/:provider", async (request) => {
@@ -189,6 +201,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
 
   let stopSweeper: (() => void) | null = null;
+  let ready = false;
   const app: App = {
     config,
     engine,
@@ -202,6 +215,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     delivery,
     renderer: createRenderer(config.catalog, plainMarkup, clock),
     port: null,
+    setReady(value) {
+      ready = value;
+    },
     async start() {
       if (overrides.listen !== false) {
         app.port = await http.listen(config.http.port);

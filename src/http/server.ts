@@ -22,6 +22,7 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 type Route = { method: string; parts: string[]; handler: HttpHandler };
 
 export type HttpServer = {
+  /** Adds a route. A GET route answers HEAD too, with the same status and headers and no body. */
   route(method: "GET" | "POST", pattern: string, handler: HttpHandler): void;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -63,6 +64,10 @@ export function createHttpServer(log: Logger): HttpServer {
   };
 
   const dispatch: HttpServer["dispatch"] = async (request) => {
+    if (request.method === "HEAD") {
+      const { body: _body, ...head } = await dispatch({ ...request, method: "GET" });
+      return head;
+    }
     const found = match(request.method, request.path);
     if (found === "malformed") return { status: 400, body: "malformed path\n" };
     if (found === null) return { status: 404, body: "not found\n" };

@@ -129,6 +129,9 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     });
     await bot.api.setWebhook(webhookUrl, { secret_token: config.telegram.webhookSecret, drop_pending_updates: false });
     log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
+    // Only now does every route exist: /healthz said "not ready" until here, so a load balancer sends
+    // no update to an instance that would answer it 404.
+    app.setReady(true);
     return {
       mode: "webhook",
       bot,
@@ -137,6 +140,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       async stop() {
         // The webhook stays registered: Telegram keeps updates queued until we are back.
         accepting = false;
+        app.setReady(false);
         stopAdminAlerts();
         await drain();
       },
@@ -149,6 +153,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 },
   });
   log.info("telegram bot polling for updates", { username: bot.botInfo.username });
+  app.setReady(true);
   const ended = (runner.task() ?? Promise.resolve()).then(
     () => undefined,
     (error: unknown) => log.error("telegram polling stopped; check the bot token and that no other instance polls", describeFailure(error, [bot.token])),
@@ -161,6 +166,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     ended,
     stop() {
       stopping ??= (async () => {
+        app.setReady(false);
         if (runner.isRunning()) await runner.stop().catch(() => {});
         stopAdminAlerts();
         await drain();
