@@ -118,7 +118,12 @@ export function createHttpServer(log: Logger): HttpServer {
         };
         answer().catch((error: unknown) => {
           log.error("http request failed", { error: String(error) });
-          if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
+          try {
+            if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
+          } catch {
+            // The connection is already broken; the client sees a reset. Nothing may escape from here.
+            res.destroy();
+          }
         });
       });
       server.keepAliveTimeout = 5_000;
@@ -126,6 +131,8 @@ export function createHttpServer(log: Logger): HttpServer {
         server!.once("error", reject);
         server!.listen(port, host, () => resolve());
       });
+      // An error event without a listener ends the process; once listening, log it and keep serving.
+      server.on("error", (error) => log.error("http server error", { error: String(error) }));
       return (server.address() as AddressInfo).port;
     },
     async close() {
