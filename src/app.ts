@@ -41,9 +41,17 @@ export type App = {
   renderer: Renderer;
   /** The port the HTTP server listens on, once started. */
   port: number | null;
+  /**
+   * Whether /healthz may say ready. An app starts not ready; whoever registers the last route (the
+   * Telegram bot's webhook, or main for the console) sets it, and shutdown clears it.
+   */
+  setReady(ready: boolean): void;
   start(): Promise<void>;
   close(): Promise<void>;
 };
+
+/** How long /healthz waits for the store before calling it down. */
+const HEALTH_PING_LIMIT_MS = 500;
 
 export type AppOverrides = {
   log?: Logger;
@@ -51,8 +59,6 @@ export type AppOverrides = {
   payments?: PaymentProvider;
   /** The Bot API used by the Stars provider (tests capture calls); built from the bot token otherwise. */
   starsApi?: StarsApi;
-  /** The chat lock's lease and wait (tests shorten them). */
-  lock?: { leaseMs?: number; waitMs?: number };
   delivery?: DeliveryProvider;
   llm?: Understander;
   /** Do not open a port (tests dispatch HTTP requests in-process). */
@@ -62,6 +68,8 @@ export type AppOverrides = {
   retryBackoffMs?: number;
   /** Observes every purchase actor (tests use it to see the states the engine passed through). */
   inspect?: (event: InspectionEvent) => void;
+  /** The chat lock's lease and wait across processes (tests shorten them). */
+  chatLock?: { leaseMs?: number; waitMs?: number };
 };
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -146,7 +154,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     clock,
     instanceId,
-    ...(overrides.lock ? { lock: overrides.lock } : {}),
+    ...(overrides.chatLock ? { chatLock: overrides.chatLock } : {}),
     flushJournal: () => audit.flush(),
     recordAdminAction: (event) => audit.record(event),
     inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
@@ -182,13 +190,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.describe("tokengoblin_undeliverable_goods_total", "counter", "Delivered goods whose message the customer's channel refused.");
   metrics.describe("tokengoblin_webhooks_total", "counter", "Payment webhooks by provider and result.");
 
+  // A load balancer's question, answered within a second whatever the store does: a frozen or
+  // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
+  // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    try {
-      await stores.backend.ping();
-      return { status: 200, body: JSON.stringify({ ok: true, store: stores.backend.kind }), headers: { "content-type": "application/json" } };
-    } catch {
-      return { status: 503, body: JSON.stringify({ ok: false, store: stores.backend.kind }), headers: { "content-type": "application/json" } };
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const storeUp = await Promise.race([
+      stores.backend.ping().then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEALTH_PING_LIMIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    const ok = ready && storeUp;
+    return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: stores.backend.kind, storeUp }), headers: { "content-type": "application/json" } };
   });
   http.route("GET", "/metrics", () => ({ status: 200, body: metrics.render(), headers: { "content-type": "text/plain; version=0.0.4" } }));
   http.route("POST", "/webhooks/:provider", async (request) => {
@@ -226,6 +238,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
 
   let stopSweeper: (() => void) | null = null;
+  let ready = false;
   const app: App = {
     config,
     engine,
@@ -239,6 +252,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     delivery,
     renderer: createRenderer(config.catalog, plainMarkup, clock),
     port: null,
+    setReady(value) {
+      ready = value;
+    },
     async start() {
       if (config.telegram.token && payments.name === "sandbox") {
         log.warn(

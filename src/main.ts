@@ -6,7 +6,38 @@ import { existsSync } from "node:fs";
 import { createApp } from "./app.ts";
 import { runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./log.ts";
+import { describeFailure, redactSecrets } from "./failures.ts";
+import { type Logger, createLogger } from "./log.ts";
+
+/** Environment variables holding credentials: their values never reach stderr, whatever fails. */
+const SECRET_VARIABLES = [
+  "TELEGRAM_BOT_TOKEN",
+  "TELEGRAM_WEBHOOK_SECRET",
+  "LLM_API_KEY",
+  "OPENROUTER_API_KEY",
+  "CRYPTOPAY_TOKEN",
+  "OPENROUTER_PROVISIONING_KEY",
+  "ADMIN_TOKEN",
+] as const;
+const secrets = () => SECRET_VARIABLES.map((name) => process.env[name]);
+
+/**
+ * The last line of defence (issue 11). Node's default for an unhandled rejection or an uncaught
+ * exception is to print the error with all its fields (grammY's carry the bot token) and exit. For a
+ * bot that is the worse choice: one customer's failure would drop every other conversation in flight
+ * and leave its chat locks held for their whole lease, and on a shared store those stuck chats made
+ * the next instance fail and crash too. The known causes are handled where they happen (telegram/run.ts,
+ * telegram/bot.ts, the HTTP server), and tests run without these handlers to prove it; this only catches
+ * what nobody has found yet, logs it (redacted, with the stack) so it gets fixed, and keeps serving.
+ */
+function keepServingOnStrayErrors(log: Logger): void {
+  process.on("unhandledRejection", (reason) => {
+    log.error("unhandled promise rejection; still serving (this is a bug: please report it)", describeFailure(reason, secrets()));
+  });
+  process.on("uncaughtException", (error) => {
+    log.error("uncaught exception; still serving (this is a bug: please report it)", describeFailure(error, secrets()));
+  });
+}
 
 async function main(): Promise<number> {
   // A local .env (never committed) is read if present; real environment variables win.
@@ -24,13 +55,14 @@ async function main(): Promise<number> {
   const telegram = Boolean(config.telegram.token);
   // In the console, JSON log lines would drown the chat: show warnings and errors only.
   const log = createLogger(process.env.TOKENGOBLIN_LOG ?? (telegram ? "info" : "warn"));
+  keepServingOnStrayErrors(log);
   const app = await createApp(config, { log });
   try {
     await app.start();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") console.error(`Configuration error: HTTP_PORT ${config.http.port} is already in use; set HTTP_PORT to a free port.`);
-    else console.error(`Start-up failed: ${String(error)}`);
+    else console.error(`Start-up failed: ${redactSecrets(String(error), secrets())}`);
     await app.close().catch(() => {});
     return 1;
   }
@@ -38,6 +70,8 @@ async function main(): Promise<number> {
     const { runTelegram } = await import("./telegram/index.ts");
     await runTelegram(app);
   } else {
+    // The console has no routes to wait for: every route exists once the server listens.
+    app.setReady(true);
     await runConsole(app);
   }
   await app.close();
@@ -47,7 +81,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error) => {
-    console.error(`Fatal: ${String(error)}`);
+    console.error(`Fatal: ${redactSecrets(String(error), secrets())}`);
     process.exit(1);
   },
 );

@@ -45,8 +45,8 @@ export type EngineOptions = {
   instanceId?: string;
   /** How long to wait for pricing, invoicing or delivery before answering "still working". */
   settleTimeoutMs?: number;
-  /** The chat lock's lease and how long to wait for another instance (tests shorten them). */
-  lock?: { leaseMs?: number; waitMs?: number };
+  /** The chat lock's lease and how long to wait for another instance (tests shorten them); see chat-lock.ts. */
+  chatLock?: { leaseMs?: number; waitMs?: number };
   /** Writes the audit entries observed so far; awaited before each conversation write (write-ahead). */
   flushJournal?: () => Promise<void>;
   /** Audit entries for admin actions. */
@@ -85,7 +85,7 @@ export function createEngine(options: EngineOptions) {
     emit,
     ...(options.newOrderId ? { newOrderId: options.newOrderId } : {}),
     ...(options.settleTimeoutMs ? { settleTimeoutMs: options.settleTimeoutMs } : {}),
-    ...(options.lock ? { lock: options.lock } : {}),
+    ...(options.chatLock ? { lock: options.chatLock } : {}),
     ...(options.flushJournal ? { flushJournal: options.flushJournal } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });

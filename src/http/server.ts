@@ -22,6 +22,7 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 type Route = { method: string; parts: string[]; handler: HttpHandler };
 
 export type HttpServer = {
+  /** Adds a route. A GET route answers HEAD too, with the same status and headers and no body. */
   route(method: "GET" | "POST", pattern: string, handler: HttpHandler): void;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -63,6 +64,10 @@ export function createHttpServer(log: Logger): HttpServer {
   };
 
   const dispatch: HttpServer["dispatch"] = async (request) => {
+    if (request.method === "HEAD") {
+      const { body: _body, ...head } = await dispatch({ ...request, method: "GET" });
+      return head;
+    }
     const found = match(request.method, request.path);
     if (found === "malformed") return { status: 400, body: "malformed path\n" };
     if (found === null) return { status: 404, body: "not found\n" };
@@ -113,7 +118,12 @@ export function createHttpServer(log: Logger): HttpServer {
         };
         answer().catch((error: unknown) => {
           log.error("http request failed", { error: String(error) });
-          if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
+          try {
+            if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
+          } catch {
+            // The connection is already broken; the client sees a reset. Nothing may escape from here.
+            res.destroy();
+          }
         });
       });
       server.keepAliveTimeout = 5_000;
@@ -121,6 +131,8 @@ export function createHttpServer(log: Logger): HttpServer {
         server!.once("error", reject);
         server!.listen(port, host, () => resolve());
       });
+      // An error event without a listener ends the process; once listening, log it and keep serving.
+      server.on("error", (error) => log.error("http server error", { error: String(error) }));
       return (server.address() as AddressInfo).port;
     },
     async close() {

@@ -8,9 +8,11 @@ import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type Context, GrammyError, type Transformer } from "grammy";
+import { Bot, type BotError, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
+import { ChatBusyError } from "../store/index.ts";
+import { describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "../engine/buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
@@ -78,6 +80,25 @@ const quiet = (log: Logger, what: string) => (error: unknown) => {
   log.debug(`telegram ${what} failed; carrying on`, { error: String(error) });
 };
 
+/**
+ * The one place an update's failure ends up: a log line with what failed and where, never the
+ * update's context (its API object holds the bot token) and never the token inside a message or URL.
+ * A chat held by another instance is expected under load, hence a warning; the customer was already
+ * told to try again by the middleware in {@link createBot}.
+ */
+export function updateFailureHandler(log: Logger, token: string): (error: BotError) => void {
+  return (failure) => {
+    const update = failure.ctx?.update;
+    const fields = {
+      updateId: update?.update_id,
+      chatId: failure.ctx?.chat?.id,
+      ...describeFailure(failure.error, [token]),
+    };
+    if (failure.error instanceof ChatBusyError) log.warn("telegram update not handled: the chat is busy in another instance", fields);
+    else log.error("telegram update failed", fields);
+  };
+}
+
 /** In groups the bot only answers commands, mentions of it and replies to its own messages. */
 function addressedToBot(ctx: Context): boolean {
   const chat = ctx.chat;
@@ -122,9 +143,18 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     return current.kind === "order" ? current.order : null;
   };
 
-  bot.catch((error) => {
-    // One failing update must never stop the bot: log it and keep serving everyone else.
-    log.error("telegram update failed", { updateId: error.ctx.update.update_id, error: String(error.error) });
+  // One failing update must never stop the bot: log it and keep serving everyone else. run.ts routes
+  // every update's failure here, in webhook mode too (grammY only does so when polling).
+  bot.catch(updateFailureHandler(log, token));
+
+  // Telegram always sends a message with its chat; one without is malformed (or forged): nobody to
+  // answer, and every handler below may assume `ctx.chat` for a message.
+  bot.use(async (ctx, next) => {
+    if (ctx.msg !== undefined && ctx.chat === undefined) {
+      log.warn("telegram update has a message without a chat; ignored", { updateId: ctx.update.update_id });
+      return;
+    }
+    await next();
   });
 
   // Stars payments arrive as bot updates: pre-checkout queries must be answered within 10 s, so they
@@ -215,8 +245,13 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
     // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
-    const slow = setTimeout(() => void answer(), SLOW_BUTTON_MS);
-    const result = await engine.handleButton(chatOf(ctx), action).finally(() => clearTimeout(slow));
+    const slow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"));
+    let result: EngineReply;
+    try {
+      result = await engine.handleButton(chatOf(ctx), action);
+    } finally {
+      clearTimeout(slow);
+    }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
       await answer(STALE_BUTTON_TOAST);
@@ -249,9 +284,16 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.on("message:text", async (ctx) => {
     // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
     // before it would show, and each indicator is one more Bot API call. Failures are ignored.
-    const typing = setTimeout(() => void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction")), TYPING_AFTER_MS);
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
-    const answer = await engine.handleText(chatOf(ctx), text).finally(() => clearTimeout(typing));
+    // Armed only right before the await that clears it; whatever it throws goes to the log, never
+    // to the process (an armed timer that threw once ended the process, issue 11).
+    const typing = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"));
+    let answer: EngineReply;
+    try {
+      answer = await engine.handleText(chatOf(ctx), text);
+    } finally {
+      clearTimeout(typing);
+    }
     await reply(ctx, answer);
   });
   addressed.on("message", async (ctx) => {

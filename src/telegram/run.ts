@@ -4,9 +4,11 @@
  * for the ones in flight, so no customer's message is dropped half-way on shutdown.
  */
 import { run, type RunnerHandle } from "@grammyjs/runner";
-import { type Bot, webhookCallback } from "grammy";
+import { randomUUID } from "node:crypto";
+import { type Bot, BotError, webhookCallback } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
+import { describeFailure } from "../failures.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
 import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
@@ -33,6 +35,8 @@ export type TelegramHandle = {
 };
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+/** How long an update id is remembered: Telegram gives up redelivering long before. */
+const HANDLED_UPDATE_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** The route Telegram posts to: the path of the webhook URL, or `/telegram/webhook` for a bare host. */
 export function webhookPathOf(webhookUrl: string): string {
@@ -56,7 +60,43 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   // Every update passes through handleUpdate, whether polled or posted to the webhook (including
   // webhook updates still running after Telegram was answered), so shutdown can wait for all of them.
   const handleUpdate = bot.handleUpdate.bind(bot);
-  bot.handleUpdate = (update, webhookReplyEnvelope) => track(handleUpdate(update, webhookReplyEnvelope));
+  bot.handleUpdate = (update, webhookReplyEnvelope) => track(handleOnce(update, webhookReplyEnvelope));
+
+  /**
+   * Claims the update id in the shared store first: a redelivered update (Telegram did not see our
+   * answer, or sent it to another instance) is acknowledged without being answered twice (issue 12).
+   * A crash mid-update therefore loses that update rather than answering it twice; the customer
+   * can send it again. When the store cannot be asked, the update is handled anyway.
+   */
+  const firstDelivery = async (update: Update): Promise<boolean> => {
+    try {
+      return await app.stores.claims.tryClaim(`telegram-update:${bot.botInfo.id}:${update.update_id}`, randomUUID(), HANDLED_UPDATE_TTL_MS);
+    } catch (error) {
+      log.warn("could not check whether a telegram update was handled before; handling it", { updateId: update.update_id, ...describeFailure(error, [bot.token]) });
+      return true;
+    }
+  };
+  /**
+   * Never rejects. In webhook mode grammY stops watching this promise once Telegram was answered
+   * (`onTimeout: "return"`), so a rejection then would be unhandled and end the process (issue 11);
+   * every failure goes to the bot's one error handler instead, in both modes.
+   */
+  const handleOnce = async (update: Update, webhookReplyEnvelope?: Parameters<Bot["handleUpdate"]>[1]): Promise<void> => {
+    try {
+      if (!(await firstDelivery(update))) {
+        log.info("telegram update delivered again; already handled", { updateId: update.update_id });
+        return;
+      }
+      await handleUpdate(update, webhookReplyEnvelope);
+    } catch (error) {
+      try {
+        if (error instanceof BotError) await bot.errorHandler(error);
+        else log.error("telegram update failed", { updateId: update.update_id, ...describeFailure(error, [bot.token]) });
+      } catch (reportError) {
+        log.error("telegram error handler failed", describeFailure(reportError, [bot.token]));
+      }
+    }
+  };
 
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
   await bot.init();
@@ -83,12 +123,15 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       try {
         return await callback(request);
       } catch (error) {
-        log.warn("telegram webhook request refused", { error: String(error) });
+        log.warn("telegram webhook request refused", describeFailure(error, [bot.token]));
         return { status: 400, body: "bad update\n" };
       }
     });
     await bot.api.setWebhook(webhookUrl, { secret_token: config.telegram.webhookSecret, drop_pending_updates: false });
     log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
+    // Only now does every route exist: /healthz said "not ready" until here, so a load balancer sends
+    // no update to an instance that would answer it 404.
+    app.setReady(true);
     return {
       mode: "webhook",
       bot,
@@ -97,6 +140,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       async stop() {
         // The webhook stays registered: Telegram keeps updates queued until we are back.
         accepting = false;
+        app.setReady(false);
         stopAdminAlerts();
         await drain();
       },
@@ -109,9 +153,10 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 },
   });
   log.info("telegram bot polling for updates", { username: bot.botInfo.username });
+  app.setReady(true);
   const ended = (runner.task() ?? Promise.resolve()).then(
     () => undefined,
-    (error: unknown) => log.error("telegram polling stopped; check the bot token and that no other instance polls", { error: String(error) }),
+    (error: unknown) => log.error("telegram polling stopped; check the bot token and that no other instance polls", describeFailure(error, [bot.token])),
   );
   let stopping: Promise<void> | null = null;
   return {
@@ -121,6 +166,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     ended,
     stop() {
       stopping ??= (async () => {
+        app.setReady(false);
         if (runner.isRunning()) await runner.stop().catch(() => {});
         stopAdminAlerts();
         await drain();

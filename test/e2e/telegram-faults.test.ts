@@ -1,0 +1,238 @@
+/**
+ * Issue 11 and 12: hostile and unlucky updates in webhook mode, with the real bot and app against the
+ * Bot API stand-in. Whatever fails after Telegram was answered (a chat held by another instance, a
+ * Telegram outage, a message without a chat, a blocked customer) must be handled where it happens:
+ * nothing may reach the process as an unhandled rejection or uncaught exception, the next customer is
+ * served, and the bot token never reaches the logs. A redelivered update is answered once.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type App, type AppOverrides, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { Logger } from "../../src/log.ts";
+import { type TelegramHandle, type TelegramRunOptions, startTelegram } from "../../src/telegram/index.ts";
+import { type BotApiStub, startBotApiStub } from "../support/bot-api-stub.ts";
+
+const HOOK = "/telegram/hook";
+const SECRET = "s3cret-value";
+type Shop = { app: App; telegram: TelegramHandle; close(): Promise<void> };
+
+const cleanups: (() => Promise<void> | void)[] = [];
+/** Everything that escaped to the process: each one would have ended it without a test runner. */
+const escaped: unknown[] = [];
+const onEscape = (reason: unknown) => escaped.push(reason);
+/** Every log line, with all fields as given (before any logger-side redaction). */
+let logged: string[] = [];
+const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
+  logged.push(JSON.stringify({ level, message, ...fields }));
+};
+const captureLog: Logger = { error: capture("error"), warn: capture("warn"), info: capture("info"), debug: capture("debug") };
+
+beforeAll(() => {
+  process.on("unhandledRejection", onEscape);
+  process.on("uncaughtException", onEscape);
+});
+afterAll(() => {
+  process.off("unhandledRejection", onEscape);
+  process.off("uncaughtException", onEscape);
+});
+beforeEach(() => {
+  escaped.length = 0;
+  logged = [];
+});
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function stub(): Promise<BotApiStub> {
+  const api = await startBotApiStub();
+  cleanups.push(() => api.close());
+  return api;
+}
+
+function tempStore(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tokengoblin-faults-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return `sqlite://${join(dir, "shop.sqlite")}`;
+}
+
+async function openShop(api: BotApiStub, options: { env?: Record<string, string>; run?: TelegramRunOptions; overrides?: AppOverrides } = {}): Promise<Shop> {
+  const config = loadConfig({
+    STORE_URL: "memory://",
+    PUBLIC_URL: "https://shop.example",
+    TELEGRAM_BOT_TOKEN: api.token,
+    TELEGRAM_API_ROOT: api.url,
+    TELEGRAM_WEBHOOK_URL: `https://shop.example${HOOK}`,
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+    ...options.env,
+  });
+  const app = await createApp(config, { listen: false, log: captureLog, sweepIntervalMs: 3_600_000, ...options.overrides });
+  const telegram = await startTelegram(app, { webhookTimeoutMs: 150, ...options.run });
+  let closed = false;
+  const shop = {
+    app,
+    telegram,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await telegram.stop();
+      await app.close();
+    },
+  };
+  cleanups.push(() => shop.close());
+  return shop;
+}
+
+/** Posts an update the way Telegram does and returns the HTTP status and how long the answer took. */
+async function post(shop: Shop, update: object) {
+  const started = Date.now();
+  const response = await shop.app.http.dispatch({
+    method: "POST",
+    path: HOOK,
+    headers: { "x-telegram-bot-api-secret-token": SECRET },
+    rawBody: Buffer.from(JSON.stringify(update)),
+  });
+  return { status: response.status, ms: Date.now() - started };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Finishes the work still running behind answered webhooks, then gives late timers a chance to fire. */
+async function settle(shop: Shop) {
+  await shop.close();
+  await sleep(400);
+}
+
+/** The next customer is still served: a fresh chat gets its quote. */
+async function nextCustomerIsServed(api: BotApiStub, shop: Shop, chatId: number) {
+  const since = api.mark();
+  expect((await post(shop, api.textUpdate(chatId, "I need 2000 tokens"))).status).toBe(200);
+  expect(await api.nextShown(chatId, since)).toContain("$40.00");
+}
+
+function expectNothingEscaped(api: BotApiStub) {
+  expect(escaped.map((reason) => String(reason))).toEqual([]);
+  expect(logged.join("\n")).not.toContain(api.token);
+}
+
+describe("Telegram faults after the webhook answer (issue 11)", () => {
+  it("drops a message without a chat, and no timer fires into the process later", async () => {
+    const api = await stub();
+    const shop = await openShop(api);
+    const update = { update_id: 90_001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), from: { id: 3101, is_bot: false, first_name: "Ghost" }, text: "hello" } };
+    expect((await post(shop, update)).status).toBe(200);
+    // The typing indicator used to be armed here and to throw 300 ms later, ending the process.
+    await sleep(400);
+    await nextCustomerIsServed(api, shop, 3102);
+    await settle(shop);
+    expectNothingEscaped(api);
+    expect(api.callsOf("sendChatAction")).toHaveLength(0);
+  });
+
+  it("tells a customer whose chat stays held by another instance to try again, after Telegram was answered", async () => {
+    const api = await stub();
+    const shop = await openShop(api, { env: { STORE_URL: tempStore() }, overrides: { chatLock: { waitMs: 400 } } });
+    // A crashed instance's lease on this chat: it outlives the webhook answer and the lock wait.
+    expect(await shop.app.stores.claims.tryClaim("chat:3201", "crashed-instance", 30_000)).toBe(true);
+    const since = api.mark();
+    const answered = await post(shop, api.textUpdate(3201, "I need 2000 tokens"));
+    expect(answered.status).toBe(200);
+    expect(answered.ms).toBeLessThan(400);
+    expect(await api.nextShown(3201, since)).toMatch(/try again/i);
+    await nextCustomerIsServed(api, shop, 3202);
+    await settle(shop);
+    expectNothingEscaped(api);
+    // One line for the operator, with what failed but not the update's context (which holds the token).
+    const failures = logged.filter((line) => line.includes("3201") || line.includes("busy"));
+    expect(failures.length).toBeGreaterThan(0);
+  });
+
+  it("survives Telegram answering 5xx until after the webhook answer", async () => {
+    const api = await stub();
+    const shop = await openShop(api, { run: { bot: { retry: { maxRetryAttempts: 0, maxDelaySeconds: 30 } } } });
+    api.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" });
+    const since = api.mark();
+    const answered = await post(shop, api.textUpdate(3301, "I need 2000 tokens"));
+    expect(answered.status).toBe(200);
+    // auto-retry waits 3 s after a 5xx (even with no retry left), then gives up; the customer then hears "try again".
+    expect(await api.nextShown(3301, since, 8_000)).toMatch(/try again/i);
+    await nextCustomerIsServed(api, shop, 3302);
+    await settle(shop);
+    expectNothingEscaped(api);
+  });
+
+  it("survives Telegram refusing the delivery message with 403 (customer blocked the bot)", async () => {
+    const api = await stub();
+    const shop = await openShop(api);
+    let since = api.mark();
+    await post(shop, api.textUpdate(3401, "I need 2000 tokens"));
+    await api.nextShown(3401, since);
+    since = api.mark();
+    await post(shop, api.textUpdate(3401, "yes"));
+    const invoice = await api.nextShown(3401, since);
+    const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
+    expect(paymentId, invoice).toBeDefined();
+
+    api.failNext("sendMessage", { error_code: 403, description: "Forbidden: bot was blocked by the user" });
+    since = api.mark();
+    const paid = await shop.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+    expect(paid.status).toBe(200);
+    await api.waitFor((call) => call.method === "sendMessage" && !call.ok, since);
+    await nextCustomerIsServed(api, shop, 3402);
+    await settle(shop);
+    expectNothingEscaped(api);
+  });
+
+  it("survives Telegram answering 5xx to the delivery message", async () => {
+    const api = await stub();
+    const shop = await openShop(api, { run: { bot: { retry: { maxRetryAttempts: 0, maxDelaySeconds: 30 } } } });
+    let since = api.mark();
+    await post(shop, api.textUpdate(3501, "I need 2000 tokens"));
+    await api.nextShown(3501, since);
+    since = api.mark();
+    await post(shop, api.textUpdate(3501, "yes"));
+    const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(await api.nextShown(3501, since))?.[1];
+
+    api.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" });
+    since = api.mark();
+    await shop.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+    await api.waitFor((call) => call.method === "sendMessage" && !call.ok, since);
+    await nextCustomerIsServed(api, shop, 3502);
+    await sleep(3_500);
+    await settle(shop);
+    expectNothingEscaped(api);
+  });
+});
+
+describe("Telegram update delivered twice (issue 12)", () => {
+  it("answers an update posted twice to the same instance once", async () => {
+    const api = await stub();
+    const shop = await openShop(api);
+    const update = api.textUpdate(3601, "I need 2000 tokens");
+    const since = api.mark();
+    expect((await post(shop, update)).status).toBe(200);
+    await api.nextShown(3601, since);
+    // Telegram re-sends when it did not see our answer; the redelivery is acknowledged, not handled.
+    expect((await post(shop, update)).status).toBe(200);
+    await settle(shop);
+    expect(api.callsOf("sendMessage", 3601)).toHaveLength(1);
+    expectNothingEscaped(api);
+  });
+
+  it("answers an update delivered to two instances sharing a store once", async () => {
+    const api = await stub();
+    const env = { STORE_URL: tempStore() };
+    const first = await openShop(api, { env, overrides: { instanceId: "first" } });
+    const second = await openShop(api, { env, overrides: { instanceId: "second" } });
+    const update = api.textUpdate(3701, "I need 2000 tokens");
+    const answers = await Promise.all([post(first, update), post(second, update)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await settle(first);
+    await settle(second);
+    expect(api.callsOf("sendMessage", 3701)).toHaveLength(1);
+    expect(api.lastMessage(3701)!.text).toContain("$40.00");
+    expectNothingEscaped(api);
+  });
+});
