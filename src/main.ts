@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { createApp } from "./app.ts";
-import { runConsole } from "./cli/console.ts";
+import { consoleLanguage, runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     const { runTelegram } = await import("./telegram/index.ts");
     await runTelegram(app);
   } else {
-    await runConsole(app);
+    await runConsole(app, { language: consoleLanguage(process.argv.slice(2), process.env) });
   }
   await app.close();
   return 0;

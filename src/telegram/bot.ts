@@ -8,11 +8,12 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Context, GrammyError, type Transformer } from "grammy";
-import type { UserFromGetMe } from "grammy/types";
+import type { BotCommand, LanguageCode, UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { decodeButton } from "../engine/buttons.ts";
 import type { EngineReply } from "../engine/reply.ts";
 import type { Notifier } from "../engine/engine.ts";
+import { type LanguagePreferences, type Localization, LANGUAGE_NEIGHBOURS, REFERENCE_LANGUAGE, loadLocalization } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
@@ -35,20 +36,22 @@ export type BotOptions = {
   admin?: AdminOptions;
 };
 
-/** The commands shown in Telegram's menu, registered at start-up. */
-export const BOT_COMMANDS = [
-  { command: "start", description: "Welcome and token packages" },
-  { command: "buy", description: "Buy tokens, e.g. /buy 5000" },
-  { command: "cart", description: "Show your current order" },
-  { command: "status", description: "Check your order's status" },
-  { command: "cancel", description: "Cancel the open order" },
-  { command: "help", description: "How this works" },
-] as const;
+/** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
+export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "cancel", "help", "language"] as const;
 
-/** The toast and text for a button whose order is gone. */
-export const STALE_BUTTON_TOAST = "This order is no longer active.";
-const EDITS_NOT_PROCESSED = "I don't process edited messages. Please send your request as a new message.";
-const RATE_LIMITED_TOAST = "You're pressing buttons very fast. Please wait a few seconds.";
+/** The command menu in one language. */
+export function commandMenu(localization: Localization, language: string): BotCommand[] {
+  const tr = localization.translator(language);
+  return CUSTOMER_COMMANDS.map((command) => ({ command, description: tr.t(`command-${command}`) }));
+}
+
+/** The command menu in the reference language (admin chats show it beside the admin commands). */
+export const BOT_COMMANDS = commandMenu(loadLocalization(), REFERENCE_LANGUAGE);
+
+/** The toast for a button whose order is gone, in the reference language. */
+export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
+/** Callback data of the /language buttons: `lang|ru`. Not an engine button (see `engine/buttons.ts`). */
+const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
 const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
@@ -72,13 +75,33 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
 
 /**
  * Tells customers about things that happen without them writing (payment confirmed, delivered,
- * expired). Throws when the message could not be sent, so the engine keeps an undelivered secret for
- * the customer's next status request.
+ * expired), in the chat's language. Throws when the message could not be sent, so the engine keeps an
+ * undelivered secret for the customer's next status request.
  */
-export function createNotifier(bot: Bot, renderer: TelegramRenderer): Notifier {
+export function createNotifier(bot: Bot, renderer: TelegramRenderer, languages?: LanguagePreferences): Notifier {
   return async (chatId, reply) => {
-    await sendMessage(bot.api, chatId, renderer.reply(reply));
+    await sendMessage(bot.api, chatId, renderer.reply(reply, languages ? await languages.of(chatId) : undefined));
   };
+}
+
+/**
+ * Registers the command menu: in the default language for everyone, and in each language with a file
+ * (or a neighbour's, e.g. Ukrainian → Russian) for users whose Telegram speaks it. Best effort: a
+ * failure only leaves a menu in another language.
+ */
+export async function registerCommandMenus(api: Bot["api"], localization: Localization, log: Logger): Promise<void> {
+  const menus: { language: string; languageCode?: LanguageCode }[] = [{ language: localization.defaultLanguage }];
+  const codes = new Set([...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()), ...Object.keys(LANGUAGE_NEIGHBOURS)]);
+  for (const code of codes) {
+    const language = localization.negotiate(code);
+    // Telegram takes two-letter codes only; users of a language without a menu see the default one.
+    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code))) menus.push({ language, languageCode: code as LanguageCode });
+  }
+  for (const menu of menus) {
+    await api.setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {}).catch((error: unknown) => {
+      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", error: String(error) });
+    });
+  }
 }
 
 const quiet = (log: Logger, what: string) => (error: unknown) => {
@@ -103,7 +126,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, options.now);
+  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, ...(options.now ? { now: options.now } : {}) });
+  const localization = app.localization;
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -114,7 +138,20 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
-  const reply = (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+  // The chat's language, looked up once per update. On first contact it comes from the customer's
+  // Telegram language and is remembered; if the store fails, the customer is still answered in it.
+  const languages = new WeakMap<Context, Promise<string>>();
+  const languageOf = (ctx: Context): Promise<string> => {
+    let language = languages.get(ctx);
+    if (!language) {
+      const tag = ctx.from?.language_code;
+      language = app.languages.of(chatOf(ctx), tag).catch(() => localization.negotiate(tag));
+      languages.set(ctx, language);
+    }
+    return language;
+  };
+  const words = async (ctx: Context, id: string) => localization.translator(await languageOf(ctx)).t(id);
+  const reply = async (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer, await languageOf(ctx)));
   /** The chat's open order, to show beside an answer that is not about it. */
   const currentOrder = async (chatId: string) => {
     const current = await engine.view(chatId);
@@ -143,7 +180,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
         keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
         onLimitExceeded: (ctx: Context) => {
           if (ctx.callbackQuery) {
-            void ctx.answerCallbackQuery({ text: RATE_LIMITED_TOAST }).catch(quiet(log, "answerCallbackQuery"));
+            void words(ctx, "toast-rate-limited")
+              .then((text) => ctx.answerCallbackQuery({ text }))
+              .catch(quiet(log, "answerCallbackQuery"));
             return;
           }
           const user = ctx.from?.id;
@@ -170,6 +209,11 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       throw error;
     }
   });
+  // Every chat's language is settled (and remembered on first contact) before anything answers it.
+  addressed.use(async (ctx, next) => {
+    await languageOf(ctx);
+    await next();
+  });
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
   addressed.use(createAdmin(app, options.admin));
 
@@ -179,7 +223,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
       return;
     }
-    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome());
+    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome(await languageOf(ctx)));
   });
   addressed.command("buy", async (ctx) => {
     const chatId = chatOf(ctx);
@@ -200,6 +244,42 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
 
+  // Language: `/language` shows a button per language (each named in itself); `/language ru` switches.
+  const chooseLanguage = async (ctx: Context, wanted: string) => {
+    const language = await app.languages.choose(chatOf(ctx), wanted);
+    languages.set(ctx, Promise.resolve(language));
+    return renderer.text(language, "language-chosen");
+  };
+  addressed.command("language", async (ctx) => {
+    const wanted = localization.languages.find((language) => language.toLowerCase() === ctx.match.trim().toLowerCase());
+    if (wanted) {
+      await sendMessage(ctx.api, chatOf(ctx), await chooseLanguage(ctx, wanted));
+      return;
+    }
+    const choices = localization.languages.map((language) => ({ text: localization.translator(language).t("language-name"), callback_data: `lang|${language}` }));
+    const rows = Array.from({ length: Math.ceil(choices.length / 3) }, (_, row) => choices.slice(row * 3, row * 3 + 3));
+    await sendMessage(ctx.api, chatOf(ctx), renderer.text(await languageOf(ctx), "language-choose", rows));
+  });
+  addressed.callbackQuery(LANGUAGE_BUTTON, async (ctx) => {
+    const wanted = localization.languages.find((language) => language === ctx.match[1]);
+    if (!wanted || !ctx.chat) {
+      await ctx.answerCallbackQuery({ text: await words(ctx, "toast-dead-button") }).catch(quiet(log, "answerCallbackQuery"));
+      return;
+    }
+    const chosen = await chooseLanguage(ctx, wanted);
+    await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
+    // The choice replaces the language buttons; a new message if the old one cannot be edited.
+    const message = ctx.callbackQuery.message;
+    if (message) {
+      const edited = await ctx.api.editMessageText(message.chat.id, message.message_id, chosen.text, chosen.options).then(
+        () => true,
+        (error: unknown) => isNotModified(error),
+      );
+      if (edited) return;
+    }
+    await sendMessage(ctx.api, chatOf(ctx), chosen);
+  });
+
   addressed.on("callback_query:data", async (ctx) => {
     let answered = false;
     const answer = async (text?: string) => {
@@ -209,7 +289,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     };
     const action = decodeButton(ctx.callbackQuery.data);
     if (!action || !ctx.chat) {
-      await answer("This button doesn't work any more. Use /cart to see your order.");
+      await answer(await words(ctx, "toast-dead-button"));
       return;
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
@@ -218,14 +298,14 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const result = await engine.handleButton(chatOf(ctx), action).finally(() => clearTimeout(slow));
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
-      await answer(STALE_BUTTON_TOAST);
+      await answer(await words(ctx, "toast-stale-button"));
       // Take the dead buttons off the old message, then show the current order below it.
       if (message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(quiet(log, "editMessageReplyMarkup"));
       await reply(ctx, result);
       return;
     }
     await answer();
-    const rendered = renderer.reply(result);
+    const rendered = renderer.reply(result, await languageOf(ctx));
     // A delivered code gets a fresh message so it is not lost by a later edit of the order message.
     const inPlace = message !== undefined && !(result.kind === "order" && result.secret);
     if (inPlace) {
@@ -258,7 +338,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   });
   bot.on("edited_message", async (ctx) => {
     if (ctx.chat.type !== "private") return;
-    await ctx.api.sendMessage(ctx.chat.id, EDITS_NOT_PROCESSED);
+    await ctx.api.sendMessage(ctx.chat.id, await words(ctx, "edits-not-processed"));
   });
 
   return bot;

@@ -9,7 +9,7 @@ import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
-import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { type BotOptions, createBot, createNotifier, registerCommandMenus } from "./bot.ts";
 import { createTelegramRenderer } from "./render.ts";
 
 export type TelegramRunOptions = {
@@ -60,10 +60,9 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
 
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
   await bot.init();
-  app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, options.bot?.now)));
-  await bot.api.setMyCommands([...BOT_COMMANDS]).catch((error: unknown) => {
-    log.warn("could not register the bot's command menu; commands still work", { error: String(error) });
-  });
+  const now = options.bot?.now;
+  app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, { localization: app.localization, ...(now ? { now } : {}) }), app.languages));
+  await registerCommandMenus(bot.api, app.localization, log);
   await registerAdminCommands(app, bot.api);
   const stopAdminAlerts = watchForAdminAlerts(app, bot.api);
 
