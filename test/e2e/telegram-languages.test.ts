@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
@@ -25,9 +25,9 @@ async function stub(): Promise<BotApiStub> {
 }
 
 /** A shop without the flood limit: these customers write more than 8 messages in 4 seconds. */
-async function openShop(api: BotApiStub, env: Record<string, string> = {}) {
+async function openShop(api: BotApiStub, env: Record<string, string> = {}, overrides: AppOverrides = {}) {
   const config = loadConfig({ STORE_URL: "memory://", PUBLIC_URL: "https://shop.example", TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.url, ...env });
-  const app = await createApp(config, { listen: false, log: silentLogger });
+  const app = await createApp(config, { listen: false, log: silentLogger, ...overrides });
   const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { rateLimit: false } });
   let closed = false;
   const close = async () => {
@@ -170,5 +170,23 @@ describe("/language", () => {
     expect(await say(api, 2401, "/help")).toContain("Я продаю");
     expect(await say(api, 2401, "/language en")).toBe("Done: I'll write in English from now on.");
     expect(await say(api, 2401, "/help")).toContain("I sell");
+  });
+});
+
+describe("admin alerts", () => {
+  it("reach a Russian-speaking admin in Russian while the English customer reads English", async () => {
+    const api = await stub();
+    const shop = await openShop(api, { ADMIN_CHAT_IDS: "2501", DELIVERY_MAX_ATTEMPTS: "1" }, { delivery: { name: "sandbox", issue: async () => ({ ok: false, reason: "provider_down" }) } });
+    api.speaks(2501, "ru");
+    expect(await say(api, 2501, "/start")).toContain("Добро пожаловать");
+
+    await say(api, 2502, "I need 2000 tokens");
+    const invoice = await say(api, 2502, "yes");
+    const since = api.mark();
+    await page(shop.app, "POST", paymentIdIn(invoice));
+    const alert = await api.nextShown(2501, since);
+    expect(alert).toMatch(/^⚠️ Доставка заказа <code>ord_\w+<\/code> \(чат <code>2502<\/code>\) не удалась/);
+    expect(alert).toMatch(/\/refund ord_\w+\.$/);
+    expect(await api.nextShown(2502, since)).toContain("delivery failed several times");
   });
 });
