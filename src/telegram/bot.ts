@@ -245,9 +245,14 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
 
   // Language: `/language` shows a button per language (each named in itself); `/language ru` switches.
+  const admins = new Set(app.config.adminChatIds);
   const chooseLanguage = async (ctx: Context, wanted: string) => {
     const language = await app.languages.choose(chatOf(ctx), wanted);
     languages.set(ctx, Promise.resolve(language));
+    // The menu follows the choice in this private chat (admin chats keep their own, longer menu).
+    if (ctx.chat?.type === "private" && !admins.has(chatOf(ctx))) {
+      await ctx.api.setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } }).catch(quiet(log, "setMyCommands"));
+    }
     return renderer.text(language, "language-chosen");
   };
   addressed.command("language", async (ctx) => {

@@ -163,6 +163,8 @@ describe("/language", () => {
     expect(buttonsOf(prompt).map((b) => b.text)).toEqual(["English", "Русский"]);
     expect(await press(api, 2401, /Русский/, prompt)).toBe("Готово: теперь я пишу по-русски.");
     expect(api.lastMessage(2401)!.message_id).toBe(prompt.message_id);
+    const chatMenu = api.callsOf("setMyCommands").find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: 2401 }));
+    expect(chatMenu?.payload.commands).toContainEqual({ command: "language", description: "Сменить язык" });
     expect(await say(api, 2401, "/cart")).toContain("Открытых заказов пока нет");
     await first.close();
 
