@@ -8,15 +8,16 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Context, GrammyError, type Transformer } from "grammy";
-import type { BotCommand, LanguageCode, UserFromGetMe } from "grammy/types";
+import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { decodeButton } from "../engine/buttons.ts";
 import type { EngineReply } from "../engine/reply.ts";
 import type { Notifier } from "../engine/engine.ts";
-import { type LanguagePreferences, type Localization, LANGUAGE_NEIGHBOURS, REFERENCE_LANGUAGE, loadLocalization } from "../i18n/index.ts";
+import { type LanguagePreferences, REFERENCE_LANGUAGE, loadLocalization } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
+import { commandMenu, createChatLanguages, languageCommands } from "./language.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
 
 export type BotOptions = {
@@ -36,22 +37,11 @@ export type BotOptions = {
   admin?: AdminOptions;
 };
 
-/** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
-export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "cancel", "help", "language"] as const;
-
-/** The command menu in one language. */
-export function commandMenu(localization: Localization, language: string): BotCommand[] {
-  const tr = localization.translator(language);
-  return CUSTOMER_COMMANDS.map((command) => ({ command, description: tr.t(`command-${command}`) }));
-}
-
 /** The command menu in the reference language (admin chats show it beside the admin commands). */
 export const BOT_COMMANDS = commandMenu(loadLocalization(), REFERENCE_LANGUAGE);
 
 /** The toast for a button whose order is gone, in the reference language. */
 export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
-/** Callback data of the /language buttons: `lang|ru`. Not an engine button (see `engine/buttons.ts`). */
-const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
 const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
@@ -84,26 +74,6 @@ export function createNotifier(bot: Bot, renderer: TelegramRenderer, languages?:
   };
 }
 
-/**
- * Registers the command menu: in the default language for everyone, and in each language with a file
- * (or a neighbour's, e.g. Ukrainian → Russian) for users whose Telegram speaks it. Best effort: a
- * failure only leaves a menu in another language.
- */
-export async function registerCommandMenus(api: Bot["api"], localization: Localization, log: Logger): Promise<void> {
-  const menus: { language: string; languageCode?: LanguageCode }[] = [{ language: localization.defaultLanguage }];
-  const codes = new Set([...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()), ...Object.keys(LANGUAGE_NEIGHBOURS)]);
-  for (const code of codes) {
-    const language = localization.negotiate(code);
-    // Telegram takes two-letter codes only; users of a language without a menu see the default one.
-    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code))) menus.push({ language, languageCode: code as LanguageCode });
-  }
-  for (const menu of menus) {
-    await api.setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {}).catch((error: unknown) => {
-      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", error: String(error) });
-    });
-  }
-}
-
 const quiet = (log: Logger, what: string) => (error: unknown) => {
   log.debug(`telegram ${what} failed; carrying on`, { error: String(error) });
 };
@@ -127,7 +97,6 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   const log = app.log;
   const engine = app.engine;
   const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, ...(options.now ? { now: options.now } : {}) });
-  const localization = app.localization;
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -138,19 +107,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
-  // The chat's language, looked up once per update. On first contact it comes from the customer's
-  // Telegram language and is remembered; if the store fails, the customer is still answered in it.
-  const languages = new WeakMap<Context, Promise<string>>();
-  const languageOf = (ctx: Context): Promise<string> => {
-    let language = languages.get(ctx);
-    if (!language) {
-      const tag = ctx.from?.language_code;
-      language = app.languages.of(chatOf(ctx), tag).catch(() => localization.negotiate(tag));
-      languages.set(ctx, language);
-    }
-    return language;
-  };
-  const words = async (ctx: Context, id: string) => localization.translator(await languageOf(ctx)).t(id);
+  const languages = createChatLanguages(app, chatOf);
+  const languageOf = languages.of;
+  const words = languages.words;
   const reply = async (ctx: Context, answer: EngineReply) => sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer, await languageOf(ctx)));
   /** The chat's open order, to show beside an answer that is not about it. */
   const currentOrder = async (chatId: string) => {
@@ -244,46 +203,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
 
-  // Language: `/language` shows a button per language (each named in itself); `/language ru` switches.
-  const admins = new Set(app.config.adminChatIds);
-  const chooseLanguage = async (ctx: Context, wanted: string) => {
-    const language = await app.languages.choose(chatOf(ctx), wanted);
-    languages.set(ctx, Promise.resolve(language));
-    // The menu follows the choice in this private chat (admin chats keep their own, longer menu).
-    if (ctx.chat?.type === "private" && !admins.has(chatOf(ctx))) {
-      await ctx.api.setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } }).catch(quiet(log, "setMyCommands"));
-    }
-    return renderer.text(language, "language-chosen");
-  };
-  addressed.command("language", async (ctx) => {
-    const wanted = localization.languages.find((language) => language.toLowerCase() === ctx.match.trim().toLowerCase());
-    if (wanted) {
-      await sendMessage(ctx.api, chatOf(ctx), await chooseLanguage(ctx, wanted));
-      return;
-    }
-    const choices = localization.languages.map((language) => ({ text: localization.translator(language).t("language-name"), callback_data: `lang|${language}` }));
-    const rows = Array.from({ length: Math.ceil(choices.length / 3) }, (_, row) => choices.slice(row * 3, row * 3 + 3));
-    await sendMessage(ctx.api, chatOf(ctx), renderer.text(await languageOf(ctx), "language-choose", rows));
-  });
-  addressed.callbackQuery(LANGUAGE_BUTTON, async (ctx) => {
-    const wanted = localization.languages.find((language) => language === ctx.match[1]);
-    if (!wanted || !ctx.chat) {
-      await ctx.answerCallbackQuery({ text: await words(ctx, "toast-dead-button") }).catch(quiet(log, "answerCallbackQuery"));
-      return;
-    }
-    const chosen = await chooseLanguage(ctx, wanted);
-    await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
-    // The choice replaces the language buttons; a new message if the old one cannot be edited.
-    const message = ctx.callbackQuery.message;
-    if (message) {
-      const edited = await ctx.api.editMessageText(message.chat.id, message.message_id, chosen.text, chosen.options).then(
-        () => true,
-        (error: unknown) => isNotModified(error),
-      );
-      if (edited) return;
-    }
-    await sendMessage(ctx.api, chatOf(ctx), chosen);
-  });
+  addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
 
   addressed.on("callback_query:data", async (ctx) => {
     let answered = false;

@@ -60,9 +60,8 @@ export function createTelegramRenderer(catalog: Catalog, options: RendererOption
     /** `language` defaults to the shop's default language. */
     reply: (reply: EngineReply, language?: string): TelegramMessage => toTelegram(renderer.render(reply, language)),
     welcome: (language?: string): TelegramMessage => toTelegram(renderer.welcome(language)),
-    /** A plain message (no reply behind it) in `language`, e.g. the /language prompt. */
-    text: (language: string, id: string, buttons: InlineKeyboardButton[][] = []): TelegramMessage =>
-      toTelegram({ text: renderer.localization.translator(language).t(id), buttons: [] }, buttons),
+    /** Message `id` on its own (no engine reply behind it) in `language`, e.g. the /language answer. */
+    text: (language: string, id: string): TelegramMessage => toTelegram({ text: renderer.localization.translator(language).t(id), buttons: [] }),
   };
 }
 

@@ -9,7 +9,8 @@ import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
-import { type BotOptions, createBot, createNotifier, registerCommandMenus } from "./bot.ts";
+import { type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { registerCommandMenus } from "./language.ts";
 import { createTelegramRenderer } from "./render.ts";
 
 export type TelegramRunOptions = {

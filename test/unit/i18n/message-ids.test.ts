@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { readResource } from "../../../src/i18n/index.ts";
-import { CUSTOMER_COMMANDS } from "../../../src/telegram/bot.ts";
+import { CUSTOMER_COMMANDS } from "../../../src/telegram/language.ts";
 
 const SRC = join(import.meta.dirname, "../../../src");
 const sources = (dir: string): string[] =>
@@ -12,7 +12,7 @@ const english = new Set(readResource("en").body.filter((entry) => !entry.id.star
 
 describe("message ids in code", () => {
   test("every hyphenated message id the words modules ask for exists in English", () => {
-    const files = ["render/messages.ts", "render/alerts.ts", "web/sandbox-page.ts", "telegram/bot.ts", "telegram/render.ts", "cli/console.ts"];
+    const files = ["render/messages.ts", "render/alerts.ts", "web/sandbox-page.ts", "telegram/bot.ts", "telegram/language.ts", "telegram/render.ts", "cli/console.ts"];
     const asked = files.flatMap((file) => [...readFileSync(join(SRC, file), "utf8").matchAll(/"([a-z]+(?:-[a-z0-9]+)+)"/g)].map((m) => m[1]!));
     expect(asked.filter((id) => id !== "utf-8" && !english.has(id))).toEqual([]);
   });
