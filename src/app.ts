@@ -16,13 +16,15 @@ import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
 import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
-import { type SandboxProvider, renderSandboxPage } from "./payments/sandbox.ts";
+import type { SandboxProvider } from "./payments/sandbox.ts";
+import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
 import { createUnderstander } from "./understand/index.ts";
 import { createLlmUnderstander } from "./understand/llm.ts";
 import { starsApiFromConfig } from "./telegram/stars.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
+import { type SandboxPageNotice, renderSandboxPage } from "./web/sandbox-page.ts";
 
 export type App = {
   config: Config;
@@ -39,6 +41,10 @@ export type App = {
   delivery: DeliveryProvider;
   /** Plain-text renderer (console); Telegram builds its own HTML one. */
   renderer: Renderer;
+  /** The translations in `locales/`, with the configured default language. */
+  localization: Localization;
+  /** Each chat's language (stored, so it survives restarts). */
+  languages: LanguagePreferences;
   /** The port the HTTP server listens on, once started. */
   port: number | null;
   /**
@@ -77,6 +83,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? Date.now;
   const stores = createStores(await openBackend(config.store));
   const metrics = createMetrics();
+  const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
+  const languages = createLanguagePreferences(stores.preferences, localization, clock);
   const http = createHttpServer(log);
 
   // Overrides (tests, custom builds) win; otherwise the configured providers.
@@ -220,20 +228,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return outcome.outcome === "provider_unavailable" ? { status: 503, body: "retry later\n" } : { status: 200, body: "ok\n" };
   });
   if (sandbox) {
-    const page = (html: string, status = 200) => ({ status, body: html, headers: { "content-type": "text/html; charset=utf-8" } });
-    http.route("GET", "/pay/sandbox/:paymentId", async ({ params }) => {
-      const paymentId = params.paymentId ?? "";
+    // The page speaks the language of the chat that placed the order.
+    const page = async (paymentId: string, notice?: SandboxPageNotice, status = 200) => {
       const invoice = await sandbox.invoice(paymentId);
-      return page(renderSandboxPage(invoice, paymentId), invoice ? 200 : 404);
-    });
+      const order = invoice ? await stores.orders.get(invoice.orderId) : undefined;
+      const language = order ? await languages.of(order.chatId) : localization.defaultLanguage;
+      const html = renderSandboxPage(localization.translator(language), { invoice, paymentId, tokens: order?.tokens ?? null, ...(notice ? { notice } : {}) });
+      return { status: notice || invoice ? status : 404, body: html, headers: { "content-type": "text/html; charset=utf-8" } };
+    };
+    http.route("GET", "/pay/sandbox/:paymentId", ({ params }) => page(params.paymentId ?? ""));
     http.route("POST", "/pay/sandbox/:paymentId", async ({ params, headers }) => {
       const paymentId = params.paymentId ?? "";
       const paid = await sandbox.pay(paymentId);
-      if (!paid.ok) return page(renderSandboxPage(await sandbox.invoice(paymentId), paymentId, `Payment not possible: ${paid.reason.replace("_", " ")}.`), 409);
+      if (!paid.ok) return page(paymentId, { kind: "refused", reason: paid.reason }, 409);
       // The same door a real provider knocks on: signature check, re-fetch, amount check, dedupe.
       const response = await http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: { ...headers, ...paid.webhook.headers }, rawBody: paid.webhook.rawBody });
-      const message = response.status === 200 ? "Payment sent. You can go back to the chat." : "Payment received; confirmation is delayed and will arrive shortly.";
-      return page(renderSandboxPage(await sandbox.invoice(paymentId), paymentId, message));
+      return page(paymentId, { kind: response.status === 200 ? "sent" : "delayed" });
     });
   }
 
@@ -250,7 +260,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     payments,
     delivery,
-    renderer: createRenderer(config.catalog, plainMarkup, clock),
+    renderer: createRenderer(config.catalog, plainMarkup, { localization, now: clock }),
+    localization,
+    languages,
     port: null,
     setReady(value) {
       ready = value;

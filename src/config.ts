@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
 import { parseMoney } from "./domain/money.ts";
+import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
 import { parseStoreUrl, type StoreLocation } from "./store/index.ts";
 
 /** A configuration problem, worded for the operator. `variable` is the environment variable at fault. */
@@ -96,6 +97,9 @@ const Env = z.object({
   }),
   INSPECT: optionalText,
   ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
+  DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
+    message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
+  }),
 });
 
 export type Config = {
@@ -117,6 +121,8 @@ export type Config = {
   maxMessageLength: number;
   adminChatIds: string[];
   inspect: boolean;
+  /** Language for customers whose own language has no file in `locales/`. */
+  defaultLanguage: string;
 };
 
 const MINUTE = 60_000;
@@ -198,5 +204,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
+    defaultLanguage: e.DEFAULT_LANGUAGE,
   };
 }

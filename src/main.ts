@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { createApp } from "./app.ts";
-import { runConsole } from "./cli/console.ts";
+import { consoleLanguage, runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { describeFailure, redactSecrets } from "./failures.ts";
 import { type Logger, createLogger } from "./log.ts";
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   } else {
     // The console has no routes to wait for: every route exists once the server listens.
     app.setReady(true);
-    await runConsole(app);
+    await runConsole(app, { language: consoleLanguage(process.argv.slice(2), process.env) });
   }
   await app.close();
   return 0;

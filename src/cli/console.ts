@@ -1,7 +1,8 @@
 /**
  * The console chat: the whole product in a terminal, for trying it without Telegram. In a terminal it
  * is an interactive prompt; with piped input it reads every line, prints every reply and exits 0, so
- * a purchase can be scripted: `printf 'I need 2000 tokens\nyes\n' | npm start`.
+ * a purchase can be scripted: `printf 'I need 2000 tokens\nyes\n' | npm start`. The language is
+ * `--lang ru` (`npm start -- --lang ru`), else the one in `LANG`, else the shop's default.
  */
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -13,7 +14,18 @@ export type ConsoleOptions = {
   input?: Readable & { isTTY?: boolean };
   output?: Writable;
   chatId?: string;
+  /** A language tag (`ru`, `ru_RU.UTF-8`); negotiated against `locales/`. Default: the shop's default language. */
+  language?: string;
 };
+
+/** The language asked for on the command line (`--lang ru`, `--lang=ru`) or, failing that, by the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`). */
+export function consoleLanguage(argv: readonly string[], env: Record<string, string | undefined>): string | undefined {
+  const index = argv.findIndex((arg) => arg === "--lang" || arg.startsWith("--lang="));
+  const flag = index === -1 ? undefined : argv[index]!.includes("=") ? argv[index]!.slice("--lang=".length) : argv[index + 1];
+  // POSIX order; "C" and "POSIX" name no language, so the next variable is asked.
+  const locale = [env.LC_ALL, env.LC_MESSAGES, env.LANG].find((value) => value && !/^(c|posix)([.@]|$)/i.test(value));
+  return flag || locale;
+}
 
 /** How a rendered message looks in a terminal: the text, then buttons as hints and links in full. */
 export function formatForConsole(message: RenderedMessage): string {
@@ -31,8 +43,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const output = options.output ?? process.stdout;
   const chatId = options.chatId ?? "console";
   const interactive = input.isTTY === true;
+  const language = app.localization.negotiate(options.language);
+  // Remembered like a Telegram customer's choice, so the pay page speaks it too.
+  await app.languages.choose(chatId, language);
   const say = (text: string) => output.write(`\n🧌 ${forTerminal(text).replace(/\n/g, "\n   ")}\n`);
-  const show = (reply: EngineReply) => say(formatForConsole(app.renderer.render(reply)));
+  const show = (reply: EngineReply) => say(formatForConsole(app.renderer.render(reply, language)));
   /** Shows a reply; goods in it are erased from the ledger only after they were printed. */
   const showAndConfirm = async (reply: EngineReply) => {
     show(reply);
@@ -50,11 +65,12 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, prompt: "you › " });
   // Take the iterator now: lines (and end of input) that arrive before the loop starts are buffered.
   const lines = rl[Symbol.asyncIterator]();
-  say(formatForConsole(app.renderer.welcome()));
+  say(formatForConsole(app.renderer.welcome(language)));
   const current = await app.engine.view(chatId);
   if (current.kind === "order") await showAndConfirm(current);
   if (interactive) {
-    output.write(`\n(type "quit" to leave; the pay page is served at ${app.config.http.publicUrl ?? `http://localhost:${app.port}`})\n`);
+    const url = app.config.http.publicUrl ?? `http://localhost:${app.port}`;
+    output.write(`\n${app.localization.translator(language).t("console-hint", { url })}\n`);
     rl.prompt();
   }
 

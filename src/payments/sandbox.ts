@@ -7,8 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { Currency } from "../domain/money.ts";
-import { escapeHtml } from "../render/html.ts";
-import { type Money, formatMoney, money } from "../domain/money.ts";
+import { type Money, money } from "../domain/money.ts";
 import type { Collection } from "../store/index.ts";
 import { type PaymentProvider, fail, ok, parseJsonOrNull } from "./provider.ts";
 
@@ -118,19 +117,4 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
     },
     invoice: current,
   };
-}
-
-
-/** The sandbox pay page: plain HTML, every dynamic string escaped. */
-export function renderSandboxPage(invoice: SandboxInvoice | undefined, paymentId: string, message?: string): string {
-  const esc = escapeHtml;
-  const body = !invoice
-    ? `<p>No such invoice.</p>`
-    : `<p>${esc(invoice.description)}</p>
-<p class="amount">${esc(formatMoney(money(invoice.amount.minor, invoice.amount.currency)))}</p>
-<p>Status: <b>${esc(invoice.status)}</b></p>
-${invoice.status === "pending" ? `<form method="post" action="/pay/sandbox/${encodeURIComponent(paymentId)}"><button type="submit">Pay</button></form>` : ""}`;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>TokenGoblin sandbox payment</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}.amount{font-size:2rem}button{font-size:1.2rem;padding:.5rem 2rem}</style>
-</head><body><h1>Sandbox payment</h1><p><i>Test mode: no real money moves.</i></p>${message ? `<p><b>${esc(message)}</b></p>` : ""}${body}</body></html>`;
 }

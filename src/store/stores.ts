@@ -10,6 +10,7 @@ import {
   PaymentRecord,
   Refund,
 } from "../domain/records.ts";
+import { LanguagePreference } from "../domain/preferences.ts";
 import type { Backend, Claims, Collection, VersionedCollection } from "./backend.ts";
 
 /** The product's collections on one backend. */
@@ -30,6 +31,8 @@ export type Stores = {
   audit: Collection<AuditBucket>;
   /** Audit index keyed by order id: which writers hold chunks for it. */
   auditIndex: Collection<AuditIndex>;
+  /** Each chat's language, keyed by chat id (see src/i18n/preferences.ts). */
+  preferences: Collection<LanguagePreference>;
   claims: Claims;
   backend: Backend;
 };
@@ -47,6 +50,7 @@ export function createStores(backend: Backend): Stores {
     deadlines: backend.collection("deadlines", DeadlineEntry),
     audit: backend.collection("audit", AuditBucket),
     auditIndex: backend.collection("audit_index", AuditIndex),
+    preferences: backend.collection("preferences", LanguagePreference),
     claims: backend.claims,
     backend,
   };

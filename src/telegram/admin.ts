@@ -16,6 +16,7 @@ import { formatAuditEntry } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
 import { formatMoney, groupThousands } from "../domain/money.ts";
 import type { AdminOutcome, EngineEvent, RefundOutcome } from "../engine/index.ts";
+import { type AdminAlert, formatAdminAlert } from "../render/alerts.ts";
 import { escapeHtml } from "../render/html.ts";
 import { BOT_COMMANDS } from "./commands.ts";
 
@@ -132,30 +133,24 @@ function refundText(id: string, outcome: RefundOutcome): string {
 export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
   const admins = new Set(app.config.adminChatIds);
   if (admins.size === 0) return () => {};
-  const notifyAdmins = (text: string) => {
+  // Each admin reads alerts in their own chat's language.
+  const notifyAdmins = (alert: AdminAlert) => {
     for (const chatId of admins) {
-      api.sendMessage(chatId, text, { parse_mode: "HTML" }).catch((error: unknown) => {
-        app.log.warn("admin notification failed", { chatId, error: String(error) });
-      });
+      void app.languages
+        .of(chatId)
+        .then((language) => api.sendMessage(chatId, formatAdminAlert(app.localization.translator(language), alert), { parse_mode: "HTML" }))
+        .catch((error: unknown) => {
+          app.log.warn("admin notification failed", { chatId, error: String(error) });
+        });
     }
   };
   const unsubscribe = app.engine.onEvent((event: EngineEvent) => {
     if (event.type === "transition" && event.to === "delivery_failed") {
-      notifyAdmins(
-        `⚠️ Delivery failed for order ${code(event.orderId)} (chat ${code(event.chatId)}); the customer has paid.\n` +
-          `See /order ${escape(event.orderId)}, then /retry ${escape(event.orderId)} or /refund ${escape(event.orderId)}.`,
-      );
+      notifyAdmins({ kind: "delivery_failed", orderId: event.orderId, chatId: event.chatId });
     } else if (event.type === "secret_undeliverable") {
-      notifyAdmins(
-        `⚠️ The goods of order ${code(event.orderId)} could not be sent to chat ${code(event.chatId)} (the bot may be blocked). ` +
-          `They are kept and shown when the customer asks for the status. See /order ${escape(event.orderId)}.`,
-      );
+      notifyAdmins({ kind: "goods_undeliverable", orderId: event.orderId, chatId: event.chatId });
     } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
-      const what = event.outcome === "late" ? "arrived after the order closed" : "did not match the invoice (amount or currency)";
-      notifyAdmins(
-        `⚠️ Payment ${code(event.paymentId)} for order ${code(event.orderId)} ${what}; it must be refunded.\n` +
-          `See /order ${escape(event.orderId)}, then /refund ${escape(event.orderId)}.`,
-      );
+      notifyAdmins({ kind: event.outcome === "late" ? "payment_late" : "payment_mismatch", orderId: event.orderId, paymentId: event.paymentId });
     }
   });
   return () => {

@@ -16,9 +16,11 @@ import { describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "../engine/buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
+import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
+import { createChatLanguages, languageCommands } from "./language.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
 
 export type BotOptions = {
@@ -40,10 +42,8 @@ export type BotOptions = {
 
 export { BOT_COMMANDS } from "./commands.ts";
 
-/** The toast and text for a button whose order is gone. */
-export const STALE_BUTTON_TOAST = "This order is no longer active.";
-const EDITS_NOT_PROCESSED = "I don't process edited messages. Please send your request as a new message.";
-const RATE_LIMITED_TOAST = "You're pressing buttons very fast. Please wait a few seconds.";
+/** The toast for a button whose order is gone, in the reference language. */
+export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
 const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
@@ -67,12 +67,12 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
 
 /**
  * Tells customers about things that happen without them writing (payment confirmed, delivered,
- * expired). Throws when the message could not be sent, so the engine keeps an undelivered secret for
- * the customer's next status request.
+ * expired), in the chat's language. Throws when the message could not be sent, so the engine keeps an
+ * undelivered secret for the customer's next status request.
  */
-export function createNotifier(bot: Bot, renderer: TelegramRenderer): Notifier {
+export function createNotifier(bot: Bot, renderer: TelegramRenderer, languages?: LanguagePreferences): Notifier {
   return async (chatId, reply) => {
-    await sendMessage(bot.api, chatId, renderer.reply(reply));
+    await sendMessage(bot.api, chatId, renderer.reply(reply, languages ? await languages.of(chatId) : undefined));
   };
 }
 
@@ -117,7 +117,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, options.now);
+  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, ...(options.now ? { now: options.now } : {}) });
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -128,13 +128,16 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
+  const languages = createChatLanguages(app, chatOf);
+  const languageOf = languages.of;
+  const words = languages.words;
   /** Goods in a reply are erased from the ledger only once Telegram accepted the message carrying them. */
   const delivered = async (answer: EngineReply) => {
     const goods = secretOf(answer);
     if (goods) await engine.secretShown(goods.orderId);
   };
   const reply = async (ctx: Context, answer: EngineReply) => {
-    await sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer));
+    await sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer, await languageOf(ctx)));
     await delivered(answer);
   };
   /** The chat's open order, to show beside an answer that is not about it. */
@@ -174,7 +177,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
         keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
         onLimitExceeded: (ctx: Context) => {
           if (ctx.callbackQuery) {
-            void ctx.answerCallbackQuery({ text: RATE_LIMITED_TOAST }).catch(quiet(log, "answerCallbackQuery"));
+            void words(ctx, "toast-rate-limited")
+              .then((text) => ctx.answerCallbackQuery({ text }))
+              .catch(quiet(log, "answerCallbackQuery"));
             return;
           }
           const user = ctx.from?.id;
@@ -201,6 +206,11 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       throw error;
     }
   });
+  // Every chat's language is settled (and remembered on first contact) before anything answers it.
+  addressed.use(async (ctx, next) => {
+    await languageOf(ctx);
+    await next();
+  });
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
   addressed.use(createAdmin(app, options.admin));
 
@@ -210,7 +220,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
       return;
     }
-    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome());
+    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome(await languageOf(ctx)));
   });
   addressed.command("buy", async (ctx) => {
     const chatId = chatOf(ctx);
@@ -231,6 +241,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
 
+  addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
+
   addressed.on("callback_query:data", async (ctx) => {
     let answered = false;
     const answer = async (text?: string) => {
@@ -240,7 +252,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     };
     const action = decodeButton(ctx.callbackQuery.data);
     if (!action || !ctx.chat) {
-      await answer("This button doesn't work any more. Use /cart to see your order.");
+      await answer(await words(ctx, "toast-dead-button"));
       return;
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
@@ -254,14 +266,14 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
-      await answer(STALE_BUTTON_TOAST);
+      await answer(await words(ctx, "toast-stale-button"));
       // Take the dead buttons off the old message, then show the current order below it.
       if (message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(quiet(log, "editMessageReplyMarkup"));
       await reply(ctx, result);
       return;
     }
     await answer();
-    const rendered = renderer.reply(result);
+    const rendered = renderer.reply(result, await languageOf(ctx));
     // A delivered code gets a fresh message so it is not lost by a later edit of the order message.
     const inPlace = message !== undefined && !(result.kind === "order" && result.secret);
     if (inPlace) {
@@ -302,7 +314,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   });
   bot.on("edited_message", async (ctx) => {
     if (ctx.chat.type !== "private") return;
-    await ctx.api.sendMessage(ctx.chat.id, EDITS_NOT_PROCESSED);
+    await ctx.api.sendMessage(ctx.chat.id, await words(ctx, "edits-not-processed"));
   });
 
   return bot;

@@ -6,7 +6,7 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import type { Catalog } from "../domain/catalog.ts";
 import type { EngineReply } from "../engine/reply.ts";
-import { type Button, type RenderedMessage, createRenderer, htmlMarkup } from "../render/messages.ts";
+import { type Button, type RenderedMessage, type RendererOptions, createRenderer, htmlMarkup } from "../render/messages.ts";
 
 /** A message ready for `sendMessage`/`editMessageText`. */
 export type TelegramMessage = {
@@ -21,9 +21,12 @@ export type TelegramMessage = {
 const toButton = (button: Button): InlineKeyboardButton =>
   "url" in button ? { text: button.label, url: button.url } : { text: button.label, callback_data: button.data };
 
-/** Converts a rendered message; an empty keyboard is left out so Telegram shows no button area. */
-export function toTelegram(message: RenderedMessage): TelegramMessage {
-  const rows = message.buttons.filter((row) => row.length > 0).map((row) => row.map(toButton));
+/**
+ * Converts a rendered message (plus any Telegram-only buttons); an empty keyboard is left out so
+ * Telegram shows no button area.
+ */
+export function toTelegram(message: RenderedMessage, extra: InlineKeyboardButton[][] = []): TelegramMessage {
+  const rows = [...message.buttons.map((row) => row.map(toButton)), ...extra].filter((row) => row.length > 0);
   return {
     text: message.text,
     options: {
@@ -49,12 +52,16 @@ export function withoutUrlButtons(message: TelegramMessage): TelegramMessage {
   return { text: message.text, options: { ...rest, ...(rows.length > 0 ? { reply_markup: { inline_keyboard: rows } } : {}) } };
 }
 
-/** Renders engine replies and the welcome message for one catalog, in Telegram HTML. */
-export function createTelegramRenderer(catalog: Catalog, now: () => number = Date.now) {
-  const renderer = createRenderer(catalog, htmlMarkup, now);
+/** Renders engine replies and the welcome message for one catalog, in Telegram HTML and any language. */
+export function createTelegramRenderer(catalog: Catalog, options: RendererOptions = {}) {
+  const renderer = createRenderer(catalog, htmlMarkup, options);
   return {
-    reply: (reply: EngineReply): TelegramMessage => toTelegram(renderer.render(reply)),
-    welcome: (): TelegramMessage => toTelegram(renderer.welcome()),
+    localization: renderer.localization,
+    /** `language` defaults to the shop's default language. */
+    reply: (reply: EngineReply, language?: string): TelegramMessage => toTelegram(renderer.render(reply, language)),
+    welcome: (language?: string): TelegramMessage => toTelegram(renderer.welcome(language)),
+    /** Message `id` on its own (no engine reply behind it) in `language`, e.g. the /language answer. */
+    text: (language: string, id: string): TelegramMessage => toTelegram({ text: renderer.localization.translator(language).t(id), buttons: [] }),
   };
 }
 

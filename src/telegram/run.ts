@@ -11,7 +11,8 @@ import type { App } from "../app.ts";
 import { describeFailure } from "../failures.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
-import { BOT_COMMANDS, type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { registerCommandMenus } from "./language.ts";
 import { createTelegramRenderer } from "./render.ts";
 
 export type TelegramRunOptions = {
@@ -100,10 +101,9 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
 
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
   await bot.init();
-  app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, options.bot?.now)));
-  await bot.api.setMyCommands([...BOT_COMMANDS]).catch((error: unknown) => {
-    log.warn("could not register the bot's command menu; commands still work", { error: String(error) });
-  });
+  const now = options.bot?.now;
+  app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, { localization: app.localization, ...(now ? { now } : {}) }), app.languages));
+  await registerCommandMenus(bot.api, app.localization, log);
   await registerAdminCommands(app, bot.api);
   const stopAdminAlerts = watchForAdminAlerts(app, bot.api);
 

@@ -50,7 +50,12 @@ export async function startBotApiStub(options: { token?: string } = {}) {
   const privateUrl = (rows: InlineButton[][]) =>
     rows.flat().find((b) => b.url !== undefined && /^https?:\/\/(localhost|127\.|10\.|192\.168\.)/i.test(b.url));
   const bad = (description: string, error_code = 400): Failure => ({ error_code, description });
-  const userOf = (chatId: number) => ({ id: chatId, is_bot: false, first_name: `Customer ${chatId}` });
+  /** Telegram's `language_code` of each customer who has one (see `speaks`). */
+  const languageCodes = new Map<number, string>();
+  const userOf = (chatId: number) => {
+    const languageCode = languageCodes.get(chatId);
+    return { id: chatId, is_bot: false, first_name: `Customer ${chatId}`, ...(languageCode ? { language_code: languageCode } : {}) };
+  };
   const chatFor = (chatId: number, type = "private") => (type === "private" ? { id: chatId, type, first_name: `Customer ${chatId}` } : { id: chatId, type, title: "A group" });
   const asTelegramMessage = (message: BotMessage) => ({
     message_id: message.message_id,
@@ -218,6 +223,10 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     lastMessage: (chatId: number) => chatMessages(String(chatId)).at(-1),
     /** Calls to a method (optionally for one chat). */
     callsOf: (method: string, chatId?: number) => calls.filter((c) => c.method === method && (chatId === undefined || chatOf(c.payload.chat_id) === String(chatId))),
+    /** From now on, updates from this customer carry Telegram's `language_code` (their app's language). */
+    speaks(chatId: number, languageCode: string) {
+      languageCodes.set(chatId, languageCode);
+    },
     /** A customer types a message; commands get their bot_command entity like in real Telegram. */
     text(chatId: number, text: string, extra: Json = {}) {
       const command = /^\/\S+/.exec(text);

@@ -20,6 +20,11 @@ describe("configuration", () => {
     expect(loadConfig({ OPENROUTER_API_KEY: "k" }).llm.apiKey).toBe("k");
   });
 
+  test("answers in English unless DEFAULT_LANGUAGE names a language in locales/", () => {
+    expect(loadConfig({}).defaultLanguage).toBe("en");
+    expect(loadConfig({ DEFAULT_LANGUAGE: "ru" }).defaultLanguage).toBe("ru");
+  });
+
   test("reads the price as exact cents", () => {
     expect(loadConfig({ PRICE_PER_1K_TOKENS: "19.99" }).catalog.pricePer1kUsdCents).toBe(1999);
   });
@@ -36,6 +41,7 @@ describe("configuration", () => {
     [{ LLM_BASE_URL: "not a url" }, "LLM_BASE_URL"],
     [{ TELEGRAM_WEBHOOK_URL: "https://shop.example.com/tg" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ ADMIN_CHAT_IDS: "alice" }, "ADMIN_CHAT_IDS"],
+    [{ DEFAULT_LANGUAGE: "klingon" }, "DEFAULT_LANGUAGE"],
   ])("stops start-up naming the bad variable: %j", (env, variable) => {
     let error: unknown;
     try {

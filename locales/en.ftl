@@ -1,0 +1,169 @@
+# TokenGoblin's words in English: the reference language. Every other file in this folder must have
+# exactly the same message ids (test/unit/i18n/locales.test.ts checks it).
+#
+# Conventions:
+# - Variables arrive already formatted for the language and escaped for the chat's markup: amounts
+#   ($amount, $price, $charge), links, ids. Counts used to pick a plural form arrive as numbers
+#   ($count, $minutes, $limitCount) next to their formatted text ($tokens, $limit).
+# - No <, > or & in the text itself: Telegram reads replies as HTML.
+# - Line breaks inside a message are kept.
+
+## The language itself, as its speakers write it (the /language buttons show it).
+language-name = English
+
+## Amounts
+tokens = { $count ->
+    [one] { $tokens } token
+   *[other] { $tokens } tokens
+}
+# A round package on a button: 2k, 10k.
+tokens-thousands = { $thousands }k
+# $amount is the number in this language's format (grouping and decimal separator).
+money = { $currency ->
+    [USD] ${ $amount }
+    [USDT] { $amount } USDT
+   *[XTR] { $amount } ⭐
+}
+# How long a quote or payment link stays valid.
+time-left = { $minutes ->
+    [1] about a minute
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+# The smallest and largest order; $min and $max are formatted, $minCount and $maxCount pick the plural.
+limits = { $minCount ->
+    [one] { $min } token
+   *[other] { $min } tokens
+} to { $maxCount ->
+    [one] { $max } token
+   *[other] { $max } tokens
+}
+
+## Conversation
+welcome = 👋 Welcome to TokenGoblin!
+    { $help }
+help = I sell AI API credit at { $price } per { $per } tokens ({ $limits }).
+    Just tell me what you need, like "I need 2000 tokens", or pick a package below. You can say "change it to 5000", "status" or "cancel" at any time.
+conversation-reset = ℹ️ I couldn't restore our earlier conversation, so we're starting fresh. Your orders are safe.
+ask-amount = How many tokens would you like?
+ask-amount-within = How many tokens would you like? ({ $limits })
+no-open-order = No open order right now. How many tokens would you like?
+no-order-yet = No open order yet. { $help }
+not-understood = Sorry, I didn't get that. { $order }
+not-understood-no-order = Sorry, I didn't get that. Tell me an amount like "2000 tokens", or pick a package:
+stale-button = That button belongs to an order that is no longer active.
+too-long = That message is too long for me (over { $limitCount ->
+    [one] { $limit } character
+   *[other] { $limit } characters
+}). Please send a shorter one, like "2000 tokens".
+unsupported-message = I can only read text. Tell me how many tokens you need, or use the buttons.
+rate-limited = You're sending messages very fast. Please wait a few seconds and try again.
+unavailable = Sorry, something went wrong on our side. Nothing was lost; please try again in a moment.
+
+## Refusals
+refused-amount-out-of-range = { $amount } is outside what I can sell: orders are { $limits }.
+refused-that-amount-out-of-range = That amount is outside what I can sell: orders are { $limits }.
+refused-nothing-to-confirm = There's nothing to confirm yet. Tell me how many tokens you need.
+refused-nothing-to-cancel = There's no open order to cancel.
+refused-payment-in-progress = Your order is waiting for payment. Cancel it first if you want a different amount.
+refused-delivery-in-progress = Your payment is confirmed and the order is being delivered; it can't be changed now.
+refused-not-now = That can't be done at this step.
+
+## Problems shown above an order
+problem-quote-refreshed = Your previous quote had expired, so here is a fresh one.
+problem-payment-unavailable = ⚠️ I couldn't create the payment just now. Press Confirm to try again in a moment.
+problem-pricing-unavailable = ⚠️ I couldn't price that right now. Please try again in a moment.
+problem-out-of-stock = ⚠️ Sorry, we can't deliver that much right now. Try a smaller amount.
+
+## The order, by state
+order-working = ⏳ Working on your order for { $amount }… I'll update you in a moment.
+order-quoted = 🧾 { $amount } for { $price }.
+    This price is held for { $time }. Confirm to get a payment link, or tell me another amount.
+# The price when the customer pays in another currency than the price is set in.
+price-with-charge = { $usd } (you pay { $charge })
+order-awaiting-payment = 💳 Order { $orderId }: { $amount } for { $price }.
+    Pay here: { $payUrl }
+    The link is valid for { $time }. I'll tell you as soon as the payment is confirmed.
+order-paid = ✅ Payment confirmed for { $amount }. Delivering now…
+order-paid-retrying = ✅ Payment confirmed for { $amount }. Delivery hit a snag; I'm retrying automatically and will message you when it's done.
+order-delivered-secret = 🎉 Payment confirmed and delivered: { $amount }.
+    Your code: { $secret }
+    Keep it safe: it is shown only once.
+order-delivered = 🎉 Order { $orderId } was delivered: { $amount }.
+order-delivered-hint = 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
+order-delivery-failed = ⚠️ Your payment for { $amount } is safe, but delivery failed several times. Our team has been told and will fix it or refund you.
+order-refunded = ↩️ Order { $orderId } was refunded.
+order-cancelled = Order cancelled. Nothing was charged. Want something else?
+order-expired = ⌛ Your order for { $amount } expired before it was paid. Pick an amount to start again.
+order-payment-failed = ❌ The payment for { $amount } failed. Nothing was delivered. Pick an amount to try again.
+
+## Buttons
+button-confirm = ✅ Confirm
+button-cancel = ✖ Cancel
+button-pay = 💳 Pay
+button-pay-amount = 💳 Pay { $charge }
+button-status = 🔄 Check status
+button-help = ❓ Help
+button-less = − { $step }
+button-more = + { $step }
+
+## Telegram: command menu, toasts, language choice
+command-start = Welcome and token packages
+command-buy = Buy tokens, e.g. /buy 5000
+command-cart = Show your current order
+command-status = Check your order's status
+command-cancel = Cancel the open order
+command-help = How this works
+command-language = Change the language
+toast-stale-button = This order is no longer active.
+toast-dead-button = This button doesn't work any more. Use /cart to see your order.
+toast-rate-limited = You're pressing buttons very fast. Please wait a few seconds.
+edits-not-processed = I don't process edited messages. Please send your request as a new message.
+language-choose = Choose your language:
+language-chosen = Done: I'll write in English from now on.
+
+## Alerts to the shop's admins
+alert-delivery-failed = ⚠️ Delivery failed for order { $orderId } (chat { $chatId }); the customer has paid.
+    See /order { $command }, then /retry { $command } or /refund { $command }.
+alert-payment-late = ⚠️ Payment { $paymentId } for order { $orderId } arrived after the order closed; it must be refunded.
+    See /order { $command }, then /refund { $command }.
+alert-payment-mismatch = ⚠️ Payment { $paymentId } for order { $orderId } did not match the invoice; it must be refunded.
+    See /order { $command }, then /refund { $command }.
+
+## The console chat
+console-hint = (type "quit" to leave; the pay page is served at { $url })
+
+## The sandbox pay page
+page-title = TokenGoblin sandbox payment
+page-heading = Sandbox payment
+page-test-mode = Test mode: no real money moves.
+page-no-invoice = No such invoice.
+page-order = { $tokens }, order { $orderId }
+page-order-unknown = Order { $orderId }
+page-status = Status: { $status ->
+    [pending] waiting for payment
+    [paid] paid
+    [expired] expired
+   *[cancelled] cancelled
+}
+page-pay = Pay
+page-refused = Payment not possible: { $reason ->
+    [not_found] there is no such invoice
+    [expired] the invoice has expired
+    [cancelled] the invoice was cancelled
+   *[already_paid] it is already paid
+}.
+page-sent = Payment sent. You can go back to the chat.
+page-delayed = Payment received; confirmation is delayed and will arrive shortly.
+
+## Money that arrived but could not pay the order as invoiced
+payment-wrong-amount = ⚠️ We received { $paid } for order { $orderId }, but it was invoiced at { $invoiced }, so it was not applied. The shop owner has been told and will refund it.
+payment-foreign-currency = ⚠️ We received { $paid } for order { $orderId } in a currency this shop does not take, so it was not applied. The shop owner has been told and will refund it.
+payment-late = ⚠️ We received { $paid } for order { $orderId } after it had closed. Your money is safe: the shop owner has been told and will sort it out with you.
+busy = I'm still working on your previous message. Please try again in a moment.
+order-awaiting-test-payment = 💳 Order { $orderId }: { $amount } for { $price }.
+    Pay here: { $payUrl }
+    The link is valid for { $time }. I'll tell you as soon as the payment is confirmed.
+    🧪 This is a test payment: no real money moves.
+alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
+    See /order { $command }.
