@@ -1,0 +1,235 @@
+/**
+ * Russian customer messages and what a person would take them to mean (issue 14): with and without
+ * «ё», casual forms, slang for thousands and millions. Written before the parser was tuned to them.
+ */
+import {
+  amount,
+  budget,
+  clarifyAmounts,
+  describePhrasings,
+  is,
+  language,
+  type PhrasingRow,
+  question,
+  rowsOf,
+} from "./phrasing-table.ts";
+
+const AMOUNTS = rowsOf("amount", [
+  ["2000", amount(2000)],
+  ["две тысячи", amount(2000)],
+  ["2 тыс", amount(2000)],
+  ["5к", amount(5000)],
+  ["5к токенов", amount(5000)],
+  ["полмиллиона", amount(500_000)],
+  ["пол миллиона токенов", amount(500_000)],
+  ["хочу 3000 токенов", amount(3000)],
+  ["нужно 10 тысяч токенов", amount(10_000)],
+  ["дайте 1500", amount(1500)],
+  ["полторы тысячи", amount(1500)],
+  ["две с половиной тысячи", amount(2500)],
+  ["куплю 20к", amount(20_000)],
+  ["мне бы тысяч пять", amount(5000)],
+  ["давай 4000", amount(4000)],
+  ["возьму 7 тыс.", amount(7000)],
+  ["сколько стоит 5000 токенов?", amount(5000)],
+  ["сколько будет за 2000?", amount(2000)],
+  ["12 000 токенов", amount(12_000)],
+  ["три тысячи пятьсот", amount(3500)],
+  ["сто тысяч", amount(100_000)],
+  ["миллион токенов", amount(1_000_000)],
+  ["1 млн", amount(1_000_000)],
+  ["10 тыщ", amount(10_000)],
+  ["лям токенов", amount(1_000_000)],
+  ["пять тысяч токенов пожалуйста", amount(5000)],
+  ["хочу купить 2500 токенов", amount(2500)],
+  ["двадцать тысяч", amount(20_000)],
+  ["беру пакет на 10к", amount(10_000)],
+  ["оформи 3к", amount(3000)],
+  ["закажу 1000", amount(1000)],
+  ["а можно 800?", amount(800)],
+  ["3.500 токенов", amount(3500)],
+  ["тысячу токенов", amount(1000)],
+  ["Привет, нужно 2к токенов", amount(2000)],
+  ["5 тысяч 200", amount(5200)],
+  ["1,5к", amount(1500)],
+]);
+
+const CHANGES = rowsOf(
+  "amount",
+  [
+    ["давай лучше 5000", amount(5000)],
+    ["измени на 2500", amount(2500)],
+  ],
+  { phase: "quoted" },
+);
+
+const CORRECTIONS = rowsOf("correction", [
+  ["3к, ой нет, 4к", amount(4000)],
+  ["2000, хотя нет, 2500", amount(2500)],
+  ["5000... точнее 5500", amount(5500)],
+  ["давай 1000, а лучше 1500", amount(1500)],
+  ["1000 токенов, вернее 2000", amount(2000)],
+]);
+
+const QUOTED_CORRECTIONS = rowsOf("correction", [["нет, лучше 3000", amount(3000)]], { phase: "quoted" });
+
+const NEGATIONS = rowsOf("negation", [
+  ["не 3000, а 300", amount(300), 3000],
+  ["1000, не 100", amount(1000), 100],
+  ["нужно 5к, а не 50к", amount(5000), 50_000],
+  ["не 10 тысяч, а 1 тысяча", amount(1000), 10_000],
+  ["500 вместо 5000", amount(500), 5000],
+]);
+
+const BUDGETS = rowsOf("budget", [
+  ["на 50 долларов", budget(5000)],
+  ["на $20", budget(2000)],
+  ["на 30 баксов", budget(3000)],
+  ["что можно купить на 100 долларов?", budget(10_000)],
+  ["хочу на 25 usdt", budget(2500)],
+  ["сколько токенов за 10$?", budget(1000)],
+  ["на 15,50 долларов", budget(1550)],
+  ["на пятьдесят долларов", budget(5000)],
+]);
+
+const CLARIFY = rowsOf("clarify", [
+  ["2000 или 3000", clarifyAmounts(2000, 3000)],
+  ["от 5 до 10 тысяч", clarifyAmounts(5000, 10_000)],
+]);
+
+// Numbers that are not amounts: never read as one.
+const NON_AMOUNTS = rowsOf("non_amount", [
+  ["нас 4 человека, что посоветуете?", is("help")],
+  ["я уже 3 раза пробовал", is("none")],
+  ["работает с gpt-4?", question("models")],
+  ["пробовал 2 раза, не получилось", is("none")],
+  ["заказ №123 где?", is("status")],
+  ["жду уже 20 минут, где токены?", is("status")],
+  ["у нас 10 разработчиков", is("none")],
+  ["через 5 минут оплачу", is("none")],
+  ["спасибо, 5 звезд", is("none")],
+  ["токены действуют 30 дней?", question("validity")],
+  ["поддерживаете claude 3.5?", question("models")],
+]);
+
+const QUESTIONS = rowsOf("question", [
+  ["что такое токены?", question("what_tokens")],
+  ["что за токены вообще", question("what_tokens")],
+  ["какие модели поддерживаются?", question("models")],
+  ["с какими моделями работает?", question("models")],
+  ["сколько действуют токены?", question("validity")],
+  ["токены сгорают?", question("validity")],
+  ["есть срок действия?", question("validity")],
+  ["можно вернуть деньги?", question("refunds")],
+  ["как сделать возврат", question("refunds")],
+  ["какие монеты принимаете?", question("coins")],
+  ["можно оплатить в usdt?", question("coins")],
+  ["чем можно оплатить?", question("coins")],
+  ["как получить токены?", question("delivery")],
+  ["как происходит доставка?", question("delivery")],
+  ["сколько стоит?", question("price")],
+  ["какая цена?", question("price")],
+  ["почём токены", question("price")],
+]);
+
+const CONFIRMS = rowsOf(
+  "intent",
+  [
+    ["да", is("confirm")],
+    ["ага", is("confirm")],
+    ["угу", is("confirm")],
+    ["давай", is("confirm")],
+    ["ок", is("confirm")],
+    ["окей", is("confirm")],
+    ["да, оформляй", is("confirm")],
+    ["подтверждаю", is("confirm")],
+    ["согласен", is("confirm")],
+    ["го", is("confirm")],
+    ["Да!", is("confirm")],
+    ["конечно", is("confirm")],
+  ],
+  { phase: "quoted" },
+);
+
+const CANCELS = rowsOf(
+  "intent",
+  [
+    ["нет", is("cancel")],
+    ["отмена", is("cancel")],
+    ["отменить", is("cancel")],
+    ["отмени заказ", is("cancel")],
+    ["не надо", is("cancel")],
+    ["передумал", is("cancel")],
+    ["нет спасибо", is("cancel")],
+    ["стоп", is("cancel")],
+  ],
+  { phase: "quoted" },
+);
+
+const PAYMENT_TALK = rowsOf(
+  "intent",
+  [
+    ["статус", is("status")],
+    ["где мой заказ", is("status")],
+    ["оплата прошла?", is("status")],
+    ["где мои токены?", is("status")],
+    ["что с заказом?", is("status")],
+    ["какой статус заказа", is("status")],
+    ["оплатил", is("paid_claim")],
+    ["я оплатила", is("paid_claim")],
+    ["всё оплачено", is("paid_claim")],
+    ["перевел деньги", is("paid_claim")],
+    ["скинул оплату", is("paid_claim")],
+  ],
+  { phase: "awaiting_payment" },
+);
+
+const OTHER_INTENTS = rowsOf("intent", [
+  ["помощь", is("help")],
+  ["помоги", is("help")],
+  ["как это работает?", is("help")],
+  ["что ты умеешь?", is("help")],
+  ["меню", is("help")],
+  ["привет", is("greeting")],
+  ["Привет!", is("greeting")],
+  ["здравствуйте", is("greeting")],
+  ["добрый день", is("greeting")],
+  ["хай", is("greeting")],
+  ["приветик 👋", is("greeting")],
+  ["мои заказы", is("orders")],
+  ["что я покупал?", is("orders")],
+  ["история заказов", is("orders")],
+  ["покажи мои покупки", is("orders")],
+  ["на русском пожалуйста", language("ru")],
+  ["можно по-английски?", language("en")],
+]);
+
+const RESTARTS = rowsOf(
+  "intent",
+  [
+    ["заново", is("restart")],
+    ["начать сначала", is("restart")],
+    ["давай по новой", is("restart")],
+    ["новый заказ", is("restart")],
+  ],
+  { phase: "quoted" },
+);
+
+const ROWS: PhrasingRow[] = [
+  ...AMOUNTS,
+  ...CHANGES,
+  ...CORRECTIONS,
+  ...QUOTED_CORRECTIONS,
+  ...NEGATIONS,
+  ...BUDGETS,
+  ...CLARIFY,
+  ...NON_AMOUNTS,
+  ...QUESTIONS,
+  ...CONFIRMS,
+  ...CANCELS,
+  ...PAYMENT_TALK,
+  ...OTHER_INTENTS,
+  ...RESTARTS,
+];
+
+describePhrasings("RU", ROWS, 80, 0);
