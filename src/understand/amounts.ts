@@ -1,0 +1,371 @@
+/**
+ * Which numbers in a message are amounts (issue 13, item 4). A number is a token amount only with a
+ * cue: a unit ("tokens", "k", "тыс", a package word), a buying or correcting word before it ("buy",
+ * "make it", "rather", "хочу", "лучше"), a message that is nothing but the number and such words, or
+ * the bot having just asked "how many?". Money ("$25", "на 50 долларов") is a budget. A number that
+ * counts something else ("3 times", "team of 4", "gpt-4", "50%") is never an amount.
+ *
+ * Several amounts: a correction ("3k, no sorry, 4k") keeps the last; a negated one ("not 100") is
+ * dropped; two left without a correction ("2000 or 3000") ask which.
+ */
+import type { AmountOption, Reading } from "./reading.ts";
+import { type NumberPhrase, isScale, readNumberAt, wholeOf } from "./numbers.ts";
+import { type Token, touching, wordSet } from "./text.ts";
+
+/** What the amount rules made of a message. */
+export type AmountFinding = {
+  /** amount, budget or clarify; null when no number in the message is an amount. */
+  reading: Extract<Reading, { kind: "amount" | "budget" | "clarify" }> | null;
+  /** Some amount-like number could not be read safely (negative, fractional, "a few more"). */
+  blocked: boolean;
+  /** The amount came with a buying word or stood alone, so it is the point of the message. */
+  intended: boolean;
+};
+
+const TOKEN_WORDS = wordSet("token tokens tok toks tkn tkns токен токена токенов токены токенчиков");
+const PACKAGE_WORDS = wordSet("package packages pack packs bundle plan pkg пакет пакета пакетик пакеты тариф");
+// Between a number and "tokens": "10k api tokens".
+const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai");
+const USD_WORDS = wordSet(
+  "usd usdt usdc dollar dollars buck bucks доллар доллара долларов долларах бакс бакса баксов баксы долл дол",
+);
+const CENT_WORDS = wordSet("cent cents цент цента центов");
+const OTHER_MONEY_WORDS = wordSet(
+  "eur euro euros евро rub rubles roubles руб рубль рубля рублей р gbp pound pounds фунтов ton тон btc eth " +
+    "star stars xtr звезда звезды звезд звездочек",
+);
+const CODES_BEFORE = new Map([
+  ["usd", "usd"], ["usdt", "usd"], ["usdc", "usd"], ["eur", "other"], ["rub", "other"], ["gbp", "other"],
+]);
+const SIGNS = new Map([["$", "usd"], ["€", "other"], ["£", "other"], ["¥", "other"], ["₽", "other"], ["₹", "other"], ["₿", "other"]]);
+// A number right after these names something, not an amount: "gpt 4", "step 2", "error 429".
+const NAMES_BEFORE = wordSet(
+  "gpt claude gemini llama mistral qwen deepseek sonnet opus haiku version ver v step error code top room " +
+    "номер шаг ошибка ошибку версия версии",
+);
+const RATE_BEFORE = wordSet("per each every");
+// Words that may follow an amount; any other word after a number means it counts that thing.
+const AFTER_AMOUNT = wordSet(
+  "please pls plz now asap then instead and or to for is would will should thanks thank thx ty right today ok " +
+    "okay yes yeah if so but as it that this rather maybe no not sorry actually hmm oops wait total i im we you " +
+    "u how what whats can could enough at more " +
+    "пожалуйста плиз сейчас тогда и или а но на за хватит будет нормально норм ок да нет не пожалуй хотя " +
+    "вернее точнее лучше ой вместо штук шт сразу мне нам можно сколько это если то наверное думаю стоит до",
+);
+// Words before a number that make it an amount: buying, changing, correcting.
+const CUES = wordSet(
+  "buy need want get order take give gimme lemme make change set purchase grab send have with for rather " +
+    "actually instead no nope nah sorry mean meant said correction oops wait better prefer do to bump mind " +
+    "scratch just only " +
+    "купить куплю купим взять возьму беру берем нужно нужны нужен нужна надо хочу хотим хотел хотела дай " +
+    "дайте давай давайте закажу заказать заказываю оформи оформите оформить оформляй сделай сделайте " +
+    "поменяй поменяйте измени измените на за лучше точнее вернее нет ой а можно бы пусть пускай",
+);
+// Words that may sit between a cue and its number: "get like 3000", "мне бы где-то 5к".
+const SKIPPABLE = wordSet(
+  "like about around roughly approx approximately maybe say some me us it that the a up them you u just only " +
+    "где то около примерно мне нам бы ну это так ещё",
+);
+// A message made only of numbers and these words is about an amount ("ok 2000", "нет, 3000").
+const BARE_WORDS = wordSet(
+  "yes yeah yep ok okay k sure please pls plz thanks thx ty thank you hi hello hey yo um uh hmm hm eh ah oh " +
+    "so well just only maybe about around roughly approx like say lets let me us i id ill im we need want " +
+    "would to get buy take give gimme lemme make it that this then now instead actually no nope nah not sorry " +
+    "rather or and between from tokens token the a an of for fine go with do can could u how much is what " +
+    "whats price cost order total somewhere guess think worth " +
+    "да ну ок окей давай давайте можно мне нам бы хочу нужно надо пожалуйста плиз спасибо тогда лучше нет не " +
+    "а или и до от на за штук шт где то примерно около возьму беру куплю купить взять сколько стоит будет " +
+    "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен",
+);
+// Words that change what a number means ("another thousand", "double", "a few grand"): the rules
+// cannot do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
+const MODIFIERS = wordSet(
+  "half quarter couple dozen another more extra add plus minus double triple twice thrice few several same " +
+    "less fewer еще больше меньше пару пара несколько вдвое двойной удвой добавь добавить плюс минус",
+);
+// A later amount replaces an earlier one when one of these comes between them.
+const CORRECTIONS = wordSet(
+  "no nope nah sorry actually rather mean meant wait oops correction scratch better instead " +
+    "нет ой хотя лучше точнее вернее пардон",
+);
+// Words linking amounts that belong together: "2000 or 3000", "not 3000 — 300", "от 5 до 10 тысяч".
+const LINKS = wordSet(
+  "or to and between not no nope nah sorry actually rather than instead of i mean meant wait oops hmm just " +
+    "only maybe make it that scratch correction better say like please then tokens token k " +
+    "или до и не нет а лучше хотя точнее вернее ой вместо то есть ну давай можно токенов токена",
+);
+const RANGE_LINKS = wordSet("or to - – или до");
+const NEGATIONS_BEFORE = wordSet("not не");
+const DONT = wordSet("dont не");
+const WANTING = wordSet("want need надо нужно хочу нужны");
+
+type Role = "tokens" | "usd" | "cents" | "other_money" | "grand" | "ignored" | "invalid";
+
+type Mention = {
+  phrase: NumberPhrase;
+  role: Role;
+  /** Token amount, cents, or the grand count, as a whole number; null when it is not whole. */
+  whole: bigint | null;
+  cued: boolean;
+  /** Cued by a buying or correcting word, or by the message being nothing else. */
+  intended: boolean;
+  negated: boolean;
+};
+
+function wordAt(tokens: readonly Token[], i: number): string {
+  const t = tokens[i];
+  return t?.kind === "word" || t?.kind === "num" ? t.text : "";
+}
+
+/** "gpt-4", "4o", "#12", "50%", "5:30", "-5": digits that are not a count of anything sold. */
+function identifierRole(tokens: readonly Token[], p: NumberPhrase): Role | null {
+  const first = tokens[p.start];
+  const prev = tokens[p.start - 1];
+  const next = tokens[p.end];
+  if (first?.kind === "num") {
+    if (touching(prev, first)) {
+      if (prev?.kind === "word") return "ignored";
+      if (prev?.kind === "punct" && /^[-–−]$/.test(prev.text)) {
+        const before = tokens[p.start - 2];
+        if (before?.kind === "num" && touching(before, prev)) return null; // "2000-3000"
+        return touching(before, prev) ? "ignored" : "invalid"; // "gpt-4" names; "-5" is negative
+      }
+      if (prev?.kind === "punct" && /^[#№@_/:+.,]$/.test(prev.text)) return "ignored";
+    }
+    if (prev?.kind === "word" && (NAMES_BEFORE.has(prev.text) || RATE_BEFORE.has(prev.text))) return "ignored";
+  }
+  const last = tokens[p.end - 1];
+  if (touching(last, next) && next !== undefined) {
+    if (next.kind === "word" && !isMoneyWord(next.text) && !TOKEN_WORDS.has(next.text) && !PACKAGE_WORDS.has(next.text)) {
+      return "ignored"; // "4o", "1st", "2x"
+    }
+    if (next.kind === "punct" && /^[%‰:/_]$/.test(next.text)) return "ignored";
+    if (next.kind === "punct" && /^[-–]$/.test(next.text) && tokens[p.end + 1]?.kind === "word" && touching(next, tokens[p.end + 1])) {
+      return "ignored";
+    }
+  }
+  return null;
+}
+
+function isMoneyWord(word: string): boolean {
+  return USD_WORDS.has(word) || CENT_WORDS.has(word) || OTHER_MONEY_WORDS.has(word);
+}
+
+function moneyRole(tokens: readonly Token[], p: NumberPhrase): Role | null {
+  const prev = tokens[p.start - 1];
+  const next = tokens[p.end];
+  const sign = (t: Token | undefined) => (t?.kind === "cur" ? SIGNS.get(t.text) : undefined);
+  const kind = sign(prev) ?? sign(next) ?? (prev?.kind === "word" ? CODES_BEFORE.get(prev.text) : undefined);
+  if (kind !== undefined) return kind === "usd" ? "usd" : "other_money";
+  const after = next?.kind === "word" ? next.text : "";
+  if (USD_WORDS.has(after)) return "usd";
+  if (CENT_WORDS.has(after)) return "cents";
+  if (OTHER_MONEY_WORDS.has(after)) return "other_money";
+  return null;
+}
+
+function hasUnit(tokens: readonly Token[], p: NumberPhrase): boolean {
+  const after = wordAt(tokens, p.end);
+  const unitAfter =
+    TOKEN_WORDS.has(after) ||
+    PACKAGE_WORDS.has(after) ||
+    (TOKEN_ADJECTIVES.has(after) && TOKEN_WORDS.has(wordAt(tokens, p.end + 1)));
+  const before = wordAt(tokens, p.start - 1);
+  const packageBefore =
+    PACKAGE_WORDS.has(before) || ((before === "of" || before === "на") && PACKAGE_WORDS.has(wordAt(tokens, p.start - 2)));
+  return unitAfter || packageBefore;
+}
+
+/** A word after the number that it counts: "3 times", "4 people", "10 разработчиков". */
+function countsSomethingElse(tokens: readonly Token[], p: NumberPhrase): boolean {
+  const next = tokens[p.end];
+  if (next?.kind !== "word") return false;
+  return !AFTER_AMOUNT.has(next.text) && !TOKEN_WORDS.has(next.text) && !PACKAGE_WORDS.has(next.text) && !TOKEN_ADJECTIVES.has(next.text);
+}
+
+/** A buying or correcting word shortly before the number, across fillers and punctuation. */
+function cuedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
+  for (let i = p.start - 1, seen = 0; i >= 0 && seen < 5; i--, seen++) {
+    const t = tokens[i] as Token;
+    if (t.kind === "num" || t.kind === "cur") return false;
+    if (t.kind === "punct") continue;
+    if (CUES.has(t.text)) return true;
+    if (!SKIPPABLE.has(t.text)) return false;
+  }
+  return false;
+}
+
+function negatedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
+  const w1 = wordAt(tokens, p.start - 1);
+  const w2 = wordAt(tokens, p.start - 2);
+  const w3 = wordAt(tokens, p.start - 3);
+  if (NEGATIONS_BEFORE.has(w1) || w1 === "вместо") return true;
+  if ((w2 === "instead" && w1 === "of") || (w2 === "rather" && w1 === "than")) return true;
+  return (WANTING.has(w1) && DONT.has(w2)) || (WANTING.has(w1) && DONT.has(w3));
+}
+
+function classify(tokens: readonly Token[], p: NumberPhrase): Role {
+  const identifier = identifierRole(tokens, p);
+  if (identifier !== null) return identifier;
+  const money = moneyRole(tokens, p);
+  if (money !== null) return money;
+  if (p.grand) return "grand";
+  if (countsSomethingElse(tokens, p)) return "ignored";
+  // A number in words needs a scale or a unit: "one question" is not an amount, "one thousand" is.
+  if (!p.digits && !p.scaled && !hasUnit(tokens, p)) return "ignored";
+  const value = p.value === null ? null : wholeOf(p.value);
+  // "1 token" is a price question ("how much is 1 token"), not an order.
+  if (value === 1n && /^(token|токен)$/.test(wordAt(tokens, p.end))) return "ignored";
+  return "tokens";
+}
+
+function wholeFor(role: Role, p: NumberPhrase): bigint | null {
+  if (p.value === null) return null;
+  switch (role) {
+    case "usd":
+      return wholeOf(p.value, 2);
+    case "grand":
+      return wholeOf(p.value); // already times a thousand
+    default:
+      return wholeOf(p.value);
+  }
+}
+
+/** Every number in the message, in order. */
+function numbersIn(tokens: readonly Token[]): NumberPhrase[] {
+  const found: NumberPhrase[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    const phrase = readNumberAt(tokens, i);
+    if (phrase === undefined) {
+      i += 1;
+      continue;
+    }
+    found.push(phrase);
+    i = phrase.end;
+  }
+  return found;
+}
+
+/** True when the only words outside the numbers are ones that go with an amount ("ok", "make it"). */
+function isBare(tokens: readonly Token[], phrases: readonly NumberPhrase[]): boolean {
+  let k = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const phrase = phrases[k];
+    if (phrase !== undefined && i >= phrase.start) {
+      i = phrase.end - 1;
+      k += 1;
+      continue;
+    }
+    const t = tokens[i] as Token;
+    if (t.kind === "word" && !BARE_WORDS.has(t.text) && !isScale(t) && !isMoneyWord(t.text)) return false;
+  }
+  return true;
+}
+
+/** True when only linking words and punctuation stand between two numbers. */
+function linked(tokens: readonly Token[], a: NumberPhrase, b: NumberPhrase): boolean {
+  for (let i = a.end; i < b.start; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === "word" && !LINKS.has(t.text)) return false;
+    if (t.kind === "num" || t.kind === "cur") return false;
+  }
+  return true;
+}
+
+function between(tokens: readonly Token[], a: NumberPhrase, b: NumberPhrase, words: ReadonlySet<string>): boolean {
+  for (let i = a.end; i < b.start; i++) if (words.has(tokens[i]?.text ?? "")) return true;
+  return false;
+}
+
+/** "от 5 до 10 тысяч", "1-2k": the first number of a range takes the second one's scale. */
+function shareScale(tokens: readonly Token[], mentions: Mention[]): void {
+  for (let k = 0; k + 1 < mentions.length; k++) {
+    const a = mentions[k] as Mention;
+    const b = mentions[k + 1] as Mention;
+    if (a.role !== "tokens" || b.role !== "tokens" || a.phrase.scaled || !b.phrase.scaled || a.whole === null || b.whole === null) continue;
+    if (!between(tokens, a.phrase, b.phrase, RANGE_LINKS)) continue;
+    const scaled = a.whole * 10n ** BigInt(b.phrase.scaleZeros);
+    if (scaled < b.whole) a.whole = scaled;
+  }
+}
+
+function asSafe(value: bigint | null): number | null {
+  return value !== null && value > 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : null;
+}
+
+function optionOf(m: Mention): AmountOption | null {
+  const value = asSafe(m.whole);
+  if (value === null) return null;
+  return m.role === "tokens" || m.role === "grand" ? { kind: "amount", tokens: value } : { kind: "budget", usdCents: value };
+}
+
+function sameOption(a: AmountOption, b: AmountOption): boolean {
+  return a.kind === b.kind && (a.kind === "amount" ? a.tokens === (b as typeof a).tokens : a.usdCents === (b as typeof a).usdCents);
+}
+
+/**
+ * Finds the amount a message asks for, if any. `askedHowMany`: the bot's last message asked how many
+ * tokens, so a number on its own is an answer.
+ */
+export function findAmount(tokens: readonly Token[], askedHowMany: boolean): AmountFinding {
+  const phrases = numbersIn(tokens);
+  const none: AmountFinding = { reading: null, blocked: false, intended: false };
+  if (phrases.length === 0) return none;
+  const bare = isBare(tokens, phrases);
+  const mentions: Mention[] = phrases.map((phrase) => {
+    const role = classify(tokens, phrase);
+    const intended = bare || cuedBefore(tokens, phrase) || askedHowMany;
+    const cued = intended || phrase.scaled || hasUnit(tokens, phrase) || role === "usd" || role === "cents" || role === "grand";
+    return { phrase, role, whole: wholeFor(role, phrase), cued, intended, negated: negatedBefore(tokens, phrase) };
+  });
+  const counted = mentions.filter((m) => m.role !== "ignored" && m.role !== "other_money");
+  // Amounts linked to a cued one are amounts too: "not 3000 — 300", "2000 or 3000 tokens".
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k + 1 < counted.length; k++) {
+      const a = counted[k] as Mention;
+      const b = counted[k + 1] as Mention;
+      if ((a.cued || b.cued) && linked(tokens, a.phrase, b.phrase)) {
+        a.cued = b.cued = true;
+        a.intended = b.intended = a.intended || b.intended;
+      }
+    }
+  }
+  const amounts = counted.filter((m) => m.cued);
+  if (amounts.length === 0) return none;
+  const intended = amounts.some((m) => m.intended);
+  const blocked: AmountFinding = { reading: null, blocked: true, intended };
+  if (tokens.some((t) => t.kind === "word" && MODIFIERS.has(t.text) && !phrases.some((p) => inside(tokens, t, p)))) return blocked;
+  shareScale(tokens, amounts);
+  const wanted = amounts.filter((m) => !m.negated);
+  if (wanted.length === 0) return none;
+  const options: AmountOption[] = [];
+  for (const m of wanted) {
+    if (m.role === "invalid") return blocked;
+    const option = optionOf(m);
+    if (option === null) return blocked;
+    if (m.role === "grand") {
+      // "2 grand": two thousand tokens, or two thousand dollars' worth?
+      const cents = m.whole === null ? null : asSafe(m.whole * 100n);
+      if (cents === null || wanted.length > 1) return blocked;
+      return { reading: { kind: "clarify", candidates: [option, { kind: "budget", usdCents: cents }] }, blocked: false, intended };
+    }
+    options.push(option);
+  }
+  const firstOption = wanted[0] as Mention;
+  const lastOption = wanted[wanted.length - 1] as Mention;
+  const corrected = wanted.length > 1 && between(tokens, firstOption.phrase, lastOption.phrase, CORRECTIONS);
+  const pick = (option: AmountOption): AmountFinding => ({ reading: option, blocked: false, intended });
+  if (corrected) return pick(options[options.length - 1] as AmountOption);
+  // Tokens named next to money ("5000 tokens for $40"): the tokens are the order, the money a guess at its price.
+  const tokenOptions = options.filter((o) => o.kind === "amount");
+  const chosen = tokenOptions.length > 0 ? tokenOptions : options;
+  const distinct = chosen.filter((o, i) => chosen.findIndex((x) => sameOption(x, o)) === i);
+  if (distinct.length === 1) return pick(distinct[0] as AmountOption);
+  return { reading: { kind: "clarify", candidates: distinct }, blocked: false, intended };
+}
+
+function inside(tokens: readonly Token[], t: Token, p: NumberPhrase): boolean {
+  const first = tokens[p.start];
+  const last = tokens[p.end - 1];
+  return first !== undefined && last !== undefined && t.start >= first.start && t.end <= last.end;
+}
