@@ -44,11 +44,13 @@ const NAMES_BEFORE = wordSet(
     "номер шаг ошибка ошибку версия версии",
 );
 const RATE_BEFORE = wordSet("per each every");
+// Words that make money in a message a budget: "$25 worth", "I can spend 30 dollars".
+const BUDGET_WORDS = wordSet("worth budget spend spending бюджет потратить потрачу");
 // Words that may follow an amount; any other word after a number means it counts that thing.
 const AFTER_AMOUNT = wordSet(
   "please pls plz now asap then instead and or to for is would will should thanks thank thx ty right today ok " +
     "okay yes yeah if so but as it that this rather maybe no not sorry actually hmm oops wait total i im we you " +
-    "u how what whats can could enough at more " +
+    "u how what whats can could enough at more of " +
     "пожалуйста плиз сейчас тогда и или а но на за хватит будет нормально норм ок да нет не пожалуй хотя " +
     "вернее точнее лучше ой вместо штук шт сразу мне нам можно сколько это если то наверное думаю стоит до",
 );
@@ -56,15 +58,16 @@ const AFTER_AMOUNT = wordSet(
 const CUES = wordSet(
   "buy need want get order take give gimme lemme make change set purchase grab send have with for rather " +
     "actually instead no nope nah sorry mean meant said correction oops wait better prefer do to bump mind " +
-    "scratch just only " +
+    "scratch just only got quantity qty amount count typo mistake " +
     "купить куплю купим взять возьму беру берем нужно нужны нужен нужна надо хочу хотим хотел хотела дай " +
     "дайте давай давайте закажу заказать заказываю оформи оформите оформить оформляй сделай сделайте " +
-    "поменяй поменяйте измени измените на за лучше точнее вернее нет ой а можно бы пусть пускай",
+    "поменяй поменяйте измени измените на за лучше точнее вернее нет ой а можно бы пусть пускай количество " +
+    "опечатка ошибся ошиблась",
 );
 // Words that may sit between a cue and its number: "get like 3000", "мне бы где-то 5к".
 const SKIPPABLE = wordSet(
   "like about around roughly approx approximately maybe say some me us it that the a up them you u just only " +
-    "где то около примерно мне нам бы ну это так ещё",
+    "где то около примерно мне нам бы ну это так все таки же",
 );
 // A message made only of numbers and these words is about an amount ("ok 2000", "нет, 3000").
 const BARE_WORDS = wordSet(
@@ -72,10 +75,10 @@ const BARE_WORDS = wordSet(
     "so well just only maybe about around roughly approx like say lets let me us i id ill im we need want " +
     "would to get buy take give gimme lemme make it that this then now instead actually no nope nah not sorry " +
     "rather or and between from tokens token the a an of for fine go with do can could u how much is what " +
-    "whats price cost order total somewhere guess think worth " +
+    "whats price cost order total somewhere guess think thinking probably perhaps worth does have got ive um " +
     "да ну ок окей давай давайте можно мне нам бы хочу нужно надо пожалуйста плиз спасибо тогда лучше нет не " +
     "а или и до от на за штук шт где то примерно около возьму беру куплю купить взять сколько стоит будет " +
-    "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен",
+    "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен у меня все таки же",
 );
 // Words that change what a number means ("another thousand", "double", "a few grand"): the rules
 // cannot do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
@@ -85,16 +88,16 @@ const MODIFIERS = wordSet(
 );
 // A later amount replaces an earlier one when one of these comes between them.
 const CORRECTIONS = wordSet(
-  "no nope nah sorry actually rather mean meant wait oops correction scratch better instead " +
-    "нет ой хотя лучше точнее вернее пардон",
+  "no nope nah sorry actually rather mean meant wait oops correction scratch better instead typo mistake " +
+    "нет ой хотя лучше точнее вернее пардон опечатка ошибся ошиблась",
 );
 // Words linking amounts that belong together: "2000 or 3000", "not 3000 — 300", "от 5 до 10 тысяч".
 const LINKS = wordSet(
   "or to and between not no nope nah sorry actually rather than instead of i mean meant wait oops hmm just " +
-    "only maybe make it that scratch correction better say like please then tokens token k " +
-    "или до и не нет а лучше хотя точнее вернее ой вместо то есть ну давай можно токенов токена",
+    "only maybe make it that scratch correction better say like please then tokens token k typo mistake my bad " +
+    "или до и не нет а лучше хотя точнее вернее ой вместо то есть ну давай можно токенов токена опечатка ошибся",
 );
-const RANGE_LINKS = wordSet("or to - – или до");
+const RANGE_LINKS = wordSet("or to and - – или до и");
 const NEGATIONS_BEFORE = wordSet("not не");
 const DONT = wordSet("dont не");
 const WANTING = wordSet("want need надо нужно хочу нужны");
@@ -132,8 +135,9 @@ function identifierRole(tokens: readonly Token[], p: NumberPhrase): Role | null 
       }
       if (prev?.kind === "punct" && /^[#№@_/:+.,]$/.test(prev.text)) return "ignored";
     }
-    if (prev?.kind === "word" && (NAMES_BEFORE.has(prev.text) || RATE_BEFORE.has(prev.text))) return "ignored";
+    if (prev?.kind === "word" && NAMES_BEFORE.has(prev.text)) return "ignored";
   }
+  if (prev?.kind === "word" && RATE_BEFORE.has(prev.text)) return "ignored"; // "price per 1k", "per thousand"
   const last = tokens[p.end - 1];
   if (touching(last, next) && next !== undefined) {
     if (next.kind === "word" && !isMoneyWord(next.text) && !TOKEN_WORDS.has(next.text) && !PACKAGE_WORDS.has(next.text)) {
@@ -169,7 +173,7 @@ function hasUnit(tokens: readonly Token[], p: NumberPhrase): boolean {
   const unitAfter =
     TOKEN_WORDS.has(after) ||
     PACKAGE_WORDS.has(after) ||
-    (TOKEN_ADJECTIVES.has(after) && TOKEN_WORDS.has(wordAt(tokens, p.end + 1)));
+    ((TOKEN_ADJECTIVES.has(after) || after === "of") && TOKEN_WORDS.has(wordAt(tokens, p.end + 1)));
   const before = wordAt(tokens, p.start - 1);
   const packageBefore =
     PACKAGE_WORDS.has(before) || ((before === "of" || before === "на") && PACKAGE_WORDS.has(wordAt(tokens, p.start - 2)));
@@ -185,7 +189,8 @@ function countsSomethingElse(tokens: readonly Token[], p: NumberPhrase): boolean
 
 /** A buying or correcting word shortly before the number, across fillers and punctuation. */
 function cuedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
-  for (let i = p.start - 1, seen = 0; i >= 0 && seen < 5; i--, seen++) {
+  const sign = tokens[p.start - 1]?.kind === "cur" ? 1 : 0; // "на $20", "for $10"
+  for (let i = p.start - 1 - sign, seen = 0; i >= 0 && seen < 5; i--, seen++) {
     const t = tokens[i] as Token;
     if (t.kind === "num" || t.kind === "cur") return false;
     if (t.kind === "punct") continue;
@@ -312,10 +317,13 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   const none: AmountFinding = { reading: null, blocked: false, intended: false };
   if (phrases.length === 0) return none;
   const bare = isBare(tokens, phrases);
+  const budgetTalk = tokens.some((t) => t.kind === "word" && BUDGET_WORDS.has(t.text));
   const mentions: Mention[] = phrases.map((phrase) => {
     const role = classify(tokens, phrase);
     const intended = bare || cuedBefore(tokens, phrase) || askedHowMany;
-    const cued = intended || phrase.scaled || hasUnit(tokens, phrase) || role === "usd" || role === "cents" || role === "grand";
+    const money = role === "usd" || role === "cents";
+    // Money is a budget only when spending is meant: "$25 worth", "for 80 dollars", not "my 2 cents".
+    const cued = money ? intended || budgetTalk : intended || phrase.scaled || hasUnit(tokens, phrase) || role === "grand";
     return { phrase, role, whole: wholeFor(role, phrase), cued, intended, negated: negatedBefore(tokens, phrase) };
   });
   const counted = mentions.filter((m) => m.role !== "ignored" && m.role !== "other_money");

@@ -5,12 +5,13 @@
  * a trailing "*" matches any ending ("оплатил*").
  */
 import type { FaqTopic, LanguageCode } from "./reading.ts";
-import { type Phrase, consistsOf, mentions, phrases, wordMatches, wordSet } from "./text.ts";
+import { type Phrase, consistsOf, mentions, phrases, startsAt, wordMatches, wordSet } from "./text.ts";
 
 const PAID_CLAIMS = phrases(
   "paid, payed, sent the money, sent money, sent the payment, sent payment, payment sent, payment done, " +
-    "payment made, transferred, transfered, оплатил*, оплачен*, заплатил*, перевел*, скинул*, закинул*, " +
-    "отправил* деньги, отправил* оплату",
+    "payment made, transferred, transfered, sent it, sent you, just sent, money sent, оплатил*, оплачен*, " +
+    "заплатил*, перевел*, скинул*, закинул*, отправил* деньги, отправил* оплату, деньги отправил*, " +
+    "деньги перевел*, оплату отправил*",
 );
 const STATUS_PHRASES = phrases(
   "status, deliver, delivered, arrived, arrive, received, where is my, wheres my, where are my, went through, " +
@@ -24,7 +25,7 @@ const PAYMENT_WORDS = phrases("payment, payments, оплата, оплату, о
 const ORDERS_PHRASES = phrases(
   "my orders, order history, purchase history, past orders, previous orders, my purchases, what did i buy, " +
     "what have i bought, what i bought, bought so far, мои заказы, моих заказов, история заказов, история покупок, " +
-    "мои покупки, что я покупал*, что я купил*, что я заказывал*, прошлые заказы",
+    "what did i order, мои покупки, что я покупал*, что я купил*, что я заказывал*, прошлые заказы",
 );
 const STOP_PHRASES = phrases("cancel, abort, stop, отмена, отменить, отмени, отменяю, отмените, отменяй, стоп");
 const RESTART_PHRASES = phrases(
@@ -45,14 +46,15 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
     "validity",
     phrases(
       "expire*, expiry, expiration, valid, validity, how long do, do they last, tokens last, last forever, lifetime, " +
-        "срок*, сгора*, сгорят, истека*, истечет, действуют, действует, действительн*",
+        "never expire, forever, срок*, сгора*, сгорят, истека*, истечет, действуют, действует, действительн*, " +
+        "бессрочн*, навсегда",
     ),
   ],
   [
     "models",
     phrases(
       "model, models, модел*, gpt*, chatgpt, claude, gemini, llama, mistral, openai, anthropic, deepseek, grok, " +
-        "sonnet, opus, compatible, совместим*",
+        "sonnet, opus, compatible, llm, llms, ai models, нейросет*, нейронк*, совместим*",
     ),
   ],
   [
@@ -87,6 +89,8 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
   ],
 ];
 
+const WHAT = wordSet("what wat whats что чо");
+
 const HELP_PHRASES = phrases(
   "help, how does this work, how does it work, how it works, what can you do, what do you do, what do you sell, " +
     "what can i, how do i, how to, what is this, whats this, menu, commands, info, faq, recommend, suggest, advise, " +
@@ -96,12 +100,13 @@ const HELP_PHRASES = phrases(
 const YES_PHRASES = phrases(
   "yes, y, yeah, yea, yep, yup, ya, sure, sure thing, ok, okay, k, kk, confirm, go ahead, lets do it, do it, lets go, " +
     "sounds good, sounds great, buy, pay, deal, agreed, alright, proceed, absolutely, of course, why not, " +
+    "go for it, fine, thats fine, perfect, great, cool, good, looks good, works for me, " +
     "да, ага, угу, давай, давайте, ок, окей, го, оформляй, оформляйте, оформи, подтверждаю, подтвердить, согласен, " +
     "согласна, конечно, хорошо, ладно, норм, идет, погнали, поехали, беру, берем, верно",
 );
 const NO_PHRASES = phrases(
   "no, n, nope, nah, never mind, nevermind, forget it, forget about it, changed my mind, not now, not interested, " +
-    "maybe later, нет, неа, не надо, не нужно, не хочу, передумал*, отбой",
+    "maybe later, im good, i am good, im fine, im ok, нет, неа, не надо, не нужно, не хочу, передумал*, отбой",
 );
 const GREETING_PHRASES = phrases(
   "hi, hello, hey, hiya, howdy, yo, start, good morning, good afternoon, good evening, привет, приветик, " +
@@ -149,16 +154,20 @@ export function isQuestion(words: readonly string[], text: string): boolean {
   return text.includes("?") || QUESTION_OPENERS.has(words[0] ?? "");
 }
 
-function isHedged(words: readonly string[]): boolean {
-  return QUESTION_OPENERS.has(words[0] ?? "") || words.some((w) => NEGATIONS.has(w));
+/** True when one of the phrases is said plainly: not in a question, not under a negation just before it. */
+function instructs(words: readonly string[], list: readonly Phrase[]): boolean {
+  if (QUESTION_OPENERS.has(words[0] ?? "")) return false;
+  return words.some(
+    (_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)),
+  );
 }
 
 export function asksToCancel(words: readonly string[]): boolean {
-  return !isHedged(words) && mentions(words, STOP_PHRASES);
+  return instructs(words, STOP_PHRASES);
 }
 
 export function asksToRestart(words: readonly string[]): boolean {
-  return !isHedged(words) && mentions(words, RESTART_PHRASES);
+  return instructs(words, RESTART_PHRASES);
 }
 
 /**
@@ -168,6 +177,8 @@ export function asksToRestart(words: readonly string[]): boolean {
 export function faqTopic(words: readonly string[], question: boolean): FaqTopic | null {
   if (!question && words.length > 3) return null;
   for (const [topic, list] of TOPICS) if (mentions(words, list)) return topic;
+  // "what even are these tokens?", «что это вообще за токены?»
+  if (WHAT.has(words[0] ?? "") && words.some((w) => wordMatches(w, "token*") || wordMatches(w, "токен*"))) return "what_tokens";
   return null;
 }
 

@@ -20,10 +20,12 @@ import {
   saysNo,
   saysYes,
 } from "./intents.ts";
-import type { Reading, ReadingContext } from "./reading.ts";
+import type { FaqTopic, Reading, ReadingContext } from "./reading.ts";
 import { MAX_LENGTH, type Message, readText } from "./text.ts";
 
 const NONE: Reading = { kind: "none" };
+// Questions about the shop that mention payment or delivery ("можно ли вернуть оплату?").
+const SHOP_TOPICS: ReadonlySet<FaqTopic> = new Set(["delivery", "coins", "refunds", "validity"]);
 const SLASH_COMMAND = /^\/([a-z]+)(?:@[\p{L}\p{N}_]+)?(?:\s(.*))?$/u;
 
 const SLASH_READINGS = new Map<string, Reading>([
@@ -53,7 +55,7 @@ function paymentTalk(message: Message, question: boolean): Reading | null {
   if (claimsPayment(words)) return { kind: "paid_claim" };
   // "how does delivery work?" asks about the shop; "has it arrived?" about an order
   const topic = faqTopic(words, question);
-  if (question && (topic === "delivery" || topic === "coins") && !asksStatusStrictly(words)) {
+  if (question && topic !== null && SHOP_TOPICS.has(topic) && !asksStatusStrictly(words)) {
     return { kind: "question", topic };
   }
   if (asksStatus(words)) return { kind: "status" };

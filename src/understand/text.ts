@@ -34,6 +34,7 @@ export function normalizeText(raw: string): string {
     .replace(/👍|👌|✅|✔/gu, " yes ")
     .replace(/👎|❌/gu, " no ")
     .replace(HALF_PREFIX, "пол ")
+    .replace(/(\p{L})\1{2,}/gu, "$1") // "ummm", "yesss", "нееет": drawn-out letters
     .replace(/[\s\p{Cc}\p{Cf}\p{Z}]+/gu, " ")
     .trim();
 }

@@ -215,6 +215,105 @@ const RESTARTS = rowsOf(
   { phase: "quoted" },
 );
 
+// Written after the parser, to measure it on phrasings it was not built around (issue 14).
+const LATER = [
+  ...rowsOf("amount", [
+    ["мне нужно 15 тысяч токенов", amount(15_000)],
+    ["3 к", amount(3000)],
+    ["десять тыщ", amount(10_000)],
+    ["сорок тысяч токенов", amount(40_000)],
+    ["хочу пакет 5000", amount(5000)],
+    ["2.5к", amount(2500)],
+    ["давайте 6 тысяч", amount(6000)],
+    ["примерно 8000", amount(8000)],
+    ["восемь тысяч двести", amount(8200)],
+    ["четверть миллиона", amount(250_000)],
+    ["токенов 5000", amount(5000)],
+    ["беру 20 000", amount(20_000)],
+    ["одну тысячу", amount(1000)],
+    ["мне 3000", amount(3000)],
+    ["3000 плиз", amount(3000)],
+    ["а сколько стоит 1000 токенов?", amount(1000)],
+  ]),
+  ...rowsOf(
+    "amount",
+    [
+      ["сделай 4000", amount(4000)],
+      ["поменяй на 7к", amount(7000)],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf("correction", [
+    ["2000, ой, 3000", amount(3000)],
+    ["5к... нет, 6к", amount(6000)],
+  ]),
+  ...rowsOf("correction", [["нет, давай всё-таки 1000", amount(1000)]], { phase: "quoted" }),
+  ...rowsOf("negation", [
+    ["не 500, а 5000", amount(5000), 500],
+    ["мне 2000 а не 200", amount(2000), 200],
+  ]),
+  ...rowsOf("budget", [
+    ["на 40 баксов", budget(4000)],
+    ["что дадите за 20 долларов?", budget(2000)],
+    ["у меня 100$", budget(10_000)],
+    ["на двадцать долларов", budget(2000)],
+    ["бюджет 30 usdt", budget(3000)],
+  ]),
+  ...rowsOf("clarify", [
+    ["1000 или 2000?", clarifyAmounts(1000, 2000)],
+    ["3-5к", clarifyAmounts(3000, 5000)],
+  ]),
+  ...rowsOf("non_amount", [
+    ["нас 3 человека", is("none")],
+    ["2 раза писал", is("none")],
+    ["верну через 2 дня", is("none")],
+    ["работает ли с gpt-4o?", question("models")],
+    ["у меня 2 аккаунта", is("none")],
+    ["оплачу через 15 минут", is("none")],
+  ]),
+  ...rowsOf("non_amount", [["жду 10 минут", is("status")]], { phase: "awaiting_payment" }),
+  ...rowsOf("question", [
+    ["токены бессрочные?", question("validity")],
+    ["как долго действуют токены", question("validity")],
+    ["можно ли вернуть оплату?", question("refunds")],
+    ["принимаете биткоин?", question("coins")],
+    ["оплата картой есть?", question("coins")],
+    ["через сколько придут токены?", question("delivery")],
+    ["что это вообще за токены?", question("what_tokens")],
+    ["какие нейросети поддерживаются?", question("models")],
+    ["сколько стоят токены?", question("price")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["да, давай", is("confirm")],
+      ["ок, подтверждаю", is("confirm")],
+      ["нет, не надо", is("cancel")],
+      ["отменяй", is("cancel")],
+      ["передумала", is("cancel")],
+      ["давай заново", is("restart")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf(
+    "intent",
+    [
+      ["что с моим заказом?", is("status")],
+      ["я перевел", is("paid_claim")],
+      ["деньги отправил", is("paid_claim")],
+      ["готово, оплатил", is("paid_claim")],
+    ],
+    { phase: "awaiting_payment" },
+  ),
+  ...rowsOf("intent", [
+    ["мои прошлые заказы", is("orders")],
+    ["здрасте", is("greeting")],
+    ["доброе утро!", is("greeting")],
+    ["помогите пожалуйста", is("help")],
+    ["по-английски, пожалуйста", language("en")],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
   ...AMOUNTS,
   ...CHANGES,
@@ -230,6 +329,8 @@ const ROWS: PhrasingRow[] = [
   ...PAYMENT_TALK,
   ...OTHER_INTENTS,
   ...RESTARTS,
+  ...LATER,
 ];
 
-describePhrasings("RU", ROWS, 80, 0);
+// Floor: the accuracy reached (201/201) less a hair, so a regression fails the build.
+describePhrasings("RU", ROWS, 80, 0.99);
