@@ -5,8 +5,12 @@
 import type { Understander, UnderstandContext, Understood } from "../engine/engine.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
-export { understandByRules, parseTokenAmount } from "./rules.ts";
+export { understandByRules, parseTokenAmount, commandFor } from "./rules.ts";
 export type { RulesContext, RulesResult } from "./rules.ts";
+export { readMessage } from "./read.ts";
+export { AmountOption, FaqTopic, LanguageCode, Reading, UsdCents } from "./reading.ts";
+export type { ReadingContext, ReadingKind } from "./reading.ts";
+export { tokensForBudget } from "./budget.ts";
 
 /** The rules' view of where a conversation is. */
 export function rulesPhase(state: UnderstandContext["state"]): RulesContext["phase"] {
