@@ -58,9 +58,11 @@ export const BARE_WORDS = wordSet(
     "would to get buy take give gimme lemme make it that this then now instead actually no nope nah not sorry " +
     "rather or and between from tokens token the a an of for fine go with do can could u how much is what " +
     "whats price cost order total somewhere guess think thinking probably perhaps worth does have got ive um " +
+    "should be enough will hopefully less lower fewer more " +
     "да ну ок окей давай давайте можно мне нам бы хочу нужно надо пожалуйста плиз спасибо тогда лучше нет не " +
     "а или и до от на за штук шт где то примерно около возьму беру куплю купить взять сколько стоит будет " +
-    "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен у меня все таки же",
+    "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен у меня все таки же есть " +
+    "достаточно хватит меньше больше",
 );
 // Words that change what a number means ("another thousand", "double", "a few grand"): the rules
 // cannot do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
@@ -80,6 +82,15 @@ export const LINKS = wordSet(
     "или до и не нет а лучше хотя точнее вернее ой вместо то есть ну давай можно токенов токена опечатка ошибся",
 );
 export const RANGE_LINKS = wordSet("or to and - – или до и");
+// After these, a bare number takes the scale of the one before: "не тысячу, а две", "5k, no, 6".
+export const SCALE_LINKS = wordSet(
+  "or to and not no nope sorry actually rather but instead or или до и не нет а лучше хотя точнее вернее ой вместо",
+);
+// An amount told as history is not this order: "I bought 2000 tokens last week".
+export const PAST_PURCHASE = wordSet(
+  "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " +
+    "брал брала взял взяла",
+);
 export const NEGATIONS_BEFORE = wordSet("not не");
 export const DONT = wordSet("dont не");
 export const WANTING = wordSet("want need надо нужно хочу нужны");

@@ -25,8 +25,10 @@ import {
   NEGATIONS_BEFORE,
   OTHER_MONEY_WORDS,
   PACKAGE_WORDS,
+  PAST_PURCHASE,
   RANGE_LINKS,
   RATE_BEFORE,
+  SCALE_LINKS,
   SIGNS,
   SKIPPABLE,
   TOKEN_ADJECTIVES,
@@ -47,7 +49,8 @@ export type AmountFinding = {
 };
 
 
-type Role = "tokens" | "usd" | "cents" | "other_money" | "grand" | "ignored" | "invalid";
+/** "weak": a number in words without a scale or unit ("две"), an amount only if it borrows a scale. */
+type Role = "tokens" | "weak" | "usd" | "cents" | "other_money" | "grand" | "ignored" | "invalid";
 
 type Mention = {
   phrase: NumberPhrase;
@@ -145,6 +148,12 @@ function cuedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
   return false;
 }
 
+/** "I bought 2000 tokens last week": an earlier purchase, not this order. */
+function toldAsPast(tokens: readonly Token[], p: NumberPhrase): boolean {
+  for (let i = p.start - 1; i >= Math.max(0, p.start - 4); i--) if (PAST_PURCHASE.has(wordAt(tokens, i))) return true;
+  return false;
+}
+
 function negatedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
   const w1 = wordAt(tokens, p.start - 1);
   const w2 = wordAt(tokens, p.start - 2);
@@ -162,7 +171,8 @@ function classify(tokens: readonly Token[], p: NumberPhrase): Role {
   if (p.grand) return "grand";
   if (countsSomethingElse(tokens, p)) return "ignored";
   // A number in words needs a scale or a unit: "one question" is not an amount, "one thousand" is.
-  if (!p.digits && !p.scaled && !hasUnit(tokens, p)) return "ignored";
+  if (!p.digits && !p.scaled && !hasUnit(tokens, p)) return "weak";
+  if (toldAsPast(tokens, p)) return "ignored";
   const value = p.value === null ? null : wholeOf(p.value);
   // "1 token" is a price question ("how much is 1 token"), not an order.
   if (value === 1n && /^(token|токен)$/.test(wordAt(tokens, p.end))) return "ignored";
@@ -220,16 +230,32 @@ function between(tokens: readonly Token[], a: NumberPhrase, b: NumberPhrase, wor
   return false;
 }
 
-/** "от 5 до 10 тысяч", "1-2k": the first number of a range takes the second one's scale. */
+/**
+ * Numbers that borrow a scale from their neighbour: "от 5 до 10 тысяч" and "1-2k" (the first takes the
+ * second's), "не тысячу, а две" and "5k, not 50" (the second takes the first's).
+ */
 function shareScale(tokens: readonly Token[], mentions: Mention[]): void {
   for (let k = 0; k + 1 < mentions.length; k++) {
     const a = mentions[k] as Mention;
     const b = mentions[k + 1] as Mention;
-    if (a.role !== "tokens" || b.role !== "tokens" || a.phrase.scaled || !b.phrase.scaled || a.whole === null || b.whole === null) continue;
-    if (!between(tokens, a.phrase, b.phrase, RANGE_LINKS)) continue;
-    const scaled = a.whole * 10n ** BigInt(b.phrase.scaleZeros);
-    if (scaled < b.whole) a.whole = scaled;
+    if (a.whole === null || b.whole === null || !isCount(a) || !isCount(b)) continue;
+    const small = (m: Mention) => m.role === "weak" || (!m.phrase.scaled && (m.whole ?? 0n) < 1000n);
+    if (!a.phrase.scaled && b.phrase.scaled && between(tokens, a.phrase, b.phrase, RANGE_LINKS)) {
+      const scaled = a.whole * 10n ** BigInt(b.phrase.scaleZeros);
+      if (scaled < b.whole || a.role === "weak") borrow(a, scaled);
+    } else if (a.phrase.scaled && small(b) && between(tokens, a.phrase, b.phrase, SCALE_LINKS)) {
+      borrow(b, b.whole * 10n ** BigInt(a.phrase.scaleZeros));
+    }
   }
+}
+
+function isCount(m: Mention): boolean {
+  return m.role === "tokens" || m.role === "weak";
+}
+
+function borrow(m: Mention, whole: bigint): void {
+  m.whole = whole;
+  m.role = "tokens";
 }
 
 function asSafe(value: bigint | null): number | null {
@@ -276,12 +302,12 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
       }
     }
   }
-  const amounts = counted.filter((m) => m.cued);
+  shareScale(tokens, counted);
+  const amounts = counted.filter((m) => m.cued && m.role !== "weak");
   if (amounts.length === 0) return none;
   const intended = amounts.some((m) => m.intended);
   const blocked: AmountFinding = { reading: null, blocked: true, intended };
-  if (tokens.some((t) => t.kind === "word" && MODIFIERS.has(t.text) && !phrases.some((p) => inside(tokens, t, p)))) return blocked;
-  shareScale(tokens, amounts);
+  if (amounts.some((m) => modified(tokens, m.phrase))) return blocked;
   const wanted = amounts.filter((m) => !m.negated);
   if (wanted.length === 0) return none;
   const options: AmountOption[] = [];
@@ -310,8 +336,15 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   return { reading: { kind: "clarify", candidates: distinct }, blocked: false, intended };
 }
 
-function inside(tokens: readonly Token[], t: Token, p: NumberPhrase): boolean {
-  const first = tokens[p.start];
-  const last = tokens[p.end - 1];
-  return first !== undefined && last !== undefined && t.start >= first.start && t.end <= last.end;
+/** A modifier next to the number, with no punctuation between: "2000 more", "another thousand". */
+function modified(tokens: readonly Token[], p: NumberPhrase): boolean {
+  const near = (from: number, step: number): boolean => {
+    for (let i = from, seen = 0; i >= 0 && i < tokens.length && seen < 2; i += step, seen++) {
+      const t = tokens[i] as Token;
+      if (t.kind !== "word") return false;
+      if (MODIFIERS.has(t.text)) return true;
+    }
+    return false;
+  };
+  return near(p.start - 1, -1) || near(p.end, 1);
 }

@@ -15,7 +15,8 @@ const PAID_CLAIMS = phrases(
 );
 const STATUS_PHRASES = phrases(
   "status, deliver, delivered, arrived, arrive, received, where is my, wheres my, where are my, went through, " +
-    "go through, gone through, transaction, txid, tx, any update, any updates, update on, статус, где мой, где мои, " +
+    "go through, gone through, transaction, txid, tx, any update, any updates, update on, news on, news about, " +
+    "on my order, about my order, order status, статус, где мой, где мои, " +
     "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду",
 );
 // "where" (or «где») with one of these is asking after an order: "where is order #4521?", "заказ где?"
@@ -27,7 +28,7 @@ const ORDERS_PHRASES = phrases(
     "what have i bought, what i bought, bought so far, мои заказы, моих заказов, история заказов, история покупок, " +
     "what did i order, мои покупки, что я покупал*, что я купил*, что я заказывал*, прошлые заказы",
 );
-const STOP_PHRASES = phrases("cancel, abort, stop, отмена, отменить, отмени, отменяю, отмените, отменяй, стоп");
+const STOP_PHRASES = phrases("cancel*, abort, stop, отмен*, стоп");
 const RESTART_PHRASES = phrases(
   "start over, restart, reset, new order, start again, begin again, from scratch, заново, сначала, с начала, " +
     "по новой, новый заказ, сбросить, сброс, рестарт",
@@ -36,7 +37,7 @@ const RESTART_PHRASES = phrases(
 // is not an instruction.
 const NEGATIONS = wordSet("not never dont doesnt didnt wont cant cannot isnt shouldnt wouldnt не нельзя");
 const QUESTION_OPENERS = wordSet(
-  "can could how what wat whats which why when should will would is are do does may any " +
+  "can could how what wat whats which why when should will would is are do does did was were has have may any " +
     "можно как какие какой какая какую каких что сколько когда почему зачем чем есть почем ли",
 );
 
@@ -46,7 +47,8 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
     "validity",
     phrases(
       "expire*, expiry, expiration, valid, validity, how long do, do they last, tokens last, last forever, lifetime, " +
-        "never expire, forever, срок*, сгора*, сгорят, истека*, истечет, действуют, действует, действительн*, " +
+        "never expire, forever, roll over, rollover, carry over, срок*, сгора*, сгорят, истека*, истечет, " +
+        "действуют, действует, действительн*, " +
         "бессрочн*, навсегда",
     ),
   ],
@@ -62,7 +64,9 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
     phrases(
       "coin, coins, монет*, crypto*, крипт*, currency, currencies, валют*, btc, bitcoin, биткоин*, eth, ethereum, " +
         "usdt, usdc, ton, tron, trc20, erc20, paypal, card, cards, visa, mastercard, карт*, pay with, pay in, pay by, " +
-        "payment method*, payment option*, оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
+        "solana, sol, bnb, litecoin, ltc, doge, dogecoin, tether, monero, xmr, trx, " +
+        "payment method*, payment option*, do you take, do you accept, you accept, принимаете, принимаешь, " +
+        "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
     ),
   ],
   [
@@ -94,11 +98,13 @@ const WHAT = wordSet("what wat whats что чо");
 const HELP_PHRASES = phrases(
   "help, how does this work, how does it work, how it works, what can you do, what do you do, what do you sell, " +
     "what can i, how do i, how to, what is this, whats this, menu, commands, info, faq, recommend, suggest, advise, " +
+    "what do you offer, what do you have, what do you provide, " +
     "помощь, помоги, помогите, хелп, справка, как это работает, как работает, как пользоваться, что ты умеешь, " +
     "что умеешь, что вы умеете, что вы продаете, что продаете, меню, команды, инфо, посовет*, порекоменд*, подскаж*",
 );
 const YES_PHRASES = phrases(
-  "yes, y, yeah, yea, yep, yup, ya, sure, sure thing, ok, okay, k, kk, confirm, go ahead, lets do it, do it, lets go, " +
+  "yes, y, ye, yeh, yeah, yea, yep, yup, ya, sure, sure thing, ok, okay, okey, okie, oki, k, kk, confirm, " +
+    "go ahead, lets do it, do it, lets go, " +
     "sounds good, sounds great, buy, pay, deal, agreed, alright, proceed, absolutely, of course, why not, " +
     "go for it, fine, thats fine, perfect, great, cool, good, looks good, works for me, " +
     "да, ага, угу, давай, давайте, ок, окей, го, оформляй, оформляйте, оформи, подтверждаю, подтвердить, согласен, " +
@@ -106,11 +112,13 @@ const YES_PHRASES = phrases(
 );
 const NO_PHRASES = phrases(
   "no, n, nope, nah, never mind, nevermind, forget it, forget about it, changed my mind, not now, not interested, " +
-    "maybe later, im good, i am good, im fine, im ok, нет, неа, не надо, не нужно, не хочу, передумал*, отбой",
+    "maybe later, naw, nay, nop, im good, i am good, im fine, im ok, нет, неа, не, нее, не надо, не нужно, " +
+    "не хочу, передумал*, отбой",
 );
 const GREETING_PHRASES = phrases(
   "hi, hello, hey, hiya, howdy, yo, start, good morning, good afternoon, good evening, привет, приветик, " +
-    "приветствую, здравствуйте, здравствуй, здрасте, здрасьте, добрый день, доброе утро, добрый вечер, хай, салют, " +
+    "good night, приветствую, здравствуйте, здравствуй, здрасте, здрасьте, добрый день, доброе утро, добрый вечер, " +
+    "доброй ночи, доброго дня, доброго времени суток, хай, салют, " +
     "хеллоу",
 );
 // Words that may surround a yes/no/greeting without changing its meaning ("yes please", "no thanks").
@@ -151,7 +159,8 @@ export function asksForOrders(words: readonly string[]): boolean {
 
 /** A question rather than a statement: a question mark, or a question word first. */
 export function isQuestion(words: readonly string[], text: string): boolean {
-  return text.includes("?") || QUESTION_OPENERS.has(words[0] ?? "");
+  // «ли» marks a Russian yes/no question wherever it stands: «будет ли возврат»
+  return text.includes("?") || QUESTION_OPENERS.has(words[0] ?? "") || words.includes("ли");
 }
 
 /** True when one of the phrases is said plainly: not in a question, not under a negation just before it. */

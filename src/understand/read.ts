@@ -53,14 +53,14 @@ function fromSlashCommand(name: string, args: string): Reading {
 function paymentTalk(message: Message, question: boolean): Reading | null {
   const { words } = message;
   if (claimsPayment(words)) return { kind: "paid_claim" };
-  // "how does delivery work?" asks about the shop; "has it arrived?" about an order
+  if (!asksStatus(words) && !mentionsPayment(words)) return null;
+  // "how does delivery work?" and «можно ли вернуть оплату?» ask about the shop, not about an order
   const topic = faqTopic(words, question);
   if (question && topic !== null && SHOP_TOPICS.has(topic) && !asksStatusStrictly(words)) {
     return { kind: "question", topic };
   }
   if (asksStatus(words)) return { kind: "status" };
-  if (mentionsPayment(words)) return topic === "coins" ? { kind: "question", topic } : { kind: "status" };
-  return null;
+  return topic === "coins" ? { kind: "question", topic } : { kind: "status" };
 }
 
 function asksStatusStrictly(words: readonly string[]): boolean {

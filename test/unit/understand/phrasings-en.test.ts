@@ -317,7 +317,7 @@ const RESTARTS = rowsOf(
 );
 
 // Written after the parser, to measure it on phrasings it was not built around (issue 13: "judged on
-// phrasings it has never seen"). First run, before any tuning: see the report in the branch notes.
+// phrasings it has never seen"). First run, before any tuning: 85/100.
 const LATER = [
   ...rowsOf("amount", [
     ["could you do 15000 for me", amount(15_000)],
@@ -455,6 +455,105 @@ const LATER = [
   ]),
 ];
 
+// A second unseen batch, written after the first was read. First run, before tuning: 52/63.
+const FRESH = [
+  ...rowsOf("amount", [
+    ["Hey, I'd like 10k tokens please", amount(10_000)],
+    ["pls 3k", amount(3000)],
+    ["I need a lot, like 200k", amount(200_000)],
+    ["just 500", amount(500)],
+    ["500 should be enough", amount(500)],
+    ["my order: 2000 tokens", amount(2000)],
+    ["1 500 tokens", amount(1500)],
+    ["I want 2.000 tokens", amount(2000)],
+    ["give me a million", amount(1_000_000)],
+    ["Fifty thousand", amount(50_000)],
+    ["20000 tokens plz, paying with usdt", amount(20_000)],
+    ["could I buy 3000 tokens with bitcoin?", amount(3000)],
+    ["5000 tokens how much will that be", amount(5000)],
+    ["i need tokens. 4000", amount(4000)],
+    ["2500 tokens for my telegram bot", amount(2500)],
+    ["can i get two thousand five hundred tokens", amount(2500)],
+    ["ok give me 15k", amount(15_000)],
+    ["how much do 1000 tokens cost?", amount(1000)],
+  ]),
+  ...rowsOf(
+    "amount",
+    [
+      ["less, 1000", amount(1000)],
+      ["can I change it to 3000?", amount(3000)],
+      ["I'd rather have 2k", amount(2000)],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf("budget", [
+    ["I want to spend around $30", budget(3000)],
+    ["got $50, how many tokens is that?", budget(5000)],
+    ["30 dollars of tokens", budget(3000)],
+    ["just $10 worth for now", budget(1000)],
+    ["what's 20 bucks get me", budget(2000)],
+  ]),
+  ...rowsOf("correction", [
+    ["5k. sorry, 6k", amount(6000)],
+    ["2000 tokens, no wait, 1000", amount(1000)],
+  ]),
+  ...rowsOf("negation", [
+    ["not 1000! 10000", amount(10_000), 1000],
+    ["10k tokens (not 1k)", amount(10_000), 1000],
+  ]),
+  ...rowsOf("clarify", [["3k or 4k, not sure", clarifyAmounts(3000, 4000)]]),
+  ...rowsOf("non_amount", [
+    ["we have 3 bots", is("none")],
+    ["I'm from UTC+2", is("none")],
+    ["I tried at 3pm", is("none")],
+    ["i bought 2000 tokens last week, they're great", is("none")],
+    ["version 3 please", is("none")],
+    ["call at 10", is("none")],
+    ["give me 5 minutes", is("none")],
+    ["can I buy for 3 friends?", is("none")],
+  ]),
+  ...rowsOf("question", [
+    ["do tokens roll over month to month?", question("validity")],
+    ["which ai models are supported?", question("models")],
+    ["is mistral included?", question("models")],
+    ["do you take solana?", question("coins")],
+    ["can I pay by card?", question("coins")],
+    ["refund possible?", question("refunds")],
+    ["how do I get my tokens after I pay?", question("delivery")],
+    ["is it expensive?", question("price")],
+    ["what exactly is a token here", question("what_tokens")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["ye", is("confirm")],
+      ["okey", is("confirm")],
+      ["sure, why not", is("confirm")],
+      ["naw", is("cancel")],
+      ["no no no", is("cancel")],
+      ["cancel pls", is("cancel")],
+      ["restart pls", is("restart")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf(
+    "intent",
+    [
+      ["any news on my order", is("status")],
+      ["I've sent the payment", is("paid_claim")],
+      ["my tokens haven't arrived", is("status")],
+    ],
+    { phase: "awaiting_payment" },
+  ),
+  ...rowsOf("intent", [
+    ["list my orders", is("orders")],
+    ["Hello!!", is("greeting")],
+    ["good afternoon 🙂", is("greeting")],
+    ["help!!!", is("help")],
+    ["what do you offer?", is("help")],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
   ...AMOUNTS,
   ...ASKED,
@@ -473,7 +572,8 @@ const ROWS: PhrasingRow[] = [
   ...OTHER_INTENTS,
   ...RESTARTS,
   ...LATER,
+  ...FRESH,
 ];
 
-// Floor: the accuracy reached (323/324) less a hair, so a regression fails the build.
+// Floor: the accuracy reached (386/387) less a hair, so a regression fails the build.
 describePhrasings("EN", ROWS, 150, 0.99);

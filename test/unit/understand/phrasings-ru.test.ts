@@ -216,6 +216,7 @@ const RESTARTS = rowsOf(
 );
 
 // Written after the parser, to measure it on phrasings it was not built around (issue 14).
+// First run, before any tuning: 55/61.
 const LATER = [
   ...rowsOf("amount", [
     ["мне нужно 15 тысяч токенов", amount(15_000)],
@@ -314,6 +315,86 @@ const LATER = [
   ]),
 ];
 
+// A second unseen batch, written after the first was read. First run, before tuning: 38/46.
+const FRESH = [
+  ...rowsOf("amount", [
+    ["мне нужно токенов на 3000", amount(3000)],
+    ["купить 5000", amount(5000)],
+    ["5 тыщ", amount(5000)],
+    ["пять к", amount(5000)],
+    ["два миллиона", amount(2_000_000)],
+    ["одна тысяча пятьсот", amount(1500)],
+    ["токенов тысяч десять", amount(10_000)],
+    ["нужен пакет на 20 тысяч", amount(20_000)],
+    ["сто пятьдесят тысяч токенов", amount(150_000)],
+    ["2 000 токенов", amount(2000)],
+    ["хочу 1.5к", amount(1500)],
+    ["ну давай 3000", amount(3000)],
+    ["сколько стоит тысяча токенов?", amount(1000)],
+  ]),
+  ...rowsOf(
+    "amount",
+    [
+      ["можно поменять на 6000?", amount(6000)],
+      ["лучше 2к", amount(2000)],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf("budget", [
+    ["на 10 долларов", budget(1000)],
+    ["есть 25 баксов, сколько это токенов?", budget(2500)],
+    ["потратить 40$", budget(4000)],
+    ["на сотку долларов", budget(10_000)],
+  ]),
+  ...rowsOf("correction", [
+    ["4000, нет, 3000", amount(3000)],
+    ["давай 5к... хотя, лучше 7к", amount(7000)],
+  ]),
+  ...rowsOf("negation", [["не тысячу, а две", amount(2000), 1000]]),
+  ...rowsOf("clarify", [["5 или 10 тысяч", clarifyAmounts(5000, 10_000)]]),
+  ...rowsOf("non_amount", [
+    ["у меня 3 вопроса", is("none")],
+    ["мне 25 лет", is("none")],
+    ["на 2 месяца хватит?", is("none")],
+    ["работает ли с gpt 4?", question("models")],
+  ]),
+  ...rowsOf("question", [
+    ["через сколько дней сгорают токены?", question("validity")],
+    ["можно ли оплатить картой?", question("coins")],
+    ["какие криптовалюты принимаете", question("coins")],
+    ["будет ли возврат если не подойдет", question("refunds")],
+    ["как я получу токены", question("delivery")],
+    ["что такое токен", question("what_tokens")],
+    ["с claude работает?", question("models")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["ага, давай", is("confirm")],
+      ["ок го", is("confirm")],
+      ["нее", is("cancel")],
+      ["не, не надо", is("cancel")],
+      ["отменяем", is("cancel")],
+      ["начнем сначала", is("restart")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf(
+    "intent",
+    [
+      ["где токены?", is("status")],
+      ["я уже оплатил, где токены?", is("paid_claim")],
+    ],
+    { phase: "awaiting_payment" },
+  ),
+  ...rowsOf("intent", [
+    ["мои заказы покажи", is("orders")],
+    ["привет!", is("greeting")],
+    ["доброй ночи", is("greeting")],
+    ["что умеешь?", is("help")],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
   ...AMOUNTS,
   ...CHANGES,
@@ -330,7 +411,8 @@ const ROWS: PhrasingRow[] = [
   ...OTHER_INTENTS,
   ...RESTARTS,
   ...LATER,
+  ...FRESH,
 ];
 
-// Floor: the accuracy reached (201/201) less a hair, so a regression fails the build.
+// Floor: the accuracy reached (247/247) less a hair, so a regression fails the build.
 describePhrasings("RU", ROWS, 80, 0.99);

@@ -49,8 +49,8 @@ describe("understandByRules on budgets", () => {
 
 describe("readMessage", () => {
   test("reads a bare number as an amount when the bot asked how many, and a number of things otherwise", () => {
-    expect(readMessage("maybe 3000, is that enough?", { phase: "browsing", askedHowMany: true })).toEqual({ kind: "amount", tokens: 3000 });
-    expect(readMessage("maybe 3000, is that enough?", { phase: "browsing" })).toEqual({ kind: "none" });
+    expect(readMessage("3000, is that enough for my project?", { phase: "browsing", askedHowMany: true })).toEqual({ kind: "amount", tokens: 3000 });
+    expect(readMessage("3000, is that enough for my project?", { phase: "browsing" })).toEqual({ kind: "none" });
   });
 
   test("asks instead of guessing between two amounts", () => {
