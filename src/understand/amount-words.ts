@@ -5,7 +5,7 @@
 import { wordSet } from "./text.ts";
 
 export const TOKEN_WORDS = wordSet("token tokens tok toks tkn tkns токен токена токенов токены токенчиков");
-export const PACKAGE_WORDS = wordSet("package packages pack packs bundle plan pkg пакет пакета пакетик пакеты тариф");
+export const PACKAGE_WORDS = wordSet("package pack bundle plan pkg пакет пакетик тариф");
 // Between a number and "tokens": "10k api tokens".
 export const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai");
 export const USD_WORDS = wordSet(
@@ -28,6 +28,12 @@ export const NAMES_BEFORE = wordSet(
 export const RATE_BEFORE = wordSet("per each every");
 // Words that make money in a message a budget: "$25 worth", "I can spend 30 dollars".
 export const BUDGET_WORDS = wordSet("worth budget spend spending бюджет потратить потрачу");
+// A plain number after these is dollars: "my budget is 100", «бюджет 30».
+export const BUDGET_BEFORE = wordSet("budget spend бюджет потратить потрачу");
+// "2 packs of 5k": a count of packages, not a size.
+export const PACKAGE_PLURALS = wordSet("packs packages bundles пакета пакетов пакеты");
+// "3 x 1000", "1000 * 3".
+export const TIMES = wordSet("x х * × times раза раз");
 // Words that may follow an amount; any other word after a number means it counts that thing.
 export const AFTER_AMOUNT = wordSet(
   "please pls plz now asap then instead and or to for is would will should thanks thank thx ty right today ok " +
@@ -48,7 +54,7 @@ export const CUES = wordSet(
 );
 // Words that may sit between a cue and its number: "get like 3000", "мне бы где-то 5к".
 export const SKIPPABLE = wordSet(
-  "like about around roughly approx approximately maybe say some me us it that the a up them you u just only " +
+  "like about around roughly is of approx approximately maybe say some me us it that the a up them you u just only " +
     "где то около примерно мне нам бы ну это так все таки же",
 );
 // A message made only of numbers and these words is about an amount ("ok 2000", "нет, 3000").
@@ -58,11 +64,11 @@ export const BARE_WORDS = wordSet(
     "would to get buy take give gimme lemme make it that this then now instead actually no nope nah not sorry " +
     "rather or and between from tokens token the a an of for fine go with do can could u how much is what " +
     "whats price cost order total somewhere guess think thinking probably perhaps worth does have got ive um " +
-    "should be enough will hopefully less lower fewer more " +
+    "should be enough will hopefully less lower fewer more many max maximum tops " +
     "да ну ок окей давай давайте можно мне нам бы хочу нужно надо пожалуйста плиз спасибо тогда лучше нет не " +
     "а или и до от на за штук шт где то примерно около возьму беру куплю купить взять сколько стоит будет " +
     "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен у меня все таки же есть " +
-    "достаточно хватит меньше больше",
+    "достаточно хватит меньше больше между максимум",
 );
 // Words that change what a number means ("another thousand", "double", "a few grand"): the rules
 // cannot do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
@@ -72,8 +78,8 @@ export const MODIFIERS = wordSet(
 );
 // A later amount replaces an earlier one when one of these comes between them.
 export const CORRECTIONS = wordSet(
-  "no nope nah sorry actually rather mean meant wait oops correction scratch better instead typo mistake " +
-    "нет ой хотя лучше точнее вернее пардон опечатка ошибся ошиблась",
+  "no nope nah sorry actually rather mean meant wait oops correction scratch better instead typo mistake but " +
+    "нет ой хотя лучше точнее вернее пардон опечатка ошибся ошиблась но",
 );
 // Words linking amounts that belong together: "2000 or 3000", "not 3000 — 300", "от 5 до 10 тысяч".
 export const LINKS = wordSet(

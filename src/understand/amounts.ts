@@ -13,6 +13,7 @@ import { type NumberPhrase, isScale, readNumberAt, wholeOf } from "./numbers.ts"
 import {
   AFTER_AMOUNT,
   BARE_WORDS,
+  BUDGET_BEFORE,
   BUDGET_WORDS,
   CENT_WORDS,
   CODES_BEFORE,
@@ -25,11 +26,13 @@ import {
   NEGATIONS_BEFORE,
   OTHER_MONEY_WORDS,
   PACKAGE_WORDS,
+  PACKAGE_PLURALS,
   PAST_PURCHASE,
   RANGE_LINKS,
   RATE_BEFORE,
   SCALE_LINKS,
   SIGNS,
+  TIMES,
   SKIPPABLE,
   TOKEN_ADJECTIVES,
   TOKEN_WORDS,
@@ -81,7 +84,7 @@ function identifierRole(tokens: readonly Token[], p: NumberPhrase): Role | null 
         if (before?.kind === "num" && touching(before, prev)) return null; // "2000-3000"
         return touching(before, prev) ? "ignored" : "invalid"; // "gpt-4" names; "-5" is negative
       }
-      if (prev?.kind === "punct" && /^[#№@_/:+.,]$/.test(prev.text)) return "ignored";
+      if (prev?.kind === "punct" && /^[#№@_/:+.,^*]$/.test(prev.text)) return "ignored";
     }
     if (prev?.kind === "word" && NAMES_BEFORE.has(prev.text)) return "ignored";
   }
@@ -91,7 +94,7 @@ function identifierRole(tokens: readonly Token[], p: NumberPhrase): Role | null 
     if (next.kind === "word" && !isMoneyWord(next.text) && !TOKEN_WORDS.has(next.text) && !PACKAGE_WORDS.has(next.text)) {
       return "ignored"; // "4o", "1st", "2x"
     }
-    if (next.kind === "punct" && /^[%‰:/_]$/.test(next.text)) return "ignored";
+    if (next.kind === "punct" && /^[%‰:/_^]$/.test(next.text)) return "ignored";
     if (next.kind === "punct" && /^[-–]$/.test(next.text) && tokens[p.end + 1]?.kind === "word" && touching(next, tokens[p.end + 1])) {
       return "ignored";
     }
@@ -135,17 +138,28 @@ function countsSomethingElse(tokens: readonly Token[], p: NumberPhrase): boolean
   return !AFTER_AMOUNT.has(next.text) && !TOKEN_WORDS.has(next.text) && !PACKAGE_WORDS.has(next.text) && !TOKEN_ADJECTIVES.has(next.text);
 }
 
-/** A buying or correcting word shortly before the number, across fillers and punctuation. */
-function cuedBefore(tokens: readonly Token[], p: NumberPhrase): boolean {
+/** A buying or correcting word (or one of `cues`) shortly before the number, across fillers and punctuation. */
+function cuedBefore(tokens: readonly Token[], p: NumberPhrase, cues: ReadonlySet<string> = CUES): boolean {
   const sign = tokens[p.start - 1]?.kind === "cur" ? 1 : 0; // "на $20", "for $10"
   for (let i = p.start - 1 - sign, seen = 0; i >= 0 && seen < 5; i--, seen++) {
     const t = tokens[i] as Token;
     if (t.kind === "num" || t.kind === "cur") return false;
     if (t.kind === "punct") continue;
-    if (CUES.has(t.text)) return true;
+    if (cues.has(t.text)) return true;
     if (!SKIPPABLE.has(t.text)) return false;
   }
   return false;
+}
+
+/** "2 packs of 5k", "3 x 1000", «2 пакета по 5000»: arithmetic the rules leave to the LLM or a question. */
+function multiplies(tokens: readonly Token[], p: NumberPhrase): boolean {
+  const next = wordAt(tokens, p.end);
+  const isNumberAt = (i: number) => readNumberAt(tokens, i) !== undefined;
+  if (PACKAGE_PLURALS.has(next)) return true;
+  if (TIMES.has(tokens[p.end]?.text ?? "") && isNumberAt(p.end + 1)) return true;
+  if (TIMES.has(tokens[p.start - 1]?.text ?? "") && p.start >= 2 && tokens[p.start - 2]?.kind === "num") return true;
+  const counted = tokens[p.end]?.kind === "word" && !AFTER_AMOUNT.has(next) && !LINKS.has(next);
+  return counted && (wordAt(tokens, p.end + 1) === "of" || wordAt(tokens, p.end + 1) === "по") && isNumberAt(p.end + 2);
 }
 
 /** "I bought 2000 tokens last week": an earlier purchase, not this order. */
@@ -169,6 +183,8 @@ function classify(tokens: readonly Token[], p: NumberPhrase): Role {
   const money = moneyRole(tokens, p);
   if (money !== null) return money;
   if (p.grand) return "grand";
+  // "my budget is 100": dollars, said without a currency
+  if (p.digits && cuedBefore(tokens, p, BUDGET_BEFORE)) return "usd";
   if (countsSomethingElse(tokens, p)) return "ignored";
   // A number in words needs a scale or a unit: "one question" is not an amount, "one thousand" is.
   if (!p.digits && !p.scaled && !hasUnit(tokens, p)) return "weak";
@@ -307,6 +323,7 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   if (amounts.length === 0) return none;
   const intended = amounts.some((m) => m.intended);
   const blocked: AmountFinding = { reading: null, blocked: true, intended };
+  if (phrases.some((p) => multiplies(tokens, p))) return blocked;
   if (amounts.some((m) => modified(tokens, m.phrase))) return blocked;
   const wanted = amounts.filter((m) => !m.negated);
   if (wanted.length === 0) return none;

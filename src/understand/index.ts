@@ -2,6 +2,7 @@
  * Understanding: from a customer's text to a {@link Command}. Rules first (free, instant, offline);
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
+import type { Catalog } from "../domain/catalog.ts";
 import type { Understander, UnderstandContext, Understood } from "../engine/engine.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
@@ -26,10 +27,13 @@ export function rulesPhase(state: UnderstandContext["state"]): RulesContext["pha
   }
 }
 
-/** Rules, then `fallback` (the LLM) only when the rules found nothing. */
-export function createUnderstander(fallback?: Understander): Understander {
+/**
+ * Rules, then `fallback` (the LLM) only when the rules found nothing. `catalog` prices budgets
+ * ("$25 worth"); the seed catalog when absent.
+ */
+export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
   return async (text, context): Promise<Understood> => {
-    const ruled = understandByRules(text, { phase: rulesPhase(context.state) });
+    const ruled = understandByRules(text, { phase: rulesPhase(context.state), ...options });
     if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
     return fallback ? fallback(text, context) : null;
   };

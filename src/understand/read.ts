@@ -90,7 +90,8 @@ export function readMessage(text: string, context: ReadingContext): Reading {
   // "do 1000 tokens expire?" is about expiry; "I need 5000 tokens, can I pay in BTC?" is an order
   // ("100 usdt worth" names a coin, but as money it is a budget)
   const budgetInCoins = topic === "coins" && found.reading?.kind === "budget";
-  const topicFirst = topic !== null && topic !== "price" && !found.intended && !budgetInCoins;
+  const aboutTheAmount = topic === "price" || topic === "what_tokens"; // "what is 5000 tokens in dollars"
+  const topicFirst = topic !== null && !aboutTheAmount && !found.intended && !budgetInCoins;
   if (found.reading !== null && !topicFirst) return found.reading;
   if (topic !== null) return { kind: "question", topic };
   if (found.blocked) return NONE;

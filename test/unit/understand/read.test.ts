@@ -53,6 +53,21 @@ describe("readMessage", () => {
     expect(readMessage("3000, is that enough for my project?", { phase: "browsing" })).toEqual({ kind: "none" });
   });
 
+  test.each([
+    ["2 packs of 5k", { kind: "none" }],
+    ["2 пакета по 5000", { kind: "none" }],
+    ["3 x 1000", { kind: "none" }],
+    ["10^6", { kind: "none" }],
+    ["my budget is 100", { kind: "budget", usdCents: 10_000 }],
+    ["100 bucks max", { kind: "budget", usdCents: 10_000 }],
+    ["you said 2000 but I want 3000", { kind: "amount", tokens: 3000 }],
+    ["what is 5000 tokens in dollars", { kind: "amount", tokens: 5000 }],
+    ["4k please. Actually no, cancel", { kind: "cancel" }],
+    ["5000р", { kind: "none" }],
+  ] as const)("reads %s as %o (found by probing)", (text, expected) => {
+    expect(readMessage(text, { phase: "browsing" })).toEqual(expected);
+  });
+
   test("asks instead of guessing between two amounts", () => {
     expect(readMessage("2000 or 3000", { phase: "browsing" })).toEqual({
       kind: "clarify",
