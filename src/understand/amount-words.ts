@@ -55,7 +55,8 @@ export const CUES = wordSet(
 // Words that may sit between a cue and its number: "get like 3000", "мне бы где-то 5к".
 export const SKIPPABLE = wordSet(
   "like about around roughly is of approx approximately maybe say some me us it that the a up them you u just only " +
-    "где то около примерно мне нам бы ну это так все таки же",
+    "где то около примерно мне нам бы ну это так все таки же гдето всетаки хотя at least most min minimum " +
+    "минимум",
 );
 // A message made only of numbers and these words is about an amount ("ok 2000", "нет, 3000").
 export const BARE_WORDS = wordSet(
@@ -68,7 +69,7 @@ export const BARE_WORDS = wordSet(
     "да ну ок окей давай давайте можно мне нам бы хочу нужно надо пожалуйста плиз спасибо тогда лучше нет не " +
     "а или и до от на за штук шт где то примерно около возьму беру куплю купить взять сколько стоит будет " +
     "это пусть ой хотя точнее вернее вместо так привет хм токенов токена токены токен у меня все таки же есть " +
-    "достаточно хватит меньше больше между максимум",
+    "достаточно хватит меньше больше между максимум гдето всетаки",
 );
 // Words that change what a number means ("another thousand", "double", "a few grand"): the rules
 // cannot do that arithmetic safely, so such a message is left to the LLM or a clarifying reply.
@@ -79,8 +80,10 @@ export const MODIFIERS = wordSet(
 // A later amount replaces an earlier one when one of these comes between them.
 export const CORRECTIONS = wordSet(
   "no nope nah sorry actually rather mean meant wait oops correction scratch better instead typo mistake but " +
-    "нет ой хотя лучше точнее вернее пардон опечатка ошибся ошиблась но",
+    "нет ой хотя лучше точнее вернее пардон опечатка ошибся ошиблась но не",
 );
+// After the last amount, these say it replaces the earlier one: "6k, er, 5k I mean".
+export const CORRECTS_BEFORE_IT = wordSet("mean meant sorry rather instead точнее вернее");
 // Words linking amounts that belong together: "2000 or 3000", "not 3000 — 300", "от 5 до 10 тысяч".
 export const LINKS = wordSet(
   "or to and between not no nope nah sorry actually rather than instead of i mean meant wait oops hmm just " +
@@ -93,6 +96,8 @@ export const SCALE_LINKS = wordSet(
   "or to and not no nope sorry actually rather but instead or или до и не нет а лучше хотя точнее вернее ой вместо",
 );
 // An amount told as history is not this order: "I bought 2000 tokens last week".
+// After these a number is a figure of speech: "thanks a million", «спасибо тысячу раз».
+export const THANKS = wordSet("thanks thank thx спасибо");
 export const PAST_PURCHASE = wordSet(
   "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " +
     "брал брала взял взяла",

@@ -18,6 +18,7 @@ import {
   CENT_WORDS,
   CODES_BEFORE,
   CORRECTIONS,
+  CORRECTS_BEFORE_IT,
   CUES,
   DONT,
   LINKS,
@@ -32,6 +33,7 @@ import {
   RATE_BEFORE,
   SCALE_LINKS,
   SIGNS,
+  THANKS,
   TIMES,
   SKIPPABLE,
   TOKEN_ADJECTIVES,
@@ -188,7 +190,7 @@ function classify(tokens: readonly Token[], p: NumberPhrase): Role {
   if (countsSomethingElse(tokens, p)) return "ignored";
   // A number in words needs a scale or a unit: "one question" is not an amount, "one thousand" is.
   if (!p.digits && !p.scaled && !hasUnit(tokens, p)) return "weak";
-  if (toldAsPast(tokens, p)) return "ignored";
+  if (toldAsPast(tokens, p) || THANKS.has(wordAt(tokens, p.start - 1))) return "ignored";
   const value = p.value === null ? null : wholeOf(p.value);
   // "1 token" is a price question ("how much is 1 token"), not an order.
   if (value === 1n && /^(token|токен)$/.test(wordAt(tokens, p.end))) return "ignored";
@@ -342,7 +344,10 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   }
   const firstOption = wanted[0] as Mention;
   const lastOption = wanted[wanted.length - 1] as Mention;
-  const corrected = wanted.length > 1 && between(tokens, firstOption.phrase, lastOption.phrase, CORRECTIONS);
+  // "3k, no sorry, 4k" or "6k, er, 5k I mean": the last amount stands
+  const corrected =
+    wanted.length > 1 &&
+    (between(tokens, firstOption.phrase, lastOption.phrase, CORRECTIONS) || correctedAfter(tokens, lastOption.phrase));
   const pick = (option: AmountOption): AmountFinding => ({ reading: option, blocked: false, intended });
   if (corrected) return pick(options[options.length - 1] as AmountOption);
   // Tokens named next to money ("5000 tokens for $40"): the tokens are the order, the money a guess at its price.
@@ -351,6 +356,11 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   const distinct = chosen.filter((o, i) => chosen.findIndex((x) => sameOption(x, o)) === i);
   if (distinct.length === 1) return pick(distinct[0] as AmountOption);
   return { reading: { kind: "clarify", candidates: distinct }, blocked: false, intended };
+}
+
+function correctedAfter(tokens: readonly Token[], p: NumberPhrase): boolean {
+  for (let i = p.end; i < Math.min(tokens.length, p.end + 3); i++) if (CORRECTS_BEFORE_IT.has(wordAt(tokens, i))) return true;
+  return false;
 }
 
 /** A modifier next to the number, with no punctuation between: "2000 more", "another thousand". */

@@ -66,13 +66,15 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
         "usdt, usdc, ton, tron, trc20, erc20, paypal, card, cards, visa, mastercard, карт*, pay with, pay in, pay by, " +
         "solana, sol, bnb, litecoin, ltc, doge, dogecoin, tether, monero, xmr, trx, " +
         "payment method*, payment option*, do you take, do you accept, you accept, принимаете, принимаешь, " +
+        "how to pay, how do i pay, how can i pay, как оплатить, как платить, как заплатить, " +
         "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
     ),
   ],
   [
     "delivery",
     phrases(
-      "delivery, deliver*, receive, get them, get the tokens, get my tokens, get tokens, get it, how fast, доставк*, " +
+      "delivery, deliver*, receive, get them, get the tokens, get my tokens, get tokens, get it, how fast, show up, " +
+        "how long until, how long does it take, how soon, сколько ждать, как быстро, когда придут, доставк*, " +
         "получ*, придут, приходят, доставят, выдача",
     ),
   ],
@@ -80,7 +82,8 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
     "what_tokens",
     phrases(
       "what are tokens, what is a token, what is token, whats a token, wat is a token, what are the tokens, " +
-        "what am i buying, what exactly am i buying, what do i get exactly, что такое токен*, что за токен*, " +
+        "what am i buying, what exactly am i buying, what do i get exactly, what am i paying for, что такое токен*, " +
+        "что за токен*, за что я плачу, " +
         "что я покупаю, что такое токены",
     ),
   ],
@@ -103,7 +106,8 @@ const HELP_PHRASES = phrases(
     "что умеешь, что вы умеете, что вы продаете, что продаете, меню, команды, инфо, посовет*, порекоменд*, подскаж*",
 );
 const YES_PHRASES = phrases(
-  "yes, y, ye, yeh, yeah, yea, yep, yup, ya, sure, sure thing, ok, okay, okey, okie, oki, k, kk, confirm, " +
+  "yes, y, ye, yeh, yeah, yea, yep, yup, ya, sure, sure thing, ok, okay, okey, okie, oki, k, kk, confirm, confirmed, " +
+    "подтверди, подтвердите, " +
     "go ahead, lets do it, do it, lets go, " +
     "sounds good, sounds great, buy, pay, deal, agreed, alright, proceed, absolutely, of course, why not, " +
     "go for it, fine, thats fine, perfect, great, cool, good, looks good, works for me, " +
@@ -112,11 +116,13 @@ const YES_PHRASES = phrases(
 );
 const NO_PHRASES = phrases(
   "no, n, nope, nah, never mind, nevermind, forget it, forget about it, changed my mind, not now, not interested, " +
-    "maybe later, naw, nay, nop, im good, i am good, im fine, im ok, нет, неа, не, нее, не надо, не нужно, " +
+    "maybe later, naw, nay, nop, no way, hell no, im good, i am good, im fine, im ok, нет, неа, не, нее, не надо, " +
+    "не нужно, ни за что, " +
     "не хочу, передумал*, отбой",
 );
 const GREETING_PHRASES = phrases(
-  "hi, hello, hey, hiya, howdy, yo, start, good morning, good afternoon, good evening, привет, приветик, " +
+  "hi, hello, hey, hiya, howdy, yo, start, good morning, good afternoon, good evening, good day, greetings, " +
+    "привет, приветик, " +
     "good night, приветствую, здравствуйте, здравствуй, здрасте, здрасьте, добрый день, доброе утро, добрый вечер, " +
     "доброй ночи, доброго дня, доброго времени суток, хай, салют, " +
     "хеллоу",

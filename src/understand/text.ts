@@ -34,6 +34,7 @@ export function normalizeText(raw: string): string {
     .replace(/👍|👌|✅|✔/gu, " yes ")
     .replace(/👎|❌/gu, " no ")
     .replace(HALF_PREFIX, "пол ")
+    .replace(/(?<=\p{L})-(?=(?:то|нибудь|либо|таки)(?!\p{L}))/gu, "") // «где-то» is one word, not «где»
     .replace(/(\p{L})\1{2,}/gu, "$1") // "ummm", "yesss", "нееет": drawn-out letters
     .replace(/[\s\p{Cc}\p{Cf}\p{Z}]+/gu, " ")
     .trim();

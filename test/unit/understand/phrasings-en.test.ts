@@ -554,6 +554,85 @@ const FRESH = [
   ]),
 ];
 
+// A third unseen batch. First run, before tuning: 37/45.
+const THIRD = [
+  ...rowsOf("amount", [
+    ["I'll have 6k", amount(6000)],
+    ["Give me 10 000 tokens", amount(10_000)],
+    ["3k tokens would be perfect", amount(3000)],
+    ["lemme grab 2500", amount(2500)],
+    ["i require 40000 tokens", amount(40_000)],
+    ["could use about 7.5k", amount(7500)],
+    ["need at least 3000", amount(3000)],
+    ["can I order 8 thousand tokens?", amount(8000)],
+    ["5,000 tokens pls", amount(5000)],
+    ["i wanna buy 750 tokens", amount(750)],
+    ["need 1 mil tokens", amount(1_000_000)],
+  ]),
+  ...rowsOf(
+    "amount",
+    [
+      ["ok lets do 4k", amount(4000)],
+      ["make it an even 10k", amount(10_000)],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf("budget", [
+    ["what can 45 dollars buy me", budget(4500)],
+    ["i have 60 usdt", budget(6000)],
+    ["spend at most $80", budget(8000)],
+    ["10 dollars please", budget(1000)],
+  ]),
+  ...rowsOf("correction", [
+    ["6k, er, 5k I mean", amount(5000)],
+    ["2500 - sorry - 3500", amount(3500)],
+  ]),
+  ...rowsOf("negation", [["300 tokens, NOT 3000", amount(300), 3000]]),
+  ...rowsOf("clarify", [["1k, 2k or 5k?", clarifyAmounts(1000, 2000, 5000)]]),
+  ...rowsOf("non_amount", [
+    ["I'll be back in 10", is("none")],
+    ["our company has 50 employees", is("none")],
+    ["i'm on iphone 15", is("none")],
+    ["we run 3 servers", is("none")],
+    ["thanks a million", is("none")],
+    ["one sec", is("none")],
+    ["give me a sec", is("none")],
+  ]),
+  ...rowsOf("question", [
+    ["are tokens refundable?", question("refunds")],
+    ["does it support gemini 1.5?", question("models")],
+    ["how long until the tokens show up?", question("delivery")],
+    ["do they have an expiry?", question("validity")],
+    ["which networks for usdt?", question("coins")],
+    ["what am I paying for exactly", question("what_tokens")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["yes please go ahead", is("confirm")],
+      ["confirmed", is("confirm")],
+      ["no way", is("cancel")],
+      ["hold on, cancel that", is("cancel")],
+      ["reset please", is("restart")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf(
+    "intent",
+    [
+      ["where's my order at?", is("status")],
+      ["payment done", is("paid_claim")],
+    ],
+    { phase: "awaiting_payment" },
+  ),
+  ...rowsOf("intent", [
+    ["show purchase history", is("orders")],
+    ["good day", is("greeting")],
+    ["howdy", is("greeting")],
+    ["info", is("help")],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
   ...AMOUNTS,
   ...ASKED,
@@ -573,7 +652,8 @@ const ROWS: PhrasingRow[] = [
   ...RESTARTS,
   ...LATER,
   ...FRESH,
+  ...THIRD,
 ];
 
-// Floor: the accuracy reached (386/387) less a hair, so a regression fails the build.
+// Floor: the accuracy reached (431/432) less a hair, so a regression fails the build.
 describePhrasings("EN", ROWS, 150, 0.99);

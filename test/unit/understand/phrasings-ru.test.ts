@@ -395,6 +395,70 @@ const FRESH = [
   ]),
 ];
 
+// A third unseen batch. First run, before tuning: 31/36.
+const THIRD = [
+  ...rowsOf("amount", [
+    ["мне бы 3 тысячи", amount(3000)],
+    ["хочу где-то 4 тыс токенов", amount(4000)],
+    ["пожалуйста 2500 токенов", amount(2500)],
+    ["дайте пожалуйста тысячу", amount(1000)],
+    ["нужно штук 5 тысяч", amount(5000)],
+    ["5 000", amount(5000)],
+    ["оформите на 3000", amount(3000)],
+    ["10к пожалуйста", amount(10_000)],
+    ["двести тысяч", amount(200_000)],
+    ["давай 1к", amount(1000)],
+  ]),
+  ...rowsOf("correction", [
+    ["3000... а не, 2000", amount(2000)],
+    ["давай 2к, нет, всё же 3к", amount(3000)],
+  ]),
+  ...rowsOf("negation", [["нужно 2000, а не 20000", amount(2000), 20_000]]),
+  ...rowsOf("budget", [
+    ["закину на 20 баксов", budget(2000)],
+    ["у меня бюджет 50$", budget(5000)],
+    ["на сто долларов", budget(10_000)],
+  ]),
+  ...rowsOf("non_amount", [
+    ["спасибо большое", is("none")],
+    ["я с 3 аккаунтов", is("none")],
+    ["через 10 минут отвечу", is("none")],
+    ["мне 2 вопроса задать", is("none")],
+    ["купил 3000 вчера, все ок", is("none")],
+  ]),
+  ...rowsOf("question", [
+    ["а токены не сгорят?", question("validity")],
+    ["как оплатить?", question("coins")],
+    ["сколько ждать токены после оплаты?", question("delivery")],
+    ["это для chatgpt?", question("models")],
+    ["вернете деньги если что?", question("refunds")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["подтверди", is("confirm")],
+      ["да, всё верно", is("confirm")],
+      ["не, отбой", is("cancel")],
+      ["отмени пожалуйста", is("cancel")],
+      ["начать заново", is("restart")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf(
+    "intent",
+    [
+      ["ну что там с оплатой?", is("status")],
+      ["я оплатил только что", is("paid_claim")],
+    ],
+    { phase: "awaiting_payment" },
+  ),
+  ...rowsOf("intent", [
+    ["история покупок", is("orders")],
+    ["здравствуй", is("greeting")],
+    ["помощь нужна", is("help")],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
   ...AMOUNTS,
   ...CHANGES,
@@ -412,7 +476,8 @@ const ROWS: PhrasingRow[] = [
   ...RESTARTS,
   ...LATER,
   ...FRESH,
+  ...THIRD,
 ];
 
-// Floor: the accuracy reached (247/247) less a hair, so a regression fails the build.
+// Floor: the accuracy reached (283/283) less a hair, so a regression fails the build.
 describePhrasings("RU", ROWS, 80, 0.99);
