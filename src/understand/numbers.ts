@@ -134,31 +134,23 @@ export function readNumberAt(tokens: readonly Token[], start: number): NumberPhr
     }
     const before = prev;
     switch (word.kind) {
-      case "unit":
-        if (before === "ten" && word.quarters % 4 === 0 && word.quarters > 0 && word.quarters < 40) {
-          group = add(group, ratio(BigInt(word.quarters), 4n));
-        } else if (before === "start" || before === "scale" || before === "hundred" || before === "hundreds") {
-          group = add(group, ratio(BigInt(word.quarters), 4n));
-        } else {
-          break scan; // two numbers side by side ("two five") are not one number
-        }
+      case "unit": {
+        const afterTen = before === "ten" && word.quarters % 4 === 0 && word.quarters > 0 && word.quarters < 40;
+        const fresh = before === "start" || before === "scale" || before === "hundred" || before === "hundreds";
+        if (!afterTen && !fresh) break scan; // two numbers side by side ("two five") are not one number
+        group = add(group, ratio(BigInt(word.quarters), 4n));
         break;
+      }
       case "ten":
-        if (before !== "start" && before !== "scale" && before !== "hundred" && before !== "hundreds") {
-          break scan;
-        }
+        if (before !== "start" && before !== "scale" && before !== "hundred" && before !== "hundreds") break scan;
         group = add(group, ratio(BigInt(word.value)));
         break;
       case "hundreds":
-        if (before !== "start" && before !== "scale") {
-          break scan;
-        }
+        if (before !== "start" && before !== "scale") break scan;
         group = add(group, ratio(BigInt(word.value)));
         break;
       case "hundred":
-        if (before !== "start" && before !== "unit" && before !== "num" && before !== "ten") {
-          break scan;
-        }
+        if (before !== "start" && before !== "unit" && before !== "num" && before !== "ten") break scan;
         group = times(isZero(group) ? ratio(1n) : group, ratio(100n));
         scaled = true;
         break;
@@ -166,8 +158,8 @@ export function readNumberAt(tokens: readonly Token[], start: number): NumberPhr
       case "grand": {
         const zeros = word.kind === "grand" ? 3 : word.zeros;
         const short = word.kind === "grand" || word.short;
+        if (before === "start" && short) return undefined; // "k" alone is "ok", not a thousand
         if (before === "start" && !article) {
-          if (short) return undefined;
           // "тысяч пять": a scale before its count means "about five thousand"
           const count = numberWord(tokens[i + 1]);
           if (count?.kind === "unit" || count?.kind === "ten") {
@@ -192,18 +184,13 @@ export function readNumberAt(tokens: readonly Token[], start: number): NumberPhr
         break;
       }
       case "half":
-        if (before === "start" || before === "unit" || before === "num") group = add(group, ratio(1n, 2n));
-        else {
-          break scan;
-        }
+        if (before !== "start" && before !== "unit" && before !== "num") break scan;
+        group = add(group, ratio(1n, 2n)); // "half a million", "one and a half", «две с половиной»
         fraction = true;
         break;
       case "quarter":
-        if (before === "start") group = ratio(1n, 4n);
-        else if (before === "unit") group = times(group, ratio(1n, 4n));
-        else {
-          break scan;
-        }
+        if (before !== "start" && before !== "unit") break scan;
+        group = before === "start" ? ratio(1n, 4n) : times(group, ratio(1n, 4n)); // "a quarter", "three quarters"
         fraction = true;
         break;
       default: {
