@@ -158,7 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     ledger,
     payments,
-    understand: createUnderstander(llm),
+    understand: createUnderstander(llm, { catalog: config.catalog }),
     log,
     clock,
     instanceId,

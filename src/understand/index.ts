@@ -2,11 +2,16 @@
  * Understanding: from a customer's text to a {@link Command}. Rules first (free, instant, offline);
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
+import type { Catalog } from "../domain/catalog.ts";
 import type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
-export { understandByRules, parseTokenAmount } from "./rules.ts";
+export { understandByRules, parseTokenAmount, commandFor } from "./rules.ts";
 export type { RulesContext, RulesResult } from "./rules.ts";
+export { readMessage } from "./read.ts";
+export { AmountOption, FaqTopic, LanguageCode, Reading, UsdCents } from "./reading.ts";
+export type { ReadingContext, ReadingKind } from "./reading.ts";
+export { tokensForBudget } from "./budget.ts";
 
 /** The rules' view of where a conversation is. */
 export function rulesPhase(state: UnderstandContext["state"]): RulesContext["phase"] {
@@ -22,10 +27,13 @@ export function rulesPhase(state: UnderstandContext["state"]): RulesContext["pha
   }
 }
 
-/** Rules, then `fallback` (the LLM) only when the rules found nothing. */
-export function createUnderstander(fallback?: Understander): Understander {
+/**
+ * Rules, then `fallback` (the LLM) only when the rules found nothing. `catalog` prices budgets
+ * ("$25 worth"); the seed catalog when absent.
+ */
+export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
   return async (text, context): Promise<Understood> => {
-    const ruled = understandByRules(text, { phase: rulesPhase(context.state) });
+    const ruled = understandByRules(text, { phase: rulesPhase(context.state), ...options });
     if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
     return fallback ? fallback(text, context) : null;
   };

@@ -52,6 +52,7 @@ export function systemPrompt(context: Pick<UnderstandContext, "state" | "allowed
   return [
     "You classify one chat message from a customer of TokenGoblin, a shop that sells AI API credit measured in tokens.",
     "You never talk to the customer. Reply with exactly one JSON object and nothing else.",
+    "The message may be in any language (English, Russian or another); read it in that language, and still reply only with one of the replies below.",
     `The customer's order is in state "${state}". The only replies allowed now are:`,
     ...allowed,
     `- {"intent":"unknown"} — anything else, or when you are not sure`,

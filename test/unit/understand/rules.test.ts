@@ -110,7 +110,8 @@ const AMOUNT_CASES: [string, number | null][] = [
   ["order #12345", null],
   ["", null],
   // Modifiers the rules can't do arithmetic with are left to the LLM (found by the LLM phrasing table).
-  ["put me down for half a million", null],
+  // Issue 13: fractions of a scale are read ("three quarters of a million"); this was null before.
+  ["put me down for half a million", 500_000],
   ["about 2 grand", null],
   ["a dozen thousand", null],
   ["gimme a couple thousand", null],
@@ -157,7 +158,10 @@ const TABLE: Row[] = [
     ["I changed my mind, 4000", 4000],
   ]),
   ...amountRows("awaiting_payment", change, [["5000", 5000]]),
-  ...rows("browsing", "unknown", ["$40", "40 USDT", "40 dollars", "buy $40", "2000 or 3000", "-5", "1.2345k"]),
+  // Issue 13: a budget in money is quoted as the tokens it buys, rounded down ($20.00 per 1,000 tokens).
+  ...rows("browsing", quote(2000), ["$40", "40 USDT", "40 dollars", "buy $40", "/buy $40"]),
+  ...amountRows("browsing", quote, [["$25.50 worth", 1275], ["what can I get for 9.99 dollars?", 499]]),
+  ...rows("browsing", "unknown", ["2000 or 3000", "-5", "1.2345k", "three grand"]),
   ...rows("quoted", CONFIRM, [
     "yes", "Y", "yeah", "yep", "sure", "ok", "Okay!", "confirm", "go ahead", "let's do it",
     "let’s do it", "sounds good", "buy", "pay", "👍", "👍🏽", "yes please", "ok, go ahead", "I want to pay",
@@ -178,6 +182,8 @@ const TABLE: Row[] = [
   ...rows("browsing", HELP, [
     "help", "how does this work", "what can you do", "?", "prices", "how much", "How much does it cost?",
     "what payment methods do you accept?", "hi", "hello", "Hey!", "how do I restart?",
+    // Issue 14: greetings are understood (this was unknown before).
+    "hello there",
   ]),
   ...rows("quoted", RESTART, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
   ...amountRows("browsing", quote, [
@@ -185,13 +191,13 @@ const TABLE: Row[] = [
     ["/buy@TokenGoblinBot 5k", 5000],
   ]),
   ...amountRows("quoted", change, [["/buy 5000", 5000]]),
-  ...rows("browsing", HELP, ["/buy", "/buy $40", "/help", "/start", "/start ref_42"]),
+  ...rows("browsing", HELP, ["/buy", "/help", "/start", "/start ref_42"]),
   ...rows("quoted", STATUS, ["/status", "/status@TokenGoblinBot"]),
   ...rows("quoted", CANCEL, ["/cancel"]),
   ...rows("quoted", CONFIRM, ["/confirm", "/confirm@TokenGoblinBot"]),
   ...rows("quoted", RESTART, ["/restart"]),
   ...rows("browsing", "unknown", [
-    "hello there", "what's the weather", "lorem ipsum", "", "   ", "🎉🎉🎉", "/frobnicate", "مرحبا",
+    "what's the weather", "lorem ipsum", "", "   ", "🎉🎉🎉", "/frobnicate", "مرحبا",
     "שלום", "I want -5 tokens", "I have one question",
     // words that are also Object.prototype keys must not be read as numbers
     "constructor", "toString hasOwnProperty",
