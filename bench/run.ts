@@ -5,7 +5,8 @@
  *  (a) engine + store, messages/s, vs the bare XState step and the raw keyv round trip;
  *  (b) grammY + engine per Telegram update (bot.handleUpdate, no network) vs bare grammY + bare XState;
  *  (c) cost of a conversation's 100th message vs its 1st: this engine vs @grammyjs/conversations;
- *  (d) SQLite vs Redis, each vs its raw keyv floor; SQLite default journal vs WAL + synchronous=NORMAL.
+ *  (d) SQLite vs Redis, each vs its raw keyv floor; SQLite default journal vs WAL + synchronous=NORMAL;
+ *  (e) start-up as users feel it: `npm start` until /healthz answers, and idle RSS (bench/startup.ts).
  *
  * Redis parts run when REDIS_URL (default redis://127.0.0.1:6379) answers; they use database 6 and
  * flush it. BENCH_SCALE=0.2 makes everything shorter (smoke run).
@@ -19,6 +20,7 @@ import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
+import { STARTUP_GOALS, measureStartup } from "./startup.ts";
 import { bareGrammyReply, telegramEngine } from "./telegram.ts";
 import { medianOf, now, throughput, usPerOp } from "./timing.ts";
 
@@ -84,13 +86,14 @@ async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
       part: "a",
       what: `engine+${label}, 16 chats concurrent`,
       value: `${us(concurrent.wallUs)} (${perSecond(concurrent.wallUs)})`,
-      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: 1e6 / concurrent.wallUs >= 3000 } : {}),
+      // Issue 12 retired the "≥ 3,000 msg/s on SQLite" goal: shown for reference, never a failure.
+      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
     });
     rows.push({
       part: "a",
       what: `  same, CPU per message (main thread / all threads)`,
       value: `${us(concurrent.jsUs)} / ${us(concurrent.cpuUs)} → ${Math.round(capacity).toLocaleString("en-US")} msg/s on 2 idle cores`,
-      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: capacity >= 3000 } : {}),
+      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
     });
     return { sequential, concurrent };
   } finally {
@@ -160,6 +163,29 @@ async function lengthCost() {
   }
 }
 
+/** (e) `npm start` on the console/SQLite default: time to /healthz and idle RSS, medians of a few starts. */
+async function startup() {
+  const before = "before issue 12: ~1.0 s warm, 1.9–2.5 s with a cold tsx cache; 129 MB";
+  const summary = await measureStartup(Math.max(3, Math.round(5 * SCALE)));
+  const tree = summary.runs[0]?.tree ?? "";
+  rows.push({
+    part: "e",
+    what: "npm start → /healthz answers (console, SQLite)",
+    value: `${summary.readyMs.toFixed(0)} ms`,
+    goal: `≤ ${STARTUP_GOALS.readyMs} ms`,
+    ok: summary.readyMs <= STARTUP_GOALS.readyMs,
+  });
+  rows.push({
+    part: "e",
+    what: "idle RSS of the app's node process",
+    value: `${summary.rssMb.toFixed(0)} MB`,
+    goal: `≤ ${STARTUP_GOALS.rssMb} MB`,
+    ok: summary.rssMb <= STARTUP_GOALS.rssMb,
+  });
+  rows.push({ part: "e", what: "  whole npm start tree (npm included)", value: `${summary.treeRssMb.toFixed(0)} MB: ${tree}` });
+  rows.push({ part: "e", what: `  ${before}`, value: "" });
+}
+
 async function main() {
   const started = now();
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-bench-"));
@@ -206,6 +232,9 @@ async function main() {
     await wal.close();
     rows.push({ part: "d", what: "SQLite write, default (rollback journal, FULL)", value: us(plainWrite) });
     rows.push({ part: "d", what: "SQLite write, WAL + synchronous=NORMAL", value: us(walWrite), floor: us(plainWrite), ratio: walWrite / plainWrite });
+
+    // (e) last, in child processes: nothing of this process's warm-up helps or hurts it.
+    await startup();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
