@@ -150,7 +150,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       return { status: 503, body: JSON.stringify({ ok: false, store: stores.backend.kind }), headers: { "content-type": "application/json" } };
     }
   });
-  http.route("GET", "/metrics", () => ({ status: 200, body: metrics.render(), headers: { "content-type": "text/plain; version=0.0.4" } }));
+  http.route("GET", "/metrics", async () => ({ status: 200, body: await metrics.render(), headers: { "content-type": metrics.contentType } }));
   http.route("POST", "/webhooks/:provider", async (request) => {
     const provider = request.params.provider as ProviderName;
     const count = (result: string) => metrics.inc("tokengoblin_webhooks_total", { provider: payments.name, result });
