@@ -14,6 +14,7 @@ import { decodeButton } from "../engine/buttons.ts";
 import type { EngineReply } from "../engine/reply.ts";
 import type { Notifier } from "../engine/engine.ts";
 import type { Logger } from "../log.ts";
+import { REPLY_SECONDS } from "../metrics.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
@@ -245,12 +246,14 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
 
   let mention: RegExp | undefined; // built once, on the first group message (needs the bot's username)
   addressed.on("message:text", async (ctx) => {
+    const received = performance.now();
     // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
     // before it would show, and each indicator is one more Bot API call. Failures are ignored.
     const typing = setTimeout(() => void ctx.replyWithChatAction("typing").catch(quiet(log, "sendChatAction")), TYPING_AFTER_MS);
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     const answer = await engine.handleText(chatOf(ctx), text).finally(() => clearTimeout(typing));
     await reply(ctx, answer);
+    app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });
   });
   addressed.on("message", async (ctx) => {
     // Stickers, photos, voice, documents…: say what we can read, and show where the order stands.
