@@ -8,7 +8,6 @@ import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
 import { createDeliveryProvider, type DeliveryProvider } from "./delivery/index.ts";
 import { type Engine, type Understander, createEngine } from "./engine/engine.ts";
-import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
@@ -17,8 +16,7 @@ import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
 import { type SandboxProvider, renderSandboxPage } from "./payments/sandbox.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
-import { createUnderstander } from "./understand/index.ts";
-import { createLlmUnderstander } from "./understand/llm.ts";
+import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
 
 export type App = {
@@ -69,7 +67,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Overrides (tests, custom builds) win; otherwise the configured providers.
   const chosen = overrides.payments
     ? { provider: overrides.payments, sandbox: null }
-    : createPaymentProvider(config, {
+    : await createPaymentProvider(config, {
         stores,
         clock,
         log,
@@ -84,7 +82,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const llm =
     overrides.llm ??
     (apiKey
-      ? createLlmUnderstander({
+      ? await loadLlmUnderstander({
           ...config.llm,
           apiKey,
           catalog: config.catalog,
@@ -111,7 +109,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     clock,
     instanceId: overrides.instanceId,
-    inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
+    // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
+    inspect: overrides.inspect ?? (config.inspect ? (await import("./engine/inspect.ts")).attachInspector(log).inspect : undefined),
   });
   // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.
   const audit = createAuditLog(stores, { instanceId: engine.instanceId, log });

@@ -1,20 +1,21 @@
 /**
  * Chooses the payment provider named by configuration. Each provider keeps its own small records in
  * the shared store (invoices per order, Stars payments), so restarts and other instances see them.
+ *
+ * Only the configured provider's module is loaded (the Stars one brings grammY), so the console and
+ * sandbox default start without them. For that reason this index re-exports the providers' types
+ * only: import `createCryptoPayPayments`, `cryptoPaySignature` from `./cryptopay.ts` and
+ * `starsPaymentsComposer`, `isStarsProvider` from `./stars.ts`.
  */
-import { Api } from "grammy";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Stores } from "../store/index.ts";
-import { CryptoPayInvoiceRecord, createCryptoPayPayments } from "./cryptopay.ts";
 import type { PaymentProvider } from "./provider.ts";
 import { SandboxInvoice, createSandboxPayments } from "./sandbox.ts";
 import type { SandboxProvider } from "./sandbox.ts";
-import { type StarsApi, StarsInvoiceRecord, StarsPaymentRecord, createStarsPayments } from "./stars.ts";
+import type { StarsApi } from "./stars.ts";
 
 export type { PaymentProvider, ProviderName } from "./provider.ts";
-export { createCryptoPayPayments, cryptoPaySignature, CRYPTOPAY_SIGNATURE_HEADER } from "./cryptopay.ts";
-export { createStarsPayments, starsPaymentsComposer, isStarsProvider } from "./stars.ts";
 export type { StarsApi, StarsProvider } from "./stars.ts";
 
 export type PaymentDeps = {
@@ -28,7 +29,7 @@ export type PaymentDeps = {
 };
 
 /** The configured provider. The sandbox one is returned separately too: the app serves its pay page. */
-export function createPaymentProvider(config: Config, deps: PaymentDeps): { provider: PaymentProvider; sandbox: SandboxProvider | null } {
+export async function createPaymentProvider(config: Config, deps: PaymentDeps): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
   const { stores, clock } = deps;
   switch (config.payments.provider) {
     case "sandbox": {
@@ -41,6 +42,7 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
     }
     case "cryptopay": {
       if (!config.payments.cryptopayToken) throw new Error("CRYPTOPAY_TOKEN is required for PAYMENT_PROVIDER=cryptopay");
+      const { CryptoPayInvoiceRecord, createCryptoPayPayments } = await import("./cryptopay.ts");
       const provider = createCryptoPayPayments({
         token: config.payments.cryptopayToken,
         apiUrl: config.payments.cryptopayApiUrl,
@@ -52,7 +54,8 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
       return { provider, sandbox: null };
     }
     case "stars": {
-      const api = deps.starsApi ?? starsApiFromConfig(config);
+      const { StarsInvoiceRecord, StarsPaymentRecord, createStarsPayments } = await import("./stars.ts");
+      const api = deps.starsApi ?? (await starsApiFromConfig(config));
       const provider = createStarsPayments({
         api,
         invoices: stores.backend.collection("stars_invoices", StarsInvoiceRecord),
@@ -69,8 +72,9 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
   }
 }
 
-function starsApiFromConfig(config: Config): StarsApi {
+async function starsApiFromConfig(config: Config): Promise<StarsApi> {
   if (!config.telegram.token) throw new Error("TELEGRAM_BOT_TOKEN is required for PAYMENT_PROVIDER=stars");
+  const { Api } = await import("grammy");
   const api = new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot });
   return {
     createInvoiceLink: (title, description, payload, providerToken, currency, prices) =>

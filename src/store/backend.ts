@@ -8,8 +8,8 @@ import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Keyv from "keyv";
-import KeyvSqlite from "@keyv/sqlite";
-import KeyvRedis, { createClient } from "@keyv/redis";
+// Types only: each driver is loaded when its store is opened, so a configuration loads one of them.
+import type KeyvSqlite from "@keyv/sqlite";
 import type { z } from "zod";
 
 /** A keyed set of records of one shape. Reads are validated: a record that fails is treated as absent. */
@@ -164,6 +164,7 @@ function memoryBackend(): Backend {
  * the last transactions). See docs/performance.md.
  */
 export async function openSqliteConnection(file: string): Promise<KeyvSqlite> {
+  const { default: KeyvSqlite } = await import("@keyv/sqlite");
   const connection = new KeyvSqlite({ uri: `sqlite://${file}`, table: "meta", busyTimeout: 5000 });
   await connection.query("PRAGMA journal_mode=WAL");
   await connection.query("PRAGMA synchronous=NORMAL");
@@ -309,6 +310,7 @@ return 1`;
 const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 async function redisBackend(url: string): Promise<Backend> {
+  const { default: KeyvRedis, createClient } = await import("@keyv/redis");
   const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
   client.on("error", () => {
     // Connection errors surface through failed commands and /healthz; the client reconnects by itself.

@@ -3,7 +3,7 @@
  * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
  * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
  */
-import { isStarsProvider, starsPaymentsComposer } from "../payments/index.ts";
+import { isStarsProvider, starsPaymentsComposer } from "../payments/stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";

@@ -3,6 +3,7 @@
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
 import type { Understander, UnderstandContext, Understood } from "../engine/engine.ts";
+import type { LlmOptions } from "./llm.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
 export { understandByRules, parseTokenAmount } from "./rules.ts";
@@ -29,4 +30,13 @@ export function createUnderstander(fallback?: Understander): Understander {
     if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
     return fallback ? fallback(text, context) : null;
   };
+}
+
+/**
+ * The model-backed understander of `./llm.ts`, loaded (with the openai SDK) only when called, so a
+ * rules-only configuration never loads them.
+ */
+export async function loadLlmUnderstander(options: LlmOptions): Promise<Understander> {
+  const { createLlmUnderstander } = await import("./llm.ts");
+  return createLlmUnderstander(options);
 }
