@@ -96,6 +96,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         })
       : undefined);
 
+  // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
+  const attachInspector = config.inspect ? (await import("./engine/inspect.ts")).attachInspector : () => ({ inspect: undefined });
+
   const engine = createEngine({
     stores,
     catalog: config.catalog,
@@ -109,8 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     clock,
     instanceId: overrides.instanceId,
-    // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
-    inspect: overrides.inspect ?? (config.inspect ? (await import("./engine/inspect.ts")).attachInspector(log).inspect : undefined),
+    inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
   // Audit writes are queued and batched off the hot path; a failed write is logged, never fatal.
   const audit = createAuditLog(stores, { instanceId: engine.instanceId, log });
