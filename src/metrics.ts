@@ -1,9 +1,13 @@
 /**
- * Prometheus metrics for `/metrics`, kept by {@link https://github.com/siimon/prom-client prom-client}
- * in one registry per app: Node's default process metrics (CPU, memory, event-loop lag, GC, handles),
- * so the page is never empty, plus the product's counters, gauges and histograms, named and labelled
- * by the call sites. Labels are a small fixed set (`source`, `provider`, `outcome`…); nothing
+ * Prometheus metrics for `/metrics`, kept by {@link https://github.com/siimon/prom-client prom-client}:
+ * Node's default process metrics (CPU, memory, event-loop lag, GC, handles), so the page is never
+ * empty, plus the product's counters, gauges and histograms, named and labelled by the call sites, in
+ * one registry per app. Labels are a small fixed set (`source`, `provider`, `outcome`…); nothing
  * user-supplied becomes a label, so the number of series stays bounded.
+ *
+ * The process metrics live in one registry per process, made on first use: they describe the process,
+ * and their collectors (an event-loop delay timer, a GC observer) cannot be stopped, so several apps in
+ * one process (tests) share them instead of adding a timer each.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -36,9 +40,18 @@ const REPLY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type AnyMetric = Counter | Gauge | Histogram;
 
+let processMetrics: Registry | undefined;
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export function createMetrics(): Metrics {
+  const perProcess = processRegistry();
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const metrics = new Map<string, { type: MetricType; metric: AnyMetric }>();
   /** Declared but not used yet: created on first use, when the label names are known. */
   const declared = new Map<string, { type: MetricType; help: string; buckets?: readonly number[] }>();
@@ -85,7 +98,8 @@ export function createMetrics(): Metrics {
       if (found.type !== type) throw new Error(`metric ${name} is already a ${found.type}, not a ${type}`);
       (found.metric as unknown as { help: string }).help = help;
     },
-    render: () => registry.metrics(),
+    // Two expositions back to back are one valid exposition: their metric names never overlap.
+    render: async () => `${await perProcess.metrics()}\n${await registry.metrics()}`,
     contentType: registry.contentType,
   };
 }
