@@ -9,6 +9,9 @@
  *
  * Redis parts run when REDIS_URL (default redis://127.0.0.1:6379) answers; they use database 6 and
  * flush it. BENCH_SCALE=0.2 makes everything shorter (smoke run).
+ *
+ * Part (s), start-up as users feel it, is wall-clock, not a ratio: `npm start` until /healthz answers,
+ * and idle RSS (bench/startup.ts). It runs last, in child processes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -19,6 +22,7 @@ import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
+import { STARTUP_GOALS, measureStartup } from "./startup.ts";
 import { bareGrammyReply, telegramEngine } from "./telegram.ts";
 import { medianOf, now, throughput, usPerOp } from "./timing.ts";
 
@@ -84,13 +88,14 @@ async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
       part: "a",
       what: `engine+${label}, 16 chats concurrent`,
       value: `${us(concurrent.wallUs)} (${perSecond(concurrent.wallUs)})`,
-      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: 1e6 / concurrent.wallUs >= 3000 } : {}),
+      // Issue 12 retired the "≥ 3,000 msg/s on SQLite" goal: shown for reference, never a failure.
+      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
     });
     rows.push({
       part: "a",
       what: `  same, CPU per message (main thread / all threads)`,
       value: `${us(concurrent.jsUs)} / ${us(concurrent.cpuUs)} → ${Math.round(capacity).toLocaleString("en-US")} msg/s on 2 idle cores`,
-      ...(sqliteGoal ? { goal: "≥ 3,000 msg/s", ok: capacity >= 3000 } : {}),
+      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
     });
     return { sequential, concurrent };
   } finally {
@@ -160,6 +165,29 @@ async function lengthCost() {
   }
 }
 
+/** (s) `npm start` on the console/SQLite default: time to /healthz and idle RSS, medians of a few starts. */
+async function startup() {
+  const before = "~1.0 s idle (1.9–2.5 s with a cold tsx cache, 3–4.5 s at load 14), CPU 1,220–1,330 ms; 125–131 MB";
+  const summary = await measureStartup(Math.max(3, Math.round(5 * SCALE)));
+  const tree = summary.runs[0]?.tree ?? "";
+  rows.push({
+    part: "s",
+    what: "npm start → /healthz answers (console, SQLite)",
+    value: `${summary.readyMs.toFixed(0)} ms (CPU ${summary.cpuMs.toFixed(0)} ms)`,
+    goal: `≤ ${STARTUP_GOALS.readyMs} ms`,
+    ok: summary.readyMs <= STARTUP_GOALS.readyMs,
+  });
+  rows.push({
+    part: "s",
+    what: "idle RSS of the app's node process",
+    value: `${summary.rssMb.toFixed(0)} MB`,
+    goal: `≤ ${STARTUP_GOALS.rssMb} MB`,
+    ok: summary.rssMb <= STARTUP_GOALS.rssMb,
+  });
+  rows.push({ part: "s", what: "  whole npm start tree (npm included)", value: `${summary.treeRssMb.toFixed(0)} MB: ${tree}` });
+  rows.push({ part: "s", what: "  before issue 12 (tsx, everything loaded)", value: before });
+}
+
 async function main() {
   const started = now();
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-bench-"));
@@ -209,6 +237,8 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // (s) last, in child processes: nothing of this process's warm-up helps or hurts it.
+  await startup();
   print();
   console.log(
     `\ntotal bench time ${((now() - started) / 1000).toFixed(1)} s — node ${process.version}, ${cpus().length} cores, ` +

@@ -10,7 +10,6 @@ import type { Config } from "./config.ts";
 import { createDeliveryProvider, createLedger, type DeliveryProvider } from "./delivery/index.ts";
 import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
-import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
@@ -20,9 +19,7 @@ import type { SandboxProvider } from "./payments/sandbox.ts";
 import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
-import { createUnderstander } from "./understand/index.ts";
-import { createLlmUnderstander } from "./understand/llm.ts";
-import { starsApiFromConfig } from "./telegram/stars.ts";
+import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
 import { type SandboxPageNotice, renderSandboxPage } from "./web/sandbox-page.ts";
 
@@ -90,12 +87,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Overrides (tests, custom builds) win; otherwise the configured providers.
   const chosen = overrides.payments
     ? { provider: overrides.payments, sandbox: null }
-    : createPaymentProvider(config, {
+    : await createPaymentProvider(config, {
         stores,
         clock,
         log,
         publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
-        starsApi: () => overrides.starsApi ?? starsApiFromConfig(config),
+        // grammY's Api is loaded only when Stars is the configured provider.
+        starsApi: async () => overrides.starsApi ?? (await import("./telegram/stars.ts")).starsApiFromConfig(config),
       });
   const payments = chosen.provider;
   const sandbox: SandboxProvider | null = chosen.sandbox;
@@ -110,7 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const llm =
     overrides.llm ??
     (apiKey
-      ? createLlmUnderstander({
+      ? await loadLlmUnderstander({
           ...config.llm,
           apiKey,
           catalog: config.catalog,
@@ -138,6 +136,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       : undefined);
 
   const ledger = createLedger({ stores, provider: delivery, instanceId, clock });
+  // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
+  const attachInspector = config.inspect ? (await import("./engine/inspect.ts")).attachInspector : () => ({ inspect: undefined });
+
   const engine = createEngine({
     stores,
     catalog: config.catalog,
@@ -210,7 +211,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const ok = ready && storeUp;
     return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: stores.backend.kind, storeUp }), headers: { "content-type": "application/json" } };
   });
-  http.route("GET", "/metrics", () => ({ status: 200, body: metrics.render(), headers: { "content-type": "text/plain; version=0.0.4" } }));
+  http.route("GET", "/metrics", async () => ({ status: 200, body: await metrics.render(), headers: { "content-type": metrics.contentType } }));
   http.route("POST", "/webhooks/:provider", async (request) => {
     const provider = request.params.provider as ProviderName;
     const count = (result: string) => metrics.inc("tokengoblin_webhooks_total", { provider: payments.name, result });

@@ -1,19 +1,21 @@
 /**
  * Chooses the payment provider named by configuration. Each provider keeps its own small records in
  * the shared store (invoices per order, Stars payments), so restarts and other instances see them.
+ *
+ * Only the configured provider's module is loaded (the Stars one brings grammY), so the console and
+ * sandbox default start without them. For that reason this index re-exports the providers' types
+ * only: import `createCryptoPayPayments`, `cryptoPaySignature` from `./cryptopay.ts` and
+ * `starsPaymentsComposer`, `isStarsProvider` from `./stars.ts`.
  */
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Stores } from "../store/index.ts";
-import { CryptoPayInvoiceRecord, createCryptoPayPayments } from "./cryptopay.ts";
 import type { PaymentProvider } from "./provider.ts";
 import { SandboxInvoice, createSandboxPayments } from "./sandbox.ts";
 import type { SandboxProvider } from "./sandbox.ts";
-import { type StarsApi, StarsInvoiceRecord, StarsPaymentRecord, createStarsPayments } from "./stars.ts";
+import type { StarsApi } from "./stars.ts";
 
 export type { PaymentProvider, ProviderName } from "./provider.ts";
-export { createCryptoPayPayments, cryptoPaySignature, CRYPTOPAY_SIGNATURE_HEADER } from "./cryptopay.ts";
-export { createStarsPayments, isStarsProvider } from "./stars.ts";
 export type { StarsApi, StarsProvider } from "./stars.ts";
 
 export type PaymentDeps = {
@@ -21,13 +23,13 @@ export type PaymentDeps = {
   clock: () => number;
   log: Logger;
   /** The Bot API for Stars (the Telegram layer builds it from the bot token). */
-  starsApi?: () => StarsApi;
+  starsApi?: () => Promise<StarsApi>;
   /** The base URL of the sandbox pay page, asked each time (the port may be chosen at start). */
   publicUrl: () => string;
 };
 
 /** The configured provider. The sandbox one is returned separately too: the app serves its pay page. */
-export function createPaymentProvider(config: Config, deps: PaymentDeps): { provider: PaymentProvider; sandbox: SandboxProvider | null } {
+export async function createPaymentProvider(config: Config, deps: PaymentDeps): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
   const { stores, clock } = deps;
   switch (config.payments.provider) {
     case "sandbox": {
@@ -40,6 +42,7 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
     }
     case "cryptopay": {
       if (!config.payments.cryptopayToken) throw new Error("CRYPTOPAY_TOKEN is required for PAYMENT_PROVIDER=cryptopay");
+      const { CryptoPayInvoiceRecord, createCryptoPayPayments } = await import("./cryptopay.ts");
       const provider = createCryptoPayPayments({
         token: config.payments.cryptopayToken,
         apiUrl: config.payments.cryptopayApiUrl,
@@ -51,8 +54,9 @@ export function createPaymentProvider(config: Config, deps: PaymentDeps): { prov
       return { provider, sandbox: null };
     }
     case "stars": {
+      const { StarsInvoiceRecord, StarsPaymentRecord, createStarsPayments } = await import("./stars.ts");
       if (!deps.starsApi) throw new Error("PAYMENT_PROVIDER=stars needs the Telegram Bot API (TELEGRAM_BOT_TOKEN)");
-      const api = deps.starsApi();
+      const api = await deps.starsApi();
       const provider = createStarsPayments({
         api,
         invoices: stores.backend.collection("stars_invoices", StarsInvoiceRecord),

@@ -3,7 +3,7 @@
  * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
  * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
  */
-import { isStarsProvider } from "../payments/index.ts";
+import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
@@ -18,6 +18,7 @@ import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
 import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
+import { REPLY_SECONDS } from "../metrics.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
 import { createChatLanguages, languageCommands } from "./language.ts";
@@ -294,6 +295,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
 
   let mention: RegExp | undefined; // built once, on the first group message (needs the bot's username)
   addressed.on("message:text", async (ctx) => {
+    const received = performance.now();
     // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
     // before it would show, and each indicator is one more Bot API call. Failures are ignored.
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
@@ -307,6 +309,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       clearTimeout(typing);
     }
     await reply(ctx, answer);
+    app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });
   });
   addressed.on("message", async (ctx) => {
     // Stickers, photos, voice, documents…: say what we can read, and show where the order stands.

@@ -8,8 +8,8 @@ import type { Config } from "../config.ts";
 import { money } from "../domain/money.ts";
 import { OrderId, PaymentId } from "../domain/ids.ts";
 import type { Logger } from "../log.ts";
-import { type PaymentProvider, isStarsProvider } from "../payments/index.ts";
-import type { StarsApi } from "../payments/index.ts";
+import type { PaymentProvider } from "../payments/index.ts";
+import { type StarsApi, isStarsProvider } from "../payments/stars.ts";
 import { type Stores, createChatLock, recordLatePayment } from "../store/index.ts";
 
 /** The Bot API calls the Stars provider makes, from the bot token. */

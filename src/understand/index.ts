@@ -4,6 +4,7 @@
  */
 import type { Catalog } from "../domain/catalog.ts";
 import type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";
+import type { LlmOptions } from "./llm.ts";
 import { type RulesContext, understandByRules } from "./rules.ts";
 
 export { understandByRules, parseTokenAmount, commandFor } from "./rules.ts";
@@ -37,4 +38,13 @@ export function createUnderstander(fallback?: Understander, options: { catalog?:
     if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
     return fallback ? fallback(text, context) : null;
   };
+}
+
+/**
+ * The model-backed understander of `./llm.ts`, loaded (with the openai SDK) only when called, so a
+ * rules-only configuration never loads them.
+ */
+export async function loadLlmUnderstander(options: LlmOptions): Promise<Understander> {
+  const { createLlmUnderstander } = await import("./llm.ts");
+  return createLlmUnderstander(options);
 }

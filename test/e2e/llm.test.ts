@@ -86,7 +86,7 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
     const perOrder = app.llmStats.forOrder(orderOf(invoiced)!.orderId);
     expect(perOrder).toMatchObject({ calls: 3, byOutcome: { ok: 2, rejected: 1 } });
     expect(perOrder.promptTokens).toBeGreaterThan(0);
-    const metrics = app.metrics.render();
+    const metrics = await app.metrics.render();
     expect(metrics).toContain('tokengoblin_llm_calls_total{outcome="ok"} 2');
     expect(metrics).toContain('tokengoblin_llm_calls_total{outcome="rejected"} 1');
     expect(metrics).toContain(`tokengoblin_llm_tokens_total{kind="prompt"} ${perOrder.promptTokens}`);
@@ -162,7 +162,7 @@ describe("a failing endpoint", () => {
     stub.script({ status: 503 });
     for (let i = 0; i < 8; i++) expect((await app.engine.handleText(`c${i}`, "load me up with loads, chief")).kind).toBe("not_understood");
     expect(stub.requests).toHaveLength(5);
-    expect(app.metrics.render()).toContain('tokengoblin_llm_calls_total{outcome="circuit_open"} 3');
+    expect(await app.metrics.render()).toContain('tokengoblin_llm_calls_total{outcome="circuit_open"} 3');
     // The rules keep working while the model is away.
     const reply = await app.engine.handleText("c9", "2000 tokens");
     expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 2000 });

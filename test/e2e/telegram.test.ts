@@ -103,6 +103,8 @@ describe("Telegram bot (polling)", () => {
     expect(delivered).toContain("delivered");
     expect(deliveredCode(delivered)).toMatch(/\S{8,}/);
     expect(codesSent(api, 101)).toHaveLength(1);
+    // Both typed messages were answered, and how long each answer took is on /metrics.
+    expect(await shop.app.metrics.render()).toContain('tokengoblin_reply_seconds_count{channel="telegram"} 2');
   });
 
   it("sells with buttons only, editing the order message in place", async () => {

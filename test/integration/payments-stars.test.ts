@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/config.ts";
 import { createSandboxDelivery } from "../../src/delivery/index.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
-import { type StarsApi, isStarsProvider } from "../../src/payments/index.ts";
+import { type StarsApi, isStarsProvider } from "../../src/payments/stars.ts";
 import { starsPaymentsComposer } from "../../src/telegram/stars.ts";
 
 const START = Date.parse("2026-03-01T12:00:00Z");
