@@ -100,7 +100,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const delivery = overrides.delivery ?? createDeliveryProvider(config);
   const llmStats = createLlmStats();
   describeLlmMetrics(metrics);
-  const instanceId = overrides.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
+  const instanceId = overrides.instanceId ?? config.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
   // Audit entries are queued off the hot path and written before the conversation write that follows
   // them (write-ahead), so a crash can repeat an entry but never lose one.
   const audit = createAuditLog(stores, { instanceId, log });

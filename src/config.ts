@@ -96,6 +96,9 @@ const Env = z.object({
     message: "must be a comma-separated list of numeric Telegram chat ids",
   }),
   INSPECT: optionalText,
+  INSTANCE_ID: optionalText.refine((s) => s === undefined || /^[A-Za-z0-9_.:-]{1,64}$/.test(s), {
+    message: "may contain only letters, digits, _ . : - (1 to 64 characters)",
+  }),
   ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
@@ -121,6 +124,8 @@ export type Config = {
   maxMessageLength: number;
   adminChatIds: string[];
   inspect: boolean;
+  /** This process's name in leases and claims (`INSTANCE_ID`); `npm start` defaults it to host:port. */
+  instanceId?: string;
   /** Language for customers whose own language has no file in `locales/`. */
   defaultLanguage: string;
 };
@@ -204,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
+    instanceId: e.INSTANCE_ID,
     defaultLanguage: e.DEFAULT_LANGUAGE,
   };
 }

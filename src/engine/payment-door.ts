@@ -17,7 +17,7 @@ import { type PaymentProvider, type PaymentStatus, type ProviderName, paymentKey
 import { type Stores, recordLatePayment } from "../store/index.ts";
 import type { ConfirmOutcome, EngineEvent } from "./events.ts";
 import type { Notifications } from "./notify.ts";
-import { type EngineReply, type OrderView, type PaymentNotice, orderView, stateName } from "./reply.ts";
+import { type EngineReply, type OrderView, type PaymentNotice, orderView, secretOf, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 export type PaymentDoorOptions = {
@@ -127,9 +127,11 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     }
     const customerShouldKnow =
       outcome.outcome === "delivered" || outcome.outcome === "paid" || (outcome.outcome === "not_paid" && outcome.status !== "pending");
-    if (!customerShouldKnow) return;
+    // A replayed confirmation may have resumed a delivery a crash interrupted (opening the chat does
+    // that): goods nobody has seen yet are announced then too.
+    if (!customerShouldKnow && outcome.outcome !== "duplicate") return;
     const reply = await sessions.withSession(chatId, (session) => options.replyFor(session), { readOnly: true });
-    await options.notifications.send(chatId, reply);
+    if (customerShouldKnow || secretOf(reply)) await options.notifications.send(chatId, reply);
   };
 
   return {
