@@ -162,7 +162,11 @@ async function runKillTest(store: string, storeUrl: string): Promise<Figures> {
 
   // 2. The burst: customers pay, and press Pay again while the shop does not acknowledge.
   const payDeadline = Date.now() + ARRIVAL_SPREAD_MS + 45_000;
-  const paying = customers.map((customer, i) => sleep(arrivals[i]!).then(() => payUntilAcknowledged(shop.baseUrl, customer, payDeadline)));
+  const giveUp = new AbortController();
+  cleanups.push(() => giveUp.abort());
+  const paying = customers.map((customer, i) =>
+    sleep(arrivals[i]!).then(() => payUntilAcknowledged(shop.baseUrl, customer, payDeadline, giveUp.signal)),
+  );
 
   // 3. Kill the shop during deliveries, several times, restarting it each time.
   const killLog: string[] = [];

@@ -48,11 +48,12 @@ export async function orderUntilPayLink(api: BotApiStub, chatId: number): Promis
 }
 
 /**
- * Presses Pay on the sandbox page until the shop acknowledges the payment or `deadline` passes. A press
- * that meets a dead process, an error or "confirmation is delayed" is repeated after a short pause.
+ * Presses Pay on the sandbox page until the shop acknowledges the payment, `deadline` passes or the
+ * test gives up (`stop`). A press that meets a dead process, an error or "confirmation is delayed" is
+ * repeated after a short pause.
  */
-export async function payUntilAcknowledged(baseUrl: string, customer: Customer, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
+export async function payUntilAcknowledged(baseUrl: string, customer: Customer, deadline: number, stop?: AbortSignal): Promise<void> {
+  while (Date.now() < deadline && !stop?.aborted) {
     customer.payPresses++;
     const answer = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { method: "POST", signal: AbortSignal.timeout(REPLY_TIMEOUT_MS + 5_000) })
       .then(async (response) => ({ status: response.status, page: await response.text() }))
