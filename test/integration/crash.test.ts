@@ -68,6 +68,8 @@ type Figures = {
   purchases: number;
   paid: number;
   kills: number;
+  /** Kills that hit at least one key creation in flight: without one the run proves nothing. */
+  killsDuringDelivery: number;
   statusQuestions: number;
   delivered: number;
   escalated: number;
@@ -127,21 +129,24 @@ type KillPlan = { calmMs: number; moment: number };
 /**
  * Kills the shop once per plan while deliveries run: after a calm spell it waits for a key creation to
  * be under way (up to 3 s), then SIGKILLs at a seeded moment inside the 1 s creation window, and
- * restarts. Returns when the last restart is ready, with the time of the last kill.
+ * restarts. Returns when the last restart is ready, with the time of the last kill and how many kills
+ * hit a delivery.
  */
-async function killRepeatedly(shop: ShopProcess, openrouter: OpenRouterStub, plans: KillPlan[], log: string[]): Promise<number> {
+async function killRepeatedly(shop: ShopProcess, openrouter: OpenRouterStub, plans: KillPlan[], log: string[]) {
   let lastKillAt = Date.now();
+  let duringDelivery = 0;
   for (const { calmMs, moment } of plans) {
     await sleep(calmMs);
     await until(() => openrouter.inFlightCreates > 0, 3_000);
     await sleep(moment * KEY_CREATION_MS);
     const inFlight = openrouter.inFlightCreates;
+    if (inFlight > 0) duringDelivery++;
     await shop.kill();
     lastKillAt = Date.now();
     log.push(`kill ${shop.kills} with ${inFlight} key creations in flight`);
     await shop.start();
   }
-  return lastKillAt;
+  return { lastKillAt, duringDelivery };
 }
 
 async function runKillTest(store: string, storeUrl: string): Promise<Figures> {
@@ -170,7 +175,7 @@ async function runKillTest(store: string, storeUrl: string): Promise<Figures> {
 
   // 3. Kill the shop during deliveries, several times, restarting it each time.
   const killLog: string[] = [];
-  const lastKillAt = await killRepeatedly(shop, openrouter, killPlans, killLog);
+  const { lastKillAt, duringDelivery } = await killRepeatedly(shop, openrouter, killPlans, killLog);
 
   // 4. Settle: the payments go through and the deliveries finish, or the shop had its quiet time.
   await Promise.all(paying);
@@ -196,6 +201,7 @@ async function runKillTest(store: string, storeUrl: string): Promise<Figures> {
     purchases: customers.length,
     paid: paid.size,
     kills: shop.kills,
+    killsDuringDelivery: duringDelivery,
     statusQuestions: customers.reduce((sum, c) => sum + c.statusQuestions, 0),
     ...verdict,
     expiredBySweeper,
@@ -262,7 +268,7 @@ function report(f: Figures, killLog: string[], customers: Customer[], shop: Shop
   }
   console.log(
     [
-      `[kill test, ${f.store}] seed ${f.seed}: ${f.purchases} purchases, ${f.paid} paid, ${f.kills} kills, ${f.statusQuestions} status questions;` +
+      `[kill test, ${f.store}] seed ${f.seed}: ${f.purchases} purchases, ${f.paid} paid, ${f.kills} kills (${f.killsDuringDelivery} during a key creation), ${f.statusQuestions} status questions;` +
         ` delivered ${f.delivered}, escalated ${f.escalated}, lost ${f.lost}; told "expired" ${f.toldExpired} (sweeper expired ${f.expiredBySweeper});` +
         ` duplicated ${f.duplicated}, orphan live keys ${f.orphanLiveKeys}, keys created ${f.keysCreated}; ${presses} Pay presses; ${f.seconds} s`,
       `  ${killLog.join("; ")}`,
@@ -291,6 +297,7 @@ function expectEveryPaidOrderDelivered(f: Figures) {
   }).toEqual({ lost: 0, toldExpired: 0, expiredBySweeper: 0, duplicated: 0, orphanLiveKeys: 0, unpaid: 0, unexpectedExits: 0 });
   expect(f.delivered + f.escalated).toBe(f.paid);
   expect(f.kills).toBe(KILLS);
+  if (KILLS > 0) expect(f.killsDuringDelivery, "no kill met a delivery in flight: the run proves nothing").toBeGreaterThan(0);
 }
 
 const redisUrl = redisDbUrl();
