@@ -95,6 +95,7 @@ const Env = z.object({
     message: "must be a comma-separated list of numeric Telegram chat ids",
   }),
   INSPECT: optionalText,
+  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
 });
 
 export type Config = {
@@ -115,6 +116,8 @@ export type Config = {
   deadlines: { quoteTtlMs: number; paymentTtlMs: number; conversationTimeoutMs: number };
   maxMessageLength: number;
   adminChatIds: string[];
+  /** Turns on the owner's web dashboard at /admin; unset → /admin answers 404. */
+  adminToken?: string;
   inspect: boolean;
 };
 
@@ -188,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
+    adminToken: e.ADMIN_TOKEN,
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
   };
 }
