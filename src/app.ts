@@ -11,6 +11,7 @@ import { type Engine, type Understander, createEngine } from "./engine/engine.ts
 import { attachInspector } from "./engine/inspect.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
+import { registerDashboard } from "./dashboard/index.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
 import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
@@ -213,5 +214,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await stores.backend.close();
     },
   };
+  registerDashboard(app, { now: clock });
   return app;
 }
