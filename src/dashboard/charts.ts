@@ -10,7 +10,7 @@ const usd = (minor: number) => `$${(minor / 100).toLocaleString("en-US", { maxim
 
 /** Revenue per bucket as vertical bars, with the amount over each bar that has one. */
 export function revenueChart(buckets: readonly RevenueBucket[]): string {
-  const width = 640;
+  const width = 420;
   const height = 200;
   const left = 8;
   const bottom = 22;
@@ -18,7 +18,7 @@ export function revenueChart(buckets: readonly RevenueBucket[]): string {
   const n = Math.max(1, buckets.length);
   const slot = (width - left * 2) / n;
   const max = Math.max(1, ...buckets.map((b) => b.usdMinor));
-  const labelEvery = Math.ceil(n / 12);
+  const labelEvery = Math.ceil(n / 8);
   const bars = buckets.map((bucket, i) => {
     const h = ((height - top - bottom) * bucket.usdMinor) / max;
     const x = left + i * slot + slot * 0.15;

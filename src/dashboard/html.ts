@@ -134,6 +134,9 @@ svg{max-width:100%;height:auto;display:block}
 .diagram .arrowhead{fill:#64748b}
 .diagram .arrowhead-path{fill:var(--accent)}
 .timeline td:first-child{color:var(--muted)}
+.facts th{width:1%}
+.facts td{white-space:normal;word-break:break-word}
+.chart{max-width:760px;margin:0 auto}
 .login{max-width:360px;margin:10vh auto}
 .login input{width:100%;margin:.4rem 0 .8rem}
 @media (max-width:600px){main{padding:.6rem}.card{padding:.75rem}th,td{padding:.35rem .4rem}}

@@ -194,8 +194,33 @@ function timelineRow(entry: AuditEntry): string {
 }
 
 /** GET /admin/orders/<id>. Shows the delivery's hint, never its secret. */
+/** Delivery attempts of the chat's current order, from its machine snapshot (older orders: none kept). */
+function deliveryAttempts(d: OrderDetails): string | null {
+  const context = d.conversation?.snapshot.context as { orderId?: unknown; delivery?: { attempts?: unknown; lastError?: unknown; nextAttemptAt?: unknown } } | undefined;
+  if (!context || context.orderId !== d.order.orderId || !context.delivery || typeof context.delivery.attempts !== "number") return null;
+  const { attempts, lastError, nextAttemptAt } = context.delivery;
+  if (attempts === 0 && !lastError) return null;
+  return `${attempts} failed attempt${attempts === 1 ? "" : "s"}${typeof lastError === "string" ? `, last error ${lastError}` : ""}${typeof nextAttemptAt === "number" ? `, next at ${when(nextAttemptAt)}` : ""}`;
+}
+
+/** Delivery facts from the ledger as timeline lines (the audit trail records the machine's side). */
+function ledgerRows(ledger: LedgerEntry | undefined): { at: number; html: string }[] {
+  if (!ledger) return [];
+  const line = (at: number, what: string, detail: string) =>
+    ({ at, html: `<tr><td>${esc(new Date(at).toISOString().replace("T", " ").slice(0, 23))}</td><td>delivery</td><td>${esc(what)} ${detail}</td><td>${esc(ledger.provider)}</td></tr>` });
+  return [
+    line(ledger.issuedAt, "issued", `<code>${esc(ledger.ref)}</code>, hint <code>${esc(ledger.hint)}</code>`),
+    ...(ledger.sentAt === null ? [] : [line(ledger.sentAt, "sent to the customer", "")]),
+  ];
+}
+
 export function orderPage(d: OrderDetails, csrf: string, canRefund: boolean, notice: string | null, graph: OwnerGraph = PURCHASE_GRAPH): string {
   const { row, order } = d;
+  const attempts = deliveryAttempts(d);
+  const timeline = [...d.trail.map((entry) => ({ at: entry.at, html: timelineRow(entry) })), ...ledgerRows(d.ledger)]
+    .sort((a, b) => a.at - b.at)
+    .map((line) => line.html)
+    .join("");
   const field = (label: string, value: string) => `<tr><th>${label}</th><td>${value}</td></tr>`;
   const facts = [
     field("state", stateBadge(order.state)),
@@ -206,6 +231,7 @@ export function orderPage(d: OrderDetails, csrf: string, canRefund: boolean, not
     field("created · paid · delivered", esc(`${when(order.createdAt)} · ${when(order.paidAt)} · ${when(order.deliveredAt)}`)),
     field("payment", order.paymentId ? `${esc(order.provider ?? "")} <code>${esc(order.paymentId)}</code>${d.payment ? ` — ${esc(d.payment.status)}${d.payment.reason ? ` (${esc(d.payment.reason)})` : ""}, ${esc(money(d.payment.amount))}` : ""}` : "—"),
     field("delivery", d.ledger ? `${esc(d.ledger.provider)} <code>${esc(d.ledger.ref)}</code>, hint <code>${esc(d.ledger.hint)}</code>, issued ${esc(when(d.ledger.issuedAt))}, sent ${esc(when(d.ledger.sentAt))}` : order.deliveryRef ? `<code>${esc(order.deliveryRef)}</code>` : "—"),
+    ...(attempts ? [field("delivery attempts", esc(attempts))] : []),
     ...(order.latePayment ? [field("late payment", `<code>${esc(order.latePayment.paymentId)}</code> ${esc(money(order.latePayment.amount))} at ${esc(when(order.latePayment.at))}`)] : []),
     ...(order.refund ? [field("refund", `${esc(money(order.refund.amount))} of <code>${esc(order.refund.paymentId)}</code> ${order.refund.manual ? "recorded as manual" : `refund <code>${esc(order.refund.refundId ?? "")}</code>`} at ${esc(when(order.refund.at))}`)] : []),
     field("LLM", `${row.llmCalls} calls, ${row.llmTokens} tokens`),
@@ -219,9 +245,9 @@ export function orderPage(d: OrderDetails, csrf: string, canRefund: boolean, not
   return `<h1>Order <code>${esc(order.orderId)}</code></h1>
 ${notice ? `<p class="notice" role="status">${esc(notice)}</p>` : ""}
 <div class="grid">
-<section class="card"><h2>Order</h2><div class="scroll"><table>${facts}</table></div>${buttons ? `<p>${buttons}</p>` : ""}</section>
-<section class="card"><h2>Its path through the machine</h2>${diagramSvg(graph, { path: row.path, current: order.state })}</section>
-<section class="card wide"><h2>Timeline</h2><div class="scroll"><table class="timeline"><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>source</th></tr>${d.trail.map(timelineRow).join("") || `<tr><td colspan="4" class="muted">Nothing recorded.</td></tr>`}</table></div></section>
+<section class="card"><h2>Order</h2><div class="scroll"><table class="facts">${facts}</table></div>${buttons ? `<p>${buttons}</p>` : ""}</section>
+<section class="card"><h2>Its path through the machine</h2><p class="muted">Steps numbered in the order taken; the current state outlined.</p>${diagramSvg(graph, { path: row.path, current: order.state })}</section>
+<section class="card wide"><h2>Timeline</h2><div class="scroll"><table class="timeline"><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>source</th></tr>${timeline || `<tr><td colspan="4" class="muted">Nothing recorded.</td></tr>`}</table></div></section>
 <section class="card wide"><h2>Latest messages in chat ${esc(order.chatId)}</h2>${messages}</section>
 </div>`;
 }
