@@ -27,7 +27,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 
@@ -81,7 +81,7 @@ nav a[aria-current]{background:var(--ink);color:#fff}
 main{max-width:1180px;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.3rem 0 1rem}
 h2{font-size:1.05rem;margin:0 0 .6rem}
-.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(320px,1fr))}
+.grid{display:grid;gap:1rem;grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem;min-width:0}
 .wide{grid-column:1/-1}
 .kpis{display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));margin-bottom:1rem}
@@ -139,5 +139,6 @@ svg{max-width:100%;height:auto;display:block}
 .chart{max-width:760px;margin:0 auto}
 .login{max-width:360px;margin:10vh auto}
 .login input{width:100%;margin:.4rem 0 .8rem}
+@media (max-width:800px){.grid{grid-template-columns:minmax(0,1fr)}}
 @media (max-width:600px){main{padding:.6rem}.card{padding:.75rem}th,td{padding:.35rem .4rem}}
 `;
