@@ -12,7 +12,15 @@ import { purchaseMachine } from "../../machines/purchase.machine.ts";
 import { esc } from "./html.ts";
 
 export type GraphEdge = { from: string; to: string; events: string[] };
-export type OwnerGraph = { states: string[]; initial: string; edges: GraphEdge[]; index: Map<string, number> };
+export type OwnerGraph = {
+  states: string[];
+  initial: string;
+  edges: GraphEdge[];
+  /** `from>to` → edge index. */
+  index: Map<string, number>;
+  /** `from>to` → shortest chain of edge indices, filled as steps are looked up. */
+  paths: Map<string, readonly number[]>;
+};
 
 const top = (node: AnyStateNode) => node.path[0] ?? node.key;
 
@@ -52,7 +60,7 @@ export function ownerGraph(machine: AnyStateMachine = purchaseMachine): OwnerGra
   };
   for (const child of Object.values(root.states) as AnyStateNode[]) visit(child);
   const initial = top(root.initial!.target[0] as AnyStateNode);
-  return { states, initial, edges, index };
+  return { states, initial, edges, index, paths: new Map() };
 }
 
 /** The owner graph of the purchase machine, built once. */
@@ -62,7 +70,14 @@ export const PURCHASE_GRAPH = ownerGraph();
  * Edge indices of the shortest chain of transitions from `from` to `to` (breadth-first), or [] when
  * there is none (an unknown state, or a step the machine does not allow).
  */
-export function pathBetween(graph: OwnerGraph, from: string, to: string): number[] {
+export function pathBetween(graph: OwnerGraph, from: string, to: string): readonly number[] {
+  const key = `${from}>${to}`;
+  let path = graph.paths.get(key);
+  if (!path) graph.paths.set(key, (path = search(graph, from, to)));
+  return path;
+}
+
+function search(graph: OwnerGraph, from: string, to: string): number[] {
   const direct = graph.index.get(`${from}>${to}`);
   if (direct !== undefined) return [direct];
   const cameBy = new Map<string, number>([[from, -1]]);

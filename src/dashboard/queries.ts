@@ -2,7 +2,7 @@
  * What the pages ask of the read model: the overview of a period (one pass over the rows) and a page
  * of the orders table (keyset paging over the newest-first index, so page 500 costs what page 1 does).
  */
-import { FUNNEL_SOURCES, type FunnelSource, median } from "../analytics/funnel.ts";
+import { FUNNEL_SOURCES, type FunnelSource } from "../analytics/funnel.ts";
 import { ORDER_STATES, type OrderState } from "../domain/records.ts";
 import { type OwnerGraph, PURCHASE_GRAPH } from "./diagram.ts";
 import type { OrderRow } from "./readmodel.ts";
@@ -64,6 +64,27 @@ const emptyLine = (source: FunnelLine["source"]): FunnelLine & { durations: numb
   source, started: 0, quoted: 0, invoiced: 0, paid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [],
 });
 
+/** The median as the report computes it, on a typed array: its numeric sort is ~10× faster at 100,000 values. */
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function count(target: FunnelLine & { durations: number[] }, row: OrderRow) {
+  target.started++;
+  if (row.quoted) target.quoted++;
+  if (row.invoiced) target.invoiced++;
+  if (row.paid) target.paid++;
+  if (row.delivered) {
+    target.delivered++;
+    if (row.quoteToDeliveryMs !== null) target.durations.push(row.quoteToDeliveryMs);
+  }
+  target.llmCalls += row.llmCalls;
+  target.llmTokens += row.llmTokens;
+}
+
 /** The overview of orders started (funnel, diagram) and paid (revenue) since the period's start. */
 export function overview(rows: Iterable<OrderRow>, period: Period, now: number, graph: OwnerGraph = PURCHASE_GRAPH): Overview {
   const since = periodStart(period, now);
@@ -91,18 +112,8 @@ export function overview(rows: Iterable<OrderRow>, period: Period, now: number, 
     }
     if (row.refund && row.refund.at >= since && row.refund.amount.currency === "USD") refundedUsdMinor += row.refund.amount.minor;
     if (row.createdAt < since) continue;
-    for (const target of [line(row.source), total]) {
-      target.started++;
-      if (row.quoted) target.quoted++;
-      if (row.invoiced) target.invoiced++;
-      if (row.paid) target.paid++;
-      if (row.delivered) {
-        target.delivered++;
-        if (row.quoteToDeliveryMs !== null) target.durations.push(row.quoteToDeliveryMs);
-      }
-      target.llmCalls += row.llmCalls;
-      target.llmTokens += row.llmTokens;
-    }
+    count(line(row.source), row);
+    count(total, row);
     stateCounts.set(graph.initial, (stateCounts.get(graph.initial) ?? 0) + 1);
     for (const edge of row.edges) {
       edgeCounts[edge] = (edgeCounts[edge] ?? 0) + 1;
@@ -134,19 +145,17 @@ const monthLabel = (at: number) => new Date(at).toISOString().slice(0, 7);
 function revenue(paid: OrderRow[], from: number, now: number, refundedUsdMinor: number): Overview["revenue"] {
   const unit = now - from > 62 * DAY ? "month" : "day";
   const buckets: RevenueBucket[] = [];
-  const keyOf = (at: number) => (unit === "day" ? dayLabel(at) : monthLabel(at));
-  const byKey = new Map<string, RevenueBucket>();
-  for (let at = Math.floor(from / DAY) * DAY; at <= now; at += DAY) {
-    const key = keyOf(at);
-    if (!byKey.has(key)) {
-      const bucket = { label: key, start: at, usdMinor: 0, sales: 0 };
-      byKey.set(key, bucket);
-      buckets.push(bucket);
-    }
+  // Buckets by UTC day number: one division per paid order instead of formatting its date.
+  const byDay = new Map<number, RevenueBucket>();
+  for (let dayNumber = Math.floor(from / DAY); dayNumber * DAY <= now; dayNumber++) {
+    const label = unit === "day" ? dayLabel(dayNumber * DAY) : monthLabel(dayNumber * DAY);
+    let bucket = buckets[buckets.length - 1];
+    if (!bucket || bucket.label !== label) buckets.push((bucket = { label, start: dayNumber * DAY, usdMinor: 0, sales: 0 }));
+    byDay.set(dayNumber, bucket);
   }
   let totalUsdMinor = 0;
   for (const row of paid) {
-    const bucket = byKey.get(keyOf(row.paidAt!));
+    const bucket = byDay.get(Math.floor(row.paidAt! / DAY));
     const usd = row.usd?.minor ?? 0;
     totalUsdMinor += usd;
     if (bucket) {

@@ -57,6 +57,8 @@ export type ReadModel = {
   newestFirst(): Promise<readonly OrderRow[]>;
   /** One order's row (re-read from the store if unknown). */
   row(orderId: string): Promise<OrderRow | undefined>;
+  /** Starts the first build in the background if none exists yet (the login form calls it). */
+  warm(): void;
   /** Marks an order as changed: it is re-read before the next page. */
   touch(orderId: string): void;
   /** How long the last full build took, in ms, and when it finished (real time). */
@@ -131,10 +133,12 @@ export async function buildRows(stores: Stores, audit: AuditLog, graph: OwnerGra
   const records = new Map<string, OrderProjection>();
   for await (const [, record] of stores.orders.entries()) records.set(record.orderId, record);
   const trails = new Map<string, AuditEntry[]>();
-  for await (const entry of audit.all()) {
-    const list = trails.get(entry.orderId);
-    if (list) list.push(entry);
-    else trails.set(entry.orderId, [entry]);
+  // Whole chunks rather than `audit.all()`'s entry-by-entry generator: a tenth of the time at 100,000 orders.
+  await audit.flush();
+  for await (const [, bucket] of stores.audit.entries()) {
+    const list = trails.get(bucket.orderId);
+    if (list) list.push(...bucket.entries);
+    else trails.set(bucket.orderId, bucket.entries);
   }
   const late = new Map<string, LatePayment>();
   for await (const [key, value] of stores.latePayments.entries()) late.set(key, value);
@@ -150,7 +154,7 @@ export async function buildRows(stores: Stores, audit: AuditLog, graph: OwnerGra
 export function createReadModel(options: ReadModelOptions): ReadModel {
   const { stores, audit } = options;
   const graph = options.graph ?? PURCHASE_GRAPH;
-  const rescanMs = options.rescanMs ?? 60_000;
+  const rescanMs = options.rescanMs ?? 300_000;
   const settleMs = options.settleMs ?? 2_000;
   let rows: Map<string, OrderRow> | null = null;
   let sorted: OrderRow[] = [];
@@ -158,16 +162,21 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
   let built: { ms: number; at: number; orders: number } | null = null;
   /** Order id → when it was last touched (real time). */
   const dirty = new Map<string, number>();
+  /** Orders touched while a full build runs: it may have read them before the change. */
+  let touchedDuringBuild: Set<string> | null = null;
 
   const fullBuild = () => {
     building ??= (async () => {
       const started = performance.now();
+      touchedDuringBuild = new Set();
       try {
         const fresh = await buildRows(stores, audit, graph);
         rows = fresh;
         sorted = [...fresh.values()].filter((r) => r.hasRecord).sort(newerFirst);
         built = { ms: performance.now() - started, at: Date.now(), orders: fresh.size };
+        for (const id of touchedDuringBuild) dirty.set(id, Date.now());
       } finally {
+        touchedDuringBuild = null;
         building = null;
       }
     })();
@@ -242,8 +251,12 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       }
       return row;
     },
+    warm() {
+      if (!rows) void fullBuild().catch(() => {});
+    },
     touch(orderId) {
       dirty.set(orderId, Date.now());
+      touchedDuringBuild?.add(orderId);
     },
     lastBuild: () => built,
   };
