@@ -84,7 +84,7 @@ h2{font-size:1.05rem;margin:0 0 .6rem}
 .grid{display:grid;gap:1rem;grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem;min-width:0}
 .wide{grid-column:1/-1}
-.kpis{display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));margin-bottom:1rem}
+.kpis{display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));margin-bottom:1rem}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:.7rem .9rem}
 .kpi b{display:block;font-size:1.35rem}
 .kpi span{color:var(--muted);font-size:.85rem}

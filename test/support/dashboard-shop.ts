@@ -35,6 +35,8 @@ export async function openShop(env: Record<string, string> = {}, overrides: AppO
         : await app.engine.handleCommand(chatId, { type: "QUOTE", tokens }, source);
     if (reply.kind !== "order") throw new Error(`no quote for ${chatId}: ${JSON.stringify(reply)}`);
     const orderId = reply.order.orderId;
+    // What the understanding layer records per LLM call (docs/operations.md), so LLM cost per sale shows.
+    if (source === "llm") app.audit.record({ type: "llm", chatId, orderId, model: "stub", promptTokens: 410, completionTokens: 24, ok: true, at: clock() });
     if (until === "quoted") return orderId;
     const invoice = source === "rules" ? await app.engine.handleText(chatId, "yes") : await app.engine.handleCommand(chatId, { type: "CONFIRM" }, source);
     if (until === "paid") await pay(payUrlOf(invoice));
