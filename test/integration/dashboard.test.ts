@@ -4,6 +4,7 @@
  * the delivery hint but never its secret, the actions going through the engine's admin door.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
 import { SESSION_COOKIE } from "../../src/dashboard/auth.ts";
 import type { HttpResponse } from "../../src/http/server.ts";
 import { startTestApp } from "../support/app.ts";
@@ -62,6 +63,13 @@ describe("dashboard access", () => {
     for (const path of ["/admin", "/admin/login", "/admin/orders", "/admin/orders.csv", "/admin/orders/ord_x"]) {
       expect((await app.http.dispatch({ method: "GET", path, headers: {}, rawBody: Buffer.alloc(0) })).status).toBe(404);
     }
+  });
+
+  it("refuses to start with a short ADMIN_TOKEN, naming the variable", () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: "hunter2" })).toThrow(ConfigError);
+    expect(() => loadConfig({ ADMIN_TOKEN: "hunter2" })).toThrow(/^ADMIN_TOKEN: must be at least 16 characters/);
+    expect(loadConfig({ ADMIN_TOKEN }).adminToken).toBe(ADMIN_TOKEN);
+    expect(loadConfig({}).adminToken).toBeUndefined();
   });
 
   it("sends a visitor without a token to the login form and refuses their POSTs", async () => {
