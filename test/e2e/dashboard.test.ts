@@ -43,7 +43,8 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     failedOrder = await shop.failedDelivery();
     await shop.app.start();
     base = `http://127.0.0.1:${shop.app.port}`;
-    // The sale the owner has just made in the console.
+    // The sale the owner has just made in the console, a minute after the failed one.
+    shop.clock.advance(60_000);
     sale = await shop.purchase("4242", 5000, "llm", "paid");
     browser = await chromium.launch({
       executablePath: executablePath!,
