@@ -26,6 +26,8 @@ export type AuthOptions = {
   maxFailuresPerClient?: number;
   maxFailuresTotal?: number;
   windowMs?: number;
+  /** PUBLIC_URL's host: browsers' Origin when a proxy rewrites Host. */
+  publicHost?: string;
 };
 
 export type Auth = ReturnType<typeof createAuth>;
@@ -139,7 +141,7 @@ export function createAuth(options: AuthOptions) {
      */
     sameSiteWrite(request: HttpRequest, caller: Extract<Caller, { ok: true }>, form: URLSearchParams): boolean {
       if (caller.via === "bearer") return true;
-      if (!fromThisOrigin(request)) return false;
+      if (!fromThisOrigin(request, options.publicHost)) return false;
       return sameSecret(form.get("csrf") ?? "", caller.csrf);
     },
   };
@@ -147,17 +149,20 @@ export function createAuth(options: AuthOptions) {
 
 /**
  * False when the browser says the request comes from another site: `Sec-Fetch-Site`, else an
- * `Origin` whose host differs from the `Host` the request was sent to. Requests without either
- * (old browsers, curl) pass; the CSRF field still guards them.
+ * `Origin` whose host is neither the `Host` the request was sent to, nor the proxy's
+ * `X-Forwarded-Host`, nor `publicHost` (PUBLIC_URL's host; a proxy may rewrite `Host`). Requests
+ * without either header (old browsers, curl) pass; the CSRF field still guards them.
  */
-export function fromThisOrigin(request: HttpRequest): boolean {
+export function fromThisOrigin(request: HttpRequest, publicHost?: string): boolean {
   const site = header(request, "sec-fetch-site");
   if (site !== undefined && site !== "same-origin" && site !== "none") return false;
   const origin = header(request, "origin");
   if (origin === undefined) return true;
+  let host: string;
   try {
-    return new URL(origin).host === header(request, "host");
+    host = new URL(origin).host;
   } catch {
     return false;
   }
+  return [header(request, "host"), header(request, "x-forwarded-host"), publicHost].some((allowed) => allowed !== undefined && allowed === host);
 }

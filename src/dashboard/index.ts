@@ -39,7 +39,8 @@ export function registerDashboard(app: App, options: DashboardOptions = {}): Das
   const token = app.config.adminToken;
   if (!token) return null;
   const now = options.now ?? Date.now;
-  const auth = createAuth({ token, now, sessionTtlMs: options.sessionTtlMs });
+  const publicHost = app.config.http.publicUrl ? new URL(app.config.http.publicUrl).host : undefined;
+  const auth = createAuth({ token, now, sessionTtlMs: options.sessionTtlMs, publicHost });
   const readModel = createReadModel({ stores: app.stores, audit: app.audit, rescanMs: options.rescanMs });
   app.engine.onEvent((event) => readModel.touch(event.orderId));
   const canRefund = typeof app.payments.refund === "function";
@@ -101,7 +102,7 @@ export function registerDashboard(app: App, options: DashboardOptions = {}): Das
     return html(200, page({ title: "Sign in" }, loginPage(request.query.get("expired") ? "Your session has expired; sign in again." : null)));
   });
   http.route("POST", "/admin/login", (request) => {
-    if (!fromThisOrigin(request)) return { status: 403, body: "cross-site request refused\n" };
+    if (!fromThisOrigin(request, publicHost)) return { status: 403, body: "cross-site request refused\n" };
     const typed = readForm(request).get("token") ?? "";
     const result = auth.login(request, typed);
     if (result === "ok") return redirect("/admin", { "set-cookie": auth.cookieHeader(auth.newSession(), secure(request)) });

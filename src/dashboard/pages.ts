@@ -59,7 +59,7 @@ function needsList(o: Overview, csrf: string, canRefund: boolean): string {
     rows.length === 0
       ? ""
       : `<h3>${title} (${rows.length})</h3><ul class="needs">${rows.slice(0, shown).map((r) => item(r, what(r))).join("")}</ul>` +
-        (rows.length > shown ? `<p><a href="/admin/orders?state=${rows === failedDeliveries ? "delivery_failed" : ""}">all ${rows.length}…</a></p>` : "");
+        (rows.length > shown ? `<p class="muted">${rows.length - shown} more${rows === failedDeliveries ? ` — <a href="/admin/orders?state=delivery_failed">all failed deliveries</a>` : ""}</p>` : "");
   return (
     section("Failed deliveries — the customer has paid", failedDeliveries, (r) => `${money(r.charge)} paid ${when(r.paidAt)}`) +
     section("Late or wrong-amount payments to refund", latePayments, (r) => `${money(r.latePayment?.amount)} ${r.paymentProblem === "mismatch" ? "did not match the invoice" : "arrived after the order closed"} (${when(r.latePayment?.at)})`)

@@ -146,6 +146,18 @@ describe("dashboard access", () => {
     expect(done.status).toBe(303);
     expect((await s.app.engine.order(orderId))?.state).toBe("delivered");
   });
+
+  it("accepts a same-site POST behind a proxy that rewrites Host, by PUBLIC_URL", async () => {
+    const s = await shop({ PUBLIC_URL: "https://owner.example" });
+    const http = client(s);
+    const orderId = await s.failedDelivery();
+    const { cookie, csrf } = await login(s);
+    const behindProxy = { cookie, host: "127.0.0.1:8080", origin: "https://owner.example" };
+    expect((await http.post(`/admin/orders/${orderId}/retry`, { headers: { ...behindProxy, origin: "https://evil.example" }, body: `csrf=${csrf}` })).status).toBe(403);
+    expect((await http.post(`/admin/orders/${orderId}/retry`, { headers: behindProxy, body: `csrf=${csrf}` })).status).toBe(303);
+    expect((await s.app.engine.order(orderId))?.state).toBe("delivered");
+    expect((await http.post("/admin/login", { headers: { host: "127.0.0.1:8080", origin: "https://owner.example" }, body: `token=${ADMIN_TOKEN}` })).headers?.["set-cookie"]).toMatch(/; Secure/);
+  });
 });
 
 describe("dashboard pages", () => {
