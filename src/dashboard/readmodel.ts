@@ -171,12 +171,15 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
   const fullBuild = () => {
     building ??= (async () => {
       const started = performance.now();
+      const startedAt = Date.now();
       touchedDuringBuild = new Set();
       try {
         const fresh = await buildRows(stores, audit, graph);
         rows = fresh;
         sorted = [...fresh.values()].filter((r) => r.hasRecord).sort(newerFirst);
         built = { ms: performance.now() - started, at: Date.now(), orders: fresh.size };
+        // The scan saw every change that had landed before it started; later ones are re-read.
+        for (const [id, at] of dirty) if (at < startedAt - settleMs) dirty.delete(id);
         for (const id of touchedDuringBuild) dirty.set(id, Date.now());
       } finally {
         touchedDuringBuild = null;
@@ -186,11 +189,8 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
     return building;
   };
 
-  const place = (row: OrderRow) => {
-    const at = sorted.findIndex((r) => r.orderId === row.orderId);
-    if (at !== -1) sorted.splice(at, 1);
-    if (!row.hasRecord) return;
-    // Binary search for the insertion point: new orders arrive one at a time.
+  /** Where `row` sits (or would sit) in the newest-first index: a binary search. */
+  const slot = (row: OrderRow) => {
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
@@ -198,7 +198,16 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       if (newerFirst(sorted[mid]!, row) < 0) lo = mid + 1;
       else hi = mid;
     }
-    sorted.splice(lo, 0, row);
+    return lo;
+  };
+
+  /** Puts a re-read row in place of its previous version (which may have sorted elsewhere). */
+  const replace = (before: OrderRow | undefined, row: OrderRow) => {
+    if (before?.hasRecord) {
+      const at = slot(before);
+      if (sorted[at]?.orderId === before.orderId) sorted.splice(at, 1);
+    }
+    if (row.hasRecord) sorted.splice(slot(row), 0, row);
   };
 
   const reread = async (orderId: string) => {
@@ -213,26 +222,24 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
   };
 
   const fresh = async (): Promise<Map<string, OrderRow>> => {
-    if (!rows) await fullBuild();
-    else if (built && Date.now() - built.at > rescanMs) void fullBuild().catch(() => {});
-    const current = rows!;
+    // Rereading costs four reads per order: past a thousand changed orders a full scan is cheaper.
+    if (!rows || dirty.size > 1_000) await fullBuild();
+    else if (built && Date.now() - built.at >= rescanMs) void fullBuild().catch(() => {});
     if (dirty.size > 0) {
       const now = Date.now();
       const ids = [...dirty.keys()];
       for (const [id, at] of dirty) if (now - at > settleMs) dirty.delete(id);
       const updated = await Promise.all(ids.map((id) => reread(id)));
+      // Applied to whatever model is current now: a rebuild may have finished meanwhile, and these
+      // reads are at least as new as its.
+      const current = rows!;
       for (const row of updated) {
         if (!row) continue;
-        const before = current.get(row.orderId);
+        replace(current.get(row.orderId), row);
         current.set(row.orderId, row);
-        if (!before || before.createdAt !== row.createdAt || before.hasRecord !== row.hasRecord) place(row);
-        else {
-          const at = sorted.indexOf(before);
-          if (at !== -1) sorted[at] = row;
-        }
       }
     }
-    return current;
+    return rows!;
   };
 
   return {
@@ -248,9 +255,9 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       const known = all.get(orderId);
       if (known) return known;
       const row = await reread(orderId);
-      if (row) {
+      if (row && !all.has(orderId)) {
+        replace(undefined, row);
         all.set(orderId, row);
-        place(row);
       }
       return row;
     },

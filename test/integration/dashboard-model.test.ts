@@ -8,7 +8,7 @@ import { purchaseMachine } from "../../machines/purchase.machine.ts";
 import { csvCell, toCsv } from "../../src/dashboard/csv.ts";
 import { PURCHASE_GRAPH, diagramSvg, pathBetween } from "../../src/dashboard/diagram.ts";
 import { overview, ordersPage, parseFilter } from "../../src/dashboard/queries.ts";
-import { type OrderRow, toRow } from "../../src/dashboard/readmodel.ts";
+import { type OrderRow, createReadModel, toRow } from "../../src/dashboard/readmodel.ts";
 import type { AuditEntry } from "../../src/domain/records.ts";
 import { ADMIN_TOKEN, type Shop, openShop } from "../support/dashboard-shop.ts";
 
@@ -108,5 +108,19 @@ describe("read model freshness", () => {
     expect(page).toContain("1 matching");
     expect(page).toContain(orderId);
     expect(await get(`/admin/orders/${orderId}`)).toContain("delivered");
+  });
+
+  it("picks up another instance's change at the next full re-read", async () => {
+    shop = await openShop();
+    const orderId = await shop.purchase("124", 2000, "rules", "quoted");
+    const model = createReadModel({ stores: shop.app.stores, audit: shop.app.audit, rescanMs: 0 });
+    expect((await model.row(orderId))?.state).toBe("quoted");
+    // Written behind this process's back, as another instance sharing the store would.
+    const record = await shop.app.stores.orders.get(orderId);
+    await shop.app.stores.orders.set(orderId, { ...record!, state: "cancelled" });
+    await model.rows();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await model.row(orderId))?.state).toBe("cancelled");
+    expect(model.lastBuild()?.orders).toBe(1);
   });
 });
