@@ -12,6 +12,7 @@ import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
+import { registerDashboard } from "./dashboard/index.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
 import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
@@ -288,5 +289,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await stores.backend.close();
     },
   };
+  registerDashboard(app, { now: clock });
   return app;
 }

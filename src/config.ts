@@ -103,6 +103,7 @@ const Env = z.object({
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
   }),
+  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
 });
 
 export type Config = {
@@ -123,6 +124,8 @@ export type Config = {
   deadlines: { quoteTtlMs: number; paymentTtlMs: number; conversationTimeoutMs: number };
   maxMessageLength: number;
   adminChatIds: string[];
+  /** Turns on the owner's web dashboard at /admin; unset → /admin answers 404. */
+  adminToken?: string;
   inspect: boolean;
   /** This process's name in leases and claims (`INSTANCE_ID`); `npm start` defaults it to host:port. */
   instanceId?: string;
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
+    adminToken: e.ADMIN_TOKEN,
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
     instanceId: e.INSTANCE_ID,
     defaultLanguage: e.DEFAULT_LANGUAGE,

@@ -51,20 +51,35 @@ export async function redisBackend(url: string): Promise<Backend> {
   await client.connect();
   const opened = new Map<string, Keyv>();
   const claimKey = (key: string) => `tokengoblin:claim:${key}`;
+  const adapterFor = (name: string) => {
+    const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+    // keyv's iterator SCANs with Redis's default COUNT of 10, i.e. one round trip per ten keys of the
+    // whole database for every collection scanned: 20+ s over 100,000 orders. Same walk, 1,000 a trip.
+    adapter.iterator = async function* (namespace?: string) {
+      const match = namespace ? `${namespace}${adapter.keyPrefixSeparator}*` : "*";
+      let cursor = "0";
+      do {
+        const result = await client.scan(cursor, { MATCH: match, TYPE: "string", COUNT: 1000 });
+        cursor = String(result.cursor);
+        if (result.keys.length === 0) continue;
+        const values = await client.mGet(result.keys);
+        for (const [i, key] of result.keys.entries()) yield [adapter.getKeyWithoutPrefix(key, namespace), values[i] ?? undefined];
+      } while (cursor !== "0");
+    } as typeof adapter.iterator;
+    return adapter;
+  };
   return {
     kind: "redis",
     collection(name, schema) {
       const keyv = shared(opened, name, () => {
-        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+        return new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
       });
       return wrap(keyv, schema);
     },
     versioned(name, schema) {
       type T = ReturnType<typeof schema.parse>;
       const keyv = shared(opened, name, () => {
-        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+        return new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
       });
       const plain = wrap(keyv, schema);
       const collection: VersionedCollection<T> = {

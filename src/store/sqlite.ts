@@ -167,16 +167,20 @@ class SharedConnectionTable extends EventEmitter {
   }
 
   async *iterator(namespace?: string) {
-    const page = 200;
-    for (let offset = 0; ; offset += page) {
+    // Keyset paging: each page starts after the last key seen, so a full scan stays linear (OFFSET
+    // made SQLite re-walk every earlier row on each page: quadratic at 100,000 orders).
+    const page = 500;
+    const prefix = namespace ? `${namespace}:` : "";
+    for (let after = ""; ; ) {
       const rows = await this.query(
-        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? ORDER BY key LIMIT ? OFFSET ?`,
-        `${namespace ? `${namespace}:` : ""}%`,
+        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? AND key > ? ORDER BY key LIMIT ?`,
+        `${prefix}%`,
+        after,
         page,
-        offset,
       );
       for (const row of rows) yield [row.key as string, row.value as string];
       if (rows.length < page) return;
+      after = rows[rows.length - 1]!.key as string;
     }
   }
 
