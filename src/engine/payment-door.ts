@@ -87,8 +87,10 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       return { outcome: { outcome: "not_paid", ...ids, status: status.status } };
     }
     if (!payable) {
-      // Paid already (this very payment, replayed): the order says so. Anything else is late money.
-      const paidBefore = current ? snapshot.context.paidAt !== null : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null;
+      // Paid already (this very payment, replayed): the order says so, or its goods exist. Anything else is late money.
+      const paidBefore = current
+        ? snapshot.context.paidAt !== null
+        : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null || (await stores.ledger.get(orderId)) !== undefined;
       if (paidBefore) return { outcome: { outcome: "duplicate", ...ids } };
       const order = current ? orderView(snapshot) : await options.storedOrderView(orderId);
       return keepOutside(ids, paymentId, status, "late", order);

@@ -6,8 +6,11 @@
  * Writes follow "persist before you act":
  * 1. the audit entries observed so far are flushed (write-ahead: a crash repeats an entry, never drops one);
  * 2. a deadline that became earlier is written before the conversation, so the sweeper can never miss it;
- * 3. the conversation, compare-and-set on its revision: the one atomic write that says where the order is;
- * 4. the order record derived from it; 5. a deadline that went away or later.
+ * 3. the order record derived from the snapshot: after a crash it may be ahead of the conversation until
+ *    the chat's next write, never behind it (a chat that moved on to its next order would never rewrite
+ *    the old order's record);
+ * 4. the conversation, compare-and-set on its revision: the one atomic write that says where the order is;
+ * 5. a deadline that went away or later.
  * A state tagged `resume` (`paid.recorded`) is written before the engine moves on (`START_DELIVERY`),
  * so a verified payment is durable before any goods are issued, and is moved on again after a crash by
  * whoever opens the chat next (a customer's message, a webhook retry, the sweeper).
@@ -172,6 +175,16 @@ export function createSessions(options: SessionOptions) {
     if (earlier) {
       await stores.deadlines.set(session.chatId, { v: 1, chatId: session.chatId, orderId: snapshot.context.orderId, dueAt: due });
     }
+    const projection = projectOrder(snapshot);
+    const serialized = JSON.stringify(projection);
+    // An order is recorded once it has an amount; after that every change is kept (a restart back to
+    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
+    // records, so this write needs no read and cannot overwrite them.
+    if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
+      const createdAt = snapshot.context.createdAt;
+      await stores.orders.set(projection.orderId, { ...projection, createdAt, updatedAt: now });
+      session.before = serialized;
+    }
     const record: ConversationRecord = {
       v: 2,
       rev: session.rev + 1,
@@ -184,16 +197,6 @@ export function createSessions(options: SessionOptions) {
     if (!(await stores.conversations.write(session.chatId, record))) throw new ConversationMovedError(session.chatId);
     session.rev = record.rev;
     session.loaded = snapshot;
-    const projection = projectOrder(snapshot);
-    const serialized = JSON.stringify(projection);
-    // An order is recorded once it has an amount; after that every change is kept (a restart back to
-    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
-    // records, so this write needs no read and cannot overwrite them.
-    if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
-      const createdAt = snapshot.context.createdAt;
-      await stores.orders.set(projection.orderId, { ...projection, createdAt, updatedAt: now });
-      session.before = serialized;
-    }
     if (due !== session.dueBefore && !earlier) {
       // Removed or later: done last, so a crash before it only wakes the sweeper early (it then rewrites it).
       if (due === null) await stores.deadlines.delete(session.chatId);
