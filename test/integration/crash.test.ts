@@ -35,6 +35,7 @@ import {
   textsShown,
   toldDeliveryFailed,
   toldExpired,
+  toldLateMoney,
 } from "../support/crash-customers.ts";
 import { type ShopProcess, freePort, seededRandom, shopProcess, sleep, until } from "../support/crash-shop.ts";
 import { type OpenRouterStub, startOpenRouterStub } from "../support/openrouter-stub.ts";
@@ -75,6 +76,8 @@ type Figures = {
   escalated: number;
   lost: number;
   toldExpired: number;
+  /** Paid customers told their money came after the order closed (a replayed payment taken for late money). */
+  toldLateMoney: number;
   expiredBySweeper: number;
   duplicated: number;
   orphanLiveKeys: number;
@@ -220,7 +223,7 @@ async function runKillTest(store: string, storeUrl: string): Promise<Figures> {
  * expired). Across all orders: duplicates (two keys shown or live) and live keys nobody holds.
  */
 function judge(customers: Customer[], paid: Set<Customer>, api: BotApiStub, openrouter: OpenRouterStub, later: number) {
-  const verdict = { delivered: 0, escalated: 0, lost: 0, toldExpired: 0, duplicated: 0, orphanLiveKeys: 0, lostOrders: [] as string[] };
+  const verdict = { delivered: 0, escalated: 0, lost: 0, toldExpired: 0, toldLateMoney: 0, duplicated: 0, orphanLiveKeys: 0, lostOrders: [] as string[] };
   const adminTexts = api.callsOf("sendMessage", ADMIN_CHAT_ID).map((call) => String(call.payload.text));
   for (const customer of customers) {
     const before = textsShown(api, customer, 0, later);
@@ -231,6 +234,7 @@ function judge(customers: Customer[], paid: Set<Customer>, api: BotApiStub, open
     if (secretsHeld(all).length > 1 || live.length > 1) verdict.duplicated++;
     verdict.orphanLiveKeys += live.filter((key) => !secretsHeld(all).includes(key.secret)).length;
     if (expired) verdict.toldExpired++;
+    if (paid.has(customer) && toldLateMoney(all)) verdict.toldLateMoney++;
     if (!paid.has(customer)) continue;
     const holdsItsKey = secrets.length === 1 && live.length === 1 && live[0]!.secret === secrets[0];
     if (holdsItsKey && !expired) verdict.delivered++;
@@ -269,7 +273,7 @@ function report(f: Figures, killLog: string[], customers: Customer[], shop: Shop
   console.log(
     [
       `[kill test, ${f.store}] seed ${f.seed}: ${f.purchases} purchases, ${f.paid} paid, ${f.kills} kills (${f.killsDuringDelivery} during a key creation), ${f.statusQuestions} status questions;` +
-        ` delivered ${f.delivered}, escalated ${f.escalated}, lost ${f.lost}; told "expired" ${f.toldExpired} (sweeper expired ${f.expiredBySweeper});` +
+        ` delivered ${f.delivered}, escalated ${f.escalated}, lost ${f.lost}; told "expired" ${f.toldExpired}, told "late money" ${f.toldLateMoney} (sweeper expired ${f.expiredBySweeper});` +
         ` duplicated ${f.duplicated}, orphan live keys ${f.orphanLiveKeys}, keys created ${f.keysCreated}; ${presses} Pay presses; ${f.seconds} s`,
       `  ${killLog.join("; ")}`,
       ...f.lostOrders.map((line) => `  lost: ${line}`),
@@ -289,12 +293,13 @@ function expectEveryPaidOrderDelivered(f: Figures) {
   expect({
     lost: f.lost,
     toldExpired: f.toldExpired,
+    toldLateMoney: f.toldLateMoney,
     expiredBySweeper: f.expiredBySweeper,
     duplicated: f.duplicated,
     orphanLiveKeys: f.orphanLiveKeys,
     unpaid: f.purchases - f.paid,
     unexpectedExits: f.unexpectedExits,
-  }).toEqual({ lost: 0, toldExpired: 0, expiredBySweeper: 0, duplicated: 0, orphanLiveKeys: 0, unpaid: 0, unexpectedExits: 0 });
+  }).toEqual({ lost: 0, toldExpired: 0, toldLateMoney: 0, expiredBySweeper: 0, duplicated: 0, orphanLiveKeys: 0, unpaid: 0, unexpectedExits: 0 });
   expect(f.delivered + f.escalated).toBe(f.paid);
   expect(f.kills).toBe(KILLS);
   if (KILLS > 0) expect(f.killsDuringDelivery, "no kill met a delivery in flight: the run proves nothing").toBeGreaterThan(0);

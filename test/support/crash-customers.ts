@@ -93,6 +93,8 @@ export const textsShown = (api: BotApiStub, customer: Customer, from = 0, to = a
 export const secretsHeld = (texts: string[]) => [...new Set(texts.map((t) => SECRET.exec(t)?.[1]).filter((s): s is string => s !== undefined))];
 
 export const toldExpired = (texts: string[]) => texts.some((t) => t.includes("expired before it was paid"));
+/** Told their money came after the order closed: wrong for an order this very payment paid. */
+export const toldLateMoney = (texts: string[]) => texts.some((t) => t.includes("after it had closed"));
 export const toldDeliveryFailed = (texts: string[]) => texts.some((t) => t.includes("delivery failed several times"));
 
 /** A one-word description of a bot message, for the figures of orders that went wrong. */
