@@ -285,7 +285,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       stopSweeper?.();
       await http.close();
-      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { error: String(error) }));
+      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { err: error }));
       await stores.backend.close();
     },
   };

@@ -199,7 +199,7 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
         }
       } catch (error) {
         // The trail is for people, not for correctness: a failed write is logged, never fatal.
-        log.error("audit write failed", { orderId, entries: entries.length, error: String(error) });
+        log.error("audit write failed", { orderId, entries: entries.length, err: error });
       }
     }
   };
@@ -228,7 +228,7 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
           timer.unref();
         }
       } catch (error) {
-        log.error("audit record failed", { error: String(error) });
+        log.error("audit record failed", { err: error });
       }
     },
     flush,

@@ -86,7 +86,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     try {
       await showAndConfirm(await app.engine.handleText(chatId, text));
     } catch (error) {
-      app.log.error("console message failed", { error: String(error) });
+      app.log.error("console message failed", { err: error });
       show({ kind: "unavailable" });
     }
     if (interactive) rl.prompt();

@@ -3,7 +3,7 @@
  * commands do them: retry a failed delivery, and refund a payment (through the provider, or record one
  * made by hand in the provider's app). The admin door writes both to the order's audit trail.
  */
-import type { App } from "../app.ts";
+import type { DashboardHost } from "./host.ts";
 import type { OrderRecord } from "../domain/records.ts";
 import type { AdminOutcome, RefundOutcome } from "../engine/index.ts";
 import { money as amount } from "./html.ts";
@@ -56,7 +56,7 @@ const refundText = (id: string, outcome: RefundOutcome): string => {
 };
 
 /** Retries a failed delivery with a fresh set of attempts (the engine's admin door). */
-export async function retryDelivery(app: App, order: OrderRecord): Promise<ActionResult> {
+export async function retryDelivery(app: DashboardHost, order: OrderRecord): Promise<ActionResult> {
   const outcome = await app.engine.admin.retryDelivery(order.orderId, WHO);
   return { ok: outcome.ok, message: outcomeText(order.orderId, outcome) };
 }
@@ -65,7 +65,7 @@ export async function retryDelivery(app: App, order: OrderRecord): Promise<Actio
  * Refunds what the order owes back: its payment when delivery failed, else a late or wrong-amount
  * payment. `manual` records a refund already made in the provider's app.
  */
-export async function refundOrder(app: App, order: OrderRecord, manual: boolean): Promise<ActionResult> {
+export async function refundOrder(app: DashboardHost, order: OrderRecord, manual: boolean): Promise<ActionResult> {
   const outcome = await app.engine.admin.refund(order.orderId, { manual, by: WHO });
   return { ok: outcome.ok, message: refundText(order.orderId, outcome) };
 }

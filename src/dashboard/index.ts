@@ -7,7 +7,7 @@
  * Register it with one call, {@link registerDashboard}; everything else here is private.
  */
 import { randomBytes } from "node:crypto";
-import type { App } from "../app.ts";
+import type { DashboardHost } from "./host.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { type ActionResult, refundOrder, retryDelivery } from "./actions.ts";
 import { type Caller, createAuth, fromThisOrigin, readForm } from "./auth.ts";
@@ -35,13 +35,13 @@ const html = (status: number, body: string, headers: Record<string, string> = {}
 const redirect = (location: string, headers: Record<string, string> = {}): HttpResponse => ({ status: 303, body: "", headers: { ...PAGE_HEADERS, location, ...headers } });
 
 /** Adds the dashboard's routes to `app.http` when `app.config.adminToken` is set. */
-export function registerDashboard(app: App, options: DashboardOptions = {}): Dashboard {
+export function registerDashboard(app: DashboardHost, options: DashboardOptions = {}): Dashboard {
   const token = app.config.adminToken;
   if (!token) return null;
   const now = options.now ?? Date.now;
   const publicHost = app.config.http.publicUrl ? new URL(app.config.http.publicUrl).host : undefined;
   const auth = createAuth({ token, now, sessionTtlMs: options.sessionTtlMs, publicHost });
-  const readModel = createReadModel({ stores: app.stores, audit: app.audit, rescanMs: options.rescanMs });
+  const readModel = createReadModel({ stores: app.stores, audit: app.audit, rescanMs: options.rescanMs, log: app.log });
   app.engine.onEvent((event) => readModel.touch(event.orderId));
   const canRefund = typeof app.payments.refund === "function";
   const https = app.config.http.publicUrl?.startsWith("https:") ?? false;

@@ -9,6 +9,7 @@
  * every `rescanMs` picks up what other instances sharing the store did.
  */
 import { compareEntries } from "../audit/index.ts";
+import type { Logger } from "../log.ts";
 import type { AuditLog } from "../audit/index.ts";
 import { type FunnelSource, orderFacts, sourceOf } from "../analytics/funnel.ts";
 import type { AuditEntry, LatePayment, OrderProjection, OrderState, Refund } from "../domain/records.ts";
@@ -73,6 +74,8 @@ export type ReadModelOptions = {
   rescanMs?: number;
   /** Orders touched within this many ms are re-read on every page (their writes may still be landing). */
   settleMs?: number;
+  /** Where a failed background rebuild is reported (the next page tries again). */
+  log?: Logger;
 };
 
 /** Builds a row from an order's stored parts; `trail` in any order. */
@@ -155,6 +158,7 @@ export async function buildRows(stores: Stores, audit: AuditLog, graph: OwnerGra
 }
 
 export function createReadModel(options: ReadModelOptions): ReadModel {
+  const rebuildFailed = (err: unknown) => options.log?.warn("dashboard read model rebuild failed; the next page retries", { err });
   const { stores, audit } = options;
   const graph = options.graph ?? PURCHASE_GRAPH;
   const rescanMs = options.rescanMs ?? 300_000;
@@ -224,7 +228,7 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
   const fresh = async (): Promise<Map<string, OrderRow>> => {
     // Rereading costs four reads per order: past a thousand changed orders a full scan is cheaper.
     if (!rows || dirty.size > 1_000) await fullBuild();
-    else if (built && Date.now() - built.at >= rescanMs) void fullBuild().catch(() => {});
+    else if (built && Date.now() - built.at >= rescanMs) void fullBuild().catch(rebuildFailed);
     if (dirty.size > 0) {
       const now = Date.now();
       const ids = [...dirty.keys()];
@@ -262,7 +266,7 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       return row;
     },
     warm() {
-      if (!rows) void fullBuild().catch(() => {});
+      if (!rows) void fullBuild().catch(rebuildFailed);
     },
     touch(orderId) {
       dirty.set(orderId, Date.now());

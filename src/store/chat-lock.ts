@@ -8,7 +8,7 @@
  * work is told through {@link Lease.lost}; the conversation's compare-and-set write is what finally
  * stops a writer that lost its lease from overwriting the new holder's state.
  */
-import type { Claims } from "./backend.ts";
+import type { Claims } from "./types.ts";
 
 /** What the work under the lock can ask about its lease. */
 export type Lease = {

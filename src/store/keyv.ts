@@ -4,7 +4,7 @@
  */
 import type Keyv from "keyv";
 import type { z } from "zod";
-import type { Collection, VersionedRead } from "./backend.ts";
+import type { Collection, VersionedRead } from "./types.ts";
 
 /**
  * Plain JSON for every store: our records are plain JSON (zod-checked), and native JSON is several

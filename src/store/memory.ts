@@ -3,7 +3,7 @@
  * Every operation is synchronous underneath, so claims and compare-and-set need no more than a Map.
  */
 import Keyv from "keyv";
-import type { Backend, VersionedCollection } from "./backend.ts";
+import type { Backend, VersionedCollection } from "./types.ts";
 import { json, readVersioned, revisionOf, shared, wrap } from "./keyv.ts";
 
 export function memoryBackend(): Backend {

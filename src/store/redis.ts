@@ -5,7 +5,7 @@
  */
 import Keyv from "keyv";
 import KeyvRedis, { createClient } from "@keyv/redis";
-import type { Backend, VersionedCollection } from "./backend.ts";
+import type { Backend, VersionedCollection } from "./types.ts";
 import { json, readVersioned, shared, wrap } from "./keyv.ts";
 
 /**

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Keyv from "keyv";
 import KeyvSqlite from "@keyv/sqlite";
-import type { Backend, VersionedCollection } from "./backend.ts";
+import type { Backend, VersionedCollection } from "./types.ts";
 import { json, readVersioned, shared, wrap } from "./keyv.ts";
 
 /**
