@@ -5,8 +5,8 @@
  */
 import Keyv from "keyv";
 import KeyvRedis, { createClient } from "@keyv/redis";
-import type { Backend, VersionedCollection } from "./types.ts";
-import { json, readVersioned, shared, wrap } from "./keyv.ts";
+import type { Backend } from "./types.ts";
+import { json, shared, versionedOver, wrap } from "./keyv.ts";
 
 /**
  * Claims KEYS[1] for ARGV[1] if it is free or already that owner's (re-entrant); ARGV[2] is the lease
@@ -68,36 +68,21 @@ export async function redisBackend(url: string): Promise<Backend> {
     } as typeof adapter.iterator;
     return adapter;
   };
+  const keyvFor = (name: string) =>
+    shared(opened, name, () => new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json }));
   return {
     kind: "redis",
     collection(name, schema) {
-      const keyv = shared(opened, name, () => {
-        return new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
-      });
-      return wrap(keyv, schema);
+      return wrap(keyvFor(name), schema);
     },
     versioned(name, schema) {
-      type T = ReturnType<typeof schema.parse>;
-      const keyv = shared(opened, name, () => {
-        return new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+      return versionedOver(keyvFor(name), schema, async (key, value) => {
+        const written = await client.eval(COMPARE_AND_SET, {
+          keys: [`tokengoblin:${name}::${key}`],
+          arguments: [json.serialize({ value }), String(value.rev - 1)],
+        });
+        return written === 1;
       });
-      const plain = wrap(keyv, schema);
-      const collection: VersionedCollection<T> = {
-        get: plain.get,
-        delete: plain.delete,
-        entries: plain.entries,
-        async read(key) {
-          return readVersioned(schema, await keyv.get(key));
-        },
-        async write(key, value) {
-          const written = await client.eval(COMPARE_AND_SET, {
-            keys: [`tokengoblin:${name}::${key}`],
-            arguments: [json.serialize({ value }), String(value.rev - 1)],
-          });
-          return written === 1;
-        },
-      };
-      return collection;
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {

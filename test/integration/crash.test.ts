@@ -21,7 +21,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "@keyv/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BotApiStub, startBotApiStub } from "../support/bot-api-stub.ts";
 import {
@@ -39,6 +38,7 @@ import {
 } from "../support/crash-customers.ts";
 import { type ShopProcess, freePort, seededRandom, shopProcess, sleep, until } from "../support/crash-shop.ts";
 import { type OpenRouterStub, startOpenRouterStub } from "../support/openrouter-stub.ts";
+import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CUSTOMERS = Number(process.env.CRASH_CUSTOMERS ?? 30);
@@ -305,7 +305,7 @@ function expectEveryPaidOrderDelivered(f: Figures) {
   if (KILLS > 0) expect(f.killsDuringDelivery, "no kill met a delivery in flight: the run proves nothing").toBeGreaterThan(0);
 }
 
-const redisUrl = redisDbUrl();
+const redisUrl = redisDbUrl(REDIS_DB);
 const redisProblem = await probeRedis(redisUrl);
 if (redisProblem !== null && !process.env.CI) {
   console.warn(`\n[crash.test] Redis variant SKIPPED: no Redis at ${redisUrl} (${redisProblem}). Run: redis-server --port 6379 --daemonize yes --save ''\n`);
@@ -327,33 +327,3 @@ describe("a paid order survives the shop being killed during delivery (issue 11)
 });
 
 /** REDIS_URL on this test's own database index (other tests use 5, 6, 7 and 9). */
-function redisDbUrl(): string {
-  const url = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-  url.pathname = `/${REDIS_DB}`;
-  return url.toString();
-}
-
-async function probeRedis(url: string): Promise<string | null> {
-  const client = createClient({ url, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    await client.quit();
-    return null;
-  } catch (error) {
-    try {
-      client.destroy();
-    } catch {
-      // Never connected: nothing to close.
-    }
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-async function flushRedis(url: string): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
-  await client.flushDb();
-  await client.quit();
-}

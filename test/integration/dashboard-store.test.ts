@@ -6,32 +6,23 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "@keyv/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
 import { payUrlOf, testClock } from "../support/app.ts";
 import { ADMIN_TOKEN } from "../support/dashboard-shop.ts";
+import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 
-const base = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-base.pathname = "/9";
-const REDIS_URL = base.toString();
-
-async function flushRedis(): Promise<string | null> {
-  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.flushDb();
-    await client.quit();
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
+const REDIS_URL = redisDbUrl(9);
+/** Null when Redis answers (and database 9 was emptied); otherwise why not. */
+async function resetRedis(): Promise<string | null> {
+  const problem = await probeRedis(REDIS_URL);
+  if (problem === null) await flushRedis(REDIS_URL);
+  return problem;
 }
 
-const redisDown = await flushRedis();
+const redisDown = await resetRedis();
 if (redisDown && !process.env.CI) console.warn(`[dashboard-store.test] Redis part SKIPPED: no Redis at ${REDIS_URL} (${redisDown})`);
 const dir = mkdtempSync(join(tmpdir(), "tokengoblin-dashboard-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +64,7 @@ describe.each(stores)("dashboard on %s", (_name, storeUrl, skip) => {
       expect(overview).toContain("$60.00");
     } finally {
       for (const app of apps) await app.close();
-      if (storeUrl.startsWith("redis")) await flushRedis();
+      if (storeUrl.startsWith("redis")) await flushRedis(REDIS_URL);
     }
   });
 });

@@ -4,37 +4,20 @@
  * the same chat's messages sent to two instances → no lost update, answers in order.
  * In CI an unreachable Redis FAILS these tests; locally they skip loudly.
  */
-import { createClient } from "@keyv/redis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { Understander } from "../../src/domain/commands.ts";
 import { ChatId } from "../../src/domain/ids.ts";
 import { silentLogger } from "../../src/log.ts";
+import { flushRedis, probeRedis, redisDbUrl, redisRequired } from "../support/redis.ts";
 
-const TEST_DB = 8;
-const base = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-base.pathname = `/${TEST_DB}`;
-const REDIS_URL = base.toString();
-
-async function reachable(): Promise<string | null> {
-  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.flushDb();
-    await client.quit();
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const unreachable = await reachable();
+const REDIS_URL = redisDbUrl(8);
+const unreachable = await probeRedis(REDIS_URL);
 const LEASE_MS = 300;
 const SLOW_LLM_MS = 1_200;
 
-if (unreachable !== null && process.env.CI) {
+if (unreachable !== null && redisRequired()) {
   describe("chat lease on Redis", () => {
     it("is reachable (required in CI)", () => {
       throw new Error(`Redis at ${REDIS_URL} is unreachable in CI (${unreachable})`);
@@ -66,12 +49,7 @@ if (unreachable !== null && process.env.CI) {
       apps.push(app);
       return app;
     };
-    const flush = async () => {
-      const client = createClient({ url: REDIS_URL });
-      await client.connect();
-      await client.flushDb();
-      await client.quit();
-    };
+    const flush = () => flushRedis(REDIS_URL);
     beforeEach(flush);
     afterEach(async () => {
       await Promise.all(apps.splice(0).map((app) => app.close()));
