@@ -10,6 +10,7 @@ export function memoryBackend(): Backend {
   const maps = new Map<string, Keyv>();
   const versionedMaps = new Map<string, Map<string, unknown>>();
   const held = new Map<string, { owner: string; expiresAt: number | null }>();
+  let claimsSincePurge = 0;
   const live = (key: string) => {
     const claim = held.get(key);
     if (claim && claim.expiresAt !== null && claim.expiresAt <= Date.now()) {
@@ -54,6 +55,11 @@ export function memoryBackend(): Backend {
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {
+        // One-off keys (a Telegram update id, held a day) would otherwise pile up: drop expired ones now and then.
+        if (++claimsSincePurge >= 500) {
+          claimsSincePurge = 0;
+          for (const name of [...held.keys()]) live(name);
+        }
         const current = live(key);
         if (current && current.owner !== owner) return false;
         held.set(key, { owner, expiresAt: ttlMs === null ? null : Date.now() + ttlMs });

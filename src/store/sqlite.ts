@@ -31,6 +31,7 @@ export async function sqliteBackend(path: string): Promise<Backend> {
   await control.query(
     "CREATE TABLE IF NOT EXISTS claims(key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER)",
   );
+  let claimsSincePurge = 0;
   const keyvFor = (name: string) =>
     shared(opened, name, () => new Keyv({ store: new SharedConnectionTable(control, name), namespace: name, ...json }));
   return {
@@ -70,6 +71,12 @@ export async function sqliteBackend(path: string): Promise<Backend> {
     claims: {
       async tryClaim(key, owner, ttlMs) {
         const now = Date.now();
+        // Expired claims are replaced only when their key is claimed again; one-off keys (a Telegram
+        // update id, held a day) would pile up, so every few hundred claims the expired ones are dropped.
+        if (++claimsSincePurge >= PURGE_EVERY) {
+          claimsSincePurge = 0;
+          await control.query("DELETE FROM claims WHERE expires_at IS NOT NULL AND expires_at <= ?", now);
+        }
         // One statement, so the check and the write are atomic even across processes sharing the file;
         // RETURNING yields a row only when this owner now holds the claim.
         const rows = (await control.query(
@@ -178,6 +185,9 @@ class SharedConnectionTable extends EventEmitter {
   }
 }
 
+
+/** How many claims are taken between two purges of expired ones. */
+const PURGE_EVERY = 500;
 
 /** The table of a collection: its name, restricted to what is safe to put in SQL unquoted. */
 function tableName(name: string): string {
