@@ -14,6 +14,8 @@ export type InvoiceRequest = {
   tokens: number;
   usd: Money;
   charge: Money;
+  /** A short title (Telegram Stars allows 32 characters), in the customer's language. */
+  title: string;
   description: string;
   expiresAt: number;
 };

@@ -105,7 +105,7 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
       if (request.charge.currency !== "XTR" || request.charge.minor < 1) {
         return fail("rejected", `Stars invoices need a whole number of XTR, got ${request.charge.minor} ${request.charge.currency}`);
       }
-      const title = `${request.tokens.toLocaleString("en-US")} AI tokens`.slice(0, 32);
+      const title = request.title.slice(0, 32);
       const link = await withTimeout(
         // Stars: empty provider token, currency XTR, exactly one price.
         options.api.createInvoiceLink(title, request.description.slice(0, 255), request.orderId, "", "XTR", [
