@@ -167,3 +167,8 @@ order-awaiting-test-payment = 💳 Order { $orderId }: { $amount } for { $price 
     🧪 This is a test payment: no real money moves.
 alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
     See /order { $command }.
+
+## convo
+# A button pressed on an older message of the current order (another amount was chosen since).
+stale-button-outdated = That message is out of date, so I didn't act on it. Here is your order as it stands now:
+toast-outdated-button = That message is out of date: see your current order below.

@@ -8,7 +8,7 @@ import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
 import { allowedCommands } from "../domain/allowed.ts";
-import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
+import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "./buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
 import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
@@ -113,6 +113,16 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return replyFor(session, command.type === "HELP" ? "help" : undefined);
   };
 
+  /**
+   * A quote button (confirm, change amount) from a message of this order that no longer shows its
+   * current quote: it must never act on a different amount than its message showed (issue 13).
+   */
+  const outdatedButton = (snapshot: PurchaseSnapshot, button: ButtonAction): boolean => {
+    const shown = buttonShownAmount(button);
+    if (shown === undefined) return false;
+    return shown === null || stateName(snapshot) !== "quoted" || snapshot.context.quote?.tokens !== shown;
+  };
+
   const rememberTurn = (session: Session, text: string) => {
     session.turns.push(text.slice(0, MAX_TURN_LENGTH));
     if (session.turns.length > MAX_TURNS) session.turns.splice(0, session.turns.length - MAX_TURNS);
@@ -158,6 +168,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           if (button.action === "status" && (bound === session.lastOrderId || bound === current)) return replyFor(session);
           return { kind: "stale_button", order: snapshot.status === "done" ? null : orderView(snapshot) };
         }
+        if (outdatedButton(snapshot, button)) return { kind: "stale_button", outdated: true, order: orderView(snapshot), ...withNotice(session) };
         return apply(session, buttonCommand(button, stateName(snapshot) === "quoted"), "button");
       });
     },

@@ -50,7 +50,8 @@ export type Reply =
   | { kind: "no_order"; lastOrder: OrderView | null }
   | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
   | { kind: "not_understood"; order: OrderView | null }
-  | { kind: "stale_button"; order: OrderView | null }
+  /** `outdated`: the button's message showed another quote of this same order than the current one. */
+  | { kind: "stale_button"; order: OrderView | null; outdated?: true }
   | { kind: "payment_notice"; payment: PaymentNotice; order: OrderView }
   | { kind: "too_long"; limit: number }
   | { kind: "unsupported_message"; order: OrderView | null }

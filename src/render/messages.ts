@@ -72,9 +72,11 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         const step = 1000;
         const amount = order.tokens ?? catalog.minTokens;
         const adjust: Button[] = [];
-        if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step }));
-        if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step }));
-        const rows = [[button(t("button-confirm"), { action: "confirm", orderId: id }), cancel()]];
+        // Quote buttons carry the amount this message shows: pressed later, they never act on another.
+        const shown = order.tokens;
+        if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
+        if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
+        const rows = [[button(t("button-confirm"), { action: "confirm", orderId: id, shown }), cancel()]];
         if (adjust.length > 0) rows.push(adjust);
         return rows;
       }
@@ -227,7 +229,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
             ? out(t("not-understood", { order: describeOrder(reply.order) }), orderButtons(reply.order))
             : out(t("not-understood-no-order"), [packages, [button(t("button-help"), { action: "help" })]]);
         case "stale_button":
-          return besideOrder(t("stale-button"), reply.order);
+          return besideOrder(t(reply.outdated ? "stale-button-outdated" : "stale-button"), reply.order);
         case "too_long":
           return out(t("too-long", { limit: tr.count(reply.limit), limitCount: reply.limit }), []);
         case "unsupported_message":
