@@ -159,6 +159,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     ledger,
     payments,
+    latePayment: config.payments.latePayment,
     understand: createUnderstander(llm, { catalog: config.catalog }),
     log,
     clock,

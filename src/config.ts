@@ -75,6 +75,7 @@ const Env = z.object({
   }),
   STORE_URL: optionalText.transform((s) => s ?? "sqlite://./data/tokengoblin.sqlite"),
   PAYMENT_PROVIDER: optionalText.pipe(z.enum(["sandbox", "cryptopay", "stars"]).optional()).transform((s) => s ?? "sandbox"),
+  LATE_PAYMENT: optionalText.pipe(z.enum(["deliver", "refund"]).optional()).transform((s) => s ?? "deliver"),
   CRYPTOPAY_TOKEN: optionalText,
   CRYPTOPAY_API_URL: url("https://pay.crypt.bot/api"),
   CRYPTOPAY_CURRENCY: optionalText.pipe(z.enum(["USD", "USDT"]).optional()).transform((s) => s ?? "USD"),
@@ -112,6 +113,11 @@ export type Config = {
     cryptopayApiUrl: string;
     /** USD: fiat invoices in dollars (paid in any accepted crypto); USDT: crypto invoices in USDT. */
     cryptopayCurrency: "USD" | "USDT";
+    /**
+     * Money that arrives for a cancelled or expired order: `deliver` the goods (only when it matches the
+     * quote) or `refund` it (through the provider where it can, else an admin is alerted).
+     */
+    latePayment: "deliver" | "refund";
   };
   delivery: { provider: "sandbox" | "openrouter"; provisioningKey?: string; openrouterApiUrl: string; maxAttempts: number };
   /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
@@ -180,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store,
     payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL!,
       cryptopayCurrency: e.CRYPTOPAY_CURRENCY,
+      latePayment: e.LATE_PAYMENT,
     },
     delivery: {
       provider: e.DELIVERY_PROVIDER,

@@ -57,11 +57,7 @@ export function createSweeper(options: SweeperOptions) {
       if (event) await sessions.step(session, event);
       const after = session.actor.getSnapshot();
       if (stateName(after) === "expired" && state === "awaiting_payment" && snapshot.context.payment) {
-        const voided = await options.payments.cancelInvoice?.(snapshot.context.payment.paymentId).catch((err: unknown) => {
-          log.warn("could not void an expired invoice", { chatId, err });
-          return undefined;
-        });
-        if (voided && !voided.ok) log.warn("provider refused to void an expired invoice", { chatId, reason: voided.reason });
+        await options.paymentDoor.voidInvoice(chatId, snapshot.context.payment);
       }
       const changed = stateName(after) !== before;
       return { changed, reply: changed ? await options.replyFor(session) : null };
