@@ -207,7 +207,7 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     await options.notifications.send(chatId, reply);
   };
 
-  return {
+  const door = {
     /**
      * Stops the provider taking money for an invoice whose order closed unpaid (cancelled, expired), where
      * the provider allows it. Best effort: money that still arrives is handled as a late payment.
@@ -219,6 +219,17 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
         return undefined;
       });
       if (voided && !voided.ok) log.warn("provider refused to void the invoice of a closed order", { chatId, reason: voided.reason });
+    },
+
+    /**
+     * Finishes late payments a crash left `pending` (written down, policy not yet carried out): each is
+     * re-fetched and settled again, which carries out the policy once and tells the customer.
+     */
+    async finishPendingLate(): Promise<number> {
+      const pending: LatePayment[] = [];
+      for await (const [, late] of stores.latePayments.entries()) if (late.resolution === "pending") pending.push(late);
+      for (const late of pending) await door.confirmPayment(payments.name, late.paymentId);
+      return pending.length;
     },
 
     /** Asks the provider about the session's open invoice and applies what it says (a status question). */
@@ -255,4 +266,5 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       return settled.outcome;
     },
   };
+  return door;
 }

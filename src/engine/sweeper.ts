@@ -2,7 +2,8 @@
  * The sweeper: the only source of deadline events. It expires quotes and invoices whose deadline passed
  * (asking the provider first, so a payment made at the last second still counts), retries due
  * deliveries, and, because opening a chat resumes interrupted work, completes orders a crash left at
- * `paid.recorded` or mid-delivery. It runs once at start-up, then every few seconds.
+ * `paid.recorded` or mid-delivery. At start-up and every few minutes it also finishes late payments a
+ * crash left half-handled (see the payment door). It runs once at start-up, then every few seconds.
  */
 import type { PaymentEvent, SystemEvent } from "../../machines/purchase.machine.ts";
 import type { ChatId } from "../domain/ids.ts";
@@ -28,8 +29,12 @@ export type SweeperOptions = {
 
 export type Sweeper = ReturnType<typeof createSweeper>;
 
+/** How often late payments left half-handled by a crash are looked for (and once at start-up). */
+const LATE_SCAN_INTERVAL_MS = 10 * 60_000;
+
 export function createSweeper(options: SweeperOptions) {
   const { sessions, stores, log, clock } = options;
+  let lateScannedAt: number | null = null;
 
   /** Moves one chat past its deadline; true when its order changed (the customer is then told). */
   const sweepChat = (chatId: ChatId) =>
@@ -67,6 +72,10 @@ export function createSweeper(options: SweeperOptions) {
     /** One pass over every due chat. Returns how many were due. */
     async runDue(): Promise<number> {
       const now = clock();
+      if (lateScannedAt === null || now - lateScannedAt >= LATE_SCAN_INTERVAL_MS) {
+        lateScannedAt = now;
+        await options.paymentDoor.finishPendingLate().catch((err: unknown) => log.error("finishing pending late payments failed", { err }));
+      }
       const due: ChatId[] = [];
       for await (const [, entry] of stores.deadlines.entries()) if (entry.dueAt <= now) due.push(entry.chatId);
       for (const chatId of due) {

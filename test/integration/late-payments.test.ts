@@ -124,6 +124,29 @@ describe("money is never silent (issue 13, 2)", () => {
     expect(w.events.some((e) => e.type === "payment" && e.outcome === "late")).toBe(true);
   });
 
+  it("a late payment a crash left half-handled (written down, goods not issued) is finished by the sweeper, once", async () => {
+    const w = await world();
+    const { orderId, invoiceId } = await cancelledButPayable(w);
+    // The crash: the late payment was written down as pending, then the process died before the goods.
+    const ledger = w.app.stores.ledger;
+    const set = ledger.set.bind(ledger);
+    ledger.set = async () => {
+      throw new Error("process died");
+    };
+    await post(w.app, w.cp.pay(invoiceId)).catch(() => undefined);
+    ledger.set = set;
+    expect((await w.app.engine.order(orderId))?.latePayment?.resolution).not.toBe("delivered");
+    w.notices.length = 0;
+    await w.app.stores.latePayments.set(orderId, { ...(await w.app.stores.latePayments.get(orderId))!, resolution: "pending" });
+
+    await w.app.engine.runDue();
+    await w.app.engine.runDue();
+    expect((await w.app.engine.order(orderId))?.latePayment?.resolution).toBe("delivered");
+    const told = w.notices.filter((n) => n.kind === "payment_notice");
+    expect(told).toHaveLength(1);
+    expect(told[0]?.kind === "payment_notice" && told[0].secret).toMatch(/^TG-/);
+  });
+
   it("the report counts a late payment as paid, and a late delivery as delivered", async () => {
     const w = await world();
     const { orderId, invoiceId } = await cancelledButPayable(w);
