@@ -2,6 +2,9 @@
  * Issue 13, points 1–3, through the engine with the real app: a button does what its message says,
  * money is never silent, and status answers say the status in words.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { decodeButton } from "../../src/engine/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
@@ -124,6 +127,21 @@ describe("status answers say the status in words (issue 13, 3)", () => {
     await started.app.engine.handleText("c1", "I need 2000 tokens");
     clock.advance(10 * 60_000);
     expect(text(started, await started.app.engine.handleText("c1", "status"))).toContain("5 minutes");
+  });
+
+  test("after a restart the quote's time still counts down from its deadline, not from 15 minutes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tokengoblin-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { STORE_URL: `sqlite://${join(dir, "store.sqlite")}` };
+    const clock = testClock();
+    const first = await startTestApp(env, { clock });
+    await first.app.engine.handleText("c1", "I need 2000 tokens");
+    await first.app.close();
+    clock.advance(10 * 60_000);
+    const second = await sandboxApp(env, clock);
+    const shown = text(second, await second.app.engine.handleText("c1", "status"));
+    expect(shown).toContain("5 minutes");
+    expect(shown).not.toContain("15 minutes");
   });
 
   test("a quote never confirmed expires without speaking of payment", async () => {
