@@ -177,12 +177,12 @@ check-not-paid = ⏳ Not paid yet: I just checked with { $provider ->
     [cryptopay] Crypto Pay
     [stars] Telegram Stars
    *[other] the test payment page
-}. The link is still valid for { $time }.
+}. Your payment link is below.
 check-unavailable = ⚠️ I couldn't check with { $provider ->
     [cryptopay] Crypto Pay
     [stars] Telegram Stars
    *[other] the test payment page
-} right now. If you have paid, I'll tell you as soon as it is confirmed. The link is still valid for { $time }.
+} right now. If you have paid, I'll tell you as soon as it is confirmed.
 # A quote that was never confirmed: no payment was ever asked for.
 order-quote-expired = ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
 # An order that closed unpaid, for which money arrived afterwards. $state: cancelled, expired, payment_failed;

@@ -167,12 +167,12 @@ check-not-paid = ⏳ Оплата пока не поступила: я толь�
     [cryptopay] у Crypto Pay
     [stars] у Telegram Stars
    *[other] на тестовой странице оплаты
-}. Ссылка действует ещё { $time }.
+}. Ссылка на оплату — ниже.
 check-unavailable = ⚠️ Сейчас не получилось проверить оплату { $provider ->
     [cryptopay] у Crypto Pay
     [stars] у Telegram Stars
    *[other] на тестовой странице оплаты
-}. Если вы уже оплатили, я сообщу, как только платёж подтвердится. Ссылка действует ещё { $time }.
+}. Если вы уже оплатили, я сообщу, как только платёж подтвердится.
 order-quote-expired = ⌛ Цена на { $amount } больше не действует. Напишите количество, и я посчитаю заново.
 order-closed-paid-late = { $state ->
     [cancelled] Заказ { $orderId } был отменён,

@@ -143,7 +143,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   const checkLine = (check: PaymentCheck | undefined, order: OrderView): string => {
     if (!check || order.state !== "awaiting_payment" || check.result === "paid") return "";
     const key = check.result === "unavailable" ? "check-unavailable" : "check-not-paid";
-    return `${t(key, { provider: check.provider, time: timeLeft(order.paymentExpiresAt) })}\n\n`;
+    return `${t(key, { provider: check.provider })}\n\n`;
   };
 
   const describeOrder = (order: OrderView, secret?: string): string => {
