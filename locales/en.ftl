@@ -204,3 +204,4 @@ payment-late-delivered = 💰 We received { $paid } for order { $orderId } after
 payment-late-refunded = ↩️ We received { $paid } for order { $orderId } after it had closed, so it was refunded to you straight away. There is nothing else you need to do.
 # The sandbox pay page of an order that was cancelled or expired.
 page-closed = This order is closed: this page takes no payment. Go back to the chat to start a new order.
+payment-late-delivering = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments: your { $amount } are on their way, and I'll message you as soon as they are ready.

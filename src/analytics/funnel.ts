@@ -143,7 +143,7 @@ function factsOf(list: readonly AuditEntry[]): OrderFacts {
       case "payment":
         if (d.outcome === "paid" || d.outcome === "delivered") facts.paid = true;
         // Money for a closed order is still money in: counted as paid (and delivered when its goods were issued).
-        if (d.outcome === "late" || d.outcome === "late_delivered" || d.outcome === "late_refunded") facts.paid = facts.latePaid = true;
+        if (typeof d.outcome === "string" && d.outcome.startsWith("late")) facts.paid = facts.latePaid = true;
         if (d.outcome === "late_delivered" && facts.deliveredAt === null) facts.deliveredAt = entry.at;
         break;
       case "llm":

@@ -27,6 +27,8 @@ export type ConfirmOutcome =
   | { outcome: "late"; orderId: OrderId; chatId: ChatId }
   /** Money for a closed order that the LATE_PAYMENT policy settled: goods issued, or refunded by the provider. */
   | { outcome: "late_delivered" | "late_refunded"; orderId: OrderId; chatId: ChatId }
+  /** Money for a closed order whose goods could not be issued yet: retried by the sweeper. */
+  | { outcome: "late_pending"; orderId: OrderId; chatId: ChatId }
   | { outcome: "provider_unavailable"; orderId: OrderId; chatId: ChatId };
 
 /** What an admin action did. */

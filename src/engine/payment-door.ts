@@ -51,6 +51,9 @@ type Settled = { outcome: ConfirmOutcome; notice?: { notice: PaymentNotice; orde
 
 export type PaymentDoor = ReturnType<typeof createPaymentDoor>;
 
+/** How long the goods of a late payment are retried (provider down) before an admin is asked to act. */
+const LATE_DELIVERY_RETRY_MS = 24 * 3_600_000;
+
 export function createPaymentDoor(options: PaymentDoorOptions) {
   const { sessions, stores, payments, log, clock, emit } = options;
 
@@ -86,19 +89,37 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       if (issued.ok) {
         next = "delivered";
         secret = (await options.ledger.pendingSecret(ids.orderId)) ?? undefined;
+      } else if (issued.reason !== "provider_rejected" && clock() - late.at < LATE_DELIVERY_RETRY_MS) {
+        // Worth another try: it stays pending and the sweeper tries again (see `finishPendingLate`).
+        next = "delivering";
+        log.warn("goods for a late payment could not be issued yet; retrying", { ...ids, reason: issued.reason, detail: issued.detail });
       } else {
         log.warn("goods for a late payment could not be issued; an admin must deliver or refund", { ...ids, reason: issued.reason, detail: issued.detail });
       }
     } else if (await refundByProvider(ids.orderId, late.paymentId, late.amount)) {
       next = "refunded";
     }
-    const resolution = next === "owner_refunds" ? "kept" : next;
+    const resolution = next === "owner_refunds" ? "kept" : next === "delivering" ? "pending" : next;
     await stores.latePayments.set(ids.orderId, { ...late, resolution });
     return secret === undefined ? { next } : { next, secret };
   };
 
-  const lateOutcome = (next: LateMoneyNext): ConfirmOutcome["outcome"] & ("late" | "late_delivered" | "late_refunded") =>
-    next === "delivered" ? "late_delivered" : next === "refunded" ? "late_refunded" : "late";
+  const lateOutcome = (next: LateMoneyNext): "late" | "late_delivered" | "late_refunded" | "late_pending" => {
+    switch (next) {
+      case "delivered":
+        return "late_delivered";
+      case "refunded":
+        return "late_refunded";
+      case "delivering":
+        return "late_pending";
+      case "owner_refunds":
+        return "late";
+      default: {
+        const unhandled: never = next;
+        throw new Error(`unknown late payment outcome ${String(unhandled)}`);
+      }
+    }
+  };
 
   /** Keeps money that cannot pay the order as invoiced (late, wrong amount, foreign currency) for a refund. */
   const keepOutside = async (
@@ -114,6 +135,8 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       const kept = reason === "late" ? await stores.latePayments.get(ids.orderId) : undefined;
       if (kept?.paymentId !== paymentId || kept.resolution !== "pending") return { outcome: { outcome: "duplicate", ...ids } };
       const resolved = await resolveLate(ids, kept, order);
+      // Still not issued: the customer was already told it is on its way; say nothing until it is.
+      if (resolved.next === "delivering") return { outcome: { outcome: "duplicate", ...ids } };
       const notice: PaymentNotice = { reason, paid: kept.amount, foreign: kept.foreign, next: resolved.next };
       return { outcome: { outcome: lateOutcome(resolved.next), ...ids }, notice: { notice, order, ...(resolved.secret ? { secret: resolved.secret } : {}) } };
     }

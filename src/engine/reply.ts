@@ -24,7 +24,7 @@ export type OrderView = {
   nextDeliveryAttemptAt: number | null;
   problem: Problem | null;
   /** Money that arrived after the order closed, and what became of it; absent when none did. */
-  late?: { paid: Money | null; next: LateMoneyNext | "pending" };
+  late?: { paid: Money | null; next: Exclude<LateMoneyNext, "delivering"> | "pending" };
 };
 
 /** Why a request was not carried out. */
@@ -49,10 +49,11 @@ export type PaymentNotice = {
 
 /**
  * What the shop does with money that could not pay its order as invoiced: `delivered` the goods anyway
- * (a late payment matching the quote, LATE_PAYMENT=deliver), `refunded` through the provider, or an
- * admin was alerted and `owner_refunds` by hand.
+ * (a late payment matching the quote, LATE_PAYMENT=deliver) or is `delivering` them (the delivery
+ * provider is down; retried), `refunded` through the provider, or an admin was alerted and
+ * `owner_refunds` by hand.
  */
-export type LateMoneyNext = "delivered" | "refunded" | "owner_refunds";
+export type LateMoneyNext = "delivered" | "delivering" | "refunded" | "owner_refunds";
 
 /** What the payment provider said when the customer asked about their payment just now (issue 13). */
 export type PaymentCheck = { provider: string; result: "not_paid" | "paid" | "unavailable" };

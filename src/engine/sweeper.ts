@@ -2,8 +2,8 @@
  * The sweeper: the only source of deadline events. It expires quotes and invoices whose deadline passed
  * (asking the provider first, so a payment made at the last second still counts), retries due
  * deliveries, and, because opening a chat resumes interrupted work, completes orders a crash left at
- * `paid.recorded` or mid-delivery. At start-up and every few minutes it also finishes late payments a
- * crash left half-handled (see the payment door). It runs once at start-up, then every few seconds.
+ * `paid.recorded` or mid-delivery. At start-up and every minute it also finishes late payments left
+ * pending (goods not issued yet, or a crash; see the payment door). It runs once at start-up, then every few seconds.
  */
 import type { PaymentEvent, SystemEvent } from "../../machines/purchase.machine.ts";
 import type { ChatId } from "../domain/ids.ts";
@@ -29,8 +29,8 @@ export type SweeperOptions = {
 
 export type Sweeper = ReturnType<typeof createSweeper>;
 
-/** How often late payments left half-handled by a crash are looked for (and once at start-up). */
-const LATE_SCAN_INTERVAL_MS = 10 * 60_000;
+/** How often late payments still pending (provider down, or a crash) are retried (and once at start-up). */
+const LATE_SCAN_INTERVAL_MS = 60_000;
 
 export function createSweeper(options: SweeperOptions) {
   const { sessions, stores, log, clock } = options;

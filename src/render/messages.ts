@@ -225,6 +225,8 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         switch (notice.next) {
           case "delivered":
             return t("payment-late-delivered", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
+          case "delivering":
+            return t("payment-late-delivering", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
           case "refunded":
             return t("payment-late-refunded", { paid, orderId });
           case "owner_refunds":

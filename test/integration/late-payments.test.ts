@@ -4,11 +4,12 @@
  * LATE_PAYMENT policy, and a status question says what the provider says right now.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { buildFunnel } from "../../src/analytics/funnel.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
+import { createSandboxDelivery } from "../../src/delivery/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type CryptoPayStub, startCryptoPayStub } from "../support/cryptopay-stub.ts";
 
@@ -20,12 +21,12 @@ afterEach(async () => {
 
 type World = { app: App; cp: CryptoPayStub; clock: { now: number }; notices: EngineReply[]; events: EngineEvent[] };
 
-async function world(env: Record<string, string> = {}): Promise<World> {
+async function world(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<World> {
   const cp = await startCryptoPayStub();
   cleanups.push(() => cp.close());
   const clock = { now: START };
   const config = loadConfig({ STORE_URL: "memory://", PAYMENT_PROVIDER: "cryptopay", CRYPTOPAY_TOKEN: cp.token, CRYPTOPAY_API_URL: cp.url, ...env });
-  const app = await createApp(config, { listen: false, log: silentLogger, clock: () => clock.now, sweepIntervalMs: 3_600_000 });
+  const app = await createApp(config, { listen: false, log: silentLogger, clock: () => clock.now, sweepIntervalMs: 3_600_000, ...overrides });
   cleanups.push(() => app.close());
   const notices: EngineReply[] = [];
   app.engine.setNotifier(async (_chatId, reply) => {
@@ -122,6 +123,39 @@ describe("money is never silent (issue 13, 2)", () => {
     expect(notice?.kind === "payment_notice" && notice.payment.next).toBe("owner_refunds");
     expect(words(w, notice!)).toMatch(/refund/);
     expect(w.events.some((e) => e.type === "payment" && e.outcome === "late")).toBe(true);
+  });
+
+  it("when the goods of a late payment cannot be issued yet, the customer is told they are on their way, and the sweeper delivers them once", async () => {
+    const sandbox = createSandboxDelivery();
+    let down = true;
+    let issued = 0;
+    const w = await world({}, {
+      delivery: { name: "sandbox", issue: async (request) => (down ? { ok: false, reason: "unavailable", detail: "down" } : ((issued += 1), sandbox.issue(request))) },
+    });
+    const { orderId, invoiceId } = await cancelledButPayable(w);
+    await post(w.app, w.cp.pay(invoiceId));
+    const first = w.notices.filter((n) => n.kind === "payment_notice");
+    expect(first).toHaveLength(1);
+    expect(first[0]?.kind === "payment_notice" && first[0].payment.next).toBe("delivering");
+    expect(words(w, first[0]!)).toMatch(/on their way/);
+    expect(w.events.some((e) => e.type === "payment" && e.outcome === "late")).toBe(false); // no admin alert yet
+    const status = words(w, await w.app.engine.handleText("c1", "did my payment go through?"));
+    expect(status).not.toMatch(/nothing was charged/i);
+
+    w.clock.now += 60_000;
+    await w.app.engine.runDue(); // still down: nothing said again
+    expect(w.notices.filter((n) => n.kind === "payment_notice")).toHaveLength(1);
+    down = false;
+    w.clock.now += 60_000;
+    await w.app.engine.runDue();
+    w.clock.now += 60_000;
+    await w.app.engine.runDue();
+    expect(issued).toBe(1);
+    const told = w.notices.filter((n) => n.kind === "payment_notice");
+    expect(told).toHaveLength(2);
+    expect(told[1]?.kind === "payment_notice" && told[1].payment.next).toBe("delivered");
+    expect(told[1]?.kind === "payment_notice" && told[1].secret).toMatch(/^TG-/);
+    expect((await w.app.engine.order(orderId))?.latePayment?.resolution).toBe("delivered");
   });
 
   it("a late payment a crash left half-handled (written down, goods not issued) is finished by the sweeper, once", async () => {
