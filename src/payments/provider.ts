@@ -65,6 +65,11 @@ export function fail<T>(reason: ProviderFailure, detail?: string): ProviderResul
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
 }
 
+/** Passes a failure on as the result of another call (its value type differs, its failure does not). */
+export function failed<T>(failure: Extract<ProviderResult<unknown>, { ok: false }>): ProviderResult<T> {
+  return fail(failure.reason, failure.detail);
+}
+
 /** Parses a raw webhook body as JSON; `null` for anything that is not (bodies are untrusted input). */
 export function parseJsonOrNull(body: Buffer): unknown {
   try {

@@ -181,6 +181,33 @@ describe("money is never silent (issue 13, 2)", () => {
     expect(told[0]?.kind === "payment_notice" && told[0].secret).toMatch(/^TG-/);
   });
 
+  it("a crash after the goods of a late payment were issued, before it was marked delivered: the sweeper shows the code once", async () => {
+    const w = await world();
+    const { orderId, invoiceId } = await cancelledButPayable(w);
+    const late = w.app.stores.latePayments;
+    const set = late.set.bind(late);
+    let writes = 0;
+    late.set = async (key, value) => {
+      // The first write records the payment as pending; the process dies at the second.
+      if (++writes === 2) throw new Error("process died");
+      return set(key, value);
+    };
+    await post(w.app, w.cp.pay(invoiceId)).catch(() => undefined);
+    late.set = set;
+    expect((await w.app.stores.ledger.get(orderId))?.secret).toMatch(/^TG-/); // issued, never shown
+    w.notices.length = 0;
+
+    await w.app.engine.runDue();
+    expect((await w.app.engine.order(orderId))?.latePayment?.resolution).toBe("delivered");
+    const told = w.notices.filter((n) => n.kind === "payment_notice");
+    expect(told).toHaveLength(1);
+    expect(told[0]?.kind === "payment_notice" && told[0].secret).toMatch(/^TG-/);
+    expect((await w.app.stores.ledger.get(orderId))?.secret).toBeNull();
+    // A replayed webhook afterwards is a duplicate and says nothing.
+    await post(w.app, w.cp.webhook(invoiceId));
+    expect(w.notices.filter((n) => n.kind === "payment_notice")).toHaveLength(1);
+  });
+
   it("the report counts a late payment as paid, and a late delivery as delivered", async () => {
     const w = await world();
     const { orderId, invoiceId } = await cancelledButPayable(w);

@@ -56,7 +56,28 @@ describe("configuration", () => {
   });
 });
 
+describe("sandbox payments never release real goods (issue 11)", () => {
+  test("real delivery with sandbox payments stops start-up naming PAYMENT_PROVIDER", () => {
+    const env = { DELIVERY_PROVIDER: "openrouter", OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x" };
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe("PAYMENT_PROVIDER");
+    expect((error as Error).message).toMatch(/anyone can press Pay/);
+  });
+
+  test("only the documented test flag allows it", () => {
+    const config = loadConfig({ DELIVERY_PROVIDER: "openrouter", OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x", ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1" });
+    expect(config.payments.provider).toBe("sandbox");
+    expect(config.delivery.provider).toBe("openrouter");
+  });
+});
+
 test("LATE_PAYMENT defaults to deliver and takes refund", () => {
-  expect(loadConfig({}).payments.latePayment).toBe("deliver");
-  expect(loadConfig({ LATE_PAYMENT: "refund" }).payments.latePayment).toBe("refund");
+  expect(loadConfig({}).latePayment).toBe("deliver");
+  expect(loadConfig({ LATE_PAYMENT: "refund" }).latePayment).toBe("refund");
 });
