@@ -159,7 +159,7 @@ page-delayed = Payment received; confirmation is delayed and will arrive shortly
 ## Money that arrived but could not pay the order as invoiced
 payment-wrong-amount = ⚠️ We received { $paid } for order { $orderId }, but it was invoiced at { $invoiced }, so it was not applied. The shop owner has been told and will refund it.
 payment-foreign-currency = ⚠️ We received { $paid } for order { $orderId } in a currency this shop does not take, so it was not applied. The shop owner has been told and will refund it.
-payment-late = ⚠️ We received { $paid } for order { $orderId } after it had closed. Your money is safe: the shop owner has been told and will sort it out with you.
+payment-late = ⚠️ We received { $paid } for order { $orderId } after it had closed, so it was not applied. Your money is safe: the shop owner has been told and will refund it.
 busy = I'm still working on your previous message. Please try again in a moment.
 order-awaiting-test-payment = 💳 Order { $orderId }: { $amount } for { $price }.
     Pay here: { $payUrl }
@@ -182,3 +182,40 @@ stars-refused = { $reason ->
 ## Invoices: what the payment provider shows the customer
 invoice-title = TokenGoblin: { $tokens }
 invoice-description = { $tokens } of AI API credit ({ $price }), order { $orderId }
+## convo
+# A button pressed on an older message of the current order (another amount was chosen since).
+stale-button-outdated = That message is out of date, so I didn't act on it. Here is your order as it stands now:
+toast-outdated-button = That message is out of date: see your current order below.
+# What the payment provider said just now, asked because the customer asked. $provider: sandbox, cryptopay, stars.
+check-not-paid = ⏳ Not paid yet: I just checked with { $provider ->
+    [cryptopay] Crypto Pay
+    [stars] Telegram Stars
+   *[other] the test payment page
+}. Your payment link is below.
+check-unavailable = ⚠️ I couldn't check with { $provider ->
+    [cryptopay] Crypto Pay
+    [stars] Telegram Stars
+   *[other] the test payment page
+} right now. If you have paid, I'll tell you as soon as it is confirmed.
+# A quote that was never confirmed: no payment was ever asked for.
+order-quote-expired = ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
+# An order that closed unpaid, for which money arrived afterwards. $state: cancelled, expired, payment_failed;
+# $next: delivered, refunded, pending, owner_refunds.
+order-closed-paid-late = { $state ->
+    [cancelled] Order { $orderId } was cancelled,
+    [expired] Order { $orderId } expired,
+   *[other] The payment of order { $orderId } failed,
+} but your payment of { $paid } arrived afterwards. { $next ->
+    [delivered] It was delivered anyway (code ending { $hint }).
+    [refunded] It was refunded to you.
+    [pending] I'm handling it and will message you shortly.
+   *[owner_refunds] The shop owner has been told and will refund it.
+}
+# Goods issued for a late payment.
+late-code = Your code: { $secret }
+    Keep it safe: it is shown only once.
+payment-late-delivered = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments, so here are your { $amount }.
+payment-late-refunded = ↩️ We received { $paid } for order { $orderId } after it had closed, so it was refunded to you straight away. There is nothing else you need to do.
+# The sandbox pay page of an order that was cancelled or expired.
+page-closed = This order is closed: this page takes no payment. Go back to the chat to start a new order.
+payment-late-delivering = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments: your { $amount } are on their way, and I'll message you as soon as they are ready.

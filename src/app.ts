@@ -169,6 +169,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     ledger,
     payments,
+    latePayment: config.latePayment,
     understand: createUnderstander(llm, { catalog: config.catalog }),
     log,
     clock,

@@ -83,6 +83,7 @@ const Env = z.object({
     return location ?? z.NEVER;
   }),
   PAYMENT_PROVIDER: optionalText.pipe(z.enum(["sandbox", "cryptopay", "stars"]).optional()).transform((s) => s ?? "sandbox"),
+  LATE_PAYMENT: optionalText.pipe(z.enum(["deliver", "refund"]).optional()).transform((s) => s ?? "deliver"),
   CRYPTOPAY_TOKEN: optionalText,
   CRYPTOPAY_API_URL: url("https://pay.crypt.bot/api"),
   CRYPTOPAY_CURRENCY: optionalText.pipe(z.enum(["USD", "USDT"]).optional()).transform((s) => s ?? "USD"),
@@ -174,6 +175,11 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
     },
     store: e.STORE_URL,
     payments,
+    /**
+     * Money that arrives for a cancelled or expired order: `deliver` the goods (only when it matches the
+     * quote) or `refund` it (through the provider where it can, else an admin is alerted).
+     */
+    latePayment: e.LATE_PAYMENT,
     delivery,
     /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
     http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },

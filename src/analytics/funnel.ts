@@ -20,7 +20,11 @@ export type FunnelRow = {
   started: number;
   quoted: number;
   paymentCreated: number;
+  /** Orders paid, including money that arrived after the order closed (issue 13: money is never silent). */
   paid: number;
+  /** Of those, orders whose money arrived after they were cancelled or expired. */
+  latePaid: number;
+  /** Orders whose goods were issued, including those delivered for a late payment. */
   delivered: number;
   llmCalls: number;
   llmTokens: number;
@@ -44,6 +48,7 @@ export type OrderFacts = {
   quotedAt: number | null;
   paymentCreated: boolean;
   paid: boolean;
+  latePaid: boolean;
   deliveredAt: number | null;
   llmCalls: number;
   llmTokens: number;
@@ -71,7 +76,7 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
   const row = (source: FunnelRow["source"]) => {
     let existing = rows.get(source);
     if (!existing) {
-      existing = { source, started: 0, quoted: 0, paymentCreated: 0, paid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [] };
+      existing = { source, started: 0, quoted: 0, paymentCreated: 0, paid: 0, latePaid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [] };
       rows.set(source, existing);
     }
     return existing;
@@ -91,6 +96,7 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
       if (facts.quotedAt !== null) target.quoted++;
       if (facts.paymentCreated) target.paymentCreated++;
       if (facts.paid) target.paid++;
+      if (facts.latePaid) target.latePaid++;
       if (facts.deliveredAt !== null) {
         target.delivered++;
         if (facts.quotedAt !== null) target.durations.push(facts.deliveredAt - facts.quotedAt);
@@ -120,6 +126,7 @@ export function orderFacts(list: readonly AuditEntry[]): OrderFacts {
     quotedAt: null,
     paymentCreated: false,
     paid: false,
+    latePaid: false,
     deliveredAt: null,
     llmCalls: 0,
     llmTokens: 0,
@@ -141,6 +148,9 @@ export function orderFacts(list: readonly AuditEntry[]): OrderFacts {
         break;
       case "payment":
         if (d.outcome === "paid" || d.outcome === "delivered") facts.paid = true;
+        // Money for a closed order is still money in: counted as paid (and delivered when its goods were issued).
+        if (typeof d.outcome === "string" && d.outcome.startsWith("late")) facts.paid = facts.latePaid = true;
+        if (d.outcome === "late_delivered" && facts.deliveredAt === null) facts.deliveredAt = entry.at;
         break;
       case "llm":
         facts.llmCalls++;
@@ -192,13 +202,14 @@ export function formatDuration(ms: number | null): string {
 
 /** A plain-text table (monospace) of the funnel: counts, conversion from start, LLM cost per purchase. */
 export function formatFunnel(funnel: Funnel): string {
-  const header = ["source", "started", "quoted", "invoiced", "paid", "delivered", "conv.", "LLM calls/sale", "LLM tokens/sale", "median quote→delivery"];
+  const header = ["source", "started", "quoted", "invoiced", "paid", "of which late", "delivered", "conv.", "LLM calls/sale", "LLM tokens/sale", "median quote→delivery"];
   const body = funnel.rows.map((r) => [
     SOURCE_LABELS[r.source],
     String(r.started),
     `${r.quoted} (${pct(r.quoted, r.started)})`,
     `${r.paymentCreated} (${pct(r.paymentCreated, r.quoted)})`,
     `${r.paid} (${pct(r.paid, r.paymentCreated)})`,
+    String(r.latePaid),
     `${r.delivered} (${pct(r.delivered, r.paid)})`,
     pct(r.delivered, r.started),
     r.delivered === 0 ? (r.llmCalls === 0 ? "0" : `${r.llmCalls} (no sales)`) : (r.llmCalls / r.delivered).toFixed(2),
@@ -219,5 +230,6 @@ export function formatFunnel(funnel: Funnel): string {
     ...body.map(line),
     "",
     "Each stage's % is of the stage before it; conv. = delivered / started. Sources: how the amount was set.",
+    "Paid includes money that arrived after its order was cancelled or expired (of which late); delivered includes goods issued for it.",
   ].join("\n");
 }

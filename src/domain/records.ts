@@ -81,6 +81,12 @@ export const LatePayment = z.object({
   /** Why it is kept: it came after the order closed, or in another amount or currency than invoiced. */
   reason: z.enum(["late", "wrong_amount", "foreign_currency", "extra"]).default("late"),
   at: z.number().int(),
+  /**
+   * What the shop did with it (issue 13): `pending` while the LATE_PAYMENT policy is being carried out
+   * (a crash leaves it pending and the next look at the payment finishes it), `delivered` when the goods
+   * were issued for it, `refunded` when the provider returned it, `kept` when an admin must act.
+   */
+  resolution: z.enum(["pending", "delivered", "refunded", "kept"]).default("kept"),
 });
 export type LatePayment = z.infer<typeof LatePayment>;
 

@@ -93,7 +93,8 @@ export function createAdminDoor(options: AdminDoorOptions) {
       const target =
         order.state === "delivery_failed" && order.paymentId && order.charge
           ? { kind: "order" as const, paymentId: order.paymentId, amount: order.charge }
-          : order.latePayment?.amount
+          : // A late payment whose goods were issued (LATE_PAYMENT=deliver) was sold, not kept: nothing to return.
+            order.latePayment?.amount && order.latePayment.resolution !== "delivered"
             ? { kind: "late" as const, paymentId: order.latePayment.paymentId, amount: order.latePayment.amount }
             : null;
       if (!target) return { ok: false, reason: "nothing_to_refund", order };

@@ -1,14 +1,17 @@
 /**
  * Button codes: what an inline button means, packed into Telegram's 64-byte `callback_data`. Buttons
- * that act on an order carry its id, so a button from an old message cannot touch a newer order.
+ * that act on an order carry its id, so a button from an old message cannot touch a newer order, and
+ * buttons that act on a quote carry the amount their message showed (`shown`), so a button from an
+ * out-of-date message of the same order never acts on a different amount (issue 13).
  */
 import { z } from "zod";
 import type { Command } from "../domain/commands.ts";
 
 export const ButtonAction = z.discriminatedUnion("action", [
   z.object({ action: z.literal("package"), tokens: z.number().int().positive() }),
-  z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive() }),
-  z.object({ action: z.literal("confirm"), orderId: z.string() }),
+  /** `shown`: the amount of the quote the button was shown with; null on buttons made before it was carried. */
+  z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive(), shown: z.number().int().positive().nullable() }),
+  z.object({ action: z.literal("confirm"), orderId: z.string(), shown: z.number().int().positive().nullable() }),
   z.object({ action: z.literal("cancel"), orderId: z.string() }),
   z.object({ action: z.literal("status"), orderId: z.string() }),
   z.object({ action: z.literal("restart") }),
@@ -18,15 +21,26 @@ export type ButtonAction = z.infer<typeof ButtonAction>;
 
 const ORDER_ID = /^[A-Za-z0-9_-]{1,40}$/;
 
-/** Packs an action into callback data, e.g. `c|ord_abc`, `a|ord_abc|5000`, `p|1000`. */
+/** Telegram refuses a button whose `callback_data` is longer than this many bytes. */
+const MAX_CALLBACK_BYTES = 64;
+
+/** Packs an action into callback data, e.g. `c|ord_abc|2000`, `a|ord_abc|3000|2000`, `p|1000`. */
 export function encodeButton(button: ButtonAction): string {
+  const data = pack(button);
+  // Only a bug gets here (ids and amounts are bounded): fail loudly rather than send a button Telegram refuses.
+  if (Buffer.byteLength(data) > MAX_CALLBACK_BYTES) throw new Error(`button data too long: ${data}`);
+  return data;
+}
+
+function pack(button: ButtonAction): string {
+  const shown = (value: number | null) => (value === null ? "" : `|${value}`);
   switch (button.action) {
     case "package":
       return `p|${button.tokens}`;
     case "amount":
-      return `a|${button.orderId}|${button.tokens}`;
+      return `a|${button.orderId}|${button.tokens}${shown(button.shown)}`;
     case "confirm":
-      return `c|${button.orderId}`;
+      return `c|${button.orderId}${shown(button.shown)}`;
     case "cancel":
       return `x|${button.orderId}`;
     case "status":
@@ -42,11 +56,16 @@ export function encodeButton(button: ButtonAction): string {
   }
 }
 
-/** Unpacks callback data; `null` for anything malformed or forged. */
+/**
+ * Unpacks callback data; `null` for anything malformed or forged. Confirm and amount buttons from
+ * before amounts were carried decode with `shown: null`: the engine answers them as out of date.
+ */
 export function decodeButton(data: string): ButtonAction | null {
-  if (data.length > 64) return null;
-  const [code, first, second, ...rest] = data.split("|");
+  if (Buffer.byteLength(data) > MAX_CALLBACK_BYTES) return null;
+  const [code, first, second, third, ...rest] = data.split("|");
   if (rest.length > 0) return null;
+  // An absent amount is an old button (null); a present but malformed one is refused (undefined fails the schema).
+  const shownAmount = (text: string | undefined) => (text === undefined ? null : (tokens(text) ?? undefined));
   const tokens = (text: string | undefined) => (text && /^\d{1,15}$/.test(text) ? Number(text) : null);
   const order = (text: string | undefined) => (text && ORDER_ID.test(text) ? text : null);
   const candidate = (() => {
@@ -54,9 +73,9 @@ export function decodeButton(data: string): ButtonAction | null {
       case "p":
         return second === undefined ? { action: "package", tokens: tokens(first) } : null;
       case "a":
-        return { action: "amount", orderId: order(first), tokens: tokens(second) };
+        return { action: "amount", orderId: order(first), tokens: tokens(second), shown: shownAmount(third) };
       case "c":
-        return second === undefined ? { action: "confirm", orderId: order(first) } : null;
+        return third === undefined ? { action: "confirm", orderId: order(first), shown: shownAmount(second) } : null;
       case "x":
         return second === undefined ? { action: "cancel", orderId: order(first) } : null;
       case "s":
@@ -95,6 +114,14 @@ export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
       throw new Error(`unknown button ${JSON.stringify(unhandled)}`);
     }
   }
+}
+
+/**
+ * The quote amount a button was shown with, when it acts on a quote (confirm, change amount): `null`
+ * for an old button that did not carry it, `undefined` for buttons that do not act on a quote.
+ */
+export function buttonShownAmount(button: ButtonAction): number | null | undefined {
+  return button.action === "confirm" || button.action === "amount" ? button.shown : undefined;
 }
 
 /** The order a button is bound to, if any. */

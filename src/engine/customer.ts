@@ -8,10 +8,10 @@ import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
 import { allowedCommands } from "../domain/allowed.ts";
-import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
+import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "./buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
-import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
+import { type EngineReply, type OrderView, type PaymentCheck, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 const MAX_TURNS = 6;
@@ -32,13 +32,39 @@ export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
 
 export function createCustomerDoor(options: CustomerDoorOptions) {
   const { sessions, stores, ledger, clock, emit } = options;
-  const withNotice = (session: Session) => (session.notice ? { notice: session.notice } : {});
+  /** What the provider said when this session's customer asked about their payment (issue 13). */
+  const checks = new WeakMap<Session, PaymentCheck>();
+  const withNotice = (session: Session) => ({ ...(session.notice ? { notice: session.notice } : {}), ...liveCheck(session) });
+  const liveCheck = (session: Session) => {
+    const check = checks.get(session);
+    return check ? { check } : {};
+  };
+
+  /** Asks the provider about the open invoice right now; remembers the answer for this session's reply. */
+  const checkPayment = async (session: Session): Promise<void> => {
+    const provider = session.actor.getSnapshot().context.payment?.provider;
+    const outcome = await options.payments.reconcile(session);
+    if (!provider || outcome === null) return;
+    const still = stateName(session.actor.getSnapshot()) === "awaiting_payment";
+    const result = outcome === "provider_unavailable" ? "unavailable" : outcome === "paid" || outcome === "delivered" ? "paid" : still ? "not_paid" : null;
+    if (result) checks.set(session, { provider, result });
+  };
+
+  /** An ended order with the money that arrived after it closed, if any ("nothing was charged" is then untrue). */
+  const withLate = async (view: OrderView): Promise<OrderView> => {
+    if (view.state !== "cancelled" && view.state !== "expired" && view.state !== "payment_failed") return view;
+    const late = await stores.latePayments.get(view.orderId);
+    if (!late || late.reason !== "late") return view;
+    const next = late.resolution === "kept" ? "owner_refunds" : late.resolution;
+    const hint = next === "delivered" ? ((await stores.ledger.get(view.orderId))?.hint ?? null) : view.deliveryHint;
+    return { ...view, deliveryHint: hint, late: { paid: late.amount, next } };
+  };
 
   const lastOrderView = async (orderId: OrderId): Promise<OrderView | null> => {
     const order = await stores.orders.get(orderId);
     if (!order) return null;
     const delivered = order.state === "delivered" ? await stores.ledger.get(orderId) : undefined;
-    return {
+    return withLate({
       orderId,
       state: order.state,
       tokens: order.tokens,
@@ -51,7 +77,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       deliveryHint: delivered?.hint ?? null,
       nextDeliveryAttemptAt: null,
       problem: null,
-    };
+    });
   };
 
   /**
@@ -60,17 +86,17 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
    */
   const replyFor = async (session: Session, kindHint?: "help"): Promise<EngineReply> => {
     const snapshot = session.actor.getSnapshot();
-    const view = orderView(snapshot);
+    const view = await withLate(orderView(snapshot));
     const notice = withNotice(session);
     if (kindHint === "help") return { kind: "help", order: view.state === "initial" ? null : view, ...notice };
-    if (view.state === "delivered") {
+    if (view.state === "delivered" || view.late?.next === "delivered") {
       const secret = await ledger.pendingSecret(view.orderId);
       return secret ? { kind: "order", order: view, secret, ...notice } : { kind: "order", order: view, ...notice };
     }
     if (view.state !== "initial") return { kind: "order", order: view, ...notice };
     if (view.problem) return { kind: "order", order: view, ...notice };
     const last = session.lastOrderId ? await lastOrderView(session.lastOrderId) : null;
-    if (last?.state === "delivered") {
+    if (last?.state === "delivered" || last?.late?.next === "delivered") {
       const secret = await ledger.pendingSecret(last.orderId);
       if (secret) return { kind: "order", order: last, secret, ...notice };
     }
@@ -95,10 +121,13 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     const orderId = snapshot.context.orderId;
     if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
       // "Did my payment arrive?" asks the provider, through the same verified path as a webhook.
-      await options.payments.reconcile(session);
+      await checkPayment(session);
       if (session.actor.getSnapshot().status === "done") return replyFor(session);
     }
     const accepted = await sessions.step(session, { ...command, at: clock() });
+    // A cancelled invoice is voided at the provider, so the pay link stops taking money (issue 13).
+    const payment = snapshot.context.payment;
+    if (accepted && command.type === "CANCEL" && payment && stateName(snapshot) === "awaiting_payment") await options.payments.voidInvoice(session.chatId, payment);
     emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });
     if (!accepted) {
       const view = stateName(snapshot) === "initial" ? null : orderView(snapshot);
@@ -111,6 +140,16 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       };
     }
     return replyFor(session, command.type === "HELP" ? "help" : undefined);
+  };
+
+  /**
+   * A quote button (confirm, change amount) from a message of this order that no longer shows its
+   * current quote: it must never act on a different amount than its message showed (issue 13).
+   */
+  const outdatedButton = (snapshot: PurchaseSnapshot, button: ButtonAction): boolean => {
+    const shown = buttonShownAmount(button);
+    if (shown === undefined) return false;
+    return shown === null || stateName(snapshot) !== "quoted" || snapshot.context.quote?.tokens !== shown;
   };
 
   const rememberTurn = (session: Session, text: string) => {
@@ -158,6 +197,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           if (button.action === "status" && (bound === session.lastOrderId || bound === current)) return replyFor(session);
           return { kind: "stale_button", order: snapshot.status === "done" ? null : orderView(snapshot) };
         }
+        if (outdatedButton(snapshot, button)) return { kind: "stale_button", outdated: true, order: orderView(snapshot), ...withNotice(session) };
         return apply(session, buttonCommand(button, stateName(snapshot) === "quoted"), "button");
       });
     },

@@ -38,6 +38,8 @@ export type EngineOptions = {
   /** The ledger the delivery actor writes; the engine reads pending goods from it. */
   ledger: Ledger;
   payments: PaymentProvider;
+  /** What to do with money that arrives after its order closed (LATE_PAYMENT); default `deliver`. */
+  latePayment?: "deliver" | "refund";
   understand: Understander;
   log: Logger;
   clock?: () => number;
@@ -95,7 +97,18 @@ export function createEngine(options: EngineOptions) {
     replyFor: (...args: Parameters<typeof customer.replyFor>) => customer.replyFor(...args),
     storedOrderView: (...args: Parameters<typeof customer.storedOrderView>) => customer.storedOrderView(...args),
   };
-  const payments = createPaymentDoor({ sessions, stores, payments: options.payments, log, clock, emit, notifications, ...customerView });
+  const payments = createPaymentDoor({
+    sessions,
+    stores,
+    payments: options.payments,
+    log,
+    clock,
+    emit,
+    notifications,
+    ledger: options.ledger,
+    latePayment: options.latePayment ?? "deliver",
+    ...customerView,
+  });
   const customer = createCustomerDoor({
     sessions,
     stores,

@@ -23,7 +23,12 @@ export type ConfirmOutcome =
   | { outcome: "unknown_invoice" }
   | { outcome: "not_paid"; orderId: OrderId; chatId: ChatId; status: "pending" | "expired" | "failed" }
   | { outcome: "mismatch"; orderId: OrderId; chatId: ChatId }
+  /** Money for a closed order, kept for an admin to refund (they are alerted). */
   | { outcome: "late"; orderId: OrderId; chatId: ChatId }
+  /** Money for a closed order that the LATE_PAYMENT policy settled: goods issued, or refunded by the provider. */
+  | { outcome: "late_delivered" | "late_refunded"; orderId: OrderId; chatId: ChatId }
+  /** Money for a closed order whose goods could not be issued yet: retried by the sweeper. */
+  | { outcome: "late_pending"; orderId: OrderId; chatId: ChatId }
   | { outcome: "provider_unavailable"; orderId: OrderId; chatId: ChatId };
 
 /** What an admin action did. */

@@ -8,16 +8,25 @@
  * payment record: the order's state is written atomically with the payment, so a crash at any moment
  * leaves either an unpaid order (the next retry pays it) or a paid one (the next retry is a duplicate
  * and delivery is resumed), never a payment counted but not applied.
+ *
+ * Money that arrives for an order that has closed (cancelled, expired) is never silent (issue 13): it is
+ * written down first (`pending`), then the shop's LATE_PAYMENT policy runs — `deliver` issues the goods
+ * through the same ledger as a normal order (keyed by order id, so exactly once) when the amount matches
+ * the quote; otherwise, or with `refund`, the provider refunds it where it can (Stars) and an admin is
+ * alerted where it cannot (Crypto Pay) — and the customer is told at once what happens next. A late
+ * payment left `pending` by a crash is finished by the next look at the same payment (a provider retry).
  */
 import type { PaymentEvent } from "../../machines/purchase.machine.ts";
 import { type ChatId, type OrderId, PaymentId } from "../domain/ids.ts";
-import { sameMoney } from "../domain/money.ts";
+import { type Money, sameMoney } from "../domain/money.ts";
+import type { Ledger } from "../delivery/index.ts";
+import type { LatePayment } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import { type PaymentProvider, type PaymentStatus, type ProviderName, paymentKey } from "../payments/provider.ts";
-import { type Stores, recordLatePayment } from "../store/index.ts";
+import { type Stores, recordLatePayment, recordRefund } from "../store/index.ts";
 import type { ConfirmOutcome, EngineEvent } from "./events.ts";
 import type { Notifications } from "./notify.ts";
-import { type EngineReply, type OrderView, type PaymentNotice, orderView, secretOf, stateName } from "./reply.ts";
+import { type EngineReply, type LateMoneyNext, type OrderView, type PaymentNotice, orderView, secretOf, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 export type PaymentDoorOptions = {
@@ -32,14 +41,85 @@ export type PaymentDoorOptions = {
   replyFor: (session: Session) => Promise<EngineReply>;
   /** An order that is no longer its chat's current one, as the customer sees it. */
   storedOrderView: (orderId: OrderId) => Promise<OrderView | null>;
+  /** Issues the goods of a late payment (LATE_PAYMENT=deliver), exactly once per order. */
+  ledger: Ledger;
+  /** The shop's policy for money that arrives after its order closed. */
+  latePayment: "deliver" | "refund";
 };
 
-type Settled = { outcome: ConfirmOutcome; notice?: { notice: PaymentNotice; order: OrderView | null } };
+type Settled = { outcome: ConfirmOutcome; notice?: { notice: PaymentNotice; order: OrderView | null; secret?: string } };
 
 export type PaymentDoor = ReturnType<typeof createPaymentDoor>;
 
+/** How long the goods of a late payment are retried (provider down) before an admin is asked to act. */
+const LATE_DELIVERY_RETRY_MS = 24 * 3_600_000;
+
 export function createPaymentDoor(options: PaymentDoorOptions) {
   const { sessions, stores, payments, log, clock, emit } = options;
+
+  /** Refunds through the provider where it can; null when it cannot (an admin then refunds by hand). */
+  const refundByProvider = async (orderId: OrderId, paymentId: PaymentId, amount: Money | null): Promise<boolean> => {
+    if (!payments.refund || amount === null) return false;
+    const refunded = await payments.refund(paymentId, amount).catch((err: unknown) => {
+      log.warn("late payment refund threw", { orderId, paymentId, err });
+      return null;
+    });
+    if (!refunded?.ok) {
+      log.warn("provider could not refund a late payment; an admin must", { orderId, paymentId, reason: refunded?.reason ?? "threw" });
+      return false;
+    }
+    await recordRefund(stores, orderId, { paymentId, amount, refundId: refunded.value.refundId, manual: false, at: clock() });
+    return true;
+  };
+
+  /**
+   * Carries out the LATE_PAYMENT policy for a late payment already written down as `pending`. Idempotent:
+   * the goods are issued through the ledger keyed by order id, and a refund is recorded once.
+   */
+  const resolveLate = async (
+    ids: { orderId: OrderId; chatId: ChatId },
+    late: LatePayment,
+    order: OrderView | null,
+  ): Promise<{ next: LateMoneyNext; secret?: string }> => {
+    const matchesQuote = order?.charge && order.usd && order.tokens !== null && late.amount !== null && sameMoney(order.charge, late.amount);
+    let next: LateMoneyNext = "owner_refunds";
+    let secret: string | undefined;
+    if (options.latePayment === "deliver" && matchesQuote && order.usd && order.tokens !== null) {
+      const issued = await options.ledger.deliver({ ...ids, tokens: order.tokens, usd: order.usd });
+      if (issued.ok) {
+        next = "delivered";
+        secret = (await options.ledger.pendingSecret(ids.orderId)) ?? undefined;
+      } else if (issued.reason !== "provider_rejected" && clock() - late.at < LATE_DELIVERY_RETRY_MS) {
+        // Worth another try: it stays pending and the sweeper tries again (see `finishPendingLate`).
+        next = "delivering";
+        log.warn("goods for a late payment could not be issued yet; retrying", { ...ids, reason: issued.reason, detail: issued.detail });
+      } else {
+        log.warn("goods for a late payment could not be issued; an admin must deliver or refund", { ...ids, reason: issued.reason, detail: issued.detail });
+      }
+    } else if (await refundByProvider(ids.orderId, late.paymentId, late.amount)) {
+      next = "refunded";
+    }
+    const resolution = next === "owner_refunds" ? "kept" : next === "delivering" ? "pending" : next;
+    await stores.latePayments.set(ids.orderId, { ...late, resolution });
+    return secret === undefined ? { next } : { next, secret };
+  };
+
+  const lateOutcome = (next: LateMoneyNext): "late" | "late_delivered" | "late_refunded" | "late_pending" => {
+    switch (next) {
+      case "delivered":
+        return "late_delivered";
+      case "refunded":
+        return "late_refunded";
+      case "delivering":
+        return "late_pending";
+      case "owner_refunds":
+        return "late";
+      default: {
+        const unhandled: never = next;
+        throw new Error(`unknown late payment outcome ${String(unhandled)}`);
+      }
+    }
+  };
 
   /** Keeps money that cannot pay the order as invoiced (late, wrong amount, foreign currency) for a refund. */
   const keepOutside = async (
@@ -50,7 +130,16 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     order: OrderView | null,
   ): Promise<Settled> => {
     const key = paymentKey(payments.name, paymentId);
-    if (await stores.payments.get(key)) return { outcome: { outcome: "duplicate", ...ids } };
+    if (await stores.payments.get(key)) {
+      // Seen before. A late payment whose policy a crash interrupted is finished now, and told.
+      const kept = reason === "late" ? await stores.latePayments.get(ids.orderId) : undefined;
+      if (kept?.paymentId !== paymentId || kept.resolution !== "pending") return { outcome: { outcome: "duplicate", ...ids } };
+      const resolved = await resolveLate(ids, kept, order);
+      // Still not issued: the customer was already told it is on its way; say nothing until it is.
+      if (resolved.next === "delivering") return { outcome: { outcome: "duplicate", ...ids } };
+      const notice: PaymentNotice = { reason, paid: kept.amount, foreign: kept.foreign, next: resolved.next };
+      return { outcome: { outcome: lateOutcome(resolved.next), ...ids }, notice: { notice, order, ...(resolved.secret ? { secret: resolved.secret } : {}) } };
+    }
     const foreign = status.foreign ?? null;
     await stores.payments.set(key, {
       v: 1,
@@ -64,11 +153,21 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       receivedAt: clock(),
       appliedAt: null,
     });
-    await recordLatePayment(stores, ids.orderId, { paymentId, amount: status.amount, foreign, reason, at: clock() });
-    log.warn("payment kept for refund", { ...ids, paymentId, reason });
+    const late: LatePayment = { paymentId, amount: status.amount, foreign, reason, at: clock(), resolution: reason === "late" ? "pending" : "kept" };
+    await recordLatePayment(stores, ids.orderId, late);
+    // Only the order's first late payment may buy its goods: another one (a second payment) is refunded.
+    const first = (await stores.latePayments.get(ids.orderId))?.paymentId === paymentId;
+    if (reason === "late" && first) {
+      const resolved = await resolveLate(ids, late, order);
+      log.warn("late payment", { ...ids, paymentId, policy: options.latePayment, next: resolved.next });
+      const notice: PaymentNotice = { reason, paid: status.amount, foreign, next: resolved.next };
+      return { outcome: { outcome: lateOutcome(resolved.next), ...ids }, notice: { notice, order, ...(resolved.secret ? { secret: resolved.secret } : {}) } };
+    }
+    const next: LateMoneyNext = reason === "late" && (await refundByProvider(ids.orderId, paymentId, status.amount)) ? "refunded" : "owner_refunds";
+    log.warn("payment kept for refund", { ...ids, paymentId, reason, next });
     return {
-      outcome: { outcome: reason === "late" ? "late" : "mismatch", ...ids },
-      notice: { notice: { reason, paid: status.amount, foreign }, order },
+      outcome: { outcome: reason === "late" ? lateOutcome(next) : "mismatch", ...ids },
+      notice: { notice: { reason, paid: status.amount, foreign, next }, order },
     };
   };
 
@@ -91,7 +190,9 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       const paidBefore = current
         ? snapshot.context.paidAt !== null
         : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null || (await stores.ledger.get(orderId)) !== undefined;
-      if (paidBefore) return { outcome: { outcome: "duplicate", ...ids } };
+      // …unless this payment is a late one still being handled (its goods may be the ones that exist).
+      const lateHandling = (await stores.latePayments.get(orderId))?.resolution === "pending";
+      if (paidBefore && !lateHandling) return { outcome: { outcome: "duplicate", ...ids } };
       const order = current ? orderView(snapshot) : await options.storedOrderView(orderId);
       return keepOutside(ids, paymentId, status, "late", order);
     }
@@ -122,9 +223,8 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
   const tell = async (chatId: ChatId, settled: Settled) => {
     const { outcome } = settled;
     if (settled.notice) {
-      if (settled.notice.order) {
-        await options.notifications.send(chatId, { kind: "payment_notice", payment: settled.notice.notice, order: settled.notice.order });
-      }
+      const { notice, order, secret } = settled.notice;
+      if (order) await options.notifications.send(chatId, { kind: "payment_notice", payment: notice, order, ...(secret ? { secret } : {}) });
       return;
     }
     const customerShouldKnow =
@@ -136,7 +236,31 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     if (customerShouldKnow || secretOf(reply)) await options.notifications.send(chatId, reply);
   };
 
-  return {
+  const door = {
+    /**
+     * Stops the provider taking money for an invoice whose order closed unpaid (cancelled, expired), where
+     * the provider allows it. Best effort: money that still arrives is handled as a late payment.
+     */
+    async voidInvoice(chatId: ChatId, payment: { provider: string; paymentId: PaymentId }): Promise<void> {
+      if (payment.provider !== payments.name || !payments.cancelInvoice) return;
+      const voided = await payments.cancelInvoice(payment.paymentId).catch((err: unknown) => {
+        log.warn("could not void the invoice of a closed order", { chatId, err });
+        return undefined;
+      });
+      if (voided && !voided.ok) log.warn("provider refused to void the invoice of a closed order", { chatId, reason: voided.reason });
+    },
+
+    /**
+     * Finishes late payments a crash left `pending` (written down, policy not yet carried out): each is
+     * re-fetched and settled again, which carries out the policy once and tells the customer.
+     */
+    async finishPendingLate(): Promise<number> {
+      const pending: LatePayment[] = [];
+      for await (const [, late] of stores.latePayments.entries()) if (late.resolution === "pending") pending.push(late);
+      for (const late of pending) await door.confirmPayment(payments.name, late.paymentId);
+      return pending.length;
+    },
+
     /** Asks the provider about the session's open invoice and applies what it says (a status question). */
     async reconcile(session: Session): Promise<ConfirmOutcome["outcome"] | null> {
       const payment = session.actor.getSnapshot().context.payment;
@@ -171,4 +295,5 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       return settled.outcome;
     },
   };
+  return door;
 }

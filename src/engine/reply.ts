@@ -23,6 +23,8 @@ export type OrderView = {
   deliveryHint: string | null;
   nextDeliveryAttemptAt: number | null;
   problem: Problem | null;
+  /** Money that arrived after the order closed, and what became of it; absent when none did. */
+  late?: { paid: Money | null; next: Exclude<LateMoneyNext, "delivering"> | "pending" };
 };
 
 /** Why a request was not carried out. */
@@ -41,7 +43,20 @@ export type PaymentNotice = {
   paid: Money | null;
   /** What arrived, as the provider wrote it, when it was in another currency. */
   foreign: { amount: string; unit: string } | null;
+  /** What happens to it next (issue 13): told to the customer with the notice. */
+  next: LateMoneyNext;
 };
+
+/**
+ * What the shop does with money that could not pay its order as invoiced: `delivered` the goods anyway
+ * (a late payment matching the quote, LATE_PAYMENT=deliver) or is `delivering` them (the delivery
+ * provider is down; retried), `refunded` through the provider, or an admin was alerted and
+ * `owner_refunds` by hand.
+ */
+export type LateMoneyNext = "delivered" | "delivering" | "refunded" | "owner_refunds";
+
+/** What the payment provider said when the customer asked about their payment just now (issue 13). */
+export type PaymentCheck = { provider: string; result: "not_paid" | "paid" | "unavailable" };
 
 export type Reply =
   | { kind: "help"; order: OrderView | null }
@@ -50,8 +65,10 @@ export type Reply =
   | { kind: "no_order"; lastOrder: OrderView | null }
   | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
   | { kind: "not_understood"; order: OrderView | null }
-  | { kind: "stale_button"; order: OrderView | null }
-  | { kind: "payment_notice"; payment: PaymentNotice; order: OrderView }
+  /** `outdated`: the button's message showed another quote of this same order than the current one. */
+  | { kind: "stale_button"; order: OrderView | null; outdated?: true }
+  /** `secret`: goods issued for a late payment (LATE_PAYMENT=deliver), confirmed as seen like an order's. */
+  | { kind: "payment_notice"; payment: PaymentNotice; order: OrderView; secret?: string }
   | { kind: "too_long"; limit: number }
   | { kind: "unsupported_message"; order: OrderView | null }
   | { kind: "rate_limited" }
@@ -59,7 +76,7 @@ export type Reply =
   | { kind: "unavailable" };
 
 /** Any reply may carry a notice that the stored conversation could not be restored and restarted. */
-export type EngineReply = Reply & { notice?: "conversation_reset" };
+export type EngineReply = Reply & { notice?: "conversation_reset"; check?: PaymentCheck };
 
 export type PurchaseSnapshot = SnapshotFrom<PurchaseMachine>;
 
@@ -90,5 +107,5 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
 
 /** The secret a reply shows, if any: the adapter confirms it was sent with `engine.secretShown`. */
 export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
-  return reply.kind === "order" && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
+  return (reply.kind === "order" || reply.kind === "payment_notice") && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
 }

@@ -2,7 +2,8 @@
  * The sweeper: the only source of deadline events. It expires quotes and invoices whose deadline passed
  * (asking the provider first, so a payment made at the last second still counts), retries due
  * deliveries, and, because opening a chat resumes interrupted work, completes orders a crash left at
- * `paid.recorded` or mid-delivery. It runs once at start-up, then every few seconds.
+ * `paid.recorded` or mid-delivery. At start-up and every minute it also finishes late payments left
+ * pending (goods not issued yet, or a crash; see the payment door). It runs once at start-up, then every few seconds.
  */
 import type { PaymentEvent, SystemEvent } from "../../machines/purchase.machine.ts";
 import type { ChatId } from "../domain/ids.ts";
@@ -28,8 +29,12 @@ export type SweeperOptions = {
 
 export type Sweeper = ReturnType<typeof createSweeper>;
 
+/** How often late payments still pending (provider down, or a crash) are retried (and once at start-up). */
+const LATE_SCAN_INTERVAL_MS = 60_000;
+
 export function createSweeper(options: SweeperOptions) {
   const { sessions, stores, log, clock } = options;
+  let lateScannedAt: number | null = null;
 
   /** Moves one chat past its deadline; true when its order changed (the customer is then told). */
   const sweepChat = (chatId: ChatId) =>
@@ -57,11 +62,7 @@ export function createSweeper(options: SweeperOptions) {
       if (event) await sessions.step(session, event);
       const after = session.actor.getSnapshot();
       if (stateName(after) === "expired" && state === "awaiting_payment" && snapshot.context.payment) {
-        const voided = await options.payments.cancelInvoice?.(snapshot.context.payment.paymentId).catch((err: unknown) => {
-          log.warn("could not void an expired invoice", { chatId, err });
-          return undefined;
-        });
-        if (voided && !voided.ok) log.warn("provider refused to void an expired invoice", { chatId, reason: voided.reason });
+        await options.paymentDoor.voidInvoice(chatId, snapshot.context.payment);
       }
       const changed = stateName(after) !== before;
       return { changed, reply: changed ? await options.replyFor(session) : null };
@@ -86,6 +87,10 @@ export function createSweeper(options: SweeperOptions) {
     /** One pass over every due chat. Returns how many were due. */
     async runDue(): Promise<number> {
       const now = clock();
+      if (lateScannedAt === null || now - lateScannedAt >= LATE_SCAN_INTERVAL_MS) {
+        lateScannedAt = now;
+        await options.paymentDoor.finishPendingLate().catch((err: unknown) => log.error("finishing pending late payments failed", { err }));
+      }
       const due: ChatId[] = [];
       for await (const [, entry] of stores.deadlines.entries()) if (entry.dueAt <= now) due.push(entry.chatId);
       for (const chatId of due) {

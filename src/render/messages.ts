@@ -7,7 +7,7 @@
  */
 import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
-import type { EngineReply, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
+import type { EngineReply, OrderView, PaymentCheck, PaymentNotice, Refusal } from "../engine/reply.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
 import { type Localization, type Translator, loadLocalization } from "../i18n/index.ts";
 import { escapeHtml } from "./html.ts";
@@ -72,9 +72,11 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         const step = 1000;
         const amount = order.tokens ?? catalog.minTokens;
         const adjust: Button[] = [];
-        if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step }));
-        if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step }));
-        const rows = [[button(t("button-confirm"), { action: "confirm", orderId: id }), cancel()]];
+        // Quote buttons carry the amount this message shows: pressed later, they never act on another.
+        const shown = order.tokens;
+        if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
+        if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
+        const rows = [[button(t("button-confirm"), { action: "confirm", orderId: id, shown }), cancel()]];
         if (adjust.length > 0) rows.push(adjust);
         return rows;
       }
@@ -124,9 +126,30 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
     }
   };
 
+  /** The code of goods issued for a late payment, shown once, like a delivered order's. */
+  const codeLine = (secret: string | undefined) => (secret ? `\n${t("late-code", { secret: m.spoiler(m.code(m.escape(secret))) })}` : "");
+
+  /** An order that closed unpaid, but money arrived for it afterwards: never "nothing was charged". */
+  const closedButPaid = (order: OrderView, late: NonNullable<OrderView["late"]>, secret?: string): string =>
+    t("order-closed-paid-late", {
+      state: order.state,
+      orderId: m.code(m.escape(order.orderId)),
+      paid: late.paid ? cash(late.paid) : "",
+      next: late.next,
+      hint: m.escape(order.deliveryHint ?? ""),
+    }) + codeLine(secret);
+
+  /** What the provider said just now, above the invoice (issue 13): the status in words. */
+  const checkLine = (check: PaymentCheck | undefined, order: OrderView): string => {
+    if (!check || order.state !== "awaiting_payment" || check.result === "paid") return "";
+    const key = check.result === "unavailable" ? "check-unavailable" : "check-not-paid";
+    return `${t(key, { provider: check.provider })}\n\n`;
+  };
+
   const describeOrder = (order: OrderView, secret?: string): string => {
     const amount = order.tokens === null ? "" : tokens(order.tokens);
     const orderId = m.code(m.escape(order.orderId));
+    if (order.late && (order.state === "cancelled" || order.state === "expired" || order.state === "payment_failed")) return closedButPaid(order, order.late, secret);
     switch (order.state) {
       case "initial":
         return problemLine(order) + (catalog.minTokens === 1 ? t("ask-amount") : t("ask-amount-within", { limits }));
@@ -157,7 +180,8 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
       case "cancelled":
         return t("order-cancelled");
       case "expired":
-        return t("order-expired", { amount });
+        // A quote that was never confirmed had no payment to speak of.
+        return order.payUrl === null && order.provider === null ? t("order-quote-expired", { amount }) : t("order-expired", { amount });
       case "payment_failed":
         return t("order-payment-failed", { amount });
       default: {
@@ -198,7 +222,20 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
       case "foreign_currency":
         return t("payment-foreign-currency", { paid, orderId });
       case "late":
-        return t("payment-late", { paid, orderId });
+        switch (notice.next) {
+          case "delivered":
+            return t("payment-late-delivered", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
+          case "delivering":
+            return t("payment-late-delivering", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
+          case "refunded":
+            return t("payment-late-refunded", { paid, orderId });
+          case "owner_refunds":
+            return t("payment-late", { paid, orderId });
+          default: {
+            const unhandled: never = notice.next;
+            throw new Error(`unknown late payment outcome ${String(unhandled)}`);
+          }
+        }
       default: {
         const unhandled: never = notice.reason;
         throw new Error(`unknown payment notice ${String(unhandled)}`);
@@ -217,7 +254,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "help":
           return besideOrder(help, reply.order);
         case "order":
-          return out(describeOrder(reply.order, reply.secret), orderButtons(reply.order));
+          return out(checkLine(reply.check, reply.order) + describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
           return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
         case "refused":
@@ -227,12 +264,14 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
             ? out(t("not-understood", { order: describeOrder(reply.order) }), orderButtons(reply.order))
             : out(t("not-understood-no-order"), [packages, [button(t("button-help"), { action: "help" })]]);
         case "stale_button":
-          return besideOrder(t("stale-button"), reply.order);
+          return besideOrder(t(reply.outdated ? "stale-button-outdated" : "stale-button"), reply.order);
         case "too_long":
           return out(t("too-long", { limit: tr.count(reply.limit), limitCount: reply.limit }), []);
         case "unsupported_message":
           return besideOrder(t("unsupported-message"), reply.order);
         case "payment_notice":
+          // Money for a closed order: the notice says it all (the closed order would say "nothing was charged").
+          if (reply.payment.reason === "late") return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
           return besideOrder(paymentNotice(reply.payment, reply.order), reply.order);
         case "busy":
           return out(t("busy"), []);

@@ -61,7 +61,7 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
   if (order.deliveryRef) lines.push(`Delivery ref: ${code(order.deliveryRef)}`);
   if (order.latePayment) {
     const paid = order.latePayment.amount ? amount(order.latePayment.amount) : order.latePayment.foreign ? `${order.latePayment.foreign.amount} ${order.latePayment.foreign.unit}` : "—";
-    lines.push(`⚠️ ${escape(order.latePayment.reason.replace("_", " "))} payment ${code(order.latePayment.paymentId)}: ${escape(paid)} at ${iso(order.latePayment.at)}`);
+    lines.push(`⚠️ ${escape(order.latePayment.reason.replace("_", " "))} payment ${code(order.latePayment.paymentId)}: ${escape(paid)} at ${iso(order.latePayment.at)} (${order.latePayment.resolution})`);
   }
   if (order.refund) {
     const how = order.refund.manual ? "manually" : `refund ${code(order.refund.refundId ?? "")}`;

@@ -267,7 +267,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
-      await answer(await words(ctx, "toast-stale-button"));
+      await answer(await words(ctx, result.outdated ? "toast-outdated-button" : "toast-stale-button"));
       // Take the dead buttons off the old message, then show the current order below it.
       if (message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(quiet(log, "editMessageReplyMarkup"));
       await reply(ctx, result);

@@ -119,6 +119,7 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
           amount: money(payment.total_amount, "XTR"),
           foreign: null,
           reason: "extra",
+          resolution: "kept",
           at: clock(),
         });
       }

@@ -49,6 +49,7 @@ export function renderSandboxPage(tr: Translator, page: SandboxPage): string {
       )}</p>
 <p class="amount">${esc(tr.money(money(invoice.amount.minor, invoice.amount.currency)))}</p>
 <p>${esc(tr.t("page-status", { status: invoice.status }))}</p>
+${invoice.status === "cancelled" || invoice.status === "expired" ? `<p><b>${esc(tr.t("page-closed"))}</b></p>` : ""}
 ${invoice.status === "pending" ? `<form method="post" action="/pay/sandbox/${encodeURIComponent(paymentId)}"><button type="submit">${esc(tr.t("page-pay"))}</button></form>` : ""}`;
   const notice = page.notice ? `<p><b>${esc(noticeText(tr, page.notice))}</b></p>` : "";
   return `<!doctype html><html lang="${esc(tr.language)}"><head><meta charset="utf-8"><title>${esc(tr.t("page-title"))}</title>

@@ -62,8 +62,8 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
     const llmRow = table.split("\n").find((line) => line.startsWith("text (LLM)"));
     expect(llmRow, table).toBeDefined();
     const cells = llmRow!.split(/\s{2,}/);
-    // source, started, quoted, invoiced, paid, delivered, conversion, LLM calls/sale, LLM tokens/sale, median
-    expect(cells.slice(1, 6).map((cell) => cell.split(" ")[0]), table).toEqual(["1", "1", "1", "1", "1"]);
-    expect(cells[7], table).toBe("2.00");
+    // source, started, quoted, invoiced, paid, of which late, delivered, conversion, LLM calls/sale, LLM tokens/sale, median
+    expect(cells.slice(1, 7).map((cell) => cell.split(" ")[0]), table).toEqual(["1", "1", "1", "1", "0", "1"]);
+    expect(cells[8], table).toBe("2.00");
   });
 });

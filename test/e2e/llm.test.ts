@@ -103,9 +103,9 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
     await app.engine.handleButton("c1", { action: "package", tokens: 5000 });
     const quoted = await app.engine.view("c1");
     const orderId = orderOf(quoted)!.orderId;
-    await app.engine.handleButton("c1", { action: "amount", orderId, tokens: 10_000 });
+    await app.engine.handleButton("c1", { action: "amount", orderId, tokens: 10_000, shown: 5000 });
     await app.engine.handleCommand("c1", { type: "STATUS" });
-    const invoiced = await app.engine.handleButton("c1", { action: "confirm", orderId });
+    const invoiced = await app.engine.handleButton("c1", { action: "confirm", orderId, shown: 10_000 });
     expect(orderOf(invoiced)?.state).toBe("awaiting_payment");
     expect(orderOf(invoiced)?.tokens).toBe(10_000);
     await payInvoice(orderOf(invoiced));

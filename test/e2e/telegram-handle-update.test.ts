@@ -57,8 +57,9 @@ describe("Telegram bot without the network", () => {
     await t.press("p|2000");
     const view = await t.app.engine.view("42");
     if (view.kind !== "order") throw new Error(`expected an order, got ${view.kind}`);
-    await t.press(`a|${view.order.orderId}|3000`);
-    await t.press(`c|${view.order.orderId}`);
+    // Quote buttons carry the amount their message showed (issue 13): 2,000 → 3,000, then confirm 3,000.
+    await t.press(`a|${view.order.orderId}|3000|2000`);
+    await t.press(`c|${view.order.orderId}|3000`);
     expect(shown(t.calls).at(-1)).toContain("/pay/sandbox/");
     expect(t.calls.filter((c) => c.method === "answerCallbackQuery")).toHaveLength(3);
     expect(t.llmCalls()).toBe(0);

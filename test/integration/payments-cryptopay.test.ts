@@ -197,8 +197,8 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     expect(told && w.app.renderer.render(told).text).toContain("40.00 EUR");
   });
 
-  it("a payment arriving after the order expired is recorded for a refund, not delivered and not lost", async () => {
-    const w = await world();
+  it("with LATE_PAYMENT=refund, a payment arriving after the order expired is recorded for a refund, not delivered and not lost", async () => {
+    const w = await world({ LATE_PAYMENT: "refund" });
     const { orderId, invoiceId } = await order(w, "c1");
     const asCreated = { ...w.cp.invoices.get(invoiceId)! };
     // The deadline passes; Crypto Pay still says "active", so the sweeper expires the order.

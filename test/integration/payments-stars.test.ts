@@ -20,7 +20,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function world() {
+async function world(env: Record<string, string> = {}) {
   const clock = { now: START };
   const links: { title: string; payload: string; providerToken: string; currency: string; prices: { label: string; amount: number }[] }[] = [];
   const refunds: { userId: number; chargeId: string }[] = [];
@@ -37,7 +37,7 @@ async function world() {
   const sandbox = createSandboxDelivery();
   let issued = 0;
   const app: App = await createApp(
-    loadConfig({ STORE_URL: "memory://", PAYMENT_PROVIDER: "stars", TELEGRAM_BOT_TOKEN: "123:TEST" }),
+    loadConfig({ STORE_URL: "memory://", PAYMENT_PROVIDER: "stars", TELEGRAM_BOT_TOKEN: "123:TEST", ...env }),
     {
       listen: false,
       log: silentLogger,
@@ -162,15 +162,35 @@ describe("Telegram Stars", () => {
     expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-1" }, { userId: USER.id, chargeId: "charge-2" }]);
   });
 
-  it("a payment arriving after the order expired is recorded as late, not delivered", async () => {
-    const w = await world();
+  it("with LATE_PAYMENT=refund, a payment arriving after the order expired is refunded through the Bot API at once, and the customer told (issue 13)", async () => {
+    const w = await world({ LATE_PAYMENT: "refund" });
     const order = await w.buy();
     w.clock.now += 61 * 60_000;
     await w.app.engine.runDue();
     expect((await w.app.engine.order(order.orderId))?.state).toBe("expired");
     await w.paid(order.orderId, 2000, "charge-late");
     expect(w.issued()).toBe(0);
-    expect((await w.app.engine.order(order.orderId))?.latePayment).toMatchObject({ paymentId: order.orderId, amount: { minor: 2000, currency: "XTR" } });
+    const stored = await w.app.engine.order(order.orderId);
+    expect(stored?.latePayment).toMatchObject({ paymentId: order.orderId, amount: { minor: 2000, currency: "XTR" }, resolution: "refunded" });
+    expect(stored?.refund).toMatchObject({ paymentId: order.orderId, refundId: "charge-late", manual: false });
+    expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-late" }]);
+    const told = w.notices.find((n) => n.kind === "payment_notice");
+    expect(told?.kind === "payment_notice" && told.payment.next).toBe("refunded");
     expect(isStarsProvider(w.app.payments)).toBe(true);
+  });
+
+  it("with LATE_PAYMENT=deliver (the default), a payment arriving after the order expired delivers once, and is told with the code (issue 13)", async () => {
+    const w = await world();
+    const order = await w.buy();
+    w.clock.now += 61 * 60_000;
+    await w.app.engine.runDue();
+    await w.paid(order.orderId, 2000, "charge-late");
+    await w.paid(order.orderId, 2000, "charge-late");
+    expect(w.issued()).toBe(1);
+    expect(w.refunds).toEqual([]);
+    const told = w.notices.filter((n) => n.kind === "payment_notice");
+    expect(told).toHaveLength(1);
+    expect(told[0]?.kind === "payment_notice" && told[0].secret).toBeTruthy();
+    expect((await w.app.engine.order(order.orderId))?.latePayment).toMatchObject({ resolution: "delivered" });
   });
 });

@@ -120,7 +120,7 @@ describe("a sandbox purchase", () => {
     const firstId = first.kind === "order" ? first.order.orderId : "";
     await app.engine.handleButton("c1", { action: "cancel", orderId: firstId });
     await app.engine.handleButton("c1", { action: "package", tokens: 5000 });
-    const stale = await app.engine.handleButton("c1", { action: "confirm", orderId: firstId });
+    const stale = await app.engine.handleButton("c1", { action: "confirm", orderId: firstId, shown: 1000 });
     expect(stale.kind).toBe("stale_button");
     const current = await app.engine.view("c1");
     expect(current.kind === "order" && current.order.state).toBe("quoted");

@@ -10,6 +10,6 @@ export function latinWords(text: string): string[] {
     .replace(/&[a-z]+;/g, " ")
     .replace(/https?:\/\/\S+/g, " ")
     .replace(/\/[a-z_]+(?:@\w+)?/g, " ")
-    .replace(/\b(TokenGoblin|USDT|API)\b/g, " ");
+    .replace(/\b(TokenGoblin|USDT|API|Crypto Pay|Telegram Stars)\b/g, " ");
   return stripped.match(/[A-Za-z]{2,}/g) ?? [];
 }

@@ -97,9 +97,9 @@ describe("funnel from a running shop", () => {
 
     const pressed = await app.engine.handleButton("clicker", { action: "package", tokens: 1000 });
     if (pressed.kind !== "order") throw new Error("no quote");
-    await app.engine.handleButton("clicker", { action: "confirm", orderId: pressed.order.orderId });
+    await app.engine.handleButton("clicker", { action: "confirm", orderId: pressed.order.orderId, shown: 1000 });
     await payFor(pressed.order.orderId);
-    expect(encodeButton({ action: "confirm", orderId: pressed.order.orderId }).length).toBeLessThanOrEqual(64);
+    expect(encodeButton({ action: "confirm", orderId: pressed.order.orderId, shown: 1000 }).length).toBeLessThanOrEqual(64);
 
     const entries: AuditEntry[] = [];
     for await (const e of app.audit.all()) entries.push(e);

@@ -38,6 +38,7 @@ describe("configuration", () => {
     [{ STORE_URL: "mysql://x" }, "STORE_URL"],
     [{ PAYMENT_PROVIDER: "paypal" }, "PAYMENT_PROVIDER"],
     [{ PAYMENT_PROVIDER: "cryptopay" }, "CRYPTOPAY_TOKEN"],
+    [{ LATE_PAYMENT: "keep" }, "LATE_PAYMENT"],
     [{ LLM_BASE_URL: "not a url" }, "LLM_BASE_URL"],
     [{ TELEGRAM_WEBHOOK_URL: "https://shop.example.com/tg" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ ADMIN_CHAT_IDS: "alice" }, "ADMIN_CHAT_IDS"],
@@ -74,4 +75,9 @@ describe("sandbox payments never release real goods (issue 11)", () => {
     expect(config.payments.provider).toBe("sandbox");
     expect(config.delivery.provider).toBe("openrouter");
   });
+});
+
+test("LATE_PAYMENT defaults to deliver and takes refund", () => {
+  expect(loadConfig({}).latePayment).toBe("deliver");
+  expect(loadConfig({ LATE_PAYMENT: "refund" }).latePayment).toBe("refund");
 });
