@@ -159,3 +159,28 @@ order-awaiting-test-payment = 💳 Заказ { $orderId }: { $amount } за { $
     🧪 Это тестовый платёж: настоящие деньги не списываются.
 alert-goods-undeliverable = ⚠️ Товар по заказу { $orderId } не удалось отправить в чат { $chatId } (возможно, бот заблокирован). Он сохранён и будет показан, когда клиент спросит статус.
     Смотрите /order { $command }.
+
+## faq
+# Задача 13: суммы, выбор количества, список заказов. Сами ответы на вопросы пишет владелец магазина в
+# faq/<язык>.ftl (см. README), а не здесь.
+budget-buys = На { $budget } можно купить { $amount }.
+budget-buys-rounded = На { $budget } можно купить { $amount } (с округлением вниз).
+clarify-amount = Какое количество вы имели в виду?
+clarify-budget-choice = { $budget } → { $amount }
+orders-heading = 🧾 Ваши последние заказы:
+orders-none = Заказов пока нет. Сколько токенов вам нужно?
+orders-line = • { $date }: { $amount } за { $price }, { $state ->
+    [quoted] цена назначена
+    [awaiting_payment] ждёт оплаты
+    [paid] оплачен, доставляется
+    [delivered] доставлен
+    [delivery_failed] оплачен, доставка не удалась (мы уже разбираемся)
+    [refunded] деньги возвращены
+    [cancelled] отменён
+    [expired] истёк
+    [payment_failed] оплата не прошла
+   *[other] в работе
+}
+orders-line-hint = { $line } (код оканчивается на { $hint })
+button-buy-again = 🔁 Купить { $amount } снова
+command-orders = Ваши последние заказы

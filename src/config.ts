@@ -2,6 +2,7 @@
  * Runtime configuration from the environment, validated once at start-up. A bad value stops start-up
  * with one line naming the variable (see {@link ConfigError}); nothing else reads `process.env`.
  */
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
 import { parseMoney } from "./domain/money.ts";
@@ -100,6 +101,7 @@ const Env = z.object({
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
   }),
+  FAQ_DIR: optionalText.refine((dir) => dir === undefined || existsSync(dir), { message: "must be a folder holding the FAQ files (en.ftl, ru.ftl…)" }),
 });
 
 export type Config = {
@@ -123,6 +125,8 @@ export type Config = {
   inspect: boolean;
   /** Language for customers whose own language has no file in `locales/`. */
   defaultLanguage: string;
+  /** The owner's FAQ folder (`<language>.ftl` files); unset → the shipped `faq/`. */
+  faqDir?: string;
 };
 
 const MINUTE = 60_000;
@@ -205,5 +209,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
     defaultLanguage: e.DEFAULT_LANGUAGE,
+    ...(e.FAQ_DIR ? { faqDir: e.FAQ_DIR } : {}),
   };
 }

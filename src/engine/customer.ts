@@ -3,7 +3,8 @@
  * only {@link Command}s; nothing here can produce a payment or a delivery (there is no such command).
  */
 import { withinLimits } from "../../machines/purchase.machine.ts";
-import type { Command, CommandSource, Understander } from "../domain/commands.ts";
+import { type Command, type CommandSource, type ConversationCommand, type Understander, type UnderstoodNote, isMachineCommand } from "../domain/commands.ts";
+import { money } from "../domain/money.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
@@ -11,11 +12,45 @@ import { allowedCommands } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
-import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
+import { type EngineReply, type OrderLine, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 const MAX_TURNS = 6;
 const MAX_TURN_LENGTH = 300;
+/** How many orders `/orders` shows. */
+const ORDERS_SHOWN = 5;
+
+/** The order a reply shows, if any. */
+function shownOrder(reply: EngineReply): OrderView | null {
+  if (reply.kind === "no_order") return reply.lastOrder;
+  return "order" in reply ? reply.order : null;
+}
+
+/** Orders that are neither open nor being worked on: after them, the bot's next question is "how many?". */
+const AT_REST: ReadonlySet<OrderView["state"]> = new Set(["initial", "delivered", "cancelled", "expired", "payment_failed", "refunded"]);
+
+/**
+ * Whether a reply leaves the customer being asked "how many tokens?" (a welcome, no open order, a
+ * choice of amounts), so a bare number in the next message answers it.
+ */
+function asksHowMany(reply: EngineReply): boolean {
+  switch (reply.kind) {
+    case "clarify":
+      return true;
+    case "help":
+    case "no_order":
+    case "not_understood":
+    case "refused":
+    case "answer":
+    case "orders":
+    case "order": {
+      const order = shownOrder(reply);
+      return order === null || AT_REST.has(order.state);
+    }
+    default:
+      return false;
+  }
+}
 
 export type CustomerDoorOptions = {
   sessions: Sessions;
@@ -77,6 +112,64 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return { kind: "no_order", lastOrder: last, ...notice };
   };
 
+  /** The chat's orders, newest first: the one in progress (once it has an amount), then ended ones. */
+  const ordersOf = async (session: Session): Promise<OrderLine[]> => {
+    const current = session.actor.getSnapshot().context.orderId;
+    const ids = [current, ...[...session.orderIds].reverse()];
+    if (session.lastOrderId && !ids.includes(session.lastOrderId)) ids.push(session.lastOrderId);
+    const lines: OrderLine[] = [];
+    for (const orderId of ids) {
+      if (lines.length >= ORDERS_SHOWN) break;
+      const order = await stores.orders.get(orderId);
+      if (!order || order.tokens === null) continue;
+      const delivered = order.state === "delivered" ? await stores.ledger.get(orderId) : undefined;
+      lines.push({
+        orderId,
+        state: order.state,
+        tokens: order.tokens,
+        usd: order.usd,
+        charge: order.charge,
+        createdAt: order.createdAt,
+        deliveryHint: delivered?.hint ?? null,
+      });
+    }
+    return lines;
+  };
+
+  /** Questions and the order list: answered beside the order, which the machine never hears about. */
+  const converse = async (session: Session, command: ConversationCommand, source: CommandSource): Promise<EngineReply> => {
+    const snapshot = session.actor.getSnapshot();
+    const view = orderView(snapshot);
+    const order = view.state === "initial" ? null : view;
+    emit({ type: "command", chatId: session.chatId, orderId: view.orderId, command: command.type, source, accepted: true, at: clock() });
+    switch (command.type) {
+      case "ASK":
+        return { kind: "answer", topic: command.topic, order, ...withNotice(session) };
+      case "ORDERS":
+        return { kind: "orders", orders: await ordersOf(session), order, ...withNotice(session) };
+      default: {
+        const unhandled: never = command;
+        throw new Error(`unknown command ${JSON.stringify(unhandled)}`);
+      }
+    }
+  };
+
+  /** Adds what the customer said beyond the command: the budget a quote came from, a greeting. */
+  const withNote = (reply: EngineReply, note: UnderstoodNote | undefined): EngineReply => {
+    if (note?.kind === "greeting" && reply.kind === "help") return { ...reply, greeting: true };
+    if (note?.kind === "budget" && reply.kind === "order" && reply.order.state === "quoted" && reply.order.tokens !== null && reply.order.usd) {
+      const roundedDown = reply.order.usd.currency !== "USD" || reply.order.usd.minor !== note.usdCents;
+      return { ...reply, budget: { usd: money(note.usdCents, "USD"), tokens: reply.order.tokens, roundedDown } };
+    }
+    return reply;
+  };
+
+  /** The reply, remembering whether it asks "how many tokens?". */
+  const answered = (session: Session, reply: EngineReply): EngineReply => {
+    session.askedHowMany = asksHowMany(reply);
+    return reply;
+  };
+
   const refusalFor = (snapshot: PurchaseSnapshot, command: Command): Refusal => {
     const state = stateName(snapshot);
     if ((command.type === "QUOTE" || command.type === "CHANGE_AMOUNT") && !withinLimits(snapshot.context.limits, command.tokens)) {
@@ -89,8 +182,9 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return "not_now";
   };
 
-  const apply = async (session: Session, command: Command, source: CommandSource): Promise<EngineReply> => {
+  const apply = async (session: Session, command: Command, source: CommandSource, note?: UnderstoodNote): Promise<EngineReply> => {
     sessions.nextOrderIfEnded(session);
+    if (!isMachineCommand(command)) return answered(session, await converse(session, command, source));
     const snapshot = session.actor.getSnapshot();
     const orderId = snapshot.context.orderId;
     if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
@@ -102,15 +196,15 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });
     if (!accepted) {
       const view = stateName(snapshot) === "initial" ? null : orderView(snapshot);
-      return {
+      return answered(session, {
         kind: "refused",
         reason: refusalFor(snapshot, command),
         order: view,
         ...("tokens" in command ? { tokens: command.tokens } : {}),
         ...withNotice(session),
-      };
+      });
     }
-    return replyFor(session, command.type === "HELP" ? "help" : undefined);
+    return answered(session, withNote(await replyFor(session, command.type === "HELP" ? "help" : undefined), note));
   };
 
   const rememberTurn = (session: Session, text: string) => {
@@ -133,19 +227,27 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         const snapshot = session.actor.getSnapshot();
         const view = orderView(snapshot);
         const allowed = allowedCommands(snapshot, clock());
-        const understood = await options.understand(text, { state: view.state, order: view, allowed, turns: session.turns, chatId });
+        const askedHowMany = session.askedHowMany;
+        const understood = await options.understand(text, { state: view.state, order: view, allowed, turns: session.turns, chatId, askedHowMany });
         rememberTurn(session, text);
+        const order = view.state === "initial" ? null : view;
         if (!understood) {
           emit({ type: "not_understood", chatId, orderId: view.orderId, at: clock() });
-          return { kind: "not_understood", order: view.state === "initial" ? null : view, ...withNotice(session) };
+          return answered(session, { kind: "not_understood", order, ...withNotice(session) });
         }
-        return apply(session, understood.command, understood.source);
+        if ("choices" in understood) return answered(session, { kind: "clarify", choices: understood.choices, order, ...withNotice(session) });
+        return apply(session, understood.command, understood.source, understood.note);
       });
     },
 
     /** A slash command or other structured input that needs no understanding. */
     handleCommand(chatId: string, command: Command, source: CommandSource = "command"): Promise<EngineReply> {
       return sessions.withSession(ChatId.parse(chatId), (session) => apply(session, command, source));
+    },
+
+    /** The customer opened the chat (`/start`, the console): a welcome beside the order, then "how many tokens?". */
+    greet(chatId: string): Promise<EngineReply> {
+      return sessions.withSession(ChatId.parse(chatId), (session) => apply(session, { type: "HELP" }, "command", { kind: "greeting" }));
     },
 
     /** A button press. Buttons bound to an order other than the current one do nothing. */

@@ -7,7 +7,9 @@
  */
 import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
-import type { EngineReply, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
+import type { AmountChoice } from "../domain/commands.ts";
+import type { BudgetNote, EngineReply, OrderLine, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
+import { type Faq, loadFaq } from "../faq/index.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
 import { type Localization, type Translator, loadLocalization } from "../i18n/index.ts";
 import { escapeHtml } from "./html.ts";
@@ -41,12 +43,14 @@ export type RendererOptions = {
   localization?: Localization;
   /** Only used for "valid for N minutes". */
   now?: () => number;
+  /** The owner's answers to questions; defaults to the shipped `faq/` files. */
+  faq?: Faq;
 };
 
 const button = (label: string, action: ButtonAction): Button => ({ label, data: encodeButton(action) });
 
 /** The renderer for one language; built once per language and kept. */
-function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number) {
+function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
   const t = tr.t;
   const tokens = (count: number) => t("tokens", { count, tokens: tr.count(count) });
   const short = (count: number) => (count % 1000 === 0 ? t("tokens-thousands", { thousands: tr.count(count / 1000) }) : tr.count(count));
@@ -57,7 +61,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   const packages: Button[] = catalog.packages.map((p) => button(short(p), { action: "package", tokens: p }));
   const limits = t("limits", { min: tr.count(catalog.minTokens), minCount: catalog.minTokens, max: tr.count(catalog.maxTokens), maxCount: catalog.maxTokens });
   const help = t("help", { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits });
-  const priceLine = (order: OrderView) => {
+  const priceLine = (order: Pick<OrderView, "usd" | "charge">) => {
     if (!order.usd || !order.charge) return "";
     const usd = m.bold(cash(order.usd));
     return order.charge.currency === "USD" ? usd : t("price-with-charge", { usd, charge: m.bold(cash(order.charge)) });
@@ -206,6 +210,31 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
     }
   };
 
+  // Words for the conversation around an order (issue 13): budgets, choices, answers, the order list.
+  const dates = new Intl.DateTimeFormat(tr.language, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  const budgetLine = (note: BudgetNote) =>
+    t(note.roundedDown ? "budget-buys-rounded" : "budget-buys", { budget: m.bold(cash(note.usd)), amount: m.bold(tokens(note.tokens)) });
+  const choiceButton = (choice: AmountChoice) =>
+    button(
+      choice.usdCents === undefined ? tokens(choice.tokens) : t("clarify-budget-choice", { budget: tr.money(money(choice.usdCents, "USD")), amount: tokens(choice.tokens) }),
+      { action: "package", tokens: choice.tokens },
+    );
+  const faqArgs = { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits };
+  const orderLine = (line: OrderLine) => {
+    const text = t("orders-line", {
+      date: m.escape(dates.format(line.createdAt)),
+      amount: line.tokens === null ? "" : tokens(line.tokens),
+      price: priceLine(line),
+      state: line.state,
+    });
+    return line.deliveryHint ? t("orders-line-hint", { line: text, hint: m.escape(line.deliveryHint) }) : text;
+  };
+  /** One "buy again" button per amount of a delivered order, newest first, at most three. */
+  const buyAgain = (lines: readonly OrderLine[]): Button[] => {
+    const amounts = [...new Set(lines.filter((l) => l.state === "delivered" && l.tokens !== null).map((l) => l.tokens!))].slice(0, 3);
+    return amounts.map((amount) => button(t("button-buy-again", { amount: short(amount) }), { action: "package", tokens: amount }));
+  };
+
   return {
     render(reply: EngineReply): RenderedMessage {
       const notice = reply.notice === "conversation_reset" ? `${t("conversation-reset")}\n\n` : "";
@@ -215,9 +244,23 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
       switch (reply.kind) {
         case "help":
-          return besideOrder(help, reply.order);
-        case "order":
-          return out(describeOrder(reply.order, reply.secret), orderButtons(reply.order));
+          return besideOrder(reply.greeting ? t("welcome", { help }) : help, reply.order);
+        case "order": {
+          const text = describeOrder(reply.order, reply.secret);
+          return out(reply.budget ? `${budgetLine(reply.budget)}\n${text}` : text, orderButtons(reply.order));
+        }
+        case "answer":
+          return besideOrder(faq.answer(tr.language, reply.topic, faqArgs), reply.order);
+        case "clarify": {
+          const question = out(t("clarify-amount"), [reply.choices.map(choiceButton)]);
+          if (!reply.order) return question;
+          return out(`${question.text}\n\n${describeOrder(reply.order)}`, [...question.buttons, ...orderButtons(reply.order)]);
+        }
+        case "orders": {
+          const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
+          const shown = besideOrder(list, reply.order);
+          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+        }
         case "no_order":
           return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
         case "refused":
@@ -257,11 +300,12 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
 export function createRenderer(catalog: Catalog, markup: Markup, options: RendererOptions = {}) {
   const localization = options.localization ?? loadLocalization();
   const now = options.now ?? Date.now;
+  const faq = options.faq ?? loadFaq();
   const byLanguage = new Map<string, ReturnType<typeof createWords>>();
   const words = (language: string = localization.defaultLanguage) => {
     const tr = localization.translator(language);
     let found = byLanguage.get(tr.language);
-    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now)));
+    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now, faq)));
     return found;
   };
   return {
