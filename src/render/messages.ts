@@ -61,7 +61,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   const packages: Button[] = catalog.packages.map((p) => button(short(p), { action: "package", tokens: p }));
   const limits = t("limits", { min: tr.count(catalog.minTokens), minCount: catalog.minTokens, max: tr.count(catalog.maxTokens), maxCount: catalog.maxTokens });
   const help = t("help", { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits });
-  const priceLine = (order: Pick<OrderView, "usd" | "charge">) => {
+  const priceLine = (order: OrderView) => {
     if (!order.usd || !order.charge) return "";
     const usd = m.bold(cash(order.usd));
     return order.charge.currency === "USD" ? usd : t("price-with-charge", { usd, charge: m.bold(cash(order.charge)) });
@@ -224,7 +224,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
     const text = t("orders-line", {
       date: m.escape(dates.format(line.createdAt)),
       amount: line.tokens === null ? "" : tokens(line.tokens),
-      price: priceLine(line),
+      price: line.usd ? cash(line.usd) : "",
       state: line.state,
     });
     return line.deliveryHint ? t("orders-line-hint", { line: text, hint: m.escape(line.deliveryHint) }) : text;
@@ -232,7 +232,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   /** One "buy again" button per amount of a delivered order, newest first, at most three. */
   const buyAgain = (lines: readonly OrderLine[]): Button[] => {
     const amounts = [...new Set(lines.filter((l) => l.state === "delivered" && l.tokens !== null).map((l) => l.tokens!))].slice(0, 3);
-    return amounts.map((amount) => button(t("button-buy-again", { amount: short(amount) }), { action: "package", tokens: amount }));
+    return amounts.map((amount) => button(t("button-buy-again", { amount: tokens(amount) }), { action: "package", tokens: amount }));
   };
 
   return {
