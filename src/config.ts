@@ -2,10 +2,10 @@
  * Runtime configuration from the environment, validated once at start-up. A bad value stops start-up
  * with one line naming the variable (see {@link ConfigError}); nothing else reads `process.env`.
  */
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
 import { parseMoney } from "./domain/money.ts";
+import { faqProblem } from "./faq/index.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
 import { parseStoreUrl, type StoreLocation } from "./store/index.ts";
 
@@ -101,7 +101,10 @@ const Env = z.object({
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
   }),
-  FAQ_DIR: optionalText.refine((dir) => dir === undefined || existsSync(dir), { message: "must be a folder holding the FAQ files (en.ftl, ru.ftl…)" }),
+  FAQ_DIR: optionalText.superRefine((dir, ctx) => {
+    const problem = dir === undefined ? null : faqProblem(dir);
+    if (problem) ctx.addIssue({ code: "custom", message: `must be a folder of FAQ files (en.ftl, ru.ftl…): ${problem}` });
+  }),
 });
 
 export type Config = {

@@ -22,7 +22,7 @@ export type Faq = {
 /** A FAQ file that does not parse: start-up stops and names the file. */
 export class FaqError extends Error {
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}; fix the file or remove FAQ_DIR to use the shipped answers`);
+    super(`${file}: ${detail}; fix it, or unset FAQ_DIR to use the shipped answers`);
     this.name = "FaqError";
   }
 }
@@ -32,7 +32,12 @@ function bundlesIn(dir: string): Map<string, FluentBundle> {
   if (!existsSync(dir)) throw new FaqError(dir, "no such folder");
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".ftl"))) {
     const file = join(dir, name);
-    const resource = new FluentResource(readFileSync(file, "utf8"));
+    const text = readFileSync(file, "utf8");
+    const resource = new FluentResource(text);
+    // Fluent skips an entry it cannot parse; an owner should hear about it, not get the shipped answer.
+    const parsed = new Set(resource.body.map((entry) => entry.id));
+    const broken = [...text.matchAll(/^([a-zA-Z][\w-]*)\s*=/gm)].map((m) => m[1]!).filter((id) => !parsed.has(id));
+    if (broken.length > 0) throw new FaqError(file, `could not read the answer ${broken.join(", ")} (check its braces and indentation)`);
     const bundle = new FluentBundle(name.slice(0, -".ftl".length), { useIsolating: false });
     const errors = bundle.addResource(resource);
     if (errors.length > 0) throw new FaqError(file, errors.map(String).join("; "));
@@ -41,6 +46,17 @@ function bundlesIn(dir: string): Map<string, FluentBundle> {
     bundles.set(bundle.locales[0]!, bundle);
   }
   return bundles;
+}
+
+/** What is wrong with an owner's FAQ folder (missing, a file that does not parse, an unknown topic); null when it loads. */
+export function faqProblem(dir: string): string | null {
+  try {
+    bundlesIn(dir);
+    return null;
+  } catch (error) {
+    if (error instanceof FaqError) return error.message;
+    throw error;
+  }
 }
 
 const cache = new Map<string, Faq>();

@@ -24,7 +24,7 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
     case "STATUS":
       return `{"intent":"STATUS"} — the customer asks where their order or payment is`;
     case "HELP":
-      return `{"intent":"HELP"} — the customer asks how this works, what is sold, prices or payment options`;
+      return `{"intent":"HELP"} — the customer asks how this works in general or greets (a question on one topic is ASK, when allowed)`;
     case "RESTART":
       return `{"intent":"RESTART"} — the customer wants to start a new order from scratch`;
     case "ASK":
