@@ -116,6 +116,25 @@ describe("issue 13: customers see their orders", () => {
     expect(rebought.kind === "order" && rebought.order.tokens).toBe(2000);
   });
 
+  test("a chat remembers its last 20 ended orders; the list shows the newest five", async () => {
+    const { app, say } = await shop();
+    for (let i = 1; i <= 22; i++) {
+      await say("c1", `${i * 100} tokens`);
+      await say("c1", "cancel");
+    }
+    await say("c1", "1000 tokens"); // the next order starts, filing the last cancelled one
+    const { record } = await app.stores.conversations.read("c1" as never);
+    expect(record !== "invalid" && record?.orderIds).toHaveLength(20);
+    const { reply } = await say("c1", "/orders");
+    expect(reply.kind === "orders" && reply.orders.map((o) => [o.state, o.tokens])).toEqual([
+      ["quoted", 1000],
+      ["cancelled", 2200],
+      ["cancelled", 2100],
+      ["cancelled", 2000],
+      ["cancelled", 1900],
+    ]);
+  });
+
   test("/orders with no orders says so", async () => {
     const { say } = await shop();
     const { reply } = await say("c1", "/orders");
