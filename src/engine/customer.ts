@@ -47,8 +47,18 @@ function asksHowMany(reply: EngineReply): boolean {
       const order = shownOrder(reply);
       return order === null || AT_REST.has(order.state);
     }
-    default:
+    case "stale_button":
+    case "payment_notice":
+    case "too_long":
+    case "unsupported_message":
+    case "rate_limited":
+    case "busy":
+    case "unavailable":
       return false;
+    default: {
+      const unhandled: never = reply;
+      throw new Error(`unknown reply ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 
