@@ -4,7 +4,6 @@
  */
 import { withinLimits } from "../../machines/purchase.machine.ts";
 import { type Command, type CommandSource, type ConversationCommand, type Understander, type UnderstoodNote, isMachineCommand } from "../domain/commands.ts";
-import { money } from "../domain/money.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
@@ -12,56 +11,12 @@ import { allowedCommands } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
-import { type EngineReply, type OrderLine, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
+import { asksHowMany, ordersOf, withNote } from "./conversation.ts";
+import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 const MAX_TURNS = 6;
 const MAX_TURN_LENGTH = 300;
-/** How many orders `/orders` shows. */
-const ORDERS_SHOWN = 5;
-
-/** The order a reply shows, if any. */
-function shownOrder(reply: EngineReply): OrderView | null {
-  if (reply.kind === "no_order") return reply.lastOrder;
-  return "order" in reply ? reply.order : null;
-}
-
-/** Orders that are neither open nor being worked on: after them, the bot's next question is "how many?". */
-const AT_REST: ReadonlySet<OrderView["state"]> = new Set(["initial", "delivered", "cancelled", "expired", "payment_failed", "refunded"]);
-
-/**
- * Whether a reply leaves the customer being asked "how many tokens?" (a welcome, no open order, a
- * choice of amounts), so a bare number in the next message answers it.
- */
-function asksHowMany(reply: EngineReply): boolean {
-  switch (reply.kind) {
-    case "clarify":
-      return true;
-    case "help":
-    case "no_order":
-    case "not_understood":
-    case "refused":
-    case "answer":
-    case "orders":
-    case "order": {
-      const order = shownOrder(reply);
-      return order === null || AT_REST.has(order.state);
-    }
-    case "stale_button":
-    case "payment_notice":
-    case "too_long":
-    case "unsupported_message":
-    case "rate_limited":
-    case "busy":
-    case "unavailable":
-      return false;
-    default: {
-      const unhandled: never = reply;
-      throw new Error(`unknown reply ${JSON.stringify(unhandled)}`);
-    }
-  }
-}
-
 export type CustomerDoorOptions = {
   sessions: Sessions;
   stores: Stores;
@@ -122,30 +77,6 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return { kind: "no_order", lastOrder: last, ...notice };
   };
 
-  /** The chat's orders, newest first: the one in progress (once it has an amount), then ended ones. */
-  const ordersOf = async (session: Session): Promise<OrderLine[]> => {
-    const current = session.actor.getSnapshot().context.orderId;
-    const ids = [current, ...[...session.orderIds].reverse()];
-    if (session.lastOrderId && !ids.includes(session.lastOrderId)) ids.push(session.lastOrderId);
-    const lines: OrderLine[] = [];
-    for (const orderId of ids) {
-      if (lines.length >= ORDERS_SHOWN) break;
-      const order = await stores.orders.get(orderId);
-      if (!order || order.tokens === null) continue;
-      const delivered = order.state === "delivered" ? await stores.ledger.get(orderId) : undefined;
-      lines.push({
-        orderId,
-        state: order.state,
-        tokens: order.tokens,
-        usd: order.usd,
-        charge: order.charge,
-        createdAt: order.createdAt,
-        deliveryHint: delivered?.hint ?? null,
-      });
-    }
-    return lines;
-  };
-
   /** Questions and the order list: answered beside the order, which the machine never hears about. */
   const converse = async (session: Session, command: ConversationCommand, source: CommandSource): Promise<EngineReply> => {
     const snapshot = session.actor.getSnapshot();
@@ -156,22 +87,12 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       case "ASK":
         return { kind: "answer", topic: command.topic, order, ...withNotice(session) };
       case "ORDERS":
-        return { kind: "orders", orders: await ordersOf(session), order, ...withNotice(session) };
+        return { kind: "orders", orders: await ordersOf(stores, session), order, ...withNotice(session) };
       default: {
         const unhandled: never = command;
         throw new Error(`unknown command ${JSON.stringify(unhandled)}`);
       }
     }
-  };
-
-  /** Adds what the customer said beyond the command: the budget a quote came from, a greeting. */
-  const withNote = (reply: EngineReply, note: UnderstoodNote | undefined): EngineReply => {
-    if (note?.kind === "greeting" && reply.kind === "help") return { ...reply, greeting: true };
-    if (note?.kind === "budget" && reply.kind === "order" && reply.order.state === "quoted" && reply.order.tokens !== null && reply.order.usd) {
-      const roundedDown = reply.order.usd.currency !== "USD" || reply.order.usd.minor !== note.usdCents;
-      return { ...reply, budget: { usd: money(note.usdCents, "USD"), tokens: reply.order.tokens, roundedDown } };
-    }
-    return reply;
   };
 
   /** The reply, remembering whether it asks "how many tokens?". */
