@@ -49,8 +49,8 @@ function noteFor(reading: Reading): Extract<Understood, { command: unknown }>["n
 }
 
 /**
- * Rules, then `fallback` (the LLM) only when the rules found nothing. Without a fallback, two
- * possible amounts (`clarify`) come back as `choices` for the customer to pick from. `catalog` prices
+ * Rules, then `fallback` (the LLM) only when the rules found nothing. Two possible amounts
+ * (`clarify`) the model did not settle (or with no model) come back as `choices` for the customer. `catalog` prices
  * budgets ("$25 worth"); the seed catalog when absent.
  */
 export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
@@ -63,7 +63,9 @@ export function createUnderstander(fallback?: Understander, options: { catalog?:
       const note = noteFor(reading);
       return note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
     }
-    if (fallback) return fallback(text, context);
+    const read = fallback ? await fallback(text, context) : null;
+    if (read) return read;
+    // Without a model (or when it could not tell either), two possible amounts become one question.
     const choices = reading.kind === "clarify" ? choicesFor(reading.candidates, catalog) : null;
     return choices ? { choices, source: "rules" } : null;
   };
