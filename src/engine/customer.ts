@@ -197,7 +197,17 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
 
     /** The customer-visible state of a chat's order, changing nothing (unless opening it resumed work). */
     view(chatId: string): Promise<EngineReply> {
-      return sessions.withSession(ChatId.parse(chatId), (session) => replyFor(session), { readOnly: true });
+      return sessions.withSession(
+        ChatId.parse(chatId),
+        async (session) => {
+          const reply = await replyFor(session);
+          // An empty cart asks "how many tokens?": remember it, so the next number answers it (a chat
+          // never written, rev 0, stays unwritten: a look creates nothing).
+          if (asksHowMany(reply) && !session.askedHowMany && session.rev > 0) session.remembered = true;
+          return answered(session, reply);
+        },
+        { readOnly: true },
+      );
     },
 
     /**

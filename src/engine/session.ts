@@ -38,6 +38,8 @@ export type Session = {
   orderIds: OrderId[];
   /** The bot's last message asked "how many tokens?" (set by the customer door). */
   askedHowMany: boolean;
+  /** The conversation's memory changed (not the order): written even after a read-only look. */
+  remembered?: boolean;
   turns: string[];
   notice?: "conversation_reset";
   /** The order projection as last written, to skip writes that change nothing. */
@@ -241,7 +243,7 @@ export function createSessions(options: SessionOptions) {
             const session = await open(chatId, lease);
             try {
               const result = await work(session);
-              if (!mode.readOnly || session.actor.getSnapshot() !== session.loaded) await persist(session);
+              if (!mode.readOnly || session.remembered || session.actor.getSnapshot() !== session.loaded) await persist(session);
               return result;
             } finally {
               session.actor.stop();

@@ -54,6 +54,17 @@ describe("issue 13: budgets, choices, greetings, paid claims", () => {
     expect(amount.reply.kind === "order" && amount.reply.order.tokens).toBe(3000);
   });
 
+  test("looking at an order that ended meanwhile asks how many, so the next number answers it", async () => {
+    const { app, clock, say } = await shop();
+    await say("c1", "2000 tokens");
+    clock.advance(16 * 60_000); // the quote expires while the customer is away
+    await app.engine.runDue();
+    const seen = await app.engine.view("c1");
+    expect(stateOf(seen)).toBe("expired");
+    const { reply } = await say("c1", "3000, is that enough for my project?");
+    expect(reply.kind === "order" && reply.order.tokens).toBe(3000);
+  });
+
   test("a bare number is not an amount when nobody asked how many", async () => {
     const { say } = await shop();
     await say("c1", "2000 tokens");
