@@ -3,7 +3,7 @@
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
 import { type Catalog, DEFAULT_CATALOG } from "../domain/catalog.ts";
-import { type AmountChoice, TokenAmount, type Understander, type UnderstandContext, type Understood } from "../domain/commands.ts";
+import { type AmountChoice, TokenAmount, type Understander, type UnderstandContext, type Understood, type UnderstoodNote } from "../domain/commands.ts";
 import { tokensForBudget } from "./budget.ts";
 import type { LlmOptions } from "./llm.ts";
 import { readMessage } from "./read.ts";
@@ -42,7 +42,7 @@ function choicesFor(options: readonly AmountOption[], catalog: Catalog): AmountC
 }
 
 /** What the rules add to a command: the budget it was priced from, or that it was a greeting. */
-function noteFor(reading: Reading): Extract<Understood, { command: unknown }>["note"] {
+function noteFor(reading: Reading): UnderstoodNote | undefined {
   if (reading.kind === "budget") return { kind: "budget", usdCents: reading.usdCents };
   if (reading.kind === "greeting") return { kind: "greeting" };
   return undefined;
@@ -50,8 +50,8 @@ function noteFor(reading: Reading): Extract<Understood, { command: unknown }>["n
 
 /**
  * Rules, then `fallback` (the LLM) only when the rules found nothing. Two possible amounts
- * (`clarify`) the model did not settle (or with no model) come back as `choices` for the customer. `catalog` prices
- * budgets ("$25 worth"); the seed catalog when absent.
+ * (`clarify`) that the model did not settle, or with no model, come back as `choices` for the
+ * customer. `catalog` prices budgets ("$25 worth"); the seed catalog when absent.
  */
 export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
   const catalog = options.catalog ?? DEFAULT_CATALOG;
