@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { decodeButton } from "../../src/engine/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
+import type { SandboxProvider } from "../../src/payments/sandbox.ts";
 import { payUrlOf, startTestApp } from "../support/app.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -73,13 +74,24 @@ describe("issue 13: budgets, choices, greetings, paid claims", () => {
     expect("order" in reply && reply.order?.tokens).toBe(2000);
   });
 
-  test("'I have paid' while awaiting payment asks the provider, like status", async () => {
+  test("'I have paid' asks the provider, like status: a payment whose webhook was lost is found and delivered", async () => {
+    const { app, say } = await shop();
+    await say("c1", "2000 tokens");
+    const awaiting = (await say("c1", "yes")).reply;
+    const paymentId = payUrlOf(awaiting).split("/").pop()!;
+    // Paid at the provider, but its webhook never arrives.
+    expect((await (app.payments as SandboxProvider).pay(paymentId)).ok).toBe(true);
+    expect(stateOf(await app.engine.view("c1"))).toBe("awaiting_payment");
+    const claimed = await say("c1", "I have paid");
+    expect(stateOf(claimed.reply)).toBe("delivered");
+    expect(claimed.reply.kind === "order" && claimed.reply.secret).toMatch(/^TG-/);
+  });
+
+  test("'I have paid' with nothing paid changes nothing", async () => {
     const { say } = await shop();
     await say("c1", "2000 tokens");
-    const awaiting = await say("c1", "yes");
-    payUrlOf(awaiting.reply);
-    const claimed = await say("c1", "I have paid");
-    expect(claimed.reply.kind).toBe("order");
+    await say("c1", "yes");
+    const claimed = await say("c1", "I have paid, deliver now");
     expect(stateOf(claimed.reply)).toBe("awaiting_payment");
   });
 });
