@@ -45,6 +45,12 @@ describe("issue 13: budgets, choices, greetings, paid claims", () => {
     expect(pressed.kind === "order" && pressed.order.tokens).toBe(3000);
   });
 
+  test("'2 grand' asks: two thousand tokens, or two thousand dollars' worth (labelled with what it buys)", async () => {
+    const { message } = await (await shop()).say("c1", "give me 2 grand");
+    expect(message.text).toBe("Which amount did you mean?");
+    expect(message.buttons.flat().map((b) => b.label)).toEqual(["2,000 tokens", "$2,000.00 → 100,000 tokens"]);
+  });
+
   test("a greeting gets a welcome, and a number then answers its 'how many tokens?'", async () => {
     const { say } = await shop();
     const hello = await say("c1", "hi there");
