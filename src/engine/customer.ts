@@ -4,6 +4,7 @@
  */
 import { withinLimits } from "../../machines/purchase.machine.ts";
 import { type Command, type CommandSource, type ConversationCommand, type Understander, type UnderstoodNote, isMachineCommand } from "../domain/commands.ts";
+import { asksHowMany, ordersOf, withNote } from "./conversation.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
@@ -11,7 +12,6 @@ import { allowedCommands } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId } from "./buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
-import { asksHowMany, ordersOf, withNote } from "./conversation.ts";
 import { type EngineReply, type OrderView, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 

@@ -45,20 +45,6 @@ export type PaymentNotice = {
   foreign: { amount: string; unit: string } | null;
 };
 
-/** One of a chat's orders in its list (`/orders`): facts only, the delivered code's hint but never the code. */
-export type OrderLine = {
-  orderId: OrderId;
-  state: OrderState;
-  tokens: number | null;
-  usd: Money | null;
-  charge: Money | null;
-  createdAt: number;
-  deliveryHint: string | null;
-};
-
-/** The budget a quote was worked out from: what it buys, and whether the amount was rounded down. */
-export type BudgetNote = { usd: Money; tokens: number; roundedDown: boolean };
-
 export type Reply =
   /** `greeting`: the customer said hello (or /start), answered with a welcome. */
   | { kind: "help"; order: OrderView | null; greeting?: boolean }
@@ -115,3 +101,17 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
 export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
   return reply.kind === "order" && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
 }
+
+/** One of a chat's orders in its list (`/orders`): facts only, the delivered code's hint but never the code. */
+export type OrderLine = {
+  orderId: OrderId;
+  state: OrderState;
+  tokens: number | null;
+  usd: Money | null;
+  charge: Money | null;
+  createdAt: number;
+  deliveryHint: string | null;
+};
+
+/** The budget a quote was worked out from: what it buys, and whether the amount was rounded down. */
+export type BudgetNote = { usd: Money; tokens: number; roundedDown: boolean };

@@ -7,10 +7,11 @@
  */
 import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
-import type { AmountChoice } from "../domain/commands.ts";
-import type { BudgetNote, EngineReply, OrderLine, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
-import { type Faq, loadFaq } from "../faq/index.ts";
+import type { EngineReply, OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
+import type { AmountChoice } from "../domain/commands.ts";
+import type { BudgetNote, OrderLine } from "../engine/reply.ts";
+import { type Faq, loadFaq } from "../faq/index.ts";
 import { type Localization, type Translator, loadLocalization } from "../i18n/index.ts";
 import { escapeHtml } from "./html.ts";
 
@@ -242,25 +243,13 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
       // An answer that is not about the order, followed by where the order stands (if there is one).
       const besideOrder = (text: string, order: OrderView | null) =>
         order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
+      // A quote worked out from a budget says first what the budget buys.
+      if (reply.kind === "order" && reply.budget) return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
       switch (reply.kind) {
         case "help":
           return besideOrder(reply.greeting ? t("welcome", { help }) : help, reply.order);
-        case "order": {
-          const text = describeOrder(reply.order, reply.secret);
-          return out(reply.budget ? `${budgetLine(reply.budget)}\n${text}` : text, orderButtons(reply.order));
-        }
-        case "answer":
-          return besideOrder(faq.answer(tr.language, reply.topic, faqArgs), reply.order);
-        case "clarify": {
-          const question = out(t("clarify-amount"), [reply.choices.map(choiceButton)]);
-          if (!reply.order) return question;
-          return out(`${question.text}\n\n${describeOrder(reply.order)}`, [...question.buttons, ...orderButtons(reply.order)]);
-        }
-        case "orders": {
-          const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
-          const shown = besideOrder(list, reply.order);
-          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
-        }
+        case "order":
+          return out(describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
           return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
         case "refused":
@@ -283,6 +272,18 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
           return out(t("rate-limited"), []);
         case "unavailable":
           return out(t("unavailable"), []);
+        case "answer":
+          return besideOrder(faq.answer(tr.language, reply.topic, faqArgs), reply.order);
+        case "clarify": {
+          const question = out(t("clarify-amount"), [reply.choices.map(choiceButton)]);
+          if (!reply.order) return question;
+          return out(`${question.text}\n\n${describeOrder(reply.order)}`, [...question.buttons, ...orderButtons(reply.order)]);
+        }
+        case "orders": {
+          const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
+          const shown = besideOrder(list, reply.order);
+          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+        }
         default: {
           // A new reply kind fails to compile here until it has words in every language.
           const unhandled: never = reply;
