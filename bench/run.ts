@@ -5,7 +5,8 @@
  *  (a) engine + store, messages/s, vs the bare XState step and the raw keyv round trip;
  *  (b) grammY + engine per Telegram update (bot.handleUpdate, no network) vs bare grammY + bare XState;
  *  (c) cost of a conversation's 100th message vs its 1st: this engine vs @grammyjs/conversations;
- *  (d) SQLite vs Redis, each vs its raw keyv floor; SQLite default journal vs WAL + synchronous=NORMAL.
+ *  (d) SQLite vs Redis, each vs its raw keyv floor; SQLite default journal vs WAL + synchronous=NORMAL;
+ *  (e) the web dashboard with 100,000 orders (bench/dashboard.ts).
  *
  * Redis parts run when REDIS_URL (default redis://127.0.0.1:6379) answers; they use database 6 and
  * flush it. BENCH_SCALE=0.2 makes everything shorter (smoke run).
@@ -21,6 +22,7 @@ import { type App, createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
+import { dashboardBench } from "./dashboard.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
 import { STARTUP_GOALS, measureStartup } from "./startup.ts";
 import { bareGrammyReply, telegramEngine } from "./telegram.ts";
@@ -234,6 +236,8 @@ async function main() {
     await wal.close();
     rows.push({ part: "d", what: "SQLite write, default (rollback journal, FULL)", value: us(plainWrite) });
     rows.push({ part: "d", what: "SQLite write, WAL + synchronous=NORMAL", value: us(walWrite), floor: us(plainWrite), ratio: walWrite / plainWrite });
+
+    rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
+import { registerDashboard } from "./dashboard/index.ts";
 import { type Metrics, createMetrics } from "./metrics.ts";
 import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
@@ -104,7 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const delivery = overrides.delivery ?? createDeliveryProvider(config);
   const llmStats = createLlmStats();
   describeLlmMetrics(metrics);
-  const instanceId = overrides.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
+  const instanceId = overrides.instanceId ?? config.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
   // Audit entries are queued off the hot path and written before the conversation write that follows
   // them (write-ahead), so a crash can repeat an entry but never lose one.
   const audit = createAuditLog(stores, { instanceId, log });
@@ -289,9 +290,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       stopSweeper?.();
       await http.close();
-      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { error: String(error) }));
+      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { err: error }));
       await stores.backend.close();
     },
   };
+  registerDashboard(app, { now: clock });
   return app;
 }

@@ -7,7 +7,7 @@ import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
 import { parseMoney } from "./domain/money.ts";
 import { faqProblem } from "./faq/index.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
-import { parseStoreUrl, type StoreLocation } from "./store/index.ts";
+import { parseStoreUrl } from "./store/index.ts";
 
 /** A configuration problem, worded for the operator. `variable` is the environment variable at fault. */
 export class ConfigError extends Error {
@@ -42,13 +42,14 @@ const integer = (fallback: number, min: number, max: number) =>
       }
       return value;
     });
-const url = (fallback?: string) =>
+/** An http(s) URL without its trailing slashes, or nothing when unset. */
+const optionalUrl = () =>
   z
     .string()
     .optional()
     .transform((text, ctx) => {
-      const value = text?.trim() ? text.trim() : fallback;
-      if (value === undefined) return undefined;
+      const value = text?.trim();
+      if (!value) return undefined;
       try {
         const parsed = new URL(value);
         if (!/^https?:$/.test(parsed.protocol)) throw new Error("not http");
@@ -58,11 +59,13 @@ const url = (fallback?: string) =>
         return z.NEVER;
       }
     });
+/** An http(s) URL, `fallback` when unset. */
+const url = (fallback: string) => optionalUrl().transform((value) => value ?? fallback);
 
 const Env = z.object({
   TELEGRAM_BOT_TOKEN: optionalText,
   TELEGRAM_API_ROOT: url("https://api.telegram.org"),
-  TELEGRAM_WEBHOOK_URL: url(),
+  TELEGRAM_WEBHOOK_URL: optionalUrl(),
   TELEGRAM_WEBHOOK_SECRET: optionalText.refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(s), {
     message: "may contain only A-Z, a-z, 0-9, _ and - (1 to 256 characters), as Telegram requires",
   }),
@@ -74,7 +77,12 @@ const Env = z.object({
   LLM_TEMPERATURE: optionalText.refine((s) => s === undefined || /^(0(\.\d+)?|1(\.0+)?|2(\.0+)?|1\.\d+)$/.test(s), {
     message: "must be a number from 0 to 2",
   }),
-  STORE_URL: optionalText.transform((s) => s ?? "sqlite://./data/tokengoblin.sqlite"),
+  STORE_URL: optionalText.transform((text, ctx) => {
+    const url = text ?? "sqlite://./data/tokengoblin.sqlite";
+    const location = parseStoreUrl(url);
+    if (!location) ctx.addIssue({ code: "custom", message: `must be sqlite://path, redis://host:port or memory://, got "${url}"` });
+    return location ?? z.NEVER;
+  }),
   PAYMENT_PROVIDER: optionalText.pipe(z.enum(["sandbox", "cryptopay", "stars"]).optional()).transform((s) => s ?? "sandbox"),
   CRYPTOPAY_TOKEN: optionalText,
   CRYPTOPAY_API_URL: url("https://pay.crypt.bot/api"),
@@ -83,8 +91,15 @@ const Env = z.object({
   OPENROUTER_PROVISIONING_KEY: optionalText,
   OPENROUTER_API_URL: url("https://openrouter.ai/api/v1"),
   HTTP_PORT: integer(8080, 0, 65535),
-  PUBLIC_URL: url(),
-  PRICE_PER_1K_TOKENS: optionalText,
+  PUBLIC_URL: optionalUrl(),
+  PRICE_PER_1K_TOKENS: optionalText.transform((text, ctx) => {
+    const price = parseMoney(text ?? "20.00", "USD");
+    if (!price.ok || price.value.minor === 0) {
+      ctx.addIssue({ code: "custom", message: "must be a positive USD amount with at most 2 decimals, like 20.00" });
+      return z.NEVER;
+    }
+    return price.value;
+  }),
   MIN_TOKENS: integer(DEFAULT_CATALOG.minTokens, 1, Number.MAX_SAFE_INTEGER),
   MAX_TOKENS: integer(DEFAULT_CATALOG.maxTokens, 1, 1_000_000_000),
   STARS_PER_USD: integer(DEFAULT_CATALOG.starsPerUsd, 1, 100_000),
@@ -97,6 +112,9 @@ const Env = z.object({
     message: "must be a comma-separated list of numeric Telegram chat ids",
   }),
   INSPECT: optionalText,
+  INSTANCE_ID: optionalText.refine((s) => s === undefined || /^[A-Za-z0-9_.:-]{1,64}$/.test(s), {
+    message: "may contain only letters, digits, _ . : - (1 to 64 characters)",
+  }),
   ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
@@ -105,113 +123,99 @@ const Env = z.object({
     const problem = dir === undefined ? null : faqProblem(dir);
     if (problem) ctx.addIssue({ code: "custom", message: `must be a folder of FAQ files (en.ftl, ru.ftl…): ${problem}` });
   }),
+  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
 });
 
-export type Config = {
-  telegram: { token?: string; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
-  llm: { apiKey?: string; baseUrl: string; model: string; timeoutMs: number; temperature: number };
-  store: StoreLocation;
-  payments: {
-    provider: "sandbox" | "cryptopay" | "stars";
-    cryptopayToken?: string;
-    cryptopayApiUrl: string;
-    /** USD: fiat invoices in dollars (paid in any accepted crypto); USDT: crypto invoices in USDT. */
-    cryptopayCurrency: "USD" | "USDT";
-  };
-  delivery: { provider: "sandbox" | "openrouter"; provisioningKey?: string; openrouterApiUrl: string; maxAttempts: number };
-  /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
-  http: { port: number; publicUrl?: string };
-  catalog: Catalog;
-  deadlines: { quoteTtlMs: number; paymentTtlMs: number; conversationTimeoutMs: number };
-  maxMessageLength: number;
-  adminChatIds: string[];
-  inspect: boolean;
-  /** Language for customers whose own language has no file in `locales/`. */
-  defaultLanguage: string;
-  /** The owner's FAQ folder (`<language>.ftl` files); unset → the shipped `faq/`. */
-  faqDir?: string;
-};
+/** A cross-check between variables, reported against the variable to fix. */
+function check(ctx: z.RefinementCtx, ok: boolean, variable: string, message: string): void {
+  if (!ok) ctx.addIssue({ code: "custom", path: [variable], message });
+}
 
 const MINUTE = 60_000;
 
-/** Reads and validates the environment. Throws {@link ConfigError} naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message);
-  }
-  const e = parsed.data;
-  const price = parseMoney(e.PRICE_PER_1K_TOKENS ?? "20.00", "USD");
-  if (!price.ok || price.value.minor === 0) {
-    throw new ConfigError("PRICE_PER_1K_TOKENS", `must be a positive USD amount with at most 2 decimals, like 20.00`);
-  }
-  if (e.MIN_TOKENS > e.MAX_TOKENS) throw new ConfigError("MIN_TOKENS", `must not exceed MAX_TOKENS (${e.MAX_TOKENS})`);
-  const store = parseStoreUrl(e.STORE_URL);
-  if (!store) throw new ConfigError("STORE_URL", `must be sqlite://path, redis://host:port or memory://, got "${e.STORE_URL}"`);
-  if (e.PAYMENT_PROVIDER === "cryptopay" && !e.CRYPTOPAY_TOKEN) {
-    throw new ConfigError("CRYPTOPAY_TOKEN", "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)");
-  }
-  if (e.PAYMENT_PROVIDER === "stars" && !e.TELEGRAM_BOT_TOKEN) {
-    throw new ConfigError("TELEGRAM_BOT_TOKEN", "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)");
-  }
-  if (e.DELIVERY_PROVIDER === "openrouter" && !e.OPENROUTER_PROVISIONING_KEY) {
-    throw new ConfigError("OPENROUTER_PROVISIONING_KEY", "is required when DELIVERY_PROVIDER=openrouter");
-  }
+/**
+ * The whole configuration: the environment's variables, checked one by one (`Env`) and against each
+ * other, then shaped into what the product reads. Provider settings are a union on `provider`, so a
+ * provider's required secret is a plain `string` wherever that provider is chosen.
+ */
+const ConfigSchema = Env.superRefine((e, ctx) => {
+  check(ctx, e.MIN_TOKENS <= e.MAX_TOKENS, "MIN_TOKENS", `must not exceed MAX_TOKENS (${e.MAX_TOKENS})`);
+  check(ctx, e.PAYMENT_PROVIDER !== "cryptopay" || e.CRYPTOPAY_TOKEN !== undefined, "CRYPTOPAY_TOKEN",
+    "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)");
+  check(ctx, e.PAYMENT_PROVIDER !== "stars" || e.TELEGRAM_BOT_TOKEN !== undefined, "TELEGRAM_BOT_TOKEN",
+    "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)");
+  check(ctx, e.DELIVERY_PROVIDER !== "openrouter" || e.OPENROUTER_PROVISIONING_KEY !== undefined, "OPENROUTER_PROVISIONING_KEY",
+    "is required when DELIVERY_PROVIDER=openrouter");
   // Anyone can press Pay on the sandbox page: real goods behind it would give the shop away.
-  if (e.DELIVERY_PROVIDER !== "sandbox" && e.PAYMENT_PROVIDER === "sandbox" && e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY !== "1") {
-    throw new ConfigError(
-      "PAYMENT_PROVIDER",
-      `is sandbox (anyone can press Pay) while DELIVERY_PROVIDER=${e.DELIVERY_PROVIDER} issues real goods; ` +
-        "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)",
-    );
-  }
-  if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
-    throw new ConfigError("TELEGRAM_WEBHOOK_SECRET", "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
-  }
+  check(ctx, e.DELIVERY_PROVIDER === "sandbox" || e.PAYMENT_PROVIDER !== "sandbox" || e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY === "1", "PAYMENT_PROVIDER",
+    `is sandbox (anyone can press Pay) while DELIVERY_PROVIDER=${e.DELIVERY_PROVIDER} issues real goods; ` +
+      "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)");
+  check(ctx, !e.TELEGRAM_WEBHOOK_URL || e.TELEGRAM_WEBHOOK_SECRET !== undefined, "TELEGRAM_WEBHOOK_SECRET",
+    "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
+}).transform((e) => {
   const packages = DEFAULT_CATALOG.packages.filter((p) => p >= e.MIN_TOKENS && p <= e.MAX_TOKENS);
+  const payments =
+    e.PAYMENT_PROVIDER === "cryptopay" && e.CRYPTOPAY_TOKEN !== undefined
+      ? {
+          provider: "cryptopay" as const,
+          cryptopayToken: e.CRYPTOPAY_TOKEN,
+          cryptopayApiUrl: e.CRYPTOPAY_API_URL,
+          /** USD: fiat invoices in dollars (paid in any accepted crypto); USDT: crypto invoices in USDT. */
+          cryptopayCurrency: e.CRYPTOPAY_CURRENCY,
+        }
+      : { provider: e.PAYMENT_PROVIDER === "stars" ? ("stars" as const) : ("sandbox" as const) };
+  const delivery =
+    e.DELIVERY_PROVIDER === "openrouter" && e.OPENROUTER_PROVISIONING_KEY !== undefined
+      ? { provider: "openrouter" as const, provisioningKey: e.OPENROUTER_PROVISIONING_KEY, openrouterApiUrl: e.OPENROUTER_API_URL, maxAttempts: e.DELIVERY_MAX_ATTEMPTS }
+      : { provider: "sandbox" as const, maxAttempts: e.DELIVERY_MAX_ATTEMPTS };
   return {
-    telegram: {
-      token: e.TELEGRAM_BOT_TOKEN,
-      apiRoot: e.TELEGRAM_API_ROOT!,
-      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
-      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
-    },
+    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET },
     llm: {
       apiKey: e.LLM_API_KEY ?? e.OPENROUTER_API_KEY,
-      baseUrl: e.LLM_BASE_URL!,
+      baseUrl: e.LLM_BASE_URL,
       model: e.LLM_MODEL,
       timeoutMs: e.LLM_TIMEOUT_MS,
       temperature: e.LLM_TEMPERATURE === undefined ? 0 : Number(e.LLM_TEMPERATURE),
     },
-    store,
-    payments: { provider: e.PAYMENT_PROVIDER, cryptopayToken: e.CRYPTOPAY_TOKEN, cryptopayApiUrl: e.CRYPTOPAY_API_URL!,
-      cryptopayCurrency: e.CRYPTOPAY_CURRENCY,
-    },
-    delivery: {
-      provider: e.DELIVERY_PROVIDER,
-      provisioningKey: e.OPENROUTER_PROVISIONING_KEY,
-      openrouterApiUrl: e.OPENROUTER_API_URL!,
-      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
-    },
+    store: e.STORE_URL,
+    payments,
+    delivery,
+    /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
     http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
     catalog: {
       ...DEFAULT_CATALOG,
-      pricePer1kUsdCents: price.value.minor,
+      pricePer1kUsdCents: e.PRICE_PER_1K_TOKENS.minor,
       minTokens: e.MIN_TOKENS,
       maxTokens: e.MAX_TOKENS,
       packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
       starsPerUsd: e.STARS_PER_USD,
-    },
+    } satisfies Catalog,
     deadlines: {
       quoteTtlMs: e.QUOTE_TTL_MINUTES * MINUTE,
       paymentTtlMs: e.PAYMENT_TTL_MINUTES * MINUTE,
       conversationTimeoutMs: e.CONVERSATION_TIMEOUT_MINUTES * MINUTE,
     },
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
-    adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((s) => s.trim()) : [],
+    adminChatIds: e.ADMIN_CHAT_IDS ? e.ADMIN_CHAT_IDS.split(",").map((id) => id.trim()) : [],
+    /** Turns on the owner's web dashboard at /admin; unset → /admin answers 404. */
+    adminToken: e.ADMIN_TOKEN,
     inspect: e.INSPECT === "1" || e.INSPECT === "true",
+    /** This process's name in leases and claims (`INSTANCE_ID`); `npm start` defaults it to host:port. */
+    instanceId: e.INSTANCE_ID,
+    /** Language for customers whose own language has no file in `locales/`. */
     defaultLanguage: e.DEFAULT_LANGUAGE,
-    ...(e.FAQ_DIR ? { faqDir: e.FAQ_DIR } : {}),
+    /** The owner's FAQ folder (`<language>.ftl` files); unset → the shipped `faq/`. */
+    faqDir: e.FAQ_DIR,
   };
+});
+
+/** The product's configuration: the output of {@link ConfigSchema}, never a parallel hand-written type. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Reads and validates the environment. Throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
 }

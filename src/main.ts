@@ -3,6 +3,7 @@
  * embedded defaults (SQLite file store, sandbox payments and delivery, rules-only understanding).
  */
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { createApp } from "./app.ts";
 import { consoleLanguage, runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
@@ -56,7 +57,10 @@ async function main(): Promise<number> {
   // In the console, JSON log lines would drown the chat: show warnings and errors only.
   const log = createLogger(process.env.TOKENGOBLIN_LOG ?? (telegram ? "info" : "warn"));
   keepServingOnStrayErrors(log);
-  const app = await createApp(config, { log });
+  // A name stable across restarts on one host and port, so a restarted process takes back the chat
+  // leases and delivery claims its crashed predecessor held instead of waiting for them to run out.
+  const instanceId = config.instanceId ?? (config.http.port !== 0 ? `${hostname()}:${config.http.port}` : undefined);
+  const app = await createApp(config, { log, ...(instanceId ? { instanceId } : {}) });
   try {
     await app.start();
   } catch (error) {

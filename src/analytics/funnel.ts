@@ -37,7 +37,8 @@ export type Funnel = {
   to: number | null;
 };
 
-type OrderFacts = {
+/** What one order's audit trail says about it (see {@link orderFacts}). */
+export type OrderFacts = {
   quoteSources: Set<CommandSource>;
   firstSource: CommandSource | null;
   quotedAt: number | null;
@@ -83,9 +84,8 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
     orders++;
     from = from === null ? first.at : Math.min(from, first.at);
     to = Math.max(to ?? 0, list[list.length - 1]?.at ?? first.at);
-    const facts = factsOf(list);
-    const source: FunnelSource =
-      facts.quoteSources.size > 1 ? "mixed" : ([...facts.quoteSources][0] ?? facts.firstSource ?? "unattributed");
+    const facts = orderFacts(list);
+    const source = sourceOf(facts);
     for (const target of [row(source), row("total")]) {
       target.started++;
       if (facts.quotedAt !== null) target.quoted++;
@@ -107,7 +107,13 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
   return { rows: ordered, orders, from, to };
 }
 
-function factsOf(list: readonly AuditEntry[]): OrderFacts {
+/** How the order was driven: its amount's source, "mixed" when several set it, else its first command's. */
+export function sourceOf(facts: OrderFacts): FunnelSource {
+  return facts.quoteSources.size > 1 ? "mixed" : ([...facts.quoteSources][0] ?? facts.firstSource ?? "unattributed");
+}
+
+/** The funnel facts of one order from its trail, oldest entry first (the web dashboard shares this). */
+export function orderFacts(list: readonly AuditEntry[]): OrderFacts {
   const facts: OrderFacts = {
     quoteSources: new Set(),
     firstSource: null,
@@ -161,7 +167,8 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-const LABELS: Record<FunnelRow["source"], string> = {
+/** How each source is named for people (report, /stats, dashboard). */
+export const SOURCE_LABELS: Record<FunnelRow["source"], string> = {
   rules: "text (rules)",
   llm: "text (LLM)",
   button: "buttons",
@@ -187,7 +194,7 @@ export function formatDuration(ms: number | null): string {
 export function formatFunnel(funnel: Funnel): string {
   const header = ["source", "started", "quoted", "invoiced", "paid", "delivered", "conv.", "LLM calls/sale", "LLM tokens/sale", "median quote→delivery"];
   const body = funnel.rows.map((r) => [
-    LABELS[r.source],
+    SOURCE_LABELS[r.source],
     String(r.started),
     `${r.quoted} (${pct(r.quoted, r.started)})`,
     `${r.paymentCreated} (${pct(r.paymentCreated, r.quoted)})`,

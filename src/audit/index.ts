@@ -12,6 +12,7 @@
  * Only whitelisted fields are stored: no message text, no payment secrets, no goods.
  */
 import { randomBytes } from "node:crypto";
+import type { AdminActionEvent } from "../engine/admin-door.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import type { AuditBucket, AuditEntry } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
@@ -33,18 +34,8 @@ export type LlmUsageEvent = {
   at: number;
 };
 
-/** Something an admin did to an order from Telegram (refund, retry), with the provider's refund id. */
-export type AdminAuditEvent = {
-  type: "admin";
-  chatId: string;
-  orderId: string;
-  action: "refund" | "manual_refund" | "retry_delivery";
-  /** The admin's chat id. */
-  by: string;
-  paymentId: string | null;
-  refundId: string | null;
-  at: number;
-};
+/** Something an admin did to an order (refund, retry), from Telegram or the dashboard: the admin door's record. */
+export type AdminAuditEvent = AdminActionEvent;
 
 /** An event with its ids as plain text: the trail stores text and needs no brands. */
 type WithTextIds<E> = E extends unknown ? { [K in keyof E]: K extends "chatId" | "orderId" | "paymentId" ? string : E[K] } : never;
@@ -199,7 +190,7 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
         }
       } catch (error) {
         // The trail is for people, not for correctness: a failed write is logged, never fatal.
-        log.error("audit write failed", { orderId, entries: entries.length, error: String(error) });
+        log.error("audit write failed", { orderId, entries: entries.length, err: error });
       }
     }
   };
@@ -228,7 +219,7 @@ export function createAuditLog(stores: Stores, options: AuditLogOptions): AuditL
           timer.unref();
         }
       } catch (error) {
-        log.error("audit record failed", { error: String(error) });
+        log.error("audit record failed", { err: error });
       }
     },
     flush,

@@ -95,7 +95,8 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
 
   // Payment confirmations and expiries arrive without the customer typing: print them as they come.
   app.engine.setNotifier(async (notifiedChat, reply) => {
-    if (notifiedChat !== chatId) return;
+    // Another chat's news (a store shared with a bot) cannot be shown here: say so, so its goods are kept.
+    if (notifiedChat !== chatId) throw new Error("the console shows only its own chat");
     show(reply);
     if (interactive) rl.prompt(true);
   });
@@ -129,7 +130,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         await showAndConfirm(action ? await app.engine.handleButton(chatId, action) : await app.engine.handleText(chatId, text));
       }
     } catch (error) {
-      app.log.error("console message failed", { error: String(error) });
+      app.log.error("console message failed", { err: error });
       show({ kind: "unavailable" });
     }
     if (interactive) rl.prompt();

@@ -15,11 +15,10 @@ export function createDeliveryProvider(config: Config): DeliveryProvider {
     case "sandbox":
       return createSandboxDelivery();
     case "openrouter":
-      if (!config.delivery.provisioningKey) throw new Error("OPENROUTER_PROVISIONING_KEY is required for DELIVERY_PROVIDER=openrouter");
       return createOpenRouterDelivery({ apiUrl: config.delivery.openrouterApiUrl, provisioningKey: config.delivery.provisioningKey });
     default: {
-      const unhandled: never = config.delivery.provider;
-      throw new Error(`unknown delivery provider ${String(unhandled)}`);
+      const unhandled: never = config.delivery;
+      throw new Error(`unknown delivery provider ${JSON.stringify(unhandled)}`);
     }
   }
 }

@@ -15,8 +15,11 @@ export type DeliverOutcome =
   | { ok: true; entry: LedgerEntry; fresh: boolean }
   | { ok: false; reason: DeliveryFailure; detail: string };
 
-/** How long one process may hold the right to issue an order's goods before another may take over. */
-const ISSUE_CLAIM_MS = 120_000;
+/**
+ * How long one process holds the right to issue an order's goods without renewing it. It is renewed
+ * while the provider call runs, so a crashed issuer blocks a retry for this long at most.
+ */
+const ISSUE_CLAIM_MS = 30_000;
 
 export type Ledger = {
   deliver(request: DeliveryRequest): Promise<DeliverOutcome>;
@@ -54,7 +57,11 @@ export function createLedger(deps: {
         // Re-check under the claim: another process may have finished between our read and our claim.
         const raced = await stores.ledger.get(request.orderId);
         if (raced) return { ok: true, entry: raced, fresh: false };
-        const outcome = await provider.issue(request);
+        const renewal = setInterval(() => {
+          stores.claims.tryClaim(claimKey, deps.instanceId, ISSUE_CLAIM_MS).catch(() => {});
+        }, ISSUE_CLAIM_MS / 3);
+        renewal.unref();
+        const outcome = await provider.issue(request).finally(() => clearInterval(renewal));
         if (!outcome.ok) return { ok: false, reason: outcome.reason === "unavailable" ? "provider_unavailable" : "provider_rejected", detail: outcome.detail };
         const entry: LedgerEntry = {
           v: 1,

@@ -16,16 +16,17 @@ export const OrderState = z.custom<PurchaseStateName>(
 );
 export type OrderState = PurchaseStateName;
 
+type StoredSnapshot = Snapshot<unknown> & { value: unknown; context: Record<string, unknown> };
+
+/** True for the shape of `actor.getPersistedSnapshot()`: a status, a state value and a context object. */
+export function isStoredSnapshot(raw: unknown): raw is StoredSnapshot {
+  if (typeof raw !== "object" || raw === null || !("value" in raw) || !("status" in raw) || !("context" in raw)) return false;
+  const { status, context } = raw;
+  return (status === "active" || status === "done" || status === "error" || status === "stopped") && typeof context === "object" && context !== null;
+}
+
 /** `actor.getPersistedSnapshot()` of an order's machine: checked structurally here, fully on restore. */
-export const ConversationSnapshot = z.custom<Snapshot<unknown> & { value: unknown; context: Record<string, unknown> }>(
-  (raw) => PersistedShape.safeParse(raw).success,
-  { message: "not a persisted purchase snapshot" },
-);
-const PersistedShape = z.looseObject({
-  status: z.enum(["active", "done", "error", "stopped"]),
-  value: z.unknown(),
-  context: z.record(z.string(), z.unknown()),
-});
+export const ConversationSnapshot = z.custom<StoredSnapshot>(isStoredSnapshot, { message: "not a persisted purchase snapshot" });
 
 const ConversationFields = {
   chatId: ChatId,

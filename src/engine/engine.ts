@@ -20,7 +20,7 @@ import { type Stores, readOrder } from "../store/index.ts";
 import type { PurchaseActors } from "./actors.ts";
 import { type AdminActionEvent, createAdminDoor } from "./admin-door.ts";
 import { createCustomerDoor } from "./customer.ts";
-import type { EngineEvent } from "./events.ts";
+import type { EngineEvent, Notifier } from "./events.ts";
 import { createNotifications } from "./notify.ts";
 import { createPaymentDoor } from "./payment-door.ts";
 import { createSessions } from "./session.ts";
@@ -135,7 +135,10 @@ export function createEngine(options: EngineOptions) {
       return () => listeners.delete(listener);
     },
     /** Sets how customers are told about things that happen without them writing (payment, expiry). */
-    setNotifier: notifications.setNotifier,
+    setNotifier(next: Notifier): void {
+      notifications.setNotifier(next);
+      sweeper.kick();
+    },
     handleText: customer.handleText,
     handleCommand: customer.handleCommand,
     handleButton: customer.handleButton,

@@ -11,18 +11,26 @@ import { type EngineReply, secretOf } from "./reply.ts";
 
 export type Notifications = {
   setNotifier(next: Notifier): void;
+  /** False until a front end (console, Telegram) attached its notifier: nothing can reach customers yet. */
+  hasChannel(): boolean;
   /** Sends `reply` to the chat; never throws (a failure is logged, and alerted when it held goods). */
   send(chatId: ChatId, reply: EngineReply): Promise<boolean>;
 };
 
 export function createNotifications(deps: { ledger: Ledger; log: Logger; clock: () => number; emit: (event: EngineEvent) => void }): Notifications {
-  let notifier: Notifier = async () => {};
+  let notifier: Notifier | null = null;
   return {
     setNotifier(next) {
       notifier = next;
     },
+    hasChannel: () => notifier !== null,
     async send(chatId, reply) {
       const goods = secretOf(reply);
+      // Before a front end is attached nothing reaches the customer: the goods must stay in the ledger.
+      if (!notifier) {
+        deps.log.info("no channel to the customer yet; goods stay in the ledger until they ask", { chatId });
+        return false;
+      }
       try {
         await notifier(chatId, reply);
       } catch (err) {

@@ -17,7 +17,7 @@ import { type PaymentProvider, type PaymentStatus, type ProviderName, paymentKey
 import { type Stores, recordLatePayment } from "../store/index.ts";
 import type { ConfirmOutcome, EngineEvent } from "./events.ts";
 import type { Notifications } from "./notify.ts";
-import { type EngineReply, type OrderView, type PaymentNotice, orderView, stateName } from "./reply.ts";
+import { type EngineReply, type OrderView, type PaymentNotice, orderView, secretOf, stateName } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 export type PaymentDoorOptions = {
@@ -87,8 +87,10 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       return { outcome: { outcome: "not_paid", ...ids, status: status.status } };
     }
     if (!payable) {
-      // Paid already (this very payment, replayed): the order says so. Anything else is late money.
-      const paidBefore = current ? snapshot.context.paidAt !== null : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null;
+      // Paid already (this very payment, replayed): the order says so, or its goods exist. Anything else is late money.
+      const paidBefore = current
+        ? snapshot.context.paidAt !== null
+        : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null || (await stores.ledger.get(orderId)) !== undefined;
       if (paidBefore) return { outcome: { outcome: "duplicate", ...ids } };
       const order = current ? orderView(snapshot) : await options.storedOrderView(orderId);
       return keepOutside(ids, paymentId, status, "late", order);
@@ -127,9 +129,11 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     }
     const customerShouldKnow =
       outcome.outcome === "delivered" || outcome.outcome === "paid" || (outcome.outcome === "not_paid" && outcome.status !== "pending");
-    if (!customerShouldKnow) return;
+    // A replayed confirmation may have resumed a delivery a crash interrupted (opening the chat does
+    // that): goods nobody has seen yet are announced then too.
+    if (!customerShouldKnow && outcome.outcome !== "duplicate") return;
     const reply = await sessions.withSession(chatId, (session) => options.replyFor(session), { readOnly: true });
-    await options.notifications.send(chatId, reply);
+    if (customerShouldKnow || secretOf(reply)) await options.notifications.send(chatId, reply);
   };
 
   return {

@@ -6,8 +6,11 @@
  * Writes follow "persist before you act":
  * 1. the audit entries observed so far are flushed (write-ahead: a crash repeats an entry, never drops one);
  * 2. a deadline that became earlier is written before the conversation, so the sweeper can never miss it;
- * 3. the conversation, compare-and-set on its revision: the one atomic write that says where the order is;
- * 4. the order record derived from it; 5. a deadline that went away or later.
+ * 3. the order record derived from the snapshot: after a crash it may be ahead of the conversation until
+ *    the chat's next write, never behind it (a chat that moved on to its next order would never rewrite
+ *    the old order's record);
+ * 4. the conversation, compare-and-set on its revision: the one atomic write that says where the order is;
+ * 5. a deadline that went away or later.
  * A state tagged `resume` (`paid.recorded`) is written before the engine moves on (`START_DELIVERY`),
  * so a verified payment is durable before any goods are issued, and is moved on again after a crash by
  * whoever opens the chat next (a customer's message, a webhook retry, the sweeper).
@@ -16,7 +19,7 @@ import { type Actor, type InspectionEvent, createActor, waitFor } from "xstate";
 import type { PurchaseEvent, PurchaseMachine } from "../../machines/purchase.machine.ts";
 import type { Catalog } from "../domain/catalog.ts";
 import { type ChatId, OrderId, newOrderId as makeOrderId } from "../domain/ids.ts";
-import { type ConversationRecord, ConversationSnapshot, MAX_REMEMBERED_ORDERS, OrderState } from "../domain/records.ts";
+import { type ConversationRecord, MAX_REMEMBERED_ORDERS, OrderState, isStoredSnapshot } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import { type ChatLock, type Lease, type Stores, createChatLock } from "../store/index.ts";
 import type { EngineEvent } from "./events.ts";
@@ -174,12 +177,22 @@ export function createSessions(options: SessionOptions) {
     const snapshot = session.actor.getSnapshot();
     const now = clock();
     if (session.lease.lost) throw new ConversationMovedError(session.chatId);
-    await options.flushJournal?.().catch((err: unknown) => log.error("audit write failed before a conversation write", { chatId: session.chatId, err }));
     const due = dueAt(snapshot);
     const earlier = due !== null && (session.dueBefore === null || due < session.dueBefore || Number.isNaN(session.dueBefore));
-    if (earlier) {
-      await stores.deadlines.set(session.chatId, { v: 1, chatId: session.chatId, orderId: snapshot.context.orderId, dueAt: due });
-    }
+    const projection = projectOrder(snapshot);
+    const serialized = JSON.stringify(projection);
+    // An order is recorded once it has an amount; after that every change is kept (a restart back to
+    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
+    // records, so this write needs no read and cannot overwrite them.
+    const projectionChanged =
+      serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null);
+    // Steps 1–3 are independent of each other; all must be stored before the conversation is.
+    await Promise.all([
+      options.flushJournal?.().catch((err: unknown) => log.error("audit write failed before a conversation write", { chatId: session.chatId, err })),
+      earlier ? stores.deadlines.set(session.chatId, { v: 1, chatId: session.chatId, orderId: snapshot.context.orderId, dueAt: due }) : undefined,
+      projectionChanged ? stores.orders.set(projection.orderId, { ...projection, createdAt: snapshot.context.createdAt, updatedAt: now }) : undefined,
+    ]);
+    if (projectionChanged) session.before = serialized;
     const record: ConversationRecord = {
       v: 2,
       rev: session.rev + 1,
@@ -194,22 +207,13 @@ export function createSessions(options: SessionOptions) {
     if (!(await stores.conversations.write(session.chatId, record))) throw new ConversationMovedError(session.chatId);
     session.rev = record.rev;
     session.loaded = snapshot;
-    const projection = projectOrder(snapshot);
-    const serialized = JSON.stringify(projection);
-    // An order is recorded once it has an amount; after that every change is kept (a restart back to
-    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
-    // records, so this write needs no read and cannot overwrite them.
-    if (serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null)) {
-      const createdAt = snapshot.context.createdAt;
-      await stores.orders.set(projection.orderId, { ...projection, createdAt, updatedAt: now });
-      session.before = serialized;
-    }
-    if (due !== session.dueBefore && !earlier) {
-      // Removed or later: done last, so a crash before it only wakes the sweeper early (it then rewrites it).
-      if (due === null) await stores.deadlines.delete(session.chatId);
-      else await stores.deadlines.set(session.chatId, { v: 1, chatId: session.chatId, orderId: snapshot.context.orderId, dueAt: due });
-    }
-    session.dueBefore = due;
+    // A deadline that moved later is left as stored: it only wakes the sweeper early, which then stores
+    // the true one. That saves a write on every amount change (each pushes the quote's expiry).
+    const later = due !== null && session.dueBefore !== null && due > session.dueBefore;
+    // Removed: done last, so a crash before it only wakes the sweeper early. (An unknown stored
+    // deadline, NaN, counts as one to remove; a new one was written as "earlier" above.)
+    if (due === null && session.dueBefore !== null) await stores.deadlines.delete(session.chatId);
+    if (!later) session.dueBefore = due;
   };
 
   /** At a durable waypoint (`resume` tag): make sure it is stored, then move on and wait for the work. */
@@ -287,8 +291,9 @@ export function createSessions(options: SessionOptions) {
   };
 }
 
-/** The actor's persisted snapshot, checked against the stored shape (it always fits; a bug would throw here). */
+/** The actor's persisted snapshot in the stored shape (it always fits; a bug would throw here). */
 function persistedSnapshot(actor: Actor<PurchaseMachine>): ConversationRecord["snapshot"] {
-  const persisted: unknown = actor.getPersistedSnapshot();
-  return ConversationSnapshot.parse(persisted);
+  const persisted = actor.getPersistedSnapshot();
+  if (!isStoredSnapshot(persisted)) throw new Error("XState returned a persisted snapshot without value or context");
+  return persisted;
 }

@@ -67,6 +67,21 @@ export function createSweeper(options: SweeperOptions) {
       return { changed, reply: changed ? await options.replyFor(session) : null };
     });
 
+  let running = false;
+  let started = false;
+  const tick = async () => {
+    // Work the sweeper finishes (a delivery after a crash) must be told: wait for a front end.
+    if (running || !options.notifications.hasChannel()) return;
+    running = true;
+    try {
+      await sweeper.runDue();
+    } catch (err) {
+      log.error("sweeper pass failed", { err });
+    } finally {
+      running = false;
+    }
+  };
+
   const sweeper = {
     /** One pass over every due chat. Returns how many were due. */
     async runDue(): Promise<number> {
@@ -86,22 +101,19 @@ export function createSweeper(options: SweeperOptions) {
 
     /** Starts sweeping every `intervalMs` (and once now); returns a stop function. */
     start(intervalMs = 5_000): () => void {
-      let running = false;
-      const tick = async () => {
-        if (running) return;
-        running = true;
-        try {
-          await sweeper.runDue();
-        } catch (err) {
-          log.error("sweeper pass failed", { err });
-        } finally {
-          running = false;
-        }
-      };
-      void tick();
       const timer = setInterval(() => void tick(), intervalMs);
       timer.unref();
-      return () => clearInterval(timer);
+      started = true;
+      void tick();
+      return () => {
+        started = false;
+        clearInterval(timer);
+      };
+    },
+
+    /** Sweeps now if started (a front end just attached: work held back for it can be told). */
+    kick(): void {
+      if (started) void tick();
     },
   };
   return sweeper;

@@ -75,7 +75,7 @@ export function createHttpServer(log: Logger): HttpServer {
     try {
       return await found.route.handler({ ...request, query: request.query ?? new URLSearchParams(), params: found.params });
     } catch (error) {
-      log.error("http handler failed", { path: request.path, error: String(error) });
+      log.error("http handler failed", { path: request.path, err: error });
       return { status: 500, body: "internal error\n" };
     }
   };
@@ -117,7 +117,7 @@ export function createHttpServer(log: Logger): HttpServer {
           res.end(response.body ?? "");
         };
         answer().catch((error: unknown) => {
-          log.error("http request failed", { error: String(error) });
+          log.error("http request failed", { err: error });
           try {
             if (!res.headersSent && !res.destroyed) res.writeHead(500).end("internal error\n");
           } catch {
@@ -132,7 +132,7 @@ export function createHttpServer(log: Logger): HttpServer {
         server!.listen(port, host, () => resolve());
       });
       // An error event without a listener ends the process; once listening, log it and keep serving.
-      server.on("error", (error) => log.error("http server error", { error: String(error) }));
+      server.on("error", (error) => log.error("http server error", { err: error }));
       return (server.address() as AddressInfo).port;
     },
     async close() {

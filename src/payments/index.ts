@@ -41,7 +41,6 @@ export async function createPaymentProvider(config: Config, deps: PaymentDeps): 
       return { provider: sandbox, sandbox };
     }
     case "cryptopay": {
-      if (!config.payments.cryptopayToken) throw new Error("CRYPTOPAY_TOKEN is required for PAYMENT_PROVIDER=cryptopay");
       const { CryptoPayInvoiceRecord, createCryptoPayPayments } = await import("./cryptopay.ts");
       const provider = createCryptoPayPayments({
         token: config.payments.cryptopayToken,
@@ -67,8 +66,8 @@ export async function createPaymentProvider(config: Config, deps: PaymentDeps): 
       return { provider, sandbox: null };
     }
     default: {
-      const unhandled: never = config.payments.provider;
-      throw new Error(`unknown payment provider ${String(unhandled)}`);
+      const unhandled: never = config.payments;
+      throw new Error(`unknown payment provider ${JSON.stringify(unhandled)}`);
     }
   }
 }

@@ -8,7 +8,7 @@
  * work is told through {@link Lease.lost}; the conversation's compare-and-set write is what finally
  * stops a writer that lost its lease from overwriting the new holder's state.
  */
-import type { Claims } from "./backend.ts";
+import type { Claims } from "./types.ts";
 
 /** What the work under the lock can ask about its lease. */
 export type Lease = {
@@ -42,7 +42,8 @@ const HELD_IN_PROCESS: Lease = { lost: false };
 
 export function createChatLock(options: ChatLockOptions): ChatLock {
   const tails = new Map<string, Promise<unknown>>();
-  const leaseMs = options.leaseMs ?? 30_000;
+  // Short, because it is renewed while work runs: a crashed holder blocks its chats for seconds, not half a minute.
+  const leaseMs = options.leaseMs ?? 10_000;
   const waitMs = options.waitMs ?? 15_000;
 
   const acrossProcesses = async <T>(chatId: string, work: (lease: Lease) => Promise<T>): Promise<T> => {

@@ -4,7 +4,7 @@
  */
 import type Keyv from "keyv";
 import type { z } from "zod";
-import type { Collection, VersionedRead } from "./backend.ts";
+import type { Collection, VersionedCollection, VersionedRead } from "./types.ts";
 
 /**
  * Plain JSON for every store: our records are plain JSON (zod-checked), and native JSON is several
@@ -59,6 +59,25 @@ export function shared(cache: Map<string, Keyv>, name: string, open: () => Keyv)
 export function revisionOf(raw: unknown): number {
   const rev = (raw as { rev?: unknown } | null | undefined)?.rev;
   return typeof rev === "number" && Number.isSafeInteger(rev) ? rev : 0;
+}
+
+/**
+ * A versioned collection over a keyv one: reads through keyv, writes through the backend's own atomic
+ * compare-and-set (`write`).
+ */
+export function versionedOver<S extends z.ZodType<{ rev: number }>>(
+  keyv: Keyv,
+  schema: S,
+  write: (key: string, value: z.infer<S>) => Promise<boolean>,
+): VersionedCollection<z.infer<S>> {
+  const plain = wrap(keyv, schema);
+  return {
+    get: plain.get,
+    delete: plain.delete,
+    entries: plain.entries,
+    read: async (key) => readVersioned(schema, await keyv.get(key)),
+    write,
+  };
 }
 
 /** Validates a raw versioned record: its revision is kept even when it fails the schema. */

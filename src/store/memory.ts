@@ -3,13 +3,14 @@
  * Every operation is synchronous underneath, so claims and compare-and-set need no more than a Map.
  */
 import Keyv from "keyv";
-import type { Backend, VersionedCollection } from "./backend.ts";
+import type { Backend, VersionedCollection } from "./types.ts";
 import { json, readVersioned, revisionOf, shared, wrap } from "./keyv.ts";
 
 export function memoryBackend(): Backend {
   const maps = new Map<string, Keyv>();
   const versionedMaps = new Map<string, Map<string, unknown>>();
   const held = new Map<string, { owner: string; expiresAt: number | null }>();
+  let claimsSincePurge = 0;
   const live = (key: string) => {
     const claim = held.get(key);
     if (claim && claim.expiresAt !== null && claim.expiresAt <= Date.now()) {
@@ -36,8 +37,8 @@ export function memoryBackend(): Backend {
         },
         async write(key, value) {
           if (revisionOf(table.get(key)) !== value.rev - 1) return false;
-          // A copy, as a real store would keep: later changes to `value` must not reach the stored record.
-          table.set(key, structuredClone(value));
+          // Kept as given, not copied: records are built fresh for each write and never changed afterwards.
+          table.set(key, value);
           return true;
         },
         async delete(key) {
@@ -54,6 +55,11 @@ export function memoryBackend(): Backend {
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {
+        // One-off keys (a Telegram update id, held a day) would otherwise pile up: drop expired ones now and then.
+        if (++claimsSincePurge >= 500) {
+          claimsSincePurge = 0;
+          for (const name of [...held.keys()]) live(name);
+        }
         const current = live(key);
         if (current && current.owner !== owner) return false;
         held.set(key, { owner, expiresAt: ttlMs === null ? null : Date.now() + ttlMs });

@@ -5,8 +5,8 @@
  */
 import Keyv from "keyv";
 import KeyvRedis, { createClient } from "@keyv/redis";
-import type { Backend, VersionedCollection } from "./backend.ts";
-import { json, readVersioned, shared, wrap } from "./keyv.ts";
+import type { Backend } from "./types.ts";
+import { json, shared, versionedOver, wrap } from "./keyv.ts";
 
 /**
  * Claims KEYS[1] for ARGV[1] if it is free or already that owner's (re-entrant); ARGV[2] is the lease
@@ -51,38 +51,38 @@ export async function redisBackend(url: string): Promise<Backend> {
   await client.connect();
   const opened = new Map<string, Keyv>();
   const claimKey = (key: string) => `tokengoblin:claim:${key}`;
+  const adapterFor = (name: string) => {
+    const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
+    // keyv's iterator SCANs with Redis's default COUNT of 10, i.e. one round trip per ten keys of the
+    // whole database for every collection scanned: 20+ s over 100,000 orders. Same walk, 1,000 a trip.
+    adapter.iterator = async function* (namespace?: string) {
+      const match = namespace ? `${namespace}${adapter.keyPrefixSeparator}*` : "*";
+      let cursor = "0";
+      do {
+        const result = await client.scan(cursor, { MATCH: match, TYPE: "string", COUNT: 1000 });
+        cursor = String(result.cursor);
+        if (result.keys.length === 0) continue;
+        const values = await client.mGet(result.keys);
+        for (const [i, key] of result.keys.entries()) yield [adapter.getKeyWithoutPrefix(key, namespace), values[i] ?? undefined];
+      } while (cursor !== "0");
+    } as typeof adapter.iterator;
+    return adapter;
+  };
+  const keyvFor = (name: string) =>
+    shared(opened, name, () => new Keyv({ store: adapterFor(name), namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json }));
   return {
     kind: "redis",
     collection(name, schema) {
-      const keyv = shared(opened, name, () => {
-        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
-      });
-      return wrap(keyv, schema);
+      return wrap(keyvFor(name), schema);
     },
     versioned(name, schema) {
-      type T = ReturnType<typeof schema.parse>;
-      const keyv = shared(opened, name, () => {
-        const adapter = new KeyvRedis(client as never, { namespace: `tokengoblin:${name}` });
-        return new Keyv({ store: adapter, namespace: `tokengoblin:${name}`, useKeyPrefix: false, ...json });
+      return versionedOver(keyvFor(name), schema, async (key, value) => {
+        const written = await client.eval(COMPARE_AND_SET, {
+          keys: [`tokengoblin:${name}::${key}`],
+          arguments: [json.serialize({ value }), String(value.rev - 1)],
+        });
+        return written === 1;
       });
-      const plain = wrap(keyv, schema);
-      const collection: VersionedCollection<T> = {
-        get: plain.get,
-        delete: plain.delete,
-        entries: plain.entries,
-        async read(key) {
-          return readVersioned(schema, await keyv.get(key));
-        },
-        async write(key, value) {
-          const written = await client.eval(COMPARE_AND_SET, {
-            keys: [`tokengoblin:${name}::${key}`],
-            arguments: [json.serialize({ value }), String(value.rev - 1)],
-          });
-          return written === 1;
-        },
-      };
-      return collection;
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {

@@ -8,8 +8,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Keyv from "keyv";
 import KeyvSqlite from "@keyv/sqlite";
-import type { Backend, VersionedCollection } from "./backend.ts";
-import { json, readVersioned, shared, wrap } from "./keyv.ts";
+import type { Backend } from "./types.ts";
+import { json, shared, versionedOver, wrap } from "./keyv.ts";
 
 /**
  * Opens the one SQLite connection a process uses for a file. WAL with synchronous=NORMAL: ~3× cheaper
@@ -31,56 +31,52 @@ export async function sqliteBackend(path: string): Promise<Backend> {
   await control.query(
     "CREATE TABLE IF NOT EXISTS claims(key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER)",
   );
+  let claimsSincePurge = 0;
+  const keyvFor = (name: string) =>
+    shared(opened, name, () => new Keyv({ store: new SharedConnectionTable(control, name), namespace: name, ...json }));
   return {
     kind: "sqlite",
     collection(name, schema) {
-      const keyv = shared(opened, name, () => new Keyv({ store: new SharedConnectionTable(control, name), namespace: name, ...json }));
-      return wrap(keyv, schema);
+      return wrap(keyvFor(name), schema);
     },
     versioned(name, schema) {
-      type T = ReturnType<typeof schema.parse>;
-      const keyv = shared(opened, name, () => new Keyv({ store: new SharedConnectionTable(control, name), namespace: name, ...json }));
-      const plain = wrap(keyv, schema);
       const table = tableName(name);
-      // keyv's layout: key "<namespace>:<key>", value {"value": <record>}.
-      const stored = (key: string) => `${name}:${key}`;
       const ensureTable = control.query(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT )`);
-      const collection: VersionedCollection<T> = {
-        get: plain.get,
-        delete: plain.delete,
-        entries: plain.entries,
-        async read(key) {
-          return readVersioned(schema, await keyv.get(key));
-        },
-        async write(key, value) {
-          await ensureTable;
-          const text = json.serialize({ value });
-          const expected = value.rev - 1;
-          // One statement each, atomic across processes sharing the file. The first revision may replace
-          // a record without one (written before revisions existed); later ones only the revision read.
-          const rows = (await (expected === 0
-            ? control.query(
-                `INSERT INTO ${table}(key, value) VALUES (?, ?)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                 WHERE IFNULL(json_extract(${table}.value, '$.value.rev'), 0) = 0
-                 RETURNING 1 AS written`,
-                stored(key),
-                text,
-              )
-            : control.query(
-                `UPDATE ${table} SET value = ? WHERE key = ? AND json_extract(value, '$.value.rev') = ? RETURNING 1 AS written`,
-                text,
-                stored(key),
-                expected,
-              ))) as { written: number }[];
-          return rows.length > 0;
-        },
-      };
-      return collection;
+      return versionedOver(keyvFor(name), schema, async (key, value) => {
+        await ensureTable;
+        // keyv's layout: key "<namespace>:<key>", value {"value": <record>}.
+        const stored = `${name}:${key}`;
+        const text = json.serialize({ value });
+        const expected = value.rev - 1;
+        // One statement each, atomic across processes sharing the file. The first revision may replace
+        // a record without one (written before revisions existed); later ones only the revision read.
+        const rows = (await (expected === 0
+          ? control.query(
+              `INSERT INTO ${table}(key, value) VALUES (?, ?)
+               ON CONFLICT(key) DO UPDATE SET value = excluded.value
+               WHERE IFNULL(json_extract(${table}.value, '$.value.rev'), 0) = 0
+               RETURNING 1 AS written`,
+              stored,
+              text,
+            )
+          : control.query(
+              `UPDATE ${table} SET value = ? WHERE key = ? AND json_extract(value, '$.value.rev') = ? RETURNING 1 AS written`,
+              text,
+              stored,
+              expected,
+            ))) as { written: number }[];
+        return rows.length > 0;
+      });
     },
     claims: {
       async tryClaim(key, owner, ttlMs) {
         const now = Date.now();
+        // Expired claims are replaced only when their key is claimed again; one-off keys (a Telegram
+        // update id, held a day) would pile up, so every few hundred claims the expired ones are dropped.
+        if (++claimsSincePurge >= PURGE_EVERY) {
+          claimsSincePurge = 0;
+          await control.query("DELETE FROM claims WHERE expires_at IS NOT NULL AND expires_at <= ?", now);
+        }
         // One statement, so the check and the write are atomic even across processes sharing the file;
         // RETURNING yields a row only when this owner now holds the claim.
         const rows = (await control.query(
@@ -167,16 +163,20 @@ class SharedConnectionTable extends EventEmitter {
   }
 
   async *iterator(namespace?: string) {
-    const page = 200;
-    for (let offset = 0; ; offset += page) {
+    // Keyset paging: each page starts after the last key seen, so a full scan stays linear (OFFSET
+    // made SQLite re-walk every earlier row on each page: quadratic at 100,000 orders).
+    const page = 500;
+    const prefix = namespace ? `${namespace}:` : "";
+    for (let after = ""; ; ) {
       const rows = await this.query(
-        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? ORDER BY key LIMIT ? OFFSET ?`,
-        `${namespace ? `${namespace}:` : ""}%`,
+        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? AND key > ? ORDER BY key LIMIT ?`,
+        `${prefix}%`,
+        after,
         page,
-        offset,
       );
       for (const row of rows) yield [row.key as string, row.value as string];
       if (rows.length < page) return;
+      after = rows[rows.length - 1]!.key as string;
     }
   }
 
@@ -185,6 +185,9 @@ class SharedConnectionTable extends EventEmitter {
   }
 }
 
+
+/** How many claims are taken between two purges of expired ones. */
+const PURGE_EVERY = 500;
 
 /** The table of a collection: its name, restricted to what is safe to put in SQL unquoted. */
 function tableName(name: string): string {

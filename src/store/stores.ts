@@ -11,7 +11,7 @@ import {
   Refund,
 } from "../domain/records.ts";
 import { LanguagePreference } from "../domain/preferences.ts";
-import type { Backend, Claims, Collection, VersionedCollection } from "./backend.ts";
+import type { Backend, Claims, Collection, VersionedCollection } from "./types.ts";
 
 /** The product's collections on one backend. */
 export type Stores = {

@@ -140,7 +140,7 @@ export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
         .of(chatId)
         .then((language) => api.sendMessage(chatId, formatAdminAlert(app.localization.translator(language), alert), { parse_mode: "HTML" }))
         .catch((error: unknown) => {
-          app.log.warn("admin notification failed", { chatId, error: String(error) });
+          app.log.warn("admin notification failed", { chatId, err: error });
         });
     }
   };
@@ -206,7 +206,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
         sent++;
       } catch (error) {
         failed++;
-        log.debug("broadcast message failed", { chatId, error: String(error) });
+        log.debug("broadcast message failed", { chatId, err: error });
       }
     }
     log.info("broadcast finished", { sent, failed });
@@ -277,7 +277,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     await ctx.editMessageText(`${status}\n\n${escape(pending.text)}`, { parse_mode: "HTML" }).catch(() => {});
     if (choice !== "y") return;
     // In the background: a long broadcast must not hold up the admin chat's queue.
-    void broadcast(ctx.api, pending.chatId, pending.text).catch((error: unknown) => log.error("broadcast failed", { error: String(error) }));
+    void broadcast(ctx.api, pending.chatId, pending.text).catch((error: unknown) => log.error("broadcast failed", { err: error }));
   });
 
   return composer;
@@ -288,6 +288,6 @@ export async function registerAdminCommands(app: App, api: Bot["api"]): Promise<
   for (const chatId of app.config.adminChatIds) {
     await api
       .setMyCommands([...BOT_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
-      .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, error: String(error) }));
+      .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, err: error }));
   }
 }

@@ -78,7 +78,7 @@ export function createNotifier(bot: Bot, renderer: TelegramRenderer, languages?:
 }
 
 const quiet = (log: Logger, what: string) => (error: unknown) => {
-  log.debug(`telegram ${what} failed; carrying on`, { error: String(error) });
+  log.debug(`telegram ${what} failed; carrying on`, { err: error });
 };
 
 /**
@@ -285,7 +285,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
         return;
       } catch (error) {
         if (isNotModified(error)) return;
-        log.debug("could not edit the order message; sending a new one", { error: String(error) });
+        log.debug("could not edit the order message; sending a new one", { err: error });
       }
     }
     await sendMessage(ctx.api, chatOf(ctx), rendered);

@@ -38,7 +38,7 @@ export async function registerCommandMenus(api: Bot["api"], localization: Locali
   }
   for (const menu of menus) {
     await api.setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {}).catch((error: unknown) => {
-      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", error: String(error) });
+      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", err: error });
     });
   }
 }
@@ -84,7 +84,7 @@ export function createChatLanguages(app: App, chatOf: (ctx: Context) => string):
 export function languageCommands(app: App, renderer: TelegramRenderer, languages: ChatLanguages, send: (ctx: Context, message: TelegramMessage) => Promise<void>): Composer<Context> {
   const localization = app.localization;
   const admins = new Set(app.config.adminChatIds);
-  const quiet = (what: string) => (error: unknown) => app.log.debug(`telegram ${what} failed; carrying on`, { error: String(error) });
+  const quiet = (what: string) => (error: unknown) => app.log.debug(`telegram ${what} failed; carrying on`, { err: error });
   const composer = new Composer<Context>();
 
   const choose = async (ctx: Context, wanted: string): Promise<TelegramMessage> => {

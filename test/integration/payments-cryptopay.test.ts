@@ -166,6 +166,11 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     expect(stored?.state).not.toBe("delivered");
     expect(stored?.latePayment).toMatchObject({ paymentId: String(invoiceId), amount: { minor: 3999, currency: "USD" } });
     expect(await w.app.stores.payments.get(`cryptopay:${invoiceId}`)).toMatchObject({ status: "rejected" });
+    // The customer is told at once what arrived and what happens to it (issue 11: never silent).
+    const told = w.notices.filter((n) => n.reply.kind === "payment_notice");
+    expect(told).toHaveLength(1);
+    expect(told[0]!.reply).toMatchObject({ kind: "payment_notice", payment: { reason: "wrong_amount", paid: { minor: 3999, currency: "USD" } } });
+    expect(w.app.renderer.render(told[0]!.reply).text).toContain("We received $39.99");
     // When the order later expires, the refused payment is still on record for the refund.
     w.clock.now += 61 * 60_000;
     await w.app.engine.runDue();
@@ -174,12 +179,22 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     expect(expired?.latePayment).toMatchObject({ paymentId: String(invoiceId) });
   });
 
-  it("an invoice in another currency is refused", async () => {
+  it("an invoice in another currency is refused, kept with its real amount (never as 0 USD) and told to the customer and the admin", async () => {
     const w = await world();
+    const events: string[] = [];
+    w.app.engine.onEvent((event) => {
+      if (event.type === "payment") events.push(event.outcome);
+    });
     const { orderId, invoiceId } = await order(w, "c1");
     expect((await post(w.app, w.cp.pay(invoiceId, { fiat: "EUR" }))).status).toBe(200);
     expect(w.or.calls.create).toBe(0);
-    expect((await w.app.engine.order(orderId))?.latePayment).not.toBeNull();
+    const late = (await w.app.engine.order(orderId))?.latePayment;
+    expect(late).toMatchObject({ amount: null, foreign: { amount: "40.00", unit: "EUR" }, reason: "foreign_currency" });
+    expect(await w.app.stores.payments.get(`cryptopay:${invoiceId}`)).toMatchObject({ status: "rejected", amount: null, foreign: { unit: "EUR" } });
+    // The admin alert hangs on this event (see telegram/admin.ts watchForAdminAlerts).
+    expect(events).toEqual(["mismatch"]);
+    const told = w.notices.find((n) => n.reply.kind === "payment_notice")?.reply;
+    expect(told && w.app.renderer.render(told).text).toContain("40.00 EUR");
   });
 
   it("a payment arriving after the order expired is recorded for a refund, not delivered and not lost", async () => {

@@ -3,7 +3,6 @@
  * nothing else is clobbered. In CI an unreachable Redis FAILS these tests; locally they skip loudly.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createClient } from "@keyv/redis";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createSandboxDelivery, type DeliveryProvider } from "../../src/delivery/index.ts";
@@ -11,33 +10,12 @@ import type { EngineReply } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { SandboxProvider } from "../../src/payments/sandbox.ts";
 import { type Backend, openBackend } from "../../src/store/index.ts";
+import { flushRedis, probeRedis, redisDbUrl, redisRequired } from "../support/redis.ts";
 
-const TEST_DB = 5;
-const base = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-base.pathname = `/${TEST_DB}`;
-const REDIS_URL = base.toString();
+const REDIS_URL = redisDbUrl(5);
+const unreachable = await probeRedis(REDIS_URL);
 
-async function probe(): Promise<string | null> {
-  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    await client.quit();
-    return null;
-  } catch (error) {
-    try {
-      client.destroy();
-    } catch {
-      // Never connected: nothing to close.
-    }
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const unreachable = await probe();
-
-if (unreachable !== null && process.env.CI) {
+if (unreachable !== null && redisRequired()) {
   describe("Redis store", () => {
     it("is reachable (required in CI)", () => {
       throw new Error(`Redis at ${REDIS_URL} is unreachable in CI (${unreachable}); start redis-server or set REDIS_URL`);
@@ -83,12 +61,7 @@ if (unreachable !== null && process.env.CI) {
       return reply.order;
     };
 
-    const flushDb = async () => {
-      const client = createClient({ url: REDIS_URL });
-      await client.connect();
-      await client.flushDb();
-      await client.quit();
-    };
+    const flushDb = () => flushRedis(REDIS_URL);
 
     beforeEach(async () => {
       issued = [];

@@ -25,6 +25,13 @@ export type OpenRouterStub = {
   failCreates(count: number, mode: "error" | "lost"): void;
   /** While true every call answers 503. */
   down: boolean;
+  /**
+   * How long a create call takes, in ms (0 by default). The key comes into existence half-way, so a
+   * caller that dies during the call may leave a key it never saw, as with a slow real service.
+   */
+  createLatencyMs: number;
+  /** Create calls started and not yet answered. */
+  inFlightCreates: number;
   /** Live keys named for an order. */
   liveKeysFor(orderId: string): StubKey[];
   close(): Promise<void>;
@@ -36,6 +43,7 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
   const calls = { create: 0, list: 0, delete: 0, credits: 0, unauthorized: 0 };
   let failures: { count: number; mode: "error" | "lost" } = { count: 0, mode: "error" };
 
+  const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   };
@@ -67,31 +75,12 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
       }
       if (req.method === "POST" && path === "/api/v1/keys") {
         calls.create++;
-        const body = await readBody(req);
-        if (typeof body.name !== "string" || !body.name) return send(res, 400, { error: { code: 400, message: "name required" } });
-        if (failures.count > 0 && failures.mode === "error") {
-          failures.count--;
-          return send(res, 500, { error: { code: 500, message: "internal" } });
+        stub.inFlightCreates++;
+        try {
+          return await createKey(req, res);
+        } finally {
+          stub.inFlightCreates--;
         }
-        const secret = `sk-or-v1-${randomBytes(32).toString("hex")}`;
-        const limit = typeof body.limit === "number" ? body.limit : null;
-        const key: StubKey = {
-          hash: createHash("sha256").update(secret).digest("hex"),
-          name: body.name,
-          label: `${secret.slice(0, 11)}...${secret.slice(-3)}`,
-          limit,
-          limit_remaining: limit,
-          disabled: false,
-          secret,
-          orderName: body.name,
-        };
-        keys.set(key.hash, key);
-        created.push(key);
-        if (failures.count > 0 && failures.mode === "lost") {
-          failures.count--;
-          return send(res, 502, { error: { code: 502, message: "bad gateway" } });
-        }
-        return send(res, 201, { data: publicView(key), key: secret });
       }
       const match = /^\/api\/v1\/keys\/([0-9a-f]+)$/.exec(path);
       if (req.method === "DELETE" && match) {
@@ -102,6 +91,37 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
       return send(res, 404, { error: { code: 404, message: "no route" } });
     })().catch((error: unknown) => send(res, 500, { error: { code: 500, message: String(error) } }));
   });
+
+  /** `POST /keys`: the key exists from half-way through the call (see `createLatencyMs`). */
+  const createKey = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    await pause(stub.createLatencyMs / 2);
+    if (typeof body.name !== "string" || !body.name) return send(res, 400, { error: { code: 400, message: "name required" } });
+    if (failures.count > 0 && failures.mode === "error") {
+      failures.count--;
+      return send(res, 500, { error: { code: 500, message: "internal" } });
+    }
+    const secret = `sk-or-v1-${randomBytes(32).toString("hex")}`;
+    const limit = typeof body.limit === "number" ? body.limit : null;
+    const key: StubKey = {
+      hash: createHash("sha256").update(secret).digest("hex"),
+      name: body.name,
+      label: `${secret.slice(0, 11)}...${secret.slice(-3)}`,
+      limit,
+      limit_remaining: limit,
+      disabled: false,
+      secret,
+      orderName: body.name,
+    };
+    keys.set(key.hash, key);
+    created.push(key);
+    await pause(stub.createLatencyMs / 2);
+    if (failures.count > 0 && failures.mode === "lost") {
+      failures.count--;
+      return send(res, 502, { error: { code: 502, message: "bad gateway" } });
+    }
+    return send(res, 201, { data: publicView(key), key: secret });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -116,6 +136,8 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
       failures = { count, mode };
     },
     down: false,
+    createLatencyMs: 0,
+    inFlightCreates: 0,
     liveKeysFor: (orderId) => [...keys.values()].filter((k) => k.name.endsWith(` ${orderId}`)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

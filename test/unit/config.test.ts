@@ -54,3 +54,24 @@ describe("configuration", () => {
     expect((error as ConfigError).message.split("\n")).toHaveLength(1);
   });
 });
+
+describe("sandbox payments never release real goods (issue 11)", () => {
+  test("real delivery with sandbox payments stops start-up naming PAYMENT_PROVIDER", () => {
+    const env = { DELIVERY_PROVIDER: "openrouter", OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x" };
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe("PAYMENT_PROVIDER");
+    expect((error as Error).message).toMatch(/anyone can press Pay/);
+  });
+
+  test("only the documented test flag allows it", () => {
+    const config = loadConfig({ DELIVERY_PROVIDER: "openrouter", OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x", ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1" });
+    expect(config.payments.provider).toBe("sandbox");
+    expect(config.delivery.provider).toBe("openrouter");
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The owner's dashboard in a real browser (issue 15): headless Chromium (Debian's `chromium`, found on
+ * PATH or at CHROMIUM_PATH) driven by playwright-core. The owner logs in, sees the sale just made,
+ * opens the order and its timeline, retries a failed delivery, and the test keeps screenshots in
+ * test-artifacts/ (gitignored; CI can upload the folder).
+ */
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, type Shop, openShop } from "../support/dashboard-shop.ts";
+
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
+
+function findChromium(): string | null {
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : (process.env.PATH ?? "").split(delimiter).flatMap((dir) => [join(dir, "chromium"), join(dir, "chromium-browser")]);
+  for (const file of candidates) {
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+const executablePath = findChromium();
+if (!executablePath && process.env.CI) {
+  describe("dashboard in a browser", () => {
+    it("has Chromium (required in CI)", () => {
+      throw new Error("no chromium on PATH in CI: .ci/run installs Debian's chromium, or set CHROMIUM_PATH");
+    });
+  });
+} else if (!executablePath) console.warn("dashboard browser test SKIPPED: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)");
+
+describe.skipIf(!executablePath)("dashboard in a browser", () => {
+  let shop: Shop;
+  let browser: Browser;
+  let base: string;
+  let failedOrder: string;
+  let sale: string;
+
+  beforeAll(async () => {
+    shop = await openShop({ HTTP_PORT: "0" }, { listen: true });
+    await shop.seedHistory();
+    failedOrder = await shop.failedDelivery();
+    await shop.app.start();
+    base = `http://127.0.0.1:${shop.app.port}`;
+    // The sale the owner has just made in the console, a minute after the failed one.
+    shop.clock.advance(60_000);
+    sale = await shop.purchase("4242", 5000, "llm", "paid");
+    browser = await chromium.launch({
+      executablePath: executablePath!,
+      headless: true,
+      // Chromium's sandbox needs user namespaces a root CI container does not have.
+      args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.app.close();
+  });
+
+  it("logs in, sees the sale, opens its timeline, retries a failed delivery", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/admin`);
+    expect(new URL(page.url()).pathname).toBe("/admin/login");
+    await page.fill("#token", "not the token");
+    await page.click("button");
+    await expect(page.textContent("[role=alert]")).resolves.toContain("not the admin token");
+    await page.fill("#token", ADMIN_TOKEN);
+    await page.click("button");
+    expect(new URL(page.url()).pathname).toBe("/admin");
+
+    // The overview: the sale's revenue is in, and the failed delivery needs the owner.
+    await expect(page.textContent("h1")).resolves.toBe("Overview");
+    await expect(page.textContent("#needs")).resolves.toContain(failedOrder);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
+    // The README's picture: DASHBOARD_DOCS_SCREENSHOT=1 npx vitest run test/e2e/dashboard.test.ts
+    if (process.env.DASHBOARD_DOCS_SCREENSHOT) {
+      await page.setViewportSize({ width: 980, height: 900 });
+      await page.screenshot({ path: join(process.cwd(), "docs", "dashboard.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+
+    // The orders table, newest first: the sale just made is on top; its page shows the timeline.
+    await page.click("nav >> text=Orders");
+    await expect(page.textContent("table tr:nth-child(2) td:first-child")).resolves.toBe(sale);
+    await page.click(`a:text("${sale}")`);
+    await expect(page.textContent("h1")).resolves.toContain(sale);
+    const timeline = await page.textContent(".timeline");
+    expect(timeline).toContain("initial → quoted");
+    // The payment is recorded (paid) before the goods go out (delivered): two steps on the timeline.
+    expect(timeline).toContain("awaiting_payment → paid");
+    expect(timeline).toContain("paid → delivered");
+    expect(timeline).toContain("llm");
+    await expect(page.locator(".diagram .edge-path").count()).resolves.toBeGreaterThan(3);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-order.png"), fullPage: true });
+
+    // Retry the failed delivery from the overview; the order page says it is delivered now.
+    await page.click("nav >> text=Overview");
+    await page.click(`#needs form[action="/admin/orders/${failedOrder}/retry"] button`);
+    await expect(page.textContent("[role=status]")).resolves.toContain(`Order ${failedOrder} is now delivered.`);
+    expect((await shop.app.engine.order(failedOrder))?.state).toBe("delivered");
+    await expect(page.textContent(".timeline")).resolves.toContain("retry delivery");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-retried.png"), fullPage: true });
+
+    // On a phone the overview still reads: no horizontal scroll of the page itself.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/admin`);
+    // Evaluated in the page, where `document` exists (this project compiles without the DOM types).
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    await page.close();
+  }, 60_000);
+});
