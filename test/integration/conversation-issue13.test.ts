@@ -124,6 +124,31 @@ describe("issue 13: questions get the owner's answers", () => {
   });
 });
 
+describe("issue 13: questions and the order list never move an order", () => {
+  test("in every resting state, ASK and ORDERS leave the order exactly as it was", async () => {
+    const { app, say, pay } = await shop();
+    const steps: (() => Promise<EngineReply>)[] = [
+      async () => (await say("c1", "2000 tokens")).reply, // quoted
+      async () => (await say("c1", "yes")).reply, // awaiting payment
+      async () => {
+        await pay(payUrlOf(await app.engine.view("c1")));
+        return app.engine.view("c1"); // delivered
+      },
+    ];
+    for (const step of steps) {
+      const shown = await step();
+      const orderId = "order" in shown && shown.order ? shown.order.orderId : "";
+      const before = await app.stores.orders.get(orderId as never);
+      expect(before).toBeDefined();
+      for (const topic of ["what_tokens", "models", "validity", "refunds", "coins", "delivery", "price"] as const) {
+        expect((await app.engine.handleCommand("c1", { type: "ASK", topic })).kind).toBe("answer");
+      }
+      expect((await app.engine.handleCommand("c1", { type: "ORDERS" })).kind).toBe("orders");
+      expect(await app.stores.orders.get(orderId as never)).toEqual(before);
+    }
+  });
+});
+
 describe("issue 13: customers see their orders", () => {
   test("'my orders' lists the delivered order with its hint and a buy-again button; never the secret", async () => {
     const { app, say, pay, notifications } = await shop();
