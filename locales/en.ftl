@@ -168,6 +168,21 @@ order-awaiting-test-payment = 💳 Order { $orderId }: { $amount } for { $price 
 alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
     See /order { $command }.
 
+## Telegram Stars: why the payment sheet refused (Telegram shows this inside its own payment sheet)
+stars-refused = { $reason ->
+    [disabled] Stars payments are not enabled right now.
+    [not_stars] This invoice can only be paid in Telegram Stars.
+    [unknown_order] This order is unknown. Please start a new order in the chat.
+    [closed] This order can no longer be paid. Please start a new order in the chat.
+    [expired] This invoice has expired. Please start a new order in the chat.
+    [amount] The amount does not match this order. Please start a new order in the chat.
+    [timeout] We could not check this order in time. Please try again.
+   *[error] We could not check this order. Please try again in a minute.
+}
+## Invoices: what the payment provider shows the customer
+invoice-title = TokenGoblin: { $tokens }
+invoice-description = { $tokens } of AI API credit ({ $price }), order { $orderId }
+
 ## faq
 # Issue 13: budgets, a choice of amounts, the order list. The answers to questions themselves are the
 # shop owner's, in faq/<language>.ftl (see the README), not here.

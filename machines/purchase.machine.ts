@@ -223,10 +223,10 @@ export const purchaseMachine = setup({
     recordPayment: assign((_, params: DoneWith<PaymentCreationResult>) =>
       params.output.ok ? { payment: params.output.payment } : {},
     ),
-    recordPaymentProblem: assign({ problem: "payment_unavailable" as Problem }),
-    recordQuoteRefresh: assign({ problem: "quote_refreshed" as Problem }),
+    recordPaymentProblem: assign({ problem: "payment_unavailable" satisfies Problem }),
+    recordQuoteRefresh: assign({ problem: "quote_refreshed" satisfies Problem }),
     recordPaid: assign(({ event }) => ({ paidAt: event.at })),
-    recordPaymentFailure: assign({ problem: "payment_failed" as Problem }),
+    recordPaymentFailure: assign({ problem: "payment_failed" satisfies Problem }),
     recordDelivery: assign(({ context }, params: DoneWith<DeliveryResult>) =>
       params.output.ok
         ? {
@@ -248,12 +248,12 @@ export const purchaseMachine = setup({
       // Exponential backoff from the failure time: base, 2×base, 4×base… A bug (no time known) retries at once.
       const nextAttemptAt = params.at === null ? null : params.at + context.retryBackoffMs * 2 ** (attempts - 1);
       return {
-        problem: "delivery_retrying" as Problem,
+        problem: "delivery_retrying" satisfies Problem,
         delivery: { ...context.delivery, attempts, nextAttemptAt, lastError: params.reason },
       };
     }),
     recordDeliveryFailure: assign(({ context }, params: { reason: DeliveryFailure }) => ({
-      problem: "delivery_failed" as Problem,
+      problem: "delivery_failed" satisfies Problem,
       delivery: { ...context.delivery, attempts: context.delivery.attempts + 1, nextAttemptAt: null, lastError: params.reason },
     })),
     grantFreshDeliveryAttempts: assign(({ context }) => ({
@@ -315,7 +315,7 @@ export const purchaseMachine = setup({
           target: "initial",
           actions: {
             type: "recordPricingProblem",
-            params: () => ({ output: { ok: false, reason: "pricing_unavailable" } as PricingResult }),
+            params: () => ({ output: { ok: false, reason: "pricing_unavailable" } satisfies PricingResult }),
           },
         },
       },

@@ -161,6 +161,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ledger,
       stores,
       log,
+      // The provider's invoice (Telegram's Stars sheet, Crypto Pay's page) speaks the customer's language.
+      describeInvoice: async (order) => {
+        const tr = localization.translator(await languages.of(order.chatId));
+        const tokens = tr.t("tokens", { count: order.tokens, tokens: tr.count(order.tokens) });
+        return {
+          title: tr.t("invoice-title", { tokens }),
+          description: tr.t("invoice-description", { tokens, price: tr.money(order.usd), orderId: order.orderId }),
+        };
+      },
     }),
     ledger,
     payments,

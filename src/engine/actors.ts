@@ -14,8 +14,8 @@ import type {
   PricingResult,
 } from "../../machines/purchase.machine.ts";
 import { type Catalog, priceTokens } from "../domain/catalog.ts";
-import { PaymentId } from "../domain/ids.ts";
-import { formatMoney, groupThousands } from "../domain/money.ts";
+import { type ChatId, type OrderId, PaymentId } from "../domain/ids.ts";
+import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
 import type { DeliveryProvider, Ledger } from "../delivery/index.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
@@ -39,7 +39,18 @@ export type ActorDeps = {
   ledger: Ledger;
   stores: Stores;
   log: Logger;
+  /** The invoice's title and description as the provider shows them, in the customer's language. */
+  describeInvoice?: (order: InvoiceSubject) => Promise<{ title: string; description: string }>;
 };
+
+/** What an invoice is for, to be put into words. */
+export type InvoiceSubject = { orderId: OrderId; chatId: ChatId; tokens: number; usd: Money };
+
+/** The words when no translation is attached (tests, custom builds): English. */
+async function describeInEnglish(order: InvoiceSubject): Promise<{ title: string; description: string }> {
+  const tokens = `${groupThousands(String(order.tokens))} tokens`;
+  return { title: `TokenGoblin: ${tokens}`, description: `${tokens} of AI API credit (${formatMoney(order.usd)}), order ${order.orderId}` };
+}
 
 /** The product's real pricing, invoicing and delivery. */
 export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
@@ -67,13 +78,14 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
     createPayment: fromPromise(async ({ input }): Promise<PaymentCreationResult> => {
       const { quote } = input;
       const now = deps.clock();
+      const words = await (deps.describeInvoice ?? describeInEnglish)({ orderId: input.orderId, chatId: input.chatId, tokens: quote.tokens, usd: quote.usd });
       const result = await deps.payments.createInvoice({
         orderId: input.orderId,
         chatId: input.chatId,
         tokens: quote.tokens,
         usd: quote.usd,
         charge: quote.charge,
-        description: `${groupThousands(String(quote.tokens))} AI tokens (${formatMoney(quote.usd)}) — order ${input.orderId}`,
+        ...words,
         expiresAt: now + deps.paymentTtlMs,
       });
       if (!result.ok) {

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { type Money, parseMoney, toDecimalString } from "../domain/money.ts";
 import { fetchJson } from "../http/client.ts";
 import type { Collection } from "../store/index.ts";
-import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, ok, parseJsonOrNull } from "./provider.ts";
+import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, failed, ok, parseJsonOrNull } from "./provider.ts";
 
 export const CRYPTOPAY_SIGNATURE_HEADER = "crypto-pay-api-signature";
 export const CRYPTOPAY_TOKEN_HEADER = "Crypto-Pay-API-Token";
@@ -135,7 +135,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
         allow_anonymous: true,
       },
     });
-    if (!result.ok) return result as ProviderResult<never>;
+    if (!result.ok) return failed(result);
     const invoice = WireInvoice.safeParse(result.value);
     if (!invoice.success) return fail("unavailable", "createInvoice: unexpected invoice shape");
     const payUrl = invoice.data.bot_invoice_url ?? invoice.data.mini_app_invoice_url ?? invoice.data.web_app_invoice_url ?? invoice.data.pay_url;
@@ -166,7 +166,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
     async fetchPayment(paymentId): Promise<ProviderResult<PaymentStatus>> {
       if (!/^\d{1,20}$/.test(paymentId)) return fail("not_found");
       const result = await call("getInvoices", { query: new URLSearchParams({ invoice_ids: paymentId }) });
-      if (!result.ok) return result as ProviderResult<never>;
+      if (!result.ok) return failed(result);
       const items = z.object({ items: z.array(z.unknown()) }).safeParse(result.value);
       if (!items.success) return fail("unavailable", "getInvoices: unexpected answer");
       const found = items.data.items.map((item) => WireInvoice.safeParse(item)).find((p) => p.success && p.data.invoice_id === paymentId);
@@ -195,7 +195,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
 
     async cancelInvoice(paymentId) {
       const result = await call("deleteInvoice", { body: { invoice_id: Number(paymentId) } });
-      return result.ok ? ok(undefined) : (result as ProviderResult<never>);
+      return result.ok ? ok(undefined) : failed(result);
     },
   };
 }

@@ -14,6 +14,8 @@ export type InvoiceRequest = {
   tokens: number;
   usd: Money;
   charge: Money;
+  /** A short title (Telegram Stars allows 32 characters), in the customer's language. */
+  title: string;
   description: string;
   expiresAt: number;
 };
@@ -63,6 +65,11 @@ export function ok<T>(value: T): ProviderResult<T> {
 
 export function fail<T>(reason: ProviderFailure, detail?: string): ProviderResult<T> {
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
+}
+
+/** Passes a failure on as the result of another call (its value type differs, its failure does not). */
+export function failed<T>(failure: Extract<ProviderResult<unknown>, { ok: false }>): ProviderResult<T> {
+  return fail(failure.reason, failure.detail);
 }
 
 /** Parses a raw webhook body as JSON; `null` for anything that is not (bodies are untrusted input). */

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { money } from "../domain/money.ts";
 import type { Claims, Collection } from "../store/index.ts";
-import { type PaymentProvider, type ProviderResult, fail, ok } from "./provider.ts";
+import { type PaymentProvider, type ProviderResult, fail, failed, ok } from "./provider.ts";
 
 /** The slice of the Bot API the provider needs; `bot.api` (grammY) fits it. */
 export type StarsApi = {
@@ -105,7 +105,7 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
       if (request.charge.currency !== "XTR" || request.charge.minor < 1) {
         return fail("rejected", `Stars invoices need a whole number of XTR, got ${request.charge.minor} ${request.charge.currency}`);
       }
-      const title = `${request.tokens.toLocaleString("en-US")} AI tokens`.slice(0, 32);
+      const title = request.title.slice(0, 32);
       const link = await withTimeout(
         // Stars: empty provider token, currency XTR, exactly one price.
         options.api.createInvoiceLink(title, request.description.slice(0, 255), request.orderId, "", "XTR", [
@@ -113,7 +113,7 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
         ]),
         "createInvoiceLink",
       );
-      if (!link.ok) return link as ProviderResult<never>;
+      if (!link.ok) return failed(link);
       const record: StarsInvoiceRecord = { v: 1, orderId: request.orderId, stars: request.charge.minor, payUrl: link.value, expiresAt: request.expiresAt };
       await options.invoices.set(request.orderId, record);
       return ok({ paymentId: request.orderId, payUrl: link.value, expiresAt: request.expiresAt });
@@ -140,7 +140,7 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
       if (!paid) return fail("not_found");
       if (paid.refunded) return ok({ refundId: paid.chargeId });
       const refunded = await withTimeout(options.api.refundStarPayment(paid.userId, paid.chargeId), "refundStarPayment");
-      if (!refunded.ok) return refunded as ProviderResult<never>;
+      if (!refunded.ok) return failed(refunded);
       const marked = { ...paid, refunded: true };
       const first = await options.payments.get(`order:${paid.orderId}`);
       await Promise.all([

@@ -7,6 +7,7 @@ import { Api, Composer, type Context } from "grammy";
 import type { Config } from "../config.ts";
 import { money } from "../domain/money.ts";
 import { OrderId, PaymentId } from "../domain/ids.ts";
+import type { LanguagePreferences, Localization } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/index.ts";
 import { type StarsApi, isStarsProvider } from "../payments/stars.ts";
@@ -29,7 +30,12 @@ export type StarsComposerApp = {
   engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
   stores: Stores;
   log: Logger;
+  localization: Localization;
+  languages: LanguagePreferences;
 };
+
+/** Why a Stars payment was refused before it was taken; worded by `stars-refused` in the payer's language. */
+type StarsRefusal = "disabled" | "not_stars" | "unknown_order" | "closed" | "expired" | "amount" | "timeout" | "error";
 
 /** Telegram wants the pre-checkout answer within 10 s; we give our own lookups less than that. */
 const PRE_CHECKOUT_BUDGET_MS = 7_000;
@@ -46,37 +52,40 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
 
   composer.on("pre_checkout_query", async (ctx) => {
     const query = ctx.preCheckoutQuery;
-    const check = async (): Promise<string | null> => {
-      if (!stars) return "Stars payments are not enabled right now.";
-      if (query.currency !== "XTR") return "This invoice can only be paid in Telegram Stars.";
+    const check = async (): Promise<StarsRefusal | null> => {
+      if (!stars) return "disabled";
+      if (query.currency !== "XTR") return "not_stars";
       const parsedOrder = OrderId.safeParse(query.invoice_payload);
-      if (!parsedOrder.success) return "This order is unknown. Please start a new order in the chat.";
+      if (!parsedOrder.success) return "unknown_order";
       const orderId = parsedOrder.data;
       const [order, invoice] = await Promise.all([app.stores.orders.get(orderId), stars.invoiceFor(orderId)]);
-      if (!order || !invoice) return "This order is unknown. Please start a new order in the chat.";
+      if (!order || !invoice) return "unknown_order";
       // A Stars invoice's payment id is its order id (the invoice payload).
-      if (order.state !== "awaiting_payment" || order.paymentId !== (orderId as string)) {
-        return "This order can no longer be paid. Please start a new order in the chat.";
-      }
-      if (clock() >= invoice.expiresAt) return "This invoice has expired. Please start a new order in the chat.";
+      if (order.state !== "awaiting_payment" || order.paymentId !== (orderId as string)) return "closed";
+      if (clock() >= invoice.expiresAt) return "expired";
       const due = order.charge;
-      if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) {
-        return "The amount does not match this order. Please start a new order in the chat.";
-      }
+      if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) return "amount";
       return null;
     };
-    let problem: string | null;
+    let problem: StarsRefusal | null;
     try {
       problem = await Promise.race([
         check(),
-        new Promise<string>((resolve) => setTimeout(() => resolve("We could not check this order in time. Please try again."), PRE_CHECKOUT_BUDGET_MS).unref()),
+        new Promise<StarsRefusal>((resolve) => setTimeout(() => resolve("timeout"), PRE_CHECKOUT_BUDGET_MS).unref()),
       ]);
     } catch (error) {
       app.log.error("pre-checkout check failed", { err: error });
-      problem = "We could not check this order. Please try again in a minute.";
+      problem = "error";
     }
     if (problem) app.log.info("stars pre-checkout refused", { orderId: query.invoice_payload, reason: problem });
-    await (problem === null ? ctx.answerPreCheckoutQuery(true) : ctx.answerPreCheckoutQuery(false, { error_message: problem }));
+    if (problem === null) {
+      await ctx.answerPreCheckoutQuery(true);
+      return;
+    }
+    // Said in the payer's language: Telegram shows it in its own payment sheet.
+    const language = await app.languages.of(String(query.from.id), query.from.language_code).catch(() => app.localization.defaultLanguage);
+    const words = app.localization.translator(language).t("stars-refused", { reason: problem });
+    await ctx.answerPreCheckoutQuery(false, { error_message: words });
   });
 
   // Payments of one order are handled one after another (record, then confirm), so a second payment

@@ -75,6 +75,7 @@ describe("slow providers", () => {
       tokens: 1000,
       usd: money(2000, "USD"),
       charge: money(2000, "USD"),
+      title: "TokenGoblin: 1,000 tokens",
       description: "1,000 AI tokens",
       expiresAt: 3_600_000,
     });

@@ -97,7 +97,8 @@ describe("Telegram Stars", () => {
     const order = await w.buy();
     // $40.00 at 50 stars per dollar.
     expect(order.charge).toEqual({ minor: 2000, currency: "XTR" });
-    expect(w.links).toEqual([{ title: "2,000 AI tokens", payload: order.orderId, providerToken: "", currency: "XTR", prices: [{ label: "2,000 AI tokens", amount: 2000 }] }]);
+    const title = "TokenGoblin: 2,000 tokens";
+    expect(w.links).toEqual([{ title, payload: order.orderId, providerToken: "", currency: "XTR", prices: [{ label: title, amount: 2000 }] }]);
     expect(order.payUrl).toBe("https://t.me/$stars_invoice_1");
     expect(await w.app.payments.fetchPayment(order.orderId)).toMatchObject({ ok: true, value: { status: "pending" } });
     // Stars never arrive over HTTP: anything posted to the webhook route is refused.
@@ -119,6 +120,17 @@ describe("Telegram Stars", () => {
     const late = await w.preCheckout(order.orderId, 2000);
     expect(late.ok).toBe(false);
     expect(late.error_message).toMatch(/expired/);
+  });
+
+  it("a Russian-speaking payer sees the Stars invoice and its refusals in Russian (issue 14)", async () => {
+    const w = await world();
+    await w.app.languages.choose(w.chatId, "ru");
+    await w.app.engine.handleText(w.chatId, "2000 токенов");
+    const reply = await w.app.engine.handleText(w.chatId, "да");
+    if (reply.kind !== "order") throw new Error(JSON.stringify(reply));
+    expect(w.links.at(-1)?.title.replace(/\u00a0/g, " ")).toBe("TokenGoblin: 2 000 токенов");
+    const cheaper = await w.preCheckout(reply.order.orderId, 1999);
+    expect(cheaper.error_message).toBe("Сумма не совпадает с заказом. Пожалуйста, оформите новый заказ в чате.");
   });
 
   it("a duplicated successful_payment delivers once", async () => {
