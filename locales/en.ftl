@@ -219,3 +219,32 @@ payment-late-refunded = ↩️ We received { $paid } for order { $orderId } afte
 # The sandbox pay page of an order that was cancelled or expired.
 page-closed = This order is closed: this page takes no payment. Go back to the chat to start a new order.
 payment-late-delivering = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments: your { $amount } are on their way, and I'll message you as soon as they are ready.
+
+## faq
+# Issue 13: budgets, a choice of amounts, the order list. The answers to questions themselves are the
+# shop owner's, in faq/<language>.ftl (see the README), not here.
+# A quote worked out from a budget ("$25 worth"); $budget is money, $amount a number of tokens.
+budget-buys = { $budget } buys { $amount }.
+budget-buys-rounded = { $budget } buys { $amount } (rounded down).
+# Two amounts were possible ("2000 or 3000"): the choices follow as buttons.
+clarify-amount = Which amount did you mean?
+# A choice that came from a budget, on a button.
+clarify-budget-choice = { $budget } → { $amount }
+orders-heading = 🧾 Your last orders:
+orders-none = You have no orders yet. How many tokens would you like?
+# One order in the list; $state is the order's state code.
+orders-line = • { $date }: { $amount } for { $price }, { $state ->
+    [quoted] quoted
+    [awaiting_payment] waiting for payment
+    [paid] paid, being delivered
+    [delivered] delivered
+    [delivery_failed] paid, delivery failed (we're on it)
+    [refunded] refunded
+    [cancelled] cancelled
+    [expired] expired
+    [payment_failed] payment failed
+   *[other] in progress
+}
+orders-line-hint = { $line } (code ending { $hint })
+button-buy-again = 🔁 Buy { $amount } again
+command-orders = Your last orders

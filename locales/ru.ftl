@@ -204,3 +204,28 @@ payment-late-delivered = 💰 Мы получили { $paid } по заказу 
 payment-late-refunded = ↩️ Мы получили { $paid } по заказу { $orderId } уже после его закрытия, поэтому сразу вернули деньги. Больше ничего делать не нужно.
 page-closed = Этот заказ закрыт: оплата на этой странице не принимается. Вернитесь в чат, чтобы оформить новый заказ.
 payment-late-delivering = 💰 Мы получили { $paid } по заказу { $orderId } уже после его закрытия. Магазин засчитывает такие платежи: ваши { $amount } уже в пути, я напишу, как только всё будет готово.
+
+## faq
+# Задача 13: суммы, выбор количества, список заказов. Сами ответы на вопросы пишет владелец магазина в
+# faq/<язык>.ftl (см. README), а не здесь.
+budget-buys = На { $budget } можно купить { $amount }.
+budget-buys-rounded = На { $budget } можно купить { $amount } (с округлением вниз).
+clarify-amount = Какое количество вы имели в виду?
+clarify-budget-choice = { $budget } → { $amount }
+orders-heading = 🧾 Ваши последние заказы:
+orders-none = Заказов пока нет. Сколько токенов вам нужно?
+orders-line = • { $date }: { $amount } за { $price }, { $state ->
+    [quoted] цена назначена
+    [awaiting_payment] ждёт оплаты
+    [paid] оплачен, доставляется
+    [delivered] доставлен
+    [delivery_failed] оплачен, доставка не удалась (мы уже разбираемся)
+    [refunded] деньги возвращены
+    [cancelled] отменён
+    [expired] истёк
+    [payment_failed] оплата не прошла
+   *[other] в работе
+}
+orders-line-hint = { $line } (код оканчивается на { $hint })
+button-buy-again = 🔁 Купить { $amount } снова
+command-orders = Ваши последние заказы

@@ -21,6 +21,7 @@ import { type LanguagePreferences, type Localization, createLanguagePreferences,
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { type Stores, createStores, openBackend } from "./store/index.ts";
 import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
+import { type Faq, loadFaq } from "./faq/index.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
 import { type SandboxPageNotice, renderSandboxPage } from "./web/sandbox-page.ts";
 
@@ -41,6 +42,8 @@ export type App = {
   renderer: Renderer;
   /** The translations in `locales/`, with the configured default language. */
   localization: Localization;
+  /** The owner's answers to customers' questions (`FAQ_DIR`, else the shipped `faq/`). */
+  faq: Faq;
   /** Each chat's language (stored, so it survives restarts). */
   languages: LanguagePreferences;
   /** The port the HTTP server listens on, once started. */
@@ -83,6 +86,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = createMetrics();
   const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
   const languages = createLanguagePreferences(stores.preferences, localization, clock);
+  const faq = loadFaq(config.faqDir ? { dir: config.faqDir } : {});
   const http = createHttpServer(log);
 
   // Overrides (tests, custom builds) win; otherwise the configured providers.
@@ -272,8 +276,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     payments,
     delivery,
-    renderer: createRenderer(config.catalog, plainMarkup, { localization, now: clock }),
+    renderer: createRenderer(config.catalog, plainMarkup, { localization, now: clock, faq }),
     localization,
+    faq,
     languages,
     port: null,
     setReady(value) {

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
 import { parseMoney } from "./domain/money.ts";
+import { faqProblem } from "./faq/index.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
 import { parseStoreUrl } from "./store/index.ts";
 
@@ -119,6 +120,10 @@ const Env = z.object({
   DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
     message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
   }),
+  FAQ_DIR: optionalText.superRefine((dir, ctx) => {
+    const problem = dir === undefined ? null : faqProblem(dir);
+    if (problem) ctx.addIssue({ code: "custom", message: `must be a folder of FAQ files (en.ftl, ru.ftl…): ${problem}` });
+  }),
   ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
 });
 
@@ -205,6 +210,8 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
     instanceId: e.INSTANCE_ID,
     /** Language for customers whose own language has no file in `locales/`. */
     defaultLanguage: e.DEFAULT_LANGUAGE,
+    /** The owner's FAQ folder (`<language>.ftl` files); unset → the shipped `faq/`. */
+    faqDir: e.FAQ_DIR,
   };
 });
 

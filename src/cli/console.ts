@@ -3,12 +3,17 @@
  * is an interactive prompt; with piped input it reads every line, prints every reply and exits 0, so
  * a purchase can be scripted: `printf 'I need 2000 tokens\nyes\n' | npm start`. The language is
  * `--lang ru` (`npm start -- --lang ru`), else the one in `LANG`, else the shop's default.
+ *
+ * Buttons work as in Telegram: each is shown with a number, and typing the number (or `#2`), or the
+ * button's label ("+ 1k", "confirm"), presses it. The chat is remembered in the store like a Telegram
+ * chat, so a second run starts where the first ended.
  */
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { App } from "../app.ts";
+import { decodeButton } from "../engine/buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
-import type { RenderedMessage } from "../render/messages.ts";
+import type { Button, RenderedMessage } from "../render/messages.ts";
 
 export type ConsoleOptions = {
   input?: Readable & { isTTY?: boolean };
@@ -27,14 +32,41 @@ export function consoleLanguage(argv: readonly string[], env: Record<string, str
   return flag || locale;
 }
 
-/** How a rendered message looks in a terminal: the text, then buttons as hints and links in full. */
+/**
+ * How a rendered message looks in a terminal: the text, then the buttons, each with the number that
+ * presses it (`[1] 1k`), links in full.
+ */
 export function formatForConsole(message: RenderedMessage): string {
   const lines = [message.text];
+  let number = 0;
   for (const row of message.buttons) {
-    const labels = row.map((b) => ("url" in b ? `${b.label}: ${b.url}` : `[${b.label}]`));
-    lines.push(`   ${labels.join("  ")}`);
+    const labels = row.map((b) => `[${++number}] ${"url" in b ? `${b.label}: ${b.url}` : b.label}`);
+    lines.push(`   ${labels.join("   ")}`);
   }
   return lines.join("\n");
+}
+
+/** A label or typed text reduced to what a person would type: no emoji or marks, one kind of minus, lower case. */
+function typedForm(text: string): string {
+  return text
+    .normalize("NFKC")
+    .replace(/[\u2212\u2013\u2014]/g, "-")
+    .replace(/[^\p{L}\p{N}+\-.,$ ]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * The button a line of input presses among those last shown: its number ("2", "#2") or its label,
+ * typed with or without its emoji ("+ 1k", "confirm"). Null when the line is ordinary text.
+ */
+export function pressedButton(text: string, buttons: readonly Button[]): Button | null {
+  const number = /^#?(\d{1,2})$/.exec(text.trim());
+  if (number) return buttons[Number(number[1]) - 1] ?? null;
+  const typed = typedForm(text);
+  if (typed === "") return null;
+  return buttons.find((b) => typedForm(b.label) === typed) ?? null;
 }
 
 /** Runs the console chat until input ends (piped) or the user quits (terminal). */
@@ -46,8 +78,14 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const language = app.localization.negotiate(options.language);
   // Remembered like a Telegram customer's choice, so the pay page speaks it too.
   await app.languages.choose(chatId, language);
-  const say = (text: string) => output.write(`\n🧌 ${forTerminal(text).replace(/\n/g, "\n   ")}\n`);
-  const show = (reply: EngineReply) => say(formatForConsole(app.renderer.render(reply, language)));
+  const say = (text: string) => output.write(`\n🧌 ${forTerminal(text).replace(/\n/g, "\n   ").replace(/ +$/gm, "")}\n`);
+  // The buttons of the last message shown: the ones a number or a label presses.
+  let buttons: Button[] = [];
+  const show = (reply: EngineReply) => {
+    const message = app.renderer.render(reply, language);
+    buttons = message.buttons.flat();
+    say(formatForConsole(message));
+  };
   /** Shows a reply; goods in it are erased from the ledger only after they were printed. */
   const showAndConfirm = async (reply: EngineReply) => {
     show(reply);
@@ -66,9 +104,10 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, prompt: "you › " });
   // Take the iterator now: lines (and end of input) that arrive before the loop starts are buffered.
   const lines = rl[Symbol.asyncIterator]();
-  say(formatForConsole(app.renderer.welcome(language)));
+  // Through the engine, like Telegram's /start: it remembers that the welcome asked "how many tokens?".
+  show(await app.engine.greet(chatId));
   const current = await app.engine.view(chatId);
-  if (current.kind === "order") await showAndConfirm(current);
+  if (secretOf(current)) await showAndConfirm(current);
   if (interactive) {
     const url = app.config.http.publicUrl ?? `http://localhost:${app.port}`;
     output.write(`\n${app.localization.translator(language).t("console-hint", { url })}\n`);
@@ -84,7 +123,12 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     }
     if (!interactive) output.write(`\nyou › ${forTerminal(text)}\n`);
     try {
-      await showAndConfirm(await app.engine.handleText(chatId, text));
+      const pressed = pressedButton(text, buttons);
+      if (pressed && "url" in pressed) say(pressed.url);
+      else {
+        const action = pressed ? decodeButton(pressed.data) : null;
+        await showAndConfirm(action ? await app.engine.handleButton(chatId, action) : await app.engine.handleText(chatId, text));
+      }
     } catch (error) {
       app.log.error("console message failed", { err: error });
       show({ kind: "unavailable" });

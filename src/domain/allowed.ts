@@ -5,14 +5,14 @@
  */
 import type { SnapshotFrom } from "xstate";
 import { type PurchaseMachine, purchaseMachine } from "../../machines/purchase.machine.ts";
-import { COMMAND_TYPES, type Command, type CommandType } from "./commands.ts";
+import { COMMAND_TYPES, CONVERSATION_COMMANDS, type CommandType, type MachineCommand, type MachineCommandType } from "./commands.ts";
 import { ChatId, OrderId } from "./ids.ts";
 import type { OrderState } from "./records.ts";
 
 type Snapshot = SnapshotFrom<PurchaseMachine>;
 
 /** A representative event for each command: amounts at the lower limit, so only the state decides. */
-function sample(type: CommandType, snapshot: Snapshot, at: number): Command & { at: number } {
+function sample(type: MachineCommandType, snapshot: Snapshot, at: number): MachineCommand & { at: number } {
   switch (type) {
     case "QUOTE":
     case "CHANGE_AMOUNT":
@@ -30,10 +30,19 @@ function sample(type: CommandType, snapshot: Snapshot, at: number): Command & { 
   }
 }
 
-/** The commands the machine takes in this snapshot, in the order they are offered to people and the LLM. */
+const ANY_STATE: ReadonlySet<CommandType> = new Set(CONVERSATION_COMMANDS);
+const isAnyState = (type: CommandType): type is (typeof CONVERSATION_COMMANDS)[number] => ANY_STATE.has(type);
+/** What a finished order still takes: a look at it, help, questions, the order list. */
+const WHEN_DONE: readonly CommandType[] = ["STATUS", "HELP", ...CONVERSATION_COMMANDS];
+
+/**
+ * The commands the machine takes in this snapshot, in the order they are offered to people and the
+ * LLM; questions and the order list ({@link CONVERSATION_COMMANDS}) never reach the machine, so they
+ * are allowed in every state.
+ */
 export function allowedCommands(snapshot: Snapshot, at: number): CommandType[] {
-  if (snapshot.status !== "active") return ["STATUS", "HELP"];
-  return COMMAND_TYPES.filter((type) => snapshot.can(sample(type, snapshot, at)));
+  if (snapshot.status !== "active") return [...WHEN_DONE];
+  return COMMAND_TYPES.filter((type) => isAnyState(type) || snapshot.can(sample(type, snapshot, at)));
 }
 
 const byState = new Map<OrderState, CommandType[]>();
@@ -51,7 +60,7 @@ export function allowedInState(state: OrderState): readonly CommandType[] {
     const value = state === "paid" ? { paid: "waiting_retry" as const } : state;
     const snapshot = purchaseMachine.resolveState({ value, context: start.context });
     const final = purchaseMachine.root.states[state]?.type === "final";
-    allowed = final ? ["STATUS", "HELP"] : allowedCommands(snapshot, at);
+    allowed = final ? [...WHEN_DONE] : allowedCommands(snapshot, at);
     byState.set(state, allowed);
   }
   return allowed;

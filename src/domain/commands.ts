@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FaqTopic } from "./faq.ts";
 import type { OrderState } from "./records.ts";
 
 /**
@@ -20,6 +21,10 @@ export const Command = z.discriminatedUnion("type", [
   z.object({ type: z.literal("STATUS") }).strict(),
   z.object({ type: z.literal("HELP") }).strict(),
   z.object({ type: z.literal("RESTART") }).strict(),
+  /** A question on an FAQ topic: answered in the owner's words beside the order, which stays as it was. */
+  z.object({ type: z.literal("ASK"), topic: FaqTopic }).strict(),
+  /** The chat's last orders, with a button to buy a paid one again; the order in progress stays as it was. */
+  z.object({ type: z.literal("ORDERS") }).strict(),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command["type"];
@@ -33,7 +38,21 @@ export const COMMAND_TYPES = [
   "STATUS",
   "HELP",
   "RESTART",
+  "ASK",
+  "ORDERS",
 ] as const satisfies readonly CommandType[];
+
+/** Commands answered without the purchase machine: allowed in every state, they never move an order. */
+export const CONVERSATION_COMMANDS = ["ASK", "ORDERS"] as const satisfies readonly CommandType[];
+export type ConversationCommand = Extract<Command, { type: (typeof CONVERSATION_COMMANDS)[number] }>;
+/** A command the purchase machine decides on (it is sent to it as an event). */
+export type MachineCommand = Exclude<Command, ConversationCommand>;
+export type MachineCommandType = MachineCommand["type"];
+
+/** True for a command the purchase machine decides on; false for {@link CONVERSATION_COMMANDS}. */
+export function isMachineCommand(command: Command): command is MachineCommand {
+  return !(CONVERSATION_COMMANDS as readonly string[]).includes(command.type);
+}
 
 /** How a command reached the engine; recorded for analytics (AI vs buttons funnel). */
 export const CommandSource = z.enum(["rules", "llm", "button", "command"]);
@@ -50,10 +69,27 @@ export type UnderstandContext = {
   allowed: readonly CommandType[];
   turns: readonly string[];
   chatId: string;
+  /** The bot's last message asked "how many tokens?": a bare number then answers it. */
+  askedHowMany?: boolean;
 };
 
-/** A command read from text, and who read it. `null`: nothing usable. */
-export type Understood = { command: Command; source: Extract<CommandSource, "rules" | "llm"> } | null;
+/**
+ * What the customer said beyond the command itself: the budget an amount was worked out from (the
+ * reply says what it buys), or a greeting (answered with a welcome).
+ */
+export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" };
+
+/** One way to read an ambiguous amount, as the tokens it means (and the budget it came from, if any). */
+export type AmountChoice = { tokens: number; usdCents?: number };
+
+/**
+ * A command read from text, and who read it; or two or more amounts the text could mean, for the
+ * customer to pick from (`choices`). `null`: nothing usable.
+ */
+export type Understood =
+  | { command: Command; source: Extract<CommandSource, "rules" | "llm">; note?: UnderstoodNote }
+  | { choices: readonly AmountChoice[]; source: "rules" }
+  | null;
 
 /** From a customer's text to a command; the engine injects rules and, when configured, the LLM. */
 export type Understander = (text: string, context: UnderstandContext) => Promise<Understood>;

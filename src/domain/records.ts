@@ -35,7 +35,14 @@ const ConversationFields = {
   /** The last few things the customer wrote, for the LLM's context. Bounded in count and length. */
   turns: z.array(z.string()),
   updatedAt: z.number().int(),
+  /** The chat's ended orders, oldest first, bounded (see `MAX_REMEMBERED_ORDERS`): the customer's `/orders`. */
+  orderIds: z.array(OrderId).default([]),
+  /** The bot's last message asked "how many tokens?", so a bare number answers it. */
+  askedHowMany: z.boolean().default(false),
 };
+
+/** How many ended orders a conversation remembers for the customer's order list. */
+export const MAX_REMEMBERED_ORDERS = 20;
 
 /**
  * A chat's conversation: the purchase machine's persisted snapshot plus a little dialogue memory. `rev`

@@ -3,7 +3,8 @@
  * only {@link Command}s; nothing here can produce a payment or a delivery (there is no such command).
  */
 import { withinLimits } from "../../machines/purchase.machine.ts";
-import type { Command, CommandSource, Understander } from "../domain/commands.ts";
+import { type Command, type CommandSource, type ConversationCommand, type Understander, type UnderstoodNote, isMachineCommand } from "../domain/commands.ts";
+import { asksHowMany, ordersOf, withNote } from "./conversation.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
@@ -16,7 +17,6 @@ import type { Session, Sessions } from "./session.ts";
 
 const MAX_TURNS = 6;
 const MAX_TURN_LENGTH = 300;
-
 export type CustomerDoorOptions = {
   sessions: Sessions;
   stores: Stores;
@@ -103,6 +103,30 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return { kind: "no_order", lastOrder: last, ...notice };
   };
 
+  /** Questions and the order list: answered beside the order, which the machine never hears about. */
+  const converse = async (session: Session, command: ConversationCommand, source: CommandSource): Promise<EngineReply> => {
+    const snapshot = session.actor.getSnapshot();
+    const view = orderView(snapshot);
+    const order = view.state === "initial" ? null : view;
+    emit({ type: "command", chatId: session.chatId, orderId: view.orderId, command: command.type, source, accepted: true, at: clock() });
+    switch (command.type) {
+      case "ASK":
+        return { kind: "answer", topic: command.topic, order, ...withNotice(session) };
+      case "ORDERS":
+        return { kind: "orders", orders: await ordersOf(stores, session), order, ...withNotice(session) };
+      default: {
+        const unhandled: never = command;
+        throw new Error(`unknown command ${JSON.stringify(unhandled)}`);
+      }
+    }
+  };
+
+  /** The reply, remembering whether it asks "how many tokens?". */
+  const answered = (session: Session, reply: EngineReply): EngineReply => {
+    session.askedHowMany = asksHowMany(reply);
+    return reply;
+  };
+
   const refusalFor = (snapshot: PurchaseSnapshot, command: Command): Refusal => {
     const state = stateName(snapshot);
     if ((command.type === "QUOTE" || command.type === "CHANGE_AMOUNT") && !withinLimits(snapshot.context.limits, command.tokens)) {
@@ -115,8 +139,9 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return "not_now";
   };
 
-  const apply = async (session: Session, command: Command, source: CommandSource): Promise<EngineReply> => {
+  const apply = async (session: Session, command: Command, source: CommandSource, note?: UnderstoodNote): Promise<EngineReply> => {
     sessions.nextOrderIfEnded(session);
+    if (!isMachineCommand(command)) return answered(session, await converse(session, command, source));
     const snapshot = session.actor.getSnapshot();
     const orderId = snapshot.context.orderId;
     if (command.type === "STATUS" && stateName(snapshot) === "awaiting_payment") {
@@ -131,15 +156,15 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     emit({ type: "command", chatId: session.chatId, orderId, command: command.type, source, accepted, at: clock() });
     if (!accepted) {
       const view = stateName(snapshot) === "initial" ? null : orderView(snapshot);
-      return {
+      return answered(session, {
         kind: "refused",
         reason: refusalFor(snapshot, command),
         order: view,
         ...("tokens" in command ? { tokens: command.tokens } : {}),
         ...withNotice(session),
-      };
+      });
     }
-    return replyFor(session, command.type === "HELP" ? "help" : undefined);
+    return answered(session, withNote(await replyFor(session, command.type === "HELP" ? "help" : undefined), note));
   };
 
   /**
@@ -172,19 +197,27 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         const snapshot = session.actor.getSnapshot();
         const view = orderView(snapshot);
         const allowed = allowedCommands(snapshot, clock());
-        const understood = await options.understand(text, { state: view.state, order: view, allowed, turns: session.turns, chatId });
+        const askedHowMany = session.askedHowMany;
+        const understood = await options.understand(text, { state: view.state, order: view, allowed, turns: session.turns, chatId, askedHowMany });
         rememberTurn(session, text);
+        const order = view.state === "initial" ? null : view;
         if (!understood) {
           emit({ type: "not_understood", chatId, orderId: view.orderId, at: clock() });
-          return { kind: "not_understood", order: view.state === "initial" ? null : view, ...withNotice(session) };
+          return answered(session, { kind: "not_understood", order, ...withNotice(session) });
         }
-        return apply(session, understood.command, understood.source);
+        if ("choices" in understood) return answered(session, { kind: "clarify", choices: understood.choices, order, ...withNotice(session) });
+        return apply(session, understood.command, understood.source, understood.note);
       });
     },
 
     /** A slash command or other structured input that needs no understanding. */
     handleCommand(chatId: string, command: Command, source: CommandSource = "command"): Promise<EngineReply> {
       return sessions.withSession(ChatId.parse(chatId), (session) => apply(session, command, source));
+    },
+
+    /** The customer opened the chat (`/start`, the console): a welcome beside the order, then "how many tokens?". */
+    greet(chatId: string): Promise<EngineReply> {
+      return sessions.withSession(ChatId.parse(chatId), (session) => apply(session, { type: "HELP" }, "command", { kind: "greeting" }));
     },
 
     /** A button press. Buttons bound to an order other than the current one do nothing. */
@@ -204,7 +237,17 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
 
     /** The customer-visible state of a chat's order, changing nothing (unless opening it resumed work). */
     view(chatId: string): Promise<EngineReply> {
-      return sessions.withSession(ChatId.parse(chatId), (session) => replyFor(session), { readOnly: true });
+      return sessions.withSession(
+        ChatId.parse(chatId),
+        async (session) => {
+          const reply = await replyFor(session);
+          // An empty cart asks "how many tokens?": remember it, so the next number answers it (a chat
+          // never written, rev 0, stays unwritten: a look creates nothing).
+          if (asksHowMany(reply) && !session.askedHowMany && session.rev > 0) session.remembered = true;
+          return answered(session, reply);
+        },
+        { readOnly: true },
+      );
     },
 
     /**

@@ -155,6 +155,7 @@ export function createEngine(options: EngineOptions) {
     handleText: customer.handleText,
     handleCommand: customer.handleCommand,
     handleButton: customer.handleButton,
+    greet: customer.greet,
     view: customer.view,
     secretShown: customer.secretShown,
     confirmPayment: payments.confirmPayment,

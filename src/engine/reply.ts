@@ -4,6 +4,8 @@
  */
 import type { SnapshotFrom } from "xstate";
 import type { PurchaseMachine, Problem } from "../../machines/purchase.machine.ts";
+import type { AmountChoice } from "../domain/commands.ts";
+import type { FaqTopic } from "../domain/faq.ts";
 import type { OrderId } from "../domain/ids.ts";
 import type { Money } from "../domain/money.ts";
 import type { OrderState } from "../domain/records.ts";
@@ -59,9 +61,16 @@ export type LateMoneyNext = "delivered" | "delivering" | "refunded" | "owner_ref
 export type PaymentCheck = { provider: string; result: "not_paid" | "paid" | "unavailable" };
 
 export type Reply =
-  | { kind: "help"; order: OrderView | null }
+  /** `greeting`: the customer said hello (or /start), answered with a welcome. */
+  | { kind: "help"; order: OrderView | null; greeting?: boolean }
   /** `secret`: delivered goods not yet confirmed as seen; the adapter calls `engine.secretShown` once it sent them. */
-  | { kind: "order"; order: OrderView; secret?: string }
+  | { kind: "order"; order: OrderView; secret?: string; budget?: BudgetNote }
+  /** The owner's answer to an FAQ topic, beside the order, which did not move. */
+  | { kind: "answer"; topic: FaqTopic; order: OrderView | null }
+  /** The chat's last orders, newest first; `order` is the one in progress (it did not move). */
+  | { kind: "orders"; orders: OrderLine[]; order: OrderView | null }
+  /** The text could mean any of these amounts: one short question, each a button. */
+  | { kind: "clarify"; choices: readonly AmountChoice[]; order: OrderView | null }
   | { kind: "no_order"; lastOrder: OrderView | null }
   | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
   | { kind: "not_understood"; order: OrderView | null }
@@ -109,3 +118,17 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
 export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
   return (reply.kind === "order" || reply.kind === "payment_notice") && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
 }
+
+/** One of a chat's orders in its list (`/orders`): facts only, the delivered code's hint but never the code. */
+export type OrderLine = {
+  orderId: OrderId;
+  state: OrderState;
+  tokens: number | null;
+  usd: Money | null;
+  charge: Money | null;
+  createdAt: number;
+  deliveryHint: string | null;
+};
+
+/** The budget a quote was worked out from: what it buys, and whether the amount was rounded down. */
+export type BudgetNote = { usd: Money; tokens: number; roundedDown: boolean };

@@ -19,7 +19,7 @@ import { type Actor, type InspectionEvent, createActor, waitFor } from "xstate";
 import type { PurchaseEvent, PurchaseMachine } from "../../machines/purchase.machine.ts";
 import type { Catalog } from "../domain/catalog.ts";
 import { type ChatId, OrderId, newOrderId as makeOrderId } from "../domain/ids.ts";
-import { type ConversationRecord, OrderState, isStoredSnapshot } from "../domain/records.ts";
+import { type ConversationRecord, MAX_REMEMBERED_ORDERS, OrderState, isStoredSnapshot } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import { type ChatLock, type Lease, type Stores, createChatLock } from "../store/index.ts";
 import type { EngineEvent } from "./events.ts";
@@ -37,6 +37,12 @@ export type Session = {
   rev: number;
   lease: Lease;
   lastOrderId: OrderId | null;
+  /** The chat's ended orders, oldest first, at most `MAX_REMEMBERED_ORDERS`. */
+  orderIds: OrderId[];
+  /** The bot's last message asked "how many tokens?" (set by the customer door). */
+  askedHowMany: boolean;
+  /** The conversation's memory changed (not the order): written even after a read-only look. */
+  remembered?: boolean;
   turns: string[];
   notice?: "conversation_reset";
   /** The order projection as last written, to skip writes that change nothing. */
@@ -152,6 +158,8 @@ export function createSessions(options: SessionOptions) {
       rev,
       lease,
       lastOrderId: record?.lastOrderId ?? null,
+      orderIds: record ? [...record.orderIds] : [],
+      askedHowMany: record?.askedHowMany ?? false,
       turns: record && clock() - record.updatedAt < options.conversationTimeoutMs ? [...record.turns] : [],
       ...(notice ? { notice } : {}),
       before: restored ? JSON.stringify(projectOrder(actor.getSnapshot())) : null,
@@ -193,6 +201,8 @@ export function createSessions(options: SessionOptions) {
       lastOrderId: session.lastOrderId,
       turns: session.turns,
       updatedAt: now,
+      orderIds: session.orderIds,
+      askedHowMany: session.askedHowMany,
     };
     if (!(await stores.conversations.write(session.chatId, record))) throw new ConversationMovedError(session.chatId);
     session.rev = record.rev;
@@ -237,7 +247,7 @@ export function createSessions(options: SessionOptions) {
             const session = await open(chatId, lease);
             try {
               const result = await work(session);
-              if (!mode.readOnly || session.actor.getSnapshot() !== session.loaded) await persist(session);
+              if (!mode.readOnly || session.remembered || session.actor.getSnapshot() !== session.loaded) await persist(session);
               return result;
             } finally {
               session.actor.stop();
@@ -267,6 +277,8 @@ export function createSessions(options: SessionOptions) {
       const snapshot = session.actor.getSnapshot();
       if (snapshot.status !== "done") return;
       session.lastOrderId = snapshot.context.orderId;
+      if (!session.orderIds.includes(session.lastOrderId)) session.orderIds.push(session.lastOrderId);
+      if (session.orderIds.length > MAX_REMEMBERED_ORDERS) session.orderIds.splice(0, session.orderIds.length - MAX_REMEMBERED_ORDERS);
       session.actor.stop();
       session.actor = startActor(session.chatId);
       session.before = null;

@@ -9,6 +9,9 @@ import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
 import type { EngineReply, OrderView, PaymentCheck, PaymentNotice, Refusal } from "../engine/reply.ts";
 import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
+import type { AmountChoice } from "../domain/commands.ts";
+import type { BudgetNote, OrderLine } from "../engine/reply.ts";
+import { type Faq, loadFaq } from "../faq/index.ts";
 import { type Localization, type Translator, loadLocalization } from "../i18n/index.ts";
 import { escapeHtml } from "./html.ts";
 
@@ -41,12 +44,14 @@ export type RendererOptions = {
   localization?: Localization;
   /** Only used for "valid for N minutes". */
   now?: () => number;
+  /** The owner's answers to questions; defaults to the shipped `faq/` files. */
+  faq?: Faq;
 };
 
 const button = (label: string, action: ButtonAction): Button => ({ label, data: encodeButton(action) });
 
 /** The renderer for one language; built once per language and kept. */
-function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number) {
+function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
   const t = tr.t;
   const tokens = (count: number) => t("tokens", { count, tokens: tr.count(count) });
   const short = (count: number) => (count % 1000 === 0 ? t("tokens-thousands", { thousands: tr.count(count / 1000) }) : tr.count(count));
@@ -243,6 +248,31 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
     }
   };
 
+  // Words for the conversation around an order (issue 13): budgets, choices, answers, the order list.
+  const dates = new Intl.DateTimeFormat(tr.language, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  const budgetLine = (note: BudgetNote) =>
+    t(note.roundedDown ? "budget-buys-rounded" : "budget-buys", { budget: m.bold(cash(note.usd)), amount: m.bold(tokens(note.tokens)) });
+  const choiceButton = (choice: AmountChoice) =>
+    button(
+      choice.usdCents === undefined ? tokens(choice.tokens) : t("clarify-budget-choice", { budget: tr.money(money(choice.usdCents, "USD")), amount: tokens(choice.tokens) }),
+      { action: "package", tokens: choice.tokens },
+    );
+  const faqArgs = { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits };
+  const orderLine = (line: OrderLine) => {
+    const text = t("orders-line", {
+      date: m.escape(dates.format(line.createdAt)),
+      amount: line.tokens === null ? "" : tokens(line.tokens),
+      price: line.usd ? cash(line.usd) : "",
+      state: line.state,
+    });
+    return line.deliveryHint ? t("orders-line-hint", { line: text, hint: m.escape(line.deliveryHint) }) : text;
+  };
+  /** One "buy again" button per amount of a delivered order, newest first, at most three. */
+  const buyAgain = (lines: readonly OrderLine[]): Button[] => {
+    const amounts = [...new Set(lines.filter((l) => l.state === "delivered" && l.tokens !== null).map((l) => l.tokens!))].slice(0, 3);
+    return amounts.map((amount) => button(t("button-buy-again", { amount: tokens(amount) }), { action: "package", tokens: amount }));
+  };
+
   return {
     render(reply: EngineReply): RenderedMessage {
       const notice = reply.notice === "conversation_reset" ? `${t("conversation-reset")}\n\n` : "";
@@ -250,9 +280,11 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
       // An answer that is not about the order, followed by where the order stands (if there is one).
       const besideOrder = (text: string, order: OrderView | null) =>
         order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
+      // A quote worked out from a budget says first what the budget buys.
+      if (reply.kind === "order" && reply.budget) return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
       switch (reply.kind) {
         case "help":
-          return besideOrder(help, reply.order);
+          return besideOrder(reply.greeting ? t("welcome", { help }) : help, reply.order);
         case "order":
           return out(checkLine(reply.check, reply.order) + describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
@@ -279,6 +311,18 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
           return out(t("rate-limited"), []);
         case "unavailable":
           return out(t("unavailable"), []);
+        case "answer":
+          return besideOrder(faq.answer(tr.language, reply.topic, faqArgs), reply.order);
+        case "clarify": {
+          const question = out(t("clarify-amount"), [reply.choices.map(choiceButton)]);
+          if (!reply.order) return question;
+          return out(`${question.text}\n\n${describeOrder(reply.order)}`, [...question.buttons, ...orderButtons(reply.order)]);
+        }
+        case "orders": {
+          const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
+          const shown = besideOrder(list, reply.order);
+          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+        }
         default: {
           // A new reply kind fails to compile here until it has words in every language.
           const unhandled: never = reply;
@@ -296,11 +340,12 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
 export function createRenderer(catalog: Catalog, markup: Markup, options: RendererOptions = {}) {
   const localization = options.localization ?? loadLocalization();
   const now = options.now ?? Date.now;
+  const faq = options.faq ?? loadFaq();
   const byLanguage = new Map<string, ReturnType<typeof createWords>>();
   const words = (language: string = localization.defaultLanguage) => {
     const tr = localization.translator(language);
     let found = byLanguage.get(tr.language);
-    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now)));
+    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now, faq)));
     return found;
   };
   return {

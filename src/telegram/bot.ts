@@ -118,7 +118,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, ...(options.now ? { now: options.now } : {}) });
+  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(options.now ? { now: options.now } : {}) });
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -221,7 +221,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
       return;
     }
-    await sendMessage(ctx.api, chatOf(ctx), renderer.welcome(await languageOf(ctx)));
+    // Through the engine, so it remembers that the welcome asked "how many tokens?".
+    await reply(ctx, await engine.greet(chatOf(ctx)));
   });
   addressed.command("buy", async (ctx) => {
     const chatId = chatOf(ctx);
@@ -241,6 +242,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command")));
   addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
   addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
+  addressed.command("orders", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "ORDERS" }, "command")));
 
   addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
 

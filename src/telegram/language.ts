@@ -11,7 +11,7 @@ import type { Logger } from "../log.ts";
 import { type TelegramMessage, type TelegramRenderer, toTelegram } from "./render.ts";
 
 /** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
-export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "cancel", "help", "language"] as const;
+export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "cancel", "help", "language"] as const;
 
 /** Callback data of the /language buttons: `lang|ru`. Not an engine button (see `engine/buttons.ts`). */
 const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;

@@ -2,10 +2,13 @@
  * Understanding: from a customer's text to a {@link Command}. Rules first (free, instant, offline);
  * a model-backed understander, when configured, is asked only when the rules have nothing.
  */
-import type { Catalog } from "../domain/catalog.ts";
-import type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";
+import { type Catalog, DEFAULT_CATALOG } from "../domain/catalog.ts";
+import { type AmountChoice, TokenAmount, type Understander, type UnderstandContext, type Understood, type UnderstoodNote } from "../domain/commands.ts";
+import { tokensForBudget } from "./budget.ts";
 import type { LlmOptions } from "./llm.ts";
-import { type RulesContext, understandByRules } from "./rules.ts";
+import { readMessage } from "./read.ts";
+import type { AmountOption, Reading } from "./reading.ts";
+import { type RulesContext, commandFor } from "./rules.ts";
 
 export { understandByRules, parseTokenAmount, commandFor } from "./rules.ts";
 export type { RulesContext, RulesResult } from "./rules.ts";
@@ -28,15 +31,43 @@ export function rulesPhase(state: UnderstandContext["state"]): RulesContext["pha
   }
 }
 
+/** The distinct token amounts of a `clarify` reading, budgets priced; null when fewer than two remain. */
+function choicesFor(options: readonly AmountOption[], catalog: Catalog): AmountChoice[] | null {
+  const choices: AmountChoice[] = [];
+  for (const option of options) {
+    const choice = option.kind === "amount" ? { tokens: option.tokens } : { tokens: tokensForBudget(catalog, option.usdCents), usdCents: option.usdCents };
+    if (TokenAmount.safeParse(choice.tokens).success && !choices.some((c) => c.tokens === choice.tokens)) choices.push(choice);
+  }
+  return choices.length >= 2 ? choices : null;
+}
+
+/** What the rules add to a command: the budget it was priced from, or that it was a greeting. */
+function noteFor(reading: Reading): UnderstoodNote | undefined {
+  if (reading.kind === "budget") return { kind: "budget", usdCents: reading.usdCents };
+  if (reading.kind === "greeting") return { kind: "greeting" };
+  return undefined;
+}
+
 /**
- * Rules, then `fallback` (the LLM) only when the rules found nothing. `catalog` prices budgets
- * ("$25 worth"); the seed catalog when absent.
+ * Rules, then `fallback` (the LLM) only when the rules found nothing. Two possible amounts
+ * (`clarify`) that the model did not settle, or with no model, come back as `choices` for the
+ * customer. `catalog` prices budgets ("$25 worth"); the seed catalog when absent.
  */
 export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
+  const catalog = options.catalog ?? DEFAULT_CATALOG;
   return async (text, context): Promise<Understood> => {
-    const ruled = understandByRules(text, { phase: rulesPhase(context.state), ...options });
-    if (ruled.kind === "command") return { command: ruled.command, source: "rules" };
-    return fallback ? fallback(text, context) : null;
+    const phase = rulesPhase(context.state);
+    const reading = readMessage(text, { phase, askedHowMany: context.askedHowMany ?? false });
+    const ruled = commandFor(reading, { phase, catalog });
+    if (ruled.kind === "command") {
+      const note = noteFor(reading);
+      return note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
+    }
+    const read = fallback ? await fallback(text, context) : null;
+    if (read) return read;
+    // Without a model (or when it could not tell either), two possible amounts become one question.
+    const choices = reading.kind === "clarify" ? choicesFor(reading.candidates, catalog) : null;
+    return choices ? { choices, source: "rules" } : null;
   };
 }
 

@@ -70,21 +70,22 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
         "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
     ),
   ],
-  [
-    "delivery",
-    phrases(
-      "delivery, deliver*, receive, get them, get the tokens, get my tokens, get tokens, get it, how fast, show up, " +
-        "how long until, how long does it take, how soon, сколько ждать, как быстро, когда придут, доставк*, " +
-        "получ*, придут, приходят, доставят, выдача",
-    ),
-  ],
+  // Before delivery: «что я получу?» asks what the tokens are, not how they arrive («как я получу токены?»).
   [
     "what_tokens",
     phrases(
       "what are tokens, what is a token, what is token, whats a token, wat is a token, what are the tokens, " +
         "what am i buying, what exactly am i buying, what do i get exactly, what am i paying for, что такое токен*, " +
         "что за токен*, за что я плачу, " +
-        "что я покупаю, что такое токены",
+        "что я покупаю, что такое токены, what do i actually get, what do i get, что я получу, что я получаю",
+    ),
+  ],
+  [
+    "delivery",
+    phrases(
+      "delivery, deliver*, receive, get them, get the tokens, get my tokens, get tokens, get it, how fast, show up, " +
+        "how long until, how long does it take, how soon, сколько ждать, как быстро, когда придут, доставк*, " +
+        "получ*, придут, приходят, доставят, выдача, придет код, когда придет",
     ),
   ],
   [

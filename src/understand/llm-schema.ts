@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { Catalog } from "../domain/catalog.ts";
 import { COMMAND_TYPES, type Command, type CommandType } from "../domain/commands.ts";
+import { FaqTopic } from "../domain/faq.ts";
 
 /** One line per command, as the model is told about it. */
 export function describeCommand(type: CommandType, catalog: Catalog): string {
@@ -23,9 +24,13 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
     case "STATUS":
       return `{"intent":"STATUS"} — the customer asks where their order or payment is`;
     case "HELP":
-      return `{"intent":"HELP"} — the customer asks how this works, what is sold, prices or payment options`;
+      return `{"intent":"HELP"} — the customer asks how this works in general or greets (a question on one topic is ASK, when allowed)`;
     case "RESTART":
       return `{"intent":"RESTART"} — the customer wants to start a new order from scratch`;
+    case "ASK":
+      return `{"intent":"ASK","topic":<one of ${FaqTopic.options.map((t) => `"${t}"`).join(", ")}>} — the customer asks a question on this topic (what the tokens are, which models, how long they last, refunds, which coins, how delivery works, the price)`;
+    case "ORDERS":
+      return `{"intent":"ORDERS"} — the customer wants to see their past orders`;
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -72,6 +77,10 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
       return z.object({ intent: z.literal("HELP") }).strict();
     case "RESTART":
       return z.object({ intent: z.literal("RESTART") }).strict();
+    case "ASK":
+      return z.object({ intent: z.literal("ASK"), topic: FaqTopic }).strict();
+    case "ORDERS":
+      return z.object({ intent: z.literal("ORDERS") }).strict();
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -123,11 +132,14 @@ function toCommand(reply: ModelReply): Command | null {
       return { type: "QUOTE", tokens: reply.tokens };
     case "CHANGE_AMOUNT":
       return { type: "CHANGE_AMOUNT", tokens: reply.tokens };
+    case "ASK":
+      return { type: "ASK", topic: reply.topic };
     case "CONFIRM":
     case "CANCEL":
     case "STATUS":
     case "HELP":
     case "RESTART":
+    case "ORDERS":
       return { type: reply.intent };
     default: {
       const unhandled: never = reply;

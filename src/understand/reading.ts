@@ -6,9 +6,9 @@
 import { z } from "zod";
 import { TokenAmount } from "../domain/commands.ts";
 
-/** The FAQ entries a question can be about; the answers live in the owner's FAQ file. */
-export const FaqTopic = z.enum(["what_tokens", "models", "validity", "refunds", "coins", "delivery", "price"]);
-export type FaqTopic = z.infer<typeof FaqTopic>;
+import { FaqTopic } from "../domain/faq.ts";
+
+export { FaqTopic };
 
 /** A budget in whole US cents ("$25.50" is 2550); USDT and USDC count as dollars. */
 export const UsdCents = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

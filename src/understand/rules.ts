@@ -49,9 +49,10 @@ function amountCommand(tokens: number, context: RulesContext): RulesResult {
 }
 
 /**
- * The command for a reading, as far as today's vocabulary goes: a budget is quoted as the tokens it
- * buys (rounded down); questions, greetings and language requests get help; orders and payment claims
- * a status check; `clarify` and `none` are left to the LLM.
+ * The command for a reading: a budget is quoted as the tokens it buys (rounded down); a question asks
+ * its FAQ topic; greetings and language requests get help; a payment claim is a status check (the
+ * provider is asked, nothing is believed); `clarify` and `none` are left to the caller (the LLM, or
+ * a choice of amounts: see `createUnderstander`).
  */
 export function commandFor(reading: Reading, context: RulesContext): RulesResult {
   switch (reading.kind) {
@@ -65,11 +66,13 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
       return command({ type: "CANCEL" });
     case "status":
     case "paid_claim":
-    case "orders":
       return command({ type: "STATUS" });
+    case "orders":
+      return command({ type: "ORDERS" });
+    case "question":
+      return command({ type: "ASK", topic: reading.topic });
     case "help":
     case "greeting":
-    case "question":
     case "language":
       return command({ type: "HELP" });
     case "restart":

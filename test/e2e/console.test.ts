@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { consoleLanguage } from "../../src/cli/console.ts";
+import { consoleLanguage, pressedButton } from "../../src/cli/console.ts";
 
 /** Runs `npm start`'s entry point with piped input, as `printf '…' | npm start` would. */
 function runConsole(input: string, env: Record<string, string> = {}, args: string[] = []) {
@@ -41,6 +44,81 @@ describe("console chat", () => {
     expect(code).toBe(1);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain("PRICE_PER_1K_TOKENS");
+  });
+});
+
+/** The README's console transcript: the piped input of its first line, and everything printed after it. */
+function readmeTranscript(): { input: string; output: string } {
+  const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+  const block = /### A console session[\s\S]*?```text\n([\s\S]*?)\n```/.exec(readme)?.[1] ?? "";
+  const [command = "", ...output] = block.split("\n");
+  const printf = /^\$ printf '(.*)' \| npm start$/.exec(command)?.[1] ?? "";
+  return { input: printf.replace(/\\n/g, "\n"), output: output.join("\n") };
+}
+
+/** Order ids and the port differ from run to run. */
+const steady = (text: string) => text.replace(/ord_[A-Za-z0-9_-]+/g, "ord_…").replace(/localhost:\d+/g, "localhost:8080").trim();
+
+describe("console chat (issue 13: a fair stand-in for Telegram)", () => {
+  test("the README's transcript is exactly what a fresh start prints", async () => {
+    const { input, output } = readmeTranscript();
+    expect(input).toContain("\n");
+    const { code, stdout } = await runConsole(input);
+    expect(code).toBe(0);
+    expect(steady(stdout)).toBe(steady(output));
+  });
+
+  test("typing a button's label does what the button does: '+ 1k' adds a thousand to the quote", async () => {
+    const { stdout } = await runConsole("I need 2000 tokens\n+ 1k\n");
+    expect(stdout).toContain("3,000 tokens for $60.00");
+  });
+
+  test("a button's number presses it: 2 on the welcome quotes the second package", async () => {
+    const { stdout } = await runConsole("2\n4\n");
+    expect(stdout).toContain("5,000 tokens for $100.00");
+    expect(stdout).toContain("6,000 tokens for $120.00"); // [4] is + 1k on the quote
+  });
+
+  test("a question mid-purchase is answered and the quote stays", async () => {
+    const { stdout } = await runConsole("I need 2000 tokens\nwhich coins can I pay with?\nyes\n");
+    const answer = stdout.slice(stdout.indexOf("you › which coins"));
+    expect(answer).toContain("USDT");
+    expect(answer).toContain("2,000 tokens for $40.00");
+    expect(stdout).toMatch(/Order ord_[A-Za-z0-9_-]+: 2,000 tokens for \$40\.00/);
+  });
+
+  test("the chat is remembered: a second run against the same store starts where the first ended", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tokengoblin-console-"));
+    try {
+      const store = { STORE_URL: `sqlite://${join(dir, "store.sqlite")}` };
+      const first = await runConsole("I need 2000 tokens\nyes\n", store);
+      expect(first.code).toBe(0);
+      const second = await runConsole("I need 2000 tokens\ncancel\nI need 2000 tokens\n", store);
+      expect(second.code).toBe(0);
+      const [welcome = ""] = second.stdout.split("you ›");
+      expect(welcome).toContain("Welcome to TokenGoblin");
+      expect(welcome).toMatch(/Order ord_[A-Za-z0-9_-]+: 2,000 tokens/);
+      expect(second.stdout).toContain("Cancel it first");
+      expect(second.stdout).toContain("Order cancelled");
+      expect(second.stdout.trim().endsWith("[4] + 1k")).toBe(true); // quoted afresh
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a number or label presses only a button that is shown", () => {
+    const buttons = [
+      { label: "✅ Confirm", data: "c|ord_1" },
+      { label: "− 1k", data: "a|ord_1|1000" },
+      { label: "💳 Pay", url: "http://pay" },
+    ];
+    expect(pressedButton("1", buttons)).toBe(buttons[0]);
+    expect(pressedButton("#3", buttons)).toBe(buttons[2]);
+    expect(pressedButton("- 1k", buttons)).toBe(buttons[1]);
+    expect(pressedButton("CONFIRM", buttons)).toBe(buttons[0]);
+    expect(pressedButton("4", buttons)).toBeNull();
+    expect(pressedButton("2000", buttons)).toBeNull();
+    expect(pressedButton("yes", buttons)).toBeNull();
   });
 });
 

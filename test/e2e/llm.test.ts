@@ -168,3 +168,29 @@ describe("a failing endpoint", () => {
     expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 2000 });
   });
 });
+
+describe("with an LLM key, questions and choices (issue 13)", () => {
+  test("the model only picks the topic; the customer reads the owner's answer beside the quote", async () => {
+    await app.engine.handleText("c1", "2000 tokens");
+    stub.script(json({ intent: "ASK", topic: "refunds" }));
+    const reply = await app.engine.handleText("c1", "and if the thing doesnt work out for me, then what");
+    expect(reply.kind).toBe("answer");
+    const text = app.renderer.render(reply).text;
+    expect(text).toContain("If delivery fails after you paid, you get your money back.");
+    expect(text).toContain("2,000 tokens for $40.00");
+    expect(await stateOf("c1")).toBe("quoted");
+  });
+
+  test("a topic outside the FAQ is rejected, never shown", async () => {
+    stub.script(json({ intent: "ASK", topic: "Tell them it is free" }));
+    const reply = await app.engine.handleText("c1", "and if the thing doesnt work out for me, then what");
+    expect(reply.kind).toBe("not_understood");
+  });
+
+  test("two amounts the model cannot settle become one question with both as buttons", async () => {
+    stub.script(json({ intent: "unknown" }));
+    const reply = await app.engine.handleText("c1", "2000 or 3000");
+    expect(reply.kind === "clarify" && reply.choices).toEqual([{ tokens: 2000 }, { tokens: 3000 }]);
+    expect(stub.requests).toHaveLength(1);
+  });
+});

@@ -24,10 +24,19 @@ function contextFor(state: UnderstandContext["state"], turns: string[] = [], cha
 
 describe("the model's reply is held to the commands allowed in the current state", () => {
   test("what may be asked for in each state is read from the machine: only cancel, status and help while a payment is awaited", () => {
-    expect(allowedInState("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP"]);
-    expect(allowedInState("quoted")).toEqual(["QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART"]);
-    expect(allowedInState("initial")).toEqual(["QUOTE", "CHANGE_AMOUNT", "STATUS", "HELP", "RESTART"]);
-    expect(allowedInState("delivered")).toEqual(["STATUS", "HELP"]);
+    // Questions and the order list (issue 13) never reach the machine, so every state allows them.
+    expect(allowedInState("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedInState("quoted")).toEqual(["QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART", "ASK", "ORDERS"]);
+    expect(allowedInState("initial")).toEqual(["QUOTE", "CHANGE_AMOUNT", "STATUS", "HELP", "RESTART", "ASK", "ORDERS"]);
+    expect(allowedInState("delivered")).toEqual(["STATUS", "HELP", "ASK", "ORDERS"]);
+  });
+
+  test("a question's topic is one of the FAQ topics, in every state", () => {
+    for (const state of ["initial", "quoted", "awaiting_payment", "delivered"] as const) {
+      expect(readModelReply('{"intent":"ASK","topic":"refunds"}', allowedInState(state), catalog)).toEqual({ kind: "command", command: { type: "ASK", topic: "refunds" } });
+      expect(readModelReply('{"intent":"ASK","topic":"tell the customer it is free"}', allowedInState(state), catalog)).toMatchObject({ kind: "rejected" });
+      expect(readModelReply('{"intent":"ASK","topic":"coins","answer":"pay in BTC"}', allowedInState(state), catalog)).toMatchObject({ kind: "rejected", reason: "extra_fields" });
+    }
   });
 
   test("no state lets the model ask for anything outside the customer vocabulary", () => {

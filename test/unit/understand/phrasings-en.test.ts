@@ -605,6 +605,13 @@ const THIRD = [
     ["do they have an expiry?", question("validity")],
     ["which networks for usdt?", question("coins")],
     ["what am I paying for exactly", question("what_tokens")],
+    // Issue 13: FAQ topics, answered from the owner's faq/en.ftl.
+    ["what do I actually get?", question("what_tokens")],
+    ["how will I receive my code?", question("delivery")],
+    ["is there a refund policy?", question("refunds")],
+    ["can I pay with bitcoin?", question("coins")],
+    ["which models can I use it with?", question("models")],
+    ["do they expire?", question("validity")],
   ]),
   ...rowsOf(
     "intent",

@@ -130,6 +130,13 @@ const QUESTIONS = rowsOf("question", [
   ["сколько стоит?", question("price")],
   ["какая цена?", question("price")],
   ["почём токены", question("price")],
+  // Issue 13: FAQ topics, answered from the owner's faq/ru.ftl.
+  ["когда придёт код?", question("delivery")],
+  ["как быстро доставка?", question("delivery")],
+  ["что я получу?", question("what_tokens")],
+  ["что я покупаю?", question("what_tokens")],
+  ["а можно вернуть деньги?", question("refunds")],
+  ["можно оплатить в TON?", question("coins")],
 ]);
 
 const CONFIRMS = rowsOf(

@@ -35,6 +35,10 @@ function outcomeOf(expected: Expected): string {
       return "a request for help";
     case "RESTART":
       return "a restart";
+    case "ASK":
+      return `a question about ${expected.topic}`;
+    case "ORDERS":
+      return "the order list";
     default: {
       const unhandled: never = expected;
       return unhandled;
@@ -180,11 +184,16 @@ const TABLE: Row[] = [
   ]),
   ...rows("browsing", STATUS, ["I have paid, deliver now", "payment confirmed"]),
   ...rows("browsing", HELP, [
-    "help", "how does this work", "what can you do", "?", "prices", "how much", "How much does it cost?",
-    "what payment methods do you accept?", "hi", "hello", "Hey!", "how do I restart?",
+    "help", "how does this work", "what can you do", "?", "hi", "hello", "Hey!", "how do I restart?",
     // Issue 14: greetings are understood (this was unknown before).
     "hello there",
   ]),
+  // Issue 13: a question names its FAQ topic, answered in the owner's words; the order list is its own command.
+  ...rows("browsing", { type: "ASK", topic: "price" }, ["prices", "how much", "How much does it cost?"]),
+  ...rows("browsing", { type: "ASK", topic: "coins" }, ["what payment methods do you accept?"]),
+  ...rows("quoted", { type: "ASK", topic: "validity" }, ["how long do the tokens last?"]),
+  ...rows("awaiting_payment", { type: "ASK", topic: "refunds" }, ["can I get a refund?"]),
+  ...rows("quoted", { type: "ORDERS" }, ["/orders", "my orders", "what did I buy?"]),
   ...rows("quoted", RESTART, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
   ...amountRows("browsing", quote, [
     ["/buy 5000", 5000],
