@@ -58,16 +58,15 @@ function isBare(tokens: readonly Token[], phrases: readonly NumberPhrase[]): boo
       k += 1;
       continue;
     }
-    const t = tokens[i] as Token;
-    if (t.kind === "word" && !BARE_WORDS.has(t.text) && !isScale(t) && !isMoneyWord(t.text)) return false;
+    const t = tokens[i];
+    if (t?.kind === "word" && !BARE_WORDS.has(t.text) && !isScale(t) && !isMoneyWord(t.text)) return false;
   }
   return true;
 }
 
 /** True when only linking words and punctuation stand between two numbers. */
 function linked(tokens: readonly Token[], a: NumberPhrase, b: NumberPhrase): boolean {
-  for (let i = a.end; i < b.start; i++) {
-    const t = tokens[i] as Token;
+  for (const t of tokens.slice(a.end, b.start)) {
     if (t.kind === "word" && !LINKS.has(t.text)) return false;
     if (t.kind === "num" || t.kind === "cur") return false;
   }
@@ -84,10 +83,8 @@ export function between(tokens: readonly Token[], a: NumberPhrase, b: NumberPhra
  * Numbers that borrow a scale from their neighbour: "от 5 до 10 тысяч" and "1-2k" (the first takes the
  * second's), "не тысячу, а две" and "5k, not 50" (the second takes the first's).
  */
-function shareScale(tokens: readonly Token[], mentions: Mention[]): void {
-  for (let k = 0; k + 1 < mentions.length; k++) {
-    const a = mentions[k] as Mention;
-    const b = mentions[k + 1] as Mention;
+function shareScale(tokens: readonly Token[], mentions: readonly Mention[]): void {
+  for (const [a, b] of neighbours(mentions)) {
     if (a.whole === null || b.whole === null || !isCount(a) || !isCount(b)) continue;
     const small = (m: Mention) => m.role === "weak" || (!m.phrase.scaled && (m.whole ?? 0n) < 1000n);
     if (!a.phrase.scaled && b.phrase.scaled && between(tokens, a.phrase, b.phrase, RANGE_LINKS)) {
@@ -96,6 +93,15 @@ function shareScale(tokens: readonly Token[], mentions: Mention[]): void {
     } else if (a.phrase.scaled && small(b) && between(tokens, a.phrase, b.phrase, SCALE_LINKS)) {
       borrow(b, b.whole * 10n ** BigInt(a.phrase.scaleZeros));
     }
+  }
+}
+
+/** Each mention paired with the one after it, in order; the pairs share the objects, so updates stick. */
+function* neighbours(mentions: readonly Mention[]): Generator<[Mention, Mention]> {
+  let previous: Mention | undefined;
+  for (const m of mentions) {
+    if (previous !== undefined) yield [previous, m];
+    previous = m;
   }
 }
 
@@ -132,9 +138,7 @@ export function mentionsIn(tokens: readonly Token[], askedHowMany: boolean): Amo
   const counted = mentions.filter((m) => m.role !== "ignored" && m.role !== "other_money");
   // Amounts linked to a cued one are amounts too: "not 3000 — 300", "2000 or 3000 tokens".
   for (let pass = 0; pass < 2; pass++) {
-    for (let k = 0; k + 1 < counted.length; k++) {
-      const a = counted[k] as Mention;
-      const b = counted[k + 1] as Mention;
+    for (const [a, b] of neighbours(counted)) {
       if ((a.cued || b.cued) && linked(tokens, a.phrase, b.phrase)) {
         a.cued = b.cued = true;
         a.intended = b.intended = a.intended || b.intended;

@@ -118,8 +118,9 @@ function countsSomethingElse(tokens: readonly Token[], p: NumberPhrase): boolean
  */
 export function cuedBefore(tokens: readonly Token[], p: NumberPhrase, cues: ReadonlySet<string> = CUES): boolean {
   const sign = tokens[p.start - 1]?.kind === "cur" ? 1 : 0; // "на $20", "for $10"
-  for (let i = p.start - 1 - sign, seen = 0; i >= 0 && seen < 5; i--, seen++) {
-    const t = tokens[i] as Token;
+  const end = p.start - sign;
+  // The five tokens before it, nearest first.
+  for (const t of tokens.slice(Math.max(0, end - 5), end).reverse()) {
     if (t.kind === "num" || t.kind === "cur") return false;
     if (t.kind === "punct") continue;
     if (cues.has(t.text)) return true;

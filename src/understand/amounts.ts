@@ -36,15 +36,15 @@ function multiplies(tokens: readonly Token[], p: NumberPhrase): boolean {
 
 /** A modifier next to the number, with no punctuation between: "2000 more", "another thousand". */
 function modified(tokens: readonly Token[], p: NumberPhrase): boolean {
-  const near = (from: number, step: number): boolean => {
-    for (let i = from, seen = 0; i >= 0 && i < tokens.length && seen < 2; i += step, seen++) {
-      const t = tokens[i] as Token;
+  // `side`: up to two tokens walking away from the number.
+  const near = (side: readonly Token[]): boolean => {
+    for (const t of side) {
       if (t.kind !== "word") return false;
       if (MODIFIERS.has(t.text)) return true;
     }
     return false;
   };
-  return near(p.start - 1, -1) || near(p.end, 1);
+  return near(tokens.slice(Math.max(0, p.start - 2), p.start).reverse()) || near(tokens.slice(p.end, p.end + 2));
 }
 
 /** "6k, er, 5k I mean": a correcting word just after the last amount. */
@@ -80,7 +80,9 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
   if (phrases.some((p) => multiplies(tokens, p))) return blocked;
   if (amounts.some((m) => modified(tokens, m.phrase))) return blocked;
   const wanted = amounts.filter((m) => !m.negated);
-  if (wanted.length === 0) return none;
+  const first = wanted.at(0);
+  const last = wanted.at(-1);
+  if (first === undefined || last === undefined) return none;
   const options: AmountOption[] = [];
   for (const m of wanted) {
     if (m.role === "invalid") return blocked;
@@ -94,18 +96,17 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
     }
     options.push(option);
   }
-  const firstOption = wanted[0] as Mention;
-  const lastOption = wanted[wanted.length - 1] as Mention;
   // "3k, no sorry, 4k" or "6k, er, 5k I mean": the last amount stands
   const corrected =
-    wanted.length > 1 &&
-    (between(tokens, firstOption.phrase, lastOption.phrase, CORRECTIONS) || correctedAfter(tokens, lastOption.phrase));
+    wanted.length > 1 && (between(tokens, first.phrase, last.phrase, CORRECTIONS) || correctedAfter(tokens, last.phrase));
   const pick = (option: AmountOption): AmountFinding => ({ reading: option, blocked: false, intended });
-  if (corrected) return pick(options[options.length - 1] as AmountOption);
+  const lastOption = options.at(-1);
+  if (corrected && lastOption !== undefined) return pick(lastOption);
   // Tokens named next to money ("5000 tokens for $40"): the tokens are the order, the money a guess at its price.
   const tokenOptions = options.filter((o) => o.kind === "amount");
   const chosen = tokenOptions.length > 0 ? tokenOptions : options;
   const distinct = chosen.filter((o, i) => chosen.findIndex((x) => sameOption(x, o)) === i);
-  if (distinct.length === 1) return pick(distinct[0] as AmountOption);
+  const [only] = distinct;
+  if (distinct.length === 1 && only !== undefined) return pick(only);
   return { reading: { kind: "clarify", candidates: distinct }, blocked: false, intended };
 }
