@@ -64,7 +64,8 @@ function optionOf(m: Mention): AmountOption | null {
 }
 
 function sameOption(a: AmountOption, b: AmountOption): boolean {
-  return a.kind === b.kind && (a.kind === "amount" ? a.tokens === (b as typeof a).tokens : a.usdCents === (b as typeof a).usdCents);
+  if (a.kind === "amount") return b.kind === "amount" && a.tokens === b.tokens;
+  return b.kind === "budget" && a.usdCents === b.usdCents;
 }
 
 /**
