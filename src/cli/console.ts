@@ -11,7 +11,7 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { App } from "../app.ts";
-import { decodeButton } from "../engine/buttons.ts";
+import { decodeButton } from "../telegram/buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Button, RenderedMessage } from "../render/messages.ts";
 

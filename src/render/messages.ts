@@ -8,7 +8,8 @@
 import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
 import type { EngineReply, OrderView, PaymentCheck, PaymentNotice, Refusal } from "../engine/reply.ts";
-import { type ButtonAction, encodeButton } from "../engine/buttons.ts";
+import type { ButtonAction } from "../domain/buttons.ts";
+import { encodeButton } from "../telegram/buttons.ts";
 import type { AmountChoice } from "../domain/commands.ts";
 import type { BudgetNote, OrderLine } from "../engine/reply.ts";
 import { type Faq, loadFaq } from "../faq/index.ts";

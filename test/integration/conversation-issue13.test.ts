@@ -1,6 +1,6 @@
 /** Issue 13, points 5–7: richer readings reach the customer, questions get the owner's answers, orders are listed. */
 import { afterEach, describe, expect, test } from "vitest";
-import { decodeButton } from "../../src/engine/buttons.ts";
+import { decodeButton } from "../../src/telegram/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import type { SandboxProvider } from "../../src/payments/sandbox.ts";
 import { payUrlOf, startTestApp } from "../support/app.ts";

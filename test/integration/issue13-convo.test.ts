@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { decodeButton } from "../../src/engine/buttons.ts";
+import { decodeButton } from "../../src/telegram/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import { payUrlOf, startTestApp, testClock } from "../support/app.ts";
 
