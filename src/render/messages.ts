@@ -9,7 +9,6 @@ import type { Catalog } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
 import type { EngineReply, OrderView, PaymentCheck, PaymentNotice, Refusal } from "../engine/reply.ts";
 import type { ButtonAction } from "../domain/buttons.ts";
-import { encodeButton } from "../telegram/buttons.ts";
 import type { AmountChoice } from "../domain/commands.ts";
 import type { BudgetNote, OrderLine } from "../engine/reply.ts";
 import { type Faq, loadFaq } from "../faq/index.ts";
@@ -37,7 +36,13 @@ export const htmlMarkup: Markup = {
   spoiler: (text) => `<tg-spoiler>${text}</tg-spoiler>`,
 };
 
-export type Button = { label: string; data: string } | { label: string; url: string };
+/**
+ * A button as the words describe it: a press that means a {@link ButtonAction}, or a link. Each
+ * channel turns it into its own form (Telegram packs the press into `callback_data`; the console
+ * presses it when its number or label is typed).
+ */
+export type Button = { label: string; press: ButtonAction } | { label: string; url: string };
+/** A reply in words: the text (in the renderer's markup) and rows of buttons. */
 export type RenderedMessage = { text: string; buttons: Button[][] };
 
 export type RendererOptions = {
@@ -49,7 +54,7 @@ export type RendererOptions = {
   faq?: Faq;
 };
 
-const button = (label: string, action: ButtonAction): Button => ({ label, data: encodeButton(action) });
+const button = (label: string, press: ButtonAction): Button => ({ label, press });
 
 /** The renderer for one language; built once per language and kept. */
 function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
