@@ -11,7 +11,6 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { App } from "../app.ts";
-import { decodeButton } from "../engine/buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Button, RenderedMessage } from "../render/messages.ts";
 
@@ -125,10 +124,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     try {
       const pressed = pressedButton(text, buttons);
       if (pressed && "url" in pressed) say(pressed.url);
-      else {
-        const action = pressed ? decodeButton(pressed.data) : null;
-        await showAndConfirm(action ? await app.engine.handleButton(chatId, action) : await app.engine.handleText(chatId, text));
-      }
+      else await showAndConfirm(pressed ? await app.engine.handleButton(chatId, pressed.press) : await app.engine.handleText(chatId, text));
     } catch (error) {
       app.log.error("console message failed", { err: error });
       show({ kind: "unavailable" });

@@ -9,7 +9,7 @@ import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { Stores } from "../store/index.ts";
 import { allowedCommands } from "../domain/allowed.ts";
-import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "./buttons.ts";
+import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
 import type { EngineEvent } from "./events.ts";
 import type { PaymentDoor } from "./payment-door.ts";
 import { type EngineReply, type OrderView, type PaymentCheck, type PurchaseSnapshot, type Refusal, orderView, stateName } from "./reply.ts";

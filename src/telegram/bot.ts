@@ -13,7 +13,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { ChatBusyError } from "../store/index.ts";
 import { describeFailure, safeTimeout } from "../failures.ts";
-import { decodeButton } from "../engine/buttons.ts";
+import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
 import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";

@@ -13,7 +13,7 @@ import { type TelegramMessage, type TelegramRenderer, toTelegram } from "./rende
 /** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
 export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "cancel", "help", "language"] as const;
 
-/** Callback data of the /language buttons: `lang|ru`. Not an engine button (see `engine/buttons.ts`). */
+/** Callback data of the /language buttons: `lang|ru`. Telegram-only: `decodeButton` (`buttons.ts`) returns null for it. */
 const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
 const PER_ROW = 3;
 

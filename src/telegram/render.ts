@@ -6,6 +6,7 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import type { Catalog } from "../domain/catalog.ts";
 import type { EngineReply } from "../engine/reply.ts";
+import { encodeButton } from "./buttons.ts";
 import { type Button, type RenderedMessage, type RendererOptions, createRenderer, htmlMarkup } from "../render/messages.ts";
 
 /** A message ready for `sendMessage`/`editMessageText`. */
@@ -18,8 +19,9 @@ export type TelegramMessage = {
   };
 };
 
+/** A rendered button as Telegram takes it: a link, or the press packed into `callback_data`. */
 const toButton = (button: Button): InlineKeyboardButton =>
-  "url" in button ? { text: button.label, url: button.url } : { text: button.label, callback_data: button.data };
+  "url" in button ? { text: button.label, url: button.url } : { text: button.label, callback_data: encodeButton(button.press) };
 
 /**
  * Converts a rendered message (plus any Telegram-only buttons); an empty keyboard is left out so

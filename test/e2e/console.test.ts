@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { consoleLanguage, pressedButton } from "../../src/cli/console.ts";
+import type { Button } from "../../src/render/messages.ts";
 
 /** Runs `npm start`'s entry point with piped input, as `printf '…' | npm start` would. */
 function runConsole(input: string, env: Record<string, string> = {}, args: string[] = []) {
@@ -107,9 +108,9 @@ describe("console chat (issue 13: a fair stand-in for Telegram)", () => {
   });
 
   test("a number or label presses only a button that is shown", () => {
-    const buttons = [
-      { label: "✅ Confirm", data: "c|ord_1" },
-      { label: "− 1k", data: "a|ord_1|1000" },
+    const buttons: Button[] = [
+      { label: "✅ Confirm", press: { action: "confirm", orderId: "ord_1", shown: 2000 } },
+      { label: "− 1k", press: { action: "amount", orderId: "ord_1", tokens: 1000, shown: 2000 } },
       { label: "💳 Pay", url: "http://pay" },
     ];
     expect(pressedButton("1", buttons)).toBe(buttons[0]);

@@ -1,6 +1,5 @@
 /** Issue 13, points 5–7: richer readings reach the customer, questions get the owner's answers, orders are listed. */
 import { afterEach, describe, expect, test } from "vitest";
-import { decodeButton } from "../../src/engine/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import type { SandboxProvider } from "../../src/payments/sandbox.ts";
 import { payUrlOf, startTestApp } from "../support/app.ts";
@@ -36,7 +35,7 @@ describe("issue 13: budgets, choices, greetings, paid claims", () => {
     const { reply, message } = await say("c1", "2000 or 3000");
     expect(reply.kind).not.toBe("not_understood");
     expect(message.text).not.toContain("didn't get that");
-    const choices = message.buttons.flat().flatMap((b) => ("data" in b ? [decodeButton(b.data)] : []));
+    const choices = message.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : []));
     expect(choices).toEqual([
       { action: "package", tokens: 2000 },
       { action: "package", tokens: 3000 },
@@ -162,7 +161,7 @@ describe("issue 13: customers see their orders", () => {
     expect(message.text).toContain("2,000 tokens");
     expect(message.text).toContain(secret.slice(-4));
     expect(message.text).not.toContain(secret);
-    const again = message.buttons.flat().flatMap((b) => ("data" in b ? [decodeButton(b.data)] : [])).find((b) => b?.action === "package" && b.tokens === 2000);
+    const again = message.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : [])).find((b) => b.action === "package" && b.tokens === 2000);
     expect(again).toBeDefined();
     // Still quoted at 1,000: listing orders moves nothing.
     expect(reply.kind === "orders" && reply.order?.tokens).toBe(1000);

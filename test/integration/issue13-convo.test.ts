@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { decodeButton } from "../../src/engine/buttons.ts";
+import { decodeButton, encodeButton } from "../../src/telegram/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import { payUrlOf, startTestApp, testClock } from "../support/app.ts";
 
@@ -23,13 +23,14 @@ async function sandboxApp(env: Record<string, string> = {}, clock = testClock())
 
 type Started = Awaited<ReturnType<typeof sandboxApp>>;
 
-/** The button labelled like `label` on the rendered reply, decoded as the bot would decode its press. */
+/** The button labelled like `label` on the rendered reply, packed and unpacked as the bot would. */
 function buttonOn(started: Started, reply: EngineReply, label: RegExp) {
   const rendered = started.app.renderer.render(reply);
-  const found = rendered.buttons.flat().find((b) => label.test(b.label) && "data" in b);
-  if (!found || !("data" in found)) throw new Error(`no button ${label} in ${JSON.stringify(rendered.buttons)}`);
-  const action = decodeButton(found.data);
-  if (!action) throw new Error(`button ${found.data} does not decode`);
+  const found = rendered.buttons.flat().find((b) => label.test(b.label) && "press" in b);
+  if (!found || !("press" in found)) throw new Error(`no button ${label} in ${JSON.stringify(rendered.buttons)}`);
+  const data = encodeButton(found.press);
+  const action = decodeButton(data);
+  if (!action) throw new Error(`button ${data} does not decode`);
   return action;
 }
 

@@ -4,7 +4,7 @@
  * state the engine rests in, a Confirm button showing another amount than the current quote does nothing.
  */
 import { describe, expect, it } from "vitest";
-import { encodeButton, decodeButton } from "../../src/engine/buttons.ts";
+import { encodeButton, decodeButton } from "../../src/telegram/buttons.ts";
 import { CHAT, actorOutcome, createWorld, perform, type World } from "./driver.ts";
 import { type ModelEvent, type ModelPath, shortestPaths, simplePaths } from "./purchase-model.ts";
 

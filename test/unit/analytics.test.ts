@@ -4,7 +4,7 @@ import { buildFunnel, formatFunnel, median } from "../../src/analytics/funnel.ts
 import { toAuditEntry, type AuditEvent } from "../../src/audit/index.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { AuditEntry } from "../../src/domain/records.ts";
-import { encodeButton } from "../../src/engine/buttons.ts";
+import { encodeButton } from "../../src/telegram/buttons.ts";
 import { silentLogger } from "../../src/log.ts";
 
 let seq = 0;

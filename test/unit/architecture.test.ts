@@ -59,6 +59,10 @@ describe("dependencies point one way", () => {
     expect(offenders((f) => f.startsWith("src/engine/"), (t) => adapters.some((prefix) => t.startsWith(prefix)) || t === "grammy")).toEqual([]);
   });
 
+  test("the words and the console import nothing from Telegram (button codes are Telegram's own)", () => {
+    expect(offenders((f) => f.startsWith("src/render/") || f.startsWith("src/cli/"), (t) => t.startsWith("src/telegram/") || t === "grammy" || t.startsWith("grammy/"))).toEqual([]);
+  });
+
   test("no import cycle, type-only imports included", () => {
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();

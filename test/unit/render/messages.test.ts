@@ -130,9 +130,9 @@ describe("the renderer in every language", () => {
     }
   });
 
-  test("button callback data is the same in every language", () => {
+  test("buttons press the same actions in every language", () => {
     for (const reply of everyReply()) {
-      const data = (language: string) => html.render(reply, language).buttons.flat().map((b) => ("data" in b ? b.data : b.url));
+      const data = (language: string) => html.render(reply, language).buttons.flat().map((b) => ("press" in b ? b.press : b.url));
       for (const language of localization.languages) expect(data(language)).toEqual(data("en"));
     }
   });

@@ -1,23 +1,10 @@
 /**
- * Button codes: what an inline button means, packed into Telegram's 64-byte `callback_data`. Buttons
- * that act on an order carry its id, so a button from an old message cannot touch a newer order, and
- * buttons that act on a quote carry the amount their message showed (`shown`), so a button from an
- * out-of-date message of the same order never acts on a different amount (issue 13).
+ * The button codec: a {@link ButtonAction} packed into Telegram's 64-byte `callback_data` and back.
+ * What a press means lives in `src/domain/buttons.ts`; only Telegram needs it as a string. Language
+ * buttons (`lang|…`, `language.ts`) and admin buttons (`adm|…`, `admin.ts`) are Telegram's own and
+ * decode here as `null`.
  */
-import { z } from "zod";
-import type { Command } from "../domain/commands.ts";
-
-export const ButtonAction = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("package"), tokens: z.number().int().positive() }),
-  /** `shown`: the amount of the quote the button was shown with; null on buttons made before it was carried. */
-  z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive(), shown: z.number().int().positive().nullable() }),
-  z.object({ action: z.literal("confirm"), orderId: z.string(), shown: z.number().int().positive().nullable() }),
-  z.object({ action: z.literal("cancel"), orderId: z.string() }),
-  z.object({ action: z.literal("status"), orderId: z.string() }),
-  z.object({ action: z.literal("restart") }),
-  z.object({ action: z.literal("help") }),
-]);
-export type ButtonAction = z.infer<typeof ButtonAction>;
+import { ButtonAction } from "../domain/buttons.ts";
 
 const ORDER_ID = /^[A-Za-z0-9_-]{1,40}$/;
 
@@ -90,41 +77,4 @@ export function decodeButton(data: string): ButtonAction | null {
   })();
   const parsed = ButtonAction.safeParse(candidate);
   return parsed.success ? parsed.data : null;
-}
-
-/** The command a button stands for, in a chat whose current phase is `quoted` or not. */
-export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
-  switch (button.action) {
-    case "package":
-      return quoted ? { type: "CHANGE_AMOUNT", tokens: button.tokens } : { type: "QUOTE", tokens: button.tokens };
-    case "amount":
-      return { type: "CHANGE_AMOUNT", tokens: button.tokens };
-    case "confirm":
-      return { type: "CONFIRM" };
-    case "cancel":
-      return { type: "CANCEL" };
-    case "status":
-      return { type: "STATUS" };
-    case "restart":
-      return { type: "RESTART" };
-    case "help":
-      return { type: "HELP" };
-    default: {
-      const unhandled: never = button;
-      throw new Error(`unknown button ${JSON.stringify(unhandled)}`);
-    }
-  }
-}
-
-/**
- * The quote amount a button was shown with, when it acts on a quote (confirm, change amount): `null`
- * for an old button that did not carry it, `undefined` for buttons that do not act on a quote.
- */
-export function buttonShownAmount(button: ButtonAction): number | null | undefined {
-  return button.action === "confirm" || button.action === "amount" ? button.shown : undefined;
-}
-
-/** The order a button is bound to, if any. */
-export function buttonOrderId(button: ButtonAction): string | null {
-  return "orderId" in button ? button.orderId : null;
 }

@@ -1,6 +1,6 @@
-/** Issue 13 (1): a button carries the amount its message showed, within Telegram's 64 bytes. */
+/** The Telegram button codec (issue 13 (1)): a button carries the amount its message showed, within Telegram's 64 bytes. */
 import { describe, expect, test } from "vitest";
-import { decodeButton, encodeButton } from "../../../src/engine/buttons.ts";
+import { decodeButton, encodeButton } from "../../../src/telegram/buttons.ts";
 
 describe("button codes", () => {
   test("a confirm button carries the amount its message showed", () => {
