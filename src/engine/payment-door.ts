@@ -47,7 +47,12 @@ export type PaymentDoorOptions = {
   latePayment: "deliver" | "refund";
 };
 
-type Settled = { outcome: ConfirmOutcome; notice?: { notice: PaymentNotice; order: OrderView | null; secret?: string } };
+type Settled = {
+  outcome: ConfirmOutcome;
+  notice?: { notice: PaymentNotice; order: OrderView | null; secret?: string };
+  /** Opening the chat for this call finished a delivery a crash had interrupted: its goods are news. */
+  resumedDelivery?: boolean;
+};
 
 export type PaymentDoor = ReturnType<typeof createPaymentDoor>;
 
@@ -192,7 +197,13 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
         : ((await stores.orders.get(orderId))?.paidAt ?? null) !== null || (await stores.ledger.get(orderId)) !== undefined;
       // …unless this payment is a late one still being handled (its goods may be the ones that exist).
       const lateHandling = (await stores.latePayments.get(orderId))?.resolution === "pending";
-      if (paidBefore && !lateHandling) return { outcome: { outcome: "duplicate", ...ids } };
+      if (paidBefore && !lateHandling) {
+        // Only the call that resumed the delivery announces it: another instance's replay of the same
+        // webhook, racing the one that delivered, must not show the goods a second time.
+        const opened = session.opened;
+        const resumedDelivery = opened.context.orderId === orderId && stateName(opened) === "paid" && stateName(session.actor.getSnapshot()) !== "paid";
+        return { outcome: { outcome: "duplicate", ...ids }, resumedDelivery };
+      }
       const order = current ? orderView(snapshot) : await options.storedOrderView(orderId);
       return keepOutside(ids, paymentId, status, "late", order);
     }
@@ -231,7 +242,7 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
       outcome.outcome === "delivered" || outcome.outcome === "paid" || (outcome.outcome === "not_paid" && outcome.status !== "pending");
     // A replayed confirmation may have resumed a delivery a crash interrupted (opening the chat does
     // that): goods nobody has seen yet are announced then too.
-    if (!customerShouldKnow && outcome.outcome !== "duplicate") return;
+    if (!customerShouldKnow && !settled.resumedDelivery) return;
     const reply = await sessions.withSession(chatId, (session) => options.replyFor(session), { readOnly: true });
     if (customerShouldKnow || secretOf(reply)) await options.notifications.send(chatId, reply);
   };

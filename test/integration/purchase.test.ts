@@ -248,3 +248,35 @@ describe("restarts and deadlines", () => {
     expect(notifications).toHaveLength(0);
   });
 });
+
+describe("two instances, one confirmation replayed while the goods are being announced", () => {
+  test("only the instance that delivered shows the code: a replay racing its announcement stays quiet", async () => {
+    const store = tempStore();
+    const clock = testClock();
+    const a = await sandboxApp({ STORE_URL: store }, clock);
+    const b = await sandboxApp({ STORE_URL: store }, clock);
+    const shown: string[] = [];
+    let announcing: () => void = () => {};
+    const announced = new Promise<void>((resolve) => (announcing = resolve));
+    // Instance a's channel is slow: its announcement of the goods is still on the wire when b gets the replay.
+    a.app.engine.setNotifier(async (_chat, reply) => {
+      if (reply.kind === "order" && reply.secret) {
+        announcing();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        shown.push(`a:${reply.secret}`);
+      }
+    });
+    b.app.engine.setNotifier(async (_chat, reply) => {
+      if (reply.kind === "order" && reply.secret) shown.push(`b:${reply.secret}`);
+    });
+    await a.app.engine.handleText("c1", "2000 tokens");
+    const payUrl = payUrlOf(await a.app.engine.handleText("c1", "yes"));
+    const paying = a.pay(payUrl);
+    await announced;
+    const replay = await b.app.engine.confirmPayment("sandbox", new URL(payUrl).pathname.split("/").pop() ?? "");
+    expect(replay.outcome).toBe("duplicate");
+    expect((await paying).status).toBe(200);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toMatch(/^a:TG-/);
+  });
+});
