@@ -4,6 +4,7 @@
  * talks to Telegram.
  */
 import { randomBytes } from "node:crypto";
+import { settleWithin } from "./failures.ts";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import type { Config } from "./config.ts";
@@ -218,11 +219,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
   // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const storeUp = await Promise.race([
-      stores.backend.ping().then(() => true, () => false),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEALTH_PING_LIMIT_MS))),
-    ]).finally(() => clearTimeout(timer));
+    const storeUp = await settleWithin(stores.backend.ping().then(() => true, () => false), HEALTH_PING_LIMIT_MS, false);
     const ok = ready && storeUp;
     return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: stores.backend.kind, storeUp }), headers: { "content-type": "application/json" } };
   });

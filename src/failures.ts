@@ -85,3 +85,20 @@ export function safeTimeout(ms: number, work: () => unknown, onError: (error: un
     }
   }, ms);
 }
+
+/**
+ * `work`'s result, or `fallback` once `ms` have passed without one — for answers owed within a deadline
+ * (a health check, Telegram's pre-checkout, a Bot API call). The timer never outlives the race; a
+ * rejection of `work` before the deadline is passed on.
+ */
+export async function settleWithin<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,16 +3,14 @@
  * goes through {@link esc}; pages carry no script at all, and the Content-Security-Policy forbids any.
  */
 import { formatMoney, type Money } from "../domain/money.ts";
+import { escapeHtml } from "../render/html.ts";
 
-const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/** Escapes text for element content and quoted attributes. */
+/** Escapes text for element content and attributes quoted either way (the product's escaper, plus `'`). */
 export const esc = (text: string | number | null | undefined): string =>
-  text === null || text === undefined ? "" : String(text).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+  text === null || text === undefined ? "" : escapeHtml(String(text)).replace(/'/g, "&#39;");
 
 /** Money as people read it, or a dash. */
-export const money = (value: { minor: number; currency: string } | null | undefined): string =>
-  value ? formatMoney(value as Money) : "—";
+export const money = (value: Money | null | undefined): string => (value ? formatMoney(value) : "—");
 
 /** `2026-11-26 12:00 UTC`, or a dash. */
 export const when = (at: number | null | undefined): string =>

@@ -4,6 +4,7 @@
  */
 import { FUNNEL_SOURCES, type FunnelSource } from "../analytics/funnel.ts";
 import { OrderState } from "../domain/records.ts";
+import type { Money } from "../domain/money.ts";
 import { type OwnerGraph, PURCHASE_GRAPH } from "./diagram.ts";
 import type { OrderRow } from "./readmodel.ts";
 
@@ -54,7 +55,7 @@ export type Overview = {
   /** Rows per source that have orders, in the report's order, then the total. */
   funnel: FunnelLine[];
   revenue: { buckets: RevenueBucket[]; unit: "day" | "month"; totalUsdMinor: number; sales: number; refundedUsdMinor: number };
-  providers: { provider: string; sales: number; usdMinor: number; charged: { currency: string; minor: number }[] }[];
+  providers: { provider: string; sales: number; usdMinor: number; charged: Money[] }[];
   edgeCounts: number[];
   stateCounts: Map<string, number>;
   needs: { failedDeliveries: OrderRow[]; latePayments: OrderRow[] };
@@ -167,7 +168,7 @@ function revenue(paid: OrderRow[], from: number, now: number, refundedUsdMinor: 
 }
 
 function providers(paid: OrderRow[]): Overview["providers"] {
-  const by = new Map<string, { provider: string; sales: number; usdMinor: number; charged: Map<string, number> }>();
+  const by = new Map<string, { provider: string; sales: number; usdMinor: number; charged: Map<Money["currency"], number> }>();
   for (const row of paid) {
     const name = row.provider ?? "unknown";
     let entry = by.get(name);

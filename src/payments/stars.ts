@@ -8,6 +8,7 @@
  * was recorded for — so a forged or replayed update can't confirm anything Telegram didn't.
  */
 import { z } from "zod";
+import { settleWithin } from "../failures.ts";
 import { money } from "../domain/money.ts";
 import type { Claims, Collection } from "../store/index.ts";
 import { type PaymentProvider, type ProviderResult, fail, failed, ok } from "./provider.ts";
@@ -71,16 +72,10 @@ export type StarsProvider = PaymentProvider & {
 export function createStarsPayments(options: StarsOptions): StarsProvider {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const withTimeout = async <T>(work: Promise<T>, what: string): Promise<ProviderResult<T>> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ProviderResult<T>>((resolve) => {
-      timer = setTimeout(() => resolve(fail("unavailable", `${what}: timed out`)), timeoutMs);
-    });
     try {
-      return await Promise.race([work.then((value) => ok(value)), timeout]);
+      return await settleWithin(work.then((value) => ok(value)), timeoutMs, fail<T>("unavailable", `${what}: timed out`));
     } catch (error) {
       return fail("unavailable", `${what}: ${error instanceof Error ? error.message.slice(0, 200) : "failed"}`);
-    } finally {
-      clearTimeout(timer);
     }
   };
 

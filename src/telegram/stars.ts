@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import { money } from "../domain/money.ts";
 import { OrderId, PaymentId } from "../domain/ids.ts";
 import type { LanguagePreferences, Localization } from "../i18n/index.ts";
+import { settleWithin } from "../failures.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/index.ts";
 import { type StarsApi, isStarsProvider } from "../payments/stars.ts";
@@ -69,10 +70,7 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     };
     let problem: StarsRefusal | null;
     try {
-      problem = await Promise.race([
-        check(),
-        new Promise<StarsRefusal>((resolve) => setTimeout(() => resolve("timeout"), PRE_CHECKOUT_BUDGET_MS).unref()),
-      ]);
+      problem = await settleWithin(check(), PRE_CHECKOUT_BUDGET_MS, "timeout" as const);
     } catch (error) {
       app.log.error("pre-checkout check failed", { err: error });
       problem = "error";
