@@ -1,9 +1,11 @@
 /**
  * The vocabulary of the purchase machine: money, ids, what an order holds (context), the events that
- * move it and what its actors answer. Kept beside the machine so `purchase.machine.ts` reads as the
- * business specification itself; both files import nothing from `src/`.
+ * move it, what its actors answer, and what its states say about themselves (tags and meta). Kept
+ * beside the machine so `purchase.machine.ts` reads as the business specification itself; nothing
+ * here imports from `src/`.
  */
 import type { z } from "zod";
+import type { CustomerCommand } from "./purchase.commands.ts";
 
 /** The currencies the shop prices and charges in: US dollars, Tether (1:1 with USD cents), Telegram Stars. */
 export type Currency = "USD" | "USDT" | "XTR";
@@ -14,12 +16,18 @@ export type Currency = "USD" | "USDT" | "XTR";
  */
 export type Money = { minor: number; currency: Currency };
 
+/** Money in a currency the shop does not price in, exactly as the provider reported it. */
+export type ForeignAmount = { amount: string; unit: string };
+
 /** Ids are branded strings, so an order id can never be passed where a chat id is meant. */
 export type OrderId = string & z.$brand<"OrderId">;
 export type ChatId = string & z.$brand<"ChatId">;
 export type PaymentId = string & z.$brand<"PaymentId">;
 
-/** The token amounts the shop may sell. The single place the limits are checked (guard, engine, LLM schema). */
+/** What money that arrives after its order closed does: buy the goods (when it pays in full), or go back. */
+export type LatePaymentPolicy = "deliver" | "refund";
+
+/** The amounts of a product the shop may sell. Checked by the machine's `amountWithinLimits` guard. */
 export type TokenLimits = { minTokens: number; maxTokens: number };
 
 /** True when `tokens` is a whole amount the shop may sell under `limits`. */
@@ -53,11 +61,50 @@ export type DeliveryDetails = {
   /** A harmless hint shown in status replies, e.g. the last 4 characters of a key. */
   hint: string | null;
   deliveredAt: number | null;
+  /**
+   * When to look for goods an interrupted earlier attempt may have left live at the provider (an API
+   * key created by a process that died before it heard the answer); null when there is nothing to check.
+   */
+  strayCheckAt: number | null;
+  /** Goods of earlier attempts found live and revoked. */
+  straysRevoked: number;
 };
 
-/**
- * Why the last step did not do what was asked. Codes, not words: replies are rendered elsewhere.
- */
+/** Why money is being returned: it came after the order closed, it did not match the invoice, or the owner decided. */
+export type RefundReason = "late" | "mismatch" | "owner";
+
+/** Money the order returns (or returned): what, why, and what the provider said. */
+export type RefundDetails = {
+  /** The provider's id of the payment being returned. */
+  chargeId: PaymentId;
+  /** What to return, in the shop's money; null when it arrived in another currency (the owner returns it). */
+  amount: Money | null;
+  foreign: ForeignAmount | null;
+  reason: RefundReason;
+  /** The provider's refund id, or null while pending, when made by hand, or when the provider cannot refund. */
+  refundId: string | null;
+  /** Made by hand by the owner (in the provider's app) and recorded. */
+  manual: boolean;
+  /** When the money went back; null while it has not. */
+  refundedAt: number | null;
+};
+
+/** Money that arrived for this order when it could not use it (a second charge): returned beside the order. */
+export type StrayPayment = {
+  /** The provider's id of this payment. */
+  chargeId: PaymentId;
+  amount: Money | null;
+  foreign: ForeignAmount | null;
+  receivedAt: number;
+  /** `returning` while the provider is asked, then `refunded`, or `owed` when the owner must return it. */
+  status: "returning" | "refunded" | "owed";
+  refundId: string | null;
+};
+
+/** What the provider said when the order last asked about its payment. */
+export type PaymentCheckNote = { at: number; result: "not_paid" | "paid" | "unavailable" };
+
+/** Why the last step did not do what was asked. Codes, not words: replies are rendered elsewhere. */
 export type Problem =
   | "pricing_unavailable"
   | "out_of_stock"
@@ -68,16 +115,18 @@ export type Problem =
   | "delivery_failed";
 
 /** Why a delivery attempt failed: a code, never a provider's message (those go to the log). */
-export type DeliveryFailure =
-  | "provider_unavailable"
-  | "provider_rejected"
-  | "issuing_elsewhere"
-  | "store_unavailable"
-  | "unexpected_error";
+export type DeliveryFailure = "provider_unavailable" | "provider_rejected" | "issuing_elsewhere" | "store_unavailable" | "unexpected_error";
 
 export type PurchaseContext = {
   orderId: OrderId;
   chatId: ChatId;
+  /** The catalog product this order is for. */
+  productId: string;
+  /**
+   * What money that arrives after this order closed does (the shop's LATE_PAYMENT when the order was
+   * created): `deliver` the goods when it pays the invoice in full, or `refund` it.
+   */
+  latePayment: LatePaymentPolicy;
   limits: TokenLimits;
   maxDeliveryAttempts: number;
   retryBackoffMs: number;
@@ -85,7 +134,20 @@ export type PurchaseContext = {
   quote: QuoteDetails | null;
   payment: PaymentDetails | null;
   paidAt: number | null;
+  /** The provider's id of the payment that paid the invoice. */
+  paidCharge: PaymentId | null;
+  /** Paid after the order had closed, and delivered anyway (LATE_PAYMENT=deliver). */
+  late: boolean;
   delivery: DeliveryDetails;
+  /** The order's own money going back (a late or mismatched payment, or the owner's refund). */
+  refund: RefundDetails | null;
+  /** Extra money that arrived for this order and is returned beside it. */
+  strays: StrayPayment[];
+  /** The provider's invoice is known to be closed (expired or voided): no money can arrive through it. */
+  invoiceClosed: boolean;
+  /** When the provider is next asked about an open invoice (after a failed or early check). */
+  nextCheckAt: number | null;
+  lastCheck: PaymentCheckNote | null;
   problem: Problem | null;
   createdAt: number;
   lastActivityAt: number;
@@ -94,6 +156,8 @@ export type PurchaseContext = {
 export type PurchaseInput = {
   orderId: OrderId;
   chatId: ChatId;
+  productId: string;
+  latePayment: LatePaymentPolicy;
   minTokens: number;
   maxTokens: number;
   maxDeliveryAttempts: number;
@@ -101,64 +165,126 @@ export type PurchaseInput = {
   at: number;
 };
 
-/** Events a customer can cause, by text, button or command. */
+/** Events a customer can cause, by text, button or command: the machine's share of {@link CustomerCommand}. */
 export type CustomerEvent =
-  | { type: "QUOTE"; tokens: number; at: number }
-  | { type: "CHANGE_AMOUNT"; tokens: number; at: number }
-  | { type: "CONFIRM"; at: number }
-  | { type: "CANCEL"; at: number }
-  | { type: "STATUS"; at: number }
-  | { type: "HELP"; at: number }
-  | { type: "RESTART"; at: number };
+  | (Extract<CustomerCommand, { type: "SET_AMOUNT" | "CONFIRM" | "CANCEL" }> & { at: number })
+  /** "Did my payment arrive?": the order asks the provider. */
+  | { type: "CHECK_PAYMENT"; at: number };
 
-/** Events only a verified payment provider path may cause. */
+/** Events only a verified payment provider path may cause (a webhook or a Stars update, after re-fetching). */
 export type PaymentEvent =
-  | { type: "PAYMENT_CONFIRMED"; paymentId: PaymentId; amount: Money; at: number }
+  /**
+   * Money arrived for this order's invoice (`paymentId`, the invoice's id), as the provider reports it;
+   * the machine decides what it pays for. `chargeId` is the provider's id of this very payment (the
+   * invoice's id again where an invoice is paid once; Telegram Stars gives each charge its own).
+   */
+  | { type: "PAYMENT_RECEIVED"; paymentId: PaymentId; chargeId: PaymentId; amount: Money | null; foreign: ForeignAmount | null; at: number }
   | { type: "PAYMENT_FAILED"; paymentId: PaymentId; at: number }
-  | { type: "PAYMENT_EXPIRED"; at: number };
+  /** The provider's invoice can no longer take money (expired or voided there). */
+  | { type: "INVOICE_CLOSED"; paymentId: PaymentId; at: number };
 
 /**
- * Events the engine's sweeper (deadlines) or an admin may cause. `START_DELIVERY` is sent by the engine
- * itself once the `paid.recorded` snapshot is durable: the payment is written down before the goods go out.
+ * Events of the engine itself (deadlines, durable waypoints) and of the owner. `START_DELIVERY` is sent
+ * by the engine once the `paid.recorded` snapshot is stored: the payment is written down before the
+ * goods go out. `DEADLINE` is the sweeper's one event; each state's guard decides what it means there.
  */
 export type SystemEvent =
   | { type: "START_DELIVERY"; at: number }
-  | { type: "QUOTE_EXPIRED"; at: number }
-  | { type: "RETRY_DELIVERY"; at: number }
+  | { type: "DEADLINE"; at: number }
   | { type: "ADMIN_RETRY_DELIVERY"; at: number }
-  | { type: "REFUND_RECORDED"; at: number };
+  /** Return the order's money through the provider (a failed delivery, or money the owner still owes). */
+  | { type: "ADMIN_REFUND"; at: number }
+  /** The owner returned money by hand: the order's own (no `chargeId`) or a stray payment's. */
+  | { type: "REFUND_RECORDED"; at: number; chargeId?: PaymentId }
+  /** A stray payment's return finished (sent by its `returnStrayPayment` child). */
+  | { type: "STRAY_SETTLED"; chargeId: PaymentId; refunded: boolean; refundId: string | null; at: number };
 
 export type PurchaseEvent = CustomerEvent | PaymentEvent | SystemEvent;
 
 /** What the pricing actor answers. Failures are values so the machine can explain them. */
-export type PricingResult =
-  | { ok: true; quote: QuoteDetails }
-  | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
+export type PricingResult = { ok: true; quote: QuoteDetails } | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
 
-export type PaymentCreationResult =
-  | { ok: true; payment: PaymentDetails }
-  | { ok: false; reason: "payment_unavailable" };
+export type PaymentCreationResult = { ok: true; payment: PaymentDetails } | { ok: false; reason: "payment_unavailable" };
 
+/** What the provider says about the order's invoice right now (`unavailable`: it could not be asked). */
+export type PaymentCheckResult = {
+  status: "paid" | "pending" | "expired" | "failed" | "unavailable";
+  amount: Money | null;
+  foreign: ForeignAmount | null;
+  at: number;
+};
+
+export type VoidResult = { voided: boolean; at: number };
+
+/** `mayLeaveStrays`: the provider keeps goods outside the shop (API keys), so an interrupted attempt may have left one live. */
 export type DeliveryResult =
-  | { ok: true; ref: string; hint: string; at: number }
+  | { ok: true; ref: string; hint: string; at: number; mayLeaveStrays: boolean }
   | { ok: false; reason: DeliveryFailure; at: number };
 
-export type PricingInput = { orderId: OrderId; tokens: number };
-export type PaymentCreationInput = { orderId: OrderId; chatId: ChatId; quote: QuoteDetails };
+/** What the look for stray goods found: how many live goods of earlier attempts it revoked. */
+export type StrayGoodsResult = { revoked: number; at: number };
+
+export type RefundResult = { ok: true; refundId: string; at: number } | { ok: false; reason: "unsupported" | "unavailable" | "rejected"; at: number };
+
+export type PricingInput = { orderId: OrderId; productId: string; tokens: number };
+export type PaymentCreationInput = { orderId: OrderId; chatId: ChatId; productId: string; quote: QuoteDetails };
+export type PaymentCheckInput = { orderId: OrderId; paymentId: PaymentId };
+export type VoidInput = { orderId: OrderId; paymentId: PaymentId };
 export type DeliveryInput = {
   orderId: OrderId;
   chatId: ChatId;
+  productId: string;
   tokens: number;
   usd: Money;
   charge: Money;
   attempt: number;
 };
+export type StrayGoodsInput = { orderId: OrderId; keep: string };
+export type RefundInput = { orderId: OrderId; chatId: ChatId; chargeId: PaymentId; amount: Money | null };
 
 /**
- * What a state's tags mean to the engine:
+ * What a state's tags mean to the rest of the product (which asks the machine through them, never by
+ * state names):
  * - `busy`: an actor is working; the engine waits for it to settle before answering;
- * - `open`: the order can still move (by the customer, a payment, the sweeper or an admin);
- * - `terminal`: the order has ended; the chat's next message starts a new order;
- * - `resume`: durable waypoint; once stored, the engine moves on by itself (`START_DELIVERY`).
+ * - `resume`: durable waypoint; once stored, the engine moves on by itself (`START_DELIVERY`);
+ * - `open`: the customer can still change or cancel the order;
+ * - `accepts_payment`: the invoice is live and expected to be paid (Stars' pre-checkout says yes);
+ * - `paid`: money was received for the goods; `delivered`: the goods were issued;
+ * - `closed`: cancelled or expired unpaid; `refunded`: the money went back;
+ * - `needs_owner`: the owner must act (a failed delivery, a refund the provider cannot make);
+ * - `ended`: the customer's next amount starts a new order;
+ * - `at_rest`: nothing is under way, so the bot's next question is "how many tokens?".
  */
-export type PurchaseTag = "busy" | "open" | "terminal" | "resume";
+export type PurchaseTag =
+  | "busy"
+  | "resume"
+  | "open"
+  | "accepts_payment"
+  | "paid"
+  | "delivered"
+  | "closed"
+  | "refunded"
+  | "needs_owner"
+  | "ended"
+  | "at_rest";
+
+/** The buttons a state offers the customer (the renderer words and packs them). */
+export type OrderButton = "packages" | "confirm" | "cancel" | "adjust" | "pay" | "status";
+
+/** Why a customer command the state does not take is refused. */
+export type StateRefusal = "payment_in_progress" | "delivery_in_progress";
+
+/**
+ * Which time of the order is a state's deadline: the sweeper sends `DEADLINE` then.
+ * `now`: at once (a crash left work in flight; opening the order resumes it).
+ */
+export type DeadlineKind = "quote_expiry" | "payment_check" | "delivery_retry" | "goods_check" | "now";
+
+/** What a state says about itself beyond its tags (`meta` in the machine). A child state inherits its parent's. */
+export type PurchaseMeta = {
+  /** The message that describes an order in this state (its id in `locales/*.ftl`). */
+  words?: string;
+  buttons?: readonly OrderButton[];
+  refusal?: StateRefusal;
+  deadline?: DeadlineKind;
+};

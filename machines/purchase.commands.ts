@@ -1,0 +1,39 @@
+/**
+ * Everything a customer can ask for, whatever the channel (typed text, a button, a slash command, or
+ * the LLM's reading of free text), declared once: the machine's customer events, the rules, the LLM's
+ * reply schema and the engine all use this schema. There is deliberately no command for "payment
+ * confirmed" or "deliver", so nothing a customer or the LLM types can produce one.
+ */
+import { z } from "zod";
+
+/**
+ * A token amount the customer asked for: a positive safe integer. Whether it is within the catalog's
+ * limits is decided by the machine's `amountWithinLimits` guard, so the customer can be told the limits.
+ */
+export const TokenAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The questions a customer can ask. Rules and the LLM only ever pick one of these; the answer's words
+ * are the shop owner's (`faq/<language>.ftl`), so no model writes what a customer reads.
+ */
+export const FaqTopic = z.enum(["what_tokens", "models", "validity", "refunds", "coins", "delivery", "price"]);
+export type FaqTopic = z.infer<typeof FaqTopic>;
+
+export const CustomerCommand = z.discriminatedUnion("type", [
+  /** Buy this amount: a new quote, or a new amount for the quote on the table. */
+  z.object({ type: z.literal("SET_AMOUNT"), tokens: TokenAmount }).strict(),
+  z.object({ type: z.literal("CONFIRM") }).strict(),
+  z.object({ type: z.literal("CANCEL") }).strict(),
+  /** Where is my order (and, while an invoice is open, did my payment arrive?). */
+  z.object({ type: z.literal("STATUS") }).strict(),
+  z.object({ type: z.literal("HELP") }).strict(),
+  /** A question on an FAQ topic: answered in the owner's words beside the order, which stays as it was. */
+  z.object({ type: z.literal("ASK"), topic: FaqTopic }).strict(),
+  /** The chat's last orders, with a button to buy a paid one again; the order in progress stays as it was. */
+  z.object({ type: z.literal("ORDERS") }).strict(),
+]);
+export type CustomerCommand = z.infer<typeof CustomerCommand>;
+export type CustomerCommandType = CustomerCommand["type"];
+
+/** Every command type, in the order they are offered to people and to the LLM. */
+export const CUSTOMER_COMMAND_TYPES = CustomerCommand.options.map((option) => option.shape.type.value);
