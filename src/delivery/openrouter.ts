@@ -9,6 +9,11 @@
  * lost, because the ledger claim guarantees nobody else is issuing this order right now and the ledger
  * has no entry for it. Such a key was never shown to anyone, so it is deleted and a fresh one created:
  * at most one live key per order, at the cost of one wasted (never usable) key on that rare path.
+ *
+ * A create call still running at OpenRouter when the caller died can finish after the next attempt
+ * listed the keys (issue 18): its key appears later. So after creating, the list is read again and any
+ * other key of the order is deleted, and a minute after delivery the order asks once more
+ * (`revokeStrays`, run by the purchase machine's `delivered.checking_goods`).
  */
 import { z } from "zod";
 import { type Money, centsFromWireDollars, money, toDecimalString } from "../domain/money.ts";
@@ -84,6 +89,19 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
     return { ok: true, value: found };
   };
 
+  /** Deletes the order's keys other than `keepHash` (never shown to anyone); how many. */
+  const revokeOthers = async (orderId: string, keepHash: string): Promise<Call<number>> => {
+    const listed = await listKeys();
+    if (!listed.ok) return listed;
+    let revoked = 0;
+    for (const stray of listed.value.filter((key) => key.name === nameFor(orderId) && key.hash !== keepHash)) {
+      const removed = await call("DELETE", `/keys/${encodeURIComponent(stray.hash)}`);
+      if (!removed.ok) return removed;
+      revoked++;
+    }
+    return { ok: true, value: revoked };
+  };
+
   return {
     name: "openrouter",
     async issue(request) {
@@ -104,7 +122,14 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
       const parsed = CreateAnswer.safeParse(created.value);
       if (!parsed.success) return { ok: false, reason: "unavailable", detail: "openrouter POST /keys: answer without key or hash" };
       const { key, data } = parsed.data;
+      // Best effort now; the order checks again a minute after delivery.
+      await revokeOthers(request.orderId, data.hash).catch(() => undefined);
       return { ok: true, goods: { ref: `openrouter:${data.hash}`, hint: `…${key.slice(-4)}`, secret: key } };
+    },
+
+    async revokeStrays(orderId, keepRef) {
+      const revoked = await revokeOthers(orderId, keepRef.replace(/^openrouter:/, ""));
+      return revoked.ok ? { ok: true, revoked: revoked.value } : { ok: false, detail: revoked.detail };
     },
 
     /**

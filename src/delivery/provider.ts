@@ -19,6 +19,12 @@ export type DeliveryOutcome = { ok: true; goods: IssuedGoods } | { ok: false; re
 export type DeliveryProvider = {
   readonly name: "sandbox" | "openrouter";
   issue(request: DeliveryRequest): Promise<DeliveryOutcome>;
+  /**
+   * For goods that live at the provider (API keys): revokes the order's goods other than `keepRef`
+   * (left live by an attempt that died before it heard the answer) and says how many. Absent when
+   * issued goods exist only in the shop's own records (vouchers).
+   */
+  revokeStrays?(orderId: OrderId, keepRef: string): Promise<{ ok: true; revoked: number } | { ok: false; detail: string }>;
   /** How much credit (USD) can still be sold; `null` when the provider has no limit to check. */
   availableUsd?(): Promise<Money | null>;
 };

@@ -22,13 +22,12 @@ export const ButtonAction = z.discriminatedUnion("action", [
 ]);
 export type ButtonAction = z.infer<typeof ButtonAction>;
 
-/** The command a button stands for, in a chat whose current phase is `quoted` or not. */
-export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
+/** The command a button stands for. */
+export function buttonCommand(button: ButtonAction): Command {
   switch (button.action) {
     case "package":
-      return quoted ? { type: "CHANGE_AMOUNT", tokens: button.tokens } : { type: "QUOTE", tokens: button.tokens };
     case "amount":
-      return { type: "CHANGE_AMOUNT", tokens: button.tokens };
+      return { type: "SET_AMOUNT", tokens: button.tokens };
     case "confirm":
       return { type: "CONFIRM" };
     case "cancel":
@@ -36,7 +35,8 @@ export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
     case "status":
       return { type: "STATUS" };
     case "restart":
-      return { type: "RESTART" };
+      // "Start over" (a button of earlier versions): the order on the table is cancelled.
+      return { type: "CANCEL" };
     case "help":
       return { type: "HELP" };
     default: {

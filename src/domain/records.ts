@@ -141,7 +141,7 @@ export const AuditType = z.enum([
   "llm",
   "admin",
   "secret_undeliverable",
-  "reply",
+  "needs_owner",
 ]);
 export type AuditType = z.infer<typeof AuditType>;
 
