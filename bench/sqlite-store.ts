@@ -6,8 +6,8 @@
  *  - the raw floor: one `INSERT OR REPLACE` + one `SELECT` of the same chat JSON through better-sqlite3
  *    (prepared once, autocommit), on a temp file with the same settings.
  *
- * Both are timed over the same number of sequential iterations after a warm-up; the ratio is what the
- * store's transactions, indexes and validation cost over the cheapest possible round trip.
+ * Both are timed over the same number of sequential iterations after a warm-up, alternating; the ratio
+ * is what the store's transactions, indexes and validation cost over the cheapest possible round trip.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { sqliteStore } from "../src/store/sqlite-store.ts";
 
 const ITERATIONS = Number(process.argv[2] ?? "10000");
 const WARMUP = Math.min(1_000, ITERATIONS);
+const ROUNDS = 10;
 
 const chatId = ChatId.parse("bench-chat");
 const orderId = OrderId.parse("ord_bench001");
@@ -87,26 +88,45 @@ const audit = (i: number): AuditEntry[] => [
   { v: 2, type: "reply", chatId, orderId, at: i, instance: "bench", detail: { kind: "status" } },
 ];
 
-function time(count: number, op: (i: number) => void | Promise<void>): Promise<number> {
-  return (async () => {
-    for (let i = 0; i < WARMUP; i++) await op(i);
-    const start = performance.now();
-    for (let i = 0; i < count; i++) await op(WARMUP + i);
-    return ((performance.now() - start) * 1000) / count;
-  })();
+type Timing = { wallUs: number; cpuUs: number };
+type Op = (i: number) => void | Promise<void>;
+
+/**
+ * Times two operations over `count` iterations each, alternating in rounds of `count / ROUNDS`, so a
+ * change in the machine's load (other processes on a shared box) falls on both alike. Wall-clock and
+ * process CPU (less sensitive to load; includes SQLite's own work, which runs on this thread).
+ */
+async function timePair(count: number, a: Op, b: Op): Promise<[Timing, Timing]> {
+  for (let i = 0; i < WARMUP; i++) {
+    await a(i);
+    await b(i);
+  }
+  const totals = [{ wallUs: 0, cpuUs: 0 }, { wallUs: 0, cpuUs: 0 }];
+  const perRound = Math.ceil(count / ROUNDS);
+  for (let round = 0, i = WARMUP; round < ROUNDS; round++, i += perRound) {
+    for (const [k, op] of [a, b].entries()) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      for (let j = 0; j < perRound; j++) await op(i + j);
+      const used = process.cpuUsage(cpu);
+      totals[k]!.wallUs += (performance.now() - start) * 1000;
+      totals[k]!.cpuUs += used.user + used.system;
+    }
+  }
+  const per = (t: Timing): Timing => ({ wallUs: t.wallUs / (perRound * ROUNDS), cpuUs: t.cpuUs / (perRound * ROUNDS) });
+  return [per(totals[0]!), per(totals[1]!)];
 }
 
 const dir = mkdtempSync(join(tmpdir(), "tg-bench-sqlite-"));
 try {
   const store = await sqliteStore(join(dir, "store.sqlite"));
   const lease = { owner: "bench", ttlMs: 30_000 };
-  const step = await time(ITERATIONS, async (i) => {
+  const step = async (i: number) => {
     const opened = await store.openChat(chatId, lease);
     if (!opened.held) throw new Error("the bench chat's lease was not held");
     const result = await store.commit({ chatId, owner: "bench", chat: { record: chat(i), expectedRev: opened.state.rev }, orders: [order(i)], audit: audit(i), release: true });
     if (!result.ok) throw new Error(`commit refused: ${result.reason}`);
-  });
-  await store.close();
+  };
 
   const raw = new Database(join(dir, "raw.sqlite"));
   raw.pragma("journal_mode = WAL");
@@ -114,16 +134,19 @@ try {
   raw.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
   const put = raw.prepare<[string, string]>("INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)");
   const get = raw.prepare<[string], { v: string }>("SELECT v FROM t WHERE k = ?");
-  const floor = await time(ITERATIONS, (i) => {
+  const floor = (i: number) => {
     put.run(chatId, JSON.stringify(chat(i)));
     if (!get.get(chatId)) throw new Error("the raw row is missing");
-  });
-  raw.close();
+  };
 
-  console.log(`iterations: ${ITERATIONS} (after ${WARMUP} warm-up)`);
-  console.log(`openChat + commit (chat, 1 order, 3 audit entries): ${step.toFixed(1)} µs`);
-  console.log(`raw floor (INSERT OR REPLACE + SELECT, better-sqlite3): ${floor.toFixed(1)} µs`);
-  console.log(`ratio: ${(step / floor).toFixed(2)}×`);
+  const [stepTime, floorTime] = await timePair(ITERATIONS, step, floor);
+  await store.close();
+  raw.close();
+  const line = (what: string, t: Timing) => console.log(`${what}: ${t.wallUs.toFixed(1)} µs wall, ${t.cpuUs.toFixed(1)} µs CPU`);
+  console.log(`iterations: ${ITERATIONS} each (after ${WARMUP} warm-up), alternating in ${ROUNDS} rounds`);
+  line("openChat + commit (chat, 1 order, 3 audit entries)", stepTime);
+  line("raw floor (INSERT OR REPLACE + SELECT, better-sqlite3)", floorTime);
+  console.log(`ratio: ${(stepTime.wallUs / floorTime.wallUs).toFixed(2)}× wall, ${(stepTime.cpuUs / floorTime.cpuUs).toFixed(2)}× CPU`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
