@@ -41,6 +41,7 @@ import { strayPaymentMachine } from "./stray-payment.machine.ts";
 
 export * from "./purchase.types.ts";
 export * from "./purchase.commands.ts";
+export { strayPaymentMachine } from "./stray-payment.machine.ts";
 
 const notProvided = (name: string) => async (): Promise<never> => {
   throw new Error(`actor "${name}" is not provided: attach it with machine.provide()`);
@@ -453,7 +454,7 @@ export const purchaseMachine = setup({
     delivery_failed: {
       description: "Delivery kept failing; the owner retries it or returns the money.",
       tags: ["paid", "needs_owner"],
-      meta: { words: "order-delivery-failed", buttons: ["status"], refusal: "delivery_in_progress" },
+      meta: { words: "order-delivery-failed", buttons: ["status"], refusal: "delivery_in_progress", ownerTask: "retry_or_refund" },
       on: {
         ADMIN_RETRY_DELIVERY: { target: "paid", actions: "grantFreshDeliveryAttempts" },
         ADMIN_REFUND: { target: "refunding", actions: "returnOrderPayment" },
@@ -498,7 +499,7 @@ export const purchaseMachine = setup({
     awaiting_owner_refund: {
       description: "The provider cannot return this money by itself: the owner returns it by hand and records it.",
       tags: ["needs_owner", "ended", "at_rest"],
-      meta: { words: "order-awaiting-owner-refund", buttons: ["packages"] },
+      meta: { words: "order-awaiting-owner-refund", buttons: ["packages"], ownerTask: "refund_by_hand" },
       on: {
         ADMIN_REFUND: { target: "refunding" },
         REFUND_RECORDED: { guard: "ownRefundOwed", target: "refunded", actions: "recordManualRefund" },

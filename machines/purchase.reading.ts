@@ -108,3 +108,11 @@ export const STATE_WORDS: readonly string[] = (() => {
   walk(purchaseMachine.root as unknown as StateNodeLike);
   return [...words];
 })();
+
+/**
+ * The snapshot of a stored order's persisted state, without starting its actor: enough to read its
+ * tags, meta and `can()` (a look at an order that is not being worked on).
+ */
+export function snapshotOf(persisted: { value: unknown; context: unknown }): Snapshot {
+  return purchaseMachine.resolveState({ value: persisted.value as Snapshot["value"], context: persisted.context as Snapshot["context"] });
+}

@@ -280,8 +280,12 @@ export type StateRefusal = "payment_in_progress" | "delivery_in_progress";
  */
 export type DeadlineKind = "quote_expiry" | "payment_check" | "delivery_retry" | "goods_check" | "now";
 
+/** What the owner must do for an order in a `needs_owner` state. */
+export type OwnerTask = "retry_or_refund" | "refund_by_hand";
+
 /** What a state says about itself beyond its tags (`meta` in the machine). A child state inherits its parent's. */
 export type PurchaseMeta = {
+  ownerTask?: OwnerTask;
   /** The message that describes an order in this state (its id in `locales/*.ftl`). */
   words?: string;
   buttons?: readonly OrderButton[];

@@ -85,7 +85,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
   const checkPayment = async (session: Session, order: OrderActor): Promise<void> => {
     const event = { type: "CHECK_PAYMENT" as const, at: clock() };
     if (!order.actor.getSnapshot().can(event)) return;
-    await sessions.step(session, order, event);
+    await session.step(order, event);
     const snapshot = order.actor.getSnapshot();
     const checked = snapshot.context.lastCheck;
     const provider = snapshot.context.payment?.provider;
@@ -119,7 +119,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     }
     // A new amount after the last order ended starts the next order.
     if (command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order))) order = session.startOrder();
-    const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await sessions.step(session, order, { ...command, at: clock() }));
+    const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
     noted(accepted);
     if (!accepted) {
       const shown = openOrder(session);

@@ -121,7 +121,7 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     orderId: c.orderId,
     stage: stageOf(snapshot),
     path: statePath(snapshot),
-    tags: [...snapshot.tags],
+    tags: [...snapshot.tags] as PurchaseTag[],
     words: meta.words ?? "order-initial",
     buttons: meta.buttons ?? [],
     productId: c.productId,

@@ -25,13 +25,13 @@ export function createConversationWords({ catalog, m, tr, t, tokens, cash, limit
       date: m.escape(dates.format(line.createdAt)),
       amount: line.tokens === null ? "" : tokens(line.tokens),
       price: line.usd ? cash(line.usd) : "",
-      state: line.state,
+      stage: t(`stage-${line.stage}`),
     });
     return line.deliveryHint ? t("orders-line-hint", { line: text, hint: m.escape(line.deliveryHint) }) : text;
   };
   /** One "buy again" button per amount of a delivered order, newest first, at most three. */
   const buyAgain = (lines: readonly OrderLine[]): Button[] => {
-    const amounts = [...new Set(lines.filter((l) => l.state === "delivered" && l.tokens !== null).map((l) => l.tokens!))].slice(0, 3);
+    const amounts = [...new Set(lines.filter((l) => l.tags.includes("delivered") && l.tokens !== null).map((l) => l.tokens!))].slice(0, 3);
     return amounts.map((amount) => button(t("button-buy-again", { amount: tokens(amount) }), { action: "package", tokens: amount }));
   };
 

@@ -35,8 +35,10 @@ export type RendererOptions = {
 function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
   const phrases = createPhrases(catalog, m, tr, now);
   const { t, help, packages } = phrases;
-  const { describeOrder, orderButtons, codeLine, checkLine } = createOrderWords(phrases);
-  const { refusal, paymentNotice } = createNoticeWords(phrases);
+  const { describeOrder, orderButtons, checkLine, paidText } = createOrderWords(phrases);
+  const { refusal, paymentNotice } = createNoticeWords(phrases, paidText);
+  /** The code of goods issued for a late payment, shown once, like a delivered order's. */
+  const codeLine = (secret: string | undefined) => (secret ? `\n${t("late-code", { secret: m.spoiler(m.code(m.escape(secret))) })}` : "");
   const { budgetLine, choiceButton, faqArgs, orderLine, buyAgain } = createConversationWords(phrases);
 
   return {
@@ -68,8 +70,8 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "unsupported_message":
           return besideOrder(t("unsupported-message"), reply.order);
         case "payment_notice":
-          // Money for a closed order: the notice says it all (the closed order would say "nothing was charged").
-          if (reply.payment.reason === "late") return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
+          // The notice says what arrived and what becomes of it; the order follows unless it is over.
+          if (reply.order.tags.includes("ended") || reply.payment.reason === "late") return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
           return besideOrder(paymentNotice(reply.payment, reply.order), reply.order);
         case "busy":
           return out(t("busy"), []);

@@ -11,7 +11,11 @@ import { escapeHtml } from "../render/html.ts";
 export type SandboxRefusal = Extract<Awaited<ReturnType<SandboxProvider["pay"]>>, { ok: false }>["reason"];
 
 /** A line shown above the invoice after the Pay button was pressed. */
-export type SandboxPageNotice = { kind: "sent" } | { kind: "delayed" } | { kind: "refused"; reason: SandboxRefusal };
+/**
+ * A line shown above the invoice after the Pay button was pressed: `sent` (recorded; the shop is told
+ * right after), `not_recorded` (the payment service could not record it just now: press Pay again).
+ */
+export type SandboxPageNotice = { kind: "sent" } | { kind: "not_recorded" } | { kind: "refused"; reason: SandboxRefusal };
 
 export type SandboxPage = {
   invoice: SandboxInvoice | undefined;
@@ -25,8 +29,8 @@ function noticeText(tr: Translator, notice: SandboxPageNotice): string {
   switch (notice.kind) {
     case "sent":
       return tr.t("page-sent");
-    case "delayed":
-      return tr.t("page-delayed");
+    case "not_recorded":
+      return tr.t("page-not-recorded");
     case "refused":
       return tr.t("page-refused", { reason: notice.reason });
     default: {
