@@ -33,7 +33,8 @@ function sample(type: MachineCommandType, snapshot: Snapshot, at: number): Machi
 const ANY_STATE: ReadonlySet<CommandType> = new Set(CONVERSATION_COMMANDS);
 const isAnyState = (type: CommandType): type is (typeof CONVERSATION_COMMANDS)[number] => ANY_STATE.has(type);
 /** What a finished order still takes: a look at it, help, questions, the order list. */
-const WHEN_DONE: readonly CommandType[] = ["STATUS", "HELP", ...CONVERSATION_COMMANDS];
+const OFFERED: ReadonlySet<CommandType> = new Set(COMMAND_TYPES);
+const WHEN_DONE: readonly CommandType[] = (["STATUS", "HELP", ...CONVERSATION_COMMANDS] as const).filter((type) => OFFERED.has(type));
 
 /**
  * The commands the machine takes in this snapshot, in the order they are offered to people and the

@@ -25,11 +25,17 @@ export const Command = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ASK"), topic: FaqTopic }).strict(),
   /** The chat's last orders, with a button to buy a paid one again; the order in progress stays as it was. */
   z.object({ type: z.literal("ORDERS") }).strict(),
+  /** Thanks or a goodbye: answered in kind, beside nothing; the order stays as it was (issue 21). */
+  z.object({ type: z.literal("THANKS") }).strict(),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command["type"];
 
-/** All command types, in the order they are offered to people and to the LLM. */
+/**
+ * The command types offered to people and to the LLM, in that order. `THANKS` is read by the rules
+ * alone: a thank-you needs no model call, and leaving it out keeps the model's prompt and reply schema
+ * as they were (add it here to offer it; `llm-schema.ts` already describes it).
+ */
 export const COMMAND_TYPES = [
   "QUOTE",
   "CHANGE_AMOUNT",
@@ -43,7 +49,7 @@ export const COMMAND_TYPES = [
 ] as const satisfies readonly CommandType[];
 
 /** Commands answered without the purchase machine: allowed in every state, they never move an order. */
-export const CONVERSATION_COMMANDS = ["ASK", "ORDERS"] as const satisfies readonly CommandType[];
+export const CONVERSATION_COMMANDS = ["ASK", "ORDERS", "THANKS"] as const satisfies readonly CommandType[];
 export type ConversationCommand = Extract<Command, { type: (typeof CONVERSATION_COMMANDS)[number] }>;
 /** A command the purchase machine decides on (it is sent to it as an event). */
 export type MachineCommand = Exclude<Command, ConversationCommand>;
@@ -75,9 +81,10 @@ export type UnderstandContext = {
 
 /**
  * What the customer said beyond the command itself: the budget an amount was worked out from (the
- * reply says what it buys), or a greeting (answered with a welcome).
+ * reply says what it buys), a greeting (answered with a welcome), or wanting to buy without an
+ * amount (`ask_amount`: the help is the question "how many?").
  */
-export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" };
+export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" } | { kind: "ask_amount" };
 
 /** One way to read an ambiguous amount, as the tokens it means (and the budget it came from, if any). */
 export type AmountChoice = { tokens: number; usdCents?: number };

@@ -103,7 +103,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return { kind: "no_order", lastOrder: last, ...notice };
   };
 
-  /** Questions and the order list: answered beside the order, which the machine never hears about. */
+  /** Questions, the order list and thanks: answered beside the order, which the machine never hears about. */
   const converse = async (session: Session, command: ConversationCommand, source: CommandSource): Promise<EngineReply> => {
     const snapshot = session.actor.getSnapshot();
     const view = orderView(snapshot);
@@ -114,6 +114,8 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         return { kind: "answer", topic: command.topic, order, ...withNotice(session) };
       case "ORDERS":
         return { kind: "orders", orders: await ordersOf(stores, session), order, ...withNotice(session) };
+      case "THANKS":
+        return { kind: "thanks", ...withNotice(session) };
       default: {
         const unhandled: never = command;
         throw new Error(`unknown command ${JSON.stringify(unhandled)}`);

@@ -31,6 +31,8 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
       return `{"intent":"ASK","topic":<one of ${FaqTopic.options.map((t) => `"${t}"`).join(", ")}>} — the customer asks a question on this topic (what the tokens are, which models, how long they last, refunds, which coins, how delivery works, the price)`;
     case "ORDERS":
       return `{"intent":"ORDERS"} — the customer wants to see their past orders`;
+    case "THANKS":
+      return `{"intent":"THANKS"} — the customer says thanks or goodbye, and asks for nothing`;
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -81,6 +83,8 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
       return z.object({ intent: z.literal("ASK"), topic: FaqTopic }).strict();
     case "ORDERS":
       return z.object({ intent: z.literal("ORDERS") }).strict();
+    case "THANKS":
+      return z.object({ intent: z.literal("THANKS") }).strict();
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -140,6 +144,7 @@ function toCommand(reply: ModelReply): Command | null {
     case "HELP":
     case "RESTART":
     case "ORDERS":
+    case "THANKS":
       return { type: reply.intent };
     default: {
       const unhandled: never = reply;
