@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FaqTopic } from "./faq.ts";
+import { ProductId } from "./products.ts";
 import type { OrderState } from "./records.ts";
 
 /**
@@ -14,7 +15,11 @@ export const TokenAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEG
  * command for "payment confirmed" or "deliver", so nothing a user or the LLM types can produce one.
  */
 export const Command = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("QUOTE"), tokens: TokenAmount }).strict(),
+  /**
+   * `product`: the product the customer named, when the shop sells several (issue 21). Read by the LLM
+   * schema today; the purchase machine does not use it yet and sells the default product.
+   */
+  z.object({ type: z.literal("QUOTE"), tokens: TokenAmount, product: ProductId.optional() }).strict(),
   z.object({ type: z.literal("CHANGE_AMOUNT"), tokens: TokenAmount }).strict(),
   z.object({ type: z.literal("CONFIRM") }).strict(),
   z.object({ type: z.literal("CANCEL") }).strict(),

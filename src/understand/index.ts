@@ -16,6 +16,8 @@ export { readMessage } from "./read.ts";
 export { AmountOption, FaqTopic, LanguageCode, Reading, UsdCents } from "./reading.ts";
 export type { ReadingContext, ReadingKind } from "./reading.ts";
 export { tokensForBudget } from "./budget.ts";
+export { readProduct } from "./products.ts";
+export type { ProductReading } from "./products.ts";
 
 /** The rules' view of where a conversation is. */
 export function rulesPhase(state: UnderstandContext["state"]): RulesContext["phase"] {

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import type { UnderstandContext, Understander } from "../../../src/domain/commands.ts";
 import { allowedInState } from "../../../src/domain/allowed.ts";
+import { DEFAULT_CATALOG, productOf } from "../../../src/domain/catalog.ts";
 import { createUnderstander } from "../../../src/understand/index.ts";
 
 function context(state: "initial" | "quoted", turns: string[], askedHowMany: boolean): UnderstandContext {
@@ -41,5 +42,14 @@ describe("a yes after 'which amount?'", () => {
   test("when nobody asked, a yes confirms as always; after a welcome it is left to the machine", async () => {
     expect(await understand("yes", context("quoted", ["2000 or 3000?", "2000"], false))).toEqual({ command: { type: "CONFIRM" }, source: "rules" });
     expect(await understand("yes", context("initial", ["hi"], true))).toEqual({ command: { type: "CONFIRM" }, source: "rules" });
+  });
+});
+
+describe("a budget", () => {
+  test("buys into a volume tier when the tier's price fits it (issue 21)", async () => {
+    const tiered = { ...DEFAULT_CATALOG, product: { ...productOf(DEFAULT_CATALOG), tiers: [{ from: 10_000, priceUsdCents: 1800 }] } };
+    const read = await createUnderstander(undefined, { catalog: tiered })("$190 worth", context("initial", [], false));
+    expect(read).toEqual({ command: { type: "QUOTE", tokens: 10_555 }, source: "rules", note: { kind: "budget", usdCents: 19_000 } });
+    expect(await understand("$190 worth", context("initial", [], false))).toMatchObject({ command: { type: "QUOTE", tokens: 9500 } });
   });
 });
