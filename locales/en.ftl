@@ -45,6 +45,9 @@ welcome = 👋 Welcome to TokenGoblin!
 help = I sell AI API credit at { $price } per { $per } tokens ({ $limits }).
     Just tell me what you need, like "I need 2000 tokens", or pick a package below. You can say "change it to 5000", "status" or "cancel" at any time.
 conversation-reset = ℹ️ I couldn't restore our earlier conversation, so we're starting fresh. Your orders are safe.
+thanks = 🙌 Happy to help! Write any time you need more tokens.
+ask-amount = How many tokens would you like?
+ask-amount-within = How many tokens would you like? ({ $limits })
 no-open-order = No open order right now. How many tokens would you like?
 no-order-yet = No open order yet. { $help }
 not-understood = Sorry, I didn't get that. { $order }

@@ -19,9 +19,15 @@ export const TokenAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEG
 export const FaqTopic = z.enum(["what_tokens", "models", "validity", "refunds", "coins", "delivery", "price"]);
 export type FaqTopic = z.infer<typeof FaqTopic>;
 
+/** A catalog product's id: lowercase letters, digits and dashes (the catalog file's `id`). */
+export const ProductId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
+
 export const CustomerCommand = z.discriminatedUnion("type", [
-  /** Buy this amount: a new quote, or a new amount for the quote on the table. */
-  z.object({ type: z.literal("SET_AMOUNT"), tokens: TokenAmount }).strict(),
+  /**
+   * Buy this amount: a new quote, or a new amount for the quote on the table. `product`: the product
+   * the customer named, when the shop sells several.
+   */
+  z.object({ type: z.literal("SET_AMOUNT"), tokens: TokenAmount, product: ProductId.optional() }).strict(),
   z.object({ type: z.literal("CONFIRM") }).strict(),
   z.object({ type: z.literal("CANCEL") }).strict(),
   /** Where is my order (and, while an invoice is open, did my payment arrive?). */
@@ -31,6 +37,8 @@ export const CustomerCommand = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ASK"), topic: FaqTopic }).strict(),
   /** The chat's last orders, with a button to buy a paid one again; the order in progress stays as it was. */
   z.object({ type: z.literal("ORDERS") }).strict(),
+  /** Thanks or a goodbye: answered in kind; the order stays as it was. */
+  z.object({ type: z.literal("THANKS") }).strict(),
 ]);
 export type CustomerCommand = z.infer<typeof CustomerCommand>;
 export type CustomerCommandType = CustomerCommand["type"];

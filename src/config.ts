@@ -3,7 +3,9 @@
  * with one line naming the variable (see {@link ConfigError}); nothing else reads `process.env`.
  */
 import { z } from "zod";
-import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
+import { type Catalog, DEFAULT_CATALOG, builtInShop, singleProductView } from "./domain/catalog.ts";
+import { readCatalogFile } from "./domain/catalog-file.ts";
+import type { ShopCatalog } from "./domain/products.ts";
 import { parseMoney } from "./domain/money.ts";
 import { faqProblem } from "./faq/index.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
@@ -104,6 +106,14 @@ const Env = z.object({
   MIN_TOKENS: integer(DEFAULT_CATALOG.minTokens, 1, Number.MAX_SAFE_INTEGER),
   MAX_TOKENS: integer(DEFAULT_CATALOG.maxTokens, 1, 1_000_000_000),
   STARS_PER_USD: integer(DEFAULT_CATALOG.starsPerUsd, 1, 100_000),
+  /** The owner's catalog file, read and checked here; its Stars rate is STARS_PER_USD's (set below). */
+  CATALOG_FILE: optionalText.transform((path, ctx) => {
+    if (path === undefined) return undefined;
+    const read = readCatalogFile(path, { starsPerUsd: DEFAULT_CATALOG.starsPerUsd });
+    if (read.ok) return read.shop;
+    ctx.addIssue({ code: "custom", message: read.error });
+    return z.NEVER;
+  }),
   QUOTE_TTL_MINUTES: integer(15, 1, 24 * 60),
   PAYMENT_TTL_MINUTES: integer(60, 1, 7 * 24 * 60),
   CONVERSATION_TIMEOUT_MINUTES: integer(30, 1, 7 * 24 * 60),
@@ -155,6 +165,17 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
     "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
 }).transform((e) => {
   const packages = DEFAULT_CATALOG.packages.filter((p) => p >= e.MIN_TOKENS && p <= e.MAX_TOKENS);
+  const builtIn = {
+    pricePer1kUsdCents: e.PRICE_PER_1K_TOKENS.minor,
+    minTokens: e.MIN_TOKENS,
+    maxTokens: e.MAX_TOKENS,
+    packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
+    starsPerUsd: e.STARS_PER_USD,
+  };
+  // Without a file the shop is the one product of PRICE_PER_1K_TOKENS…, delivered as DELIVERY_PROVIDER issues goods.
+  const shop: ShopCatalog = e.CATALOG_FILE
+    ? { ...e.CATALOG_FILE, starsPerUsd: e.STARS_PER_USD }
+    : builtInShop(builtIn, e.DELIVERY_PROVIDER === "openrouter" ? "openrouter_key" : "voucher");
   const payments =
     e.PAYMENT_PROVIDER === "cryptopay" && e.CRYPTOPAY_TOKEN !== undefined
       ? {
@@ -188,14 +209,13 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
     delivery,
     /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
     http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
-    catalog: {
-      ...DEFAULT_CATALOG,
-      pricePer1kUsdCents: e.PRICE_PER_1K_TOKENS.minor,
-      minTokens: e.MIN_TOKENS,
-      maxTokens: e.MAX_TOKENS,
-      packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
-      starsPerUsd: e.STARS_PER_USD,
-    } satisfies Catalog,
+    /**
+     * The shop's default product (the first of CATALOG_FILE, or the built-in one) as today's callers
+     * read a catalog; `catalog.shop` is the whole shop.
+     */
+    catalog: singleProductView(shop) satisfies Catalog,
+    /** Every product and promo code: CATALOG_FILE's, or the one built-in product and no codes. */
+    shop,
     deadlines: {
       quoteTtlMs: e.QUOTE_TTL_MINUTES * MINUTE,
       paymentTtlMs: e.PAYMENT_TTL_MINUTES * MINUTE,

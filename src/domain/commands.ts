@@ -12,11 +12,14 @@ export { TokenAmount };
 export const Command = CustomerCommand;
 export type Command = CustomerCommand;
 export type CommandType = CustomerCommandType;
-/** All command types, in the order they are offered to people and to the LLM. */
-export const COMMAND_TYPES: readonly CommandType[] = CUSTOMER_COMMAND_TYPES;
+/**
+ * The command types offered to people and to the LLM, in that order. `THANKS` is read by the rules
+ * alone: a thank-you needs no model call, and leaving it out keeps the model's prompt short.
+ */
+export const COMMAND_TYPES: readonly CommandType[] = CUSTOMER_COMMAND_TYPES.filter((type) => type !== "THANKS");
 
 /** Commands answered beside the order without moving it: the machine never hears of them. */
-export const CONVERSATION_COMMANDS = ["HELP", "ASK", "ORDERS"] as const satisfies readonly CommandType[];
+export const CONVERSATION_COMMANDS = ["HELP", "ASK", "ORDERS", "THANKS"] as const satisfies readonly CommandType[];
 export type ConversationCommand = Extract<Command, { type: (typeof CONVERSATION_COMMANDS)[number] }>;
 
 /** True for a command answered without the purchase machine. */
@@ -57,9 +60,10 @@ export type UnderstandContext = {
 
 /**
  * What the customer said beyond the command itself: the budget an amount was worked out from (the
- * reply says what it buys), or a greeting (answered with a welcome).
+ * reply says what it buys), a greeting (answered with a welcome), or that they want to buy without
+ * saying how much (answered "how many?").
  */
-export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" };
+export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" } | { kind: "ask_amount" };
 
 /** One way to read an ambiguous amount, as the tokens it means (and the budget it came from, if any). */
 export type AmountChoice = { tokens: number; usdCents?: number };

@@ -39,6 +39,7 @@ export function askedBy(reply: EngineReply): "amount" | "choice" | null {
       const order = shownOrder(reply);
       return order === null || hasTag(order, "at_rest") ? "amount" : null;
     }
+    case "thanks":
     case "stale_button":
     case "payment_notice":
     case "too_long":
@@ -54,9 +55,10 @@ export function askedBy(reply: EngineReply): "amount" | "choice" | null {
   }
 }
 
-/** Adds what the customer said beyond the command: the budget a quote came from, a greeting. */
+/** Adds what the customer said beyond the command: the budget a quote came from, a greeting, "how many?" to ask. */
 export function withNote(reply: EngineReply, note: UnderstoodNote | undefined): EngineReply {
   if (note?.kind === "greeting" && reply.kind === "help") return { ...reply, greeting: true };
+  if (note?.kind === "ask_amount" && reply.kind === "help") return { ...reply, askAmount: true };
   if (note?.kind === "budget" && reply.kind === "order" && reply.order.usd && reply.order.tokens !== null && reply.order.quoteExpiresAt !== null && hasTag(reply.order, "open")) {
     const roundedDown = reply.order.usd.currency !== "USD" || reply.order.usd.minor !== note.usdCents;
     return { ...reply, budget: { usd: money(note.usdCents, "USD"), tokens: reply.order.tokens, roundedDown } };

@@ -106,6 +106,8 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           return answered(session, { kind: "answer", topic: command.topic, order: beside, ...extras(session) });
         case "ORDERS":
           return answered(session, { kind: "orders", orders: await ordersOf(store, session), order: beside, ...extras(session) });
+        case "THANKS":
+          return answered(session, { kind: "thanks", ...extras(session) });
         default: {
           const unhandled: never = command;
           throw new Error(`unknown command ${JSON.stringify(unhandled)}`);

@@ -86,8 +86,13 @@ export type OrderLine = {
 export type BudgetNote = { usd: Money; tokens: number; roundedDown: boolean };
 
 export type Reply =
-  /** `greeting`: the customer said hello (or /start), answered with a welcome. */
-  | { kind: "help"; order: OrderView | null; greeting?: boolean }
+  /**
+   * `greeting`: the customer said hello (or /start), answered with a welcome. `askAmount`: they want to
+   * buy but named no amount ("I need some tokens"), answered with "how many?".
+   */
+  | { kind: "help"; order: OrderView | null; greeting?: boolean; askAmount?: boolean }
+  /** Thanks or a goodbye, answered in kind with one short line; the order did not move. */
+  | { kind: "thanks" }
   /** `secret`: delivered goods not yet confirmed as seen; the adapter calls `engine.secretShown` once it sent them. */
   | { kind: "order"; order: OrderView; secret?: string; budget?: BudgetNote }
   /** The owner's answer to an FAQ topic, beside the order, which did not move. */

@@ -34,7 +34,8 @@ export type RendererOptions = {
 /** The renderer for one language; built once per language and kept. */
 function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
   const phrases = createPhrases(catalog, m, tr, now);
-  const { t, help, packages } = phrases;
+  const { t, help, packages, limits } = phrases;
+  const askAmount = catalog.minTokens === 1 ? t("ask-amount") : t("ask-amount-within", { limits });
   const { describeOrder, orderButtons, checkLine, paidText } = createOrderWords(phrases);
   const { refusal, paymentNotice } = createNoticeWords(phrases, paidText);
   /** The code of goods issued for a late payment, shown once, like a delivered order's. */
@@ -52,7 +53,10 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
       if (reply.kind === "order" && reply.budget) return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
       switch (reply.kind) {
         case "help":
+          if (reply.askAmount && !reply.greeting) return besideOrder(askAmount, reply.order);
           return besideOrder(reply.greeting ? t("welcome", { help }) : help, reply.order);
+        case "thanks":
+          return out(t("thanks"), []);
         case "order":
           return out(checkLine(reply.check, reply.order) + describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":

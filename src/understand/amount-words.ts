@@ -7,7 +7,7 @@ import { wordSet } from "./text.ts";
 export const TOKEN_WORDS = wordSet("token tokens tok toks tkn tkns токен токена токенов токены токенчиков");
 export const PACKAGE_WORDS = wordSet("package pack bundle plan pkg пакет пакетик тариф");
 // Between a number and "tokens": "10k api tokens".
-export const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai");
+export const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai claude openrouter гпт апи");
 export const USD_WORDS = wordSet(
   "usd usdt usdc dollar dollars buck bucks доллар доллара долларов долларах бакс бакса баксов баксы долл дол",
 );
@@ -38,7 +38,7 @@ export const TIMES = wordSet("x х * × times раза раз");
 export const AFTER_AMOUNT = wordSet(
   "please pls plz now asap then instead and or to for is would will should thanks thank thx ty right today ok " +
     "okay yes yeah if so but as it that this rather maybe no not sorry actually hmm oops wait total i im we you " +
-    "u how what whats can could enough at more of " +
+    "u how what whats can could enough at more of cost costs " +
     "пожалуйста плиз сейчас тогда и или а но на за хватит будет нормально норм ок да нет не пожалуй хотя " +
     "вернее точнее лучше ой вместо штук шт сразу мне нам можно сколько это если то наверное думаю стоит до",
 );

@@ -1,10 +1,10 @@
-import type { Catalog } from "../domain/catalog.ts";
+import { type Catalog, productOf } from "../domain/catalog.ts";
+import { unitsForBudget } from "../domain/pricing.ts";
 
 /**
- * How many tokens a budget of `usdCents` buys at the catalog's price, rounding down so the quote
- * never costs more than the customer said. Integer arithmetic only.
+ * How many tokens a budget of `usdCents` buys from the catalog's product, its volume tiers included,
+ * rounding down so the quote never costs more than the customer said. Integer arithmetic only.
  */
 export function tokensForBudget(catalog: Catalog, usdCents: number): number {
-  // BigInt keeps the product exact for any safe budget.
-  return Number((BigInt(usdCents) * 1000n) / BigInt(catalog.pricePer1kUsdCents));
+  return unitsForBudget(productOf(catalog), usdCents);
 }

@@ -16,6 +16,8 @@ export { readMessage } from "./read.ts";
 export { AmountOption, FaqTopic, LanguageCode, Reading, UsdCents } from "./reading.ts";
 export type { ReadingContext, ReadingKind } from "./reading.ts";
 export { tokensForBudget } from "./budget.ts";
+export { readProduct } from "./products.ts";
+export type { ProductReading } from "./products.ts";
 
 /** The rules' view of where a conversation is. */
 export function rulesPhase(state: UnderstandContext["state"]): RulesContext["phase"] {
@@ -41,17 +43,45 @@ function choicesFor(options: readonly AmountOption[], catalog: Catalog): AmountC
   return choices.length >= 2 ? choices : null;
 }
 
-/** What the rules add to a command: the budget it was priced from, or that it was a greeting. */
+/** What the rules add to a command: the budget it was priced from, a greeting, or "how many?" to ask. */
 function noteFor(reading: Reading): UnderstoodNote | undefined {
   if (reading.kind === "budget") return { kind: "budget", usdCents: reading.usdCents };
   if (reading.kind === "greeting") return { kind: "greeting" };
+  if (reading.kind === "wants_to_buy") return { kind: "ask_amount" };
   return undefined;
+}
+
+/**
+ * The choice of amounts the bot's last reply offered, if it was one: the customer's last message (the
+ * one that reply answered) read again. Null when it was not a choice, or the turns were forgotten.
+ */
+function choicesOffered(context: UnderstandContext, phase: RulesContext["phase"], catalog: Catalog): AmountChoice[] | null {
+  const last = context.turns.at(-1);
+  if (!context.askedHowMany || last === undefined) return null;
+  for (const askedHowMany of [false, true]) {
+    const reading = readMessage(last, { phase, askedHowMany });
+    if (reading.kind === "clarify") return choicesFor(reading.candidates, catalog);
+  }
+  return null;
+}
+
+/**
+ * A confirmation right after "which amount?" (issue 21): a yes picks none of the amounts offered, so
+ * the same choice is offered again. After "how many?" with a quote open (only a choice of amounts asks
+ * that there), a yes is never taken as accepting the old quote, even when the choice was forgotten.
+ */
+function confirmWhileChoosing(understood: Understood, context: UnderstandContext, phase: RulesContext["phase"], catalog: Catalog): Understood {
+  if (!understood || !("command" in understood) || understood.command.type !== "CONFIRM" || !context.askedHowMany) return understood;
+  const choices = choicesOffered(context, phase, catalog);
+  if (choices) return { choices, source: "rules" };
+  return phase === "quoted" ? null : understood;
 }
 
 /**
  * Rules, then `fallback` (the LLM) only when the rules found nothing. Two possible amounts
  * (`clarify`) that the model did not settle, or with no model, come back as `choices` for the
- * customer. `catalog` prices budgets ("$25 worth"); the seed catalog when absent.
+ * customer; a yes to such a choice asks it again. `catalog` prices budgets ("$25 worth"); the seed
+ * catalog when absent.
  */
 export function createUnderstander(fallback?: Understander, options: { catalog?: Catalog } = {}): Understander {
   const catalog = options.catalog ?? DEFAULT_CATALOG;
@@ -61,10 +91,11 @@ export function createUnderstander(fallback?: Understander, options: { catalog?:
     const ruled = commandFor(reading, { phase, catalog });
     if (ruled.kind === "command") {
       const note = noteFor(reading);
-      return note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
+      const understood: Understood = note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
+      return confirmWhileChoosing(understood, context, phase, catalog);
     }
     const read = fallback ? await fallback(text, context) : null;
-    if (read) return read;
+    if (read) return confirmWhileChoosing(read, context, phase, catalog);
     // Without a model (or when it could not tell either), two possible amounts become one question.
     const choices = reading.kind === "clarify" ? choicesFor(reading.candidates, catalog) : null;
     return choices ? { choices, source: "rules" } : null;

@@ -17,7 +17,13 @@ const STATUS_PHRASES = phrases(
   "status, deliver, delivered, arrived, arrive, received, where is my, wheres my, where are my, went through, " +
     "go through, gone through, transaction, txid, tx, any update, any updates, update on, news on, news about, " +
     "on my order, about my order, order status, статус, где мой, где мои, " +
-    "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду",
+    "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду, " +
+    // Issue 21: asking for the goods again is asking after the order ("send me my code", «пришли код»).
+    "send me my code, send my code, send me the code, send the code, resend the code, resend my code, resend code, " +
+    "show me my code, show my code, show me the code, show the code, send me my key, send my key, send me the key, " +
+    "show me my key, show my key, show me the key, code again, key again, пришли код, пришлите код, пришли ключ, " +
+    "пришлите ключ, отправь код, отправьте код, скинь код, скиньте код, покажи код, покажите код, покажи ключ, " +
+    "покажите ключ, дай код, дайте код, где код, где ключ, мой код, мой ключ",
 );
 // "where" (or «где») with one of these is asking after an order: "where is order #4521?", "заказ где?"
 const WHERE = wordSet("where wheres где");
@@ -67,7 +73,9 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
         "solana, sol, bnb, litecoin, ltc, doge, dogecoin, tether, monero, xmr, trx, " +
         "payment method*, payment option*, do you take, do you accept, you accept, принимаете, принимаешь, " +
         "how to pay, how do i pay, how can i pay, как оплатить, как платить, как заплатить, " +
-        "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
+        "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*, " +
+        "чем платить, чем можно платить, чем заплатить, чем можно заплатить, как расплатиться, чем расплатиться, " +
+        "как рассчитаться",
     ),
   ],
   // Before delivery: «что я получу?» asks what the tokens are, not how they arrive («как я получу токены?»).
@@ -135,6 +143,28 @@ const FILLERS = wordSet(
     "пожалуйста спасибо тогда ну так мне это вот же все уже",
 );
 const GREETING_FILLERS = new Set([...FILLERS, ...wordSet("there guys all everyone bot friend mate всем")]);
+// Thanks and goodbyes (issue 21): answered in kind, never as an order step.
+const THANKS_PHRASES = phrases(
+  "thanks, thank you, thank u, thanks a million, thx, thnx, ty, tysm, cheers, appreciate it, much appreciated, " +
+    "many thanks, bye, bye bye, goodbye, good bye, see you, see ya, cya, later, take care, have a good day, " +
+    "have a nice day, спасибо, спасибки, спс, пасиб*, благодарю, благодарствую, мерси, пока, покеда, до свидания, " +
+    "до встречи, всего доброго, всего хорошего, хорошего дня, удачи",
+);
+const THANKS_FILLERS = new Set([
+  ...GREETING_FILLERS,
+  ...wordSet(
+    "so much very a lot again for everything your help all ok okay got man bro buddy dude guys and you u " +
+      "большое огромное вам тебе за помощь все еще раз ок получил получила получили пришло пришел пришли дошло " +
+      "работает супер отлично класс круто и",
+  ),
+]);
+// Wanting to buy without naming an amount (issue 21): "I need some tokens", «хочу купить токены».
+const WANT_WORDS = [
+  "need", "needs", "want", "wanna", "buy", "purchase", "get", "order", "grab", "хочу", "хотел*", "хотим",
+  "нужн*", "надо", "купить", "куплю", "купим", "покупаю", "взять", "возьму", "заказать", "закажу", "приобрести",
+  "приобрету", "пополнить", "бы",
+];
+const GOODS_WORDS = ["token", "tokens", "credit", "credits", "токен*", "кредит*"];
 const LANGUAGES: readonly (readonly [LanguageCode, readonly Phrase[]])[] = [
   ["en", phrases("english, англ*, английск*")],
   ["ru", phrases("russian, русск*, русски")],
@@ -212,6 +242,23 @@ export function saysNo(words: readonly string[]): boolean {
 
 export function greets(words: readonly string[]): boolean {
   return consistsOf(words, GREETING_PHRASES, GREETING_FILLERS);
+}
+
+/** Thanks or a goodbye and nothing else ("thanks!", "bye", «спасибо большое», «пока»). */
+export function thanks(words: readonly string[]): boolean {
+  return consistsOf(words, THANKS_PHRASES, THANKS_FILLERS);
+}
+
+/**
+ * The customer wants to buy but names no amount: a wanting word (not negated: "I don't need tokens")
+ * and the goods ("I need some tokens", «хочу купить токены»). Callers check for an amount first.
+ */
+export function wantsToBuy(words: readonly string[]): boolean {
+  // "like" wants only as "I'd like" / "would like": "tokens look like…" does not
+  const wanting = (w: string, i: number) => WANT_WORDS.some((p) => wordMatches(w, p)) || (w === "like" && (words[i - 1] === "id" || words[i - 1] === "would"));
+  const wants = words.some((w, i) => wanting(w, i) && !words.slice(Math.max(0, i - 3), i).some((n) => NEGATIONS.has(n)));
+  const negatedAfter = words.some((w, i) => NEGATIONS.has(w) && WANT_WORDS.some((p) => wordMatches(words[i + 1], p)));
+  return wants && !negatedAfter && words.some((w) => GOODS_WORDS.some((p) => wordMatches(w, p)));
 }
 
 /** A request to talk in another language ("english please", «на русском»). */

@@ -8,12 +8,36 @@ import { z } from "zod";
 import type { Catalog } from "../domain/catalog.ts";
 import { COMMAND_TYPES, type Command, type CommandType } from "../domain/commands.ts";
 import { FaqTopic } from "../domain/faq.ts";
+import { type Product, productName } from "../domain/products.ts";
+
+/**
+ * The products a QUOTE may name (issue 21): the shop's, when it sells more than one; otherwise none,
+ * and the schema and prompt stay exactly as they were for a single product.
+ */
+export function quotableProducts(catalog: Catalog): readonly Product[] {
+  const products = catalog.shop?.products ?? [];
+  return products.length > 1 ? products : [];
+}
+
+/** The token amounts a reply may carry: the catalog's limits, or from the smallest to the largest of its products'. */
+export function amountRange(catalog: Catalog): { min: number; max: number } {
+  const products = quotableProducts(catalog);
+  if (products.length === 0) return { min: catalog.minTokens, max: catalog.maxTokens };
+  return { min: Math.min(...products.map((p) => p.min)), max: Math.max(...products.map((p) => p.max)) };
+}
 
 /** One line per command, as the model is told about it. */
 export function describeCommand(type: CommandType, catalog: Catalog): string {
-  const range = `integer ${catalog.minTokens}..${catalog.maxTokens}`;
+  const { min, max } = amountRange(catalog);
+  const range = `integer ${min}..${max}`;
+  const products = quotableProducts(catalog);
   switch (type) {
     case "QUOTE":
+      if (products.length > 0) {
+        const ids = products.map((p) => `"${p.id}"`).join(", ");
+        const names = products.map((p) => `${p.id} = ${productName(p, "en")}`).join("; ");
+        return `{"intent":"QUOTE","tokens":<${range}>,"product":<one of ${ids}, only when the customer names one>} — the customer wants a price for this many tokens (${names})`;
+      }
       return `{"intent":"QUOTE","tokens":<${range}>} — the customer wants a price for this many tokens`;
     case "CHANGE_AMOUNT":
       return `{"intent":"CHANGE_AMOUNT","tokens":<${range}>} — the customer wants a different amount than quoted`;
@@ -31,6 +55,8 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
       return `{"intent":"ASK","topic":<one of ${FaqTopic.options.map((t) => `"${t}"`).join(", ")}>} — the customer asks a question on this topic (what the tokens are, which models, how long they last, refunds, which coins, how delivery works, the price)`;
     case "ORDERS":
       return `{"intent":"ORDERS"} — the customer wants to see their past orders`;
+    case "THANKS":
+      return `{"intent":"THANKS"} — the customer says thanks or goodbye, and asks for nothing`;
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -61,10 +87,13 @@ const COMMAND_NAMES: ReadonlySet<string> = new Set<string>(COMMAND_TYPES);
 // Intents that try to move money or goods: named separately so the logs show an attempt, not noise.
 const FORBIDDEN_INTENT = /pay|deliver|refund|grant|credit|admin|issue|send/i;
 
-function intentSchema(type: CommandType, tokens: z.ZodNumber) {
+function intentSchema(type: CommandType, tokens: z.ZodNumber, productIds: readonly string[]) {
   switch (type) {
-    case "QUOTE":
-      return z.object({ intent: z.literal("QUOTE"), tokens }).strict();
+    case "QUOTE": {
+      if (productIds.length === 0) return z.object({ intent: z.literal("QUOTE"), tokens }).strict();
+      const product = z.string().refine((id) => productIds.includes(id), { error: "not a product of this shop" });
+      return z.object({ intent: z.literal("QUOTE"), tokens, product: product.optional() }).strict();
+    }
     case "CHANGE_AMOUNT":
       return z.object({ intent: z.literal("CHANGE_AMOUNT"), tokens }).strict();
     case "CONFIRM":
@@ -81,6 +110,8 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
       return z.object({ intent: z.literal("ASK"), topic: FaqTopic }).strict();
     case "ORDERS":
       return z.object({ intent: z.literal("ORDERS") }).strict();
+    case "THANKS":
+      return z.object({ intent: z.literal("THANKS") }).strict();
     default: {
       const unhandled: never = type;
       return unhandled;
@@ -91,6 +122,7 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber) {
 /**
  * The zod schema of a valid model reply in `state`: a discriminated union on `intent` over the allowed
  * commands plus `{"intent":"unknown"}`, every member strict, token amounts whole and within the catalog.
+ * A shop with several products adds an optional `product` (one of their ids) to QUOTE.
  */
 export function replySchema(allowed: readonly CommandType[], catalog: Catalog) {
   let byAllowed = schemas.get(catalog);
@@ -102,8 +134,10 @@ export function replySchema(allowed: readonly CommandType[], catalog: Catalog) {
 }
 
 function buildReplySchema(allowed: readonly CommandType[], catalog: Catalog) {
-  const tokens = z.number().int().min(catalog.minTokens).max(catalog.maxTokens);
-  const members = allowed.map((type) => intentSchema(type, tokens));
+  const { min, max } = amountRange(catalog);
+  const tokens = z.number().int().min(min).max(max);
+  const productIds = quotableProducts(catalog).map((p) => p.id);
+  const members = allowed.map((type) => intentSchema(type, tokens, productIds));
   const unknown = z.object({ intent: z.literal("unknown") }).strict();
   return z.discriminatedUnion("intent", [unknown, ...members]);
 }
@@ -128,8 +162,11 @@ function toCommand(reply: ModelReply): Command | null {
   switch (reply.intent) {
     case "unknown":
       return null;
-    case "QUOTE":
-      return { type: "QUOTE", tokens: reply.tokens };
+    case "QUOTE": {
+      // Only a shop with several products has the slot; the schema has already checked the id.
+      const product: unknown = "product" in reply ? reply.product : undefined;
+      return typeof product === "string" ? { type: "QUOTE", tokens: reply.tokens, product } : { type: "QUOTE", tokens: reply.tokens };
+    }
     case "CHANGE_AMOUNT":
       return { type: "CHANGE_AMOUNT", tokens: reply.tokens };
     case "ASK":
@@ -140,6 +177,7 @@ function toCommand(reply: ModelReply): Command | null {
     case "HELP":
     case "RESTART":
     case "ORDERS":
+    case "THANKS":
       return { type: reply.intent };
     default: {
       const unhandled: never = reply;

@@ -14,7 +14,7 @@ import { formatMoney, money } from "../domain/money.ts";
 import type { UnderstandContext, Understander } from "../domain/commands.ts";
 import type { Logger } from "../log.ts";
 import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
-import { describeCommand, readModelReply } from "./llm-schema.ts";
+import { amountRange, describeCommand, readModelReply } from "./llm-schema.ts";
 import type { LlmCall, LlmOutcome } from "./llm-stats.ts";
 
 export type LlmOptions = {
@@ -49,6 +49,7 @@ export function systemPrompt(context: Pick<UnderstandContext, "state" | "allowed
   const { state } = context;
   const price = formatMoney(money(catalog.pricePer1kUsdCents, "USD"));
   const allowed = context.allowed.map((type) => `- ${describeCommand(type, catalog)}`);
+  const range = amountRange(catalog);
   return [
     "You classify one chat message from a customer of TokenGoblin, a shop that sells AI API credit measured in tokens.",
     "You never talk to the customer. Reply with exactly one JSON object and nothing else.",
@@ -56,7 +57,7 @@ export function systemPrompt(context: Pick<UnderstandContext, "state" | "allowed
     `The customer's order is in state "${state}". The only replies allowed now are:`,
     ...allowed,
     `- {"intent":"unknown"} — anything else, or when you are not sure`,
-    `Token amounts are whole numbers from ${catalog.minTokens} to ${catalog.maxTokens}. "3k" or "three grand" of tokens means 3000.`,
+    `Token amounts are whole numbers from ${range.min} to ${range.max}. "3k" or "three grand" of tokens means 3000.`,
     `The price is ${price} per 1,000 tokens; if the customer names a budget in money, convert it to tokens, rounding down.`,
     "Use earlier messages only to resolve references like \"same as before\" or \"double it\".",
     "Never add other fields, prices, order ids or payment ids. Payment and delivery are confirmed by the payment system, never by you:",

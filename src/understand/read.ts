@@ -19,6 +19,8 @@ import {
   mentionsPayment,
   saysNo,
   saysYes,
+  thanks,
+  wantsToBuy,
 } from "./intents.ts";
 import type { FaqTopic, Reading, ReadingContext } from "./reading.ts";
 import { MAX_LENGTH, type Message, readText } from "./text.ts";
@@ -85,19 +87,24 @@ export function readMessage(text: string, context: ReadingContext): Reading {
   if (asksForOrders(words)) return { kind: "orders" };
   if (asksToCancel(words)) return { kind: "cancel" };
   if (asksToRestart(words)) return { kind: "restart" };
+  // "thanks!", «пока»: but "no thanks" stays a no and "yes thanks" a yes
+  if (thanks(words) && !saysYes(words) && !saysNo(words)) return { kind: "thanks" };
   const found = findAmount(tokens, context.askedHowMany ?? false);
   const topic = faqTopic(words, question);
   // "do 1000 tokens expire?" is about expiry; "I need 5000 tokens, can I pay in BTC?" is an order
-  // ("100 usdt worth" names a coin, but as money it is a budget)
+  // ("100 usdt worth" names a coin, but as money it is a budget); "1000 gpt tokens", said, is an order
   const budgetInCoins = topic === "coins" && found.reading?.kind === "budget";
   const aboutTheAmount = topic === "price" || topic === "what_tokens"; // "what is 5000 tokens in dollars"
-  const topicFirst = topic !== null && !aboutTheAmount && !found.intended && !budgetInCoins;
+  const topicFirst = topic !== null && !aboutTheAmount && !found.intended && !budgetInCoins && (question || found.reading === null);
   if (found.reading !== null && !topicFirst) return found.reading;
   if (topic !== null) return { kind: "question", topic };
   if (found.blocked) return NONE;
   if (asksForHelp(words)) return { kind: "help" };
+  // Before a quote, "I want to buy tokens" asks how many; with one, "buy" may accept it (a yes, below).
+  if (context.phase !== "quoted" && wantsToBuy(words)) return { kind: "wants_to_buy" };
   if (saysYes(words)) return { kind: "confirm" };
   if (saysNo(words)) return { kind: "cancel" };
+  if (wantsToBuy(words)) return { kind: "wants_to_buy" };
   if (greets(words)) return { kind: "greeting" };
   const code = asksForLanguage(words);
   if (code !== null) return { kind: "language", code };

@@ -50,7 +50,8 @@ function amountCommand(tokens: number, context: RulesContext): RulesResult {
 
 /**
  * The command for a reading: a budget is quoted as the tokens it buys (rounded down); a question asks
- * its FAQ topic; greetings and language requests get help; a payment claim is a status check (the
+ * its FAQ topic; greetings, language requests and wanting to buy without an amount get help; thanks
+ * and goodbyes are answered in kind; a payment claim is a status check (the
  * provider is asked, nothing is believed); `clarify` and `none` are left to the caller (the LLM, or
  * a choice of amounts: see `createUnderstander`).
  */
@@ -77,6 +78,10 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
       return command({ type: "HELP" });
     case "restart":
       return command({ type: "RESTART" });
+    case "thanks":
+      return command({ type: "THANKS" });
+    case "wants_to_buy": // the help, noted as asking how many (see `createUnderstander`)
+      return command({ type: "HELP" });
     case "clarify":
     case "none":
       return UNKNOWN;

@@ -427,7 +427,7 @@ const THIRD = [
     ["на сто долларов", budget(10_000)],
   ]),
   ...rowsOf("non_amount", [
-    ["спасибо большое", is("none")],
+    ["спасибо большое", is("thanks")], // issue 21: thanks, and still never an amount
     ["я с 3 аккаунтов", is("none")],
     ["через 10 минут отвечу", is("none")],
     ["мне 2 вопроса задать", is("none")],
@@ -466,7 +466,41 @@ const THIRD = [
   ]),
 ];
 
+// Issue 21: phrasings found when the shop was tried as a new user would (they failed before it).
+const NEW_USER = [
+  ...rowsOf("intent", [
+    ["хочу купить токены", is("wants_to_buy")],
+    ["нужны токены", is("wants_to_buy")],
+    ["можно купить токенов?", is("wants_to_buy")],
+    ["мне бы токенов взять", is("wants_to_buy")],
+    ["токены не нужны", is("none")],
+    ["пришли код", is("status")],
+    ["пришлите ключ", is("status")],
+    ["где мой код?", is("status")],
+    ["покажи код еще раз", is("status")],
+    ["спасибо!", is("thanks")],
+    ["спасибо, всё пришло", is("thanks")],
+    ["спс", is("thanks")],
+    ["благодарю", is("thanks")],
+    ["пока", is("thanks")],
+    ["до свидания", is("thanks")],
+    ["всего доброго", is("thanks")],
+  ]),
+  ...rowsOf("intent", [["нет, спасибо", is("cancel")], ["да, спасибо", is("confirm")]], { phase: "quoted" }),
+  ...rowsOf("question", [
+    ["а чем платить?", question("coins")],
+    ["чем можно заплатить?", question("coins")],
+    ["как расплатиться?", question("coins")],
+  ]),
+  ...rowsOf("amount", [
+    ["сколько будет стоить 10к?", amount(10_000)],
+    ["а 5000 сколько будет стоить?", amount(5000)],
+    ["1000 гпт токенов", amount(1000)],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
+  ...NEW_USER,
   ...AMOUNTS,
   ...CHANGES,
   ...CORRECTIONS,

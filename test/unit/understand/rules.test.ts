@@ -39,6 +39,8 @@ function outcomeOf(expected: Expected): string {
       return `a question about ${expected.topic}`;
     case "ORDERS":
       return "the order list";
+    case "THANKS":
+      return "thanks in kind";
     default: {
       const unhandled: never = expected;
       return unhandled;
@@ -194,6 +196,12 @@ const TABLE: Row[] = [
   ...rows("quoted", { type: "ASK", topic: "validity" }, ["how long do the tokens last?"]),
   ...rows("awaiting_payment", { type: "ASK", topic: "refunds" }, ["can I get a refund?"]),
   ...rows("quoted", { type: "ORDERS" }, ["/orders", "my orders", "what did I buy?"]),
+  // Issue 21: thanks and goodbyes in kind; wanting tokens without an amount is the help that asks how many.
+  ...rows("quoted", { type: "THANKS" }, ["thanks!", "bye", "спасибо!", "пока"]),
+  ...rows("browsing", HELP, ["I need some tokens", "хочу купить токены"]),
+  ...rows("browsing", { type: "ASK", topic: "coins" }, ["а чем платить?"]),
+  ...rows("awaiting_payment", STATUS, ["пришли код", "send me my code"]),
+  ...amountRows("browsing", quote, [["how much would 10k cost?", 10_000]]),
   ...rows("quoted", RESTART, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
   ...amountRows("browsing", quote, [
     ["/buy 5000", 5000],
