@@ -178,10 +178,8 @@ language-chosen = Done: I'll write in English from now on.
 ## Alerts to the shop's admins
 alert-delivery-failed = ⚠️ Delivery failed for order { $orderId } (chat { $chatId }); the customer has paid.
     See /order { $command }, then /retry { $command } or /refund { $command }.
-alert-payment-late = ⚠️ Payment { $paymentId } for order { $orderId } arrived after the order closed; it must be refunded.
-    See /order { $command }, then /refund { $command }.
-alert-payment-mismatch = ⚠️ Payment { $paymentId } for order { $orderId } did not match the invoice; it must be refunded.
-    See /order { $command }, then /refund { $command }.
+alert-refund-by-hand = ⚠️ Order { $orderId } (chat { $chatId }) holds money the payment provider cannot return by itself: a late, mismatched or second payment. Refund it in the provider's app.
+    See /order { $command }, then /refund { $command } done once it is returned.
 
 ## The console chat
 console-hint = (type "quit" to leave; the pay page is served at { $url })

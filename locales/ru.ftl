@@ -163,10 +163,8 @@ language-chosen = Готово: теперь я пишу по-русски.
 ## Оповещения для администраторов магазина
 alert-delivery-failed = ⚠️ Доставка заказа { $orderId } (чат { $chatId }) не удалась, а клиент уже заплатил.
     Смотрите /order { $command }, затем /retry { $command } или /refund { $command }.
-alert-payment-late = ⚠️ Платёж { $paymentId } по заказу { $orderId } пришёл после закрытия заказа; его нужно вернуть.
-    Смотрите /order { $command }, затем /refund { $command }.
-alert-payment-mismatch = ⚠️ Платёж { $paymentId } по заказу { $orderId } не совпал со счётом; его нужно вернуть.
-    Смотрите /order { $command }, затем /refund { $command }.
+alert-refund-by-hand = ⚠️ По заказу { $orderId } (чат { $chatId }) есть деньги, которые платёжная система не может вернуть сама: поздний, несовпавший или повторный платёж. Верните их в приложении платёжной системы.
+    Смотрите /order { $command }, затем /refund { $command } done, когда деньги вернёте.
 
 ## Консольный чат
 console-hint = (чтобы выйти, напишите "quit"; страница оплаты открыта по адресу { $url })

@@ -8,6 +8,7 @@ import { settleWithin } from "./failures.ts";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import { registerPaymentRoutes } from "./http/payment-routes.ts";
+import { type Projection, createProjection } from "./analytics/projection.ts";
 import type { Config } from "./config.ts";
 import { createDeliveryProvider, createLedger, type DeliveryProvider } from "./delivery/index.ts";
 import type { Understander } from "./domain/commands.ts";
@@ -32,6 +33,8 @@ export type App = {
   engine: Engine;
   /** The stored audit log (every command, transition, order change, payment, LLM call), by order and in order. */
   audit: AuditLog;
+  /** The shop's read model over the audit log (report, /stats, the dashboard). */
+  projection: Projection;
   store: ShopStore;
   http: HttpServer;
   metrics: Metrics;
@@ -109,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   describeLlmMetrics(metrics);
   const instanceId = overrides.instanceId ?? config.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
   const audit = createAuditLog(store);
+  const projection = createProjection(store, { log });
   const apiKey = config.llm.apiKey;
   const llm =
     overrides.llm ??
@@ -181,11 +185,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const paymentRoutes = registerPaymentRoutes({ http, engine, payments, sandbox, metrics, log, localization, languages });
 
   let stopSweeper: (() => void) | null = null;
+  let stopProjection: (() => Promise<void>) | null = null;
   let ready = false;
   const app: App = {
     config,
     engine,
     audit,
+    projection,
     store,
     http,
     metrics,
@@ -213,9 +219,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         log.info("http server listening", { port: app.port });
       }
       stopSweeper = engine.startSweeper(overrides.sweepIntervalMs ?? 5_000);
+      stopProjection = projection.start();
     },
     async close() {
       stopSweeper?.();
+      await stopProjection?.();
       paymentRoutes.stop();
       await http.close();
       await store.close();

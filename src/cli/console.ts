@@ -89,7 +89,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const showAndConfirm = async (reply: EngineReply) => {
     show(reply);
     const goods = secretOf(reply);
-    if (goods) await app.engine.secretShown(goods.orderId);
+    if (goods) await app.engine.secretShown(goods.orderId, chatId);
   };
 
   // Payment confirmations and expiries arrive without the customer typing: print them as they come.

@@ -5,10 +5,9 @@
  */
 import { createAuditLog, formatAuditEntry } from "../audit/index.ts";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import { createProjection } from "../analytics/projection.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import type { AuditEntry } from "../domain/records.ts";
-import { silentLogger } from "../log.ts";
-import { createStores, openBackend } from "../store/index.ts";
+import { openStore } from "../store/index.ts";
 
 function parseSince(text: string | undefined, now: number): number | undefined | "invalid" {
   if (text === undefined) return undefined;
@@ -39,22 +38,23 @@ async function main(argv: string[]): Promise<number> {
     console.error("--since takes an ISO date (2026-01-31) or hours (24h)");
     return 2;
   }
-  const stores = createStores(await openBackend(config.store));
+  const store = await openStore(config.store);
   try {
-    const audit = createAuditLog(stores, { instanceId: "report", log: silentLogger });
+    const audit = createAuditLog(store);
     const orderId = arg("--order");
     if (orderId) {
       const trail = await audit.forOrder(orderId);
       console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"));
       return trail.length === 0 ? 1 : 0;
     }
-    const entries: AuditEntry[] = [];
-    for await (const entry of audit.all()) entries.push(entry);
+    // The saved read model and whatever the log gained since it was saved.
+    const projection = createProjection(store);
+    await projection.refresh();
     console.log(`store: ${config.store.kind}`);
-    console.log(formatFunnel(buildFunnel(entries, since === undefined ? {} : { since })));
+    console.log(formatFunnel(buildFunnel(Object.values(projection.state().orders), since === undefined ? {} : { since })));
     return 0;
   } finally {
-    await stores.backend.close();
+    await store.close();
   }
 }
 

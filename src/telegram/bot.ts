@@ -7,11 +7,11 @@ import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { limit } from "@grammyjs/ratelimiter";
-import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
-import { ChatBusyError } from "../store/index.ts";
+import { ChatBusyError } from "../engine/index.ts";
+import { StoreUnavailableError } from "../store/index.ts";
 import { describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
@@ -95,8 +95,9 @@ export function updateFailureHandler(log: Logger, token: string): (error: BotErr
       chatId: failure.ctx?.chat?.id,
       ...describeFailure(failure.error, [token]),
     };
-    if (failure.error instanceof ChatBusyError) log.warn("telegram update not handled: the chat is busy in another instance", fields);
-    else log.error("telegram update failed", fields);
+    if (failure.error instanceof ChatBusyError || failure.error instanceof StoreUnavailableError) {
+      log.warn("telegram update not handled now; it stays in the chat's inbox and is tried again", fields);
+    } else log.error("telegram update failed", fields);
   };
 }
 
@@ -129,17 +130,19 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
+  /** The update a handler applies: committed with the step, so a redelivered update is applied once. */
+  const applied = (ctx: Context) => ({ updateId: ctx.update.update_id });
   const languages = createChatLanguages(app, chatOf);
   const languageOf = languages.of;
   const words = languages.words;
   /** Goods in a reply are erased from the ledger only once Telegram accepted the message carrying them. */
-  const delivered = async (answer: EngineReply) => {
+  const delivered = async (ctx: Context, answer: EngineReply) => {
     const goods = secretOf(answer);
-    if (goods) await engine.secretShown(goods.orderId);
+    if (goods) await engine.secretShown(goods.orderId, chatOf(ctx));
   };
   const reply = async (ctx: Context, answer: EngineReply) => {
     await sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer, await languageOf(ctx)));
-    await delivered(answer);
+    await delivered(ctx, answer);
   };
   /** The chat's open order, to show beside an answer that is not about it. */
   const currentOrder = async (chatId: string) => {
@@ -193,8 +196,6 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       }),
     );
   }
-  // Parallel across chats, strictly in order within one chat.
-  bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : ctx.from ? `u${ctx.from.id}` : undefined)));
   const addressed = bot.filter(addressedToBot);
   // When the engine or the store fails, the customer still hears something and a button's spinner
   // stops; the error goes on to bot.catch. Nothing is lost: a failed step persists nothing.
@@ -203,7 +204,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await next();
     } catch (error) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
-      if (ctx.chat) await reply(ctx, { kind: "unavailable" }).catch(quiet(log, "unavailable notice"));
+      // The store or the chat is not available for a moment: the update waits in its inbox and is
+      // answered when it is tried again, so the customer is told just that.
+      const passing = error instanceof StoreUnavailableError || error instanceof ChatBusyError;
+      if (ctx.chat) await reply(ctx, { kind: passing ? "busy" : "unavailable" }).catch(quiet(log, "unavailable notice"));
       throw error;
     }
   });
@@ -218,17 +222,17 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   addressed.command("start", async (ctx) => {
     const deepLink = DEEP_LINK.exec(ctx.match.trim());
     if (deepLink) {
-      await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
+      await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "SET_AMOUNT", tokens: Number(deepLink[1]) }, "command", applied(ctx)));
       return;
     }
     // Through the engine, so it remembers that the welcome asked "how many tokens?".
-    await reply(ctx, await engine.greet(chatOf(ctx)));
+    await reply(ctx, await engine.greet(chatOf(ctx), applied(ctx)));
   });
   addressed.command("buy", async (ctx) => {
     const chatId = chatOf(ctx);
     const argument = ctx.match.trim();
     if (argument === "") {
-      await reply(ctx, await engine.view(chatId));
+      await reply(ctx, await engine.view(chatId, applied(ctx)));
       return;
     }
     const tokens = parseTokenAmount(argument);
@@ -236,13 +240,13 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await reply(ctx, { kind: "not_understood", order: await currentOrder(chatId) });
       return;
     }
-    await reply(ctx, await engine.handleCommand(chatId, { type: "QUOTE", tokens }, "command"));
+    await reply(ctx, await engine.handleCommand(chatId, { type: "SET_AMOUNT", tokens }, "command", applied(ctx)));
   });
-  addressed.command("cart", async (ctx) => reply(ctx, await engine.view(chatOf(ctx))));
-  addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command")));
-  addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
-  addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
-  addressed.command("orders", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "ORDERS" }, "command")));
+  addressed.command("cart", async (ctx) => reply(ctx, await engine.view(chatOf(ctx), applied(ctx))));
+  addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command", applied(ctx))));
+  addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command", applied(ctx))));
+  addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command", applied(ctx))));
+  addressed.command("orders", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "ORDERS" }, "command", applied(ctx))));
 
   addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
 
@@ -263,7 +267,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const slow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"));
     let result: EngineReply;
     try {
-      result = await engine.handleButton(chatOf(ctx), action);
+      result = await engine.handleButton(chatOf(ctx), action, applied(ctx));
     } finally {
       clearTimeout(slow);
     }
@@ -289,7 +293,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       }
     }
     await sendMessage(ctx.api, chatOf(ctx), rendered);
-    await delivered(result);
+    await delivered(ctx, result);
   });
   addressed.on("callback_query", async (ctx) => {
     await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
@@ -306,7 +310,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const typing = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"));
     let answer: EngineReply;
     try {
-      answer = await engine.handleText(chatOf(ctx), text);
+      answer = await engine.handleText(chatOf(ctx), text, applied(ctx));
     } finally {
       clearTimeout(typing);
     }

@@ -32,15 +32,13 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
   const range = `integer ${min}..${max}`;
   const products = quotableProducts(catalog);
   switch (type) {
-    case "QUOTE":
+    case "SET_AMOUNT":
       if (products.length > 0) {
         const ids = products.map((p) => `"${p.id}"`).join(", ");
         const names = products.map((p) => `${p.id} = ${productName(p, "en")}`).join("; ");
-        return `{"intent":"QUOTE","tokens":<${range}>,"product":<one of ${ids}, only when the customer names one>} — the customer wants a price for this many tokens (${names})`;
+        return `{"intent":"SET_AMOUNT","tokens":<${range}>,"product":<one of ${ids}, only when the customer names one>} — the customer wants this many tokens: a price for it, or a new amount instead of the one quoted (${names})`;
       }
-      return `{"intent":"QUOTE","tokens":<${range}>} — the customer wants a price for this many tokens`;
-    case "CHANGE_AMOUNT":
-      return `{"intent":"CHANGE_AMOUNT","tokens":<${range}>} — the customer wants a different amount than quoted`;
+      return `{"intent":"SET_AMOUNT","tokens":<${range}>} — the customer wants this many tokens: a price for it, or a new amount instead of the one quoted`;
     case "CONFIRM":
       return `{"intent":"CONFIRM"} — the customer accepts the quoted price and wants to pay`;
     case "CANCEL":
@@ -49,8 +47,6 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
       return `{"intent":"STATUS"} — the customer asks where their order or payment is`;
     case "HELP":
       return `{"intent":"HELP"} — the customer asks how this works in general or greets (a question on one topic is ASK, when allowed)`;
-    case "RESTART":
-      return `{"intent":"RESTART"} — the customer wants to start a new order from scratch`;
     case "ASK":
       return `{"intent":"ASK","topic":<one of ${FaqTopic.options.map((t) => `"${t}"`).join(", ")}>} — the customer asks a question on this topic (what the tokens are, which models, how long they last, refunds, which coins, how delivery works, the price)`;
     case "ORDERS":
@@ -89,13 +85,11 @@ const FORBIDDEN_INTENT = /pay|deliver|refund|grant|credit|admin|issue|send/i;
 
 function intentSchema(type: CommandType, tokens: z.ZodNumber, productIds: readonly string[]) {
   switch (type) {
-    case "QUOTE": {
-      if (productIds.length === 0) return z.object({ intent: z.literal("QUOTE"), tokens }).strict();
+    case "SET_AMOUNT": {
+      if (productIds.length === 0) return z.object({ intent: z.literal("SET_AMOUNT"), tokens }).strict();
       const product = z.string().refine((id) => productIds.includes(id), { error: "not a product of this shop" });
-      return z.object({ intent: z.literal("QUOTE"), tokens, product: product.optional() }).strict();
+      return z.object({ intent: z.literal("SET_AMOUNT"), tokens, product: product.optional() }).strict();
     }
-    case "CHANGE_AMOUNT":
-      return z.object({ intent: z.literal("CHANGE_AMOUNT"), tokens }).strict();
     case "CONFIRM":
       return z.object({ intent: z.literal("CONFIRM") }).strict();
     case "CANCEL":
@@ -104,8 +98,6 @@ function intentSchema(type: CommandType, tokens: z.ZodNumber, productIds: readon
       return z.object({ intent: z.literal("STATUS") }).strict();
     case "HELP":
       return z.object({ intent: z.literal("HELP") }).strict();
-    case "RESTART":
-      return z.object({ intent: z.literal("RESTART") }).strict();
     case "ASK":
       return z.object({ intent: z.literal("ASK"), topic: FaqTopic }).strict();
     case "ORDERS":
@@ -162,20 +154,17 @@ function toCommand(reply: ModelReply): Command | null {
   switch (reply.intent) {
     case "unknown":
       return null;
-    case "QUOTE": {
+    case "SET_AMOUNT": {
       // Only a shop with several products has the slot; the schema has already checked the id.
       const product: unknown = "product" in reply ? reply.product : undefined;
-      return typeof product === "string" ? { type: "QUOTE", tokens: reply.tokens, product } : { type: "QUOTE", tokens: reply.tokens };
+      return typeof product === "string" ? { type: "SET_AMOUNT", tokens: reply.tokens, product } : { type: "SET_AMOUNT", tokens: reply.tokens };
     }
-    case "CHANGE_AMOUNT":
-      return { type: "CHANGE_AMOUNT", tokens: reply.tokens };
     case "ASK":
       return { type: "ASK", topic: reply.topic };
     case "CONFIRM":
     case "CANCEL":
     case "STATUS":
     case "HELP":
-    case "RESTART":
     case "ORDERS":
     case "THANKS":
       return { type: reply.intent };

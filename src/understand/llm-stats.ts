@@ -3,7 +3,6 @@
  * per-chat and per-order usage (for cost per purchase) and the Prometheus counters.
  */
 import type { Metrics } from "../metrics.ts";
-import type { OrderState } from "../domain/records.ts";
 
 /**
  * How one attempt ended: `ok` a command was read; `unknown` the model said it could not tell;
@@ -17,7 +16,8 @@ export const LLM_OUTCOMES = ["ok", "unknown", "rejected", "timeout", "error", "c
 export type LlmCall = {
   chatId: string;
   orderId: string;
-  state: OrderState;
+  /** The order's state path when the call was made. */
+  state: string;
   outcome: LlmOutcome;
   /** A short code: the rejection reason, or the error kind (`http_429`, `network`, ...). */
   reason: string | null;

@@ -134,7 +134,17 @@ export function createLlmUnderstander(options: LlmOptions): Understander {
 
   return async (text, context) => {
     const started = clock();
-    const report = (outcome: LlmOutcome, reason: string | null, attempts: number, usage?: ChatCompletion["usage"]) =>
+    const report = (outcome: LlmOutcome, reason: string | null, attempts: number, usage?: ChatCompletion["usage"]) => {
+      // Audited with the customer's step (only calls that reached the model cost anything).
+      if (attempts > 0) {
+        context.onLlmCall?.({
+          model: options.model,
+          promptTokens: usage?.prompt_tokens ?? 0,
+          completionTokens: usage?.completion_tokens ?? 0,
+          ok: outcome === "ok" || outcome === "unknown",
+          at: started,
+        });
+      }
       options.onCall?.({
         chatId: context.chatId,
         orderId: context.order.orderId,
@@ -147,6 +157,7 @@ export function createLlmUnderstander(options: LlmOptions): Understander {
         attempts,
         at: started,
       });
+    };
     if (!breaker.tryAcquire()) {
       report("circuit_open", "circuit_open", 0);
       return null;

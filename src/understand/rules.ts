@@ -30,22 +30,10 @@ function command(c: Command): RulesResult {
   return { kind: "command", command: c };
 }
 
-/** Before a quote an amount asks for one; after it, the amount replaces the quoted one. */
-function amountCommand(tokens: number, context: RulesContext): RulesResult {
+/** An amount: a price for it, or (with a quote on the table) a new amount instead; the machine decides which. */
+function amountCommand(tokens: number): RulesResult {
   if (!TokenAmount.safeParse(tokens).success) return UNKNOWN;
-  const phase = context.phase;
-  switch (phase) {
-    case "browsing":
-    case "other":
-      return command({ type: "QUOTE", tokens });
-    case "quoted":
-    case "awaiting_payment": // the machine refuses this and explains why
-      return command({ type: "CHANGE_AMOUNT", tokens });
-    default: {
-      const _unhandled: never = phase;
-      return UNKNOWN;
-    }
-  }
+  return command({ type: "SET_AMOUNT", tokens });
 }
 
 /**
@@ -58,9 +46,9 @@ function amountCommand(tokens: number, context: RulesContext): RulesResult {
 export function commandFor(reading: Reading, context: RulesContext): RulesResult {
   switch (reading.kind) {
     case "amount":
-      return amountCommand(reading.tokens, context);
+      return amountCommand(reading.tokens);
     case "budget":
-      return amountCommand(tokensForBudget(context.catalog ?? DEFAULT_CATALOG, reading.usdCents), context);
+      return amountCommand(tokensForBudget(context.catalog ?? DEFAULT_CATALOG, reading.usdCents));
     case "confirm":
       return command({ type: "CONFIRM" });
     case "cancel":
@@ -77,7 +65,8 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
     case "language":
       return command({ type: "HELP" });
     case "restart":
-      return command({ type: "RESTART" });
+      // "Start over": the order on the table is cancelled (a new amount then starts the next one).
+      return command({ type: "CANCEL" });
     case "thanks":
       return command({ type: "THANKS" });
     case "wants_to_buy": // the help, noted as asking how many (see `createUnderstander`)

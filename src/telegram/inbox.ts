@@ -1,0 +1,128 @@
+/**
+ * The Telegram inbox: every update that belongs to a chat is kept in the chat's inbox in the store
+ * before Telegram is told it arrived (a webhook's 200, or the next `getUpdates` offset), and is then
+ * applied in `update_id` order by whichever instance holds the chat's lease. So an update is never
+ * acknowledged before it is kept, never applied twice (the step that applies it commits its id), and
+ * never lost to a chat that is busy elsewhere: it waits in the inbox instead of being refused.
+ *
+ * Updates without a chat (a Stars pre-checkout query, which must be answered within seconds) are
+ * handled at once.
+ */
+import type { Bot } from "grammy";
+import type { Update } from "grammy/types";
+import type { App } from "../app.ts";
+import { ChatId } from "../domain/ids.ts";
+import { ChatBusyError } from "../engine/index.ts";
+import { describeFailure } from "../failures.ts";
+import { StoreUnavailableError } from "../store/index.ts";
+
+/** The chat an update belongs to, if any (the one whose conversation it changes). */
+export function chatOfUpdate(update: Update): string | null {
+  const chat =
+    update.message?.chat ??
+    update.edited_message?.chat ??
+    update.callback_query?.message?.chat ??
+    update.my_chat_member?.chat ??
+    update.channel_post?.chat ??
+    update.edited_channel_post?.chat;
+  if (chat) return String(chat.id);
+  if (update.callback_query) return String(update.callback_query.from.id);
+  return null;
+}
+
+export type Inbox = ReturnType<typeof createInbox>;
+
+export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secrets: readonly string[] }) {
+  const { store, log } = app;
+  const owner = app.engine.instanceId;
+  const lease = { owner, ttlMs: options.leaseMs };
+  const draining = new Map<string, Promise<void>>();
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
+
+  // Updates whose handling failed for a reason that passes (the store down, the chat busy elsewhere):
+  // they stay in the inbox and are tried again later, instead of being marked applied.
+  const failedForNow = new Set<number>();
+  const reportFailure = bot.errorHandler;
+  bot.catch(async (failure) => {
+    if (failure.error instanceof StoreUnavailableError || failure.error instanceof ChatBusyError) failedForNow.add(failure.ctx.update.update_id);
+    await reportFailure(failure);
+  });
+
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+    return work;
+  };
+
+  /** Applies one update through the bot; every failure ends up in the bot's error handler or the log, never the process. */
+  const handle = async (update: Update): Promise<void> => {
+    try {
+      await bot.handleUpdate(update);
+    } catch (error) {
+      log.error("telegram update failed", { updateId: update.update_id, ...describeFailure(error, options.secrets) });
+    }
+  };
+
+  /** Works off the chat's inbox while this process holds its lease; stops when it is empty or another process took over. */
+  const drainChat = async (rawChatId: string): Promise<void> => {
+    const chatId = ChatId.parse(rawChatId);
+    while (!stopped) {
+      const opened = await store.openChat(chatId, lease);
+      if (!opened.held) return; // another instance holds the chat: it works the inbox off
+      const [next] = await store.queuedUpdates(chatId, 1);
+      if (!next) {
+        const released = await store.releaseLease(chatId, owner);
+        if (released.pendingUpdates) continue; // one arrived meanwhile: the lease was kept for it
+        return;
+      }
+      await handle(JSON.parse(next.raw) as Update);
+      if (failedForNow.delete(next.updateId)) {
+        // Kept for later: the sweeper hands waiting inboxes back to a drain.
+        await store.releaseLease(chatId, owner);
+        return;
+      }
+      // A handler that changed nothing (a sticker, a language choice) committed no step: mark it applied.
+      if ((await store.readChat(chatId)).lastUpdateId < next.updateId) {
+        const applied = await store.commit({ chatId, owner, appliedUpdateId: next.updateId });
+        if (!applied.ok) return;
+      }
+    }
+  };
+
+  const inbox = {
+    /**
+     * Keeps an update (or handles a chat-less one) and starts working it off. Resolves once the update
+     * is kept, so the caller may acknowledge it; rejects when it could not be kept (the store is down):
+     * then Telegram must send it again.
+     */
+    async accept(update: Update): Promise<void> {
+      const chatId = chatOfUpdate(update);
+      if (chatId === null) {
+        await track(handle(update));
+        return;
+      }
+      const { accepted, held } = await store.acceptUpdate(ChatId.parse(chatId), update.update_id, JSON.stringify(update), lease);
+      if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
+      if (held) inbox.drain(chatId);
+    },
+
+    /** Works off a chat's inbox in the background (at most one drain per chat in this process). */
+    drain(chatId: string): void {
+      if (stopped || draining.has(chatId)) return;
+      const run = track(
+        drainChat(chatId)
+          .catch((error: unknown) => log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }))
+          .finally(() => draining.delete(chatId)),
+      );
+      draining.set(chatId, run);
+    },
+
+    /** Stops taking on new work and waits for what is in flight. */
+    async stop(): Promise<void> {
+      stopped = true;
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+  return inbox;
+}
