@@ -81,7 +81,6 @@ local order = false
 if chat[3] then order = redis.call('GET', ARGV[1] .. chat[3]) end
 return {chat[1], chat[2], order, chat[4]}`,
   NUMBER_OF_KEYS: 1,
-  IS_READ_ONLY: true,
   parseCommand(parser: CommandParser, chat: string, orderPrefix: string) {
     parser.pushKey(chat);
     parser.push(orderPrefix);
@@ -238,7 +237,6 @@ for i, id in ipairs(ids) do
 end
 return out`,
   NUMBER_OF_KEYS: 2,
-  IS_READ_ONLY: true,
   parseCommand(parser: CommandParser, queue: string, inbox: string, limit: number) {
     parser.pushKey(queue);
     parser.pushKey(inbox);
