@@ -130,7 +130,11 @@ function auditEntry(text: string | undefined): AuditEntry | undefined {
   return entry === "invalid" ? undefined : entry;
 }
 
-/** A Keyv adapter on the store's client whose calls have the store's deadline and report outages alike. */
+/**
+ * A Keyv adapter on the store's client whose calls have the store's deadline and report outages alike.
+ * keyv's `clear()` and iterator are left as @keyv/redis has them: they walk the namespace with SCAN,
+ * which no deadline fits; they are for tools and tests, never a request's path.
+ */
 class GuardedKeyvRedis extends KeyvRedis<unknown> {
   readonly #guard: Guard;
   constructor(connection: RedisConnection, namespace: string) {
