@@ -117,7 +117,7 @@ return 0`,
   transformReply: raw,
 });
 
-/** The arguments of one commit, laid out by {@link commitArguments}. */
+/** The keys and arguments of one commit or append, as redis-calls.ts builds them. */
 export type CommitCall = { keys: string[]; args: string[] };
 
 /**

@@ -5,16 +5,18 @@
  * shards (due orders, waiting inboxes, the audit log) send one command per shard at once, never a
  * scan. Key layout: redis-keys.ts. Connection, deadlines and outage behaviour: redis-connect.ts.
  */
-import Keyv from "keyv";
-import KeyvRedis from "@keyv/redis";
+import type Keyv from "keyv";
 import { z } from "zod";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, OrderRecord, PaymentIndexEntry, type OrderRecord as Order } from "../domain/records.ts";
-import type { CommitStep, DueOrder, LegacyData, SavedProjection, ShopStore } from "./shop-store.ts";
-import { connectRedis, type Guard, type RedisConnection } from "./redis-connect.ts";
-import { DEFAULT_PREFIX, dueMember, parseDueMember, type RedisKeys, redisKeys, SHARDS } from "./redis-keys.ts";
-import { hasLegacyData, redisLegacyData } from "./redis-legacy.ts";
+import type { DueOrder, LegacyData, SavedProjection, ShopStore } from "./shop-store.ts";
+import { commitCall, pushAudit } from "./redis-calls.ts";
+import { connectRedis, type RedisConnection } from "./redis-connect.ts";
+import { DEFAULT_PREFIX, parseDueMember, type RedisKeys, redisKeys, SHARDS } from "./redis-keys.ts";
+import { redisKeyv } from "./redis-kv.ts";
+import { redisLegacyData } from "./redis-legacy.ts";
 import { formatRedisLogPosition, mergeShardBatches, parseRedisLogPosition, type ShardEntry } from "./redis-log.ts";
+import { checkShards, legacyPending, markLegacyDropped } from "./redis-meta.ts";
 import {
   AcceptReply,
   chatState,
@@ -23,12 +25,12 @@ import {
   goodsClaim,
   goodsEntry,
   goodsFields,
+  GoodsReply,
   OpenReply,
   QueuedReply,
   ReadReply,
   readJson,
   reply,
-  GoodsReply,
 } from "./redis-replies.ts";
 import type { CommitCall } from "./redis-scripts.ts";
 
@@ -58,115 +60,10 @@ export async function redisStore(url: string, options: RedisStoreOptions = {}): 
   }
 }
 
-/** Records the shard count on first open; refuses a store laid out for another. */
-async function checkShards({ client, guard, target }: RedisConnection, keys: RedisKeys): Promise<void> {
-  const stored = await guard("open", async () => {
-    await client.hSetNX(keys.meta, "shards", String(SHARDS));
-    return client.hGet(keys.meta, "shards");
-  });
-  if (stored !== String(SHARDS)) {
-    throw new Error(
-      `the Redis store at ${target} (prefix ${keys.prefix}) was created with ${String(stored)} shards, this version uses ${SHARDS}: ` +
-        "open it with the version that wrote it, or move its data with migrate-store to a new prefix",
-    );
-  }
-}
-
-/** Whether the old layout still waits for the migration: looked for once per store (a SCAN), then remembered. */
-async function legacyPending(connection: RedisConnection, keys: RedisKeys): Promise<boolean> {
-  const { client, guard } = connection;
-  const known = await guard("open", () => client.hGet(keys.meta, "legacy"));
-  if (known === "pending" || known === "none") return known === "pending";
-  const found = await hasLegacyData(connection);
-  await guard("open", () => client.hSetNX(keys.meta, "legacy", found ? "pending" : "none"));
-  return (await guard("open", () => client.hGet(keys.meta, "legacy"))) === "pending";
-}
-
-async function markLegacyDropped({ client, guard }: RedisConnection, keys: RedisKeys): Promise<void> {
-  await guard("legacy drop", () => client.hSet(keys.meta, "legacy", "none"));
-}
-
-/** The arguments of the audit part of a commit or append (see APPEND_AUDIT in redis-scripts.ts). */
-function pushAudit(keys: RedisKeys, chatId: ChatId, entries: readonly AuditEntry[], call: CommitCall): void {
-  const trails = new Map<string, number>();
-  call.args.push(String(entries.length));
-  for (const entry of entries) {
-    let trail = 0;
-    if (entry.orderId) {
-      trail = trails.get(entry.orderId) ?? call.keys.push(keys.trail(chatId, entry.orderId));
-      trails.set(entry.orderId, trail);
-    }
-    call.args.push(JSON.stringify(entry), String(trail));
-  }
-}
-
-function commitCall(keys: RedisKeys, step: CommitStep): CommitCall {
-  const chatId = step.chatId;
-  const orders = step.orders ?? [];
-  const call: CommitCall = {
-    keys: [keys.chat(chatId), keys.lease(chatId), keys.dueOf(chatId), keys.logOf(chatId), keys.queue(chatId), keys.inbox(chatId), keys.inboxesOf(chatId)],
-    args: [
-      step.owner,
-      step.chat ? String(step.chat.expectedRev) : "",
-      step.chat ? JSON.stringify(step.chat.record) : "",
-      step.chat?.record.currentOrderId ?? "",
-      step.appliedUpdateId === undefined ? "" : String(step.appliedUpdateId),
-      step.release ? "1" : "",
-      chatId,
-      String(orders.length),
-    ],
-  };
-  for (const order of orders) {
-    call.keys.push(keys.order(chatId, order.orderId));
-    call.args.push(JSON.stringify(order), order.summary.dueAt === null ? "" : String(order.summary.dueAt), dueMember(chatId, order.orderId));
-  }
-  pushAudit(keys, chatId, step.audit ?? [], call);
-  return call;
-}
-
 /** An audit entry as stored; entries that fail the schema are left out (they cannot be typed). */
 function auditEntry(text: string | undefined): AuditEntry | undefined {
   const entry = readJson(AuditEntry, text);
   return entry === "invalid" ? undefined : entry;
-}
-
-/**
- * A Keyv adapter on the store's client whose calls have the store's deadline and report outages alike.
- * keyv's `clear()` and iterator are left as @keyv/redis has them: they walk the namespace with SCAN,
- * which no deadline fits; they are for tools and tests, never a request's path.
- */
-class GuardedKeyvRedis extends KeyvRedis<unknown> {
-  readonly #guard: Guard;
-  constructor(connection: RedisConnection, namespace: string) {
-    super(connection.client as never, { namespace, throwOnErrors: true, throwOnConnectError: true });
-    this.#guard = connection.guard;
-  }
-  override get<U = unknown>(key: string) {
-    return this.#guard("kv get", () => super.get<U>(key));
-  }
-  override getMany<U = unknown>(keys: string[]) {
-    return this.#guard("kv getMany", () => super.getMany<U>(keys));
-  }
-  override set(key: string, value: string, ttl?: number) {
-    return this.#guard("kv set", () => super.set(key, value, ttl));
-  }
-  override setMany(entries: Parameters<KeyvRedis<unknown>["setMany"]>[0]) {
-    return this.#guard("kv setMany", () => super.setMany(entries));
-  }
-  override has(key: string) {
-    return this.#guard("kv has", () => super.has(key));
-  }
-  override hasMany(keys: string[]) {
-    return this.#guard("kv hasMany", () => super.hasMany(keys));
-  }
-  override delete(key: string) {
-    return this.#guard("kv delete", () => super.delete(key));
-  }
-  override deleteMany(keys: string[]) {
-    return this.#guard("kv deleteMany", () => super.deleteMany(keys));
-  }
-  /** The client is the store's: closing a Keyv must not close it (the store's close does). */
-  override async disconnect() {}
 }
 
 function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: LegacyData | undefined): ShopStore {
@@ -338,19 +235,7 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     kv(namespace) {
       let keyv = keyvs.get(namespace);
-      if (!keyv) {
-        const name = keys.kvNamespace(namespace);
-        keyv = new Keyv({
-          store: new GuardedKeyvRedis(connection, name),
-          namespace: name,
-          useKeyPrefix: false,
-          throwOnErrors: true,
-          // Plain JSON: kv values are plain data, and keyv's default serializer is several times slower.
-          serialize: (data: unknown) => JSON.stringify(data),
-          deserialize: (text: string) => JSON.parse(text) as never,
-        });
-        keyvs.set(namespace, keyv);
-      }
+      if (!keyv) keyvs.set(namespace, (keyv = redisKeyv(connection, keys.kvNamespace(namespace))));
       return keyv;
     },
 
