@@ -51,6 +51,8 @@ export type App = {
   faq: Faq;
   /** Each chat's language (stored, so it survives restarts). */
   languages: LanguagePreferences;
+  /** Sends the sandbox provider's owed payment webhooks now and waits for them (no-op for real providers). */
+  flushSandboxWebhooks(): Promise<void>;
   /** The port the HTTP server listens on, once started. */
   port: number | null;
   /**
@@ -204,6 +206,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     faq,
     languages,
     port: null,
+    flushSandboxWebhooks: () => paymentRoutes.flushSandbox(),
     setReady(value) {
       ready = value;
     },

@@ -18,7 +18,7 @@ export type AdminDoorOptions = {
   sessions: Sessions;
   store: ShopStore;
   notifications: Notifications;
-  replyForOrder: (session: Session, order: OrderActor, current: boolean) => Promise<EngineReply>;
+  replyForOrder: (session: Session, order: OrderActor) => Promise<EngineReply>;
   clock: () => number;
 };
 
@@ -39,7 +39,7 @@ export function createAdminDoor(options: AdminDoorOptions) {
       if (!(await session.step(order, event))) return { outcome: { ok: false, reason: "not_allowed", state: before }, reply: null };
       session.note({ type: "admin", chatId: session.chatId, orderId: order.orderId, action, by, at: clock() });
       const after = orderView(order.actor.getSnapshot());
-      const reply = after.path !== before ? await options.replyForOrder(session, order, order === session.current()) : null;
+      const reply = after.path !== before ? await options.replyForOrder(session, order) : null;
       return { outcome: { ok: true, state: after.path }, reply };
     });
     if (result.reply) await options.notifications.send(record.chatId, result.reply);

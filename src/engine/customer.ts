@@ -49,19 +49,21 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
    * The customer-facing state of one order. Goods delivered but not yet confirmed as seen (the
    * message carrying them failed, or a crash came between) are shown again.
    */
-  const replyForOrder = async (session: Session, order: OrderActor, current: boolean): Promise<EngineReply> => {
+  const replyForOrder = async (session: Session, order: OrderActor): Promise<EngineReply & { kind: "order" }> => {
     const view = orderView(order.actor.getSnapshot());
     const goods = hasTag(view, "delivered") ? await ledger.pendingSecret(view.orderId, session.chatId) : null;
-    if (goods) return { kind: "order", order: view, secret: goods, ...extras(session) };
-    if (current && hasTag(view, "ended")) return { kind: "no_order", lastOrder: view, ...extras(session) };
-    return { kind: "order", order: view, ...extras(session) };
+    return goods ? { kind: "order", order: view, secret: goods, ...extras(session) } : { kind: "order", order: view, ...extras(session) };
   };
 
-  /** The customer-visible state of the chat's current order (and any goods still to be shown). */
+  /**
+   * The customer-visible state of the chat's current order (and any goods still to be shown). Once it
+   * has ended, it is shown as the chat's last order, with "how many tokens?" for the next.
+   */
   const replyFor = async (session: Session): Promise<EngineReply> => {
     const current = session.current();
     if (!current) return { kind: "no_order", lastOrder: null, ...extras(session) };
-    return replyForOrder(session, current, true);
+    const reply = await replyForOrder(session, current);
+    return hasTag(reply.order, "ended") && !reply.secret ? { kind: "no_order", lastOrder: reply.order, ...extras(session) } : reply;
   };
 
   /** The reply, remembering what it asks the customer, so the next message is read as its answer. */
@@ -208,7 +210,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         if (bound !== null && (bound !== current?.orderId || !live)) {
           const parsed = OrderId.safeParse(bound);
           const order = button.action === "status" && parsed.success ? await session.order(parsed.data) : null;
-          if (order) return answered(session, await replyForOrder(session, order, order === current));
+          if (order) return answered(session, order === current ? await replyFor(session) : await replyForOrder(session, order));
           return { kind: "stale_button", order: openOrder(session) };
         }
         if (current && outdatedButton(current, button)) return { kind: "stale_button", outdated: true, order: openOrder(session), ...extras(session) };

@@ -27,7 +27,7 @@ export type PaymentDoorOptions = {
   clock: () => number;
   notifications: Notifications;
   /** The customer-facing state of one of the chat's orders (the customer door's). */
-  replyForOrder: (session: Session, order: OrderActor, current: boolean) => Promise<EngineReply>;
+  replyForOrder: (session: Session, order: OrderActor) => Promise<EngineReply>;
 };
 
 /** A payment the provider vouched for: the invoice it paid and this payment's own id (Stars charges differ). */
@@ -81,14 +81,14 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     session.note({ type: "payment", chatId: session.chatId, orderId, paymentId: invoiceId, chargeId, outcome, at });
     const notice = status.status === "paid" ? noticeOf(before, after, chargeId, status) : null;
     if (notice) {
-      const reply = await options.replyForOrder(session, order, order === session.current());
+      const reply = await options.replyForOrder(session, order);
       const secret = reply.kind === "order" ? reply.secret : undefined;
       return { outcome, tell: { kind: "payment_notice", payment: notice, order: orderView(after), ...(secret ? { secret } : {}) } satisfies EngineReply };
     }
     // Told from the order as it stands now. A replayed confirmation tells only what this very call
     // changed, including a delivery that opening the order resumed after a crash.
     const news = statePath(after) !== statePath(order.opened);
-    return { outcome, tell: news ? await options.replyForOrder(session, order, order === session.current()) : null };
+    return { outcome, tell: news ? await options.replyForOrder(session, order) : null };
   };
 
   return {

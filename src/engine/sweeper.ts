@@ -19,7 +19,7 @@ export type SweeperOptions = {
   sessions: Sessions;
   store: ShopStore;
   notifications: Notifications;
-  replyForOrder: (session: Session, order: OrderActor, current: boolean) => Promise<EngineReply>;
+  replyForOrder: (session: Session, order: OrderActor) => Promise<EngineReply>;
   log: Logger;
   clock: () => number;
   /** Chats whose Telegram inbox waits with nobody working it off (see ShopStore.waitingInboxes). */
@@ -45,7 +45,7 @@ export function createSweeper(options: SweeperOptions) {
       const event = { type: "DEADLINE" as const, at: clock() };
       if (order.actor.getSnapshot().can(event)) await session.step(order, event);
       const changed = statePath(order.actor.getSnapshot()) !== statePath(order.opened);
-      return changed ? options.replyForOrder(session, order, order === session.current()) : null;
+      return changed ? options.replyForOrder(session, order) : null;
     }, { waitMs: 0 });
 
   let running = false;

@@ -37,7 +37,13 @@ const RESEND_EVERY_MS = 2_000;
 /** True for failures that mean "not now": the sender should try again later. */
 const isTransient = (error: unknown) => error instanceof ChatBusyError || error instanceof StoreUnavailableError;
 
-export function registerPaymentRoutes(deps: PaymentRoutesDeps): { stop(): void } {
+export type PaymentRoutes = {
+  /** Sends the sandbox's owed webhooks now and waits for the shop's answers (tests; the console). */
+  flushSandbox(): Promise<void>;
+  stop(): void;
+};
+
+export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
   const { http, engine, payments, sandbox, metrics, log } = deps;
   metrics.describe("tokengoblin_webhooks_total", "counter", "Payment webhooks by provider and result.");
 
@@ -66,7 +72,7 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): { stop(): void }
     return outcome.outcome === "provider_unavailable" ? { status: 503, body: "retry later\n" } : { status: 200, body: "ok\n" };
   });
 
-  if (!sandbox) return { stop() {} };
+  if (!sandbox) return { flushSandbox: async () => {}, stop() {} };
 
   // The page speaks the language of the chat that placed the order.
   const page = async (paymentId: string, notice?: SandboxPageNotice, status = 200) => {
@@ -102,6 +108,10 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): { stop(): void }
     return page(paymentId, { kind: "sent" });
   });
   return {
+    async flushSandbox() {
+      sendSoon();
+      await sending;
+    },
     stop() {
       clearInterval(timer);
     },

@@ -3,6 +3,8 @@ import { type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
+import { ChatId, OrderId } from "../../src/domain/ids.ts";
+import type { ChatRecord, OrderRecord } from "../../src/domain/records.ts";
 
 export type TestClock = { now: number; advance(ms: number): void; (): number };
 
@@ -29,8 +31,12 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     notifications.push({ chatId, reply });
   });
   /** Presses Pay on the sandbox page for a pay link, as the customer would in a browser. */
-  const pay = (payUrl: string) =>
-    app.http.dispatch({ method: "POST", path: new URL(payUrl).pathname, headers: {}, rawBody: Buffer.alloc(0) });
+  const pay = async (payUrl: string) => {
+    const page = await app.http.dispatch({ method: "POST", path: new URL(payUrl).pathname, headers: {}, rawBody: Buffer.alloc(0) });
+    // The page answers at once; the payment's webhook follows, like a real provider's.
+    await app.flushSandboxWebhooks();
+    return page;
+  };
   return { app, clock, notifications, pay };
 }
 
@@ -38,4 +44,26 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
 export function payUrlOf(reply: EngineReply): string {
   if (reply.kind !== "order" || !reply.order.payUrl) throw new Error(`expected an awaiting-payment reply, got ${JSON.stringify(reply)}`);
   return reply.order.payUrl;
+}
+
+type TestApp = Awaited<ReturnType<typeof startTestApp>>["app"];
+
+/** Rewrites a chat's stored record behind the engine's back (a corrupt or old record), as another writer would. */
+export async function rewriteChat(app: TestApp, chatId: string, change: (record: ChatRecord) => ChatRecord): Promise<void> {
+  const id = ChatId.parse(chatId);
+  const opened = await app.store.openChat(id, { owner: "test-writer", ttlMs: 5_000 });
+  if (!opened.held || !opened.state.chat || opened.state.chat === "invalid") throw new Error(`chat ${chatId} has no readable record`);
+  const written = await app.store.commit({ chatId: id, owner: "test-writer", chat: { record: change(opened.state.chat), expectedRev: opened.state.rev }, release: true });
+  if (!written.ok) throw new Error(`could not rewrite chat ${chatId}: ${written.reason}`);
+}
+
+/** Rewrites one of a chat's stored orders behind the engine's back. */
+export async function rewriteOrder(app: TestApp, chatId: string, orderId: string, change: (record: OrderRecord) => OrderRecord): Promise<void> {
+  const id = ChatId.parse(chatId);
+  const [record] = await app.store.readOrders(id, [OrderId.parse(orderId)]);
+  if (!record) throw new Error(`chat ${chatId} has no order ${orderId}`);
+  const opened = await app.store.openChat(id, { owner: "test-writer", ttlMs: 5_000 });
+  if (!opened.held) throw new Error(`chat ${chatId} is busy`);
+  const written = await app.store.commit({ chatId: id, owner: "test-writer", orders: [change(record)], release: true });
+  if (!written.ok) throw new Error(`could not rewrite order ${orderId}: ${written.reason}`);
 }
