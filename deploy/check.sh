@@ -83,6 +83,11 @@ check_nginx() {
   sed -E -e "s#^([[:space:]]*ssl_certificate)[[:space:]]+[^;]+;#\1 $tmp/tls.crt;#" \
     -e "s#^([[:space:]]*ssl_certificate_key)[[:space:]]+[^;]+;#\1 $tmp/tls.key;#" \
     "$dir/nginx-tokengoblin.conf" >"$site"
+  # nginx -t also binds the listen ports (one already in use is fine); only root may bind 80 and 443.
+  if [ "$(id -u)" != 0 ]; then
+    sed -i -E 's#^([[:space:]]*listen[[:space:]]+(\[::\]:)?)(80|443)([ ;])#\110\3\4#' "$site"
+    echo "(not root: checked with ports 1080 and 10443 for 80 and 443)"
+  fi
   # Debian's /etc/nginx/nginx.conf includes sites-enabled/* inside http { }; this is that frame and no more.
   cat >"$tmp/nginx.conf" <<EOF
 pid $tmp/nginx.pid;
@@ -99,11 +104,20 @@ EOF
 check_redis() {
   need redis-server redis-server
   need redis-cli redis-server
-  local sock="$tmp/redis.sock" data="$tmp/redis"
+  local sock="$tmp/redis.sock" data="$tmp/redis" conf="$dir/redis.conf"
   mkdir -p "$data"
+  # Redis enters the file's `dir` while reading the file, before the command line moves it: where
+  # that directory is not this user's (not root, or no redis-server package), check a copy without it.
+  local server_dir
+  server_dir="$(sed -n -E 's/^dir[[:space:]]+//p' "$conf" | tail -n 1)"
+  if [ -n "$server_dir" ] && ! { [ -d "$server_dir" ] && [ -x "$server_dir" ]; }; then
+    conf="$tmp/redis.conf"
+    sed -E "s#^dir[[:space:]].*#dir $data#" "$dir/redis.conf" >"$conf"
+    echo "(checked with dir $data: $server_dir is not accessible here)"
+  fi
   # The file's own port, dir, pidfile and log would clash with a Redis already running here: only
   # these are replaced (command-line settings come after the file's).
-  redis-server "$dir/redis.conf" --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
+  redis-server "$conf" --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
     --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" --daemonize no --supervised no >"$tmp/redis.out" 2>&1 &
   redis_pid=$!
   # This check runs in a subshell of its own: whatever ends it also stops this server.
