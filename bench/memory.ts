@@ -8,12 +8,14 @@
  * On `memory://` the store itself is the data and grows with every chat by design; the bound is judged
  * on SQLite, where the data is on disk and whatever stays in the heap is process state.
  *
- * Needs the GC exposed: `npx tsx --expose-gc bench/memory.ts [chats] [--json]` or
- * `node --expose-gc --import tsx bench/memory.ts`. `npm run bench` runs it in a child process.
+ * Needs the GC exposed: `npx tsx --expose-gc bench/memory.ts [chats] [--store=sqlite,memory] [--json]`
+ * or `node --expose-gc --import tsx bench/memory.ts`. `npm run bench` runs it in a child process with
+ * the flag ({@link measureMemoryInChild}), so nothing the other parts left in the heap counts.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as pause } from "node:timers/promises";
 import { createApp } from "../src/app.ts";
@@ -98,6 +100,19 @@ export async function measureMemory(store: "memory" | "sqlite", chats = MEMORY_C
     await app.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Runs this file in a fresh `node --expose-gc` process and returns its figures, one per store. */
+export function measureMemoryInChild(chats = MEMORY_CHATS, stores: readonly MemoryFigures["store"][] = ["sqlite", "memory"]): Promise<MemoryFigures[]> {
+  const args = ["--expose-gc", "--import", "tsx", join(ROOT, "bench", "memory.ts"), String(chats), `--store=${stores.join(",")}`, "--json"];
+  return new Promise((done, fail) => {
+    execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (error, stdout, stderr) => {
+      if (error) return fail(new Error(`bench/memory.ts failed: ${stderr.trim() || error.message}`));
+      done(JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as MemoryFigures[]);
+    });
+  });
 }
 
 /** One line for a person. */
