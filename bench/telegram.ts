@@ -10,7 +10,7 @@ import { medianOf, now, usPerOp } from "./timing.ts";
 import { BOT_INFO, textUpdate } from "./updates.ts";
 
 /** Answers every Bot API call locally with a plausible result. */
-const offline: Transformer = async (_prev, method, payload) => {
+export const offline: Transformer = async (_prev, method, payload) => {
   const chatId = Number((payload as { chat_id?: number }).chat_id ?? 1);
   const message = { message_id: 1, date: 0, chat: { id: chatId, type: "private", first_name: "C" }, text: "ok" };
   const result = method === "sendMessage" || method === "editMessageText" ? message : true;

@@ -8,6 +8,7 @@
  * the form's CSRF field (a signature of the session) and must not come from another origin.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createBoundedMap } from "../bounded.ts";
 import type { HttpRequest } from "../http/server.ts";
 
 /** The session cookie's name; scoped to /admin. */
@@ -67,6 +68,9 @@ const header = (request: HttpRequest, name: string) => {
   return Array.isArray(value) ? value[0] : value;
 };
 
+/** Clients whose failed attempts are remembered at once. */
+const MAX_CLIENTS = 10_000;
+
 export function createAuth(options: AuthOptions) {
   const { token, now } = options;
   const ttl = options.sessionTtlMs ?? 12 * 3_600_000;
@@ -76,20 +80,20 @@ export function createAuth(options: AuthOptions) {
   // Derived keys: the cookie never carries anything from which the token could be recovered.
   const sessionKey = createHmac("sha256", token).update("tokengoblin dashboard session v1").digest();
   const sign = (text: string) => createHmac("sha256", sessionKey).update(text).digest("base64url");
-  const failures = new Map<string, number[]>();
+  // A client's failures are forgotten a window after its last one; a flood of forged client names
+  // pushes out the least recently failing names, never the total ("*", written on every failure).
+  const failures = createBoundedMap<string, number[]>({ maxEntries: MAX_CLIENTS, ttlMs: windowMs, clock: now });
 
   const recent = (key: string) => {
     const since = now() - windowMs;
+    // Older failures stay in the stored list until the next one rewrites it: each read filters them.
     const list = (failures.get(key) ?? []).filter((at) => at > since);
-    if (list.length > 0) failures.set(key, list);
-    else failures.delete(key);
+    if (list.length === 0) failures.delete(key);
     return list;
   };
   const locked = (request: HttpRequest) => recent(clientOf(request)).length >= perClient || recent("*").length >= total;
   const fail = (request: HttpRequest) => {
     for (const key of [clientOf(request), "*"]) failures.set(key, [...recent(key), now()]);
-    // Bounded: a flood of forged client names cannot grow the map without end.
-    if (failures.size > 10_000) failures.clear();
   };
 
   const csrfFor = (cookie: string) => sign(`csrf.${cookie}`);

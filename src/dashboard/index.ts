@@ -7,6 +7,7 @@
  * Register it with one call, {@link registerDashboard}; everything else here is private.
  */
 import { randomBytes } from "node:crypto";
+import { createBoundedMap } from "../bounded.ts";
 import type { DashboardHost } from "./host.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { type ActionResult, refundOrder, retryDelivery } from "./actions.ts";
@@ -29,6 +30,9 @@ export type DashboardOptions = {
 /** What registering returned: the read model (benchmarks and tests warm it), or null when off. */
 export type Dashboard = { readModel: ReadModel } | null;
 
+/** An action's result is shown on the page it redirects to, right away; kept a while for a reload. */
+const NOTICE_TTL_MS = 10 * 60_000;
+
 type Authed = Extract<Caller, { ok: true }>;
 
 const html = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({ status, body, headers: { ...PAGE_HEADERS, ...headers } });
@@ -47,11 +51,10 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
   const https = app.config.http.publicUrl?.startsWith("https:") ?? false;
   const secure = (request: HttpRequest) => https || request.headers["x-forwarded-proto"] === "https";
   /** Results of actions, shown once on the page the action redirects to. */
-  const notices = new Map<string, string>();
+  const notices = createBoundedMap<string, string>({ maxEntries: 200, ttlMs: NOTICE_TTL_MS, clock: now });
   const notice = (text: string) => {
     const id = randomBytes(6).toString("base64url");
     notices.set(id, text);
-    if (notices.size > 200) notices.delete(notices.keys().next().value!);
     return id;
   };
 

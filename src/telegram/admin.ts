@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { type Bot, Composer, type Context } from "grammy";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import { createBoundedMap } from "../bounded.ts";
 import type { App } from "../app.ts";
 import { formatAuditEntry } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
@@ -24,7 +25,13 @@ import { BOT_COMMANDS } from "./commands.ts";
 export type AdminOptions = {
   /** Broadcast pace; Telegram allows about 30 messages a second to different chats. */
   broadcastPerSecond?: number;
+  /** Times how long a broadcast waits for Send or Cancel (default `Date.now`). */
+  clock?: () => number;
 };
+
+/** A broadcast not confirmed within this is dropped; so are the oldest beyond {@link PENDING_BROADCASTS}. */
+const BROADCAST_CONFIRM_MS = 60 * 60_000;
+const PENDING_BROADCASTS = 20;
 
 /** The admin menu, shown only in admin chats (next to the customer commands). */
 export const ADMIN_COMMANDS = [
@@ -131,7 +138,11 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   const composer = new Composer<Context>();
   const html = (ctx: Context, text: string) => ctx.reply(text, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
   /** Broadcasts waiting for Send or Cancel, by id. Kept in memory: a restart simply forgets them. */
-  const pendingBroadcasts = new Map<string, { text: string; chatId: string }>();
+  const pendingBroadcasts = createBoundedMap<string, { text: string; chatId: string }>({
+    maxEntries: PENDING_BROADCASTS,
+    ttlMs: BROADCAST_CONFIRM_MS,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 
 
   /** The order id argument, or null (and the admin was told how to use the command). */
@@ -230,7 +241,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     const pending = pendingBroadcasts.get(id);
     pendingBroadcasts.delete(id);
     if (!pending) {
-      await ctx.answerCallbackQuery({ text: "This broadcast was already sent or cancelled." }).catch(() => {});
+      await ctx.answerCallbackQuery({ text: "This broadcast was already sent, cancelled or left unconfirmed for an hour; send /broadcast again." }).catch(() => {});
       return;
     }
     await ctx.answerCallbackQuery().catch(() => {});

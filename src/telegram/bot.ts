@@ -6,6 +6,7 @@
 import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
+import { createBoundedMap } from "../bounded.ts";
 import { limit } from "@grammyjs/ratelimiter";
 import { Bot, type BotError, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
@@ -22,6 +23,7 @@ import { REPLY_SECONDS } from "../metrics.ts";
 import { parseTokenAmount } from "../understand/index.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
 import { createChatLanguages, languageCommands } from "./language.ts";
+import { rateLimitCounters } from "./rate-limit.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
 
 export type BotOptions = {
@@ -31,8 +33,11 @@ export type BotOptions = {
   botInfo?: UserFromGetMe;
   /** Extra API transformers, applied after auto-retry (tests record or short-circuit calls). */
   transformers?: Transformer[];
-  /** Per-user message budget; `false` turns the limiter off (benchmarks). */
-  rateLimit?: { limit: number; timeFrameMs: number } | false;
+  /**
+   * Per-user message budget; `false` turns the limiter off (benchmarks). `clock` (default `Date.now`)
+   * times the windows; `maxUsers` bounds how many users are counted at once.
+   */
+  rateLimit?: { limit: number; timeFrameMs: number; clock?: () => number; maxUsers?: number } | false;
   /** Auto-retry for 429 and 5xx answers; `false` turns it off. */
   retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
   /** Clock for "valid for N minutes" in messages. */
@@ -169,15 +174,18 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (isStarsProvider(app.payments)) bot.use(starsPaymentsComposer(app));
 
   if (options.rateLimit !== false) {
-    const budget = options.rateLimit ?? { limit: 8, timeFrameMs: 4_000 };
+    const budget = { limit: 8, timeFrameMs: 4_000, ...options.rateLimit };
+    // Both per-user maps forget a user one time frame after their last message, and hold a bounded number.
+    const bounds = { timeFrameMs: budget.timeFrameMs, maxUsers: budget.maxUsers ?? 10_000, ...(budget.clock ? { clock: budget.clock } : {}) };
     // Every excess update reaches us (so every button press is answered), but a flooding customer
     // is told to slow down only once per time frame: replying to each message would flood them back.
-    const toldAt = new Map<number, number>();
+    const toldRecently = createBoundedMap<number, true>({ maxEntries: bounds.maxUsers, ttlMs: bounds.timeFrameMs, ...(budget.clock ? { clock: budget.clock } : {}) });
     bot.use(
       limit({
         limit: budget.limit,
         timeFrame: budget.timeFrameMs,
         alwaysReply: true,
+        storageClient: rateLimitCounters(bounds),
         keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
         onLimitExceeded: (ctx: Context) => {
           if (ctx.callbackQuery) {
@@ -187,10 +195,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
             return;
           }
           const user = ctx.from?.id;
-          const now = Date.now();
-          if (!ctx.chat || user === undefined || now - (toldAt.get(user) ?? 0) < budget.timeFrameMs) return;
-          toldAt.set(user, now);
-          if (toldAt.size > 10_000) for (const [id, at] of toldAt) if (now - at >= budget.timeFrameMs) toldAt.delete(id);
+          if (!ctx.chat || user === undefined || toldRecently.has(user)) return;
+          toldRecently.set(user, true);
           void reply(ctx, { kind: "rate_limited" }).catch(quiet(log, "rate limit notice"));
         },
       }),

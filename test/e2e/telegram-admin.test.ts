@@ -9,6 +9,7 @@ import type { DeliveryProvider } from "../../src/delivery/provider.ts";
 import type { OrderProjection } from "../../src/domain/records.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
+import { testClock } from "../support/app.ts";
 import { type BotApiStub, type BotMessage, buttonsOf, startBotApiStub } from "../support/bot-api-stub.ts";
 
 const ADMIN = 900;
@@ -17,7 +18,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function openShop(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<{ api: BotApiStub; app: App }> {
+async function openShop(env: Record<string, string> = {}, overrides: AppOverrides = {}, adminClock?: () => number): Promise<{ api: BotApiStub; app: App }> {
   const api = await startBotApiStub();
   cleanups.push(() => api.close());
   const config = loadConfig({
@@ -29,7 +30,7 @@ async function openShop(env: Record<string, string> = {}, overrides: AppOverride
     ...env,
   });
   const app = await createApp(config, { listen: false, log: silentLogger, ...overrides });
-  const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { admin: { broadcastPerSecond: 1_000 } } });
+  const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { admin: { broadcastPerSecond: 1_000, ...(adminClock ? { clock: adminClock } : {}) } } });
   cleanups.push(async () => {
     await telegram.stop();
     await app.close();
@@ -184,6 +185,21 @@ describe("Telegram admin commands", () => {
     expect(report.payload.text).toBe("Broadcast finished: sent 2, failed 0.");
     expect(api.lastMessage(101)?.text).toBe("Sale today");
     expect(api.lastMessage(102)?.text).toBe("Sale today");
+  });
+
+  it("a broadcast left unconfirmed for an hour is forgotten: Send then sends nothing and says why", async () => {
+    const clock = testClock();
+    const { api } = await openShop({}, {}, clock);
+    await say(api, 101, "I need 2000 tokens");
+    await say(api, ADMIN, "/broadcast Sale today");
+    const question = api.lastMessage(ADMIN)!;
+    clock.advance(60 * 60_000);
+    const since = api.mark();
+    const target = buttonsOf(question).find((b) => b.text === "Send")!;
+    const callbackId = api.press(ADMIN, question, target.callback_data!);
+    const answer = await api.waitFor((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === callbackId, since);
+    expect(answer.payload.text).toMatch(/unconfirmed for an hour; send \/broadcast again/);
+    expect(api.callsOf("sendMessage", 101).map((c) => c.payload.text)).not.toContain("Sale today");
   });
 
   it("a customer pressing a forged admin button gets the dead-button answer", async () => {

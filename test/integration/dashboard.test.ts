@@ -230,6 +230,18 @@ describe("dashboard pages", () => {
     expect(String((await http.get("/admin", { headers: http.bearer })).body)).toContain("Nothing needs you now.");
   });
 
+  it("shows an action's result on the page it leads to, and not after ten minutes", async () => {
+    const s = await shop();
+    const http = client(s);
+    const retried = await s.failedDelivery("611");
+    const retry = await http.post(`/admin/orders/${retried}/retry`, { headers: http.bearer, body: "" });
+    const [path, query] = retry.headers!.location!.split("?") as [string, string];
+    const notice = '<p class="notice" role="status">';
+    expect(String((await http.get(path, { headers: http.bearer, query })).body)).toContain(notice);
+    s.clock.advance(10 * 60_000);
+    expect(String((await http.get(path, { headers: http.bearer, query })).body)).not.toContain(notice);
+  });
+
   it("pages through orders newest first, with a filter by state and a search by chat", async () => {
     const s = await shop();
     const http = client(s);
