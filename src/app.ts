@@ -20,7 +20,8 @@ import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
 import type { SandboxProvider } from "./payments/sandbox.ts";
 import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
-import { type Stores, createStores, openBackend } from "./store/index.ts";
+import { openStoreWithin } from "./startup.ts";
+import { type Stores, createStores } from "./store/index.ts";
 import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
 import { type Faq, loadFaq } from "./faq/index.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
@@ -83,7 +84,8 @@ export type AppOverrides = {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger();
   const clock = overrides.clock ?? Date.now;
-  const stores = createStores(await openBackend(config.store));
+  // Within STARTUP_TIMEOUT_MS, or a StartupError naming STORE_URL: an unreachable store must not hang start-up.
+  const stores = createStores(await openStoreWithin(config.store, config.startupTimeoutMs));
   const metrics = createMetrics();
   const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
   const languages = createLanguagePreferences(stores.preferences, localization, clock);

@@ -8,7 +8,8 @@ import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import type { AuditEntry } from "../domain/records.ts";
 import { silentLogger } from "../log.ts";
-import { createStores, openBackend } from "../store/index.ts";
+import { StartupError, openStoreWithin } from "../startup.ts";
+import { createStores } from "../store/index.ts";
 
 function parseSince(text: string | undefined, now: number): number | undefined | "invalid" {
   if (text === undefined) return undefined;
@@ -39,7 +40,16 @@ async function main(argv: string[]): Promise<number> {
     console.error("--since takes an ISO date (2026-01-31) or hours (24h)");
     return 2;
   }
-  const stores = createStores(await openBackend(config.store));
+  let stores;
+  try {
+    stores = createStores(await openStoreWithin(config.store, config.startupTimeoutMs));
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`store error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
   try {
     const audit = createAuditLog(stores, { instanceId: "report", log: silentLogger });
     const orderId = arg("--order");

@@ -42,7 +42,11 @@ return 1`;
 const RELEASE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 export async function redisBackend(url: string): Promise<Backend> {
-  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
+  // Reconnects for ever once it was connected; a first connection that fails ends connect() with the
+  // cause instead, so start-up can report it (and retry it within its limit) rather than hang (issue 18).
+  let connected = false;
+  const client = createClient({ url, socket: { reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(retries * 100, 2000) : cause) } });
+  client.on("ready", () => (connected = true));
   client.on("error", () => {
     // Connection errors surface through failed commands and /healthz; the client reconnects by itself.
   });

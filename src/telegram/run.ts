@@ -5,11 +5,12 @@
  */
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import { randomUUID } from "node:crypto";
-import { type Bot, BotError, webhookCallback } from "grammy";
+import { type Bot, BotError, GrammyError, HttpError, webhookCallback } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import { describeFailure } from "../failures.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
+import { StartupError, type StartupStep, withinStartupLimit } from "../startup.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
 import { type BotOptions, createBot, createNotifier } from "./bot.ts";
 import { registerCommandMenus } from "./language.ts";
@@ -99,12 +100,36 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     }
   };
 
+  // Every Bot API call of the start-up carries the deadline of its step (grammY's own limit is 500 s),
+  // so an unreachable or silent Bot API ends start-up with one line instead of hanging it (issue 18).
+  let startupDeadline: AbortSignal | undefined;
+  bot.api.config.use((prev, method, payload, signal) => prev(method, payload, signal ?? (startupDeadline as typeof signal)));
+  const step = <T>(what: Pick<StartupStep<T>, "attempt"> & Partial<StartupStep<T>>) =>
+    withinStartupLimit<T>({
+      variable: "TELEGRAM_API_ROOT",
+      target: `the Bot API at ${config.telegram.apiRoot}`,
+      hint: "check TELEGRAM_API_ROOT (unset for Telegram's own) and this host's network",
+      limitMs: config.startupTimeoutMs,
+      retry: retriableBotApiFailure,
+      secrets: [bot.token],
+      ...what,
+      attempt: (signal) => {
+        startupDeadline = signal;
+        return what.attempt(signal);
+      },
+    });
+
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
-  await bot.init();
+  if (!bot.isInited()) {
+    bot.botInfo = await step({ attempt: () => bot.api.getMe(), refusal: (error) => tokenRefusal(error, config.telegram.apiRoot) });
+  }
   const now = options.bot?.now;
   app.engine.setNotifier(createNotifier(bot, createTelegramRenderer(config.catalog, { localization: app.localization, ...(now ? { now } : {}) }), app.languages));
+  // Best effort (a failure leaves a menu in another language), but within the limit all the same.
+  startupDeadline = AbortSignal.timeout(config.startupTimeoutMs);
   await registerCommandMenus(bot.api, app.localization, log);
   await registerAdminCommands(app, bot.api);
+  startupDeadline = undefined;
   const stopAdminAlerts = watchForAdminAlerts(app, bot.api);
 
   const webhookUrl = config.telegram.webhookUrl;
@@ -127,7 +152,15 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
         return { status: 400, body: "bad update\n" };
       }
     });
-    await bot.api.setWebhook(webhookUrl, { secret_token: config.telegram.webhookSecret, drop_pending_updates: false });
+    await step({
+      attempt: () => bot.api.setWebhook(webhookUrl, { secret_token: config.telegram.webhookSecret, drop_pending_updates: false }),
+      refusal: (error) =>
+        tokenRefusal(error, config.telegram.apiRoot) ??
+        (error instanceof GrammyError && error.error_code === 400
+          ? new StartupError("TELEGRAM_WEBHOOK_URL", `Telegram refused the webhook (${error.description}); it must be a public https URL that reaches this server`)
+          : null),
+    });
+    startupDeadline = undefined;
     log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
     // Only now does every route exist: /healthz said "not ready" until here, so a load balancer sends
     // no update to an instance that would answer it 404.
@@ -148,7 +181,8 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   }
 
   // A webhook left over from an earlier deployment would make getUpdates fail with 409.
-  await bot.api.deleteWebhook();
+  await step({ attempt: () => bot.api.deleteWebhook(), refusal: (error) => tokenRefusal(error, config.telegram.apiRoot) });
+  startupDeadline = undefined;
   const runner: RunnerHandle = run(bot, {
     runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30 }, silent: true, maxRetryTime: 60 * 60 * 1000 },
   });
@@ -174,6 +208,21 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       return stopping;
     },
   };
+}
+
+/** Worth another try within the start-up limit: the request did not arrive, or Telegram had a moment (5xx, 429). */
+function retriableBotApiFailure(error: unknown): boolean {
+  if (error instanceof HttpError) return true;
+  return error instanceof GrammyError && (error.error_code >= 500 || error.error_code === 429);
+}
+
+/** The Bot API answered but refused the token: 401 (revoked) or 404 (no such bot, or not a Bot API). */
+function tokenRefusal(error: unknown, apiRoot: string): StartupError | null {
+  if (!(error instanceof GrammyError) || (error.error_code !== 401 && error.error_code !== 404)) return null;
+  return new StartupError(
+    "TELEGRAM_BOT_TOKEN",
+    `the Bot API at ${apiRoot} refused the token (${error.error_code} ${error.description}); check TELEGRAM_BOT_TOKEN from @BotFather (and TELEGRAM_API_ROOT if you set it)`,
+  );
 }
 
 /** grammY's webhook plumbing, adapted to the app's HTTP server (raw body, plain response object). */
