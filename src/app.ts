@@ -22,7 +22,8 @@ import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
 import type { SandboxProvider } from "./payments/sandbox.ts";
 import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
-import { type ShopStore, collectionOf, openStore } from "./store/index.ts";
+import { openStoreWithin } from "./startup.ts";
+import { type ShopStore, collectionOf } from "./store/index.ts";
 import { LanguagePreference } from "./domain/preferences.ts";
 import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
 import { type Faq, loadFaq } from "./faq/index.ts";
@@ -89,7 +90,8 @@ export type AppOverrides = {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger();
   const clock = overrides.clock ?? Date.now;
-  const store = await openStore(config.store, { clock });
+  // Within STARTUP_TIMEOUT_MS, or a StartupError naming STORE_URL: an unreachable store must not hang start-up.
+  const store = await openStoreWithin(config.store, config.startupTimeoutMs, { clock });
   const metrics = createMetrics();
   const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
   const languages = createLanguagePreferences(collectionOf(store.kv("preferences"), LanguagePreference), localization, clock);

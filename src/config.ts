@@ -8,6 +8,7 @@ import { readCatalogFile } from "./domain/catalog-file.ts";
 import type { ShopCatalog } from "./domain/products.ts";
 import { parseMoney } from "./domain/money.ts";
 import { faqProblem } from "./faq/index.ts";
+import { parseTrustedProxies } from "./http/client-address.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
 import { parseStoreUrl } from "./store/index.ts";
 
@@ -95,6 +96,16 @@ const Env = z.object({
   OPENROUTER_API_URL: url("https://openrouter.ai/api/v1"),
   HTTP_PORT: integer(8080, 0, 65535),
   PUBLIC_URL: optionalUrl(),
+  TRUSTED_PROXY: optionalText.transform((text, ctx) => {
+    const parsed = parseTrustedProxies(text ?? "");
+    if (parsed.ok) return parsed.proxies;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a comma-separated list of IP addresses or networks of the proxies in front of this server (like 127.0.0.1 or 10.0.0.0/8), got "${parsed.bad}"`,
+    });
+    return z.NEVER;
+  }),
+  STARTUP_TIMEOUT_MS: integer(10_000, 100, 600_000),
   PRICE_PER_1K_TOKENS: optionalText.transform((text, ctx) => {
     const price = parseMoney(text ?? "20.00", "USD");
     if (!price.ok || price.value.minor === 0) {
@@ -207,8 +218,13 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
      */
     latePayment: e.LATE_PAYMENT,
     delivery,
-    /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
-    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
+    /**
+     * `publicUrl` unset → `http://localhost:<the port actually listened on>`. `trustedProxies`: the only
+     * peers whose `X-Forwarded-For` is believed (empty: none).
+     */
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL, trustedProxies: e.TRUSTED_PROXY },
+    /** How long start-up waits for the store and the Bot API before it gives up with one line. */
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     /**
      * The shop's default product (the first of CATALOG_FILE, or the built-in one) as today's callers
      * read a catalog; `catalog.shop` is the whole shop.

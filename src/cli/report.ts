@@ -7,7 +7,7 @@ import { createAuditLog, formatAuditEntry } from "../audit/index.ts";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import { createProjection } from "../analytics/projection.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { openStore } from "../store/index.ts";
+import { StartupError, openStoreWithin } from "../startup.ts";
 
 function parseSince(text: string | undefined, now: number): number | undefined | "invalid" {
   if (text === undefined) return undefined;
@@ -38,7 +38,16 @@ async function main(argv: string[]): Promise<number> {
     console.error("--since takes an ISO date (2026-01-31) or hours (24h)");
     return 2;
   }
-  const store = await openStore(config.store);
+  let store;
+  try {
+    store = await openStoreWithin(config.store, config.startupTimeoutMs);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`store error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
   try {
     const audit = createAuditLog(store);
     const orderId = arg("--order");

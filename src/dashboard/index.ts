@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { createBoundedMap } from "../bounded.ts";
 import type { DashboardHost } from "./host.ts";
+import { createClientAddress } from "../http/client-address.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
 import { type ActionResult, refundOrder, retryDelivery } from "./actions.ts";
 import { type Caller, createAuth, fromThisOrigin, readForm } from "./auth.ts";
@@ -25,6 +26,8 @@ export type DashboardOptions = {
   sessionTtlMs?: number;
   /** Full re-read of the store for the read model (default 5 minutes): catches other instances' writes. */
   rescanMs?: number;
+  /** How long a client locked out by its wrong tokens waits for each refusal (default 1 s). */
+  lockedPauseMs?: number;
 };
 
 /** What registering returned: the read model (benchmarks and tests warm it), or null when off. */
@@ -35,6 +38,9 @@ const NOTICE_TTL_MS = 10 * 60_000;
 
 type Authed = Extract<Caller, { ok: true }>;
 
+/** The answer to a wrong token from a client over the limit: what happened and what still works. */
+const LOCKED_MESSAGE = "too many wrong tokens from your address; wait 15 minutes before trying again (the right token and a signed-in session still work)\n";
+
 const html = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({ status, body, headers: { ...PAGE_HEADERS, ...headers } });
 const redirect = (location: string, headers: Record<string, string> = {}): HttpResponse => ({ status: 303, body: "", headers: { ...PAGE_HEADERS, location, ...headers } });
 
@@ -44,7 +50,15 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
   if (!token) return null;
   const now = options.now ?? Date.now;
   const publicHost = app.config.http.publicUrl ? new URL(app.config.http.publicUrl).host : undefined;
-  const auth = createAuth({ token, now, sessionTtlMs: options.sessionTtlMs, publicHost });
+  const auth = createAuth({
+    token,
+    now,
+    sessionTtlMs: options.sessionTtlMs,
+    publicHost,
+    // The socket's address; a proxy's X-Forwarded-For only when TRUSTED_PROXY names that proxy.
+    clientOf: createClientAddress(app.config.http.trustedProxies),
+    ...(options.lockedPauseMs === undefined ? {} : { lockedPauseMs: options.lockedPauseMs }),
+  });
   const readModel = createReadModel({ stores: app.stores, audit: app.audit, rescanMs: options.rescanMs, log: app.log });
   app.engine.onEvent((event) => readModel.touch(event.orderId));
   const canRefund = typeof app.payments.refund === "function";
@@ -69,7 +83,8 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       if (caller.ok) return handler(request, caller);
       switch (caller.reason) {
         case "locked":
-          return { status: 429, body: "too many failed attempts; try again later\n", headers: { "retry-after": "900" } };
+          await auth.lockedPause();
+          return { status: 429, body: LOCKED_MESSAGE, headers: { "retry-after": "900" } };
         case "wrong_token":
           return { status: 401, body: "wrong token\n", headers: { "www-authenticate": 'Bearer realm="admin"' } };
         case "none":
@@ -104,13 +119,14 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     readModel.warm();
     return html(200, page({ title: "Sign in" }, loginPage(request.query.get("expired") ? "Your session has expired; sign in again." : null)));
   });
-  http.route("POST", "/admin/login", (request) => {
+  http.route("POST", "/admin/login", async (request) => {
     if (!fromThisOrigin(request, publicHost)) return { status: 403, body: "cross-site request refused\n" };
     const typed = readForm(request).get("token") ?? "";
     const result = auth.login(request, typed);
     if (result === "ok") return redirect("/admin", { "set-cookie": auth.cookieHeader(auth.newSession(), secure(request)) });
     app.log.warn("dashboard login refused", { result });
-    const message = result === "locked" ? "Too many failed attempts. Wait 15 minutes and try again." : "That is not the admin token.";
+    if (result === "locked") await auth.lockedPause();
+    const message = result === "locked" ? "Too many wrong tokens from your address. Wait 15 minutes and try again; the right token still works." : "That is not the admin token.";
     return html(result === "locked" ? 429 : 401, page({ title: "Sign in" }, loginPage(message)));
   });
   http.route(

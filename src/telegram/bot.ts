@@ -20,7 +20,7 @@ import type { Notifier } from "../engine/events.ts";
 import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { REPLY_SECONDS } from "../metrics.ts";
-import { parseTokenAmount } from "../understand/index.ts";
+import { CUSTOMER_COMMANDS, answerCommand } from "../customer-commands.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
 import { createChatLanguages, languageCommands } from "./language.ts";
 import { rateLimitCounters } from "./rate-limit.ts";
@@ -50,7 +50,6 @@ export { BOT_COMMANDS } from "./commands.ts";
 
 /** The toast for a button whose order is gone, in the reference language. */
 export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
-const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer slower than this shows "typing…" meanwhile. */
@@ -225,34 +224,11 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
   addressed.use(createAdmin(app, options.admin));
 
-  addressed.command("start", async (ctx) => {
-    const deepLink = DEEP_LINK.exec(ctx.match.trim());
-    if (deepLink) {
-      await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "SET_AMOUNT", tokens: Number(deepLink[1]) }, "command", applied(ctx)));
-      return;
-    }
-    // Through the engine, so it remembers that the welcome asked "how many tokens?".
-    await reply(ctx, await engine.greet(chatOf(ctx), applied(ctx)));
-  });
-  addressed.command("buy", async (ctx) => {
-    const chatId = chatOf(ctx);
-    const argument = ctx.match.trim();
-    if (argument === "") {
-      await reply(ctx, await engine.view(chatId, applied(ctx)));
-      return;
-    }
-    const tokens = parseTokenAmount(argument);
-    if (tokens === null) {
-      await reply(ctx, { kind: "not_understood", order: await currentOrder(chatId) });
-      return;
-    }
-    await reply(ctx, await engine.handleCommand(chatId, { type: "SET_AMOUNT", tokens }, "command", applied(ctx)));
-  });
-  addressed.command("cart", async (ctx) => reply(ctx, await engine.view(chatOf(ctx), applied(ctx))));
-  addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command", applied(ctx))));
-  addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command", applied(ctx))));
-  addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command", applied(ctx))));
-  addressed.command("orders", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "ORDERS" }, "command", applied(ctx))));
+  // The same answers as the console's (customer-commands.ts); /language is languageCommands below.
+  for (const command of CUSTOMER_COMMANDS) {
+    if (command === "language") continue;
+    addressed.command(command, async (ctx) => reply(ctx, await answerCommand(engine, chatOf(ctx), command, ctx.match.trim(), applied(ctx))));
+  }
 
   addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
 

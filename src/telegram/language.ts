@@ -6,18 +6,16 @@
 import { Composer, type Bot, type Context } from "grammy";
 import type { BotCommand, LanguageCode } from "grammy/types";
 import type { App } from "../app.ts";
+import { CUSTOMER_COMMANDS, languageChoices, languageNamed } from "../customer-commands.ts";
 import { type Localization, LANGUAGE_NEIGHBOURS } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { type TelegramMessage, type TelegramRenderer, toTelegram } from "./render.ts";
-
-/** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
-export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "cancel", "help", "language"] as const;
 
 /** Callback data of the /language buttons: `lang|ru`. Telegram-only: `decodeButton` (`buttons.ts`) returns null for it. */
 const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
 const PER_ROW = 3;
 
-/** The command menu in one language. */
+/** The command menu in one language: the customer commands, each described by message `command-<name>`. */
 export function commandMenu(localization: Localization, language: string): BotCommand[] {
   const tr = localization.translator(language);
   return CUSTOMER_COMMANDS.map((command) => ({ command, description: tr.t(`command-${command}`) }));
@@ -96,9 +94,9 @@ export function languageCommands(app: App, renderer: TelegramRenderer, languages
   };
 
   composer.command("language", async (ctx) => {
-    const wanted = localization.languages.find((language) => language.toLowerCase() === ctx.match.trim().toLowerCase());
+    const wanted = languageNamed(localization, ctx.match);
     if (wanted) return send(ctx, await choose(ctx, wanted));
-    const choices = localization.languages.map((language) => ({ text: localization.translator(language).t("language-name"), callback_data: `lang|${language}` }));
+    const choices = languageChoices(localization).map(({ language, name }) => ({ text: name, callback_data: `lang|${language}` }));
     const rows = Array.from({ length: Math.ceil(choices.length / PER_ROW) }, (_, row) => choices.slice(row * PER_ROW, (row + 1) * PER_ROW));
     await send(ctx, toTelegram({ text: localization.translator(await languages.of(ctx)).t("language-choose"), buttons: [] }, rows));
   });

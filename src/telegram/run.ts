@@ -6,10 +6,11 @@
  * `getUpdates` offset) only then. `stop()` stops taking updates and waits for those in flight.
  */
 import { timingSafeEqual } from "node:crypto";
-import { type Bot, GrammyError } from "grammy";
+import { type Bot, GrammyError, HttpError } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import { describeFailure } from "../failures.ts";
+import { StartupError, type StartupStep, withinStartupLimit } from "../startup.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
 import { type BotOptions, createBot, createNotifier } from "./bot.ts";
 import { createInbox } from "./inbox.ts";
@@ -62,14 +63,43 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   const inbox = createInbox(app, bot, { leaseMs: options.leaseMs ?? 10_000, secrets });
   const stopPendingHook = app.engine.onPendingUpdates((chatId) => inbox.drain(chatId));
 
+  // Every Bot API call of the start-up carries the deadline of its step (grammY's own limit is 500 s),
+  // so an unreachable or silent Bot API ends start-up with one line instead of hanging it (issue 18).
+  let startupDeadline: AbortSignal | undefined;
+  bot.api.config.use((prev, method, payload, signal) => prev(method, payload, signal ?? (startupDeadline as typeof signal)));
+  const step = async <T>(what: Pick<StartupStep<T>, "attempt"> & Partial<StartupStep<T>>) => {
+    try {
+      return await withinStartupLimit<T>({
+        variable: "TELEGRAM_API_ROOT",
+        target: `the Bot API at ${config.telegram.apiRoot}`,
+        hint: "check TELEGRAM_API_ROOT (unset for Telegram's own) and this host's network",
+        limitMs: config.startupTimeoutMs,
+        retry: retriableBotApiFailure,
+        secrets,
+        ...what,
+        attempt: (signal) => {
+          startupDeadline = signal;
+          return what.attempt(signal);
+        },
+      });
+    } finally {
+      startupDeadline = undefined;
+    }
+  };
+
   // Fails loudly on a bad token or unreachable API: nothing else can work without it.
-  await bot.init();
+  if (!bot.isInited()) {
+    bot.botInfo = await step({ attempt: () => bot.api.getMe(), refusal: (error) => tokenRefusal(error, config.telegram.apiRoot) });
+  }
   const now = options.bot?.now;
   app.engine.setNotifier(
     createNotifier(bot, createTelegramRenderer(config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) }), app.languages),
   );
+  // Best effort (a failure leaves a menu in another language), but within the limit all the same.
+  startupDeadline = AbortSignal.timeout(config.startupTimeoutMs);
   await registerCommandMenus(bot.api, app.localization, log);
   await registerAdminCommands(app, bot.api);
+  startupDeadline = undefined;
   const stopAdminAlerts = watchForAdminAlerts(app, bot.api);
   const finish = async () => {
     stopPendingHook();
@@ -101,7 +131,14 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       }
       return { status: 200, body: "" };
     });
-    await bot.api.setWebhook(webhookUrl, { secret_token: secret, drop_pending_updates: false });
+    await step({
+      attempt: () => bot.api.setWebhook(webhookUrl, { secret_token: secret, drop_pending_updates: false }),
+      refusal: (error) =>
+        tokenRefusal(error, config.telegram.apiRoot) ??
+        (error instanceof GrammyError && error.error_code === 400
+          ? new StartupError("TELEGRAM_WEBHOOK_URL", `Telegram refused the webhook (${error.description}); it must be a public https URL that reaches this server`)
+          : null),
+    });
     log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
     // Only now does every route exist: /healthz said "not ready" until here, so a load balancer sends
     // no update to an instance that would answer it 404.
@@ -125,7 +162,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   }
 
   // A webhook left over from an earlier deployment would make getUpdates fail with 409.
-  await bot.api.deleteWebhook();
+  await step({ attempt: () => bot.api.deleteWebhook(), refusal: (error) => tokenRefusal(error, config.telegram.apiRoot) });
   const polling = new AbortController();
   const poll = async () => {
     let offset: number | undefined;
@@ -183,4 +220,19 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       return stopping;
     },
   };
+}
+
+/** Worth another try within the start-up limit: the request did not arrive, or Telegram had a moment (5xx, 429). */
+function retriableBotApiFailure(error: unknown): boolean {
+  if (error instanceof HttpError) return true;
+  return error instanceof GrammyError && (error.error_code >= 500 || error.error_code === 429);
+}
+
+/** The Bot API answered but refused the token: 401 (revoked) or 404 (no such bot, or not a Bot API). */
+function tokenRefusal(error: unknown, apiRoot: string): StartupError | null {
+  if (!(error instanceof GrammyError) || (error.error_code !== 401 && error.error_code !== 404)) return null;
+  return new StartupError(
+    "TELEGRAM_BOT_TOKEN",
+    `the Bot API at ${apiRoot} refused the token (${error.error_code} ${error.description}); check TELEGRAM_BOT_TOKEN from @BotFather (and TELEGRAM_API_ROOT if you set it)`,
+  );
 }

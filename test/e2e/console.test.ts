@@ -133,3 +133,54 @@ describe("console language", () => {
     expect(consoleLanguage([], {})).toBeUndefined();
   });
 });
+
+/** Each input line of a piped session with the reply printed after it (without the 🧌), in order. */
+function exchanges(stdout: string): { said: string; reply: string }[] {
+  return stdout
+    .split("\nyou › ")
+    .slice(1)
+    .map((part) => {
+      const [said = "", ...rest] = part.split("\n");
+      return { said, reply: rest.join("\n").trim().replace(/^🧌 /, "") };
+    });
+}
+
+describe("console commands (issue 22: the console speaks like Telegram)", () => {
+  test("every customer command the README lists answers in the console as in Telegram", async () => {
+    const input = ["/buy 2000", "/cart", "/status", "/orders", "/help", "/cancel", "/cart", "/start", "/start buy_5000", "/buy lots"].join("\n");
+    const { code, stdout } = await runConsole(`${input}\n`);
+    expect(code).toBe(0);
+    const [buy, cart, status, orders, help, cancel, emptyCart, start, deepLink, badAmount] = exchanges(stdout);
+    expect(buy?.reply).toContain("🧾 2,000 tokens for $40.00 (you pay 40.00 USDT).");
+    expect(cart?.reply).toBe(buy?.reply); // the open order, with its buttons
+    expect(status?.reply).toContain("2,000 tokens for $40.00");
+    expect(orders?.reply).toMatch(/Your last orders:\n\s+• .*2,000 tokens for \$40\.00, quoted/);
+    expect(help?.reply).toContain("I sell AI API credit at $20.00 per 1,000 tokens");
+    expect(cancel?.reply).toContain("Order cancelled. Nothing was charged.");
+    expect(emptyCart?.reply).not.toContain("Sorry, I didn't get that");
+    expect(emptyCart?.reply).toContain("[1] 1k");
+    expect(start?.reply).toContain("Welcome to TokenGoblin!");
+    expect(deepLink?.reply).toContain("5,000 tokens for $100.00");
+    expect(badAmount?.reply).toMatch(/^Sorry, I didn't get that\. 🧾 5,000 tokens/);
+  });
+
+  test("/language offers every language as a numbered button; pressing one switches the chat", async () => {
+    const { code, stdout } = await runConsole("/language\n2\n/cart\n/buy 2000\n");
+    expect(code).toBe(0);
+    const [choose, pressed, cart, buy] = exchanges(stdout);
+    expect(choose?.reply).toBe("Choose your language:\n      [1] English   [2] Русский");
+    expect(pressed?.reply).toBe("Готово: теперь я пишу по-русски.");
+    expect(cart?.reply).toContain("пакет"); // the welcome's packages, in Russian
+    expect(buy?.reply.replace(/\u00a0/g, " ")).toContain("2 000 токенов за 40,00 $");
+  });
+
+  test("/language ru switches at once, and /language en switches back", async () => {
+    const { stdout } = await runConsole("/language ru\n/buy 2000\n/language en\n/status\n/language RU\n");
+    const [ru, quote, en, status, again] = exchanges(stdout);
+    expect(ru?.reply).toBe("Готово: теперь я пишу по-русски.");
+    expect(quote?.reply.replace(/\u00a0/g, " ")).toContain("2 000 токенов за 40,00 $");
+    expect(en?.reply).toBe("Done: I'll write in English from now on.");
+    expect(status?.reply).toContain("2,000 tokens for $40.00");
+    expect(again?.reply).toContain("Готово");
+  });
+});

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { readResource } from "../../../src/i18n/index.ts";
-import { CUSTOMER_COMMANDS } from "../../../src/telegram/language.ts";
+import { CUSTOMER_COMMANDS } from "../../../src/customer-commands.ts";
 
 const SRC = join(import.meta.dirname, "../../../src");
 const sources = (dir: string): string[] =>
