@@ -15,7 +15,6 @@ import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
-import { registerDashboard } from "./dashboard/index.ts";
 import { type Metrics, countEngineEvents, createMetrics } from "./metrics.ts";
 import type { PaymentProvider } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
@@ -234,6 +233,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await store.close();
     },
   };
-  registerDashboard(app, { now: clock });
+  // The dashboard (and its page code) is loaded only when ADMIN_TOKEN turns it on.
+  if (config.adminToken) (await import("./dashboard/index.ts")).registerDashboard(app, { now: clock });
   return app;
 }
