@@ -25,6 +25,10 @@ type Args = { context: PurchaseContext; event: PurchaseEvent };
 /** Payloads of actor completions, narrowed once so guards and updates stay one-liners. */
 type DoneWith<T> = { output: T };
 
+/** How long after a delivery its goods are announced again when nobody confirmed they were shown. */
+const ANNOUNCE_AGAIN_MS = 20_000;
+/** How often goods are announced at most (then they wait for the customer's next status question). */
+const MAX_ANNOUNCE_ATTEMPTS = 6;
 /** How long after a delivery the provider is asked for goods an interrupted earlier attempt left live. */
 const STRAY_GOODS_CHECK_MS = 60_000;
 /** How long after a failed look for stray goods it is tried again. */
@@ -85,6 +89,8 @@ export const guards = {
       sameMoney(event.amount, context.payment.charge),
     paymentCheckDue: ({ context, event }: Args) => context.payment !== null && event.at >= (context.nextCheckAt ?? context.payment.expiresAt),
     hasOpenInvoice: ({ context }: Args) => context.payment !== null && !context.invoiceClosed,
+    announceDue: ({ context, event }: Args) => context.delivery.announceAt !== null && event.at >= context.delivery.announceAt,
+    announceAttemptsLeft: ({ context }: Args) => context.delivery.announceAttempts + 1 < MAX_ANNOUNCE_ATTEMPTS,
     strayGoodsPossible: ({ context }: Args) => context.delivery.strayCheckAt !== null,
     goodsCheckDue: ({ context, event }: Args) => context.delivery.strayCheckAt !== null && event.at >= context.delivery.strayCheckAt,
     retryDue: ({ context, event }: Args) => context.delivery.nextAttemptAt === null || event.at >= context.delivery.nextAttemptAt,
@@ -182,6 +188,8 @@ export const update = {
             hint: params.output.hint,
             deliveredAt: params.output.at,
             strayCheckAt: params.output.mayLeaveStrays ? params.output.at + STRAY_GOODS_CHECK_MS : null,
+            announceAt: params.output.at + ANNOUNCE_AGAIN_MS,
+            announceAttempts: 0,
           },
         }
       : {},
@@ -198,6 +206,15 @@ export const update = {
     problem: "delivery_failed" satisfies Problem,
     delivery: { ...context.delivery, attempts: context.delivery.attempts + 1, nextAttemptAt: null, lastError: params.reason },
   }),
+  /** Goods announced once more; the next time, later (1, 2, 4… minutes). */
+  scheduleNextAnnounce: ({ context, event }: Args) => ({
+    delivery: {
+      ...context.delivery,
+      announceAttempts: context.delivery.announceAttempts + 1,
+      announceAt: event.at + 60_000 * 2 ** context.delivery.announceAttempts,
+    },
+  }),
+  stopAnnouncing: ({ context }: Args) => ({ delivery: { ...context.delivery, announceAt: null } }),
   recordStrayGoodsCheck: ({ context }: Args, params: DoneWith<StrayGoodsResult>) => ({
     delivery: { ...context.delivery, strayCheckAt: null, straysRevoked: context.delivery.straysRevoked + params.output.revoked },
   }),

@@ -13,7 +13,7 @@
  * payment from its provider; only the engine and the owner send the system events. The engine's
  * customer door accepts none of them.
  */
-import { type SnapshotFrom, assign, fromPromise, setup } from "xstate";
+import { type SnapshotFrom, and, assign, fromPromise, setup } from "xstate";
 import type {
   DeliveryInput,
   DeliveryResult,
@@ -179,6 +179,8 @@ export const purchaseMachine = setup({
     recordDeliveryFailure: assign(update.recordDeliveryFailure),
     grantFreshDeliveryAttempts: assign(update.grantFreshDeliveryAttempts),
     recordStrayGoodsCheck: assign(update.recordStrayGoodsCheck),
+    scheduleNextAnnounce: assign(update.scheduleNextAnnounce),
+    stopAnnouncing: assign(update.stopAnnouncing),
     retryStrayGoodsCheck: assign(update.retryStrayGoodsCheck),
     /** Money the order cannot use (a second charge, money after the order's own was returned) is returned beside it. */
     returnStray: assign(({ context, event, spawn }) => {
@@ -207,7 +209,18 @@ export const purchaseMachine = setup({
     paidAt: null,
     paidCharge: null,
     late: false,
-    delivery: { attempts: 0, nextAttemptAt: null, lastError: null, ref: null, hint: null, deliveredAt: null, strayCheckAt: null, straysRevoked: 0 },
+    delivery: {
+      attempts: 0,
+      nextAttemptAt: null,
+      lastError: null,
+      ref: null,
+      hint: null,
+      deliveredAt: null,
+      strayCheckAt: null,
+      straysRevoked: 0,
+      announceAt: null,
+      announceAttempts: 0,
+    },
     refund: null,
     strays: [],
     invoiceClosed: false,
@@ -429,8 +442,22 @@ export const purchaseMachine = setup({
       description: "The goods were issued. Where an interrupted attempt may have left goods live at the provider, they are looked for and revoked.",
       tags: ["paid", "delivered", "ended", "at_rest"],
       meta: { words: "order-delivered", buttons: ["packages"] },
-      initial: "settling",
+      initial: "announcing",
       states: {
+        announcing: {
+          description:
+            "The goods are issued; the message carrying them is on its way. Until the customer's channel accepts " +
+            "it (GOODS_SHOWN), they are announced again at the deadline (a crash came between), a few times.",
+          tags: ["announce"],
+          meta: { deadline: "announce" },
+          on: {
+            GOODS_SHOWN: { target: "settling", actions: "stopAnnouncing" },
+            DEADLINE: [
+              { guard: and(["announceDue", "announceAttemptsLeft"]), target: "announcing", actions: "scheduleNextAnnounce" },
+              { guard: "announceDue", target: "settling", actions: "stopAnnouncing" },
+            ],
+          },
+        },
         settling: { always: [{ guard: "strayGoodsPossible", target: "awaiting_goods_check" }, { target: "settled" }] },
         awaiting_goods_check: {
           description: "A minute after delivery (when every earlier attempt has surely finished), the provider is asked.",

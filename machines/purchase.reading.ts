@@ -69,6 +69,8 @@ export function deadlineOf(snapshot: Snapshot, at: number, graceMs: number): num
       return c.payment ? (c.nextCheckAt ?? c.payment.expiresAt) : null;
     case "delivery_retry":
       return c.delivery.nextAttemptAt ?? at;
+    case "announce":
+      return c.delivery.announceAt;
     case "goods_check":
       return c.delivery.strayCheckAt;
     default: {

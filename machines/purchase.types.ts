@@ -68,6 +68,12 @@ export type DeliveryDetails = {
   strayCheckAt: number | null;
   /** Goods of earlier attempts found live and revoked. */
   straysRevoked: number;
+  /**
+   * When the goods are announced to the customer again if nobody confirmed they were shown (a crash
+   * between delivery and the message, a channel that refused it); null once shown or given up.
+   */
+  announceAt: number | null;
+  announceAttempts: number;
 };
 
 /** Why money is being returned: it came after the order closed, it did not match the invoice, or the owner decided. */
@@ -190,6 +196,8 @@ export type PaymentEvent =
  */
 export type SystemEvent =
   | { type: "START_DELIVERY"; at: number }
+  /** The message carrying the goods was accepted by the customer's channel (the secret is then erased). */
+  | { type: "GOODS_SHOWN"; at: number }
   | { type: "DEADLINE"; at: number }
   | { type: "ADMIN_RETRY_DELIVERY"; at: number }
   /** Return the order's money through the provider (a failed delivery, or money the owner still owes). */
@@ -253,7 +261,9 @@ export type RefundInput = { orderId: OrderId; chatId: ChatId; chargeId: PaymentI
  * - `closed`: cancelled or expired unpaid; `refunded`: the money went back;
  * - `needs_owner`: the owner must act (a failed delivery, a refund the provider cannot make);
  * - `ended`: the customer's next amount starts a new order;
- * - `at_rest`: nothing is under way, so the bot's next question is "how many tokens?".
+ * - `at_rest`: nothing is under way, so the bot's next question is "how many tokens?";
+ * - `announce`: the goods were issued but nobody confirmed the customer was shown them: the engine
+ *   announces them (again) at the state's deadline.
  */
 export type PurchaseTag =
   | "busy"
@@ -266,7 +276,8 @@ export type PurchaseTag =
   | "refunded"
   | "needs_owner"
   | "ended"
-  | "at_rest";
+  | "at_rest"
+  | "announce";
 
 /** The buttons a state offers the customer (the renderer words and packs them). */
 export type OrderButton = "packages" | "confirm" | "cancel" | "adjust" | "pay" | "status";
@@ -278,7 +289,7 @@ export type StateRefusal = "payment_in_progress" | "delivery_in_progress";
  * Which time of the order is a state's deadline: the sweeper sends `DEADLINE` then.
  * `now`: at once (a crash left work in flight; opening the order resumes it).
  */
-export type DeadlineKind = "quote_expiry" | "payment_check" | "delivery_retry" | "goods_check" | "now";
+export type DeadlineKind = "quote_expiry" | "payment_check" | "delivery_retry" | "announce" | "goods_check" | "now";
 
 /** What the owner must do for an order in a `needs_owner` state. */
 export type OwnerTask = "retry_or_refund" | "refund_by_hand";

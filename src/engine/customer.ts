@@ -20,6 +20,8 @@ export type CustomerDoorOptions = {
   sessions: Sessions;
   store: ShopStore;
   ledger: Ledger;
+  /** The message carrying an order's goods was accepted by the customer's channel. */
+  goodsShown: (chatId: ChatId, orderId: OrderId) => Promise<void>;
   understand: Understander;
   maxMessageLength: number;
   clock: () => number;
@@ -228,7 +230,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
      * channel. Only now is the secret erased; until then every status answer shows it again.
      */
     async secretShown(orderId: string, chatId: string): Promise<void> {
-      await ledger.markSent(OrderId.parse(orderId), ChatId.parse(chatId), clock());
+      await options.goodsShown(ChatId.parse(chatId), OrderId.parse(orderId));
     },
   };
 }

@@ -101,10 +101,22 @@ export function createEngine(options: EngineOptions) {
     emit,
     onPendingUpdates,
   });
+  /**
+   * The goods of an order reached the customer: the secret is erased, then the order hears it
+   * (GOODS_SHOWN), so it stops announcing them. A crash between the two only makes the sweeper look
+   * once more, find no secret left, and tell the order then.
+   */
+  const goodsShown = async (chatId: ChatId, orderId: OrderId) => {
+    await options.ledger.markSent(orderId, chatId, clock());
+    await sessions.withChat(chatId, async (session) => {
+      const order = await session.order(orderId);
+      const event = { type: "GOODS_SHOWN" as const, at: clock() };
+      if (order?.actor.getSnapshot().can(event)) await session.step(order, event);
+    });
+  };
   const notifications = createNotifications({
-    ledger: options.ledger,
     log,
-    clock,
+    shown: goodsShown,
     // After the commit that sent the goods: appended on its own (the failure happened after it).
     undeliverable: (chatId, orderId) => {
       const event: EngineEvent = { type: "secret_undeliverable", chatId, orderId, at: clock() };
@@ -118,6 +130,7 @@ export function createEngine(options: EngineOptions) {
     sessions,
     store,
     ledger: options.ledger,
+    goodsShown,
     understand: options.understand,
     maxMessageLength: options.maxMessageLength,
     clock,
@@ -127,6 +140,7 @@ export function createEngine(options: EngineOptions) {
     sessions,
     store,
     notifications,
+    ledger: options.ledger,
     replyForOrder: customer.replyForOrder,
     log,
     clock,

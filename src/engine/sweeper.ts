@@ -8,6 +8,7 @@
  */
 import { statePath } from "../../machines/purchase.reading.ts";
 import type { ChatId, OrderId } from "../domain/ids.ts";
+import type { Ledger } from "../delivery/index.ts";
 import type { Logger } from "../log.ts";
 import type { ShopStore } from "../store/shop-store.ts";
 import type { Notifications } from "./notify.ts";
@@ -19,6 +20,7 @@ export type SweeperOptions = {
   sessions: Sessions;
   store: ShopStore;
   notifications: Notifications;
+  ledger: Ledger;
   replyForOrder: (session: Session, order: OrderActor) => Promise<EngineReply>;
   log: Logger;
   clock: () => number;
@@ -43,7 +45,12 @@ export function createSweeper(options: SweeperOptions) {
       if (!order) return null;
       // Opening the order may have resumed work a crash interrupted: that alone is worth telling.
       const event = { type: "DEADLINE" as const, at: clock() };
-      if (order.actor.getSnapshot().can(event)) await session.step(order, event);
+      const moved = order.actor.getSnapshot().can(event) && (await session.step(order, event));
+      // Goods nobody confirmed were shown are announced again, unless they were (only the order did not hear it).
+      if (moved && order.actor.getSnapshot().hasTag("announce")) {
+        if ((await options.ledger.pendingSecret(orderId, chatId)) !== null) return options.replyForOrder(session, order);
+        await session.step(order, { type: "GOODS_SHOWN", at: clock() });
+      }
       const changed = statePath(order.actor.getSnapshot()) !== statePath(order.opened);
       return changed ? options.replyForOrder(session, order) : null;
     }, { waitMs: 0 });

@@ -26,10 +26,11 @@ export type OpenRouterStub = {
   /** While true every call answers 503. */
   down: boolean;
   /**
-   * How long a create call takes, in ms (0 by default). The key comes into existence half-way, so a
-   * caller that dies during the call may leave a key it never saw, as with a slow real service.
+   * How long a create call takes, in ms (0 by default), or a function drawing it for each call. The key
+   * comes into existence half-way, so a caller that dies during the call may leave a key it never saw, as
+   * with a slow real service.
    */
-  createLatencyMs: number;
+  createLatencyMs: number | (() => number);
   /** Create calls started and not yet answered. */
   inFlightCreates: number;
   /** Live keys named for an order. */
@@ -95,7 +96,8 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
   /** `POST /keys`: the key exists from half-way through the call (see `createLatencyMs`). */
   const createKey = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
-    await pause(stub.createLatencyMs / 2);
+    const latency = typeof stub.createLatencyMs === "function" ? stub.createLatencyMs() : stub.createLatencyMs;
+    await pause(latency / 2);
     if (typeof body.name !== "string" || !body.name) return send(res, 400, { error: { code: 400, message: "name required" } });
     if (failures.count > 0 && failures.mode === "error") {
       failures.count--;
@@ -115,7 +117,7 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     };
     keys.set(key.hash, key);
     created.push(key);
-    await pause(stub.createLatencyMs / 2);
+    await pause(latency / 2);
     if (failures.count > 0 && failures.mode === "lost") {
       failures.count--;
       return send(res, 502, { error: { code: 502, message: "bad gateway" } });
