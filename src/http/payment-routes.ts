@@ -91,7 +91,8 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
     });
   let sending: Promise<unknown> = Promise.resolve();
   const sendSoon = () => {
-    sending = sending.then(resend).catch((err: unknown) => log.warn("sandbox webhooks could not be sent yet; retrying", { err }));
+    // Overlapping rounds are fine: a webhook already on its way is skipped by the provider.
+    sending = Promise.all([sending, resend().catch((err: unknown) => log.warn("sandbox webhooks could not be sent yet; retrying", { err }))]);
   };
   const timer = setInterval(sendSoon, RESEND_EVERY_MS);
   timer.unref();

@@ -64,6 +64,8 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
   const sign = (body: Buffer) => createHmac("sha256", secret).update(body).digest("hex");
   const base = () => options.publicUrl().replace(/\/+$/, "");
   const toMoney = (amount: SandboxInvoice["amount"]): Money => money(amount.minor, amount.currency);
+  /** Webhooks on their way now (not sent again until answered). */
+  const sending = new Set<string>();
   /**
    * Changes the owed list and reads it back until the change holds: two instances writing at once
    * can overwrite each other's change, and the loser simply writes again.
@@ -145,14 +147,24 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
     },
     async sendOwedWebhooks(deliver) {
       const owed = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
-      const taken: string[] = [];
-      for (const paymentId of owed) {
-        const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
-        const accepted = await deliver({ rawBody, headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" } }).catch(() => false);
-        if (accepted) taken.push(paymentId);
-      }
-      if (taken.length > 0) await changeOutbox((list) => list.filter((id) => !taken.includes(id)));
-      return owed.length - taken.length;
+      // All at once, like a real provider (each webhook waits for the shop's whole answer, delivery
+      // included); one already on its way is not sent twice.
+      const fresh = owed.filter((paymentId) => !sending.has(paymentId));
+      const taken = await Promise.all(
+        fresh.map(async (paymentId) => {
+          sending.add(paymentId);
+          try {
+            const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
+            const accepted = await deliver({ rawBody, headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" } }).catch(() => false);
+            return accepted ? paymentId : null;
+          } finally {
+            sending.delete(paymentId);
+          }
+        }),
+      );
+      const done = taken.filter((id): id is string => id !== null);
+      if (done.length > 0) await changeOutbox((list) => list.filter((id) => !done.includes(id)));
+      return owed.length - done.length;
     },
     invoice: current,
   };

@@ -47,18 +47,16 @@ import { connectRedis } from "../../src/store/redis-connect.ts";
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** How hard a run is: how many customers pay, how long a key creation takes, how often the shop is killed. */
-type Schedule = { name: string; customers: number; kills: number; keyCreationMs: { min: number; max: number } };
+type Schedule = { name: string; customers: number; kills: number; keyCreationMs: { min: number; max: number }; arrivalSpreadMs: number };
 /** Issue 11's schedule: key creation takes about a second, three kills. */
-const STANDARD: Schedule = { name: "standard", customers: 30, kills: 3, keyCreationMs: { min: 1_000, max: 1_000 } };
+const STANDARD: Schedule = { name: "standard", customers: 30, kills: 3, keyCreationMs: { min: 1_000, max: 1_000 }, arrivalSpreadMs: 5_000 };
 /** Issue 18's harsher one, which lost paid goods on the old main: 1–3 s key creation, six kills, forty customers. */
-const HARSH: Schedule = { name: "harsh", customers: 40, kills: 6, keyCreationMs: { min: 1_000, max: 3_000 } };
+const HARSH: Schedule = { name: "harsh", customers: 40, kills: 6, keyCreationMs: { min: 1_000, max: 3_000 }, arrivalSpreadMs: 15_000 };
 const sized = (schedule: Schedule): Schedule => ({
   ...schedule,
   customers: Number(process.env.CRASH_CUSTOMERS ?? schedule.customers),
   kills: Number(process.env.CRASH_KILLS ?? schedule.kills),
 });
-/** Payments arrive over this long, so successive kills meet different deliveries (and some finish). */
-const ARRIVAL_SPREAD_MS = 5_000;
 /** After each (re)start the shop runs undisturbed for a random part of this, before the next kill is aimed. */
 const MAX_CALM_MS = 1_500;
 /**
@@ -170,7 +168,8 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
   const startedAt = Date.now();
   const random = seededRandom(SEED);
   // Drawn up front, so the seed alone fixes arrivals and kill moments whatever the timing.
-  const arrivals = Array.from({ length: schedule.customers }, () => random() * ARRIVAL_SPREAD_MS);
+  // Payments arrive over a spell, so successive kills meet different deliveries (and some finish).
+  const arrivals = Array.from({ length: schedule.customers }, () => random() * schedule.arrivalSpreadMs);
   const killPlans = Array.from({ length: schedule.kills }, () => ({ calmMs: random() * MAX_CALM_MS, moment: 0.1 + random() * 0.8 }));
 
   const { api, openrouter } = await startWorld(schedule, seededRandom(SEED + 1));
@@ -183,7 +182,7 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
   const customers: Customer[] = await Promise.all(Array.from({ length: schedule.customers }, (_, i) => orderUntilPayLink(api, FIRST_CHAT_ID + i)));
 
   // 2. The burst: customers pay, and press Pay again while the shop does not acknowledge.
-  const payDeadline = Date.now() + ARRIVAL_SPREAD_MS + 45_000;
+  const payDeadline = Date.now() + schedule.arrivalSpreadMs + 45_000;
   const giveUp = new AbortController();
   cleanups.push(() => giveUp.abort());
   const paying = customers.map((customer, i) =>
@@ -297,6 +296,9 @@ function report(f: Figures, killLog: string[], customers: Customer[], shop: Shop
     ].join("\n"),
   );
   if (!process.env.CRASH_VERBOSE) return;
+  for (const customer of customers.filter((c) => c.statusQuestions > 0)) {
+    console.log(`asked status: chat ${customer.chatId} (${customer.orderId}) acknowledged=${customer.acknowledged} refused=${customer.refused} presses=${customer.payPresses}: ${textsShown(api, customer).map((t) => describeShown(t)).join(" | ")}`);
+  }
   console.log(shop.output());
   for (const customer of customers.filter((c) => f.lostOrders.some((line) => line.startsWith(c.orderId)))) {
     console.log(`chat ${customer.chatId} (${customer.orderId}) was shown:\n${textsShown(api, customer).map((t) => `  | ${t.replace(/\n/g, " ⏎ ")}`).join("\n")}`);
