@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 
 /** What the stub does with one request. */
 export type StubReply =
-  | { content: string }
+  /** `delayMs`: answer this late (a slow model). */
+  | { content: string; delayMs?: number }
   | { status: number; body?: string; headers?: Record<string, string> }
   | { hang: true }
   | { drop: true };
@@ -79,7 +80,11 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(body);
         return;
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
+      const answer = () => {
+        if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
