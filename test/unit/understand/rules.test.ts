@@ -10,8 +10,8 @@ type Row = [string, string, Phase, Expected];
 
 const PHASES: readonly Phase[] = ["browsing", "quoted", "awaiting_payment", "other"];
 
-// The core rework (issues 18–20): a number always sets the amount; the machine decides whether it is a new quote or a new
-// amount for the quote on the table, so every phase reads it the same way.
+// The core rework (issues 18–20): a number always sets the amount; the machine decides whether it is
+// a new quote or a new amount for the quote on the table, so every phase reads it the same way.
 const amount = (tokens: number): Command => ({ type: "SET_AMOUNT", tokens });
 const CONFIRM: Command = { type: "CONFIRM" };
 const CANCEL: Command = { type: "CANCEL" };
