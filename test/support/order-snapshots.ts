@@ -6,7 +6,9 @@
  */
 import { createActor } from "xstate";
 import { type PurchaseContext, type PurchaseSnapshot, purchaseMachine } from "../../machines/purchase.machine.ts";
-import { STATE_PATHS, snapshotOf } from "../../machines/purchase.reading.ts";
+import { STATE_PATHS, snapshotOf, statePath } from "../../machines/purchase.reading.ts";
+import { allowedCommands, conversationPhase } from "../../src/domain/allowed.ts";
+import type { CommandType, UnderstandContext } from "../../src/domain/commands.ts";
 import { ChatId, OrderId, PaymentId } from "../../src/domain/ids.ts";
 
 export const T0 = 1_700_000_000_000;
@@ -62,4 +64,28 @@ export function orderIn(path: string, options: { tokens?: number; orderId?: stri
     ...options.context,
   };
   return snapshotOf({ value: valueOf(leaf), context });
+}
+
+/** A chat's current order in `state`; `"none"`: the chat has no order yet. */
+export function chatOrderIn(state: string): PurchaseSnapshot | null {
+  return state === "none" ? null : orderIn(state);
+}
+
+/** What the machine lets a customer ask for with the chat's order in `state` (see {@link chatOrderIn}). */
+export function allowedIn(state: string): CommandType[] {
+  return allowedCommands(chatOrderIn(state), T0);
+}
+
+/** What the engine tells understanding about a chat whose order is in `state`, as `handleText` builds it. */
+export function understandContextIn(state: string, options: { turns?: readonly string[]; chatId?: string; orderId?: string } = {}): UnderstandContext {
+  const snapshot = chatOrderIn(state);
+  const chatId = options.chatId ?? "c1";
+  return {
+    phase: conversationPhase(snapshot, T0),
+    state: snapshot ? statePath(snapshot) : "none",
+    chatId,
+    turns: options.turns ?? [],
+    allowed: allowedCommands(snapshot, T0),
+    order: { orderId: options.orderId ?? `ord_${chatId}`, tokens: snapshot?.context.tokens ?? null },
+  };
 }

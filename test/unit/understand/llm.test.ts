@@ -1,37 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { STATE_PATHS, statePath } from "../../../machines/purchase.reading.ts";
+import { STATE_PATHS } from "../../../machines/purchase.reading.ts";
 import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
-import { allowedCommands, conversationPhase } from "../../../src/domain/allowed.ts";
-import type { CommandType, UnderstandContext } from "../../../src/domain/commands.ts";
 import type { Logger } from "../../../src/log.ts";
 import { createCircuitBreaker } from "../../../src/understand/circuit-breaker.ts";
 import { readModelReply } from "../../../src/understand/llm-schema.ts";
 import { type LlmCall, createLlmStats } from "../../../src/understand/llm-stats.ts";
 import { type LlmOptions, createLlmUnderstander } from "../../../src/understand/llm.ts";
 import { type LlmStub, json, startLlmStub } from "../../support/llm-stub.ts";
-import { T0, orderIn } from "../../support/order-snapshots.ts";
+import { allowedIn, understandContextIn } from "../../support/order-snapshots.ts";
 
 const catalog = DEFAULT_CATALOG;
 
-/** A chat's order in this state ("none": the chat has no order yet). */
-const orderAt = (state: string) => (state === "none" ? null : orderIn(state));
-
-/** What the machine lets a customer ask for with the chat's order in this state. */
-function allowedIn(state: string): CommandType[] {
-  return allowedCommands(orderAt(state), T0);
-}
-
-function contextFor(state: string, turns: string[] = [], chatId = "c1"): UnderstandContext {
-  const snapshot = orderAt(state);
-  return {
-    phase: conversationPhase(snapshot, T0),
-    state: snapshot ? statePath(snapshot) : "none",
-    chatId,
-    turns,
-    allowed: allowedCommands(snapshot, T0),
-    order: { orderId: `ord_${chatId}`, tokens: snapshot?.context.tokens ?? null },
-  };
-}
+const contextFor = (state: string, turns: string[] = [], chatId = "c1") => understandContextIn(state, { turns, chatId });
 
 describe("the model's reply is held to the commands allowed in the current state", () => {
   test("what may be asked for in each state is read from the machine: only cancel, status and help while a payment is awaited", () => {
