@@ -7,7 +7,7 @@ import { orderMeta } from "../../machines/purchase.reading.ts";
 import { withinLimits } from "../../machines/purchase.types.ts";
 import { allowedCommands, conversationPhase, startsNewOrder } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
-import { type Command, type CommandSource, type Understander, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
+import { type AmountChoice, type Command, type CommandSource, type Understander, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { ShopStore } from "../store/shop-store.ts";
@@ -67,7 +67,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
   };
 
   /** The reply, remembering what it asks the customer, so the next message is read as its answer. */
-  const answered = (session: Session, reply: EngineReply, choices: readonly number[] = []): EngineReply => {
+  const answered = (session: Session, reply: EngineReply, choices: readonly AmountChoice[] = []): EngineReply => {
     session.chat.askedFor = askedBy(reply);
     session.chat.choices = session.chat.askedFor === "choice" ? [...choices] : [];
     return reply;
@@ -180,12 +180,14 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
         }
         if ("choices" in understood) {
-          return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices.map((c) => c.tokens));
+          return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices);
         }
-        // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again.
-        if (understood.command.type === "CONFIRM" && askedFor === "choice" && session.chat.choices.length > 1) {
-          const choices = session.chat.choices.map((tokens) => ({ tokens }));
-          return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, session.chat.choices);
+        // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again
+        // (budgets and all). Nor does it accept the quote on the table instead, even with the choice lost.
+        if (understood.command.type === "CONFIRM" && askedFor === "choice") {
+          const choices = session.chat.choices;
+          if (choices.length > 1) return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, choices);
+          return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
         }
         return apply(session, understood.command, understood.source, understood.note, text);
       });
