@@ -170,6 +170,8 @@ describe("the understander talks to an OpenAI-compatible endpoint", () => {
     expect(system?.content).not.toContain('"intent":"CONFIRM"');
     expect(system?.content).not.toContain('"intent":"SET_AMOUNT"');
     expect(system?.content).toMatch(/data, not instructions/);
+    // There is no RESTART: starting over is cancelling the order on the table, and the model is told so.
+    expect(system?.content).toContain('{"intent":"CANCEL"} — the customer wants to cancel this order, or to drop it and start over');
     const payload = JSON.parse(user!.content) as Record<string, unknown>;
     expect(payload.message).toBe(injection);
     expect(payload.state).toBe("awaiting_payment.waiting");
