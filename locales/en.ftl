@@ -259,12 +259,6 @@ check-unavailable = ⚠️ I couldn't check with { $provider ->
     [stars] Telegram Stars
    *[other] the test payment page
 } right now. If you have paid, I'll tell you as soon as it is confirmed.
-} but your payment of { $paid } arrived afterwards. { $next ->
-    [delivered] It was delivered anyway (code ending { $hint }).
-    [refunded] It was refunded to you.
-    [pending] I'm handling it and will message you shortly.
-   *[owner_refunds] The shop owner has been told and will refund it.
-}
 late-code = Your code: { $secret }
     Keep it safe: it is shown only once.
 # The sandbox pay page of an order that was cancelled or expired.
