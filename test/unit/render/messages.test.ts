@@ -149,6 +149,10 @@ describe("the renderer in every language", () => {
       "50 tokens is outside what I can sell: orders are 100 tokens to 1,000,000 tokens.",
     );
     expect(plain.welcome().buttons.flat().map((b) => b.label)).toEqual(["1k", "5k", "10k", "20k"]);
+    // An order paid after it had closed and delivered anyway says so whenever it is shown again.
+    expect(plain.render({ kind: "order", order: order("delivered", null, { orderId: "ord_1" as OrderId, late: true, deliveryHint: "…ABCD" }) }).text).toBe(
+      "🎉 Your payment for order ord_1 arrived after it had closed; this shop honoured it and delivered 2,000 tokens (code ending …ABCD).",
+    );
   });
 
   test("Russian quotes read '2 000 токенов за 40,00 $' with Russian buttons", () => {
