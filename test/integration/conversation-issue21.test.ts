@@ -149,6 +149,15 @@ describe("issue 21: a yes never confirms an amount the customer was just asked t
     expect(view.kind === "order" && view.order.payUrl).toBeNull();
   });
 
+  test("a chat stored when choices were bare amounts still asks its choice again", async () => {
+    const { app, say } = await shop();
+    await say("c1", "1000 tokens");
+    await say("c1", "2000 or 3000?");
+    // How the first records of this store schema kept the amounts offered.
+    await rewriteChat(app, "c1", (chat) => ({ ...chat, choices: [2000, 3000] as unknown as typeof chat.choices }));
+    expect((await say("c1", "yes")).reply).toMatchObject({ kind: "clarify", choices: [{ tokens: 2000 }, { tokens: 3000 }] });
+  });
+
   test("a model's CONFIRM is held to the same rule", async () => {
     const model: Understander = async (text) => (text.includes("I'm in") ? { command: { type: "CONFIRM" }, source: "llm" } : null);
     const { say } = await shop(model);
