@@ -96,13 +96,19 @@ order-paid = { $retrying ->
        *[no] ✅ Payment confirmed for { $amount }. Delivering now…
     }
 }
-# $shown: secret (the code, shown once), hint (its last characters), none.
+# $shown: secret (the code, shown once), hint (its last characters), none. $late: yes when it was paid after it had closed.
 order-delivered = { $shown ->
     [secret] 🎉 Payment confirmed and delivered: { $amount }.
         Your code: { $secret }
         Keep it safe: it is shown only once.
-    [hint] 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
-   *[none] 🎉 Order { $orderId } was delivered: { $amount }.
+    [hint] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount } (code ending { $hint }).
+       *[no] 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
+    }
+   *[none] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount }.
+       *[no] 🎉 Order { $orderId } was delivered: { $amount }.
+    }
 }
 order-delivery-failed = ⚠️ Your payment for { $amount } is safe, but delivery failed several times. Our team has been told and will fix it or refund you.
 # $reason: late (it arrived after the order closed), mismatch (not the invoiced amount or currency), owner (the shop's decision).
@@ -259,12 +265,6 @@ check-unavailable = ⚠️ I couldn't check with { $provider ->
     [stars] Telegram Stars
    *[other] the test payment page
 } right now. If you have paid, I'll tell you as soon as it is confirmed.
-} but your payment of { $paid } arrived afterwards. { $next ->
-    [delivered] It was delivered anyway (code ending { $hint }).
-    [refunded] It was refunded to you.
-    [pending] I'm handling it and will message you shortly.
-   *[owner_refunds] The shop owner has been told and will refund it.
-}
 late-code = Your code: { $secret }
     Keep it safe: it is shown only once.
 # The sandbox pay page of an order that was cancelled or expired.
