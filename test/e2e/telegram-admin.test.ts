@@ -111,7 +111,8 @@ describe("Telegram admin commands", () => {
     expect(shown).toContain(`<code>${order.orderId}</code>`);
     expect(shown).toContain("State: <b>delivered");
     expect(shown).toContain("transition from=awaiting_payment.waiting to=paid.recorded");
-    expect(shown).toContain("transition from=paid.recorded to=delivered.settled");
+    expect(shown).toContain("transition from=paid.recorded to=delivered.announcing");
+    expect(shown).toContain("transition from=delivered.announcing to=delivered.settled");
     expect(shown).toContain("payment paymentId=");
     expect(shown).not.toContain(code);
     expect(await say(api, ADMIN, `/retry ${order.orderId}`)).toContain("it cannot be retried in that state");

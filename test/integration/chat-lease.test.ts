@@ -14,9 +14,8 @@ import { loadConfig } from "../../src/config.ts";
 import type { Understander } from "../../src/domain/commands.ts";
 import { ChatId } from "../../src/domain/ids.ts";
 import { silentLogger } from "../../src/log.ts";
-import { connectRedis } from "../../src/store/redis-connect.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
-import { deletePrefix } from "../support/redis-store.ts";
+import { isolatedRedisUrl } from "../support/redis-store.ts";
 
 const LEASE_MS = 300;
 const SLOW_LLM_MS = 1_200;
@@ -24,6 +23,8 @@ const SLOW_LLM_MS = 1_200;
 const redisUrl = redisDbUrl(8);
 const redisProblem = await probeRedis(redisUrl);
 const clusterUrl = process.env.REDIS_CLUSTER_URL;
+// A cluster has no database numbers: this file's keys have a prefix of their own.
+const clusterStore = clusterUrl ? await isolatedRedisUrl(clusterUrl) : null;
 const sqliteDir = mkdtempSync(join(tmpdir(), "tokengoblin-lease-"));
 afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
 let sqliteRuns = 0;
@@ -44,15 +45,10 @@ const backends: Backend[] = [
     name: "a three-node Redis Cluster",
     skip: !clusterUrl && !process.env.CI,
     url: () => {
-      if (!clusterUrl) throw new Error("REDIS_CLUSTER_URL is not set in CI");
-      return clusterUrl;
+      if (!clusterUrl || !clusterStore) throw new Error("REDIS_CLUSTER_URL is not set in CI");
+      return clusterStore.url;
     },
-    clear: async () => {
-      if (!clusterUrl) return;
-      const connection = await connectRedis(clusterUrl);
-      await deletePrefix(connection, "tg:");
-      await connection.close();
-    },
+    clear: async () => clusterStore?.clear(),
   },
 ];
 
