@@ -23,6 +23,16 @@ export type {
   StoreKind,
 } from "./shop-store.ts";
 export { StoreUnavailableError } from "./shop-store.ts";
+export {
+  type ImportOptions,
+  type ImportReport,
+  type StoreCounts,
+  StoreItem,
+  StoreNeedsUpgradeError,
+  StoreNotEmptyError,
+  emptyCounts,
+  formatCounts,
+} from "./dump.ts";
 export { type Collection, collectionOf } from "./kv.ts";
 
 /** Where `STORE_URL` points, parsed once. */

@@ -41,7 +41,8 @@ export function formatRedisLogPosition(read: ShardPositions): string {
 /** One entry read from a shard's stream. */
 export type ShardEntry<T> = { shard: number; id: string; value: T };
 
-function compareIds(a: string, b: string): number {
+/** Orders two stream ids (`<ms>-<seq>`) as Redis does. */
+export function compareIds(a: string, b: string): number {
   const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
   const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
   return aMs - bMs || aSeq - bSeq;

@@ -13,6 +13,7 @@ import type { DueOrder, LegacyData, SavedProjection, ShopStore } from "./shop-st
 import { commitCall, pushAudit } from "./redis-calls.ts";
 import { connectRedis, type RedisConnection } from "./redis-connect.ts";
 import { DEFAULT_PREFIX, parseDueMember, type RedisKeys, redisKeys, SHARDS } from "./redis-keys.ts";
+import { exportRedis, importRedis } from "./redis-dump.ts";
 import { redisKeyv } from "./redis-kv.ts";
 import { redisLegacyData } from "./redis-legacy.ts";
 import { formatRedisLogPosition, mergeShardBatches, parseRedisLogPosition, type ShardEntry } from "./redis-log.ts";
@@ -250,6 +251,13 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       let keyv = keyvs.get(namespace);
       if (!keyv) keyvs.set(namespace, (keyv = redisKeyv(connection, keys.kvNamespace(namespace))));
       return keyv;
+    },
+
+    exportAll() {
+      return exportRedis(connection, keys, () => legacy !== undefined);
+    },
+    importAll(items, options = {}) {
+      return importRedis(connection, keys, items, options, (namespace) => store.kv(namespace), legacy !== undefined);
     },
 
     async ping() {

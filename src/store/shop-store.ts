@@ -16,6 +16,7 @@
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord, PaymentIndexEntry } from "../domain/records.ts";
+import type { ImportOptions, ImportReport, StoreItem } from "./dump.ts";
 
 export type StoreKind = "memory" | "sqlite" | "redis";
 
@@ -155,6 +156,21 @@ export type ShopStore = {
    * migration on first start (src/store/migrate.ts), then dropped. Absent on stores that never had any.
    */
   legacy?: LegacyData;
+
+  /**
+   * Everything the store holds, as backend-neutral items (src/store/dump.ts), read as one consistent
+   * picture: one read transaction on SQLite; on Redis each shard as it stood at one moment (a chat and
+   * all it refers to live in one shard). A full read: for tools (backup, moving a shop), never a
+   * request's path. Throws `StoreNeedsUpgradeError` while the previous version's layout waits.
+   */
+  exportAll(): AsyncIterable<StoreItem>;
+  /**
+   * Writes what {@link ShopStore.exportAll} gave (of any backend) into this store, which must hold no
+   * shop data (`StoreNotEmptyError` otherwise). All or nothing on memory and SQLite; on Redis a failed
+   * import leaves part of the data, to be removed before trying again. Nothing else may use the store
+   * meanwhile.
+   */
+  importAll(items: AsyncIterable<StoreItem>, options?: ImportOptions): Promise<ImportReport>;
 
   /** Resolves when the store answers; rejects otherwise (used by /healthz). */
   ping(): Promise<void>;

@@ -21,6 +21,7 @@ import {
   StoreUnavailableError,
 } from "./shop-store.ts";
 import { kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
+import { exportSqlite, importSqlite } from "./sqlite-dump.ts";
 import { legacyData } from "./sqlite-legacy.ts";
 import { configure, migrate } from "./sqlite-schema.ts";
 import { type Statements, prepareStatements } from "./sqlite-statements.ts";
@@ -277,6 +278,9 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       if (!keyv) keyvs.set(namespace, (keyv = sqliteKeyv(kv, namespace, clock, attempt)));
       return keyv;
     },
+
+    exportAll: () => exportSqlite(db, `the SQLite store ${file}`, clock()),
+    importAll: (items, options = {}) => importSqlite(db, `the SQLite store ${file}`, items, options, clock()),
 
     ping: async () => void attempt(() => s.ping.get()),
     close: async () => {

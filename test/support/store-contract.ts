@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/domain/records.ts";
+import { StoreNotEmptyError, type StoreItem } from "../../src/store/dump.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
 
 export type StoreFixture = {
@@ -302,6 +303,118 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.kv("preferences").set("42", { language: "ru" });
       expect(await other.kv("preferences").get("42")).toEqual({ language: "ru" });
       expect(await other.kv("other").get("42")).toBeUndefined();
+    });
+
+    describe("exportAll and importAll (backup, restore and moving a shop, issue 22)", () => {
+      /** Fills `store` with one of everything a shop keeps; returns what the checks need. */
+      const fillShop = async () => {
+        await store.openChat(chatId(1), A);
+        await store.indexOrder(orderId(1), chatId(1));
+        await store.indexOrder(orderId(2), chatId(1));
+        await store.commit({
+          chatId: chatId(1),
+          owner: "instance-a",
+          chat: { record: { ...chatRecord(chatId(1), orderId(2), ["hi"]), recentOrderIds: [orderId(1)] }, expectedRev: 0 },
+          orders: [orderRecord(orderId(1), chatId(1), { state: "delivered.settled" }), orderRecord(orderId(2), chatId(1), { dueAt: 5_000 })],
+          audit: [entry(chatId(1), orderId(1), "command", { n: 1 }), entry(chatId(1), orderId(1), "transition", { n: 2 }), entry(chatId(1), orderId(2), "order", { n: 3 })],
+          release: true,
+        });
+        await store.openChat(chatId(2), A);
+        await store.commit({ chatId: chatId(2), owner: "instance-a", chat: { record: { ...chatRecord(chatId(2), null), v: 99 } as unknown as ChatRecord, expectedRev: 0 }, audit: [entry(chatId(2), null, "not_understood", { n: 4 })], release: true });
+        await store.appendAudit(chatId(1), [entry(chatId(1), orderId(2), "payment", { n: 5 })]);
+        await store.indexPayment("sandbox:sbx_2", { orderId: orderId(2), chatId: chatId(1) });
+        await store.claimGoods(orderId(1), chatId(1), "instance-a", TTL);
+        await store.putGoods(goodsEntry(orderId(1), chatId(1), "CODE-1"), "instance-a");
+        await store.markGoodsSent(orderId(1), chatId(1), 77);
+        await store.claimGoods(orderId(3), chatId(1), "instance-a", TTL);
+        await store.putGoods(goodsEntry(orderId(3), chatId(1), "CODE-3"), "instance-a");
+        // A chat whose only trace is its Telegram bookkeeping: one update applied, one waiting.
+        await store.acceptUpdate(chatId(3), 40, '{"update_id":40}', A);
+        await store.commit({ chatId: chatId(3), owner: "instance-a", appliedUpdateId: 40, release: true });
+        await store.acceptUpdate(chatId(3), 41, '{"update_id":41}', B);
+        // A read model that applied the first two log entries.
+        const firstTwo = await store.readLog(null, 2);
+        await store.saveProjection("dashboard", { position: firstTwo.position, state: '{"applied":2}' });
+        await store.kv("preferences").set("1", { language: "ru" });
+        await store.kv("sandbox_invoices").set("sbx_2", { orderId: orderId(2), amount: 4000 }, 3_600_000);
+      };
+      const wholeLog = async (target: ShopStore, from: string | null = null) => {
+        const entries: AuditEntry[] = [];
+        let position = from;
+        for (;;) {
+          const batch = await target.readLog(position, 2);
+          if (batch.entries.length === 0) return entries;
+          entries.push(...batch.entries);
+          position = batch.position;
+        }
+      };
+      /** The log in its order; everything else in any order (backends list keys differently); kv left out (expiry moves). */
+      const canonical = (items: StoreItem[]) => ({
+        log: items.filter((item) => item.kind === "audit"),
+        rest: items
+          .filter((item) => item.kind !== "audit" && item.kind !== "kv")
+          .map((item) => JSON.stringify(item))
+          .sort(),
+      });
+      const collect = async (items: AsyncIterable<StoreItem>) => {
+        const all: StoreItem[] = [];
+        for await (const item of items) all.push(item);
+        return all;
+      };
+
+      test("everything a store holds is copied into an empty store and reads back the same", async () => {
+        await fillShop();
+        const empty = await makeFixture();
+        try {
+          const target = await empty.open();
+          const report = await target.importAll(store.exportAll());
+          expect(report.counts).toMatchObject({ chat: 3, order: 2, audit: 5, payment: 1, goods: 2, update: 1, projection: 1, kv: 2 });
+          expect(report.projectionsLeftToRebuild).toBe(0);
+
+          for (const id of [chatId(1), chatId(2), chatId(3)]) expect(await target.readChat(id)).toEqual(await store.readChat(id));
+          expect((await target.readChat(chatId(2))).chat).toBe("invalid");
+          expect(await target.readOrders(chatId(1), [orderId(1), orderId(2)])).toEqual(await store.readOrders(chatId(1), [orderId(1), orderId(2)]));
+          expect(await target.readOrder(orderId(2))).toEqual(orderRecord(orderId(2), chatId(1), { dueAt: 5_000 }));
+          expect(await target.dueOrders(1_000_000, 10)).toEqual([{ orderId: orderId(2), chatId: chatId(1), dueAt: 5_000 }]);
+          for (const id of [orderId(1), orderId(2)]) expect(await target.auditOf(id)).toEqual(await store.auditOf(id));
+          expect((await wholeLog(target)).map((e) => e.detail.n)).toEqual((await wholeLog(store)).map((e) => e.detail.n));
+          expect(await target.findPayment("sandbox:sbx_2")).toEqual({ orderId: orderId(2), chatId: chatId(1) });
+          expect(await target.goods(orderId(1), chatId(1))).toEqual({ ...goodsEntry(orderId(1), chatId(1), "CODE-1"), secret: null, sentAt: 77 });
+          expect(await target.goods(orderId(3), chatId(1))).toEqual(goodsEntry(orderId(3), chatId(1), "CODE-3"));
+          expect(await target.claimGoods(orderId(3), chatId(1), "instance-b", TTL)).toEqual({ kind: "exists", entry: goodsEntry(orderId(3), chatId(1), "CODE-3") });
+          expect(await target.queuedUpdates(chatId(3), 10)).toEqual([{ updateId: 41, raw: '{"update_id":41}' }]);
+          expect(await target.acceptUpdate(chatId(3), 40, '{"update_id":40}', B)).toMatchObject({ accepted: false });
+          expect(await target.kv("preferences").get("1")).toEqual({ language: "ru" });
+          expect(await target.kv("sandbox_invoices").get("sbx_2")).toEqual({ orderId: orderId(2), amount: 4000 });
+
+          // The read model goes on from its own position in the new log: after the same two entries.
+          const saved = await target.loadProjection("dashboard");
+          expect(saved?.state).toBe('{"applied":2}');
+          expect((await wholeLog(target, saved!.position)).map((e) => e.detail.n)).toEqual((await wholeLog(store)).slice(2).map((e) => e.detail.n));
+
+          // Leases and claims belong to running processes: none is copied.
+          expect((await target.openChat(chatId(1), B)).held).toBe(true);
+          // And the copy is a store like any other: it exports what it was given.
+          const [again, original] = [await collect(target.exportAll()), await collect(store.exportAll())];
+          expect(canonical(again)).toEqual(canonical(original));
+        } finally {
+          await empty.cleanup();
+        }
+      });
+
+      test("a store that holds a shop's data refuses an import and keeps what it has", async () => {
+        await fillShop();
+        const other = await makeFixture();
+        try {
+          const target = await other.open();
+          await target.kv("preferences").set("9", { language: "en" });
+          await expect(target.importAll(store.exportAll())).rejects.toBeInstanceOf(StoreNotEmptyError);
+          expect((await target.readChat(chatId(1))).chat).toBeUndefined();
+          expect(await target.kv("preferences").get("9")).toEqual({ language: "en" });
+        } finally {
+          await other.cleanup();
+        }
+      });
     });
 
     test("a record that fails its schema reads as invalid, not as absent", async () => {

@@ -1,0 +1,492 @@
+/**
+ * The Redis store as a stream of items and back (see dump.ts), on a server or a cluster. Tools only:
+ * listing the store's keys takes SCAN on every master.
+ *
+ * Export reads each shard (the chats, orders, goods and inboxes of one hash tag, its deadline index
+ * and its log's end) in one MULTI/EXEC, so each shard is copied as it stood at one moment while the
+ * bot goes on writing. A chat and everything it refers to live in its shard, so each chat is whole.
+ * Keys created between the listing and the shard's read are caught where the read refers to them
+ * (a chat's orders, the deadline index, the log's newest entries, paid orders' goods): the shard is
+ * read again with them. The log is then copied up to each shard's moment. The indexes outside the
+ * shards (payment → order, order → chat) and key-value data are read last: they are written before
+ * anything refers to them, so none is missed. Saved read models are read first, so everything they
+ * applied is in the copied log.
+ *
+ * Import writes in pipelines. Audit entries get stream ids `<n>-0` (n counting from 1 in export
+ * order), so the target's log reads back in exactly the exported order on any number of nodes and
+ * a read model's position can be given as "after the n-th entry".
+ */
+import type Keyv from "keyv";
+import type { ChatId, OrderId } from "../domain/ids.ts";
+import { GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
+import {
+  type ImportOptions,
+  type ImportReport,
+  type StoreItem,
+  StoreNeedsUpgradeError,
+  StoreNotEmptyError,
+  fieldOf,
+  numberOf,
+  parseLoosely,
+  progressCounter,
+} from "./dump.ts";
+import type { RedisConnection, StoreClusterClient, StoreServerClient } from "./redis-connect.ts";
+import { dueMember, globEscape, parseDueMember, type RedisKeys, SHARDS, shardOf } from "./redis-keys.ts";
+import { compareIds, formatRedisLogPosition, parseRedisLogPosition, type ShardPositions } from "./redis-log.ts";
+import { goodsFields } from "./redis-replies.ts";
+import { StoreUnavailableError } from "./shop-store.ts";
+
+/** How long one tool command may take (a shard's read is one command and may be large). */
+const TOOL_TIMEOUT_MS = 60_000;
+/** How many times a shard is read again because keys it refers to appeared meanwhile. */
+const MAX_SHARD_READS = 20;
+/** Log entries read per shard and request. */
+const LOG_BATCH = 1_000;
+/** Commands in flight at once while importing. */
+const PIPELINE = 500;
+
+type Reply = unknown;
+
+function withDeadline<T>(connection: RedisConnection, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis at ${connection.target} did not answer ${what} within ${TOOL_TIMEOUT_MS / 1000} s`)), TOOL_TIMEOUT_MS);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** One command with its raw reply; on a cluster it goes to the node of `key`. */
+function command(connection: RedisConnection, args: string[], key: string): Promise<Reply> {
+  const sent = connection.cluster ? (connection.client as StoreClusterClient).sendCommand(key, false, args) : (connection.client as StoreServerClient).sendCommand(args);
+  return withDeadline(connection, args[0] ?? "a command", sent as Promise<Reply>);
+}
+
+/** Commands on keys of one hash tag, run as one MULTI/EXEC: their replies are of one moment. */
+function transaction(connection: RedisConnection, routingKey: string, commands: string[][]): Promise<Reply[]> {
+  let replies: Promise<unknown>;
+  if (connection.cluster) {
+    const multi = (connection.client as StoreClusterClient).multi(routingKey);
+    for (const args of commands) multi.addCommand(routingKey, false, args);
+    replies = multi.exec();
+  } else {
+    const multi = (connection.client as StoreServerClient).multi();
+    for (const args of commands) multi.addCommand(args);
+    replies = multi.exec();
+  }
+  return withDeadline(connection, "a shard's read", replies as Promise<Reply[]>);
+}
+
+/** Every key matching `pattern`, on every master. */
+async function* scan(connection: RedisConnection, pattern: string): AsyncGenerator<string> {
+  for (const node of await connection.masters()) {
+    for await (const batch of node.scanIterator({ MATCH: pattern, COUNT: 1_000 })) yield* batch;
+  }
+}
+
+const texts = (reply: Reply): string[] => (Array.isArray(reply) ? reply.map((value) => String(value)) : []);
+
+/** A flat HGETALL reply as an object. */
+function hash(reply: Reply): Record<string, string> {
+  const flat = texts(reply);
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+/** Stream entries of an XRANGE/XREVRANGE reply: id and field `e`. */
+function streamRows(reply: Reply): { id: string; entry: string }[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((row) => {
+    const [id, fields] = row as [unknown, unknown];
+    const values = hash(fields);
+    return { id: String(id), entry: values.e ?? "" };
+  });
+}
+
+const reEscape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+type ShardKeyKind = "chat" | "order" | "goods" | "inbox";
+/** Reads a key of a shard: its shard, what it holds and the id it names; null for keys not copied (leases, claims, trails…). */
+function shardKeyReader(prefix: string) {
+  const pattern = new RegExp(`^\\{${reEscape(prefix)}s(\\d+)\\}:(chat|order|goods-claim|goods|inbox|queue|lease|trail|due|log|inboxes)(?::([\\s\\S]*))?$`);
+  return (key: string): { shard: number; kind: ShardKeyKind; id: string } | null => {
+    const match = pattern.exec(key);
+    const shard = Number(match?.[1]);
+    const kind = match?.[2];
+    if (!match || shard >= SHARDS || (kind !== "chat" && kind !== "order" && kind !== "goods" && kind !== "inbox")) return null;
+    return { shard, kind, id: match[3] ?? "" };
+  };
+}
+
+/** The newest stream id of an XREVRANGE … COUNT 1 reply, or "0-0" for an empty stream. */
+const newestId = (reply: Reply) => streamRows(reply)[0]?.id ?? "0-0";
+
+type Projection = { name: string; state: string; read: ShardPositions | null; applied: number; skipped: boolean; broken: boolean };
+
+/**
+ * Every item of the store. `legacyPending` is asked first: the previous version's layout must be
+ * upgraded by a start of the bot before its data can be moved.
+ */
+export async function* exportRedis(connection: RedisConnection, keys: RedisKeys, legacyPending: () => boolean): AsyncGenerator<StoreItem> {
+  if (legacyPending()) throw new StoreNeedsUpgradeError(`the Redis store at ${connection.target} (prefix ${keys.prefix})`);
+  const prefix = keys.prefix;
+
+  // Saved read models first: whatever they applied is in the log by the time the log is read.
+  const projections: Projection[] = [];
+  for await (const key of scan(connection, `${globEscape(prefix)}projection:*`)) {
+    const saved = parseLoosely(String((await command(connection, ["GET", key], key)) ?? "")) as { position?: unknown; state?: unknown } | undefined;
+    if (typeof saved?.state !== "string") continue;
+    let read: ShardPositions | null = null;
+    try {
+      read = typeof saved.position === "string" ? parseRedisLogPosition(saved.position) : null;
+    } catch {
+      read = null;
+    }
+    projections.push({ name: key.slice(`${prefix}projection:`.length), state: saved.state, read, applied: 0, skipped: false, broken: read === null });
+  }
+
+  // Where each shard's log ended before the listing began, then every key of every shard.
+  const before = await Promise.all(Array.from({ length: SHARDS }, (_, shard) => command(connection, ["XREVRANGE", keys.log(shard), "+", "-", "COUNT", "1"], keys.log(shard)).then(newestId)));
+  const readKey = shardKeyReader(prefix);
+  const listed = Array.from({ length: SHARDS }, () => new Set<string>());
+  for await (const key of scan(connection, `{${globEscape(prefix)}s*`)) {
+    const parsed = readKey(key);
+    if (parsed) listed[parsed.shard]!.add(key);
+  }
+
+  const cuts: string[] = [];
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const read = await readShard(connection, keys, shard, listed[shard]!, before[shard]!);
+    cuts[shard] = read.cut;
+    yield* read.items;
+  }
+
+  for (const projection of projections) {
+    // A position past a shard's copied end names entries the copy does not hold.
+    for (const [shard, id] of projection.read ?? []) if (compareIds(id, cuts[shard] ?? "0-0") > 0) projection.broken = true;
+  }
+  for await (const { shard, id, entry } of mergedLog(connection, keys, cuts)) {
+    for (const projection of projections) {
+      const last = projection.read?.get(shard);
+      if (last !== undefined && compareIds(id, last) <= 0) {
+        // Applied after one it had not: what it applied is not the first entries of the copy.
+        if (projection.skipped) projection.broken = true;
+        projection.applied++;
+      } else projection.skipped = true;
+    }
+    yield { kind: "audit", chatId: fieldOf(entry, "chatId") ?? "", entry };
+  }
+  for (const projection of projections) yield { kind: "projection", name: projection.name, state: projection.state, logEntries: projection.broken ? null : projection.applied };
+
+  // The indexes and key-value data last: written before anything refers to them.
+  yield* readGlobalKeys(connection, keys);
+}
+
+/** One shard as it stood at one moment, and where its log ended then. */
+async function readShard(connection: RedisConnection, keys: RedisKeys, shard: number, listed: Set<string>, logBefore: string): Promise<{ items: StoreItem[]; cut: string }> {
+  const readKey = shardKeyReader(keys.prefix);
+  let before = logBefore;
+  for (let attempt = 1; ; attempt++) {
+    const wanted = [...listed].flatMap((key) => {
+      const parsed = readKey(key);
+      return parsed ? [{ key, ...parsed }] : [];
+    });
+    const replies = await transaction(connection, keys.due(shard), [
+      ...wanted.map(({ key, kind }) => (kind === "order" ? ["GET", key] : ["HGETALL", key])),
+      ["ZRANGE", keys.due(shard), "0", "-1", "WITHSCORES"],
+      ["ZRANGE", keys.inboxes(shard), "0", "-1"],
+      ["XREVRANGE", keys.log(shard), "+", "-", "COUNT", "1"],
+    ]);
+    const [dueReply, inboxesReply, newest] = replies.slice(-3);
+    const cut = newestId(newest);
+    const shardItems = itemsOf(wanted, replies, texts(dueReply), keys);
+
+    // Keys this moment refers to must be in it; those created after the listing are looked for.
+    const referenced = new Set<string>();
+    const inShard = (chatId: string) => shardOf(chatId) === shard;
+    for (const item of shardItems) {
+      if (item.kind === "chat" && item.record !== null) {
+        const record = parseLoosely(item.record) as { currentOrderId?: unknown; recentOrderIds?: unknown } | undefined;
+        const ids = [record?.currentOrderId, ...(Array.isArray(record?.recentOrderIds) ? record.recentOrderIds : [])];
+        for (const id of ids) if (typeof id === "string") referenced.add(keys.order(item.chatId, id));
+      }
+      // Goods are written before the order says delivered: a paid order's goods may be new.
+      if (item.kind === "order" && (parseLoosely(item.record) as { summary?: { paidAt?: unknown } } | undefined)?.summary?.paidAt) {
+        referenced.add(keys.goods(item.chatId, item.orderId));
+      }
+    }
+    for (const chatId of texts(inboxesReply)) if (inShard(chatId)) referenced.add(keys.inbox(chatId));
+    if (before !== cut) {
+      const start = before === "0-0" ? "-" : `(${before}`;
+      const recent = streamRows(await command(connection, ["XRANGE", keys.log(shard), start, cut], keys.log(shard)));
+      for (const { entry } of recent) {
+        const chatId = fieldOf(entry, "chatId");
+        const orderId = fieldOf(entry, "orderId");
+        if (!chatId || !inShard(chatId)) continue;
+        referenced.add(keys.chat(chatId));
+        if (orderId) referenced.add(keys.order(chatId, orderId));
+      }
+    }
+    const unlisted = [...referenced].filter((key) => !listed.has(key));
+    if (unlisted.length === 0) return { items: shardItems, cut };
+    const exists = await Promise.all(unlisted.map((key) => command(connection, ["EXISTS", key], key)));
+    const appeared = unlisted.filter((_, i) => Number(exists[i]) === 1);
+    // What it refers to was never written (e.g. a paid order whose goods failed): nothing is missing.
+    if (appeared.length === 0) return { items: shardItems, cut };
+    if (attempt >= MAX_SHARD_READS) {
+      throw new Error(`shard ${shard} of the Redis store kept changing while it was read (${attempt} reads): run the backup again, or when the shop is quieter`);
+    }
+    for (const key of appeared) listed.add(key);
+    before = cut;
+  }
+}
+
+/** The items of one shard's read: chats, orders (with their deadlines), goods and queued updates. */
+function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], replies: Reply[], due: string[], keys: RedisKeys): StoreItem[] {
+  const deadlines = new Map<string, { chatId: string; dueAt: number }>();
+  for (let i = 0; i + 1 < due.length; i += 2) {
+    const member = parseDueMember(due[i]!);
+    if (member) deadlines.set(member.orderId, { chatId: member.chatId, dueAt: Number(due[i + 1]) });
+  }
+  const chats: StoreItem[] = [];
+  const rest: StoreItem[] = [];
+  wanted.forEach(({ key, kind, id }, i) => {
+    const reply = replies[i];
+    switch (kind) {
+      case "chat": {
+        const chat = hash(reply);
+        if (chat.record === undefined && chat.last === undefined) return;
+        chats.push({ kind: "chat", chatId: id, rev: Number(chat.rev ?? 0), record: chat.record ?? null, currentOrderId: chat.order ?? null, lastUpdateId: Number(chat.last ?? 0) });
+        return;
+      }
+      case "order": {
+        if (reply === null || reply === undefined) return;
+        const record = String(reply);
+        const chatId = fieldOf(record, "chatId") ?? deadlines.get(id)?.chatId;
+        if (!chatId) throw new Error(`the order at ${key} has no readable record: repair or remove that key, then run this again`);
+        const dueAt = deadlines.get(id)?.dueAt ?? null;
+        rest.push({ kind: "order", orderId: id, chatId, record, dueAt, createdAt: numberOf(record, "createdAt", 0), updatedAt: numberOf(record, "updatedAt", 0) });
+        return;
+      }
+      case "goods": {
+        const goods = hash(reply);
+        if (goods.base === undefined) return;
+        const base = parseLoosely(goods.base);
+        if (typeof base !== "object" || base === null) throw new Error(`the goods at ${key} are unreadable: repair or remove that key, then run this again`);
+        const entry = { ...base, secret: goods.secret ?? null, sentAt: goods.sentAt === undefined ? null : Number(goods.sentAt) };
+        rest.push({ kind: "goods", orderId: id, chatId: fieldOf(goods.base, "chatId") ?? "", entry: JSON.stringify(entry) });
+        return;
+      }
+      case "inbox": {
+        const inbox = hash(reply);
+        for (const [field, raw] of Object.entries(inbox)) {
+          if (!/^\d+$/.test(field)) continue;
+          rest.push({ kind: "update", chatId: id, updateId: Number(field), raw, receivedAt: Number(inbox[`t${field}`] ?? 0) });
+        }
+        return;
+      }
+      default: {
+        const unhandled: never = kind;
+        throw new Error(`unknown key kind ${String(unhandled)} (${keys.prefix})`);
+      }
+    }
+  });
+  // Chats first: an importer meets a chat before what belongs to it.
+  return [...chats, ...rest];
+}
+
+/** The audit log of every shard up to its cut, merged in log order (stream id, then shard), read in batches. */
+async function* mergedLog(connection: RedisConnection, keys: RedisKeys, cuts: string[]): AsyncGenerator<{ shard: number; id: string; entry: string }> {
+  const heads = cuts.map((cut) => ({ rows: [] as { id: string; entry: string }[], after: null as string | null, done: cut === "0-0" }));
+  const fill = async (shard: number) => {
+    const head = heads[shard]!;
+    const start = head.after === null ? "-" : `(${head.after}`;
+    const rows = streamRows(await command(connection, ["XRANGE", keys.log(shard), start, cuts[shard]!, "COUNT", String(LOG_BATCH)], keys.log(shard)));
+    head.rows = rows;
+    if (rows.length > 0) head.after = rows.at(-1)!.id;
+    if (rows.length < LOG_BATCH) head.done = true;
+  };
+  await Promise.all(heads.map((head, shard) => (head.done ? undefined : fill(shard))));
+  for (;;) {
+    let next = -1;
+    for (let shard = 0; shard < heads.length; shard++) {
+      const head = heads[shard]!.rows[0];
+      if (head && (next === -1 || compareIds(head.id, heads[next]!.rows[0]!.id) < 0)) next = shard;
+    }
+    if (next === -1) return;
+    const head = heads[next]!;
+    const row = head.rows.shift()!;
+    if (head.rows.length === 0 && !head.done) await fill(next);
+    yield { shard: next, ...row };
+  }
+}
+
+/** Payment and order indexes and key-value data: the keys outside the shards. */
+async function* readGlobalKeys(connection: RedisConnection, keys: RedisKeys): AsyncGenerator<StoreItem> {
+  const prefix = keys.prefix;
+  const batch: string[] = [];
+  const read = async function* (): AsyncGenerator<StoreItem> {
+    const now = Date.now();
+    const values = await Promise.all(batch.map((key) => command(connection, ["GET", key], key)));
+    const ttls = await Promise.all(batch.map((key) => (key.startsWith(`${prefix}kv:`) ? command(connection, ["PTTL", key], key) : Promise.resolve(-1))));
+    for (const [i, key] of batch.entries()) {
+      const value = values[i];
+      if (value === null || value === undefined) continue;
+      const text = String(value);
+      if (key.startsWith(`${prefix}pay:`)) {
+        const entry = PaymentIndexEntry.safeParse(parseLoosely(text));
+        if (!entry.success) throw new Error(`the payment index entry at ${key} is unreadable: repair or remove that key, then run this again`);
+        yield { kind: "payment", key: key.slice(`${prefix}pay:`.length), orderId: entry.data.orderId, chatId: entry.data.chatId };
+      } else if (key.startsWith(`${prefix}order-chat:`)) {
+        yield { kind: "order_chat", orderId: key.slice(`${prefix}order-chat:`.length), chatId: text };
+      } else {
+        // `<prefix>kv:<namespace>::<key>`, keyv's JSON {value, expires}; the server's expiry is the same moment.
+        const name = key.slice(`${prefix}kv:`.length);
+        const cut = name.indexOf("::");
+        if (cut <= 0) continue;
+        const envelope = parseLoosely(text) as { value?: unknown; expires?: unknown } | undefined;
+        const ttl = Number(ttls[i]);
+        const expiresAt = typeof envelope?.expires === "number" ? envelope.expires : ttl > 0 ? now + ttl : null;
+        if (expiresAt !== null && expiresAt <= now) continue;
+        yield { kind: "kv", namespace: name.slice(0, cut), key: name.slice(cut + 2), value: envelope?.value ?? null, expiresAt };
+      }
+    }
+    batch.length = 0;
+  };
+  for await (const key of scan(connection, `${globEscape(prefix)}*`)) {
+    if (!key.startsWith(`${prefix}pay:`) && !key.startsWith(`${prefix}order-chat:`) && !key.startsWith(`${prefix}kv:`)) continue;
+    batch.push(key);
+    if (batch.length >= 200) yield* read();
+  }
+  yield* read();
+}
+
+/** The first key of a shop's data under the store's prefix, or null (the meta hash, leases and claims do not count). */
+async function anyDataKey(connection: RedisConnection, keys: RedisKeys): Promise<string | null> {
+  const readKey = shardKeyReader(keys.prefix);
+  for await (const key of scan(connection, `{${globEscape(keys.prefix)}s*`)) {
+    const kind = /^\{[^}]*\}:([a-z-]+)/.exec(key)?.[1];
+    if (readKey(key) || kind === "due" || kind === "log" || kind === "trail" || kind === "queue") return key;
+  }
+  for await (const key of scan(connection, `${globEscape(keys.prefix)}*`)) {
+    if (key === keys.meta || key.startsWith(`${keys.prefix}claim:`)) continue;
+    return key;
+  }
+  return null;
+}
+
+/**
+ * Writes `items` into the (empty) store. `kv` gives the store's key-value namespaces, so their
+ * format is the store's own.
+ */
+export async function importRedis(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  items: AsyncIterable<StoreItem>,
+  options: ImportOptions,
+  kv: (namespace: string) => Keyv,
+  legacyPending: boolean,
+): Promise<ImportReport> {
+  const target = `the Redis store at ${connection.target} (prefix ${keys.prefix})`;
+  if (legacyPending) throw new StoreNotEmptyError(target, "the previous version's data");
+  const found = await anyDataKey(connection, keys);
+  if (found) throw new StoreNotEmptyError(target, `keys such as ${JSON.stringify(found)}`);
+
+  const counter = progressCounter(options);
+  let pending: Promise<void>[] = [];
+  let failure: unknown;
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    await Promise.all(batch);
+    if (failure !== undefined) throw failure;
+  };
+  // Each write's failure is kept at once (never left unhandled) and thrown at the next flush.
+  const write = async (work: Promise<unknown>) => {
+    pending.push(work.then(() => undefined, (error: unknown) => void (failure ??= error)));
+    if (pending.length >= PIPELINE) await flush();
+  };
+  const send = (args: string[]) => write(command(connection, args, args[1]!));
+
+  let entries = 0;
+  const logShards = new Set<number>();
+  const oldestQueued = new Map<string, number>();
+  let leftToRebuild = 0;
+  for await (const item of items) {
+    switch (item.kind) {
+      case "chat": {
+        const fields = ["rev", String(item.rev), "last", String(item.lastUpdateId)];
+        if (item.record !== null) fields.push("record", item.record);
+        if (item.currentOrderId !== null) fields.push("order", item.currentOrderId);
+        await send(["HSET", keys.chat(item.chatId), ...fields]);
+        break;
+      }
+      case "order":
+        await send(["SET", keys.order(item.chatId, item.orderId), item.record]);
+        if (item.dueAt !== null) await send(["ZADD", keys.dueOf(item.chatId), String(item.dueAt), dueMember(item.chatId as ChatId, item.orderId as OrderId)]);
+        break;
+      case "order_chat":
+        await send(["SET", keys.orderChat(item.orderId), item.chatId]);
+        break;
+      case "audit": {
+        entries++;
+        logShards.add(shardOf(item.chatId));
+        await send(["XADD", keys.logOf(item.chatId), `${entries}-0`, "e", item.entry]);
+        const orderId = fieldOf(item.entry, "orderId");
+        if (orderId) await send(["RPUSH", keys.trail(item.chatId, orderId), item.entry]);
+        break;
+      }
+      case "payment": {
+        const entry = PaymentIndexEntry.safeParse({ orderId: item.orderId, chatId: item.chatId });
+        if (!entry.success) throw new Error(`payment index entry ${item.key} is unreadable; repair it in the source first`);
+        await send(["SET", keys.payment(item.key), JSON.stringify(entry.data)]);
+        break;
+      }
+      case "goods": {
+        const entry = GoodsEntry.safeParse(parseLoosely(item.entry));
+        if (!entry.success) throw new Error(`the goods of order ${item.orderId} are unreadable; repair them in the source first`);
+        const { base, secret, sentAt } = goodsFields(entry.data);
+        const fields = ["base", base];
+        if (secret !== null) fields.push("secret", secret);
+        if (sentAt !== null) fields.push("sentAt", String(sentAt));
+        await send(["HSET", keys.goods(entry.data.chatId, entry.data.orderId), ...fields]);
+        break;
+      }
+      case "update": {
+        await send(["HSET", keys.inbox(item.chatId), String(item.updateId), item.raw, `t${item.updateId}`, String(item.receivedAt)]);
+        await send(["ZADD", keys.queue(item.chatId), String(item.updateId), String(item.updateId)]);
+        oldestQueued.set(item.chatId, Math.min(oldestQueued.get(item.chatId) ?? Infinity, item.receivedAt));
+        break;
+      }
+      case "projection": {
+        if (item.logEntries === null || item.logEntries > entries) {
+          leftToRebuild++;
+          continue;
+        }
+        await flush();
+        // After the n-th entry: in each shard, its newest entry numbered n or less.
+        const read: ShardPositions = new Map();
+        for (const shard of logShards) {
+          const id = newestId(await command(connection, ["XREVRANGE", keys.log(shard), `${item.logEntries}-0`, "-", "COUNT", "1"], keys.log(shard)));
+          if (id !== "0-0") read.set(shard, id);
+        }
+        await send(["SET", keys.projection(item.name), JSON.stringify({ position: formatRedisLogPosition(read), state: item.state })]);
+        break;
+      }
+      case "kv": {
+        const ttl = item.expiresAt === null ? undefined : item.expiresAt - Date.now();
+        if (ttl !== undefined && ttl <= 0) continue;
+        await write(kv(item.namespace).set(item.key, item.value, ttl));
+        break;
+      }
+      default: {
+        const unhandled: never = item;
+        throw new Error(`unknown store item ${JSON.stringify(unhandled)}`);
+      }
+    }
+    counter.add(item.kind);
+  }
+  for (const [chatId, at] of oldestQueued) await send(["ZADD", keys.inboxesOf(chatId), String(at), chatId]);
+  await flush();
+  return { counts: counter.counts, projectionsLeftToRebuild: leftToRebuild };
+}
