@@ -10,7 +10,7 @@ import { parseMoney } from "./domain/money.ts";
 import { faqProblem } from "./faq/index.ts";
 import { parseTrustedProxies } from "./http/client-address.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
-import { parseStoreUrl } from "./store/index.ts";
+import { type StoreLocation, parseStoreUrl } from "./store/index.ts";
 
 /** A configuration problem, worded for the operator. `variable` is the environment variable at fault. */
 export class ConfigError extends Error {
@@ -258,6 +258,19 @@ export type Config = z.output<typeof ConfigSchema>;
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
+}
+
+const StoreSettings = Env.pick({ STORE_URL: true, STARTUP_TIMEOUT_MS: true });
+
+/**
+ * Only the store settings (`STORE_URL`, `STARTUP_TIMEOUT_MS`), read exactly as {@link loadConfig} reads
+ * them: for the store tools (backup, restore), which must work even while another setting is wrong.
+ */
+export function loadStoreSettings(env: Record<string, string | undefined> = process.env): { store: StoreLocation; startupTimeoutMs: number } {
+  const parsed = StoreSettings.safeParse(env);
+  if (parsed.success) return { store: parsed.data.STORE_URL, startupTimeoutMs: parsed.data.STARTUP_TIMEOUT_MS };
   const [issue] = parsed.error.issues;
   throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
 }

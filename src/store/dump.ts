@@ -52,22 +52,22 @@ export type StoreCounts = Record<StoreItemKind, number>;
 
 export const emptyCounts = (): StoreCounts => ({ chat: 0, order: 0, order_chat: 0, audit: 0, payment: 0, goods: 0, update: 0, projection: 0, kv: 0 });
 
-/** Words for each kind, for progress lines and reports. */
-const KIND_WORDS: Record<StoreItemKind, string> = {
-  chat: "chats",
-  order: "orders",
-  order_chat: "order index entries",
-  audit: "audit entries",
-  payment: "payment index entries",
-  goods: "goods entries",
-  update: "queued Telegram updates",
-  projection: "saved read models",
-  kv: "settings and provider records",
+/** Words for each kind (one, many), for progress lines and reports. */
+const KIND_WORDS: Record<StoreItemKind, [string, string]> = {
+  chat: ["chat", "chats"],
+  order: ["order", "orders"],
+  order_chat: ["order index entry", "order index entries"],
+  audit: ["audit entry", "audit entries"],
+  payment: ["payment index entry", "payment index entries"],
+  goods: ["goods entry", "goods entries"],
+  update: ["queued Telegram update", "queued Telegram updates"],
+  projection: ["saved read model", "saved read models"],
+  kv: ["setting or provider record", "settings and provider records"],
 };
 
-/** "12 chats, 30 orders, …" (kinds with none left out; "nothing" when empty). */
+/** "12 chats, 1 order, …" (kinds with none left out; "nothing" when empty). */
 export function formatCounts(counts: StoreCounts): string {
-  const parts = STORE_ITEM_KINDS.filter((kind) => counts[kind] > 0).map((kind) => `${counts[kind].toLocaleString("en-US")} ${KIND_WORDS[kind]}`);
+  const parts = STORE_ITEM_KINDS.filter((kind) => counts[kind] > 0).map((kind) => `${counts[kind].toLocaleString("en-US")} ${KIND_WORDS[kind][counts[kind] === 1 ? 0 : 1]}`);
   return parts.length === 0 ? "nothing" : parts.join(", ");
 }
 
