@@ -35,9 +35,9 @@ async function main(argv: string[]): Promise<void> {
   })();
   const started = Date.now();
   const source = await openToolStore(from, startupTimeoutMs);
+  // A source with nothing in it is a wrong URL (or prefix), not a shop to move.
+  const items = source.exportAll()[Symbol.asyncIterator]();
   try {
-    // A source with nothing in it is a wrong URL (or prefix), not a shop to move.
-    const items = source.exportAll()[Symbol.asyncIterator]();
     const first = await items.next();
     if (first.done) throw new ToolError(`${storeName(from)} holds no shop data: check --from (for Redis, its database and ?prefix=)`);
     const all = (async function* () {
@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
       await target.close();
     }
   } finally {
+    // Ends the source's read (its transaction) before the store closes, also when the target refused.
+    await items.return?.();
     await source.close();
   }
 }
