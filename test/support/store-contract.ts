@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/domain/records.ts";
 import { StoreNotEmptyError, type StoreItem } from "../../src/store/dump.ts";
+import { memoryStore } from "../../src/store/memory.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
 
 export type StoreFixture = {
@@ -400,6 +401,47 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         } finally {
           await empty.cleanup();
         }
+      });
+
+      test("what is written while an export runs is in the copy whole or not at all", async () => {
+        // chat-2 is read first on Redis (shard 0); chat-7 and chat-8 last (shards 15 and 14).
+        const write = async (target: ShopStore, owner: typeof A, id: ChatId, order: OrderRecord, rev: number | null) => {
+          await target.openChat(id, owner);
+          const chat = rev === null ? {} : { chat: { record: chatRecord(id, order.orderId), expectedRev: rev } };
+          const done = await target.commit({ chatId: id, owner: owner.owner, ...chat, orders: [order], audit: [entry(id, order.orderId, "order", { state: order.summary.state })], release: true });
+          expect(done.ok).toBe(true);
+        };
+        const paid = orderRecord(orderId(80), chatId(8), { state: "paid.delivering" });
+        paid.summary.paidAt = 10;
+        await write(store, A, chatId(2), orderRecord(orderId(20), chatId(2)), 0);
+        await write(store, A, chatId(8), paid, 0);
+
+        const reading = store.exportAll()[Symbol.asyncIterator]();
+        const first = await reading.next();
+        // While it runs: a new chat's first order, and a paid order's goods issued and the order delivered.
+        await write(other, B, chatId(7), orderRecord(orderId(70), chatId(7)), 0);
+        await other.claimGoods(orderId(80), chatId(8), "instance-b", TTL);
+        await other.putGoods(goodsEntry(orderId(80), chatId(8)), "instance-b");
+        await write(other, B, chatId(8), { ...paid, summary: { ...paid.summary, state: "delivered.settled", deliveredAt: 20 } }, null);
+        const items: StoreItem[] = first.done ? [] : [first.value];
+        for (let next = await reading.next(); !next.done; next = await reading.next()) items.push(next.value);
+
+        const copy = memoryStore();
+        await copy.importAll((async function* () {
+          yield* items;
+        })());
+        const log = await wholeLog(copy);
+        for (const logged of log) {
+          expect(await copy.readOrder(logged.orderId!), `the order of ${JSON.stringify(logged.detail)}`).toBeDefined();
+          expect((await copy.readChat(logged.chatId)).chat, `the chat of ${JSON.stringify(logged.detail)}`).toBeDefined();
+        }
+        const delivered = await copy.readOrder(orderId(80));
+        expect(delivered?.summary.state).toBe(log.filter((e) => e.orderId === orderId(80)).at(-1)?.detail.state);
+        if (delivered?.summary.deliveredAt !== null) expect(await copy.goods(orderId(80), chatId(8))).toBeDefined();
+        const newChat = await copy.readChat(chatId(7));
+        expect([newChat.chat === undefined, await copy.readOrder(orderId(70)) === undefined, log.every((e) => e.chatId !== chatId(7))]).toEqual(
+          newChat.chat === undefined ? [true, true, true] : [false, false, false],
+        );
       });
 
       test("a store that holds a shop's data refuses an import and keeps what it has", async () => {
