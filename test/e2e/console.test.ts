@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { consoleLanguage, pressedButton } from "../../src/cli/console.ts";
+import { CUSTOMER_COMMANDS } from "../../src/customer-commands.ts";
 import type { Button } from "../../src/render/messages.ts";
 
 /** Runs `npm start`'s entry point with piped input, as `printf '…' | npm start` would. */
@@ -162,6 +163,19 @@ describe("console commands (issue 22: the console speaks like Telegram)", () => 
     expect(start?.reply).toContain("Welcome to TokenGoblin!");
     expect(deepLink?.reply).toContain("5,000 tokens for $100.00");
     expect(badAmount?.reply).toMatch(/^Sorry, I didn't get that\. 🧾 5,000 tokens/);
+  });
+
+  test("the README lists every customer command Telegram has, and each one, as the README writes it, is answered in the console", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const afterTranscript = readme.slice(readme.indexOf("```", readme.indexOf("```text") + 7));
+    const paragraph = afterTranscript.slice(0, afterTranscript.indexOf("\n## "));
+    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [a-z0-9]+)?)`/g)].map(([, command = "", argument = ""]) => `${command}${argument}`);
+    expect(new Set(listed.map((typed) => typed.split(" ")[0]!.slice(1)))).toEqual(new Set(CUSTOMER_COMMANDS));
+    const { code, stdout } = await runConsole(`${listed.join("\n")}\n`);
+    expect(code).toBe(0);
+    const answers = exchanges(stdout);
+    expect(answers.map((answer) => answer.said)).toEqual(listed);
+    for (const answer of answers) expect(answer.reply, `the answer to ${answer.said}`).not.toMatch(/didn't get that|unknown command/i);
   });
 
   test("/language offers every language as a numbered button; pressing one switches the chat", async () => {
