@@ -5,12 +5,11 @@
  */
 import Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
-import { AuditEntry, ChatRecord, GoodsEntry, OrderRecord, PaymentIndexEntry } from "../domain/records.ts";
+import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
 import type { ChatState, GoodsClaim, LeaseRequest, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
-import { type ImportReport, type StoreItem, StoreNotEmptyError, fieldOf, formatCounts, emptyCounts, parseLoosely, progressCounter } from "./dump.ts";
+import { type StoredChat, memoryDump } from "./memory-dump.ts";
 import { parseLogPosition } from "./log-position.ts";
 
-type StoredChat = { rev: number; record: unknown; lastUpdateId: number };
 type Held = { owner: string; until: number | null };
 
 export type MemoryStoreOptions = { clock?: () => number };
@@ -73,133 +72,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     return { pendingUpdates: false };
   };
 
-  /** What the store holds, in words ("2 chats, 3 orders"), or null when it holds nothing of a shop's. */
-  const holdings = (): string | null => {
-    const counts = emptyCounts();
-    counts.chat = chats.size;
-    counts.order = orders.size;
-    counts.order_chat = orderChats.size;
-    counts.audit = log.length;
-    counts.payment = payments.size;
-    counts.goods = goods.size;
-    counts.update = inboxes.size;
-    counts.projection = projections.size;
-    counts.kv = [...kvMaps.values()].reduce((sum, map) => sum + map.size, 0);
-    const words = formatCounts(counts);
-    return words === "nothing" ? null : words;
-  };
-  const text = (value: unknown) => JSON.stringify(value);
-  const snapshotItems = (): StoreItem[] => {
-    const items: StoreItem[] = [];
-    for (const [chatId, stored] of chats) {
-      const currentOrderId = typeof stored.record === "object" && stored.record !== null ? (stored.record as { currentOrderId?: unknown }).currentOrderId : null;
-      items.push({
-        kind: "chat",
-        chatId,
-        rev: stored.rev,
-        record: stored.record === undefined ? null : text(stored.record),
-        currentOrderId: typeof currentOrderId === "string" ? currentOrderId : null,
-        lastUpdateId: stored.lastUpdateId,
-      });
-    }
-    for (const [orderId, stored] of orders) {
-      const record = text(stored.record);
-      const times = stored.record as { createdAt?: unknown; updatedAt?: unknown };
-      const at = (value: unknown) => (typeof value === "number" ? value : 0);
-      items.push({ kind: "order", orderId, chatId: stored.chatId, record, dueAt: due.get(orderId)?.dueAt ?? null, createdAt: at(times.createdAt), updatedAt: at(times.updatedAt) });
-    }
-    for (const [orderId, chatId] of orderChats) items.push({ kind: "order_chat", orderId, chatId });
-    for (const entry of goods.values()) items.push({ kind: "goods", orderId: entry.orderId, chatId: entry.chatId, entry: text(entry) });
-    for (const [key, entry] of payments) items.push({ kind: "payment", key, orderId: entry.orderId, chatId: entry.chatId });
-    for (const [chatId, inbox] of inboxes) {
-      for (const [updateId, queued] of inbox) items.push({ kind: "update", chatId, updateId, raw: queued.raw, receivedAt: queued.at });
-    }
-    const now = Date.now();
-    for (const [namespace, map] of kvMaps) {
-      for (const [stored, serialized] of map) {
-        const envelope = parseLoosely(String(serialized)) as { value?: unknown; expires?: unknown } | undefined;
-        const expiresAt = typeof envelope?.expires === "number" ? envelope.expires : null;
-        if (expiresAt !== null && expiresAt <= now) continue;
-        items.push({ kind: "kv", namespace, key: stored.slice(namespace.length + 1), value: envelope?.value ?? null, expiresAt });
-      }
-    }
-    for (const entry of log) items.push({ kind: "audit", chatId: entry.chatId, entry: text(entry) });
-    for (const [name, saved] of projections) {
-      // A memory position counts entries: the first ones of the log, exactly.
-      const applied = /^\d+$/.test(saved.position) ? Math.min(Number(saved.position), log.length) : null;
-      items.push({ kind: "projection", name, state: saved.state, logEntries: applied });
-    }
-    return items;
-  };
-  /** Goods and payment index entries are typed records here: one that fails its schema cannot be loaded. */
-  const checkedRecord = (item: Extract<StoreItem, { kind: "goods" | "payment" }>) => {
-    if (item.kind === "payment") {
-      const entry = PaymentIndexEntry.safeParse({ orderId: item.orderId, chatId: item.chatId });
-      if (!entry.success) throw new Error(`payment index entry ${item.key} is unreadable; repair it in the source first`);
-      return entry.data;
-    }
-    const entry = GoodsEntry.safeParse(parseLoosely(item.entry));
-    if (!entry.success) throw new Error(`the goods of order ${item.orderId} are unreadable; repair them in the source first`);
-    return entry.data;
-  };
-  const load = (staged: StoreItem[], counter: ReturnType<typeof progressCounter>): ImportReport => {
-    let leftToRebuild = 0;
-    // Unreadable JSON is kept as its text: it then reads as "invalid", as it did where it came from.
-    const record = (json: string) => parseLoosely(json) ?? json;
-    for (const item of staged) {
-      switch (item.kind) {
-        case "chat":
-          chats.set(item.chatId, { rev: item.rev, record: item.record === null ? undefined : record(item.record), lastUpdateId: item.lastUpdateId });
-          break;
-        case "order":
-          orders.set(item.orderId, { chatId: item.chatId, record: record(item.record) });
-          if (item.dueAt !== null) due.set(item.orderId, { chatId: item.chatId as ChatId, orderId: item.orderId as OrderId, dueAt: item.dueAt });
-          break;
-        case "order_chat":
-          orderChats.set(item.orderId, item.chatId);
-          break;
-        case "audit": {
-          const entry = record(item.entry) as AuditEntry;
-          log.push(entry);
-          const orderId = fieldOf(item.entry, "orderId");
-          if (orderId) trails.set(orderId, [...(trails.get(orderId) ?? []), entry]);
-          break;
-        }
-        case "payment":
-          payments.set(item.key, checkedRecord(item) as PaymentIndexEntry);
-          break;
-        case "goods":
-          goods.set(item.orderId, checkedRecord(item) as GoodsEntry);
-          break;
-        case "update": {
-          let inbox = inboxes.get(item.chatId);
-          if (!inbox) inboxes.set(item.chatId, (inbox = new Map()));
-          inbox.set(item.updateId, { raw: item.raw, at: item.receivedAt });
-          break;
-        }
-        case "projection":
-          if (item.logEntries === null || item.logEntries > log.length) {
-            leftToRebuild++;
-            continue;
-          }
-          projections.set(item.name, { position: String(item.logEntries), state: item.state });
-          break;
-        case "kv": {
-          const ttl = item.expiresAt === null ? undefined : item.expiresAt - Date.now();
-          if (ttl !== undefined && ttl <= 0) continue;
-          // Keyv's Map store writes synchronously inside set(), so the import stays one step.
-          void store.kv(item.namespace).set(item.key, item.value, ttl);
-          break;
-        }
-        default: {
-          const unhandled: never = item;
-          throw new Error(`unknown store item ${JSON.stringify(unhandled)}`);
-        }
-      }
-      counter.add(item.kind);
-    }
-    return { counts: counter.counts, projectionsLeftToRebuild: leftToRebuild };
-  };
+  const dump = memoryDump({ chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps }, (namespace) => store.kv(namespace));
 
   const store: ShopStore = {
     kind: "memory",
@@ -362,19 +235,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       return keyv;
     },
 
-    async *exportAll() {
-      // Taken at once, so the copy is one moment even if the process goes on writing.
-      yield* snapshotItems();
-    },
-    async importAll(items, options = {}) {
-      const found = holdings();
-      if (found) throw new StoreNotEmptyError("the memory store", found);
-      const staged: StoreItem[] = [];
-      for await (const item of items) staged.push(item);
-      // Checked before anything is written, so a failed import leaves the store as it was.
-      for (const item of staged) if (item.kind === "goods" || item.kind === "payment") checkedRecord(item);
-      return load(staged, progressCounter(options));
-    },
+    exportAll: dump.exportAll,
+    importAll: dump.importAll,
     async ping() {},
     async close() {},
   };

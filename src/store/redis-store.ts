@@ -13,7 +13,8 @@ import type { DueOrder, LegacyData, SavedProjection, ShopStore } from "./shop-st
 import { commitCall, pushAudit } from "./redis-calls.ts";
 import { connectRedis, type RedisConnection } from "./redis-connect.ts";
 import { DEFAULT_PREFIX, parseDueMember, type RedisKeys, redisKeys, SHARDS } from "./redis-keys.ts";
-import { exportRedis, importRedis } from "./redis-dump.ts";
+import { exportRedis } from "./redis-export.ts";
+import { importRedis } from "./redis-import.ts";
 import { redisKeyv } from "./redis-kv.ts";
 import { redisLegacyData } from "./redis-legacy.ts";
 import { formatRedisLogPosition, mergeShardBatches, parseRedisLogPosition, type ShardEntry } from "./redis-log.ts";

@@ -29,6 +29,9 @@ import { STOCKED_CHATS, expectSameShop, openStockedShopApp, runStoreTool, stockS
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const BUYERS = ["201", "202", "203", "204", "205", "206"];
 
+/** Each test runs the tools as processes, several times: about 2 s each on a busy machine. */
+const TOOLS_TIMEOUT_MS = 90_000;
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
@@ -160,7 +163,7 @@ describe("backup and restore on SQLite (issue 22, 4)", () => {
     await expectSameShop(fromBackup, await opened(emptyUrl), allChats(stocked));
 
     await awaitingOrderIsDelivered(newFile, stocked);
-  });
+  }, TOOLS_TIMEOUT_MS);
 
   test("restore refuses a store that holds data, a damaged file and memory://; backup refuses memory:// and an existing file", async () => {
     const dir = scratchDir();
@@ -193,7 +196,7 @@ describe("backup and restore on SQLite (issue 22, 4)", () => {
     expect(none.code).toBe(1);
     expect((await runStoreTool("restore", [], { STORE_URL: target })).code).toBe(2);
     expect((await runStoreTool("restore", ["--from", file], { STORE_URL: "memory://" })).code).toBe(1);
-  });
+  }, TOOLS_TIMEOUT_MS);
 });
 
 const problem = await probeRedis(REDIS_URL);
@@ -225,5 +228,5 @@ whenRedis("backup-restore (Redis)", problem === null ? null : `no Redis at ${RED
     await expectSameShop(fromBackup, await opened(sqliteUrl), allChats(stocked));
 
     await awaitingOrderIsDelivered(target.url, stocked);
-  });
+  }, TOOLS_TIMEOUT_MS);
 });

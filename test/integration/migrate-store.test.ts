@@ -21,6 +21,9 @@ import { STOCKED_CHATS, expectSameShop, openStockedShopApp, runStoreTool, stockS
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CLUSTER_URL = process.env.REDIS_CLUSTER_URL;
 
+/** Each test runs the tools as processes, several times: about 2 s each on a busy machine. */
+const TOOLS_TIMEOUT_MS = 90_000;
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
@@ -102,7 +105,7 @@ whenRedis("migrate-store", problem === null ? null : `no Redis at ${REDIS_URL} (
       await expectSameShop(await opened(sqliteUrl), await opened(backUrl), stocked.chatIds);
 
       await finishesOnTheNewStore(redisUrl, stocked);
-    });
+    }, TOOLS_TIMEOUT_MS);
 
     test("a target that holds a shop's data is refused and left as it was; so are a missing source and a wrong argument", async () => {
       const dir = scratchDir();
@@ -122,7 +125,7 @@ whenRedis("migrate-store", problem === null ? null : `no Redis at ${REDIS_URL} (
       const usage = await runStoreTool("migrate-store", ["--from", sqliteUrl]);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain("usage: npm run migrate-store -- --from <store URL> --to <store URL>");
-    });
+    }, TOOLS_TIMEOUT_MS);
   });
 });
 
@@ -152,6 +155,6 @@ whenRedis(
       await move(clusterUrl, backUrl);
       await expectSameShop(await opened(sqliteUrl), await opened(backUrl), stocked.chatIds);
       await finishesOnTheNewStore(clusterUrl, stocked);
-    });
+    }, TOOLS_TIMEOUT_MS);
   },
 );

@@ -1,6 +1,6 @@
 /**
- * The Redis store as a stream of items and back (see dump.ts), on a server or a cluster. Tools only:
- * listing the store's keys takes SCAN on every master.
+ * The Redis store as a stream of items (see dump.ts), on a server or a cluster. Tools only: listing
+ * the store's keys takes SCAN on every master.
  *
  * Export reads each shard (the chats, orders, goods and inboxes of one hash tag, its deadline index
  * and its log's end) in one MULTI/EXEC, so each shard is copied as it stood at one moment while the
@@ -11,115 +11,18 @@
  * shards (payment → order, order → chat) and key-value data are read last: they are written before
  * anything refers to them, so none is missed. Saved read models are read first, so everything they
  * applied is in the copied log.
- *
- * Import writes in pipelines. Audit entries get stream ids `<n>-0` (n counting from 1 in export
- * order), so the target's log reads back in exactly the exported order on any number of nodes and
- * a read model's position can be given as "after the n-th entry".
  */
-import type Keyv from "keyv";
-import type { ChatId, OrderId } from "../domain/ids.ts";
-import { GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
-import {
-  type ImportOptions,
-  type ImportReport,
-  type StoreItem,
-  StoreNeedsUpgradeError,
-  StoreNotEmptyError,
-  fieldOf,
-  numberOf,
-  parseLoosely,
-  progressCounter,
-} from "./dump.ts";
-import type { RedisConnection, StoreClusterClient, StoreServerClient } from "./redis-connect.ts";
-import { dueMember, globEscape, parseDueMember, type RedisKeys, SHARDS, shardOf } from "./redis-keys.ts";
-import { compareIds, formatRedisLogPosition, parseRedisLogPosition, type ShardPositions } from "./redis-log.ts";
-import { goodsFields } from "./redis-replies.ts";
-import { StoreUnavailableError } from "./shop-store.ts";
+import { PaymentIndexEntry } from "../domain/records.ts";
+import { type StoreItem, StoreNeedsUpgradeError, fieldOf, numberOf, parseLoosely } from "./dump.ts";
+import type { RedisConnection } from "./redis-connect.ts";
+import { globEscape, parseDueMember, type RedisKeys, SHARDS, shardOf } from "./redis-keys.ts";
+import { compareIds, parseRedisLogPosition, type ShardPositions } from "./redis-log.ts";
+import { type Reply, type ShardKeyKind, command, hash, newestId, scan, shardKeyReader, streamRows, texts, transaction } from "./redis-tool-calls.ts";
 
-/** How long one tool command may take (a shard's read is one command and may be large). */
-const TOOL_TIMEOUT_MS = 60_000;
 /** How many times a shard is read again because keys it refers to appeared meanwhile. */
 const MAX_SHARD_READS = 20;
 /** Log entries read per shard and request. */
 const LOG_BATCH = 1_000;
-/** Commands in flight at once while importing. */
-const PIPELINE = 500;
-
-type Reply = unknown;
-
-function withDeadline<T>(connection: RedisConnection, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis at ${connection.target} did not answer ${what} within ${TOOL_TIMEOUT_MS / 1000} s`)), TOOL_TIMEOUT_MS);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
-/** One command with its raw reply; on a cluster it goes to the node of `key`. */
-function command(connection: RedisConnection, args: string[], key: string): Promise<Reply> {
-  const sent = connection.cluster ? (connection.client as StoreClusterClient).sendCommand(key, false, args) : (connection.client as StoreServerClient).sendCommand(args);
-  return withDeadline(connection, args[0] ?? "a command", sent as Promise<Reply>);
-}
-
-/** Commands on keys of one hash tag, run as one MULTI/EXEC: their replies are of one moment. */
-function transaction(connection: RedisConnection, routingKey: string, commands: string[][]): Promise<Reply[]> {
-  let replies: Promise<unknown>;
-  if (connection.cluster) {
-    const multi = (connection.client as StoreClusterClient).multi(routingKey);
-    for (const args of commands) multi.addCommand(routingKey, false, args);
-    replies = multi.exec();
-  } else {
-    const multi = (connection.client as StoreServerClient).multi();
-    for (const args of commands) multi.addCommand(args);
-    replies = multi.exec();
-  }
-  return withDeadline(connection, "a shard's read", replies as Promise<Reply[]>);
-}
-
-/** Every key matching `pattern`, on every master. */
-async function* scan(connection: RedisConnection, pattern: string): AsyncGenerator<string> {
-  for (const node of await connection.masters()) {
-    for await (const batch of node.scanIterator({ MATCH: pattern, COUNT: 1_000 })) yield* batch;
-  }
-}
-
-const texts = (reply: Reply): string[] => (Array.isArray(reply) ? reply.map((value) => String(value)) : []);
-
-/** A flat HGETALL reply as an object. */
-function hash(reply: Reply): Record<string, string> {
-  const flat = texts(reply);
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-  return fields;
-}
-
-/** Stream entries of an XRANGE/XREVRANGE reply: id and field `e`. */
-function streamRows(reply: Reply): { id: string; entry: string }[] {
-  if (!Array.isArray(reply)) return [];
-  return reply.map((row) => {
-    const [id, fields] = row as [unknown, unknown];
-    const values = hash(fields);
-    return { id: String(id), entry: values.e ?? "" };
-  });
-}
-
-const reEscape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-type ShardKeyKind = "chat" | "order" | "goods" | "inbox";
-/** Reads a key of a shard: its shard, what it holds and the id it names; null for keys not copied (leases, claims, trails…). */
-function shardKeyReader(prefix: string) {
-  const pattern = new RegExp(`^\\{${reEscape(prefix)}s(\\d+)\\}:(chat|order|goods-claim|goods|inbox|queue|lease|trail|due|log|inboxes)(?::([\\s\\S]*))?$`);
-  return (key: string): { shard: number; kind: ShardKeyKind; id: string } | null => {
-    const match = pattern.exec(key);
-    const shard = Number(match?.[1]);
-    const kind = match?.[2];
-    if (!match || shard >= SHARDS || (kind !== "chat" && kind !== "order" && kind !== "goods" && kind !== "inbox")) return null;
-    return { shard, kind, id: match[3] ?? "" };
-  };
-}
-
-/** The newest stream id of an XREVRANGE … COUNT 1 reply, or "0-0" for an empty stream. */
-const newestId = (reply: Reply) => streamRows(reply)[0]?.id ?? "0-0";
 
 type Projection = { name: string; state: string; read: ShardPositions | null; applied: number; skipped: boolean; broken: boolean };
 
@@ -359,134 +262,4 @@ async function* readGlobalKeys(connection: RedisConnection, keys: RedisKeys): As
     if (batch.length >= 200) yield* read();
   }
   yield* read();
-}
-
-/** The first key of a shop's data under the store's prefix, or null (the meta hash, leases and claims do not count). */
-async function anyDataKey(connection: RedisConnection, keys: RedisKeys): Promise<string | null> {
-  const readKey = shardKeyReader(keys.prefix);
-  for await (const key of scan(connection, `{${globEscape(keys.prefix)}s*`)) {
-    const kind = /^\{[^}]*\}:([a-z-]+)/.exec(key)?.[1];
-    if (readKey(key) || kind === "due" || kind === "log" || kind === "trail" || kind === "queue") return key;
-  }
-  for await (const key of scan(connection, `${globEscape(keys.prefix)}*`)) {
-    if (key === keys.meta || key.startsWith(`${keys.prefix}claim:`)) continue;
-    return key;
-  }
-  return null;
-}
-
-/**
- * Writes `items` into the (empty) store. `kv` gives the store's key-value namespaces, so their
- * format is the store's own.
- */
-export async function importRedis(
-  connection: RedisConnection,
-  keys: RedisKeys,
-  items: AsyncIterable<StoreItem>,
-  options: ImportOptions,
-  kv: (namespace: string) => Keyv,
-  legacyPending: boolean,
-): Promise<ImportReport> {
-  const target = `the Redis store at ${connection.target} (prefix ${keys.prefix})`;
-  if (legacyPending) throw new StoreNotEmptyError(target, "the previous version's data");
-  const found = await anyDataKey(connection, keys);
-  if (found) throw new StoreNotEmptyError(target, `keys such as ${JSON.stringify(found)}`);
-
-  const counter = progressCounter(options);
-  let pending: Promise<void>[] = [];
-  let failure: unknown;
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    await Promise.all(batch);
-    if (failure !== undefined) throw failure;
-  };
-  // Each write's failure is kept at once (never left unhandled) and thrown at the next flush.
-  const write = async (work: Promise<unknown>) => {
-    pending.push(work.then(() => undefined, (error: unknown) => void (failure ??= error)));
-    if (pending.length >= PIPELINE) await flush();
-  };
-  const send = (args: string[]) => write(command(connection, args, args[1]!));
-
-  let entries = 0;
-  const logShards = new Set<number>();
-  const oldestQueued = new Map<string, number>();
-  let leftToRebuild = 0;
-  for await (const item of items) {
-    switch (item.kind) {
-      case "chat": {
-        const fields = ["rev", String(item.rev), "last", String(item.lastUpdateId)];
-        if (item.record !== null) fields.push("record", item.record);
-        if (item.currentOrderId !== null) fields.push("order", item.currentOrderId);
-        await send(["HSET", keys.chat(item.chatId), ...fields]);
-        break;
-      }
-      case "order":
-        await send(["SET", keys.order(item.chatId, item.orderId), item.record]);
-        if (item.dueAt !== null) await send(["ZADD", keys.dueOf(item.chatId), String(item.dueAt), dueMember(item.chatId as ChatId, item.orderId as OrderId)]);
-        break;
-      case "order_chat":
-        await send(["SET", keys.orderChat(item.orderId), item.chatId]);
-        break;
-      case "audit": {
-        entries++;
-        logShards.add(shardOf(item.chatId));
-        await send(["XADD", keys.logOf(item.chatId), `${entries}-0`, "e", item.entry]);
-        const orderId = fieldOf(item.entry, "orderId");
-        if (orderId) await send(["RPUSH", keys.trail(item.chatId, orderId), item.entry]);
-        break;
-      }
-      case "payment": {
-        const entry = PaymentIndexEntry.safeParse({ orderId: item.orderId, chatId: item.chatId });
-        if (!entry.success) throw new Error(`payment index entry ${item.key} is unreadable; repair it in the source first`);
-        await send(["SET", keys.payment(item.key), JSON.stringify(entry.data)]);
-        break;
-      }
-      case "goods": {
-        const entry = GoodsEntry.safeParse(parseLoosely(item.entry));
-        if (!entry.success) throw new Error(`the goods of order ${item.orderId} are unreadable; repair them in the source first`);
-        const { base, secret, sentAt } = goodsFields(entry.data);
-        const fields = ["base", base];
-        if (secret !== null) fields.push("secret", secret);
-        if (sentAt !== null) fields.push("sentAt", String(sentAt));
-        await send(["HSET", keys.goods(entry.data.chatId, entry.data.orderId), ...fields]);
-        break;
-      }
-      case "update": {
-        await send(["HSET", keys.inbox(item.chatId), String(item.updateId), item.raw, `t${item.updateId}`, String(item.receivedAt)]);
-        await send(["ZADD", keys.queue(item.chatId), String(item.updateId), String(item.updateId)]);
-        oldestQueued.set(item.chatId, Math.min(oldestQueued.get(item.chatId) ?? Infinity, item.receivedAt));
-        break;
-      }
-      case "projection": {
-        if (item.logEntries === null || item.logEntries > entries) {
-          leftToRebuild++;
-          continue;
-        }
-        await flush();
-        // After the n-th entry: in each shard, its newest entry numbered n or less.
-        const read: ShardPositions = new Map();
-        for (const shard of logShards) {
-          const id = newestId(await command(connection, ["XREVRANGE", keys.log(shard), `${item.logEntries}-0`, "-", "COUNT", "1"], keys.log(shard)));
-          if (id !== "0-0") read.set(shard, id);
-        }
-        await send(["SET", keys.projection(item.name), JSON.stringify({ position: formatRedisLogPosition(read), state: item.state })]);
-        break;
-      }
-      case "kv": {
-        const ttl = item.expiresAt === null ? undefined : item.expiresAt - Date.now();
-        if (ttl !== undefined && ttl <= 0) continue;
-        await write(kv(item.namespace).set(item.key, item.value, ttl));
-        break;
-      }
-      default: {
-        const unhandled: never = item;
-        throw new Error(`unknown store item ${JSON.stringify(unhandled)}`);
-      }
-    }
-    counter.add(item.kind);
-  }
-  for (const [chatId, at] of oldestQueued) await send(["ZADD", keys.inboxesOf(chatId), String(at), chatId]);
-  await flush();
-  return { counts: counter.counts, projectionsLeftToRebuild: leftToRebuild };
 }
