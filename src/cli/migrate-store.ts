@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatCounts } from "../store/index.ts";
-import { ToolError, elapsed, onlyOptions, openToolStore, option, progressLine, runTool, storeFromArgument, storeFromEnvironment, storeName } from "./store-tools.ts";
+import { ToolError, elapsed, loadInto, onlyOptions, openToolStore, option, runTool, storeFromArgument, storeFromEnvironment, storeName } from "./store-tools.ts";
 
 const USAGE = "usage: npm run migrate-store -- --from <store URL> --to <store URL>   (sqlite://path, redis://host:port, rediss://…, redis-cluster://host:port,…; ?prefix= for a Redis key prefix)";
 const TOOL = "migrate-store";
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
     })();
     const target = await openToolStore(to, startupTimeoutMs);
     try {
-      const report = await target.importAll(all, { onProgress: progressLine(TOOL), progressEvery: 1_000 });
+      const report = await loadInto(TOOL, target, to, all);
       const rebuilt = report.projectionsLeftToRebuild > 0 ? ` (${report.projectionsLeftToRebuild} saved read model(s) will be rebuilt from the log on first use)` : "";
       process.stdout.write(
         `migrate-store: moved ${formatCounts(report.counts)} from ${storeName(from)} to ${storeName(to)} in ${elapsed(started)}${rebuilt}.\n` +

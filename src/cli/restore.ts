@@ -16,7 +16,7 @@ import { STORE_SCHEMA_VERSION } from "../domain/records.ts";
 import { type ImportReport, type StoreLocation, StoreNeedsUpgradeError, formatCounts } from "../store/index.ts";
 import { exportSqlite, sqliteHoldings } from "../store/sqlite-dump.ts";
 import { backupKind, checkBackupFile, readBackupItems } from "./backup-file.ts";
-import { ToolError, elapsed, onlyOptions, openToolStore, option, progressLine, runTool, storeFromEnvironment, storeName } from "./store-tools.ts";
+import { ToolError, elapsed, loadInto, onlyOptions, openToolStore, option, runTool, storeFromEnvironment, storeName } from "./store-tools.ts";
 
 const USAGE = "usage: npm run restore -- --from FILE   (into the store STORE_URL names, from the environment or .env; it must be empty)";
 const TOOL = "restore";
@@ -46,7 +46,7 @@ async function restoreItems(file: string, kind: "sqlite" | "jsonl", location: St
   const backup = kind === "sqlite" ? new Database(file, { readonly: true, fileMustExist: true }) : undefined;
   try {
     const items = backup ? exportSqlite(backup, file, Date.now()) : readBackupItems(file);
-    return await store.importAll(items, { onProgress: progressLine(TOOL), progressEvery: 1_000 });
+    return await loadInto(TOOL, store, location, items);
   } catch (error) {
     if (error instanceof StoreNeedsUpgradeError && backup) {
       throw new ToolError(`${file} holds the previous version's layout: restore it into a new SQLite file (STORE_URL=sqlite://<new path>), start the bot there once, then move it with npm run migrate-store`);

@@ -7,7 +7,18 @@
 import { existsSync } from "node:fs";
 import { ConfigError, loadStoreSettings } from "../config.ts";
 import { StartupError, openStoreWithin, printableStoreUrl } from "../startup.ts";
-import { type ShopStore, type StoreCounts, type StoreLocation, StoreUnavailableError, formatCounts, parseStoreUrl } from "../store/index.ts";
+import {
+  type ImportReport,
+  type ShopStore,
+  type StoreCounts,
+  type StoreItem,
+  type StoreLocation,
+  StoreNeedsUpgradeError,
+  StoreNotEmptyError,
+  StoreUnavailableError,
+  formatCounts,
+  parseStoreUrl,
+} from "../store/index.ts";
 
 /** A failure the tool explains in one message; `code` is the exit code (1 failed, 2 wrong usage). */
 export class ToolError extends Error {
@@ -49,6 +60,20 @@ export function storeFromEnvironment(): { store: StoreLocation; startupTimeoutMs
   } catch (error) {
     if (error instanceof ConfigError) throw new ToolError(`configuration error: ${error.message}`);
     throw error;
+  }
+}
+
+/**
+ * Loads `items` into `store` and reports progress; when a load into Redis fails midway (a SQLite or
+ * memory load is all or nothing), the message says that part of the copy is there.
+ */
+export async function loadInto(tool: string, store: ShopStore, location: StoreLocation, items: AsyncIterable<StoreItem>): Promise<ImportReport> {
+  try {
+    return await store.importAll(items, { onProgress: progressLine(tool), progressEvery: 1_000 });
+  } catch (error) {
+    if (location.kind !== "redis" || error instanceof StoreNotEmptyError || error instanceof StoreNeedsUpgradeError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ToolError(`${message}. ${storeName(location)} now holds part of the copy: delete its keys (those of its ?prefix=) before trying again`);
   }
 }
 

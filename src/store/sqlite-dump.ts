@@ -21,15 +21,15 @@ import {
 
 type Row = Record<string, unknown>;
 
-/** Throws unless the file's tables are this version's (store schema 3, nothing of the old layout waiting). */
-export function checkSchema(db: Database.Database, target: string): void {
+/** Whether the file's tables are this version's, or the previous layout still waits for the upgrade on start. */
+function schemaOf(db: Database.Database, target: string): "current" | "previous" {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > STORE_SCHEMA_VERSION) {
     throw new Error(`${target} was written by a newer version (store schema ${version}; this version knows up to ${STORE_SCHEMA_VERSION}): use that version's tools`);
   }
   const legacy = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'legacy\\_%' ESCAPE '\\'").all();
   const waiting = legacy.some(({ name }) => db.prepare(`SELECT 1 FROM "${name}" LIMIT 1`).get() !== undefined);
-  if (version < STORE_SCHEMA_VERSION || waiting) throw new StoreNeedsUpgradeError(target);
+  return version < STORE_SCHEMA_VERSION || waiting ? "previous" : "current";
 }
 
 /** What the file holds of a shop's data, in words, or null when it holds none (leases alone do not count). */
@@ -54,7 +54,7 @@ export function sqliteHoldings(db: Database.Database, now: number): string | nul
  * have expired. The connection must not be used for anything else until the iteration ends.
  */
 export async function* exportSqlite(db: Database.Database, target: string, now: number): AsyncGenerator<StoreItem> {
-  checkSchema(db, target);
+  if (schemaOf(db, target) === "previous") throw new StoreNeedsUpgradeError(target);
   db.exec("BEGIN");
   try {
     // The first read fixes the moment every later read of this transaction sees.
@@ -110,7 +110,7 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
  * decides which key-value entries have already expired (they are left out).
  */
 export async function importSqlite(db: Database.Database, target: string, items: AsyncIterable<StoreItem>, options: ImportOptions, now: number): Promise<ImportReport> {
-  checkSchema(db, target);
+  if (schemaOf(db, target) === "previous") throw new StoreNotEmptyError(target, "the previous version's data");
   const counter = progressCounter(options);
   let leftToRebuild = 0;
   let auditRows = 0;
