@@ -170,8 +170,12 @@ export const update = {
   scheduleRecheck: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
     nextCheckAt: params.output.at + (params.output.status === "unavailable" ? RECHECK_UNAVAILABLE_MS : RECHECK_PENDING_MS),
   }),
-  scheduleRecheckIfUnavailable: ({ context }: Args, params: DoneWith<PaymentCheckResult>) => ({
-    nextCheckAt: params.output.status === "unavailable" ? params.output.at + RECHECK_UNAVAILABLE_MS : context.nextCheckAt,
+  /**
+   * Asks again a minute after the provider could not be reached; any other answer puts the next look
+   * back at the invoice's own deadline (a recheck time left in the past would make every sweep ask).
+   */
+  scheduleRecheckIfUnavailable: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
+    nextCheckAt: params.output.status === "unavailable" ? params.output.at + RECHECK_UNAVAILABLE_MS : null,
   }),
   markInvoiceClosed: (): Partial<PurchaseContext> => ({ invoiceClosed: true, nextCheckAt: null }),
   recordPaymentFailure: (): Partial<PurchaseContext> => ({ problem: "payment_failed" satisfies Problem }),
