@@ -177,6 +177,13 @@ export const update = {
   scheduleRecheckIfUnavailable: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
     nextCheckAt: params.output.status === "unavailable" ? params.output.at + RECHECK_UNAVAILABLE_MS : null,
   }),
+  /**
+   * The check itself crashed (its error carries no time): asked again a minute after the deadline that
+   * started it, as after an unreachable provider.
+   */
+  scheduleRecheckAfterCrash: ({ context }: Args) => ({
+    nextCheckAt: (context.nextCheckAt ?? context.payment?.expiresAt ?? 0) + RECHECK_UNAVAILABLE_MS,
+  }),
   markInvoiceClosed: (): Partial<PurchaseContext> => ({ invoiceClosed: true, nextCheckAt: null }),
   recordPaymentFailure: (): Partial<PurchaseContext> => ({ problem: "payment_failed" satisfies Problem }),
   recordDelivery: ({ context }: Args, params: DoneWith<DeliveryResult>) =>
