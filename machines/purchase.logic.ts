@@ -229,7 +229,10 @@ export const update = {
   recordStrayGoodsCheck: ({ context }: Args, params: DoneWith<StrayGoodsResult>) => ({
     delivery: { ...context.delivery, strayCheckAt: null, straysRevoked: context.delivery.straysRevoked + params.output.revoked },
   }),
-  retryStrayGoodsCheck: ({ context, event }: Args) => ({ delivery: { ...context.delivery, strayCheckAt: event.at + STRAY_GOODS_RETRY_MS } }),
+  /** The look failed (its error carries no time): tried again ten minutes after it was due. */
+  retryStrayGoodsCheck: ({ context }: Args) => ({
+    delivery: { ...context.delivery, strayCheckAt: (context.delivery.strayCheckAt ?? context.delivery.deliveredAt ?? 0) + STRAY_GOODS_RETRY_MS },
+  }),
   grantFreshDeliveryAttempts: ({ context }: Args) => ({
     problem: null,
     delivery: { ...context.delivery, attempts: 0, nextAttemptAt: null },
