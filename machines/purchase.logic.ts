@@ -97,6 +97,8 @@ export const guards = {
     strayOwed: ({ context, event }: Args) =>
       event.type === "REFUND_RECORDED" && context.strays.some((stray) => stray.chargeId === event.chargeId && stray.status === "owed"),
     ownRefundOwed: ({ context, event }: Args) => event.type === "REFUND_RECORDED" && event.chargeId === undefined && context.refund !== null,
+    /** The owner records returning the order's own money (a stray payment's return names its `chargeId`). */
+    ownRefundRecorded: ({ event }: Args) => event.type === "REFUND_RECORDED" && event.chargeId === undefined,
     pricingSucceeded: (_: Args, params: DoneWith<PricingResult>) => params.output.ok,
     paymentCreated: (_: Args, params: DoneWith<PaymentCreationResult>) => params.output.ok,
     deliverySucceeded: (_: Args, params: DoneWith<DeliveryResult>) => params.output.ok,

@@ -480,7 +480,7 @@ export const purchaseMachine = setup({
       on: {
         ADMIN_RETRY_DELIVERY: { target: "paid", actions: "grantFreshDeliveryAttempts" },
         ADMIN_REFUND: { target: "refunding", actions: "returnOrderPayment" },
-        REFUND_RECORDED: { target: "refunded", actions: ["returnOrderPayment", "recordManualRefund"] },
+        REFUND_RECORDED: { guard: "ownRefundRecorded", target: "refunded", actions: ["returnOrderPayment", "recordManualRefund"] },
       },
     },
     cancelled: {
