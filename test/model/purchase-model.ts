@@ -235,7 +235,8 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
   if (c.strays.some((s) => s.status === "owed")) events.push({ type: "REFUND_RECORDED", label: "stray", chargeId: SECOND_CHARGE, at: now });
   const kind = deadlineKind(snapshot);
   if (kind !== null && kind !== "now") events.push({ type: "DEADLINE", label: "due", at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now) });
-  return events.filter((event) => snapshot.can(event as never));
+  // Money is offered even where the machine ignores it (a provider's retry): the engine must change nothing then.
+  return events.filter((event) => event.type === "PAYMENT_RECEIVED" || snapshot.can(event as never));
 }
 
 /** What can happen to the order next, as the engine lets it: answers while it works, the world at rest. */
@@ -266,7 +267,14 @@ export function serializeState(snapshot: PurchaseSnapshot, event?: ModelEvent, p
     c.strays.map((s) => s.status),
     delivering ? [c.delivery.attempts, c.delivery.lastError !== null] : null,
     path.startsWith("delivered.") ? [c.delivery.announceAt !== null && c.delivery.announceAttempts, c.delivery.strayCheckAt !== null] : null,
-    watching && c.payment ? [c.invoiceClosed, c.nextCheckAt !== null, now >= c.payment.expiresAt, now >= c.payment.expiresAt + WEEK, c.nextCheckAt !== null && now >= c.nextCheckAt] : null,
+    watching && c.payment
+      ? [
+          c.invoiceClosed,
+          c.nextCheckAt !== null && [now >= c.nextCheckAt, c.nextCheckAt >= c.payment.expiresAt, c.nextCheckAt >= c.payment.expiresAt + WEEK],
+          now >= c.payment.expiresAt,
+          now >= c.payment.expiresAt + WEEK,
+        ]
+      : null,
   ]);
 }
 export const serializeEvent = (event: ModelEvent) =>
@@ -359,4 +367,24 @@ export function activeStateIds(value: unknown, prefix = "purchase"): string[] {
     out.push(`${prefix}.${key}`, ...activeStateIds(child, `${prefix}.${key}`));
   }
   return out;
+}
+
+/**
+ * The model's steps after `from` when the world does `trigger` (its type and label), the order's
+ * work then answered by the first of `prefer` each actor can give (else its first outcome).
+ */
+export function continueOnMachine(from: PurchaseSnapshot, trigger: { type: string; label: string }, prefer: readonly string[] = []): ModelStep[] {
+  const offered = nextEvents(from).find((e) => e.type === trigger.type && e.label === trigger.label);
+  if (!offered) throw new Error(`model: ${trigger.type}:${trigger.label} is not taken in ${serializeState(from)}`);
+  const steps: ModelStep[] = [];
+  let [snapshot, event] = [from, offered];
+  for (;;) {
+    const [next] = transition(traversable, snapshot as never, event as never) as unknown as [PurchaseSnapshot];
+    serializeState(next, event, snapshot);
+    steps.push({ event, state: next });
+    snapshot = next;
+    const answers = nextEvents(snapshot).filter(isCompletion);
+    if (answers.length === 0) return steps;
+    event = prefer.map((label) => answers.find((a) => a.label === label)).find(Boolean) ?? answers[0]!;
+  }
 }
