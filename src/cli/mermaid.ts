@@ -7,12 +7,17 @@ import type { AnyStateMachine, AnyStateNode } from "xstate";
 /** Mermaid ids must be unique across nesting levels: `paid.delivering` becomes `paid_delivering`. */
 const mermaidId = (node: AnyStateNode) => node.path.join("_");
 
-type Guard = { type?: string } | string | undefined;
+/** A guard's name; `and`/`or`/`not` of named guards read as such ("announceDue and announceAttemptsLeft"). */
 const guardName = (guard: unknown): string | null => {
-  const g = guard as Guard;
-  if (!g) return null;
-  if (typeof g === "string") return g;
-  return typeof g.type === "string" ? g.type : "guard";
+  if (!guard) return null;
+  if (typeof guard === "string") return guard;
+  const composite = guard as { guards?: unknown[]; name?: string };
+  if (typeof guard === "function" && Array.isArray(composite.guards)) {
+    const parts = composite.guards.map((g) => guardName(g) ?? "guard");
+    return composite.name === "not" ? `not ${parts[0]}` : parts.join(` ${composite.name ?? "and"} `);
+  }
+  const type = (guard as { type?: unknown }).type;
+  return typeof type === "string" ? type : "guard";
 };
 
 /** The label of a transition: the event as people say it, plus the guard when there is one. */
@@ -27,10 +32,14 @@ function label(eventType: string, node: AnyStateNode, guard: unknown): string {
   return name ? `${event} [${name}]` : event;
 }
 
-/** One line per transition of `node` that changes state (targetless ones such as HELP are listed apart). */
+/**
+ * One line per transition of `node` that changes state (targetless ones such as HELP are listed apart),
+ * eventless ones (`always`, taken as soon as the state is entered) included.
+ */
 function edges(node: AnyStateNode, indent: string): string[] {
   const lines: string[] = [];
-  for (const [eventType, definitions] of node.transitions) {
+  const all: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [...node.transitions, ["always", node.always ?? []]];
+  for (const [eventType, definitions] of all) {
     for (const definition of definitions) {
       for (const target of definition.target ?? []) {
         lines.push(`${indent}${mermaidId(node)} --> ${mermaidId(target)} : ${label(eventType, node, definition.guard)}`);
@@ -75,7 +84,7 @@ export function mermaidMarkdown(machine: AnyStateMachine, source: string): strin
 
 Generated from \`machines/purchase.machine.ts\` by \`npm run diagram -- --out docs/purchase.md\`; do not edit by hand
 (a test fails when this file is out of date). Labels read \`EVENT [guard]\`; \`done:\`/\`error:\` edges are the
-outcomes of the invoked actor of a busy state.
+outcomes of the invoked actor of a busy state; \`always\` edges are taken as soon as their state is entered.
 
 \`\`\`mermaid
 ${source}\`\`\`
