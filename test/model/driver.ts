@@ -8,6 +8,8 @@
  *   real payment door (`engine.confirmPayment`);
  * - the customer's channel refuses messages carrying goods, so the goods are shown only when the model
  *   says so (GOODS_SHOWN ↔ `engine.secretShown`, what an adapter calls once its message was taken);
+ *   or, in a world whose channel takes them, the engine's own notification shows them (GOODS_SHOWN
+ *   then follows the step that delivered, inside the engine);
  * - the clock moves only where the model's clock moves: to the order's stored deadline for the sweeper
  *   (DEADLINE ↔ `engine.runDue`), to the quote's expiry for a late Confirm.
  * Customer events come through all three customer doors: typed text, buttons and commands.
@@ -60,8 +62,14 @@ export type World = {
   notified: EngineReply[];
   /** Goods the delivery provider issued. */
   issued: number;
-  /** GOODS_SHOWN was performed: the goods reached the customer. */
+  /** The goods reached the customer (GOODS_SHOWN). */
   shown: boolean;
+  /** The customer's channel takes messages carrying goods (else it refuses them). */
+  channelTakesGoods: boolean;
+  /** Moves the clock forward to `at` (never back). */
+  advanceTo(at: number): void;
+  /** What the provider's `fetchPayment` answers next. */
+  answerPayment(answer: Omit<PaymentStatus, "paymentId">): void;
   now(): number;
   /** The order as stored (the engine's own record). */
   order(): Promise<OrderRecord | undefined>;
@@ -75,7 +83,7 @@ export function pathOf(value: unknown): string {
   return `${key}.${pathOf(child)}`;
 }
 
-export async function createWorld(latePayment: LatePaymentPolicy = "deliver"): Promise<World> {
+export async function createWorld(latePayment: LatePaymentPolicy = "deliver", options: { channelTakesGoods?: boolean } = {}): Promise<World> {
   let now = NOW;
   const clock = () => now;
   const queues: Record<ActorName, string[]> = {
@@ -92,7 +100,7 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver"): P
   const notified: EngineReply[] = [];
   const paymentAnswers: Omit<PaymentStatus, "paymentId">[] = [];
   const store = memoryStore({ clock });
-  const world = { issued: 0, shown: false } as World;
+  const world = { issued: 0, shown: false, channelTakesGoods: options.channelTakesGoods ?? false } as World;
   let ordersStarted = 0;
 
   const take = (actor: ActorName): string => {
@@ -173,10 +181,13 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver"): P
       if (path !== observed.at(-1)) observed.push(path);
     },
   });
-  // The customer's channel refuses goods: they are shown when the model says (GOODS_SHOWN).
+  // A channel that refuses goods leaves them to be shown when the model says (GOODS_SHOWN).
   engine.setNotifier(async (_chatId, reply) => {
     notified.push(reply);
-    if ((reply.kind === "order" || reply.kind === "payment_notice") && reply.secret) throw new Error("the channel refused the goods");
+    if ((reply.kind === "order" || reply.kind === "payment_notice") && reply.secret) {
+      if (!world.channelTakesGoods) throw new Error("the channel refused the goods");
+      world.shown = true;
+    }
   });
 
   return Object.assign(world, {
@@ -199,8 +210,6 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver"): P
 /** What a trigger did at the engine's door: the customer's reply, a payment's outcome, the owner's outcome. */
 export type Performed = { reply?: EngineReply; confirm?: ConfirmOutcome; admin?: { ok: boolean } };
 
-type Internals = World & { advanceTo(at: number): void; answerPayment(answer: Omit<PaymentStatus, "paymentId">): void };
-
 /** The time the engine's world says a trigger happens at: the same rule as the model's clock. */
 async function timeOf(world: World, event: ModelEvent): Promise<number> {
   const record = await world.order();
@@ -219,10 +228,9 @@ async function timeOf(world: World, event: ModelEvent): Promise<number> {
  * (from the stored order), which must land on the model's time for the event.
  */
 export async function perform(world: World, event: ModelEvent): Promise<Performed> {
-  const internals = world as Internals;
   const at = await timeOf(world, event);
   if (event.at !== undefined && at !== event.at) throw new Error(`${event.type}:${event.label} happens at ${at} on the engine, at ${event.at} in the model`);
-  internals.advanceTo(at);
+  world.advanceTo(at);
   const { engine } = world;
   const record = await world.order();
   const quoted = (record?.snapshot.context as PurchaseSnapshot["context"] | undefined)?.quote?.tokens ?? null;
@@ -238,13 +246,13 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
     case "CHECK_PAYMENT":
       return { reply: await engine.handleCommand(CHAT_ID, { type: "STATUS" }) };
     case "PAYMENT_RECEIVED":
-      internals.answerPayment({ status: "paid", amount: (event.amount as typeof CHARGE | null) ?? null, foreign: (event.foreign as PaymentStatus["foreign"]) ?? null, orderId: ORDER_ID });
+      world.answerPayment({ status: "paid", amount: (event.amount as typeof CHARGE | null) ?? null, foreign: (event.foreign as PaymentStatus["foreign"]) ?? null, orderId: ORDER_ID });
       return { confirm: await engine.confirmPayment("sandbox", { paymentId: PAYMENT_ID, chargeId: String(event.chargeId) }) };
     case "PAYMENT_FAILED":
-      internals.answerPayment({ status: "failed", amount: CHARGE, orderId: ORDER_ID });
+      world.answerPayment({ status: "failed", amount: CHARGE, orderId: ORDER_ID });
       return { confirm: await engine.confirmPayment("sandbox", PAYMENT_ID) };
     case "INVOICE_CLOSED":
-      internals.answerPayment({ status: "expired", amount: CHARGE, orderId: ORDER_ID });
+      world.answerPayment({ status: "expired", amount: CHARGE, orderId: ORDER_ID });
       return { confirm: await engine.confirmPayment("sandbox", PAYMENT_ID) };
     case "DEADLINE":
       await engine.runDue();

@@ -31,7 +31,7 @@ import {
   serializeState,
   shortestPaths,
 } from "./purchase-model.ts";
-import { type Replayed, describeSteps, groupsOf, replay } from "./replay.ts";
+import { type Replayed, describeSteps, groupsOf, replay, sendsGoods } from "./replay.ts";
 
 const POLICIES: readonly LatePaymentPolicy[] = ["deliver", "refund"];
 const coveredStates = new Set<string>(["purchase"]);
@@ -73,21 +73,16 @@ function cover({ group, passed }: Replayed) {
 
 type Walk = { name: string; policy: LatePaymentPolicy; steps: ModelStep[]; start: PurchaseSnapshot };
 
-/**
- * Paths that together take every edge of the model: for each edge not yet taken, the shortest path to
- * its state, the edge, and then the order's work to rest (its actors' first answers).
- */
-function coveringWalks(policy: LatePaymentPolicy, skip: (edge: ModelEdge) => boolean = () => false): Walk[] {
+/** The model's graph and what walks are made of: shortest paths to its states, and an edge's steps to rest. */
+function walkTools(policy: LatePaymentPolicy) {
   const graph = modelGraph(policy);
-  const shortest = new Map(shortestPaths(policy).map((path) => [serializeState(path.state), path.steps.slice(1)]));
-  const start = shortestPaths(policy).find((path) => path.steps.length === 1)!.state;
-  const bySource = new Map<string, typeof graph.edges>();
+  const paths = shortestPaths(policy);
+  const shortest = new Map(paths.map((path) => [serializeState(path.state), path.steps.slice(1)]));
+  const start = paths.find((path) => path.steps.length === 1)!.state;
+  const bySource = new Map<string, ModelEdge[]>();
   for (const edge of graph.edges) bySource.set(edge.from, [...(bySource.get(edge.from) ?? []), edge]);
-  const taken = new Set<string>();
-  const edgeId = (from: string, event: ModelEvent) => `${from} ${serializeEvent(event)}`;
-  const walks: Walk[] = [];
   /** The edge and the order's work after it, to rest (its actors' first answers). */
-  const stepsFrom = (edge: (typeof graph.edges)[number]): ModelStep[] => {
+  const stepsFrom = (edge: ModelEdge): ModelStep[] => {
     const steps: ModelStep[] = [{ event: edge.event, state: graph.snapshot(edge.to) }];
     for (let at = edge.to; ; ) {
       const offered = nextEvents(graph.snapshot(at));
@@ -98,31 +93,60 @@ function coveringWalks(policy: LatePaymentPolicy, skip: (edge: ModelEdge) => boo
       if (steps.length > 20) throw new Error("work that never comes to rest");
     }
   };
-  const keyAfter = (steps: ModelStep[]) => serializeState(steps.at(-1)!.state);
-  for (const edge of graph.edges) {
-    if (skip(edge)) taken.add(edgeId(edge.from, edge.event));
-  }
+  const walk = (steps: ModelStep[], name = ""): Walk => {
+    const replayed = replayOnMachine(steps, policy);
+    return { name: `${policy}: ${name}${describeSteps(replayed)}`, policy, steps: replayed, start };
+  };
+  return { graph, shortest, start, bySource, stepsFrom, walk };
+}
+
+const edgeId = (from: string, event: ModelEvent) => `${from} ${serializeEvent(event)}`;
+
+/**
+ * Paths that together take every edge of the model: for each edge not yet taken, the shortest path to
+ * its state, the edge and the order's work to rest; then on along edges not yet taken while there are any.
+ */
+function coveringWalks(policy: LatePaymentPolicy, skip: (edge: ModelEdge) => boolean = () => false): Walk[] {
+  const { graph, shortest, start, bySource, stepsFrom, walk } = walkTools(policy);
+  const taken = new Set(graph.edges.filter(skip).map((edge) => edgeId(edge.from, edge.event)));
+  const mark = (from: string, added: ModelStep[]) => {
+    for (const step of added) {
+      taken.add(edgeId(from, step.event));
+      from = serializeState(step.state);
+    }
+  };
+  const walks: Walk[] = [];
   for (const edge of graph.edges) {
     if (taken.has(edgeId(edge.from, edge.event))) continue;
     const steps: ModelStep[] = [...shortest.get(edge.from)!, ...stepsFrom(edge)];
-    const mark = (from: string, added: ModelStep[]) => {
-      for (const step of added) {
-        taken.add(edgeId(from, step.event));
-        from = serializeState(step.state);
-      }
-    };
     mark(serializeState(start), steps);
-    // Then on from where it rests, along edges not yet taken, while there are any (a walk of a few dozen steps at most).
     for (let more = 0; more < 12; more++) {
-      const here = keyAfter(steps);
+      const here = serializeState(steps.at(-1)!.state);
       const untaken = (bySource.get(here) ?? []).find((e) => !taken.has(edgeId(here, e.event)));
       if (!untaken) break;
       const added = stepsFrom(untaken);
       mark(here, added);
       steps.push(...added);
     }
-    const replayed = replayOnMachine(steps, policy);
-    walks.push({ name: `${policy}: ${describeSteps(replayed)}`, policy, steps: replayed, start });
+    walks.push(walk(steps));
+  }
+  return walks;
+}
+
+/**
+ * For every edge whose step ends with the engine's message carrying the goods (a payment, a deadline,
+ * the owner's retry), the shortest path to it, the edge, and the goods shown by that message.
+ */
+function deliveriesShownByTheirMessage(policy: LatePaymentPolicy): Walk[] {
+  const { graph, shortest, bySource, stepsFrom, walk } = walkTools(policy);
+  const walks: Walk[] = [];
+  for (const edge of graph.edges) {
+    const steps = stepsFrom(edge);
+    const [group] = groupsOf(steps, graph.snapshot(edge.from));
+    if (!group || !sendsGoods(group) || statePath(group.before).startsWith("delivered")) continue;
+    const here = serializeState(steps.at(-1)!.state);
+    const shown = (bySource.get(here) ?? []).find((e) => e.event.type === "GOODS_SHOWN")!;
+    walks.push(walk([...shortest.get(edge.from)!, ...steps, ...stepsFrom(shown)], "goods shown by the message: "));
   }
   return walks;
 }
@@ -153,6 +177,26 @@ describe("every transition of the order, walked on the real engine", () => {
     try {
       await replay(world, groupsOf(walk.steps, walk.start), cover);
       walked++;
+    } finally {
+      await world.close();
+    }
+  });
+});
+
+describe("with a channel that takes the goods, the engine's own message shows them", () => {
+  const shownByNotice = POLICIES.flatMap(deliveriesShownByTheirMessage);
+
+  it("some walks deliver by a payment, a deadline and the owner", () => {
+    const triggers = new Set(shownByNotice.flatMap((walk) => groupsOf(walk.steps, walk.start, { channelTakesGoods: true }).filter((g) => g.toldAt).map((g) => g.trigger.type)));
+    expect([...triggers].sort()).toEqual(["ADMIN_RETRY_DELIVERY", "DEADLINE", "PAYMENT_RECEIVED"]);
+  });
+
+  it.each(shownByNotice.map((walk) => [walk.name, walk] as const))("%s", async (_name, walk) => {
+    const world = await createWorld(walk.policy, { channelTakesGoods: true });
+    try {
+      const groups = groupsOf(walk.steps, walk.start, { channelTakesGoods: true });
+      expect(groups.filter((group) => group.toldAt !== undefined)).toHaveLength(1);
+      await replay(world, groups, cover);
     } finally {
       await world.close();
     }
