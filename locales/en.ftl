@@ -96,13 +96,19 @@ order-paid = { $retrying ->
        *[no] ✅ Payment confirmed for { $amount }. Delivering now…
     }
 }
-# $shown: secret (the code, shown once), hint (its last characters), none.
+# $shown: secret (the code, shown once), hint (its last characters), none. $late: yes when it was paid after it had closed.
 order-delivered = { $shown ->
     [secret] 🎉 Payment confirmed and delivered: { $amount }.
         Your code: { $secret }
         Keep it safe: it is shown only once.
-    [hint] 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
-   *[none] 🎉 Order { $orderId } was delivered: { $amount }.
+    [hint] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount } (code ending { $hint }).
+       *[no] 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
+    }
+   *[none] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount }.
+       *[no] 🎉 Order { $orderId } was delivered: { $amount }.
+    }
 }
 order-delivery-failed = ⚠️ Your payment for { $amount } is safe, but delivery failed several times. Our team has been told and will fix it or refund you.
 # $reason: late (it arrived after the order closed), mismatch (not the invoiced amount or currency), owner (the shop's decision).
@@ -230,6 +236,8 @@ payment-extra = ⚠️ We received a second payment of { $paid } for order { $or
     [refunded] It was refunded to you straight away.
    *[other] The shop owner has been told and will refund it.
 }
+# The store is unreachable for a moment: the message is kept by Telegram and answered when it is back.
+store-unavailable = ⏳ One moment, please: I can't reach my records right now. I'll answer your message as soon as I can.
 busy = I'm still working on your previous message. Please try again in a moment.
 alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
     See /order { $command }.
@@ -263,12 +271,6 @@ check-unavailable = ⚠️ I couldn't check with { $provider ->
     [stars] Telegram Stars
    *[other] the test payment page
 } right now. If you have paid, I'll tell you as soon as it is confirmed.
-} but your payment of { $paid } arrived afterwards. { $next ->
-    [delivered] It was delivered anyway (code ending { $hint }).
-    [refunded] It was refunded to you.
-    [pending] I'm handling it and will message you shortly.
-   *[owner_refunds] The shop owner has been told and will refund it.
-}
 late-code = Your code: { $secret }
     Keep it safe: it is shown only once.
 # The sandbox pay page of an order that was cancelled or expired.

@@ -22,6 +22,7 @@ import type { SandboxProvider } from "./payments/sandbox.ts";
 import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
 import { openStoreWithin } from "./startup.ts";
+import { upgradeFromSchema2 } from "./upgrade/from-schema-2.ts";
 import { type ShopStore, collectionOf } from "./store/index.ts";
 import { LanguagePreference } from "./domain/preferences.ts";
 import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
@@ -91,6 +92,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? Date.now;
   // Within STARTUP_TIMEOUT_MS, or a StartupError naming STORE_URL: an unreachable store must not hang start-up.
   const store = await openStoreWithin(config.store, config.startupTimeoutMs, { clock });
+  // A store the previous version wrote is moved to this version's layout before anything is served.
+  await upgradeFromSchema2(store, { log, clock, latePayment: config.latePayment, workGraceMs: overrides.chatLock?.leaseMs ?? 10_000 });
   const metrics = createMetrics();
   const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
   const languages = createLanguagePreferences(collectionOf(store.kv("preferences"), LanguagePreference), localization, clock);

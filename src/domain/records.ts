@@ -35,6 +35,15 @@ export const MAX_REMEMBERED_ORDERS = 20;
 export const AskedFor = z.enum(["amount", "choice"]);
 export type AskedFor = z.infer<typeof AskedFor>;
 
+/**
+ * One amount a clarifying question offered: its tokens and the budget (US cents) it came from, if any.
+ * A bare number (how the first v3 records kept an amount) reads as an amount without a budget.
+ */
+export const AmountChoiceRecord = z.union([
+  z.object({ tokens: z.number().int().positive(), usdCents: z.number().int().positive().optional() }).strict(),
+  z.number().int().positive().transform((tokens) => ({ tokens })),
+]);
+
 /** Who the customer is, as Telegram last told us (the owner's dashboard shows it beside the chat id). */
 export const CustomerProfile = z.object({ username: z.string().nullable(), firstName: z.string().nullable() });
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
@@ -54,8 +63,11 @@ export const ChatRecord = z.object({
   turns: z.array(z.string()),
   /** What the bot's last message asked for, if anything. */
   askedFor: AskedFor.nullable(),
-  /** The amounts a clarifying question offered (a "yes" must never pick one of them by itself). */
-  choices: z.array(z.number().int().positive()),
+  /**
+   * The amounts a clarifying question offered (a "yes" must never pick one of them by itself), each
+   * with the budget it was worked out from, if any, so the question can be asked again as it was.
+   */
+  choices: z.array(AmountChoiceRecord),
   profile: CustomerProfile,
   /** The last time the customer did anything (the conversation's memory times out after a while). */
   lastActivityAt: z.number().int(),

@@ -7,7 +7,7 @@ import { orderMeta } from "../../machines/purchase.reading.ts";
 import { withinLimits } from "../../machines/purchase.types.ts";
 import { allowedCommands, conversationPhase, startsNewOrder } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
-import { type Command, type CommandSource, type Understander, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
+import { type AmountChoice, type Command, type CommandSource, type Understander, type UnderstandContext, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { ShopStore } from "../store/shop-store.ts";
@@ -15,6 +15,9 @@ import { askedBy, ordersOf, rememberTurn, withNote } from "./conversation.ts";
 import type { OrderActor } from "./orders.ts";
 import { type EngineReply, type OrderView, type PaymentCheck, type Refusal, hasTag, orderView } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
+
+/** What the understander reports of one model call (see {@link UnderstandContext.onLlmCall}). */
+type LlmCallNote = Parameters<NonNullable<UnderstandContext["onLlmCall"]>>[0];
 
 export type CustomerDoorOptions = {
   sessions: Sessions;
@@ -69,7 +72,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
   };
 
   /** The reply, remembering what it asks the customer, so the next message is read as its answer. */
-  const answered = (session: Session, reply: EngineReply, choices: readonly number[] = []): EngineReply => {
+  const answered = (session: Session, reply: EngineReply, choices: readonly AmountChoice[] = []): EngineReply => {
     session.chat.askedFor = askedBy(reply);
     session.chat.choices = session.chat.askedFor === "choice" ? [...choices] : [];
     return reply;
@@ -145,6 +148,40 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return shown === null || !snapshot.can({ type: "CONFIRM", at: clock() }) || snapshot.context.quote?.tokens !== shown;
   };
 
+  /** Understands a typed message and acts on it; `onLlmCall` hears of every model call made for it. */
+  const understandAndApply = async (session: Session, text: string, onLlmCall: (call: LlmCallNote) => void): Promise<EngineReply> => {
+    session.chat.lastActivityAt = clock();
+    const snapshot = snapshotOf(session.current());
+    const view = snapshot ? orderView(snapshot) : null;
+    const askedFor = session.chat.askedFor;
+    const understood = await options.understand(text, {
+      phase: conversationPhase(snapshot, clock()),
+      state: view?.path ?? "none",
+      order: { orderId: view?.orderId ?? "", tokens: view?.tokens ?? null },
+      allowed: allowedCommands(snapshot, clock()),
+      turns: session.chat.turns,
+      chatId: session.chatId,
+      askedHowMany: askedFor === "amount",
+      onLlmCall,
+    });
+    rememberTurn(session, text);
+    if (!understood) {
+      session.note({ type: "not_understood", chatId: session.chatId, orderId: view?.orderId ?? null, text, at: clock() });
+      return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
+    }
+    if ("choices" in understood) {
+      return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices);
+    }
+    // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again
+    // (budgets and all). Nor does it accept the quote on the table instead, even with the choice lost.
+    if (understood.command.type === "CONFIRM" && askedFor === "choice") {
+      const choices = session.chat.choices;
+      if (choices.length > 1) return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, choices);
+      return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
+    }
+    return apply(session, understood.command, understood.source, understood.note, text);
+  };
+
   /** Runs `work` on the chat, or answers with where the chat stands when the Telegram update was applied before. */
   const onChat = (rawChatId: string, ref: UpdateRef, work: (session: Session) => Promise<EngineReply>, readOnly = false) =>
     sessions.withChat(ChatId.parse(rawChatId), (session) => (session.duplicateUpdate ? replyFor(session) : work(session)), {
@@ -162,34 +199,13 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     async handleText(rawChatId: string, text: string, ref: UpdateRef = {}): Promise<EngineReply> {
       if (text.length > options.maxMessageLength) return { kind: "too_long", limit: options.maxMessageLength };
       return onChat(rawChatId, ref, async (session) => {
-        session.chat.lastActivityAt = clock();
-        const snapshot = snapshotOf(session.current());
-        const view = snapshot ? orderView(snapshot) : null;
-        const askedFor = session.chat.askedFor;
-        const understood = await options.understand(text, {
-          phase: conversationPhase(snapshot, clock()),
-          state: view?.path ?? "none",
-          order: { orderId: view?.orderId ?? "", tokens: view?.tokens ?? null },
-          allowed: allowedCommands(snapshot, clock()),
-          turns: session.chat.turns,
-          chatId: session.chatId,
-          askedHowMany: askedFor === "amount",
-          onLlmCall: (call) => session.note({ type: "llm", chatId: session.chatId, orderId: view?.orderId ?? null, ...call }),
-        });
-        rememberTurn(session, text);
-        if (!understood) {
-          session.note({ type: "not_understood", chatId: session.chatId, orderId: view?.orderId ?? null, text, at: clock() });
-          return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
-        }
-        if ("choices" in understood) {
-          return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices.map((c) => c.tokens));
-        }
-        // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again.
-        if (understood.command.type === "CONFIRM" && askedFor === "choice" && session.chat.choices.length > 1) {
-          const choices = session.chat.choices.map((tokens) => ({ tokens }));
-          return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, session.chat.choices);
-        }
-        return apply(session, understood.command, understood.source, understood.note, text);
+        // The model's calls for this message count for the order it ended up acting on: a first amount
+        // starts an order only after it was understood, and that purchase paid for the call.
+        const llmCalls: LlmCallNote[] = [];
+        const reply = await understandAndApply(session, text, (call) => llmCalls.push(call));
+        const orderId = session.current()?.orderId ?? null;
+        for (const call of llmCalls) session.note({ type: "llm", chatId: session.chatId, orderId, ...call });
+        return reply;
       });
     },
 

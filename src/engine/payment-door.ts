@@ -48,7 +48,8 @@ function noticeOf(before: PurchaseSnapshot, after: PurchaseSnapshot, chargeId: s
   const stray = after.context.strays.find((s) => s.chargeId === chargeId && !before.context.strays.some((b) => b.chargeId === chargeId));
   const paid = status.amount;
   const foreign = status.foreign ?? null;
-  if (stray) return { reason: "extra", paid, foreign, next: stray.status === "refunded" ? "refunded" : "owner_refunds" };
+  // Money for an order that closed unpaid came late; only an order that was paid can be paid a second time.
+  if (stray) return { reason: before.hasTag("closed") ? "late" : "extra", paid, foreign, next: stray.status === "refunded" ? "refunded" : "owner_refunds" };
   const refund = after.context.refund;
   if (refund && before.context.refund === null) {
     const reason = refund.reason === "late" ? "late" : paid === null ? "foreign_currency" : "wrong_amount";

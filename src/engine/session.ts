@@ -153,8 +153,12 @@ export function createSessions(options: SessionOptions) {
       const snapshot = order.actor.getSnapshot();
       const [from, to] = [statePath(before), statePath(snapshot)];
       if (to !== from) pending.push({ type: "transition", chatId, orderId: order.orderId, from, to, at: clock() });
+      // A new task for the owner is announced, also when the order needed them for another one before
+      // (a failed delivery the owner refunds, through a provider that cannot: now a refund by hand).
       const task = orderMeta(snapshot).ownerTask;
-      if (task && !before.hasTag("needs_owner") && snapshot.hasTag("needs_owner")) pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task, at: clock() });
+      if (task && snapshot.hasTag("needs_owner") && !(before.hasTag("needs_owner") && orderMeta(before).ownerTask === task)) {
+        pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task, at: clock() });
+      }
       const owed = (s: PurchaseSnapshot) => s.context.strays.filter((stray) => stray.status === "owed").length;
       if (owed(snapshot) > owed(before)) pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task: "refund_by_hand", at: clock() });
     };

@@ -31,6 +31,8 @@ export type PaymentRoutesDeps = {
 
 /** How long the pay page waits for the store to record a click before asking the payer to press again. */
 const RECORD_LIMIT_MS = 1_500;
+/** How long the page waits for what it shows (the invoice, its order, the payer's language). */
+const PAGE_LIMIT_MS = 400;
 /** How often owed sandbox webhooks are sent again. */
 const RESEND_EVERY_MS = 2_000;
 
@@ -74,13 +76,20 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
 
   if (!sandbox) return { flushSandbox: async () => {}, stop() {} };
 
-  // The page speaks the language of the chat that placed the order.
+  // The page speaks the language of the chat that placed the order. What it reads from the store has
+  // a deadline too: a store that does not answer must not hold the payer's browser (issue 18).
   const page = async (paymentId: string, notice?: SandboxPageNotice, status = 200) => {
-    const invoice = await sandbox.invoice(paymentId).catch(() => undefined);
-    const order = invoice ? await engine.order(invoice.orderId).catch(() => undefined) : undefined;
-    const language = order ? await deps.languages.of(order.chatId).catch(() => deps.localization.defaultLanguage) : deps.localization.defaultLanguage;
+    const lookUp = async () => {
+      const invoice = await sandbox.invoice(paymentId).catch(() => undefined);
+      const order = invoice ? await engine.order(invoice.orderId).catch(() => undefined) : undefined;
+      const language = order ? await deps.languages.of(order.chatId).catch(() => deps.localization.defaultLanguage) : deps.localization.defaultLanguage;
+      return { invoice, order, language };
+    };
+    const read = await settleWithin(lookUp(), PAGE_LIMIT_MS, null);
+    const { invoice, order, language } = read ?? { invoice: undefined, order: undefined, language: deps.localization.defaultLanguage };
     const html = renderSandboxPage(deps.localization.translator(language), { invoice, paymentId, tokens: order?.summary.tokens ?? null, ...(notice ? { notice } : {}) });
-    return { status: notice || invoice ? status : 404, body: html, headers: { "content-type": "text/html; charset=utf-8" } };
+    // A page the store did not answer for in time is "try again" (503), not "no such invoice" (404).
+    return { status: notice || invoice ? status : read === null ? 503 : 404, body: html, headers: { "content-type": "text/html; charset=utf-8" } };
   };
 
   /** Posts owed webhooks through the same door a real provider knocks on. */

@@ -67,17 +67,25 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
   /** Webhooks on their way now (not sent again until answered). */
   const sending = new Set<string>();
   /**
-   * Changes the owed list and reads it back until the change holds: two instances writing at once
-   * can overwrite each other's change, and the loser simply writes again.
+   * Changes the owed list and reads it back until the change holds. Changes in this process take
+   * turns: the list is one record, and a removal that read it before a concurrent addition would
+   * otherwise write the addition away (a paid invoice whose webhook is never sent). Two instances
+   * writing at the same instant can still overwrite each other; the loser sees it on reading back
+   * and writes again, and a customer's status question re-checks the invoice in any case.
    */
-  const changeOutbox = async (change: (owed: string[]) => string[]) => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const before = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
-      const wanted = change(before);
-      await options.outbox.set(OUTBOX_KEY, { v: 1, paymentIds: wanted });
-      const after = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
-      if (JSON.stringify(change(after)) === JSON.stringify(after)) return;
-    }
+  let outboxTurn: Promise<unknown> = Promise.resolve();
+  const changeOutbox = (change: (owed: string[]) => string[]): Promise<void> => {
+    const run = outboxTurn.catch(() => {}).then(async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const before = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+        const wanted = change(before);
+        await options.outbox.set(OUTBOX_KEY, { v: 1, paymentIds: wanted });
+        const after = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+        if (JSON.stringify(change(after)) === JSON.stringify(after)) return;
+      }
+    });
+    outboxTurn = run;
+    return run;
   };
 
   const current = async (paymentId: string) => {

@@ -51,6 +51,12 @@ export const StarsPaymentRecord = z.object({
 });
 export type StarsPaymentRecord = z.infer<typeof StarsPaymentRecord>;
 
+/**
+ * How long after an invoice's deadline a payment may still complete: Telegram finishes a payment within
+ * seconds of the pre-checkout answer, and pre-checkout says no from the deadline on.
+ */
+const IN_FLIGHT_MS = 10 * 60_000;
+
 export type StarsOptions = {
   api: StarsApi;
   /** Keyed by order id. */
@@ -123,7 +129,8 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
       if (paid) return ok({ paymentId, status: "paid", amount: money(paid.stars, "XTR"), orderId: paid.orderId });
       const invoice = await options.invoices.get(paymentId);
       if (!invoice) return fail("not_found");
-      const status = options.clock() >= invoice.expiresAt ? "expired" : "pending";
+      // The link itself never expires at Telegram: only a payment pre-checkout let start can still arrive, within moments.
+      const status = options.clock() >= invoice.expiresAt + IN_FLIGHT_MS ? "expired" : "pending";
       return ok({ paymentId, status, amount: money(invoice.stars, "XTR"), orderId: invoice.orderId });
     },
 
@@ -133,9 +140,10 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
     },
 
     async cancelInvoice(paymentId) {
-      // A Stars link cannot be revoked at Telegram, but pre-checkout refuses to take money for an
-      // order that no longer accepts it, so no money moves through it any more.
-      return (await options.invoices.get(paymentId)) ? ok(undefined) : fail("not_found");
+      // A Stars link cannot be revoked at Telegram. Pre-checkout refuses new payments for an order that
+      // no longer accepts them, but one it already let start may still complete: the order keeps
+      // watching the invoice, and such money is delivered or returned by LATE_PAYMENT.
+      return (await options.invoices.get(paymentId)) ? fail("unsupported", "a Stars invoice link cannot be revoked") : fail("not_found");
     },
 
     async refund(chargeId) {

@@ -47,8 +47,9 @@ const SavedProjectionJson = z.object({ position: z.string(), state: z.string() }
  * when Redis cannot be reached within a few seconds, and with an Error when the data there was laid
  * out for another number of shards.
  */
-export async function redisStore(url: string, options: RedisStoreOptions = {}): Promise<ShopStore> {
-  const keys = redisKeys(options.keyPrefix ?? DEFAULT_PREFIX);
+export async function redisStore(storeUrl: string, options: RedisStoreOptions = {}): Promise<ShopStore> {
+  const { url, prefix } = splitKeyPrefix(storeUrl);
+  const keys = redisKeys(options.keyPrefix ?? prefix ?? DEFAULT_PREFIX);
   const connection = await connectRedis(url);
   try {
     await checkShards(connection, keys);
@@ -58,6 +59,18 @@ export async function redisStore(url: string, options: RedisStoreOptions = {}): 
     await connection.close();
     throw error;
   }
+}
+
+/**
+ * A `?prefix=<text>` on the store URL keeps this shop's keys apart from other shops' (or test runs')
+ * on the same Redis or cluster; the rest of the URL is the connection's.
+ */
+export function splitKeyPrefix(storeUrl: string): { url: string; prefix?: string } {
+  const match = /^(.*?)[?&]prefix=([^&#]+)(.*)$/.exec(storeUrl);
+  if (!match) return { url: storeUrl };
+  const [, before = "", prefix = "", after = ""] = match;
+  const rest = after.replace(/^&/, "");
+  return { url: rest ? `${before}?${rest}` : before, prefix: decodeURIComponent(prefix) };
 }
 
 /** An audit entry as stored; entries that fail the schema are left out (they cannot be typed). */

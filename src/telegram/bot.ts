@@ -6,6 +6,7 @@
 import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
+import { retryServerErrors } from "./retry.ts";
 import { createBoundedMap } from "../bounded.ts";
 import { limit } from "@grammyjs/ratelimiter";
 import { Bot, type BotError, type Context, GrammyError, type Transformer } from "grammy";
@@ -129,7 +130,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (options.retry !== false) {
     // Network failures are not retried here: auto-retry would wait for them indefinitely and hold up
     // the chat; they surface to bot.catch (or the notifier) instead.
-    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true }));
+    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
+    // 5xx: a few quick attempts, and no pause after the last (see retry.ts).
+    bot.api.config.use(retryServerErrors());
   }
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 

@@ -15,6 +15,7 @@ import { ChatId } from "../domain/ids.ts";
 import { ChatBusyError } from "../engine/index.ts";
 import { describeFailure } from "../failures.ts";
 import { StoreUnavailableError } from "../store/index.ts";
+import { createBoundedMap } from "../bounded.ts";
 
 /** The chat an update belongs to, if any (the one whose conversation it changes). */
 export function chatOfUpdate(update: Update): string | null {
@@ -32,11 +33,14 @@ export function chatOfUpdate(update: Update): string | null {
 
 export type Inbox = ReturnType<typeof createInbox>;
 
-export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secrets: readonly string[] }) {
+export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secrets: readonly string[]; oneMoment?: boolean }) {
   const { store, log } = app;
   const owner = app.engine.instanceId;
   const lease = { owner, ttlMs: options.leaseMs };
   const draining = new Map<string, Promise<void>>();
+  // Chats asked to drain while their drain was ending: between its last look at the inbox and leaving
+  // `draining`, an update may have arrived whose lease this process took; it must not wait for the sweeper.
+  const drainAgain = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
 
@@ -48,6 +52,18 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     if (failure.error instanceof StoreUnavailableError || failure.error instanceof ChatBusyError) failedForNow.add(failure.ctx.update.update_id);
     await reportFailure(failure);
   });
+
+  // Customers told "one moment" during a store outage, by update: told once, however often it comes again.
+  const told = createBoundedMap<number, true>({ maxEntries: 10_000 });
+  /** "One moment, I'll answer shortly", in the customer's language, without the store (best effort). */
+  const tellOnce = (chatId: string, update: Update) => {
+    if (told.get(update.update_id) || !options.oneMoment) return;
+    told.set(update.update_id, true);
+    const language = app.localization.negotiate(update.message?.from?.language_code ?? update.callback_query?.from.language_code ?? "");
+    void bot.api
+      .sendMessage(chatId, app.localization.translator(language).t("store-unavailable"))
+      .catch((error: unknown) => log.debug("could not tell a customer to wait for the store", { chatId, ...describeFailure(error, options.secrets) }));
+  };
 
   const track = <T>(work: Promise<T>): Promise<T> => {
     inFlight.add(work);
@@ -102,18 +118,33 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         await track(handle(update));
         return;
       }
-      const { accepted, held } = await store.acceptUpdate(ChatId.parse(chatId), update.update_id, JSON.stringify(update), lease);
+      let kept;
+      try {
+        kept = await store.acceptUpdate(ChatId.parse(chatId), update.update_id, JSON.stringify(update), lease);
+      } catch (error) {
+        // The store is down: the update is not kept (Telegram sends it again), but the customer hears at once.
+        if (error instanceof StoreUnavailableError) tellOnce(chatId, update);
+        throw error;
+      }
+      const { accepted, held } = kept;
       if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
       if (held) inbox.drain(chatId);
     },
 
     /** Works off a chat's inbox in the background (at most one drain per chat in this process). */
     drain(chatId: string): void {
-      if (stopped || draining.has(chatId)) return;
+      if (stopped) return;
+      if (draining.has(chatId)) {
+        drainAgain.add(chatId);
+        return;
+      }
       const run = track(
         drainChat(chatId)
           .catch((error: unknown) => log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }))
-          .finally(() => draining.delete(chatId)),
+          .finally(() => {
+            draining.delete(chatId);
+            if (drainAgain.delete(chatId)) inbox.drain(chatId);
+          }),
       );
       draining.set(chatId, run);
     },

@@ -60,7 +60,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   const { log, config } = app;
   const bot = createBot(app, options.bot);
   const secrets = [bot.token];
-  const inbox = createInbox(app, bot, { leaseMs: options.leaseMs ?? 10_000, secrets });
+  const inbox = createInbox(app, bot, { leaseMs: options.leaseMs ?? 10_000, secrets, oneMoment: true });
   const stopPendingHook = app.engine.onPendingUpdates((chatId) => inbox.drain(chatId));
 
   // Every Bot API call of the start-up carries the deadline of its step (grammY's own limit is 500 s),

@@ -42,7 +42,7 @@ export function describeCommand(type: CommandType, catalog: Catalog): string {
     case "CONFIRM":
       return `{"intent":"CONFIRM"} — the customer accepts the quoted price and wants to pay`;
     case "CANCEL":
-      return `{"intent":"CANCEL"} — the customer wants to cancel this order`;
+      return `{"intent":"CANCEL"} — the customer wants to cancel this order, or to drop it and start over`;
     case "STATUS":
       return `{"intent":"STATUS"} — the customer asks where their order or payment is`;
     case "HELP":

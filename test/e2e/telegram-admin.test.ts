@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { DeliveryProvider } from "../../src/delivery/provider.ts";
-import type { OrderProjection } from "../../src/domain/records.ts";
+import type { OrderRecord } from "../../src/domain/records.ts";
+import { snapshotOf } from "../../machines/purchase.reading.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
 import { testClock } from "../support/app.ts";
@@ -53,8 +54,18 @@ async function press(api: BotApiStub, chatId: number, label: RegExp, message: Bo
   return api.nextShown(chatId, since);
 }
 
+/** A paid order, found by its invoice: its id, its sandbox invoice id and its record. */
+type Bought = { orderId: string; paymentId: string; record: OrderRecord };
+
+/** The order's top-level state and its own refund, as its machine holds them now. */
+async function orderNow(app: App, orderId: string) {
+  const record = (await app.engine.order(orderId))!;
+  const snapshot = snapshotOf(record.snapshot);
+  return { stage: (await app.engine.orderView(orderId))!.stage, refund: snapshot.context.refund, record };
+}
+
 /** A customer buys 2,000 tokens and pays; returns the order (whatever delivery then did). */
-async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderProjection> {
+async function buy(api: BotApiStub, app: App, chatId: number): Promise<Bought> {
   await say(api, chatId, "I need 2000 tokens");
   const invoice = await say(api, chatId, "yes");
   const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
@@ -63,8 +74,10 @@ async function buy(api: BotApiStub, app: App, chatId: number): Promise<OrderProj
   const response = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
   expect(response.status).toBe(200);
   await api.nextShown(chatId, since);
-  for await (const [, order] of app.stores.orders.entries()) if (order.paymentId === paymentId) return order;
-  throw new Error("the paid order was not stored");
+  const found = await app.store.findPayment(`sandbox:${paymentId}`);
+  const record = found ? await app.engine.order(found.orderId) : undefined;
+  if (!record) throw new Error("the paid order was not stored");
+  return { orderId: record.orderId, paymentId: paymentId!, record };
 }
 
 const failingDelivery: DeliveryProvider = { name: "sandbox", issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }) };
@@ -96,12 +109,13 @@ describe("Telegram admin commands", () => {
     expect(code).toMatch(/\S{8,}/);
     const shown = await say(api, ADMIN, `/order ${order.orderId}`);
     expect(shown).toContain(`<code>${order.orderId}</code>`);
-    expect(shown).toContain("State: <b>delivered</b>");
-    expect(shown).toContain("transition from=awaiting_payment to=paid");
-    expect(shown).toContain("transition from=paid to=delivered");
+    expect(shown).toContain("State: <b>delivered");
+    expect(shown).toContain("transition from=awaiting_payment.waiting to=paid.recorded");
+    expect(shown).toContain("transition from=paid.recorded to=delivered.announcing");
+    expect(shown).toContain("transition from=delivered.announcing to=delivered.settled");
     expect(shown).toContain("payment paymentId=");
     expect(shown).not.toContain(code);
-    expect(await say(api, ADMIN, `/retry ${order.orderId}`)).toContain("only orders in delivery_failed");
+    expect(await say(api, ADMIN, `/retry ${order.orderId}`)).toContain("it cannot be retried in that state");
     expect(await say(api, ADMIN, "/order nope")).toContain("There is no order");
   });
 
@@ -112,17 +126,18 @@ describe("Telegram admin commands", () => {
     const alert = await api.nextShown(ADMIN, since);
     expect(alert).toContain("Delivery failed");
     expect(alert).toContain(`/refund ${order.orderId}`);
-    expect((await app.engine.order(order.orderId))?.state).toBe("delivery_failed");
+    expect((await orderNow(app, order.orderId)).stage).toBe("delivery_failed");
 
     const answer = await say(api, ADMIN, `/refund ${order.orderId}`);
-    expect(answer).toContain(`refund <code>sbx_refund_${order.paymentId}</code>`);
-    const after = await app.engine.order(order.orderId);
-    expect(after?.state).toBe("refunded");
-    expect(after?.refund).toMatchObject({ paymentId: order.paymentId, refundId: `sbx_refund_${order.paymentId}`, manual: false });
-    await app.audit.flush();
+    expect(answer).toContain(`order <code>${order.orderId}</code> is now <b>refunded</b>`);
+    const after = await orderNow(app, order.orderId);
+    expect(after.stage).toBe("refunded");
+    expect(after.refund).toMatchObject({ chargeId: order.paymentId, refundId: `sbx_refund_${order.paymentId}`, manual: false, reason: "owner" });
+    expect(after.record.summary.refunded).toEqual({ minor: 4000, currency: "USDT" });
     const trail = await app.audit.forOrder(order.orderId);
-    expect(trail.some((e) => e.type === "admin" && e.detail.action === "refund")).toBe(true);
-    expect(await say(api, ADMIN, `/refund ${order.orderId}`)).toContain("already refunded");
+    expect(trail.some((e) => e.type === "admin" && e.detail.action === "refund" && e.detail.by === String(ADMIN))).toBe(true);
+    expect(await say(api, ADMIN, `/order ${order.orderId}`)).toContain(`refunded (<code>sbx_refund_${order.paymentId}</code>)`);
+    expect(await say(api, ADMIN, `/refund ${order.orderId}`)).toContain("it cannot be refunded through the provider in that state");
   });
 
   it("a provider without refunds gets manual instructions, and /refund <id> done records the manual refund", async () => {
@@ -130,15 +145,21 @@ describe("Telegram admin commands", () => {
     // Like Crypto Pay: no refund API.
     delete (app.payments as { refund?: unknown }).refund;
     const order = await buy(api, app, 101);
-    const answer = await say(api, ADMIN, `/refund ${order.orderId}`);
-    expect(answer).toContain("in the provider's app");
-    expect(answer).toContain(`/refund ${order.orderId} done`);
-    expect((await app.engine.order(order.orderId))?.state).toBe("delivery_failed");
+    const since = api.mark();
+    api.text(ADMIN, `/refund ${order.orderId}`);
+    const toAdmin = (words: string) => api.waitFor((c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && String(c.payload.text).includes(words), since);
+    expect(String((await toAdmin("is now")).payload.text)).toContain("is now <b>awaiting_owner_refund</b>");
+    // The order now needs the owner for another task: the alert says how to return the money by hand and record it.
+    const alert = await toAdmin("in the provider's app");
+    expect(String(alert.payload.text)).toContain(`/refund ${order.orderId} done`);
+    expect((await orderNow(app, order.orderId)).stage).toBe("awaiting_owner_refund");
 
-    expect(await say(api, ADMIN, `/refund ${order.orderId} done`)).toContain("Recorded the manual refund of 40.00 USDT");
-    const after = await app.engine.order(order.orderId);
-    expect(after?.state).toBe("refunded");
-    expect(after?.refund).toMatchObject({ paymentId: order.paymentId, refundId: null, manual: true });
+    expect(await say(api, ADMIN, `/refund ${order.orderId} done`)).toContain("is now <b>refunded</b>");
+    const after = await orderNow(app, order.orderId);
+    expect(after.stage).toBe("refunded");
+    expect(after.refund).toMatchObject({ chargeId: order.paymentId, refundId: null, manual: true });
+    expect(after.record.summary.refunded).toEqual({ minor: 4000, currency: "USDT" });
+    expect(await say(api, ADMIN, `/order ${order.orderId}`)).toContain("40.00 USDT, returned by hand");
   });
 
   it("admins are told of a late payment, and /refund refunds that payment and records it on the order", async () => {
@@ -154,17 +175,19 @@ describe("Telegram admin commands", () => {
     await say(api, 101, "/cancel");
     const since = api.mark();
     await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+    await app.flushSandboxWebhooks();
     const alert = await api.nextShown(ADMIN, since);
-    expect(alert).toContain("arrived after the order closed");
-    const orderId = /\/refund (\S+)\./.exec(alert)![1]!;
+    expect(alert).toContain("cannot return by itself: a late, mismatched or second payment");
+    const orderId = /\/refund (\S+) done/.exec(alert)![1]!;
+    expect((await orderNow(app, orderId)).stage).toBe("awaiting_owner_refund");
     app.payments.refund = refund;
 
     const answer = await say(api, ADMIN, `/refund ${orderId}`);
-    expect(answer).toContain("for the late payment");
-    const after = await app.engine.order(orderId);
-    expect(after?.state).toBe("cancelled");
-    expect(after?.refund).toMatchObject({ paymentId, refundId: `sbx_refund_${paymentId}`, manual: false });
-    expect(await say(api, ADMIN, `/order ${orderId}`)).toContain("Refunded 40.00 USDT");
+    expect(answer).toContain("is now <b>refunded</b>");
+    const after = await orderNow(app, orderId);
+    expect(after.stage).toBe("refunded");
+    expect(after.refund).toMatchObject({ reason: "late", chargeId: paymentId, refundId: `sbx_refund_${paymentId}`, manual: false });
+    expect(await say(api, ADMIN, `/order ${orderId}`)).toContain(`late payment <code>${paymentId}</code>: 40.00 USDT, refunded (<code>sbx_refund_${paymentId}</code>)`);
   });
 
   it("/broadcast asks first: Cancel sends nothing, Send reaches every known chat", async () => {

@@ -1,5 +1,6 @@
 /** Issue 13, points 5–7: richer readings reach the customer, questions get the owner's answers, orders are listed. */
 import { afterEach, describe, expect, test } from "vitest";
+import { ChatId } from "../../src/domain/ids.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import type { SandboxProvider } from "../../src/payments/sandbox.ts";
 import { payUrlOf, startTestApp } from "../support/app.ts";
@@ -19,7 +20,9 @@ async function shop(env: Record<string, string> = {}) {
   return { ...started, say };
 }
 
-const stateOf = (reply: EngineReply) => ("order" in reply && reply.order ? reply.order.state : null);
+/** The order a reply shows: the one it is about, or the chat's last one once that ended. */
+const shownOrder = (reply: EngineReply) => ("order" in reply ? reply.order : "lastOrder" in reply ? reply.lastOrder : null);
+const stateOf = (reply: EngineReply) => shownOrder(reply)?.stage ?? null;
 
 describe("issue 13: budgets, choices, greetings, paid claims", () => {
   test("a budget is quoted as the tokens it buys, and the reply says so", async () => {
@@ -136,14 +139,14 @@ describe("issue 13: questions and the order list never move an order", () => {
     ];
     for (const step of steps) {
       const shown = await step();
-      const orderId = "order" in shown && shown.order ? shown.order.orderId : "";
-      const before = await app.stores.orders.get(orderId as never);
-      expect(before).toBeDefined();
+      const orderId = shownOrder(shown)?.orderId ?? "";
+      const before = await app.engine.order(orderId);
+      expect(before?.orderId).toBe(orderId);
       for (const topic of ["what_tokens", "models", "validity", "refunds", "coins", "delivery", "price"] as const) {
         expect((await app.engine.handleCommand("c1", { type: "ASK", topic })).kind).toBe("answer");
       }
       expect((await app.engine.handleCommand("c1", { type: "ORDERS" })).kind).toBe("orders");
-      expect(await app.stores.orders.get(orderId as never)).toEqual(before);
+      expect(await app.engine.order(orderId)).toEqual(before);
     }
   });
 });
@@ -176,10 +179,10 @@ describe("issue 13: customers see their orders", () => {
       await say("c1", "cancel");
     }
     await say("c1", "1000 tokens"); // the next order starts, filing the last cancelled one
-    const { record } = await app.stores.conversations.read("c1" as never);
-    expect(record !== "invalid" && record?.orderIds).toHaveLength(20);
+    const { chat } = await app.store.readChat(ChatId.parse("c1"));
+    expect(chat !== "invalid" && chat?.recentOrderIds).toHaveLength(20);
     const { reply } = await say("c1", "/orders");
-    expect(reply.kind === "orders" && reply.orders.map((o) => [o.state, o.tokens])).toEqual([
+    expect(reply.kind === "orders" && reply.orders.map((o) => [o.stage, o.tokens])).toEqual([
       ["quoted", 1000],
       ["cancelled", 2200],
       ["cancelled", 2100],

@@ -41,8 +41,7 @@ import {
 import { type ShopProcess, freePort, seededRandom, shopProcess, sleep, until } from "../support/crash-shop.ts";
 import { type OpenRouterStub, startOpenRouterStub } from "../support/openrouter-stub.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
-import { deletePrefix } from "../support/redis-store.ts";
-import { connectRedis } from "../../src/store/redis-connect.ts";
+import { isolatedRedisUrl } from "../support/redis-store.ts";
 
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -345,15 +344,10 @@ async function onRedis(schedule: Schedule) {
 
 async function onCluster(schedule: Schedule) {
   if (!clusterUrl) throw new Error("REDIS_CLUSTER_URL is not set in CI; .ci/run starts a three-node cluster with scripts/redis-cluster.sh");
-  // A cluster has no database numbers: the shop's keys (default prefix) are cleared before and after.
-  const connection = await connectRedis(clusterUrl);
-  const clear = () => deletePrefix(connection, "tg:");
-  await clear();
-  cleanups.push(async () => {
-    await clear();
-    await connection.close();
-  });
-  expectEveryPaidOrderDelivered(await runKillTest("Redis Cluster", clusterUrl, schedule), schedule);
+  // A cluster has no database numbers: this run's keys have a prefix of their own.
+  const store = await isolatedRedisUrl(clusterUrl);
+  cleanups.push(() => store.clear());
+  expectEveryPaidOrderDelivered(await runKillTest("Redis Cluster", store.url, schedule), schedule);
 }
 
 describe("a paid order survives the shop being killed during delivery (issue 11)", () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { decodeButton, encodeButton } from "../../src/telegram/buttons.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
+import { paymentKey } from "../../src/payments/provider.ts";
 import { payUrlOf, startTestApp, testClock } from "../support/app.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -52,14 +53,17 @@ describe("a button does what its message says (issue 13, 1)", () => {
     expect(shown).toContain("out of date");
     expect(shown).toContain("$100.00");
     const now = await app.engine.view("c1");
-    expect(now.kind === "order" && now.order.state).toBe("quoted");
-    expect(await app.stores.paymentIndex.get(`sandbox:sbx_${now.kind === "order" ? now.order.orderId : ""}`)).toBeUndefined();
+    expect(now.kind === "order" && now.order.stage).toBe("quoted");
+    expect(now.kind === "order" && now.order.payUrl).toBeNull();
+    expect(await app.store.findPayment(paymentKey("sandbox", `sbx_${now.kind === "order" ? now.order.orderId : ""}`))).toBeUndefined();
 
     // The current message's Confirm still works.
     const confirmNew = buttonOn(started, pressed, /Confirm/);
     const invoice = await app.engine.handleButton("c1", confirmNew);
-    expect(invoice.kind === "order" && invoice.order.state).toBe("awaiting_payment");
+    expect(invoice.kind === "order" && invoice.order.stage).toBe("awaiting_payment");
     expect(invoice.kind === "order" && invoice.order.charge?.minor).toBe(10_000);
+    // The invoice the old button did not make is the one the current button made.
+    expect(await app.store.findPayment(paymentKey("sandbox", `sbx_${invoice.kind === "order" ? invoice.order.orderId : ""}`))).toBeDefined();
   });
 
   test("'+ 1k' on an old message does not change the current amount", async () => {
@@ -84,7 +88,7 @@ describe("a button does what its message says (issue 13, 1)", () => {
     const pressed = await app.engine.handleButton("c1", legacy!);
     expect(pressed.kind).toBe("stale_button");
     const now = await app.engine.view("c1");
-    expect(now.kind === "order" && now.order.state).toBe("quoted");
+    expect(now.kind === "order" && now.order.stage).toBe("quoted");
   });
 });
 
@@ -152,7 +156,7 @@ describe("status answers say the status in words (issue 13, 3)", () => {
     clock.advance(16 * 60_000);
     await started.app.engine.runDue();
     const expired = started.notifications.at(-1)!.reply;
-    expect(expired.kind === "order" && expired.order.state).toBe("expired");
+    expect(expired.kind === "order" && expired.order.stage).toBe("expired");
     expect(text(started, expired)).not.toMatch(/pa(id|y)/i);
   });
 });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createOpenRouterDelivery } from "../../src/delivery/openrouter.ts";
 import { money } from "../../src/domain/money.ts";
 import { CryptoPayInvoiceRecord, createCryptoPayPayments } from "../../src/payments/cryptopay.ts";
-import { openBackend } from "../../src/store/index.ts";
+import { collectionOf, openStore } from "../../src/store/index.ts";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -30,12 +30,12 @@ async function blackHole(): Promise<string> {
 }
 
 async function cryptoPay(apiUrl: string, timeoutMs = 10_000) {
-  const backend = await openBackend({ kind: "memory" });
+  const store = await openStore({ kind: "memory" });
   return createCryptoPayPayments({
     token: "123:TESTTOKEN",
     apiUrl,
     currency: "USD",
-    invoices: backend.collection("cryptopay_invoices", CryptoPayInvoiceRecord),
+    invoices: collectionOf(store.kv("cryptopay_invoices"), CryptoPayInvoiceRecord),
     clock: () => 0,
     timeoutMs,
   });

@@ -32,12 +32,14 @@ describe("the Stately inspector", () => {
       await new Promise((resolve) => setTimeout(resolve, 30));
       await app.engine.handleText("c1", "I need 2000 tokens");
       const invoice = await app.engine.handleText("c1", "yes");
-      expect(invoice.kind === "order" && invoice.order.state).toBe("awaiting_payment");
+      expect(invoice.kind === "order" && invoice.order.stage).toBe("awaiting_payment");
       const paymentId = invoice.kind === "order" ? invoice.order.payUrl!.split("/").at(-1)! : "";
       const paid = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
       expect(paid.status).toBe(200);
+      // The pay page answers at once; the payment's webhook follows.
+      await app.flushSandboxWebhooks();
       const view = await app.engine.view("c1");
-      expect(view.kind === "order" && view.order.state).toBe("delivered");
+      expect(view.kind === "order" && view.order.stage).toBe("delivered");
       expect(inspector.failed).toBe(true);
       expect(lines.filter((l) => l.level === "warn" || l.level === "error")).toHaveLength(1);
       expect(lines.find((l) => l.level === "warn")?.message).toMatch(/inspector unavailable/);

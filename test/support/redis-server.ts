@@ -41,19 +41,23 @@ export type OwnRedis = {
   thaw(): void;
   /** Kills the server and waits until it is gone. */
   stop(): Promise<void>;
-  /** Starts it again on the same port (empty: nothing is persisted). */
+  /** Starts it again on the same port (empty, unless it was started `persistent`). */
   restart(): Promise<void>;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
 };
 
-/** Starts a redis-server on a free port; resolves once it accepts connections. */
-export async function startOwnRedis(): Promise<OwnRedis> {
+/**
+ * Starts a redis-server on a free port; resolves once it accepts connections. `persistent`: every write
+ * is on disk before it is answered (append-only file, fsync always), so a stop loses nothing.
+ */
+export async function startOwnRedis(options: { persistent?: boolean } = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tg-redis-"));
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    const persistence = options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir], { stdio: "ignore" });
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       if (await answers(port)) return;

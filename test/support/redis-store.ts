@@ -85,3 +85,22 @@ export function whenRedis(name: string, problem: string | null, howTo: string, d
     });
   }
 }
+
+/**
+ * A store URL on the cluster (or server) at `base` with a key prefix of its own, so test files running
+ * at once on one cluster never touch each other's keys; `clear` deletes the prefix's keys.
+ */
+export async function isolatedRedisUrl(base: string): Promise<{ url: string; clear(): Promise<void> }> {
+  const prefix = uniquePrefix();
+  return {
+    url: `${base}${base.includes("?") ? "&" : "?"}prefix=${encodeURIComponent(prefix)}`,
+    async clear() {
+      const connection = await connectRedis(base);
+      try {
+        await deletePrefix(connection, prefix);
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}

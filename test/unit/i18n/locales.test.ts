@@ -2,8 +2,9 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { STAGES, STATE_WORDS } from "../../../machines/purchase.reading.ts";
 import { money } from "../../../src/domain/money.ts";
-import { LOCALES_DIR, availableLanguages, checkTranslations, loadLocalization } from "../../../src/i18n/index.ts";
+import { LOCALES_DIR, availableLanguages, checkTranslations, loadLocalization, readResource } from "../../../src/i18n/index.ts";
 
 const NBSP = "\u00a0";
 const dirs: string[] = [];
@@ -27,6 +28,17 @@ describe("translation files", () => {
 
   test("every language has exactly English's messages, all parse, use only known variables and no markup", () => {
     expect(checkTranslations()).toEqual([]);
+  });
+
+  test("every message the machine's states name (meta.words) and every stage's word exist in every language", () => {
+    // A new state cannot ship without words: its meta.words and its `stage-<name>` must be translated.
+    expect(STATE_WORDS.length).toBeGreaterThan(10);
+    expect(STAGES).toContain("awaiting_payment");
+    const needed = [...STATE_WORDS, ...STAGES.map((stage) => `stage-${stage}`)];
+    for (const language of availableLanguages()) {
+      const ids = new Set(readResource(language).body.map((entry) => entry.id));
+      expect(needed.filter((id) => !ids.has(id)), `${language}.ftl lacks these`).toEqual([]);
+    }
   });
 
   test("a file that lacks a message, has one English lacks, or misspells a variable is reported", () => {

@@ -26,11 +26,11 @@ describe("tokensForBudget", () => {
 });
 
 describe("understandByRules on budgets", () => {
-  test("quotes the tokens a budget buys, or changes the quoted amount to them", () => {
-    expect(understandByRules("$25 worth", { phase: "browsing" })).toEqual({ kind: "command", command: { type: "QUOTE", tokens: 1250 } });
+  test("sets the amount to the tokens a budget buys, whether browsing or quoted", () => {
+    expect(understandByRules("$25 worth", { phase: "browsing" })).toEqual({ kind: "command", command: { type: "SET_AMOUNT", tokens: 1250 } });
     expect(understandByRules("на 50 долларов", { phase: "quoted" })).toEqual({
       kind: "command",
-      command: { type: "CHANGE_AMOUNT", tokens: 2500 },
+      command: { type: "SET_AMOUNT", tokens: 2500 },
     });
   });
 
@@ -38,7 +38,7 @@ describe("understandByRules on budgets", () => {
     const catalog = { ...DEFAULT_CATALOG, pricePer1kUsdCents: 1000 };
     expect(understandByRules("$25 worth", { phase: "browsing", catalog })).toEqual({
       kind: "command",
-      command: { type: "QUOTE", tokens: 2500 },
+      command: { type: "SET_AMOUNT", tokens: 2500 },
     });
   });
 

@@ -10,21 +10,19 @@ type Row = [string, string, Phase, Expected];
 
 const PHASES: readonly Phase[] = ["browsing", "quoted", "awaiting_payment", "other"];
 
-const quote = (tokens: number): Command => ({ type: "QUOTE", tokens });
-const change = (tokens: number): Command => ({ type: "CHANGE_AMOUNT", tokens });
+// The core rework (issues 18–20): a number always sets the amount; the machine decides whether it is
+// a new quote or a new amount for the quote on the table, so every phase reads it the same way.
+const amount = (tokens: number): Command => ({ type: "SET_AMOUNT", tokens });
 const CONFIRM: Command = { type: "CONFIRM" };
 const CANCEL: Command = { type: "CANCEL" };
 const STATUS: Command = { type: "STATUS" };
 const HELP: Command = { type: "HELP" };
-const RESTART: Command = { type: "RESTART" };
 
 function outcomeOf(expected: Expected): string {
   if (expected === "unknown") return "unknown, left for the LLM";
   switch (expected.type) {
-    case "QUOTE":
-      return `a quote for ${expected.tokens} tokens`;
-    case "CHANGE_AMOUNT":
-      return `a change of amount to ${expected.tokens} tokens`;
+    case "SET_AMOUNT":
+      return `an amount of ${expected.tokens} tokens`;
     case "CONFIRM":
       return "a confirmation";
     case "CANCEL":
@@ -33,8 +31,6 @@ function outcomeOf(expected: Expected): string {
       return "a status check";
     case "HELP":
       return "a request for help";
-    case "RESTART":
-      return "a restart";
     case "ASK":
       return `a question about ${expected.topic}`;
     case "ORDERS":
@@ -132,7 +128,7 @@ const AMOUNTS = AMOUNT_CASES.map(([text, tokens]) => [
 ] as const);
 
 const TABLE: Row[] = [
-  ...amountRows("browsing", quote, [
+  ...amountRows("browsing", amount, [
     ["2000", 2000],
     ["2,000", 2000],
     ["2 000", 2000],
@@ -153,8 +149,8 @@ const TABLE: Row[] = [
     ["yes, 3000", 3000],
     ["1000000000000", 1_000_000_000_000],
   ]),
-  ...amountRows("other", quote, [["2k", 2000]]),
-  ...amountRows("quoted", change, [
+  ...amountRows("other", amount, [["2k", 2000]]),
+  ...amountRows("quoted", amount, [
     ["change it to 5000", 5000],
     ["make it 5k instead", 5000],
     ["actually 3000", 3000],
@@ -163,10 +159,10 @@ const TABLE: Row[] = [
     ["yes, 3000", 3000],
     ["I changed my mind, 4000", 4000],
   ]),
-  ...amountRows("awaiting_payment", change, [["5000", 5000]]),
+  ...amountRows("awaiting_payment", amount, [["5000", 5000]]),
   // Issue 13: a budget in money is quoted as the tokens it buys, rounded down ($20.00 per 1,000 tokens).
-  ...rows("browsing", quote(2000), ["$40", "40 USDT", "40 dollars", "buy $40", "/buy $40"]),
-  ...amountRows("browsing", quote, [["$25.50 worth", 1275], ["what can I get for 9.99 dollars?", 499]]),
+  ...rows("browsing", amount(2000), ["$40", "40 USDT", "40 dollars", "buy $40", "/buy $40"]),
+  ...amountRows("browsing", amount, [["$25.50 worth", 1275], ["what can I get for 9.99 dollars?", 499]]),
   ...rows("browsing", "unknown", ["2000 or 3000", "-5", "1.2345k", "three grand"]),
   ...rows("quoted", CONFIRM, [
     "yes", "Y", "yeah", "yep", "sure", "ok", "Okay!", "confirm", "go ahead", "let's do it",
@@ -201,18 +197,19 @@ const TABLE: Row[] = [
   ...rows("browsing", HELP, ["I need some tokens", "хочу купить токены"]),
   ...rows("browsing", { type: "ASK", topic: "coins" }, ["а чем платить?"]),
   ...rows("awaiting_payment", STATUS, ["пришли код", "send me my code"]),
-  ...amountRows("browsing", quote, [["how much would 10k cost?", 10_000]]),
-  ...rows("quoted", RESTART, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
-  ...amountRows("browsing", quote, [
+  ...amountRows("browsing", amount, [["how much would 10k cost?", 10_000]]),
+  // The core rework: "start over" cancels the order on the table (RESTART is gone); a new amount starts the next one.
+  ...rows("quoted", CANCEL, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
+  ...amountRows("browsing", amount, [
     ["/buy 5000", 5000],
     ["/buy@TokenGoblinBot 5k", 5000],
   ]),
-  ...amountRows("quoted", change, [["/buy 5000", 5000]]),
+  ...amountRows("quoted", amount, [["/buy 5000", 5000]]),
   ...rows("browsing", HELP, ["/buy", "/help", "/start", "/start ref_42"]),
   ...rows("quoted", STATUS, ["/status", "/status@TokenGoblinBot"]),
   ...rows("quoted", CANCEL, ["/cancel"]),
   ...rows("quoted", CONFIRM, ["/confirm", "/confirm@TokenGoblinBot"]),
-  ...rows("quoted", RESTART, ["/restart"]),
+  ...rows("quoted", CANCEL, ["/restart"]),
   ...rows("browsing", "unknown", [
     "what's the weather", "lorem ipsum", "", "   ", "🎉🎉🎉", "/frobnicate", "مرحبا",
     "שלום", "I want -5 tokens", "I have one question",

@@ -1,12 +1,16 @@
-/** The understander around the rules (issue 21): notes it adds, and a yes to a choice of amounts. */
+/**
+ * The understander around the rules (issue 21): the notes it adds, and two amounts offered as a choice.
+ * A yes to such a choice is the engine's to catch (it remembers what it asked): see
+ * test/integration/conversation-issue21.test.ts.
+ */
 import { describe, expect, test } from "vitest";
 import type { UnderstandContext, Understander } from "../../../src/domain/commands.ts";
-import { allowedInState } from "../../../src/domain/allowed.ts";
 import { DEFAULT_CATALOG, productOf } from "../../../src/domain/catalog.ts";
 import { createUnderstander } from "../../../src/understand/index.ts";
+import { understandContextIn } from "../../support/order-snapshots.ts";
 
 function context(state: "initial" | "quoted", turns: string[], askedHowMany: boolean): UnderstandContext {
-  return { state, order: { orderId: "o1", tokens: state === "quoted" ? 1000 : null }, allowed: allowedInState(state), turns, chatId: "c1", askedHowMany };
+  return { ...understandContextIn(state, { turns, orderId: "o1" }), askedHowMany };
 }
 
 const understand = createUnderstander();
@@ -17,31 +21,19 @@ describe("wanting to buy without an amount", () => {
   });
 });
 
-describe("a yes after 'which amount?'", () => {
-  test("offers the same choice again, read from the message the choice answered", async () => {
-    const read = await understand("sure", context("quoted", ["1000 tokens", "2000 or 3000?"], true));
-    expect(read).toEqual({ choices: [{ tokens: 2000 }, { tokens: 3000 }], source: "rules" });
+describe("two amounts in one message", () => {
+  test("are offered as a choice, a budget priced as the tokens it buys", async () => {
+    expect(await understand("2000 or 3000?", context("quoted", ["1000 tokens"], false))).toEqual({ choices: [{ tokens: 2000 }, { tokens: 3000 }], source: "rules" });
+    expect(await understand("give me 2 grand", context("initial", [], true))).toEqual({ choices: [{ tokens: 2000 }, { tokens: 100_000, usdCents: 200_000 }], source: "rules" });
   });
 
-  test("keeps the budget a choice came from", async () => {
-    const read = await understand("yes", context("initial", ["give me 2 grand"], true));
-    expect(read).toEqual({ choices: [{ tokens: 2000 }, { tokens: 100_000, usdCents: 200_000 }], source: "rules" });
+  test("are the model's to settle when one is configured", async () => {
+    const model: Understander = async () => ({ command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" });
+    expect(await createUnderstander(model)("2000 or 3000?", context("quoted", [], false))).toEqual({ command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" });
   });
 
-  test("with a quote open but the choice forgotten, is still not a confirmation", async () => {
-    expect(await understand("yes", context("quoted", [], true))).toBeNull();
-  });
-
-  test("a model's CONFIRM is held to the same rule", async () => {
-    const model: Understander = async () => ({ command: { type: "CONFIRM" }, source: "llm" });
-    const withModel = createUnderstander(model);
-    expect(await withModel("alright I'm in", context("quoted", ["2000 or 3000?"], true))).toEqual({ choices: [{ tokens: 2000 }, { tokens: 3000 }], source: "rules" });
-    expect(await withModel("alright I'm in", context("quoted", ["2000 tokens"], false))).toEqual({ command: { type: "CONFIRM" }, source: "llm" });
-  });
-
-  test("when nobody asked, a yes confirms as always; after a welcome it is left to the machine", async () => {
-    expect(await understand("yes", context("quoted", ["2000 or 3000?", "2000"], false))).toEqual({ command: { type: "CONFIRM" }, source: "rules" });
-    expect(await understand("yes", context("initial", ["hi"], true))).toEqual({ command: { type: "CONFIRM" }, source: "rules" });
+  test("a yes is read as a yes: whether it answers a choice is the engine's to know", async () => {
+    expect(await understand("yes", context("quoted", ["2000 or 3000?"], false))).toEqual({ command: { type: "CONFIRM" }, source: "rules" });
   });
 });
 
@@ -49,7 +41,7 @@ describe("a budget", () => {
   test("buys into a volume tier when the tier's price fits it (issue 21)", async () => {
     const tiered = { ...DEFAULT_CATALOG, product: { ...productOf(DEFAULT_CATALOG), tiers: [{ from: 10_000, priceUsdCents: 1800 }] } };
     const read = await createUnderstander(undefined, { catalog: tiered })("$190 worth", context("initial", [], false));
-    expect(read).toEqual({ command: { type: "QUOTE", tokens: 10_555 }, source: "rules", note: { kind: "budget", usdCents: 19_000 } });
-    expect(await understand("$190 worth", context("initial", [], false))).toMatchObject({ command: { type: "QUOTE", tokens: 9500 } });
+    expect(read).toEqual({ command: { type: "SET_AMOUNT", tokens: 10_555 }, source: "rules", note: { kind: "budget", usdCents: 19_000 } });
+    expect(await understand("$190 worth", context("initial", [], false))).toMatchObject({ command: { type: "SET_AMOUNT", tokens: 9500 } });
   });
 });
