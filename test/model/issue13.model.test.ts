@@ -118,7 +118,7 @@ describe("money after an invoiced order closed, on every path that closes one (i
       expect(after.context.strays).toMatchObject([{ status: "refunded" }]);
       expect(world.issued).toBe(0);
       const told = world.notified.filter((r) => r.kind === "payment_notice");
-      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["extra", "refunded"]]);
+      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["late", "refunded"]]);
     }),
   );
 });

@@ -70,7 +70,8 @@ function expectedOutcome(event: ModelEvent, before: PurchaseSnapshot, after: Pur
 /** The notice the customer must get about money that did not pay the order as invoiced. */
 function expectedNotice(event: ModelEvent, before: PurchaseSnapshot, after: PurchaseSnapshot): string | null {
   if (event.type !== "PAYMENT_RECEIVED") return null;
-  if (after.context.strays.length > before.context.strays.length) return "extra";
+  // Money for an order that closed unpaid came late; only a paid order is paid a second time.
+  if (after.context.strays.length > before.context.strays.length) return before.hasTag("closed") ? "late" : "extra";
   if (after.context.refund && !before.context.refund) return after.context.refund.reason === "late" ? "late" : event.amount === null ? "foreign_currency" : "wrong_amount";
   if (after.context.late && !before.context.late) return "late";
   return null;

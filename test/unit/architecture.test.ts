@@ -152,6 +152,10 @@ describe("the machine is the single source of states", () => {
     return out;
   }
 
+  /** Files whose state names are not this machine's: they read something else by its own names. */
+  const OTHER_STATES: Record<string, string> = {
+    "src/upgrade/from-schema-2.ts": "reads orders stored by the schema-2 machine: their state names are old data it translates, not this machine's states",
+  };
   /**
    * Code being rewritten on another branch, with why; an entry nothing needs any more must go
    * (the last test below fails on it).
@@ -159,7 +163,7 @@ describe("the machine is the single source of states", () => {
   const PENDING: Record<string, string> = {
     "src/dashboard/": "the dashboard is being rewritten on tags and the projection (issue 19); remove this entry when it lands",
   };
-  const scanned = sources("src").filter((file) => !file.startsWith("src/payments/") && file !== "src/web/sandbox-page.ts");
+  const scanned = sources("src").filter((file) => !file.startsWith("src/payments/") && file !== "src/web/sandbox-page.ts" && !(file in OTHER_STATES));
   const found = scanned.flatMap((file) => offenders(file, readFileSync(join(ROOT, file), "utf8")));
 
   test("the state names come from the machine", () => {
@@ -193,7 +197,8 @@ describe("the machine is the single source of states", () => {
     expect(offenders("sample.ts", sample).map((line) => Number(line.split(":")[1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 13]);
   });
 
-  test("every pending exception is still needed", () => {
+  test("every exception is still needed", () => {
     for (const prefix of Object.keys(PENDING)) expect(found.some((line) => line.startsWith(prefix)), `${prefix}: ${PENDING[prefix]}`).toBe(true);
+    for (const file of Object.keys(OTHER_STATES)) expect(offenders(file, readFileSync(join(ROOT, file), "utf8")).length, `${file}: ${OTHER_STATES[file]}`).toBeGreaterThan(0);
   });
 });
