@@ -96,9 +96,12 @@ export const guards = {
     retryDue: ({ context, event }: Args) => context.delivery.nextAttemptAt === null || event.at >= context.delivery.nextAttemptAt,
     strayOwed: ({ context, event }: Args) =>
       event.type === "REFUND_RECORDED" && context.strays.some((stray) => stray.chargeId === event.chargeId && stray.status === "owed"),
-    ownRefundOwed: ({ context, event }: Args) => event.type === "REFUND_RECORDED" && event.chargeId === undefined && context.refund !== null,
+    // The order's own refund is recorded without a chargeId, or with the id of the very payment being returned.
+    ownRefundOwed: ({ context, event }: Args) =>
+      event.type === "REFUND_RECORDED" && context.refund !== null && (event.chargeId === undefined || event.chargeId === context.refund.chargeId),
     /** The owner records returning the order's own money (a stray payment's return names its `chargeId`). */
-    ownRefundRecorded: ({ event }: Args) => event.type === "REFUND_RECORDED" && event.chargeId === undefined,
+    ownRefundRecorded: ({ context, event }: Args) =>
+      event.type === "REFUND_RECORDED" && (event.chargeId === undefined || (context.paidCharge !== null && event.chargeId === context.paidCharge)),
     pricingSucceeded: (_: Args, params: DoneWith<PricingResult>) => params.output.ok,
     paymentCreated: (_: Args, params: DoneWith<PaymentCreationResult>) => params.output.ok,
     deliverySucceeded: (_: Args, params: DoneWith<DeliveryResult>) => params.output.ok,

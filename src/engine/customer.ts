@@ -127,13 +127,18 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       return answered(session, await replyFor(session));
     }
     // A new amount after the last order ended starts the next order.
-    if (command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order))) order = session.startOrder();
+    const started = command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
+    if (started) order = started;
     const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
-    noted(accepted);
     if (!accepted) {
+      const reason = refusalFor(order, command);
+      // An amount the new order refused leaves no order behind: the chat keeps the one it had.
+      if (started) order = session.abandon(started);
+      noted(false);
       const shown = openOrder(session);
-      return answered(session, { kind: "refused", reason: refusalFor(order, command), order: shown, ...("tokens" in command ? { tokens: command.tokens } : {}), ...extras(session) });
+      return answered(session, { kind: "refused", reason, order: shown, ...("tokens" in command ? { tokens: command.tokens } : {}), ...extras(session) });
     }
+    noted(true);
     return answered(session, withNote(await replyFor(session), note));
   };
 

@@ -311,6 +311,22 @@ describe("payments", () => {
     expect(foreign.context().refund).toMatchObject({ manual: true, refundedAt: T0 + 3 * MINUTE });
   });
 
+  test("the owner may name the payment they returned by hand: the order's own charge id records its refund", async () => {
+    const owed = harness();
+    await toAwaitingPayment(owed);
+    owed.send(paymentOf(T0 + MINUTE, null));
+    await owed.answer("refundPayment", cannotRefund(T0 + MINUTE));
+    expect(owed.path()).toBe("awaiting_owner_refund");
+    expect(owed.send({ type: "REFUND_RECORDED", chargeId: INVOICE, at: T0 + 2 * MINUTE })).toBe(true);
+    expect(owed.path()).toBe("refunded");
+
+    const failed = harness();
+    await toDeliveryFailed(failed);
+    expect(failed.send({ type: "REFUND_RECORDED", chargeId: SECOND_CHARGE, at: T0 + HOUR })).toBe(false);
+    expect(failed.send({ type: "REFUND_RECORDED", chargeId: INVOICE, at: T0 + HOUR })).toBe(true);
+    expect(failed.path()).toBe("refunded");
+  });
+
   test("a provider's retry of a payment already applied or being returned changes nothing", async () => {
     const paid = harness();
     await toDelivered(paid);
