@@ -162,7 +162,17 @@ export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string
  * An order as a reply's log entry keeps it: which order, and the message and buttons its state showed.
  * Its amounts and money are in the order's own log entries (the summary of the commit beside it).
  */
-export type OrderNote = { orderId: OrderId; stage: string; words: string; buttons: readonly OrderButton[]; problem: Problem | null; refund: RefundReason | null };
+export type OrderNote = {
+  orderId: OrderId;
+  stage: string;
+  words: string;
+  buttons: readonly OrderButton[];
+  problem: Problem | null;
+  refund: RefundReason | null;
+  /** The deadlines it named ("valid for 15 minutes"). */
+  quoteExpiresAt: number | null;
+  paymentExpiresAt: number | null;
+};
 
 /**
  * What the bot answered, as the audit log keeps it: the reply's codes with each order it showed cut
@@ -178,6 +188,8 @@ const noteOf = (order: OrderView): OrderNote => ({
   buttons: order.buttons,
   problem: order.problem,
   refund: order.refund?.reason ?? null,
+  quoteExpiresAt: order.quoteExpiresAt,
+  paymentExpiresAt: order.paymentExpiresAt,
 });
 
 /** The log's note of a reply: no goods, and orders as {@link OrderNote}s. */
