@@ -7,7 +7,7 @@ import { orderMeta } from "../../machines/purchase.reading.ts";
 import { withinLimits } from "../../machines/purchase.types.ts";
 import { allowedCommands, conversationPhase, startsNewOrder } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
-import { type Command, type CommandSource, type Understander, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
+import { type Command, type CommandSource, type UnderstandContext, type Understander, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { CustomerProfile } from "../domain/records.ts";
 import type { Ledger } from "../delivery/index.ts";
@@ -31,6 +31,9 @@ export type CustomerDoorOptions = {
  * Telegram names them (kept on the chat, and logged when it changed, for the owner's customer list).
  */
 export type UpdateRef = { updateId?: number; profile?: CustomerProfile };
+
+/** One call to the model while a message was read. */
+type LlmCall = Parameters<NonNullable<UnderstandContext["onLlmCall"]>>[0];
 
 export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
 
@@ -191,6 +194,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         const snapshot = snapshotOf(session.current());
         const view = snapshot ? orderView(snapshot) : null;
         const askedFor = session.chat.askedFor;
+        const calls: LlmCall[] = [];
         const understood = await options.understand(text, {
           phase: conversationPhase(snapshot, clock()),
           state: view?.path ?? "none",
@@ -199,22 +203,28 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           turns: session.chat.turns,
           chatId: session.chatId,
           askedHowMany: askedFor === "amount",
-          onLlmCall: (call) => session.note({ type: "llm", chatId: session.chatId, orderId: view?.orderId ?? null, ...call }),
+          onLlmCall: (call) => calls.push(call),
         });
         rememberTurn(session, text);
-        if (!understood) {
-          session.note({ type: "not_understood", chatId: session.chatId, orderId: view?.orderId ?? null, text, at: clock() });
-          return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
-        }
-        if ("choices" in understood) {
-          return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices.map((c) => c.tokens));
-        }
-        // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again.
-        if (understood.command.type === "CONFIRM" && askedFor === "choice" && session.chat.choices.length > 1) {
-          const choices = session.chat.choices.map((tokens) => ({ tokens }));
-          return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, session.chat.choices);
-        }
-        return apply(session, understood.command, understood.source, understood.note, text);
+        const answer = async (): Promise<EngineReply> => {
+          if (!understood) {
+            session.note({ type: "not_understood", chatId: session.chatId, orderId: view?.orderId ?? null, text, at: clock() });
+            return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
+          }
+          if ("choices" in understood) {
+            return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices.map((c) => c.tokens));
+          }
+          // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again.
+          if (understood.command.type === "CONFIRM" && askedFor === "choice" && session.chat.choices.length > 1) {
+            const choices = session.chat.choices.map((tokens) => ({ tokens }));
+            return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, session.chat.choices);
+          }
+          return apply(session, understood.command, understood.source, understood.note, text);
+        };
+        const reply = await answer();
+        // The model's calls cost the order the message turned out to be about: a new one when it set a first amount.
+        for (const call of calls) session.note({ type: "llm", chatId: session.chatId, orderId: session.current()?.orderId ?? null, ...call });
+        return reply;
       });
     },
 
