@@ -10,7 +10,7 @@
  */
 import { CommandSource } from "../domain/commands.ts";
 import type { Money } from "../domain/money.ts";
-import type { AuditEntry, OrderSummary } from "../domain/records.ts";
+import type { AuditEntry, Json, OrderSummary } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import type { LogPosition, ShopStore } from "../store/shop-store.ts";
 
@@ -18,31 +18,41 @@ import type { LogPosition, ShopStore } from "../store/shop-store.ts";
 export type FunnelSource = CommandSource | "mixed" | "unattributed";
 export const FUNNEL_SOURCES: readonly FunnelSource[] = [...CommandSource.options, "mixed", "unattributed"];
 
+/** What the read model keeps of an order's summary: its pay link, goods hint and deadline are the order's own. */
+export type RowSummary = Omit<OrderSummary, "payUrl" | "deliveryHint" | "dueAt">;
+
 /** One order, as the read model knows it. */
 export type OrderRow = {
   orderId: string;
   chatId: string;
   createdAt: number;
   updatedAt: number;
-  /** The order as its last commit left it. */
-  summary: OrderSummary;
+  /** The order as its last commit left it (state path and tags, money, times). */
+  summary: RowSummary;
   /** When a price was first fixed, an invoice first made, and whether money and goods ever came. */
   quotedAt: number | null;
   invoicedAt: number | null;
   paid: boolean;
   delivered: boolean;
+  /** When money first went back to the customer (its amount is `summary.refunded`). */
+  refundedAt: number | null;
+  /** Since when the order has needed the owner (tagged `needs_owner`, or a stray payment owed); null when it does not. */
+  ownerSince: number | null;
   /** Sources of the accepted amount-setting commands, and of the order's first command. */
   quoteSources: CommandSource[];
   firstSource: CommandSource | null;
   llmCalls: number;
   llmTokens: number;
-  /** The top-level states the order went through, in order (consecutive repeats merged). */
+  /** The top-level states the order was committed in, in order (consecutive repeats merged). */
   stages: string[];
 };
 
 /** A chat the shop has heard from (a command, an order, a text it did not understand). */
 export type CustomerRow = {
   chatId: string;
+  /** As Telegram last named the customer (null: never said, or not a Telegram chat). */
+  username: string | null;
+  firstName: string | null;
   firstSeenAt: number;
   lastSeenAt: number;
   orders: number;
@@ -54,26 +64,53 @@ export type CustomerRow = {
 /** A text the bot did not understand, with how often it came and where it came last. */
 export type NotUnderstoodRow = { text: string; count: number; lastAt: number; chatId: string; orderId: string | null };
 
+/**
+ * One line of a conversation before the chat had an order (later lines are in the order's own trail):
+ * what the customer wrote (`text`, or the command a button or slash command meant) or what the bot
+ * answered (`reply`, the log's note of it).
+ */
+export type TalkLine =
+  | { at: number; from: "customer"; text: string | null; command: string | null; source: string | null }
+  | { at: number; from: "bot"; reply: Record<string, Json> };
+
+/** The conversation of one chat before its first order, newest chats last. */
+export type EarlyTalk = { chatId: string; lines: TalkLine[] };
+
+/** What the entries before an order's first summary say about it (a commit logs the order last). */
+export type OrderFacts = Pick<OrderRow, "quoteSources" | "firstSource" | "llmCalls" | "llmTokens">;
+
 export type ProjectionState = {
-  v: 1;
+  v: 2;
   orders: Record<string, OrderRow>;
+  /**
+   * Facts of orders whose first summary has not come yet: the command that made an order, and the
+   * model's calls for it, are logged before the order itself in the same commit.
+   */
+  awaiting: Record<string, OrderFacts>;
   customers: Record<string, CustomerRow>;
   /** The last texts not understood (most recent last), at most {@link NOT_UNDERSTOOD_KEPT}. */
   notUnderstood: NotUnderstoodRow[];
+  /** Conversations before a first order, of the last {@link EARLY_TALK_CHATS} chats, {@link EARLY_TALK_LINES} lines each. */
+  earlyTalk: EarlyTalk[];
   /** Log entries applied so far. */
   applied: number;
 };
 
 /** How many distinct not-understood texts are kept. */
 export const NOT_UNDERSTOOD_KEPT = 100;
+/** How many chats' talk before their first order is kept, and how many lines of each. */
+export const EARLY_TALK_CHATS = 500;
+export const EARLY_TALK_LINES = 12;
 
 export function emptyProjection(): ProjectionState {
-  return { v: 1, orders: {}, customers: {}, notUnderstood: [], applied: 0 };
+  return { v: 2, orders: {}, awaiting: {}, customers: {}, notUnderstood: [], earlyTalk: [], applied: 0 };
 }
 
 const isSource = (value: unknown): value is CommandSource => CommandSource.safeParse(value).success;
 const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
-const stageOf = (summary: OrderSummary) => summary.state.split(".")[0] ?? summary.state;
+const str = (value: unknown) => (typeof value === "string" ? value : null);
+/** The top-level state of a summary's path: for grouping and display, never for decisions. */
+export const stageOfSummary = (summary: Pick<OrderSummary, "state">): string => summary.state.split(".")[0] ?? summary.state;
 /** Texts counted together whatever their case and spacing. */
 const normalize = (text: string) => text.trim().replace(/\s+/g, " ").toLowerCase();
 
@@ -82,18 +119,67 @@ export function sourceOf(row: Pick<OrderRow, "quoteSources" | "firstSource">): F
   return row.quoteSources.length > 1 ? "mixed" : (row.quoteSources[0] ?? row.firstSource ?? "unattributed");
 }
 
+/** True when the order needs the owner now: its state says so (`needs_owner`), or it holds a stray payment only the owner can return. */
+export function needsOwner(summary: Pick<OrderSummary, "tags" | "owedStrays">): boolean {
+  return summary.tags.includes("needs_owner") || (summary.owedStrays ?? 0) > 0;
+}
+
+function rowSummary(summary: OrderSummary): RowSummary {
+  const { payUrl: _payUrl, deliveryHint: _hint, dueAt: _dueAt, ...kept } = summary;
+  return kept;
+}
+
+/** At most this many orders wait for their first summary (a commit holds one or two). */
+const AWAITING_KEPT = 1_000;
+
+/** The facts of an order: its row, or what waits for its row. */
+function factsOf(state: ProjectionState, orderId: string | null): OrderFacts | undefined {
+  if (!orderId) return undefined;
+  const row = state.orders[orderId];
+  if (row) return row;
+  let waiting = state.awaiting[orderId];
+  if (!waiting) {
+    const ids = Object.keys(state.awaiting);
+    if (ids.length >= AWAITING_KEPT) delete state.awaiting[ids[0]!];
+    waiting = state.awaiting[orderId] = { quoteSources: [], firstSource: null, llmCalls: 0, llmTokens: 0 };
+  }
+  return waiting;
+}
+
+/** Adds a line to the chat's talk before its first order (the chat moves to the newest end). */
+function talk(state: ProjectionState, chatId: string, line: TalkLine): void {
+  const at = state.earlyTalk.findIndex((entry) => entry.chatId === chatId);
+  const entry = at >= 0 ? state.earlyTalk.splice(at, 1)[0]! : { chatId, lines: [] };
+  entry.lines.push(line);
+  if (entry.lines.length > EARLY_TALK_LINES) entry.lines.shift();
+  state.earlyTalk.push(entry);
+  if (state.earlyTalk.length > EARLY_TALK_CHATS) state.earlyTalk.shift();
+}
+
 /** Applies one log entry to the state (in place). Entries must come in log order. */
 export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
   state.applied++;
   const d = entry.detail;
-  const seen = (state.customers[entry.chatId] ??= { chatId: entry.chatId, firstSeenAt: entry.at, lastSeenAt: entry.at, orders: 0, paidOrders: 0, revenueUsdCents: 0 });
+  const seen = (state.customers[entry.chatId] ??= {
+    chatId: entry.chatId,
+    username: null,
+    firstName: null,
+    firstSeenAt: entry.at,
+    lastSeenAt: entry.at,
+    orders: 0,
+    paidOrders: 0,
+    revenueUsdCents: 0,
+  });
   seen.lastSeenAt = Math.max(seen.lastSeenAt, entry.at);
   const row = entry.orderId ? state.orders[entry.orderId] : undefined;
   switch (entry.type) {
     case "order": {
-      const summary = d.summary as unknown as OrderSummary;
-      if (!summary || typeof summary !== "object" || !entry.orderId) return;
+      const logged = d.summary as unknown as OrderSummary;
+      if (!logged || typeof logged !== "object" || !entry.orderId) return;
+      const summary = rowSummary(logged);
       const createdAt = num(d.createdAt) || entry.at;
+      const before = state.awaiting[entry.orderId];
+      if (before) delete state.awaiting[entry.orderId];
       const current: OrderRow = row ?? {
         orderId: entry.orderId,
         chatId: entry.chatId,
@@ -104,10 +190,12 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
         invoicedAt: null,
         paid: false,
         delivered: false,
-        quoteSources: [],
-        firstSource: null,
-        llmCalls: 0,
-        llmTokens: 0,
+        refundedAt: null,
+        ownerSince: null,
+        quoteSources: before?.quoteSources ?? [],
+        firstSource: before?.firstSource ?? null,
+        llmCalls: before?.llmCalls ?? 0,
+        llmTokens: before?.llmTokens ?? 0,
         stages: [],
       };
       const wasPaid = current.paid;
@@ -117,10 +205,14 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
       if (summary.paymentId !== null && current.invoicedAt === null) current.invoicedAt = entry.at;
       if (summary.tags.includes("paid")) current.paid = true;
       if (summary.tags.includes("delivered")) current.delivered = true;
-      const stage = stageOf(summary);
+      if (summary.refunded !== null && current.refundedAt === null) current.refundedAt = entry.at;
+      current.ownerSince = needsOwner(summary) ? (current.ownerSince ?? entry.at) : null;
+      const stage = stageOfSummary(summary);
       if (current.stages.at(-1) !== stage) current.stages.push(stage);
-      if (!row) state.orders[entry.orderId] = current;
-      if (!row) seen.orders++;
+      if (!row) {
+        state.orders[entry.orderId] = current;
+        seen.orders++;
+      }
       if (current.paid && !wasPaid) {
         seen.paidOrders++;
         seen.revenueUsdCents += usdCents(summary.usd);
@@ -128,19 +220,31 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
       return;
     }
     case "command": {
-      if (!row || !isSource(d.source)) return;
-      row.firstSource ??= d.source;
-      if (d.accepted === true && d.command === "SET_AMOUNT" && !row.quoteSources.includes(d.source)) row.quoteSources.push(d.source);
+      if (!entry.orderId) talk(state, entry.chatId, { at: entry.at, from: "customer", text: str(d.text), command: str(d.command), source: str(d.source) });
+      const facts = factsOf(state, entry.orderId);
+      if (!facts || !isSource(d.source)) return;
+      facts.firstSource ??= d.source;
+      if (d.accepted === true && d.command === "SET_AMOUNT" && !facts.quoteSources.includes(d.source)) facts.quoteSources.push(d.source);
       return;
     }
-    case "llm":
-      if (row) {
-        row.llmCalls++;
-        row.llmTokens += num(d.promptTokens) + num(d.completionTokens);
+    case "reply":
+      if (!entry.orderId) talk(state, entry.chatId, { at: entry.at, from: "bot", reply: d });
+      return;
+    case "profile":
+      seen.username = str(d.username);
+      seen.firstName = str(d.firstName);
+      return;
+    case "llm": {
+      const facts = factsOf(state, entry.orderId);
+      if (facts) {
+        facts.llmCalls++;
+        facts.llmTokens += num(d.promptTokens) + num(d.completionTokens);
       }
       return;
+    }
     case "not_understood": {
       if (typeof d.text !== "string" || d.text.trim() === "") return;
+      if (!entry.orderId) talk(state, entry.chatId, { at: entry.at, from: "customer", text: d.text, command: null, source: null });
       const key = normalize(d.text);
       const known = state.notUnderstood.findIndex((seen) => normalize(seen.text) === key);
       const previous = known >= 0 ? state.notUnderstood.splice(known, 1)[0] : undefined;
@@ -194,8 +298,9 @@ export function createProjection(store: ShopStore, options: { log?: Logger; batc
       return undefined;
     });
     const parsed = saved ? (JSON.parse(saved.state) as ProjectionState) : null;
-    state = parsed?.v === 1 ? parsed : emptyProjection();
-    position = parsed?.v === 1 && saved ? saved.position : null;
+    // A read model saved by another version is rebuilt from the whole log.
+    state = parsed?.v === 2 ? parsed : emptyProjection();
+    position = parsed?.v === 2 && saved ? saved.position : null;
     savedApplied = state.applied;
   };
 
