@@ -54,6 +54,7 @@ export type CustomerRow = {
   username: string | null;
   firstName: string | null;
   firstSeenAt: number;
+  /** When the customer last wrote or pressed something. */
   lastSeenAt: number;
   orders: number;
   paidOrders: number;
@@ -170,7 +171,8 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
     paidOrders: 0,
     revenueUsdCents: 0,
   });
-  seen.lastSeenAt = Math.max(seen.lastSeenAt, entry.at);
+  // Seen: when the customer wrote or pressed something (not when the sweeper or a payment moved their order).
+  if (entry.type === "command" || entry.type === "not_understood") seen.lastSeenAt = Math.max(seen.lastSeenAt, entry.at);
   const row = entry.orderId ? state.orders[entry.orderId] : undefined;
   switch (entry.type) {
     case "order": {

@@ -1,0 +1,53 @@
+/**
+ * The dashboard's view of the shop's one read model (`app.projection`): every page first reads what
+ * the audit log gained (one short read when nothing changed), so an order changed by this or another
+ * instance shows on the next page; the app's own timer does the same every few seconds. After a
+ * restart the projection loads its saved state and reads only the entries after it.
+ *
+ * A page never waits long for the log: when a read takes longer than `patienceMs` (the first build of
+ * a big shop without a saved model), the page shows what is known, says so, and the read goes on.
+ */
+import type { OrderRow, Projection, ProjectionState } from "../analytics/projection.ts";
+import type { Logger } from "../log.ts";
+import { newerFirst } from "./queries.ts";
+
+export type DashboardModel = {
+  /** The read model after reading the log's news; `behind` when the read is still going on. */
+  fresh(): Promise<{ state: ProjectionState; behind: boolean }>;
+  /** Every order, newest first (kept sorted between changes). */
+  newestFirst(state: ProjectionState): readonly OrderRow[];
+  /** Starts reading the log without waiting (the login form calls it while the owner types). */
+  warm(): void;
+};
+
+export function createDashboardModel(projection: Projection, options: { log?: Logger; patienceMs?: number } = {}): DashboardModel {
+  const patienceMs = options.patienceMs ?? 2_000;
+  let sorted: { applied: number; rows: OrderRow[] } | null = null;
+  const refresh = () =>
+    projection.refresh().catch((err: unknown) => {
+      options.log?.warn("dashboard could not read the audit log; showing the read model as it was", { err });
+      return 0;
+    });
+  return {
+    async fresh() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), patienceMs);
+        timer.unref();
+      });
+      const read = await Promise.race([refresh(), late]);
+      clearTimeout(timer);
+      return { state: projection.state(), behind: read === "late" };
+    },
+    newestFirst(state) {
+      if (sorted?.applied !== state.applied) {
+        // The log adds orders mostly in creation order: newest-first is close to the reverse, which sorts fast.
+        sorted = { applied: state.applied, rows: Object.values(state.orders).reverse().sort(newerFirst) };
+      }
+      return sorted.rows;
+    },
+    warm() {
+      void refresh();
+    },
+  };
+}
