@@ -20,14 +20,14 @@ export function csvCell(value: string | number | null | undefined): string {
 }
 
 /** The rows as a CSV document with a header line (`customers` adds each chat's Telegram username). */
-export function toCsv(rows: Iterable<OrderRow>, customers: Record<string, CustomerRow> = {}): string {
+export function toCsv(rows: Iterable<OrderRow>, customers: ReadonlyMap<string, CustomerRow> = new Map()): string {
   const lines = [HEADER.join(",")];
   for (const r of rows) {
     const s = r.summary;
     lines.push(
       [
         r.orderId, stageOfSummary(s), s.state, iso(r.createdAt), s.tokens, decimal(s.usd?.minor, "USD"), decimal(s.charge?.minor, s.charge?.currency),
-        s.charge?.currency, s.provider, s.paymentId, sourceOf(r), r.chatId, customers[r.chatId]?.username ?? "", iso(r.quotedAt), iso(s.paidAt), iso(s.deliveredAt),
+        s.charge?.currency, s.provider, s.paymentId, sourceOf(r), r.chatId, customers.get(r.chatId)?.username ?? "", iso(r.quotedAt), iso(s.paidAt), iso(s.deliveredAt),
         s.refunded ? "yes" : "", needsOwner(s) ? "yes" : "",
       ]
         .map(csvCell)

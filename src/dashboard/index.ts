@@ -218,7 +218,7 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       ]);
       const noticeId = request.query.get("notice");
       const shown = noticeId ? (notices.get(noticeId) ?? null) : null;
-      const details = { record, view, row: state.orders[orderId], customer: state.customers[record.chatId], trail, goods, turns: turnsOf(trail, words), buttons };
+      const details = { record, view, row: state.orders.get(orderId), customer: state.customers.get(record.chatId), trail, goods, turns: turnsOf(trail, words), buttons };
       return html(200, framed(caller, `Order ${orderId}`, "orders", orderPage(details, shown)));
     }),
   );
@@ -236,8 +236,9 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       const trails = await Promise.all(latest.map((row) => app.audit.forOrder(row.orderId)));
       const early = state.earlyTalk.find((entry) => entry.chatId === chatId)?.lines ?? [];
       const turns: Turn[] = [...turnsOfTalk(early, words), ...trails.flatMap((trail) => turnsOf(trail, words))];
-      if (!state.customers[chatId] && orders.length === 0) return notFound(caller, "customer", "/admin");
-      return html(200, framed(caller, `Customer ${chatId}`, "orders", chatPage({ chatId, customer: state.customers[chatId], orders, turns, ordersInTalk: latest.length })));
+      const customer = state.customers.get(chatId);
+      if (!customer && orders.length === 0) return notFound(caller, "customer", "/admin");
+      return html(200, framed(caller, `Customer ${chatId}`, "orders", chatPage({ chatId, customer, orders, turns, ordersInTalk: latest.length })));
     }),
   );
 

@@ -22,7 +22,8 @@ export type DashboardModel = {
 
 export function createDashboardModel(projection: Projection, options: { log?: Logger; patienceMs?: number } = {}): DashboardModel {
   const patienceMs = options.patienceMs ?? 2_000;
-  let sorted: { applied: number; rows: OrderRow[] } | null = null;
+  /** The newest-first index of one state's orders: rows never move in it (creation times do not change), new ones are merged in. */
+  let sorted: { orders: ProjectionState["orders"]; count: number; rows: OrderRow[] } | null = null;
   const refresh = () =>
     projection.refresh().catch((err: unknown) => {
       options.log?.warn("dashboard could not read the audit log; showing the read model as it was", { err });
@@ -40,9 +41,15 @@ export function createDashboardModel(projection: Projection, options: { log?: Lo
       return { state: projection.state(), behind: read === "late" };
     },
     newestFirst(state) {
-      if (sorted?.applied !== state.applied) {
+      if (sorted?.orders !== state.orders) {
         // The log adds orders mostly in creation order: newest-first is close to the reverse, which sorts fast.
-        sorted = { applied: state.applied, rows: Object.values(state.orders).reverse().sort(newerFirst) };
+        sorted = { orders: state.orders, count: state.orders.size, rows: [...state.orders.values()].reverse().sort(newerFirst) };
+      } else if (state.orders.size > sorted.count) {
+        // Orders are only ever added, at the end of the map: merge the new ones in.
+        const fresh: OrderRow[] = [];
+        let index = 0;
+        for (const row of state.orders.values()) if (index++ >= sorted.count) fresh.push(row);
+        sorted = { orders: state.orders, count: state.orders.size, rows: mergeNewestFirst(sorted.rows, fresh.sort(newerFirst)) };
       }
       return sorted.rows;
     },
@@ -50,4 +57,13 @@ export function createDashboardModel(projection: Projection, options: { log?: Lo
       void refresh();
     },
   };
+}
+
+/** Two newest-first lists as one. */
+function mergeNewestFirst(a: readonly OrderRow[], b: readonly OrderRow[]): OrderRow[] {
+  const merged: OrderRow[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < merged.length; k++) merged[k] = j >= b.length || (i < a.length && newerFirst(a[i]!, b[j]!) <= 0) ? a[i++]! : b[j++]!;
+  return merged;
 }

@@ -43,11 +43,11 @@ function needText(row: OrderRow): string {
   return `${parts.join("; ")}${paid} — waiting since ${when(row.ownerSince)}`;
 }
 
-function needsList(page: FrontPage, customers: Record<string, CustomerRow>, buttons: ReadonlyMap<string, string>): string {
+function needsList(page: FrontPage, customers: ReadonlyMap<string, CustomerRow>, buttons: ReadonlyMap<string, string>): string {
   if (page.needs.length === 0) return `<p class="muted">Nothing needs you now.</p>`;
   const shown = page.needs.slice(0, buttons.size || 20);
   const items = shown
-    .map((row) => `<li>${orderLink(row.orderId)} · ${chatLink(row.chatId, customerName(customers[row.chatId], row.chatId))} · ${esc(needText(row))}<br>${buttons.get(row.orderId) ?? ""}</li>`)
+    .map((row) => `<li>${orderLink(row.orderId)} · ${chatLink(row.chatId, customerName(customers.get(row.chatId), row.chatId))} · ${esc(needText(row))}<br>${buttons.get(row.orderId) ?? ""}</li>`)
     .join("");
   const more = page.needs.length > shown.length ? `<p class="muted">${page.needs.length - shown.length} more — <a href="/admin/orders?needs=1">all orders that need you</a></p>` : "";
   return `<ul class="needs">${items}</ul>${more}`;
@@ -96,7 +96,7 @@ function funnelTable(rows: readonly FunnelRow[]): string {
 const totalOf = (funnel: Funnel) => funnel.rows.find((r) => r.source === "total")!;
 
 /** GET /admin: the owner's front page. `buttons`: the action forms of the needs shown, by order id. */
-export function frontPage(page: FrontPage, customers: Record<string, CustomerRow>, buttons: ReadonlyMap<string, string>): string {
+export function frontPage(page: FrontPage, customers: ReadonlyMap<string, CustomerRow>, buttons: ReadonlyMap<string, string>): string {
   const t = page.today;
   const total = totalOf(page.funnel);
   return `<h1>Today, ${esc(new Date(page.now).toISOString().slice(0, 10))}</h1>
@@ -175,12 +175,12 @@ export const filterQuery = (filter: OrderFilter): string =>
   new URLSearchParams(Object.entries(filter).map(([key, value]): [string, string] => [key, value === true ? "1" : String(value)])).toString();
 
 /** GET /admin/orders. */
-export function ordersPage(result: OrdersPage, filter: OrderFilter, customers: Record<string, CustomerRow>): string {
+export function ordersPage(result: OrdersPage, filter: OrderFilter, customers: ReadonlyMap<string, CustomerRow>): string {
   const query = filterQuery(filter);
   const rows = result.rows
     .map(
       (r) =>
-        `<tr><td>${orderLink(r.orderId)}</td><td>${stageBadge(r)}</td><td class="num">${esc(money(r.summary.usd))}</td><td>${esc(r.summary.provider ?? "—")}</td><td>${esc(SOURCE_LABELS[sourceOf(r)])}</td><td class="wrap">${chatLink(r.chatId, customerName(customers[r.chatId], r.chatId))}</td><td>${esc(when(r.createdAt))}</td><td>${esc(when(r.summary.paidAt))}</td><td>${esc(when(r.summary.deliveredAt))}</td></tr>`,
+        `<tr><td>${orderLink(r.orderId)}</td><td>${stageBadge(r)}</td><td class="num">${esc(money(r.summary.usd))}</td><td>${esc(r.summary.provider ?? "—")}</td><td>${esc(SOURCE_LABELS[sourceOf(r)])}</td><td class="wrap">${chatLink(r.chatId, customerName(customers.get(r.chatId), r.chatId))}</td><td>${esc(when(r.createdAt))}</td><td>${esc(when(r.summary.paidAt))}</td><td>${esc(when(r.summary.deliveredAt))}</td></tr>`,
     )
     .join("");
   const next = result.next ? `<a href="/admin/orders?${query ? `${query}&` : ""}after=${encodeURIComponent(result.next)}">Older →</a>` : "";

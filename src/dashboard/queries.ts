@@ -69,10 +69,10 @@ export type Customers = {
   recent: CustomerRow[];
 };
 
-function customers(all: Record<string, CustomerRow>, shown: number): Customers {
+function customers(all: ReadonlyMap<string, CustomerRow>, shown: number): Customers {
   const result: Customers = { total: 0, buyers: 0, repeatBuyers: 0, repeatRevenueUsdMinor: 0, revenueUsdMinor: 0, recent: [] };
   const recent: CustomerRow[] = [];
-  for (const customer of Object.values(all)) {
+  for (const customer of all.values()) {
     result.total++;
     result.revenueUsdMinor += customer.revenueUsdCents;
     if (customer.paidOrders > 0) result.buyers++;
@@ -106,7 +106,7 @@ export type FrontPage = {
 
 /** The front page from the read model at `now`. */
 export function frontPage(state: ProjectionState, now: number, shownCustomers = 10): FrontPage {
-  const rows = Object.values(state.orders);
+  const rows = [...state.orders.values()];
   const since = periodStart("today", now);
   let orders = 0;
   const needs: OrderRow[] = [];
@@ -266,12 +266,13 @@ export function parseFilter(query: URLSearchParams): OrderFilter {
 }
 
 /** A predicate for the filter; `customers` lets a search name a Telegram username. */
-export function matcher(filter: OrderFilter, customers: Record<string, CustomerRow> = {}): (row: OrderRow) => boolean {
+export function matcher(filter: OrderFilter, customers: ReadonlyMap<string, CustomerRow> = new Map()): (row: OrderRow) => boolean {
   const from = filter.from ? Date.parse(`${filter.from}T00:00:00Z`) : -Infinity;
   const to = filter.to ? Date.parse(`${filter.to}T00:00:00Z`) + DAY : Infinity;
   const q = filter.q;
   const username = q?.replace(/^@/, "").toLowerCase();
-  const named = username ? new Set(Object.values(customers).filter((c) => c.username?.toLowerCase() === username).map((c) => c.chatId)) : new Set<string>();
+  const named = new Set<string>();
+  if (username) for (const c of customers.values()) if (c.username?.toLowerCase() === username) named.add(c.chatId);
   return (row) =>
     (filter.stage === undefined || stageOfSummary(row.summary) === filter.stage) &&
     (filter.needs === undefined || needsOwner(row.summary)) &&

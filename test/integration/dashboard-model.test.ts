@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { purchaseMachine } from "../../machines/purchase.machine.ts";
 import { STAGES } from "../../machines/purchase.reading.ts";
 import { machineGraph } from "../../src/analytics/machine-graph.ts";
-import type { OrderRow } from "../../src/analytics/projection.ts";
+import { type OrderRow, emptyProjection } from "../../src/analytics/projection.ts";
+import { createDashboardModel } from "../../src/dashboard/model.ts";
 import { machineToMermaid } from "../../src/cli/mermaid.ts";
 import { csvCell, toCsv } from "../../src/dashboard/csv.ts";
 import { PURCHASE_GRAPH, diagramSvg, pathBetween } from "../../src/dashboard/diagram.ts";
@@ -135,13 +136,26 @@ describe("funnel page and paging", () => {
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
     expect(csvCell("-12.5")).toBe("-12.5");
     expect(csvCell("a,b")).toBe('"a,b"');
-    const csv = toCsv([row("ord_1", NOW, ["quoted"])], { "1": { chatId: "1", username: "=cmd|calc", firstName: null, firstSeenAt: 0, lastSeenAt: 0, orders: 1, paidOrders: 0, revenueUsdCents: 0 } });
+    const csv = toCsv([row("ord_1", NOW, ["quoted"])], new Map([["1", { chatId: "1", username: "=cmd|calc", firstName: null, firstSeenAt: 0, lastSeenAt: 0, orders: 1, paidOrders: 0, revenueUsdCents: 0 }]]));
     expect(csv.split("\r\n")[0]).toMatch(/^order_id,stage,state,created_at/);
     expect(csv.split("\r\n")[1]).toContain(",'=cmd|calc,");
   });
 });
 
 describe("pages stay fresh", () => {
+  it("keeps the newest-first index in order as orders arrive out of creation order", () => {
+    const state = emptyProjection();
+    const add = (id: string, createdAt: number) => state.orders.set(id, row(id, createdAt, ["quoted"]));
+    const model = createDashboardModel({ state: () => state, refresh: async () => 0, save: async () => {}, start: () => async () => {} });
+    add("b", 3);
+    add("a", 1);
+    expect(model.newestFirst(state).map((r) => r.orderId)).toEqual(["b", "a"]);
+    add("c", 2);
+    add("d", 4);
+    add("e", 3);
+    expect(model.newestFirst(state).map((r) => r.orderId)).toEqual(["d", "e", "b", "c", "a"]);
+  });
+
   let shop: Shop | null = null;
   afterEach(async () => {
     await shop?.app.close();

@@ -91,7 +91,7 @@ describe.each(stores)("dashboard on %s", (_name, storeUrl, skip) => {
       // Only the owner's own timer reads the log here (every 3 s): nothing below calls refresh().
       let seenAfter: number | null = null;
       while (performance.now() - changed < 6_000) {
-        if (owner.projection.state().orders[quoted.order.orderId]) {
+        if (owner.projection.state().orders.has(quoted.order.orderId)) {
           seenAfter = performance.now() - changed;
           break;
         }

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { buildFunnel, formatFunnel, median } from "../../src/analytics/funnel.ts";
+import { decodeState, encodeState } from "../../src/analytics/projection-codec.ts";
 import { EARLY_TALK_CHATS, NOT_UNDERSTOOD_KEPT, type ProjectionState, applyEntry, emptyProjection, needsOwner } from "../../src/analytics/projection.ts";
 import type { CommandSource } from "../../src/domain/commands.ts";
 import { ChatId, OrderId } from "../../src/domain/ids.ts";
@@ -50,7 +51,7 @@ function project(entries: readonly AuditEntry[]): ProjectionState {
   for (const e of entries) applyEntry(state, e);
   return state;
 }
-const funnelOf = (entries: readonly AuditEntry[], options: { since?: number } = {}) => buildFunnel(Object.values(project(entries).orders), options);
+const funnelOf = (entries: readonly AuditEntry[], options: { since?: number } = {}) => buildFunnel(project(entries).orders.values(), options);
 
 describe("sales funnel", () => {
   it("counts each stage per source and attributes an order to where its amount came from", () => {
@@ -141,7 +142,7 @@ describe("the read model", () => {
       // The sweeper expiring something of hers later is not her being seen.
       entry({ type: "transition", chatId: ada, orderId: OrderId.parse("a2"), from: "x", to: "y", at: 50_000 }),
     ];
-    const customer = project(entries).customers[ada]!;
+    const customer = project(entries).customers.get(ada)!;
     expect(customer).toMatchObject({ username: "ada", firstName: "Ada", orders: 2, paidOrders: 2, revenueUsdCents: 6000, lastSeenAt: 1_010 });
   });
 
@@ -149,10 +150,10 @@ describe("the read model", () => {
     const failed = summary("delivery_failed", ["needs_owner", "paid"]);
     const owed = summary("delivered.settled", ["delivered", "paid"], { owedStrays: 1 });
     const state = project([order("n1", 100, failed), order("n1", 200, failed), order("n2", 300, owed)]);
-    expect(state.orders.n1?.ownerSince).toBe(100);
-    expect(needsOwner(state.orders.n2!.summary)).toBe(true);
+    expect(state.orders.get("n1")?.ownerSince).toBe(100);
+    expect(needsOwner(state.orders.get("n2")!.summary)).toBe(true);
     applyEntry(state, order("n1", 400, summary("refunded", ["ended", "refunded"], { refunded: USD(4000) })));
-    expect(state.orders.n1).toMatchObject({ ownerSince: null, refundedAt: 400 });
+    expect(state.orders.get("n1")).toMatchObject({ ownerSince: null, refundedAt: 400 });
   });
 
   it("keeps the talk before a first order for a bounded number of chats", () => {
@@ -163,6 +164,31 @@ describe("the read model", () => {
     expect(state.earlyTalk).toHaveLength(EARLY_TALK_CHATS);
     expect(state.earlyTalk[0]?.chatId).toBe("v5");
     expect(state.earlyTalk.at(-1)?.lines.map((line) => line.from)).toEqual(["customer", "bot"]);
+  });
+});
+
+describe("the saved read model", () => {
+  it("comes back as it was saved, and keeps growing in place after", async () => {
+    const entries = [
+      entry({ type: "profile", chatId: chat("s1"), orderId: null, username: "ada", firstName: null, at: 1 }),
+      llm("s1", 434, 2),
+      ...purchase("s1", "llm", 2, 90_000),
+      ...purchase("s2", "button", 5, null, "quoted"),
+      order("s3", 7, summary("delivery_failed", ["needs_owner", "paid"], { owedStrays: 1, paidAt: 6, refunded: USD(100) })),
+      entry({ type: "not_understood", chatId: chat("s4"), orderId: null, text: "hm", at: 9 }),
+    ];
+    const state = project(entries);
+    const back = decodeState(await encodeState(state))!;
+    expect(back).toEqual(state);
+    // Growing the decoded model changes only the row grown.
+    applyEntry(back, command("s2", "SET_AMOUNT", "rules", 20));
+    expect(back.orders.get("s2")?.quoteSources).toEqual(["button", "rules"]);
+    expect(back.orders.get("s1")?.quoteSources).toEqual(["llm"]);
+    expect((await encodeState(state)).length).toBeLessThan(JSON.stringify({ ...state, orders: [...state.orders.values()] }).length);
+  });
+
+  it("is not read when saved in another format: the log is read again", () => {
+    expect(decodeState(JSON.stringify({ v: 1, orders: {} }))).toBeNull();
   });
 });
 
@@ -183,7 +209,7 @@ describe("funnel from a running shop", () => {
     await pay(payUrlOf(await app.engine.handleButton("clicker", { action: "confirm", orderId: pressed.order.orderId, shown: 1000 })));
 
     await app.projection.refresh();
-    const by = Object.fromEntries(buildFunnel(Object.values(app.projection.state().orders)).rows.map((r) => [r.source, r]));
+    const by = Object.fromEntries(buildFunnel(app.projection.state().orders.values()).rows.map((r) => [r.source, r]));
     expect(by.rules).toMatchObject({ started: 1, quoted: 1, invoiced: 1, paid: 1, delivered: 1 });
     expect(by.button).toMatchObject({ started: 1, quoted: 1, invoiced: 1, paid: 1, delivered: 1 });
     expect(by.total?.delivered).toBe(2);
