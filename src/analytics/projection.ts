@@ -117,7 +117,10 @@ const isSource = (value: unknown): value is CommandSource => CommandSource.safeP
 const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
 const str = (value: unknown) => (typeof value === "string" ? value : null);
 /** The top-level state of a summary's path: for grouping and display, never for decisions. */
-export const stageOfSummary = (summary: Pick<OrderSummary, "state">): string => summary.state.split(".")[0] ?? summary.state;
+export const stageOfSummary = (summary: Pick<OrderSummary, "state">): string => {
+  const dot = summary.state.indexOf(".");
+  return dot < 0 ? summary.state : summary.state.slice(0, dot);
+};
 /** Texts counted together whatever their case and spacing. */
 const normalize = (text: string) => text.trim().replace(/\s+/g, " ").toLowerCase();
 
@@ -131,8 +134,21 @@ export function needsOwner(summary: Pick<OrderSummary, "tags" | "owedStrays">): 
   return summary.tags.includes("needs_owner") || (summary.owedStrays ?? 0) > 0;
 }
 
+/** State paths and tag lists repeat across orders: rows share one copy of each (they are replaced, never changed). */
+const shared = new Map<string, string[]>();
+function sharedTags(tags: string[]): string[] {
+  const key = tags.join(",");
+  let found = shared.get(key);
+  if (!found) {
+    if (shared.size > 10_000) shared.clear();
+    shared.set(key, (found = tags));
+  }
+  return found;
+}
+
 function rowSummary(summary: OrderSummary): RowSummary {
   const { payUrl: _payUrl, deliveryHint: _hint, dueAt: _dueAt, ...kept } = summary;
+  kept.tags = sharedTags(kept.tags);
   return kept;
 }
 

@@ -146,7 +146,7 @@ export type FunnelPage = {
  * machine's initial stage, though its first commit already finds it further on (a quote is committed
  * priced).
  */
-export function edgesOf(row: Pick<OrderRow, "stages">, graph: OwnerGraph = PURCHASE_GRAPH): number[] {
+export function edgesOf(row: { stages: readonly string[] }, graph: OwnerGraph = PURCHASE_GRAPH): number[] {
   const path: number[] = [];
   let from = graph.initial;
   for (const stage of row.stages) {
@@ -154,6 +154,20 @@ export function edgesOf(row: Pick<OrderRow, "stages">, graph: OwnerGraph = PURCH
     from = stage;
   }
   return path;
+}
+
+/** The distinct edges and stages of a list of stages, worked out once per list (a loaded read model shares equal lists). */
+const paths = new WeakMap<readonly string[], { edges: number[]; through: string[] }>();
+function pathOf(stages: readonly string[], graph: OwnerGraph): { edges: number[]; through: string[] } {
+  let found = graph === PURCHASE_GRAPH ? paths.get(stages) : undefined;
+  if (!found) {
+    const edges = [...new Set(edgesOf({ stages }, graph))];
+    const through = new Set<string>([graph.initial, ...stages]);
+    for (const edge of edges) through.add(graph.edges[edge]!.to);
+    found = { edges, through: [...through] };
+    if (graph === PURCHASE_GRAPH) paths.set(stages, found);
+  }
+  return found;
 }
 
 /** The funnel page from the read model's rows. */
@@ -171,13 +185,9 @@ export function funnelPage(rows: readonly OrderRow[], period: Period, now: numbe
       firstPaid = Math.min(firstPaid, paidAt);
     }
     if (row.createdAt < since) continue;
-    const through = new Set<string>([graph.initial]);
-    for (const edge of new Set(edgesOf(row, graph))) {
-      edgeCounts[edge] = (edgeCounts[edge] ?? 0) + 1;
-      through.add(graph.edges[edge]!.to);
-    }
-    for (const stage of row.stages) through.add(stage);
-    for (const stage of through) stageCounts.set(stage, (stageCounts.get(stage) ?? 0) + 1);
+    const path = pathOf(row.stages, graph);
+    for (const edge of path.edges) edgeCounts[edge] = (edgeCounts[edge] ?? 0) + 1;
+    for (const stage of path.through) stageCounts.set(stage, (stageCounts.get(stage) ?? 0) + 1);
     const stage = stageOfSummary(row.summary);
     nowCounts.set(stage, (nowCounts.get(stage) ?? 0) + 1);
   }
