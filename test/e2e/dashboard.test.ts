@@ -49,6 +49,9 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     await shop.seedHistory();
     failedOrder = await shop.failedDelivery();
     await shop.app.engine.handleText("4343", "can you walk my dog on tuesday", { profile: { username: "walker", firstName: "Dog Walker With A Very Long Name Indeed" } });
+    // A customer of the first day comes back and buys again.
+    await shop.app.engine.handleText("7000", "hello again", { profile: { username: "ada_l", firstName: "Ada" } });
+    await shop.purchase("7000", 1000, "button", "paid");
     await shop.app.start();
     base = `http://127.0.0.1:${shop.app.port}`;
     // The sale the owner has just made in the console, a minute after the failed one.
@@ -81,10 +84,11 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
 
     // The front page: today's sale is in, and the failed delivery needs the owner.
     await expect(page.textContent("h1")).resolves.toMatch(/^Today/);
-    // The failed delivery was paid for too: $40 + $100.
-    await expect(page.textContent(".kpis")).resolves.toContain("$140.00");
+    // The failed delivery was paid for too: $40 + $20 (the returning customer) + $100.
+    await expect(page.textContent(".kpis")).resolves.toContain("$160.00");
     await expect(page.textContent("#needs")).resolves.toContain(failedOrder);
     await expect(page.textContent("#customers")).resolves.toContain("@walker");
+    await expect(page.textContent("#customers")).resolves.toMatch(/1 repeat buyers brought \d/);
     await expect(page.textContent("#not-understood")).resolves.toContain("can you walk my dog on tuesday");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-front.png"), fullPage: true });
     // The README's picture: DASHBOARD_DOCS_SCREENSHOT=1 npx vitest run test/e2e/dashboard.test.ts
