@@ -181,9 +181,10 @@ const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
 const both = (t: { wall: number; cpu: number }) => `${ms(t.wall)} (CPU ${ms(t.cpu)})`;
 
 /** Median wall-clock and CPU time of a GET, in ms (CPU time is what other load on the machine inflates least). */
-async function timeGet(app: App, path: string, query = "", runs = 15): Promise<{ wall: number; cpu: number }> {
+async function timeGet(app: App, path: string, query = "", runs = 15): Promise<{ wall: number; cpu: number; behind: boolean }> {
   const walls: number[] = [];
   const cpus: number[] = [];
+  let behind = false;
   for (let i = 0; i < runs; i++) {
     const start = now();
     const cpu = process.cpuUsage();
@@ -192,8 +193,10 @@ async function timeGet(app: App, path: string, query = "", runs = 15): Promise<{
     walls.push(now() - start);
     cpus.push((used.user + used.system) / 1000);
     if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+    // A page drawn before the read model had caught up says so: it does not count as the page.
+    behind ||= String(response.body).includes("still catching up");
   }
-  return { wall: medianOf(walls), cpu: medianOf(cpus) };
+  return { wall: medianOf(walls), cpu: medianOf(cpus), behind };
 }
 
 /** Measures the dashboard on one store with `count` orders; `shown` hears each row as it is measured. */
@@ -240,7 +243,13 @@ async function onStore(label: string, storeUrl: string, count: number, templates
     // After the restart: the saved read model is loaded, only the newer entries are read.
     const cold = await timeGet(app, "/admin", "", 1);
     record(
-      { part: "e", what: `dashboard+${label}: FIRST PAGE after a restart, ${k} orders (+${newer} since the save)`, value: both(cold), goal: "< 1 s", ok: cold.wall < 1_000 },
+      {
+        part: "e",
+        what: `dashboard+${label}: FIRST PAGE after a restart, ${k} orders (+${newer} since the save)`,
+        value: `${both(cold)}${cold.behind ? ", drawn before the model caught up" : ""}`,
+        goal: "< 1 s, complete",
+        ok: cold.wall < 1_000 && !cold.behind,
+      },
       { part: "e", what: `dashboard+${label}:   of which loading the saved model and reading ${news.toLocaleString("en-US")} newer entries`, value: both(loading) },
     );
     const front = await timeGet(app, "/admin");
