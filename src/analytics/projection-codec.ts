@@ -11,7 +11,7 @@
 import type { CommandSource } from "../domain/commands.ts";
 import type { PaymentId } from "../domain/ids.ts";
 import type { Money } from "../domain/money.ts";
-import type { CustomerRow, OrderRow, ProjectionState, RowSummary } from "./projection.ts";
+import type { CustomerRow, OrderRow, ProjectionState, RowSummary } from "./read-model.ts";
 
 /** The format this module writes; anything else is not read (the model is rebuilt from the log). */
 const FORMAT = "tokengoblin-projection-4";

@@ -23,7 +23,8 @@ import { DASHBOARD_CSS, PAGE_HEADERS, type Tab, page } from "./html.ts";
 import { type DashboardModel, createDashboardModel } from "./model.ts";
 import { chatPage, orderPage } from "./order-page.ts";
 import { behindBanner, frontPage, funnelPage, loginPage, ordersPage } from "./pages.ts";
-import { frontPage as frontPageOf, funnelPage as funnelPageOf, matcher, ordersPage as queryOrders, parseFilter, parsePeriod } from "./queries.ts";
+import { matcher, ordersPage as queryOrders, parseFilter } from "./orders-query.ts";
+import { frontPage as frontPageOf, funnelPage as funnelPageOf, parsePeriod } from "./queries.ts";
 
 export type DashboardOptions = {
   /** The clock of sessions, failure windows and periods (the app's clock). */

@@ -9,7 +9,7 @@
  */
 import type { OrderRow, Projection, ProjectionState } from "../analytics/projection.ts";
 import type { Logger } from "../log.ts";
-import { newerFirst } from "./queries.ts";
+import { newerFirst } from "./orders-query.ts";
 
 export type DashboardModel = {
   /** The read model after reading the log's news; `behind` when the read is still going on. */

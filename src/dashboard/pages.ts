@@ -12,7 +12,8 @@ import { stageOfSummary } from "../analytics/projection.ts";
 import { FUNNEL_STEPS, funnelChart, legend, revenueChart } from "./charts.ts";
 import { type OwnerGraph, PURCHASE_GRAPH, diagramSvg } from "./diagram.ts";
 import { esc, money, percent, when } from "./html.ts";
-import { type FrontPage, type FunnelPage, type OrderFilter, type OrdersPage, PERIODS, PERIOD_LABELS, type Period, sourceOf } from "./queries.ts";
+import { type OrderFilter, type OrdersPage } from "./orders-query.ts";
+import {type FrontPage, type FunnelPage, PERIODS, PERIOD_LABELS, type Period, sourceOf} from "./queries.ts";
 
 const usd = (minor: number) => money({ minor, currency: "USD" });
 export const orderLink = (id: string) => `<a href="/admin/orders/${encodeURIComponent(id)}">${esc(id)}</a>`;

@@ -12,7 +12,8 @@ import { createDashboardModel } from "../../src/dashboard/model.ts";
 import { machineToMermaid } from "../../src/cli/mermaid.ts";
 import { csvCell, toCsv } from "../../src/dashboard/csv.ts";
 import { PURCHASE_GRAPH, diagramSvg, pathBetween } from "../../src/dashboard/diagram.ts";
-import { edgesOf, funnelPage, matcher, newerFirst, ordersPage, parseFilter } from "../../src/dashboard/queries.ts";
+import { matcher, newerFirst, ordersPage, parseFilter } from "../../src/dashboard/orders-query.ts";
+import { edgesOf, funnelPage } from "../../src/dashboard/queries.ts";
 import { type Shop, openShop } from "../support/dashboard-shop.ts";
 
 const edge = (from: string, to: string) => PURCHASE_GRAPH.index.get(`${from}>${to}`)!;
