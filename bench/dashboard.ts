@@ -132,6 +132,9 @@ function shifted<T>(value: T, offset: number): T {
   return value;
 }
 
+/** The `i`th seeded order's id, as long as the engine's own (`ord_` and 8 characters). */
+const benchOrderId = (i: number) => `ord_b${i.toString(36).padStart(7, "0")}`;
+
 /** A deterministic pseudo-random sequence (the same orders on every run). */
 function random(seed: number) {
   let state = seed;
@@ -157,7 +160,7 @@ export async function seedOrders(store: ShopStore, templates: Template[], from: 
   const writeOne = async (i: number) => {
     const template = pick();
     const chatId = String(1_000_000 + (i % 40_000));
-    const orderId = `ord_bench${String(i).padStart(7, "0")}`;
+    const orderId = benchOrderId(i);
     const created = i >= 100_000 ? at - 60_000 + (i % 1000) : at - Math.floor(next() * 60 * DAY);
     const text = texts[templates.indexOf(template)]!.replaceAll(template.orderId, orderId).replaceAll(`"${template.chatId}"`, `"${chatId}"`);
     const copy = shifted(JSON.parse(text) as { entries: AuditEntry[]; record: OrderRecord }, created - T0);
@@ -224,8 +227,9 @@ async function onStore(label: string, storeUrl: string, count: number, templates
   } finally {
     await first.close();
   }
-  // Another instance sells on while the dashboard's process is down.
-  const newer = Math.max(1, Math.round(count / 100));
+  // Another instance sells on while the dashboard's process is down: 100 orders at 100,000 (this shop
+  // sells about one a minute, and the model is saved every minute and at shutdown).
+  const newer = Math.max(1, Math.round(count / 1000));
   await seedOrders((first = await open()).store, templates, 100_000, 100_000 + newer, at);
   await first.close();
 
@@ -258,8 +262,8 @@ async function onStore(label: string, storeUrl: string, count: number, templates
     const list = await timeGet(app, "/admin/orders");
     const filtered = await timeGet(app, "/admin/orders", "stage=delivery_failed");
     const middle = Math.floor(count / 2);
-    const deep = await timeGet(app, "/admin/orders", `after=${encodeURIComponent(`${at - 30 * DAY}.ord_bench${String(middle).padStart(7, "0")}`)}`);
-    const order = await timeGet(app, `/admin/orders/ord_bench${String(middle).padStart(7, "0")}`);
+    const deep = await timeGet(app, "/admin/orders", `after=${encodeURIComponent(`${at - 30 * DAY}.${benchOrderId(middle)}`)}`);
+    const order = await timeGet(app, `/admin/orders/${benchOrderId(middle)}`);
     const chat = await timeGet(app, `/admin/chats/${1_000_000 + (middle % 40_000)}`);
     record(
       { part: "e", what: `dashboard+${label}: front page, warm`, value: both(front), goal: "≤ 250 ms", ok: front.wall <= 250 },

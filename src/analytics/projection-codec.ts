@@ -2,10 +2,11 @@
  * The saved form of the read model: compact and quick to load, because a restart loads it before the
  * owner's first page (issue 20: under a second at 100,000 orders). Orders and customers are saved by
  * column (one array per field, so parsing makes a few long arrays instead of 100,000 small objects),
- * times after an order's creation as offsets from it, an order's chat as its customer's index, and
+ * times after an order's creation as offsets from it, an order's chat as its customer's index,
  * repeated values (state paths, tag lists, currencies, providers, sources, stage lists, amounts) once
- * each, by index. A loaded model shares those repeated values between rows: the projection replaces
- * them when they change, never changes them in place. Saving yields to the event loop between
+ * each, by index, and "none" as 0 rather than `null` (most orders have no payment, delivery or
+ * refund). A loaded model shares those repeated values between rows: the projection replaces them
+ * when they change, never changes them in place. Saving yields to the event loop between
  * chunks, so a save at 100,000 orders never holds a customer's message up for long.
  */
 import type { CommandSource } from "../domain/commands.ts";
@@ -14,7 +15,7 @@ import type { Money } from "../domain/money.ts";
 import type { CustomerRow, OrderRow, ProjectionState, RowSummary } from "./read-model.ts";
 
 /** The format this module writes; anything else is not read (the model is rebuilt from the log). */
-const FORMAT = "tokengoblin-projection-4";
+const FORMAT = "tokengoblin-projection-5";
 
 type Cell = string | number | null;
 type Column = Cell[];
@@ -45,20 +46,22 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function encodeState(state: ProjectionState): Promise<string> {
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
-  const intern = (text: string | null): number | null => {
-    if (text === null) return null;
+  /** A string's index in the table plus one; 0 for none. */
+  const intern = (text: string | null): number => {
+    if (text === null) return 0;
     let at = stringIndex.get(text);
     if (at === undefined) stringIndex.set(text, (at = strings.push(text) - 1));
-    return at;
+    return at + 1;
   };
   const moneys: [number, number][] = [];
   const moneyIndex = new Map<string, number>();
-  const money = (value: Money | null): number | null => {
-    if (value === null) return null;
+  /** An amount's index in the table plus one; 0 for none. */
+  const money = (value: Money | null): number => {
+    if (value === null) return 0;
     const key = `${value.minor} ${value.currency}`;
     let at = moneyIndex.get(key);
-    if (at === undefined) moneyIndex.set(key, (at = moneys.push([value.minor, intern(value.currency)!]) - 1));
-    return at;
+    if (at === undefined) moneyIndex.set(key, (at = moneys.push([value.minor, intern(value.currency) - 1]) - 1));
+    return at + 1;
   };
 
   const customers = Object.fromEntries(CUSTOMER_COLUMNS.map((name) => [name, [] as Column])) as Saved["customers"];
@@ -81,7 +84,9 @@ export async function encodeState(state: ProjectionState): Promise<string> {
   for (const row of state.orders.values()) {
     const s = row.summary;
     const base = row.createdAt;
-    const since = (at: number | null) => (at === null ? null : at - base);
+    // 0 for none (most orders have no payment, delivery or refund time); offsets from creation shifted
+    // one up, so an offset of 0 stays apart from none (one before creation, from another instance's clock, stays negative).
+    const since = (at: number | null) => (at === null ? 0 : at >= base ? at - base + 1 : at - base);
     // Every order's chat is a customer (its first entry made it one); a model from elsewhere may lack it.
     if (!chatIndex.has(row.chatId)) addCustomer({ chatId: row.chatId, username: null, firstName: null, firstSeenAt: base, lastSeenAt: base, orders: 0, paidOrders: 0, revenueUsdCents: 0 });
     o.id.push(row.orderId);
@@ -91,16 +96,16 @@ export async function encodeState(state: ProjectionState): Promise<string> {
     o.state.push(intern(s.state));
     o.tags.push(intern(s.tags.join(",")));
     o.product.push(intern(s.productId));
-    o.tokens.push(s.tokens);
+    o.tokens.push(s.tokens ?? 0);
     o.usd.push(money(s.usd));
     o.charge.push(money(s.charge));
     o.provider.push(intern(s.provider));
-    o.payment.push(s.paymentId);
+    o.payment.push(s.paymentId ?? 0);
     o.late.push(s.late ? 1 : 0);
     o.paidAt.push(since(s.paidAt));
     o.deliveredAt.push(since(s.deliveredAt));
     o.refunded.push(money(s.refunded));
-    o.owed.push(s.owedStrays ?? null);
+    o.owed.push(s.owedStrays ?? 0);
     o.quotedAt.push(since(row.quotedAt));
     o.invoicedAt.push(since(row.invoicedAt));
     o.flags.push((row.paid ? 1 : 0) | (row.delivered ? 2 : 0));
@@ -131,9 +136,9 @@ export function decodeState(text: string): ProjectionState | null {
   const saved = JSON.parse(text) as Partial<Saved>;
   if (saved.format !== FORMAT || !saved.strings || !saved.moneys || !saved.orders || !saved.customers || !saved.rest) return null;
   const strings = saved.strings;
-  const str = (cell: Cell | undefined) => (cell === null || cell === undefined ? null : strings[cell as number]!);
+  const str = (cell: Cell | undefined) => (cell ? strings[(cell as number) - 1]! : null);
   const moneys: Money[] = saved.moneys.map(([minor, currency]) => ({ minor, currency: strings[currency] }) as Money);
-  const money = (cell: Cell | undefined) => (cell === null || cell === undefined ? null : moneys[cell as number]!);
+  const money = (cell: Cell | undefined) => (cell ? moneys[(cell as number) - 1]! : null);
   // Repeated lists decoded once and shared (the projection replaces a row's list, never changes it).
   const lists = new Map<string, string[]>();
   const list = (cell: Cell | undefined, separator: string) => {
@@ -165,7 +170,8 @@ export function decodeState(text: string): ProjectionState | null {
   const orders = new Map<string, OrderRow>();
   const at = (column: Column, i: number, base: number) => {
     const cell = column[i];
-    return cell === null || cell === undefined ? null : base + (cell as number);
+    if (!cell) return null;
+    return (cell as number) > 0 ? base + (cell as number) - 1 : base + (cell as number);
   };
   for (let i = 0; i < o.id.length; i++) {
     const base = o.created[i] as number;
@@ -174,16 +180,16 @@ export function decodeState(text: string): ProjectionState | null {
       state: str(o.state[i])!,
       tags: list(o.tags[i], ","),
       productId: str(o.product[i])!,
-      tokens: o.tokens[i] as number | null,
+      tokens: (o.tokens[i] as number) || null,
       usd: money(o.usd[i]),
       charge: money(o.charge[i]),
       provider: str(o.provider[i]),
-      paymentId: o.payment[i] as PaymentId | null,
+      paymentId: (o.payment[i] || null) as PaymentId | null,
       late: o.late[i] === 1,
       paidAt: at(o.paidAt, i, base),
       deliveredAt: at(o.deliveredAt, i, base),
       refunded: money(o.refunded[i]),
-      owedStrays: (o.owed[i] ?? undefined) as number | undefined,
+      owedStrays: o.owed[i] as number,
     };
     orders.set(o.id[i] as string, {
       orderId: o.id[i] as string,

@@ -22,7 +22,7 @@ const USD = (minor: number) => ({ minor, currency: "USD" as const });
 function summary(state: string, tags: string[], extra: Partial<OrderSummary> = {}): OrderSummary {
   return {
     state, tags, productId: "tokens", tokens: 2000, usd: USD(4000), charge: USD(4000), provider: null, paymentId: null, payUrl: null,
-    late: false, paidAt: null, deliveredAt: null, deliveryHint: null, refunded: null, dueAt: null, ...extra,
+    late: false, paidAt: null, deliveredAt: null, deliveryHint: null, refunded: null, dueAt: null, owedStrays: 0, ...extra,
   };
 }
 const order = (orderId: string, at: number, s: OrderSummary, createdAt = at) =>
@@ -174,6 +174,7 @@ describe("the saved read model", () => {
       llm("s1", 434, 2),
       ...purchase("s1", "llm", 2, 90_000),
       ...purchase("s2", "button", 5, null, "quoted"),
+      // Paid a moment "before" it was made: another instance's clock, a little behind.
       order("s3", 7, summary("delivery_failed", ["needs_owner", "paid"], { owedStrays: 1, paidAt: 6, refunded: USD(100) })),
       entry({ type: "not_understood", chatId: chat("s4"), orderId: null, text: "hm", at: 9 }),
     ];
