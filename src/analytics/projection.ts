@@ -9,7 +9,7 @@
  * saved form in `projection-codec.ts`.
  */
 import type { Logger } from "../log.ts";
-import type { LogPosition, ShopStore } from "../store/shop-store.ts";
+import { type LogPosition, type ShopStore, StoreUnavailableError } from "../store/shop-store.ts";
 import { decodeState, encodeState } from "./projection-codec.ts";
 import { type ProjectionState, applyEntry, emptyProjection } from "./read-model.ts";
 
@@ -43,6 +43,9 @@ export function createProjection(store: ShopStore, options: { log?: Logger; batc
 
   const load = async () => {
     const saved = await store.loadProjection(NAME).catch((err: unknown) => {
+      // A store that is away for a moment is asked again later: rebuilding the whole log over a
+      // saved model that is fine would cost minutes on a big shop.
+      if (err instanceof StoreUnavailableError) throw err;
       options.log?.warn("saved read model could not be read; rebuilding it from the log", { err });
       return undefined;
     });
@@ -59,7 +62,10 @@ export function createProjection(store: ShopStore, options: { log?: Logger; batc
   };
 
   const readNew = async (): Promise<number> => {
-    loading ??= load();
+    loading ??= load().catch((err: unknown) => {
+      loading = null;
+      throw err;
+    });
     await loading;
     let applied = 0;
     for (;;) {
