@@ -126,6 +126,14 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       if (order) await checkPayment(session, order);
       return answered(session, await replyFor(session));
     }
+    // Issue 21's product, promo and reissue reach the order once its machine takes them (built beside
+    // this change): until then a product or a promo code is refused for now, and asking for a lost key
+    // or code is answered as a status question (the order and the end of its code).
+    if (command.type === "SET_PRODUCT" || command.type === "APPLY_PROMO" || command.type === "REISSUE") {
+      noted(false);
+      if (command.type === "REISSUE") return answered(session, await replyFor(session));
+      return answered(session, { kind: "refused", reason: "not_now", order: openOrder(session), ...extras(session) });
+    }
     // A new amount after the last order ended starts the next order.
     const started = command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
     if (started) order = started;
