@@ -11,7 +11,7 @@ import { type AmountChoice, type Command, type CommandSource, type Understander,
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { ShopStore } from "../store/shop-store.ts";
-import { askedBy, ordersOf, rememberTurn, withNote } from "./conversation.ts";
+import { askedBy, choicePicked, ordersOf, rememberTurn, withNote } from "./conversation.ts";
 import type { OrderActor } from "./orders.ts";
 import { type EngineReply, type OrderView, type PaymentCheck, type Refusal, hasTag, orderView } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
@@ -167,6 +167,12 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     const snapshot = snapshotOf(session.current());
     const view = snapshot ? orderView(snapshot) : null;
     const askedFor = session.chat.askedFor;
+    // "the first", «второй»: one of the amounts just offered, picked without the understander.
+    const picked = askedFor === "choice" ? choicePicked(text, session.chat.choices) : null;
+    if (picked) {
+      rememberTurn(session, text);
+      return apply(session, picked.command, "rules", picked.note, text);
+    }
     const understood = await options.understand(text, {
       phase: conversationPhase(snapshot, clock()),
       state: view?.path ?? "none",
