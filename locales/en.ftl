@@ -292,3 +292,4 @@ orders-line = • { $date }: { $amount } for { $price }, { $stage }
 orders-line-hint = { $line } (code ending { $hint })
 button-buy-again = 🔁 Buy { $amount } again
 command-orders = Your last orders
+command-promo = Apply a promo code, e.g. /promo SPRING10

@@ -268,3 +268,4 @@ orders-line = • { $date }: { $amount } за { $price }, { $stage }
 orders-line-hint = { $line } (код оканчивается на { $hint })
 button-buy-again = 🔁 Купить { $amount } снова
 command-orders = Ваши последние заказы
+command-promo = Применить промокод, например /promo SPRING10

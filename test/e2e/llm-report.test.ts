@@ -56,6 +56,7 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
       expect(stub.requests).toHaveLength(2);
       const paid = await app.http.dispatch({ method: "POST", path: new URL(payUrlOf(invoiced)).pathname, headers: {}, rawBody: Buffer.alloc(0) });
       expect(paid.status).toBe(200);
+      // The pay page answers at once; its webhook (which pays and delivers) follows.
       await app.flushSandboxWebhooks();
     } finally {
       await app.close();
