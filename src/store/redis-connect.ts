@@ -83,7 +83,7 @@ export function redactRedisUrl(url: string): string {
 
 /** Connection failures (the server is away, slow or refusing work) as opposed to bugs in a call. */
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof ErrorReply) return /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY|READONLY|NOREPLICAS|MOVED|ASK)\b/.test(error.message);
+  if (error instanceof ErrorReply) return /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY|READONLY|NOREPLICAS|MOVED|ASK|OOM)\b/.test(error.message);
   return !(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof StoreUnavailableError);
 }
 

@@ -131,8 +131,13 @@ export const commitScript = defineScript({
 local chat, lease, due, log, queue, inbox, inboxes = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 if redis.call('GET', lease) ~= ARGV[1] then return {0, 'lease_lost'} end
 local rev = tonumber(redis.call('HGET', chat, 'rev') or '0')
+if ARGV[2] ~= '' and rev ~= tonumber(ARGV[2]) then return {0, 'moved'} end
+local orders = tonumber(ARGV[8])
+-- The audit is written first: a script that fails part-way keeps what it already wrote (Redis does
+-- not roll back), so an entry that cannot be written (no memory, a damaged key) fails the step with
+-- nothing of it stored, instead of a step stored without its entries.
+append_audit(log, 9 + orders * 3)
 if ARGV[2] ~= '' then
-  if rev ~= tonumber(ARGV[2]) then return {0, 'moved'} end
   rev = rev + 1
   redis.call('HSET', chat, 'rev', rev, 'record', ARGV[3])
   if ARGV[4] == '' then redis.call('HDEL', chat, 'order') else redis.call('HSET', chat, 'order', ARGV[4]) end
@@ -161,7 +166,6 @@ if ARGV[5] ~= '' then
     end
   end
 end
-local orders = tonumber(ARGV[8])
 local at = 9
 for i = 1, orders do
   redis.call('SET', KEYS[7 + i], ARGV[at])
@@ -172,7 +176,6 @@ for i = 1, orders do
   end
   at = at + 3
 end
-append_audit(log, at)
 local pending = redis.call('ZCARD', queue) > 0
 if ARGV[6] == '1' and not pending then redis.call('DEL', lease) end
 if pending then return {1, rev, 1} end

@@ -169,7 +169,7 @@ describe("console commands (issue 22: the console speaks like Telegram)", () => 
     const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
     const afterTranscript = readme.slice(readme.indexOf("```", readme.indexOf("```text") + 7));
     const paragraph = afterTranscript.slice(0, afterTranscript.indexOf("\n## "));
-    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [a-z0-9]+)?)`/g)].map(([, command = "", argument = ""]) => `${command}${argument}`);
+    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [A-Za-z0-9_]+)?)`/g)].map(([, command = "", argument = ""]) => `${command}${argument}`);
     expect(new Set(listed.map((typed) => typed.split(" ")[0]!.slice(1)))).toEqual(new Set(CUSTOMER_COMMANDS));
     const { code, stdout } = await runConsole(`${listed.join("\n")}\n`);
     expect(code).toBe(0);
