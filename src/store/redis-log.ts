@@ -50,11 +50,21 @@ export function compareIds(a: string, b: string): number {
 
 /**
  * The first `limit` entries of several shards' batches (each in stream order), and the position after
- * them. Only a prefix of each shard's batch is taken, so what is left is read next time.
+ * them. Only a prefix of each shard's batch is taken, so what is left is read next time. A batch of
+ * `perShard` entries may have more behind it: nothing after its last entry is taken, since the
+ * entries still unread in that shard would come first.
  */
-export function mergeShardBatches<T>(batches: ShardEntry<T>[][], read: ShardPositions, limit: number): { entries: ShardEntry<T>[]; read: ShardPositions } {
-  const merged = batches.flat().sort((a, b) => compareIds(a.id, b.id) || a.shard - b.shard);
-  const taken = merged.slice(0, Math.max(0, limit));
+export function mergeShardBatches<T>(
+  batches: ShardEntry<T>[][],
+  read: ShardPositions,
+  limit: number,
+  perShard = Number.POSITIVE_INFINITY,
+): { entries: ShardEntry<T>[]; read: ShardPositions } {
+  const order = (a: ShardEntry<T>, b: ShardEntry<T>) => compareIds(a.id, b.id) || a.shard - b.shard;
+  const bounds = batches.filter((batch) => batch.length >= perShard).map((batch) => batch.at(-1)!);
+  const bound = bounds.sort(order)[0];
+  const merged = batches.flat().sort(order);
+  const taken = merged.filter((entry) => bound === undefined || order(entry, bound) <= 0).slice(0, Math.max(0, limit));
   const next = new Map(read);
   for (const entry of taken) next.set(entry.shard, entry.id);
   return { entries: taken, read: next };

@@ -231,7 +231,7 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
           return rows.map((row) => ({ shard, id: row.id, value: row.message.e }));
         }),
       );
-      const merged = mergeShardBatches(batches, read, limit);
+      const merged = mergeShardBatches(batches, read, limit, perShard);
       return { entries: merged.entries.flatMap((entry) => auditEntry(entry.value) ?? []), position: formatRedisLogPosition(merged.read) };
     },
 

@@ -95,6 +95,25 @@ describe("audit log positions", () => {
     const tie = mergeShardBatches([[{ shard: 2, id: "7-0", value: "x" }], [{ shard: 1, id: "7-0", value: "y" }]], new Map(), 10);
     expect(tie.entries.map((entry) => entry.value)).toEqual(["y", "x"]);
   });
+
+  test("a shard whose batch came back full bounds the merge: its unread entries come before later ones of other shards", () => {
+    // Shard 0 was asked for 2 entries and gave 2: its third (4-0) is still unread.
+    const batches = [
+      [
+        { shard: 0, id: "1-0", value: "a" },
+        { shard: 0, id: "2-0", value: "b" },
+      ],
+      [
+        { shard: 3, id: "3-0", value: "c" },
+        { shard: 3, id: "5-0", value: "e" },
+      ],
+    ];
+    const first = mergeShardBatches(batches, new Map(), 10, 2);
+    expect(first.entries.map((entry) => entry.value)).toEqual(["a", "b"]);
+    expect([...first.read]).toEqual([[0, "2-0"]]);
+    const next = mergeShardBatches([[{ shard: 0, id: "4-0", value: "d" }], [{ shard: 3, id: "3-0", value: "c" }, { shard: 3, id: "5-0", value: "e" }]], first.read, 10, 2);
+    expect(next.entries.map((entry) => entry.value)).toEqual(["c", "d", "e"]);
+  });
 });
 
 describe("Redis URLs", () => {
