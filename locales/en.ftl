@@ -127,18 +127,22 @@ order-awaiting-owner-refund = ⚠️ { $reason ->
     [mismatch] Your payment for order { $orderId } did not match the invoice.
    *[owner] Order { $orderId } is to be refunded.
 } Your money is safe: the shop owner has been told and will refund it.
-order-cancelled = Order cancelled. Nothing was charged. Want something else?
+# $charged: yes when money arrived for the order anyway (it is returned, see order-stray).
+order-cancelled = { $charged ->
+    [yes] Order cancelled.
+   *[no] Order cancelled. Nothing was charged.
+} Want something else?
 # $invoiced: yes when a payment link had been made (an unpaid invoice), no for a quote never confirmed.
 order-expired = { $invoiced ->
     [yes] ⌛ Your order for { $amount } expired before it was paid. Pick an amount to start again.
    *[no] ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
 }
 order-payment-failed = ❌ The payment for { $amount } failed. Nothing was delivered. Pick an amount to try again.
-# A second payment for an order that could not use it, shown under the order. $status: returning, refunded, owed.
+# A payment the order could not use (a second one, or one after its invoice was voided), shown under the order. $status: returning, refunded, owed.
 order-stray = { $status ->
-    [returning] ↩️ A second payment of { $paid } arrived for this order; I'm returning it.
-    [refunded] ↩️ A second payment of { $paid } arrived for this order and was refunded to you.
-   *[owed] ⚠️ A second payment of { $paid } arrived for this order; the shop owner has been told and will refund it.
+    [returning] ↩️ A payment of { $paid } arrived that this order could not take; I'm returning it.
+    [refunded] ↩️ A payment of { $paid } arrived that this order could not take, and was refunded to you.
+   *[owed] ⚠️ A payment of { $paid } arrived that this order could not take; the shop owner has been told and will refund it.
 }
 # Each top-level state of an order in a word or two: the order list, the owner's tools.
 stage-initial = new
@@ -288,3 +292,4 @@ orders-line = • { $date }: { $amount } for { $price }, { $stage }
 orders-line-hint = { $line } (code ending { $hint })
 button-buy-again = 🔁 Buy { $amount } again
 command-orders = Your last orders
+command-promo = Apply a promo code, e.g. /promo SPRING10

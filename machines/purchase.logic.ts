@@ -96,7 +96,12 @@ export const guards = {
     retryDue: ({ context, event }: Args) => context.delivery.nextAttemptAt === null || event.at >= context.delivery.nextAttemptAt,
     strayOwed: ({ context, event }: Args) =>
       event.type === "REFUND_RECORDED" && context.strays.some((stray) => stray.chargeId === event.chargeId && stray.status === "owed"),
-    ownRefundOwed: ({ context, event }: Args) => event.type === "REFUND_RECORDED" && event.chargeId === undefined && context.refund !== null,
+    // The order's own refund is recorded without a chargeId, or with the id of the very payment being returned.
+    ownRefundOwed: ({ context, event }: Args) =>
+      event.type === "REFUND_RECORDED" && context.refund !== null && (event.chargeId === undefined || event.chargeId === context.refund.chargeId),
+    /** The owner records returning the order's own money (a stray payment's return names its `chargeId`). */
+    ownRefundRecorded: ({ context, event }: Args) =>
+      event.type === "REFUND_RECORDED" && (event.chargeId === undefined || (context.paidCharge !== null && event.chargeId === context.paidCharge)),
     pricingSucceeded: (_: Args, params: DoneWith<PricingResult>) => params.output.ok,
     paymentCreated: (_: Args, params: DoneWith<PaymentCreationResult>) => params.output.ok,
     deliverySucceeded: (_: Args, params: DoneWith<DeliveryResult>) => params.output.ok,
@@ -170,8 +175,19 @@ export const update = {
   scheduleRecheck: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
     nextCheckAt: params.output.at + (params.output.status === "unavailable" ? RECHECK_UNAVAILABLE_MS : RECHECK_PENDING_MS),
   }),
-  scheduleRecheckIfUnavailable: ({ context }: Args, params: DoneWith<PaymentCheckResult>) => ({
-    nextCheckAt: params.output.status === "unavailable" ? params.output.at + RECHECK_UNAVAILABLE_MS : context.nextCheckAt,
+  /**
+   * Asks again a minute after the provider could not be reached; any other answer puts the next look
+   * back at the invoice's own deadline (a recheck time left in the past would make every sweep ask).
+   */
+  scheduleRecheckIfUnavailable: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
+    nextCheckAt: params.output.status === "unavailable" ? params.output.at + RECHECK_UNAVAILABLE_MS : null,
+  }),
+  /**
+   * The check itself crashed (its error carries no time): asked again a minute after the deadline that
+   * started it, as after an unreachable provider.
+   */
+  scheduleRecheckAfterCrash: ({ context }: Args) => ({
+    nextCheckAt: (context.nextCheckAt ?? context.payment?.expiresAt ?? 0) + RECHECK_UNAVAILABLE_MS,
   }),
   markInvoiceClosed: (): Partial<PurchaseContext> => ({ invoiceClosed: true, nextCheckAt: null }),
   recordPaymentFailure: (): Partial<PurchaseContext> => ({ problem: "payment_failed" satisfies Problem }),
@@ -218,7 +234,10 @@ export const update = {
   recordStrayGoodsCheck: ({ context }: Args, params: DoneWith<StrayGoodsResult>) => ({
     delivery: { ...context.delivery, strayCheckAt: null, straysRevoked: context.delivery.straysRevoked + params.output.revoked },
   }),
-  retryStrayGoodsCheck: ({ context, event }: Args) => ({ delivery: { ...context.delivery, strayCheckAt: event.at + STRAY_GOODS_RETRY_MS } }),
+  /** The look failed (its error carries no time): tried again ten minutes after it was due. */
+  retryStrayGoodsCheck: ({ context }: Args) => ({
+    delivery: { ...context.delivery, strayCheckAt: (context.delivery.strayCheckAt ?? context.delivery.deliveredAt ?? 0) + STRAY_GOODS_RETRY_MS },
+  }),
   grantFreshDeliveryAttempts: ({ context }: Args) => ({
     problem: null,
     delivery: { ...context.delivery, attempts: 0, nextAttemptAt: null },

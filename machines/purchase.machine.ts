@@ -122,10 +122,7 @@ const watchTheInvoice = {
           { guard: { type: "checkedStalePending", params: checked }, target: "invoice_closed", actions: "markInvoiceClosed" },
           { target: "invoice_open", actions: { type: "scheduleRecheck", params: checked } },
         ],
-        onError: {
-          target: "invoice_open",
-          actions: { type: "scheduleRecheck", params: () => ({ output: { status: "unavailable", amount: null, foreign: null, at: 0 } satisfies PaymentCheckResult }) },
-        },
+        onError: { target: "invoice_open", actions: "scheduleRecheckAfterCrash" },
       },
     },
     invoice_closed: { description: "No money can arrive through the invoice any more: the order is over." },
@@ -172,6 +169,7 @@ export const purchaseMachine = setup({
     recordCheck: assign(update.recordCheck),
     scheduleRecheck: assign(update.scheduleRecheck),
     scheduleRecheckIfUnavailable: assign(update.scheduleRecheckIfUnavailable),
+    scheduleRecheckAfterCrash: assign(update.scheduleRecheckAfterCrash),
     markInvoiceClosed: assign(update.markInvoiceClosed),
     recordPaymentFailure: assign(update.recordPaymentFailure),
     recordDelivery: assign(update.recordDelivery),
@@ -366,10 +364,7 @@ export const purchaseMachine = setup({
                 ],
               },
             ],
-            onError: {
-              target: "waiting",
-              actions: { type: "scheduleRecheckIfUnavailable", params: () => ({ output: { status: "unavailable", amount: null, foreign: null, at: 0 } satisfies PaymentCheckResult }) },
-            },
+            onError: { target: "waiting", actions: "scheduleRecheckAfterCrash" },
           },
         },
       },
@@ -485,7 +480,7 @@ export const purchaseMachine = setup({
       on: {
         ADMIN_RETRY_DELIVERY: { target: "paid", actions: "grantFreshDeliveryAttempts" },
         ADMIN_REFUND: { target: "refunding", actions: "returnOrderPayment" },
-        REFUND_RECORDED: { target: "refunded", actions: ["returnOrderPayment", "recordManualRefund"] },
+        REFUND_RECORDED: { guard: "ownRefundRecorded", target: "refunded", actions: ["returnOrderPayment", "recordManualRefund"] },
       },
     },
     cancelled: {

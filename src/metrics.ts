@@ -137,6 +137,8 @@ export function countEngineEvents(metrics: Metrics, engine: { onEvent(listener: 
       case "order":
       case "llm":
       case "admin":
+      case "profile":
+      case "reply":
         break;
       default: {
         const unhandled: never = event;

@@ -5,7 +5,7 @@
  * the LLM cost per completed purchase and how long a purchase takes from quote to delivery. The CLI
  * report, `/stats` and the dashboard all show this one table.
  */
-import { FUNNEL_SOURCES, type FunnelSource, type OrderRow, sourceOf } from "./projection.ts";
+import { FUNNEL_SOURCES, type FunnelSource, type OrderRow, sourceOf } from "./read-model.ts";
 
 export { FUNNEL_SOURCES, sourceOf };
 export type { FunnelSource };

@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     const projection = createProjection(store);
     await projection.refresh();
     console.log(`store: ${config.store.kind}`);
-    console.log(formatFunnel(buildFunnel(Object.values(projection.state().orders), since === undefined ? {} : { since })));
+    console.log(formatFunnel(buildFunnel(projection.state().orders.values(), since === undefined ? {} : { since })));
     return 0;
   } finally {
     await store.close();

@@ -84,7 +84,7 @@ export function createAuth(options: AuthOptions) {
   const windowMs = options.windowMs ?? 15 * 60_000;
   const perClient = options.maxFailuresPerClient ?? 5;
   const lockedPauseMs = options.lockedPauseMs ?? 1_000;
-  const maxTracked = options.maxTrackedClients ?? 10_000;
+  const maxTracked = options.maxTrackedClients ?? MAX_CLIENTS;
   const clientOf = options.clientOf ?? socketClient;
   // Derived keys: the cookie never carries anything from which the token could be recovered.
   const sessionKey = createHmac("sha256", token).update("tokengoblin dashboard session v1").digest();

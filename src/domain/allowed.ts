@@ -18,12 +18,19 @@ export function startsNewOrder(snapshot: PurchaseSnapshot | null): boolean {
 
 /**
  * The commands the conversation takes now, in the order they are offered to people and the LLM.
- * Questions, help, the order list and status are answered in every state.
+ * Questions, help, the order list and status are answered in every state. A product or a promo code
+ * may be given where an amount may (before a quote, or with one on the table); asking
+ * for a lost key or code again, once the order was delivered: whether that order may have one more is
+ * the engine's to decide.
  */
 export function allowedCommands(snapshot: PurchaseSnapshot | null, at: number): CommandType[] {
   return COMMAND_TYPES.filter((type) => {
     if (ALWAYS.has(type)) return true;
-    if (type === "SET_AMOUNT") return startsNewOrder(snapshot) || snapshot!.can({ type, tokens: snapshot!.context.limits.minTokens, at });
+    // A product or a promo code goes with the amount: where a new amount is taken, they are too.
+    if (type === "SET_AMOUNT" || type === "SET_PRODUCT" || type === "APPLY_PROMO") {
+      return startsNewOrder(snapshot) || snapshot!.can({ type: "SET_AMOUNT", tokens: snapshot!.context.limits.minTokens, at });
+    }
+    if (type === "REISSUE") return snapshot !== null && snapshot.hasTag("delivered");
     if (type === "CONFIRM" || type === "CANCEL") return snapshot !== null && !snapshot.hasTag("ended") && snapshot.can({ type, at });
     return false;
   });

@@ -100,6 +100,8 @@ export const OrderSummary = z.object({
   refunded: Money.nullable(),
   /** The next moment the sweeper must look at this order, or null. */
   dueAt: z.number().int().nullable(),
+  /** Extra payments (a second charge) the provider could not return: the owner returns them by hand. Absent before it was kept. */
+  owedStrays: z.number().int().optional(),
 });
 export type OrderSummary = z.infer<typeof OrderSummary>;
 
@@ -154,13 +156,15 @@ export const AuditType = z.enum([
   "admin",
   "secret_undeliverable",
   "needs_owner",
+  "profile",
+  "reply",
 ]);
 export type AuditType = z.infer<typeof AuditType>;
 
 /**
  * One line of the audit log: something that happened to an order (a command and where it came from,
  * a machine transition, the order's summary after a change, a payment, an LLM call, an admin action,
- * a text the bot did not understand). It is appended in the same commit as the state it describes, so
+ * a text the bot did not understand, what the bot answered (codes, never words), who the customer is). It is appended in the same commit as the state it describes, so
  * the log can neither fall behind nor lose entries. Never payment secrets or goods.
  */
 export const AuditEntry = z.object({

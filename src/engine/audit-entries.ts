@@ -35,6 +35,11 @@ function detailOf(event: AuditedEvent): Record<string, Json> {
       return { task: event.task };
     case "secret_undeliverable":
       return {};
+    case "profile":
+      return { username: event.username, firstName: event.firstName };
+    case "reply":
+      // Plain data by construction (codes, numbers, money); the round trip drops absent fields.
+      return JSON.parse(JSON.stringify(event.reply)) as Record<string, Json>;
     default: {
       const unhandled: never = event;
       throw new Error(`unknown engine event ${JSON.stringify(unhandled)}`);

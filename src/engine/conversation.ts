@@ -4,9 +4,10 @@
  * order list. The customer door uses them; none of them moves an order.
  */
 import { snapshotOf } from "../../machines/purchase.reading.ts";
-import type { UnderstoodNote } from "../domain/commands.ts";
+import type { AmountChoice, Command, UnderstoodNote } from "../domain/commands.ts";
 import { money } from "../domain/money.ts";
 import type { ShopStore } from "../store/shop-store.ts";
+import { pickedChoice } from "../understand/choices.ts";
 import { type EngineReply, type OrderLine, type OrderView, hasTag, orderView } from "./reply.ts";
 import type { Session } from "./session.ts";
 
@@ -64,6 +65,18 @@ export function withNote(reply: EngineReply, note: UnderstoodNote | undefined): 
     return { ...reply, budget: { usd: money(note.usdCents, "USD"), tokens: reply.order.tokens, roundedDown } };
   }
   return reply;
+}
+
+/**
+ * The amount a message picks from the ones the bot just offered ("the first", «второй», "the bigger
+ * one"), with the budget it came from; null when it picks none. A yes picks none: see `customer.ts`.
+ */
+export function choicePicked(text: string, choices: readonly AmountChoice[]): { command: Command; note?: UnderstoodNote } | null {
+  const index = pickedChoice(text, choices.map((choice) => choice.tokens));
+  const choice = index === null ? undefined : choices[index];
+  if (choice === undefined) return null;
+  const command: Command = { type: "SET_AMOUNT", tokens: choice.tokens };
+  return choice.usdCents === undefined ? { command } : { command, note: { kind: "budget", usdCents: choice.usdCents } };
 }
 
 /** Keeps the customer's last few messages (bounded) for the LLM's context. */

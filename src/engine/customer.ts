@@ -9,11 +9,12 @@ import { allowedCommands, conversationPhase, startsNewOrder } from "../domain/al
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
 import { type AmountChoice, type Command, type CommandSource, type Understander, type UnderstandContext, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
+import type { CustomerProfile } from "../domain/records.ts";
 import type { Ledger } from "../delivery/index.ts";
 import type { ShopStore } from "../store/shop-store.ts";
-import { askedBy, ordersOf, rememberTurn, withNote } from "./conversation.ts";
+import { askedBy, choicePicked, ordersOf, rememberTurn, withNote } from "./conversation.ts";
 import type { OrderActor } from "./orders.ts";
-import { type EngineReply, type OrderView, type PaymentCheck, type Refusal, hasTag, orderView } from "./reply.ts";
+import { type EngineReply, type OrderView, type PaymentCheck, type Refusal, hasTag, orderView, replyNote } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 /** What the understander reports of one model call (see {@link UnderstandContext.onLlmCall}). */
@@ -30,8 +31,14 @@ export type CustomerDoorOptions = {
   clock: () => number;
 };
 
-/** Which Telegram update a call applies (so a redelivered update is applied once). */
-export type UpdateRef = { updateId?: number };
+/**
+ * Which Telegram update a call applies (so a redelivered update is applied once), and who sent it as
+ * Telegram names them (kept on the chat, and logged when it changed, for the owner's customer list).
+ */
+export type UpdateRef = { updateId?: number; profile?: CustomerProfile };
+
+/** One call to the model while a message was read. */
+type LlmCall = Parameters<NonNullable<UnderstandContext["onLlmCall"]>>[0];
 
 export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
 
@@ -126,14 +133,27 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       if (order) await checkPayment(session, order);
       return answered(session, await replyFor(session));
     }
-    // A new amount after the last order ended starts the next order.
-    if (command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order))) order = session.startOrder();
-    const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
-    noted(accepted);
-    if (!accepted) {
-      const shown = openOrder(session);
-      return answered(session, { kind: "refused", reason: refusalFor(order, command), order: shown, ...("tokens" in command ? { tokens: command.tokens } : {}), ...extras(session) });
+    // Issue 21's product, promo and reissue reach the order once its machine takes them (built beside
+    // this change): until then a product or a promo code is refused for now, and asking for a lost key
+    // or code is answered as a status question (the order and the end of its code).
+    if (command.type === "SET_PRODUCT" || command.type === "APPLY_PROMO" || command.type === "REISSUE") {
+      noted(false);
+      if (command.type === "REISSUE") return answered(session, await replyFor(session));
+      return answered(session, { kind: "refused", reason: "not_now", order: openOrder(session), ...extras(session) });
     }
+    // A new amount after the last order ended starts the next order.
+    const started = command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
+    if (started) order = started;
+    const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
+    if (!accepted) {
+      const reason = refusalFor(order, command);
+      // An amount the new order refused leaves no order behind: the chat keeps the one it had.
+      if (started) order = session.abandon(started);
+      noted(false);
+      const shown = openOrder(session);
+      return answered(session, { kind: "refused", reason, order: shown, ...("tokens" in command ? { tokens: command.tokens } : {}), ...extras(session) });
+    }
+    noted(true);
     return answered(session, withNote(await replyFor(session), note));
   };
 
@@ -154,6 +174,12 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     const snapshot = snapshotOf(session.current());
     const view = snapshot ? orderView(snapshot) : null;
     const askedFor = session.chat.askedFor;
+    // "the first", «второй»: one of the amounts just offered, picked without the understander.
+    const picked = askedFor === "choice" ? choicePicked(text, session.chat.choices) : null;
+    if (picked) {
+      rememberTurn(session, text);
+      return apply(session, picked.command, "rules", picked.note, text);
+    }
     const understood = await options.understand(text, {
       phase: conversationPhase(snapshot, clock()),
       state: view?.path ?? "none",
@@ -182,12 +208,35 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return apply(session, understood.command, understood.source, understood.note, text);
   };
 
-  /** Runs `work` on the chat, or answers with where the chat stands when the Telegram update was applied before. */
+  /** Keeps who the customer is when their channel says something new about it (committed with the step). */
+  const noteProfile = (session: Session, profile: CustomerProfile | undefined) => {
+    const known = session.chat.profile;
+    if (!profile || (known.username === profile.username && known.firstName === profile.firstName)) return;
+    session.chat.profile = { username: profile.username, firstName: profile.firstName };
+    session.note({ type: "profile", chatId: session.chatId, orderId: null, username: profile.username, firstName: profile.firstName, at: clock() });
+  };
+
+  /**
+   * Runs `work` on the chat, or answers with where the chat stands when the Telegram update was applied
+   * before. The answer is logged beside what the customer wrote (a look, `readOnly`, is no turn of the
+   * conversation and writes nothing).
+   */
   const onChat = (rawChatId: string, ref: UpdateRef, work: (session: Session) => Promise<EngineReply>, readOnly = false) =>
-    sessions.withChat(ChatId.parse(rawChatId), (session) => (session.duplicateUpdate ? replyFor(session) : work(session)), {
-      ...(readOnly ? { readOnly } : {}),
-      ...(ref.updateId !== undefined ? { updateId: ref.updateId } : {}),
-    });
+    sessions.withChat(
+      ChatId.parse(rawChatId),
+      async (session) => {
+        if (session.duplicateUpdate) return replyFor(session);
+        if (readOnly) return work(session);
+        noteProfile(session, ref.profile);
+        const reply = await work(session);
+        session.note({ type: "reply", chatId: session.chatId, orderId: session.current()?.orderId ?? null, reply: replyNote(reply), at: clock() });
+        return reply;
+      },
+      {
+        ...(readOnly ? { readOnly } : {}),
+        ...(ref.updateId !== undefined ? { updateId: ref.updateId } : {}),
+      },
+    );
 
   return {
     /** The customer-visible state of the chat's current order (and any goods still to be shown). */

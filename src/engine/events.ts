@@ -7,7 +7,7 @@ import type { OwnerTask } from "../../machines/purchase.machine.ts";
 import type { CommandSource, CommandType } from "../domain/commands.ts";
 import type { ChatId, OrderId, PaymentId } from "../domain/ids.ts";
 import type { OrderSummary } from "../domain/records.ts";
-import type { EngineReply } from "./reply.ts";
+import type { EngineReply, ReplyNote } from "./reply.ts";
 
 /** Something the engine observed, for the audit log, metrics and admin alerts. */
 export type EngineEvent =
@@ -26,7 +26,11 @@ export type EngineEvent =
   /** An order needs the owner (a delivery that kept failing, money only the owner can return). */
   | { type: "needs_owner"; chatId: ChatId; orderId: OrderId; task: OwnerTask; at: number }
   /** Delivered goods could not be sent to the customer (blocked bot, deleted chat): an admin must act. */
-  | { type: "secret_undeliverable"; chatId: ChatId; orderId: OrderId; at: number };
+  | { type: "secret_undeliverable"; chatId: ChatId; orderId: OrderId; at: number }
+  /** Who the customer is, as their channel (Telegram) said it; noted when it changed. */
+  | { type: "profile"; chatId: ChatId; orderId: null; username: string | null; firstName: string | null; at: number }
+  /** What the bot answered the customer, as codes (the owner reads both sides of a conversation); never goods. */
+  | { type: "reply"; chatId: ChatId; orderId: OrderId | null; reply: ReplyNote; at: number };
 
 export type AdminAction = "retry_delivery" | "refund" | "manual_refund";
 

@@ -153,5 +153,6 @@ export function summarize(snapshot: PurchaseSnapshot, at: number, workGraceMs: n
     deliveryHint: c.delivery.hint,
     refunded,
     dueAt: deadlineOf(snapshot, at, workGraceMs),
+    owedStrays: c.strays.filter((stray) => stray.status === "owed").length,
   };
 }

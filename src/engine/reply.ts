@@ -157,3 +157,48 @@ export function hasTag(view: Pick<OrderView, "tags">, tag: PurchaseTag): boolean
 export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
   return (reply.kind === "order" || reply.kind === "payment_notice") && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
 }
+
+/**
+ * An order as a reply's log entry keeps it: which order, and the message and buttons its state showed.
+ * Its amounts and money are in the order's own log entries (the summary of the commit beside it).
+ */
+export type OrderNote = {
+  orderId: OrderId;
+  stage: string;
+  words: string;
+  buttons: readonly OrderButton[];
+  problem: Problem | null;
+  refund: RefundReason | null;
+  /** The deadlines it named ("valid for 15 minutes"). */
+  quoteExpiresAt: number | null;
+  paymentExpiresAt: number | null;
+};
+
+/**
+ * What the bot answered, as the audit log keeps it: the reply's codes with each order it showed cut
+ * down to an {@link OrderNote}, and `secret: true` where goods were shown (never the goods). The owner's
+ * dashboard renders it back into words beside what the customer wrote.
+ */
+export type ReplyNote = { kind: EngineReply["kind"]; order?: OrderNote | null; lastOrder?: OrderNote | null; secret?: true; [field: string]: unknown };
+
+const noteOf = (order: OrderView): OrderNote => ({
+  orderId: order.orderId,
+  stage: order.stage,
+  words: order.words,
+  buttons: order.buttons,
+  problem: order.problem,
+  refund: order.refund?.reason ?? null,
+  quoteExpiresAt: order.quoteExpiresAt,
+  paymentExpiresAt: order.paymentExpiresAt,
+});
+
+/** The log's note of a reply: no goods, and orders as {@link OrderNote}s. */
+export function replyNote(reply: EngineReply): ReplyNote {
+  const { secret, ...rest } = reply as EngineReply & { secret?: string };
+  // Every reply carries its kind; the orders it shows are replaced below.
+  const note = { ...rest } as ReplyNote;
+  if ("order" in reply) note.order = reply.order ? noteOf(reply.order) : null;
+  if (reply.kind === "no_order") note.lastOrder = reply.lastOrder ? noteOf(reply.lastOrder) : null;
+  if (secret) note.secret = true;
+  return note;
+}

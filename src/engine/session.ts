@@ -53,6 +53,11 @@ export type Session = {
   current(): OrderActor | null;
   /** Starts a new current order (the previous one joins the chat's earlier orders). */
   startOrder(): OrderActor;
+  /**
+   * Takes back an order this session started that never took a step (its first command was refused):
+   * nothing of it is stored, and the chat's current order is the one before it. Returns that order.
+   */
+  abandon(order: OrderActor): OrderActor | null;
   /** One of the chat's orders (resumed if a crash left work in flight); null when unknown or unreadable. */
   order(orderId: OrderId): Promise<OrderActor | null>;
   /** Sends one event and waits for the work it starts; false when the machine refused it. */
@@ -139,6 +144,8 @@ export function createSessions(options: SessionOptions) {
     const live = new Map<OrderId, OrderActor>();
     const pending: AuditedEvent[] = [];
     let current: OrderActor | null = null;
+    /** What the last startOrder replaced, so an order refused at once can be taken back. */
+    let replaced: { order: OrderActor | null; recentOrderIds: OrderId[] } | null = null;
     if (state.order && state.order !== "invalid") {
       current = orders.restore(state.order);
       if (current) live.set(current.orderId, current);
@@ -223,6 +230,7 @@ export function createSessions(options: SessionOptions) {
       ...(invalid || (state.order && !current) ? { notice: "conversation_reset" as const } : {}),
       current: () => current,
       startOrder() {
+        replaced = { order: current, recentOrderIds: chat.recentOrderIds };
         if (current) {
           const previous = current.orderId;
           chat.recentOrderIds = [...chat.recentOrderIds.filter((id) => id !== previous), previous].slice(-MAX_REMEMBERED_ORDERS);
@@ -230,6 +238,16 @@ export function createSessions(options: SessionOptions) {
         current = orders.start(chatId);
         live.set(current.orderId, current);
         chat.currentOrderId = current.orderId;
+        return current;
+      },
+      abandon(order) {
+        if (order !== current || order.stored !== null || !replaced) throw new Error(`order ${order.orderId} is not one this session just started`);
+        live.delete(order.orderId);
+        order.actor.stop();
+        current = replaced.order;
+        chat.recentOrderIds = replaced.recentOrderIds;
+        chat.currentOrderId = current?.orderId ?? null;
+        replaced = null;
         return current;
       },
       async order(orderId) {

@@ -96,6 +96,7 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
       hint: m.escape(order.deliveryHint ?? ""),
       reason: order.refund?.reason ?? "owner",
       invoiced: yesNo(order.payUrl !== null),
+      charged: yesNo(order.strays.length > 0),
     });
     const test = hasTag(order, "accepts_payment") && order.provider === "sandbox" ? `\n${t("order-test-payment")}` : "";
     return problemLine(order) + text + test + strayLines(order);

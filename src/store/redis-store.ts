@@ -219,10 +219,13 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     async readLog(position, limit) {
       const read = parseRedisLogPosition(position);
       if (limit <= 0) return { entries: [], position: formatRedisLogPosition(read) };
+      const perShard = Math.min(limit, Math.max(16, Math.ceil((2 * limit) / SHARDS)));
       const batches = await guard("readLog", () =>
         everyShard(async (shard): Promise<ShardEntry<string | undefined>[]> => {
           const after = read.get(shard);
-          const rows = await client.xRange(keys.log(shard), after === undefined ? "-" : `(${after}`, "+", { COUNT: limit });
+          // About twice the batch over all shards, not `limit` from each: a reader catching up on a big
+          // log (the read model after a restart) would otherwise fetch 16 times what it keeps per call.
+          const rows = await client.xRange(keys.log(shard), after === undefined ? "-" : `(${after}`, "+", { COUNT: perShard });
           return rows.map((row) => ({ shard, id: row.id, value: row.message.e }));
         }),
       );

@@ -168,7 +168,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 
   const broadcast = async (api: Bot["api"], adminChat: string, text: string) => {
     // Every chat that ever placed an order (from the read model: no scan of the store).
-    const chats = Object.keys(app.projection.state().customers);
+    const chats = [...app.projection.state().customers.keys()];
     const gapMs = 1_000 / perSecond;
     let sent = 0;
     let failed = 0;
@@ -190,7 +190,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 
   admin.command("stats", async (ctx) => {
     await app.projection.refresh();
-    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(Object.values(app.projection.state().orders))))}</pre>`);
+    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(app.projection.state().orders.values())))}</pre>`);
   });
 
   admin.command("order", async (ctx) => {
@@ -223,7 +223,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
       return;
     }
     await app.projection.refresh();
-    const chats = Object.keys(app.projection.state().customers).length;
+    const chats = app.projection.state().customers.size;
     const id = randomBytes(4).toString("hex");
     pendingBroadcasts.set(id, { text, chatId: String(ctx.chat.id) });
     await ctx.reply(`Send this to ${chats} chats?\n\n${escape(text)}`, {

@@ -137,8 +137,14 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
-  /** The update a handler applies: committed with the step, so a redelivered update is applied once. */
-  const applied = (ctx: Context) => ({ updateId: ctx.update.update_id });
+  /**
+   * The update a handler applies (committed with the step, so a redelivered update is applied once)
+   * and, in a private chat, who wrote it: the owner's dashboard lists customers by these names.
+   */
+  const applied = (ctx: Context) => {
+    const from = ctx.chat?.type === "private" ? ctx.from : undefined;
+    return { updateId: ctx.update.update_id, ...(from ? { profile: { username: from.username ?? null, firstName: from.first_name || null } } : {}) };
+  };
   const languages = createChatLanguages(app, chatOf);
   const languageOf = languages.of;
   const words = languages.words;

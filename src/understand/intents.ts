@@ -18,12 +18,7 @@ const STATUS_PHRASES = phrases(
     "go through, gone through, transaction, txid, tx, any update, any updates, update on, news on, news about, " +
     "on my order, about my order, order status, статус, где мой, где мои, " +
     "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду, " +
-    // Issue 21: asking for the goods again is asking after the order ("send me my code", «пришли код»).
-    "send me my code, send my code, send me the code, send the code, resend the code, resend my code, resend code, " +
-    "show me my code, show my code, show me the code, show the code, send me my key, send my key, send me the key, " +
-    "show me my key, show my key, show me the key, code again, key again, пришли код, пришлите код, пришли ключ, " +
-    "пришлите ключ, отправь код, отправьте код, скинь код, скиньте код, покажи код, покажите код, покажи ключ, " +
-    "покажите ключ, дай код, дайте код, где код, где ключ, мой код, мой ключ",
+    "мой код, мой ключ",
 );
 // "where" (or «где») with one of these is asking after an order: "where is order #4521?", "заказ где?"
 const WHERE = wordSet("where wheres где");
@@ -99,8 +94,9 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
   [
     "price",
     phrases(
-      "how much, price, prices, pricing, cost, costs, rate, rates, cheap, cheaper, discount*, expensive, " +
-        "сколько стоит, сколько стоят, цена, цены, цену, ценник, прайс, стоимост*, почем, скидк*, дорого, дешевле",
+      "how much, price, prices, pricing, cost, costs, rate, rates, cheap, cheaper, discount*, expensive, promo*, " +
+        "coupon*, сколько стоит, сколько стоят, цена, цены, цену, ценник, прайс, стоимост*, почем, скидк*, дорого, " +
+        "дешевле, промокод*, промо, купон*",
     ),
   ],
 ];
@@ -155,7 +151,7 @@ const THANKS_FILLERS = new Set([
   ...wordSet(
     "so much very a lot again for everything your help all ok okay got man bro buddy dude guys and you u " +
       "большое огромное вам тебе за помощь все еще раз ок получил получила получили пришло пришел пришли дошло " +
-      "работает супер отлично класс круто и",
+      "работает супер отлично класс круто и key code voucher credit ключ ключик код ваучер кредит",
   ),
 ]);
 // Wanting to buy without naming an amount (issue 21): "I need some tokens", «хочу купить токены».
@@ -228,6 +224,11 @@ export function faqTopic(words: readonly string[], question: boolean): FaqTopic 
   return null;
 }
 
+/** The message mentions a price ("how much", «сколько стоит»), whatever else it asks about. */
+export function asksPrice(words: readonly string[]): boolean {
+  return TOPICS.some(([topic, list]) => topic === "price" && mentions(words, list));
+}
+
 export function asksForHelp(words: readonly string[]): boolean {
   return mentions(words, HELP_PHRASES);
 }
@@ -242,6 +243,11 @@ export function saysNo(words: readonly string[]): boolean {
 
 export function greets(words: readonly string[]): boolean {
   return consistsOf(words, GREETING_PHRASES, GREETING_FILLERS);
+}
+
+/** Thanks or a goodbye somewhere in the message ("thanks for the gpt key"). */
+export function mentionsThanks(words: readonly string[]): boolean {
+  return mentions(words, THANKS_PHRASES);
 }
 
 /** Thanks or a goodbye and nothing else ("thanks!", "bye", «спасибо большое», «пока»). */

@@ -1,8 +1,8 @@
 /**
  * Which product a message names (issue 21), by the product's name or an alias in any language ("1000
  * gpt tokens", «токены для claude», "$25 of claude credit"), and the amount said with it. Pure and
- * offline, like the rest of the rules. Not wired into the engine yet: the purchase flow still sells the
- * default product; the caller decides what a named product changes.
+ * offline, like the rest of the rules. `product-command.ts` turns what it finds into a command, in a
+ * shop that sells several products.
  */
 import type { Product, ProductId, ShopCatalog } from "../domain/products.ts";
 import { findAmount } from "./amounts.ts";
@@ -37,11 +37,21 @@ function namesOf(product: Product): Name[] {
   return names;
 }
 
-/** A written word matches a name's word exactly, by the owner's "*", or as its English plural. */
+// Russian case endings, longest first: «токенов», «кредита», «токенами» name what «токены», «кредит» do.
+const RUSSIAN_ENDING = /(?:ами|ями|ов|ев|ей|ам|ям|ах|ях|ой|ом|ем|ы|и|а|я|у|ю|е|о|ь)$/u;
+
+/** A Russian word without its case ending, when at least three letters remain; other words as they are. */
+function stem(word: string): string {
+  if (!/^\p{Script=Cyrillic}+$/u.test(word)) return word;
+  const bare = word.replace(RUSSIAN_ENDING, "");
+  return bare.length >= 3 ? bare : word;
+}
+
+/** A written word matches a name's word exactly, by the owner's "*", as its English plural, or in another Russian case. */
 function wordFits(said: string | undefined, wanted: string, prefix: boolean): boolean {
   if (said === undefined) return false;
   if (prefix) return said.startsWith(wanted);
-  return said === wanted || said === `${wanted}s` || `${said}s` === wanted;
+  return said === wanted || said === `${wanted}s` || `${said}s` === wanted || stem(said) === stem(wanted);
 }
 
 function findNames(words: readonly string[], names: readonly Name[]): Found[] {

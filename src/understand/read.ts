@@ -1,8 +1,9 @@
 /**
  * Reads a customer message into a {@link Reading} without any network call, in English or Russian.
- * Priority, highest first: talk of payment (a claim or a status question: never anything that could
- * move an order), slash commands, orders, explicit cancel/restart, an amount or budget, a question on
- * an FAQ topic, help, a whole-message yes/no, a greeting, a language switch.
+ * Priority, highest first: talk of payment or of the goods (a claim, a status question, asking for
+ * the goods again: never anything that could move money), slash commands, a promo code, orders,
+ * explicit cancel/restart, an amount or budget, a question on an FAQ topic, help, a whole-message
+ * yes/no, a greeting, a language switch.
  */
 import { findAmount } from "./amounts.ts";
 import {
@@ -22,6 +23,8 @@ import {
   thanks,
   wantsToBuy,
 } from "./intents.ts";
+import { asksForGoodsAgain } from "./goods-again.ts";
+import { promoArgument, promoDeepLink, promoInText } from "./promo.ts";
 import type { FaqTopic, Reading, ReadingContext } from "./reading.ts";
 import { MAX_LENGTH, type Message, readText } from "./text.ts";
 
@@ -41,7 +44,15 @@ const SLASH_READINGS = new Map<string, Reading>([
   ["orders", { kind: "orders" }],
 ]);
 
-function fromSlashCommand(name: string, args: string): Reading {
+function fromSlashCommand(name: string, args: string, raw: string): Reading {
+  // The code as typed: `args` is the normalized (lower-cased) text. "/promo" alone asks for help.
+  const rawArgs = /^\S+\s+([\s\S]*)$/.exec(raw.trim())?.[1] ?? "";
+  if (name === "promo") {
+    const code = promoArgument(rawArgs);
+    return code === null ? { kind: "help" } : { kind: "promo", code };
+  }
+  const deepLinkCode = name === "start" ? promoDeepLink(rawArgs) : null;
+  if (deepLinkCode !== null) return { kind: "promo", code: deepLinkCode };
   if (name === "buy") {
     // "/buy 5000": the argument is the answer to "how many?"
     const found = findAmount(readText(args).tokens, true);
@@ -55,6 +66,7 @@ function fromSlashCommand(name: string, args: string): Reading {
 function paymentTalk(message: Message, question: boolean): Reading | null {
   const { words } = message;
   if (claimsPayment(words)) return { kind: "paid_claim" };
+  if (asksForGoodsAgain(words)) return { kind: "reissue" };
   if (!asksStatus(words) && !mentionsPayment(words)) return null;
   // "how does delivery work?" and «можно ли вернуть оплату?» ask about the shop, not about an order
   const topic = faqTopic(words, question);
@@ -83,7 +95,9 @@ export function readMessage(text: string, context: ReadingContext): Reading {
   const payment = paymentTalk(message, question);
   if (payment !== null) return payment;
   const slash = SLASH_COMMAND.exec(message.text);
-  if (slash !== null) return fromSlashCommand(slash[1] ?? "", slash[2] ?? "");
+  if (slash !== null) return fromSlashCommand(slash[1] ?? "", slash[2] ?? "", text);
+  const promo = promoInText(text);
+  if (promo !== null) return { kind: "promo", code: promo };
   if (asksForOrders(words)) return { kind: "orders" };
   if (asksToCancel(words)) return { kind: "cancel" };
   if (asksToRestart(words)) return { kind: "restart" };

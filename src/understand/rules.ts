@@ -5,7 +5,7 @@
  * commands the engine knows today. Anything the rules are not sure of is `unknown` and goes to the LLM.
  */
 import { type Catalog, DEFAULT_CATALOG } from "../domain/catalog.ts";
-import { type Command, TokenAmount } from "../domain/commands.ts";
+import { type Command, type CommandType, TokenAmount } from "../domain/commands.ts";
 import { findAmount } from "./amounts.ts";
 import { tokensForBudget } from "./budget.ts";
 import { readMessage } from "./read.ts";
@@ -19,6 +19,11 @@ export type RulesContext = {
   askedHowMany?: boolean;
   /** Prices budgets ("$25 worth"); the seed catalog when absent. */
   catalog?: Catalog;
+  /**
+   * The commands the conversation takes now (`allowedCommands`): asking for the goods again is a
+   * REISSUE only where one is allowed (a delivered order), a status question elsewhere and when absent.
+   */
+  allowed?: readonly CommandType[];
 };
 
 /** A command the rules are sure of, or `unknown` so the caller can ask the LLM. */
@@ -40,8 +45,9 @@ function amountCommand(tokens: number): RulesResult {
  * The command for a reading: a budget is quoted as the tokens it buys (rounded down); a question asks
  * its FAQ topic; greetings, language requests and wanting to buy without an amount get help; thanks
  * and goodbyes are answered in kind; a payment claim is a status check (the
- * provider is asked, nothing is believed); `clarify` and `none` are left to the caller (the LLM, or
- * a choice of amounts: see `createUnderstander`).
+ * provider is asked, nothing is believed); asking for the goods again is a REISSUE once the order is
+ * delivered, else a status check; a promo code is applied as typed; `clarify` and `none` are left to
+ * the caller (the LLM, or a choice of amounts: see `createUnderstander`).
  */
 export function commandFor(reading: Reading, context: RulesContext): RulesResult {
   switch (reading.kind) {
@@ -69,6 +75,10 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
       return command({ type: "CANCEL" });
     case "thanks":
       return command({ type: "THANKS" });
+    case "reissue":
+      return command(context.allowed?.includes("REISSUE") ? { type: "REISSUE" } : { type: "STATUS" });
+    case "promo":
+      return command({ type: "APPLY_PROMO", code: reading.code });
     case "wants_to_buy": // the help, noted as asking how many (see `createUnderstander`)
       return command({ type: "HELP" });
     case "clarify":

@@ -156,15 +156,19 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expectNothingEscaped(api);
   });
 
-  it("survives Telegram answering 5xx until after the webhook answer", async () => {
+  it("survives Telegram answering 5xx until after the webhook answer: the reply is sent again within seconds", async () => {
     const api = await stub();
     const shop = await openShop(api, { run: { bot: { retry: { maxRetryAttempts: 0, maxDelaySeconds: 30 } } } });
     api.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" });
+    api.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" });
     const since = api.mark();
+    const started = Date.now();
     const answered = await post(shop, api.textUpdate(3301, "I need 2000 tokens"));
     expect(answered.status).toBe(200);
-    // auto-retry waits 3 s after a 5xx (even with no retry left), then gives up; the customer then hears "try again".
-    expect(await api.nextShown(3301, since, 8_000)).toMatch(/try again/i);
+    // Two 5xx, then the quote: retried after 0.5 s and 1 s, not auto-retry's 3 s + 6 s.
+    expect(await api.nextShown(3301, since, 8_000)).toContain("$40.00");
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(api.callsOf("sendMessage", 3301).filter((call) => !call.ok)).toHaveLength(2);
     await nextCustomerIsServed(api, shop, 3302);
     await settle(shop);
     expectNothingEscaped(api);

@@ -76,7 +76,7 @@ describe("/healthz", () => {
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     })();
-    const telegram = await startTelegram(app, { webhookTimeoutMs: 200 });
+    const telegram = await startTelegram(app);
     cleanups.push(() => telegram.stop());
     starting = false;
     await watching;

@@ -259,7 +259,7 @@ describe("money is never silent (issue 13, 2)", () => {
     const late = await cancelledButPayable(w);
     await post(w.app, w.cp.pay(late.invoiceId));
     await w.app.projection.refresh();
-    const total = buildFunnel(Object.values(w.app.projection.state().orders)).rows.find((r) => r.source === "total")!;
+    const total = buildFunnel(w.app.projection.state().orders.values()).rows.find((r) => r.source === "total")!;
     expect(total).toMatchObject({ paid: 2, delivered: 2, latePaid: 1 });
   });
 });

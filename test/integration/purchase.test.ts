@@ -22,6 +22,25 @@ function tempStore() {
   return `sqlite://${join(dir, "store.sqlite")}`;
 }
 
+describe("an amount the shop cannot sell", () => {
+  test("refused in a new chat and after a finished order, it leaves no order behind", async () => {
+    const { app, pay } = await sandboxApp();
+    const refused = await app.engine.handleText("c9", "I need 5 tokens");
+    expect(refused.kind === "refused" && refused.reason).toBe("amount_out_of_range");
+    expect((await app.store.readChat("c9" as never)).chat).toMatchObject({ currentOrderId: null, recentOrderIds: [] });
+
+    const quoted = await app.engine.handleText("c9", "I need 2000 tokens");
+    await pay(payUrlOf(await app.engine.handleText("c9", "yes")));
+    const delivered = quoted.kind === "order" ? quoted.order.orderId : "";
+    const again = await app.engine.handleText("c9", "now 5 tokens please");
+    expect(again.kind === "refused" && again.reason).toBe("amount_out_of_range");
+    const chat = (await app.store.readChat("c9" as never)).chat;
+    expect(chat).toMatchObject({ currentOrderId: delivered, recentOrderIds: [] });
+    const orders = await app.engine.handleCommand("c9", { type: "ORDERS" });
+    expect(orders.kind === "orders" && orders.orders.map((order) => order.orderId)).toEqual([delivered]);
+  });
+});
+
 describe("a sandbox purchase", () => {
   test("text alone takes a customer from an amount to a delivered voucher, exactly once", async () => {
     const { app, notifications, pay } = await sandboxApp();

@@ -19,10 +19,23 @@ describe("the machine diagram", () => {
   it("shows every state, nested ones too, and guarded transitions by name", () => {
     for (const node of allStateNodes().slice(1)) expect(source).toContain(node.path.join("_"));
     expect(source).toMatch(/^stateDiagram-v2\n/);
-    expect(source).toContain("initial --> pricing : QUOTE [amountWithinLimits]");
+    expect(source).toContain("initial --> pricing : SET_AMOUNT [amountWithinLimits]");
     expect(source).toContain("pricing --> initial : error: priceQuote");
-    expect(source).toContain("paid_done --> [*]");
-    expect(source).toContain("delivered --> [*]");
+    expect(source).toContain("cancelled_invoice_open --> paid : PAYMENT_RECEIVED [paysTheInvoiceLate]");
+    // A guard made of named guards reads as them; no guard is left anonymous.
+    expect(source).toContain("delivered_announcing --> delivered_announcing : DEADLINE [announceDue and announceAttemptsLeft]");
+    expect(source).not.toContain("[guard]");
+  });
+
+  it("shows where each transient state leads (its `always` transitions)", () => {
+    const transient = allStateNodes().filter((node) => node.always && node.always.length > 0);
+    expect(transient.map((node) => node.id).sort()).toEqual(["purchase.cancelled.closing", "purchase.delivered.settling", "purchase.expired.closing"]);
+    for (const node of transient) {
+      for (const transition of node.always!) {
+        for (const target of transition.target ?? []) expect(source).toMatch(new RegExp(`${node.path.join("_")} --> ${target.path.join("_")} : always`));
+      }
+    }
+    expect(source).toContain("cancelled_closing --> cancelled_voiding : always [hasOpenInvoice]");
   });
 
   it("the offline page inlines the renderer and cannot be cut short by it", () => {

@@ -1,102 +1,146 @@
 /**
- * Issue 13 over the model: every simple path of `purchaseMachine` that ends with an invoiced order
- * cancelled or expired is replayed on the real engine, then money arrives for it anyway. And in every
- * state the engine rests in, a Confirm button showing another amount than the current quote does nothing.
+ * Issues 13 and 19 over the model: every simple path of `purchaseMachine` that closes an invoiced
+ * order (cancelled or expired, its invoice voided or left open) is replayed on the real engine, then
+ * money arrives for it anyway. What happens is the machine's (issue 19): with the invoice still open,
+ * money in full is delivered late (LATE_PAYMENT=deliver) or returned (refund), money of another amount
+ * is returned or left to the owner; on a voided invoice any money goes back beside the order. The
+ * customer is told once, goods are issued at most once, and no message says nothing was charged.
+ * And in every state the engine rests in, a Confirm button showing another amount does nothing.
  */
 import { describe, expect, it } from "vitest";
-import { encodeButton, decodeButton } from "../../src/telegram/buttons.ts";
-import { CHAT, actorOutcome, createWorld, perform, type World } from "./driver.ts";
-import { type ModelEvent, type ModelPath, shortestPaths, simplePaths } from "./purchase-model.ts";
+import type { LatePaymentPolicy, PurchaseSnapshot } from "../../machines/purchase.machine.ts";
+import { statePath } from "../../machines/purchase.reading.ts";
+import { DEFAULT_CATALOG } from "../../src/domain/catalog.ts";
+import { createRenderer, plainMarkup } from "../../src/render/messages.ts";
+import { createWorld } from "./driver.ts";
+import {
+  CHAT_ID,
+  type ModelPath,
+  type ModelStep,
+  ORDER_ID,
+  continueOnMachine,
+  isCompletion,
+  nextEvents,
+  replayOnMachine,
+  shortestPaths,
+  simplePaths,
+} from "./purchase-model.ts";
+import { describeSteps, groupsOf, replay } from "./replay.ts";
 
-const topState = (value: unknown) => (typeof value === "string" ? value : Object.keys(value as object)[0]!);
-const BUSY = new Set(["pricing", "creating_payment"]);
-const resting = (value: unknown) => !BUSY.has(topState(value)) && !["{\"paid\":\"delivering\"}", "{\"paid\":\"recorded\"}"].includes(JSON.stringify(value));
+const renderer = createRenderer(DEFAULT_CATALOG, plainMarkup);
+const start = (policy: LatePaymentPolicy) => shortestPaths(policy).find((path) => path.steps.length === 1)!.state;
 
-/** Replays a path's trigger events, arranging the actor outcomes the model predicts for each. */
-async function replay(world: World, path: ModelPath): Promise<void> {
-  const steps = path.steps.slice(1);
-  for (let i = 0; i < steps.length; i++) {
-    const trigger = steps[i]!.event;
-    if (actorOutcome(trigger) || trigger.type === "START_DELIVERY") continue;
-    for (let j = i + 1; j < steps.length; j++) {
-      const outcome = actorOutcome(steps[j]!.event);
-      if (outcome) world.expect(outcome.actor, outcome.label);
-      else if (steps[j]!.event.type !== "START_DELIVERY") break;
-    }
-    await perform(world, trigger as ModelEvent);
+/** Every simple path to a closed order with an invoice, at rest, walking only what a customer and time can do before money comes. */
+function closingPaths(policy: LatePaymentPolicy): ModelPath[] {
+  const before = new Set(["SET_AMOUNT", "CONFIRM", "CANCEL", "CHECK_PAYMENT", "DEADLINE"]);
+  return simplePaths(policy, {
+    filterEvents: (snapshot, event) => isCompletion(event) || (before.has(event.type) && !snapshot.hasTag("closed")),
+  }).filter((path) => path.state.hasTag("closed") && path.state.context.payment !== null && !nextEvents(path.state).some(isCompletion));
+}
+
+type Case = { name: string; policy: LatePaymentPolicy; steps: ModelStep[]; closed: PurchaseSnapshot; money: ModelStep[] };
+
+/** The closing path, then the money: `label` of PAYMENT_RECEIVED, its consequences answered by `prefer`. */
+function cases(policy: LatePaymentPolicy, label: "full" | "wrong_amount", prefer: string[], only: (closed: PurchaseSnapshot) => boolean): Case[] {
+  return closingPaths(policy)
+    .filter((path) => only(path.state))
+    .map((path) => {
+      const steps = replayOnMachine(path.steps.slice(1), policy);
+      const closed = steps.at(-1)!.state;
+      const money = continueOnMachine(closed, { type: "PAYMENT_RECEIVED", label }, prefer);
+      return { name: `${describeSteps(steps)} ⇒ ${label} → ${statePath(money.at(-1)!.state)}`, policy, steps, closed, money };
+    });
+}
+
+const open = (s: PurchaseSnapshot) => !s.context.invoiceClosed;
+const voided = (s: PurchaseSnapshot) => s.context.invoiceClosed;
+const lateDelivered = cases("deliver", "full", ["issued"], open);
+const lateRefunded = cases("refund", "full", ["refunded"], open);
+const wrongAmount = cases("deliver", "wrong_amount", ["unsupported"], open);
+const onVoided = cases("deliver", "full", ["refunded"], voided);
+
+async function run(c: Case, check: (world: Awaited<ReturnType<typeof createWorld>>, after: PurchaseSnapshot) => Promise<void>) {
+  const world = await createWorld(c.policy);
+  try {
+    await replay(world, groupsOf([...c.steps, ...c.money], start(c.policy)));
+    await check(world, c.money.at(-1)!.state);
+    // The customer's status never says nothing was charged once money arrived.
+    const status = await world.engine.handleCommand(CHAT_ID, { type: "STATUS" });
+    expect(renderer.render(status).text).not.toMatch(/nothing was charged/i);
+  } finally {
+    await world.close();
   }
 }
 
-const invoicedThenClosed = simplePaths().filter(
-  (path) => ["cancelled", "expired"].includes(topState(path.state.value)) && path.steps.some((s) => topState(s.state.value) === "awaiting_payment"),
-);
-const describePath = (path: ModelPath) => path.steps.slice(1).map((s) => s.event.type).filter((t) => !t.startsWith("xstate.")).join(" → ");
-
-describe("late money on every path that closes an invoiced order (issue 13, 2)", () => {
-  it("the machine has such paths", () => {
-    expect(invoicedThenClosed.length).toBeGreaterThan(0);
+describe("money after an invoiced order closed, on every path that closes one (issues 13 and 19)", () => {
+  it("the machine has such paths, ending with the invoice open and voided, cancelled and expired", () => {
+    const ends = new Set([...lateDelivered, ...onVoided].map((c) => statePath(c.closed)));
+    expect([...ends].sort()).toEqual(["cancelled.invoice_closed", "cancelled.invoice_open", "expired.invoice_closed", "expired.invoice_open"]);
   });
 
-  it.each(invoicedThenClosed.map((p) => [describePath(p), p] as const))("%s: the voided invoice takes no money", async (_name, path) => {
-    const world = await createWorld();
-    try {
-      await replay(world, path);
-      const record = await world.app.stores.conversations.get(CHAT);
-      const paymentId = String((record?.snapshot.context as { payment: { paymentId: string } }).payment.paymentId);
-      const invoice = await (world.app.payments as unknown as { invoice(id: string): Promise<{ status: string } | undefined> }).invoice(paymentId);
-      expect(["cancelled", "expired"]).toContain(invoice?.status);
-      await world.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
-      expect(world.issued).toBe(0);
-      expect(world.notified.filter((r) => r.kind === "payment_notice")).toEqual([]);
-    } finally {
-      await world.close();
-    }
-  });
-
-  it.each(invoicedThenClosed.map((p) => [describePath(p), p] as const))("%s: money that arrives anyway is delivered once and told", async (_name, path) => {
-    const world = await createWorld();
-    try {
-      // A provider whose links cannot be revoked: the invoice stays payable after the order closed.
-      delete (world.app.payments as { cancelInvoice?: unknown }).cancelInvoice;
-      await replay(world, path);
-      const record = await world.app.stores.conversations.get(CHAT);
-      const orderId = String(record?.snapshot.context.orderId);
-      const paymentId = String((record?.snapshot.context as { payment: { paymentId: string } }).payment.paymentId);
-      const invoice = await (world.app.payments as unknown as { invoice(id: string): Promise<{ status: string } | undefined> }).invoice(paymentId);
-      // The sandbox expires its own invoices at their deadline: after an expiry nothing more can be paid.
-      if (topState(path.state.value) === "expired") return expect(invoice?.status).toBe("expired");
-      expect(invoice?.status).toBe("pending");
-      world.expect("deliverGoods", "issued");
-      for (let i = 0; i < 2; i++) await world.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
-      world.pending().splice(0);
-      expect(world.issued).toBe(1);
+  it.each(lateDelivered.map((c) => [c.name, c] as const))("LATE_PAYMENT=deliver, %s: delivered once, late, and told", async (_name, c) =>
+    run(c, async (world, after) => {
+      expect(statePath(after)).toBe("delivered.announcing");
+      expect((await world.order())?.summary.late).toBe(true);
       const told = world.notified.filter((r) => r.kind === "payment_notice");
       expect(told).toHaveLength(1);
-      expect(told[0]?.kind === "payment_notice" && told[0].secret).toBe(`SECRET-${orderId}`);
-      const status = await world.app.engine.handleCommand(CHAT, { type: "STATUS" });
-      expect(world.app.renderer.render(status).text).not.toMatch(/nothing was charged/i);
-      expect((await world.app.engine.order(orderId))?.state).toBe(topState(path.state.value));
-    } finally {
-      await world.close();
-    }
-  });
+      expect(told[0]!.kind === "payment_notice" && [told[0]!.payment.reason, told[0]!.payment.next, told[0]!.secret]).toEqual(["late", "delivered", `SECRET-${ORDER_ID}`]);
+      // The provider's retry of the same payment changes nothing.
+      const again = continueOnMachine(after, { type: "PAYMENT_RECEIVED", label: "full" });
+      await replay(world, groupsOf(again, after));
+      expect(world.issued).toBe(1);
+    }),
+  );
+
+  it.each(lateRefunded.map((c) => [c.name, c] as const))("LATE_PAYMENT=refund, %s: returned, nothing issued, and told", async (_name, c) =>
+    run(c, async (world, after) => {
+      expect(statePath(after)).toBe("refunded");
+      expect(world.issued).toBe(0);
+      const told = world.notified.filter((r) => r.kind === "payment_notice");
+      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["late", "refunded"]]);
+    }),
+  );
+
+  it.each(wrongAmount.map((c) => [c.name, c] as const))("%s: another amount goes back; a provider that cannot return it leaves it to the owner", async (_name, c) =>
+    run(c, async (world, after) => {
+      expect(statePath(after)).toBe("awaiting_owner_refund");
+      expect(world.issued).toBe(0);
+      const told = world.notified.filter((r) => r.kind === "payment_notice");
+      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["wrong_amount", "owner_refunds"]]);
+      const audit = await world.store.auditOf(ORDER_ID);
+      expect(audit.filter((entry) => entry.type === "needs_owner")).toHaveLength(1);
+    }),
+  );
+
+  it.each(onVoided.map((c) => [c.name, c] as const))("%s: the voided invoice's money goes back beside the order", async (_name, c) =>
+    run(c, async (world, after) => {
+      expect(statePath(after)).toBe(statePath(c.closed));
+      expect(after.context.strays).toMatchObject([{ status: "refunded" }]);
+      expect(world.issued).toBe(0);
+      const told = world.notified.filter((r) => r.kind === "payment_notice");
+      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["late", "refunded"]]);
+    }),
+  );
 });
 
 describe("a Confirm button showing another amount does nothing, in every state the engine rests in (issue 13, 1)", () => {
-  const targets = shortestPaths().filter((t) => resting(t.state.value) && t.steps.every((s) => !["ADMIN_RETRY_DELIVERY", "REFUND_RECORDED"].includes(s.event.type)));
-  it.each(targets.map((t) => [JSON.stringify(t.state.value), t] as const))("in %s", async (_name, target) => {
-    const world = await createWorld();
+  const targets = new Map<string, { policy: LatePaymentPolicy; steps: ModelStep[] }>();
+  for (const policy of ["deliver", "refund"] as const) {
+    for (const path of shortestPaths(policy)) {
+      if (nextEvents(path.state).some(isCompletion) || targets.has(statePath(path.state))) continue;
+      targets.set(statePath(path.state), { policy, steps: replayOnMachine(path.steps.slice(1), policy) });
+    }
+  }
+
+  it.each([...targets].map(([path, target]) => [path, target] as const))("in %s", async (_path, target) => {
+    const world = await createWorld(target.policy);
     try {
-      await replay(world, target);
-      const before = await world.app.stores.conversations.get(CHAT);
-      const context = before?.snapshot.context as { orderId: string; quote: { tokens: number } | null } | undefined;
-      if (!context) return;
-      const shown = (context.quote?.tokens ?? 2000) + 1;
-      const button = decodeButton(encodeButton({ action: "confirm", orderId: context.orderId, shown }))!;
-      const reply = await world.app.engine.handleButton(CHAT, button);
+      await replay(world, groupsOf(target.steps, start(target.policy)));
+      const before = await world.order();
+      const shown = (before?.snapshot.context as PurchaseSnapshot["context"] | undefined)?.quote?.tokens ?? 2_000;
+      const reply = await world.engine.handleButton(CHAT_ID, { action: "confirm", orderId: ORDER_ID, shown: shown + 1 });
       expect(reply.kind).toBe("stale_button");
-      const after = await world.app.stores.conversations.get(CHAT);
-      expect(after?.snapshot.value).toEqual(before?.snapshot.value);
+      expect((await world.order())?.snapshot).toEqual(before?.snapshot);
       expect(world.surprises).toEqual([]);
     } finally {
       await world.close();

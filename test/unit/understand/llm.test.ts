@@ -17,11 +17,14 @@ describe("the model's reply is held to the commands allowed in the current state
   test("what may be asked for in each state is read from the machine: only cancel, status and help while a payment is awaited", () => {
     // Questions and the order list (issue 13) never reach the machine, so every state allows them.
     expect(allowedIn("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
-    expect(allowedIn("quoted")).toEqual(["SET_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
-    expect(allowedIn("initial")).toEqual(["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"]);
-    expect(allowedIn("none")).toEqual(["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"]);
-    // The core rework: an ended order takes no command, but a new amount starts the chat's next order.
-    expect(allowedIn("delivered")).toEqual(["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"]);
+    // Issue 21: a product and a promo code go where an amount goes (before a quote, or with one open).
+    expect(allowedIn("quoted")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "CONFIRM", "CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("initial")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("none")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
+    // The core rework: an ended order takes no command, but a new amount starts the chat's next order;
+    // a delivered one may be asked for its lost key or code (issue 21).
+    expect(allowedIn("delivered")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "REISSUE", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("cancelled")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
     expect(allowedIn("paid.delivering")).toEqual(["STATUS", "HELP", "ASK", "ORDERS"]);
   });
 

@@ -37,6 +37,12 @@ function outcomeOf(expected: Expected): string {
       return "the order list";
     case "THANKS":
       return "thanks in kind";
+    case "SET_PRODUCT":
+      return `the product ${expected.product}`;
+    case "APPLY_PROMO":
+      return `the promo code ${expected.code}`;
+    case "REISSUE":
+      return "a new key or code for a lost one";
     default: {
       const unhandled: never = expected;
       return unhandled;
@@ -197,6 +203,13 @@ const TABLE: Row[] = [
   ...rows("browsing", HELP, ["I need some tokens", "хочу купить токены"]),
   ...rows("browsing", { type: "ASK", topic: "coins" }, ["а чем платить?"]),
   ...rows("awaiting_payment", STATUS, ["пришли код", "send me my code"]),
+  // Asking for a lost key is a status question unless a REISSUE is allowed (see below).
+  ...rows("browsing", STATUS, ["I lost my key", "потерял ключ", "send me the code"]),
+  ...rows("browsing", { type: "ASK", topic: "coins" }, ["how do I pay?", "what coins?"]),
+  ...amountRows("browsing", amount, [["сколько стоит 10к?", 10_000]]),
+  ...rows("quoted", { type: "THANKS" }, ["thanks", "спасибо"]),
+  ...rows("browsing", { type: "APPLY_PROMO", code: "SPRING10" }, ["/promo SPRING10", "promo SPRING10", "промокод SPRING10", "/start promo_SPRING10"]),
+  ...rows("quoted", { type: "APPLY_PROMO", code: "welcome5" }, ["/promo welcome5", "promo code: welcome5"]),
   ...amountRows("browsing", amount, [["how much would 10k cost?", 10_000]]),
   // The core rework: "start over" cancels the order on the table (RESTART is gone); a new amount starts the next one.
   ...rows("quoted", CANCEL, ["start over", "restart", "reset", "new order", "let's start over with 5000"]),
@@ -264,6 +277,27 @@ function expectValidResult(result: RulesResult): void {
   if (result.kind === "command") expect(Command.parse(result.command)).toEqual(result.command);
   else expect(result).toEqual({ kind: "unknown" });
 }
+
+describe("asking for the goods again (issue 21)", () => {
+  const delivered: Parameters<typeof understandByRules>[1] = { phase: "browsing", allowed: ["SET_AMOUNT", "REISSUE", "STATUS", "HELP", "ASK", "ORDERS"] };
+  const browsing: Parameters<typeof understandByRules>[1] = { phase: "browsing", allowed: ["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"] };
+
+  test.each(["пришли код", "send me the code", "I lost my key", "потерял ключ", "i lost the code", "where is my key?"])(
+    "%s is a REISSUE where one is allowed (a delivered order), a status question elsewhere",
+    (text) => {
+      expect(understandByRules(text, delivered)).toEqual({ kind: "command", command: { type: "REISSUE" } });
+      expect(understandByRules(text, browsing)).toEqual({ kind: "command", command: { type: "STATUS" } });
+    },
+  );
+
+  test("a payment claim beside it stays a status check, even where a reissue is allowed", () => {
+    expect(understandByRules("I paid, send me the code", delivered)).toEqual({ kind: "command", command: { type: "STATUS" } });
+  });
+
+  test("a lost promo code is not a lost key", () => {
+    expect(understandByRules("i lost my promo code", delivered)).toEqual({ kind: "unknown" });
+  });
+});
 
 describe("understandByRules", () => {
   test("the table has at least 70 rows", () => {
