@@ -322,7 +322,7 @@ async function manyChats() {
   rows.push({
     part: "w",
     what: `${chats} chats writing at once (×2), webhook, SQLite: reply p99`,
-    value: `p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms, max ${load.max.toFixed(0)} ms, ${load.errors} errors`,
+    value: `p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms, max ${load.max.toFixed(0)} ms, ${load.errors} errors${load.errors > 0 ? ` ${JSON.stringify(load.errorKinds)}` : ""}`,
     goal: `p99 ≤ ${GOALS.webhookP99Ms} ms, no errors`,
     ok: load.p99 <= GOALS.webhookP99Ms && load.errors === 0,
   });

@@ -29,6 +29,8 @@ export type WebhookLoad = {
   max: number;
   /** Updates the webhook did not answer 200, and replies that never came. */
   errors: number;
+  /** The errors by kind: `status 503`, `no connection`, `no reply in 30 s`. */
+  errorKinds: Record<string, number>;
   /** Each burst's wall time until its last reply, ms. */
   bursts: number[];
   /** CPU time the shop's process used per message during the bursts, ms (null where /proc is not readable). */
@@ -67,8 +69,9 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   let output = "";
-  // One connection per customer, as the updates are posted all at once.
-  const agent = new Agent({ keepAlive: true, maxSockets: chats });
+  // One connection per update, all at once (kept-alive sockets the server closes between bursts would
+  // fail a post for a reason of the test's own).
+  const agent = new Agent({ keepAlive: false, maxSockets: chats });
   /** POSTs an update to the webhook route; resolves with the status. */
   const post = (body: string) =>
     new Promise<number>((done, fail) => {
@@ -126,6 +129,11 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
     const acks: number[] = [];
     const bursts: number[] = [];
     let errors = 0;
+    const errorKinds: Record<string, number> = {};
+    const failed = (kind: string) => {
+      errors += 1;
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    };
     const burst = async (text: (i: number) => string) => {
       const started = performance.now();
       await Promise.all(
@@ -137,12 +145,12 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
           const status = await post(JSON.stringify(update)).catch(() => 0);
           acks.push(performance.now() - sent);
           if (status !== 200) {
-            errors += 1;
+            failed(status === 0 ? "no connection" : `status ${status}`);
             waiting.delete(String(chatId));
             return;
           }
           const at = await Promise.race([replied, new Promise<null>((done) => setTimeout(() => done(null), 30_000).unref())]);
-          if (at === null) errors += 1;
+          if (at === null) failed("no reply in 30 s");
           else latencies.push(at - sent);
         }),
       );
@@ -160,7 +168,7 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
     for (const call of api.calls.slice(callsBefore)) apiCalls[call.method] = (apiCalls[call.method] ?? 0) + 1;
     acks.sort((a, b) => a - b);
     const ack = { p50: percentile(acks, 50), p99: percentile(acks, 99) };
-    return { chats, ack, latencies, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0, errors, bursts, cpuPerMessageMs, apiCalls };
+    return { chats, ack, latencies, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0, errors, errorKinds, bursts, cpuPerMessageMs, apiCalls };
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((done) => child!.once("exit", done));
@@ -178,6 +186,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await webhookLoad(Number(process.argv[2] ?? 500));
   console.log(
     `${result.chats} chats × 2 bursts: reply p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms, ` +
-      `errors ${result.errors}; webhook answered p50 ${result.ack.p50.toFixed(0)} ms, p99 ${result.ack.p99.toFixed(0)} ms; bursts ${result.bursts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}; shop CPU ${result.cpuPerMessageMs?.toFixed(2) ?? "?"} ms/message; Bot API calls ${JSON.stringify(result.apiCalls)}`,
+      `errors ${result.errors} ${JSON.stringify(result.errorKinds)}; webhook answered p50 ${result.ack.p50.toFixed(0)} ms, p99 ${result.ack.p99.toFixed(0)} ms; bursts ${result.bursts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}; shop CPU ${result.cpuPerMessageMs?.toFixed(2) ?? "?"} ms/message; Bot API calls ${JSON.stringify(result.apiCalls)}`,
   );
 }
