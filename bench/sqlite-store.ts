@@ -85,7 +85,7 @@ const order = (i: number): OrderRecord => ({
 const audit = (i: number): AuditEntry[] => [
   { v: 2, type: "command", chatId, orderId, at: i, instance: "bench", detail: { intent: "STATUS", source: "rules" } },
   { v: 2, type: "transition", chatId, orderId, at: i, instance: "bench", detail: { from: "awaiting_payment", to: "awaiting_payment" } },
-  { v: 2, type: "reply", chatId, orderId, at: i, instance: "bench", detail: { kind: "status" } },
+  { v: 2, type: "order", chatId, orderId, at: i, instance: "bench", detail: { state: "awaiting_payment", tokens: 2000 } },
 ];
 
 type Timing = { wallUs: number; cpuUs: number };

@@ -8,6 +8,7 @@
 import type { DeliveryFailure } from "../../machines/purchase.machine.ts";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { GoodsEntry } from "../domain/records.ts";
+import { createBoundedMap } from "../bounded.ts";
 import type { ShopStore } from "../store/shop-store.ts";
 import type { DeliveryProvider, DeliveryRequest } from "./provider.ts";
 
@@ -39,8 +40,18 @@ export type Ledger = {
 
 const detailOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * How long goods this process just issued are remembered for the reply that shows them. That reply is
+ * built in the same step, under the chat's lease, a moment after the goods entry was written; the
+ * memory only spares it reading the entry back. Real time: it is a cache, not a deadline.
+ */
+const JUST_ISSUED_MS = 5_000;
+
 export function createLedger(deps: { store: ShopStore; provider: DeliveryProvider; instanceId: string; clock: () => number }): Ledger {
   const { store, provider, instanceId: owner } = deps;
+  // Read once, by the reply of the step that issued them: later readers ask the store, which knows
+  // whether the secret was sent meanwhile (by this process or another).
+  const justIssued = createBoundedMap<OrderId, string>({ maxEntries: 1_000, ttlMs: JUST_ISSUED_MS });
   return {
     async deliver(request) {
       let claim;
@@ -72,6 +83,7 @@ export function createLedger(deps: { store: ShopStore; provider: DeliveryProvide
           revoked: [],
         };
         await store.putGoods(entry, owner);
+        justIssued.set(request.orderId, outcome.goods.secret);
         return { ok: true, entry, fresh: true };
       } catch (error) {
         // The provider's call or the store's write threw: worth a retry. The claim stays this owner's
@@ -80,6 +92,11 @@ export function createLedger(deps: { store: ShopStore; provider: DeliveryProvide
       }
     },
     async pendingSecret(orderId, chatId) {
+      const issued = justIssued.get(orderId);
+      if (issued !== undefined) {
+        justIssued.delete(orderId);
+        return issued;
+      }
       const entry = await store.goods(orderId, chatId);
       return entry && entry.sentAt === null ? entry.secret : null;
     },
@@ -87,6 +104,7 @@ export function createLedger(deps: { store: ShopStore; provider: DeliveryProvide
       return (await store.goods(orderId, chatId))?.hint ?? null;
     },
     async markSent(orderId, chatId, at) {
+      justIssued.delete(orderId);
       await store.markGoodsSent(orderId, chatId, at);
     },
     mayLeaveStrays: provider.revokeStrays !== undefined,

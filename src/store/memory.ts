@@ -66,6 +66,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   };
   // Records are stored as JSON round-trips: a caller changing its object later must not change the store.
   const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  // Appended in place: copying a long trail for every entry made each commit cost the trail's length.
+  const trailOf = (orderId: string): AuditEntry[] => {
+    let trail = trails.get(orderId);
+    if (!trail) trails.set(orderId, (trail = []));
+    return trail;
+  };
   const release = (chatId: string, owner: string) => {
     if (pendingIn(chatId)) return { pendingUpdates: true };
     if (live(leases, chatId)?.owner === owner) leases.delete(chatId);
@@ -105,7 +111,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       }
       for (const entry of step.audit ?? []) {
         log.push(copy(entry));
-        if (entry.orderId) trails.set(entry.orderId, [...(trails.get(entry.orderId) ?? []), copy(entry)]);
+        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
       }
       const inbox = inboxes.get(step.chatId);
       if (inbox) for (const id of [...inbox.keys()]) if (id <= next.lastUpdateId) inbox.delete(id);
@@ -195,7 +201,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async appendAudit(_chatId, entries) {
       for (const entry of entries) {
         log.push(copy(entry));
-        if (entry.orderId) trails.set(entry.orderId, [...(trails.get(entry.orderId) ?? []), copy(entry)]);
+        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
       }
     },
     async auditOf(orderId) {

@@ -6,6 +6,7 @@ import type Database from "better-sqlite3";
 
 type Lease = { chat: string; owner: string; until: number; now: number };
 type ChatRow = { rev: number; record: string | null; last_update_id: number; order_record: string | null };
+type OpenRow = ChatRow & { lease_owner: string | null; lease_until: number | null };
 type CommitRow = { rev: number; last_update_id: number; lease_owner: string | null; lease_until: number | null };
 type GoodsRow = { entry: string | null; claim_owner: string | null; claim_until: number | null };
 type Claim = { key: string; owner: string; until: number | null; now: number };
@@ -31,6 +32,11 @@ export function prepareStatements(db: Database.Database) {
     releaseLease: db.prepare<[string, string]>("UPDATE chats SET lease_owner = NULL, lease_until = NULL WHERE chat_id = ? AND lease_owner = ?"),
     chatState: db.prepare<[string], ChatRow>(
       `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record
+       FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
+    ),
+    // The chat as openChat reads it: with its lease, so a lease this owner already holds is not written again.
+    openState: db.prepare<[string], OpenRow>(
+      `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record, c.lease_owner, c.lease_until
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
     chatForCommit: db.prepare<[string], CommitRow>("SELECT rev, last_update_id, lease_owner, lease_until FROM chats WHERE chat_id = ?"),

@@ -126,8 +126,17 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const open = write((chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
     const now = clock();
+    const row = s.openState.get(chatId);
+    const holder = row?.lease_owner ?? null;
+    const until = row?.lease_until ?? null;
+    const live = holder !== null && (until === null || until > now);
+    if (live && holder !== lease.owner) return { held: false, holder };
+    // Already this owner's for at least half its time (the inbox took it for the update, or the step
+    // re-enters): nothing is written, so the transaction commits without touching the file. A holder
+    // renews at a third of the time, so the lease cannot run out under it.
+    if (live && (until === null || until - now >= lease.ttlMs / 2)) return { held: true, row };
     if (!take(chatId, lease, now)) return { held: false, holder: s.leaseHolder.get(chatId, now)?.lease_owner ?? null };
-    return { held: true, row: s.chatState.get(chatId) };
+    return { held: true, row: row ?? s.chatState.get(chatId) };
   });
 
   /** A step's records, serialised before its transaction starts. */

@@ -80,17 +80,25 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     }
   };
 
-  /** Works off the chat's inbox while this process holds its lease; stops when it is empty or another process took over. */
-  const drainChat = async (rawChatId: string): Promise<void> => {
+  /**
+   * Works off the chat's inbox while this process holds its lease; stops when it is empty or another
+   * process took over. `held`: the caller just took the lease (accepting the update), so it is not
+   * claimed again.
+   */
+  const drainChat = async (rawChatId: string, held: boolean): Promise<void> => {
     const chatId = ChatId.parse(rawChatId);
+    let holding = held;
     while (!stopped) {
-      const opened = await store.openChat(chatId, lease);
-      if (!opened.held) return; // another instance holds the chat: it works the inbox off
+      if (!holding) {
+        const opened = await store.openChat(chatId, lease);
+        if (!opened.held) return; // another instance holds the chat: it works the inbox off
+      }
       const [next] = await store.queuedUpdates(chatId, 1);
       if (!next) {
         const released = await store.releaseLease(chatId, owner);
-        if (released.pendingUpdates) continue; // one arrived meanwhile: the lease was kept for it
-        return;
+        if (!released.pendingUpdates) return;
+        holding = true; // one arrived meanwhile: the lease was kept for it
+        continue;
       }
       await handle(JSON.parse(next.raw) as Update);
       if (failedForNow.delete(next.updateId)) {
@@ -98,11 +106,13 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         await store.releaseLease(chatId, owner);
         return;
       }
-      // A handler that changed nothing (a sticker, a language choice) committed no step: mark it applied.
-      if ((await store.readChat(chatId)).lastUpdateId < next.updateId) {
-        const applied = await store.commit({ chatId, owner, appliedUpdateId: next.updateId });
-        if (!applied.ok) return;
-      }
+      // One commit marks the update applied (a handler that changed nothing, a sticker or a language
+      // choice, committed no step of its own) and lets go of the lease unless more updates wait.
+      // Refused as `lease_lost` when the engine's step already applied it and let go: then nothing
+      // waited at that commit, and an update that came after took the lease for a drain of its own.
+      const applied = await store.commit({ chatId, owner, appliedUpdateId: next.updateId, release: true });
+      if (!applied.ok || !applied.pendingUpdates) return;
+      holding = true;
     }
   };
 
@@ -128,18 +138,21 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       }
       const { accepted, held } = kept;
       if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
-      if (held) inbox.drain(chatId);
+      if (held) inbox.drain(chatId, true);
     },
 
-    /** Works off a chat's inbox in the background (at most one drain per chat in this process). */
-    drain(chatId: string): void {
+    /**
+     * Works off a chat's inbox in the background (at most one drain per chat in this process).
+     * `held`: the caller has just taken the chat's lease for this process.
+     */
+    drain(chatId: string, held = false): void {
       if (stopped) return;
       if (draining.has(chatId)) {
         drainAgain.add(chatId);
         return;
       }
       const run = track(
-        drainChat(chatId)
+        drainChat(chatId, held)
           .catch((error: unknown) => log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }))
           .finally(() => {
             draining.delete(chatId);
