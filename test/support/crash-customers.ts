@@ -70,10 +70,18 @@ export async function payUntilAcknowledged(baseUrl: string, customer: Customer, 
   }
 }
 
-/** Whether the sandbox payment service says this customer's invoice is paid. */
+/**
+ * Whether the sandbox payment service says this customer's invoice is paid. The page answers 503
+ * when the store did not answer it in time (a loaded machine): asked again, up to ten times.
+ */
 export async function invoicePaid(baseUrl: string, customer: Customer): Promise<boolean> {
-  const page = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
-  return /Status: (<b>)?paid\b/.test(page);
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { signal: AbortSignal.timeout(5_000) });
+    const page = await response.text();
+    if (response.status !== 503 || attempt >= 10) return /Status: (<b>)?paid\b/.test(page);
+    // A real HTTP server under load: wait a moment before asking again.
+    await sleep(300);
+  }
 }
 
 /** Asks "status" once and waits for the bot's answer (null when none came). */
