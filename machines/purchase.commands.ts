@@ -22,12 +22,21 @@ export type FaqTopic = z.infer<typeof FaqTopic>;
 /** A catalog product's id: lowercase letters, digits and dashes (the catalog file's `id`). */
 export const ProductId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
 
+/** A promo code as a customer gives it: letters, digits, `_` or `-` (the catalog file's code shape). */
+export const PromoCodeText = z.string().regex(/^[A-Za-z0-9_-]{2,32}$/);
+
 export const CustomerCommand = z.discriminatedUnion("type", [
   /**
    * Buy this amount: a new quote, or a new amount for the quote on the table. `product`: the product
    * the customer named, when the shop sells several.
    */
   z.object({ type: z.literal("SET_AMOUNT"), tokens: TokenAmount, product: ProductId.optional() }).strict(),
+  /** The product the customer wants, before (or instead of) an amount: its packages are offered next. */
+  z.object({ type: z.literal("SET_PRODUCT"), product: ProductId }).strict(),
+  /** A promo code the customer typed or followed a link with (as typed; the catalog decides if it exists). */
+  z.object({ type: z.literal("APPLY_PROMO"), code: PromoCodeText }).strict(),
+  /** "I lost my key": a delivered order's goods are replaced (the old ones stop working). */
+  z.object({ type: z.literal("REISSUE") }).strict(),
   z.object({ type: z.literal("CONFIRM") }).strict(),
   z.object({ type: z.literal("CANCEL") }).strict(),
   /** Where is my order (and, while an invoice is open, did my payment arrive?). */

@@ -140,7 +140,7 @@ export function summarize(snapshot: PurchaseSnapshot, at: number, workGraceMs: n
   return {
     state: statePath(snapshot),
     tags: [...snapshot.tags].sort(),
-    productId: c.productId,
+    productId: c.productId ?? "",
     tokens: c.quote?.tokens ?? c.tokens,
     usd: c.quote?.usd ?? null,
     charge: c.payment?.charge ?? c.quote?.charge ?? null,

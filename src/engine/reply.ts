@@ -3,7 +3,7 @@
  * meta and its context — never words. The renderer (`src/render`) turns a reply into text and buttons
  * for the console or Telegram; it never names a state either: the state's meta names its message.
  */
-import type { OrderButton, Problem, PurchaseSnapshot, PurchaseTag, RefundReason } from "../../machines/purchase.machine.ts";
+import type { OrderButton, Problem, PromoRefusal, PurchaseSnapshot, PurchaseTag, QuoteBreakdown, RefundReason } from "../../machines/purchase.machine.ts";
 import { orderMeta, stageOf, statePath } from "../../machines/purchase.reading.ts";
 import type { AmountChoice } from "../domain/commands.ts";
 import type { FaqTopic } from "../domain/faq.ts";
@@ -24,7 +24,8 @@ export type OrderView = {
   words: string;
   /** The buttons its state offers. */
   buttons: readonly OrderButton[];
-  productId: string;
+  /** The product the order is for; null while the customer chooses (a shop of several). */
+  productId: string | null;
   tokens: number | null;
   usd: Money | null;
   charge: Money | null;
@@ -36,6 +37,13 @@ export type OrderView = {
   deliveryHint: string | null;
   nextDeliveryAttemptAt: number | null;
   problem: Problem | null;
+  /** How the quote's price was made (unit price, tier, promo discount, OpenRouter credit); null without a quote. */
+  breakdown: QuoteBreakdown | null;
+  /** The promo code applied to the order (the owner's spelling), and why the last one given was refused. */
+  promoCode: string | null;
+  promoRefusal: PromoRefusal | null;
+  /** How many times the delivered goods were replaced. */
+  reissues: number;
   /** Paid after it had closed, and delivered anyway (LATE_PAYMENT=deliver). */
   late: boolean;
   /** The order's money going back, or gone back. */
@@ -140,6 +148,10 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     deliveryHint: c.delivery.hint,
     nextDeliveryAttemptAt: c.delivery.nextAttemptAt,
     problem: c.problem,
+    breakdown: c.quote?.details ?? null,
+    promoCode: c.promoCode ?? null,
+    promoRefusal: c.promoRefusal ?? null,
+    reissues: c.reissues ?? 0,
     late: c.late,
     refund: c.refund
       ? { reason: c.refund.reason, amount: c.refund.amount, foreign: c.refund.foreign, refunded: c.refund.refundedAt !== null, manual: c.refund.manual }

@@ -58,6 +58,10 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
         return `${t("problem-pricing-unavailable")}\n`;
       case "out_of_stock":
         return `${t("problem-out-of-stock")}\n`;
+      case "promo_refused":
+        return `${t("problem-promo-refused", { reason: order.promoRefusal ?? "unknown" })}\n`;
+      case "reissue_failed":
+        return `${t("problem-reissue-failed")}\n`;
       case "payment_failed":
       case "delivery_retrying":
       case "delivery_failed":
