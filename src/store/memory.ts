@@ -6,7 +6,7 @@
 import Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
-import type { ChatState, GoodsClaim, LeaseRequest, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
+import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
 import { parseLogPosition } from "./log-position.ts";
 
 type StoredChat = { rev: number; record: unknown; lastUpdateId: number };
@@ -30,6 +30,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const projections = new Map<string, SavedProjection>();
   const claims = new Map<string, Held>();
   const keyvs = new Map<string, Keyv>();
+  /** Per promo code: the orders holding a use, and whose (chat) each is. */
+  const promos = new Map<string, Map<string, string>>();
 
   const live = (table: Map<string, Held>, key: string): Held | undefined => {
     const held = table.get(key);
@@ -156,6 +158,24 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async markGoodsSent(orderId, _chatId, at) {
       const entry = goods.get(orderId);
       if (entry && entry.sentAt === null) goods.set(orderId, { ...entry, secret: null, sentAt: at });
+    },
+
+    async usePromo(code, orderId, chatId, limits): Promise<PromoUseResult> {
+      let holders = promos.get(code);
+      if (holders?.has(orderId)) return "ok";
+      const held = holders ? [...holders.values()] : [];
+      if (limits.maxUses !== null && held.length >= limits.maxUses) return "used_up";
+      if (limits.oncePerCustomer && held.includes(chatId)) return "already_used_by_you";
+      if (!holders) promos.set(code, (holders = new Map()));
+      holders.set(orderId, chatId);
+      return "ok";
+    },
+    async releasePromo(code, orderId) {
+      promos.get(code)?.delete(orderId);
+    },
+    async promoUses(code, chatId, orderId) {
+      const holders = promos.get(code) ?? new Map<string, string>();
+      return { uses: holders.size, byCustomer: [...holders.values()].filter((chat) => chat === chatId).length, heldByOrder: orderId !== undefined && holders.has(orderId) };
     },
 
     async acceptUpdate(chatId, updateId, raw, lease) {

@@ -304,6 +304,44 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await other.kv("other").get("42")).toBeUndefined();
     });
 
+    test("an order holds a promo code's use once however often it asks; max_uses holds; a use given back frees its place", async () => {
+      const limits = { maxUses: 2, oncePerCustomer: false };
+      expect(await store.usePromo("SPRING10", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("SPRING10", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("SPRING10", orderId(2), chatId(2), limits)).toBe("ok");
+      expect(await store.usePromo("SPRING10", orderId(3), chatId(3), limits)).toBe("used_up");
+      // Another code has its own count; an order already holding one is told ok even at the limit.
+      expect(await store.usePromo("WELCOME5", orderId(3), chatId(3), limits)).toBe("ok");
+      expect(await store.usePromo("SPRING10", orderId(2), chatId(2), limits)).toBe("ok");
+      await other.releasePromo("SPRING10", orderId(1), chatId(1));
+      await other.releasePromo("SPRING10", orderId(9), chatId(9));
+      expect(await store.usePromo("SPRING10", orderId(3), chatId(3), limits)).toBe("ok");
+      expect(await other.promoUses("SPRING10", chatId(3), orderId(3))).toEqual({ uses: 2, byCustomer: 1, heldByOrder: true });
+      expect(await other.promoUses("SPRING10", chatId(1), orderId(1))).toEqual({ uses: 2, byCustomer: 0, heldByOrder: false });
+      expect(await other.promoUses("NEVER", chatId(1))).toEqual({ uses: 0, byCustomer: 0, heldByOrder: false });
+    });
+
+    test("a once-per-customer code: a second order of the same chat is refused, another chat's is not, unlimited uses", async () => {
+      const limits = { maxUses: null, oncePerCustomer: true };
+      expect(await store.usePromo("WELCOME5", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("WELCOME5", orderId(2), chatId(1), limits)).toBe("already_used_by_you");
+      expect(await other.usePromo("WELCOME5", orderId(3), chatId(2), limits)).toBe("ok");
+      expect(await store.usePromo("WELCOME5", orderId(1), chatId(1), limits)).toBe("ok");
+      await store.releasePromo("WELCOME5", orderId(1), chatId(1));
+      expect(await other.usePromo("WELCOME5", orderId(2), chatId(1), limits)).toBe("ok");
+      expect(await store.promoUses("WELCOME5", chatId(1))).toMatchObject({ uses: 2, byCustomer: 1 });
+    });
+
+    test("the last uses of a promo code raced from two processes go to exactly max_uses orders", async () => {
+      const limits = { maxUses: 3, oncePerCustomer: false };
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : other).usePromo("RACE", orderId(100 + i), chatId(100 + i), limits)),
+      );
+      expect(results.filter((r) => r === "ok")).toHaveLength(3);
+      expect(results.filter((r) => r === "used_up")).toHaveLength(9);
+      expect((await store.promoUses("RACE", chatId(1))).uses).toBe(3);
+    });
+
     test("a record that fails its schema reads as invalid, not as absent", async () => {
       await store.openChat(chatId(1), A);
       const broken = { ...chatRecord(chatId(1), null), v: 99 } as unknown as ChatRecord;
