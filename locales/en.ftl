@@ -308,3 +308,33 @@ orders-line = • { $date }: { $amount } for { $price }, { $stage }
 orders-line-hint = { $line } (code ending { $hint })
 button-buy-again = 🔁 Buy { $amount } again
 command-orders = Your last orders
+
+## The catalog (issue 21): several products, what a price is made of, promo codes, lost keys replaced
+# Help in a shop of several products; $products: one catalog-product-line each.
+help-catalog = I sell AI API credit:
+    { $products }
+    Tell me what you need, like "I need 2000 tokens", or pick a product below. You can say "change it to 5000", "status" or "cancel" at any time.
+# $per is an amount of tokens ("1,000 tokens"), $limits the product's smallest to largest order.
+catalog-product-line = • { $product }: { $price } per { $per } ({ $limits })
+# An amount with its product, in a shop of several.
+amount-of-product = { $amount } ({ $product })
+# Below a quote: the unit price; $tier is yes when a volume price applies (from $from).
+quote-unit-price = Price: { $price } per { $per }{ $tier ->
+    [yes] {" "}(volume price from { $from })
+   *[no] {""}
+}
+quote-promo = 🏷 Promo code { $code }: −{ $discount } (was { $list })
+quote-credit = 🔑 The key holds { $credit } of OpenRouter credit.
+# Beside a delivered key, shown once.
+delivered-credit = 🔑 This key holds { $credit } of OpenRouter credit.
+# Beside a delivered voucher code, shown once: how to use it. The shop owner's words: edit them to say where and how your codes are redeemed.
+voucher-redeem = 🎟 To use it, send the code to the shop owner or enter it where the shop told you to.
+# Beside goods that replaced lost ones.
+reissued = 🔑 This replaces your earlier key or code, which no longer works.
+# A promo code accepted before any amount; $discount is "10%" or an amount of money.
+promo-applied = 🏷 Promo code { $code } applied: { $discount } off your order.
+refused-unknown-product = That product isn't sold here any more. Please pick one below.
+refused-nothing-to-reissue = There's no delivered order to replace a key or code for.
+refused-reissue-limit = This order's key or code was already replaced { $max } times, which is as often as I can. Please contact the shop owner: they will sort it out.
+button-reissue = 🔑 Reissue { $hint }
+command-promo = Apply a promo code, e.g. /promo SPRING10

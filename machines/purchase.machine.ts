@@ -591,7 +591,7 @@ export const purchaseMachine = setup({
           meta: { deadline: "now" },
           invoke: {
             src: "sweepStrayGoods",
-            input: ({ context }) => ({ orderId: context.orderId, keep: context.delivery.ref ?? "" }),
+            input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, keep: context.delivery.ref ?? "" }),
             onDone: { target: "settled", actions: { type: "recordStrayGoodsCheck", params: ({ event }) => ({ output: event.output }) } },
             onError: { target: "awaiting_goods_check", actions: "retryStrayGoodsCheck" },
           },

@@ -323,7 +323,7 @@ export type DeliveryInput = {
 };
 /** Replace the delivered goods: the `generation`-th replacement (1 for the first). */
 export type ReissueInput = { orderId: OrderId; chatId: ChatId; productId: string; tokens: number; generation: number };
-export type StrayGoodsInput = { orderId: OrderId; keep: string };
+export type StrayGoodsInput = { orderId: OrderId; chatId: ChatId; keep: string };
 export type RefundInput = { orderId: OrderId; chatId: ChatId; chargeId: PaymentId; amount: Money | null };
 
 /**

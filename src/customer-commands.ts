@@ -1,22 +1,25 @@
 /**
  * The customer's slash commands, one meaning in every front end: Telegram and the console chat answer
- * `/start`, `/buy N`, `/cart`, `/status`, `/orders`, `/cancel`, `/help` and `/language` through the
+ * `/start`, `/buy N`, `/cart`, `/status`, `/orders`, `/promo CODE`, `/cancel`, `/help` and `/language` through the
  * functions here (issue 22: "the console speaks like Telegram"). A front end only reads the command
  * from its input and shows the answer its own way.
  */
 import type { Engine, EngineReply } from "./engine/index.ts";
 import type { UpdateRef } from "./engine/customer.ts";
 import type { Localization } from "./i18n/index.ts";
+import { PromoCodeText } from "../machines/purchase.commands.ts";
 import { parseTokenAmount } from "./understand/index.ts";
 
 /** The customer commands, in the order of Telegram's menu; each is described by message `command-<name>`. */
-export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "cancel", "help", "language"] as const;
+export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "promo", "cancel", "help", "language"] as const;
 export type CustomerCommand = (typeof CUSTOMER_COMMANDS)[number];
 /** The commands the engine answers; `/language` changes how the front end speaks instead. */
 export type OrderCommand = Exclude<CustomerCommand, "language">;
 
 /** `/start buy_5000`: a deep link (`t.me/<bot>?start=buy_5000`) that quotes at once. */
 const DEEP_LINK = /^buy_(\d{1,15})$/;
+/** `/start promo_SPRING10`: a deep link that applies a promo code (issue 21). */
+const PROMO_LINK = /^promo_([A-Za-z0-9_-]{2,32})$/;
 /** `/buy 5000`, `/cart@goblin_bot`: the command, an optional bot name, the argument. */
 const TYPED_COMMAND = /^\/([a-z]+)(?:@[A-Za-z0-9_]+)?(?:\s+([\s\S]*))?$/;
 
@@ -38,6 +41,8 @@ export async function answerCommand(engine: Engine, chatId: string, command: Ord
     case "start": {
       const deepLink = DEEP_LINK.exec(argument);
       if (deepLink) return engine.handleCommand(chatId, { type: "SET_AMOUNT", tokens: Number(deepLink[1]) }, "command", ref);
+      const promoLink = PROMO_LINK.exec(argument);
+      if (promoLink) return engine.handleCommand(chatId, { type: "APPLY_PROMO", code: promoLink[1]! }, "command", ref);
       // Through the engine, so it remembers that the welcome asked "how many tokens?".
       return engine.greet(chatId, ref);
     }
@@ -54,6 +59,12 @@ export async function answerCommand(engine: Engine, chatId: string, command: Ord
       return engine.handleCommand(chatId, { type: "STATUS" }, "command", ref);
     case "orders":
       return engine.handleCommand(chatId, { type: "ORDERS" }, "command", ref);
+    case "promo": {
+      const code = PromoCodeText.safeParse(argument);
+      if (code.success) return engine.handleCommand(chatId, { type: "APPLY_PROMO", code: code.data }, "command", ref);
+      const current = await engine.view(chatId);
+      return { kind: "not_understood", order: current.kind === "order" ? current.order : null };
+    }
     case "cancel":
       return engine.handleCommand(chatId, { type: "CANCEL" }, "command", ref);
     case "help":

@@ -52,13 +52,20 @@ export type OrderView = {
   strays: readonly { amount: Money | null; foreign: ForeignMoney | null; status: "returning" | "refunded" | "owed" }[];
 };
 
-/** Why a request was not carried out. */
+/**
+ * Why a request was not carried out. `unknown_product`: a product the shop does not sell (an old
+ * button); `nothing_to_reissue`: no delivered order to replace goods for; `reissue_limit`: the order's
+ * goods were replaced as often as allowed (the owner helps from there).
+ */
 export type Refusal =
   | "amount_out_of_range"
   | "nothing_to_confirm"
   | "nothing_to_cancel"
   | "payment_in_progress"
   | "delivery_in_progress"
+  | "unknown_product"
+  | "nothing_to_reissue"
+  | "reissue_limit"
   | "not_now";
 
 /**
@@ -80,6 +87,9 @@ export type PaymentCheck = { provider: string; result: "not_paid" | "paid" | "un
 /** One of a chat's orders in its list (`/orders`): facts only, the delivered code's hint but never the code. */
 export type OrderLine = {
   orderId: OrderId;
+  productId: string | null;
+  /** Its lost goods may be replaced now (`/orders` offers "🔑 Reissue"). */
+  canReissue: boolean;
   stage: string;
   words: string;
   tags: readonly string[];
@@ -111,7 +121,8 @@ export type Reply =
   | { kind: "clarify"; choices: readonly AmountChoice[]; order: OrderView | null }
   /** Nothing under way; the chat's last order, if any, for reference. */
   | { kind: "no_order"; lastOrder: OrderView | null }
-  | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
+  /** `tokens` and `product`: the amount refused and the product it was for (whose limits the refusal names). */
+  | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number; product?: string }
   | { kind: "not_understood"; order: OrderView | null }
   /** `outdated`: the button's message showed another quote of this same order than the current one. */
   | { kind: "stale_button"; order: OrderView | null; outdated?: true }
