@@ -113,7 +113,8 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       const reason = !order || !order.actor.getSnapshot().hasTag("delivered") ? "nothing_to_reissue" : (context?.reissues ?? 0) >= MAX_REISSUES ? "reissue_limit" : "not_now";
       return answered(session, { kind: "refused", reason, order: openOrder(session), ...extras(session) });
     }
-    return answered(session, await replyForOrder(session, order));
+    // The chat's current order is shown as any status answer shows it (an ended one as the last order, unless its goods are to be shown).
+    return answered(session, order === session.current() ? await replyFor(session) : await replyForOrder(session, order));
   };
 
   const apply = async (session: Session, command: Command, source: CommandSource, note?: UnderstoodNote, text?: string): Promise<EngineReply> => {
