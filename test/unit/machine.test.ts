@@ -435,7 +435,7 @@ describe("deadlines", () => {
     expect(keys.send({ type: "DEADLINE", at: due - 1 })).toBe(false);
     keys.send({ type: "DEADLINE", at: due });
     expect(keys.path()).toBe("delivered.checking_goods");
-    expect(keys.waiting("sweepStrayGoods")[0]?.input).toEqual({ orderId: "ord_1", keep: "voucher:1" });
+    expect(keys.waiting("sweepStrayGoods")[0]?.input).toEqual({ orderId: "ord_1", chatId: "chat_1", keep: "voucher:1" });
     await keys.answer("sweepStrayGoods", { revoked: 1, at: due } satisfies StrayGoodsResult);
     expect(keys.path()).toBe("delivered.settled");
     expect(keys.context().delivery).toMatchObject({ strayCheckAt: null, straysRevoked: 1 });
