@@ -42,7 +42,7 @@ export function createConversationWords({ catalog, several, m, tr, t, tokens, am
     }
     return again.slice(0, 3).map(({ tokens: amount, productId }) =>
       button(
-        t("button-buy-again", { amount: amountOf(amount, productId) }),
+        t("button-buy-again", { amount: amountOf(amount, productId, true) }),
         several && productId ? { action: "package", tokens: amount, product: productId } : { action: "package", tokens: amount },
       ),
     );

@@ -23,19 +23,21 @@ export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: 
   const limitsWithin = (min: number, max: number) => t("limits", { min: tr.count(min), minCount: min, max: tr.count(max), maxCount: max });
   /** A product of the shop, by id (none for an order that has not chosen one). */
   const productOf = (id: string | null | undefined): Product | undefined => (id ? findProduct(shop, id) : undefined);
-  /** The product's name in this language, escaped (the owner wrote it). */
+  /** The product's name in this language, escaped for a message (the owner wrote it). */
   const nameOf = (product: Product) => m.escape(productName(product, tr.language));
+  /** The product's name on a button: labels are plain text in every channel, never markup. */
+  const labelOf = (product: Product) => productName(product, tr.language);
   // A one-product shop keeps the catalog view's limits (tests narrow them by hand), as before catalogs.
   const limitsOfProduct = (product: Product) => (several ? limitsWithin(product.min, product.max) : limitsWithin(catalog.minTokens, catalog.maxTokens));
-  /** An amount, naming its product in a shop of several ("2,000 tokens (GPT tokens)"). */
-  const amountOf = (count: number, productId: string | null | undefined) => {
+  /** An amount, naming its product in a shop of several ("2,000 tokens (GPT tokens)"); `label`: for a button. */
+  const amountOf = (count: number, productId: string | null | undefined, label = false) => {
     const product = several ? productOf(productId) : undefined;
-    return product ? t("amount-of-product", { amount: tokens(count), product: nameOf(product) }) : tokens(count);
+    return product ? t("amount-of-product", { amount: tokens(count), product: label ? labelOf(product) : nameOf(product) }) : tokens(count);
   };
   /** The package buttons of one product; in a shop of several each names its product, so it buys it whatever the order. */
   const packagesOf = (product: Product): Button[] =>
     product.packages.map((p) => pressButton(short(p), several ? { action: "package", tokens: p, product: product.id } : { action: "package", tokens: p }));
-  const productButtons: Button[] = shop.products.map((product) => pressButton(nameOf(product), { action: "product", product: product.id }));
+  const productButtons: Button[] = shop.products.map((product) => pressButton(labelOf(product), { action: "product", product: product.id }));
   // The start menu, the limits and the help depend only on the catalog: built once.
   const packages: Button[] = several ? productButtons : catalog.packages.map((p) => pressButton(short(p), { action: "package", tokens: p }));
   /** The packages to offer beside an order: its product's once chosen, else the products to choose from. */
