@@ -6,8 +6,7 @@
 import type { PurchaseSnapshot } from "../../machines/purchase.machine.ts";
 import { COMMAND_TYPES, type CommandType, CONVERSATION_COMMANDS, type ConversationPhase } from "./commands.ts";
 
-/** Answered in every state: conversation, status, and a reissue (of the chat's last delivered order, or refused with why). */
-const ALWAYS: ReadonlySet<CommandType> = new Set<CommandType>([...CONVERSATION_COMMANDS, "STATUS", "REISSUE"]);
+const ALWAYS: ReadonlySet<CommandType> = new Set<CommandType>([...CONVERSATION_COMMANDS, "STATUS"]);
 
 /** The commands that start the chat's next order when there is none under way. */
 const STARTS_ORDERS: ReadonlySet<CommandType> = new Set<CommandType>(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO"]);
@@ -33,8 +32,8 @@ export function allowedCommands(snapshot: PurchaseSnapshot | null, at: number): 
   return COMMAND_TYPES.filter((type) => {
     if (ALWAYS.has(type)) return true;
     if (type === "SET_AMOUNT") return startsNewOrder(snapshot) || snapshot!.can({ type, tokens: snapshot!.context.limits.minTokens, at });
-    if (type === "SET_PRODUCT") return startsNewOrder(snapshot) || (snapshot!.context.products ?? []).some((p) => snapshot!.can({ type, product: p.id, at }));
-    if (type === "APPLY_PROMO") return startsNewOrder(snapshot) || snapshot!.can({ type, code: "CODE", at });
+    // SET_PRODUCT, APPLY_PROMO and REISSUE are offered to understanding with the rules and the LLM schema
+    // that read them (the understanding side of issue 21); the engine takes them from buttons and commands.
     if (type === "CONFIRM" || type === "CANCEL") return snapshot !== null && !snapshot.hasTag("ended") && snapshot.can({ type, at });
     return false;
   });
