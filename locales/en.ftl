@@ -75,6 +75,15 @@ problem-quote-refreshed = Your previous quote had expired, so here is a fresh on
 problem-payment-unavailable = ⚠️ I couldn't create the payment just now. Press Confirm to try again in a moment.
 problem-pricing-unavailable = ⚠️ I couldn't price that right now. Please try again in a moment.
 problem-out-of-stock = ⚠️ Sorry, we can't deliver that much right now. Try a smaller amount.
+# Why the promo code given was not applied. $reason: unknown, expired, used_up, wrong_product, already_used_by_you.
+problem-promo-refused = 🏷 { $reason ->
+    [expired] That promo code has expired, so it was not applied.
+    [used_up] That promo code has been used up, so it was not applied.
+    [wrong_product] That promo code is not valid for this product, so it was not applied.
+    [already_used_by_you] You have already used that promo code, so it was not applied.
+   *[unknown] I don't know that promo code. Check its spelling?
+}
+problem-reissue-failed = ⚠️ I couldn't replace your key or code just now; the one you have still works. Please ask again in a moment.
 
 ## The order: one message per kind of state (each state names its message in the machine's meta.words)
 order-initial = How many tokens would you like? ({ $limits })
@@ -137,6 +146,9 @@ order-expired = { $invoiced ->
     [yes] ⌛ Your order for { $amount } expired before it was paid. Pick an amount to start again.
    *[no] ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
 }
+# An amount in a shop of several products: which product is it for? The products follow as buttons.
+order-choosing-product = 🛒 Which product are the { $amount } for? Pick one below.
+order-reissuing = 🔑 Replacing the key or code of order { $orderId }… I'll send the new one in a moment.
 order-payment-failed = ❌ The payment for { $amount } failed. Nothing was delivered. Pick an amount to try again.
 # A payment the order could not use (a second one, or one after its invoice was voided), shown under the order. $status: returning, refunded, owed.
 order-stray = { $status ->
@@ -159,6 +171,10 @@ stage-payment_failed = payment failed
 stage-refunding = being refunded
 stage-awaiting_owner_refund = to be refunded by the owner
 stage-refunded = refunded
+stage-choosing_product = choosing a product
+stage-checking_promo = checking a promo code
+stage-reserving_promo = reserving the promo code
+stage-reissuing = replacing the key
 
 ## Buttons
 button-confirm = ✅ Confirm
@@ -292,4 +308,33 @@ orders-line = • { $date }: { $amount } for { $price }, { $stage }
 orders-line-hint = { $line } (code ending { $hint })
 button-buy-again = 🔁 Buy { $amount } again
 command-orders = Your last orders
+
+## The catalog (issue 21): several products, what a price is made of, promo codes, lost keys replaced
+# Help in a shop of several products; $products: one catalog-product-line each.
+help-catalog = I sell AI API credit:
+    { $products }
+    Tell me what you need, like "I need 2000 tokens", or pick a product below. You can say "change it to 5000", "status" or "cancel" at any time.
+# $per is an amount of tokens ("1,000 tokens"), $limits the product's smallest to largest order.
+catalog-product-line = • { $product }: { $price } per { $per } ({ $limits })
+# An amount with its product, in a shop of several.
+amount-of-product = { $amount } ({ $product })
+# Below a quote: the unit price; $tier is yes when a volume price applies (from $from).
+quote-unit-price = Price: { $price } per { $per }{ $tier ->
+    [yes] {" "}(volume price from { $from })
+   *[no] {""}
+}
+quote-promo = 🏷 Promo code { $code }: −{ $discount } (was { $list })
+quote-credit = 🔑 The key holds { $credit } of OpenRouter credit.
+# Beside a delivered key, shown once.
+delivered-credit = 🔑 This key holds { $credit } of OpenRouter credit.
+# Beside a delivered voucher code, shown once: how to use it. The shop owner's words: edit them to say where and how your codes are redeemed.
+voucher-redeem = 🎟 To use it, send the code to the shop owner or enter it where the shop told you to.
+# Beside goods that replaced lost ones.
+reissued = 🔑 This replaces your earlier key or code, which no longer works.
+# A promo code accepted before any amount; $discount is "10%" or an amount of money.
+promo-applied = 🏷 Promo code { $code } applied: { $discount } off your order.
+refused-unknown-product = That product isn't sold here any more. Please pick one below.
+refused-nothing-to-reissue = There's no delivered order to replace a key or code for.
+refused-reissue-limit = This order's key or code was already replaced { $max } times, which is as often as I can. Please contact the shop owner: they will sort it out.
+button-reissue = 🔑 Reissue { $hint }
 command-promo = Apply a promo code, e.g. /promo SPRING10

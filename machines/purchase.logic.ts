@@ -18,7 +18,10 @@ import type {
   StrayGoodsResult,
   VoidResult,
 } from "./purchase.types.ts";
-import { withinLimits } from "./purchase.types.ts";
+import { MAX_REISSUES } from "./purchase.types.ts";
+import { offerGuards, offerUpdates } from "./purchase.offer.ts";
+
+export { limitsFor, productsOf, spanOf } from "./purchase.offer.ts";
 
 /** What a guard or an update is given: the order's context and the event being decided on. */
 type Args = { context: PurchaseContext; event: PurchaseEvent };
@@ -65,7 +68,8 @@ export function failureReason(result: DeliveryResult): DeliveryFailure {
 
 /** The machine's guards, by name. */
 export const guards = {
-    amountWithinLimits: ({ context, event }: Args) => event.type === "SET_AMOUNT" && withinLimits(context.limits, event.tokens),
+    ...offerGuards,
+    reissuesLeft: ({ context }: Args) => (context.reissues ?? 0) < MAX_REISSUES,
     quoteStillValid: ({ context, event }: Args) => context.quote !== null && event.at < context.quote.expiresAt,
     quoteDeadlinePassed: ({ context, event }: Args) => context.quote !== null && event.at >= context.quote.expiresAt,
     /** The money of this order's invoice, in exactly the invoiced amount and currency. */
@@ -128,9 +132,7 @@ export const guards = {
 /** The context updates of the machine's actions, by name (each wrapped in `assign` by the machine). */
 export const update = {
   noteActivity: ({ event }: Args) => ({ lastActivityAt: event.at, problem: null }),
-  rememberAmount: ({ event }: Args) => (event.type === "SET_AMOUNT" ? { tokens: event.tokens } : {}),
-  recordQuote: (_: Args, params: DoneWith<PricingResult>) =>
-    params.output.ok ? { quote: params.output.quote, tokens: params.output.quote.tokens } : {},
+  ...offerUpdates,
   recordPricingProblem: (_: Args, params: DoneWith<PricingResult>) => ({
     problem: params.output.ok ? null : params.output.reason,
     quote: null,
@@ -238,6 +240,23 @@ export const update = {
   retryStrayGoodsCheck: ({ context }: Args) => ({
     delivery: { ...context.delivery, strayCheckAt: (context.delivery.strayCheckAt ?? context.delivery.deliveredAt ?? 0) + STRAY_GOODS_RETRY_MS },
   }),
+  /** New goods replaced the old ones: shown like a delivery's (announced until seen, stray keys looked for). */
+  recordReissue: ({ context }: Args, params: DoneWith<DeliveryResult>) =>
+    params.output.ok
+      ? {
+          problem: null,
+          reissues: (context.reissues ?? 0) + 1,
+          delivery: {
+            ...context.delivery,
+            ref: params.output.ref,
+            hint: params.output.hint,
+            strayCheckAt: params.output.mayLeaveStrays ? params.output.at + STRAY_GOODS_CHECK_MS : null,
+            announceAt: params.output.at + ANNOUNCE_AGAIN_MS,
+            announceAttempts: 0,
+          },
+        }
+      : {},
+  recordReissueFailure: (): Partial<PurchaseContext> => ({ problem: "reissue_failed" satisfies Problem }),
   grantFreshDeliveryAttempts: ({ context }: Args) => ({
     problem: null,
     delivery: { ...context.delivery, attempts: 0, nextAttemptAt: null },

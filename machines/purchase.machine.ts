@@ -23,6 +23,12 @@ import type {
   PaymentCreationResult,
   PricingInput,
   PricingResult,
+  PromoCheckInput,
+  PromoCheckResult,
+  PromoReleaseInput,
+  PromoReleaseResult,
+  PromoReserveInput,
+  PromoReserveResult,
   PurchaseContext,
   PurchaseEvent,
   PurchaseInput,
@@ -30,13 +36,14 @@ import type {
   PurchaseTag,
   RefundInput,
   RefundResult,
+  ReissueInput,
   StrayGoodsInput,
   StrayGoodsResult,
   StrayPayment,
   VoidInput,
   VoidResult,
 } from "./purchase.types.ts";
-import { failureReason, guards, update } from "./purchase.logic.ts";
+import { failureReason, guards, limitsFor, productsOf, spanOf, update } from "./purchase.logic.ts";
 import { strayPaymentMachine } from "./stray-payment.machine.ts";
 
 export * from "./purchase.types.ts";
@@ -55,6 +62,8 @@ const handedOver = ({ event }: { event: { output: DeliveryResult } }) => ({ outp
 const returned = ({ event }: { event: { output: RefundResult } }) => ({ output: event.output });
 const checked = ({ event }: { event: { output: PaymentCheckResult } }) => ({ output: event.output });
 const voided = ({ event }: { event: { output: VoidResult } }) => ({ output: event.output });
+const promoChecked = ({ event }: { event: { output: PromoCheckResult } }) => ({ output: event.output });
+const promoReserved = ({ event }: { event: { output: PromoReserveResult } }) => ({ output: event.output });
 /** The order's invoice, for the actors that ask the provider about it. */
 const invoiceOf = ({ context }: { context: PurchaseContext }) => ({ orderId: context.orderId, paymentId: context.payment!.paymentId });
 
@@ -125,7 +134,23 @@ const watchTheInvoice = {
         onError: { target: "invoice_open", actions: "scheduleRecheckAfterCrash" },
       },
     },
-    invoice_closed: { description: "No money can arrive through the invoice any more: the order is over." },
+    invoice_closed: {
+      description: "No money can arrive through the invoice any more: the order is over.",
+      always: { guard: "promoUseHeld", target: "releasing_promo" },
+    },
+    releasing_promo: {
+      description: "No money can pay the order any more: the promo code's use it reserved at Confirm is given back.",
+      tags: ["busy"],
+      meta: { deadline: "now" },
+      invoke: {
+        src: "releasePromo",
+        input: ({ context }: { context: PurchaseContext }) => ({ orderId: context.orderId, chatId: context.chatId, code: context.promoHeld ?? "" }),
+        onDone: { target: "invoice_closed", actions: "forgetPromoUse" },
+        // The store could not give it back (a crash re-runs this state; only a bug gets here): the use
+        // stays spent, so max_uses is never exceeded, at the cost of one use.
+        onError: { target: "invoice_closed", actions: "forgetPromoUse" },
+      },
+    },
   },
 } as const;
 
@@ -145,12 +170,26 @@ export const purchaseMachine = setup({
     deliverGoods: fromPromise<DeliveryResult, DeliveryInput>(notProvided("deliverGoods")),
     refundPayment: fromPromise<RefundResult, RefundInput>(notProvided("refundPayment")),
     sweepStrayGoods: fromPromise<StrayGoodsResult, StrayGoodsInput>(notProvided("sweepStrayGoods")),
+    checkPromo: fromPromise<PromoCheckResult, PromoCheckInput>(notProvided("checkPromo")),
+    reservePromo: fromPromise<PromoReserveResult, PromoReserveInput>(notProvided("reservePromo")),
+    releasePromo: fromPromise<PromoReleaseResult, PromoReleaseInput>(notProvided("releasePromo")),
+    reissueGoods: fromPromise<DeliveryResult, ReissueInput>(notProvided("reissueGoods")),
     returnStrayPayment: strayPaymentMachine,
   },
   guards,
   actions: {
     noteActivity: assign(update.noteActivity),
     rememberAmount: assign(update.rememberAmount),
+    pickProduct: assign(update.pickProduct),
+    rememberPromoCode: assign(update.rememberPromoCode),
+    recordPromo: assign(update.recordPromo),
+    recordPromoRefusal: assign(update.recordPromoRefusal),
+    recordPromoCheckFailure: assign(update.recordPromoCheckFailure),
+    recordPromoHold: assign(update.recordPromoHold),
+    dropPromo: assign(update.dropPromo),
+    forgetPromoUse: assign(update.forgetPromoUse),
+    recordReissue: assign(update.recordReissue),
+    recordReissueFailure: assign(update.recordReissueFailure),
     recordQuote: assign(update.recordQuote),
     recordPricingProblem: assign(update.recordPricingProblem),
     recordPayment: assign(update.recordPayment),
@@ -193,15 +232,24 @@ export const purchaseMachine = setup({
 }).createMachine({
   id: "purchase",
   description: "One customer order for its whole life: quote, payment, verified confirmation, exactly-once delivery, and any money after.",
-  context: ({ input }) => ({
+  context: ({ input }) => {
+    const products = input.products ?? (input.productId ? [{ id: input.productId, minTokens: input.minTokens, maxTokens: input.maxTokens }] : []);
+    const known = { products, productId: input.productId, limits: { minTokens: input.minTokens, maxTokens: input.maxTokens } };
+    return {
     orderId: input.orderId,
     chatId: input.chatId,
     productId: input.productId,
+    products: productsOf(known),
     latePayment: input.latePayment,
-    limits: { minTokens: input.minTokens, maxTokens: input.maxTokens },
+    limits: limitsFor(known, input.productId) ?? (products.length > 0 ? spanOf(products) : known.limits),
     maxDeliveryAttempts: input.maxDeliveryAttempts,
     retryBackoffMs: input.retryBackoffMs,
     tokens: null,
+    promoCode: null,
+    promoTyped: null,
+    promoHeld: null,
+    promoRefusal: null,
+    reissues: 0,
     quote: null,
     payment: null,
     paidAt: null,
@@ -227,7 +275,8 @@ export const purchaseMachine = setup({
     problem: null,
     createdAt: input.at,
     lastActivityAt: input.at,
-  }),
+    };
+  },
   initial: "initial",
   on: {
     // Money that reaches a state with no use for it: a provider's retry changes nothing, anything else goes back.
@@ -241,7 +290,48 @@ export const purchaseMachine = setup({
       tags: ["open", "at_rest"],
       meta: { words: "order-initial", buttons: ["packages"] },
       on: {
-        SET_AMOUNT: { guard: "amountWithinLimits", target: "pricing", actions: ["noteActivity", "rememberAmount"] },
+        SET_AMOUNT: [
+          { guard: "amountWithinLimits", target: "pricing", actions: ["noteActivity", "rememberAmount"] },
+          { guard: "amountNeedsProduct", target: "choosing_product", actions: ["noteActivity", "rememberAmount"] },
+        ],
+        SET_PRODUCT: { guard: "productKnown", actions: ["noteActivity", "pickProduct"] },
+        APPLY_PROMO: { target: "checking_promo", actions: ["noteActivity", "rememberPromoCode"] },
+      },
+    },
+    choosing_product: {
+      description: "An amount without a product, in a shop of several: the customer is asked which product it is for.",
+      tags: ["open"],
+      meta: { words: "order-choosing-product", buttons: ["packages"] },
+      on: {
+        SET_PRODUCT: { guard: "productFitsAmount", target: "pricing", actions: ["noteActivity", "pickProduct"] },
+        SET_AMOUNT: [
+          { guard: "amountWithinLimits", target: "pricing", actions: ["noteActivity", "rememberAmount"] },
+          { guard: "amountNeedsProduct", target: "choosing_product", actions: ["noteActivity", "rememberAmount"] },
+        ],
+        APPLY_PROMO: { target: "checking_promo", actions: ["noteActivity", "rememberPromoCode"] },
+        CANCEL: { target: "cancelled", actions: "noteActivity" },
+      },
+    },
+    checking_promo: {
+      description: "Checking a promo code the customer gave: it exists, has not expired or been used up, fits the product, and this customer may use it.",
+      tags: ["busy"],
+      meta: { words: "order-working", buttons: ["status"], deadline: "now" },
+      invoke: {
+        src: "checkPromo",
+        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, productId: context.productId ?? null, code: context.promoTyped ?? "" }),
+        onDone: [
+          { guard: { type: "promoAcceptedReadyToPrice", params: promoChecked }, target: "pricing", actions: { type: "recordPromo", params: promoChecked } },
+          { guard: { type: "promoAcceptedAwaitingProduct", params: promoChecked }, target: "choosing_product", actions: { type: "recordPromo", params: promoChecked } },
+          { guard: { type: "promoAccepted", params: promoChecked }, target: "initial", actions: { type: "recordPromo", params: promoChecked } },
+          { guard: "hasQuote", target: "quoted", actions: { type: "recordPromoRefusal", params: promoChecked } },
+          { guard: "awaitingProduct", target: "choosing_product", actions: { type: "recordPromoRefusal", params: promoChecked } },
+          { target: "initial", actions: { type: "recordPromoRefusal", params: promoChecked } },
+        ],
+        onError: [
+          { guard: "hasQuote", target: "quoted", actions: "recordPromoCheckFailure" },
+          { guard: "awaitingProduct", target: "choosing_product", actions: "recordPromoCheckFailure" },
+          { target: "initial", actions: "recordPromoCheckFailure" },
+        ],
       },
     },
     pricing: {
@@ -250,7 +340,13 @@ export const purchaseMachine = setup({
       meta: { words: "order-working", buttons: ["status"], deadline: "now" },
       invoke: {
         src: "priceQuote",
-        input: ({ context }) => ({ orderId: context.orderId, productId: context.productId, tokens: context.tokens ?? 0 }),
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          productId: context.productId ?? "",
+          tokens: context.tokens ?? 0,
+          promoCode: context.promoCode ?? null,
+        }),
         onDone: [
           {
             guard: { type: "pricingSucceeded", params: priced },
@@ -271,12 +367,38 @@ export const purchaseMachine = setup({
       meta: { words: "order-quoted", buttons: ["confirm", "cancel", "adjust"], deadline: "quote_expiry" },
       on: {
         SET_AMOUNT: { guard: "amountWithinLimits", target: "pricing", actions: ["noteActivity", "rememberAmount"] },
+        SET_PRODUCT: { guard: "productFitsAmount", target: "pricing", actions: ["noteActivity", "pickProduct"] },
+        APPLY_PROMO: { target: "checking_promo", actions: ["noteActivity", "rememberPromoCode"] },
         CONFIRM: [
+          { guard: and(["quoteStillValid", "promoUseToSettle"]), target: "reserving_promo", actions: "noteActivity" },
           { guard: "quoteStillValid", target: "creating_payment", actions: "noteActivity" },
           { target: "pricing", actions: ["noteActivity", "recordQuoteRefresh"] },
         ],
         CANCEL: { target: "cancelled", actions: "noteActivity" },
         DEADLINE: { guard: "quoteDeadlinePassed", target: "expired" },
+      },
+    },
+    reserving_promo: {
+      description:
+        "Reserving a use of the quote's promo code before invoicing, in one atomic step of the store, so max_uses " +
+        "holds however many orders race for the last use (a use held for another code is given back).",
+      tags: ["busy"],
+      meta: { words: "order-working", buttons: ["status"], deadline: "now" },
+      invoke: {
+        src: "reservePromo",
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          productId: context.productId ?? "",
+          code: context.quote?.details?.promoCode ?? null,
+          held: context.promoHeld ?? null,
+        }),
+        onDone: [
+          { guard: { type: "promoReserved", params: promoReserved }, target: "creating_payment", actions: "recordPromoHold" },
+          // Used up (or used by this customer) since the quote: priced again without it, and the customer told.
+          { target: "pricing", actions: { type: "dropPromo", params: promoReserved } },
+        ],
+        onError: { target: "quoted", actions: "recordPaymentProblem" },
       },
     },
     creating_payment: {
@@ -285,7 +407,7 @@ export const purchaseMachine = setup({
       meta: { words: "order-working", buttons: ["status"], deadline: "now" },
       invoke: {
         src: "createPayment",
-        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, productId: context.productId, quote: context.quote! }),
+        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, productId: context.productId ?? "", quote: context.quote! }),
         onDone: [
           {
             guard: { type: "paymentCreated", params: invoiced },
@@ -391,10 +513,11 @@ export const purchaseMachine = setup({
             input: ({ context }) => ({
               orderId: context.orderId,
               chatId: context.chatId,
-              productId: context.productId,
+              productId: context.productId ?? "",
               tokens: context.quote!.tokens,
               usd: context.quote!.usd,
               charge: context.payment!.charge,
+              credit: context.quote!.details?.credit ?? null,
               attempt: context.delivery.attempts + 1,
             }),
             onDone: [
@@ -438,6 +561,9 @@ export const purchaseMachine = setup({
       tags: ["paid", "delivered", "ended", "at_rest"],
       meta: { words: "order-delivered", buttons: ["packages"] },
       initial: "announcing",
+      on: {
+        REISSUE: { guard: "reissuesLeft", target: "reissuing", actions: "noteActivity" },
+      },
       states: {
         announcing: {
           description:
@@ -465,12 +591,35 @@ export const purchaseMachine = setup({
           meta: { deadline: "now" },
           invoke: {
             src: "sweepStrayGoods",
-            input: ({ context }) => ({ orderId: context.orderId, keep: context.delivery.ref ?? "" }),
+            input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, keep: context.delivery.ref ?? "" }),
             onDone: { target: "settled", actions: { type: "recordStrayGoodsCheck", params: ({ event }) => ({ output: event.output }) } },
             onError: { target: "awaiting_goods_check", actions: "retryStrayGoodsCheck" },
           },
         },
         settled: {},
+      },
+    },
+    reissuing: {
+      description:
+        "The customer lost the goods: the old key is disabled at OpenRouter (a voucher's code voided) and new goods " +
+        "of what remains are issued, exactly once and never two live at a time; a few times per order at most.",
+      tags: ["paid", "delivered", "busy"],
+      meta: { words: "order-reissuing", buttons: ["status"], refusal: "delivery_in_progress", deadline: "now" },
+      invoke: {
+        src: "reissueGoods",
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          productId: context.productId ?? "",
+          tokens: context.quote?.tokens ?? 0,
+          generation: (context.reissues ?? 0) + 1,
+        }),
+        onDone: [
+          { guard: { type: "deliverySucceeded", params: handedOver }, target: "delivered", actions: { type: "recordReissue", params: handedOver } },
+          // The old goods still work: the customer is told and may ask again.
+          { target: "#purchase.delivered.settled", actions: "recordReissueFailure" },
+        ],
+        onError: { target: "#purchase.delivered.settled", actions: "recordReissueFailure" },
       },
     },
     delivery_failed: {

@@ -30,10 +30,40 @@ export type LatePaymentPolicy = "deliver" | "refund";
 /** The amounts of a product the shop may sell. Checked by the machine's `amountWithinLimits` guard. */
 export type TokenLimits = { minTokens: number; maxTokens: number };
 
+/** A product the order may be for, with the amounts of it the shop sells (the catalog's, when the order began). */
+export type ProductLimits = TokenLimits & { id: string };
+
+/** How many times a delivered order's goods may be replaced ("I lost my key"); then the owner helps. */
+export const MAX_REISSUES = 3;
+
+/** Why a promo code cannot be used on an order (the domain's `PromoRefusal`; `unavailable`: it could not be checked now). */
+export type PromoRefusal = "unknown" | "expired" | "used_up" | "wrong_product" | "already_used_by_you";
+
 /** True when `tokens` is a whole amount the shop may sell under `limits`. */
 export function withinLimits(limits: TokenLimits, tokens: number): boolean {
   return Number.isSafeInteger(tokens) && tokens >= limits.minTokens && tokens <= limits.maxTokens;
 }
+
+/**
+ * How a quote's price was made, for the customer to see and the owner to sum: the unit price and the
+ * volume tier that set it, the promo code's discount, and (for an OpenRouter key) the credit it buys.
+ */
+export type QuoteBreakdown = {
+  /** USD per `pricePer` units that priced the order (the tier's, else the product's own). */
+  unitPrice: Money;
+  pricePer: number;
+  /** The volume tier applied (its threshold), or null at the product's own price. */
+  tier: { from: number } | null;
+  /** The amount at the product's own price (equals `list` without a tier). */
+  baseList: Money;
+  /** The price before the promo code. */
+  list: Money;
+  /** The promo code applied (the owner's spelling), or null. */
+  promoCode: string | null;
+  discount: Money;
+  /** The OpenRouter credit the order buys (the key's spending limit); null for vouchers. */
+  credit: Money | null;
+};
 
 export type QuoteDetails = {
   tokens: number;
@@ -41,6 +71,8 @@ export type QuoteDetails = {
   charge: Money;
   quotedAt: number;
   expiresAt: number;
+  /** Absent on quotes made before catalogs (and on tests' hand-made quotes). */
+  details?: QuoteBreakdown;
 };
 
 export type PaymentDetails = {
@@ -118,7 +150,11 @@ export type Problem =
   | "quote_refreshed"
   | "payment_failed"
   | "delivery_retrying"
-  | "delivery_failed";
+  | "delivery_failed"
+  /** The promo code was refused (`promoRefusal` says why); the quote stands without it. */
+  | "promo_refused"
+  /** Replacing the goods failed; the old goods still work and the customer may ask again. */
+  | "reissue_failed";
 
 /** Why a delivery attempt failed: a code, never a provider's message (those go to the log). */
 export type DeliveryFailure = "provider_unavailable" | "provider_rejected" | "issuing_elsewhere" | "store_unavailable" | "unexpected_error";
@@ -126,17 +162,33 @@ export type DeliveryFailure = "provider_unavailable" | "provider_rejected" | "is
 export type PurchaseContext = {
   orderId: OrderId;
   chatId: ChatId;
-  /** The catalog product this order is for. */
-  productId: string;
+  /** The catalog product this order is for; null until the customer chooses (a shop of several). */
+  productId: string | null;
+  /** The products the order may be for, with their limits (the shop's catalog when the order began). */
+  products: ProductLimits[];
   /**
    * What money that arrives after this order closed does (the shop's LATE_PAYMENT when the order was
    * created): `deliver` the goods when it pays the invoice in full, or `refund` it.
    */
   latePayment: LatePaymentPolicy;
+  /** The amounts the order may be for: its product's, or (before one is chosen) from the smallest to the largest any product sells. */
   limits: TokenLimits;
   maxDeliveryAttempts: number;
   retryBackoffMs: number;
   tokens: number | null;
+  /** The promo code the customer applied, once checked (the owner's spelling); null for none. */
+  promoCode: string | null;
+  /** The code the customer just gave, while it is checked. */
+  promoTyped: string | null;
+  /**
+   * The promo code whose use this order holds (reserved at Confirm, kept when paid, given back when the
+   * order closes unpaid); null for none.
+   */
+  promoHeld: string | null;
+  /** Why the last promo code was refused (with problem `promo_refused`). */
+  promoRefusal: PromoRefusal | null;
+  /** How many times the delivered goods were replaced. */
+  reissues: number;
   quote: QuoteDetails | null;
   payment: PaymentDetails | null;
   paidAt: number | null;
@@ -162,7 +214,10 @@ export type PurchaseContext = {
 export type PurchaseInput = {
   orderId: OrderId;
   chatId: ChatId;
-  productId: string;
+  /** The product, when the shop sells one; null when the customer chooses among `products`. */
+  productId: string | null;
+  /** Every product the shop sells, with its limits. Absent: the one product `productId`, within min/maxTokens. */
+  products?: ProductLimits[];
   latePayment: LatePaymentPolicy;
   minTokens: number;
   maxTokens: number;
@@ -173,7 +228,7 @@ export type PurchaseInput = {
 
 /** Events a customer can cause, by text, button or command: the machine's share of {@link CustomerCommand}. */
 export type CustomerEvent =
-  | (Extract<CustomerCommand, { type: "SET_AMOUNT" | "CONFIRM" | "CANCEL" }> & { at: number })
+  | (Extract<CustomerCommand, { type: "SET_AMOUNT" | "SET_PRODUCT" | "APPLY_PROMO" | "REISSUE" | "CONFIRM" | "CANCEL" }> & { at: number })
   /** "Did my payment arrive?": the order asks the provider. */
   | { type: "CHECK_PAYMENT"; at: number };
 
@@ -209,8 +264,21 @@ export type SystemEvent =
 
 export type PurchaseEvent = CustomerEvent | PaymentEvent | SystemEvent;
 
-/** What the pricing actor answers. Failures are values so the machine can explain them. */
-export type PricingResult = { ok: true; quote: QuoteDetails } | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
+/**
+ * What the pricing actor answers. Failures are values so the machine can explain them. `promoRefused`:
+ * the order's promo code could not be used any more (used up meanwhile, not for this product): the quote
+ * is without it.
+ */
+export type PricingResult = { ok: true; quote: QuoteDetails; promoRefused?: PromoRefusal } | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
+
+/** Whether a promo code the customer gave may be used on the order: its owner's spelling, or why not. */
+export type PromoCheckResult = { ok: true; code: string } | { ok: false; reason: PromoRefusal };
+
+/** Whether the order now holds a use of its quote's promo code (reserved atomically in the store), or why not. */
+export type PromoReserveResult = { ok: true } | { ok: false; reason: PromoRefusal };
+
+/** The promo code's use was given back. */
+export type PromoReleaseResult = { at: number };
 
 export type PaymentCreationResult = { ok: true; payment: PaymentDetails } | { ok: false; reason: "payment_unavailable" };
 
@@ -234,7 +302,11 @@ export type StrayGoodsResult = { revoked: number; at: number };
 
 export type RefundResult = { ok: true; refundId: string; at: number } | { ok: false; reason: "unsupported" | "unavailable" | "rejected"; at: number };
 
-export type PricingInput = { orderId: OrderId; productId: string; tokens: number };
+export type PricingInput = { orderId: OrderId; chatId: ChatId; productId: string; tokens: number; promoCode: string | null };
+export type PromoCheckInput = { orderId: OrderId; chatId: ChatId; productId: string | null; code: string };
+/** `code`: the quote's promo code to hold (null: none); `held`: the one the order holds now, given back if it differs. */
+export type PromoReserveInput = { orderId: OrderId; chatId: ChatId; productId: string; code: string | null; held: string | null };
+export type PromoReleaseInput = { orderId: OrderId; chatId: ChatId; code: string };
 export type PaymentCreationInput = { orderId: OrderId; chatId: ChatId; productId: string; quote: QuoteDetails };
 export type PaymentCheckInput = { orderId: OrderId; paymentId: PaymentId };
 export type VoidInput = { orderId: OrderId; paymentId: PaymentId };
@@ -245,9 +317,13 @@ export type DeliveryInput = {
   tokens: number;
   usd: Money;
   charge: Money;
+  /** The OpenRouter credit sold (the key's limit); null for vouchers or quotes made before catalogs. */
+  credit: Money | null;
   attempt: number;
 };
-export type StrayGoodsInput = { orderId: OrderId; keep: string };
+/** Replace the delivered goods: the `generation`-th replacement (1 for the first). */
+export type ReissueInput = { orderId: OrderId; chatId: ChatId; productId: string; tokens: number; generation: number };
+export type StrayGoodsInput = { orderId: OrderId; chatId: ChatId; keep: string };
 export type RefundInput = { orderId: OrderId; chatId: ChatId; chargeId: PaymentId; amount: Money | null };
 
 /**
@@ -279,7 +355,7 @@ export type PurchaseTag =
   | "at_rest"
   | "announce";
 
-/** The buttons a state offers the customer (the renderer words and packs them). */
+/** The buttons a state offers the customer (the renderer words and packs them). `packages`: the chosen product's packages, or the products to choose from. */
 export type OrderButton = "packages" | "confirm" | "cancel" | "adjust" | "pay" | "status";
 
 /** Why a customer command the state does not take is refused. */

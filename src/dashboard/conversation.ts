@@ -23,7 +23,7 @@ export type Turn = { at: number; from: "customer" | "bot"; text: string; note: s
 const GOODS_PLACEHOLDER = "••••••";
 
 type Summary = Pick<OrderSummary, "state" | "tags" | "productId" | "tokens" | "usd" | "charge" | "provider" | "paymentId" | "late" | "refunded"> &
-  Partial<Pick<OrderSummary, "payUrl" | "deliveryHint">>;
+  Partial<Pick<OrderSummary, "payUrl" | "deliveryHint" | "promoCode" | "reissues">>;
 
 /** Says logged replies in words: the app's renderer, in one language, with the clock at the reply's time. */
 export function createReplyWords(catalog: Catalog, localization: Localization, faq: Faq, language = localization.defaultLanguage) {
@@ -51,6 +51,11 @@ export function createReplyWords(catalog: Catalog, localization: Localization, f
       late: same?.late ?? false,
       refund: note.refund ? { reason: note.refund, amount: same?.refunded ?? null, foreign: null, refunded: (same?.refunded ?? null) !== null, manual: false } : null,
       strays: [],
+      // What the quote was made of is not in the summary: the page says the price without its parts.
+      breakdown: null,
+      promoCode: same?.promoCode ?? null,
+      promoRefusal: null,
+      reissues: same?.reissues ?? 0,
     };
   };
   return {

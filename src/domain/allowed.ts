@@ -8,6 +8,14 @@ import { COMMAND_TYPES, type CommandType, CONVERSATION_COMMANDS, type Conversati
 
 const ALWAYS: ReadonlySet<CommandType> = new Set<CommandType>([...CONVERSATION_COMMANDS, "STATUS"]);
 
+/** The commands that start the chat's next order when there is none under way. */
+const STARTS_ORDERS: ReadonlySet<CommandType> = new Set<CommandType>(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO"]);
+
+/** True when `type` starts a new order for a chat whose order has ended (or that has none). */
+export function startsOrders(type: CommandType): boolean {
+  return STARTS_ORDERS.has(type);
+}
+
 /**
  * True when a new amount starts a new order: there is none yet, or the current one has ended (its
  * next question is "how many tokens?").
@@ -30,7 +38,8 @@ export function allowedCommands(snapshot: PurchaseSnapshot | null, at: number): 
     if (type === "SET_AMOUNT" || type === "SET_PRODUCT" || type === "APPLY_PROMO") {
       return startsNewOrder(snapshot) || snapshot!.can({ type: "SET_AMOUNT", tokens: snapshot!.context.limits.minTokens, at });
     }
-    if (type === "REISSUE") return snapshot !== null && snapshot.hasTag("delivered");
+    // A lost key or code: the delivered order's machine says whether it may be replaced (again).
+    if (type === "REISSUE") return snapshot !== null && snapshot.can({ type, at });
     if (type === "CONFIRM" || type === "CANCEL") return snapshot !== null && !snapshot.hasTag("ended") && snapshot.can({ type, at });
     return false;
   });

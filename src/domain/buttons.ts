@@ -11,7 +11,12 @@ import type { Command } from "./commands.ts";
 
 /** A button press: the action and what it acts on. */
 export const ButtonAction = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("package"), tokens: z.number().int().positive() }),
+  /** `product`: the package's product, in a shop of several (a button under an ended order, or the start menu). */
+  z.object({ action: z.literal("package"), tokens: z.number().int().positive(), product: z.string().optional() }),
+  /** Choose a product (a shop of several): its packages follow, or the amount already asked for is quoted. */
+  z.object({ action: z.literal("product"), product: z.string() }),
+  /** Replace a delivered order's lost key or code (`/orders`). */
+  z.object({ action: z.literal("reissue"), orderId: z.string() }),
   /** `shown`: the amount of the quote the button was shown with; null on buttons made before it was carried. */
   z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive(), shown: z.number().int().positive().nullable() }),
   z.object({ action: z.literal("confirm"), orderId: z.string(), shown: z.number().int().positive().nullable() }),
@@ -26,8 +31,13 @@ export type ButtonAction = z.infer<typeof ButtonAction>;
 export function buttonCommand(button: ButtonAction): Command {
   switch (button.action) {
     case "package":
+      return button.product === undefined ? { type: "SET_AMOUNT", tokens: button.tokens } : { type: "SET_AMOUNT", tokens: button.tokens, product: button.product };
     case "amount":
       return { type: "SET_AMOUNT", tokens: button.tokens };
+    case "product":
+      return { type: "SET_PRODUCT", product: button.product };
+    case "reissue":
+      return { type: "REISSUE" };
     case "confirm":
       return { type: "CONFIRM" };
     case "cancel":

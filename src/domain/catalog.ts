@@ -79,6 +79,14 @@ export function builtInShop(catalog: Omit<Catalog, "product" | "shop">, delivery
 }
 
 /**
+ * The whole shop a catalog view belongs to: its own `shop`, or, for a view written by hand (like
+ * {@link DEFAULT_CATALOG}), the one product it describes and no promo codes.
+ */
+export function shopOf(catalog: Catalog): ShopCatalog {
+  return catalog.shop ?? { products: [productOf(catalog)], promos: [], starsPerUsd: catalog.starsPerUsd };
+}
+
+/**
  * One product of a shop seen as today's {@link Catalog}: its limits, packages and price (per 1,000,
  * rounded up to a cent when it is priced per another count), plus the product itself and the shop.
  * `productId` defaults to the shop's first product. Throws for an id the shop does not sell.

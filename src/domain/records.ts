@@ -83,6 +83,7 @@ export type ChatRecord = z.infer<typeof ChatRecord>;
 export const OrderSummary = z.object({
   state: z.string(),
   tags: z.array(z.string()),
+  /** The catalog product; "" while the customer has not chosen one (a shop of several). */
   productId: z.string(),
   tokens: z.number().int().nullable(),
   usd: Money.nullable(),
@@ -102,6 +103,19 @@ export const OrderSummary = z.object({
   dueAt: z.number().int().nullable(),
   /** Extra payments (a second charge) the provider could not return: the owner returns them by hand. Absent before it was kept. */
   owedStrays: z.number().int().optional(),
+  // Issue 21: how the price was made, for reports to sum (absent in summaries written before catalogs).
+  /** The promo code the quote applied (the owner's spelling). */
+  promoCode: z.string().nullable().optional(),
+  /** What the promo code took off the quote (USD), when it took anything. */
+  discount: Money.nullable().optional(),
+  /** The volume tier that priced the quote: its `from` threshold; null at the product's own price. */
+  tier: z.number().int().nullable().optional(),
+  /** The OpenRouter credit sold (the key's limit); null for vouchers. */
+  credit: Money.nullable().optional(),
+  /** What the owner keeps of an OpenRouter key's price: the USD price minus the credit (negative when a promo sold below cost). */
+  margin: z.object({ minor: z.number().int(), currency: z.literal("USD") }).nullable().optional(),
+  /** How many times the delivered goods were replaced ("I lost my key"). */
+  reissues: z.number().int().nonnegative().optional(),
 });
 export type OrderSummary = z.infer<typeof OrderSummary>;
 

@@ -15,14 +15,21 @@ import type {
   PaymentCreationResult,
   PricingInput,
   PricingResult,
+  PromoCheckInput,
+  PromoCheckResult,
+  PromoReleaseInput,
+  PromoReleaseResult,
+  PromoReserveInput,
+  PromoReserveResult,
   RefundInput,
   RefundResult,
+  ReissueInput,
   StrayGoodsInput,
   StrayGoodsResult,
   VoidInput,
   VoidResult,
 } from "../../machines/purchase.machine.ts";
-import { type Catalog, priceTokens } from "../domain/catalog.ts";
+import type { Catalog } from "../domain/catalog.ts";
 import { type ChatId, type OrderId, PaymentId } from "../domain/ids.ts";
 import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
 import type { DeliveryProvider, Ledger } from "../delivery/index.ts";
@@ -30,6 +37,7 @@ import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import { paymentKey } from "../payments/provider.ts";
 import type { ShopStore } from "../store/shop-store.ts";
+import { createCatalogActors } from "./catalog-actors.ts";
 
 /** The actors the machine names, as `machine.provide({ actors })` takes them (the stray payment's return reuses `refundPayment`). */
 export type PurchaseActors = {
@@ -40,6 +48,10 @@ export type PurchaseActors = {
   deliverGoods: ReturnType<typeof fromPromise<DeliveryResult, DeliveryInput>>;
   refundPayment: ReturnType<typeof fromPromise<RefundResult, RefundInput>>;
   sweepStrayGoods: ReturnType<typeof fromPromise<StrayGoodsResult, StrayGoodsInput>>;
+  checkPromo: ReturnType<typeof fromPromise<PromoCheckResult, PromoCheckInput>>;
+  reservePromo: ReturnType<typeof fromPromise<PromoReserveResult, PromoReserveInput>>;
+  releasePromo: ReturnType<typeof fromPromise<PromoReleaseResult, PromoReleaseInput>>;
+  reissueGoods: ReturnType<typeof fromPromise<DeliveryResult, ReissueInput>>;
 };
 
 export type ActorDeps = {
@@ -65,25 +77,11 @@ async function describeInEnglish(order: InvoiceSubject): Promise<{ title: string
   return { title: `TokenGoblin: ${tokens}`, description: `${tokens} of AI API credit (${formatMoney(order.usd)}), order ${order.orderId}` };
 }
 
-/** The product's real pricing, invoicing, payment checks, delivery and refunds. */
+/** The product's real pricing, promo codes, invoicing, payment checks, delivery, reissues and refunds. */
 export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
   const { log, payments } = deps;
   return {
-    // The amount was checked by the machine's `amountWithinLimits` guard before pricing starts.
-    priceQuote: fromPromise(async ({ input }): Promise<PricingResult> => {
-      const price = priceTokens(deps.catalog, input.tokens, payments.currency);
-      // Refuse to sell what cannot be delivered (e.g. the provisioning account's remaining credit).
-      let available;
-      try {
-        available = deps.delivery.availableUsd ? await deps.delivery.availableUsd() : null;
-      } catch (err) {
-        log.warn("stock check failed; the customer is asked to try again", { orderId: input.orderId, err });
-        return { ok: false, reason: "pricing_unavailable" };
-      }
-      if (available !== null && available.minor < price.usd.minor) return { ok: false, reason: "out_of_stock" };
-      const now = deps.clock();
-      return { ok: true, quote: { tokens: input.tokens, usd: price.usd, charge: price.charge, quotedAt: now, expiresAt: now + deps.quoteTtlMs } };
-    }),
+    ...createCatalogActors(deps),
 
     createPayment: fromPromise(async ({ input }): Promise<PaymentCreationResult> => {
       const { quote } = input;
@@ -131,7 +129,14 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
     }),
 
     deliverGoods: fromPromise(async ({ input }): Promise<DeliveryResult> => {
-      const outcome = await deps.ledger.deliver({ orderId: input.orderId, chatId: input.chatId, tokens: input.tokens, usd: input.usd });
+      const outcome = await deps.ledger.deliver({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: input.tokens,
+        usd: input.usd,
+        credit: input.credit ?? null,
+        productId: input.productId,
+      });
       const at = deps.clock();
       if (outcome.ok) return { ok: true, ref: outcome.entry.ref, hint: outcome.entry.hint, at, mayLeaveStrays: deps.ledger.mayLeaveStrays };
       log.warn("delivery attempt failed", { orderId: input.orderId, attempt: input.attempt, reason: outcome.reason, detail: outcome.detail });
@@ -154,7 +159,7 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
     }),
 
     sweepStrayGoods: fromPromise(async ({ input }): Promise<StrayGoodsResult> => {
-      const revoked = await deps.ledger.revokeStrays(input.orderId, input.keep);
+      const revoked = await deps.ledger.revokeStrays(input.orderId, input.chatId, input.keep);
       // A key nobody was shown was live: say so, it was revoked (issue 18).
       if (revoked > 0) log.warn("revoked goods an interrupted delivery attempt left live", { orderId: input.orderId, revoked });
       return { revoked, at: deps.clock() };

@@ -92,9 +92,12 @@ export async function ordersOf(store: ShopStore, session: Session): Promise<Orde
   for (const record of records) {
     if (lines.length >= ORDERS_SHOWN) break;
     if (record.summary.tokens === null) continue;
-    const view = orderView(snapshotOf(record.snapshot));
+    const snapshot = snapshotOf(record.snapshot);
+    const view = orderView(snapshot);
     lines.push({
       orderId: record.orderId,
+      productId: view.productId,
+      canReissue: snapshot.can({ type: "REISSUE", at: record.updatedAt }),
       stage: view.stage,
       words: view.words,
       tags: view.tags,

@@ -3,9 +3,8 @@
  * only {@link Command}s; nothing here can produce a payment or a delivery (there is no such command).
  * Every reply is computed from the orders as they stand after the step, never from a snapshot before it.
  */
-import { orderMeta } from "../../machines/purchase.reading.ts";
-import { withinLimits } from "../../machines/purchase.types.ts";
-import { allowedCommands, conversationPhase, startsNewOrder } from "../domain/allowed.ts";
+import { MAX_REISSUES } from "../../machines/purchase.types.ts";
+import { allowedCommands, conversationPhase, startsNewOrder, startsOrders } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
 import { type AmountChoice, type Command, type CommandSource, type Understander, type UnderstandContext, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
@@ -14,7 +13,8 @@ import type { Ledger } from "../delivery/index.ts";
 import type { ShopStore } from "../store/shop-store.ts";
 import { askedBy, choicePicked, ordersOf, rememberTurn, withNote } from "./conversation.ts";
 import type { OrderActor } from "./orders.ts";
-import { type EngineReply, type OrderView, type PaymentCheck, type Refusal, hasTag, orderView, replyNote } from "./reply.ts";
+import { refusalFor } from "./refusals.ts";
+import { type EngineReply, type OrderView, type PaymentCheck, hasTag, orderView, replyNote } from "./reply.ts";
 import type { Session, Sessions } from "./session.ts";
 
 /** What the understander reports of one model call (see {@link UnderstandContext.onLlmCall}). */
@@ -36,9 +36,6 @@ export type CustomerDoorOptions = {
  * Telegram names them (kept on the chat, and logged when it changed, for the owner's customer list).
  */
 export type UpdateRef = { updateId?: number; profile?: CustomerProfile };
-
-/** One call to the model while a message was read. */
-type LlmCall = Parameters<NonNullable<UnderstandContext["onLlmCall"]>>[0];
 
 export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
 
@@ -85,16 +82,6 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     return reply;
   };
 
-  const refusalFor = (order: OrderActor | null, command: Command): Refusal => {
-    const snapshot = snapshotOf(order);
-    if (command.type === "SET_AMOUNT" && snapshot && !withinLimits(snapshot.context.limits, command.tokens)) return "amount_out_of_range";
-    const stated = snapshot && !snapshot.hasTag("ended") ? orderMeta(snapshot).refusal : undefined;
-    if (stated) return stated;
-    if (command.type === "CONFIRM") return "nothing_to_confirm";
-    if (command.type === "CANCEL") return "nothing_to_cancel";
-    return "not_now";
-  };
-
   /** "Did my payment arrive?": the order asks the provider, through the same verified path as a webhook. */
   const checkPayment = async (session: Session, order: OrderActor): Promise<void> => {
     const event = { type: "CHECK_PAYMENT" as const, at: clock() };
@@ -106,8 +93,42 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     if (checked && provider && checked.at >= event.at) checks.set(session, { provider, result: checked.result });
   };
 
+  /** The order a "reissue" is for: the current one once delivered, else the chat's last delivered order. */
+  const deliveredOrder = async (session: Session): Promise<OrderActor | null> => {
+    const current = session.current();
+    if (current?.actor.getSnapshot().hasTag("delivered")) return current;
+    for (const orderId of [...session.chat.recentOrderIds].reverse().slice(0, 5)) {
+      const order = await session.order(orderId);
+      if (order?.actor.getSnapshot().hasTag("delivered")) return order;
+    }
+    return null;
+  };
+
+  /**
+   * Replaces a delivered order's lost goods (the order's own machine decides: at most a few times),
+   * and shows the new ones once. `order`: the order a button was bound to; else the chat's last delivered.
+   */
+  const reissue = async (session: Session, source: CommandSource, bound: OrderActor | null, text?: string): Promise<EngineReply> => {
+    const order = bound ?? (await deliveredOrder(session));
+    // Goods the customer was never shown are not lost: they are shown now instead of being replaced.
+    if (order && (await ledger.pendingSecret(order.orderId, session.chatId)) !== null) {
+      session.note({ type: "command", chatId: session.chatId, orderId: order.orderId, command: "REISSUE", source, accepted: false, ...(text !== undefined ? { text } : {}), at: clock() });
+      return answered(session, await replyForOrder(session, order));
+    }
+    const accepted = order !== null && (await session.step(order, { type: "REISSUE", at: clock() }));
+    session.note({ type: "command", chatId: session.chatId, orderId: order?.orderId ?? null, command: "REISSUE", source, accepted, ...(text !== undefined ? { text } : {}), at: clock() });
+    if (!accepted) {
+      const context = order?.actor.getSnapshot().context;
+      const reason = !order || !order.actor.getSnapshot().hasTag("delivered") ? "nothing_to_reissue" : (context?.reissues ?? 0) >= MAX_REISSUES ? "reissue_limit" : "not_now";
+      return answered(session, { kind: "refused", reason, order: openOrder(session), ...extras(session) });
+    }
+    // The chat's current order is shown as any status answer shows it (an ended one as the last order, unless its goods are to be shown).
+    return answered(session, order === session.current() ? await replyFor(session) : await replyForOrder(session, order));
+  };
+
   const apply = async (session: Session, command: Command, source: CommandSource, note?: UnderstoodNote, text?: string): Promise<EngineReply> => {
     let order = session.current();
+    if (command.type === "REISSUE") return reissue(session, source, null, text);
     const noted = (accepted: boolean) =>
       session.note({ type: "command", chatId: session.chatId, orderId: order?.orderId ?? null, command: command.type, source, accepted, ...(text !== undefined ? { text } : {}), at: clock() });
     if (isConversationCommand(command)) {
@@ -133,25 +154,17 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       if (order) await checkPayment(session, order);
       return answered(session, await replyFor(session));
     }
-    // Issue 21's product, promo and reissue reach the order once its machine takes them (built beside
-    // this change): until then a product or a promo code is refused for now, and asking for a lost key
-    // or code is answered as a status question (the order and the end of its code).
-    if (command.type === "SET_PRODUCT" || command.type === "APPLY_PROMO" || command.type === "REISSUE") {
-      noted(false);
-      if (command.type === "REISSUE") return answered(session, await replyFor(session));
-      return answered(session, { kind: "refused", reason: "not_now", order: openOrder(session), ...extras(session) });
-    }
-    // A new amount after the last order ended starts the next order.
-    const started = command.type === "SET_AMOUNT" && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
+    // A new amount (a product, a promo code) after the last order ended starts the next order.
+    const started = startsOrders(command.type) && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
     if (started) order = started;
     const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
     if (!accepted) {
-      const reason = refusalFor(order, command);
+      const refused = refusalFor(snapshotOf(order), command);
       // An amount the new order refused leaves no order behind: the chat keeps the one it had.
       if (started) order = session.abandon(started);
       noted(false);
       const shown = openOrder(session);
-      return answered(session, { kind: "refused", reason, order: shown, ...("tokens" in command ? { tokens: command.tokens } : {}), ...extras(session) });
+      return answered(session, { kind: "refused", ...refused, order: shown, ...extras(session) });
     }
     noted(true);
     return answered(session, withNote(await replyFor(session), note));
@@ -274,6 +287,11 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         const current = session.current();
         const bound = buttonOrderId(button);
         const live = current !== null && !current.actor.getSnapshot().hasTag("ended");
+        if (button.action === "reissue") {
+          const parsed = OrderId.safeParse(button.orderId);
+          const order = parsed.success ? await session.order(parsed.data) : null;
+          return order ? reissue(session, "button", order) : { kind: "stale_button", order: openOrder(session) };
+        }
         if (bound !== null && (bound !== current?.orderId || !live)) {
           const parsed = OrderId.safeParse(bound);
           const order = button.action === "status" && parsed.success ? await session.order(parsed.data) : null;

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { snapshotOf } from "../../machines/purchase.reading.ts";
 import type { LatePaymentPolicy } from "../../machines/purchase.types.ts";
-import type { Catalog } from "../domain/catalog.ts";
+import { type Catalog, shopOf } from "../domain/catalog.ts";
 import type { Understander } from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { OrderRecord } from "../domain/records.ts";
@@ -78,11 +78,17 @@ export function createEngine(options: EngineOptions) {
     for (const hook of pendingUpdateHooks) hook(chatId);
   };
 
+  const shop = shopOf(options.catalog);
+  // One product: the order is for it, within the catalog view's limits. Several: the customer chooses.
+  const offer =
+    shop.products.length === 1
+      ? { productId: shop.products[0]!.id, products: [{ id: shop.products[0]!.id, minTokens: options.catalog.minTokens, maxTokens: options.catalog.maxTokens }] }
+      : { productId: null, products: shop.products.map((p) => ({ id: p.id, minTokens: p.min, maxTokens: p.max })) };
   const orders = createOrderActors({
     actors: options.actors,
     log,
     clock,
-    product: () => ({ productId: "tokens", minTokens: options.catalog.minTokens, maxTokens: options.catalog.maxTokens }),
+    offer: () => offer,
     latePayment: options.latePayment ?? "deliver",
     maxDeliveryAttempts: options.maxDeliveryAttempts,
     retryBackoffMs: options.retryBackoffMs ?? 30_000,

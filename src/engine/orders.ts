@@ -5,7 +5,7 @@
 import { type Actor, type InspectionEvent, createActor, waitFor } from "xstate";
 import { type PurchaseMachine, type PurchaseSnapshot, purchaseMachine, strayPaymentMachine } from "../../machines/purchase.machine.ts";
 import { deadlineOf, isWorking, statePath } from "../../machines/purchase.reading.ts";
-import type { LatePaymentPolicy } from "../../machines/purchase.types.ts";
+import type { LatePaymentPolicy, ProductLimits } from "../../machines/purchase.types.ts";
 import { type ChatId, type OrderId, newOrderId as makeOrderId } from "../domain/ids.ts";
 import { type OrderRecord, type OrderSummary, isStoredSnapshot } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
@@ -27,8 +27,11 @@ export type OrderActorsOptions = {
   actors: PurchaseActors;
   log: Logger;
   clock: () => number;
-  /** The product an order is for, and its limits (the catalog's). */
-  product: () => { productId: string; minTokens: number; maxTokens: number };
+  /**
+   * What a new order may be for: the shop's products with their limits, and its product when the shop
+   * sells one (null: the customer chooses).
+   */
+  offer: () => { productId: string | null; products: ProductLimits[] };
   latePayment: LatePaymentPolicy;
   maxDeliveryAttempts: number;
   retryBackoffMs: number;
@@ -52,16 +55,18 @@ export function createOrderActors(options: OrderActorsOptions) {
   });
 
   const launch = (chatId: ChatId, orderId: OrderId, snapshot?: unknown): Actor<PurchaseMachine> => {
-    const product = options.product();
+    const offer = options.offer();
+    const [first] = offer.products;
     const actor = createActor(machine, {
       // Input only seeds a new order; a restored snapshot brings its own context.
       input: {
         orderId,
         chatId,
-        productId: product.productId,
+        productId: offer.productId,
+        products: offer.products,
         latePayment: options.latePayment,
-        minTokens: product.minTokens,
-        maxTokens: product.maxTokens,
+        minTokens: first?.minTokens ?? 1,
+        maxTokens: first?.maxTokens ?? 1,
         maxDeliveryAttempts: options.maxDeliveryAttempts,
         retryBackoffMs: options.retryBackoffMs,
         at: clock(),
@@ -137,10 +142,11 @@ export function createOrderActors(options: OrderActorsOptions) {
 export function summarize(snapshot: PurchaseSnapshot, at: number, workGraceMs: number): OrderSummary {
   const c = snapshot.context;
   const refunded = c.refund?.refundedAt != null ? c.refund.amount : null;
+  const details = c.quote?.details;
   return {
     state: statePath(snapshot),
     tags: [...snapshot.tags].sort(),
-    productId: c.productId,
+    productId: c.productId ?? "",
     tokens: c.quote?.tokens ?? c.tokens,
     usd: c.quote?.usd ?? null,
     charge: c.payment?.charge ?? c.quote?.charge ?? null,
@@ -154,5 +160,11 @@ export function summarize(snapshot: PurchaseSnapshot, at: number, workGraceMs: n
     refunded,
     dueAt: deadlineOf(snapshot, at, workGraceMs),
     owedStrays: c.strays.filter((stray) => stray.status === "owed").length,
+    promoCode: details?.promoCode ?? null,
+    discount: details && details.discount.minor > 0 ? details.discount : null,
+    tier: details?.tier?.from ?? null,
+    credit: details?.credit ?? null,
+    margin: details?.credit && c.quote ? { minor: c.quote.usd.minor - details.credit.minor, currency: "USD" } : null,
+    reissues: c.reissues ?? 0,
   };
 }

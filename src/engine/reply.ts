@@ -3,7 +3,7 @@
  * meta and its context — never words. The renderer (`src/render`) turns a reply into text and buttons
  * for the console or Telegram; it never names a state either: the state's meta names its message.
  */
-import type { OrderButton, Problem, PurchaseSnapshot, PurchaseTag, RefundReason } from "../../machines/purchase.machine.ts";
+import type { OrderButton, Problem, PromoRefusal, PurchaseSnapshot, PurchaseTag, QuoteBreakdown, RefundReason } from "../../machines/purchase.machine.ts";
 import { orderMeta, stageOf, statePath } from "../../machines/purchase.reading.ts";
 import type { AmountChoice } from "../domain/commands.ts";
 import type { FaqTopic } from "../domain/faq.ts";
@@ -24,7 +24,8 @@ export type OrderView = {
   words: string;
   /** The buttons its state offers. */
   buttons: readonly OrderButton[];
-  productId: string;
+  /** The product the order is for; null while the customer chooses (a shop of several). */
+  productId: string | null;
   tokens: number | null;
   usd: Money | null;
   charge: Money | null;
@@ -36,6 +37,13 @@ export type OrderView = {
   deliveryHint: string | null;
   nextDeliveryAttemptAt: number | null;
   problem: Problem | null;
+  /** How the quote's price was made (unit price, tier, promo discount, OpenRouter credit); null without a quote. */
+  breakdown: QuoteBreakdown | null;
+  /** The promo code applied to the order (the owner's spelling), and why the last one given was refused. */
+  promoCode: string | null;
+  promoRefusal: PromoRefusal | null;
+  /** How many times the delivered goods were replaced. */
+  reissues: number;
   /** Paid after it had closed, and delivered anyway (LATE_PAYMENT=deliver). */
   late: boolean;
   /** The order's money going back, or gone back. */
@@ -44,13 +52,20 @@ export type OrderView = {
   strays: readonly { amount: Money | null; foreign: ForeignMoney | null; status: "returning" | "refunded" | "owed" }[];
 };
 
-/** Why a request was not carried out. */
+/**
+ * Why a request was not carried out. `unknown_product`: a product the shop does not sell (an old
+ * button); `nothing_to_reissue`: no delivered order to replace goods for; `reissue_limit`: the order's
+ * goods were replaced as often as allowed (the owner helps from there).
+ */
 export type Refusal =
   | "amount_out_of_range"
   | "nothing_to_confirm"
   | "nothing_to_cancel"
   | "payment_in_progress"
   | "delivery_in_progress"
+  | "unknown_product"
+  | "nothing_to_reissue"
+  | "reissue_limit"
   | "not_now";
 
 /**
@@ -72,6 +87,9 @@ export type PaymentCheck = { provider: string; result: "not_paid" | "paid" | "un
 /** One of a chat's orders in its list (`/orders`): facts only, the delivered code's hint but never the code. */
 export type OrderLine = {
   orderId: OrderId;
+  productId: string | null;
+  /** Its lost goods may be replaced now (`/orders` offers "🔑 Reissue"). */
+  canReissue: boolean;
   stage: string;
   words: string;
   tags: readonly string[];
@@ -103,7 +121,8 @@ export type Reply =
   | { kind: "clarify"; choices: readonly AmountChoice[]; order: OrderView | null }
   /** Nothing under way; the chat's last order, if any, for reference. */
   | { kind: "no_order"; lastOrder: OrderView | null }
-  | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number }
+  /** `tokens` and `product`: the amount refused and the product it was for (whose limits the refusal names). */
+  | { kind: "refused"; reason: Refusal; order: OrderView | null; tokens?: number; product?: string }
   | { kind: "not_understood"; order: OrderView | null }
   /** `outdated`: the button's message showed another quote of this same order than the current one. */
   | { kind: "stale_button"; order: OrderView | null; outdated?: true }
@@ -140,6 +159,10 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     deliveryHint: c.delivery.hint,
     nextDeliveryAttemptAt: c.delivery.nextAttemptAt,
     problem: c.problem,
+    breakdown: c.quote?.details ?? null,
+    promoCode: c.promoCode ?? null,
+    promoRefusal: c.promoRefusal ?? null,
+    reissues: c.reissues ?? 0,
     late: c.late,
     refund: c.refund
       ? { reason: c.refund.reason, amount: c.refund.amount, foreign: c.refund.foreign, refunded: c.refund.refundedAt !== null, manual: c.refund.manual }

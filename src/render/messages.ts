@@ -40,7 +40,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   const { refusal, paymentNotice } = createNoticeWords(phrases, paidText);
   /** The code of goods issued for a late payment, shown once, like a delivered order's. */
   const codeLine = (secret: string | undefined) => (secret ? `\n${t("late-code", { secret: m.spoiler(m.code(m.escape(secret))) })}` : "");
-  const { budgetLine, choiceButton, faqArgs, orderLine, buyAgain } = createConversationWords(phrases);
+  const { budgetLine, choiceButton, faqArgs, orderLine, buyAgain, reissueButtons } = createConversationWords(phrases);
 
   return {
     render(reply: EngineReply): RenderedMessage {
@@ -62,7 +62,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "no_order":
           return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
         case "refused":
-          return besideOrder(refusal(reply.reason, reply.tokens), reply.order);
+          return besideOrder(refusal(reply.reason, reply.tokens, reply.product), reply.order);
         case "not_understood":
           return reply.order
             ? out(t("not-understood", { order: describeOrder(reply.order) }), orderButtons(reply.order))
@@ -93,7 +93,7 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "orders": {
           const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
           const shown = besideOrder(list, reply.order);
-          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+          return { ...shown, buttons: [...reissueButtons(reply.orders), buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
         }
         default: {
           // A new reply kind fails to compile here until it has words in every language.

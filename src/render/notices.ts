@@ -3,15 +3,24 @@
  * and money that could not pay the order as invoiced (wrong amount, foreign currency, late, a second
  * payment) with what happens to it next.
  */
+import { MAX_REISSUES } from "../../machines/purchase.types.ts";
 import type { OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
 import type { Phrases } from "./phrases.ts";
 
 /** The notice words of one language; built once per language with its {@link Phrases}. */
-export function createNoticeWords({ m, t, tokens, cash, limits }: Phrases, paidText: (paid: { amount: OrderView["usd"]; foreign: PaymentNotice["foreign"] }) => string) {
-  const refusal = (reason: Refusal, requested?: number): string => {
+export function createNoticeWords({ m, t, tokens, amountOf, cash, limitsFor }: Phrases, paidText: (paid: { amount: OrderView["usd"]; foreign: PaymentNotice["foreign"] }) => string) {
+  /** Why a command was refused; `requested` and `product`: the amount asked for and its product, when the refusal is about it. */
+  const refusal = (reason: Refusal, requested?: number, product?: string): string => {
+    const limits = limitsFor(product);
     switch (reason) {
       case "amount_out_of_range":
-        return requested === undefined ? t("refused-that-amount-out-of-range", { limits }) : t("refused-amount-out-of-range", { amount: tokens(requested), limits });
+        return requested === undefined ? t("refused-that-amount-out-of-range", { limits }) : t("refused-amount-out-of-range", { amount: amountOf(requested, product), limits });
+      case "unknown_product":
+        return t("refused-unknown-product");
+      case "nothing_to_reissue":
+        return t("refused-nothing-to-reissue");
+      case "reissue_limit":
+        return t("refused-reissue-limit", { max: MAX_REISSUES });
       case "nothing_to_confirm":
         return t("refused-nothing-to-confirm");
       case "nothing_to_cancel":
@@ -55,7 +64,7 @@ export function createNoticeWords({ m, t, tokens, cash, limits }: Phrases, paidT
   };
 
   return {
-    /** Why a command was refused; `requested`: the amount asked for, when the refusal is about it. */
+    /** Why a command was refused; `requested` and `product`: the amount asked for and its product. */
     refusal,
     /** Money that could not pay the order as invoiced: what arrived, and what happens next. */
     paymentNotice,

@@ -9,11 +9,14 @@ import type { OrderView, PaymentCheck } from "../engine/reply.ts";
 import { hasTag } from "../engine/reply.ts";
 import { type Button, pressButton as button } from "./model.ts";
 import type { Phrases } from "./phrases.ts";
+import { createQuoteWords } from "./quote.ts";
 
 const yesNo = (value: boolean) => (value ? "yes" : "no");
 
 /** The order words of one language; built once per language with its {@link Phrases}. */
-export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeLeft, packages, limits }: Phrases) {
+export function createOrderWords(phrases: Phrases) {
+  const { catalog, several, m, tr, t, amountOf, short, cash, timeLeft, packagesFor, productOf, limitsFor } = phrases;
+  const { detailLines } = createQuoteWords(phrases);
   const priceLine = (order: OrderView) => {
     if (!order.usd || !order.charge) return "";
     const usd = m.bold(cash(order.usd));
@@ -36,14 +39,17 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
     if (offered.has("confirm")) rows.push([button(t("button-confirm"), { action: "confirm", orderId: id, shown }), ...cancel]);
     if (offered.has("adjust")) {
       const step = 1000;
-      const amount = order.tokens ?? catalog.minTokens;
+      const product = several ? productOf(order.productId) : undefined;
+      const [min, max] = product ? [product.min, product.max] : [catalog.minTokens, catalog.maxTokens];
+      const amount = order.tokens ?? min;
       const adjust: Button[] = [];
-      if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
-      if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
+      if (amount - step >= min) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
+      if (amount + step <= max) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
       rows.push(adjust);
     }
     if (offered.has("status")) rows.push([button(t("button-status"), { action: "status", orderId: id }), ...(offered.has("confirm") ? [] : cancel)]);
-    if (offered.has("packages")) rows.push(packages);
+    // Once the order ended, the next one starts from the start menu (in a shop of several, its products).
+    if (offered.has("packages")) rows.push(packagesFor(hasTag(order, "ended") ? null : order.productId));
     return rows.filter((row) => row.length > 0);
   };
 
@@ -58,6 +64,10 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
         return `${t("problem-pricing-unavailable")}\n`;
       case "out_of_stock":
         return `${t("problem-out-of-stock")}\n`;
+      case "promo_refused":
+        return `${t("problem-promo-refused", { reason: order.promoRefusal ?? "unknown" })}\n`;
+      case "reissue_failed":
+        return `${t("problem-reissue-failed")}\n`;
       case "payment_failed":
       case "delivery_retrying":
       case "delivery_failed":
@@ -81,14 +91,14 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
   const strayLines = (order: OrderView): string => order.strays.map((stray) => `\n${t("order-stray", { status: stray.status, paid: paidText(stray) })}`).join("");
 
   const describeOrder = (order: OrderView, secret?: string): string => {
-    const amount = order.tokens === null ? "" : tokens(order.tokens);
+    const amount = order.tokens === null ? "" : amountOf(order.tokens, order.productId);
     const text = t(order.words, {
       amount: m.bold(amount),
       price: priceLine(order),
       time: timeLeft(hasTag(order, "accepts_payment") ? order.paymentExpiresAt : order.quoteExpiresAt),
       orderId: m.code(m.escape(order.orderId)),
       payUrl: m.escape(order.payUrl ?? ""),
-      limits,
+      limits: limitsFor(order.productId),
       retrying: yesNo(order.problem === "delivery_retrying"),
       late: yesNo(order.late),
       shown: secret ? "secret" : order.deliveryHint ? "hint" : "none",
@@ -99,7 +109,7 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
       charged: yesNo(order.strays.length > 0),
     });
     const test = hasTag(order, "accepts_payment") && order.provider === "sandbox" ? `\n${t("order-test-payment")}` : "";
-    return problemLine(order) + text + test + strayLines(order);
+    return problemLine(order) + text + detailLines(order, secret) + test + strayLines(order);
   };
 
   return {

@@ -38,6 +38,8 @@ export const StoreItem = z.discriminatedUnion("kind", [
    * applied; null when that cannot be said exactly (it is then rebuilt from the log on first use).
    */
   z.object({ kind: z.literal("projection"), name: Id, state: z.string(), logEntries: Count.nullable() }),
+  /** An order holding a use of a promo code (reserved at Confirm, kept when paid), with its customer. */
+  z.object({ kind: z.literal("promo_use"), code: Id, orderId: Id, chatId: Id }),
   /** One key of a plain key-value namespace (settings, providers' invoices); `expiresAt` in ms. */
   z.object({ kind: z.literal("kv"), namespace: Id, key: z.string(), value: z.unknown(), expiresAt: z.number().int().nullable() }),
 ]);
@@ -45,12 +47,12 @@ export type StoreItem = z.infer<typeof StoreItem>;
 export type StoreItemKind = StoreItem["kind"];
 
 /** Every item kind, in the order counts are printed. */
-export const STORE_ITEM_KINDS: readonly StoreItemKind[] = ["chat", "order", "order_chat", "audit", "payment", "goods", "update", "projection", "kv"];
+export const STORE_ITEM_KINDS: readonly StoreItemKind[] = ["chat", "order", "order_chat", "audit", "payment", "goods", "update", "projection", "promo_use", "kv"];
 
 /** How many items of each kind went by. */
 export type StoreCounts = Record<StoreItemKind, number>;
 
-export const emptyCounts = (): StoreCounts => ({ chat: 0, order: 0, order_chat: 0, audit: 0, payment: 0, goods: 0, update: 0, projection: 0, kv: 0 });
+export const emptyCounts = (): StoreCounts => ({ chat: 0, order: 0, order_chat: 0, audit: 0, payment: 0, goods: 0, update: 0, projection: 0, promo_use: 0, kv: 0 });
 
 /** Words for each kind (one, many), for progress lines and reports. */
 const KIND_WORDS: Record<StoreItemKind, [string, string]> = {
@@ -62,6 +64,7 @@ const KIND_WORDS: Record<StoreItemKind, [string, string]> = {
   goods: ["goods entry", "goods entries"],
   update: ["queued Telegram update", "queued Telegram updates"],
   projection: ["saved read model", "saved read models"],
+  promo_use: ["promo code use", "promo code uses"],
   kv: ["setting or provider record", "settings and provider records"],
 };
 

@@ -26,11 +26,13 @@ export type MemoryTables = {
   projections: Map<string, SavedProjection>;
   /** Each key-value namespace's map under its Keyv: keys `<namespace>:<key>`, values keyv's JSON. */
   kvMaps: Map<string, Map<string, unknown>>;
+  /** Per promo code: the orders holding a use, and whose (chat) each is. */
+  promos: Map<string, Map<string, string>>;
 };
 
 /** exportAll and importAll over `tables`; `kv` gives the store's key-value namespaces. */
 export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv) {
-  const { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps } = tables;
+  const { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos } = tables;
   /** What the store holds, in words ("2 chats, 3 orders"), or null when it holds nothing of a shop's. */
   const holdings = (): string | null => {
     const counts = emptyCounts();
@@ -42,6 +44,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
     counts.goods = goods.size;
     counts.update = inboxes.size;
     counts.projection = projections.size;
+    counts.promo_use = [...promos.values()].reduce((sum, holders) => sum + holders.size, 0);
     counts.kv = [...kvMaps.values()].reduce((sum, map) => sum + map.size, 0);
     const words = formatCounts(counts);
     return words === "nothing" ? null : words;
@@ -72,6 +75,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
     for (const [chatId, inbox] of inboxes) {
       for (const [updateId, queued] of inbox) items.push({ kind: "update", chatId, updateId, raw: queued.raw, receivedAt: queued.at });
     }
+    for (const [code, holders] of promos) for (const [orderId, chatId] of holders) items.push({ kind: "promo_use", code, orderId, chatId });
     const now = Date.now();
     for (const [namespace, map] of kvMaps) {
       for (const [stored, serialized] of map) {
@@ -142,6 +146,12 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
           }
           projections.set(item.name, { position: String(item.logEntries), state: item.state });
           break;
+        case "promo_use": {
+          let holders = promos.get(item.code);
+          if (!holders) promos.set(item.code, (holders = new Map()));
+          holders.set(item.orderId, item.chatId);
+          break;
+        }
         case "kv": {
           const ttl = item.expiresAt === null ? undefined : item.expiresAt - Date.now();
           if (ttl !== undefined && ttl <= 0) continue;

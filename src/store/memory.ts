@@ -6,7 +6,7 @@
 import Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
-import type { ChatState, GoodsClaim, LeaseRequest, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
+import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
 import { type StoredChat, memoryDump } from "./memory-dump.ts";
 import { parseLogPosition } from "./log-position.ts";
 
@@ -32,6 +32,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const keyvs = new Map<string, Keyv>();
   // Each namespace's map under its Keyv (keys `<namespace>:<key>`, values keyv's JSON), read by exportAll.
   const kvMaps = new Map<string, Map<string, unknown>>();
+  /** Per promo code: the orders holding a use, and whose (chat) each is. */
+  const promos = new Map<string, Map<string, string>>();
 
   const live = (table: Map<string, Held>, key: string): Held | undefined => {
     const held = table.get(key);
@@ -78,7 +80,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     return { pendingUpdates: false };
   };
 
-  const dump = memoryDump({ chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps }, (namespace) => store.kv(namespace));
+  const dump = memoryDump({ chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos }, (namespace) => store.kv(namespace));
 
   const store: ShopStore = {
     kind: "memory",
@@ -166,6 +168,24 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async markGoodsSent(orderId, _chatId, at) {
       const entry = goods.get(orderId);
       if (entry && entry.sentAt === null) goods.set(orderId, { ...entry, secret: null, sentAt: at });
+    },
+
+    async usePromo(code, orderId, chatId, limits): Promise<PromoUseResult> {
+      let holders = promos.get(code);
+      if (holders?.has(orderId)) return "ok";
+      const held = holders ? [...holders.values()] : [];
+      if (limits.maxUses !== null && held.length >= limits.maxUses) return "used_up";
+      if (limits.oncePerCustomer && held.includes(chatId)) return "already_used_by_you";
+      if (!holders) promos.set(code, (holders = new Map()));
+      holders.set(orderId, chatId);
+      return "ok";
+    },
+    async releasePromo(code, orderId) {
+      promos.get(code)?.delete(orderId);
+    },
+    async promoUses(code, chatId, orderId) {
+      const holders = promos.get(code) ?? new Map<string, string>();
+      return { uses: holders.size, byCustomer: [...holders.values()].filter((chat) => chat === chatId).length, heldByOrder: orderId !== undefined && holders.has(orderId) };
     },
 
     async acceptUpdate(chatId, updateId, raw, lease) {

@@ -83,6 +83,7 @@ export async function* exportRedis(connection: RedisConnection, keys: RedisKeys,
 
   // The indexes and key-value data last: written before anything refers to them.
   yield* readGlobalKeys(connection, keys);
+  yield* readPromoUses(connection, keys);
 }
 
 /** One shard as it stood at one moment, and where its log ended then. */
@@ -221,6 +222,21 @@ async function* mergedLog(connection: RedisConnection, keys: RedisKeys, cuts: st
     const row = head.rows.shift()!;
     if (head.rows.length === 0 && !head.done) await fill(next);
     yield { shard: next, ...row };
+  }
+}
+
+/**
+ * Promo code uses: each code's customer sets (`{<prefix>promo:<CODE>}:chat:<chatId>`) name the orders
+ * holding a use with their customer; every holder is in one (the use script adds to both at once).
+ */
+async function* readPromoUses(connection: RedisConnection, keys: RedisKeys): AsyncGenerator<StoreItem> {
+  const start = `{${keys.prefix}promo:`;
+  for await (const key of scan(connection, `{${globEscape(keys.prefix)}promo:*`)) {
+    const match = /^(.*)\}:chat:(.+)$/.exec(key.slice(start.length));
+    if (!match) continue;
+    const [, code, chatId] = match;
+    const members = await command(connection, ["SMEMBERS", key], key);
+    for (const orderId of texts(members)) yield { kind: "promo_use", code: code!, orderId, chatId: chatId! };
   }
 }
 

@@ -28,6 +28,7 @@ async function anyDataKey(connection: RedisConnection, keys: RedisKeys): Promise
     if (key === keys.meta || key.startsWith(`${keys.prefix}claim:`)) continue;
     return key;
   }
+  for await (const key of scan(connection, `{${globEscape(keys.prefix)}promo:*`)) return key;
   return null;
 }
 
@@ -129,6 +130,10 @@ export async function importRedis(
         await send(["SET", keys.projection(item.name), JSON.stringify({ position: formatRedisLogPosition(read), state: item.state })]);
         break;
       }
+      case "promo_use":
+        await send(["SADD", keys.promo(item.code), item.orderId]);
+        await send(["SADD", keys.promoOf(item.code, item.chatId), item.orderId]);
+        break;
       case "kv": {
         const ttl = item.expiresAt === null ? undefined : item.expiresAt - Date.now();
         if (ttl !== undefined && ttl <= 0) continue;

@@ -3,7 +3,8 @@
  * {@link SHARDS} hash tags (`{<prefix>s<n>}`), so on Redis Cluster a commit is one script on one node,
  * and the shards spread over the cluster's nodes. What cannot live in a chat's shard (the payment and
  * order indexes, claims, key-value data, projections, the store's meta hash) has plain keys under the
- * prefix and is only ever written by single-key commands.
+ * prefix and is only ever written by single-key commands; except a promo code's uses, whose two sets
+ * share the code's own hash tag so one script counts and adds atomically.
  *
  * With the default prefix `tg:`, for a chat in shard 3:
  *
@@ -26,6 +27,8 @@
  * | `tg:kv:<namespace>::<key>`       | string | key-value data, keyv's format (written by @keyv/redis)       |
  * | `tg:projection:<name>`           | string | a saved read model with its log position (JSON)              |
  * | `tg:meta`                        | hash   | `shards` (S), `legacy` (pending / none)                      |
+ * | `{tg:promo:<CODE>}`              | set    | the orders holding a use of a promo code                     |
+ * | `{tg:promo:<CODE>}:chat:<chatId>`| set    | those of them that are one customer's (once-per-customer)    |
  */
 import type { ChatId, OrderId } from "../domain/ids.ts";
 
@@ -96,8 +99,12 @@ export function redisKeys(prefix: string) {
     kvNamespace: (namespace: string) => `${prefix}kv:${namespace}`,
     projection: (name: string) => `${prefix}projection:${name}`,
     meta: `${prefix}meta`,
+    /** The orders holding a use of promo `code`, in the code's own hash tag. */
+    promo: (code: string) => `{${prefix}promo:${code}}`,
+    /** The orders of one customer holding a use of `code`, in the same hash tag. */
+    promoOf: (code: string, chatId: string) => `{${prefix}promo:${code}}:chat:${chatId}`,
     /** SCAN patterns matching every key of this store (for tests' cleanup and operators; never on a normal path). */
-    patterns: [`${globEscape(prefix)}*`, `{${globEscape(prefix)}s*`],
+    patterns: [`${globEscape(prefix)}*`, `{${globEscape(prefix)}s*`, `{${globEscape(prefix)}promo:*`],
   };
 }
 

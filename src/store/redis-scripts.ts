@@ -13,6 +13,7 @@
  * Numbers cross as strings; absent values as "" (Lua's `false` comes back as null).
  */
 import { type CommandParser, defineScript } from "@redis/client";
+import { PROMO_SCRIPTS } from "./redis-promo.ts";
 
 /** Whatever the script returned; the store checks its shape (see redis-replies.ts). */
 const raw = (reply: unknown): unknown => reply;
@@ -350,5 +351,6 @@ export const STORE_SCRIPTS = {
   markGoodsSent: markGoodsSentScript,
   tryClaim: tryClaimScript,
   releaseClaim: releaseClaimScript,
+  ...PROMO_SCRIPTS,
 };
 export type StoreScripts = typeof STORE_SCRIPTS;

@@ -35,6 +35,7 @@ import {
   reply,
 } from "./redis-replies.ts";
 import type { CommitCall } from "./redis-scripts.ts";
+import { PromoUseReply, PromoUsesReply } from "./redis-promo.ts";
 
 export type RedisStoreOptions = {
   /** Prefix of every key (default `tg:`): several shops, or test runs, can share one Redis. */
@@ -176,6 +177,18 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     async markGoodsSent(orderId, chatId, at) {
       await guard("markGoodsSent", () => client.markGoodsSent(keys.goods(chatId, orderId), at));
+    },
+
+    async usePromo(code, orderId, chatId, limits) {
+      const raw = await guard("usePromo", () => client.usePromo(keys.promo(code), keys.promoOf(code, chatId), orderId, limits.maxUses, limits.oncePerCustomer));
+      return reply("usePromo", PromoUseReply, raw);
+    },
+    async releasePromo(code, orderId, chatId) {
+      await guard("releasePromo", () => client.releasePromo(keys.promo(code), keys.promoOf(code, chatId), orderId));
+    },
+    async promoUses(code, chatId, orderId) {
+      const [uses, byCustomer, held] = reply("promoUses", PromoUsesReply, await guard("promoUses", () => client.promoUses(keys.promo(code), keys.promoOf(code, chatId), orderId)));
+      return { uses, byCustomer, heldByOrder: held === 1 };
     },
 
     async acceptUpdate(chatId, updateId, raw, lease) {

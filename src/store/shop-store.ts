@@ -88,6 +88,18 @@ export type Claims = {
   release(key: string, owner: string): Promise<void>;
 };
 
+/**
+ * What a promo code allows (the catalog's `max_uses` and `once_per_customer`): how many orders may
+ * hold a use of it at once, shop-wide (null: any number), and whether one customer (chat) may hold more than one.
+ */
+export type PromoLimits = { maxUses: number | null; oncePerCustomer: boolean };
+
+/** Whether an order now holds a use of a code: `ok` (also when it already did), or why not. */
+export type PromoUseResult = "ok" | "used_up" | "already_used_by_you";
+
+/** How many orders hold uses of a code: shop-wide, of one customer, and whether one given order is among them. */
+export type PromoUsage = { uses: number; byCustomer: number; heldByOrder: boolean };
+
 /** A saved read model and the log position it has applied everything up to. */
 export type SavedProjection = { position: LogPosition; state: string };
 
@@ -125,6 +137,18 @@ export type ShopStore = {
   goods(orderId: OrderId, chatId: ChatId): Promise<GoodsEntry | undefined>;
   /** The customer was sent the secret: erase it, keep the reference. Does nothing if already erased. */
   markGoodsSent(orderId: OrderId, chatId: ChatId, at: number): Promise<void>;
+
+  /**
+   * Gives `orderId` a use of promo `code` (as compared: trimmed, upper case) in one atomic step, unless
+   * `limits` forbid it: the code's uses would pass `maxUses`, or (`oncePerCustomer`) another order of
+   * `chatId` holds one. Idempotent per order: an order that holds a use is told `ok` and counted once.
+   * However many orders race for the last use, from however many processes, at most `maxUses` hold one.
+   */
+  usePromo(code: string, orderId: OrderId, chatId: ChatId, limits: PromoLimits): Promise<PromoUseResult>;
+  /** Gives back the order's use of `code` (an order that closed unpaid); nothing when it holds none. */
+  releasePromo(code: string, orderId: OrderId, chatId: ChatId): Promise<void>;
+  /** The code's uses, shop-wide and of `chatId`'s orders, and whether `orderId` holds one (one round trip). */
+  promoUses(code: string, chatId: ChatId, orderId?: OrderId): Promise<PromoUsage>;
 
   /**
    * Keeps a Telegram update in the chat's inbox (before it is acknowledged to Telegram) and tries to

@@ -44,6 +44,7 @@ export function sqliteHoldings(db: Database.Database, now: number): string | nul
   counts.goods = count("SELECT COUNT(*) FROM goods WHERE entry IS NOT NULL");
   counts.update = count("SELECT COUNT(*) FROM inbox");
   counts.projection = count("SELECT COUNT(*) FROM projections");
+  counts.promo_use = count("SELECT COUNT(*) FROM promo_uses");
   counts.kv = count("SELECT COUNT(*) FROM kv WHERE expires_at IS NULL OR expires_at > ?", now);
   const words = formatCounts(counts);
   return words === "nothing" ? null : words;
@@ -87,6 +88,9 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
     for (const row of rows("SELECT key, order_id, chat_id FROM payment_index")) yield { kind: "payment", key: String(row.key), orderId: String(row.order_id), chatId: String(row.chat_id) };
     for (const row of rows("SELECT chat_id, update_id, raw, received_at FROM inbox ORDER BY chat_id, update_id")) {
       yield { kind: "update", chatId: String(row.chat_id), updateId: Number(row.update_id), raw: String(row.raw), receivedAt: Number(row.received_at) };
+    }
+    for (const row of rows("SELECT code, order_id, chat_id FROM promo_uses ORDER BY code, order_id")) {
+      yield { kind: "promo_use", code: String(row.code), orderId: String(row.order_id), chatId: String(row.chat_id) };
     }
     for (const row of rows("SELECT namespace, key, value, expires_at FROM kv WHERE expires_at IS NULL OR expires_at > ? ORDER BY namespace, key", now)) {
       yield { kind: "kv", namespace: String(row.namespace), key: String(row.key), value: parseLoosely(String(row.value)) ?? null, expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
@@ -135,6 +139,7 @@ export async function importSqlite(db: Database.Database, target: string, items:
       update: db.prepare("INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)"),
       projection: db.prepare("INSERT OR REPLACE INTO projections(name, position, state) VALUES (?, ?, ?)"),
       kv: db.prepare("INSERT OR REPLACE INTO kv(namespace, key, value, expires_at) VALUES (?, ?, ?, ?)"),
+      promoUse: db.prepare("INSERT OR REPLACE INTO promo_uses(code, order_id, chat_id) VALUES (?, ?, ?)"),
     };
     // The position after the first n rows written (the table was empty, so they are its first n).
     const positionAfter = db.prepare<[number], number>("SELECT pos FROM audit ORDER BY pos LIMIT 1 OFFSET ?").pluck();
@@ -177,6 +182,9 @@ export async function importSqlite(db: Database.Database, target: string, items:
           put.projection.run(item.name, String(position ?? 0), item.state);
           break;
         }
+        case "promo_use":
+          put.promoUse.run(item.code, item.orderId, item.chatId);
+          break;
         case "kv":
           if (item.expiresAt !== null && item.expiresAt <= now) continue;
           put.kv.run(item.namespace, item.key, JSON.stringify(item.value ?? null), item.expiresAt);

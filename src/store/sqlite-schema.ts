@@ -93,6 +93,21 @@ CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires_at) WHERE expires_at IS NOT 
 CREATE TABLE IF NOT EXISTS projections (name TEXT PRIMARY KEY, position TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Tables added within store schema 3 (issue 21: promo code uses). They are only ever added, never
+ * changed, so a file holding them is still read by a version that does not know them: no new schema
+ * version, just created (if absent) on every open.
+ */
+const ADDED_IN_SCHEMA_3 = `
+CREATE TABLE IF NOT EXISTS promo_uses (
+  code TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  chat_id TEXT NOT NULL,
+  PRIMARY KEY (code, order_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS promo_uses_chat ON promo_uses(code, chat_id);
+`;
+
 type Migration = { version: number; description: string; up(db: Database.Database): void };
 
 /** Numbered steps, oldest first. A step runs only on a file below its version, inside one transaction. */
@@ -133,6 +148,7 @@ export function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${step.version}`);
     }).immediate();
   }
+  db.transaction(() => db.exec(ADDED_IN_SCHEMA_3)).immediate();
 }
 
 /** The connection settings every handle uses (see docs/performance.md for WAL + synchronous=NORMAL). */

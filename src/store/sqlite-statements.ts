@@ -103,6 +103,11 @@ export function prepareStatements(db: Database.Database) {
     ),
     releaseClaim: db.prepare<[string, string]>("DELETE FROM claims WHERE key = ? AND owner = ?"),
     purgeClaims: db.prepare<[number]>("DELETE FROM claims WHERE expires_at IS NOT NULL AND expires_at <= ?"),
+    promoUses: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM promo_uses WHERE code = ?"),
+    promoUsesOf: db.prepare<[string, string], { n: number }>("SELECT COUNT(*) AS n FROM promo_uses WHERE code = ? AND chat_id = ?"),
+    promoHeldBy: db.prepare<[string, string], { found: 1 }>("SELECT 1 AS found FROM promo_uses WHERE code = ? AND order_id = ?"),
+    addPromoUse: db.prepare<[string, string, string]>("INSERT INTO promo_uses(code, order_id, chat_id) VALUES (?, ?, ?)"),
+    removePromoUse: db.prepare<[string, string]>("DELETE FROM promo_uses WHERE code = ? AND order_id = ?"),
     ping: db.prepare("SELECT 1"),
   };
 }

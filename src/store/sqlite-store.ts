@@ -17,6 +17,8 @@ import {
   type CommitStep,
   type GoodsClaim,
   type LeaseRequest,
+  type PromoLimits,
+  type PromoUseResult,
   type ShopStore,
   StoreUnavailableError,
 } from "./shop-store.ts";
@@ -218,6 +220,20 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return s.tryClaim.run({ key, owner, until: ttlMs === null ? null : now + ttlMs, now }).changes > 0;
   });
 
+  // Read and counted inside one BEGIN IMMEDIATE: no other process's use can come between the count and the insert.
+  const usePromo = write((code: string, orderId: OrderId, chatId: ChatId, limits: PromoLimits): PromoUseResult => {
+    if (s.promoHeldBy.get(code, orderId)) return "ok";
+    if (limits.maxUses !== null && (s.promoUses.get(code)?.n ?? 0) >= limits.maxUses) return "used_up";
+    if (limits.oncePerCustomer && (s.promoUsesOf.get(code, chatId)?.n ?? 0) > 0) return "already_used_by_you";
+    s.addPromoUse.run(code, orderId, chatId);
+    return "ok";
+  });
+  const promoUses = read((code: string, chatId: ChatId, orderId: OrderId | undefined) => ({
+    uses: s.promoUses.get(code)?.n ?? 0,
+    byCustomer: s.promoUsesOf.get(code, chatId)?.n ?? 0,
+    heldByOrder: orderId !== undefined && s.promoHeldBy.get(code, orderId) !== undefined,
+  }));
+
   const appendAudit = write((chatId: ChatId, entries: readonly AuditEntry[], texts: string[]) => {
     entries.forEach((entry, i) => s.appendAudit.run(chatId, entry.orderId, texts[i]!));
   });
@@ -258,6 +274,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     putGoods: async (entry, owner) => void attempt(() => s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner })),
     goods: async (orderId) => attempt(() => readGoods(orderId)),
     markGoodsSent: async (orderId, _chatId, at) => markSent(orderId, at),
+
+    usePromo: async (code, orderId, chatId, limits) => usePromo(code, orderId, chatId, limits),
+    releasePromo: async (code, orderId) => void attempt(() => s.removePromoUse.run(code, orderId)),
+    promoUses: async (code, chatId, orderId) => promoUses(code, chatId, orderId),
 
     acceptUpdate: async (chatId, updateId, raw, lease) => accept(chatId, updateId, raw, lease),
     queuedUpdates: async (chatId, limit) => attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),

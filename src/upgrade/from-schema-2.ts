@@ -50,7 +50,7 @@ export type UpgradeOptions = {
 /** What the upgrade moved. */
 export type UpgradeReport = { chats: number; orders: number; goods: number; payments: number; settings: number };
 
-type OldContext = Omit<PurchaseContext, "productId" | "latePayment" | "paidCharge" | "late" | "refund" | "strays" | "invoiceClosed" | "nextCheckAt" | "lastCheck" | "delivery"> & {
+type OldContext = Omit<PurchaseContext, "productId" | "products" | "promoCode" | "promoTyped" | "promoHeld" | "promoRefusal" | "reissues" | "latePayment" | "paidCharge" | "late" | "refund" | "strays" | "invoiceClosed" | "nextCheckAt" | "lastCheck" | "delivery"> & {
   delivery: Pick<PurchaseContext["delivery"], "attempts" | "nextAttemptAt" | "lastError" | "ref" | "hint" | "deliveredAt">;
 };
 
@@ -146,6 +146,13 @@ function snapshotFor(old: { state: string; value: unknown; context: OldContext }
   const context: PurchaseContext = {
     ...c,
     productId: "tokens",
+    // Orders before catalogs sold the one product, within their own limits, with no promo codes.
+    products: [{ id: "tokens", ...c.limits }],
+    promoCode: null,
+    promoTyped: null,
+    promoHeld: null,
+    promoRefusal: null,
+    reissues: 0,
     latePayment: options.latePayment,
     paidCharge: c.paidAt !== null ? (c.payment?.paymentId ?? null) : mapped.late && late ? late.paymentId : null,
     paidAt: c.paidAt ?? (mapped.late && late ? late.at : null),

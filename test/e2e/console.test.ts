@@ -148,10 +148,10 @@ function exchanges(stdout: string): { said: string; reply: string }[] {
 
 describe("console commands (issue 22: the console speaks like Telegram)", () => {
   test("every customer command the README lists answers in the console as in Telegram", async () => {
-    const input = ["/buy 2000", "/cart", "/status", "/orders", "/help", "/cancel", "/cart", "/start", "/start buy_5000", "/buy lots"].join("\n");
+    const input = ["/buy 2000", "/cart", "/status", "/orders", "/help", "/cancel", "/cart", "/start", "/start buy_5000", "/buy lots", "/promo NOPE"].join("\n");
     const { code, stdout } = await runConsole(`${input}\n`);
     expect(code).toBe(0);
-    const [buy, cart, status, orders, help, cancel, emptyCart, start, deepLink, badAmount] = exchanges(stdout);
+    const [buy, cart, status, orders, help, cancel, emptyCart, start, deepLink, badAmount, promo] = exchanges(stdout);
     expect(buy?.reply).toContain("🧾 2,000 tokens for $40.00 (you pay 40.00 USDT).");
     expect(cart?.reply).toBe(buy?.reply); // the open order, with its buttons
     expect(status?.reply).toContain("2,000 tokens for $40.00");
@@ -163,6 +163,7 @@ describe("console commands (issue 22: the console speaks like Telegram)", () => 
     expect(start?.reply).toContain("Welcome to TokenGoblin!");
     expect(deepLink?.reply).toContain("5,000 tokens for $100.00");
     expect(badAmount?.reply).toMatch(/^Sorry, I didn't get that\. 🧾 5,000 tokens/);
+    expect(promo?.reply).toContain("I don't know that promo code.");
   });
 
   test("the README lists every customer command Telegram has, and each one, as the README writes it, is answered in the console", async () => {

@@ -29,13 +29,21 @@ describe("the machine diagram", () => {
 
   it("shows where each transient state leads (its `always` transitions)", () => {
     const transient = allStateNodes().filter((node) => node.always && node.always.length > 0);
-    expect(transient.map((node) => node.id).sort()).toEqual(["purchase.cancelled.closing", "purchase.delivered.settling", "purchase.expired.closing"]);
+    // A closed order's invoice_closed is left only while it holds a promo code's use (to give it back).
+    expect(transient.map((node) => node.id).sort()).toEqual([
+      "purchase.cancelled.closing",
+      "purchase.cancelled.invoice_closed",
+      "purchase.delivered.settling",
+      "purchase.expired.closing",
+      "purchase.expired.invoice_closed",
+    ]);
     for (const node of transient) {
       for (const transition of node.always!) {
         for (const target of transition.target ?? []) expect(source).toMatch(new RegExp(`${node.path.join("_")} --> ${target.path.join("_")} : always`));
       }
     }
     expect(source).toContain("cancelled_closing --> cancelled_voiding : always [hasOpenInvoice]");
+    expect(source).toContain("cancelled_invoice_closed --> cancelled_releasing_promo : always [promoUseHeld]");
   });
 
   it("the offline page inlines the renderer and cannot be cut short by it", () => {

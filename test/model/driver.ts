@@ -15,7 +15,7 @@
  * Customer events come through all three customer doors: typed text, buttons and commands.
  */
 import { type InspectionEvent, fromPromise } from "xstate";
-import { DEFAULT_CATALOG } from "../../src/domain/catalog.ts";
+import { builtInProduct, DEFAULT_CATALOG, singleProductView } from "../../src/domain/catalog.ts";
 import { createLedger } from "../../src/delivery/index.ts";
 import type { DeliveryProvider } from "../../src/delivery/index.ts";
 import type { PurchaseActors } from "../../src/engine/actors.ts";
@@ -35,11 +35,13 @@ import {
   CHAT_ID,
   GOODS_HINT,
   GOODS_REF,
+  REISSUED_REF,
   MAX_DELIVERY_ATTEMPTS,
   type ModelEvent,
   NOW,
   ORDER_ID,
   PAYMENT_ID,
+  PROMO_TYPED,
   RETRY_BACKOFF,
   SECOND_CHARGE,
   WEEK,
@@ -62,6 +64,8 @@ export type World = {
   notified: EngineReply[];
   /** Goods the delivery provider issued. */
   issued: number;
+  /** Goods the delivery provider issued to replace lost ones. */
+  reissued: number;
   /** The goods reached the customer (GOODS_SHOWN). */
   shown: boolean;
   /** The customer's channel takes messages carrying goods (else it refuses them). */
@@ -83,6 +87,17 @@ export function pathOf(value: unknown): string {
   return `${key}.${pathOf(child)}`;
 }
 
+/**
+ * The model's shop: two products ("tokens", what the model buys, and "keys"), both within the model's
+ * limits, and one promo code. The engine's pricing and promo actors are the model's fakes; the shop
+ * only says what a new order may be for.
+ */
+export const MODEL_CATALOG = singleProductView({
+  products: [builtInProduct(DEFAULT_CATALOG, "voucher"), { ...builtInProduct(DEFAULT_CATALOG, "openrouter_key"), id: "keys", name: { en: "keys" } }],
+  promos: [{ code: "SPRING10", discount: { kind: "percent", percent: 10 }, maxUses: null, expiresAt: null, oncePerCustomer: false, products: null }],
+  starsPerUsd: DEFAULT_CATALOG.starsPerUsd,
+});
+
 export async function createWorld(latePayment: LatePaymentPolicy = "deliver", options: { channelTakesGoods?: boolean } = {}): Promise<World> {
   let now = NOW;
   const clock = () => now;
@@ -94,13 +109,17 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     deliverGoods: [],
     refundPayment: [],
     sweepStrayGoods: [],
+    checkPromo: [],
+    reservePromo: [],
+    releasePromo: [],
+    reissueGoods: [],
   };
   const surprises: string[] = [];
   const observed: string[] = [];
   const notified: EngineReply[] = [];
   const paymentAnswers: Omit<PaymentStatus, "paymentId">[] = [];
   const store = memoryStore({ clock });
-  const world = { issued: 0, shown: false, channelTakesGoods: options.channelTakesGoods ?? false } as World;
+  const world = { issued: 0, reissued: 0, shown: false, channelTakesGoods: options.channelTakesGoods ?? false } as World;
   let ordersStarted = 0;
 
   const take = (actor: ActorName): string => {
@@ -114,6 +133,12 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
       world.issued += 1;
       return { ok: true, goods: { ref: GOODS_REF, hint: GOODS_HINT, secret: `SECRET-${request.orderId}` } };
     },
+    // The new goods have not been shown to anyone yet.
+    async reissue(request) {
+      world.reissued += 1;
+      world.shown = false;
+      return { ok: true, goods: { ref: REISSUED_REF, hint: GOODS_HINT, secret: `SECRET-${request.orderId}-R${world.reissued}` } };
+    },
   };
   const ledger = createLedger({ store, provider: delivery, instanceId: "model", clock });
   /** A fake actor: the queued outcome's output, made at the engine's clock; `crashed` throws. */
@@ -122,7 +147,8 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
       const label = take(actor);
       if (label === "crashed") throw new Error(`${actor} crashed`);
       await before?.(input, label);
-      return outputFor(actor, label, now, (input as { tokens?: number }).tokens ?? 0) as TOutput;
+      const given = input as { tokens?: number; promoCode?: string | null };
+      return outputFor(actor, label, now, given.tokens ?? 0, { promoCode: given.promoCode ?? null }) as TOutput;
     });
   const actors: PurchaseActors = {
     priceQuote: fake("priceQuote"),
@@ -140,6 +166,15 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     }),
     refundPayment: fake("refundPayment"),
     sweepStrayGoods: fake("sweepStrayGoods"),
+    checkPromo: fake("checkPromo"),
+    reservePromo: fake("reservePromo"),
+    releasePromo: fake("releasePromo"),
+    // New goods go through the real ledger (once per generation, the old ones recorded as revoked).
+    reissueGoods: fake("reissueGoods", async (input, label) => {
+      if (label !== "reissued") return;
+      const outcome = await ledger.reissue({ orderId: input.orderId, chatId: input.chatId, tokens: input.tokens, generation: input.generation });
+      if (!outcome.ok) throw new Error(`the ledger did not reissue: ${outcome.reason}`);
+    }),
   };
   const payments: PaymentProvider = {
     name: "sandbox",
@@ -157,7 +192,7 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
   };
   const engine = createEngine({
     store,
-    catalog: DEFAULT_CATALOG,
+    catalog: MODEL_CATALOG,
     maxMessageLength: 4_096,
     maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
     retryBackoffMs: RETRY_BACKOFF,
@@ -165,7 +200,7 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     ledger,
     payments,
     latePayment,
-    understand: createUnderstander(undefined, { catalog: DEFAULT_CATALOG }),
+    understand: createUnderstander(undefined, { catalog: MODEL_CATALOG }),
     log: silentLogger,
     clock,
     // The model's order, then (a new amount after it ended) others.
@@ -236,7 +271,16 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
   const quoted = (record?.snapshot.context as PurchaseSnapshot["context"] | undefined)?.quote?.tokens ?? null;
   switch (event.type) {
     case "SET_AMOUNT":
-      return { reply: await engine.handleText(CHAT_ID, `${String(event.tokens)} tokens`) };
+      // Typed without a product; with one, a package button of that product.
+      return event.product === undefined
+        ? { reply: await engine.handleText(CHAT_ID, `${String(event.tokens)} tokens`) }
+        : { reply: await engine.handleButton(CHAT_ID, { action: "package", tokens: Number(event.tokens), product: String(event.product) }) };
+    case "SET_PRODUCT":
+      return { reply: await engine.handleButton(CHAT_ID, { action: "product", product: String(event.product) }) };
+    case "APPLY_PROMO":
+      return { reply: await engine.handleCommand(CHAT_ID, { type: "APPLY_PROMO", code: PROMO_TYPED }) };
+    case "REISSUE":
+      return { reply: await engine.handleButton(CHAT_ID, { action: "reissue", orderId: ORDER_ID }) };
     case "CONFIRM":
       return event.label === "late"
         ? { reply: await engine.handleCommand(CHAT_ID, { type: "CONFIRM" }) }

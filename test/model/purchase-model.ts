@@ -27,9 +27,17 @@ import type {
   PaymentCreationResult,
   PricingInput,
   PricingResult,
+  ProductLimits,
+  PromoCheckInput,
+  PromoCheckResult,
+  PromoReleaseInput,
+  PromoReleaseResult,
+  PromoReserveInput,
+  PromoReserveResult,
   PurchaseSnapshot,
   RefundInput,
   RefundResult,
+  ReissueInput,
   StrayGoodsInput,
   StrayGoodsResult,
   VoidInput,
@@ -47,6 +55,17 @@ export const PAYMENT_TTL = 60 * MINUTE;
 export const MAX_DELIVERY_ATTEMPTS = 2;
 export const RETRY_BACKOFF = 1_000;
 export const LIMITS = { minTokens: 100, maxTokens: 1_000_000 };
+/**
+ * The model's shop sells two products (so an amount without one asks which), both within {@link LIMITS}:
+ * "tokens" is what the model buys, "keys" the other one a customer may switch to.
+ */
+export const PRODUCTS: ProductLimits[] = [
+  { id: "tokens", ...LIMITS },
+  { id: "keys", ...LIMITS },
+];
+/** The promo code the model's customer gives (as typed) and the catalog's spelling of it. */
+export const PROMO_TYPED = "spring10";
+export const PROMO_CODE = "SPRING10";
 /** The amount the model buys; the boundaries of the amount guard are tried in every state separately. */
 export const TOKENS = 2_000;
 /** Boundaries of the amount guard, and one amount on each side of each. */
@@ -63,6 +82,8 @@ export const WRONG_AMOUNT: Money = { minor: 3_999, currency: "USDT" };
 export const FOREIGN = { amount: "40.00", unit: "EUR" };
 export const GOODS_REF = `ref:${ORDER_ID}`;
 export const GOODS_HINT = "…TEST";
+/** The goods that replace lost ones (one reissue per model order). */
+export const REISSUED_REF = `ref:${ORDER_ID}:r1`;
 
 /** Every state node of the machine, nested ones included (`purchase.paid.delivering`). */
 export function allStateNodes(): AnyStateNode[] {
@@ -89,7 +110,18 @@ export function allEventTypes(): string[] {
 }
 
 /** The actors the machine names in `setup()` (`returnStrayPayment` reuses `refundPayment`). */
-export type ActorName = "priceQuote" | "createPayment" | "checkPayment" | "voidInvoice" | "deliverGoods" | "refundPayment" | "sweepStrayGoods";
+export type ActorName =
+  | "priceQuote"
+  | "createPayment"
+  | "checkPayment"
+  | "voidInvoice"
+  | "deliverGoods"
+  | "refundPayment"
+  | "sweepStrayGoods"
+  | "checkPromo"
+  | "reservePromo"
+  | "releasePromo"
+  | "reissueGoods";
 
 /** The invoke id → actor name map, read from the machine. */
 export function invokedActors(): Map<string, ActorName> {
@@ -100,22 +132,43 @@ export function invokedActors(): Map<string, ActorName> {
 
 /** Each outcome an actor can have, by label. A `crashed` outcome is the actor throwing. */
 export const OUTCOMES: Record<ActorName, readonly string[]> = {
-  priceQuote: ["priced", "out_of_stock", "pricing_unavailable", "crashed"],
+  // `promo_refused` (the order's code could not be used any more) is only offered to an order with a code.
+  priceQuote: ["priced", "out_of_stock", "pricing_unavailable", "crashed", "promo_refused"],
   createPayment: ["invoiced", "payment_unavailable", "crashed"],
   checkPayment: ["paid", "paid_wrong", "pending", "expired", "failed", "unavailable", "crashed"],
   voidInvoice: ["voided", "not_voided", "crashed"],
   deliverGoods: ["issued", "issued_keys", "provider_unavailable", "crashed"],
   refundPayment: ["refunded", "unsupported", "crashed"],
   sweepStrayGoods: ["revoked", "crashed"],
+  checkPromo: ["accepted", "unknown", "crashed"],
+  reservePromo: ["reserved", "used_up", "crashed"],
+  releasePromo: ["released", "crashed"],
+  reissueGoods: ["reissued", "provider_unavailable", "crashed"],
 };
 
+/** What an actor's answer depends on besides its outcome: the order's promo code, for a quote's breakdown. */
+export type OutputContext = { promoCode?: string | null };
+
 /** What an actor answers for an outcome label, at `at` (the same function feeds the model and the engine's fakes). */
-export function outputFor(actor: ActorName, label: string, at: number, tokens: number): unknown {
+export function outputFor(actor: ActorName, label: string, at: number, tokens: number, context: OutputContext = {}): unknown {
   switch (actor) {
-    case "priceQuote":
-      return label === "priced"
-        ? ({ ok: true, quote: { tokens, usd: USD, charge: CHARGE, quotedAt: at, expiresAt: at + QUOTE_TTL } } satisfies PricingResult)
-        : ({ ok: false, reason: label as "out_of_stock" | "pricing_unavailable" } satisfies PricingResult);
+    case "priceQuote": {
+      if (label !== "priced" && label !== "promo_refused") return { ok: false, reason: label as "out_of_stock" | "pricing_unavailable" } satisfies PricingResult;
+      const promoCode = label === "priced" ? (context.promoCode ?? null) : null;
+      const details = { unitPrice: USD, pricePer: 1000, tier: null, baseList: USD, list: USD, promoCode, discount: { minor: 0, currency: "USD" as const }, credit: null };
+      const quote = { tokens, usd: USD, charge: CHARGE, quotedAt: at, expiresAt: at + QUOTE_TTL, details };
+      return (label === "priced" ? { ok: true, quote } : { ok: true, quote, promoRefused: "used_up" }) satisfies PricingResult;
+    }
+    case "checkPromo":
+      return (label === "accepted" ? { ok: true, code: PROMO_CODE } : { ok: false, reason: "unknown" }) satisfies PromoCheckResult;
+    case "reservePromo":
+      return (label === "reserved" ? { ok: true } : { ok: false, reason: "used_up" }) satisfies PromoReserveResult;
+    case "releasePromo":
+      return { at } satisfies PromoReleaseResult;
+    case "reissueGoods":
+      return label === "reissued"
+        ? ({ ok: true, ref: REISSUED_REF, hint: GOODS_HINT, at, mayLeaveStrays: false } satisfies DeliveryResult)
+        : ({ ok: false, reason: "provider_unavailable", at } satisfies DeliveryResult);
     case "createPayment":
       return label === "invoiced"
         ? ({
@@ -183,14 +236,18 @@ function activeInvoke(snapshot: PurchaseSnapshot): { id: string; actor: ActorNam
 /** The answers the order can get now: its actor's outcomes, or its stray payment's return. */
 function completions(snapshot: PurchaseSnapshot): ModelEvent[] {
   const at = modelNow(snapshot);
-  const tokens = snapshot.context.tokens ?? TOKENS;
+  const c = snapshot.context;
+  const tokens = c.tokens ?? TOKENS;
   const invoke = activeInvoke(snapshot);
   if (invoke) {
-    return OUTCOMES[invoke.actor].map((label) =>
-      label === "crashed"
-        ? { type: `xstate.error.actor.${invoke.id}`, label, actor: invoke.actor, error: "crashed" }
-        : { type: `xstate.done.actor.${invoke.id}`, label, actor: invoke.actor, output: outputFor(invoke.actor, label, at, tokens) },
-    );
+    const promoCode = c.promoCode ?? null;
+    return OUTCOMES[invoke.actor]
+      .filter((label) => label !== "promo_refused" || promoCode !== null)
+      .map((label) =>
+        label === "crashed"
+          ? { type: `xstate.error.actor.${invoke.id}`, label, actor: invoke.actor, error: "crashed" }
+          : { type: `xstate.done.actor.${invoke.id}`, label, actor: invoke.actor, output: outputFor(invoke.actor, label, at, tokens, { promoCode }) },
+      );
   }
   const stray = snapshot.context.strays.find((s) => s.status === "returning");
   if (!stray) return [];
@@ -206,6 +263,7 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
   const now = modelNow(snapshot);
   const events: ModelEvent[] = [
     { type: "SET_AMOUNT", label: String(TOKENS), tokens: TOKENS, at: now },
+    { type: "SET_PRODUCT", label: "keys", product: "keys", at: now },
     { type: "CONFIRM", label: "in_time", at: now },
     { type: "CANCEL", label: "", at: now },
     { type: "CHECK_PAYMENT", label: "", at: now },
@@ -214,6 +272,10 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
     { type: "ADMIN_REFUND", label: "", at: now },
     { type: "REFUND_RECORDED", label: "own", at: now },
   ];
+  // An amount with its product (a package button) for an order with none yet; a promo code, once per order; a reissue, once.
+  if ((c.productId ?? null) === null) events.push({ type: "SET_AMOUNT", label: `${TOKENS}@tokens`, tokens: TOKENS, product: "tokens", at: now });
+  if ((c.promoCode ?? null) === null) events.push({ type: "APPLY_PROMO", label: PROMO_CODE, code: PROMO_TYPED, at: now });
+  if ((c.reissues ?? 0) === 0) events.push({ type: "REISSUE", label: "", at: now });
   if (c.quote) events.push({ type: "CONFIRM", label: "late", at: Math.max(now, c.quote.expiresAt) });
   if (c.payment) {
     const paid = (label: string, amount: Money | null, chargeId = PAYMENT_ID): ModelEvent => ({
@@ -236,7 +298,11 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
   const kind = deadlineKind(snapshot);
   if (kind !== null && kind !== "now") events.push({ type: "DEADLINE", label: "due", at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now) });
   // Money is offered even where the machine ignores it (a provider's retry): the engine must change nothing then.
-  return events.filter((event) => event.type === "PAYMENT_RECEIVED" || snapshot.can(event as never));
+  const taken = events.filter((event) => event.type === "PAYMENT_RECEIVED" || snapshot.can(event as never));
+  // An order holding a promo code's use walks only what decides whether it gives it back (closing
+  // unpaid) or keeps it (paid): the rest of its world is the same as an order without one, walked there.
+  if ((c.promoHeld ?? null) === null || snapshot.hasTag("paid")) return taken;
+  return taken.filter((event) => ["CONFIRM", "CANCEL", "DEADLINE"].includes(event.type) || (event.type === "PAYMENT_RECEIVED" && event.label === "full"));
 }
 
 /** What can happen to the order next, as the engine lets it: answers while it works, the world at rest. */
@@ -261,8 +327,14 @@ export function serializeState(snapshot: PurchaseSnapshot, event?: ModelEvent, p
   const handled = (chargeId: string) => c.paidCharge === chargeId || c.refund?.chargeId === chargeId || c.strays.some((s) => s.chargeId === chargeId);
   const delivering = snapshot.hasTag("paid") && !snapshot.hasTag("delivered");
   const watching = snapshot.hasTag("accepts_payment") || snapshot.hasTag("closed");
+  // What the product and promo guards read: a product chosen; before payment, the order's code, its
+  // quote's and the use it holds (given back when it closes unpaid); once delivered, whether it was reissued.
+  const offer = snapshot.hasTag("paid")
+    ? [(c.reissues ?? 0) > 0]
+    : [c.tokens !== null, (c.productId ?? null) !== null, (c.promoCode ?? null) !== null, (c.quote?.details?.promoCode ?? null) !== null, (c.promoHeld ?? null) !== null];
   return JSON.stringify([
     path,
+    offer,
     [c.quote !== null, c.payment !== null, c.paidCharge !== null, c.refund !== null, handled(PAYMENT_ID), handled(SECOND_CHARGE)],
     c.strays.map((s) => s.status),
     delivering ? [c.delivery.attempts, c.delivery.lastError !== null] : null,
@@ -294,6 +366,10 @@ const traversable = purchaseMachine.provide({
     deliverGoods: never<DeliveryResult, DeliveryInput>(),
     refundPayment: never<RefundResult, RefundInput>(),
     sweepStrayGoods: never<StrayGoodsResult, StrayGoodsInput>(),
+    checkPromo: never<PromoCheckResult, PromoCheckInput>(),
+    reservePromo: never<PromoReserveResult, PromoReserveInput>(),
+    releasePromo: never<PromoReleaseResult, PromoReleaseInput>(),
+    reissueGoods: never<DeliveryResult, ReissueInput>(),
     returnStrayPayment: strayPaymentMachine.provide({ actors: { refundPayment: never<RefundResult, RefundInput>() } }),
   },
 });
@@ -301,7 +377,8 @@ const traversable = purchaseMachine.provide({
 export const modelInput = (latePayment: LatePaymentPolicy) => ({
   orderId: ORDER_ID,
   chatId: CHAT_ID,
-  productId: "tokens",
+  productId: null,
+  products: PRODUCTS,
   latePayment,
   ...LIMITS,
   maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
@@ -367,6 +444,12 @@ export function activeStateIds(value: unknown, prefix = "purchase"): string[] {
     out.push(`${prefix}.${key}`, ...activeStateIds(child, `${prefix}.${key}`));
   }
   return out;
+}
+
+/** The order's next snapshot when it takes `event` (its actors never answer: a busy state stays busy). */
+export function nextSnapshot(from: PurchaseSnapshot, event: { type: string; at: number; [key: string]: unknown }): PurchaseSnapshot {
+  const [next] = transition(traversable, from as never, event as never) as unknown as [PurchaseSnapshot];
+  return next;
 }
 
 /**

@@ -77,6 +77,9 @@ function expectedNotice(event: ModelEvent, before: PurchaseSnapshot, after: Purc
   return null;
 }
 
+/** The secret of the goods the order holds now: the first delivery's, or its latest replacement's. */
+const currentSecret = (after: PurchaseSnapshot) => ((after.context.reissues ?? 0) > 0 ? `SECRET-${ORDER_ID}-R${after.context.reissues}` : `SECRET-${ORDER_ID}`);
+
 /** What a replayed group did on the engine: the state paths its order passed through (the one it started in first). */
 export type Replayed = { group: Group; passed: string[]; done: Performed };
 
@@ -128,14 +131,17 @@ export async function replay(world: World, groups: Group[], onGroup: (replayed: 
     }
     // Goods nobody confirmed were shown are announced again at the deadline.
     if (trigger.type === "DEADLINE" && after.hasTag("announce")) {
-      expect(told.some((r) => r.kind === "order" && r.secret === `SECRET-${ORDER_ID}`), `${label}: goods announced again`).toBe(true);
+      expect(told.some((r) => r.kind === "order" && r.secret === currentSecret(after)), `${label}: goods announced again`).toBe(true);
     }
 
-    // Goods: issued once, only for a paid order, and kept until they reached the customer.
+    // Goods: issued once, only for a paid order, replaced once per reissue, and kept until they reached the customer.
     const delivered = after.context.delivery.ref !== null;
+    const reissues = after.context.reissues ?? 0;
     expect(world.issued, `${label}: goods issued`).toBe(delivered ? 1 : 0);
+    expect(world.reissued, `${label}: goods reissued`).toBe(reissues);
     const goods = await world.store.goods(ORDER_ID, CHAT_ID);
-    expect(goods?.secret ?? null, `${label}: goods kept until shown`).toBe(delivered && !world.shown ? `SECRET-${ORDER_ID}` : null);
+    expect(goods?.secret ?? null, `${label}: goods kept until shown`).toBe(delivered && !world.shown ? currentSecret(after) : null);
+    expect(goods?.revoked.length ?? 0, `${label}: the goods replaced`).toBe(reissues);
 
     onGroup({ group, passed: [statePath(before), ...seen], done });
   }

@@ -1,6 +1,7 @@
 /**
  * A local stand-in for OpenRouter's key management API (https://openrouter.ai/docs/api/api-reference/api-keys):
- * `GET/POST /api/v1/keys`, `DELETE /api/v1/keys/:hash`, `GET /api/v1/credits`, bearer-authenticated.
+ * `GET/POST /api/v1/keys`, `PATCH /api/v1/keys/:hash` (`disabled`, `limit`), `DELETE /api/v1/keys/:hash`,
+ * `GET /api/v1/credits`, bearer-authenticated.
  * Keys' secrets are returned once, at creation, like the real service.
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -16,7 +17,7 @@ export type OpenRouterStub = {
   keys: Map<string, StubKey>;
   /** Every key ever created, including deleted ones. */
   created: StubKey[];
-  calls: { create: number; list: number; delete: number; credits: number; unauthorized: number };
+  calls: { create: number; list: number; update: number; delete: number; credits: number; unauthorized: number };
   credits: { total_credits: number; total_usage: number };
   /**
    * The next `count` create calls fail: "error" answers 500 without creating; "lost" creates the key
@@ -33,15 +34,19 @@ export type OpenRouterStub = {
   createLatencyMs: number | (() => number);
   /** Create calls started and not yet answered. */
   inFlightCreates: number;
-  /** Live keys named for an order. */
+  /** Keys named for an order, disabled ones included. */
   liveKeysFor(orderId: string): StubKey[];
+  /** Keys named for an order that work (not disabled). */
+  usableKeysFor(orderId: string): StubKey[];
+  /** A customer spends `usd` with the key whose secret is `secret` (its remaining limit goes down). */
+  spend(secret: string, usd: number): void;
   close(): Promise<void>;
 };
 
 export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioning-test"): Promise<OpenRouterStub> {
   const keys = new Map<string, StubKey>();
   const created: StubKey[] = [];
-  const calls = { create: 0, list: 0, delete: 0, credits: 0, unauthorized: 0 };
+  const calls = { create: 0, list: 0, update: 0, delete: 0, credits: 0, unauthorized: 0 };
   let failures: { count: number; mode: "error" | "lost" } = { count: 0, mode: "error" };
 
   const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
@@ -84,6 +89,14 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
         }
       }
       const match = /^\/api\/v1\/keys\/([0-9a-f]+)$/.exec(path);
+      if (req.method === "PATCH" && match) {
+        calls.update++;
+        const key = keys.get(match[1]!);
+        if (!key) return send(res, 404, { error: { code: 404, message: "not found" } });
+        const body = await readBody(req);
+        if (typeof body.disabled === "boolean") key.disabled = body.disabled;
+        return send(res, 200, { data: publicView(key) });
+      }
       if (req.method === "DELETE" && match) {
         calls.delete++;
         const existed = keys.delete(match[1]!);
@@ -141,6 +154,12 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     createLatencyMs: 0,
     inFlightCreates: 0,
     liveKeysFor: (orderId) => [...keys.values()].filter((k) => k.name.endsWith(` ${orderId}`)),
+    usableKeysFor: (orderId) => [...keys.values()].filter((k) => k.name.endsWith(` ${orderId}`) && !k.disabled),
+    spend(secret, usd) {
+      const key = [...keys.values()].find((k) => k.secret === secret);
+      if (!key || key.disabled) throw new Error("the stub has no usable key with that secret");
+      key.limit_remaining = Math.round(((key.limit_remaining ?? 0) - usd) * 100) / 100;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return stub;

@@ -338,6 +338,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await store.saveProjection("dashboard", { position: firstTwo.position, state: '{"applied":2}' });
         await store.kv("preferences").set("1", { language: "ru" });
         await store.kv("sandbox_invoices").set("sbx_2", { orderId: orderId(2), amount: 4000 }, 3_600_000);
+        // Promo code uses held by two orders of two customers.
+        await store.usePromo("SPRING10", orderId(1), chatId(1), { maxUses: 2, oncePerCustomer: true });
+        await store.usePromo("SPRING10", orderId(7), chatId(2), { maxUses: 2, oncePerCustomer: true });
       };
       const wholeLog = async (target: ShopStore, from: string | null = null) => {
         const entries: AuditEntry[] = [];
@@ -369,7 +372,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         try {
           const target = await empty.open();
           const report = await target.importAll(store.exportAll());
-          expect(report.counts).toMatchObject({ chat: 3, order: 2, audit: 5, payment: 1, goods: 2, update: 1, projection: 1, kv: 2 });
+          expect(report.counts).toMatchObject({ chat: 3, order: 2, audit: 5, payment: 1, goods: 2, update: 1, projection: 1, promo_use: 2, kv: 2 });
           expect(report.projectionsLeftToRebuild).toBe(0);
 
           for (const id of [chatId(1), chatId(2), chatId(3)]) expect(await target.readChat(id)).toEqual(await store.readChat(id));
@@ -387,6 +390,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           expect(await target.acceptUpdate(chatId(3), 40, '{"update_id":40}', B)).toMatchObject({ accepted: false });
           expect(await target.kv("preferences").get("1")).toEqual({ language: "ru" });
           expect(await target.kv("sandbox_invoices").get("sbx_2")).toEqual({ orderId: orderId(2), amount: 4000 });
+          // Promo uses keep counting where they were: the code is used up, and each customer has used it.
+          expect(await target.promoUses("SPRING10", chatId(1), orderId(1))).toEqual({ uses: 2, byCustomer: 1, heldByOrder: true });
+          expect(await target.usePromo("SPRING10", orderId(8), chatId(3), { maxUses: 2, oncePerCustomer: true })).toBe("used_up");
 
           // The read model goes on from its own position in the new log: after the same two entries.
           const saved = await target.loadProjection("dashboard");
@@ -457,6 +463,44 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           await other.cleanup();
         }
       });
+    });
+
+    test("an order holds a promo code's use once however often it asks; max_uses holds; a use given back frees its place", async () => {
+      const limits = { maxUses: 2, oncePerCustomer: false };
+      expect(await store.usePromo("SPRING10", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("SPRING10", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("SPRING10", orderId(2), chatId(2), limits)).toBe("ok");
+      expect(await store.usePromo("SPRING10", orderId(3), chatId(3), limits)).toBe("used_up");
+      // Another code has its own count; an order already holding one is told ok even at the limit.
+      expect(await store.usePromo("WELCOME5", orderId(3), chatId(3), limits)).toBe("ok");
+      expect(await store.usePromo("SPRING10", orderId(2), chatId(2), limits)).toBe("ok");
+      await other.releasePromo("SPRING10", orderId(1), chatId(1));
+      await other.releasePromo("SPRING10", orderId(9), chatId(9));
+      expect(await store.usePromo("SPRING10", orderId(3), chatId(3), limits)).toBe("ok");
+      expect(await other.promoUses("SPRING10", chatId(3), orderId(3))).toEqual({ uses: 2, byCustomer: 1, heldByOrder: true });
+      expect(await other.promoUses("SPRING10", chatId(1), orderId(1))).toEqual({ uses: 2, byCustomer: 0, heldByOrder: false });
+      expect(await other.promoUses("NEVER", chatId(1))).toEqual({ uses: 0, byCustomer: 0, heldByOrder: false });
+    });
+
+    test("a once-per-customer code: a second order of the same chat is refused, another chat's is not, unlimited uses", async () => {
+      const limits = { maxUses: null, oncePerCustomer: true };
+      expect(await store.usePromo("WELCOME5", orderId(1), chatId(1), limits)).toBe("ok");
+      expect(await other.usePromo("WELCOME5", orderId(2), chatId(1), limits)).toBe("already_used_by_you");
+      expect(await other.usePromo("WELCOME5", orderId(3), chatId(2), limits)).toBe("ok");
+      expect(await store.usePromo("WELCOME5", orderId(1), chatId(1), limits)).toBe("ok");
+      await store.releasePromo("WELCOME5", orderId(1), chatId(1));
+      expect(await other.usePromo("WELCOME5", orderId(2), chatId(1), limits)).toBe("ok");
+      expect(await store.promoUses("WELCOME5", chatId(1))).toMatchObject({ uses: 2, byCustomer: 1 });
+    });
+
+    test("the last uses of a promo code raced from two processes go to exactly max_uses orders", async () => {
+      const limits = { maxUses: 3, oncePerCustomer: false };
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : other).usePromo("RACE", orderId(100 + i), chatId(100 + i), limits)),
+      );
+      expect(results.filter((r) => r === "ok")).toHaveLength(3);
+      expect(results.filter((r) => r === "used_up")).toHaveLength(9);
+      expect((await store.promoUses("RACE", chatId(1))).uses).toBe(3);
     });
 
     test("a record that fails its schema reads as invalid, not as absent", async () => {

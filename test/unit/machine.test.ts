@@ -6,197 +6,39 @@
  * comes back as it was.
  */
 import { describe, expect, test } from "vitest";
-import { type AnyActorRef, type Snapshot, createActor, fromPromise, waitFor } from "xstate";
+import type { AnyActorRef, Snapshot } from "xstate";
+import { type LatePaymentPolicy, type PaymentCheckResult, type StrayGoodsResult, purchaseMachine } from "../../machines/purchase.machine.ts";
+import { PaymentId } from "../../src/domain/ids.ts";
+import { STATE_PATHS, deadlineOf, isWorking } from "../../machines/purchase.reading.ts";
 import {
-  type DeliveryResult,
-  type LatePaymentPolicy,
-  type Money,
-  type PaymentCheckResult,
-  type PaymentCreationResult,
-  type PricingResult,
-  type PurchaseEvent,
-  type PurchaseSnapshot,
-  type RefundInput,
-  type RefundResult,
-  type StrayGoodsResult,
-  type VoidResult,
-  purchaseMachine,
-  strayPaymentMachine,
-} from "../../machines/purchase.machine.ts";
-import { STATE_PATHS, deadlineOf, isWorking, statePath } from "../../machines/purchase.reading.ts";
-import { ChatId, OrderId, PaymentId } from "../../src/domain/ids.ts";
-
-const T0 = Date.UTC(2026, 0, 1, 12);
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const QUOTE_TTL = 15 * MINUTE;
-const PAYMENT_TTL = 60 * MINUTE;
-const BACKOFF = 1_000;
-const CHARGE: Money = { minor: 4_000, currency: "USDT" };
-const INVOICE = PaymentId.parse("inv_1");
-const SECOND_CHARGE = PaymentId.parse("charge_2");
-
-type ActorName = "priceQuote" | "createPayment" | "checkPayment" | "voidInvoice" | "deliverGoods" | "refundPayment" | "sweepStrayGoods";
-/** One call of a fake actor, waiting for the test to answer it. */
-type Call = { input: unknown; answered: boolean; resolve(value: unknown): void; reject(error: Error): void };
-
-const priced = (tokens: number, at: number): PricingResult => ({
-  ok: true,
-  quote: { tokens, usd: { minor: 4_000, currency: "USD" }, charge: CHARGE, quotedAt: at, expiresAt: at + QUOTE_TTL },
-});
-const invoiced = (at: number): PaymentCreationResult => ({
-  ok: true,
-  payment: { provider: "sandbox", paymentId: INVOICE, payUrl: "http://pay/inv_1", charge: CHARGE, createdAt: at, expiresAt: at + PAYMENT_TTL },
-});
-const checked = (status: PaymentCheckResult["status"], at: number, amount: Money | null = status === "paid" ? CHARGE : null): PaymentCheckResult => ({
-  status,
-  amount,
-  foreign: null,
-  at,
-});
-const issued = (at: number, mayLeaveStrays = false): DeliveryResult => ({ ok: true, ref: "voucher:1", hint: "…ABCD", at, mayLeaveStrays });
-const notIssued = (at: number): DeliveryResult => ({ ok: false, reason: "provider_unavailable", at });
-const refundedOk = (at: number): RefundResult => ({ ok: true, refundId: "rf_1", at });
-const cannotRefund = (at: number): RefundResult => ({ ok: false, reason: "unsupported", at });
-const paymentOf = (at: number, amount: Money | null = CHARGE, chargeId: PaymentId = INVOICE): PurchaseEvent => ({
-  type: "PAYMENT_RECEIVED",
-  paymentId: INVOICE,
-  chargeId,
-  amount,
-  foreign: amount === null ? { amount: "40.00", unit: "EUR" } : null,
-  at,
-});
-
-type HarnessOptions = { latePayment?: LatePaymentPolicy; maxDeliveryAttempts?: number; snapshot?: Snapshot<unknown> };
-
-/**
- * A purchase actor whose actors are fakes: each call waits until the test answers it with `answer`,
- * so a busy state can be looked at (and stored) before its work finishes.
- */
-function harness(options: HarnessOptions = {}) {
-  const calls: Record<ActorName, Call[]> = {
-    priceQuote: [],
-    createPayment: [],
-    checkPayment: [],
-    voidInvoice: [],
-    deliverGoods: [],
-    refundPayment: [],
-    sweepStrayGoods: [],
-  };
-  const fake = <TOutput, TInput>(name: ActorName) =>
-    fromPromise<TOutput, TInput>(
-      ({ input }) =>
-        new Promise<TOutput>((resolve, reject) => {
-          calls[name].push({ input, answered: false, resolve: resolve as (value: unknown) => void, reject });
-        }),
-    );
-  const refund = fake<RefundResult, RefundInput>("refundPayment");
-  const machine = purchaseMachine.provide({
-    actors: {
-      priceQuote: fake("priceQuote"),
-      createPayment: fake("createPayment"),
-      checkPayment: fake("checkPayment"),
-      voidInvoice: fake("voidInvoice"),
-      deliverGoods: fake("deliverGoods"),
-      refundPayment: refund,
-      sweepStrayGoods: fake("sweepStrayGoods"),
-      returnStrayPayment: strayPaymentMachine.provide({ actors: { refundPayment: refund } }),
-    },
-  });
-  const actor = createActor(machine, {
-    input: {
-      orderId: OrderId.parse("ord_1"),
-      chatId: ChatId.parse("chat_1"),
-      productId: "tokens",
-      latePayment: options.latePayment ?? "deliver",
-      minTokens: 100,
-      maxTokens: 1_000_000,
-      maxDeliveryAttempts: options.maxDeliveryAttempts ?? 3,
-      retryBackoffMs: BACKOFF,
-      at: T0,
-    },
-    ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
-  });
-  const errors: unknown[] = [];
-  actor.subscribe({ error: (err) => errors.push(err) });
-  actor.start();
-  const snapshot = (): PurchaseSnapshot => actor.getSnapshot();
-  return {
-    actor,
-    calls,
-    errors,
-    snapshot,
-    path: () => statePath(snapshot()),
-    context: () => snapshot().context,
-    /** Sends an event; true when the machine took it (`can` said yes). */
-    send(event: PurchaseEvent): boolean {
-      const can = snapshot().can(event);
-      actor.send(event);
-      return can;
-    },
-    /** Calls of an actor not yet answered. */
-    waiting: (name: ActorName) => calls[name].filter((call) => !call.answered),
-    /** Answers the oldest unanswered call of `name` (an Error rejects it) and waits for the order to take it. */
-    async answer(name: ActorName, output: unknown): Promise<void> {
-      const call = calls[name].find((c) => !c.answered);
-      if (!call) throw new Error(`no call of ${name} is waiting (state ${statePath(snapshot())})`);
-      call.answered = true;
-      const before = snapshot();
-      if (output instanceof Error) call.reject(output);
-      else call.resolve(output);
-      await waitFor(actor, (s) => s !== before, { timeout: 1_000 });
-    },
-    /** The persisted snapshot as a store would keep it (JSON, no functions, no live actors). */
-    stored: (): Snapshot<unknown> => JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as Snapshot<unknown>,
-  };
-}
-type Harness = ReturnType<typeof harness>;
-
-async function toQuoted(h: Harness, at = T0) {
-  h.send({ type: "SET_AMOUNT", tokens: 2_000, at });
-  await h.answer("priceQuote", priced(2_000, at));
-  expect(h.path()).toBe("quoted");
-}
-
-async function toAwaitingPayment(h: Harness, at = T0) {
-  await toQuoted(h, at);
-  h.send({ type: "CONFIRM", at: at + 1 });
-  await h.answer("createPayment", invoiced(at + 1));
-  expect(h.path()).toBe("awaiting_payment.waiting");
-}
-
-/** Paid and delivered; the goods are announced (not yet shown). */
-async function toDelivered(h: Harness, options: { mayLeaveStrays?: boolean } = {}) {
-  await toAwaitingPayment(h);
-  h.send(paymentOf(T0 + MINUTE));
-  expect(h.path()).toBe("paid.recorded");
-  h.send({ type: "START_DELIVERY", at: T0 + MINUTE });
-  await h.answer("deliverGoods", issued(T0 + MINUTE, options.mayLeaveStrays));
-  expect(h.path()).toBe("delivered.announcing");
-}
-
-/** Cancelled while invoiced, and the provider could not void the invoice: money may still arrive. */
-async function toCancelledWithOpenInvoice(h: Harness) {
-  await toAwaitingPayment(h);
-  h.send({ type: "CANCEL", at: T0 + 2 * MINUTE });
-  expect(h.path()).toBe("cancelled.voiding");
-  await h.answer("voidInvoice", { voided: false, at: T0 + 2 * MINUTE } satisfies VoidResult);
-  expect(h.path()).toBe("cancelled.invoice_open");
-}
-
-/** A delivery that failed every attempt (three by default). */
-async function toDeliveryFailed(h: Harness) {
-  await toAwaitingPayment(h);
-  h.send(paymentOf(T0 + MINUTE));
-  h.send({ type: "START_DELIVERY", at: T0 + MINUTE });
-  let at = T0 + MINUTE;
-  for (let attempt = 1; ; attempt++) {
-    await h.answer("deliverGoods", notIssued(at));
-    if (h.path() === "delivery_failed") break;
-    at = h.context().delivery.nextAttemptAt!;
-    h.send({ type: "DEADLINE", at });
-  }
-}
+  type ActorName,
+  BACKOFF,
+  CHARGE,
+  HOUR,
+  type Harness,
+  type HarnessOptions,
+  INVOICE,
+  MINUTE,
+  QUOTE_TTL,
+  SECOND_CHARGE,
+  T0,
+  cannotRefund,
+  checked,
+  harness,
+  invoiced,
+  issued,
+  notIssued,
+  paymentOf,
+  priced,
+  refundedOk,
+  toAwaitingPayment,
+  toCancelledWithOpenInvoice,
+  toDelivered,
+  toDeliveryFailed,
+  toQuoted,
+  pricedWith,
+  TWO_PRODUCTS,
+} from "../support/purchase-harness.ts";
 
 describe("amounts", () => {
   test("only whole amounts within the catalog's limits are priced, first and as a correction", async () => {
@@ -593,7 +435,7 @@ describe("deadlines", () => {
     expect(keys.send({ type: "DEADLINE", at: due - 1 })).toBe(false);
     keys.send({ type: "DEADLINE", at: due });
     expect(keys.path()).toBe("delivered.checking_goods");
-    expect(keys.waiting("sweepStrayGoods")[0]?.input).toEqual({ orderId: "ord_1", keep: "voucher:1" });
+    expect(keys.waiting("sweepStrayGoods")[0]?.input).toEqual({ orderId: "ord_1", chatId: "chat_1", keep: "voucher:1" });
     await keys.answer("sweepStrayGoods", { revoked: 1, at: due } satisfies StrayGoodsResult);
     expect(keys.path()).toBe("delivered.settled");
     expect(keys.context().delivery).toMatchObject({ strayCheckAt: null, straysRevoked: 1 });
@@ -716,6 +558,8 @@ function restore(stored: Snapshot<unknown>, options: HarnessOptions = {}): Harne
 
 /** Every state an order can rest or work in (transient `always` states are left within the same step). */
 const TRANSIENT = new Set(["cancelled.closing", "expired.closing", "delivered.settling"]);
+/** `always` states that are left only when their guard holds (a closed order holding a promo code's use gives it back first). */
+const LEFT_WHEN_DUE = new Set(["cancelled.invoice_closed", "expired.invoice_closed"]);
 const LEAVES = STATE_PATHS.filter((path) => !STATE_PATHS.some((other) => other.startsWith(`${path}.`)) && !TRANSIENT.has(path));
 const BUSY: Partial<Record<string, ActorName>> = {
   pricing: "priceQuote",
@@ -728,6 +572,11 @@ const BUSY: Partial<Record<string, ActorName>> = {
   "expired.voiding": "voidInvoice",
   "expired.checking": "checkPayment",
   refunding: "refundPayment",
+  checking_promo: "checkPromo",
+  reserving_promo: "reservePromo",
+  "cancelled.releasing_promo": "releasePromo",
+  "expired.releasing_promo": "releasePromo",
+  reissuing: "reissueGoods",
 };
 
 describe("a stored snapshot restores", () => {
@@ -736,7 +585,7 @@ describe("a stored snapshot restores", () => {
       const node = purchaseMachine.getStateNodeById(`purchase.${path}`);
       return node.always !== undefined && node.always.length > 0;
     });
-    expect(always.sort()).toEqual([...TRANSIENT].sort());
+    expect(always.sort()).toEqual([...TRANSIENT, ...LEFT_WHEN_DUE].sort());
   });
 
   test("every state, to the same state and context; a busy state runs its actor again", async () => {
@@ -785,9 +634,42 @@ describe("a stored snapshot restores", () => {
         await toAwaitingPayment(h);
         h.send({ type: "PAYMENT_FAILED", paymentId: INVOICE, at: T0 + 2 });
       },
+      async (h) => {
+        await toDelivered(h);
+        h.send({ type: "REISSUE", at: T0 + HOUR });
+        await h.answer("reissueGoods", issued(T0 + HOUR));
+      },
     ];
-    for (const tour of tours) {
-      const h = harness();
+    /** Tours of an order in a shop of two products, with a promo code. */
+    const choosing: ((h: Harness) => Promise<void>)[] = [
+      async (h) => {
+        h.send({ type: "SET_AMOUNT", tokens: 2_000, at: T0 });
+        h.send({ type: "APPLY_PROMO", code: "spring10", at: T0 });
+        await h.answer("checkPromo", { ok: true, code: "SPRING10" });
+        h.send({ type: "SET_PRODUCT", product: "keys", at: T0 });
+        await h.answer("priceQuote", pricedWith(2_000, T0, { promoCode: "SPRING10" }));
+        h.send({ type: "CONFIRM", at: T0 + 1 });
+        await h.answer("reservePromo", { ok: true });
+        await h.answer("createPayment", invoiced(T0 + 1));
+        h.send({ type: "CANCEL", at: T0 + 2 });
+        await h.answer("voidInvoice", { voided: true, at: T0 + 2 });
+        await h.answer("releasePromo", { at: T0 + 2 });
+      },
+      async (h) => {
+        h.send({ type: "SET_AMOUNT", tokens: 2_000, product: "tokens", at: T0 });
+        await h.answer("priceQuote", pricedWith(2_000, T0, { promoCode: null }));
+        h.send({ type: "APPLY_PROMO", code: "spring10", at: T0 });
+        await h.answer("checkPromo", { ok: true, code: "SPRING10" });
+        await h.answer("priceQuote", pricedWith(2_000, T0, { promoCode: "SPRING10" }));
+        h.send({ type: "CONFIRM", at: T0 + 1 });
+        await h.answer("reservePromo", { ok: true });
+        await h.answer("createPayment", { ok: false, reason: "payment_unavailable" });
+        h.send({ type: "DEADLINE", at: h.context().quote!.expiresAt });
+        await h.answer("releasePromo", { at: h.context().quote!.expiresAt });
+      },
+    ];
+    for (const [tour, options] of [...tours.map((t) => [t, {}] as const), ...choosing.map((t) => [t, { products: TWO_PRODUCTS }] as const)]) {
+      const h = harness(options);
       record(h);
       await tour(h);
     }
@@ -795,7 +677,7 @@ describe("a stored snapshot restores", () => {
 
     for (const path of LEAVES) {
       const stored = seen.get(path)!;
-      const restored = restore(stored);
+      const restored = restore(stored, { products: TWO_PRODUCTS });
       expect(restored.errors, path).toEqual([]);
       expect(restored.path(), path).toBe(path);
       expect(restored.context(), path).toEqual((stored as unknown as { context: unknown }).context);

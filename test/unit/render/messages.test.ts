@@ -20,8 +20,29 @@ const localization = loadLocalization({
 const html = createRenderer(DEFAULT_CATALOG, htmlMarkup, { localization, now: () => NOW });
 const plain = createRenderer(DEFAULT_CATALOG, plainMarkup, { localization, now: () => NOW });
 
-const PROBLEMS: (Problem | null)[] = [null, "pricing_unavailable", "out_of_stock", "payment_unavailable", "quote_refreshed", "payment_failed", "delivery_retrying", "delivery_failed"];
-const REFUSALS: Refusal[] = ["amount_out_of_range", "nothing_to_confirm", "nothing_to_cancel", "payment_in_progress", "delivery_in_progress", "not_now"];
+const PROBLEMS: (Problem | null)[] = [
+  null,
+  "pricing_unavailable",
+  "out_of_stock",
+  "payment_unavailable",
+  "quote_refreshed",
+  "payment_failed",
+  "delivery_retrying",
+  "delivery_failed",
+  "promo_refused",
+  "reissue_failed",
+];
+const REFUSALS: Refusal[] = [
+  "amount_out_of_range",
+  "nothing_to_confirm",
+  "nothing_to_cancel",
+  "payment_in_progress",
+  "delivery_in_progress",
+  "unknown_product",
+  "nothing_to_reissue",
+  "reissue_limit",
+  "not_now",
+];
 const HOSTILE_URL = 'https://shop.example/pay/sandbox/sbx_1?a=1&b="2"';
 
 /**
@@ -111,8 +132,8 @@ function everyReply(): EngineReply[] {
     {
       kind: "orders",
       orders: [
-        { orderId: "ord_<b>&1" as OrderId, stage: "delivered", words: "order-delivered", tags: ["delivered", "ended"], tokens: 2000, usd: money(4000, "USD"), charge: money(4000, "USDT"), createdAt: NOW, deliveryHint: "<i>x1" },
-        { orderId: "ord_2" as OrderId, stage: "awaiting_owner_refund", words: "order-awaiting-owner-refund", tags: ["needs_owner"], tokens: 5000, usd: money(10_000, "USD"), charge: null, createdAt: NOW, deliveryHint: null },
+        { orderId: "ord_<b>&1" as OrderId, productId: "tokens", canReissue: true, stage: "delivered", words: "order-delivered", tags: ["delivered", "ended"], tokens: 2000, usd: money(4000, "USD"), charge: money(4000, "USDT"), createdAt: NOW, deliveryHint: "<i>x1" },
+        { orderId: "ord_2" as OrderId, productId: "tokens", canReissue: false, stage: "awaiting_owner_refund", words: "order-awaiting-owner-refund", tags: ["needs_owner"], tokens: 5000, usd: money(10_000, "USD"), charge: null, createdAt: NOW, deliveryHint: null },
       ],
       order: null,
     },
