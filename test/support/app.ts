@@ -37,7 +37,13 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     await app.flushSandboxWebhooks();
     return page;
   };
-  return { app, clock, notifications, pay };
+  /** A customer types `text`; the engine's reply and how it reads in `language` (the shop's default unless given). */
+  const say = async (chatId: string, text: string, language?: string) => {
+    const reply = await app.engine.handleText(chatId, text);
+    const message = app.renderer.render(reply, language);
+    return { reply, text: message.text, message };
+  };
+  return { app, clock, notifications, pay, say };
 }
 
 /** The pay link of an order reply, or a failure that says what the reply was. */
