@@ -14,7 +14,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { ChatBusyError } from "../engine/index.ts";
 import { StoreUnavailableError } from "../store/index.ts";
-import { describeFailure, safeTimeout } from "../failures.ts";
+import { type Timer, describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
@@ -43,6 +43,8 @@ export type BotOptions = {
   retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
   /** Clock for "valid for N minutes" in messages. */
   now?: () => number;
+  /** Arms the typing indicator and a slow button's early answer; Node's timers by default (tests pass a clock's). */
+  timer?: Timer;
   /** Admin commands (broadcast pace, clock). */
   admin?: AdminOptions;
 };
@@ -255,12 +257,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
     // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
-    const slow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"));
+    const disarmSlow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"), options.timer);
     let result: EngineReply;
     try {
       result = await engine.handleButton(chatOf(ctx), action, applied(ctx));
     } finally {
-      clearTimeout(slow);
+      disarmSlow();
     }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
@@ -298,12 +300,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     // Armed only right before the await that clears it; whatever it throws goes to the log, never
     // to the process (an armed timer that threw once ended the process, issue 11).
-    const typing = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"));
+    const disarmTyping = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
     let answer: EngineReply;
     try {
       answer = await engine.handleText(chatOf(ctx), text, applied(ctx));
     } finally {
-      clearTimeout(typing);
+      disarmTyping();
     }
     await reply(ctx, answer);
     app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });

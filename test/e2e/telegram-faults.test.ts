@@ -45,16 +45,27 @@ function tempStore(): string {
   return `sqlite://${join(dir, "shop.sqlite")}`;
 }
 
-/** A shop taking updates by webhook, every log line captured. */
+/** The bot's own timers (the typing indicator, a slow button's early answer) run on this clock, when a test advances it. */
+let botClock = testClock();
+beforeEach(() => {
+  botClock = testClock();
+});
+
+/** A shop taking updates by webhook, every log line captured, its bot's timers on {@link botClock}. */
 const openShop = (api: BotApiStub, options: { env?: Record<string, string>; run?: TelegramRunOptions; overrides?: AppOverrides } = {}) =>
-  shops.open({ api, webhook: true, env: options.env, run: { ...options.run }, overrides: { log: captureLog, sweepIntervalMs: 3_600_000, ...options.overrides } });
+  shops.open({
+    api,
+    webhook: true,
+    env: options.env,
+    run: { ...options.run, bot: { timer: botClock.timer, ...options.run?.bot } },
+    overrides: { log: captureLog, sweepIntervalMs: 3_600_000, ...options.overrides },
+  });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Finishes the work still running behind answered webhooks, then gives late timers a chance to fire. */
+/** Finishes the work still running behind answered webhooks, then fires every timer the bot left armed. */
 async function settle(shop: TelegramShop) {
   await shop.close();
-  await sleep(400);
+  botClock.advance(60_000);
+  expect(botClock.armed()).toBe(0);
 }
 
 /** The next customer is still served: a fresh chat gets its quote. */
@@ -76,7 +87,8 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     const update = { update_id: 90_001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), from: { id: 3101, is_bot: false, first_name: "Ghost" }, text: "hello" } };
     expect((await shop.post(update)).status).toBe(200);
     // The typing indicator used to be armed here and to throw 300 ms later, ending the process.
-    await sleep(400);
+    expect(botClock.armed()).toBe(0);
+    botClock.advance(60_000);
     await nextCustomerIsServed(api, shop, 3102);
     await settle(shop);
     expectNothingEscaped(api);
@@ -161,7 +173,9 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     await shop.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
     await api.waitFor((call) => call.method === "sendMessage" && !call.ok, since);
     await nextCustomerIsServed(api, shop, 3502);
-    await sleep(3_500);
+    // The 5xx is retried (after 0.5 s, see retry.ts): the code then reaches the customer.
+    const retried = await api.waitFor((call) => call.ok && call.method === "sendMessage" && String(call.payload.chat_id) === "3501", since);
+    expect(String(retried.payload.text)).toContain("Your code");
     await settle(shop);
     expectNothingEscaped(api);
   });

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { testClock } from "../support/app.ts";
+import { gate } from "../support/gate.ts";
 import { type BotApiStub, WEBHOOK, buttonsOf, paymentIdIn, telegramShops } from "../support/telegram-shop.ts";
 
 const shops = telegramShops();
@@ -233,19 +235,34 @@ describe("Telegram bot (polling)", () => {
   });
 
   it("shows 'typing' only while a slow answer is being worked out, and finishes it before stopping", async () => {
-    // A slow language model: the only slow path a text message has.
+    // The bot's timers run on this clock: the typing indicator shows when the test lets 300 ms pass.
+    const clock = testClock();
+    // A slow language model, answering when the test says so: the only slow path a text message has.
+    const model = gate();
     const slowModel = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      model.entered();
+      await model.released;
       return { command: { type: "SET_AMOUNT" as const, tokens: 2000 }, source: "llm" as const };
     };
-    const { api, telegram, say } = await shops.open({ overrides: { llm: slowModel } });
+    const { api, telegram, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { llm: slowModel } });
     expect(await say(1500, "I need 2000 tokens")).toContain("$40.00");
-    expect(api.callsOf("sendChatAction", 1500)).toHaveLength(0); // rule-read: answered at once
+    // Rule-read: answered at once, and the indicator armed for it was disarmed by the answer.
+    expect(clock.armed()).toBe(0);
+
     const since = api.mark();
     api.text(1501, "could I get roughly a couple grand of them");
-    await api.waitFor((c) => c.method === "sendChatAction", since);
-    await telegram.stop();
+    await model.entering;
+    expect(clock.armed()).toBe(1);
+    clock.advance(299);
+    expect(clock.armed()).toBe(1);
+    clock.advance(1);
+    await api.waitFor((c) => c.method === "sendChatAction" && String(c.payload.chat_id) === "1501", since);
+    // Stopping waits for the answer still being worked out.
+    const stopping = telegram.stop();
+    model.release();
+    await stopping;
     expect(api.callsOf("sendMessage", 1501)).toHaveLength(1);
+    expect(api.callsOf("sendChatAction")).toHaveLength(1);
   });
 });
 
