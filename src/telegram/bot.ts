@@ -165,8 +165,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     return current.kind === "order" ? current.order : null;
   };
 
-  // One failing update must never stop the bot: log it and keep serving everyone else. run.ts routes
-  // every update's failure here, in webhook mode too (grammY only does so when polling).
+  // One failing update must never stop the bot: log it and keep serving everyone else. The inbox
+  // (inbox.ts) hands every update's failure here, as grammY's own polling loop would.
   bot.catch(updateFailureHandler(log, token));
 
   // Telegram always sends a message with its chat; one without is malformed (or forged): nobody to

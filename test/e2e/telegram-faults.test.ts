@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AppOverrides } from "../../src/app.ts";
 import { ChatId } from "../../src/domain/ids.ts";
+import { ChatBusyError } from "../../src/engine/index.ts";
 import type { Logger } from "../../src/log.ts";
 import type { TelegramRunOptions } from "../../src/telegram/index.ts";
 import { testClock } from "../support/app.ts";
@@ -115,6 +116,36 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expect(await api.nextShown(3201, since)).toContain("$40.00");
     await settle(shop);
     expect(api.callsOf("sendMessage", 3201)).toHaveLength(1);
+    expectNothingEscaped(api);
+  });
+
+  it("keeps a message whose chat turned out busy while it was handled, and answers it once when it is tried again", async () => {
+    const api = await shops.stub();
+    const clock = testClock(Date.now());
+    const shop = await openShop(api, { overrides: { clock } });
+    // The chat is taken by another instance between the inbox's lease and the engine's step, once.
+    const handleText = shop.app.engine.handleText.bind(shop.app.engine);
+    let busyOnce = true;
+    shop.app.engine.handleText = (async (chatId, ...rest) => {
+      if (!busyOnce) return handleText(chatId, ...rest);
+      busyOnce = false;
+      throw new ChatBusyError(chatId);
+    }) as typeof handleText;
+    const since = api.mark();
+    expect((await shop.post(api.textUpdate(3251, "I need 2000 tokens"))).status).toBe(200);
+    expect(await api.nextShown(3251, since)).toContain("still working on your previous message");
+    await nextCustomerIsServed(api, shop, 3252);
+    // Not applied: the update waits in the chat's inbox, and the failure was reported, as a passing one.
+    expect(await shop.app.store.queuedUpdates(ChatId.parse("3251"), 10)).toHaveLength(1);
+    expect(logged.filter((line) => line.includes("stays in the chat's inbox"))).toHaveLength(1);
+    // The sweeper hands the waiting inbox back to a drain: the customer gets the quote, once.
+    const retried = api.mark();
+    clock.advance(60_000);
+    await shop.app.engine.runDue();
+    expect(await api.nextShown(3251, retried)).toContain("$40.00");
+    await settle(shop);
+    expect(api.callsOf("sendMessage", 3251).filter((call) => String(call.payload.text).includes("$40.00"))).toHaveLength(1);
+    expect(await shop.app.store.queuedUpdates(ChatId.parse("3251"), 10)).toHaveLength(0);
     expectNothingEscaped(api);
   });
 
