@@ -18,7 +18,7 @@ import { type Timer, describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
-import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
+import type { LanguagePreferences } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { REPLY_SECONDS } from "../metrics.ts";
 import { CUSTOMER_COMMANDS, answerCommand } from "../customer-commands.ts";
@@ -49,10 +49,7 @@ export type BotOptions = {
   admin?: AdminOptions;
 };
 
-export { BOT_COMMANDS } from "./commands.ts";
 
-/** The toast for a button whose order is gone, in the reference language. */
-export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer slower than this shows "typing…" meanwhile. */
@@ -71,6 +68,14 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
     const fallback = withoutUrlButtons(message);
     await api.sendMessage(chatId, fallback.text, fallback.options);
   }
+}
+
+/**
+ * The one renderer configuration of the Telegram front end (replies to updates and notifications
+ * alike): the shop's catalog, its words and its FAQ; `now` for "valid for N minutes".
+ */
+export function shopRenderer(app: App, now?: () => number): TelegramRenderer {
+  return createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) });
 }
 
 /**
@@ -126,7 +131,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(options.now ? { now: options.now } : {}) });
+  const renderer = shopRenderer(app, options.now);
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -180,7 +185,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   });
 
   // Stars payments arrive as bot updates: pre-checkout queries must be answered within 10 s, so they
-  // come before rate limiting and per-chat queues.
+  // come before rate limiting (and, having no chat, they skip the chat inboxes: see inbox.ts).
   if (isStarsProvider(app.payments)) bot.use(starsPaymentsComposer(app));
 
   if (options.rateLimit !== false) {

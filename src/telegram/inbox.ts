@@ -7,6 +7,14 @@
  *
  * Updates without a chat (a Stars pre-checkout query, which must be answered within seconds) are
  * handled at once.
+ *
+ * One serialization layer per concern, each named:
+ * - the chat inbox (here): a chat's Telegram updates are applied one at a time, in `update_id` order,
+ *   by one drain per chat in this process;
+ * - the session queue (`inOrder` in engine/session.ts): every engine step on a chat (an update, a
+ *   payment webhook, the sweeper, an admin) runs one at a time in this process;
+ * - the chat lease (the store's `openChat`/`commit`): one process at a time works on a chat, and a
+ *   writer whose lease ran out cannot commit.
  */
 import { type Bot, BotError } from "grammy";
 import type { Update } from "grammy/types";
