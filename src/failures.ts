@@ -103,7 +103,7 @@ export function safeTimeout(ms: number, work: () => unknown, onError: (error: un
  * (a health check, Telegram's pre-checkout, a Bot API call). The timer never outlives the race; a
  * rejection of `work` before the deadline is passed on.
  */
-export async function settleWithin<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+export async function resultWithin<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<F>((resolve) => {
     timer = setTimeout(() => resolve(fallback), ms);

@@ -63,7 +63,7 @@ const openShop = (api: BotApiStub, options: { env?: Record<string, string>; run?
   });
 
 /** Finishes the work still running behind answered webhooks, then fires every timer the bot left armed. */
-async function settle(shop: TelegramShop) {
+async function closeAndRunTimers(shop: TelegramShop) {
   await shop.close();
   botClock.advance(60_000);
   expect(botClock.armed()).toBe(0);
@@ -91,7 +91,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expect(botClock.armed()).toBe(0);
     botClock.advance(60_000);
     await nextCustomerIsServed(api, shop, 3102);
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expectNothingEscaped(api);
     expect(api.callsOf("sendChatAction")).toHaveLength(0);
   });
@@ -114,7 +114,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     clock.advance(60_000);
     await shop.app.engine.runDue();
     expect(await api.nextShown(3201, since)).toContain("$40.00");
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expect(api.callsOf("sendMessage", 3201)).toHaveLength(1);
     expectNothingEscaped(api);
   });
@@ -143,7 +143,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     clock.advance(60_000);
     await shop.app.engine.runDue();
     expect(await api.nextShown(3251, retried)).toContain("$40.00");
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expect(api.callsOf("sendMessage", 3251).filter((call) => String(call.payload.text).includes("$40.00"))).toHaveLength(1);
     expect(await shop.app.store.queuedUpdates(ChatId.parse("3251"), 10)).toHaveLength(0);
     expectNothingEscaped(api);
@@ -163,7 +163,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(api.callsOf("sendMessage", 3301).filter((call) => !call.ok)).toHaveLength(2);
     await nextCustomerIsServed(api, shop, 3302);
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expectNothingEscaped(api);
   });
 
@@ -185,7 +185,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expect(paid.status).toBe(200);
     await api.waitFor((call) => call.method === "sendMessage" && !call.ok, since);
     await nextCustomerIsServed(api, shop, 3402);
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expectNothingEscaped(api);
   });
 
@@ -207,7 +207,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     // The 5xx is retried (after 0.5 s, see retry.ts): the code then reaches the customer.
     const retried = await api.waitFor((call) => call.ok && call.method === "sendMessage" && String(call.payload.chat_id) === "3501", since);
     expect(String(retried.payload.text)).toContain("Your code");
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expectNothingEscaped(api);
   });
 });
@@ -222,7 +222,7 @@ describe("Telegram update delivered twice (issue 12)", () => {
     await api.nextShown(3601, since);
     // Telegram re-sends when it did not see our answer; the redelivery is acknowledged, not handled.
     expect((await shop.post(update)).status).toBe(200);
-    await settle(shop);
+    await closeAndRunTimers(shop);
     expect(api.callsOf("sendMessage", 3601)).toHaveLength(1);
     expectNothingEscaped(api);
   });
@@ -235,8 +235,8 @@ describe("Telegram update delivered twice (issue 12)", () => {
     const update = api.textUpdate(3701, "I need 2000 tokens");
     const answers = await Promise.all([first.post(update), second.post(update)]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
-    await settle(first);
-    await settle(second);
+    await closeAndRunTimers(first);
+    await closeAndRunTimers(second);
     expect(api.callsOf("sendMessage", 3701)).toHaveLength(1);
     expect(api.lastMessage(3701)!.text).toContain("$40.00");
     expectNothingEscaped(api);
