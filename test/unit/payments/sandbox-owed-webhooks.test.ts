@@ -65,7 +65,7 @@ describe("the sandbox's owed webhooks", () => {
       await sandbox.sendOwedWebhooks(deliver);
     }));
     await Promise.all(ids.map(async (id, n) => {
-      await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17));
+      await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17)); // real scheduling: staggered payments
       expect(await sandbox.pay(id)).toEqual({ ok: true });
     }));
     await rounds;
