@@ -4,7 +4,7 @@
  * talks to Telegram.
  */
 import { randomBytes } from "node:crypto";
-import { settleWithin } from "./failures.ts";
+import { resultWithin } from "./failures.ts";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
 import { registerPaymentRoutes } from "./http/payment-routes.ts";
@@ -183,7 +183,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
   // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    const storeUp = await settleWithin(store.ping().then(() => true, () => false), HEALTH_PING_LIMIT_MS, false);
+    const storeUp = await resultWithin(store.ping().then(() => true, () => false), HEALTH_PING_LIMIT_MS, false);
     const ok = ready && storeUp;
     return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: store.kind, storeUp }), headers: { "content-type": "application/json" } };
   });

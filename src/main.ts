@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { createApp } from "./app.ts";
 import { consoleLanguage, runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { describeFailure, redactSecrets, settleWithin } from "./failures.ts";
+import { describeFailure, redactSecrets, resultWithin } from "./failures.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { StartupError } from "./startup.ts";
 
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     throw error;
   }
   // Whatever failed, the process ends soon: closing waits for an unreachable store no longer than this.
-  const closeQuickly = (opened: typeof app) => settleWithin(opened.close().catch(() => {}), CLOSE_LIMIT_MS, undefined);
+  const closeQuickly = (opened: typeof app) => resultWithin(opened.close().catch(() => {}), CLOSE_LIMIT_MS, undefined);
   try {
     await app.start();
   } catch (error) {

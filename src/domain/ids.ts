@@ -23,11 +23,6 @@ export function newOrderId(): OrderId {
   return OrderId.parse(`ord_${randomBytes(6).toString("base64url")}`);
 }
 
-/** The chat id of a Telegram chat or user id (numbers) or a console name. */
-export function chatIdOf(id: number | string): ChatId {
-  return ChatId.parse(String(id));
-}
-
 // The schemas produce exactly the machine's branded types (a compile-time check, no runtime cost).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const idsMatchTheMachine: [Same<z.infer<typeof OrderId>, OrderIdType>, Same<z.infer<typeof ChatId>, ChatIdType>, Same<z.infer<typeof PaymentId>, PaymentIdType>] = [

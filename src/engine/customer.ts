@@ -1,6 +1,8 @@
 /**
  * The customer door: what a customer can cause, by typed text, a button or a slash command. It takes
- * only {@link Command}s; nothing here can produce a payment or a delivery (there is no such command).
+ * only {@link Command}s; no command produces a payment or a delivery. A status question (STATUS, "I have
+ * paid") may only ask the provider, through the same verified path as a webhook: a payment the provider
+ * vouches for then moves its order on as that webhook would have.
  * Every reply is computed from the orders as they stand after the step, never from a snapshot before it.
  */
 import { MAX_REISSUES } from "../../machines/purchase.types.ts";

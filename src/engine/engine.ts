@@ -49,7 +49,7 @@ export type EngineOptions = {
   newOrderId?: () => OrderId;
   instanceId?: string;
   /** How long to wait for pricing, invoicing or delivery before answering "still working". */
-  settleTimeoutMs?: number;
+  workTimeoutMs?: number;
   /** The chat lease's length and how long to wait for another instance's (tests shorten them). */
   chatLock?: { leaseMs?: number; waitMs?: number };
   /** Extra hook for every created actor (the Stately inspector attaches here). */
@@ -94,7 +94,7 @@ export function createEngine(options: EngineOptions) {
     retryBackoffMs: options.retryBackoffMs ?? 30_000,
     workGraceMs: leaseMs,
     ...(options.newOrderId ? { newOrderId: options.newOrderId } : {}),
-    ...(options.settleTimeoutMs ? { settleTimeoutMs: options.settleTimeoutMs } : {}),
+    ...(options.workTimeoutMs ? { workTimeoutMs: options.workTimeoutMs } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   const sessions = createSessions({

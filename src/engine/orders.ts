@@ -37,7 +37,7 @@ export type OrderActorsOptions = {
   retryBackoffMs: number;
   newOrderId?: () => OrderId;
   /** How long to wait for pricing, invoicing, delivery or a refund before answering "still working". */
-  settleTimeoutMs?: number;
+  workTimeoutMs?: number;
   /** How long after a write work in flight counts as due for the sweeper (the chat lease's length). */
   workGraceMs: number;
   inspect?: (event: InspectionEvent) => void;
@@ -48,7 +48,7 @@ export type OrderActors = ReturnType<typeof createOrderActors>;
 export function createOrderActors(options: OrderActorsOptions) {
   const { log, clock } = options;
   const newOrderId = options.newOrderId ?? makeOrderId;
-  const settleTimeoutMs = options.settleTimeoutMs ?? 30_000;
+  const workTimeoutMs = options.workTimeoutMs ?? 30_000;
   const machine = purchaseMachine.provide({
     // A stray payment goes back through the same refund as the order's own money.
     actors: { ...options.actors, returnStrayPayment: strayPaymentMachine.provide({ actors: { refundPayment: options.actors.refundPayment } }) },
@@ -110,10 +110,10 @@ export function createOrderActors(options: OrderActorsOptions) {
     },
 
     /** Waits for the order's work (an actor, a stray payment's return) to finish; false when it is still going. */
-    async settle(order: OrderActor): Promise<boolean> {
+    async finishWork(order: OrderActor): Promise<boolean> {
       if (!isWorking(order.actor.getSnapshot())) return true;
       try {
-        await waitFor(order.actor, (snapshot) => !isWorking(snapshot), { timeout: settleTimeoutMs });
+        await waitFor(order.actor, (snapshot) => !isWorking(snapshot), { timeout: workTimeoutMs });
         return true;
       } catch {
         return false;

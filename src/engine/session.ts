@@ -211,14 +211,14 @@ export function createSessions(options: SessionOptions) {
       if (!snapshot.hasTag("resume")) return;
       if (snapshot !== order.stored) await commit(false);
       order.actor.send({ type: "START_DELIVERY", at: clock() });
-      await orders.settle(order);
+      await orders.finishWork(order);
       noteChange(order, snapshot);
     };
 
     /** A snapshot taken while work was in flight resumes it (XState re-runs the invoked actor); a waypoint moves on. */
     const resume = async (order: OrderActor): Promise<void> => {
       const before = order.actor.getSnapshot();
-      await orders.settle(order);
+      await orders.finishWork(order);
       noteChange(order, before);
       await continueFromWaypoint(order);
     };
@@ -264,7 +264,7 @@ export function createSessions(options: SessionOptions) {
         const before = order.actor.getSnapshot();
         if (!before.can(event)) return false;
         order.actor.send(event);
-        await orders.settle(order);
+        await orders.finishWork(order);
         noteChange(order, before);
         await continueFromWaypoint(order);
         return true;

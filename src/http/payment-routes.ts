@@ -5,7 +5,7 @@
  * provider sends it again. The sandbox page records the click and answers at once; its webhook goes
  * out afterwards and is re-sent until the shop takes it, like a real provider's.
  */
-import { settleWithin } from "../failures.ts";
+import { resultWithin } from "../failures.ts";
 import type { ConfirmOutcome } from "../engine/events.ts";
 import type { Engine } from "../engine/index.ts";
 import { ChatBusyError } from "../engine/index.ts";
@@ -85,7 +85,7 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
       const language = order ? await deps.languages.of(order.chatId).catch(() => deps.localization.defaultLanguage) : deps.localization.defaultLanguage;
       return { invoice, order, language };
     };
-    const read = await settleWithin(lookUp(), PAGE_LIMIT_MS, null);
+    const read = await resultWithin(lookUp(), PAGE_LIMIT_MS, null);
     const { invoice, order, language } = read ?? { invoice: undefined, order: undefined, language: deps.localization.defaultLanguage };
     const html = renderSandboxPage(deps.localization.translator(language), { invoice, paymentId, tokens: order?.summary.tokens ?? null, ...(notice ? { notice } : {}) });
     // A page the store did not answer for in time is "try again" (503), not "no such invoice" (404).
@@ -110,7 +110,7 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
   http.route("GET", "/pay/sandbox/:paymentId", ({ params }) => page(params.paymentId ?? ""));
   http.route("POST", "/pay/sandbox/:paymentId", async ({ params }) => {
     const paymentId = params.paymentId ?? "";
-    const paid = await settleWithin(sandbox.pay(paymentId), RECORD_LIMIT_MS, null).catch(() => null);
+    const paid = await resultWithin(sandbox.pay(paymentId), RECORD_LIMIT_MS, null).catch(() => null);
     if (paid === null) return page(paymentId, { kind: "not_recorded" }, 503);
     if (!paid.ok) return page(paymentId, { kind: "refused", reason: paid.reason }, 409);
     // Recorded: the payer is answered now; the shop hears of it right after (and again until it takes it).

@@ -11,7 +11,7 @@
  * Telegram didn't.
  */
 import { z } from "zod";
-import { settleWithin } from "../failures.ts";
+import { resultWithin } from "../failures.ts";
 import { money } from "../domain/money.ts";
 import type { Collection } from "../store/index.ts";
 import { type PaymentProvider, type ProviderResult, fail, failed, ok } from "./provider.ts";
@@ -80,7 +80,7 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const withTimeout = async <T>(work: Promise<T>, what: string): Promise<ProviderResult<T>> => {
     try {
-      return await settleWithin(work.then((value) => ok(value)), timeoutMs, fail<T>("unavailable", `${what}: timed out`));
+      return await resultWithin(work.then((value) => ok(value)), timeoutMs, fail<T>("unavailable", `${what}: timed out`));
     } catch (error) {
       return fail("unavailable", `${what}: ${error instanceof Error ? error.message.slice(0, 200) : "failed"}`);
     }

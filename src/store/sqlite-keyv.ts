@@ -7,8 +7,11 @@ import { EventEmitter } from "node:events";
 import type Database from "better-sqlite3";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 
-/** How many writes go by between two purges of expired rows (a read never returns them anyway). */
-const PURGE_EVERY = 500;
+/**
+ * How many writes go by between two purges of expired rows, here and for the store's claims (a read
+ * never returns them anyway; one-off keys would pile up otherwise).
+ */
+export const PURGE_EVERY = 500;
 
 /** Runs a statement, turning failures that mean "the store cannot answer now" into the store's error. */
 export type Attempt = <R>(work: () => R) => R;

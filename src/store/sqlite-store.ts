@@ -22,7 +22,7 @@ import {
   type ShopStore,
   StoreUnavailableError,
 } from "./shop-store.ts";
-import { kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
+import { PURGE_EVERY, kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
 import { exportSqlite, importSqlite } from "./sqlite-dump.ts";
 import { legacyData } from "./sqlite-legacy.ts";
 import { configure, migrate } from "./sqlite-schema.ts";
@@ -32,9 +32,6 @@ export type SqliteStoreOptions = {
   /** The time leases, claims, inbox ages and kv expiry are judged by (tests inject a fake one). */
   clock?: () => number;
 };
-
-/** How many claims are taken between two purges of expired ones (one-off keys would pile up otherwise). */
-const PURGE_CLAIMS_EVERY = 500;
 
 /** SQLite failures that mean "not now" (locked past the busy timeout, disk full or failing), not a bug. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL)/;
@@ -213,7 +210,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const tryClaim = write((key: string, owner: string, ttlMs: number | null) => {
     const now = clock();
-    if (++claimsSincePurge >= PURGE_CLAIMS_EVERY) {
+    if (++claimsSincePurge >= PURGE_EVERY) {
       claimsSincePurge = 0;
       s.purgeClaims.run(now);
     }

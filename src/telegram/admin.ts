@@ -20,7 +20,8 @@ import type { AdminOutcome, EngineEvent } from "../engine/index.ts";
 import { snapshotOf } from "../../machines/purchase.reading.ts";
 import { type AdminAlert, formatAdminAlert } from "../render/alerts.ts";
 import { escapeHtml } from "../render/html.ts";
-import { BOT_COMMANDS } from "./commands.ts";
+import { REFERENCE_LANGUAGE } from "../i18n/index.ts";
+import { commandMenu } from "./language.ts";
 
 export type AdminOptions = {
   /** Broadcast pace; Telegram allows about 30 messages a second to different chats. */
@@ -259,7 +260,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 export async function registerAdminCommands(app: App, api: Bot["api"]): Promise<void> {
   for (const chatId of app.config.adminChatIds) {
     await api
-      .setMyCommands([...BOT_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
+      .setMyCommands([...commandMenu(app.localization, REFERENCE_LANGUAGE), ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
       .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, err: error }));
   }
 }

@@ -14,11 +14,11 @@ import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
 import { ChatBusyError } from "../engine/index.ts";
 import { StoreUnavailableError } from "../store/index.ts";
-import { describeFailure, safeTimeout } from "../failures.ts";
+import { type Timer, describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
-import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
+import type { LanguagePreferences } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { REPLY_SECONDS } from "../metrics.ts";
 import { CUSTOMER_COMMANDS, answerCommand } from "../customer-commands.ts";
@@ -43,14 +43,13 @@ export type BotOptions = {
   retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
   /** Clock for "valid for N minutes" in messages. */
   now?: () => number;
+  /** Arms the typing indicator and a slow button's early answer; Node's timers by default (tests pass a clock's). */
+  timer?: Timer;
   /** Admin commands (broadcast pace, clock). */
   admin?: AdminOptions;
 };
 
-export { BOT_COMMANDS } from "./commands.ts";
 
-/** The toast for a button whose order is gone, in the reference language. */
-export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer slower than this shows "typing…" meanwhile. */
@@ -69,6 +68,14 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
     const fallback = withoutUrlButtons(message);
     await api.sendMessage(chatId, fallback.text, fallback.options);
   }
+}
+
+/**
+ * The one renderer configuration of the Telegram front end (replies to updates and notifications
+ * alike): the shop's catalog, its words and its FAQ; `now` for "valid for N minutes".
+ */
+export function shopRenderer(app: App, now?: () => number): TelegramRenderer {
+  return createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) });
 }
 
 /**
@@ -124,7 +131,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(options.now ? { now: options.now } : {}) });
+  const renderer = shopRenderer(app, options.now);
   const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
 
   if (options.retry !== false) {
@@ -163,8 +170,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     return current.kind === "order" ? current.order : null;
   };
 
-  // One failing update must never stop the bot: log it and keep serving everyone else. run.ts routes
-  // every update's failure here, in webhook mode too (grammY only does so when polling).
+  // One failing update must never stop the bot: log it and keep serving everyone else. The inbox
+  // (inbox.ts) hands every update's failure here, as grammY's own polling loop would.
   bot.catch(updateFailureHandler(log, token));
 
   // Telegram always sends a message with its chat; one without is malformed (or forged): nobody to
@@ -178,7 +185,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   });
 
   // Stars payments arrive as bot updates: pre-checkout queries must be answered within 10 s, so they
-  // come before rate limiting and per-chat queues.
+  // come before rate limiting (and, having no chat, they skip the chat inboxes: see inbox.ts).
   if (isStarsProvider(app.payments)) bot.use(starsPaymentsComposer(app));
 
   if (options.rateLimit !== false) {
@@ -255,12 +262,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
     // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
-    const slow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"));
+    const disarmSlow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"), options.timer);
     let result: EngineReply;
     try {
       result = await engine.handleButton(chatOf(ctx), action, applied(ctx));
     } finally {
-      clearTimeout(slow);
+      disarmSlow();
     }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
@@ -298,12 +305,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     // Armed only right before the await that clears it; whatever it throws goes to the log, never
     // to the process (an armed timer that threw once ended the process, issue 11).
-    const typing = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"));
+    const disarmTyping = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
     let answer: EngineReply;
     try {
       answer = await engine.handleText(chatOf(ctx), text, applied(ctx));
     } finally {
-      clearTimeout(typing);
+      disarmTyping();
     }
     await reply(ctx, answer);
     app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });

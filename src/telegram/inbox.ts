@@ -7,8 +7,16 @@
  *
  * Updates without a chat (a Stars pre-checkout query, which must be answered within seconds) are
  * handled at once.
+ *
+ * One serialization layer per concern, each named:
+ * - the chat inbox (here): a chat's Telegram updates are applied one at a time, in `update_id` order,
+ *   by one drain per chat in this process;
+ * - the session queue (`inOrder` in engine/session.ts): every engine step on a chat (an update, a
+ *   payment webhook, the sweeper, an admin) runs one at a time in this process;
+ * - the chat lease (the store's `openChat`/`commit`): one process at a time works on a chat, and a
+ *   writer whose lease ran out cannot commit.
  */
-import type { Bot } from "grammy";
+import { type Bot, BotError } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import { ChatId } from "../domain/ids.ts";
@@ -44,15 +52,6 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
 
-  // Updates whose handling failed for a reason that passes (the store down, the chat busy elsewhere):
-  // they stay in the inbox and are tried again later, instead of being marked applied.
-  const failedForNow = new Set<number>();
-  const reportFailure = bot.errorHandler;
-  bot.catch(async (failure) => {
-    if (failure.error instanceof StoreUnavailableError || failure.error instanceof ChatBusyError) failedForNow.add(failure.ctx.update.update_id);
-    await reportFailure(failure);
-  });
-
   // Customers told "one moment" during a store outage, by update: told once, however often it comes again.
   const told = createBoundedMap<number, true>({ maxEntries: 10_000 });
   /** "One moment, I'll answer shortly", in the customer's language, without the store (best effort). */
@@ -71,12 +70,25 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     return work;
   };
 
-  /** Applies one update through the bot; every failure ends up in the bot's error handler or the log, never the process. */
-  const handle = async (update: Update): Promise<void> => {
+  /**
+   * Applies one update through the bot. Like grammY's own polling loop, a failure goes to the bot's
+   * error handler (`bot.catch`), never the process. `"later"`: it failed for a reason that passes (the
+   * store down, the chat busy elsewhere), so the update stays in the inbox to be tried again instead of
+   * being marked applied.
+   */
+  const handle = async (update: Update): Promise<"applied" | "later"> => {
     try {
       await bot.handleUpdate(update);
+      return "applied";
     } catch (error) {
-      log.error("telegram update failed", { updateId: update.update_id, ...describeFailure(error, options.secrets) });
+      try {
+        if (error instanceof BotError) await bot.errorHandler(error);
+        else throw error;
+      } catch (unreported) {
+        log.error("telegram update failed", { updateId: update.update_id, ...describeFailure(unreported, options.secrets) });
+      }
+      const cause = error instanceof BotError ? error.error : error;
+      return cause instanceof StoreUnavailableError || cause instanceof ChatBusyError ? "later" : "applied";
     }
   };
 
@@ -100,8 +112,7 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         holding = true; // one arrived meanwhile: the lease was kept for it
         continue;
       }
-      await handle(JSON.parse(next.raw) as Update);
-      if (failedForNow.delete(next.updateId)) {
+      if ((await handle(JSON.parse(next.raw) as Update)) === "later") {
         // Kept for later: the sweeper hands waiting inboxes back to a drain.
         await store.releaseLease(chatId, owner);
         return;

@@ -2,7 +2,7 @@ import type { App } from "../app.ts";
 import { StartupError, reasonOf } from "../startup.ts";
 import { startTelegram } from "./run.ts";
 
-export { BOT_COMMANDS, STALE_BUTTON_TOAST, createBot, createNotifier } from "./bot.ts";
+export { createBot, createNotifier, shopRenderer } from "./bot.ts";
 export type { BotOptions } from "./bot.ts";
 export { createTelegramRenderer, toTelegram } from "./render.ts";
 export type { TelegramMessage, TelegramRenderer } from "./render.ts";

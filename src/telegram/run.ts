@@ -12,10 +12,9 @@ import type { App } from "../app.ts";
 import { describeFailure } from "../failures.ts";
 import { StartupError, type StartupStep, withinStartupLimit } from "../startup.ts";
 import { registerAdminCommands, watchForAdminAlerts } from "./admin.ts";
-import { type BotOptions, createBot, createNotifier } from "./bot.ts";
+import { type BotOptions, createBot, createNotifier, shopRenderer } from "./bot.ts";
 import { createInbox } from "./inbox.ts";
 import { registerCommandMenus } from "./language.ts";
-import { createTelegramRenderer } from "./render.ts";
 
 export type TelegramRunOptions = {
   bot?: BotOptions;
@@ -91,10 +90,7 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   if (!bot.isInited()) {
     bot.botInfo = await step({ attempt: () => bot.api.getMe(), refusal: (error) => tokenRefusal(error, config.telegram.apiRoot) });
   }
-  const now = options.bot?.now;
-  app.engine.setNotifier(
-    createNotifier(bot, createTelegramRenderer(config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) }), app.languages),
-  );
+  app.engine.setNotifier(createNotifier(bot, shopRenderer(app, options.bot?.now), app.languages));
   // Best effort (a failure leaves a menu in another language), but within the limit all the same.
   startupDeadline = AbortSignal.timeout(config.startupTimeoutMs);
   await registerCommandMenus(bot.api, app.localization, log);

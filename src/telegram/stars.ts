@@ -7,7 +7,7 @@ import { Api, Composer, type Context } from "grammy";
 import type { Config } from "../config.ts";
 import { OrderId } from "../domain/ids.ts";
 import type { LanguagePreferences, Localization } from "../i18n/index.ts";
-import { settleWithin } from "../failures.ts";
+import { resultWithin } from "../failures.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/index.ts";
 import { type StarsApi, isStarsProvider } from "../payments/stars.ts";
@@ -69,7 +69,7 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     };
     let problem: StarsRefusal | null;
     try {
-      problem = await settleWithin(check(), PRE_CHECKOUT_BUDGET_MS, "timeout" as const);
+      problem = await resultWithin(check(), PRE_CHECKOUT_BUDGET_MS, "timeout" as const);
     } catch (error) {
       app.log.error("pre-checkout check failed", { err: error });
       problem = "error";

@@ -11,7 +11,7 @@ import { readMessage } from "./read.ts";
 import type { Reading } from "./reading.ts";
 import { commandFor } from "./rules.ts";
 
-export { understandByRules, parseTokenAmount, commandFor } from "./rules.ts";
+export { parseTokenAmount, commandFor } from "./rules.ts";
 export type { RulesContext, RulesResult } from "./rules.ts";
 export { readMessage } from "./read.ts";
 export { AmountOption, FaqTopic, LanguageCode, Reading, UsdCents } from "./reading.ts";

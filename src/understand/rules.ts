@@ -1,14 +1,13 @@
 /**
  * Deterministic understanding of customer text, tried before the LLM: free, instant, offline, and
  * pinned by tests, so common messages ("5000", "yes", "/status", «да», «2 тыс») never wait on or pay
- * for a model call. {@link readMessage} gives the full {@link Reading}; this module narrows it to the
+ * for a model call. `readMessage` (read.ts) gives the full {@link Reading}; this module narrows it to the
  * commands the engine knows today. Anything the rules are not sure of is `unknown` and goes to the LLM.
  */
 import { type Catalog, DEFAULT_CATALOG } from "../domain/catalog.ts";
 import { type Command, type CommandType, TokenAmount } from "../domain/commands.ts";
 import { findAmount } from "./amounts.ts";
 import { tokensForBudget } from "./budget.ts";
-import { readMessage } from "./read.ts";
 import type { Reading } from "./reading.ts";
 import { MAX_LENGTH, readText } from "./text.ts";
 
@@ -89,14 +88,6 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
       return unhandled;
     }
   }
-}
-
-/**
- * Reads a customer message as a command without any network call. Never throws; returns `unknown`
- * for anything it is not sure about (including text over 500 characters) so the caller can ask the LLM.
- */
-export function understandByRules(text: string, context: RulesContext): RulesResult {
-  return commandFor(readMessage(text, { phase: context.phase, askedHowMany: context.askedHowMany ?? false }), context);
 }
 
 /**

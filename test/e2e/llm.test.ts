@@ -3,8 +3,8 @@ import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { EngineReply, OrderView } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
-import { understandByRules } from "../../src/understand/index.ts";
 import { type LlmStub, type StubReply, json, startLlmStub } from "../support/llm-stub.ts";
+import { readByRules } from "../support/rules-only.ts";
 
 const TIMEOUT_MS = 300;
 
@@ -69,7 +69,7 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
 
   test('"...like three grand, paying in usdt" is read by the model and reaches a quote for 3,000 tokens', async () => {
     const text = "hey can u sort me out with like three grand, paying in usdt";
-    expect(understandByRules(text, { phase: "browsing" }).kind).toBe("unknown");
+    expect((await readByRules(text, { phase: "browsing" })).kind).toBe("unknown");
     stub.script(json({ intent: "SET_AMOUNT", tokens: 3000 }));
     const reply = await app.engine.handleText("c1", text);
     expect(orderOf(reply)).toMatchObject({ stage: "quoted", tokens: 3000 });

@@ -17,6 +17,9 @@ import { silentLogger } from "../../src/log.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 import { isolatedRedisUrl } from "../support/redis-store.ts";
 
+// Real time is what these tests are about: the lease runs out on the store's own clock (the Redis
+// server's, or the SQLite writers' wall clocks) and is renewed by the holder's real timer, so the
+// waits below let real milliseconds pass rather than advance a test clock.
 const LEASE_MS = 300;
 const SLOW_LLM_MS = 1_200;
 
@@ -59,7 +62,7 @@ for (const backend of backends) {
     /** The LLM stand-in: "the usual, please" means 3,000 tokens, and takes longer than the lease. */
     const slowLlm: Understander = async (text) => {
       if (!/usual/.test(text)) return null;
-      await new Promise((resolve) => setTimeout(resolve, SLOW_LLM_MS));
+      await new Promise((resolve) => setTimeout(resolve, SLOW_LLM_MS)); // real time: outlasts the lease unless renewed
       return { command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" };
     };
     const start = async (instanceId: string) => {
@@ -92,7 +95,7 @@ for (const backend of backends) {
         return reply;
       });
       // Sent while the first is still with the LLM, well after the lease would have run out unrenewed.
-      await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2)); // real time on the store's clock
       const second = b.engine.handleText("c1", "make it 5000 tokens").then((reply) => {
         answered.push("second");
         return reply;
@@ -115,7 +118,7 @@ for (const backend of backends) {
       const stale = await a.store.openChat(chatId, { owner: "stale-writer", ttlMs: LEASE_MS });
       if (!stale.held || !stale.state.chat || stale.state.chat === "invalid") throw new Error("no chat stored");
       // Its lease runs out while it is paused; another instance takes the chat and moves it on.
-      await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200)); // real time on the store's clock
       await b.engine.handleText("c1", "make it 3000");
       const refused = await a.store.commit({ chatId, owner: "stale-writer", chat: { record: { ...stale.state.chat, turns: ["stale"] }, expectedRev: stale.state.rev } });
       expect(refused.ok).toBe(false);

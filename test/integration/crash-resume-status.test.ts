@@ -57,7 +57,7 @@ async function payKillAndAskStatus(storeUrl: string) {
   // Pay; the shop starts creating the key (4 s) and dies 1 s into it.
   void payUntilAcknowledged(shop.baseUrl, customer, Date.now() + 60_000);
   expect(await until(() => openrouter.inFlightCreates > 0, 10_000)).toBe(true);
-  await sleep(KILL_AFTER_MS);
+  await sleep(KILL_AFTER_MS); // real time: the shop process dies 1 s into the stand-in's 4 s key creation
   await shop.kill();
   await shop.start();
 

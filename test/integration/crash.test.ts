@@ -150,6 +150,7 @@ async function killRepeatedly(shop: ShopProcess, openrouter: OpenRouterStub, pla
   let lastKillAt = Date.now();
   let duringDelivery = 0;
   for (const { calmMs, moment } of plans) {
+    // Real time against real processes: the shop runs in a child process and the kill lands at a seeded moment of a key creation on the stand-in's socket.
     await sleep(calmMs);
     await until(() => openrouter.inFlightCreates > 0, 3_000);
     await sleep(moment * keyCreationMs);
@@ -184,6 +185,7 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
   const payDeadline = Date.now() + schedule.arrivalSpreadMs + 45_000;
   const giveUp = new AbortController();
   cleanups.push(() => giveUp.abort());
+  // Real time: customers' payments reach the shop process over HTTP spread over a seeded spell.
   const paying = customers.map((customer, i) =>
     sleep(arrivals[i]!).then(() => payUntilAcknowledged(shop.baseUrl, customer, payDeadline, giveUp.signal)),
   );

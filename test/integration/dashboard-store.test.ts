@@ -95,7 +95,7 @@ describe.each(stores)("dashboard on %s", (_name, storeUrl, skip) => {
           seenAfter = performance.now() - changed;
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 50)); // real time is the point: the owner's own refresh timer, over a real store
       }
       expect(seenAfter, "the owner's read model never saw the order").not.toBeNull();
       expect(seenAfter!).toBeLessThan(5_000);

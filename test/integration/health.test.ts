@@ -20,6 +20,7 @@ afterEach(async () => {
 });
 
 /** Closes an app without hanging the test run on a store that no longer answers. */
+// A cap on a close that might hang, not a wait: the race ends as soon as the app closed.
 const closeWithin = (app: App, ms = 3_000) => Promise.race([app.close().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
 
 async function openApp(env: Record<string, string> = {}): Promise<App> {
@@ -73,7 +74,7 @@ describe("/healthz", () => {
           app.http.dispatch({ method: "POST", path: "/telegram/hook", headers: {}, rawBody: Buffer.from("{}") }),
         ]);
         if (healthz.status === 200 && hook.status === 404) gaps.push(Date.now());
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await new Promise((resolve) => setTimeout(resolve, 2)); // yields to the bot's start-up, which talks to the stand-in over a real socket
       }
     })();
     const telegram = await startTelegram(app);
@@ -131,7 +132,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
       socket.once("error", () => resolve(false));
     });
     if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a real redis-server process starting: connect again
   }
   child.kill("SIGKILL");
   throw new Error(`redis-server did not start on port ${port}`);
@@ -144,7 +145,7 @@ async function eventually(app: App, want: number, withinMs: number): Promise<Hea
     const answer = await health(app);
     expect(answer.ms).toBeLessThan(1_000);
     if (answer.status === want || Date.now() > deadline) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a real redis-server process stopped or restarted: ask again
   }
 }
 

@@ -175,7 +175,7 @@ whenRedis("pay page on a frozen Redis", redisServerMissing(), "Install redis-ser
       // The store heals by itself; the customer presses again.
       let again = await press(shop, shop.payUrl);
       for (let tries = 0; again.status !== 200 && tries < 20; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, 200)); // a real redis-server process resuming after SIGCONT: press again
         again = await press(shop, shop.payUrl);
       }
       expect(again.status).toBe(200);

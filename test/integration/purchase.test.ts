@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { collectionOf } from "../../src/store/index.ts";
+import { gate } from "../support/gate.ts";
 import { payUrlOf, rewriteChat, rewriteOrder, startTestApp, testClock } from "../support/app.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -277,13 +278,12 @@ describe("two instances, one confirmation replayed while the goods are being ann
     const a = await sandboxApp({ STORE_URL: store }, clock);
     const b = await sandboxApp({ STORE_URL: store }, clock);
     const shown: string[] = [];
-    let announcing: () => void = () => {};
-    const announced = new Promise<void>((resolve) => (announcing = resolve));
     // Instance a's channel is slow: its announcement of the goods is still on the wire when b gets the replay.
+    const channel = gate();
     a.app.engine.setNotifier(async (_chat, reply) => {
       if (reply.kind === "order" && reply.secret) {
-        announcing();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        channel.entered();
+        await channel.released;
         shown.push(`a:${reply.secret}`);
       }
     });
@@ -293,9 +293,10 @@ describe("two instances, one confirmation replayed while the goods are being ann
     await a.app.engine.handleText("c1", "2000 tokens");
     const payUrl = payUrlOf(await a.app.engine.handleText("c1", "yes"));
     const paying = a.pay(payUrl);
-    await announced;
+    await channel.entering;
     const replay = await b.app.engine.confirmPayment("sandbox", new URL(payUrl).pathname.split("/").pop() ?? "");
     expect(replay.outcome).toBe("duplicate");
+    channel.release();
     expect((await paying).status).toBe(200);
     expect(shown).toHaveLength(1);
     expect(shown[0]).toMatch(/^a:TG-/);

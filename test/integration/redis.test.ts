@@ -38,6 +38,7 @@ if (unreachable !== null && redisRequired()) {
         name: "sandbox",
         async issue(request) {
           issued.push(request.orderId);
+          // Real scheduling, not a deadline: two instances' deliveries overlap on a real Redis, so a race would show.
           await new Promise((resolve) => setTimeout(resolve, 30));
           return inner.issue(request);
         },

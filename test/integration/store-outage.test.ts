@@ -102,6 +102,7 @@ describe.skipIf(missing !== null && !process.env.CI)("a Redis outage (issue 20)"
     // Mid-delivery: the six pay; Redis stops while keys are being created.
     const paying = customers.map((customer) => payUntilAcknowledged(`http://127.0.0.1:${app.port}`, customer, Date.now() + 60_000));
     expect(await until(() => openrouter.inFlightCreates > 0, 20_000, 20)).toBe(true);
+    // Real time against real processes: a redis-server stopped and restarted while key creations are on the stand-in's socket.
     for (const { afterMs, downMs } of outages) {
       await sleep(afterMs);
       await redis.stop();

@@ -81,7 +81,7 @@ async function worksAgainWithin<T>(call: () => Promise<T>, ms: number): Promise<
       return await call();
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a real redis-server process coming back: try again
     }
   }
 }

@@ -18,11 +18,13 @@ import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 import { isolatedRedisUrl } from "../support/redis-store.ts";
 
 const SECRET = "webhook-secret-for-the-test";
+/** The chat lease, and how long an instance waits for another's lease before leaving an update in the inbox. */
+const CHAT_LOCK = { leaseMs: 1_000, waitMs: 500 };
 /**
- * The model takes 16–18 s: longer than any instance would wait for another's lease (the previous
- * version waited 15 s, then answered "something went wrong" and acknowledged the update, losing it).
+ * The model takes 2–2.6 s: longer than the lease and than any instance would wait for another's (a
+ * version that waited, then answered "something went wrong" and acknowledged the update, lost it).
  */
-const LLM_DELAYS_MS = [16_000, 18_000, 17_000];
+const LLM_DELAYS_MS = [2_000, 2_600, 2_300];
 const CHATS = 4;
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -45,9 +47,9 @@ async function startInstance(storeUrl: string, api: BotApiStub, llm: LlmStub, na
     HTTP_PORT: "0",
     INSTANCE_ID: name,
   });
-  const app = await createApp(config, { log: silentLogger, instanceId: name });
+  const app = await createApp(config, { log: silentLogger, instanceId: name, chatLock: CHAT_LOCK });
   await app.start();
-  const telegram = await startTelegram(app, { bot: { rateLimit: false } });
+  const telegram = await startTelegram(app, { bot: { rateLimit: false }, leaseMs: CHAT_LOCK.leaseMs });
   cleanups.push(async () => {
     await telegram.stop();
     await app.close();
@@ -64,7 +66,7 @@ async function deliver(instance: Instance, update: unknown): Promise<number> {
       body: JSON.stringify(update),
     }).catch(() => null);
     if (response?.status === 200) return tries;
-    await sleep(300);
+    await sleep(300); // Telegram's own pace of redelivery to a real HTTP server
   }
 }
 
@@ -81,26 +83,27 @@ async function twoInstancesOneChatSplit(storeUrl: string) {
   await Promise.all(
     Array.from({ length: CHATS }, async (_, i) => {
       const chatId = 8_100 + i;
-      const mark = api.mark();
       // Two messages in a row, split across the instances: the first needs the slow model.
       const first = api.textUpdate(chatId, "hmm, let's say a good few thousand of those things");
       const second = api.textUpdate(chatId, "actually make it 3000 tokens");
-      const posted = [deliver(i % 2 === 0 ? a : b, first)];
-      await sleep(100);
-      posted.push(deliver(i % 2 === 0 ? b : a, second));
-      await Promise.all(posted);
-      // Both answered, in order: the 5,000 quote, then the 3,000 one; each once.
+      // The second is sent once Telegram had the first acknowledged, as it orders a chat's updates.
+      await deliver(i % 2 === 0 ? a : b, first);
+      await deliver(i % 2 === 0 ? b : a, second);
+      // Both answered (a real wait on the stand-in's socket).
       expect(await until(() => api.messages(chatId).length >= 2, 45_000)).toBe(true);
-      await sleep(500);
-      const shown = api.calls
-        .slice(mark)
-        .filter((c) => c.ok && c.method === "sendMessage" && String(c.payload.chat_id) === String(chatId))
-        .map((c) => String(c.payload.text));
-      const quotes = shown.map((text) => /<b>([\d,]+) tokens<\/b> for/.exec(text)?.[1]).filter((q): q is string => q !== undefined);
-      expect({ chatId, quotes }).toEqual({ chatId, quotes: ["5,000", "3,000"] });
-      expect(shown.some((text) => text.includes("something went wrong"))).toBe(false);
     }),
   );
+  // Stopped, neither instance can send more: every update was answered in order, the 5,000 quote then the 3,000 one, each once.
+  await Promise.all([a.telegram.stop(), b.telegram.stop()]);
+  for (let i = 0; i < CHATS; i++) {
+    const chatId = 8_100 + i;
+    const shown = api.calls
+      .filter((c) => c.ok && c.method === "sendMessage" && String(c.payload.chat_id) === String(chatId))
+      .map((c) => String(c.payload.text));
+    const quotes = shown.map((text) => /<b>([\d,]+) tokens<\/b> for/.exec(text)?.[1]).filter((q): q is string => q !== undefined);
+    expect({ chatId, quotes }).toEqual({ chatId, quotes: ["5,000", "3,000"] });
+    expect(shown.some((text) => text.includes("something went wrong"))).toBe(false);
+  }
 }
 
 const redisUrl = redisDbUrl(10);

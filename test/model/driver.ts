@@ -206,7 +206,7 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     // The model's order, then (a new amount after it ended) others.
     newOrderId: () => (ordersStarted++ === 0 ? ORDER_ID : OrderId.parse(`model-order-${ordersStarted}`)),
     instanceId: "model",
-    settleTimeoutMs: 2_000,
+    workTimeoutMs: 2_000,
     inspect: (event: InspectionEvent) => {
       if (event.type !== "@xstate.snapshot") return;
       const snapshot = event.snapshot as Partial<PurchaseSnapshot>;

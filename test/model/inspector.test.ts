@@ -11,25 +11,34 @@ const recordingLog = () => {
   return { log, lines };
 };
 
-/** Behaves like the Sky inspector without a network: every (re)connect attempt reports an error. */
-const offline: SkyInspectorFactory = ({ onerror }) => {
-  let attempts = 0;
-  const timer = setInterval(() => {
-    attempts += 1;
-    onerror(new Error(`getaddrinfo ENOTFOUND (attempt ${attempts})`));
-    if (attempts >= 5) clearInterval(timer);
-  }, 1);
-  return { inspect: { next: () => undefined } };
-};
+/** Behaves like the Sky inspector without a network: every (re)connect attempt reports an error; `gaveUp` after the fifth. */
+function offlineInspector() {
+  let gaveUp!: () => void;
+  const done = new Promise<void>((resolve) => (gaveUp = resolve));
+  const factory: SkyInspectorFactory = ({ onerror }) => {
+    let attempts = 0;
+    const timer = setInterval(() => {
+      attempts += 1;
+      onerror(new Error(`getaddrinfo ENOTFOUND (attempt ${attempts})`));
+      if (attempts >= 5) {
+        clearInterval(timer);
+        gaveUp();
+      }
+    }, 1);
+    return { inspect: { next: () => undefined } };
+  };
+  return { factory, gaveUp: done };
+}
 
 describe("the Stately inspector", () => {
   it("with INSPECT=1 and no network the app starts, a purchase still works, and one warning is logged", async () => {
     const { log, lines } = recordingLog();
-    const inspector = attachInspector(log, offline);
+    const offline = offlineInspector();
+    const inspector = attachInspector(log, offline.factory);
     const app = await createApp(loadConfig({ STORE_URL: "memory://", INSPECT: "1" }), { listen: false, log, inspect: inspector.inspect });
     try {
       expect(app.config.inspect).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await offline.gaveUp; // every reconnect failed before the purchase starts
       await app.engine.handleText("c1", "I need 2000 tokens");
       const invoice = await app.engine.handleText("c1", "yes");
       expect(invoice.kind === "order" && invoice.order.stage).toBe("awaiting_payment");

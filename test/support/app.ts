@@ -5,17 +5,9 @@ import type { EngineReply } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
 import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import type { ChatRecord, OrderRecord } from "../../src/domain/records.ts";
+import { type TestClock, testClock } from "./clock.ts";
 
-export type TestClock = { now: number; advance(ms: number): void; (): number };
-
-export function testClock(start = Date.UTC(2026, 10, 26, 12)): TestClock {
-  const clock = (() => clock.now) as TestClock;
-  clock.now = start;
-  clock.advance = (ms: number) => {
-    clock.now += ms;
-  };
-  return clock;
-}
+export { type TestClock, testClock } from "./clock.ts";
 
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}) {
   const clock = (overrides.clock as TestClock | undefined) ?? testClock();
@@ -37,7 +29,13 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     await app.flushSandboxWebhooks();
     return page;
   };
-  return { app, clock, notifications, pay };
+  /** A customer types `text`; the engine's reply and how it reads in `language` (the shop's default unless given). */
+  const say = async (chatId: string, text: string, language?: string) => {
+    const reply = await app.engine.handleText(chatId, text);
+    const message = app.renderer.render(reply, language);
+    return { reply, text: message.text, message };
+  };
+  return { app, clock, notifications, pay, say };
 }
 
 /** The pay link of an order reply, or a failure that says what the reply was. */

@@ -66,7 +66,7 @@ export async function payUntilAcknowledged(baseUrl: string, customer: Customer, 
       customer.refused = /Payment not possible: [^<]*/.exec(answer.page)?.[0] ?? "refused";
       return;
     }
-    await sleep(200 + Math.random() * 200);
+    await sleep(200 + Math.random() * 200); // a customer pressing Pay again on a real shop process that did not acknowledge
   }
 }
 

@@ -49,6 +49,7 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
   const calls = { create: 0, list: 0, update: 0, delete: 0, credits: 0, unauthorized: 0 };
   let failures: { count: number; mode: "error" | "lost" } = { count: 0, mode: "error" };
 
+  // The stand-in's own latency (a key creation taking seconds), so a real shop process can be killed mid-call.
   const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));

@@ -61,7 +61,7 @@ export async function startOwnRedis(options: { persistent?: boolean } = {}): Pro
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       if (await answers(port)) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a real redis-server process starting: connect again
     }
     child.kill("SIGKILL");
     throw new Error(`redis-server did not start on port ${port}`);

@@ -54,6 +54,7 @@ export function redisFixture(url: string): () => Promise<StoreFixture> {
         opened.push(store);
         return store;
       },
+      // The Redis server's clock cannot be moved: leases and claims expire there, so time passes for real.
       advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       now: () => Date.now() + offset,
       async cleanup() {

@@ -2,6 +2,7 @@
 import { Api, BotError, Context, HttpError } from "grammy";
 import { describe, expect, test } from "vitest";
 import { describeFailure, redactSecrets, safeTimeout } from "../../src/failures.ts";
+import { testClock } from "../support/clock.ts";
 
 const TOKEN = "123456:TEST-token-for-the-stub";
 
@@ -41,11 +42,22 @@ describe("describeFailure", () => {
 describe("safeTimeout", () => {
   test("hands a synchronous throw and a rejection to the error handler instead of the process", async () => {
     const seen: string[] = [];
+    const clock = testClock();
     safeTimeout(1, () => {
       throw new Error("sync");
-    }, (error) => seen.push(String(error)));
-    safeTimeout(1, () => Promise.reject(new Error("async")), (error) => seen.push(String(error)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    }, (error) => seen.push(String(error)), clock.timer);
+    safeTimeout(1, () => Promise.reject(new Error("async")), (error) => seen.push(String(error)), clock.timer);
+    clock.advance(1);
+    await Promise.resolve(); // the rejection is handed on a microtask later
     expect(seen.sort()).toEqual(["Error: async", "Error: sync"]);
+  });
+
+  test("runs nothing once disarmed", () => {
+    const clock = testClock();
+    let ran = false;
+    const disarm = safeTimeout(1, () => (ran = true), () => {}, clock.timer);
+    disarm();
+    clock.advance(60_000);
+    expect(ran).toBe(false);
   });
 });

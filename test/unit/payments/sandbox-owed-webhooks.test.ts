@@ -8,7 +8,11 @@ import { SandboxInvoice, type SandboxOutbox, createSandboxPayments } from "../..
 import type { Collection } from "../../../src/store/index.ts";
 import type { z } from "zod";
 
-/** A collection whose every read and write takes a few milliseconds, in an uneven order. */
+/**
+ * A collection whose every read and write takes a few milliseconds, in an uneven order. Real
+ * scheduling, not a deadline: the waits only interleave payments and re-send rounds as a slow store
+ * would; the outcome asserted holds for every interleaving.
+ */
 function slowCollection<T>(delays: () => number): Collection<T> {
   const values = new Map<string, T>();
   const pause = () => new Promise((resolve) => setTimeout(resolve, delays()));
@@ -55,12 +59,13 @@ describe("the sandbox's owed webhooks", () => {
       return true;
     };
     // Payments arrive while rounds of re-sending run; then rounds run until nothing is owed.
+    // Real scheduling again (see slowCollection): staggered starts, whatever order they then finish in.
     const rounds = Promise.all([0, 1, 2, 3, 4].map(async (n) => {
       await new Promise((resolve) => setTimeout(resolve, n * 9));
       await sandbox.sendOwedWebhooks(deliver);
     }));
     await Promise.all(ids.map(async (id, n) => {
-      await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17));
+      await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17)); // real scheduling: staggered payments
       expect(await sandbox.pay(id)).toEqual({ ok: true });
     }));
     await rounds;

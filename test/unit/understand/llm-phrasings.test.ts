@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
 import type { Command } from "../../../src/domain/commands.ts";
 import { silentLogger } from "../../../src/log.ts";
-import { createUnderstander, understandByRules } from "../../../src/understand/index.ts";
+import { createUnderstander } from "../../../src/understand/index.ts";
 import { createLlmUnderstander } from "../../../src/understand/llm.ts";
 import { type LlmStub, json, startLlmStub } from "../../support/llm-stub.ts";
 import { understandContextIn } from "../../support/order-snapshots.ts";
+import { readByRules } from "../../support/rules-only.ts";
 
 type State = "initial" | "quoted" | "awaiting_payment";
 /** [customer text, state, what the (scripted) model answers, what the engine should receive]. */
@@ -83,7 +84,7 @@ describe("phrasings the rules cannot read are understood through the LLM", () =>
 
   test.each(ROWS)("%s (%s) → model says %o → engine gets %o", async (text, state, modelSays, expected) => {
     const context = understandContextIn(state, { turns: ["1000 tokens", "2000"], chatId: "chat-table", orderId: "ord_table" });
-    expect(understandByRules(text, { phase: context.phase })).toEqual({ kind: "unknown" });
+    expect(await readByRules(text, { phase: context.phase })).toEqual({ kind: "unknown" });
     const llm = createLlmUnderstander({
       apiKey: "test",
       baseUrl: stub.url,

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { Command } from "../../../src/domain/commands.ts";
-import { parseTokenAmount, understandByRules } from "../../../src/understand/rules.ts";
-import type { RulesContext, RulesResult } from "../../../src/understand/rules.ts";
+import { parseTokenAmount } from "../../../src/understand/rules.ts";
+import { type RulesOnlyContext, type RulesOnlyResult as RulesResult, readByRules } from "../../support/rules-only.ts";
 
-type Phase = RulesContext["phase"];
+type Phase = RulesOnlyContext["phase"];
 type Expected = Command | "unknown";
 /** [title, text, phase, expected]; the title is built here so odd characters stay readable. */
 type Row = [string, string, Phase, Expected];
@@ -279,27 +279,27 @@ function expectValidResult(result: RulesResult): void {
 }
 
 describe("asking for the goods again (issue 21)", () => {
-  const delivered: Parameters<typeof understandByRules>[1] = { phase: "browsing", allowed: ["SET_AMOUNT", "REISSUE", "STATUS", "HELP", "ASK", "ORDERS"] };
-  const browsing: Parameters<typeof understandByRules>[1] = { phase: "browsing", allowed: ["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"] };
+  const delivered: RulesOnlyContext = { phase: "browsing", allowed: ["SET_AMOUNT", "REISSUE", "STATUS", "HELP", "ASK", "ORDERS"] };
+  const browsing: RulesOnlyContext = { phase: "browsing", allowed: ["SET_AMOUNT", "STATUS", "HELP", "ASK", "ORDERS"] };
 
   test.each(["пришли код", "send me the code", "I lost my key", "потерял ключ", "i lost the code", "where is my key?"])(
     "%s is a REISSUE where one is allowed (a delivered order), a status question elsewhere",
-    (text) => {
-      expect(understandByRules(text, delivered)).toEqual({ kind: "command", command: { type: "REISSUE" } });
-      expect(understandByRules(text, browsing)).toEqual({ kind: "command", command: { type: "STATUS" } });
+    async (text) => {
+      expect(await readByRules(text, delivered)).toEqual({ kind: "command", command: { type: "REISSUE" } });
+      expect(await readByRules(text, browsing)).toEqual({ kind: "command", command: { type: "STATUS" } });
     },
   );
 
-  test("a payment claim beside it stays a status check, even where a reissue is allowed", () => {
-    expect(understandByRules("I paid, send me the code", delivered)).toEqual({ kind: "command", command: { type: "STATUS" } });
+  test("a payment claim beside it stays a status check, even where a reissue is allowed", async () => {
+    expect(await readByRules("I paid, send me the code", delivered)).toEqual({ kind: "command", command: { type: "STATUS" } });
   });
 
-  test("a lost promo code is not a lost key", () => {
-    expect(understandByRules("i lost my promo code", delivered)).toEqual({ kind: "unknown" });
+  test("a lost promo code is not a lost key", async () => {
+    expect(await readByRules("i lost my promo code", delivered)).toEqual({ kind: "unknown" });
   });
 });
 
-describe("understandByRules", () => {
+describe("the rules alone (the understander without a model)", () => {
   test("the table has at least 70 rows", () => {
     expect(TABLE.length + AMOUNTS.length).toBeGreaterThanOrEqual(70);
   });
@@ -308,38 +308,38 @@ describe("understandByRules", () => {
     expect(parseTokenAmount(text)).toBe(tokens);
   });
 
-  test.each(TABLE)("understands %s", (_title, text, phase, expected) => {
-    expect(understandByRules(text, { phase })).toEqual(resultOf(expected));
+  test.each(TABLE)("understands %s", async (_title, text, phase, expected) => {
+    expect(await readByRules(text, { phase })).toEqual(resultOf(expected));
   });
 
   const claims = PAYMENT_CLAIMS.flatMap((text) =>
     PHASES.map((phase) => [`${show(text)} while ${phase.replace("_", " ")}`, text, phase] as const),
   );
-  test.each(claims)("reads the payment claim %s only as a status check", (_title, text, phase) => {
-    const result = understandByRules(text, { phase });
+  test.each(claims)("reads the payment claim %s only as a status check", async (_title, text, phase) => {
+    const result = await readByRules(text, { phase });
     expect(result.kind === "unknown" || result.command.type === "STATUS").toBe(true);
   });
 
-  test("never yields a command outside the Command schema, in any phase", () => {
+  test("never yields a command outside the Command schema, in any phase", async () => {
     for (const [, text] of TABLE) {
-      for (const phase of PHASES) expectValidResult(understandByRules(text, { phase }));
+      for (const phase of PHASES) expectValidResult(await readByRules(text, { phase }));
     }
   });
 
-  test("never throws on 200 random unicode strings and always returns a valid result", () => {
+  test("never throws on 200 random unicode strings and always returns a valid result", async () => {
     const random = mulberry32(20_240_601);
     for (let i = 0; i < 200; i++) {
       const text = randomUnicode(random);
       const phase = PHASES[i % PHASES.length] ?? "browsing";
       expect(() => parseTokenAmount(text)).not.toThrow();
-      expectValidResult(understandByRules(text, { phase }));
+      expectValidResult(await readByRules(text, { phase }));
     }
   });
 
-  test("returns unknown for a 10,000-character message within 50 ms", () => {
+  test("returns unknown for a 10,000-character message within 50 ms", async () => {
     const text = "2000 tokens please ".repeat(530).slice(0, 10_000);
     const started = performance.now();
-    const result = understandByRules(text, { phase: "browsing" });
+    const result = await readByRules(text, { phase: "browsing" });
     expect(performance.now() - started).toBeLessThan(50);
     expect(result).toEqual({ kind: "unknown" });
     expect(parseTokenAmount(text)).toBeNull();
@@ -354,16 +354,16 @@ describe("understandByRules", () => {
     ["number words", "two ".repeat(124)],
     ["currency signs", "$1 ".repeat(166)],
     ["a repeated phrase", "where is ".repeat(55)],
-  ])("reads a 500-character message of %s within 50 ms", (_label, text) => {
+  ])("reads a 500-character message of %s within 50 ms", async (_label, text) => {
     const started = performance.now();
-    expectValidResult(understandByRules(text, { phase: "quoted" }));
+    expectValidResult(await readByRules(text, { phase: "quoted" }));
     parseTokenAmount(text);
     expect(performance.now() - started).toBeLessThan(50);
   });
 
-  test("treats input that is not a string as unknown instead of throwing", () => {
+  test("treats input that is not a string as unknown instead of throwing", async () => {
     const notText = undefined as unknown as string;
-    expect(understandByRules(notText, { phase: "browsing" })).toEqual({ kind: "unknown" });
+    expect(await readByRules(notText, { phase: "browsing" })).toEqual({ kind: "unknown" });
     expect(parseTokenAmount(notText)).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The understander around the rules (issue 21): the notes it adds, and two amounts offered as a choice.
  * A yes to such a choice is the engine's to catch (it remembers what it asked): see
- * test/integration/conversation-issue21.test.ts.
+ * test/integration/conversation-choices.test.ts.
  */
 import { describe, expect, test } from "vitest";
 import type { UnderstandContext, Understander } from "../../../src/domain/commands.ts";

@@ -4,15 +4,15 @@
  * (`toAuditEntry` of engine events, an order's summary after each commit).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { buildFunnel, formatFunnel, median } from "../../src/analytics/funnel.ts";
-import { decodeState, encodeState } from "../../src/analytics/projection-codec.ts";
-import { EARLY_TALK_CHATS, NOT_UNDERSTOOD_KEPT, type ProjectionState, applyEntry, emptyProjection, needsOwner } from "../../src/analytics/projection.ts";
-import type { CommandSource } from "../../src/domain/commands.ts";
-import { ChatId, OrderId } from "../../src/domain/ids.ts";
-import type { AuditEntry, OrderSummary } from "../../src/domain/records.ts";
-import { toAuditEntry } from "../../src/engine/audit-entries.ts";
-import type { EngineEvent } from "../../src/engine/events.ts";
-import { payUrlOf, startTestApp } from "../support/app.ts";
+import { buildFunnel, formatFunnel, median } from "../../../src/analytics/funnel.ts";
+import { decodeState, encodeState } from "../../../src/analytics/projection-codec.ts";
+import { EARLY_TALK_CHATS, NOT_UNDERSTOOD_KEPT, type ProjectionState, applyEntry, emptyProjection, needsOwner } from "../../../src/analytics/projection.ts";
+import type { CommandSource } from "../../../src/domain/commands.ts";
+import { ChatId, OrderId } from "../../../src/domain/ids.ts";
+import type { AuditEntry, OrderSummary } from "../../../src/domain/records.ts";
+import { toAuditEntry } from "../../../src/engine/audit-entries.ts";
+import type { EngineEvent } from "../../../src/engine/events.ts";
+import { payUrlOf, startTestApp } from "../../support/app.ts";
 
 const entry = (event: EngineEvent): AuditEntry => toAuditEntry(event, "t");
 const chat = (orderId: string) => ChatId.parse(`chat-${orderId}`);

@@ -1,9 +1,13 @@
-/** Issue 21: phrasings a new customer used that the shop did not understand, answered through the whole engine. */
+/**
+ * When a message could mean two amounts, the shop asks which one with both as buttons; the customer
+ * picks one by number, ordinal or button; and a yes never confirms an amount the customer was just
+ * asked to choose (issues 13 and 21), through the whole engine.
+ */
 import { afterEach, describe, expect, test } from "vitest";
 import type { Understander } from "../../src/domain/commands.ts";
 import type { EngineReply } from "../../src/engine/reply.ts";
 import type { RenderedMessage } from "../../src/render/messages.ts";
-import { payUrlOf, rewriteChat, startTestApp } from "../support/app.ts";
+import { rewriteChat, startTestApp } from "../support/app.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -13,87 +17,70 @@ afterEach(async () => {
 async function shop(llm?: Understander) {
   const started = await startTestApp({}, llm ? { llm } : {});
   cleanups.push(() => started.app.close());
-  const say = async (chatId: string, text: string, language = "en") => {
-    const reply = await started.app.engine.handleText(chatId, text);
-    const message = started.app.renderer.render(reply, language);
-    return { reply, text: message.text, message };
-  };
-  return { ...started, say };
+  return started;
 }
 
 const stateOf = (reply: EngineReply) => ("order" in reply && reply.order ? reply.order.stage : null);
+const tokensOf = (reply: EngineReply) => (reply.kind === "order" ? reply.order.tokens : null);
 const pressable = (message: RenderedMessage) => message.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : []));
 
-describe("issue 21: wanting tokens without an amount is asked how many", () => {
-  test("'I need some tokens' asks how many, with the packages, and the next number answers it", async () => {
-    const { say } = await shop();
-    const asked = await say("c1", "I need some tokens");
-    expect(asked.reply.kind).toBe("help");
-    expect(asked.text).toBe("How many tokens would you like? (100 tokens to 1,000,000 tokens)");
-    expect(pressable(asked.message)).toContainEqual({ action: "package", tokens: 5000 });
-    const answered = await say("c1", "3000, is that enough for my project?");
-    expect(stateOf(answered.reply)).toBe("quoted");
-  });
-
-  test("«хочу купить токены» asks how many, in Russian", async () => {
-    const { say } = await shop();
-    const asked = await say("c1", "хочу купить токены", "ru");
-    expect(asked.text).toMatch(/^Сколько токенов вам нужно\?/);
-    expect(asked.text).not.toMatch(/не понял/i);
-  });
-});
-
-describe("issue 21: other phrasings a new customer used", () => {
-  test("'how much would 10k cost?' quotes 10,000 tokens rather than the general price", async () => {
-    const { reply, text } = await (await shop()).say("c1", "how much would 10k cost?");
-    expect(stateOf(reply)).toBe("quoted");
-    expect(text).toContain("10,000 tokens for $200.00");
-  });
-
-  test("«а чем платить?» gets the owner's answer on payment methods", async () => {
-    const { reply, text } = await (await shop()).say("c1", "а чем платить?", "ru");
-    expect(reply).toMatchObject({ kind: "answer", topic: "coins" });
-    expect(text).toContain("USDT");
-  });
-
-  test("«пришли код» after delivery shows the order and the end of its code", async () => {
-    const { say, pay, notifications } = await shop();
-    await say("c1", "2000 tokens");
-    await pay(payUrlOf((await say("c1", "yes")).reply));
-    const delivered = notifications.at(-1)!.reply;
-    const secret = delivered.kind === "order" ? (delivered.secret ?? "") : "";
-    const { reply, text } = await say("c1", "пришли код", "ru");
-    expect(reply.kind).not.toBe("not_understood");
-    expect(text).toContain(secret.slice(-4));
-  });
-});
-
-describe("issue 21: thanks are answered in kind, and move nothing", () => {
-  test.each([
-    ["thanks!", "en", "Happy to help"],
-    ["bye", "en", "Happy to help"],
-    ["спасибо!", "ru", "Рад помочь"],
-  ])("%s gets one short friendly line", async (text, language, line) => {
-    const { say } = await shop();
-    const { reply, message } = await say("c1", text, language);
-    expect(reply).toEqual({ kind: "thanks" });
-    expect(message.text).toContain(line);
-    expect(message.text.split("\n")).toHaveLength(1);
-  });
-
-  test("thanking mid-purchase leaves the quote exactly as it was", async () => {
+describe("two possible amounts get one short question", () => {
+  test("'2000 or 3000' gets both as buttons, not 'didn't get that', and a button picks one", async () => {
     const { app, say } = await shop();
-    const quoted = await say("c1", "2000 tokens");
-    const orderId = quoted.reply.kind === "order" ? quoted.reply.order.orderId : "";
-    const before = await app.engine.order(orderId);
-    expect(before?.summary.tokens).toBe(2000);
-    await say("c1", "thank you so much");
-    expect(await app.engine.order(orderId)).toEqual(before);
-    expect(stateOf((await say("c1", "yes")).reply)).toBe("awaiting_payment");
+    const { reply, message } = await say("c1", "2000 or 3000");
+    expect(reply.kind).not.toBe("not_understood");
+    expect(message.text).not.toContain("didn't get that");
+    const choices = pressable(message);
+    expect(choices).toEqual([
+      { action: "package", tokens: 2000 },
+      { action: "package", tokens: 3000 },
+    ]);
+    const pressed = await app.engine.handleButton("c1", choices[1]!);
+    expect(pressed.kind === "order" && pressed.order.tokens).toBe(3000);
+  });
+
+  test("'2 grand' asks: two thousand tokens, or two thousand dollars' worth (labelled with what it buys)", async () => {
+    const { message } = await (await shop()).say("c1", "give me 2 grand");
+    expect(message.text).toBe("Which amount did you mean?");
+    expect(message.buttons.flat().map((b) => b.label)).toEqual(["2,000 tokens", "$2,000.00 → 100,000 tokens"]);
   });
 });
 
-describe("issue 21: a yes never confirms an amount the customer was just asked to choose", () => {
+describe("after '2000 or 3000?', the customer picks one", () => {
+  test.each([
+    ["the first", "en", 2000],
+    ["the second one please", "en", 3000],
+    ["the bigger one", "en", 3000],
+    ["первый", "ru", 2000],
+    ["давай второй", "ru", 3000],
+    ["3000", "en", 3000],
+  ])("'%s' (%s) picks %i, and only then does a yes confirm it", async (text, language, tokens) => {
+    const { say } = await shop();
+    await say("c1", "1000 tokens", language);
+    expect((await say("c1", "2000 or 3000?", language)).reply.kind).toBe("clarify");
+    // A yes first: the choice is asked again, the old quote stays unconfirmed.
+    expect((await say("c1", language === "ru" ? "да" : "sure", language)).reply.kind).toBe("clarify");
+    const picked = await say("c1", text, language);
+    expect(tokensOf(picked.reply)).toBe(tokens);
+    expect(picked.reply).toMatchObject({ kind: "order", order: { stage: "quoted" } });
+    expect((await say("c1", language === "ru" ? "да" : "yes", language)).reply).toMatchObject({ order: { stage: "awaiting_payment", tokens } });
+  });
+
+  test("a picked budget is quoted as the budget it was", async () => {
+    const { say } = await shop();
+    await say("c1", "hi");
+    expect((await say("c1", "give me 2 grand")).reply.kind).toBe("clarify");
+    const picked = await say("c1", "the second");
+    expect(picked.reply).toMatchObject({ kind: "order", order: { tokens: 100_000 }, budget: { usd: { minor: 200_000, currency: "USD" } } });
+  });
+
+  test("an ordinal with nothing offered is not a pick", async () => {
+    const { say } = await shop();
+    expect((await say("c1", "the first")).reply.kind).toBe("not_understood");
+  });
+});
+
+describe("a yes never confirms an amount the customer was just asked to choose", () => {
   test.each(["sure", "yes", "да", "/confirm"])("after '2000 or 3000?' with a quote open, %s asks again which amount", async (yes) => {
     const { app, say } = await shop();
     await say("c1", "1000 tokens");

@@ -1,6 +1,7 @@
 /**
- * Issue 13, points 1–3, through the engine with the real app: a button does what its message says,
- * money is never silent, and status answers say the status in words.
+ * What the customer holds may be out of date, through the engine with the real app (issue 13, 1–3):
+ * a button from an older message does what that message said or nothing, a closed order's pay link
+ * takes no money, and a status answer counts the time left down from the order's own deadline.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

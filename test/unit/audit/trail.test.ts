@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
-import { formatAuditEntry } from "../../src/audit/index.ts";
-import { loadConfig } from "../../src/config.ts";
-import { ChatId, OrderId } from "../../src/domain/ids.ts";
-import type { EngineReply } from "../../src/engine/reply.ts";
-import { silentLogger } from "../../src/log.ts";
-import { payUrlOf, startTestApp } from "../support/app.ts";
+import { type App, createApp } from "../../../src/app.ts";
+import { formatAuditEntry } from "../../../src/audit/index.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { ChatId, OrderId } from "../../../src/domain/ids.ts";
+import type { EngineReply } from "../../../src/engine/reply.ts";
+import { silentLogger } from "../../../src/log.ts";
+import { payUrlOf, startTestApp } from "../../support/app.ts";
 
 const apps: App[] = [];
 afterEach(async () => {
