@@ -68,6 +68,14 @@ const promoReserved = ({ event }: { event: { output: PromoReserveResult } }) => 
 const invoiceOf = ({ context }: { context: PurchaseContext }) => ({ orderId: context.orderId, paymentId: context.payment!.paymentId });
 
 /**
+ * Lost goods are replaced on request only once the customer was shown them: goods still being announced
+ * are not lost (the engine shows them again instead), so `announcing` does not take REISSUE.
+ */
+const reissueOnRequest = {
+  REISSUE: { guard: "reissuesLeft", target: "#purchase.reissuing", actions: "noteActivity" },
+} as const;
+
+/**
  * After an order closes unpaid (cancelled or expired), its invoice is voided where the provider allows;
  * until the invoice is closed, money that still arrives through it is delivered or returned by the
  * order's LATE_PAYMENT terms. Both closed states share these children.
@@ -561,9 +569,6 @@ export const purchaseMachine = setup({
       tags: ["paid", "delivered", "ended", "at_rest"],
       meta: { words: "order-delivered", buttons: ["packages"] },
       initial: "announcing",
-      on: {
-        REISSUE: { guard: "reissuesLeft", target: "reissuing", actions: "noteActivity" },
-      },
       states: {
         announcing: {
           description:
@@ -583,7 +588,7 @@ export const purchaseMachine = setup({
         awaiting_goods_check: {
           description: "A minute after delivery (when every earlier attempt has surely finished), the provider is asked.",
           meta: { deadline: "goods_check" },
-          on: { DEADLINE: { guard: "goodsCheckDue", target: "checking_goods" } },
+          on: { DEADLINE: { guard: "goodsCheckDue", target: "checking_goods" }, ...reissueOnRequest },
         },
         checking_goods: {
           description: "Revoking goods of earlier, interrupted attempts: at most one live key per order, the one shown.",
@@ -595,8 +600,9 @@ export const purchaseMachine = setup({
             onDone: { target: "settled", actions: { type: "recordStrayGoodsCheck", params: ({ event }) => ({ output: event.output }) } },
             onError: { target: "awaiting_goods_check", actions: "retryStrayGoodsCheck" },
           },
+          on: { ...reissueOnRequest },
         },
-        settled: {},
+        settled: { on: { ...reissueOnRequest } },
       },
     },
     reissuing: {

@@ -177,12 +177,15 @@ describe("a lost key", () => {
     expect((await commands("c1")).at(-1)).toMatchObject({ command: "REISSUE", source: "rules", text });
   });
 
-  test("«пришли код» after delivery shows the order and the end of its code", async () => {
+  test("«пришли код» after delivery replaces the lost code and shows the new one, in Russian", async () => {
     const { say, deliver } = await shop();
     const secret = await deliver("c1");
     const { reply, text } = await say("c1", "пришли код", "ru");
     expect(reply.kind).not.toBe("not_understood");
-    expect(text).toContain(secret.slice(-4));
+    const shown = /TG-[A-Z0-9]+/.exec(text)?.[0];
+    expect(shown).toBeDefined();
+    expect(shown).not.toBe(secret);
+    expect(text).toContain("замена прежнего");
   });
 
   test("before a delivery, the same words are a status question", async () => {

@@ -273,7 +273,7 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
     case "SET_AMOUNT":
       // Typed without a product; with one, a package button of that product.
       return event.product === undefined
-        ? { reply: await engine.handleText(CHAT_ID, `${String(event.tokens)} tokens`) }
+        ? { reply: await engine.handleText(CHAT_ID, `I need ${String(event.tokens)}`) }
         : { reply: await engine.handleButton(CHAT_ID, { action: "package", tokens: Number(event.tokens), product: String(event.product) }) };
     case "SET_PRODUCT":
       return { reply: await engine.handleButton(CHAT_ID, { action: "product", product: String(event.product) }) };
