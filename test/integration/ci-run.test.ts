@@ -4,8 +4,10 @@
  *
  * The real script runs in a sandbox: its Redis on a free port instead of 6379 (the only edit), with
  * stand-ins on PATH for npm (records what it was asked and whether Redis answered), apt-get (fails:
- * a test never installs packages) and the programs the script looks for, and a stand-in
- * deploy/check.sh (test/integration/deploy-kit.test.ts checks the real one). Needs redis-server; in
+ * a test never installs packages) and the programs the script looks for, a stand-in
+ * deploy/check.sh (test/integration/deploy-kit.test.ts checks the real one) and a stand-in
+ * scripts/redis-cluster.sh that records its start and stop (the real one starts three nodes; the
+ * store tests use it). The run never inherits REDIS_URL or REDIS_CLUSTER_URL, so it always starts both. Needs redis-server; in
  * CI its absence fails the tests, locally it skips them with a warning.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -41,13 +43,14 @@ async function sandbox(): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-ci-run-"));
   const port = await freePort();
   sandboxes.push({ dir, port });
-  for (const sub of [".ci", "deploy", "bin", "tmp"]) mkdirSync(join(dir, sub));
+  for (const sub of [".ci", "deploy", "scripts", "bin", "tmp"]) mkdirSync(join(dir, sub));
   let run = readFileSync(CI_RUN, "utf8");
   run = rewrite(run, /^start_redis 6379$/m, `start_redis ${port}`);
   run = rewrite(run, /redis:\/\/127\.0\.0\.1:6379/, `redis://127.0.0.1:${port}`);
   writeFileSync(join(dir, ".ci", "run"), run);
   const log = join(dir, "calls.log");
   executable(join(dir, "deploy", "check.sh"), `echo "deploy/check.sh" >> ${log}`);
+  executable(join(dir, "scripts", "redis-cluster.sh"), `echo "redis-cluster.sh $1" >> ${log}\n[ "$1" = start ] && echo "redis-cluster://127.0.0.1:1"\nexit 0`);
   executable(
     join(dir, "bin", "npm"),
     `echo "npm $1 REDIS_URL=$REDIS_URL redis:$(redis-cli -h 127.0.0.1 -p ${port} ping 2>&1)" >> ${log}
@@ -61,7 +64,7 @@ exit "\${FAKE_TEST_STATUS:-0}"`,
 }
 
 function start(box: Sandbox, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const { REDIS_URL: _ignored, ...inherited } = process.env;
+  const { REDIS_URL: _url, REDIS_CLUSTER_URL: _clusterUrl, ...inherited } = process.env;
   const child = spawn("bash", [join(box.dir, ".ci", "run")], {
     env: { ...inherited, PATH: `${join(box.dir, "bin")}:${process.env.PATH ?? ""}`, CI: "true", TMPDIR: box.tmp, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -88,9 +91,11 @@ describe.skipIf(!hasRedis && !process.env.CI)(".ci/run", () => {
     expect(listensBeyondLoopback(box.port)).toBe(false);
     expect(await run.exit, run.output()).toBe(0);
     expect(box.log().trim().split("\n")).toEqual([
+      "redis-cluster.sh start",
       "deploy/check.sh",
       `npm ci REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
       `npm test REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
+      "redis-cluster.sh stop",
     ]);
     expect(redisAnswers(box.port)).toBe(false);
     expect(readdirSync(box.tmp)).toEqual([]);
@@ -102,6 +107,7 @@ describe.skipIf(!hasRedis && !process.env.CI)(".ci/run", () => {
     const run = start(box, { FAKE_TEST_STATUS: "3" });
     expect(await run.exit, run.output()).toBe(3);
     expect(box.log()).toContain("npm test");
+    expect(box.log()).toContain("redis-cluster.sh stop");
     expect(redisAnswers(box.port)).toBe(false);
     expect(readdirSync(box.tmp)).toEqual([]);
   });
@@ -115,6 +121,7 @@ describe.skipIf(!hasRedis && !process.env.CI)(".ci/run", () => {
     run.child.kill("SIGTERM");
     expect(await run.exit, run.output()).toBe(143);
     expect(redisAnswers(box.port)).toBe(false);
+    expect(box.log()).toContain("redis-cluster.sh stop");
     expect(readdirSync(box.tmp)).toEqual([]);
   });
 });

@@ -283,9 +283,18 @@ describe("reissuing lost goods", () => {
     expect(h.context()).toMatchObject({ reissues: 1, delivery: { ref: "voucher:2", hint: "…WXYZ", announceAt: T0 + HOUR + 20_000, strayCheckAt: T0 + HOUR + MINUTE } });
   });
 
+  test("goods still being announced are not lost: announcing takes no REISSUE (the engine shows them again)", async () => {
+    const h = harness();
+    await toDelivered(h);
+    expect(h.path()).toBe("delivered.announcing");
+    expect(h.send({ type: "REISSUE", at: T0 + MINUTE })).toBe(false);
+    expect(h.calls.reissueGoods).toHaveLength(0);
+  });
+
   test(`at most ${MAX_REISSUES} times per order; then the order refuses (the owner helps)`, async () => {
     const h = harness();
     await toDelivered(h);
+    h.send({ type: "GOODS_SHOWN", at: T0 + 2 * MINUTE });
     for (let n = 1; n <= MAX_REISSUES; n++) {
       expect(h.send({ type: "REISSUE", at: T0 + n * HOUR })).toBe(true);
       expect(h.waiting("reissueGoods")[0]?.input).toMatchObject({ generation: n });
@@ -299,6 +308,7 @@ describe("reissuing lost goods", () => {
   test("a reissue that fails leaves the old goods, says so, and may be asked for again", async () => {
     const h = harness();
     await toDelivered(h);
+    h.send({ type: "GOODS_SHOWN", at: T0 + 2 * MINUTE });
     for (const failure of [notIssued(T0 + HOUR), new Error("crashed")]) {
       h.send({ type: "REISSUE", at: T0 + HOUR });
       await h.answer("reissueGoods", failure);

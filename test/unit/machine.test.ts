@@ -636,6 +636,7 @@ describe("a stored snapshot restores", () => {
       },
       async (h) => {
         await toDelivered(h);
+        h.send({ type: "GOODS_SHOWN", at: T0 + HOUR });
         h.send({ type: "REISSUE", at: T0 + HOUR });
         await h.answer("reissueGoods", issued(T0 + HOUR));
       },
