@@ -47,14 +47,25 @@ export async function makeTemplates(): Promise<Template[]> {
   const clock = () => at;
   const real = createSandboxDelivery();
   const failing = { on: false };
-  const delivery: DeliveryProvider = { ...real, issue: (request) => (failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "down" } as const) : real.issue(request)) };
+  const delivery: DeliveryProvider = {
+    ...real,
+    issue: (request) => (failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "down" } as const) : real.issue(request)),
+  };
   const model: Understander = async (text, context) => {
-    const command = text === "zorp beta" ? { type: "SET_AMOUNT" as const, tokens: 2000 } : text === "zorp confirm" ? { type: "CONFIRM" as const } : null;
+    const command =
+      text === "zorp beta" ? { type: "SET_AMOUNT" as const, tokens: 2000 } : text === "zorp confirm" ? { type: "CONFIRM" as const } : null;
     if (!command) return null;
     context.onLlmCall?.({ model: "bench", promptTokens: 410, completionTokens: 24, ok: true, at: clock() });
     return { command, source: "llm" };
   };
-  const app = await createApp(loadConfig({ STORE_URL: "memory://", DELIVERY_MAX_ATTEMPTS: "1" }), { listen: false, log: silentLogger, clock, delivery, llm: model, sweepIntervalMs: 3_600_000 });
+  const app = await createApp(loadConfig({ STORE_URL: "memory://", DELIVERY_MAX_ATTEMPTS: "1" }), {
+    listen: false,
+    log: silentLogger,
+    clock,
+    delivery,
+    llm: model,
+    sweepIntervalMs: 3_600_000,
+  });
   app.engine.setNotifier(async () => {});
   const pay = async (reply: Awaited<ReturnType<App["engine"]["handleText"]>>) => {
     if (reply.kind !== "order" || !reply.order.payUrl) throw new Error(`no invoice: ${reply.kind}`);
@@ -66,45 +77,73 @@ export async function makeTemplates(): Promise<Template[]> {
     return chat.chat && chat.chat !== "invalid" ? chat.chat.currentOrderId! : "";
   };
   const scenarios: [number, string, () => Promise<void>][] = [
-    [20, "t-rules", async () => {
-      await app.engine.handleText("t-rules", "hi", { profile: { username: "rules_buyer", firstName: "Ann" } });
-      await app.engine.handleText("t-rules", "I need 2000 tokens");
-      at += 40_000;
-      await pay(await app.engine.handleText("t-rules", "yes"));
-    }],
-    [15, "t-button", async () => {
-      const quote = await app.engine.handleButton("t-button", { action: "package", tokens: 5000 });
-      if (quote.kind !== "order") throw new Error("no quote");
-      at += 20_000;
-      await pay(await app.engine.handleButton("t-button", { action: "confirm", orderId: quote.order.orderId, shown: 5000 }));
-    }],
-    [15, "t-llm", async () => {
-      await app.engine.handleText("t-llm", "zorp beta");
-      at += 60_000;
-      await pay(await app.engine.handleText("t-llm", "zorp confirm"));
-    }],
-    [25, "t-expired", async () => {
-      await app.engine.handleText("t-expired", "what about 1000 tokens?");
-      at += 20 * 60_000;
-      await app.engine.runDue();
-    }],
-    [10, "t-cancelled", async () => {
-      await app.engine.handleText("t-cancelled", "I need 10000 tokens");
-      await app.engine.handleText("t-cancelled", "yes");
-      at += 120_000;
-      await app.engine.handleText("t-cancelled", "cancel");
-    }],
-    [10, "t-waiting", async () => {
-      await app.engine.handleText("t-waiting", "can you walk my dog");
-      await app.engine.handleText("t-waiting", "ok then 3000 tokens");
-      await app.engine.handleText("t-waiting", "yes");
-    }],
-    [0.1, "t-failed", async () => {
-      failing.on = true;
-      await app.engine.handleText("t-failed", "I need 2000 tokens");
-      await pay(await app.engine.handleText("t-failed", "yes"));
-      failing.on = false;
-    }],
+    [
+      20,
+      "t-rules",
+      async () => {
+        await app.engine.handleText("t-rules", "hi", { profile: { username: "rules_buyer", firstName: "Ann" } });
+        await app.engine.handleText("t-rules", "I need 2000 tokens");
+        at += 40_000;
+        await pay(await app.engine.handleText("t-rules", "yes"));
+      },
+    ],
+    [
+      15,
+      "t-button",
+      async () => {
+        const quote = await app.engine.handleButton("t-button", { action: "package", tokens: 5000 });
+        if (quote.kind !== "order") throw new Error("no quote");
+        at += 20_000;
+        await pay(await app.engine.handleButton("t-button", { action: "confirm", orderId: quote.order.orderId, shown: 5000 }));
+      },
+    ],
+    [
+      15,
+      "t-llm",
+      async () => {
+        await app.engine.handleText("t-llm", "zorp beta");
+        at += 60_000;
+        await pay(await app.engine.handleText("t-llm", "zorp confirm"));
+      },
+    ],
+    [
+      25,
+      "t-expired",
+      async () => {
+        await app.engine.handleText("t-expired", "what about 1000 tokens?");
+        at += 20 * 60_000;
+        await app.engine.runDue();
+      },
+    ],
+    [
+      10,
+      "t-cancelled",
+      async () => {
+        await app.engine.handleText("t-cancelled", "I need 10000 tokens");
+        await app.engine.handleText("t-cancelled", "yes");
+        at += 120_000;
+        await app.engine.handleText("t-cancelled", "cancel");
+      },
+    ],
+    [
+      10,
+      "t-waiting",
+      async () => {
+        await app.engine.handleText("t-waiting", "can you walk my dog");
+        await app.engine.handleText("t-waiting", "ok then 3000 tokens");
+        await app.engine.handleText("t-waiting", "yes");
+      },
+    ],
+    [
+      0.1,
+      "t-failed",
+      async () => {
+        failing.on = true;
+        await app.engine.handleText("t-failed", "I need 2000 tokens");
+        await pay(await app.engine.handleText("t-failed", "yes"));
+        failing.on = false;
+      },
+    ],
   ];
   const made: { weight: number; chatId: string; orderId: string }[] = [];
   for (const [weight, chatId, run] of scenarios) {
@@ -128,7 +167,8 @@ export async function makeTemplates(): Promise<Template[]> {
 function shifted<T>(value: T, offset: number): T {
   if (typeof value === "number") return (value >= T0 && value < T0 + 30 * DAY ? value + offset : value) as T;
   if (Array.isArray(value)) return value.map((item) => shifted(item, offset)) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shifted(item, offset)])) as T;
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shifted(item, offset)])) as T;
   return value;
 }
 
@@ -148,7 +188,14 @@ function random(seed: number) {
  * Writes orders `from` to `to` (exclusive) made from the templates straight into the store, one commit
  * per order as the engine would, `parallel` chats at a time. Orders spread over the 60 days before `at`.
  */
-export async function seedOrders(store: ShopStore, templates: Template[], from: number, to: number, at: number, parallel = 200): Promise<void> {
+export async function seedOrders(
+  store: ShopStore,
+  templates: Template[],
+  from: number,
+  to: number,
+  at: number,
+  parallel = 200,
+): Promise<void> {
   const next = random(42 + from);
   const total = templates.reduce((sum, t) => sum + t.weight, 0);
   const pick = () => {
@@ -162,7 +209,10 @@ export async function seedOrders(store: ShopStore, templates: Template[], from: 
     const chatId = String(1_000_000 + (i % 40_000));
     const orderId = benchOrderId(i);
     const created = i >= 100_000 ? at - 60_000 + (i % 1000) : at - Math.floor(next() * 60 * DAY);
-    const text = texts[templates.indexOf(template)]!.replaceAll(template.orderId, orderId).replaceAll(`"${template.chatId}"`, `"${chatId}"`);
+    const text = texts[templates.indexOf(template)]!.replaceAll(template.orderId, orderId).replaceAll(
+      `"${template.chatId}"`,
+      `"${chatId}"`,
+    );
     const copy = shifted(JSON.parse(text) as { entries: AuditEntry[]; record: OrderRecord }, created - T0);
     const id = OrderId.parse(orderId);
     const chat = ChatId.parse(chatId);
@@ -191,7 +241,13 @@ async function timeGet(app: App, path: string, query = "", runs = 15): Promise<{
   for (let i = 0; i < runs; i++) {
     const start = now();
     const cpu = process.cpuUsage();
-    const response = await app.http.dispatch({ method: "GET", path, query: new URLSearchParams(query), headers: { authorization: `Bearer ${TOKEN}` }, rawBody: Buffer.alloc(0) });
+    const response = await app.http.dispatch({
+      method: "GET",
+      path,
+      query: new URLSearchParams(query),
+      headers: { authorization: `Bearer ${TOKEN}` },
+      rawBody: Buffer.alloc(0),
+    });
     const used = process.cpuUsage(cpu);
     walls.push(now() - start);
     cpus.push((used.user + used.system) / 1000);
@@ -203,8 +259,20 @@ async function timeGet(app: App, path: string, query = "", runs = 15): Promise<{
 }
 
 /** Measures the dashboard on one store with `count` orders; `shown` hears each row as it is measured. */
-async function onStore(label: string, storeUrl: string, count: number, templates: Template[], shown: (row: DashboardRow) => void): Promise<DashboardRow[]> {
-  const open = () => createApp(loadConfig({ STORE_URL: storeUrl, ADMIN_TOKEN: TOKEN }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000, instanceId: "bench" });
+async function onStore(
+  label: string,
+  storeUrl: string,
+  count: number,
+  templates: Template[],
+  shown: (row: DashboardRow) => void,
+): Promise<DashboardRow[]> {
+  const open = () =>
+    createApp(loadConfig({ STORE_URL: storeUrl, ADMIN_TOKEN: TOKEN }), {
+      listen: false,
+      log: silentLogger,
+      sweepIntervalMs: 3_600_000,
+      instanceId: "bench",
+    });
   const at = Date.now();
   const k = `${Math.round(count / 1000)}k`;
   const rows: DashboardRow[] = [];
@@ -219,7 +287,11 @@ async function onStore(label: string, storeUrl: string, count: number, templates
     record({ part: "e", what: `dashboard+${label}: seed ${k} orders, one commit each (setup)`, value: ms(now() - seedStart) });
     const buildStart = now();
     const applied = await first.projection.refresh();
-    record({ part: "e", what: `dashboard+${label}: read model's first build, ${applied.toLocaleString("en-US")} log entries (no saved model)`, value: ms(now() - buildStart) });
+    record({
+      part: "e",
+      what: `dashboard+${label}: read model's first build, ${applied.toLocaleString("en-US")} log entries (no saved model)`,
+      value: ms(now() - buildStart),
+    });
     const saveStart = now();
     await first.projection.save();
     const size = (await first.store.loadProjection("shop"))?.state.length ?? 0;
@@ -254,7 +326,11 @@ async function onStore(label: string, storeUrl: string, count: number, templates
         goal: "< 1 s, complete",
         ok: cold.wall < 1_000 && !cold.behind,
       },
-      { part: "e", what: `dashboard+${label}:   of which loading the saved model and reading ${news.toLocaleString("en-US")} newer entries`, value: both(loading) },
+      {
+        part: "e",
+        what: `dashboard+${label}:   of which loading the saved model and reading ${news.toLocaleString("en-US")} newer entries`,
+        value: both(loading),
+      },
     );
     const front = await timeGet(app, "/admin");
     const funnel = await timeGet(app, "/admin/funnel", "period=30d");
@@ -267,8 +343,16 @@ async function onStore(label: string, storeUrl: string, count: number, templates
     const chat = await timeGet(app, `/admin/chats/${1_000_000 + (middle % 40_000)}`);
     record(
       { part: "e", what: `dashboard+${label}: front page, warm`, value: both(front), goal: "≤ 250 ms", ok: front.wall <= 250 },
-      { part: "e", what: `dashboard+${label}: funnel with the machine, 30 days / all time`, value: `${ms(funnel.wall)} / ${ms(funnelAll.wall)}` },
-      { part: "e", what: `dashboard+${label}: orders table, first page / one stage / middle page`, value: `${ms(list.wall)} / ${ms(filtered.wall)} / ${ms(deep.wall)}` },
+      {
+        part: "e",
+        what: `dashboard+${label}: funnel with the machine, 30 days / all time`,
+        value: `${ms(funnel.wall)} / ${ms(funnelAll.wall)}`,
+      },
+      {
+        part: "e",
+        what: `dashboard+${label}: orders table, first page / one stage / middle page`,
+        value: `${ms(list.wall)} / ${ms(filtered.wall)} / ${ms(deep.wall)}`,
+      },
       { part: "e", what: `dashboard+${label}: one order's page / one customer's page`, value: `${ms(order.wall)} / ${ms(chat.wall)}` },
     );
   } finally {
@@ -278,7 +362,12 @@ async function onStore(label: string, storeUrl: string, count: number, templates
 }
 
 /** (e) for `npm run bench`: SQLite always, Redis when `redisUrl` is given. */
-export async function dashboardBench(dir: string, count: number, redisUrl: string | null, shown: (row: DashboardRow) => void = () => {}): Promise<DashboardRow[]> {
+export async function dashboardBench(
+  dir: string,
+  count: number,
+  redisUrl: string | null,
+  shown: (row: DashboardRow) => void = () => {},
+): Promise<DashboardRow[]> {
   const templates = await makeTemplates();
   const rows = await onStore("sqlite", `sqlite://${join(dir, "dashboard.sqlite")}`, count, templates, shown);
   if (redisUrl) {
@@ -309,7 +398,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       await client.quit();
       redis = url.toString();
     }
-    await dashboardBench(dir, count, redis, (row) => console.log(`${row.what.padEnd(92)} ${row.value}${row.goal ? `  (goal ${row.goal}: ${row.ok ? "ok" : "MISSED"})` : ""}`));
+    await dashboardBench(dir, count, redis, (row) =>
+      console.log(`${row.what.padEnd(92)} ${row.value}${row.goal ? `  (goal ${row.goal}: ${row.ok ? "ok" : "MISSED"})` : ""}`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -63,7 +63,8 @@ export async function bareXStateStepOp(): Promise<(i: number) => Promise<void>> 
   first.start();
   first.send({ type: "SET_AMOUNT", tokens: 1000, at: Date.now() });
   await waitFor(first, (s) => !s.hasTag("busy"));
-  if (!first.getSnapshot().hasTag("open")) throw new Error(`the floor's order did not reach a quote: ${JSON.stringify(first.getSnapshot().value)}`);
+  if (!first.getSnapshot().hasTag("open"))
+    throw new Error(`the floor's order did not reach a quote: ${JSON.stringify(first.getSnapshot().value)}`);
   let persisted: unknown = first.getPersistedSnapshot();
   first.stop();
   const amounts = [2000, 3000];

@@ -28,7 +28,8 @@ const SCANS = new Set(["scan", "sscan", "hscan", "zscan", "keys"]);
 
 async function commandCalls(client: { info(section: string): Promise<string> }): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
-  for (const match of (await client.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1] ?? "", Number(match[2]));
+  for (const match of (await client.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    calls.set(match[1] ?? "", Number(match[2]));
   return calls;
 }
 
@@ -40,7 +41,8 @@ export async function fillWithOtherData(url: string, count: number): Promise<voi
     const batch = 1_000;
     for (let from = 0; from < count; from += batch) {
       const pairs: [string, string][] = [];
-      for (let i = from; i < Math.min(count, from + batch); i++) pairs.push([`other-app:item:${i}`, `{"n":${i},"payload":"${"x".repeat(40)}"}`]);
+      for (let i = from; i < Math.min(count, from + batch); i++)
+        pairs.push([`other-app:item:${i}`, `{"n":${i},"payload":"${"x".repeat(40)}"}`]);
       await client.mSet(pairs);
     }
   } finally {

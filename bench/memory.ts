@@ -82,7 +82,12 @@ export async function measureMemory(store: "memory" | "sqlite", chats = MEMORY_C
     ...(dashboard ? { ADMIN_TOKEN: "bench-admin-token-0123456789" } : {}),
     ADMIN_CHAT_IDS: "7",
   };
-  const app = await createApp(loadConfig(env), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000, instanceId: "bench-memory" });
+  const app = await createApp(loadConfig(env), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+    instanceId: "bench-memory",
+  });
   // Every Bot API call is answered in-process; a reply to a chat wakes whoever waits for it.
   const waiting = new Map<string, () => void>();
   const replies: Transformer = async (prev, method, payload, signal) => {
@@ -140,7 +145,10 @@ export async function measureMemory(store: "memory" | "sqlite", chats = MEMORY_C
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Runs this file in a fresh `node --expose-gc` process and returns its figures, one per store. */
-export function measureMemoryInChild(chats = MEMORY_CHATS, stores: readonly MemoryFigures["store"][] = ["sqlite", "memory"]): Promise<MemoryFigures[]> {
+export function measureMemoryInChild(
+  chats = MEMORY_CHATS,
+  stores: readonly MemoryFigures["store"][] = ["sqlite", "memory"],
+): Promise<MemoryFigures[]> {
   const args = ["--expose-gc", "--import", "tsx", join(ROOT, "bench", "memory.ts"), String(chats), `--store=${stores.join(",")}`, "--json"];
   return new Promise((done, fail) => {
     execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (error, stdout, stderr) => {
@@ -156,14 +164,17 @@ export function describeMemory(f: MemoryFigures): string {
   return (
     `${f.store.padEnd(6)} ${f.chats.toLocaleString("en-US")} chats in ${f.seconds.toFixed(1)} s${f.dashboard ? "" : " (dashboard off: its module does not load)"}: ` +
     `heap ${mb(f.heapBeforeMb)} → ${mb(f.heapAfterMb)} (${(f.heapAfterMb - f.heapBeforeMb).toFixed(1)} MB, ${f.heapPerChatKb.toFixed(2)} KB/chat), ` +
-    `RSS ${mb(f.rssBeforeMb)} → ${mb(f.rssAfterMb)} (${((f.rssAfterMb - f.rssBeforeMb) * 1024 / f.chats).toFixed(2)} KB/chat)`
+    `RSS ${mb(f.rssBeforeMb)} → ${mb(f.rssAfterMb)} (${(((f.rssAfterMb - f.rssBeforeMb) * 1024) / f.chats).toFixed(2)} KB/chat)`
   );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const chats = Number(args.find((a) => /^\d+$/.test(a)) ?? MEMORY_CHATS);
-  const stores = (args.find((a) => a.startsWith("--store="))?.slice("--store=".length).split(",") ?? ["sqlite", "memory"]) as ("memory" | "sqlite")[];
+  const stores = (args
+    .find((a) => a.startsWith("--store="))
+    ?.slice("--store=".length)
+    .split(",") ?? ["sqlite", "memory"]) as ("memory" | "sqlite")[];
   const results: MemoryFigures[] = [];
   for (const store of stores) results.push(await measureMemory(store, chats));
   if (args.includes("--json")) process.stdout.write(`${JSON.stringify(results)}\n`);

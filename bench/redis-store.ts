@@ -46,7 +46,14 @@ function orderRecord(chat: ChatId, order: OrderId, i: number): OrderRecord {
     snapshot: {
       status: "active",
       value: { awaitingPayment: "waiting" },
-      context: { orderId: order, chatId: chat, tokens: 2000, usd: { minor: 4000, currency: "USD" }, quoteExpiresAt: Date.now() + 600_000, step: i },
+      context: {
+        orderId: order,
+        chatId: chat,
+        tokens: 2000,
+        usd: { minor: 4000, currency: "USD" },
+        quoteExpiresAt: Date.now() + 600_000,
+        step: i,
+      },
       children: {},
       historyValue: {},
     } as never,
@@ -154,21 +161,27 @@ async function main() {
     const between = await commandCalls();
     for (let i = 0; i < count; i++) await pair(i);
     const after = await commandCalls();
-    const perPair = (name: string, from: Map<string, number>, to: Map<string, number>) => ((to.get(name) ?? 0) - (from.get(name) ?? 0)) / count;
+    const perPair = (name: string, from: Map<string, number>, to: Map<string, number>) =>
+      ((to.get(name) ?? 0) - (from.get(name) ?? 0)) / count;
     const inside = [...after.keys()].filter((name) => !["evalsha", "eval", "info"].includes(name) && perPair(name, between, after) > 0);
 
     console.log(`Redis store at ${admin.target}, ${iterations} iterations, ${CHATS} chats, ${bytes.length} bytes of chat + order`);
     console.log(`  openChat + commit (chat, order, 3 audit entries): ${pairUs.toFixed(1)} µs per pair`);
     console.log(`  raw floor, GET + SET of the same bytes:           ${floorUs.toFixed(1)} µs`);
     console.log(`  ratio: ${(pairUs / floorUs).toFixed(2)}×`);
-    console.log(`  EVALSHA per openChat: ${opens.reduce((a, b) => a + b, 0) / count} (each measured alone), per openChat + commit pair: ${perPair("evalsha", between, after)}`);
+    console.log(
+      `  EVALSHA per openChat: ${opens.reduce((a, b) => a + b, 0) / count} (each measured alone), per openChat + commit pair: ${perPair("evalsha", between, after)}`,
+    );
     console.log(`  EVAL per pair (script sent in full): ${perPair("eval", between, after)}`);
-    console.log(`  commands run inside the scripts per pair: ${inside.map((name) => `${name} ${perPair(name, between, after)}`).join(", ")}`);
+    console.log(
+      `  commands run inside the scripts per pair: ${inside.map((name) => `${name} ${perPair(name, between, after)}`).join(", ")}`,
+    );
   } finally {
     await store.close();
     for (const node of await admin.masters()) {
       for (const pattern of redisKeys(prefix).patterns) {
-        for await (const keys of node.scanIterator({ MATCH: pattern, COUNT: 1_000 })) await Promise.all(keys.map((key) => node.unlink(key)));
+        for await (const keys of node.scanIterator({ MATCH: pattern, COUNT: 1_000 }))
+          await Promise.all(keys.map((key) => node.unlink(key)));
       }
     }
     await admin.close();

@@ -43,7 +43,9 @@ export type RoundTrips = {
 type QueuePrototype = { addCommand(this: unknown, args: readonly (string | Buffer)[], ...rest: unknown[]): unknown };
 const sent: string[] = [];
 let counting = false;
-const queue = (CommandsQueue as unknown as { default?: { prototype: QueuePrototype }; prototype: QueuePrototype }).default ?? (CommandsQueue as unknown as { prototype: QueuePrototype });
+const queue =
+  (CommandsQueue as unknown as { default?: { prototype: QueuePrototype }; prototype: QueuePrototype }).default ??
+  (CommandsQueue as unknown as { prototype: QueuePrototype });
 const addCommand = queue.prototype.addCommand;
 queue.prototype.addCommand = function countedCommand(args, ...rest) {
   if (counting) sent.push(String(args[0]).toLowerCase());
@@ -94,7 +96,8 @@ export async function redisCommandCounter(url: string) {
   };
 }
 
-const perOp = (counts: Record<string, number>, ops: number) => Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / ops]));
+const perOp = (counts: Record<string, number>, ops: number) =>
+  Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / ops]));
 const describe = (calls: StoreCalls, ops: number) => summarize(calls.log, ops);
 const writesOf = (writes: ReturnType<typeof countSqliteWrites> | null, ops: number) =>
   writes ? { writes: { perOp: writes.log.length / ops, calls: summarize(writes.log, ops) } } : {};
@@ -135,7 +138,13 @@ function countSqliteWrites(store: App["store"], file: string) {
 }
 
 async function openCounted(storeUrl: string, env: Record<string, string> = {}, payments = outsideSandbox()) {
-  const app = await createApp(loadConfig({ STORE_URL: storeUrl, ...env }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000, instanceId: "bench-rt", payments });
+  const app = await createApp(loadConfig({ STORE_URL: storeUrl, ...env }), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+    instanceId: "bench-rt",
+    payments,
+  });
   const calls = countStoreCalls(app.store);
   const sqliteFile = storeUrl.startsWith("sqlite://") ? storeUrl.slice("sqlite://".length) : null;
   return { app, calls, payments, writes: sqliteFile ? countSqliteWrites(app.store, sqliteFile) : null };
@@ -183,7 +192,11 @@ export async function textMessageRoundTrips(storeUrl: string, ops: number, redis
  * order's delivered state is committed and its message is handed to the channel, `total` until
  * confirmPayment returns (the goods shown: secret erased, the order told).
  */
-export async function webhookRoundTrips(storeUrl: string, ops: number, redisUrl?: string): Promise<{ toDelivered: RoundTrips; total: RoundTrips }> {
+export async function webhookRoundTrips(
+  storeUrl: string,
+  ops: number,
+  redisUrl?: string,
+): Promise<{ toDelivered: RoundTrips; total: RoundTrips }> {
   const { app, calls, payments, writes } = await openCounted(storeUrl);
   const redis = redisUrl ? await redisCommandCounter(redisUrl) : null;
   let atNotification: string[] | null = null;
@@ -221,10 +234,17 @@ export async function webhookRoundTrips(storeUrl: string, ops: number, redisUrl?
       }
     };
     const commands = redis ? await redis.during(run) : (await run(), undefined);
-    const summary = (lists: string[][]): RoundTrips => ({ perOp: lists.reduce((sum, list) => sum + list.length, 0) / ops, calls: summarize(lists.flat(), ops) });
+    const summary = (lists: string[][]): RoundTrips => ({
+      perOp: lists.reduce((sum, list) => sum + list.length, 0) / ops,
+      calls: summarize(lists.flat(), ops),
+    });
     return {
       toDelivered: summary(delivered),
-      total: { ...summary(total), ...writesOf(writes, ops), ...(commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {}) },
+      total: {
+        ...summary(total),
+        ...writesOf(writes, ops),
+        ...(commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {}),
+      },
     };
   } finally {
     writes?.close();
@@ -235,7 +255,11 @@ export async function webhookRoundTrips(storeUrl: string, ops: number, redisUrl?
 
 /** Round trips of a Telegram text update posted to the webhook route, until the inbox is worked off; per update. */
 export async function telegramRoundTrips(storeUrl: string, ops: number, redisUrl?: string): Promise<RoundTrips> {
-  const env = { TELEGRAM_BOT_TOKEN: "1:bench", TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: "bench-secret" };
+  const env = {
+    TELEGRAM_BOT_TOKEN: "1:bench",
+    TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook",
+    TELEGRAM_WEBHOOK_SECRET: "bench-secret",
+  };
   const { app, calls, writes } = await openCounted(storeUrl, env);
   const redis = redisUrl ? await redisCommandCounter(redisUrl) : null;
   let replied: (() => void) | null = null;
@@ -256,7 +280,7 @@ export async function telegramRoundTrips(storeUrl: string, ops: number, redisUrl
     });
     if (response.status !== 200) throw new Error(`the webhook answered ${response.status}`);
     await reply;
-    for (let seen = -1; seen !== calls.count(); ) {
+    for (let seen = -1; seen !== calls.count();) {
       seen = calls.count();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

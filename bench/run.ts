@@ -35,7 +35,14 @@ import { type FloorOp, bareXStateStepOp, rawRedisOp, rawSqliteOp, rawSqliteWrite
 import { createConversationsBot } from "./grammy-conversations.ts";
 import { fillWithOtherData, idleRedisCommands } from "./idle-redis.ts";
 import { MEMORY_CHATS, MEMORY_GOAL_MB, measureMemoryInChild } from "./memory.ts";
-import { type RoundTrips, commandsPerOp, describeCommands, telegramRoundTrips, textMessageRoundTrips, webhookRoundTrips } from "./round-trips.ts";
+import {
+  type RoundTrips,
+  commandsPerOp,
+  describeCommands,
+  telegramRoundTrips,
+  textMessageRoundTrips,
+  webhookRoundTrips,
+} from "./round-trips.ts";
 import { STARTUP_GOALS, measureStartup } from "./startup.ts";
 import { bareGrammyOp, firstVsHundredth, telegramEngineOp } from "./telegram.ts";
 import { interleaved, medianOf, now, throughput } from "./timing.ts";
@@ -89,7 +96,12 @@ async function flushRedis(url: string): Promise<void> {
 }
 
 async function openApp(storeUrl: string): Promise<App> {
-  return createApp(loadConfig({ STORE_URL: storeUrl }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000, instanceId: "bench" });
+  return createApp(loadConfig({ STORE_URL: storeUrl }), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+    instanceId: "bench",
+  });
 }
 
 const AMOUNTS = ["change it to 2000", "make it 3000"];
@@ -117,7 +129,12 @@ async function roundTrips(sqliteDir: string, redis: { url: string; own: OwnRedis
   if (redis) stores.push(["Redis", redis.url, redis.own ? redis.url : undefined]);
   const redisNote = redis?.own ? "" : " (shared server: other clients' commands may count)";
   const callsRow = (what: string, trips: RoundTrips, goal?: number) =>
-    rows.push({ part: "r", what, value: `${times(trips.perOp)}: ${trips.calls}`, ...(goal === undefined ? {} : { goal: `≤ ${goal}`, ok: trips.perOp <= goal }) });
+    rows.push({
+      part: "r",
+      what,
+      value: `${times(trips.perOp)}: ${trips.calls}`,
+      ...(goal === undefined ? {} : { goal: `≤ ${goal}`, ok: trips.perOp <= goal }),
+    });
   const redisRows = (trips: RoundTrips, goal?: number) => {
     if (!trips.redisSent) return;
     const sent = commandsPerOp(trips.redisSent);
@@ -127,7 +144,11 @@ async function roundTrips(sqliteDir: string, redis: { url: string; own: OwnRedis
       value: `${times(sent)}: ${describeCommands(trips.redisSent)}`,
       ...(goal === undefined ? {} : { goal: `≤ ${goal}`, ok: sent <= goal }),
     });
-    rows.push({ part: "r", what: "  Redis commands run by the server (scripts' included)", value: `${times(commandsPerOp(trips.redisCommands))}: ${describeCommands(trips.redisCommands)}` });
+    rows.push({
+      part: "r",
+      what: "  Redis commands run by the server (scripts' included)",
+      value: `${times(commandsPerOp(trips.redisCommands))}: ${describeCommands(trips.redisCommands)}`,
+    });
   };
   for (const [label, url, counted] of stores) {
     const text = await textMessageRoundTrips(label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-text.sqlite")}` : url, ops, counted);
@@ -145,17 +166,35 @@ async function roundTrips(sqliteDir: string, redis: { url: string; own: OwnRedis
   }
   for (const [label, url, counted] of stores) {
     if (label === "memory") continue;
-    const webhook = await webhookRoundTrips(label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-webhook.sqlite")}` : url, Math.max(5, n(20)), counted);
+    const webhook = await webhookRoundTrips(
+      label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-webhook.sqlite")}` : url,
+      Math.max(5, n(20)),
+      counted,
+    );
     callsRow(`payment webhook to delivered goods, ${label}: store calls`, webhook.toDelivered, GOALS.webhookRoundTrips);
     callsRow(`  same until confirmPayment returns (goods shown: secret erased, order told)`, webhook.total);
-    if (webhook.total.writes) rows.push({ part: "r", what: "  SQLite write transactions, whole webhook", value: `${times(webhook.total.writes.perOp)}: ${webhook.total.writes.calls}` });
+    if (webhook.total.writes)
+      rows.push({
+        part: "r",
+        what: "  SQLite write transactions, whole webhook",
+        value: `${times(webhook.total.writes.perOp)}: ${webhook.total.writes.calls}`,
+      });
     redisRows(webhook.total);
   }
   for (const [label, url, counted] of stores) {
     if (label === "memory") continue;
-    const telegram = await telegramRoundTrips(label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-telegram.sqlite")}` : url, Math.max(5, n(20)), counted);
+    const telegram = await telegramRoundTrips(
+      label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-telegram.sqlite")}` : url,
+      Math.max(5, n(20)),
+      counted,
+    );
     callsRow(`Telegram text update (webhook → inbox → step), ${label}: store calls`, telegram);
-    if (telegram.writes) rows.push({ part: "r", what: "  SQLite write transactions (the lease rides on acceptUpdate)", value: `${times(telegram.writes.perOp)}: ${telegram.writes.calls}` });
+    if (telegram.writes)
+      rows.push({
+        part: "r",
+        what: "  SQLite write transactions (the lease rides on acceptUpdate)",
+        value: `${times(telegram.writes.perOp)}: ${telegram.writes.calls}`,
+      });
     redisRows(telegram);
   }
 }
@@ -219,7 +258,11 @@ async function engineOnStore(label: string, storeUrl: string, rawFloor: (() => P
 async function partB() {
   const app = await openApp("memory://");
   try {
-    const costs = await interleaved(n(2_000), { telegram: await telegramEngineOp(app), grammy: bareGrammyOp(), xstate: await bareXStateStepOp() }, n(2_500));
+    const costs = await interleaved(
+      n(2_000),
+      { telegram: await telegramEngineOp(app), grammy: bareGrammyOp(), xstate: await bareXStateStepOp() },
+      n(2_500),
+    );
     const floor = costs.grammy.wallUs + costs.xstate.wallUs;
     const ratio = costs.telegram.wallUs / floor;
     rows.push({ part: "b", what: "floor: bare grammY bot that replies", value: us(costs.grammy.wallUs) });
@@ -233,9 +276,22 @@ async function partB() {
       ok: ratio <= GOALS.telegramRatio,
     });
     const cpuFloor = costs.grammy.cpuUs + costs.xstate.cpuUs;
-    rows.push({ part: "b", what: "  same, process CPU", value: us(costs.telegram.cpuUs), floor: us(cpuFloor), ratio: costs.telegram.cpuUs / cpuFloor });
+    rows.push({
+      part: "b",
+      what: "  same, process CPU",
+      value: us(costs.telegram.cpuUs),
+      floor: us(cpuFloor),
+      ratio: costs.telegram.cpuUs / cpuFloor,
+    });
     const length = await firstVsHundredth(app);
-    rows.push({ part: "b", what: "grammY + engine: 100th vs 1st message of a chat", value: `${us(length.hundredth)} vs ${us(length.first)}`, ratio: length.hundredth / length.first, goal: "≤ 1.5×", ok: length.hundredth / length.first <= 1.5 });
+    rows.push({
+      part: "b",
+      what: "grammY + engine: 100th vs 1st message of a chat",
+      value: `${us(length.hundredth)} vs ${us(length.first)}`,
+      ratio: length.hundredth / length.first,
+      goal: "≤ 1.5×",
+      ok: length.hundredth / length.first <= 1.5,
+    });
   } finally {
     await app.close();
   }
@@ -269,7 +325,10 @@ async function lengthCost() {
   }
   // The 1st message of the first chat includes warm-up (module JIT); later chats' 1st messages do not.
   const at = (samples: number[][], k: number) => medianOf((samples[k] ?? []).slice(1)) * 1000;
-  for (const [label, samples] of [["engine (memory)", engineTimes], ["@grammyjs/conversations", grammyTimes]] as const) {
+  for (const [label, samples] of [
+    ["engine (memory)", engineTimes],
+    ["@grammyjs/conversations", grammyTimes],
+  ] as const) {
     const first = at(samples, 0);
     const second = at(samples, 1);
     const hundredth = at(samples, length - 1);
@@ -289,7 +348,13 @@ async function journal(dir: string, record: string) {
   const plain = await rawSqliteWrite(join(dir, "default.sqlite"), "default", record, n(400));
   const wal = await rawSqliteWrite(join(dir, "wal.sqlite"), "wal-normal", record, n(400));
   rows.push({ part: "d", what: "SQLite write, default (rollback journal, FULL)", value: us(plain) });
-  rows.push({ part: "d", what: "SQLite write, WAL + synchronous=NORMAL (the store's)", value: us(wal), floor: us(plain), ratio: wal / plain });
+  rows.push({
+    part: "d",
+    what: "SQLite write, WAL + synchronous=NORMAL (the store's)",
+    value: us(wal),
+    floor: us(plain),
+    ratio: wal / plain,
+  });
 }
 
 /** (i) An idle instance on a Redis holding 200,000 keys of other data. */
@@ -344,7 +409,13 @@ async function startup() {
     goal: `≤ ${STARTUP_GOALS.readyMs} ms`,
     ok: summary.readyMs <= STARTUP_GOALS.readyMs,
   });
-  rows.push({ part: "s", what: "idle RSS of the app's node process", value: `${summary.rssMb.toFixed(0)} MB`, goal: `≤ ${STARTUP_GOALS.rssMb} MB`, ok: summary.rssMb <= STARTUP_GOALS.rssMb });
+  rows.push({
+    part: "s",
+    what: "idle RSS of the app's node process",
+    value: `${summary.rssMb.toFixed(0)} MB`,
+    goal: `≤ ${STARTUP_GOALS.rssMb} MB`,
+    ok: summary.rssMb <= STARTUP_GOALS.rssMb,
+  });
   rows.push({ part: "s", what: "  whole npm start tree (npm included)", value: `${summary.treeRssMb.toFixed(0)} MB: ${tree}` });
 }
 
@@ -368,7 +439,11 @@ async function memory() {
       value: `${mb(f.heapBeforeMb)} → ${mb(f.heapAfterMb)} (${signed(heapGrowth)}, ${f.heapPerChatKb.toFixed(2)} KB/chat)`,
       ...(onSqlite ? { goal: `growth ≤ ${MEMORY_GOAL_MB} MB`, ok: heapGrowth <= MEMORY_GOAL_MB } : {}),
     });
-    rows.push({ part: "m", what: "  same, RSS", value: `${mb(f.rssBeforeMb)} → ${mb(f.rssAfterMb)} (${signed(rssGrowth)}, ${((rssGrowth * 1024) / f.chats).toFixed(2)} KB/chat)` });
+    rows.push({
+      part: "m",
+      what: "  same, RSS",
+      value: `${mb(f.rssBeforeMb)} → ${mb(f.rssAfterMb)} (${signed(rssGrowth)}, ${((rssGrowth * 1024) / f.chats).toFixed(2)} KB/chat)`,
+    });
   }
 }
 
@@ -402,7 +477,13 @@ async function main() {
       rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis?.url ?? null)));
     } catch (error) {
       // The dashboard's goal (first page after a restart < 1 s) cannot be said to hold when it was not measured.
-      rows.push({ part: "e", what: "dashboard with 100,000 orders", value: `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, goal: "first page < 1 s", ok: false });
+      rows.push({
+        part: "e",
+        what: "dashboard with 100,000 orders",
+        value: `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        goal: "first page < 1 s",
+        ok: false,
+      });
     }
     if (redis) await idle(redis);
     await manyChats();
@@ -443,7 +524,11 @@ function print() {
     r.ok === undefined ? "" : r.ok ? "ok" : "MISSED",
   ]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => (line[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const cells of body) console.log(line(cells));

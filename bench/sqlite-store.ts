@@ -53,8 +53,18 @@ const order = (i: number): OrderRecord => ({
       maxDeliveryAttempts: 5,
       retryBackoffMs: 30_000,
       tokens: 2000,
-      quote: { tokens: 2000, usd: { minor: 4000, currency: "USD" }, charge: { minor: 4000, currency: "USDT" }, expiresAt: 1_700_000_900_000 },
-      payment: { provider: "sandbox", paymentId: "sbx_0123456789", payUrl: "https://example.test/pay/sandbox/sbx_0123456789", expiresAt: 1_700_003_600_000 },
+      quote: {
+        tokens: 2000,
+        usd: { minor: 4000, currency: "USD" },
+        charge: { minor: 4000, currency: "USDT" },
+        expiresAt: 1_700_000_900_000,
+      },
+      payment: {
+        provider: "sandbox",
+        paymentId: "sbx_0123456789",
+        payUrl: "https://example.test/pay/sandbox/sbx_0123456789",
+        expiresAt: 1_700_003_600_000,
+      },
       paidAt: null,
       delivery: { attempts: 0, nextAttemptAt: null, lastError: null, ref: null, hint: null, deliveredAt: null },
       problem: null,
@@ -101,7 +111,10 @@ async function timePair(count: number, a: Op, b: Op): Promise<[Timing, Timing]> 
     await a(i);
     await b(i);
   }
-  const totals = [{ wallUs: 0, cpuUs: 0 }, { wallUs: 0, cpuUs: 0 }];
+  const totals = [
+    { wallUs: 0, cpuUs: 0 },
+    { wallUs: 0, cpuUs: 0 },
+  ];
   const perRound = Math.ceil(count / ROUNDS);
   for (let round = 0, i = WARMUP; round < ROUNDS; round++, i += perRound) {
     for (const [k, op] of [a, b].entries()) {
@@ -124,7 +137,14 @@ try {
   const step = async (i: number) => {
     const opened = await store.openChat(chatId, lease);
     if (!opened.held) throw new Error("the bench chat's lease was not held");
-    const result = await store.commit({ chatId, owner: "bench", chat: { record: chat(i), expectedRev: opened.state.rev }, orders: [order(i)], audit: audit(i), release: true });
+    const result = await store.commit({
+      chatId,
+      owner: "bench",
+      chat: { record: chat(i), expectedRev: opened.state.rev },
+      orders: [order(i)],
+      audit: audit(i),
+      release: true,
+    });
     if (!result.ok) throw new Error(`commit refused: ${result.reason}`);
   };
 

@@ -60,7 +60,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 /** Runs the shop in its own process on a fresh SQLite file and sends it `chats` customers twice at once. */
 export async function webhookLoad(chats: number): Promise<WebhookLoad> {
@@ -76,7 +77,18 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
   const post = (body: string) =>
     new Promise<number>((done, fail) => {
       const req = request(
-        { agent, host: "127.0.0.1", port, method: "POST", path: "/telegram/hook", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-telegram-bot-api-secret-token": SECRET } },
+        {
+          agent,
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/telegram/hook",
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "x-telegram-bot-api-secret-token": SECRET,
+          },
+        },
         (res) => {
           res.resume();
           res.on("end", () => done(res.statusCode ?? 0));
@@ -168,7 +180,19 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
     for (const call of api.calls.slice(callsBefore)) apiCalls[call.method] = (apiCalls[call.method] ?? 0) + 1;
     acks.sort((a, b) => a - b);
     const ack = { p50: percentile(acks, 50), p99: percentile(acks, 99) };
-    return { chats, ack, latencies, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0, errors, errorKinds, bursts, cpuPerMessageMs, apiCalls };
+    return {
+      chats,
+      ack,
+      latencies,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? 0,
+      errors,
+      errorKinds,
+      bursts,
+      cpuPerMessageMs,
+      apiCalls,
+    };
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((done) => child!.once("exit", done));

@@ -68,65 +68,74 @@ export function failureReason(result: DeliveryResult): DeliveryFailure {
 
 /** The machine's guards, by name. */
 export const guards = {
-    ...offerGuards,
-    reissuesLeft: ({ context }: Args) => (context.reissues ?? 0) < MAX_REISSUES,
-    quoteStillValid: ({ context, event }: Args) => context.quote !== null && event.at < context.quote.expiresAt,
-    quoteDeadlinePassed: ({ context, event }: Args) => context.quote !== null && event.at >= context.quote.expiresAt,
-    /** The money of this order's invoice, in exactly the invoiced amount and currency. */
-    paysTheInvoice: ({ context, event }: Args) =>
-      event.type === "PAYMENT_RECEIVED" && event.paymentId === context.payment?.paymentId && sameMoney(event.amount, context.payment.charge),
-    /** This order's invoice was paid, but not in the invoiced amount or currency. */
-    mismatchesTheInvoice: ({ context, event }: Args) =>
-      event.type === "PAYMENT_RECEIVED" && event.paymentId === context.payment?.paymentId && !sameMoney(event.amount, context.payment.charge),
-    /** A payment this order already applied or is already returning (a provider's retry): nothing to do. */
-    paymentAlreadyHandled: ({ context, event }: Args) =>
-      event.type === "PAYMENT_RECEIVED" &&
-      (event.chargeId === context.paidCharge || event.chargeId === context.refund?.chargeId || context.strays.some((stray) => stray.chargeId === event.chargeId)),
-    paymentFailureMatchesOrder: ({ context, event }: Args) =>
-      event.type === "PAYMENT_FAILED" && context.payment !== null && event.paymentId === context.payment.paymentId,
-    invoiceClosedForOrder: ({ context, event }: Args) => event.type === "INVOICE_CLOSED" && event.paymentId === context.payment?.paymentId,
-    /** Money for this closed order's invoice, in full, and the order's terms say late money buys the goods. */
-    paysTheInvoiceLate: ({ context, event }: Args) =>
-      context.latePayment === "deliver" &&
-      event.type === "PAYMENT_RECEIVED" &&
-      event.paymentId === context.payment?.paymentId &&
-      sameMoney(event.amount, context.payment.charge),
-    paymentCheckDue: ({ context, event }: Args) => context.payment !== null && event.at >= (context.nextCheckAt ?? context.payment.expiresAt),
-    hasOpenInvoice: ({ context }: Args) => context.payment !== null && !context.invoiceClosed,
-    announceDue: ({ context, event }: Args) => context.delivery.announceAt !== null && event.at >= context.delivery.announceAt,
-    announceAttemptsLeft: ({ context }: Args) => context.delivery.announceAttempts + 1 < MAX_ANNOUNCE_ATTEMPTS,
-    strayGoodsPossible: ({ context }: Args) => context.delivery.strayCheckAt !== null,
-    goodsCheckDue: ({ context, event }: Args) => context.delivery.strayCheckAt !== null && event.at >= context.delivery.strayCheckAt,
-    retryDue: ({ context, event }: Args) => context.delivery.nextAttemptAt === null || event.at >= context.delivery.nextAttemptAt,
-    strayOwed: ({ context, event }: Args) =>
-      event.type === "REFUND_RECORDED" && context.strays.some((stray) => stray.chargeId === event.chargeId && stray.status === "owed"),
-    // The order's own refund is recorded without a chargeId, or with the id of the very payment being returned.
-    ownRefundOwed: ({ context, event }: Args) =>
-      event.type === "REFUND_RECORDED" && context.refund !== null && (event.chargeId === undefined || event.chargeId === context.refund.chargeId),
-    /** The owner records returning the order's own money (a stray payment's return names its `chargeId`). */
-    ownRefundRecorded: ({ context, event }: Args) =>
-      event.type === "REFUND_RECORDED" && (event.chargeId === undefined || (context.paidCharge !== null && event.chargeId === context.paidCharge)),
-    pricingSucceeded: (_: Args, params: DoneWith<PricingResult>) => params.output.ok,
-    paymentCreated: (_: Args, params: DoneWith<PaymentCreationResult>) => params.output.ok,
-    deliverySucceeded: (_: Args, params: DoneWith<DeliveryResult>) => params.output.ok,
-    refundSucceeded: (_: Args, params: DoneWith<RefundResult>) => params.output.ok,
-    invoiceVoided: (_: Args, params: DoneWith<VoidResult>) => params.output.voided,
-    /** True while the attempt that just failed was not the last one allowed. */
-    deliveryRetriesLeft: ({ context }: Args) => context.delivery.attempts + 1 < context.maxDeliveryAttempts,
-    checkedPaidInFull: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
-      params.output.status === "paid" && sameMoney(params.output.amount, context.payment?.charge ?? null),
-    checkedPaidInFullLate: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
-      context.latePayment === "deliver" && params.output.status === "paid" && sameMoney(params.output.amount, context.payment?.charge ?? null),
-    checkedPaidWrongly: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
-      params.output.status === "paid" && !sameMoney(params.output.amount, context.payment?.charge ?? null),
-    checkedFailed: (_: Args, params: DoneWith<PaymentCheckResult>) => params.output.status === "failed",
-    checkedExpired: (_: Args, params: DoneWith<PaymentCheckResult>) => params.output.status === "expired",
-    /** Still unpaid at the provider, and this order's own payment deadline has passed. */
-    checkedUnpaidPastDeadline: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
-      params.output.status === "pending" && context.payment !== null && params.output.at >= context.payment.expiresAt,
-    /** An invoice the provider has called pending for a week past its expiry is no longer watched. */
-    checkedStalePending: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
-      params.output.status === "pending" && context.payment !== null && params.output.at >= context.payment.expiresAt + STOP_WATCHING_AFTER_MS,
+  ...offerGuards,
+  reissuesLeft: ({ context }: Args) => (context.reissues ?? 0) < MAX_REISSUES,
+  quoteStillValid: ({ context, event }: Args) => context.quote !== null && event.at < context.quote.expiresAt,
+  quoteDeadlinePassed: ({ context, event }: Args) => context.quote !== null && event.at >= context.quote.expiresAt,
+  /** The money of this order's invoice, in exactly the invoiced amount and currency. */
+  paysTheInvoice: ({ context, event }: Args) =>
+    event.type === "PAYMENT_RECEIVED" && event.paymentId === context.payment?.paymentId && sameMoney(event.amount, context.payment.charge),
+  /** This order's invoice was paid, but not in the invoiced amount or currency. */
+  mismatchesTheInvoice: ({ context, event }: Args) =>
+    event.type === "PAYMENT_RECEIVED" && event.paymentId === context.payment?.paymentId && !sameMoney(event.amount, context.payment.charge),
+  /** A payment this order already applied or is already returning (a provider's retry): nothing to do. */
+  paymentAlreadyHandled: ({ context, event }: Args) =>
+    event.type === "PAYMENT_RECEIVED" &&
+    (event.chargeId === context.paidCharge ||
+      event.chargeId === context.refund?.chargeId ||
+      context.strays.some((stray) => stray.chargeId === event.chargeId)),
+  paymentFailureMatchesOrder: ({ context, event }: Args) =>
+    event.type === "PAYMENT_FAILED" && context.payment !== null && event.paymentId === context.payment.paymentId,
+  invoiceClosedForOrder: ({ context, event }: Args) => event.type === "INVOICE_CLOSED" && event.paymentId === context.payment?.paymentId,
+  /** Money for this closed order's invoice, in full, and the order's terms say late money buys the goods. */
+  paysTheInvoiceLate: ({ context, event }: Args) =>
+    context.latePayment === "deliver" &&
+    event.type === "PAYMENT_RECEIVED" &&
+    event.paymentId === context.payment?.paymentId &&
+    sameMoney(event.amount, context.payment.charge),
+  paymentCheckDue: ({ context, event }: Args) => context.payment !== null && event.at >= (context.nextCheckAt ?? context.payment.expiresAt),
+  hasOpenInvoice: ({ context }: Args) => context.payment !== null && !context.invoiceClosed,
+  announceDue: ({ context, event }: Args) => context.delivery.announceAt !== null && event.at >= context.delivery.announceAt,
+  announceAttemptsLeft: ({ context }: Args) => context.delivery.announceAttempts + 1 < MAX_ANNOUNCE_ATTEMPTS,
+  strayGoodsPossible: ({ context }: Args) => context.delivery.strayCheckAt !== null,
+  goodsCheckDue: ({ context, event }: Args) => context.delivery.strayCheckAt !== null && event.at >= context.delivery.strayCheckAt,
+  retryDue: ({ context, event }: Args) => context.delivery.nextAttemptAt === null || event.at >= context.delivery.nextAttemptAt,
+  strayOwed: ({ context, event }: Args) =>
+    event.type === "REFUND_RECORDED" && context.strays.some((stray) => stray.chargeId === event.chargeId && stray.status === "owed"),
+  // The order's own refund is recorded without a chargeId, or with the id of the very payment being returned.
+  ownRefundOwed: ({ context, event }: Args) =>
+    event.type === "REFUND_RECORDED" &&
+    context.refund !== null &&
+    (event.chargeId === undefined || event.chargeId === context.refund.chargeId),
+  /** The owner records returning the order's own money (a stray payment's return names its `chargeId`). */
+  ownRefundRecorded: ({ context, event }: Args) =>
+    event.type === "REFUND_RECORDED" &&
+    (event.chargeId === undefined || (context.paidCharge !== null && event.chargeId === context.paidCharge)),
+  pricingSucceeded: (_: Args, params: DoneWith<PricingResult>) => params.output.ok,
+  paymentCreated: (_: Args, params: DoneWith<PaymentCreationResult>) => params.output.ok,
+  deliverySucceeded: (_: Args, params: DoneWith<DeliveryResult>) => params.output.ok,
+  refundSucceeded: (_: Args, params: DoneWith<RefundResult>) => params.output.ok,
+  invoiceVoided: (_: Args, params: DoneWith<VoidResult>) => params.output.voided,
+  /** True while the attempt that just failed was not the last one allowed. */
+  deliveryRetriesLeft: ({ context }: Args) => context.delivery.attempts + 1 < context.maxDeliveryAttempts,
+  checkedPaidInFull: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
+    params.output.status === "paid" && sameMoney(params.output.amount, context.payment?.charge ?? null),
+  checkedPaidInFullLate: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
+    context.latePayment === "deliver" &&
+    params.output.status === "paid" &&
+    sameMoney(params.output.amount, context.payment?.charge ?? null),
+  checkedPaidWrongly: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
+    params.output.status === "paid" && !sameMoney(params.output.amount, context.payment?.charge ?? null),
+  checkedFailed: (_: Args, params: DoneWith<PaymentCheckResult>) => params.output.status === "failed",
+  checkedExpired: (_: Args, params: DoneWith<PaymentCheckResult>) => params.output.status === "expired",
+  /** Still unpaid at the provider, and this order's own payment deadline has passed. */
+  checkedUnpaidPastDeadline: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
+    params.output.status === "pending" && context.payment !== null && params.output.at >= context.payment.expiresAt,
+  /** An invoice the provider has called pending for a week past its expiry is no longer watched. */
+  checkedStalePending: ({ context }: Args, params: DoneWith<PaymentCheckResult>) =>
+    params.output.status === "pending" &&
+    context.payment !== null &&
+    params.output.at >= context.payment.expiresAt + STOP_WATCHING_AFTER_MS,
 };
 
 /** The context updates of the machine's actions, by name (each wrapped in `assign` by the machine). */
@@ -141,8 +150,17 @@ export const update = {
   recordPayment: (_: Args, params: DoneWith<PaymentCreationResult>) => (params.output.ok ? { payment: params.output.payment } : {}),
   recordPaymentProblem: (): Partial<PurchaseContext> => ({ problem: "payment_unavailable" satisfies Problem }),
   recordQuoteRefresh: (): Partial<PurchaseContext> => ({ problem: "quote_refreshed" satisfies Problem }),
-  recordPaid: ({ event }: Args) => ({ paidAt: event.at, paidCharge: event.type === "PAYMENT_RECEIVED" ? event.chargeId : null, nextCheckAt: null }),
-  recordLatePaid: ({ event }: Args) => ({ paidAt: event.at, paidCharge: event.type === "PAYMENT_RECEIVED" ? event.chargeId : null, late: true, nextCheckAt: null }),
+  recordPaid: ({ event }: Args) => ({
+    paidAt: event.at,
+    paidCharge: event.type === "PAYMENT_RECEIVED" ? event.chargeId : null,
+    nextCheckAt: null,
+  }),
+  recordLatePaid: ({ event }: Args) => ({
+    paidAt: event.at,
+    paidCharge: event.type === "PAYMENT_RECEIVED" ? event.chargeId : null,
+    late: true,
+    nextCheckAt: null,
+  }),
   recordPaidFromCheck: ({ context }: Args, params: DoneWith<PaymentCheckResult>) => ({
     paidAt: params.output.at,
     paidCharge: context.payment?.paymentId ?? null,
@@ -165,13 +183,31 @@ export const update = {
   returnOrderPayment: ({ context }: Args) =>
     context.refund !== null || context.payment === null
       ? {}
-      : { refund: refundOf({ chargeId: context.paidCharge ?? context.payment.paymentId, amount: context.payment.charge, foreign: null }, "owner") },
+      : {
+          refund: refundOf(
+            { chargeId: context.paidCharge ?? context.payment.paymentId, amount: context.payment.charge, foreign: null },
+            "owner",
+          ),
+        },
   recordRefunded: ({ context }: Args, params: DoneWith<RefundResult>) => ({
-    refund: context.refund && params.output.ok ? { ...context.refund, refundId: params.output.refundId, refundedAt: params.output.at } : context.refund,
+    refund:
+      context.refund && params.output.ok
+        ? { ...context.refund, refundId: params.output.refundId, refundedAt: params.output.at }
+        : context.refund,
   }),
-  recordManualRefund: ({ context, event }: Args) => ({ refund: context.refund ? { ...context.refund, manual: true, refundedAt: event.at } : context.refund }),
+  recordManualRefund: ({ context, event }: Args) => ({
+    refund: context.refund ? { ...context.refund, manual: true, refundedAt: event.at } : context.refund,
+  }),
   recordCheck: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
-    lastCheck: { at: params.output.at, result: params.output.status === "unavailable" ? ("unavailable" as const) : params.output.status === "paid" ? ("paid" as const) : ("not_paid" as const) },
+    lastCheck: {
+      at: params.output.at,
+      result:
+        params.output.status === "unavailable"
+          ? ("unavailable" as const)
+          : params.output.status === "paid"
+            ? ("paid" as const)
+            : ("not_paid" as const),
+    },
   }),
   /** Asks the provider again later: soon after it could not be reached, an hour later while it says pending. */
   scheduleRecheck: (_: Args, params: DoneWith<PaymentCheckResult>) => ({
@@ -238,7 +274,10 @@ export const update = {
   }),
   /** The look failed (its error carries no time): tried again ten minutes after it was due. */
   retryStrayGoodsCheck: ({ context }: Args) => ({
-    delivery: { ...context.delivery, strayCheckAt: (context.delivery.strayCheckAt ?? context.delivery.deliveredAt ?? 0) + STRAY_GOODS_RETRY_MS },
+    delivery: {
+      ...context.delivery,
+      strayCheckAt: (context.delivery.strayCheckAt ?? context.delivery.deliveredAt ?? 0) + STRAY_GOODS_RETRY_MS,
+    },
   }),
   /** New goods replaced the old ones: shown like a delivery's (announced until seen, stray keys looked for). */
   recordReissue: ({ context }: Args, params: DoneWith<DeliveryResult>) =>
@@ -269,7 +308,9 @@ export const update = {
     event.type === "STRAY_SETTLED"
       ? {
           strays: context.strays.map((stray) =>
-            stray.chargeId === event.chargeId ? { ...stray, status: event.refunded ? ("refunded" as const) : ("owed" as const), refundId: event.refundId } : stray,
+            stray.chargeId === event.chargeId
+              ? { ...stray, status: event.refunded ? ("refunded" as const) : ("owed" as const), refundId: event.refundId }
+              : stray,
           ),
         }
       : {},

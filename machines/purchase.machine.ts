@@ -54,7 +54,6 @@ const notProvided = (name: string) => async (): Promise<never> => {
   throw new Error(`actor "${name}" is not provided: attach it with machine.provide()`);
 };
 
-
 /** Passes an actor's result to the guards and actions of its `onDone` transitions. */
 const priced = ({ event }: { event: { output: PricingResult } }) => ({ output: event.output });
 const invoiced = ({ event }: { event: { output: PaymentCreationResult } }) => ({ output: event.output });
@@ -127,12 +126,18 @@ const watchTheInvoice = {
           {
             guard: { type: "checkedPaidInFull", params: checked },
             target: "#purchase.refunding",
-            actions: { type: "returnCheckedPayment", params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "late" as const }) },
+            actions: {
+              type: "returnCheckedPayment",
+              params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "late" as const }),
+            },
           },
           {
             guard: { type: "checkedPaidWrongly", params: checked },
             target: "#purchase.refunding",
-            actions: { type: "returnCheckedPayment", params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "mismatch" as const }) },
+            actions: {
+              type: "returnCheckedPayment",
+              params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "mismatch" as const }),
+            },
           },
           { guard: { type: "checkedExpired", params: checked }, target: "invoice_closed", actions: "markInvoiceClosed" },
           { guard: { type: "checkedFailed", params: checked }, target: "invoice_closed", actions: "markInvoiceClosed" },
@@ -152,7 +157,11 @@ const watchTheInvoice = {
       meta: { deadline: "now" },
       invoke: {
         src: "releasePromo",
-        input: ({ context }: { context: PurchaseContext }) => ({ orderId: context.orderId, chatId: context.chatId, code: context.promoHeld ?? "" }),
+        input: ({ context }: { context: PurchaseContext }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          code: context.promoHeld ?? "",
+        }),
         onDone: { target: "invoice_closed", actions: "forgetPromoUse" },
         // The store could not give it back (a crash re-runs this state; only a bug gets here): the use
         // stays spent, so max_uses is never exceeded, at the cost of one use.
@@ -230,7 +239,14 @@ export const purchaseMachine = setup({
     /** Money the order cannot use (a second charge, money after the order's own was returned) is returned beside it. */
     returnStray: assign(({ context, event, spawn }) => {
       if (event.type !== "PAYMENT_RECEIVED") return {};
-      const stray: StrayPayment = { chargeId: event.chargeId, amount: event.amount, foreign: event.foreign, receivedAt: event.at, status: "returning", refundId: null };
+      const stray: StrayPayment = {
+        chargeId: event.chargeId,
+        amount: event.amount,
+        foreign: event.foreign,
+        receivedAt: event.at,
+        status: "returning",
+        refundId: null,
+      };
       spawn("returnStrayPayment", { id: `stray:${event.chargeId}`, input: { ...stray, orderId: context.orderId, chatId: context.chatId } });
       return { strays: [...context.strays, stray] };
     }),
@@ -241,48 +257,49 @@ export const purchaseMachine = setup({
   id: "purchase",
   description: "One customer order for its whole life: quote, payment, verified confirmation, exactly-once delivery, and any money after.",
   context: ({ input }) => {
-    const products = input.products ?? (input.productId ? [{ id: input.productId, minTokens: input.minTokens, maxTokens: input.maxTokens }] : []);
+    const products =
+      input.products ?? (input.productId ? [{ id: input.productId, minTokens: input.minTokens, maxTokens: input.maxTokens }] : []);
     const known = { products, productId: input.productId, limits: { minTokens: input.minTokens, maxTokens: input.maxTokens } };
     return {
-    orderId: input.orderId,
-    chatId: input.chatId,
-    productId: input.productId,
-    products: productsOf(known),
-    latePayment: input.latePayment,
-    limits: limitsFor(known, input.productId) ?? (products.length > 0 ? spanOf(products) : known.limits),
-    maxDeliveryAttempts: input.maxDeliveryAttempts,
-    retryBackoffMs: input.retryBackoffMs,
-    tokens: null,
-    promoCode: null,
-    promoTyped: null,
-    promoHeld: null,
-    promoRefusal: null,
-    reissues: 0,
-    quote: null,
-    payment: null,
-    paidAt: null,
-    paidCharge: null,
-    late: false,
-    delivery: {
-      attempts: 0,
-      nextAttemptAt: null,
-      lastError: null,
-      ref: null,
-      hint: null,
-      deliveredAt: null,
-      strayCheckAt: null,
-      straysRevoked: 0,
-      announceAt: null,
-      announceAttempts: 0,
-    },
-    refund: null,
-    strays: [],
-    invoiceClosed: false,
-    nextCheckAt: null,
-    lastCheck: null,
-    problem: null,
-    createdAt: input.at,
-    lastActivityAt: input.at,
+      orderId: input.orderId,
+      chatId: input.chatId,
+      productId: input.productId,
+      products: productsOf(known),
+      latePayment: input.latePayment,
+      limits: limitsFor(known, input.productId) ?? (products.length > 0 ? spanOf(products) : known.limits),
+      maxDeliveryAttempts: input.maxDeliveryAttempts,
+      retryBackoffMs: input.retryBackoffMs,
+      tokens: null,
+      promoCode: null,
+      promoTyped: null,
+      promoHeld: null,
+      promoRefusal: null,
+      reissues: 0,
+      quote: null,
+      payment: null,
+      paidAt: null,
+      paidCharge: null,
+      late: false,
+      delivery: {
+        attempts: 0,
+        nextAttemptAt: null,
+        lastError: null,
+        ref: null,
+        hint: null,
+        deliveredAt: null,
+        strayCheckAt: null,
+        straysRevoked: 0,
+        announceAt: null,
+        announceAttempts: 0,
+      },
+      refund: null,
+      strays: [],
+      invoiceClosed: false,
+      nextCheckAt: null,
+      lastCheck: null,
+      problem: null,
+      createdAt: input.at,
+      lastActivityAt: input.at,
     };
   },
   initial: "initial",
@@ -321,16 +338,34 @@ export const purchaseMachine = setup({
       },
     },
     checking_promo: {
-      description: "Checking a promo code the customer gave: it exists, has not expired or been used up, fits the product, and this customer may use it.",
+      description:
+        "Checking a promo code the customer gave: it exists, has not expired or been used up, fits the product, and this customer may use it.",
       tags: ["busy"],
       meta: { words: "order-working", buttons: ["status"], deadline: "now" },
       invoke: {
         src: "checkPromo",
-        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, productId: context.productId ?? null, code: context.promoTyped ?? "" }),
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          productId: context.productId ?? null,
+          code: context.promoTyped ?? "",
+        }),
         onDone: [
-          { guard: { type: "promoAcceptedReadyToPrice", params: promoChecked }, target: "pricing", actions: { type: "recordPromo", params: promoChecked } },
-          { guard: { type: "promoAcceptedAwaitingProduct", params: promoChecked }, target: "choosing_product", actions: { type: "recordPromo", params: promoChecked } },
-          { guard: { type: "promoAccepted", params: promoChecked }, target: "initial", actions: { type: "recordPromo", params: promoChecked } },
+          {
+            guard: { type: "promoAcceptedReadyToPrice", params: promoChecked },
+            target: "pricing",
+            actions: { type: "recordPromo", params: promoChecked },
+          },
+          {
+            guard: { type: "promoAcceptedAwaitingProduct", params: promoChecked },
+            target: "choosing_product",
+            actions: { type: "recordPromo", params: promoChecked },
+          },
+          {
+            guard: { type: "promoAccepted", params: promoChecked },
+            target: "initial",
+            actions: { type: "recordPromo", params: promoChecked },
+          },
           { guard: "hasQuote", target: "quoted", actions: { type: "recordPromoRefusal", params: promoChecked } },
           { guard: "awaitingProduct", target: "choosing_product", actions: { type: "recordPromoRefusal", params: promoChecked } },
           { target: "initial", actions: { type: "recordPromoRefusal", params: promoChecked } },
@@ -365,7 +400,10 @@ export const purchaseMachine = setup({
         ],
         onError: {
           target: "initial",
-          actions: { type: "recordPricingProblem", params: () => ({ output: { ok: false, reason: "pricing_unavailable" } satisfies PricingResult }) },
+          actions: {
+            type: "recordPricingProblem",
+            params: () => ({ output: { ok: false, reason: "pricing_unavailable" } satisfies PricingResult }),
+          },
         },
       },
     },
@@ -415,7 +453,12 @@ export const purchaseMachine = setup({
       meta: { words: "order-working", buttons: ["status"], deadline: "now" },
       invoke: {
         src: "createPayment",
-        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, productId: context.productId ?? "", quote: context.quote! }),
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          productId: context.productId ?? "",
+          quote: context.quote!,
+        }),
         onDone: [
           {
             guard: { type: "paymentCreated", params: invoiced },
@@ -468,7 +511,10 @@ export const purchaseMachine = setup({
                 target: "#purchase.refunding",
                 actions: [
                   { type: "recordCheck", params: checked },
-                  { type: "returnCheckedPayment", params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "mismatch" as const }) },
+                  {
+                    type: "returnCheckedPayment",
+                    params: (args: { event: { output: PaymentCheckResult } }) => ({ ...checked(args), reason: "mismatch" as const }),
+                  },
                 ],
               },
               {
@@ -537,7 +583,10 @@ export const purchaseMachine = setup({
               {
                 guard: "deliveryRetriesLeft",
                 target: "waiting_retry",
-                actions: { type: "scheduleDeliveryRetry", params: ({ event }) => ({ reason: failureReason(event.output), at: event.output.at }) },
+                actions: {
+                  type: "scheduleDeliveryRetry",
+                  params: ({ event }) => ({ reason: failureReason(event.output), at: event.output.at }),
+                },
               },
               {
                 target: "#purchase.delivery_failed",
@@ -565,7 +614,8 @@ export const purchaseMachine = setup({
       },
     },
     delivered: {
-      description: "The goods were issued. Where an interrupted attempt may have left goods live at the provider, they are looked for and revoked.",
+      description:
+        "The goods were issued. Where an interrupted attempt may have left goods live at the provider, they are looked for and revoked.",
       tags: ["paid", "delivered", "ended", "at_rest"],
       meta: { words: "order-delivered", buttons: ["packages"] },
       initial: "announcing",
@@ -621,7 +671,11 @@ export const purchaseMachine = setup({
           generation: (context.reissues ?? 0) + 1,
         }),
         onDone: [
-          { guard: { type: "deliverySucceeded", params: handedOver }, target: "delivered", actions: { type: "recordReissue", params: handedOver } },
+          {
+            guard: { type: "deliverySucceeded", params: handedOver },
+            target: "delivered",
+            actions: { type: "recordReissue", params: handedOver },
+          },
           // The old goods still work: the customer is told and may ask again.
           { target: "#purchase.delivered.settled", actions: "recordReissueFailure" },
         ],
@@ -639,7 +693,8 @@ export const purchaseMachine = setup({
       },
     },
     cancelled: {
-      description: "The customer cancelled before paying. The invoice is voided where the provider allows; until it is closed, money that still arrives is handled (late).",
+      description:
+        "The customer cancelled before paying. The invoice is voided where the provider allows; until it is closed, money that still arrives is handled (late).",
       tags: ["closed", "ended", "at_rest"],
       meta: { words: "order-cancelled", buttons: ["packages"] },
       ...watchTheInvoice,
@@ -661,7 +716,12 @@ export const purchaseMachine = setup({
       meta: { words: "order-refunding", buttons: ["status"], deadline: "now" },
       invoke: {
         src: "refundPayment",
-        input: ({ context }) => ({ orderId: context.orderId, chatId: context.chatId, chargeId: context.refund!.chargeId, amount: context.refund!.amount }),
+        input: ({ context }) => ({
+          orderId: context.orderId,
+          chatId: context.chatId,
+          chargeId: context.refund!.chargeId,
+          amount: context.refund!.amount,
+        }),
         onDone: [
           {
             guard: { type: "refundSucceeded", params: returned },

@@ -269,7 +269,8 @@ export type PurchaseEvent = CustomerEvent | PaymentEvent | SystemEvent;
  * the order's promo code could not be used any more (used up meanwhile, not for this product): the quote
  * is without it.
  */
-export type PricingResult = { ok: true; quote: QuoteDetails; promoRefused?: PromoRefusal } | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
+export type PricingResult =
+  { ok: true; quote: QuoteDetails; promoRefused?: PromoRefusal } | { ok: false; reason: "pricing_unavailable" | "out_of_stock" };
 
 /** Whether a promo code the customer gave may be used on the order: its owner's spelling, or why not. */
 export type PromoCheckResult = { ok: true; code: string } | { ok: false; reason: PromoRefusal };
@@ -294,13 +295,13 @@ export type VoidResult = { voided: boolean; at: number };
 
 /** `mayLeaveStrays`: the provider keeps goods outside the shop (API keys), so an interrupted attempt may have left one live. */
 export type DeliveryResult =
-  | { ok: true; ref: string; hint: string; at: number; mayLeaveStrays: boolean }
-  | { ok: false; reason: DeliveryFailure; at: number };
+  { ok: true; ref: string; hint: string; at: number; mayLeaveStrays: boolean } | { ok: false; reason: DeliveryFailure; at: number };
 
 /** What the look for stray goods found: how many live goods of earlier attempts it revoked. */
 export type StrayGoodsResult = { revoked: number; at: number };
 
-export type RefundResult = { ok: true; refundId: string; at: number } | { ok: false; reason: "unsupported" | "unavailable" | "rejected"; at: number };
+export type RefundResult =
+  { ok: true; refundId: string; at: number } | { ok: false; reason: "unsupported" | "unavailable" | "rejected"; at: number };
 
 export type PricingInput = { orderId: OrderId; chatId: ChatId; productId: string; tokens: number; promoCode: string | null };
 export type PromoCheckInput = { orderId: OrderId; chatId: ChatId; productId: string | null; code: string };

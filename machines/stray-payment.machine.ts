@@ -39,7 +39,13 @@ export const strayPaymentMachine = setup({
         },
         onError: {
           target: "settled",
-          actions: sendParent(({ context }) => ({ type: "STRAY_SETTLED", chargeId: context.chargeId, refunded: false, refundId: null, at: context.receivedAt })),
+          actions: sendParent(({ context }) => ({
+            type: "STRAY_SETTLED",
+            chargeId: context.chargeId,
+            refunded: false,
+            refundId: null,
+            at: context.receivedAt,
+          })),
         },
       },
     },

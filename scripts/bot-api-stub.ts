@@ -48,7 +48,8 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     if (!list) messages.set(chatId, (list = []));
     return list;
   };
-  const keyboard = (markup: unknown): InlineButton[][] => ((markup as { inline_keyboard?: InlineButton[][] } | undefined)?.inline_keyboard ?? []);
+  const keyboard = (markup: unknown): InlineButton[][] =>
+    (markup as { inline_keyboard?: InlineButton[][] } | undefined)?.inline_keyboard ?? [];
   const privateUrl = (rows: InlineButton[][]) =>
     rows.flat().find((b) => b.url !== undefined && /^https?:\/\/(localhost|127\.|10\.|192\.168\.)/i.test(b.url));
   const bad = (description: string, error_code = 400): Failure => ({ error_code, description });
@@ -58,7 +59,8 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     const languageCode = languageCodes.get(chatId);
     return { id: chatId, is_bot: false, first_name: `Customer ${chatId}`, ...(languageCode ? { language_code: languageCode } : {}) };
   };
-  const chatFor = (chatId: number, type = "private") => (type === "private" ? { id: chatId, type, first_name: `Customer ${chatId}` } : { id: chatId, type, title: "A group" });
+  const chatFor = (chatId: number, type = "private") =>
+    type === "private" ? { id: chatId, type, first_name: `Customer ${chatId}` } : { id: chatId, type, title: "A group" };
   const asTelegramMessage = (message: BotMessage) => ({
     message_id: message.message_id,
     date: Math.floor(Date.now() / 1000),
@@ -85,7 +87,13 @@ export async function startBotApiStub(options: { token?: string } = {}) {
       const buttons = keyboard(payload.reply_markup);
       const refused = privateUrl(buttons);
       if (refused) return bad(`Bad Request: inline keyboard button URL '${refused.url}' is invalid: Wrong HTTP URL`);
-      const message: BotMessage = { message_id: nextMessageId++, chat_id: chatOf(payload.chat_id), text: String(payload.text), buttons, edits: 0 };
+      const message: BotMessage = {
+        message_id: nextMessageId++,
+        chat_id: chatOf(payload.chat_id),
+        text: String(payload.text),
+        buttons,
+        edits: 0,
+      };
       chatMessages(message.chat_id).push(message);
       return asTelegramMessage(message);
     },
@@ -151,7 +159,11 @@ export async function startBotApiStub(options: { token?: string } = {}) {
         if (failure) {
           record({ method, payload, ok: false });
           const { retry_after, ...rest } = failure;
-          return respond(res, failure.error_code, { ok: false, ...rest, ...(retry_after === undefined ? {} : { parameters: { retry_after } }) });
+          return respond(res, failure.error_code, {
+            ok: false,
+            ...rest,
+            ...(retry_after === undefined ? {} : { parameters: { retry_after } }),
+          });
         }
         const handler = methods[method];
         if (!handler) {
@@ -193,7 +205,14 @@ export async function startBotApiStub(options: { token?: string } = {}) {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`the bot made no matching call within ${timeoutMs} ms; calls since: ${calls.slice(since).map((c) => c.method).join(", ")}`));
+        reject(
+          new Error(
+            `the bot made no matching call within ${timeoutMs} ms; calls since: ${calls
+              .slice(since)
+              .map((c) => c.method)
+              .join(", ")}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -224,7 +243,8 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     messages: (chatId: number) => [...chatMessages(String(chatId))],
     lastMessage: (chatId: number) => chatMessages(String(chatId)).at(-1),
     /** Calls to a method (optionally for one chat). */
-    callsOf: (method: string, chatId?: number) => calls.filter((c) => c.method === method && (chatId === undefined || chatOf(c.payload.chat_id) === String(chatId))),
+    callsOf: (method: string, chatId?: number) =>
+      calls.filter((c) => c.method === method && (chatId === undefined || chatOf(c.payload.chat_id) === String(chatId))),
     /** From now on, updates from this customer carry Telegram's `language_code` (their app's language). */
     speaks(chatId: number, languageCode: string) {
       languageCodes.set(chatId, languageCode);
@@ -256,7 +276,15 @@ export async function startBotApiStub(options: { token?: string } = {}) {
           date: Math.floor(Date.now() / 1000),
           chat: chatFor(chatId),
           from: userOf(chatId),
-          sticker: { file_id: "sticker-1", file_unique_id: "s1", type: "regular", width: 512, height: 512, is_animated: false, is_video: false },
+          sticker: {
+            file_id: "sticker-1",
+            file_unique_id: "s1",
+            type: "regular",
+            width: 512,
+            height: 512,
+            is_animated: false,
+            is_video: false,
+          },
         },
       });
     },
@@ -271,7 +299,10 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     },
     /** An update as Telegram would post it to a webhook. */
     textUpdate(chatId: number, text: string) {
-      return { update_id: nextUpdateId++, message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatFor(chatId), from: userOf(chatId), text } };
+      return {
+        update_id: nextUpdateId++,
+        message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatFor(chatId), from: userOf(chatId), text },
+      };
     },
     async close() {
       notifyPolls();

@@ -79,7 +79,12 @@ async function main(): Promise<number> {
 
   /** The next message the bot shows in the customer's chat after call number `since`. */
   const shown = (since: number) =>
-    api.waitFor((call) => call.ok && (call.method === "sendMessage" || call.method === "editMessageText") && String(call.payload.chat_id) === String(CHAT), since, STEP_MS);
+    api.waitFor(
+      (call) =>
+        call.ok && (call.method === "sendMessage" || call.method === "editMessageText") && String(call.payload.chat_id) === String(CHAT),
+      since,
+      STEP_MS,
+    );
   const says = async (text: string) => {
     const since = api.mark();
     print(`👤 Customer: ${text}`);
@@ -122,7 +127,9 @@ async function main(): Promise<number> {
     print("✅ Delivered: the code above is what the customer paid for.");
     return 0;
   } catch (error) {
-    process.stderr.write(`demo:telegram: ${error instanceof Error ? error.message : String(error)}\nThe product's last output:\n${output.join("").slice(-4000)}\n`);
+    process.stderr.write(
+      `demo:telegram: ${error instanceof Error ? error.message : String(error)}\nThe product's last output:\n${output.join("").slice(-4000)}\n`,
+    );
     return 1;
   } finally {
     product.kill("SIGTERM");

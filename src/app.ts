@@ -183,11 +183,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
   // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    const storeUp = await resultWithin(store.ping().then(() => true, () => false), HEALTH_PING_LIMIT_MS, false);
+    const storeUp = await resultWithin(
+      store.ping().then(
+        () => true,
+        () => false,
+      ),
+      HEALTH_PING_LIMIT_MS,
+      false,
+    );
     const ok = ready && storeUp;
-    return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: store.kind, storeUp }), headers: { "content-type": "application/json" } };
+    return {
+      status: ok ? 200 : 503,
+      body: JSON.stringify({ ok, ready, store: store.kind, storeUp }),
+      headers: { "content-type": "application/json" },
+    };
   });
-  http.route("GET", "/metrics", async () => ({ status: 200, body: await metrics.render(), headers: { "content-type": metrics.contentType } }));
+  http.route("GET", "/metrics", async () => ({
+    status: 200,
+    body: await metrics.render(),
+    headers: { "content-type": metrics.contentType },
+  }));
   const paymentRoutes = registerPaymentRoutes({ http, engine, payments, sandbox, metrics, log, localization, languages });
 
   let stopSweeper: (() => void) | null = null;

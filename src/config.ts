@@ -138,14 +138,18 @@ const Env = z.object({
     message: "may contain only letters, digits, _ . : - (1 to 64 characters)",
   }),
   ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
-  DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
-    message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
-  }),
+  DEFAULT_LANGUAGE: optionalText
+    .transform((s) => s ?? REFERENCE_LANGUAGE)
+    .refine((s) => availableLanguages().includes(s), {
+      message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
+    }),
   FAQ_DIR: optionalText.superRefine((dir, ctx) => {
     const problem = dir === undefined ? null : faqProblem(dir);
     if (problem) ctx.addIssue({ code: "custom", message: `must be a folder of FAQ files (en.ftl, ru.ftl…): ${problem}` });
   }),
-  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
+  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, {
+    message: "must be at least 16 characters (it guards the web dashboard)",
+  }),
 });
 
 /** A cross-check between variables, reported against the variable to fix. */
@@ -162,18 +166,38 @@ const MINUTE = 60_000;
  */
 const ConfigSchema = Env.superRefine((e, ctx) => {
   check(ctx, e.MIN_TOKENS <= e.MAX_TOKENS, "MIN_TOKENS", `must not exceed MAX_TOKENS (${e.MAX_TOKENS})`);
-  check(ctx, e.PAYMENT_PROVIDER !== "cryptopay" || e.CRYPTOPAY_TOKEN !== undefined, "CRYPTOPAY_TOKEN",
-    "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)");
-  check(ctx, e.PAYMENT_PROVIDER !== "stars" || e.TELEGRAM_BOT_TOKEN !== undefined, "TELEGRAM_BOT_TOKEN",
-    "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)");
-  check(ctx, e.DELIVERY_PROVIDER !== "openrouter" || e.OPENROUTER_PROVISIONING_KEY !== undefined, "OPENROUTER_PROVISIONING_KEY",
-    "is required when DELIVERY_PROVIDER=openrouter");
+  check(
+    ctx,
+    e.PAYMENT_PROVIDER !== "cryptopay" || e.CRYPTOPAY_TOKEN !== undefined,
+    "CRYPTOPAY_TOKEN",
+    "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)",
+  );
+  check(
+    ctx,
+    e.PAYMENT_PROVIDER !== "stars" || e.TELEGRAM_BOT_TOKEN !== undefined,
+    "TELEGRAM_BOT_TOKEN",
+    "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)",
+  );
+  check(
+    ctx,
+    e.DELIVERY_PROVIDER !== "openrouter" || e.OPENROUTER_PROVISIONING_KEY !== undefined,
+    "OPENROUTER_PROVISIONING_KEY",
+    "is required when DELIVERY_PROVIDER=openrouter",
+  );
   // Anyone can press Pay on the sandbox page: real goods behind it would give the shop away.
-  check(ctx, e.DELIVERY_PROVIDER === "sandbox" || e.PAYMENT_PROVIDER !== "sandbox" || e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY === "1", "PAYMENT_PROVIDER",
+  check(
+    ctx,
+    e.DELIVERY_PROVIDER === "sandbox" || e.PAYMENT_PROVIDER !== "sandbox" || e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY === "1",
+    "PAYMENT_PROVIDER",
     `is sandbox (anyone can press Pay) while DELIVERY_PROVIDER=${e.DELIVERY_PROVIDER} issues real goods; ` +
-      "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)");
-  check(ctx, !e.TELEGRAM_WEBHOOK_URL || e.TELEGRAM_WEBHOOK_SECRET !== undefined, "TELEGRAM_WEBHOOK_SECRET",
-    "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
+      "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)",
+  );
+  check(
+    ctx,
+    !e.TELEGRAM_WEBHOOK_URL || e.TELEGRAM_WEBHOOK_SECRET !== undefined,
+    "TELEGRAM_WEBHOOK_SECRET",
+    "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused",
+  );
 }).transform((e) => {
   const packages = DEFAULT_CATALOG.packages.filter((p) => p >= e.MIN_TOKENS && p <= e.MAX_TOKENS);
   const builtIn = {
@@ -199,10 +223,20 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
       : { provider: e.PAYMENT_PROVIDER === "stars" ? ("stars" as const) : ("sandbox" as const) };
   const delivery =
     e.DELIVERY_PROVIDER === "openrouter" && e.OPENROUTER_PROVISIONING_KEY !== undefined
-      ? { provider: "openrouter" as const, provisioningKey: e.OPENROUTER_PROVISIONING_KEY, openrouterApiUrl: e.OPENROUTER_API_URL, maxAttempts: e.DELIVERY_MAX_ATTEMPTS }
+      ? {
+          provider: "openrouter" as const,
+          provisioningKey: e.OPENROUTER_PROVISIONING_KEY,
+          openrouterApiUrl: e.OPENROUTER_API_URL,
+          maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+        }
       : { provider: "sandbox" as const, maxAttempts: e.DELIVERY_MAX_ATTEMPTS };
   return {
-    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET },
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT,
+      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    },
     llm: {
       apiKey: e.LLM_API_KEY ?? e.OPENROUTER_API_KEY,
       baseUrl: e.LLM_BASE_URL,
@@ -268,7 +302,10 @@ const StoreSettings = Env.pick({ STORE_URL: true, STARTUP_TIMEOUT_MS: true });
  * Only the store settings (`STORE_URL`, `STARTUP_TIMEOUT_MS`), read exactly as {@link loadConfig} reads
  * them: for the store tools (backup, restore), which must work even while another setting is wrong.
  */
-export function loadStoreSettings(env: Record<string, string | undefined> = process.env): { store: StoreLocation; startupTimeoutMs: number } {
+export function loadStoreSettings(env: Record<string, string | undefined> = process.env): {
+  store: StoreLocation;
+  startupTimeoutMs: number;
+} {
   const parsed = StoreSettings.safeParse(env);
   if (parsed.success) return { store: parsed.data.STORE_URL, startupTimeoutMs: parsed.data.STARTUP_TIMEOUT_MS };
   const [issue] = parsed.error.issues;

@@ -36,7 +36,13 @@ export function readCustomerCommand(text: string): { command: CustomerCommand; a
 }
 
 /** The engine's answer to an order command from `chatId`, exactly as Telegram gives it (`ref`: the Telegram update it applies). */
-export async function answerCommand(engine: Engine, chatId: string, command: OrderCommand, argument: string, ref: UpdateRef = {}): Promise<EngineReply> {
+export async function answerCommand(
+  engine: Engine,
+  chatId: string,
+  command: OrderCommand,
+  argument: string,
+  ref: UpdateRef = {},
+): Promise<EngineReply> {
   switch (command) {
     case "start": {
       const deepLink = DEEP_LINK.exec(argument);

@@ -78,12 +78,18 @@ async function main(): Promise<number> {
     throw error;
   }
   // Whatever failed, the process ends soon: closing waits for an unreachable store no longer than this.
-  const closeQuickly = (opened: typeof app) => resultWithin(opened.close().catch(() => {}), CLOSE_LIMIT_MS, undefined);
+  const closeQuickly = (opened: typeof app) =>
+    resultWithin(
+      opened.close().catch(() => {}),
+      CLOSE_LIMIT_MS,
+      undefined,
+    );
   try {
     await app.start();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") console.error(`Configuration error: HTTP_PORT ${config.http.port} is already in use; set HTTP_PORT to a free port.`);
+    if (code === "EADDRINUSE")
+      console.error(`Configuration error: HTTP_PORT ${config.http.port} is already in use; set HTTP_PORT to a free port.`);
     else console.error(`Start-up failed: ${redactSecrets(String(error), secrets())}`);
     await closeQuickly(app);
     return 1;

@@ -60,7 +60,11 @@ export function createMetrics(): Metrics {
   const create = (name: string, type: MetricType, help: string, labelNames: readonly string[], buckets?: readonly number[]) => {
     const config = { name, help, labelNames: [...labelNames], registers: [registry] };
     const metric =
-      type === "counter" ? new Counter(config) : type === "gauge" ? new Gauge(config) : new Histogram({ ...config, ...(buckets ? { buckets: [...buckets] } : {}) });
+      type === "counter"
+        ? new Counter(config)
+        : type === "gauge"
+          ? new Gauge(config)
+          : new Histogram({ ...config, ...(buckets ? { buckets: [...buckets] } : {}) });
     metrics.set(name, { type, metric });
     return metric;
   };
@@ -120,7 +124,8 @@ export function countEngineEvents(metrics: Metrics, engine: { onEvent(listener: 
         break;
       case "transition":
         // Top-level states only: a bounded set of label values.
-        if (event.to.split(".")[0] !== event.from.split(".")[0]) metrics.inc("tokengoblin_transitions_total", { to: event.to.split(".")[0] ?? event.to });
+        if (event.to.split(".")[0] !== event.from.split(".")[0])
+          metrics.inc("tokengoblin_transitions_total", { to: event.to.split(".")[0] ?? event.to });
         break;
       case "payment":
         metrics.inc("tokengoblin_payments_total", { outcome: event.outcome });

@@ -49,7 +49,16 @@ export type StartupStep<T> = {
   retryDelayMs?: number;
 };
 
-type Chained = { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; error?: unknown; originalError?: unknown; socketError?: unknown; errors?: unknown };
+type Chained = {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  error?: unknown;
+  originalError?: unknown;
+  socketError?: unknown;
+  errors?: unknown;
+};
 
 /** The error and the errors it wraps (`cause`, grammY's `error`, node-redis's `socketError`, an AggregateError's first), outermost first. */
 function chainOf(failure: unknown): Chained[] {
@@ -106,7 +115,9 @@ export function reasonOf(failure: unknown, secrets: readonly (string | undefined
 
 /** Network failures that may pass: refused, reset, no answer, a name lookup that may work next time. */
 export function isTransient(failure: unknown): boolean {
-  return chainOf(failure).some((error) => (typeof error.code === "string" && TRANSIENT.has(error.code)) || isTimeout(error) || isClosed(error));
+  return chainOf(failure).some(
+    (error) => (typeof error.code === "string" && TRANSIENT.has(error.code)) || isTimeout(error) || isClosed(error),
+  );
 }
 
 /** `10 s`, `1.5 s`. */
@@ -135,14 +146,26 @@ export async function withinStartupLimit<T>(step: StartupStep<T>): Promise<T> {
   const expired = new Promise<"expired">((resolve) => signal.addEventListener("abort", () => resolve("expired"), { once: true }));
   // A timeout could not reach the target; any other failure reached something that said no.
   const line = (reason: string, timedOut: boolean) =>
-    new StartupError(step.variable, `cannot ${step.verb ?? (timedOut ? "reach" : "use")} ${step.target}${timedOut ? ` within ${seconds(step.limitMs)}` : ""} (${reason}); ${step.hint}`);
+    new StartupError(
+      step.variable,
+      `cannot ${step.verb ?? (timedOut ? "reach" : "use")} ${step.target}${timedOut ? ` within ${seconds(step.limitMs)}` : ""} (${reason}); ${step.hint}`,
+    );
   let lastFailure: unknown;
   try {
     for (;;) {
       const attempt = step.attempt(signal);
-      const outcome = await Promise.race([attempt.then((value) => ({ value }), (error: unknown) => ({ error })), expired]);
+      const outcome = await Promise.race([
+        attempt.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
+        expired,
+      ]);
       if (outcome === "expired") {
-        void attempt.then((late) => step.release?.(late), () => {});
+        void attempt.then(
+          (late) => step.release?.(late),
+          () => {},
+        );
         throw line(lastFailure === undefined ? "no answer" : reasonOf(lastFailure, step.secrets), true);
       }
       if ("value" in outcome) return outcome.value;
@@ -191,7 +214,8 @@ function createFolderOf(file: string, target: string): void {
     folder = parent;
   }
   const hint = "check that the path is right and its folder can be created and written";
-  if (existsSync(folder) && !statSync(folder).isDirectory()) throw new StartupError("STORE_URL", `cannot open ${target} (${folder} is not a folder); ${hint}`);
+  if (existsSync(folder) && !statSync(folder).isDirectory())
+    throw new StartupError("STORE_URL", `cannot open ${target} (${folder} is not a folder); ${hint}`);
   for (const part of missing) {
     try {
       mkdirSync(part);
@@ -207,7 +231,11 @@ function createFolderOf(file: string, target: string): void {
  * STORE_URL. Redis is retried while it refuses connections (it may be starting too); a connection that
  * arrives after the limit is closed.
  */
-export async function openStoreWithin(location: StoreLocation, limitMs: number, options: { clock?: () => number } = {}): Promise<ShopStore> {
+export async function openStoreWithin(
+  location: StoreLocation,
+  limitMs: number,
+  options: { clock?: () => number } = {},
+): Promise<ShopStore> {
   const target = printableStoreUrl(location);
   const release = (late: ShopStore) => late.close().catch(() => {});
   switch (location.kind) {

@@ -42,7 +42,19 @@ export function buildFunnel(orders: Iterable<OrderRow>, options: { since?: numbe
   const row = (source: FunnelRow["source"]) => {
     let existing = rows.get(source);
     if (!existing) {
-      existing = { source, started: 0, quoted: 0, invoiced: 0, paid: 0, latePaid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [] };
+      existing = {
+        source,
+        started: 0,
+        quoted: 0,
+        invoiced: 0,
+        paid: 0,
+        latePaid: 0,
+        delivered: 0,
+        llmCalls: 0,
+        llmTokens: 0,
+        medianQuoteToDeliveryMs: null,
+        durations: [],
+      };
       rows.set(source, existing);
     }
     return existing;
@@ -63,7 +75,8 @@ export function buildFunnel(orders: Iterable<OrderRow>, options: { since?: numbe
       if (order.paid && order.summary.late) target.latePaid++;
       if (order.delivered) {
         target.delivered++;
-        if (order.quotedAt !== null && order.summary.deliveredAt !== null) target.durations.push(order.summary.deliveredAt - order.quotedAt);
+        if (order.quotedAt !== null && order.summary.deliveredAt !== null)
+          target.durations.push(order.summary.deliveredAt - order.quotedAt);
       }
       target.llmCalls += order.llmCalls;
       target.llmTokens += order.llmTokens;
@@ -110,7 +123,19 @@ export function formatDuration(ms: number | null): string {
 
 /** A plain-text table (monospace) of the funnel: counts, conversion from start, LLM cost per purchase. */
 export function formatFunnel(funnel: Funnel): string {
-  const header = ["source", "started", "quoted", "invoiced", "paid", "of which late", "delivered", "conv.", "LLM calls/sale", "LLM tokens/sale", "median quote→delivery"];
+  const header = [
+    "source",
+    "started",
+    "quoted",
+    "invoiced",
+    "paid",
+    "of which late",
+    "delivered",
+    "conv.",
+    "LLM calls/sale",
+    "LLM tokens/sale",
+    "median quote→delivery",
+  ];
   const body = funnel.rows.map((r) => [
     SOURCE_LABELS[r.source],
     String(r.started),
@@ -126,7 +151,8 @@ export function formatFunnel(funnel: Funnel): string {
   ]);
   const table = [header, ...body];
   const widths = header.map((_, i) => Math.max(...table.map((line) => (line[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
   const span =
     funnel.from === null || funnel.to === null
       ? "no orders recorded yet"

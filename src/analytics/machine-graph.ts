@@ -84,7 +84,10 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
     nodes.set(entry.id, entry);
     if (node.path.length > 0) {
       // Eventless (`always`) transitions too: a transient state leaves through them as soon as it is entered.
-      const all: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [...node.transitions, ["always", node.always ?? []]];
+      const all: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [
+        ...node.transitions,
+        ["always", node.always ?? []],
+      ];
       for (const [eventType, definitions] of all) {
         for (const definition of definitions) {
           for (const target of definition.target ?? []) {

@@ -22,9 +22,33 @@ type Column = Cell[];
 
 /** The order columns, in the saved order. */
 const ORDER_COLUMNS = [
-  "id", "chat", "created", "updated", "state", "tags", "product", "tokens", "usd", "charge", "provider", "payment", "late",
-  "paidAt", "deliveredAt", "refunded", "owed", "quotedAt", "invoicedAt", "flags", "refundedAt", "ownerSince", "sources", "first",
-  "llmCalls", "llmTokens", "stages",
+  "id",
+  "chat",
+  "created",
+  "updated",
+  "state",
+  "tags",
+  "product",
+  "tokens",
+  "usd",
+  "charge",
+  "provider",
+  "payment",
+  "late",
+  "paidAt",
+  "deliveredAt",
+  "refunded",
+  "owed",
+  "quotedAt",
+  "invoicedAt",
+  "flags",
+  "refundedAt",
+  "ownerSince",
+  "sources",
+  "first",
+  "llmCalls",
+  "llmTokens",
+  "stages",
 ] as const;
 const CUSTOMER_COLUMNS = ["chat", "user", "first", "firstSeen", "lastSeen", "orders", "paid", "revenue"] as const;
 
@@ -88,7 +112,17 @@ export async function encodeState(state: ProjectionState): Promise<string> {
     // one up, so an offset of 0 stays apart from none (one before creation, from another instance's clock, stays negative).
     const since = (at: number | null) => (at === null ? 0 : at >= base ? at - base + 1 : at - base);
     // Every order's chat is a customer (its first entry made it one); a model from elsewhere may lack it.
-    if (!chatIndex.has(row.chatId)) addCustomer({ chatId: row.chatId, username: null, firstName: null, firstSeenAt: base, lastSeenAt: base, orders: 0, paidOrders: 0, revenueUsdCents: 0 });
+    if (!chatIndex.has(row.chatId))
+      addCustomer({
+        chatId: row.chatId,
+        username: null,
+        firstName: null,
+        firstSeenAt: base,
+        lastSeenAt: base,
+        orders: 0,
+        paidOrders: 0,
+        revenueUsdCents: 0,
+      });
     o.id.push(row.orderId);
     o.chat.push(chatIndex.get(row.chatId)!);
     o.created.push(base);

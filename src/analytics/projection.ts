@@ -121,4 +121,3 @@ export function createProjection(store: ShopStore, options: { log?: Logger; batc
   };
   return projection;
 }
-

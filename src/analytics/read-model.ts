@@ -179,7 +179,16 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
   const d = entry.detail;
   let seen = state.customers.get(entry.chatId);
   if (!seen) {
-    seen = { chatId: entry.chatId, username: null, firstName: null, firstSeenAt: entry.at, lastSeenAt: entry.at, orders: 0, paidOrders: 0, revenueUsdCents: 0 };
+    seen = {
+      chatId: entry.chatId,
+      username: null,
+      firstName: null,
+      firstSeenAt: entry.at,
+      lastSeenAt: entry.at,
+      orders: 0,
+      paidOrders: 0,
+      revenueUsdCents: 0,
+    };
     state.customers.set(entry.chatId, seen);
   }
   // Seen: when the customer wrote or pressed something (not when the sweeper or a payment moved their order).
@@ -234,11 +243,13 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
       return;
     }
     case "command": {
-      if (!entry.orderId) talk(state, entry.chatId, { at: entry.at, from: "customer", text: str(d.text), command: str(d.command), source: str(d.source) });
+      if (!entry.orderId)
+        talk(state, entry.chatId, { at: entry.at, from: "customer", text: str(d.text), command: str(d.command), source: str(d.source) });
       const facts = factsOf(state, entry.orderId);
       if (!facts || !isSource(d.source)) return;
       facts.firstSource ??= d.source;
-      if (d.accepted === true && d.command === "SET_AMOUNT" && !facts.quoteSources.includes(d.source)) facts.quoteSources = [...facts.quoteSources, d.source];
+      if (d.accepted === true && d.command === "SET_AMOUNT" && !facts.quoteSources.includes(d.source))
+        facts.quoteSources = [...facts.quoteSources, d.source];
       return;
     }
     case "reply":
@@ -262,7 +273,13 @@ export function applyEntry(state: ProjectionState, entry: AuditEntry): void {
       const key = normalize(d.text);
       const known = state.notUnderstood.findIndex((seen) => normalize(seen.text) === key);
       const previous = known >= 0 ? state.notUnderstood.splice(known, 1)[0] : undefined;
-      state.notUnderstood.push({ text: d.text, count: (previous?.count ?? 0) + 1, lastAt: entry.at, chatId: entry.chatId, orderId: entry.orderId });
+      state.notUnderstood.push({
+        text: d.text,
+        count: (previous?.count ?? 0) + 1,
+        lastAt: entry.at,
+        chatId: entry.chatId,
+        orderId: entry.orderId,
+      });
       if (state.notUnderstood.length > NOT_UNDERSTOOD_KEPT) state.notUnderstood.shift();
       return;
     }

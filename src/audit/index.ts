@@ -19,7 +19,7 @@ export type AuditLog = {
 
 export function createAuditLog(store: ShopStore): AuditLog {
   const batches = async function* (position: LogPosition | null = null, batchSize = 1_000) {
-    for (let at = position; ; ) {
+    for (let at = position; ;) {
       const batch = await store.readLog(at, batchSize);
       if (batch.entries.length === 0) return;
       yield batch;
@@ -51,7 +51,10 @@ export function formatAuditEntry(entry: AuditEntry, options: { verbose?: boolean
     .filter(([, value]) => value !== null && typeof value !== "object")
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(" ");
-  const summary = entry.type === "order" && typeof entry.detail.summary === "object" && entry.detail.summary !== null ? `state=${String((entry.detail.summary as { state?: unknown }).state)}` : "";
+  const summary =
+    entry.type === "order" && typeof entry.detail.summary === "object" && entry.detail.summary !== null
+      ? `state=${String((entry.detail.summary as { state?: unknown }).state)}`
+      : "";
   const at = new Date(entry.at).toISOString();
   const text = [details, summary].filter(Boolean).join(" ");
   return options.verbose

@@ -15,7 +15,13 @@ export type BackupKind = "sqlite" | "jsonl";
 
 const FORMAT = "tokengoblin-backup";
 
-const Header = z.object({ format: z.literal(FORMAT), version: z.literal(1), storeSchema: z.number().int(), source: z.string(), createdAt: z.string() });
+const Header = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(1),
+  storeSchema: z.number().int(),
+  source: z.string(),
+  createdAt: z.string(),
+});
 const Trailer = z.object({ end: z.literal(true), counts: z.record(z.string(), z.number().int()) });
 
 /** The kind of backup in `file`; throws a message for the operator when it is neither. */
@@ -76,7 +82,8 @@ export async function* readBackupItems(file: string): AsyncGenerator<StoreItem> 
     if (number === 1) {
       const header = Header.safeParse(value);
       if (!header.success) throw new Error(`${file} is not a backup written by npm run backup (line 1)`);
-      if (header.data.storeSchema > STORE_SCHEMA_VERSION) throw new Error(`${file} was written by a newer version (store schema ${header.data.storeSchema}): restore it with that version`);
+      if (header.data.storeSchema > STORE_SCHEMA_VERSION)
+        throw new Error(`${file} was written by a newer version (store schema ${header.data.storeSchema}): restore it with that version`);
       continue;
     }
     if (ended) throw new Error(`${file}, line ${number}: something after the end line; the file is damaged`);
@@ -86,13 +93,15 @@ export async function* readBackupItems(file: string): AsyncGenerator<StoreItem> 
       continue;
     }
     const item = StoreItem.safeParse(value);
-    if (!item.success) throw new Error(`${file}, line ${number}: not a store item (${item.error.issues[0]?.message ?? "invalid"}); the file is damaged`);
+    if (!item.success)
+      throw new Error(`${file}, line ${number}: not a store item (${item.error.issues[0]?.message ?? "invalid"}); the file is damaged`);
     counts[item.data.kind]++;
     yield item.data;
   }
   if (!ended) throw new Error(`${file} ends before its end line: the backup was cut short (take a new one)`);
   for (const kind of Object.keys(counts) as (keyof StoreCounts)[]) {
-    if (counts[kind] !== ended[kind]) throw new Error(`${file} holds ${counts[kind]} ${kind} items but its end line says ${ended[kind]}: the file is damaged`);
+    if (counts[kind] !== ended[kind])
+      throw new Error(`${file} holds ${counts[kind]} ${kind} items but its end line says ${ended[kind]}: the file is damaged`);
   }
 }
 

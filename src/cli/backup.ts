@@ -19,7 +19,18 @@ import { STORE_SCHEMA_VERSION } from "../domain/records.ts";
 import { type StoreCounts, emptyCounts, formatCounts } from "../store/index.ts";
 import { sqliteHoldings } from "../store/sqlite-dump.ts";
 import { openBackupWriter } from "./backup-file.ts";
-import { ToolError, elapsed, onlyOptions, openToolStore, option, progressLine, runTool, stamp, storeFromEnvironment, storeName } from "./store-tools.ts";
+import {
+  ToolError,
+  elapsed,
+  onlyOptions,
+  openToolStore,
+  option,
+  progressLine,
+  runTool,
+  stamp,
+  storeFromEnvironment,
+  storeName,
+} from "./store-tools.ts";
 
 const USAGE = "usage: npm run backup -- [--to FILE]   (the store is STORE_URL, from the environment or .env)";
 const TOOL = "backup";
@@ -39,14 +50,16 @@ function destination(to: string | undefined, fallback: string): string {
 /** SQLite: the online backup API, then a check of the copy. */
 async function backupSqlite(path: string, to: string | undefined): Promise<{ file: string; counts: string }> {
   const source = resolve(path);
-  if (!existsSync(source)) throw new ToolError(`there is no store at ${source}: check STORE_URL (the bot creates the file on its first start)`);
+  if (!existsSync(source))
+    throw new ToolError(`there is no store at ${source}: check STORE_URL (the bot creates the file on its first start)`);
   const file = destination(to, join(dirname(source), "backups", `${basename(source, extname(source))}-${stamp()}.sqlite`));
   const partial = `${file}.partial`;
   const db = new Database(source, { fileMustExist: true, timeout: 5_000 });
   try {
     const version = db.pragma("user_version", { simple: true }) as number;
     const tables = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
-    if (version > STORE_SCHEMA_VERSION) throw new ToolError(`${source} was written by a newer version (store schema ${version}): back it up with that version`);
+    if (version > STORE_SCHEMA_VERSION)
+      throw new ToolError(`${source} was written by a newer version (store schema ${version}): back it up with that version`);
     if (tables === 0) throw new ToolError(`${source} holds no tables: it is not a TokenGoblin store (check STORE_URL)`);
     // All pages in one step: a write by the bot between two steps would start the copy over.
     await db.backup(partial, { progress: () => 0x7fffffff });
@@ -61,10 +74,14 @@ async function backupSqlite(path: string, to: string | undefined): Promise<{ fil
     // One file, no -wal beside it: the copy can be moved and opened read-only anywhere.
     copy.pragma("journal_mode = DELETE");
     const check = copy.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new ToolError(`the copy of ${source} failed SQLite's check (${String(check)}): check the disk, then run the backup again`);
+    if (check !== "ok")
+      throw new ToolError(`the copy of ${source} failed SQLite's check (${String(check)}): check the disk, then run the backup again`);
     // It may hold goods not yet shown to their customers: readable by this user only.
     chmodSync(partial, 0o600);
-    const holds = (copy.pragma("user_version", { simple: true }) as number) === STORE_SCHEMA_VERSION ? (sqliteHoldings(copy, Date.now()) ?? "an empty store") : "the previous version's layout";
+    const holds =
+      (copy.pragma("user_version", { simple: true }) as number) === STORE_SCHEMA_VERSION
+        ? (sqliteHoldings(copy, Date.now()) ?? "an empty store")
+        : "the previous version's layout";
     copy.close();
     renameSync(partial, file);
     return { file, counts: holds };
@@ -82,10 +99,14 @@ async function main(argv: string[]): Promise<void> {
   const started = Date.now();
   switch (location.kind) {
     case "memory":
-      throw new ToolError("STORE_URL is memory://: that store keeps nothing outside the process running it, so there is nothing to back up");
+      throw new ToolError(
+        "STORE_URL is memory://: that store keeps nothing outside the process running it, so there is nothing to back up",
+      );
     case "sqlite": {
       const { file, counts } = await backupSqlite(location.path, to);
-      process.stdout.write(`backup: wrote ${file} (${statSync(file).size.toLocaleString("en-US")} bytes) from ${storeName(location)} in ${elapsed(started)}: ${counts}\n`);
+      process.stdout.write(
+        `backup: wrote ${file} (${statSync(file).size.toLocaleString("en-US")} bytes) from ${storeName(location)} in ${elapsed(started)}: ${counts}\n`,
+      );
       return;
     }
     case "redis": {
@@ -111,7 +132,9 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await store.close();
       }
-      process.stdout.write(`backup: wrote ${file} (${statSync(file).size.toLocaleString("en-US")} bytes) from ${storeName(location)} in ${elapsed(started)}: ${formatCounts(counts)}\n`);
+      process.stdout.write(
+        `backup: wrote ${file} (${statSync(file).size.toLocaleString("en-US")} bytes) from ${storeName(location)} in ${elapsed(started)}: ${formatCounts(counts)}\n`,
+      );
       return;
     }
     default: {

@@ -95,7 +95,10 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const switchLanguage = async (wanted: string | undefined) => {
     const tr = () => app.localization.translator(language);
     if (wanted === undefined) {
-      showMessage({ text: tr().t("language-choose"), buttons: [languageChoices(app.localization).map(({ language, name }) => ({ label: name, language }))] });
+      showMessage({
+        text: tr().t("language-choose"),
+        buttons: [languageChoices(app.localization).map(({ language, name }) => ({ label: name, language }))],
+      });
       return;
     }
     language = await app.languages.choose(chatId, wanted);

@@ -13,7 +13,9 @@ const mermaidId = (id: string) => id.replace(/\./g, "_");
 function edges(graph: MachineGraph, node: GraphNode, indent: string): string[] {
   return graph.edges
     .filter((edge) => edge.from === node.id)
-    .map((edge) => `${indent}${mermaidId(edge.from)} --> ${mermaidId(edge.to)} : ${edge.guard ? `${edge.event} [${edge.guard}]` : edge.event}`);
+    .map(
+      (edge) => `${indent}${mermaidId(edge.from)} --> ${mermaidId(edge.to)} : ${edge.guard ? `${edge.event} [${edge.guard}]` : edge.event}`,
+    );
 }
 
 function block(graph: MachineGraph, node: GraphNode, indent: string): string[] {
@@ -41,7 +43,11 @@ export function machineToMermaid(machine: AnyStateMachine): string {
   const graph = machineGraph(machine);
   const lines = ["stateDiagram-v2", ...block(graph, graph.root, "  ")];
   if (graph.anywhere.length > 0 && graph.root.initial) {
-    lines.push(`  note right of ${mermaidId(graph.root.initial)}`, `    In every state: ${graph.anywhere.join(", ")} (no state change)`, "  end note");
+    lines.push(
+      `  note right of ${mermaidId(graph.root.initial)}`,
+      `    In every state: ${graph.anywhere.join(", ")} (no state change)`,
+      "  end note",
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -9,9 +9,21 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatCounts } from "../store/index.ts";
-import { ToolError, elapsed, loadInto, onlyOptions, openToolStore, option, runTool, storeFromArgument, storeFromEnvironment, storeName } from "./store-tools.ts";
+import {
+  ToolError,
+  elapsed,
+  loadInto,
+  onlyOptions,
+  openToolStore,
+  option,
+  runTool,
+  storeFromArgument,
+  storeFromEnvironment,
+  storeName,
+} from "./store-tools.ts";
 
-const USAGE = "usage: npm run migrate-store -- --from <store URL> --to <store URL>   (sqlite://path, redis://host:port, rediss://…, redis-cluster://host:port,…; ?prefix= for a Redis key prefix)";
+const USAGE =
+  "usage: npm run migrate-store -- --from <store URL> --to <store URL>   (sqlite://path, redis://host:port, rediss://…, redis-cluster://host:port,…; ?prefix= for a Redis key prefix)";
 const TOOL = "migrate-store";
 
 async function main(argv: string[]): Promise<void> {
@@ -21,10 +33,12 @@ async function main(argv: string[]): Promise<void> {
   if (!fromUrl || !toUrl) throw new ToolError(`both --from and --to are required.\n${USAGE}`, 2);
   const from = storeFromArgument("from", fromUrl);
   const to = storeFromArgument("to", toUrl);
-  if (from.kind === "memory" || to.kind === "memory") throw new ToolError("memory:// keeps nothing outside the process running it: move from and to sqlite:// or redis:// stores", 2);
+  if (from.kind === "memory" || to.kind === "memory")
+    throw new ToolError("memory:// keeps nothing outside the process running it: move from and to sqlite:// or redis:// stores", 2);
   if (fromUrl === toUrl) throw new ToolError("--from and --to name the same store", 2);
   // Opening a SQLite store creates it: a mistyped source path must not become an empty shop moved.
-  if (from.kind === "sqlite" && !existsSync(resolve(from.path))) throw new ToolError(`there is no store at ${resolve(from.path)}: check --from`);
+  if (from.kind === "sqlite" && !existsSync(resolve(from.path)))
+    throw new ToolError(`there is no store at ${resolve(from.path)}: check --from`);
   // Only the time limit for reaching the stores comes from the settings (10 s unless they say otherwise).
   const startupTimeoutMs = (() => {
     try {
@@ -47,7 +61,10 @@ async function main(argv: string[]): Promise<void> {
     const target = await openToolStore(to, startupTimeoutMs);
     try {
       const report = await loadInto(TOOL, target, to, all);
-      const rebuilt = report.projectionsLeftToRebuild > 0 ? ` (${report.projectionsLeftToRebuild} saved read model(s) will be rebuilt from the log on first use)` : "";
+      const rebuilt =
+        report.projectionsLeftToRebuild > 0
+          ? ` (${report.projectionsLeftToRebuild} saved read model(s) will be rebuilt from the log on first use)`
+          : "";
       process.stdout.write(
         `migrate-store: moved ${formatCounts(report.counts)} from ${storeName(from)} to ${storeName(to)} in ${elapsed(started)}${rebuilt}.\n` +
           `Start the bot with STORE_URL=${storeName(to)}; ${storeName(from)} was left as it was.\n`,

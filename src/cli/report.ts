@@ -17,7 +17,6 @@ function parseSince(text: string | undefined, now: number): number | undefined |
   return Number.isNaN(date) ? "invalid" : date;
 }
 
-
 async function main(argv: string[]): Promise<number> {
   const arg = (name: string) => {
     const at = argv.indexOf(name);
@@ -53,7 +52,11 @@ async function main(argv: string[]): Promise<number> {
     const orderId = arg("--order");
     if (orderId) {
       const trail = await audit.forOrder(orderId);
-      console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"));
+      console.log(
+        trail.length === 0
+          ? `no audit entries for order ${orderId}`
+          : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"),
+      );
       return trail.length === 0 ? 1 : 0;
     }
     // The saved read model and whatever the log gained since it was saved.

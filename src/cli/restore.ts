@@ -16,7 +16,17 @@ import { STORE_SCHEMA_VERSION } from "../domain/records.ts";
 import { type ImportReport, type StoreLocation, StoreNeedsUpgradeError, formatCounts } from "../store/index.ts";
 import { exportSqlite, sqliteHoldings } from "../store/sqlite-dump.ts";
 import { backupKind, checkBackupFile, readBackupItems } from "./backup-file.ts";
-import { ToolError, elapsed, loadInto, onlyOptions, openToolStore, option, runTool, storeFromEnvironment, storeName } from "./store-tools.ts";
+import {
+  ToolError,
+  elapsed,
+  loadInto,
+  onlyOptions,
+  openToolStore,
+  option,
+  runTool,
+  storeFromEnvironment,
+  storeName,
+} from "./store-tools.ts";
 
 const USAGE = "usage: npm run restore -- --from FILE   (into the store STORE_URL names, from the environment or .env; it must be empty)";
 const TOOL = "restore";
@@ -34,13 +44,20 @@ async function copySqliteFile(from: string, to: string): Promise<string> {
   try {
     // The bot's own settings (WAL); it migrates older layouts itself when it starts.
     copy.pragma("journal_mode = WAL");
-    return (copy.pragma("user_version", { simple: true }) as number) === STORE_SCHEMA_VERSION ? (sqliteHoldings(copy, Date.now()) ?? "an empty store") : "the previous version's layout (the bot upgrades it on start)";
+    return (copy.pragma("user_version", { simple: true }) as number) === STORE_SCHEMA_VERSION
+      ? (sqliteHoldings(copy, Date.now()) ?? "an empty store")
+      : "the previous version's layout (the bot upgrades it on start)";
   } finally {
     copy.close();
   }
 }
 
-async function restoreItems(file: string, kind: "sqlite" | "jsonl", location: StoreLocation, startupTimeoutMs: number): Promise<ImportReport> {
+async function restoreItems(
+  file: string,
+  kind: "sqlite" | "jsonl",
+  location: StoreLocation,
+  startupTimeoutMs: number,
+): Promise<ImportReport> {
   if (kind === "jsonl") await checkBackupFile(file);
   const store = await openToolStore(location, startupTimeoutMs);
   const backup = kind === "sqlite" ? new Database(file, { readonly: true, fileMustExist: true }) : undefined;
@@ -49,7 +66,9 @@ async function restoreItems(file: string, kind: "sqlite" | "jsonl", location: St
     return await loadInto(TOOL, store, location, items);
   } catch (error) {
     if (error instanceof StoreNeedsUpgradeError && backup) {
-      throw new ToolError(`${file} holds the previous version's layout: restore it into a new SQLite file (STORE_URL=sqlite://<new path>), start the bot there once, then move it with npm run migrate-store`);
+      throw new ToolError(
+        `${file} holds the previous version's layout: restore it into a new SQLite file (STORE_URL=sqlite://<new path>), start the bot there once, then move it with npm run migrate-store`,
+      );
     }
     throw error;
   } finally {
@@ -71,17 +90,30 @@ async function main(argv: string[]): Promise<void> {
     throw new ToolError((error as Error).message);
   }
   const { store: location, startupTimeoutMs } = storeFromEnvironment();
-  if (location.kind === "memory") throw new ToolError("STORE_URL is memory://: what is restored there vanishes when this command ends; set STORE_URL to the store to restore into");
+  if (location.kind === "memory")
+    throw new ToolError(
+      "STORE_URL is memory://: what is restored there vanishes when this command ends; set STORE_URL to the store to restore into",
+    );
   const started = Date.now();
   const target = storeName(location);
-  if (kind === "sqlite" && location.kind === "sqlite" && !existsSync(resolve(location.path)) && !existsSync(`${resolve(location.path)}-wal`)) {
+  if (
+    kind === "sqlite" &&
+    location.kind === "sqlite" &&
+    !existsSync(resolve(location.path)) &&
+    !existsSync(`${resolve(location.path)}-wal`)
+  ) {
     const holds = await copySqliteFile(file, resolve(location.path));
     process.stdout.write(`restore: copied ${file} into ${target} in ${elapsed(started)}: ${holds}. Start the bot on it.\n`);
     return;
   }
   const report = await restoreItems(file, kind, location, startupTimeoutMs);
-  const rebuilt = report.projectionsLeftToRebuild > 0 ? ` (${report.projectionsLeftToRebuild} saved read model(s) will be rebuilt from the log on first use)` : "";
-  process.stdout.write(`restore: loaded ${file} into ${target} in ${elapsed(started)}: ${formatCounts(report.counts)}${rebuilt}. Start the bot on it.\n`);
+  const rebuilt =
+    report.projectionsLeftToRebuild > 0
+      ? ` (${report.projectionsLeftToRebuild} saved read model(s) will be rebuilt from the log on first use)`
+      : "";
+  process.stdout.write(
+    `restore: loaded ${file} into ${target} in ${elapsed(started)}: ${formatCounts(report.counts)}${rebuilt}. Start the bot on it.\n`,
+  );
 }
 
 runTool(TOOL, () => main(process.argv.slice(2)));

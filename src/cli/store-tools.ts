@@ -67,20 +67,31 @@ export function storeFromEnvironment(): { store: StoreLocation; startupTimeoutMs
  * Loads `items` into `store` and reports progress; when a load into Redis fails midway (a SQLite or
  * memory load is all or nothing), the message says that part of the copy is there.
  */
-export async function loadInto(tool: string, store: ShopStore, location: StoreLocation, items: AsyncIterable<StoreItem>): Promise<ImportReport> {
+export async function loadInto(
+  tool: string,
+  store: ShopStore,
+  location: StoreLocation,
+  items: AsyncIterable<StoreItem>,
+): Promise<ImportReport> {
   try {
     return await store.importAll(items, { onProgress: progressLine(tool), progressEvery: 1_000 });
   } catch (error) {
     if (location.kind !== "redis" || error instanceof StoreNotEmptyError || error instanceof StoreNeedsUpgradeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ToolError(`${message}. ${storeName(location)} now holds part of the copy: delete its keys (those of its ?prefix=) before trying again`);
+    throw new ToolError(
+      `${message}. ${storeName(location)} now holds part of the copy: delete its keys (those of its ?prefix=) before trying again`,
+    );
   }
 }
 
 /** A store URL given on the command line (`--from`, `--to`). */
 export function storeFromArgument(name: string, url: string): StoreLocation {
   const location = parseStoreUrl(url);
-  if (!location) throw new ToolError(`--${name} must be sqlite://path, redis://host:port, rediss://… or redis-cluster://host:port,…; got ${JSON.stringify(url)}`, 2);
+  if (!location)
+    throw new ToolError(
+      `--${name} must be sqlite://path, redis://host:port, rediss://… or redis-cluster://host:port,…; got ${JSON.stringify(url)}`,
+      2,
+    );
   return location;
 }
 

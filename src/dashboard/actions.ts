@@ -84,7 +84,9 @@ function outcomeText(orderId: string, outcome: AdminOutcome, after: string): str
 async function afterwards(app: DashboardHost, orderId: string, outcome: AdminOutcome): Promise<string> {
   if (!outcome.ok) return "";
   const view = await app.engine.orderView(orderId);
-  return view?.tags.includes("needs_owner") ? " It still needs you: the provider could not return the money; return it in the provider's app, then record the manual refund." : "";
+  return view?.tags.includes("needs_owner")
+    ? " It still needs you: the provider could not return the money; return it in the provider's app, then record the manual refund."
+    : "";
 }
 
 export type OwnerCommand = { kind: "retry" } | { kind: "refund"; manual: boolean; chargeId?: string };
@@ -96,7 +98,11 @@ export async function runOwnerCommand(app: DashboardHost, orderId: string, comma
   else {
     const charge = command.chargeId === undefined ? undefined : PaymentId.safeParse(command.chargeId);
     if (charge && !charge.success) return { ok: false, message: `That is not a payment id; nothing was changed.` };
-    outcome = await app.engine.admin.refund(orderId, { manual: command.manual, by: WHO, ...(charge?.success ? { chargeId: charge.data } : {}) });
+    outcome = await app.engine.admin.refund(orderId, {
+      manual: command.manual,
+      by: WHO,
+      ...(charge?.success ? { chargeId: charge.data } : {}),
+    });
   }
   return { ok: outcome.ok, message: outcomeText(orderId, outcome, await afterwards(app, orderId, outcome)) };
 }

@@ -215,5 +215,7 @@ export function fromThisOrigin(request: HttpRequest, publicHost?: string): boole
   } catch {
     return false;
   }
-  return [header(request, "host"), header(request, "x-forwarded-host"), publicHost].some((allowed) => allowed !== undefined && allowed === host);
+  return [header(request, "host"), header(request, "x-forwarded-host"), publicHost].some(
+    (allowed) => allowed !== undefined && allowed === host,
+  );
 }

@@ -24,8 +24,12 @@ export function revenueChart(buckets: readonly RevenueBucket[]): string {
     const x = left + i * slot + slot * 0.15;
     const y = height - bottom - h;
     const w = Math.max(1, slot * 0.7);
-    const value = bucket.usdMinor > 0 && n <= 16 ? `<text class="value" x="${(x + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle">${esc(usd(bucket.usdMinor))}</text>` : "";
-    const label = i % labelEvery === 0 ? `<text x="${(x + w / 2).toFixed(1)}" y="${height - 6}" text-anchor="middle">${esc(bucket.label)}</text>` : "";
+    const value =
+      bucket.usdMinor > 0 && n <= 16
+        ? `<text class="value" x="${(x + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle">${esc(usd(bucket.usdMinor))}</text>`
+        : "";
+    const label =
+      i % labelEvery === 0 ? `<text x="${(x + w / 2).toFixed(1)}" y="${height - 6}" text-anchor="middle">${esc(bucket.label)}</text>` : "";
     return `<g><title>${esc(`${bucket.label}: ${usd(bucket.usdMinor)}, ${bucket.sales} sales`)}</title><rect class="bar" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" rx="2"/>${value}${label}</g>`;
   });
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Revenue per ${buckets.length > 0 ? "period" : "day"}" xmlns="http://www.w3.org/2000/svg"><line x1="${left}" x2="${width - left}" y1="${height - bottom}" y2="${height - bottom}" stroke="#e4e7ec"/>${bars.join("")}</svg>`;

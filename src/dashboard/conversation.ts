@@ -22,7 +22,10 @@ export type Turn = { at: number; from: "customer" | "bot"; text: string; note: s
 /** What stands in for goods the customer was shown. */
 const GOODS_PLACEHOLDER = "••••••";
 
-type Summary = Pick<OrderSummary, "state" | "tags" | "productId" | "tokens" | "usd" | "charge" | "provider" | "paymentId" | "late" | "refunded"> &
+type Summary = Pick<
+  OrderSummary,
+  "state" | "tags" | "productId" | "tokens" | "usd" | "charge" | "provider" | "paymentId" | "late" | "refunded"
+> &
   Partial<Pick<OrderSummary, "payUrl" | "deliveryHint" | "promoCode" | "reissues">>;
 
 /** Says logged replies in words: the app's renderer, in one language, with the clock at the reply's time. */
@@ -49,7 +52,9 @@ export function createReplyWords(catalog: Catalog, localization: Localization, f
       nextDeliveryAttemptAt: null,
       problem: note.problem ?? null,
       late: same?.late ?? false,
-      refund: note.refund ? { reason: note.refund, amount: same?.refunded ?? null, foreign: null, refunded: (same?.refunded ?? null) !== null, manual: false } : null,
+      refund: note.refund
+        ? { reason: note.refund, amount: same?.refunded ?? null, foreign: null, refunded: (same?.refunded ?? null) !== null, manual: false }
+        : null,
       strays: [],
       // What the quote was made of is not in the summary: the page says the price without its parts.
       breakdown: null,
@@ -91,7 +96,14 @@ const customerTurn = (at: number, text: unknown, command: unknown, source: unkno
   const how = source === "button" ? "button" : source === "command" ? "command" : null;
   const refused = accepted === false ? " (refused)" : "";
   if (typeof text === "string" && text !== "") return { at, from: "customer", text, note: refused ? refused.trim().slice(1, -1) : null };
-  return { at, from: "customer", text: `${String(command ?? "?").toLowerCase().replace(/_/g, " ")}${refused}`, note: how };
+  return {
+    at,
+    from: "customer",
+    text: `${String(command ?? "?")
+      .toLowerCase()
+      .replace(/_/g, " ")}${refused}`,
+    note: how,
+  };
 };
 
 /** The turns of an order's trail (oldest first), both sides. */
@@ -112,8 +124,10 @@ export function turnsOf(trail: readonly AuditEntry[], words: ReplyWords): Turn[]
   for (const [index, entry] of trail.entries()) {
     const d = entry.detail;
     if (entry.type === "command") turns.push(customerTurn(entry.at, d.text, d.command, d.source, d.accepted));
-    else if (entry.type === "not_understood") turns.push({ at: entry.at, from: "customer", text: String(d.text ?? ""), note: "not understood" });
-    else if (entry.type === "reply") turns.push({ at: entry.at, from: "bot", text: words.say(d, entry.at, (orderId) => summaryAt(index, orderId)), note: null });
+    else if (entry.type === "not_understood")
+      turns.push({ at: entry.at, from: "customer", text: String(d.text ?? ""), note: "not understood" });
+    else if (entry.type === "reply")
+      turns.push({ at: entry.at, from: "bot", text: words.say(d, entry.at, (orderId) => summaryAt(index, orderId)), note: null });
   }
   return turns;
 }

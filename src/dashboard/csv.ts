@@ -5,8 +5,24 @@
 import { type CustomerRow, type OrderRow, needsOwner, sourceOf, stageOfSummary } from "../analytics/projection.ts";
 
 const HEADER = [
-  "order_id", "stage", "state", "created_at", "tokens", "usd", "charged", "currency", "provider", "payment_id",
-  "source", "chat_id", "username", "quoted_at", "paid_at", "delivered_at", "refunded", "needs_owner",
+  "order_id",
+  "stage",
+  "state",
+  "created_at",
+  "tokens",
+  "usd",
+  "charged",
+  "currency",
+  "provider",
+  "payment_id",
+  "source",
+  "chat_id",
+  "username",
+  "quoted_at",
+  "paid_at",
+  "delivered_at",
+  "refunded",
+  "needs_owner",
 ];
 const iso = (at: number | null) => (at === null ? "" : new Date(at).toISOString());
 const decimal = (minor: number | undefined, currency: string | undefined) =>
@@ -26,9 +42,24 @@ export function toCsv(rows: Iterable<OrderRow>, customers: ReadonlyMap<string, C
     const s = r.summary;
     lines.push(
       [
-        r.orderId, stageOfSummary(s), s.state, iso(r.createdAt), s.tokens, decimal(s.usd?.minor, "USD"), decimal(s.charge?.minor, s.charge?.currency),
-        s.charge?.currency, s.provider, s.paymentId, sourceOf(r), r.chatId, customers.get(r.chatId)?.username ?? "", iso(r.quotedAt), iso(s.paidAt), iso(s.deliveredAt),
-        s.refunded ? "yes" : "", needsOwner(s) ? "yes" : "",
+        r.orderId,
+        stageOfSummary(s),
+        s.state,
+        iso(r.createdAt),
+        s.tokens,
+        decimal(s.usd?.minor, "USD"),
+        decimal(s.charge?.minor, s.charge?.currency),
+        s.charge?.currency,
+        s.provider,
+        s.paymentId,
+        sourceOf(r),
+        r.chatId,
+        customers.get(r.chatId)?.username ?? "",
+        iso(r.quotedAt),
+        iso(s.paidAt),
+        iso(s.deliveredAt),
+        s.refunded ? "yes" : "",
+        needsOwner(s) ? "yes" : "",
       ]
         .map(csvCell)
         .join(","),

@@ -71,7 +71,7 @@ function search(graph: OwnerGraph, from: string, to: string): number[] {
       cameBy.set(edge.to, i);
       if (edge.to === to) {
         const path: number[] = [];
-        for (let at = to; at !== from; ) {
+        for (let at = to; at !== from;) {
           const via = cameBy.get(at)!;
           path.unshift(via);
           at = graph.edges[via]!.from;
@@ -198,7 +198,9 @@ export function diagramSvg(graph: OwnerGraph, data: DiagramData = {}): string {
     parts.push(
       `<g class="${cls}"><rect x="${box.x}" y="${box.y}" width="${BOX_W}" height="${BOX_H}" rx="8"/>` +
         `<text x="${box.x + BOX_W / 2}" y="${box.y + (count === undefined ? 25 : 18)}" text-anchor="middle">${esc(state.replace(/_/g, " "))}</text>` +
-        (count === undefined ? "" : `<text class="state-count" x="${box.x + BOX_W / 2}" y="${box.y + 33}" text-anchor="middle">${count}</text>`) +
+        (count === undefined
+          ? ""
+          : `<text class="state-count" x="${box.x + BOX_W / 2}" y="${box.y + 33}" text-anchor="middle">${count}</text>`) +
         `</g>`,
     );
   }

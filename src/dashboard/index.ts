@@ -51,10 +51,19 @@ const NOTICE_TTL_MS = 10 * 60_000;
 type Authed = Extract<Caller, { ok: true }>;
 
 /** The answer to a wrong token from a client over the limit: what happened and what still works. */
-const LOCKED_MESSAGE = "too many wrong tokens from your address; wait 15 minutes before trying again (the right token and a signed-in session still work)\n";
+const LOCKED_MESSAGE =
+  "too many wrong tokens from your address; wait 15 minutes before trying again (the right token and a signed-in session still work)\n";
 
-const html = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({ status, body, headers: { ...PAGE_HEADERS, ...headers } });
-const redirect = (location: string, headers: Record<string, string> = {}): HttpResponse => ({ status: 303, body: "", headers: { ...PAGE_HEADERS, location, ...headers } });
+const html = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  body,
+  headers: { ...PAGE_HEADERS, ...headers },
+});
+const redirect = (location: string, headers: Record<string, string> = {}): HttpResponse => ({
+  status: 303,
+  body: "",
+  headers: { ...PAGE_HEADERS, location, ...headers },
+});
 
 /** Adds the dashboard's routes to `app.http` when `app.config.adminToken` is set. */
 export function registerDashboard(app: DashboardHost, options: DashboardOptions = {}): Dashboard {
@@ -71,7 +80,10 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     clientOf: createClientAddress(app.config.http.trustedProxies),
     ...(options.lockedPauseMs === undefined ? {} : { lockedPauseMs: options.lockedPauseMs }),
   });
-  const model = createDashboardModel(app.projection, { log: app.log, ...(options.patienceMs === undefined ? {} : { patienceMs: options.patienceMs }) });
+  const model = createDashboardModel(app.projection, {
+    log: app.log,
+    ...(options.patienceMs === undefined ? {} : { patienceMs: options.patienceMs }),
+  });
   const words = createReplyWords(app.config.catalog, app.localization, app.faq);
   const providerRefunds = typeof app.payments.refund === "function";
   const https = app.config.http.publicUrl?.startsWith("https:") ?? false;
@@ -120,8 +132,7 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     };
 
   /** A POST that changes something: also refused when it comes from another site. */
-  const action =
-    (handler: (request: HttpRequest, caller: Authed, form: URLSearchParams) => Promise<HttpResponse>) =>
+  const action = (handler: (request: HttpRequest, caller: Authed, form: URLSearchParams) => Promise<HttpResponse>) =>
     signedIn(async (request, caller) => {
       const form = readForm(request);
       if (!auth.sameSiteWrite(request, caller, form)) return { status: 403, body: "cross-site request refused\n" };
@@ -129,13 +140,20 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     });
 
   const http = app.http;
-  http.route("GET", "/admin/dashboard.css", () => ({ status: 200, body: DASHBOARD_CSS, headers: { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=300" } }));
+  http.route("GET", "/admin/dashboard.css", () => ({
+    status: 200,
+    body: DASHBOARD_CSS,
+    headers: { "content-type": "text/css; charset=utf-8", "cache-control": "max-age=300" },
+  }));
 
   http.route("GET", "/admin/login", (request) => {
     if (auth.caller(request).ok) return redirect("/admin");
     // Read the log's news while the owner types the token (after a restart: everything since the last save).
     model.warm();
-    return html(200, page({ title: "Sign in" }, loginPage(request.query.get("expired") ? "Your session has expired; sign in again." : null)));
+    return html(
+      200,
+      page({ title: "Sign in" }, loginPage(request.query.get("expired") ? "Your session has expired; sign in again." : null)),
+    );
   });
   http.route("POST", "/admin/login", async (request) => {
     if (!fromThisOrigin(request, publicHost)) return { status: 403, body: "cross-site request refused\n" };
@@ -144,7 +162,10 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     if (result === "ok") return redirect("/admin", { "set-cookie": auth.cookieHeader(auth.newSession(), secure(request)) });
     app.log.warn("dashboard login refused", { result });
     if (result === "locked") await auth.lockedPause();
-    const message = result === "locked" ? "Too many wrong tokens from your address. Wait 15 minutes and try again; the right token still works." : "That is not the admin token.";
+    const message =
+      result === "locked"
+        ? "Too many wrong tokens from your address. Wait 15 minutes and try again; the right token still works."
+        : "That is not the admin token.";
     return html(result === "locked" ? 429 : 401, page({ title: "Sign in" }, loginPage(message)));
   });
   http.route(
@@ -160,7 +181,9 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       const { state, behind } = await model.fresh();
       const front = frontPageOf(state, now());
       const shown = front.needs.slice(0, NEEDS_SHOWN);
-      const buttons = new Map(await Promise.all(shown.map(async (row) => [row.orderId, await buttonsFor(row.orderId, caller.csrf)] as const)));
+      const buttons = new Map(
+        await Promise.all(shown.map(async (row) => [row.orderId, await buttonsFor(row.orderId, caller.csrf)] as const)),
+      );
       return html(200, framed(caller, "Today", "today", behindBanner(behind) + frontPage(front, state.customers, buttons), 30));
     }),
   );
@@ -196,7 +219,11 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       return {
         status: 200,
         body: toCsv(rows, state.customers),
-        headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="orders-${day}.csv"`, "cache-control": "no-store" },
+        headers: {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="orders-${day}.csv"`,
+          "cache-control": "no-store",
+        },
       };
     }),
   );
@@ -219,7 +246,16 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       ]);
       const noticeId = request.query.get("notice");
       const shown = noticeId ? (notices.get(noticeId) ?? null) : null;
-      const details = { record, view, row: state.orders.get(orderId), customer: state.customers.get(record.chatId), trail, goods, turns: turnsOf(trail, words), buttons };
+      const details = {
+        record,
+        view,
+        row: state.orders.get(orderId),
+        customer: state.customers.get(record.chatId),
+        trail,
+        goods,
+        turns: turnsOf(trail, words),
+        buttons,
+      };
       return html(200, framed(caller, `Order ${orderId}`, "orders", orderPage(details, shown)));
     }),
   );
@@ -239,7 +275,10 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       const turns: Turn[] = [...turnsOfTalk(early, words), ...trails.flatMap((trail) => turnsOf(trail, words))];
       const customer = state.customers.get(chatId);
       if (!customer && orders.length === 0) return notFound(caller, "customer", "/admin");
-      return html(200, framed(caller, `Customer ${chatId}`, "orders", chatPage({ chatId, customer, orders, turns, ordersInTalk: latest.length })));
+      return html(
+        200,
+        framed(caller, `Customer ${chatId}`, "orders", chatPage({ chatId, customer, orders, turns, ordersInTalk: latest.length })),
+      );
     }),
   );
 
@@ -254,11 +293,19 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       void app.projection.refresh().catch(() => {});
       return redirect(`/admin/orders/${encodeURIComponent(orderId)}?notice=${notice(result.message)}`);
     });
-  http.route("POST", "/admin/orders/:orderId/retry", orderAction(() => ({ kind: "retry" })));
+  http.route(
+    "POST",
+    "/admin/orders/:orderId/retry",
+    orderAction(() => ({ kind: "retry" })),
+  );
   http.route(
     "POST",
     "/admin/orders/:orderId/refund",
-    orderAction((form) => ({ kind: "refund", manual: form.get("manual") === "1", ...(form.get("charge") ? { chargeId: form.get("charge")! } : {}) })),
+    orderAction((form) => ({
+      kind: "refund",
+      manual: form.get("manual") === "1",
+      ...(form.get("charge") ? { chargeId: form.get("charge")! } : {}),
+    })),
   );
 
   return { model };

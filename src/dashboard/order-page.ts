@@ -124,7 +124,10 @@ export function orderPage(d: OrderDetails, notice: string | null, graph: OwnerGr
     field("tokens", esc(s.tokens?.toLocaleString("en-US") ?? "—")),
     field("price", `${esc(money(s.usd))}, charged ${esc(money(s.charge))}`),
     field("how the amount was set", esc(row ? SOURCE_LABELS[sourceOf(row)] : "—")),
-    field("created · paid · delivered", esc(`${when(record.createdAt)} · ${when(s.paidAt)}${s.late ? " (late)" : ""} · ${when(s.deliveredAt)}`)),
+    field(
+      "created · paid · delivered",
+      esc(`${when(record.createdAt)} · ${when(s.paidAt)}${s.late ? " (late)" : ""} · ${when(s.deliveredAt)}`),
+    ),
     field("payment", s.paymentId ? `${esc(s.provider ?? "")} <code>${esc(s.paymentId)}</code>` : "—"),
     field(
       "goods",
@@ -133,10 +136,19 @@ export function orderPage(d: OrderDetails, notice: string | null, graph: OwnerGr
         : "—",
     ),
     ...(delivery.attempts > 0 || delivery.lastError
-      ? [field("delivery attempts", esc(`${delivery.attempts}${delivery.lastError ? `, last error ${delivery.lastError}` : ""}${delivery.nextAttemptAt ? `, next at ${when(delivery.nextAttemptAt)}` : ""}`))]
+      ? [
+          field(
+            "delivery attempts",
+            esc(
+              `${delivery.attempts}${delivery.lastError ? `, last error ${delivery.lastError}` : ""}${delivery.nextAttemptAt ? `, next at ${when(delivery.nextAttemptAt)}` : ""}`,
+            ),
+          ),
+        ]
       : []),
     ...(refund ? [field("refund", refund)] : []),
-    ...context.strays.map((stray) => field("extra payment", `<code>${esc(stray.chargeId)}</code> ${esc(paidText(stray))}, ${esc(stray.status)}`)),
+    ...context.strays.map((stray) =>
+      field("extra payment", `<code>${esc(stray.chargeId)}</code> ${esc(paidText(stray))}, ${esc(stray.status)}`),
+    ),
     field("LLM", row ? `${row.llmCalls} calls, ${row.llmTokens} tokens` : "—"),
   ].join("");
   const timeline = d.trail.map(timelineRow).join("");
@@ -166,13 +178,19 @@ export type ChatDetails = {
 export function chatPage(d: ChatDetails): string {
   const c = d.customer;
   const rows = d.orders
-    .map((r) => `<tr><td>${orderLink(r.orderId)}</td><td>${stageBadge(r)}</td><td class="num">${esc(money(r.summary.usd))}</td><td>${esc(when(r.createdAt))}</td><td>${esc(when(r.summary.paidAt))}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${orderLink(r.orderId)}</td><td>${stageBadge(r)}</td><td class="num">${esc(money(r.summary.usd))}</td><td>${esc(when(r.createdAt))}</td><td>${esc(when(r.summary.paidAt))}</td></tr>`,
+    )
     .join("");
   const name = customerName(c, d.chatId);
   const facts = c
     ? `<p>Chat <code>${esc(d.chatId)}</code>${c.username ? ` · <b>@${esc(c.username)}</b>` : ""}${c.firstName ? ` · ${esc(c.firstName)}` : ""} · first seen ${esc(when(c.firstSeenAt))}, last seen ${esc(when(c.lastSeenAt))} · ${c.orders} orders, ${c.paidOrders} paid, ${esc(money({ minor: c.revenueUsdCents, currency: "USD" }))}</p>`
     : `<p class="muted">Chat <code>${esc(d.chatId)}</code>: nothing recorded yet.</p>`;
-  const covered = d.orders.length > d.ordersInTalk ? `<p class="muted">The conversation of its ${d.ordersInTalk} latest orders; older ones are on their order pages.</p>` : "";
+  const covered =
+    d.orders.length > d.ordersInTalk
+      ? `<p class="muted">The conversation of its ${d.ordersInTalk} latest orders; older ones are on their order pages.</p>`
+      : "";
   return `<h1>${esc(name)}</h1>
 ${facts}
 <div class="grid">

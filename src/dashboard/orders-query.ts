@@ -56,7 +56,8 @@ export function matcher(filter: OrderFilter, customers: ReadonlyMap<string, Cust
 export type OrdersPage = { rows: OrderRow[]; matched: number; next: string | null; first: boolean };
 
 /** Newest first: creation time, then order id, both descending. */
-export const newerFirst = (a: OrderRow, b: OrderRow): number => b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0);
+export const newerFirst = (a: OrderRow, b: OrderRow): number =>
+  b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0);
 
 /** The cursor of a row: its place in the newest-first order. */
 const cursorOf = (row: OrderRow) => `${row.createdAt}.${row.orderId}`;
@@ -95,4 +96,3 @@ export function ordersPage(sorted: readonly OrderRow[], matches: (row: OrderRow)
   }
   return { rows, matched, next, first: start === 0 };
 }
-

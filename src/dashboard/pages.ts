@@ -13,7 +13,7 @@ import { FUNNEL_STEPS, funnelChart, legend, revenueChart } from "./charts.ts";
 import { type OwnerGraph, PURCHASE_GRAPH, diagramSvg } from "./diagram.ts";
 import { esc, money, percent, when } from "./html.ts";
 import { type OrderFilter, type OrdersPage } from "./orders-query.ts";
-import {type FrontPage, type FunnelPage, PERIODS, PERIOD_LABELS, type Period, sourceOf} from "./queries.ts";
+import { type FrontPage, type FunnelPage, PERIODS, PERIOD_LABELS, type Period, sourceOf } from "./queries.ts";
 
 const usd = (minor: number) => money({ minor, currency: "USD" });
 export const orderLink = (id: string) => `<a href="/admin/orders/${encodeURIComponent(id)}">${esc(id)}</a>`;
@@ -28,7 +28,13 @@ export function customerName(customer: Pick<CustomerRow, "chatId" | "username" |
 /** The order's stage as a badge, coloured by what its tags say. */
 export function stageBadge(row: Pick<OrderRow, "summary">): string {
   const tags = row.summary.tags;
-  const tone = tags.includes("needs_owner") ? "tag-needs_owner" : tags.includes("refunded") ? "tag-refunded" : tags.includes("delivered") ? "tag-delivered" : "";
+  const tone = tags.includes("needs_owner")
+    ? "tag-needs_owner"
+    : tags.includes("refunded")
+      ? "tag-refunded"
+      : tags.includes("delivered")
+        ? "tag-delivered"
+        : "";
   return `<span class="state ${tone}">${esc(stageOfSummary(row.summary).replace(/_/g, " "))}</span>`;
 }
 
@@ -40,7 +46,11 @@ function needText(row: OrderRow): string {
   const parts: string[] = [];
   if (row.summary.tags.includes("needs_owner")) parts.push(`${stageOfSummary(row.summary).replace(/_/g, " ")}`);
   if (owed > 0) parts.push(`${owed} extra payment${owed === 1 ? "" : "s"} to return by hand`);
-  const paid = row.paid ? `, ${money(row.summary.charge)} paid ${when(row.summary.paidAt)}` : row.summary.charge ? `, ${money(row.summary.charge)}` : "";
+  const paid = row.paid
+    ? `, ${money(row.summary.charge)} paid ${when(row.summary.paidAt)}`
+    : row.summary.charge
+      ? `, ${money(row.summary.charge)}`
+      : "";
   return `${parts.join("; ")}${paid} — waiting since ${when(row.ownerSince)}`;
 }
 
@@ -48,9 +58,15 @@ function needsList(page: FrontPage, customers: ReadonlyMap<string, CustomerRow>,
   if (page.needs.length === 0) return `<p class="muted">Nothing needs you now.</p>`;
   const shown = page.needs.slice(0, buttons.size || 20);
   const items = shown
-    .map((row) => `<li>${orderLink(row.orderId)} · ${chatLink(row.chatId, customerName(customers.get(row.chatId), row.chatId))} · ${esc(needText(row))}<br>${buttons.get(row.orderId) ?? ""}</li>`)
+    .map(
+      (row) =>
+        `<li>${orderLink(row.orderId)} · ${chatLink(row.chatId, customerName(customers.get(row.chatId), row.chatId))} · ${esc(needText(row))}<br>${buttons.get(row.orderId) ?? ""}</li>`,
+    )
     .join("");
-  const more = page.needs.length > shown.length ? `<p class="muted">${page.needs.length - shown.length} more — <a href="/admin/orders?needs=1">all orders that need you</a></p>` : "";
+  const more =
+    page.needs.length > shown.length
+      ? `<p class="muted">${page.needs.length - shown.length} more — <a href="/admin/orders?needs=1">all orders that need you</a></p>`
+      : "";
   return `<ul class="needs">${items}</ul>${more}`;
 }
 
@@ -72,11 +88,14 @@ function notUnderstoodList(page: FrontPage): string {
   const items = page.notUnderstood
     .slice(0, 20)
     .map((r) => {
-      const where = r.orderId ? `/admin/orders/${encodeURIComponent(r.orderId)}#conversation` : `/admin/chats/${encodeURIComponent(r.chatId)}#conversation`;
+      const where = r.orderId
+        ? `/admin/orders/${encodeURIComponent(r.orderId)}#conversation`
+        : `/admin/chats/${encodeURIComponent(r.chatId)}#conversation`;
       return `<li>“${esc(r.text)}”${r.count > 1 ? ` <b>×${r.count}</b>` : ""} <span class="muted">${esc(when(r.lastAt))}</span> · <a href="${where}">conversation</a></li>`;
     })
     .join("");
-  const more = page.notUnderstood.length > 20 ? `<p class="muted">The last ${page.notUnderstood.length} distinct texts are kept; 20 shown.</p>` : "";
+  const more =
+    page.notUnderstood.length > 20 ? `<p class="muted">The last ${page.notUnderstood.length} distinct texts are kept; 20 shown.</p>` : "";
   return `<ul class="asked">${items}</ul>${more}`;
 }
 
@@ -85,7 +104,8 @@ function funnelTable(rows: readonly FunnelRow[]): string {
   const head = `<tr><th>how the amount was set</th>${FUNNEL_STEPS.map(([, label]) => `<th class="num">${label}</th>`).join("")}<th class="num">conversion</th><th class="num">LLM calls / sale</th><th class="num">median quote → delivery</th></tr>`;
   const body = rows
     .map((l) => {
-      const stage = (n: number, of: number) => `<td class="num">${n}${of === -1 ? "" : ` <span class="muted">${percent(n, of)}</span>`}</td>`;
+      const stage = (n: number, of: number) =>
+        `<td class="num">${n}${of === -1 ? "" : ` <span class="muted">${percent(n, of)}</span>`}</td>`;
       const perSale = l.delivered === 0 ? (l.llmCalls === 0 ? "0" : `${l.llmCalls} (no sales)`) : (l.llmCalls / l.delivered).toFixed(2);
       const name = l.source === "total" ? "<b>total</b>" : `<i class="swatch s-${l.source}"></i>${esc(SOURCE_LABELS[l.source])}`;
       return `<tr><td>${name}</td>${stage(l.started, -1)}${stage(l.quoted, l.started)}${stage(l.invoiced, l.quoted)}${stage(l.paid, l.invoiced)}${stage(l.delivered, l.paid)}<td class="num"><b>${percent(l.delivered, l.started)}</b></td><td class="num">${perSale}</td><td class="num">${formatDuration(l.medianQuoteToDeliveryMs)}</td></tr>`;
@@ -130,12 +150,18 @@ export function funnelPage(o: FunnelPage, graph: OwnerGraph = PURCHASE_GRAPH): s
     o.providers.length === 0
       ? `<p class="muted">No sales in this period.</p>`
       : `<div class="scroll"><table><tr><th>provider</th><th class="num">sales</th><th class="num">revenue</th><th class="num">charged</th></tr>${o.providers
-          .map((p) => `<tr><td>${esc(p.provider)}</td><td class="num">${p.sales}</td><td class="num">${usd(p.usdMinor)}</td><td class="num">${p.charged.map((c) => esc(money(c))).join(", ")}</td></tr>`)
+          .map(
+            (p) =>
+              `<tr><td>${esc(p.provider)}</td><td class="num">${p.sales}</td><td class="num">${usd(p.usdMinor)}</td><td class="num">${p.charged.map((c) => esc(money(c))).join(", ")}</td></tr>`,
+          )
           .join("")}</table></div>`;
   const edgeRows = graph.edges
     .map((edge, i) => ({ edge, count: o.edgeCounts[i] ?? 0 }))
     .filter((e) => e.count > 0)
-    .map(({ edge, count }) => `<tr><td>${esc(edge.from)} → ${esc(edge.to)}</td><td class="muted">${esc(edge.events.join(", "))}</td><td class="num">${count}</td><td class="num">${percent(count, o.stageCounts.get(edge.from) ?? 0)}</td></tr>`)
+    .map(
+      ({ edge, count }) =>
+        `<tr><td>${esc(edge.from)} → ${esc(edge.to)}</td><td class="muted">${esc(edge.events.join(", "))}</td><td class="num">${count}</td><td class="num">${percent(count, o.stageCounts.get(edge.from) ?? 0)}</td></tr>`,
+    )
     .join("");
   return `<h1>Funnel</h1>
 ${periodPicker(o.period)}
@@ -162,7 +188,12 @@ ${diagramSvg(graph, { edgeCounts: o.edgeCounts, stateCounts: o.stageCounts, nowC
 }
 
 function filterForm(filter: OrderFilter): string {
-  const options = ["", ...STAGES].map((s) => `<option value="${esc(s)}"${filter.stage === s ? " selected" : ""}>${s === "" ? "any stage" : esc(s.replace(/_/g, " "))}</option>`).join("");
+  const options = ["", ...STAGES]
+    .map(
+      (s) =>
+        `<option value="${esc(s)}"${filter.stage === s ? " selected" : ""}>${s === "" ? "any stage" : esc(s.replace(/_/g, " "))}</option>`,
+    )
+    .join("");
   return `<form class="filters" method="get" action="/admin/orders">
 <label>stage<select name="stage">${options}</select></label>
 <label>from<input type="date" name="from" value="${esc(filter.from ?? "")}"></label>
@@ -173,7 +204,9 @@ function filterForm(filter: OrderFilter): string {
 }
 
 export const filterQuery = (filter: OrderFilter): string =>
-  new URLSearchParams(Object.entries(filter).map(([key, value]): [string, string] => [key, value === true ? "1" : String(value)])).toString();
+  new URLSearchParams(
+    Object.entries(filter).map(([key, value]): [string, string] => [key, value === true ? "1" : String(value)]),
+  ).toString();
 
 /** GET /admin/orders. */
 export function ordersPage(result: OrdersPage, filter: OrderFilter, customers: ReadonlyMap<string, CustomerRow>): string {
@@ -208,5 +241,7 @@ ${message ? `<p class="notice bad" role="alert">${esc(message)}</p>` : ""}
 
 /** A banner for a page drawn while the read model is still reading the log. */
 export function behindBanner(behind: boolean): string {
-  return behind ? `<p class="notice" role="status">The numbers are still catching up with the log; reload in a few seconds for the rest.</p>` : "";
+  return behind
+    ? `<p class="notice" role="status">The numbers are still catching up with the log; reload in a few seconds for the rest.</p>`
+    : "";
 }

@@ -6,7 +6,15 @@
  * and `/stats` print.
  */
 import { type Funnel, buildFunnel, sourceOf } from "../analytics/funnel.ts";
-import { type CustomerRow, type NotUnderstoodRow, type OrderRow, type ProjectionState, needsOwner, stageOfSummary, usdCents } from "../analytics/projection.ts";
+import {
+  type CustomerRow,
+  type NotUnderstoodRow,
+  type OrderRow,
+  type ProjectionState,
+  needsOwner,
+  stageOfSummary,
+  usdCents,
+} from "../analytics/projection.ts";
 import type { Money } from "../domain/money.ts";
 import { type OwnerGraph, PURCHASE_GRAPH, pathBetween } from "./diagram.ts";
 
@@ -242,7 +250,12 @@ function providers(paid: OrderRow[]): FunnelPage["providers"] {
   }
   return [...by.values()]
     .sort((a, b) => b.usdMinor - a.usdMinor)
-    .map((e) => ({ provider: e.provider, sales: e.sales, usdMinor: e.usdMinor, charged: [...e.charged].map(([currency, minor]) => ({ currency, minor })) }));
+    .map((e) => ({
+      provider: e.provider,
+      sales: e.sales,
+      usdMinor: e.usdMinor,
+      charged: [...e.charged].map(([currency, minor]) => ({ currency, minor })),
+    }));
 }
 
 /** How the order's amount was set, for tables. */

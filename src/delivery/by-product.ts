@@ -9,7 +9,11 @@ import type { DeliveryProvider } from "./provider.ts";
 import { createSandboxDelivery } from "./sandbox.ts";
 
 /** `keys` for API-key products, `vouchers` for the rest; `keys` alone when it issues vouchers anyway. */
-export function deliveryByProduct(shop: ShopCatalog, keys: DeliveryProvider, vouchers: DeliveryProvider = createSandboxDelivery()): DeliveryProvider {
+export function deliveryByProduct(
+  shop: ShopCatalog,
+  keys: DeliveryProvider,
+  vouchers: DeliveryProvider = createSandboxDelivery(),
+): DeliveryProvider {
   if (keys.name === "sandbox") return keys;
   const kindOf = (productId: string | undefined): Delivery =>
     shop.products.find((product) => product.id === productId)?.delivery ?? shop.products[0]?.delivery ?? "openrouter_key";
@@ -19,7 +23,9 @@ export function deliveryByProduct(shop: ShopCatalog, keys: DeliveryProvider, vou
     issue: (request) => forProduct(request.productId).issue(request),
     reissue: (request) => {
       const provider = forProduct(request.productId);
-      return provider.reissue ? provider.reissue(request) : Promise.resolve({ ok: false, reason: "rejected", detail: `${provider.name} cannot reissue` });
+      return provider.reissue
+        ? provider.reissue(request)
+        : Promise.resolve({ ok: false, reason: "rejected", detail: `${provider.name} cannot reissue` });
     },
     ...(keys.revokeStrays ? { revokeStrays: keys.revokeStrays.bind(keys) } : {}),
     ...(keys.availableUsd ? { availableUsd: keys.availableUsd.bind(keys) } : {}),

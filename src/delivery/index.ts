@@ -17,7 +17,10 @@ export function createDeliveryProvider(config: Config): DeliveryProvider {
     case "sandbox":
       return createSandboxDelivery();
     case "openrouter":
-      return deliveryByProduct(config.shop, createOpenRouterDelivery({ apiUrl: config.delivery.openrouterApiUrl, provisioningKey: config.delivery.provisioningKey }));
+      return deliveryByProduct(
+        config.shop,
+        createOpenRouterDelivery({ apiUrl: config.delivery.openrouterApiUrl, provisioningKey: config.delivery.provisioningKey }),
+      );
     default: {
       const unhandled: never = config.delivery;
       throw new Error(`unknown delivery provider ${JSON.stringify(unhandled)}`);

@@ -67,7 +67,9 @@ export function createLedger(deps: { store: ShopStore; provider: DeliveryProvide
   const justIssued = createBoundedMap<OrderId, string>({ maxEntries: 1_000, ttlMs: JUST_ISSUED_MS });
   /** The provider's answer as a ledger failure, or null when it issued goods. */
   const failureOf = (outcome: DeliveryOutcome): DeliverOutcome | null =>
-    outcome.ok ? null : { ok: false, reason: outcome.reason === "unavailable" ? "provider_unavailable" : "provider_rejected", detail: outcome.detail };
+    outcome.ok
+      ? null
+      : { ok: false, reason: outcome.reason === "unavailable" ? "provider_unavailable" : "provider_rejected", detail: outcome.detail };
   return {
     async deliver(request) {
       let claim;
@@ -126,7 +128,13 @@ export function createLedger(deps: { store: ShopStore; provider: DeliveryProvide
       const renewal = setInterval(() => void store.claims.tryClaim(claim, owner, ISSUE_CLAIM_MS).catch(() => {}), ISSUE_CLAIM_MS / 3);
       renewal.unref();
       try {
-        const outcome = await provider.reissue({ orderId: request.orderId, chatId: request.chatId, tokens: request.tokens, oldRef: entry.ref, ...(request.productId ? { productId: request.productId } : {}) });
+        const outcome = await provider.reissue({
+          orderId: request.orderId,
+          chatId: request.chatId,
+          tokens: request.tokens,
+          oldRef: entry.ref,
+          ...(request.productId ? { productId: request.productId } : {}),
+        });
         const failed = failureOf(outcome);
         if (failed || !outcome.ok) return failed ?? { ok: false, reason: "unexpected_error", detail: "no goods" };
         const at = deps.clock();

@@ -118,7 +118,8 @@ export function createOpenRouterDelivery(options: OpenRouterOptions): DeliveryPr
     const created = await call("POST", "/keys", { name: nameFor(orderId), limit: Number(toDecimalString(limit)) });
     if (!created.ok) return created;
     const parsed = CreateAnswer.safeParse(created.value);
-    if (!parsed.success) return { ok: false as const, reason: "unavailable" as const, detail: "openrouter POST /keys: answer without key or hash" };
+    if (!parsed.success)
+      return { ok: false as const, reason: "unavailable" as const, detail: "openrouter POST /keys: answer without key or hash" };
     const { key, data } = parsed.data;
     // Best effort now; the order checks again a minute after delivery.
     if (sweep) await revokeOthers(orderId, data.hash).catch(() => undefined);

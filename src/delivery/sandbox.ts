@@ -3,7 +3,10 @@ import type { DeliveryOutcome, DeliveryProvider } from "./provider.ts";
 
 /** A fresh voucher: a random (unguessable) code, and a hash of it as the reference the ledger keeps. */
 function voucher(): DeliveryOutcome {
-  const code = `TG-${randomBytes(10).toString("base64url").toUpperCase().replace(/[^A-Z0-9]/g, "X")}`;
+  const code = `TG-${randomBytes(10)
+    .toString("base64url")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "X")}`;
   const ref = `voucher:${createHash("sha256").update(code).digest("hex").slice(0, 24)}`;
   return { ok: true, goods: { ref, hint: `…${code.slice(-4)}`, secret: code } };
 }

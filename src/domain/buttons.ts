@@ -18,7 +18,12 @@ export const ButtonAction = z.discriminatedUnion("action", [
   /** Replace a delivered order's lost key or code (`/orders`). */
   z.object({ action: z.literal("reissue"), orderId: z.string() }),
   /** `shown`: the amount of the quote the button was shown with; null on buttons made before it was carried. */
-  z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive(), shown: z.number().int().positive().nullable() }),
+  z.object({
+    action: z.literal("amount"),
+    orderId: z.string(),
+    tokens: z.number().int().positive(),
+    shown: z.number().int().positive().nullable(),
+  }),
   z.object({ action: z.literal("confirm"), orderId: z.string(), shown: z.number().int().positive().nullable() }),
   z.object({ action: z.literal("cancel"), orderId: z.string() }),
   z.object({ action: z.literal("status"), orderId: z.string() }),
@@ -31,7 +36,9 @@ export type ButtonAction = z.infer<typeof ButtonAction>;
 export function buttonCommand(button: ButtonAction): Command {
   switch (button.action) {
     case "package":
-      return button.product === undefined ? { type: "SET_AMOUNT", tokens: button.tokens } : { type: "SET_AMOUNT", tokens: button.tokens, product: button.product };
+      return button.product === undefined
+        ? { type: "SET_AMOUNT", tokens: button.tokens }
+        : { type: "SET_AMOUNT", tokens: button.tokens, product: button.product };
     case "amount":
       return { type: "SET_AMOUNT", tokens: button.tokens };
     case "product":

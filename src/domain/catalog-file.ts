@@ -32,7 +32,9 @@ const Whole = z.number({ error: WHOLE }).int({ error: WHOLE }).positive({ error:
 const Language = z.string().regex(/^[a-z]{2,3}$/, { error: "language codes are two or three lower-case letters, like en or ru" });
 const Text = z.string({ error: "must be text" }).trim().min(1, { error: "must not be empty" });
 const NAME = 'must be text, or a map of language to text like { en: "GPT tokens", ru: "GPT-токены" }';
-const Name = z.union([Text.transform((text) => ({ en: text })), z.record(Language, Text)], { error: NAME }).refine((names) => Object.keys(names).length > 0, { error: NAME });
+const Name = z
+  .union([Text.transform((text) => ({ en: text })), z.record(Language, Text)], { error: NAME })
+  .refine((names) => Object.keys(names).length > 0, { error: NAME });
 const Aliases = z.record(Language, z.array(Text, { error: 'must be a list of words, like ["gpt", "openai"]' }), {
   error: 'must be a map of language to a list of words, like { en: ["gpt"], ru: ["гпт"] }',
 });
@@ -48,7 +50,7 @@ const ProductFile = z
     aliases: Aliases.optional(),
     price_per: Whole.optional(),
     price_usd: Dollars,
-    tiers: z.array(TierFile, { error: "must be a list like [{ from: 10000, price_usd: \"18.00\" }]" }).optional(),
+    tiers: z.array(TierFile, { error: 'must be a list like [{ from: 10000, price_usd: "18.00" }]' }).optional(),
     min: Whole,
     max: Whole,
     packages: z.array(Whole, { error: "must be a list of amounts, like [1000, 5000]" }).min(1, { error: "must list at least one amount" }),
@@ -66,7 +68,12 @@ const ProductFile = z
     let before = { from: p.min, price: p.price_usd, what: "price_usd" };
     (p.tiers ?? []).forEach((tier, i) => {
       if (tier.from <= before.from || tier.from > p.max) {
-        problem(["tiers", i, "from"], i === 0 ? `must be above min (${p.min}) and at most max (${p.max})` : `must be above the tier before it (${before.from}) and at most max (${p.max})`);
+        problem(
+          ["tiers", i, "from"],
+          i === 0
+            ? `must be above min (${p.min}) and at most max (${p.max})`
+            : `must be above the tier before it (${before.from}) and at most max (${p.max})`,
+        );
       } else if (tier.price_usd >= before.price) {
         problem(["tiers", i, "price_usd"], `must be lower than ${before.what} (${cash(before.price)}): a volume price is a discount`);
       }
@@ -77,7 +84,10 @@ const ProductFile = z
     } else if (p.delivery !== "openrouter_key" && p.credit_usd !== undefined) {
       problem(["credit_usd"], "is only for delivery openrouter_key (a voucher carries no OpenRouter credit)");
     } else if (p.credit_usd !== undefined && p.credit_usd > before.price) {
-      problem(["credit_usd"], `(${cash(p.credit_usd)}) must not exceed ${before.what} (${cash(before.price)}): every such sale would lose money`);
+      problem(
+        ["credit_usd"],
+        `(${cash(p.credit_usd)}) must not exceed ${before.what} (${cash(before.price)}): every such sale would lose money`,
+      );
     }
     if (BigInt(p.max) * BigInt(p.price_usd) > BigInt(MAX_PRICE_CENTS) * BigInt(p.price_per ?? 1000)) {
       problem(["max"], `is too large for its price: max units must cost at most ${cash(MAX_PRICE_CENTS)}`);
@@ -98,7 +108,10 @@ const Expires = z.unknown().transform((value, ctx) => {
   } else if (INSTANT.test(text) && !Number.isNaN(Date.parse(text))) {
     return Date.parse(text);
   }
-  ctx.addIssue({ code: "custom", message: 'must be a date like "2027-01-31" (valid through that day, UTC) or an instant like "2027-01-31T18:00:00Z"' });
+  ctx.addIssue({
+    code: "custom",
+    message: 'must be a date like "2027-01-31" (valid through that day, UTC) or an instant like "2027-01-31T18:00:00Z"',
+  });
   return z.NEVER;
 });
 
@@ -107,35 +120,55 @@ const PromoFile = z
     code: z.string({ error: "must be text" }).trim().regex(PROMO_CODE_PATTERN, {
       error: "must be 2 to 32 letters, digits, _ or - (so it fits a t.me/<bot>?start=promo_CODE link), like SPRING10",
     }),
-    percent_off: z.number({ error: "must be a whole percentage from 1 to 100" }).int({ error: "must be a whole percentage from 1 to 100" }).min(1, { error: "must be a whole percentage from 1 to 100" }).max(100, { error: "must be a whole percentage from 1 to 100" }).optional(),
+    percent_off: z
+      .number({ error: "must be a whole percentage from 1 to 100" })
+      .int({ error: "must be a whole percentage from 1 to 100" })
+      .min(1, { error: "must be a whole percentage from 1 to 100" })
+      .max(100, { error: "must be a whole percentage from 1 to 100" })
+      .optional(),
     usd_off: Dollars.optional(),
     max_uses: Whole.optional(),
     expires: Expires.optional(),
     once_per_customer: z.boolean({ error: "must be true or false" }).optional(),
-    products: z.array(z.string({ error: "must be product ids" }), { error: "must be a list of product ids, like [gpt-tokens]" }).min(1, { error: "must list at least one product (leave it out for every product)" }).optional(),
+    products: z
+      .array(z.string({ error: "must be product ids" }), { error: "must be a list of product ids, like [gpt-tokens]" })
+      .min(1, { error: "must list at least one product (leave it out for every product)" })
+      .optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.percent_off !== undefined && p.usd_off !== undefined) ctx.addIssue({ code: "custom", path: ["usd_off"], message: "cannot be given with percent_off: choose one" });
-    if (p.percent_off === undefined && p.usd_off === undefined) ctx.addIssue({ code: "custom", path: ["percent_off"], message: "or usd_off is required" });
+    if (p.percent_off !== undefined && p.usd_off !== undefined)
+      ctx.addIssue({ code: "custom", path: ["usd_off"], message: "cannot be given with percent_off: choose one" });
+    if (p.percent_off === undefined && p.usd_off === undefined)
+      ctx.addIssue({ code: "custom", path: ["percent_off"], message: "or usd_off is required" });
   });
 
 const CatalogFile = z
-  .object({
-    products: z.array(ProductFile, { error: "must be a list of products" }).min(1, { error: "must list at least one product" }),
-    promos: z.array(PromoFile, { error: "must be a list of promo codes" }).optional(),
-  }, { error: "must be a map with products (and optionally promos)" })
+  .object(
+    {
+      products: z.array(ProductFile, { error: "must be a list of products" }).min(1, { error: "must list at least one product" }),
+      promos: z.array(PromoFile, { error: "must be a list of promo codes" }).optional(),
+    },
+    { error: "must be a map with products (and optionally promos)" },
+  )
   .strict()
   .superRefine((file, ctx) => {
     const ids = file.products.map((p) => p.id);
     ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["products", i, "id"], message: `is used by another product already` });
+      if (ids.indexOf(id) !== i)
+        ctx.addIssue({ code: "custom", path: ["products", i, "id"], message: `is used by another product already` });
     });
     const codes = (file.promos ?? []).map((p) => p.code.toUpperCase());
     (file.promos ?? []).forEach((promo, i) => {
-      if (codes.indexOf(codes[i] ?? "") !== i) ctx.addIssue({ code: "custom", path: ["promos", i, "code"], message: "is used by another promo already (codes ignore case)" });
+      if (codes.indexOf(codes[i] ?? "") !== i)
+        ctx.addIssue({ code: "custom", path: ["promos", i, "code"], message: "is used by another promo already (codes ignore case)" });
       promo.products?.forEach((id, k) => {
-        if (!ids.includes(id)) ctx.addIssue({ code: "custom", path: ["promos", i, "products", k], message: `names "${id}", which is not a product here (products: ${ids.join(", ")})` });
+        if (!ids.includes(id))
+          ctx.addIssue({
+            code: "custom",
+            path: ["promos", i, "products", k],
+            message: `names "${id}", which is not a product here (products: ${ids.join(", ")})`,
+          });
       });
     });
   });
@@ -204,16 +237,14 @@ function normalize(file: z.output<typeof CatalogFile>, starsPerUsd: number): Sho
     delivery: p.delivery,
     creditUsdCents: p.credit_usd ?? null,
   }));
-  const promos = (file.promos ?? []).map(
-    (p): Promo => ({
-      code: p.code,
-      discount: p.percent_off !== undefined ? { kind: "percent", percent: p.percent_off } : { kind: "usd", usdCents: p.usd_off ?? 0 },
-      maxUses: p.max_uses ?? null,
-      expiresAt: p.expires ?? null,
-      oncePerCustomer: p.once_per_customer ?? false,
-      products: p.products ?? null,
-    }),
-  );
+  const promos = (file.promos ?? []).map((p): Promo => ({
+    code: p.code,
+    discount: p.percent_off !== undefined ? { kind: "percent", percent: p.percent_off } : { kind: "usd", usdCents: p.usd_off ?? 0 },
+    maxUses: p.max_uses ?? null,
+    expiresAt: p.expires ?? null,
+    oncePerCustomer: p.once_per_customer ?? false,
+    products: p.products ?? null,
+  }));
   // The normalized shape has its own schema: a mismatch here is a bug, not the owner's mistake.
   return ShopCatalog.parse({ products, promos, starsPerUsd });
 }

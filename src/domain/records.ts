@@ -22,7 +22,11 @@ type StoredSnapshot = Snapshot<unknown> & { value: unknown; context: Record<stri
 export function isStoredSnapshot(raw: unknown): raw is StoredSnapshot {
   if (typeof raw !== "object" || raw === null || !("value" in raw) || !("status" in raw) || !("context" in raw)) return false;
   const { status, context } = raw;
-  return (status === "active" || status === "done" || status === "error" || status === "stopped") && typeof context === "object" && context !== null;
+  return (
+    (status === "active" || status === "done" || status === "error" || status === "stopped") &&
+    typeof context === "object" &&
+    context !== null
+  );
 }
 
 /** `actor.getPersistedSnapshot()` of an order's machine: checked structurally here, fully on restore. */
@@ -41,7 +45,11 @@ export type AskedFor = z.infer<typeof AskedFor>;
  */
 export const AmountChoiceRecord = z.union([
   z.object({ tokens: z.number().int().positive(), usdCents: z.number().int().positive().optional() }).strict(),
-  z.number().int().positive().transform((tokens) => ({ tokens })),
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((tokens) => ({ tokens })),
 ]);
 
 /** Who the customer is, as Telegram last told us (the owner's dashboard shows it beside the chat id). */
@@ -113,7 +121,10 @@ export const OrderSummary = z.object({
   /** The OpenRouter credit sold (the key's limit); null for vouchers. */
   credit: Money.nullable().optional(),
   /** What the owner keeps of an OpenRouter key's price: the USD price minus the credit (negative when a promo sold below cost). */
-  margin: z.object({ minor: z.number().int(), currency: z.literal("USD") }).nullable().optional(),
+  margin: z
+    .object({ minor: z.number().int(), currency: z.literal("USD") })
+    .nullable()
+    .optional(),
   /** How many times the delivered goods were replaced ("I lost my key"). */
   reissues: z.number().int().nonnegative().optional(),
 });
@@ -157,7 +168,9 @@ export type PaymentIndexEntry = z.infer<typeof PaymentIndexEntry>;
 
 /** A JSON value, as audit details hold them. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-const Json: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]));
+const Json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
+);
 
 /** What an audit entry records. */
 export const AuditType = z.enum([

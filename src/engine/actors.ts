@@ -86,7 +86,12 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
     createPayment: fromPromise(async ({ input }): Promise<PaymentCreationResult> => {
       const { quote } = input;
       const now = deps.clock();
-      const words = await (deps.describeInvoice ?? describeInEnglish)({ orderId: input.orderId, chatId: input.chatId, tokens: quote.tokens, usd: quote.usd });
+      const words = await (deps.describeInvoice ?? describeInEnglish)({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: quote.tokens,
+        usd: quote.usd,
+      });
       const result = await payments.createInvoice({
         orderId: input.orderId,
         chatId: input.chatId,
@@ -124,7 +129,8 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
         log.warn("could not void the invoice of a closed order", { orderId: input.orderId, err });
         return null;
       });
-      if (voided && !voided.ok) log.info("provider did not void the invoice of a closed order", { orderId: input.orderId, reason: voided.reason });
+      if (voided && !voided.ok)
+        log.info("provider did not void the invoice of a closed order", { orderId: input.orderId, reason: voided.reason });
       return { voided: voided?.ok === true, at: deps.clock() };
     }),
 
@@ -139,7 +145,12 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
       });
       const at = deps.clock();
       if (outcome.ok) return { ok: true, ref: outcome.entry.ref, hint: outcome.entry.hint, at, mayLeaveStrays: deps.ledger.mayLeaveStrays };
-      log.warn("delivery attempt failed", { orderId: input.orderId, attempt: input.attempt, reason: outcome.reason, detail: outcome.detail });
+      log.warn("delivery attempt failed", {
+        orderId: input.orderId,
+        attempt: input.attempt,
+        reason: outcome.reason,
+        detail: outcome.detail,
+      });
       return { ok: false, reason: outcome.reason, at };
     }),
 
@@ -151,11 +162,28 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
         return null;
       });
       if (refunded?.ok) {
-        log.info("payment refunded through the provider", { orderId: input.orderId, chargeId: input.chargeId, refundId: refunded.value.refundId });
+        log.info("payment refunded through the provider", {
+          orderId: input.orderId,
+          chargeId: input.chargeId,
+          refundId: refunded.value.refundId,
+        });
         return { ok: true, refundId: refunded.value.refundId, at: at() };
       }
-      log.warn("provider could not refund; the owner must", { orderId: input.orderId, chargeId: input.chargeId, reason: refunded?.reason ?? "threw" });
-      return { ok: false, reason: refunded?.reason === "unsupported" ? "unsupported" : refunded === null || refunded.reason === "unavailable" ? "unavailable" : "rejected", at: at() };
+      log.warn("provider could not refund; the owner must", {
+        orderId: input.orderId,
+        chargeId: input.chargeId,
+        reason: refunded?.reason ?? "threw",
+      });
+      return {
+        ok: false,
+        reason:
+          refunded?.reason === "unsupported"
+            ? "unsupported"
+            : refunded === null || refunded.reason === "unavailable"
+              ? "unavailable"
+              : "rejected",
+        at: at(),
+      };
     }),
 
     sweepStrayGoods: fromPromise(async ({ input }): Promise<StrayGoodsResult> => {

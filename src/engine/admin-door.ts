@@ -32,16 +32,19 @@ export function createAdminDoor(options: AdminDoorOptions) {
     const parsed = OrderId.safeParse(rawOrderId);
     const record = parsed.success ? await store.readOrder(parsed.data) : undefined;
     if (!record) return { ok: false, reason: "unknown_order" };
-    const result = await sessions.withChat(record.chatId, async (session): Promise<{ outcome: AdminOutcome; reply: EngineReply | null }> => {
-      const order = await session.order(record.orderId);
-      if (!order) return { outcome: { ok: false, reason: "unknown_order" }, reply: null };
-      const before = statePath(order.actor.getSnapshot());
-      if (!(await session.step(order, event))) return { outcome: { ok: false, reason: "not_allowed", state: before }, reply: null };
-      session.note({ type: "admin", chatId: session.chatId, orderId: order.orderId, action, by, at: clock() });
-      const after = orderView(order.actor.getSnapshot());
-      const reply = after.path !== before ? await options.replyForOrder(session, order) : null;
-      return { outcome: { ok: true, state: after.path }, reply };
-    });
+    const result = await sessions.withChat(
+      record.chatId,
+      async (session): Promise<{ outcome: AdminOutcome; reply: EngineReply | null }> => {
+        const order = await session.order(record.orderId);
+        if (!order) return { outcome: { ok: false, reason: "unknown_order" }, reply: null };
+        const before = statePath(order.actor.getSnapshot());
+        if (!(await session.step(order, event))) return { outcome: { ok: false, reason: "not_allowed", state: before }, reply: null };
+        session.note({ type: "admin", chatId: session.chatId, orderId: order.orderId, action, by, at: clock() });
+        const after = orderView(order.actor.getSnapshot());
+        const reply = after.path !== before ? await options.replyForOrder(session, order) : null;
+        return { outcome: { ok: true, state: after.path }, reply };
+      },
+    );
     if (result.reply) await options.notifications.send(record.chatId, result.reply);
     return result.outcome;
   };

@@ -18,7 +18,12 @@ const clip = (text: string) => (text.length > MAX_AUDITED_TEXT ? `${text.slice(0
 function detailOf(event: AuditedEvent): Record<string, Json> {
   switch (event.type) {
     case "command":
-      return { command: event.command, source: event.source, accepted: event.accepted, ...(event.text !== undefined ? { text: clip(event.text) } : {}) };
+      return {
+        command: event.command,
+        source: event.source,
+        accepted: event.accepted,
+        ...(event.text !== undefined ? { text: clip(event.text) } : {}),
+      };
     case "transition":
       return { from: event.from, to: event.to };
     case "order":

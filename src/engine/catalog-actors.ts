@@ -54,7 +54,8 @@ export function createCatalogActors(deps: CatalogActorDeps) {
     const promo = findPromo(shop, text);
     if (!promo) return { ok: false, reason: "unknown" };
     const needed = promoCountsNeeded(promo);
-    const usage = needed.usesSoFar || needed.usedByThisCustomer ? await store.promoUses(promoKey(promo), order.chatId, order.orderId) : null;
+    const usage =
+      needed.usesSoFar || needed.usedByThisCustomer ? await store.promoUses(promoKey(promo), order.chatId, order.orderId) : null;
     const own = usage?.heldByOrder ? 1 : 0;
     return checkPromo(promo, {
       productId: order.productId ?? promo.products?.[0] ?? "",
@@ -90,7 +91,11 @@ export function createCatalogActors(deps: CatalogActorDeps) {
       }
       // The view's limits are authoritative for a one-product shop (tests narrow them by hand).
       const limits = shop.products.length === 1 ? { min: deps.catalog.minTokens, max: deps.catalog.maxTokens } : {};
-      const price = priceOrder({ ...product, ...limits }, input.tokens, { currency: deps.payments.currency, starsPerUsd: shop.starsPerUsd, promo });
+      const price = priceOrder({ ...product, ...limits }, input.tokens, {
+        currency: deps.payments.currency,
+        starsPerUsd: shop.starsPerUsd,
+        promo,
+      });
       if (available !== null && price.credit !== null && available.minor < price.credit.minor) return { ok: false, reason: "out_of_stock" };
       const now = deps.clock();
       const quote = {
@@ -128,8 +133,12 @@ export function createCatalogActors(deps: CatalogActorDeps) {
       if (!promo) return { ok: false, reason: "unknown" };
       if (promo.expiresAt !== null && deps.clock() >= promo.expiresAt) return { ok: false, reason: "expired" };
       if (!promoAppliesTo(promo, input.productId)) return { ok: false, reason: "wrong_product" };
-      const used = await store.usePromo(promoKey(promo), input.orderId, input.chatId, { maxUses: promo.maxUses, oncePerCustomer: promo.oncePerCustomer });
-      if (used !== "ok") log.info("a promo code's use could not be reserved at Confirm", { orderId: input.orderId, code: promo.code, reason: used });
+      const used = await store.usePromo(promoKey(promo), input.orderId, input.chatId, {
+        maxUses: promo.maxUses,
+        oncePerCustomer: promo.oncePerCustomer,
+      });
+      if (used !== "ok")
+        log.info("a promo code's use could not be reserved at Confirm", { orderId: input.orderId, code: promo.code, reason: used });
       return used === "ok" ? { ok: true } : { ok: false, reason: used };
     }),
 
@@ -139,7 +148,13 @@ export function createCatalogActors(deps: CatalogActorDeps) {
     }),
 
     reissueGoods: fromPromise(async ({ input }: { input: ReissueInput }): Promise<DeliveryResult> => {
-      const outcome = await deps.ledger.reissue({ orderId: input.orderId, chatId: input.chatId, tokens: input.tokens, productId: input.productId, generation: input.generation });
+      const outcome = await deps.ledger.reissue({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: input.tokens,
+        productId: input.productId,
+        generation: input.generation,
+      });
       const at = deps.clock();
       if (outcome.ok) {
         log.info("goods reissued", { orderId: input.orderId, generation: input.generation, fresh: outcome.fresh });

@@ -60,7 +60,14 @@ export function askedBy(reply: EngineReply): "amount" | "choice" | null {
 export function withNote(reply: EngineReply, note: UnderstoodNote | undefined): EngineReply {
   if (note?.kind === "greeting" && reply.kind === "help") return { ...reply, greeting: true };
   if (note?.kind === "ask_amount" && reply.kind === "help") return { ...reply, askAmount: true };
-  if (note?.kind === "budget" && reply.kind === "order" && reply.order.usd && reply.order.tokens !== null && reply.order.quoteExpiresAt !== null && hasTag(reply.order, "open")) {
+  if (
+    note?.kind === "budget" &&
+    reply.kind === "order" &&
+    reply.order.usd &&
+    reply.order.tokens !== null &&
+    reply.order.quoteExpiresAt !== null &&
+    hasTag(reply.order, "open")
+  ) {
     const roundedDown = reply.order.usd.currency !== "USD" || reply.order.usd.minor !== note.usdCents;
     return { ...reply, budget: { usd: money(note.usdCents, "USD"), tokens: reply.order.tokens, roundedDown } };
   }
@@ -72,7 +79,10 @@ export function withNote(reply: EngineReply, note: UnderstoodNote | undefined): 
  * one"), with the budget it came from; null when it picks none. A yes picks none: see `customer.ts`.
  */
 export function choicePicked(text: string, choices: readonly AmountChoice[]): { command: Command; note?: UnderstoodNote } | null {
-  const index = pickedChoice(text, choices.map((choice) => choice.tokens));
+  const index = pickedChoice(
+    text,
+    choices.map((choice) => choice.tokens),
+  );
   const choice = index === null ? undefined : choices[index];
   if (choice === undefined) return null;
   const command: Command = { type: "SET_AMOUNT", tokens: choice.tokens };
@@ -86,7 +96,10 @@ export function rememberTurn(session: Session, text: string): void {
 
 /** The chat's orders, newest first: the current one (once it has an amount), then earlier ones. Never a secret. */
 export async function ordersOf(store: ShopStore, session: Session): Promise<OrderLine[]> {
-  const ids = [...(session.chat.currentOrderId ? [session.chat.currentOrderId] : []), ...[...session.chat.recentOrderIds].reverse()].slice(0, ORDERS_SHOWN * 2);
+  const ids = [...(session.chat.currentOrderId ? [session.chat.currentOrderId] : []), ...[...session.chat.recentOrderIds].reverse()].slice(
+    0,
+    ORDERS_SHOWN * 2,
+  );
   const records = await store.readOrders(session.chatId, ids);
   const lines: OrderLine[] = [];
   for (const record of records) {

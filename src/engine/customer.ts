@@ -8,7 +8,15 @@
 import { MAX_REISSUES } from "../../machines/purchase.types.ts";
 import { allowedCommands, conversationPhase, startsNewOrder, startsOrders } from "../domain/allowed.ts";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../domain/buttons.ts";
-import { type AmountChoice, type Command, type CommandSource, type Understander, type UnderstandContext, type UnderstoodNote, isConversationCommand } from "../domain/commands.ts";
+import {
+  type AmountChoice,
+  type Command,
+  type CommandSource,
+  type Understander,
+  type UnderstandContext,
+  type UnderstoodNote,
+  isConversationCommand,
+} from "../domain/commands.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import type { CustomerProfile } from "../domain/records.ts";
 import type { Ledger } from "../delivery/index.ts";
@@ -53,7 +61,9 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
   /** The order under way, as shown beside an answer that is not about it; null when there is none. */
   const openOrder = (session: Session): OrderView | null => {
     const snapshot = snapshotOf(session.current());
-    return snapshot && !snapshot.hasTag("ended") && !(snapshot.hasTag("at_rest") && snapshot.context.problem === null) ? orderView(snapshot) : null;
+    return snapshot && !snapshot.hasTag("ended") && !(snapshot.hasTag("at_rest") && snapshot.context.problem === null)
+      ? orderView(snapshot)
+      : null;
   };
 
   /**
@@ -114,25 +124,63 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     const order = bound ?? (await deliveredOrder(session));
     // Goods the customer was never shown are not lost: they are shown now instead of being replaced.
     if (order && (await ledger.pendingSecret(order.orderId, session.chatId)) !== null) {
-      session.note({ type: "command", chatId: session.chatId, orderId: order.orderId, command: "REISSUE", source, accepted: false, ...(text !== undefined ? { text } : {}), at: clock() });
+      session.note({
+        type: "command",
+        chatId: session.chatId,
+        orderId: order.orderId,
+        command: "REISSUE",
+        source,
+        accepted: false,
+        ...(text !== undefined ? { text } : {}),
+        at: clock(),
+      });
       return answered(session, await replyForOrder(session, order));
     }
     const accepted = order !== null && (await session.step(order, { type: "REISSUE", at: clock() }));
-    session.note({ type: "command", chatId: session.chatId, orderId: order?.orderId ?? null, command: "REISSUE", source, accepted, ...(text !== undefined ? { text } : {}), at: clock() });
+    session.note({
+      type: "command",
+      chatId: session.chatId,
+      orderId: order?.orderId ?? null,
+      command: "REISSUE",
+      source,
+      accepted,
+      ...(text !== undefined ? { text } : {}),
+      at: clock(),
+    });
     if (!accepted) {
       const context = order?.actor.getSnapshot().context;
-      const reason = !order || !order.actor.getSnapshot().hasTag("delivered") ? "nothing_to_reissue" : (context?.reissues ?? 0) >= MAX_REISSUES ? "reissue_limit" : "not_now";
+      const reason =
+        !order || !order.actor.getSnapshot().hasTag("delivered")
+          ? "nothing_to_reissue"
+          : (context?.reissues ?? 0) >= MAX_REISSUES
+            ? "reissue_limit"
+            : "not_now";
       return answered(session, { kind: "refused", reason, order: openOrder(session), ...extras(session) });
     }
     // The chat's current order is shown as any status answer shows it (an ended one as the last order, unless its goods are to be shown).
     return answered(session, order === session.current() ? await replyFor(session) : await replyForOrder(session, order));
   };
 
-  const apply = async (session: Session, command: Command, source: CommandSource, note?: UnderstoodNote, text?: string): Promise<EngineReply> => {
+  const apply = async (
+    session: Session,
+    command: Command,
+    source: CommandSource,
+    note?: UnderstoodNote,
+    text?: string,
+  ): Promise<EngineReply> => {
     let order = session.current();
     if (command.type === "REISSUE") return reissue(session, source, null, text);
     const noted = (accepted: boolean) =>
-      session.note({ type: "command", chatId: session.chatId, orderId: order?.orderId ?? null, command: command.type, source, accepted, ...(text !== undefined ? { text } : {}), at: clock() });
+      session.note({
+        type: "command",
+        chatId: session.chatId,
+        orderId: order?.orderId ?? null,
+        command: command.type,
+        source,
+        accepted,
+        ...(text !== undefined ? { text } : {}),
+        at: clock(),
+      });
     if (isConversationCommand(command)) {
       noted(true);
       const beside = openOrder(session);
@@ -159,7 +207,8 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     // A new amount (a product, a promo code) after the last order ended starts the next order.
     const started = startsOrders(command.type) && startsNewOrder(snapshotOf(order)) ? session.startOrder() : null;
     if (started) order = started;
-    const accepted = order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
+    const accepted =
+      order !== null && !order.actor.getSnapshot().hasTag("ended") && (await session.step(order, { ...command, at: clock() }));
     if (!accepted) {
       const refused = refusalFor(snapshotOf(order), command);
       // An amount the new order refused leaves no order behind: the chat keeps the one it had.
@@ -211,13 +260,18 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
     }
     if ("choices" in understood) {
-      return answered(session, { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) }, understood.choices);
+      return answered(
+        session,
+        { kind: "clarify", choices: understood.choices, order: openOrder(session), ...extras(session) },
+        understood.choices,
+      );
     }
     // A "yes" never picks one of the amounts the customer was just asked to choose from: ask again
     // (budgets and all). Nor does it accept the quote on the table instead, even with the choice lost.
     if (understood.command.type === "CONFIRM" && askedFor === "choice") {
       const choices = session.chat.choices;
-      if (choices.length > 1) return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, choices);
+      if (choices.length > 1)
+        return answered(session, { kind: "clarify", choices, order: openOrder(session), ...extras(session) }, choices);
       return answered(session, { kind: "not_understood", order: openOrder(session), ...extras(session) });
     }
     return apply(session, understood.command, understood.source, understood.note, text);
@@ -228,7 +282,14 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     const known = session.chat.profile;
     if (!profile || (known.username === profile.username && known.firstName === profile.firstName)) return;
     session.chat.profile = { username: profile.username, firstName: profile.firstName };
-    session.note({ type: "profile", chatId: session.chatId, orderId: null, username: profile.username, firstName: profile.firstName, at: clock() });
+    session.note({
+      type: "profile",
+      chatId: session.chatId,
+      orderId: null,
+      username: profile.username,
+      firstName: profile.firstName,
+      at: clock(),
+    });
   };
 
   /**
@@ -244,7 +305,13 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         if (readOnly) return work(session);
         noteProfile(session, ref.profile);
         const reply = await work(session);
-        session.note({ type: "reply", chatId: session.chatId, orderId: session.current()?.orderId ?? null, reply: replyNote(reply), at: clock() });
+        session.note({
+          type: "reply",
+          chatId: session.chatId,
+          orderId: session.current()?.orderId ?? null,
+          reply: replyNote(reply),
+          at: clock(),
+        });
         return reply;
       },
       {
@@ -300,7 +367,8 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
           if (order) return answered(session, order === current ? await replyFor(session) : await replyForOrder(session, order));
           return { kind: "stale_button", order: openOrder(session) };
         }
-        if (current && outdatedButton(current, button)) return { kind: "stale_button", outdated: true, order: openOrder(session), ...extras(session) };
+        if (current && outdatedButton(current, button))
+          return { kind: "stale_button", outdated: true, order: openOrder(session), ...extras(session) };
         return apply(session, buttonCommand(button), "button");
       });
     },

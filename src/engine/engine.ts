@@ -82,7 +82,10 @@ export function createEngine(options: EngineOptions) {
   // One product: the order is for it, within the catalog view's limits. Several: the customer chooses.
   const offer =
     shop.products.length === 1
-      ? { productId: shop.products[0]!.id, products: [{ id: shop.products[0]!.id, minTokens: options.catalog.minTokens, maxTokens: options.catalog.maxTokens }] }
+      ? {
+          productId: shop.products[0]!.id,
+          products: [{ id: shop.products[0]!.id, minTokens: options.catalog.minTokens, maxTokens: options.catalog.maxTokens }],
+        }
       : { productId: null, products: shop.products.map((p) => ({ id: p.id, minTokens: p.min, maxTokens: p.max })) };
   const orders = createOrderActors({
     actors: options.actors,
@@ -141,7 +144,15 @@ export function createEngine(options: EngineOptions) {
     maxMessageLength: options.maxMessageLength,
     clock,
   });
-  const payments = createPaymentDoor({ sessions, store, payments: options.payments, log, clock, notifications, replyForOrder: customer.replyForOrder });
+  const payments = createPaymentDoor({
+    sessions,
+    store,
+    payments: options.payments,
+    log,
+    clock,
+    notifications,
+    replyForOrder: customer.replyForOrder,
+  });
   const sweeper = createSweeper({
     sessions,
     store,

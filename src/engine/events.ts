@@ -12,7 +12,16 @@ import type { EngineReply, ReplyNote } from "./reply.ts";
 /** Something the engine observed, for the audit log, metrics and admin alerts. */
 export type EngineEvent =
   /** A customer's command (`text`: what they wrote, when they wrote it rather than pressed a button). */
-  | { type: "command"; chatId: ChatId; orderId: OrderId | null; command: CommandType; source: CommandSource; accepted: boolean; text?: string; at: number }
+  | {
+      type: "command";
+      chatId: ChatId;
+      orderId: OrderId | null;
+      command: CommandType;
+      source: CommandSource;
+      accepted: boolean;
+      text?: string;
+      at: number;
+    }
   /** An order moved from one state to another (dotted state paths). */
   | { type: "transition"; chatId: ChatId; orderId: OrderId; from: string; to: string; at: number }
   /** An order as it stands after a commit that changed it: what the read models are built from. */
@@ -20,7 +29,16 @@ export type EngineEvent =
   | { type: "payment"; chatId: ChatId; orderId: OrderId; paymentId: PaymentId; chargeId: PaymentId; outcome: PaymentOutcome; at: number }
   /** A message neither the rules nor the LLM understood, with its text (the owner learns what customers ask). */
   | { type: "not_understood"; chatId: ChatId; orderId: OrderId | null; text: string; at: number }
-  | { type: "llm"; chatId: ChatId; orderId: OrderId | null; model: string; promptTokens: number; completionTokens: number; ok: boolean; at: number }
+  | {
+      type: "llm";
+      chatId: ChatId;
+      orderId: OrderId | null;
+      model: string;
+      promptTokens: number;
+      completionTokens: number;
+      ok: boolean;
+      at: number;
+    }
   /** What an admin did, and who (an admin's chat id, or "web" for the dashboard). */
   | { type: "admin"; chatId: ChatId; orderId: OrderId; action: AdminAction; by: string; at: number }
   /** An order needs the owner (a delivery that kept failing, money only the owner can return). */
@@ -50,9 +68,7 @@ export type ConfirmOutcome =
 
 /** What an admin action did. `state`: the order's state path afterwards (for the admin to read). */
 export type AdminOutcome =
-  | { ok: true; state: string }
-  | { ok: false; reason: "unknown_order" }
-  | { ok: false; reason: "not_allowed"; state: string };
+  { ok: true; state: string } | { ok: false; reason: "unknown_order" } | { ok: false; reason: "not_allowed"; state: string };
 
 /** Tells a customer about something that happened without them writing. Throws when it could not be sent. */
 export type Notifier = (chatId: ChatId, reply: EngineReply) => Promise<void>;

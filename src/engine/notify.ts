@@ -46,7 +46,8 @@ export function createNotifications(deps: NotificationDeps): Notifications {
         if (goods) deps.undeliverable(chatId, goods.orderId);
         return false;
       }
-      if (goods) await deps.shown(chatId, goods.orderId).catch((err: unknown) => deps.log.error("could not mark goods as shown", { chatId, err }));
+      if (goods)
+        await deps.shown(chatId, goods.orderId).catch((err: unknown) => deps.log.error("could not mark goods as shown", { chatId, err }));
       return true;
     },
   };

@@ -51,7 +51,10 @@ export function createOrderActors(options: OrderActorsOptions) {
   const workTimeoutMs = options.workTimeoutMs ?? 30_000;
   const machine = purchaseMachine.provide({
     // A stray payment goes back through the same refund as the order's own money.
-    actors: { ...options.actors, returnStrayPayment: strayPaymentMachine.provide({ actors: { refundPayment: options.actors.refundPayment } }) },
+    actors: {
+      ...options.actors,
+      returnStrayPayment: strayPaymentMachine.provide({ actors: { refundPayment: options.actors.refundPayment } }),
+    },
   });
 
   const launch = (chatId: ChatId, orderId: OrderId, snapshot?: unknown): Actor<PurchaseMachine> => {

@@ -39,7 +39,8 @@ export type PaymentDoor = ReturnType<typeof createPaymentDoor>;
 function outcomeOf(before: PurchaseSnapshot, after: PurchaseSnapshot): PaymentOutcome {
   if (after.hasTag("delivered") && !before.hasTag("delivered")) return "delivered";
   if (after.hasTag("paid") && !before.hasTag("paid")) return "paid";
-  if ((after.context.refund !== null && before.context.refund === null) || after.context.strays.length > before.context.strays.length) return "returned";
+  if ((after.context.refund !== null && before.context.refund === null) || after.context.strays.length > before.context.strays.length)
+    return "returned";
   return "duplicate";
 }
 
@@ -49,13 +50,20 @@ function noticeOf(before: PurchaseSnapshot, after: PurchaseSnapshot, chargeId: s
   const paid = status.amount;
   const foreign = status.foreign ?? null;
   // Money for an order that closed unpaid came late; only an order that was paid can be paid a second time.
-  if (stray) return { reason: before.hasTag("closed") ? "late" : "extra", paid, foreign, next: stray.status === "refunded" ? "refunded" : "owner_refunds" };
+  if (stray)
+    return {
+      reason: before.hasTag("closed") ? "late" : "extra",
+      paid,
+      foreign,
+      next: stray.status === "refunded" ? "refunded" : "owner_refunds",
+    };
   const refund = after.context.refund;
   if (refund && before.context.refund === null) {
     const reason = refund.reason === "late" ? "late" : paid === null ? "foreign_currency" : "wrong_amount";
     return { reason, paid, foreign, next: refund.refundedAt !== null ? "refunded" : "owner_refunds" };
   }
-  if (after.context.late && !before.context.late) return { reason: "late", paid, foreign, next: after.hasTag("delivered") ? "delivered" : "delivering" };
+  if (after.context.late && !before.context.late)
+    return { reason: "late", paid, foreign, next: after.hasTag("delivered") ? "delivered" : "delivering" };
   return null;
 }
 
@@ -70,7 +78,14 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     const at = clock();
     const event =
       status.status === "paid"
-        ? ({ type: "PAYMENT_RECEIVED", paymentId: invoiceId, chargeId, amount: status.amount, foreign: status.foreign ?? null, at } as const)
+        ? ({
+            type: "PAYMENT_RECEIVED",
+            paymentId: invoiceId,
+            chargeId,
+            amount: status.amount,
+            foreign: status.foreign ?? null,
+            at,
+          } as const)
         : status.status === "failed"
           ? ({ type: "PAYMENT_FAILED", paymentId: invoiceId, at } as const)
           : status.status === "expired"
@@ -84,7 +99,10 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
     if (notice) {
       const reply = await options.replyForOrder(session, order);
       const secret = reply.kind === "order" ? reply.secret : undefined;
-      return { outcome, tell: { kind: "payment_notice", payment: notice, order: orderView(after), ...(secret ? { secret } : {}) } satisfies EngineReply };
+      return {
+        outcome,
+        tell: { kind: "payment_notice", payment: notice, order: orderView(after), ...(secret ? { secret } : {}) } satisfies EngineReply,
+      };
     }
     // Told from the order as it stands now. A replayed confirmation tells only what this very call
     // changed, including a delivery that opening the order resumed after a crash.
@@ -98,7 +116,8 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
      * times for the same payment: the order's machine recognises a payment it already handled.
      */
     async confirmPayment(provider: ProviderName, notification: PaymentNotification | string): Promise<ConfirmOutcome> {
-      const { paymentId: rawInvoiceId, chargeId: rawChargeId } = typeof notification === "string" ? { paymentId: notification, chargeId: undefined } : notification;
+      const { paymentId: rawInvoiceId, chargeId: rawChargeId } =
+        typeof notification === "string" ? { paymentId: notification, chargeId: undefined } : notification;
       const invoiceId = PaymentId.safeParse(rawInvoiceId);
       const chargeId = PaymentId.safeParse(rawChargeId ?? rawInvoiceId);
       if (provider !== payments.name || !invoiceId.success || !chargeId.success) return { outcome: "unknown_invoice" };
@@ -111,9 +130,12 @@ export function createPaymentDoor(options: PaymentDoorOptions) {
         return { outcome: "provider_unavailable", ...ids };
       }
       if (status.value.orderId !== null && status.value.orderId !== index.orderId) return { outcome: "unknown_invoice" };
-      const applied = await sessions.withChat(index.chatId, (session) => apply(session, index.orderId, invoiceId.data, chargeId.data, status.value));
+      const applied = await sessions.withChat(index.chatId, (session) =>
+        apply(session, index.orderId, invoiceId.data, chargeId.data, status.value),
+      );
       if (applied.tell) await options.notifications.send(index.chatId, applied.tell);
-      if (applied.outcome === "returned") log.warn("payment could not pay its order and is being returned", { ...ids, chargeId: chargeId.data });
+      if (applied.outcome === "returned")
+        log.warn("payment could not pay its order and is being returned", { ...ids, chargeId: chargeId.data });
       return { outcome: applied.outcome, ...ids };
     },
   };

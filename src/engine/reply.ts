@@ -3,7 +3,15 @@
  * meta and its context — never words. The renderer (`src/render`) turns a reply into text and buttons
  * for the console or Telegram; it never names a state either: the state's meta names its message.
  */
-import type { OrderButton, Problem, PromoRefusal, PurchaseSnapshot, PurchaseTag, QuoteBreakdown, RefundReason } from "../../machines/purchase.machine.ts";
+import type {
+  OrderButton,
+  Problem,
+  PromoRefusal,
+  PurchaseSnapshot,
+  PurchaseTag,
+  QuoteBreakdown,
+  RefundReason,
+} from "../../machines/purchase.machine.ts";
 import { orderMeta, stageOf, statePath } from "../../machines/purchase.reading.ts";
 import type { AmountChoice } from "../domain/commands.ts";
 import type { FaqTopic } from "../domain/faq.ts";
@@ -165,7 +173,13 @@ export function orderView(snapshot: PurchaseSnapshot): OrderView {
     reissues: c.reissues ?? 0,
     late: c.late,
     refund: c.refund
-      ? { reason: c.refund.reason, amount: c.refund.amount, foreign: c.refund.foreign, refunded: c.refund.refundedAt !== null, manual: c.refund.manual }
+      ? {
+          reason: c.refund.reason,
+          amount: c.refund.amount,
+          foreign: c.refund.foreign,
+          refunded: c.refund.refundedAt !== null,
+          manual: c.refund.manual,
+        }
       : null,
     strays: c.strays.map((stray) => ({ amount: stray.amount, foreign: stray.foreign, status: stray.status })),
   };
@@ -178,7 +192,9 @@ export function hasTag(view: Pick<OrderView, "tags">, tag: PurchaseTag): boolean
 
 /** The secret a reply shows, if any: the adapter confirms it was sent with `engine.secretShown`. */
 export function secretOf(reply: EngineReply): { orderId: OrderId; secret: string } | null {
-  return (reply.kind === "order" || reply.kind === "payment_notice") && reply.secret ? { orderId: reply.order.orderId, secret: reply.secret } : null;
+  return (reply.kind === "order" || reply.kind === "payment_notice") && reply.secret
+    ? { orderId: reply.order.orderId, secret: reply.secret }
+    : null;
 }
 
 /**
@@ -202,7 +218,13 @@ export type OrderNote = {
  * down to an {@link OrderNote}, and `secret: true` where goods were shown (never the goods). The owner's
  * dashboard renders it back into words beside what the customer wrote.
  */
-export type ReplyNote = { kind: EngineReply["kind"]; order?: OrderNote | null; lastOrder?: OrderNote | null; secret?: true; [field: string]: unknown };
+export type ReplyNote = {
+  kind: EngineReply["kind"];
+  order?: OrderNote | null;
+  lastOrder?: OrderNote | null;
+  secret?: true;
+  [field: string]: unknown;
+};
 
 const noteOf = (order: OrderView): OrderNote => ({
   orderId: order.orderId,

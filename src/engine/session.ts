@@ -167,7 +167,8 @@ export function createSessions(options: SessionOptions) {
         pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task, at: clock() });
       }
       const owed = (s: PurchaseSnapshot) => s.context.strays.filter((stray) => stray.status === "owed").length;
-      if (owed(snapshot) > owed(before)) pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task: "refund_by_hand", at: clock() });
+      if (owed(snapshot) > owed(before))
+        pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task: "refund_by_hand", at: clock() });
     };
 
     /** Writes everything changed so far; `release` ends the session's hold on the chat. */
@@ -176,10 +177,15 @@ export function createSessions(options: SessionOptions) {
       const changed = [...live.values()].filter((order) => order.actor.getSnapshot() !== order.stored);
       const records = changed.map((order) => orders.record(order, at));
       const chatJson = JSON.stringify({ ...chat, updatedAt: 0 });
-      const chatChanged = storedChat === null ? records.length > 0 || !mode.readOnly : chatJson !== JSON.stringify({ ...(JSON.parse(storedChat) as ChatRecord), updatedAt: 0 });
+      const chatChanged =
+        storedChat === null
+          ? records.length > 0 || !mode.readOnly
+          : chatJson !== JSON.stringify({ ...(JSON.parse(storedChat) as ChatRecord), updatedAt: 0 });
       const audit: AuditEntry[] = [
         ...pending.map((event) => toAuditEntry(event, owner)),
-        ...records.map((record) => toAuditEntry({ type: "order", chatId, orderId: record.orderId, summary: record.summary, createdAt: record.createdAt, at }, owner)),
+        ...records.map((record) =>
+          toAuditEntry({ type: "order", chatId, orderId: record.orderId, summary: record.summary, createdAt: record.createdAt, at }, owner),
+        ),
       ];
       if (!chatChanged && records.length === 0 && audit.length === 0 && mode.updateId === undefined) {
         return release ? store.releaseLease(chatId, owner) : { pendingUpdates: false };
@@ -241,7 +247,8 @@ export function createSessions(options: SessionOptions) {
         return current;
       },
       abandon(order) {
-        if (order !== current || order.stored !== null || !replaced) throw new Error(`order ${order.orderId} is not one this session just started`);
+        if (order !== current || order.stored !== null || !replaced)
+          throw new Error(`order ${order.orderId} is not one this session just started`);
         live.delete(order.orderId);
         order.actor.stop();
         current = replaced.order;
@@ -297,9 +304,14 @@ export function createSessions(options: SessionOptions) {
           try {
             opened = await open(chatId, mode);
             // Renew at a third of the lease: two renewals may fail (a blip) before another process could get in.
-            renewal.timer = setInterval(() => {
-              store.renewLease(chatId, { owner, ttlMs: options.lease.ttlMs }).catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
-            }, Math.max(10, Math.floor(options.lease.ttlMs / 3)));
+            renewal.timer = setInterval(
+              () => {
+                store
+                  .renewLease(chatId, { owner, ttlMs: options.lease.ttlMs })
+                  .catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
+              },
+              Math.max(10, Math.floor(options.lease.ttlMs / 3)),
+            );
             renewal.timer.unref();
             const result = await work(opened.session);
             const { pendingUpdates } = await opened.commit(true);

@@ -40,20 +40,24 @@ export function createSweeper(options: SweeperOptions) {
 
   /** Moves one order past its deadline; the reply to tell its customer when it changed. */
   const sweepOrder = (chatId: ChatId, orderId: OrderId) =>
-    sessions.withChat(chatId, async (session): Promise<EngineReply | null> => {
-      const order = await session.order(orderId);
-      if (!order) return null;
-      // Opening the order may have resumed work a crash interrupted: that alone is worth telling.
-      const event = { type: "DEADLINE" as const, at: clock() };
-      const moved = order.actor.getSnapshot().can(event) && (await session.step(order, event));
-      // Goods nobody confirmed were shown are announced again, unless they were (only the order did not hear it).
-      if (moved && order.actor.getSnapshot().hasTag("announce")) {
-        if ((await options.ledger.pendingSecret(orderId, chatId)) !== null) return options.replyForOrder(session, order);
-        await session.step(order, { type: "GOODS_SHOWN", at: clock() });
-      }
-      const changed = statePath(order.actor.getSnapshot()) !== statePath(order.opened);
-      return changed ? options.replyForOrder(session, order) : null;
-    }, { waitMs: 0 });
+    sessions.withChat(
+      chatId,
+      async (session): Promise<EngineReply | null> => {
+        const order = await session.order(orderId);
+        if (!order) return null;
+        // Opening the order may have resumed work a crash interrupted: that alone is worth telling.
+        const event = { type: "DEADLINE" as const, at: clock() };
+        const moved = order.actor.getSnapshot().can(event) && (await session.step(order, event));
+        // Goods nobody confirmed were shown are announced again, unless they were (only the order did not hear it).
+        if (moved && order.actor.getSnapshot().hasTag("announce")) {
+          if ((await options.ledger.pendingSecret(orderId, chatId)) !== null) return options.replyForOrder(session, order);
+          await session.step(order, { type: "GOODS_SHOWN", at: clock() });
+        }
+        const changed = statePath(order.actor.getSnapshot()) !== statePath(order.opened);
+        return changed ? options.replyForOrder(session, order) : null;
+      },
+      { waitMs: 0 },
+    );
 
   let running = false;
   let started = false;

@@ -82,26 +82,45 @@ export function registerPaymentRoutes(deps: PaymentRoutesDeps): PaymentRoutes {
     const lookUp = async () => {
       const invoice = await sandbox.invoice(paymentId).catch(() => undefined);
       const order = invoice ? await engine.order(invoice.orderId).catch(() => undefined) : undefined;
-      const language = order ? await deps.languages.of(order.chatId).catch(() => deps.localization.defaultLanguage) : deps.localization.defaultLanguage;
+      const language = order
+        ? await deps.languages.of(order.chatId).catch(() => deps.localization.defaultLanguage)
+        : deps.localization.defaultLanguage;
       return { invoice, order, language };
     };
     const read = await resultWithin(lookUp(), PAGE_LIMIT_MS, null);
     const { invoice, order, language } = read ?? { invoice: undefined, order: undefined, language: deps.localization.defaultLanguage };
-    const html = renderSandboxPage(deps.localization.translator(language), { invoice, paymentId, tokens: order?.summary.tokens ?? null, ...(notice ? { notice } : {}) });
+    const html = renderSandboxPage(deps.localization.translator(language), {
+      invoice,
+      paymentId,
+      tokens: order?.summary.tokens ?? null,
+      ...(notice ? { notice } : {}),
+    });
     // A page the store did not answer for in time is "try again" (503), not "no such invoice" (404).
-    return { status: notice || invoice ? status : read === null ? 503 : 404, body: html, headers: { "content-type": "text/html; charset=utf-8" } };
+    return {
+      status: notice || invoice ? status : read === null ? 503 : 404,
+      body: html,
+      headers: { "content-type": "text/html; charset=utf-8" },
+    };
   };
 
   /** Posts owed webhooks through the same door a real provider knocks on. */
   const resend = () =>
     sandbox.sendOwedWebhooks(async (webhook) => {
-      const response = await http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: webhook.headers, rawBody: webhook.rawBody });
+      const response = await http.dispatch({
+        method: "POST",
+        path: "/webhooks/sandbox",
+        headers: webhook.headers,
+        rawBody: webhook.rawBody,
+      });
       return response.status === 200;
     });
   let sending: Promise<unknown> = Promise.resolve();
   const sendSoon = () => {
     // Overlapping rounds are fine: a webhook already on its way is skipped by the provider.
-    sending = Promise.all([sending, resend().catch((err: unknown) => log.warn("sandbox webhooks could not be sent yet; retrying", { err }))]);
+    sending = Promise.all([
+      sending,
+      resend().catch((err: unknown) => log.warn("sandbox webhooks could not be sent yet; retrying", { err })),
+    ]);
   };
   const timer = setInterval(sendSoon, RESEND_EVERY_MS);
   timer.unref();

@@ -116,7 +116,14 @@ export function createHttpServer(log: Logger): HttpServer {
           const response =
             rawBody === null
               ? { status: 413, body: "payload too large\n" }
-              : await dispatch({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, remoteAddress: req.socket.remoteAddress });
+              : await dispatch({
+                  method: req.method ?? "GET",
+                  path: url.pathname,
+                  query: url.searchParams,
+                  headers: req.headers,
+                  rawBody,
+                  remoteAddress: req.socket.remoteAddress,
+                });
           if (res.headersSent || res.destroyed) return;
           res.writeHead(response.status, { "content-type": "text/plain; charset=utf-8", ...response.headers });
           res.end(response.body ?? "");

@@ -29,7 +29,10 @@ export type PaymentDeps = {
 };
 
 /** The configured provider. The sandbox one is returned separately too: the app serves its pay page. */
-export async function createPaymentProvider(config: Config, deps: PaymentDeps): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
+export async function createPaymentProvider(
+  config: Config,
+  deps: PaymentDeps,
+): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
   const { store, clock } = deps;
   switch (config.payments.provider) {
     case "sandbox": {

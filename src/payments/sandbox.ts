@@ -75,15 +75,17 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
    */
   let outboxTurn: Promise<unknown> = Promise.resolve();
   const changeOutbox = (change: (owed: string[]) => string[]): Promise<void> => {
-    const run = outboxTurn.catch(() => {}).then(async () => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const before = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
-        const wanted = change(before);
-        await options.outbox.set(OUTBOX_KEY, { v: 1, paymentIds: wanted });
-        const after = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
-        if (JSON.stringify(change(after)) === JSON.stringify(after)) return;
-      }
-    });
+    const run = outboxTurn
+      .catch(() => {})
+      .then(async () => {
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const before = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+          const wanted = change(before);
+          await options.outbox.set(OUTBOX_KEY, { v: 1, paymentIds: wanted });
+          const after = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+          if (JSON.stringify(change(after)) === JSON.stringify(after)) return;
+        }
+      });
     outboxTurn = run;
     return run;
   };
@@ -163,7 +165,10 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
           sending.add(paymentId);
           try {
             const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
-            const accepted = await deliver({ rawBody, headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" } }).catch(() => false);
+            const accepted = await deliver({
+              rawBody,
+              headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" },
+            }).catch(() => false);
             return accepted ? paymentId : null;
           } finally {
             sending.delete(paymentId);

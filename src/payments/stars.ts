@@ -80,7 +80,11 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const withTimeout = async <T>(work: Promise<T>, what: string): Promise<ProviderResult<T>> => {
     try {
-      return await resultWithin(work.then((value) => ok(value)), timeoutMs, fail<T>("unavailable", `${what}: timed out`));
+      return await resultWithin(
+        work.then((value) => ok(value)),
+        timeoutMs,
+        fail<T>("unavailable", `${what}: timed out`),
+      );
     } catch (error) {
       return fail("unavailable", `${what}: ${error instanceof Error ? error.message.slice(0, 200) : "failed"}`);
     }
@@ -119,7 +123,13 @@ export function createStarsPayments(options: StarsOptions): StarsProvider {
         "createInvoiceLink",
       );
       if (!link.ok) return failed(link);
-      const record: StarsInvoiceRecord = { v: 1, orderId: request.orderId, stars: request.charge.minor, payUrl: link.value, expiresAt: request.expiresAt };
+      const record: StarsInvoiceRecord = {
+        v: 1,
+        orderId: request.orderId,
+        stars: request.charge.minor,
+        payUrl: link.value,
+        expiresAt: request.expiresAt,
+      };
       await options.invoices.set(request.orderId, record);
       return ok({ paymentId: request.orderId, payUrl: link.value, expiresAt: request.expiresAt });
     },

@@ -16,7 +16,9 @@ export function createConversationWords({ catalog, several, m, tr, t, tokens, am
     t(note.roundedDown ? "budget-buys-rounded" : "budget-buys", { budget: m.bold(cash(note.usd)), amount: m.bold(tokens(note.tokens)) });
   const choiceButton = (choice: AmountChoice) =>
     button(
-      choice.usdCents === undefined ? tokens(choice.tokens) : t("clarify-budget-choice", { budget: tr.money(money(choice.usdCents, "USD")), amount: tokens(choice.tokens) }),
+      choice.usdCents === undefined
+        ? tokens(choice.tokens)
+        : t("clarify-budget-choice", { budget: tr.money(money(choice.usdCents, "USD")), amount: tokens(choice.tokens) }),
       { action: "package", tokens: choice.tokens },
     );
   const faqArgs = { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits };
@@ -40,16 +42,20 @@ export function createConversationWords({ catalog, several, m, tr, t, tokens, am
       seen.add(key);
       again.push({ tokens: line.tokens, productId: line.productId });
     }
-    return again.slice(0, 3).map(({ tokens: amount, productId }) =>
-      button(
-        t("button-buy-again", { amount: amountOf(amount, productId, true) }),
-        several && productId ? { action: "package", tokens: amount, product: productId } : { action: "package", tokens: amount },
-      ),
-    );
+    return again
+      .slice(0, 3)
+      .map(({ tokens: amount, productId }) =>
+        button(
+          t("button-buy-again", { amount: amountOf(amount, productId, true) }),
+          several && productId ? { action: "package", tokens: amount, product: productId } : { action: "package", tokens: amount },
+        ),
+      );
   };
   /** "🔑 Reissue …ABCD" for each listed order whose lost goods may be replaced, one row each. */
   const reissueButtons = (lines: readonly OrderLine[]): Button[][] =>
-    lines.filter((line) => line.canReissue).map((line) => [button(t("button-reissue", { hint: line.deliveryHint ?? "" }), { action: "reissue", orderId: line.orderId })]);
+    lines
+      .filter((line) => line.canReissue)
+      .map((line) => [button(t("button-reissue", { hint: line.deliveryHint ?? "" }), { action: "reissue", orderId: line.orderId })]);
 
   return {
     /** "$25.01 buys 1,250 tokens", said above a quote worked out from a budget. */

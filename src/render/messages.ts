@@ -45,12 +45,16 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
   return {
     render(reply: EngineReply): RenderedMessage {
       const notice = reply.notice === "conversation_reset" ? `${t("conversation-reset")}\n\n` : "";
-      const out = (text: string, buttons: Button[][]): RenderedMessage => ({ text: notice + text, buttons: buttons.filter((row) => row.length > 0) });
+      const out = (text: string, buttons: Button[][]): RenderedMessage => ({
+        text: notice + text,
+        buttons: buttons.filter((row) => row.length > 0),
+      });
       // An answer that is not about the order, followed by where the order stands (if there is one).
       const besideOrder = (text: string, order: OrderView | null) =>
         order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
       // A quote worked out from a budget says first what the budget buys.
-      if (reply.kind === "order" && reply.budget) return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
+      if (reply.kind === "order" && reply.budget)
+        return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
       switch (reply.kind) {
         case "help":
           if (reply.askAmount && !reply.greeting) return besideOrder(askAmount, reply.order);
@@ -60,7 +64,9 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "order":
           return out(checkLine(reply.check, reply.order) + describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
-          return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
+          return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [
+            packages,
+          ]);
         case "refused":
           return besideOrder(refusal(reply.reason, reply.tokens, reply.product), reply.order);
         case "not_understood":
@@ -75,7 +81,8 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
           return besideOrder(t("unsupported-message"), reply.order);
         case "payment_notice":
           // The notice says what arrived and what becomes of it; the order follows unless it is over.
-          if (reply.order.tags.includes("ended") || reply.payment.reason === "late") return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
+          if (reply.order.tags.includes("ended") || reply.payment.reason === "late")
+            return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
           return besideOrder(paymentNotice(reply.payment, reply.order), reply.order);
         case "busy":
           return out(t("busy"), []);
@@ -93,7 +100,10 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "orders": {
           const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
           const shown = besideOrder(list, reply.order);
-          return { ...shown, buttons: [...reissueButtons(reply.orders), buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+          return {
+            ...shown,
+            buttons: [...reissueButtons(reply.orders), buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0),
+          };
         }
         default: {
           // A new reply kind fails to compile here until it has words in every language.

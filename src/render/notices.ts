@@ -8,13 +8,18 @@ import type { OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
 import type { Phrases } from "./phrases.ts";
 
 /** The notice words of one language; built once per language with its {@link Phrases}. */
-export function createNoticeWords({ m, t, tokens, amountOf, cash, limitsFor }: Phrases, paidText: (paid: { amount: OrderView["usd"]; foreign: PaymentNotice["foreign"] }) => string) {
+export function createNoticeWords(
+  { m, t, tokens, amountOf, cash, limitsFor }: Phrases,
+  paidText: (paid: { amount: OrderView["usd"]; foreign: PaymentNotice["foreign"] }) => string,
+) {
   /** Why a command was refused; `requested` and `product`: the amount asked for and its product, when the refusal is about it. */
   const refusal = (reason: Refusal, requested?: number, product?: string): string => {
     const limits = limitsFor(product);
     switch (reason) {
       case "amount_out_of_range":
-        return requested === undefined ? t("refused-that-amount-out-of-range", { limits }) : t("refused-amount-out-of-range", { amount: amountOf(requested, product), limits });
+        return requested === undefined
+          ? t("refused-that-amount-out-of-range", { limits })
+          : t("refused-amount-out-of-range", { amount: amountOf(requested, product), limits });
       case "unknown_product":
         return t("refused-unknown-product");
       case "nothing_to_reissue":

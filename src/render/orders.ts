@@ -43,11 +43,14 @@ export function createOrderWords(phrases: Phrases) {
       const [min, max] = product ? [product.min, product.max] : [catalog.minTokens, catalog.maxTokens];
       const amount = order.tokens ?? min;
       const adjust: Button[] = [];
-      if (amount - step >= min) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
-      if (amount + step <= max) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
+      if (amount - step >= min)
+        adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
+      if (amount + step <= max)
+        adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
       rows.push(adjust);
     }
-    if (offered.has("status")) rows.push([button(t("button-status"), { action: "status", orderId: id }), ...(offered.has("confirm") ? [] : cancel)]);
+    if (offered.has("status"))
+      rows.push([button(t("button-status"), { action: "status", orderId: id }), ...(offered.has("confirm") ? [] : cancel)]);
     // Once the order ended, the next one starts from the start menu (in a shop of several, its products).
     if (offered.has("packages")) rows.push(packagesFor(hasTag(order, "ended") ? null : order.productId));
     return rows.filter((row) => row.length > 0);
@@ -88,7 +91,8 @@ export function createOrderWords(phrases: Phrases) {
   };
 
   /** Extra payments returned beside the order, one line each. */
-  const strayLines = (order: OrderView): string => order.strays.map((stray) => `\n${t("order-stray", { status: stray.status, paid: paidText(stray) })}`).join("");
+  const strayLines = (order: OrderView): string =>
+    order.strays.map((stray) => `\n${t("order-stray", { status: stray.status, paid: paidText(stray) })}`).join("");
 
   const describeOrder = (order: OrderView, secret?: string): string => {
     const amount = order.tokens === null ? "" : amountOf(order.tokens, order.productId);

@@ -28,7 +28,8 @@ export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: 
   /** The product's name on a button: labels are plain text in every channel, never markup. */
   const labelOf = (product: Product) => productName(product, tr.language);
   // A one-product shop keeps the catalog view's limits (tests narrow them by hand), as before catalogs.
-  const limitsOfProduct = (product: Product) => (several ? limitsWithin(product.min, product.max) : limitsWithin(catalog.minTokens, catalog.maxTokens));
+  const limitsOfProduct = (product: Product) =>
+    several ? limitsWithin(product.min, product.max) : limitsWithin(catalog.minTokens, catalog.maxTokens);
   /** An amount, naming its product in a shop of several ("2,000 tokens (GPT tokens)"); `label`: for a button. */
   const amountOf = (count: number, productId: string | null | undefined, label = false) => {
     const product = several ? productOf(productId) : undefined;
@@ -36,10 +37,16 @@ export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: 
   };
   /** The package buttons of one product; in a shop of several each names its product, so it buys it whatever the order. */
   const packagesOf = (product: Product): Button[] =>
-    product.packages.map((p) => pressButton(short(p), several ? { action: "package", tokens: p, product: product.id } : { action: "package", tokens: p }));
-  const productButtons: Button[] = shop.products.map((product) => pressButton(labelOf(product), { action: "product", product: product.id }));
+    product.packages.map((p) =>
+      pressButton(short(p), several ? { action: "package", tokens: p, product: product.id } : { action: "package", tokens: p }),
+    );
+  const productButtons: Button[] = shop.products.map((product) =>
+    pressButton(labelOf(product), { action: "product", product: product.id }),
+  );
   // The start menu, the limits and the help depend only on the catalog: built once.
-  const packages: Button[] = several ? productButtons : catalog.packages.map((p) => pressButton(short(p), { action: "package", tokens: p }));
+  const packages: Button[] = several
+    ? productButtons
+    : catalog.packages.map((p) => pressButton(short(p), { action: "package", tokens: p }));
   /** The packages to offer beside an order: its product's once chosen, else the products to choose from. */
   const packagesFor = (productId: string | null | undefined): Button[] => {
     const product = several ? productOf(productId) : undefined;
@@ -55,11 +62,37 @@ export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: 
   const help = several
     ? t("help-catalog", {
         products: shop.products
-          .map((product) => t("catalog-product-line", { product: nameOf(product), price: m.bold(cash(money(product.priceUsdCents, "USD"))), per: tokens(product.pricePer), limits: limitsOfProduct(product) }))
+          .map((product) =>
+            t("catalog-product-line", {
+              product: nameOf(product),
+              price: m.bold(cash(money(product.priceUsdCents, "USD"))),
+              per: tokens(product.pricePer),
+              limits: limitsOfProduct(product),
+            }),
+          )
           .join("\n"),
       })
     : t("help", { price: m.bold(cash(money(catalog.pricePer1kUsdCents, "USD"))), per: tr.count(1000), limits });
-  return { catalog, shop, several, m, tr, t, tokens, amountOf, short, cash, timeLeft, packages, packagesFor, productOf, nameOf, limits, limitsFor, help };
+  return {
+    catalog,
+    shop,
+    several,
+    m,
+    tr,
+    t,
+    tokens,
+    amountOf,
+    short,
+    cash,
+    timeLeft,
+    packages,
+    packagesFor,
+    productOf,
+    nameOf,
+    limits,
+    limitsFor,
+    help,
+  };
 }
 
 /** See {@link createPhrases}. */

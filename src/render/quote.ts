@@ -31,7 +31,8 @@ export function createQuoteWords({ shop, several, m, t, tokens, cash, productOf 
         from: b.tier ? tokens(b.tier.from) : "",
       }),
     ];
-    if (b.promoCode !== null && b.discount.minor > 0) lines.push(t("quote-promo", { code: m.code(m.escape(b.promoCode)), discount: cash(b.discount), list: cash(b.list) }));
+    if (b.promoCode !== null && b.discount.minor > 0)
+      lines.push(t("quote-promo", { code: m.code(m.escape(b.promoCode)), discount: cash(b.discount), list: cash(b.list) }));
     if (b.credit !== null) lines.push(t("quote-credit", { credit: m.bold(cash(b.credit)) }));
     return lines;
   };

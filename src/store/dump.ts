@@ -20,9 +20,24 @@ const Count = z.number().int().nonnegative();
 /** One thing a store holds. */
 export const StoreItem = z.discriminatedUnion("kind", [
   /** A chat: its record (JSON, null when only its Telegram bookkeeping exists), revision and last applied update. */
-  z.object({ kind: z.literal("chat"), chatId: Id, rev: Count, record: z.string().nullable(), currentOrderId: z.string().nullable(), lastUpdateId: Count }),
+  z.object({
+    kind: z.literal("chat"),
+    chatId: Id,
+    rev: Count,
+    record: z.string().nullable(),
+    currentOrderId: z.string().nullable(),
+    lastUpdateId: Count,
+  }),
   /** An order (snapshot and summary, as JSON) with its deadline index entry. */
-  z.object({ kind: z.literal("order"), orderId: Id, chatId: Id, record: z.string(), dueAt: z.number().int().nullable(), createdAt: z.number().int(), updatedAt: z.number().int() }),
+  z.object({
+    kind: z.literal("order"),
+    orderId: Id,
+    chatId: Id,
+    record: z.string(),
+    dueAt: z.number().int().nullable(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  }),
   /** Which chat an order belongs to (the write-first index). */
   z.object({ kind: z.literal("order_chat"), orderId: Id, chatId: Id }),
   /** One audit log entry (JSON), in log order, with the chat it was appended for. */
@@ -47,12 +62,34 @@ export type StoreItem = z.infer<typeof StoreItem>;
 export type StoreItemKind = StoreItem["kind"];
 
 /** Every item kind, in the order counts are printed. */
-export const STORE_ITEM_KINDS: readonly StoreItemKind[] = ["chat", "order", "order_chat", "audit", "payment", "goods", "update", "projection", "promo_use", "kv"];
+export const STORE_ITEM_KINDS: readonly StoreItemKind[] = [
+  "chat",
+  "order",
+  "order_chat",
+  "audit",
+  "payment",
+  "goods",
+  "update",
+  "projection",
+  "promo_use",
+  "kv",
+];
 
 /** How many items of each kind went by. */
 export type StoreCounts = Record<StoreItemKind, number>;
 
-export const emptyCounts = (): StoreCounts => ({ chat: 0, order: 0, order_chat: 0, audit: 0, payment: 0, goods: 0, update: 0, projection: 0, promo_use: 0, kv: 0 });
+export const emptyCounts = (): StoreCounts => ({
+  chat: 0,
+  order: 0,
+  order_chat: 0,
+  audit: 0,
+  payment: 0,
+  goods: 0,
+  update: 0,
+  projection: 0,
+  promo_use: 0,
+  kv: 0,
+});
 
 /** Words for each kind (one, many), for progress lines and reports. */
 const KIND_WORDS: Record<StoreItemKind, [string, string]> = {
@@ -70,7 +107,9 @@ const KIND_WORDS: Record<StoreItemKind, [string, string]> = {
 
 /** "12 chats, 1 order, …" (kinds with none left out; "nothing" when empty). */
 export function formatCounts(counts: StoreCounts): string {
-  const parts = STORE_ITEM_KINDS.filter((kind) => counts[kind] > 0).map((kind) => `${counts[kind].toLocaleString("en-US")} ${KIND_WORDS[kind][counts[kind] === 1 ? 0 : 1]}`);
+  const parts = STORE_ITEM_KINDS.filter((kind) => counts[kind] > 0).map(
+    (kind) => `${counts[kind].toLocaleString("en-US")} ${KIND_WORDS[kind][counts[kind] === 1 ? 0 : 1]}`,
+  );
   return parts.length === 0 ? "nothing" : parts.join(", ");
 }
 
@@ -98,7 +137,9 @@ export class StoreNotEmptyError extends Error {
 /** The store still holds the layout of a version before store schema 3, which only the bot's start converts. */
 export class StoreNeedsUpgradeError extends Error {
   constructor(target: string) {
-    super(`${target} still holds the previous version's layout (store schema 2): start the bot on it once (it upgrades the data on start), stop it, then try again`);
+    super(
+      `${target} still holds the previous version's layout (store schema 2): start the bot on it once (it upgrades the data on start), stop it, then try again`,
+    );
     this.name = "StoreNeedsUpgradeError";
   }
 }
@@ -140,4 +181,3 @@ export function numberOf(text: string, field: string, fallback: number): number 
   const found = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
   return typeof found === "number" && Number.isInteger(found) ? found : fallback;
 }
-

@@ -6,7 +6,17 @@
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
-import { type ImportOptions, type ImportReport, type StoreItem, StoreNotEmptyError, emptyCounts, fieldOf, formatCounts, parseLoosely, progressCounter } from "./dump.ts";
+import {
+  type ImportOptions,
+  type ImportReport,
+  type StoreItem,
+  StoreNotEmptyError,
+  emptyCounts,
+  fieldOf,
+  formatCounts,
+  parseLoosely,
+  progressCounter,
+} from "./dump.ts";
 import type { SavedProjection } from "./shop-store.ts";
 
 /** A chat as the memory store keeps it: the record as written (unvalidated), its revision, the last applied update. */
@@ -53,7 +63,8 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
   const snapshotItems = (): StoreItem[] => {
     const items: StoreItem[] = [];
     for (const [chatId, stored] of chats) {
-      const currentOrderId = typeof stored.record === "object" && stored.record !== null ? (stored.record as { currentOrderId?: unknown }).currentOrderId : null;
+      const currentOrderId =
+        typeof stored.record === "object" && stored.record !== null ? (stored.record as { currentOrderId?: unknown }).currentOrderId : null;
       items.push({
         kind: "chat",
         chatId,
@@ -67,7 +78,15 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
       const record = text(stored.record);
       const times = stored.record as { createdAt?: unknown; updatedAt?: unknown };
       const at = (value: unknown) => (typeof value === "number" ? value : 0);
-      items.push({ kind: "order", orderId, chatId: stored.chatId, record, dueAt: due.get(orderId)?.dueAt ?? null, createdAt: at(times.createdAt), updatedAt: at(times.updatedAt) });
+      items.push({
+        kind: "order",
+        orderId,
+        chatId: stored.chatId,
+        record,
+        dueAt: due.get(orderId)?.dueAt ?? null,
+        createdAt: at(times.createdAt),
+        updatedAt: at(times.updatedAt),
+      });
     }
     for (const [orderId, chatId] of orderChats) items.push({ kind: "order_chat", orderId, chatId });
     for (const entry of goods.values()) items.push({ kind: "goods", orderId: entry.orderId, chatId: entry.chatId, entry: text(entry) });
@@ -111,11 +130,16 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
     for (const item of staged) {
       switch (item.kind) {
         case "chat":
-          chats.set(item.chatId, { rev: item.rev, record: item.record === null ? undefined : record(item.record), lastUpdateId: item.lastUpdateId });
+          chats.set(item.chatId, {
+            rev: item.rev,
+            record: item.record === null ? undefined : record(item.record),
+            lastUpdateId: item.lastUpdateId,
+          });
           break;
         case "order":
           orders.set(item.orderId, { chatId: item.chatId, record: record(item.record) });
-          if (item.dueAt !== null) due.set(item.orderId, { chatId: item.chatId as ChatId, orderId: item.orderId as OrderId, dueAt: item.dueAt });
+          if (item.dueAt !== null)
+            due.set(item.orderId, { chatId: item.chatId as ChatId, orderId: item.orderId as OrderId, dueAt: item.dueAt });
           break;
         case "order_chat":
           orderChats.set(item.orderId, item.chatId);

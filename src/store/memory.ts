@@ -49,7 +49,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     table.set(key, { owner, until: ttlMs === null ? null : clock() + ttlMs });
     return true;
   };
-  const readRecord = <T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false } }, raw: unknown): T | "invalid" => {
+  const readRecord = <T>(
+    schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false } },
+    raw: unknown,
+  ): T | "invalid" => {
     const parsed = schema.safeParse(raw);
     return parsed.success ? parsed.data : "invalid";
   };
@@ -64,7 +67,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     const chat = readRecord(ChatRecord, stored.record);
     const orderId = chat === "invalid" ? null : chat.currentOrderId;
     const raw = orderId ? orders.get(orderId)?.record : undefined;
-    return { chat, rev: stored.rev, order: raw === undefined ? undefined : readRecord(OrderRecord, raw), lastUpdateId: stored.lastUpdateId };
+    return {
+      chat,
+      rev: stored.rev,
+      order: raw === undefined ? undefined : readRecord(OrderRecord, raw),
+      lastUpdateId: stored.lastUpdateId,
+    };
   };
   // Records are stored as JSON round-trips: a caller changing its object later must not change the store.
   const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -80,7 +88,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     return { pendingUpdates: false };
   };
 
-  const dump = memoryDump({ chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos }, (namespace) => store.kv(namespace));
+  const dump = memoryDump(
+    { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos },
+    (namespace) => store.kv(namespace),
+  );
 
   const store: ShopStore = {
     kind: "memory",
@@ -185,7 +196,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     },
     async promoUses(code, chatId, orderId) {
       const holders = promos.get(code) ?? new Map<string, string>();
-      return { uses: holders.size, byCustomer: [...holders.values()].filter((chat) => chat === chatId).length, heldByOrder: orderId !== undefined && holders.has(orderId) };
+      return {
+        uses: holders.size,
+        byCustomer: [...holders.values()].filter((chat) => chat === chatId).length,
+        heldByOrder: orderId !== undefined && holders.has(orderId),
+      };
     },
 
     async acceptUpdate(chatId, updateId, raw, lease) {

@@ -28,7 +28,15 @@ export function commitCall(keys: RedisKeys, step: CommitStep): CommitCall {
   const chatId = step.chatId;
   const orders = step.orders ?? [];
   const call: CommitCall = {
-    keys: [keys.chat(chatId), keys.lease(chatId), keys.dueOf(chatId), keys.logOf(chatId), keys.queue(chatId), keys.inbox(chatId), keys.inboxesOf(chatId)],
+    keys: [
+      keys.chat(chatId),
+      keys.lease(chatId),
+      keys.dueOf(chatId),
+      keys.logOf(chatId),
+      keys.queue(chatId),
+      keys.inbox(chatId),
+      keys.inboxesOf(chatId),
+    ],
     args: [
       step.owner,
       step.chat ? String(step.chat.expectedRev) : "",
@@ -42,7 +50,11 @@ export function commitCall(keys: RedisKeys, step: CommitStep): CommitCall {
   };
   for (const order of orders) {
     call.keys.push(keys.order(chatId, order.orderId));
-    call.args.push(JSON.stringify(order), order.summary.dueAt === null ? "" : String(order.summary.dueAt), dueMember(chatId, order.orderId));
+    call.args.push(
+      JSON.stringify(order),
+      order.summary.dueAt === null ? "" : String(order.summary.dueAt),
+      dueMember(chatId, order.orderId),
+    );
   }
   pushAudit(keys, chatId, step.audit ?? [], call);
   return call;

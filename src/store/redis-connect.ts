@@ -50,15 +50,16 @@ export type RedisConnection = {
 
 /** Where a store URL points, parsed. */
 type Location =
-  | { kind: "server"; url: string }
-  | { kind: "cluster"; nodes: { host: string; port: number }[]; username?: string; password?: string };
+  { kind: "server"; url: string } | { kind: "cluster"; nodes: { host: string; port: number }[]; username?: string; password?: string };
 
 /** Reads a `redis://`, `rediss://` or `redis-cluster://` URL; throws with what is wrong otherwise. */
 export function parseRedisUrl(url: string): Location {
   if (/^rediss?:\/\//.test(url)) return { kind: "server", url };
   const cluster = /^redis-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
   if (!cluster) {
-    throw new Error(`not a Redis store URL: ${redactRedisUrl(url)} (use redis://host:port, rediss://host:port or redis-cluster://host1:port1,host2:port2)`);
+    throw new Error(
+      `not a Redis store URL: ${redactRedisUrl(url)} (use redis://host:port, rediss://host:port or redis-cluster://host1:port1,host2:port2)`,
+    );
   }
   const [, auth, hosts = ""] = cluster;
   const nodes = hosts.split(",").map((node) => {
@@ -83,15 +84,23 @@ export function redactRedisUrl(url: string): string {
 
 /** Connection failures (the server is away, slow or refusing work) as opposed to bugs in a call. */
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof ErrorReply) return /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY|READONLY|NOREPLICAS|MOVED|ASK|OOM)\b/.test(error.message);
-  return !(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof StoreUnavailableError);
+  if (error instanceof ErrorReply)
+    return /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY|READONLY|NOREPLICAS|MOVED|ASK|OOM)\b/.test(error.message);
+  return !(
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    error instanceof StoreUnavailableError
+  );
 }
 
 function guardFor(target: string, timeoutMs: number): Guard {
   return (what, work) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new StoreUnavailableError(`Redis at ${target} did not answer ${what} within ${timeoutMs} ms (is it overloaded or stopped?)`));
+        reject(
+          new StoreUnavailableError(`Redis at ${target} did not answer ${what} within ${timeoutMs} ms (is it overloaded or stopped?)`),
+        );
       }, timeoutMs);
       let running: Promise<unknown>;
       try {
@@ -107,7 +116,12 @@ function guardFor(target: string, timeoutMs: number): Guard {
         (error: unknown) => {
           clearTimeout(timer);
           if (!isUnavailable(error)) reject(error);
-          else reject(new StoreUnavailableError(`Redis at ${target} failed ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+          else
+            reject(
+              new StoreUnavailableError(`Redis at ${target} failed ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+                cause: error,
+              }),
+            );
         },
       );
     });
@@ -151,7 +165,10 @@ export async function connectRedis(url: string, options: { commandTimeoutMs?: nu
     server.on("error", absorb);
     client = server;
   } else {
-    const auth = { ...(location.username ? { username: location.username } : {}), ...(location.password ? { password: location.password } : {}) };
+    const auth = {
+      ...(location.username ? { username: location.username } : {}),
+      ...(location.password ? { password: location.password } : {}),
+    };
     const cluster: StoreClusterClient = createCluster({
       rootNodes: location.nodes.map(({ host, port }) => ({ socket: { host, port }, ...auth })),
       defaults: { disableOfflineQueue: true, socket, ...auth },
@@ -168,7 +185,9 @@ export async function connectRedis(url: string, options: { commandTimeoutMs?: nu
   } catch (error) {
     destroy(client);
     const detail = error instanceof Error ? error.message : String(error);
-    throw new StoreUnavailableError(`could not connect to Redis at ${target} (${detail}); check that it runs and that STORE_URL names it`, { cause: error });
+    throw new StoreUnavailableError(`could not connect to Redis at ${target} (${detail}); check that it runs and that STORE_URL names it`, {
+      cause: error,
+    });
   }
   opened = true;
   const guard = guardFor(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);

@@ -17,7 +17,18 @@ import { type StoreItem, StoreNeedsUpgradeError, fieldOf, numberOf, parseLoosely
 import type { RedisConnection } from "./redis-connect.ts";
 import { globEscape, parseDueMember, type RedisKeys, SHARDS, shardOf } from "./redis-keys.ts";
 import { compareIds, parseRedisLogPosition, type ShardPositions } from "./redis-log.ts";
-import { type Reply, type ShardKeyKind, command, hash, newestId, scan, shardKeyReader, streamRows, texts, transaction } from "./redis-tool-calls.ts";
+import {
+  type Reply,
+  type ShardKeyKind,
+  command,
+  hash,
+  newestId,
+  scan,
+  shardKeyReader,
+  streamRows,
+  texts,
+  transaction,
+} from "./redis-tool-calls.ts";
 
 /** How many times a shard is read again because keys it refers to appeared meanwhile. */
 const MAX_SHARD_READS = 20;
@@ -37,7 +48,8 @@ export async function* exportRedis(connection: RedisConnection, keys: RedisKeys,
   // Saved read models first: whatever they applied is in the log by the time the log is read.
   const projections: Projection[] = [];
   for await (const key of scan(connection, `${globEscape(prefix)}projection:*`)) {
-    const saved = parseLoosely(String((await command(connection, ["GET", key], key)) ?? "")) as { position?: unknown; state?: unknown } | undefined;
+    const saved = parseLoosely(String((await command(connection, ["GET", key], key)) ?? "")) as
+      { position?: unknown; state?: unknown } | undefined;
     if (typeof saved?.state !== "string") continue;
     let read: ShardPositions | null = null;
     try {
@@ -45,11 +57,22 @@ export async function* exportRedis(connection: RedisConnection, keys: RedisKeys,
     } catch {
       read = null;
     }
-    projections.push({ name: key.slice(`${prefix}projection:`.length), state: saved.state, read, applied: 0, skipped: false, broken: read === null });
+    projections.push({
+      name: key.slice(`${prefix}projection:`.length),
+      state: saved.state,
+      read,
+      applied: 0,
+      skipped: false,
+      broken: read === null,
+    });
   }
 
   // Where each shard's log ended before the listing began, then every key of every shard.
-  const before = await Promise.all(Array.from({ length: SHARDS }, (_, shard) => command(connection, ["XREVRANGE", keys.log(shard), "+", "-", "COUNT", "1"], keys.log(shard)).then(newestId)));
+  const before = await Promise.all(
+    Array.from({ length: SHARDS }, (_, shard) =>
+      command(connection, ["XREVRANGE", keys.log(shard), "+", "-", "COUNT", "1"], keys.log(shard)).then(newestId),
+    ),
+  );
   const readKey = shardKeyReader(prefix);
   const listed = Array.from({ length: SHARDS }, () => new Set<string>());
   for await (const key of scan(connection, `{${globEscape(prefix)}s*`)) {
@@ -79,7 +102,8 @@ export async function* exportRedis(connection: RedisConnection, keys: RedisKeys,
     }
     yield { kind: "audit", chatId: fieldOf(entry, "chatId") ?? "", entry };
   }
-  for (const projection of projections) yield { kind: "projection", name: projection.name, state: projection.state, logEntries: projection.broken ? null : projection.applied };
+  for (const projection of projections)
+    yield { kind: "projection", name: projection.name, state: projection.state, logEntries: projection.broken ? null : projection.applied };
 
   // The indexes and key-value data last: written before anything refers to them.
   yield* readGlobalKeys(connection, keys);
@@ -87,7 +111,13 @@ export async function* exportRedis(connection: RedisConnection, keys: RedisKeys,
 }
 
 /** One shard as it stood at one moment, and where its log ended then. */
-async function readShard(connection: RedisConnection, keys: RedisKeys, shard: number, listed: Set<string>, logBefore: string): Promise<{ items: StoreItem[]; cut: string }> {
+async function readShard(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  shard: number,
+  listed: Set<string>,
+  logBefore: string,
+): Promise<{ items: StoreItem[]; cut: string }> {
   const readKey = shardKeyReader(keys.prefix);
   let before = logBefore;
   for (let attempt = 1; ; attempt++) {
@@ -138,7 +168,9 @@ async function readShard(connection: RedisConnection, keys: RedisKeys, shard: nu
     // What it refers to was never written (e.g. a paid order whose goods failed): nothing is missing.
     if (appeared.length === 0) return { items: shardItems, cut };
     if (attempt >= MAX_SHARD_READS) {
-      throw new Error(`shard ${shard} of the Redis store kept changing while it was read (${attempt} reads): run the backup again, or when the shop is quieter`);
+      throw new Error(
+        `shard ${shard} of the Redis store kept changing while it was read (${attempt} reads): run the backup again, or when the shop is quieter`,
+      );
     }
     for (const key of appeared) listed.add(key);
     before = cut;
@@ -160,7 +192,14 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
       case "chat": {
         const chat = hash(reply);
         if (chat.record === undefined && chat.last === undefined) return;
-        chats.push({ kind: "chat", chatId: id, rev: Number(chat.rev ?? 0), record: chat.record ?? null, currentOrderId: chat.order ?? null, lastUpdateId: Number(chat.last ?? 0) });
+        chats.push({
+          kind: "chat",
+          chatId: id,
+          rev: Number(chat.rev ?? 0),
+          record: chat.record ?? null,
+          currentOrderId: chat.order ?? null,
+          lastUpdateId: Number(chat.last ?? 0),
+        });
         return;
       }
       case "order": {
@@ -169,14 +208,23 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
         const chatId = fieldOf(record, "chatId") ?? deadlines.get(id)?.chatId;
         if (!chatId) throw new Error(`the order at ${key} has no readable record: repair or remove that key, then run this again`);
         const dueAt = deadlines.get(id)?.dueAt ?? null;
-        rest.push({ kind: "order", orderId: id, chatId, record, dueAt, createdAt: numberOf(record, "createdAt", 0), updatedAt: numberOf(record, "updatedAt", 0) });
+        rest.push({
+          kind: "order",
+          orderId: id,
+          chatId,
+          record,
+          dueAt,
+          createdAt: numberOf(record, "createdAt", 0),
+          updatedAt: numberOf(record, "updatedAt", 0),
+        });
         return;
       }
       case "goods": {
         const goods = hash(reply);
         if (goods.base === undefined) return;
         const base = parseLoosely(goods.base);
-        if (typeof base !== "object" || base === null) throw new Error(`the goods at ${key} are unreadable: repair or remove that key, then run this again`);
+        if (typeof base !== "object" || base === null)
+          throw new Error(`the goods at ${key} are unreadable: repair or remove that key, then run this again`);
         const entry = { ...base, secret: goods.secret ?? null, sentAt: goods.sentAt === undefined ? null : Number(goods.sentAt) };
         rest.push({ kind: "goods", orderId: id, chatId: fieldOf(goods.base, "chatId") ?? "", entry: JSON.stringify(entry) });
         return;
@@ -200,12 +248,18 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
 }
 
 /** The audit log of every shard up to its cut, merged in log order (stream id, then shard), read in batches. */
-async function* mergedLog(connection: RedisConnection, keys: RedisKeys, cuts: string[]): AsyncGenerator<{ shard: number; id: string; entry: string }> {
+async function* mergedLog(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  cuts: string[],
+): AsyncGenerator<{ shard: number; id: string; entry: string }> {
   const heads = cuts.map((cut) => ({ rows: [] as { id: string; entry: string }[], after: null as string | null, done: cut === "0-0" }));
   const fill = async (shard: number) => {
     const head = heads[shard]!;
     const start = head.after === null ? "-" : `(${head.after}`;
-    const rows = streamRows(await command(connection, ["XRANGE", keys.log(shard), start, cuts[shard]!, "COUNT", String(LOG_BATCH)], keys.log(shard)));
+    const rows = streamRows(
+      await command(connection, ["XRANGE", keys.log(shard), start, cuts[shard]!, "COUNT", String(LOG_BATCH)], keys.log(shard)),
+    );
     head.rows = rows;
     if (rows.length > 0) head.after = rows.at(-1)!.id;
     if (rows.length < LOG_BATCH) head.done = true;
@@ -247,14 +301,17 @@ async function* readGlobalKeys(connection: RedisConnection, keys: RedisKeys): As
   const read = async function* (): AsyncGenerator<StoreItem> {
     const now = Date.now();
     const values = await Promise.all(batch.map((key) => command(connection, ["GET", key], key)));
-    const ttls = await Promise.all(batch.map((key) => (key.startsWith(`${prefix}kv:`) ? command(connection, ["PTTL", key], key) : Promise.resolve(-1))));
+    const ttls = await Promise.all(
+      batch.map((key) => (key.startsWith(`${prefix}kv:`) ? command(connection, ["PTTL", key], key) : Promise.resolve(-1))),
+    );
     for (const [i, key] of batch.entries()) {
       const value = values[i];
       if (value === null || value === undefined) continue;
       const text = String(value);
       if (key.startsWith(`${prefix}pay:`)) {
         const entry = PaymentIndexEntry.safeParse(parseLoosely(text));
-        if (!entry.success) throw new Error(`the payment index entry at ${key} is unreadable: repair or remove that key, then run this again`);
+        if (!entry.success)
+          throw new Error(`the payment index entry at ${key} is unreadable: repair or remove that key, then run this again`);
         yield { kind: "payment", key: key.slice(`${prefix}pay:`.length), orderId: entry.data.orderId, chatId: entry.data.chatId };
       } else if (key.startsWith(`${prefix}order-chat:`)) {
         yield { kind: "order_chat", orderId: key.slice(`${prefix}order-chat:`.length), chatId: text };

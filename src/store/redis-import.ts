@@ -7,7 +7,15 @@
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
-import { type ImportOptions, type ImportReport, type StoreItem, StoreNotEmptyError, fieldOf, parseLoosely, progressCounter } from "./dump.ts";
+import {
+  type ImportOptions,
+  type ImportReport,
+  type StoreItem,
+  StoreNotEmptyError,
+  fieldOf,
+  parseLoosely,
+  progressCounter,
+} from "./dump.ts";
 import type { RedisConnection } from "./redis-connect.ts";
 import { dueMember, globEscape, type RedisKeys, shardOf } from "./redis-keys.ts";
 import { formatRedisLogPosition, type ShardPositions } from "./redis-log.ts";
@@ -60,7 +68,12 @@ export async function importRedis(
   };
   // Each write's failure is kept at once (never left unhandled) and thrown at the next flush.
   const write = async (work: Promise<unknown>) => {
-    pending.push(work.then(() => undefined, (error: unknown) => void (failure ??= error)));
+    pending.push(
+      work.then(
+        () => undefined,
+        (error: unknown) => void (failure ??= error),
+      ),
+    );
     if (pending.length >= PIPELINE) await flush();
   };
   const send = (args: string[]) => write(command(connection, args, args[1]!));
@@ -80,7 +93,8 @@ export async function importRedis(
       }
       case "order":
         await send(["SET", keys.order(item.chatId, item.orderId), item.record]);
-        if (item.dueAt !== null) await send(["ZADD", keys.dueOf(item.chatId), String(item.dueAt), dueMember(item.chatId as ChatId, item.orderId as OrderId)]);
+        if (item.dueAt !== null)
+          await send(["ZADD", keys.dueOf(item.chatId), String(item.dueAt), dueMember(item.chatId as ChatId, item.orderId as OrderId)]);
         break;
       case "order_chat":
         await send(["SET", keys.orderChat(item.orderId), item.chatId]);
@@ -124,7 +138,9 @@ export async function importRedis(
         // After the n-th entry: in each shard, its newest entry numbered n or less.
         const read: ShardPositions = new Map();
         for (const shard of logShards) {
-          const id = newestId(await command(connection, ["XREVRANGE", keys.log(shard), `${item.logEntries}-0`, "-", "COUNT", "1"], keys.log(shard)));
+          const id = newestId(
+            await command(connection, ["XREVRANGE", keys.log(shard), `${item.logEntries}-0`, "-", "COUNT", "1"], keys.log(shard)),
+          );
           if (id !== "0-0") read.set(shard, id);
         }
         await send(["SET", keys.projection(item.name), JSON.stringify({ position: formatRedisLogPosition(read), state: item.state })]);

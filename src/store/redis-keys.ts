@@ -68,7 +68,8 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /** The key names under `prefix`; throws for a prefix that would break the hash tags. */
 export function redisKeys(prefix: string) {
-  if (/[{}]/.test(prefix)) throw new Error(`a Redis key prefix cannot hold "{" or "}" (they would change the cluster hash tags): ${JSON.stringify(prefix)}`);
+  if (/[{}]/.test(prefix))
+    throw new Error(`a Redis key prefix cannot hold "{" or "}" (they would change the cluster hash tags): ${JSON.stringify(prefix)}`);
   const tag = (shard: number) => `{${prefix}s${shard}}`;
   const inShard = (chatId: string) => tag(shardOf(chatId));
   return {

@@ -23,7 +23,14 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 'ok'`,
   NUMBER_OF_KEYS: 2,
-  parseCommand(parser: CommandParser, holders: string, customer: string, orderId: string, maxUses: number | null, oncePerCustomer: boolean) {
+  parseCommand(
+    parser: CommandParser,
+    holders: string,
+    customer: string,
+    orderId: string,
+    maxUses: number | null,
+    oncePerCustomer: boolean,
+  ) {
     parser.pushKey(holders);
     parser.pushKey(customer);
     parser.push(orderId, maxUses === null ? "" : String(maxUses), oncePerCustomer ? "1" : "");

@@ -11,13 +11,13 @@ const Text = z.string();
 const MaybeText = z.string().nullable();
 const Flag = z.union([z.literal(0), z.literal(1)]);
 
-export const OpenReply = z.union([
-  z.tuple([z.literal(0), MaybeText]),
-  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText]),
-]);
+export const OpenReply = z.union([z.tuple([z.literal(0), MaybeText]), z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText])]);
 export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText]);
 export const FlagReply = Flag;
-export const CommitReply = z.union([z.tuple([z.literal(0), z.enum(["moved", "lease_lost"])]), z.tuple([z.literal(1), z.number().int(), Flag])]);
+export const CommitReply = z.union([
+  z.tuple([z.literal(0), z.enum(["moved", "lease_lost"])]),
+  z.tuple([z.literal(1), z.number().int(), Flag]),
+]);
 export const AcceptReply = z.tuple([Flag, Flag]);
 export const QueuedReply = z.array(MaybeText);
 export const GoodsReply = z.union([
@@ -29,7 +29,10 @@ export const GoodsReply = z.union([
 /** Checks a script's reply; throws naming the script when it is not what the script returns. */
 export function reply<S extends z.ZodType>(script: string, schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`the Redis script "${script}" answered ${JSON.stringify(value)}, which this version never returns: is another version's script loaded under its name?`);
+  if (!parsed.success)
+    throw new Error(
+      `the Redis script "${script}" answered ${JSON.stringify(value)}, which this version never returns: is another version's script loaded under its name?`,
+    );
   return parsed.data;
 }
 
@@ -71,9 +74,12 @@ export function goodsEntry(base: string, secret: string | null, sentAt: string |
       return undefined;
     }
   })();
-  const parsed = GoodsEntry.safeParse(typeof raw === "object" && raw !== null ? { ...raw, secret, sentAt: sentAt === null ? null : Number(sentAt) } : raw);
+  const parsed = GoodsEntry.safeParse(
+    typeof raw === "object" && raw !== null ? { ...raw, secret, sentAt: sentAt === null ? null : Number(sentAt) } : raw,
+  );
   // Goods are never reissued over an unreadable entry (the customer may hold them): stop and say where.
-  if (!parsed.success) throw new Error(`the goods stored at ${where} are unreadable; repair or remove that key by hand before issuing again`);
+  if (!parsed.success)
+    throw new Error(`the goods stored at ${where} are unreadable; repair or remove that key by hand before issuing again`);
   return parsed.data;
 }
 

@@ -221,7 +221,15 @@ local held = 0
 if redis.call('ZCARD', queue) > 0 and take_lease(lease, ARGV[3], ARGV[4]) then held = 1 end
 return {accepted, held}`,
   NUMBER_OF_KEYS: 5,
-  parseCommand(parser: CommandParser, keys: readonly [string, string, string, string, string], updateId: number, update: string, owner: string, ttlMs: number, chatId: string) {
+  parseCommand(
+    parser: CommandParser,
+    keys: readonly [string, string, string, string, string],
+    updateId: number,
+    update: string,
+    owner: string,
+    ttlMs: number,
+    chatId: string,
+  ) {
     for (const key of keys) parser.pushKey(key);
     parser.push(String(updateId), update, owner, String(ttlMs), chatId);
   },
@@ -281,7 +289,15 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sentAt', ARGV[4]) end
 if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
 return 1`,
   NUMBER_OF_KEYS: 2,
-  parseCommand(parser: CommandParser, goods: string, claim: string, base: string, secret: string | null, sentAt: number | null, owner: string) {
+  parseCommand(
+    parser: CommandParser,
+    goods: string,
+    claim: string,
+    base: string,
+    secret: string | null,
+    sentAt: number | null,
+    owner: string,
+  ) {
     parser.pushKey(goods);
     parser.pushKey(claim);
     parser.push(base, secret === null ? "" : "1", secret ?? "", sentAt === null ? "" : String(sentAt), owner);

@@ -56,7 +56,9 @@ export async function redisStore(storeUrl: string, options: RedisStoreOptions = 
   const connection = await connectRedis(url);
   try {
     await checkShards(connection, keys);
-    const legacy = (await legacyPending(connection, keys)) ? redisLegacyData(connection, () => markLegacyDropped(connection, keys)) : undefined;
+    const legacy = (await legacyPending(connection, keys))
+      ? redisLegacyData(connection, () => markLegacyDropped(connection, keys))
+      : undefined;
     return storeOver(connection, keys, legacy);
   } catch (error) {
     await connection.close();
@@ -94,7 +96,9 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     kind: "redis",
 
     async openChat(chatId, lease) {
-      const raw = await guard("openChat", () => client.openChat(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId)));
+      const raw = await guard("openChat", () =>
+        client.openChat(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId)),
+      );
       const opened = reply("openChat", OpenReply, raw);
       if (opened[0] === 0) return { held: false, holder: opened[1] };
       return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };
@@ -168,7 +172,9 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     async putGoods(entry, owner) {
       const { base, secret, sentAt } = goodsFields(entry);
-      await guard("putGoods", () => client.putGoods(keys.goods(entry.chatId, entry.orderId), keys.goodsClaim(entry.chatId, entry.orderId), base, secret, sentAt, owner));
+      await guard("putGoods", () =>
+        client.putGoods(keys.goods(entry.chatId, entry.orderId), keys.goodsClaim(entry.chatId, entry.orderId), base, secret, sentAt, owner),
+      );
     },
     async goods(orderId, chatId) {
       const where = keys.goods(chatId, orderId);
@@ -180,14 +186,20 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
 
     async usePromo(code, orderId, chatId, limits) {
-      const raw = await guard("usePromo", () => client.usePromo(keys.promo(code), keys.promoOf(code, chatId), orderId, limits.maxUses, limits.oncePerCustomer));
+      const raw = await guard("usePromo", () =>
+        client.usePromo(keys.promo(code), keys.promoOf(code, chatId), orderId, limits.maxUses, limits.oncePerCustomer),
+      );
       return reply("usePromo", PromoUseReply, raw);
     },
     async releasePromo(code, orderId, chatId) {
       await guard("releasePromo", () => client.releasePromo(keys.promo(code), keys.promoOf(code, chatId), orderId));
     },
     async promoUses(code, chatId, orderId) {
-      const [uses, byCustomer, held] = reply("promoUses", PromoUsesReply, await guard("promoUses", () => client.promoUses(keys.promo(code), keys.promoOf(code, chatId), orderId)));
+      const [uses, byCustomer, held] = reply(
+        "promoUses",
+        PromoUsesReply,
+        await guard("promoUses", () => client.promoUses(keys.promo(code), keys.promoOf(code, chatId), orderId)),
+      );
       return { uses, byCustomer, heldByOrder: held === 1 };
     },
 
@@ -199,7 +211,11 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     async queuedUpdates(chatId, limit) {
       if (limit <= 0) return [];
-      const flat = reply("queuedUpdates", QueuedReply, await guard("queuedUpdates", () => client.queuedUpdates(keys.queue(chatId), keys.inbox(chatId), limit)));
+      const flat = reply(
+        "queuedUpdates",
+        QueuedReply,
+        await guard("queuedUpdates", () => client.queuedUpdates(keys.queue(chatId), keys.inbox(chatId), limit)),
+      );
       const queued = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const raw = flat[i + 1];
@@ -210,7 +226,9 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     async waitingInboxes(before, limit) {
       if (limit <= 0) return [];
       const perShard = await guard("waitingInboxes", () =>
-        everyShard((shard) => client.zRangeWithScores(keys.inboxes(shard), "-inf", before, { BY: "SCORE", LIMIT: { offset: 0, count: limit } })),
+        everyShard((shard) =>
+          client.zRangeWithScores(keys.inboxes(shard), "-inf", before, { BY: "SCORE", LIMIT: { offset: 0, count: limit } }),
+        ),
       );
       return perShard
         .flat()
@@ -253,7 +271,9 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       return saved === "invalid" ? undefined : saved;
     },
     async saveProjection(name, saved: SavedProjection) {
-      await guard("saveProjection", () => client.set(keys.projection(name), JSON.stringify({ position: saved.position, state: saved.state })));
+      await guard("saveProjection", () =>
+        client.set(keys.projection(name), JSON.stringify({ position: saved.position, state: saved.state })),
+      );
     },
 
     claims: {
@@ -300,4 +320,3 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
   }
   return store;
 }
-

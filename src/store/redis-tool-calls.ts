@@ -17,14 +17,19 @@ export type Reply = unknown;
 export function withDeadline<T>(connection: RedisConnection, what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis at ${connection.target} did not answer ${what} within ${TOOL_TIMEOUT_MS / 1000} s`)), TOOL_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new StoreUnavailableError(`Redis at ${connection.target} did not answer ${what} within ${TOOL_TIMEOUT_MS / 1000} s`)),
+      TOOL_TIMEOUT_MS,
+    );
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** One command with its raw reply; on a cluster it goes to the node of `key`. */
 export function command(connection: RedisConnection, args: string[], key: string): Promise<Reply> {
-  const sent = connection.cluster ? (connection.client as StoreClusterClient).sendCommand(key, false, args) : (connection.client as StoreServerClient).sendCommand(args);
+  const sent = connection.cluster
+    ? (connection.client as StoreClusterClient).sendCommand(key, false, args)
+    : (connection.client as StoreServerClient).sendCommand(args);
   return withDeadline(connection, args[0] ?? "a command", sent as Promise<Reply>);
 }
 
@@ -77,7 +82,9 @@ const reEscape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 export type ShardKeyKind = "chat" | "order" | "goods" | "inbox";
 /** Reads a key of a shard: its shard, what it holds and the id it names; null for keys not copied (leases, claims, trails…). */
 export function shardKeyReader(prefix: string) {
-  const pattern = new RegExp(`^\\{${reEscape(prefix)}s(\\d+)\\}:(chat|order|goods-claim|goods|inbox|queue|lease|trail|due|log|inboxes)(?::([\\s\\S]*))?$`);
+  const pattern = new RegExp(
+    `^\\{${reEscape(prefix)}s(\\d+)\\}:(chat|order|goods-claim|goods|inbox|queue|lease|trail|due|log|inboxes)(?::([\\s\\S]*))?$`,
+  );
   return (key: string): { shard: number; kind: ShardKeyKind; id: string } | null => {
     const match = pattern.exec(key);
     const shard = Number(match?.[1]);

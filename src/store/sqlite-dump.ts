@@ -25,16 +25,24 @@ type Row = Record<string, unknown>;
 function schemaOf(db: Database.Database, target: string): "current" | "previous" {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > STORE_SCHEMA_VERSION) {
-    throw new Error(`${target} was written by a newer version (store schema ${version}; this version knows up to ${STORE_SCHEMA_VERSION}): use that version's tools`);
+    throw new Error(
+      `${target} was written by a newer version (store schema ${version}; this version knows up to ${STORE_SCHEMA_VERSION}): use that version's tools`,
+    );
   }
-  const legacy = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'legacy\\_%' ESCAPE '\\'").all();
+  const legacy = db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'legacy\\_%' ESCAPE '\\'")
+    .all();
   const waiting = legacy.some(({ name }) => db.prepare(`SELECT 1 FROM "${name}" LIMIT 1`).get() !== undefined);
   return version < STORE_SCHEMA_VERSION || waiting ? "previous" : "current";
 }
 
 /** What the file holds of a shop's data, in words, or null when it holds none (leases alone do not count). */
 export function sqliteHoldings(db: Database.Database, now: number): string | null {
-  const count = (sql: string, ...args: unknown[]) => (db.prepare(sql).pluck().get(...args) as number | undefined) ?? 0;
+  const count = (sql: string, ...args: unknown[]) =>
+    (db
+      .prepare(sql)
+      .pluck()
+      .get(...args) as number | undefined) ?? 0;
   const counts = emptyCounts();
   counts.chat = count("SELECT COUNT(*) FROM chats WHERE record IS NOT NULL OR last_update_id > 0");
   counts.order = count("SELECT COUNT(*) FROM orders");
@@ -60,7 +68,9 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
   try {
     // The first read fixes the moment every later read of this transaction sees.
     const rows = (sql: string, ...args: unknown[]) => db.prepare<unknown[], Row>(sql).iterate(...args);
-    for (const row of rows("SELECT chat_id, rev, record, current_order_id, last_update_id FROM chats WHERE record IS NOT NULL OR last_update_id > 0 ORDER BY rowid")) {
+    for (const row of rows(
+      "SELECT chat_id, rev, record, current_order_id, last_update_id FROM chats WHERE record IS NOT NULL OR last_update_id > 0 ORDER BY rowid",
+    )) {
       yield {
         kind: "chat",
         chatId: String(row.chat_id),
@@ -81,27 +91,50 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
         updatedAt: Number(row.updated_at),
       };
     }
-    for (const row of rows("SELECT order_id, chat_id FROM order_index")) yield { kind: "order_chat", orderId: String(row.order_id), chatId: String(row.chat_id) };
+    for (const row of rows("SELECT order_id, chat_id FROM order_index"))
+      yield { kind: "order_chat", orderId: String(row.order_id), chatId: String(row.chat_id) };
     for (const row of rows("SELECT order_id, chat_id, entry FROM goods WHERE entry IS NOT NULL ORDER BY rowid")) {
       yield { kind: "goods", orderId: String(row.order_id), chatId: String(row.chat_id), entry: String(row.entry) };
     }
-    for (const row of rows("SELECT key, order_id, chat_id FROM payment_index")) yield { kind: "payment", key: String(row.key), orderId: String(row.order_id), chatId: String(row.chat_id) };
+    for (const row of rows("SELECT key, order_id, chat_id FROM payment_index"))
+      yield { kind: "payment", key: String(row.key), orderId: String(row.order_id), chatId: String(row.chat_id) };
     for (const row of rows("SELECT chat_id, update_id, raw, received_at FROM inbox ORDER BY chat_id, update_id")) {
-      yield { kind: "update", chatId: String(row.chat_id), updateId: Number(row.update_id), raw: String(row.raw), receivedAt: Number(row.received_at) };
+      yield {
+        kind: "update",
+        chatId: String(row.chat_id),
+        updateId: Number(row.update_id),
+        raw: String(row.raw),
+        receivedAt: Number(row.received_at),
+      };
     }
     for (const row of rows("SELECT code, order_id, chat_id FROM promo_uses ORDER BY code, order_id")) {
       yield { kind: "promo_use", code: String(row.code), orderId: String(row.order_id), chatId: String(row.chat_id) };
     }
-    for (const row of rows("SELECT namespace, key, value, expires_at FROM kv WHERE expires_at IS NULL OR expires_at > ? ORDER BY namespace, key", now)) {
-      yield { kind: "kv", namespace: String(row.namespace), key: String(row.key), value: parseLoosely(String(row.value)) ?? null, expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
+    for (const row of rows(
+      "SELECT namespace, key, value, expires_at FROM kv WHERE expires_at IS NULL OR expires_at > ? ORDER BY namespace, key",
+      now,
+    )) {
+      yield {
+        kind: "kv",
+        namespace: String(row.namespace),
+        key: String(row.key),
+        value: parseLoosely(String(row.value)) ?? null,
+        expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+      };
     }
-    for (const row of rows("SELECT chat_id, entry FROM audit ORDER BY pos")) yield { kind: "audit", chatId: String(row.chat_id), entry: String(row.entry) };
+    for (const row of rows("SELECT chat_id, entry FROM audit ORDER BY pos"))
+      yield { kind: "audit", chatId: String(row.chat_id), entry: String(row.entry) };
     // A position is the last row a read model applied; the rows up to it are the first ones of the export.
     const applied = db.prepare<[number], number>("SELECT COUNT(*) FROM audit WHERE pos <= ?").pluck();
     // Read whole first: a connection runs one statement at a time while an iteration is open.
     for (const row of db.prepare<[], Row>("SELECT name, position, state FROM projections ORDER BY name").all()) {
       const position = String(row.position);
-      yield { kind: "projection", name: String(row.name), state: String(row.state), logEntries: /^\d+$/.test(position) ? (applied.get(Number(position)) ?? 0) : null };
+      yield {
+        kind: "projection",
+        name: String(row.name),
+        state: String(row.state),
+        logEntries: /^\d+$/.test(position) ? (applied.get(Number(position)) ?? 0) : null,
+      };
     }
     db.exec("COMMIT");
   } finally {
@@ -113,7 +146,13 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
  * Writes `items` into the store on `db`, which must hold no shop data, in one transaction. `now`
  * decides which key-value entries have already expired (they are left out).
  */
-export async function importSqlite(db: Database.Database, target: string, items: AsyncIterable<StoreItem>, options: ImportOptions, now: number): Promise<ImportReport> {
+export async function importSqlite(
+  db: Database.Database,
+  target: string,
+  items: AsyncIterable<StoreItem>,
+  options: ImportOptions,
+  now: number,
+): Promise<ImportReport> {
   if (schemaOf(db, target) === "previous") throw new StoreNotEmptyError(target, "the previous version's data");
   const counter = progressCounter(options);
   let leftToRebuild = 0;
@@ -166,7 +205,8 @@ export async function importSqlite(db: Database.Database, target: string, items:
         }
         case "goods": {
           // Goods decide whether an order's goods are issued again: an unreadable entry must not pass.
-          if (!GoodsEntry.safeParse(parseLoosely(item.entry)).success) throw new Error(`the goods of order ${item.orderId} are unreadable; repair them in the source first`);
+          if (!GoodsEntry.safeParse(parseLoosely(item.entry)).success)
+            throw new Error(`the goods of order ${item.orderId} are unreadable; repair them in the source first`);
           put.goods.run(item.orderId, item.chatId, item.entry);
           break;
         }

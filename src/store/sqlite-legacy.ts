@@ -45,11 +45,13 @@ export function legacyData(db: Database.Database, clock: () => number): LegacyDa
     async *entries(collection) {
       const table = legacyTable(known(collection));
       if (!tablesPresent(db).includes(known(collection))) return;
-      const page = db.prepare<[string, number], { key: string; value: string }>(`SELECT key, value FROM "${table}" WHERE key > ? ORDER BY key LIMIT ?`);
+      const page = db.prepare<[string, number], { key: string; value: string }>(
+        `SELECT key, value FROM "${table}" WHERE key > ? ORDER BY key LIMIT ?`,
+      );
       const prefix = `${collection}:`;
       // Keyset paging: each page starts after the last key seen, one short statement each (no
       // transaction held open across the caller's awaits, so writers are never kept waiting).
-      for (let after = ""; ; ) {
+      for (let after = ""; ;) {
         const rows = page.all(after, PAGE);
         for (const row of rows) {
           const unwrapped = unwrap(row.value, clock());

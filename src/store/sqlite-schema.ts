@@ -138,7 +138,9 @@ const userVersion = (db: Database.Database) => db.pragma("user_version", { simpl
 export function migrate(db: Database.Database): void {
   const found = userVersion(db);
   if (found > STORE_SCHEMA_VERSION) {
-    throw new Error(`it was written by a newer version (store schema ${found}; this version knows up to ${STORE_SCHEMA_VERSION}): upgrade TokenGoblin or restore a backup`);
+    throw new Error(
+      `it was written by a newer version (store schema ${found}; this version knows up to ${STORE_SCHEMA_VERSION}): upgrade TokenGoblin or restore a backup`,
+    );
   }
   for (const step of MIGRATIONS) {
     if (step.version <= found) continue;

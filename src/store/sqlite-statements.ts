@@ -29,7 +29,9 @@ export function prepareStatements(db: Database.Database) {
     renewLease: db.prepare<Lease>(
       "UPDATE chats SET lease_until = @until WHERE chat_id = @chat AND lease_owner = @owner AND (lease_until IS NULL OR lease_until > @now)",
     ),
-    releaseLease: db.prepare<[string, string]>("UPDATE chats SET lease_owner = NULL, lease_until = NULL WHERE chat_id = ? AND lease_owner = ?"),
+    releaseLease: db.prepare<[string, string]>(
+      "UPDATE chats SET lease_owner = NULL, lease_until = NULL WHERE chat_id = ? AND lease_owner = ?",
+    ),
     chatState: db.prepare<[string], ChatRow>(
       `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
@@ -60,7 +62,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     appendAudit: db.prepare<[string, string | null, string]>("INSERT INTO audit(chat_id, order_id, entry) VALUES (?, ?, ?)"),
     auditOf: db.prepare<[string], { entry: string }>("SELECT entry FROM audit WHERE order_id = ? ORDER BY pos"),
-    readLog: db.prepare<[number, number], { pos: number; entry: string }>("SELECT pos, entry FROM audit WHERE pos > ? ORDER BY pos LIMIT ?"),
+    readLog: db.prepare<[number, number], { pos: number; entry: string }>(
+      "SELECT pos, entry FROM audit WHERE pos > ? ORDER BY pos LIMIT ?",
+    ),
     indexPayment: db.prepare<[string, string, string]>(
       `INSERT INTO payment_index(key, order_id, chat_id) VALUES (?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET order_id = excluded.order_id, chat_id = excluded.chat_id`,
@@ -80,7 +84,9 @@ export function prepareStatements(db: Database.Database) {
          claim_until = CASE WHEN goods.claim_owner = @owner THEN NULL ELSE goods.claim_until END`,
     ),
     rewriteGoods: db.prepare<[string, string]>("UPDATE goods SET entry = ? WHERE order_id = ?"),
-    queueUpdate: db.prepare<[string, number, string, number]>("INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)"),
+    queueUpdate: db.prepare<[string, number, string, number]>(
+      "INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)",
+    ),
     pending: db.prepare<[string, number], { found: 1 }>("SELECT 1 AS found FROM inbox WHERE chat_id = ? AND update_id > ? LIMIT 1"),
     dropApplied: db.prepare<[string, number]>("DELETE FROM inbox WHERE chat_id = ? AND update_id <= ?"),
     queued: db.prepare<[string, string, number], { update_id: number; raw: string }>(

@@ -67,9 +67,12 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
   } catch (error) {
     db?.close();
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot open the SQLite store ${file}: ${reason} (check the path, its permissions, and that it is a TokenGoblin store file)`, {
-      cause: error,
-    });
+    throw new Error(
+      `cannot open the SQLite store ${file}: ${reason} (check the path, its permissions, and that it is a TokenGoblin store file)`,
+      {
+        cause: error,
+      },
+    );
   }
   return openedStore(db, file, clock);
 }
@@ -110,7 +113,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     if (!row) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
     const chat = row.record === null ? undefined : parseJson(ChatRecord, row.record);
     // The order is the one the valid record names (the column mirrors it): an unreadable chat has none.
-    const order = typeof chat === "object" && chat.currentOrderId !== null && row.order_record !== null ? parseJson(OrderRecord, row.order_record) : undefined;
+    const order =
+      typeof chat === "object" && chat.currentOrderId !== null && row.order_record !== null
+        ? parseJson(OrderRecord, row.order_record)
+        : undefined;
     return { chat, rev: row.rev, order, lastUpdateId: row.last_update_id };
   };
 
@@ -119,7 +125,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     if (text === undefined || text === null) return undefined;
     const entry = parseJson(GoodsEntry, text);
     // Never "absent": that would let the goods be issued a second time.
-    if (entry === "invalid") throw new Error(`the goods of order ${orderId} fail their schema in ${file} (table goods): repair or remove that row`);
+    if (entry === "invalid")
+      throw new Error(`the goods of order ${orderId} fail their schema in ${file} (table goods): repair or remove that row`);
     return entry;
   };
 
@@ -146,7 +153,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
     if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
     let rev = row.rev;
-    const last = step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
+    const last =
+      step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
     if (texts.chat !== null) {
       s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
       rev += 1;
@@ -186,7 +194,9 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     const entry = readGoods(orderId);
     if (entry) return { kind: "exists", entry };
     const now = clock();
-    return s.claimGoods.run({ order: orderId, chat: chatId, owner, until: now + ttlMs, now }).changes > 0 ? { kind: "claimed" } : { kind: "busy" };
+    return s.claimGoods.run({ order: orderId, chat: chatId, owner, until: now + ttlMs, now }).changes > 0
+      ? { kind: "claimed" }
+      : { kind: "busy" };
   });
 
   const markSent = write((orderId: OrderId, at: number) => {
@@ -258,7 +268,11 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     },
     readOrders: async (chatId, orderIds) => readOrders(chatId, orderIds),
     dueOrders: async (now, limit) =>
-      attempt(() => s.dueOrders.all(now, limit)).map((row) => ({ orderId: row.order_id as OrderId, chatId: row.chat_id as ChatId, dueAt: row.due_at })),
+      attempt(() => s.dueOrders.all(now, limit)).map((row) => ({
+        orderId: row.order_id as OrderId,
+        chatId: row.chat_id as ChatId,
+        dueAt: row.due_at,
+      })),
 
     indexPayment: async (key, entry) => void attempt(() => s.indexPayment.run(key, entry.orderId, entry.chatId)),
     findPayment: async (key) => {
@@ -268,7 +282,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     },
 
     claimGoods: async (orderId, chatId, owner, ttlMs) => claimGoods(orderId, chatId, owner, ttlMs),
-    putGoods: async (entry, owner) => void attempt(() => s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner })),
+    putGoods: async (entry, owner) =>
+      void attempt(() => s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner })),
     goods: async (orderId) => attempt(() => readGoods(orderId)),
     markGoodsSent: async (orderId, _chatId, at) => markSent(orderId, at),
 
@@ -277,10 +292,16 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     promoUses: async (code, chatId, orderId) => promoUses(code, chatId, orderId),
 
     acceptUpdate: async (chatId, updateId, raw, lease) => accept(chatId, updateId, raw, lease),
-    queuedUpdates: async (chatId, limit) => attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
+    queuedUpdates: async (chatId, limit) =>
+      attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
     waitingInboxes: async (before, limit) => attempt(() => s.waiting.all(before, limit)).map((row) => row.chat_id as ChatId),
 
-    appendAudit: async (chatId, entries) => appendAudit(chatId, entries, entries.map((entry) => JSON.stringify(entry))),
+    appendAudit: async (chatId, entries) =>
+      appendAudit(
+        chatId,
+        entries,
+        entries.map((entry) => JSON.stringify(entry)),
+      ),
     auditOf: async (orderId) => validEntries(attempt(() => s.auditOf.all(orderId))),
     readLog: async (position, limit) => {
       const from = position === null ? 0 : parseLogPosition(position, "sqlite");

@@ -55,7 +55,6 @@ const iso = (at: number | null | undefined) => (at === null || at === undefined 
 const amount = (value: Parameters<typeof formatMoney>[0] | null) => (value ? formatMoney(value) : "—");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-
 /** The order as an admin needs it. Never shows secrets: the record holds none, and the goods are not read. */
 export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
   const o = order.summary;
@@ -73,8 +72,15 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
   ];
   if (c.delivery.ref) lines.push(`Delivery ref: ${code(c.delivery.ref)}`);
   if (c.refund) {
-    const how = c.refund.refundedAt === null ? "to be returned" : c.refund.manual ? "returned by hand" : `refunded (${code(c.refund.refundId ?? "")})`;
-    lines.push(`↩️ ${escape(c.refund.reason)} payment ${code(c.refund.chargeId)}: ${escape(paidText(c.refund))}, ${how}${c.refund.refundedAt ? ` at ${iso(c.refund.refundedAt)}` : ""}`);
+    const how =
+      c.refund.refundedAt === null
+        ? "to be returned"
+        : c.refund.manual
+          ? "returned by hand"
+          : `refunded (${code(c.refund.refundId ?? "")})`;
+    lines.push(
+      `↩️ ${escape(c.refund.reason)} payment ${code(c.refund.chargeId)}: ${escape(paidText(c.refund))}, ${how}${c.refund.refundedAt ? ` at ${iso(c.refund.refundedAt)}` : ""}`,
+    );
   }
   for (const stray of c.strays) lines.push(`↩️ extra payment ${code(stray.chargeId)}: ${escape(paidText(stray))}, ${escape(stray.status)}`);
   const trailLines = trail.map((entry) => formatAuditEntry(entry));
@@ -120,8 +126,14 @@ export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
     }
   };
   const unsubscribe = app.engine.onEvent((event: EngineEvent) => {
-    if (event.type === "needs_owner") notifyAdmins({ kind: event.task === "retry_or_refund" ? "delivery_failed" : "refund_by_hand", orderId: event.orderId, chatId: event.chatId });
-    else if (event.type === "secret_undeliverable") notifyAdmins({ kind: "goods_undeliverable", orderId: event.orderId, chatId: event.chatId });
+    if (event.type === "needs_owner")
+      notifyAdmins({
+        kind: event.task === "retry_or_refund" ? "delivery_failed" : "refund_by_hand",
+        orderId: event.orderId,
+        chatId: event.chatId,
+      });
+    else if (event.type === "secret_undeliverable")
+      notifyAdmins({ kind: "goods_undeliverable", orderId: event.orderId, chatId: event.chatId });
   });
   return () => {
     unsubscribe();
@@ -145,10 +157,11 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     ...(options.clock ? { clock: options.clock } : {}),
   });
 
-
   /** The order id argument, or null (and the admin was told how to use the command). */
   const orderArgument = async (ctx: Context, usage: string): Promise<{ order: OrderRecord; rest: string } | null> => {
-    const [id = "", ...rest] = String(ctx.match ?? "").trim().split(/\s+/);
+    const [id = "", ...rest] = String(ctx.match ?? "")
+      .trim()
+      .split(/\s+/);
     if (!ORDER_ID.test(id)) {
       await html(ctx, `Usage: ${escape(usage)}`);
       return null;
@@ -230,7 +243,12 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     await ctx.reply(`Send this to ${chats} chats?\n\n${escape(text)}`, {
       parse_mode: "HTML",
       reply_markup: {
-        inline_keyboard: [[{ text: "Send", callback_data: `adm|bc|${id}|y` }, { text: "Cancel", callback_data: `adm|bc|${id}|n` }]],
+        inline_keyboard: [
+          [
+            { text: "Send", callback_data: `adm|bc|${id}|y` },
+            { text: "Cancel", callback_data: `adm|bc|${id}|n` },
+          ],
+        ],
       },
     });
   });
@@ -242,7 +260,9 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     const pending = pendingBroadcasts.get(id);
     pendingBroadcasts.delete(id);
     if (!pending) {
-      await ctx.answerCallbackQuery({ text: "This broadcast was already sent, cancelled or left unconfirmed for an hour; send /broadcast again." }).catch(() => {});
+      await ctx
+        .answerCallbackQuery({ text: "This broadcast was already sent, cancelled or left unconfirmed for an hour; send /broadcast again." })
+        .catch(() => {});
       return;
     }
     await ctx.answerCallbackQuery().catch(() => {});
@@ -260,7 +280,9 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 export async function registerAdminCommands(app: App, api: Bot["api"]): Promise<void> {
   for (const chatId of app.config.adminChatIds) {
     await api
-      .setMyCommands([...commandMenu(app.localization, REFERENCE_LANGUAGE), ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
+      .setMyCommands([...commandMenu(app.localization, REFERENCE_LANGUAGE), ...ADMIN_COMMANDS], {
+        scope: { type: "chat", chat_id: chatId },
+      })
       .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, err: error }));
   }
 }

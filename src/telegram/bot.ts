@@ -49,7 +49,6 @@ export type BotOptions = {
   admin?: AdminOptions;
 };
 
-
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer slower than this shows "typing…" meanwhile. */
@@ -57,7 +56,8 @@ const TYPING_AFTER_MS = 300;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
 /** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
-const isBadButtonUrl = (error: unknown) => error instanceof GrammyError && error.error_code === 400 && /url|button/i.test(error.description);
+const isBadButtonUrl = (error: unknown) =>
+  error instanceof GrammyError && error.error_code === 400 && /url|button/i.test(error.description);
 
 /** Sends a message; if Telegram refuses its URL buttons, sends it again without them. */
 export async function sendMessage(api: Bot["api"], chatId: number | string, message: TelegramMessage): Promise<void> {
@@ -132,12 +132,17 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   const log = app.log;
   const engine = app.engine;
   const renderer = shopRenderer(app, options.now);
-  const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
+  const bot = new Bot(token, {
+    client: { apiRoot: app.config.telegram.apiRoot },
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+  });
 
   if (options.retry !== false) {
     // Network failures are not retried here: auto-retry would wait for them indefinitely and hold up
     // the chat; they surface to bot.catch (or the notifier) instead.
-    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
+    bot.api.config.use(
+      autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true, rethrowInternalServerErrors: true }),
+    );
     // 5xx: a few quick attempts, and no pause after the last (see retry.ts).
     bot.api.config.use(retryServerErrors());
   }
@@ -150,7 +155,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
    */
   const applied = (ctx: Context) => {
     const from = ctx.chat?.type === "private" ? ctx.from : undefined;
-    return { updateId: ctx.update.update_id, ...(from ? { profile: { username: from.username ?? null, firstName: from.first_name || null } } : {}) };
+    return {
+      updateId: ctx.update.update_id,
+      ...(from ? { profile: { username: from.username ?? null, firstName: from.first_name || null } } : {}),
+    };
   };
   const languages = createChatLanguages(app, chatOf);
   const languageOf = languages.of;
@@ -191,10 +199,18 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (options.rateLimit !== false) {
     const budget = { limit: 8, timeFrameMs: 4_000, ...options.rateLimit };
     // Both per-user maps forget a user one time frame after their last message, and hold a bounded number.
-    const bounds = { timeFrameMs: budget.timeFrameMs, maxUsers: budget.maxUsers ?? 10_000, ...(budget.clock ? { clock: budget.clock } : {}) };
+    const bounds = {
+      timeFrameMs: budget.timeFrameMs,
+      maxUsers: budget.maxUsers ?? 10_000,
+      ...(budget.clock ? { clock: budget.clock } : {}),
+    };
     // Every excess update reaches us (so every button press is answered), but a flooding customer
     // is told to slow down only once per time frame: replying to each message would flood them back.
-    const toldRecently = createBoundedMap<number, true>({ maxEntries: bounds.maxUsers, ttlMs: bounds.timeFrameMs, ...(budget.clock ? { clock: budget.clock } : {}) });
+    const toldRecently = createBoundedMap<number, true>({
+      maxEntries: bounds.maxUsers,
+      ttlMs: bounds.timeFrameMs,
+      ...(budget.clock ? { clock: budget.clock } : {}),
+    });
     bot.use(
       limit({
         limit: budget.limit,
@@ -243,7 +259,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   // The same answers as the console's (customer-commands.ts); /language is languageCommands below.
   for (const command of CUSTOMER_COMMANDS) {
     if (command === "language") continue;
-    addressed.command(command, async (ctx) => reply(ctx, await answerCommand(engine, chatOf(ctx), command, ctx.match.trim(), applied(ctx))));
+    addressed.command(command, async (ctx) =>
+      reply(ctx, await answerCommand(engine, chatOf(ctx), command, ctx.match.trim(), applied(ctx))),
+    );
   }
 
   addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
@@ -302,7 +320,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const received = performance.now();
     // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
     // before it would show, and each indicator is one more Bot API call. Failures are ignored.
-    const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
+    const text =
+      ctx.chat.type === "private"
+        ? ctx.message.text
+        : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     // Armed only right before the await that clears it; whatever it throws goes to the log, never
     // to the process (an armed timer that threw once ended the process, issue 11).
     const disarmTyping = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);

@@ -65,7 +65,9 @@ export function decodeButton(data: string): ButtonAction | null {
     switch (code) {
       case "p":
         if (third !== undefined) return null;
-        return second === undefined ? { action: "package", tokens: tokens(first) } : { action: "package", tokens: tokens(first), product: product(second) };
+        return second === undefined
+          ? { action: "package", tokens: tokens(first) }
+          : { action: "package", tokens: tokens(first), product: product(second) };
       case "g":
         return second === undefined ? { action: "product", product: product(first) } : null;
       case "k":

@@ -61,7 +61,9 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     const language = app.localization.negotiate(update.message?.from?.language_code ?? update.callback_query?.from.language_code ?? "");
     void bot.api
       .sendMessage(chatId, app.localization.translator(language).t("store-unavailable"))
-      .catch((error: unknown) => log.debug("could not tell a customer to wait for the store", { chatId, ...describeFailure(error, options.secrets) }));
+      .catch((error: unknown) =>
+        log.debug("could not tell a customer to wait for the store", { chatId, ...describeFailure(error, options.secrets) }),
+      );
   };
 
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -164,7 +166,9 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       }
       const run = track(
         drainChat(chatId, held)
-          .catch((error: unknown) => log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }))
+          .catch((error: unknown) =>
+            log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }),
+          )
           .finally(() => {
             draining.delete(chatId);
             if (drainAgain.delete(chatId)) inbox.drain(chatId);

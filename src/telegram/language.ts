@@ -28,16 +28,25 @@ export function commandMenu(localization: Localization, language: string): BotCo
  */
 export async function registerCommandMenus(api: Bot["api"], localization: Localization, log: Logger): Promise<void> {
   const menus: { language: string; languageCode?: LanguageCode }[] = [{ language: localization.defaultLanguage }];
-  const codes = new Set([...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()), ...Object.keys(LANGUAGE_NEIGHBOURS)]);
+  const codes = new Set([
+    ...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()),
+    ...Object.keys(LANGUAGE_NEIGHBOURS),
+  ]);
   for (const code of codes) {
     const language = localization.negotiate(code);
     // Telegram takes two-letter codes only; users of a language without a menu see the default one.
-    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code))) menus.push({ language, languageCode: code as LanguageCode });
+    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code)))
+      menus.push({ language, languageCode: code as LanguageCode });
   }
   for (const menu of menus) {
-    await api.setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {}).catch((error: unknown) => {
-      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", err: error });
-    });
+    await api
+      .setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {})
+      .catch((error: unknown) => {
+        log.warn("could not register the bot's command menu; commands still work", {
+          language: menu.languageCode ?? "default",
+          err: error,
+        });
+      });
   }
 }
 
@@ -79,7 +88,12 @@ export function createChatLanguages(app: App, chatOf: (ctx: Context) => string):
  * `/language` shows a button per language, each named in itself; `/language ru` switches at once.
  * In a private chat the command menu follows the choice (admin chats keep their longer menu).
  */
-export function languageCommands(app: App, renderer: TelegramRenderer, languages: ChatLanguages, send: (ctx: Context, message: TelegramMessage) => Promise<void>): Composer<Context> {
+export function languageCommands(
+  app: App,
+  renderer: TelegramRenderer,
+  languages: ChatLanguages,
+  send: (ctx: Context, message: TelegramMessage) => Promise<void>,
+): Composer<Context> {
   const localization = app.localization;
   const admins = new Set(app.config.adminChatIds);
   const quiet = (what: string) => (error: unknown) => app.log.debug(`telegram ${what} failed; carrying on`, { err: error });
@@ -88,7 +102,9 @@ export function languageCommands(app: App, renderer: TelegramRenderer, languages
   const choose = async (ctx: Context, wanted: string): Promise<TelegramMessage> => {
     const language = await languages.choose(ctx, wanted);
     if (ctx.chat?.type === "private" && !admins.has(String(ctx.chat.id))) {
-      await ctx.api.setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } }).catch(quiet("setMyCommands"));
+      await ctx.api
+        .setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } })
+        .catch(quiet("setMyCommands"));
     }
     return renderer.text(language, "language-chosen");
   };

@@ -27,7 +27,11 @@ export type RateLimitCounterOptions = {
 const MAX_USERS = 10_000;
 
 export function rateLimitCounters(options: RateLimitCounterOptions): RateLimitCounters {
-  const hits = createBoundedMap<string, { count: number }>({ maxEntries: options.maxUsers ?? MAX_USERS, ttlMs: options.timeFrameMs, ...(options.clock ? { clock: options.clock } : {}) });
+  const hits = createBoundedMap<string, { count: number }>({
+    maxEntries: options.maxUsers ?? MAX_USERS,
+    ttlMs: options.timeFrameMs,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   return {
     async incr(key) {
       let counter = hits.get(key);

@@ -122,7 +122,10 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
         await inbox.accept(update);
       } catch (error) {
         // Not kept: Telegram must send it again.
-        log.warn("telegram update not kept; asking Telegram to send it again", { updateId: update.update_id, ...describeFailure(error, secrets) });
+        log.warn("telegram update not kept; asking Telegram to send it again", {
+          updateId: update.update_id,
+          ...describeFailure(error, secrets),
+        });
         return { status: 503, body: "retry later\n" };
       }
       return { status: 200, body: "" };
@@ -132,7 +135,10 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
       refusal: (error) =>
         tokenRefusal(error, config.telegram.apiRoot) ??
         (error instanceof GrammyError && error.error_code === 400
-          ? new StartupError("TELEGRAM_WEBHOOK_URL", `Telegram refused the webhook (${error.description}); it must be a public https URL that reaches this server`)
+          ? new StartupError(
+              "TELEGRAM_WEBHOOK_URL",
+              `Telegram refused the webhook (${error.description}); it must be a public https URL that reaches this server`,
+            )
           : null),
     });
     log.info("telegram bot receiving updates by webhook", { username: bot.botInfo.username, path });
@@ -166,7 +172,10 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
     while (!polling.signal.aborted) {
       let updates: Update[];
       try {
-        updates = await bot.api.getUpdates({ offset, timeout: options.pollTimeoutSeconds ?? 30 }, polling.signal as Parameters<Bot["api"]["getUpdates"]>[1]);
+        updates = await bot.api.getUpdates(
+          { offset, timeout: options.pollTimeoutSeconds ?? 30 },
+          polling.signal as Parameters<Bot["api"]["getUpdates"]>[1],
+        );
         pause = POLL_RETRY_MS.first;
       } catch (error) {
         if (polling.signal.aborted) return;
@@ -198,7 +207,8 @@ export async function startTelegram(app: App, options: TelegramRunOptions = {}):
   app.setReady(true);
   const ended = poll().then(
     () => undefined,
-    (error: unknown) => log.error("telegram polling stopped; check the bot token and that no other instance polls", describeFailure(error, secrets)),
+    (error: unknown) =>
+      log.error("telegram polling stopped; check the bot token and that no other instance polls", describeFailure(error, secrets)),
   );
   let stopping: Promise<void> | null = null;
   return {

@@ -17,9 +17,22 @@ export const OTHER_MONEY_WORDS = wordSet(
     "star stars xtr звезда звезды звезд звездочек",
 );
 export const CODES_BEFORE = new Map([
-  ["usd", "usd"], ["usdt", "usd"], ["usdc", "usd"], ["eur", "other"], ["rub", "other"], ["gbp", "other"],
+  ["usd", "usd"],
+  ["usdt", "usd"],
+  ["usdc", "usd"],
+  ["eur", "other"],
+  ["rub", "other"],
+  ["gbp", "other"],
 ]);
-export const SIGNS = new Map([["$", "usd"], ["€", "other"], ["£", "other"], ["¥", "other"], ["₽", "other"], ["₹", "other"], ["₿", "other"]]);
+export const SIGNS = new Map([
+  ["$", "usd"],
+  ["€", "other"],
+  ["£", "other"],
+  ["¥", "other"],
+  ["₽", "other"],
+  ["₹", "other"],
+  ["₿", "other"],
+]);
 // A number right after these names something, not an amount: "gpt 4", "step 2", "error 429".
 export const NAMES_BEFORE = wordSet(
   "gpt claude gemini llama mistral qwen deepseek sonnet opus haiku version ver v step error code top room " +
@@ -99,8 +112,7 @@ export const SCALE_LINKS = wordSet(
 // After these a number is a figure of speech: "thanks a million", «спасибо тысячу раз».
 export const THANKS = wordSet("thanks thank thx спасибо");
 export const PAST_PURCHASE = wordSet(
-  "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " +
-    "брал брала взял взяла",
+  "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " + "брал брала взял взяла",
 );
 export const NEGATIONS_BEFORE = wordSet("not не");
 export const DONT = wordSet("dont не");

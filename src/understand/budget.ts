@@ -15,7 +15,10 @@ export function tokensForBudget(catalog: Catalog, usdCents: number): number {
 export function choicesFor(options: readonly AmountOption[], catalog: Catalog): AmountChoice[] | null {
   const choices: AmountChoice[] = [];
   for (const option of options) {
-    const choice = option.kind === "amount" ? { tokens: option.tokens } : { tokens: tokensForBudget(catalog, option.usdCents), usdCents: option.usdCents };
+    const choice =
+      option.kind === "amount"
+        ? { tokens: option.tokens }
+        : { tokens: tokensForBudget(catalog, option.usdCents), usdCents: option.usdCents };
     if (TokenAmount.safeParse(choice.tokens).success && !choices.some((c) => c.tokens === choice.tokens)) choices.push(choice);
   }
   return choices.length >= 2 ? choices : null;

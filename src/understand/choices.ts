@@ -14,7 +14,10 @@ const PICKS: readonly (readonly [Pick, readonly Phrase[]])[] = [
   [2, phrases("third, 3 rd, option 3, number 3, вариант 3, третий, третье, третью, третья, третьего, третьим, 3 й")],
   [3, phrases("fourth, 4 th, option 4, number 4, вариант 4, четвертый, четвертое, четвертую, четвертая, 4 й")],
   ["last", phrases("last, latter, последний, последнее, последнюю, последняя, последнего")],
-  ["smallest", phrases("smaller, smallest, lower, lowest, cheaper, cheapest, less, fewer, меньше, поменьше, меньший, меньшее, дешевле, подешевле")],
+  [
+    "smallest",
+    phrases("smaller, smallest, lower, lowest, cheaper, cheapest, less, fewer, меньше, поменьше, меньший, меньшее, дешевле, подешевле"),
+  ],
   ["largest", phrases("bigger, biggest, larger, largest, higher, highest, more, больше, побольше, больший, большее, максимум")],
 ];
 const FILLERS = wordSet(
@@ -31,8 +34,10 @@ export function pickedChoice(text: string, tokens: readonly number[]): number | 
   if (typeof text !== "string" || text.length > 100 || tokens.length < 2) return null;
   const { words } = readText(text);
   const picked = new Set<number>();
-  for (let i = 0; i < words.length; ) {
-    const found = PICKS.flatMap(([pick, list]) => list.filter((p) => startsAt(words, i, p)).map((p) => [pick, p] as const)).sort((a, b) => b[1].length - a[1].length)[0];
+  for (let i = 0; i < words.length;) {
+    const found = PICKS.flatMap(([pick, list]) => list.filter((p) => startsAt(words, i, p)).map((p) => [pick, p] as const)).sort(
+      (a, b) => b[1].length - a[1].length,
+    )[0];
     if (found !== undefined) {
       picked.add(indexOf(found[0], tokens));
       i += found[1].length;

@@ -21,7 +21,22 @@ const LOST_PHRASES = phrases(
     "dont have my, потерял*, потеря*, удалил*, стер*, забыл*, пропал*, не сохранил*, не могу найти, не найду",
 );
 const PROMO_WORDS = ["promo*", "coupon*", "discount*", "промо*", "купон*", "скидк*"];
-const KEY_WORDS = ["key", "keys", "code", "codes", "voucher", "vouchers", "ключ", "ключа", "ключи", "ключик", "код", "кода", "коды", "ваучер*"];
+const KEY_WORDS = [
+  "key",
+  "keys",
+  "code",
+  "codes",
+  "voucher",
+  "vouchers",
+  "ключ",
+  "ключа",
+  "ключи",
+  "ключик",
+  "код",
+  "кода",
+  "коды",
+  "ваучер*",
+];
 
 /** The customer asks for their goods again: to be sent them, or because they lost them. */
 export function asksForGoodsAgain(words: readonly string[]): boolean {

@@ -156,9 +156,32 @@ const THANKS_FILLERS = new Set([
 ]);
 // Wanting to buy without naming an amount (issue 21): "I need some tokens", «хочу купить токены».
 const WANT_WORDS = [
-  "need", "needs", "want", "wanna", "buy", "purchase", "get", "order", "grab", "хочу", "хотел*", "хотим",
-  "нужн*", "надо", "купить", "куплю", "купим", "покупаю", "взять", "возьму", "заказать", "закажу", "приобрести",
-  "приобрету", "пополнить", "бы",
+  "need",
+  "needs",
+  "want",
+  "wanna",
+  "buy",
+  "purchase",
+  "get",
+  "order",
+  "grab",
+  "хочу",
+  "хотел*",
+  "хотим",
+  "нужн*",
+  "надо",
+  "купить",
+  "куплю",
+  "купим",
+  "покупаю",
+  "взять",
+  "возьму",
+  "заказать",
+  "закажу",
+  "приобрести",
+  "приобрету",
+  "пополнить",
+  "бы",
 ];
 const GOODS_WORDS = ["token", "tokens", "credit", "credits", "токен*", "кредит*"];
 const LANGUAGES: readonly (readonly [LanguageCode, readonly Phrase[]])[] = [
@@ -199,9 +222,7 @@ export function isQuestion(words: readonly string[], text: string): boolean {
 /** True when one of the phrases is said plainly: not in a question, not under a negation just before it. */
 function instructs(words: readonly string[], list: readonly Phrase[]): boolean {
   if (QUESTION_OPENERS.has(words[0] ?? "")) return false;
-  return words.some(
-    (_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)),
-  );
+  return words.some((_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)));
 }
 
 export function asksToCancel(words: readonly string[]): boolean {
@@ -261,7 +282,8 @@ export function thanks(words: readonly string[]): boolean {
  */
 export function wantsToBuy(words: readonly string[]): boolean {
   // "like" wants only as "I'd like" / "would like": "tokens look like…" does not
-  const wanting = (w: string, i: number) => WANT_WORDS.some((p) => wordMatches(w, p)) || (w === "like" && (words[i - 1] === "id" || words[i - 1] === "would"));
+  const wanting = (w: string, i: number) =>
+    WANT_WORDS.some((p) => wordMatches(w, p)) || (w === "like" && (words[i - 1] === "id" || words[i - 1] === "would"));
   const wants = words.some((w, i) => wanting(w, i) && !words.slice(Math.max(0, i - 3), i).some((n) => NEGATIONS.has(n)));
   const negatedAfter = words.some((w, i) => NEGATIONS.has(w) && WANT_WORDS.some((p) => wordMatches(words[i + 1], p)));
   return wants && !negatedAfter && words.some((w) => GOODS_WORDS.some((p) => wordMatches(w, p)));

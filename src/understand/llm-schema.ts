@@ -94,9 +94,7 @@ export type RejectReason =
 
 /** The model's reply read as a command, its explicit "unknown", or a rejection with the reason. */
 export type ReadResult =
-  | { kind: "command"; command: Command }
-  | { kind: "unknown" }
-  | { kind: "rejected"; reason: RejectReason; intent?: string };
+  { kind: "command"; command: Command } | { kind: "unknown" } | { kind: "rejected"; reason: RejectReason; intent?: string };
 
 const COMMAND_NAMES: ReadonlySet<string> = new Set<string>(COMMAND_TYPES);
 // Intents that try to move money or goods: named separately so the logs show an attempt, not noise.
@@ -185,7 +183,9 @@ function toCommand(reply: ModelReply): Command | null {
     case "SET_AMOUNT": {
       // Only a shop with several products has the slot; the schema has already checked the id.
       const product: unknown = "product" in reply ? reply.product : undefined;
-      return typeof product === "string" ? { type: "SET_AMOUNT", tokens: reply.tokens, product } : { type: "SET_AMOUNT", tokens: reply.tokens };
+      return typeof product === "string"
+        ? { type: "SET_AMOUNT", tokens: reply.tokens, product }
+        : { type: "SET_AMOUNT", tokens: reply.tokens };
     }
     case "ASK":
       return { type: "ASK", topic: reply.topic };
@@ -220,7 +220,12 @@ function reasonFor(issues: z.ZodError["issues"]): RejectReason {
  * Reads the model's raw text against what `state` allows. Never throws. `message`: the customer's text,
  * when known: a promo code the model names must appear in it (a model never makes up a code).
  */
-export function readModelReply(content: string | null | undefined, allowed: readonly CommandType[], catalog: Catalog, message?: string): ReadResult {
+export function readModelReply(
+  content: string | null | undefined,
+  allowed: readonly CommandType[],
+  catalog: Catalog,
+  message?: string,
+): ReadResult {
   if (content === null || content === undefined || content.trim() === "") return { kind: "rejected", reason: "empty" };
   const value = extractJson(content);
   if (value === undefined) return { kind: "rejected", reason: "invalid_json" };
@@ -230,7 +235,8 @@ export function readModelReply(content: string | null | undefined, allowed: read
   const shown = intent.slice(0, 40);
   if (intent !== "unknown") {
     if (COMMAND_NAMES.has(intent)) {
-      if (!(offeredCommands(allowed, catalog) as readonly string[]).includes(intent)) return { kind: "rejected", reason: "not_allowed_now", intent: shown };
+      if (!(offeredCommands(allowed, catalog) as readonly string[]).includes(intent))
+        return { kind: "rejected", reason: "not_allowed_now", intent: shown };
     } else {
       return { kind: "rejected", reason: FORBIDDEN_INTENT.test(intent) ? "forbidden_intent" : "unknown_intent", intent: shown };
     }

@@ -55,7 +55,8 @@ export function productCommand(text: string, reading: Reading, catalog: Catalog,
   const named = readProduct(text, shop, languageOf(text));
   if (named === null) return null;
   // "thanks for the gpt key": the name is part of a thank-you
-  if (reading.kind === "none" && named.amount === null && mentionsThanks(readText(text).words)) return { command: { type: "THANKS" }, source: "rules" };
+  if (reading.kind === "none" && named.amount === null && mentionsThanks(readText(text).words))
+    return { command: { type: "THANKS" }, source: "rules" };
   const product = named.productId;
   const amount = named.amount ?? (reading.kind === "amount" || reading.kind === "budget" || reading.kind === "clarify" ? reading : null);
   const take = (command: Command, note?: { kind: "budget"; usdCents: number }): Understood =>
@@ -67,7 +68,9 @@ export function productCommand(text: string, reading: Reading, catalog: Catalog,
       return take({ type: "SET_AMOUNT", tokens: amount.tokens, product });
     case "budget": {
       const tokens = tokensForBudget(view, amount.usdCents);
-      return TokenAmount.safeParse(tokens).success ? take({ type: "SET_AMOUNT", tokens, product }, { kind: "budget", usdCents: amount.usdCents }) : null;
+      return TokenAmount.safeParse(tokens).success
+        ? take({ type: "SET_AMOUNT", tokens, product }, { kind: "budget", usdCents: amount.usdCents })
+        : null;
     }
     case "clarify": {
       const choices = choicesFor(amount.candidates, view);

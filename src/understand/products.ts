@@ -29,7 +29,8 @@ function namesOf(product: Product): Name[] {
   const add = (text: string, language: string) => {
     const prefix = text.trim().endsWith("*");
     const words = readText(text.replace(/\*\s*$/, "")).words;
-    if (words.length > 0) names.push({ productId: product.id, words, prefix, language, specific: words.filter((w) => !GOODS.test(w)).length });
+    if (words.length > 0)
+      names.push({ productId: product.id, words, prefix, language, specific: words.filter((w) => !GOODS.test(w)).length });
   };
   for (const [language, name] of Object.entries(product.name)) add(name, language);
   for (const [language, aliases] of Object.entries(product.aliases)) for (const alias of aliases) add(alias, language);
@@ -59,7 +60,8 @@ function findNames(words: readonly string[], names: readonly Name[]): Found[] {
   for (let at = 0; at < words.length; at++) {
     for (const name of names) {
       const last = name.words.length - 1;
-      if (name.words.every((w, k) => wordFits(words[at + k], w, name.prefix && k === last))) found.push({ name, from: at, to: at + name.words.length });
+      if (name.words.every((w, k) => wordFits(words[at + k], w, name.prefix && k === last)))
+        found.push({ name, from: at, to: at + name.words.length });
     }
   }
   return found;
@@ -73,7 +75,8 @@ function choose(found: readonly Found[], language: string): Found | null {
   };
   let candidates = best(found, (f) => (f.name.specific > 0 ? 1 : 0));
   candidates = best(candidates, (f) => f.name.specific * 100 + f.name.words.length);
-  if (new Set(candidates.map((f) => f.name.productId)).size > 1) candidates = best(candidates, (f) => (f.name.language === language ? 1 : 0));
+  if (new Set(candidates.map((f) => f.name.productId)).size > 1)
+    candidates = best(candidates, (f) => (f.name.language === language ? 1 : 0));
   const products = new Set(candidates.map((f) => f.name.productId));
   return products.size === 1 ? (candidates[0] ?? null) : null;
 }
@@ -88,7 +91,8 @@ function withNameAsTokens(tokens: readonly Token[], wordIndex: readonly number[]
   let from = wordIndex[match.from] ?? 0;
   let to = (wordIndex[match.to - 1] ?? from) + 1;
   const isGoods = (t: Token | undefined) => t?.kind === "word" && GOODS.test(t.text);
-  const namesModel = !isGoods(tokens[to - 1]) && (tokens[to]?.kind === "num" || (tokens[to]?.kind === "punct" && tokens[to + 1]?.kind === "num"));
+  const namesModel =
+    !isGoods(tokens[to - 1]) && (tokens[to]?.kind === "num" || (tokens[to]?.kind === "punct" && tokens[to + 1]?.kind === "num"));
   if (namesModel) return tokens;
   while (isGoods(tokens[to])) to += 1;
   while (isGoods(tokens[from - 1])) from -= 1;

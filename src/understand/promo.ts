@@ -6,7 +6,8 @@
 import { PromoCodeText } from "../../machines/purchase.commands.ts";
 
 // The word before a code. A code must follow it as its own word: "promotions" names no code "tions".
-const SAID = /(?<![\p{L}\p{N}_])(promo[\s-]*codes?|promocodes?|promos?|coupon(?:[\s-]*codes?)?|discount[\s-]*codes?|промо-?код[а-я]*|промо|купон[а-я]*)(?:\s*[:=#]\s*|\s+(?:is|=|это|:)?\s*)([A-Za-z0-9_-]{2,32})(?![\p{L}\p{N}_-])/giu;
+const SAID =
+  /(?<![\p{L}\p{N}_])(promo[\s-]*codes?|promocodes?|promos?|coupon(?:[\s-]*codes?)?|discount[\s-]*codes?|промо-?код[а-я]*|промо|купон[а-я]*)(?:\s*[:=#]\s*|\s+(?:is|=|это|:)?\s*)([A-Za-z0-9_-]{2,32})(?![\p{L}\p{N}_-])/giu;
 // English words that follow "promo" or "coupon" without being a code ("promo code please", "coupon for me").
 const NOT_CODES = new Set(
   (

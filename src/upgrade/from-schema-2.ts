@@ -50,7 +50,25 @@ export type UpgradeOptions = {
 /** What the upgrade moved. */
 export type UpgradeReport = { chats: number; orders: number; goods: number; payments: number; settings: number };
 
-type OldContext = Omit<PurchaseContext, "productId" | "products" | "promoCode" | "promoTyped" | "promoHeld" | "promoRefusal" | "reissues" | "latePayment" | "paidCharge" | "late" | "refund" | "strays" | "invoiceClosed" | "nextCheckAt" | "lastCheck" | "delivery"> & {
+type OldContext = Omit<
+  PurchaseContext,
+  | "productId"
+  | "products"
+  | "promoCode"
+  | "promoTyped"
+  | "promoHeld"
+  | "promoRefusal"
+  | "reissues"
+  | "latePayment"
+  | "paidCharge"
+  | "late"
+  | "refund"
+  | "strays"
+  | "invoiceClosed"
+  | "nextCheckAt"
+  | "lastCheck"
+  | "delivery"
+> & {
   delivery: Pick<PurchaseContext["delivery"], "attempts" | "nextAttemptAt" | "lastError" | "ref" | "hint" | "deliveredAt">;
 };
 
@@ -64,10 +82,14 @@ async function collect<T>(legacy: LegacyData, collection: string, parse: (value:
   return found;
 }
 
-const parseWith = <S extends { safeParse(value: unknown): { success: true; data: unknown } | { success: false } }>(schema: S) => (value: unknown) => {
-  const parsed = schema.safeParse(value);
-  return parsed.success ? (parsed.data as S extends { safeParse(value: unknown): { success: true; data: infer D } | { success: false } } ? D : never) : undefined;
-};
+const parseWith =
+  <S extends { safeParse(value: unknown): { success: true; data: unknown } | { success: false } }>(schema: S) =>
+  (value: unknown) => {
+    const parsed = schema.safeParse(value);
+    return parsed.success
+      ? (parsed.data as S extends { safeParse(value: unknown): { success: true; data: infer D } | { success: false } } ? D : never)
+      : undefined;
+  };
 
 /** Today's state value for an old order, and what its context must say about late money and refunds. */
 function stateFor(
@@ -78,12 +100,30 @@ function stateFor(
 ): { value: unknown; late: boolean; refund: RefundDetails | null; invoiceClosed: boolean } {
   const c = old.context;
   const lateRefund = (refundedAt: number | null): RefundDetails | null =>
-    late ? { chargeId: late.paymentId, amount: late.amount, foreign: late.foreign, reason: late.reason === "late" ? "late" : "mismatch", refundId: null, manual: false, refundedAt } : null;
+    late
+      ? {
+          chargeId: late.paymentId,
+          amount: late.amount,
+          foreign: late.foreign,
+          reason: late.reason === "late" ? "late" : "mismatch",
+          refundId: null,
+          manual: false,
+          refundedAt,
+        }
+      : null;
   if (refund) {
     return {
       value: "refunded",
       late: false,
-      refund: { chargeId: refund.paymentId, amount: refund.amount, foreign: null, reason: "owner", refundId: refund.refundId, manual: refund.manual, refundedAt: refund.at },
+      refund: {
+        chargeId: refund.paymentId,
+        amount: refund.amount,
+        foreign: null,
+        reason: "owner",
+        refundId: refund.refundId,
+        manual: refund.manual,
+        refundedAt: refund.at,
+      },
       invoiceClosed: true,
     };
   }
@@ -140,7 +180,12 @@ function stateFor(
 }
 
 /** The persisted snapshot of today's machine for an old order. */
-function snapshotFor(old: { state: string; value: unknown; context: OldContext }, late: LatePayment | undefined, refund: Refund | undefined, options: UpgradeOptions) {
+function snapshotFor(
+  old: { state: string; value: unknown; context: OldContext },
+  late: LatePayment | undefined,
+  refund: Refund | undefined,
+  options: UpgradeOptions,
+) {
   const mapped = stateFor(old, late, refund, options.latePayment);
   const c = old.context;
   const context: PurchaseContext = {
@@ -175,7 +220,15 @@ function auditOf(buckets: AuditBucket[]): AuditEntry[] {
     const chatId = ChatId.safeParse(entry.chatId);
     const orderId = OrderId.safeParse(entry.orderId);
     if (!chatId.success) continue;
-    entries.push({ v: 2, type: entry.type, chatId: chatId.data, orderId: orderId.success ? orderId.data : null, at: entry.at, instance: entry.instance, detail: entry.detail });
+    entries.push({
+      v: 2,
+      type: entry.type,
+      chatId: chatId.data,
+      orderId: orderId.success ? orderId.data : null,
+      at: entry.at,
+      instance: entry.instance,
+      detail: entry.detail,
+    });
   }
   return entries;
 }
@@ -222,7 +275,10 @@ export async function upgradeFromSchema2(store: ShopStore, options: UpgradeOptio
   }
 
   // Every order, grouped by chat: the chat's current one from its snapshot, earlier ones from their projections.
-  const byChat = new Map<string, { conversation?: OldConversation; orders: Map<string, { state: string; value: unknown; context: OldContext; createdAt: number }> }>();
+  const byChat = new Map<
+    string,
+    { conversation?: OldConversation; orders: Map<string, { state: string; value: unknown; context: OldContext; createdAt: number }> }
+  >();
   const chatOf = (chatId: string) => {
     let chat = byChat.get(chatId);
     if (!chat) byChat.set(chatId, (chat = { orders: new Map() }));
@@ -235,7 +291,8 @@ export async function upgradeFromSchema2(store: ShopStore, options: UpgradeOptio
     const value = conversation.snapshot.value;
     const state = typeof value === "string" ? value : (Object.keys(value as object)[0] ?? "initial");
     // A fresh order without an amount was never an order: nothing to keep.
-    if (state !== "initial" || context.tokens !== null) chat.orders.set(context.orderId, { state, value, context, createdAt: context.createdAt });
+    if (state !== "initial" || context.tokens !== null)
+      chat.orders.set(context.orderId, { state, value, context, createdAt: context.createdAt });
   }
   for (const projection of projections.values()) {
     const chat = chatOf(projection.chatId);
@@ -243,10 +300,26 @@ export async function upgradeFromSchema2(store: ShopStore, options: UpgradeOptio
     // An ended order the conversation moved on from: its context rebuilt from its projection.
     const usd = projection.usd;
     const charge = projection.charge;
-    const quote = projection.tokens !== null && usd && charge ? { tokens: projection.tokens, usd, charge, quotedAt: projection.quotedAt ?? projection.createdAt, expiresAt: projection.quotedAt ?? projection.createdAt } : null;
+    const quote =
+      projection.tokens !== null && usd && charge
+        ? {
+            tokens: projection.tokens,
+            usd,
+            charge,
+            quotedAt: projection.quotedAt ?? projection.createdAt,
+            expiresAt: projection.quotedAt ?? projection.createdAt,
+          }
+        : null;
     const payment =
       projection.paymentId && charge
-        ? { provider: projection.provider ?? "sandbox", paymentId: projection.paymentId, payUrl: projection.payUrl ?? "", charge, createdAt: projection.createdAt, expiresAt: projection.updatedAt }
+        ? {
+            provider: projection.provider ?? "sandbox",
+            paymentId: projection.paymentId,
+            payUrl: projection.payUrl ?? "",
+            charge,
+            createdAt: projection.createdAt,
+            expiresAt: projection.updatedAt,
+          }
         : null;
     const goods = ledger.get(projection.orderId);
     const context: OldContext = {
@@ -259,7 +332,14 @@ export async function upgradeFromSchema2(store: ShopStore, options: UpgradeOptio
       quote,
       payment,
       paidAt: projection.paidAt,
-      delivery: { attempts: 0, nextAttemptAt: null, lastError: null, ref: projection.deliveryRef, hint: goods?.hint ?? null, deliveredAt: projection.deliveredAt },
+      delivery: {
+        attempts: 0,
+        nextAttemptAt: null,
+        lastError: null,
+        ref: projection.deliveryRef,
+        hint: goods?.hint ?? null,
+        deliveredAt: projection.deliveredAt,
+      },
       problem: null,
       createdAt: projection.createdAt,
       lastActivityAt: projection.updatedAt,
@@ -281,14 +361,23 @@ export async function upgradeFromSchema2(store: ShopStore, options: UpgradeOptio
     for (const [orderId, old] of chat.orders) {
       const { snapshot, persisted } = snapshotFor(old, latePayments.get(orderId), refunds.get(orderId), options);
       const summary = summarize(snapshot, at, options.workGraceMs);
-      records.push({ v: 2, orderId: OrderId.parse(orderId), chatId, snapshot: persisted as OrderRecord["snapshot"], summary, createdAt: old.createdAt, updatedAt: at });
+      records.push({
+        v: 2,
+        orderId: OrderId.parse(orderId),
+        chatId,
+        snapshot: persisted as OrderRecord["snapshot"],
+        summary,
+        createdAt: old.createdAt,
+        updatedAt: at,
+      });
       audit.push(...auditOf(auditByOrder.get(orderId) ?? []));
       audit.push(toAuditEntry({ type: "order", chatId, orderId: OrderId.parse(orderId), summary, createdAt: old.createdAt, at }, OWNER));
       await store.indexOrder(OrderId.parse(orderId), chatId);
     }
     const conversation = chat.conversation;
     const current = conversation ? (conversation.snapshot.context as OldContext).orderId : null;
-    const currentOrderId = current && chat.orders.has(current) ? current : (conversation?.lastOrderId ?? [...chat.orders.keys()].at(-1) ?? null);
+    const currentOrderId =
+      current && chat.orders.has(current) ? current : (conversation?.lastOrderId ?? [...chat.orders.keys()].at(-1) ?? null);
     const record: ChatRecord = {
       v: 3,
       chatId,

@@ -12,7 +12,17 @@ function runConsole(input: string, env: Record<string, string> = {}, args: strin
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
       // The machine's own locale must not decide the language of these checks.
-      env: { ...process.env, LC_ALL: "", LC_MESSAGES: "", LANG: "C.UTF-8", STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env },
+      env: {
+        ...process.env,
+        LC_ALL: "",
+        LC_MESSAGES: "",
+        LANG: "C.UTF-8",
+        STORE_URL: "memory://",
+        HTTP_PORT: "0",
+        TELEGRAM_BOT_TOKEN: "",
+        TOKENGOBLIN_LOG: "warn",
+        ...env,
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -59,7 +69,11 @@ function readmeTranscript(): { input: string; output: string } {
 }
 
 /** Order ids and the port differ from run to run. */
-const steady = (text: string) => text.replace(/ord_[A-Za-z0-9_-]+/g, "ord_…").replace(/localhost:\d+/g, "localhost:8080").trim();
+const steady = (text: string) =>
+  text
+    .replace(/ord_[A-Za-z0-9_-]+/g, "ord_…")
+    .replace(/localhost:\d+/g, "localhost:8080")
+    .trim();
 
 describe("console chat (issue 13: a fair stand-in for Telegram)", () => {
   test("the README's transcript is exactly what a fresh start prints", async () => {
@@ -148,7 +162,19 @@ function exchanges(stdout: string): { said: string; reply: string }[] {
 
 describe("console commands (issue 22: the console speaks like Telegram)", () => {
   test("every customer command the README lists answers in the console as in Telegram", async () => {
-    const input = ["/buy 2000", "/cart", "/status", "/orders", "/help", "/cancel", "/cart", "/start", "/start buy_5000", "/buy lots", "/promo NOPE"].join("\n");
+    const input = [
+      "/buy 2000",
+      "/cart",
+      "/status",
+      "/orders",
+      "/help",
+      "/cancel",
+      "/cart",
+      "/start",
+      "/start buy_5000",
+      "/buy lots",
+      "/promo NOPE",
+    ].join("\n");
     const { code, stdout } = await runConsole(`${input}\n`);
     expect(code).toBe(0);
     const [buy, cart, status, orders, help, cancel, emptyCart, start, deepLink, badAmount, promo] = exchanges(stdout);
@@ -170,7 +196,9 @@ describe("console commands (issue 22: the console speaks like Telegram)", () => 
     const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
     const afterTranscript = readme.slice(readme.indexOf("```", readme.indexOf("```text") + 7));
     const paragraph = afterTranscript.slice(0, afterTranscript.indexOf("\n## "));
-    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [A-Za-z0-9_]+)?)`/g)].map(([, command = "", argument = ""]) => `${command}${argument}`);
+    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [A-Za-z0-9_]+)?)`/g)].map(
+      ([, command = "", argument = ""]) => `${command}${argument}`,
+    );
     expect(new Set(listed.map((typed) => typed.split(" ")[0]!.slice(1)))).toEqual(new Set(CUSTOMER_COMMANDS));
     const { code, stdout } = await runConsole(`${listed.join("\n")}\n`);
     expect(code).toBe(0);

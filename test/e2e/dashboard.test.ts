@@ -36,7 +36,8 @@ if (!executablePath && process.env.CI) {
       throw new Error("no chromium on PATH in CI: .ci/run installs Debian's chromium, or set CHROMIUM_PATH");
     });
   });
-} else if (!executablePath) console.warn("dashboard browser test SKIPPED: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)");
+} else if (!executablePath)
+  console.warn("dashboard browser test SKIPPED: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)");
 
 describe.skipIf(!executablePath)("dashboard in a browser", () => {
   let shop: Shop;
@@ -49,7 +50,9 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     shop = await openShop({ HTTP_PORT: "0" }, { listen: true });
     await shop.seedHistory();
     failedOrder = await shop.failedDelivery();
-    await shop.app.engine.handleText("4343", "can you walk my dog on tuesday", { profile: { username: "walker", firstName: "Dog Walker With A Very Long Name Indeed" } });
+    await shop.app.engine.handleText("4343", "can you walk my dog on tuesday", {
+      profile: { username: "walker", firstName: "Dog Walker With A Very Long Name Indeed" },
+    });
     // A customer of the first day comes back and buys again.
     await shop.app.engine.handleText("7000", "hello again", { profile: { username: "ada_l", firstName: "Ada" } });
     await shop.purchase("7000", 1000, "button", "paid");
@@ -131,7 +134,14 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-retried.png"), fullPage: true });
 
     // On a desktop and on a phone every page reads without scrolling the page itself sideways.
-    const pages = ["/admin", "/admin/funnel", "/admin/orders", `/admin/orders/${sale}`, `/admin/orders/${failedOrder}`, "/admin/chats/4343"];
+    const pages = [
+      "/admin",
+      "/admin/funnel",
+      "/admin/orders",
+      `/admin/orders/${sale}`,
+      `/admin/orders/${failedOrder}`,
+      "/admin/chats/4343",
+    ];
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 844 });
       for (const path of pages) {

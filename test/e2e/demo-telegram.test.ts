@@ -48,7 +48,10 @@ describe("npm run demo:telegram (issue 22)", () => {
       /Payment confirmed and delivered: 2,000 tokens\.\n {3}Your code: TG-[A-Z0-9]+/,
       /✅ Delivered: the code above is what the customer paid for\./,
     ]);
-    expect(steps.every((at) => at >= 0), `${JSON.stringify(steps)}\n${stdout}`).toBe(true);
+    expect(
+      steps.every((at) => at >= 0),
+      `${JSON.stringify(steps)}\n${stdout}`,
+    ).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     // As the customer's app shows it: no HTML tags or entities.
     expect(stdout).not.toMatch(/<\/?(b|code|tg-spoiler)>|&(lt|gt|amp);/);

@@ -78,8 +78,11 @@ describe("a model reply the shop cannot use falls back to the rules", () => {
 });
 
 describe("product names the rules read never call the model", () => {
-  test.each(["1000 gpt tokens", "claude", "токены для claude", "25 dollars of claude credit", "promo SPRING10", "I lost my key"])("%s", async (text) => {
-    await app.engine.handleText("c1", text);
-    expect(stub.requests).toHaveLength(0);
-  });
+  test.each(["1000 gpt tokens", "claude", "токены для claude", "25 dollars of claude credit", "promo SPRING10", "I lost my key"])(
+    "%s",
+    async (text) => {
+      await app.engine.handleText("c1", text);
+      expect(stub.requests).toHaveLength(0);
+    },
+  );
 });

@@ -54,7 +54,12 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
       const invoiced = await app.engine.handleText("c1", "that works for me, send the invoice over");
       expect(invoiced.kind === "order" && invoiced.order.stage).toBe("awaiting_payment");
       expect(stub.requests).toHaveLength(2);
-      const paid = await app.http.dispatch({ method: "POST", path: new URL(payUrlOf(invoiced)).pathname, headers: {}, rawBody: Buffer.alloc(0) });
+      const paid = await app.http.dispatch({
+        method: "POST",
+        path: new URL(payUrlOf(invoiced)).pathname,
+        headers: {},
+        rawBody: Buffer.alloc(0),
+      });
       expect(paid.status).toBe(200);
       // The pay page answers at once; its webhook (which pays and delivers) follows.
       await app.flushSandboxWebhooks();
@@ -66,7 +71,10 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
     expect(llmRow, table).toBeDefined();
     const cells = llmRow!.split(/\s{2,}/);
     // source, started, quoted, invoiced, paid, of which late, delivered, conversion, LLM calls/sale, LLM tokens/sale, median
-    expect(cells.slice(1, 7).map((cell) => cell.split(" ")[0]), table).toEqual(["1", "1", "1", "1", "0", "1"]);
+    expect(
+      cells.slice(1, 7).map((cell) => cell.split(" ")[0]),
+      table,
+    ).toEqual(["1", "1", "1", "1", "0", "1"]);
     expect(cells[8], table).toBe("2.00");
   });
 });

@@ -15,7 +15,11 @@ const shops = telegramShops();
 
 /** A shop with one admin chat, broadcasting without a pace to wait for; `adminClock` times the admin's confirmations. */
 const openShop = (env: Record<string, string> = {}, overrides: AppOverrides = {}, adminClock?: () => number) =>
-  shops.open({ env: { ADMIN_CHAT_IDS: String(ADMIN), ...env }, overrides, run: { bot: { admin: { broadcastPerSecond: 1_000, ...(adminClock ? { clock: adminClock } : {}) } } } });
+  shops.open({
+    env: { ADMIN_CHAT_IDS: String(ADMIN), ...env },
+    overrides,
+    run: { bot: { admin: { broadcastPerSecond: 1_000, ...(adminClock ? { clock: adminClock } : {}) } } },
+  });
 
 /** A paid order, found by its invoice: its id, its sandbox invoice id and its record. */
 type Bought = { orderId: string; paymentId: string; record: OrderRecord };
@@ -40,7 +44,10 @@ async function buy({ api, app, say, pay }: TelegramShop, chatId: number): Promis
   return { orderId: record.orderId, paymentId, record };
 }
 
-const failingDelivery: DeliveryProvider = { name: "sandbox", issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }) };
+const failingDelivery: DeliveryProvider = {
+  name: "sandbox",
+  issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }),
+};
 
 describe("Telegram admin commands", () => {
   it("a customer's /stats gets the same answer as any unknown command", async () => {
@@ -58,7 +65,9 @@ describe("Telegram admin commands", () => {
     const stats = await say(ADMIN, "/stats");
     expect(stats.startsWith("<pre>")).toBe(true);
     // total row: started, quoted, invoiced, paid, delivered
-    const adminMenu = api.callsOf("setMyCommands").find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: String(ADMIN) }));
+    const adminMenu = api
+      .callsOf("setMyCommands")
+      .find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: String(ADMIN) }));
     expect(JSON.stringify(adminMenu?.payload.commands)).toContain('"stats"');
     expect(api.callsOf("setMyCommands").filter((c) => JSON.stringify(c.payload.commands).includes('"stats"'))).toHaveLength(1);
     expect(stats).toMatch(/total\s+1\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+0\s+1 \(100\.0%\)/);
@@ -96,7 +105,12 @@ describe("Telegram admin commands", () => {
     expect(answer).toContain(`order <code>${order.orderId}</code> is now <b>refunded</b>`);
     const after = await orderNow(app, order.orderId);
     expect(after.stage).toBe("refunded");
-    expect(after.refund).toMatchObject({ chargeId: order.paymentId, refundId: `sbx_refund_${order.paymentId}`, manual: false, reason: "owner" });
+    expect(after.refund).toMatchObject({
+      chargeId: order.paymentId,
+      refundId: `sbx_refund_${order.paymentId}`,
+      manual: false,
+      reason: "owner",
+    });
     expect(after.record.summary.refunded).toEqual({ minor: 4000, currency: "USDT" });
     const trail = await app.audit.forOrder(order.orderId);
     expect(trail.some((e) => e.type === "admin" && e.detail.action === "refund" && e.detail.by === String(ADMIN))).toBe(true);
@@ -112,7 +126,11 @@ describe("Telegram admin commands", () => {
     const order = await buy(shop, 101);
     const since = api.mark();
     api.text(ADMIN, `/refund ${order.orderId}`);
-    const toAdmin = (words: string) => api.waitFor((c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && String(c.payload.text).includes(words), since);
+    const toAdmin = (words: string) =>
+      api.waitFor(
+        (c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && String(c.payload.text).includes(words),
+        since,
+      );
     expect(String((await toAdmin("is now")).payload.text)).toContain("is now <b>awaiting_owner_refund</b>");
     // The order now needs the owner for another task: the alert says how to return the money by hand and record it.
     const alert = await toAdmin("in the provider's app");
@@ -153,7 +171,9 @@ describe("Telegram admin commands", () => {
     const after = await orderNow(app, orderId);
     expect(after.stage).toBe("refunded");
     expect(after.refund).toMatchObject({ reason: "late", chargeId: paymentId, refundId: `sbx_refund_${paymentId}`, manual: false });
-    expect(await say(ADMIN, `/order ${orderId}`)).toContain(`late payment <code>${paymentId}</code>: 40.00 USDT, refunded (<code>sbx_refund_${paymentId}</code>)`);
+    expect(await say(ADMIN, `/order ${orderId}`)).toContain(
+      `late payment <code>${paymentId}</code>: 40.00 USDT, refunded (<code>sbx_refund_${paymentId}</code>)`,
+    );
   });
 
   it("/broadcast asks first: Cancel sends nothing, Send reaches every known chat", async () => {

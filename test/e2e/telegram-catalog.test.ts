@@ -65,7 +65,12 @@ async function pay(shop: Shop, chatId: number, invoice: string) {
   const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
   expect(paymentId, `no pay link in: ${invoice}`).toBeDefined();
   const since = shop.api.mark();
-  const response = await shop.app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+  const response = await shop.app.http.dispatch({
+    method: "POST",
+    path: `/pay/sandbox/${paymentId}`,
+    headers: {},
+    rawBody: Buffer.alloc(0),
+  });
   expect(response.status).toBe(200);
   await shop.app.flushSandboxWebhooks();
   return shop.api.nextShown(chatId, since);

@@ -23,9 +23,11 @@ const escaped: unknown[] = [];
 const onEscape = (reason: unknown) => escaped.push(reason);
 /** Every log line, with all fields as given (before any logger-side redaction). */
 let logged: string[] = [];
-const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
-  logged.push(JSON.stringify({ level, message, ...fields }));
-};
+const capture =
+  (level: string) =>
+  (message: string, fields: Record<string, unknown> = {}) => {
+    logged.push(JSON.stringify({ level, message, ...fields }));
+  };
 const captureLog: Logger = { error: capture("error"), warn: capture("warn"), info: capture("info"), debug: capture("debug") };
 
 beforeAll(() => {
@@ -85,7 +87,15 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
   it("drops a message without a chat, and no timer fires into the process later", async () => {
     const api = await shops.stub();
     const shop = await openShop(api);
-    const update = { update_id: 90_001, message: { message_id: 1, date: Math.floor(Date.now() / 1000), from: { id: 3101, is_bot: false, first_name: "Ghost" }, text: "hello" } };
+    const update = {
+      update_id: 90_001,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        from: { id: 3101, is_bot: false, first_name: "Ghost" },
+        text: "hello",
+      },
+    };
     expect((await shop.post(update)).status).toBe(200);
     // The typing indicator used to be armed here and to throw 300 ms later, ending the process.
     expect(botClock.armed()).toBe(0);

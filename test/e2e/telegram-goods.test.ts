@@ -27,7 +27,9 @@ describe("delivered goods whose message Telegram refused", () => {
     const opened = await shop();
     const { api, app } = opened;
     await orderAndPay(opened, { error_code: 403, description: "Forbidden: bot was blocked by the user" });
-    const alert = await api.waitFor((c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && /could not be sent/.test(String(c.payload.text)));
+    const alert = await api.waitFor(
+      (c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && /could not be sent/.test(String(c.payload.text)),
+    );
     expect(String(alert.payload.text)).toContain(String(CUSTOMER));
     const current = (await app.engine.chat(String(CUSTOMER))).order;
     const order = current && current !== "invalid" ? current : undefined;

@@ -18,14 +18,21 @@ const openShop = (env: Record<string, string> = {}, overrides: AppOverrides = {}
 const page = async (app: App, method: "GET" | "POST", paymentId: string) =>
   String((await app.http.dispatch({ method, path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) })).body);
 /** The words a person reads on a page: no markup, styles, or ids. */
-const visibleText = (html: string) => html.replace(/<style>[^<]*<\/style>/g, " ").replace(/<[^>]+>/g, " ").replace(/\b(ord|sbx)_[\w-]+/g, " ");
+const visibleText = (html: string) =>
+  html
+    .replace(/<style>[^<]*<\/style>/g, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/\b(ord|sbx)_[\w-]+/g, " ");
 const spaced = (text: string) => text.replace(/\u00a0/g, " ");
 
 /** Everything the bot showed or said in a chat: messages (after edits), their buttons, and every toast. */
 function everythingShown(api: BotApiStub, chatId: number): string[] {
   const texts = ["sendMessage", "editMessageText"].flatMap((method) => api.callsOf(method, chatId).map((c) => String(c.payload.text)));
   const labels = api.messages(chatId).flatMap((m) => buttonsOf(m).map((b) => b.text));
-  const toasts = api.callsOf("answerCallbackQuery").map((c) => c.payload.text).filter((text): text is string => typeof text === "string");
+  const toasts = api
+    .callsOf("answerCallbackQuery")
+    .map((c) => c.payload.text)
+    .filter((text): text is string => typeof text === "string");
   return [...texts, ...labels, ...toasts];
 }
 
@@ -83,9 +90,11 @@ describe("a Russian-speaking customer", () => {
   it("finds the Russian command menu registered for Russian, Ukrainian, Belarusian and Kazakh Telegram", async () => {
     const { api } = await openShop();
     const menus = api.callsOf("setMyCommands");
-    const menu = (code: string | undefined) => menus.find((c) => c.payload.language_code === code)?.payload.commands as { command: string; description: string }[];
+    const menu = (code: string | undefined) =>
+      menus.find((c) => c.payload.language_code === code)?.payload.commands as { command: string; description: string }[];
     expect(menu(undefined)).toContainEqual({ command: "buy", description: "Buy tokens, e.g. /buy 5000" });
-    for (const code of ["ru", "uk", "be", "kk"]) expect(menu(code)).toContainEqual({ command: "buy", description: "Купить токены, например /buy 5000" });
+    for (const code of ["ru", "uk", "be", "kk"])
+      expect(menu(code)).toContainEqual({ command: "buy", description: "Купить токены, например /buy 5000" });
     expect(menu("ru").map((c) => c.command)).toEqual(menu(undefined).map((c) => c.command));
   });
 
@@ -122,7 +131,9 @@ describe("/language", () => {
     expect(buttonsOf(prompt).map((b) => b.text)).toEqual(["English", "Русский"]);
     expect((await press(2401, /Русский/, prompt)).shown).toBe("Готово: теперь я пишу по-русски.");
     expect(api.lastMessage(2401)!.message_id).toBe(prompt.message_id);
-    const chatMenu = api.callsOf("setMyCommands").find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: 2401 }));
+    const chatMenu = api
+      .callsOf("setMyCommands")
+      .find((c) => JSON.stringify(c.payload.scope) === JSON.stringify({ type: "chat", chat_id: 2401 }));
     expect(chatMenu?.payload.commands).toContainEqual({ command: "language", description: "Сменить язык" });
     expect(await say(2401, "/cart")).toContain("Открытых заказов пока нет");
     await first.close();
@@ -136,7 +147,10 @@ describe("/language", () => {
 
 describe("admin alerts", () => {
   it("reach a Russian-speaking admin in Russian while the English customer reads English", async () => {
-    const { api, app, say } = await openShop({ ADMIN_CHAT_IDS: "2501", DELIVERY_MAX_ATTEMPTS: "1" }, { delivery: { name: "sandbox", issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }) } });
+    const { api, app, say } = await openShop(
+      { ADMIN_CHAT_IDS: "2501", DELIVERY_MAX_ATTEMPTS: "1" },
+      { delivery: { name: "sandbox", issue: async () => ({ ok: false, reason: "unavailable", detail: "provider down" }) } },
+    );
     api.speaks(2501, "ru");
     expect(await say(2501, "/start")).toContain("Добро пожаловать");
 

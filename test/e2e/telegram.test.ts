@@ -14,7 +14,10 @@ const shops = telegramShops();
 
 const deliveredCode = (text: string) => /Your code: <tg-spoiler><code>([^<]+)<\/code>/.exec(text)?.[1];
 const codesSent = (api: BotApiStub, chatId: number) =>
-  api.callsOf("sendMessage", chatId).map((c) => deliveredCode(String(c.payload.text))).filter((code) => code !== undefined);
+  api
+    .callsOf("sendMessage", chatId)
+    .map((c) => deliveredCode(String(c.payload.text)))
+    .filter((code) => code !== undefined);
 
 describe("Telegram bot (polling)", () => {
   it("sells 2,000 tokens by text: quote, payment link, delivered code arrives unasked", async () => {
@@ -278,7 +281,12 @@ describe("Telegram bot (webhook)", () => {
   it("refuses an update without the right secret header and processes nothing", async () => {
     const { api, app, post } = await shops.open({ webhook: true });
     const update = api.textUpdate(1601, "I need 2000 tokens");
-    const missing = await app.http.dispatch({ method: "POST", path: WEBHOOK.path, headers: {}, rawBody: Buffer.from(JSON.stringify(update)) });
+    const missing = await app.http.dispatch({
+      method: "POST",
+      path: WEBHOOK.path,
+      headers: {},
+      rawBody: Buffer.from(JSON.stringify(update)),
+    });
     const wrong = await post(update, "guess");
     expect(missing.status).toBe(401);
     expect(wrong.status).toBe(401);

@@ -44,7 +44,8 @@ function sqliteBreaker(): AuditBreaker {
   };
   return {
     storeUrl: `sqlite://${file}`,
-    breakAudit: async () => run("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;"),
+    breakAudit: async () =>
+      run("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;"),
     mendAudit: async () => run("DROP TRIGGER refuse_audit;"),
   };
 }
@@ -66,14 +67,16 @@ async function redisBreaker(base: string): Promise<AuditBreaker> {
   return {
     storeUrl: isolated.url,
     // The shard's log moves aside and a string takes its place: XADD answers WRONGTYPE.
-    breakAudit: () => withClient(async (client) => {
-      if (await client.exists(logKey)) await client.rename(logKey, parked);
-      await client.set(logKey, "not a stream");
-    }),
-    mendAudit: () => withClient(async (client) => {
-      await client.del(logKey);
-      if (await client.exists(parked)) await client.rename(parked, logKey);
-    }),
+    breakAudit: () =>
+      withClient(async (client) => {
+        if (await client.exists(logKey)) await client.rename(logKey, parked);
+        await client.set(logKey, "not a stream");
+      }),
+    mendAudit: () =>
+      withClient(async (client) => {
+        await client.del(logKey);
+        if (await client.exists(parked)) await client.rename(parked, logKey);
+      }),
   };
 }
 
@@ -121,7 +124,8 @@ async function refusedStepLosesNothing(breaker: AuditBreaker) {
 }
 
 describe("an audit write that fails fails its step (issue 20)", () => {
-  test("on SQLite: the message and the webhook are refused whole, then go through with every entry", () => refusedStepLosesNothing(sqliteBreaker()));
+  test("on SQLite: the message and the webhook are refused whole, then go through with every entry", () =>
+    refusedStepLosesNothing(sqliteBreaker()));
 });
 
 const redisBase = redisDbUrl(0);

@@ -103,15 +103,23 @@ async function expectOneMoment(backup: ShopStore, live: ShopStore, chatIds: read
     if (!chat || chat === "invalid") continue;
     const ids = [...chat.recentOrderIds, ...(chat.currentOrderId ? [chat.currentOrderId] : [])];
     const records = await backup.readOrders(chatId, ids);
-    expect(records.map((order) => order.orderId), `chat ${chatId}'s orders`).toEqual(ids);
+    expect(
+      records.map((order) => order.orderId),
+      `chat ${chatId}'s orders`,
+    ).toEqual(ids);
     for (const order of records) {
       orders++;
       const trail = await backup.auditOf(order.orderId);
       expect((await live.auditOf(order.orderId)).slice(0, trail.length), `order ${order.orderId}'s trail`).toEqual(trail);
       const described = trail.filter((entry) => entry.type === "order").at(-1);
       expect(described?.detail.summary, `order ${order.orderId} as its trail last described it`).toEqual(order.summary);
-      if (order.summary.deliveredAt !== null) expect(await backup.goods(order.orderId, chatId), `order ${order.orderId}'s goods`).toBeDefined();
-      if (order.summary.paymentId) expect(await backup.findPayment(`${order.summary.provider}:${order.summary.paymentId}`)).toEqual({ orderId: order.orderId, chatId });
+      if (order.summary.deliveredAt !== null)
+        expect(await backup.goods(order.orderId, chatId), `order ${order.orderId}'s goods`).toBeDefined();
+      if (order.summary.paymentId)
+        expect(await backup.findPayment(`${order.summary.provider}:${order.summary.paymentId}`)).toEqual({
+          orderId: order.orderId,
+          chatId,
+        });
     }
   }
   expect(orders).toBeGreaterThan(20);
@@ -133,100 +141,123 @@ const expectOnlyProgress = (stderr: string, tool: string) => expect(stderr).toMa
 const allChats = (stocked: Awaited<ReturnType<typeof stockShop>>) => [...stocked.chatIds, ...BUYERS];
 
 describe("backup and restore on SQLite (issue 22, 4)", () => {
-  test("a backup taken while six chats buy is one moment of the shop, and restores whole into a new file and into an empty store", async () => {
-    const dir = scratchDir();
-    const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
-    const stocked = await stockShop(storeUrl);
-    const file = join(dir, "backups", "shop.sqlite");
-    const { backup, live } = await backupWhileSelling(storeUrl, stocked, ["--to", file]);
-    expect(backup.stdout).toMatch(new RegExp(`^backup: wrote ${file} \\([\\d,]+ bytes\\) from ${storeUrl} in .*: \\d+ chats, \\d+ orders, .*audit entries`));
+  test(
+    "a backup taken while six chats buy is one moment of the shop, and restores whole into a new file and into an empty store",
+    async () => {
+      const dir = scratchDir();
+      const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
+      const stocked = await stockShop(storeUrl);
+      const file = join(dir, "backups", "shop.sqlite");
+      const { backup, live } = await backupWhileSelling(storeUrl, stocked, ["--to", file]);
+      expect(backup.stdout).toMatch(
+        new RegExp(`^backup: wrote ${file} \\([\\d,]+ bytes\\) from ${storeUrl} in .*: \\d+ chats, \\d+ orders, .*audit entries`),
+      );
 
-    const copy = new Database(file, { readonly: true });
-    cleanups.push(() => void copy.close());
-    const fromBackup = await backupAsStore(exportSqlite(copy, file, Date.now()));
-    await expectOneMoment(fromBackup, live.store, allChats(stocked));
+      const copy = new Database(file, { readonly: true });
+      cleanups.push(() => void copy.close());
+      const fromBackup = await backupAsStore(exportSqlite(copy, file, Date.now()));
+      await expectOneMoment(fromBackup, live.store, allChats(stocked));
 
-    // Into a new file: the file is copied.
-    const newFile = `sqlite://${join(dir, "restored", "shop.sqlite")}`;
-    const restored = await runStoreTool("restore", ["--from", file], { STORE_URL: newFile });
-    expectOnlyProgress(restored.stderr, "restore");
-    expect(restored.code).toBe(0);
-    expect(restored.stdout).toMatch(/^restore: copied .* into sqlite:\/\/.*restored\/shop\.sqlite in .*: \d+ chats, .*Start the bot on it\.\n$/);
-    await expectSameShop(fromBackup, await opened(newFile), allChats(stocked));
+      // Into a new file: the file is copied.
+      const newFile = `sqlite://${join(dir, "restored", "shop.sqlite")}`;
+      const restored = await runStoreTool("restore", ["--from", file], { STORE_URL: newFile });
+      expectOnlyProgress(restored.stderr, "restore");
+      expect(restored.code).toBe(0);
+      expect(restored.stdout).toMatch(
+        /^restore: copied .* into sqlite:\/\/.*restored\/shop\.sqlite in .*: \d+ chats, .*Start the bot on it\.\n$/,
+      );
+      await expectSameShop(fromBackup, await opened(newFile), allChats(stocked));
 
-    // Into a store that exists but holds nothing: item by item.
-    const emptyUrl = `sqlite://${join(dir, "empty.sqlite")}`;
-    await (await sqliteStore(join(dir, "empty.sqlite"))).close();
-    const loaded = await runStoreTool("restore", ["--from", file], { STORE_URL: emptyUrl });
-    expect(loaded.code).toBe(0);
-    expect(loaded.stdout).toMatch(/^restore: loaded .* into sqlite:\/\/.*empty\.sqlite in .*: \d+ chats, \d+ orders, .*audit entries/);
-    await expectSameShop(fromBackup, await opened(emptyUrl), allChats(stocked));
+      // Into a store that exists but holds nothing: item by item.
+      const emptyUrl = `sqlite://${join(dir, "empty.sqlite")}`;
+      await (await sqliteStore(join(dir, "empty.sqlite"))).close();
+      const loaded = await runStoreTool("restore", ["--from", file], { STORE_URL: emptyUrl });
+      expect(loaded.code).toBe(0);
+      expect(loaded.stdout).toMatch(/^restore: loaded .* into sqlite:\/\/.*empty\.sqlite in .*: \d+ chats, \d+ orders, .*audit entries/);
+      await expectSameShop(fromBackup, await opened(emptyUrl), allChats(stocked));
 
-    await awaitingOrderIsDelivered(newFile, stocked);
-  }, TOOLS_TIMEOUT_MS);
+      await awaitingOrderIsDelivered(newFile, stocked);
+    },
+    TOOLS_TIMEOUT_MS,
+  );
 
-  test("restore refuses a store that holds data, a damaged file and memory://; backup refuses memory:// and an existing file", async () => {
-    const dir = scratchDir();
-    const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
-    await stockShop(storeUrl);
-    const file = join(dir, "shop-backup.sqlite");
-    expect((await runStoreTool("backup", ["--to", file], { STORE_URL: storeUrl })).code).toBe(0);
+  test(
+    "restore refuses a store that holds data, a damaged file and memory://; backup refuses memory:// and an existing file",
+    async () => {
+      const dir = scratchDir();
+      const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
+      await stockShop(storeUrl);
+      const file = join(dir, "shop-backup.sqlite");
+      expect((await runStoreTool("backup", ["--to", file], { STORE_URL: storeUrl })).code).toBe(0);
 
-    const again = await runStoreTool("backup", ["--to", file], { STORE_URL: storeUrl });
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain("already exists: choose another --to");
-    const memory = await runStoreTool("backup", [], { STORE_URL: "memory://" });
-    expect(memory.code).toBe(1);
-    expect(memory.stderr).toContain("nothing to back up");
+      const again = await runStoreTool("backup", ["--to", file], { STORE_URL: storeUrl });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain("already exists: choose another --to");
+      const memory = await runStoreTool("backup", [], { STORE_URL: "memory://" });
+      expect(memory.code).toBe(1);
+      expect(memory.stderr).toContain("nothing to back up");
 
-    const full = await runStoreTool("restore", ["--from", file], { STORE_URL: storeUrl });
-    expect(full.code).toBe(1);
-    expect(full.stderr).toMatch(/is not empty \(it holds \d+ chats, \d+ orders.*\)\. Load into an empty store/);
+      const full = await runStoreTool("restore", ["--from", file], { STORE_URL: storeUrl });
+      expect(full.code).toBe(1);
+      expect(full.stderr).toMatch(/is not empty \(it holds \d+ chats, \d+ orders.*\)\. Load into an empty store/);
 
-    // A JSON-lines backup cut short is refused before anything is written.
-    const lines = join(dir, "cut.jsonl");
-    const header = { format: "tokengoblin-backup", version: 1, storeSchema: 3, source: "redis", createdAt: new Date().toISOString() };
-    writeFileSync(lines, `${JSON.stringify(header)}\n${JSON.stringify({ kind: "order_chat", orderId: "ord_x", chatId: "1" })}\n`);
-    const target = `sqlite://${join(dir, "target.sqlite")}`;
-    const cut = await runStoreTool("restore", ["--from", lines], { STORE_URL: target });
-    expect(cut.code).toBe(1);
-    expect(cut.stderr).toContain("ends before its end line: the backup was cut short");
-    expect(readFileSync(file).subarray(0, 15).toString()).toBe("SQLite format 3");
-    const none = await runStoreTool("restore", ["--from", join(dir, "nope")], { STORE_URL: target });
-    expect(none.code).toBe(1);
-    expect((await runStoreTool("restore", [], { STORE_URL: target })).code).toBe(2);
-    expect((await runStoreTool("restore", ["--from", file], { STORE_URL: "memory://" })).code).toBe(1);
-  }, TOOLS_TIMEOUT_MS);
+      // A JSON-lines backup cut short is refused before anything is written.
+      const lines = join(dir, "cut.jsonl");
+      const header = { format: "tokengoblin-backup", version: 1, storeSchema: 3, source: "redis", createdAt: new Date().toISOString() };
+      writeFileSync(lines, `${JSON.stringify(header)}\n${JSON.stringify({ kind: "order_chat", orderId: "ord_x", chatId: "1" })}\n`);
+      const target = `sqlite://${join(dir, "target.sqlite")}`;
+      const cut = await runStoreTool("restore", ["--from", lines], { STORE_URL: target });
+      expect(cut.code).toBe(1);
+      expect(cut.stderr).toContain("ends before its end line: the backup was cut short");
+      expect(readFileSync(file).subarray(0, 15).toString()).toBe("SQLite format 3");
+      const none = await runStoreTool("restore", ["--from", join(dir, "nope")], { STORE_URL: target });
+      expect(none.code).toBe(1);
+      expect((await runStoreTool("restore", [], { STORE_URL: target })).code).toBe(2);
+      expect((await runStoreTool("restore", ["--from", file], { STORE_URL: "memory://" })).code).toBe(1);
+    },
+    TOOLS_TIMEOUT_MS,
+  );
 });
 
 const problem = await probeRedis(REDIS_URL);
 
-whenRedis("backup-restore (Redis)", problem === null ? null : `no Redis at ${REDIS_URL} (${problem})`, "Run: redis-server --port 6379 --daemonize yes --save '' (or set REDIS_URL)", () => {
-  test("a backup of a Redis shop taken while six chats buy is one moment of each chat, and restores whole into a new prefix", async () => {
-    const dir = scratchDir();
-    const source = await isolatedRedisUrl(REDIS_URL);
-    cleanups.push(() => source.clear());
-    const stocked = await stockShop(source.url);
-    const file = join(dir, "shop.jsonl");
-    const { backup, live } = await backupWhileSelling(source.url, stocked, ["--to", file]);
-    expect(backup.stdout).toMatch(/^backup: wrote .*shop\.jsonl \([\d,]+ bytes\) from redis:\/\/.* in .*: \d+ chats, \d+ orders, .*audit entries/);
+whenRedis(
+  "backup-restore (Redis)",
+  problem === null ? null : `no Redis at ${REDIS_URL} (${problem})`,
+  "Run: redis-server --port 6379 --daemonize yes --save '' (or set REDIS_URL)",
+  () => {
+    test(
+      "a backup of a Redis shop taken while six chats buy is one moment of each chat, and restores whole into a new prefix",
+      async () => {
+        const dir = scratchDir();
+        const source = await isolatedRedisUrl(REDIS_URL);
+        cleanups.push(() => source.clear());
+        const stocked = await stockShop(source.url);
+        const file = join(dir, "shop.jsonl");
+        const { backup, live } = await backupWhileSelling(source.url, stocked, ["--to", file]);
+        expect(backup.stdout).toMatch(
+          /^backup: wrote .*shop\.jsonl \([\d,]+ bytes\) from redis:\/\/.* in .*: \d+ chats, \d+ orders, .*audit entries/,
+        );
 
-    const fromBackup = await backupAsStore(readBackupItems(file));
-    await expectOneMoment(fromBackup, live.store, allChats(stocked));
+        const fromBackup = await backupAsStore(readBackupItems(file));
+        await expectOneMoment(fromBackup, live.store, allChats(stocked));
 
-    const target = await isolatedRedisUrl(REDIS_URL);
-    cleanups.push(() => target.clear());
-    const restored = await runStoreTool("restore", ["--from", file], { STORE_URL: target.url });
-    expectOnlyProgress(restored.stderr, "restore");
-    expect(restored.code).toBe(0);
-    expect(restored.stdout).toMatch(/^restore: loaded .*shop\.jsonl into redis:\/\/.* in .*: \d+ chats, \d+ orders, .*audit entries/);
-    await expectSameShop(fromBackup, await opened(target.url), allChats(stocked));
+        const target = await isolatedRedisUrl(REDIS_URL);
+        cleanups.push(() => target.clear());
+        const restored = await runStoreTool("restore", ["--from", file], { STORE_URL: target.url });
+        expectOnlyProgress(restored.stderr, "restore");
+        expect(restored.code).toBe(0);
+        expect(restored.stdout).toMatch(/^restore: loaded .*shop\.jsonl into redis:\/\/.* in .*: \d+ chats, \d+ orders, .*audit entries/);
+        await expectSameShop(fromBackup, await opened(target.url), allChats(stocked));
 
-    // A Redis backup restores into SQLite too.
-    const sqliteUrl = `sqlite://${join(dir, "from-redis.sqlite")}`;
-    expect((await runStoreTool("restore", ["--from", file], { STORE_URL: sqliteUrl })).code).toBe(0);
-    await expectSameShop(fromBackup, await opened(sqliteUrl), allChats(stocked));
+        // A Redis backup restores into SQLite too.
+        const sqliteUrl = `sqlite://${join(dir, "from-redis.sqlite")}`;
+        expect((await runStoreTool("restore", ["--from", file], { STORE_URL: sqliteUrl })).code).toBe(0);
+        await expectSameShop(fromBackup, await opened(sqliteUrl), allChats(stocked));
 
-    await awaitingOrderIsDelivered(target.url, stocked);
-  }, TOOLS_TIMEOUT_MS);
-});
+        await awaitingOrderIsDelivered(target.url, stocked);
+      },
+      TOOLS_TIMEOUT_MS,
+    );
+  },
+);

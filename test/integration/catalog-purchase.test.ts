@@ -26,12 +26,15 @@ async function shop(env: Record<string, string> = {}) {
     ...started,
     say: async (chatId: string, text: string, language = "en") => shown(await engine.handleText(chatId, text), language),
     press: async (chatId: string, button: ButtonAction, language = "en") => shown(await engine.handleButton(chatId, button), language),
-    command: async (chatId: string, command: Parameters<typeof engine.handleCommand>[1], language = "en") => shown(await engine.handleCommand(chatId, command), language),
+    command: async (chatId: string, command: Parameters<typeof engine.handleCommand>[1], language = "en") =>
+      shown(await engine.handleCommand(chatId, command), language),
   };
 }
 
-const stageOf = (reply: EngineReply) => ("order" in reply && reply.order ? reply.order.stage : reply.kind === "no_order" ? reply.lastOrder?.stage : null);
-const pressable = (message: Pick<RenderedMessage, "buttons">) => message.buttons.flat().flatMap((b) => ("press" in b ? [{ label: b.label, press: b.press }] : []));
+const stageOf = (reply: EngineReply) =>
+  "order" in reply && reply.order ? reply.order.stage : reply.kind === "no_order" ? reply.lastOrder?.stage : null;
+const pressable = (message: Pick<RenderedMessage, "buttons">) =>
+  message.buttons.flat().flatMap((b) => ("press" in b ? [{ label: b.label, press: b.press }] : []));
 const orderOf = (reply: EngineReply) => {
   if (!("order" in reply) || !reply.order) throw new Error(`no order in ${JSON.stringify(reply)}`);
   return reply.order;
@@ -130,7 +133,12 @@ describe("promo codes", () => {
     // The second order was quoted with the code; at Confirm it is used up: priced again without it, not invoiced.
     const second = await command("c2", { type: "CONFIRM" });
     expect(stageOf(second.reply)).toBe("quoted");
-    expect(orderOf(second.reply)).toMatchObject({ usd: { minor: 2_000 }, promoCode: null, promoRefusal: "used_up", problem: "promo_refused" });
+    expect(orderOf(second.reply)).toMatchObject({
+      usd: { minor: 2_000 },
+      promoCode: null,
+      promoRefusal: "used_up",
+      problem: "promo_refused",
+    });
     expect(second.text).toContain("That promo code has been used up, so it was not applied.");
     // The first customer cancels: the use comes back, and the next order may take it.
     await command("c1", { type: "CANCEL" });
@@ -146,11 +154,21 @@ describe("promo codes", () => {
     const invoice = await command("c1", { type: "CONFIRM" });
     await pay(payUrlOf(invoice.reply));
     const paid = await app.engine.order(orderOf(invoice.reply).orderId);
-    expect(paid?.summary).toMatchObject({ promoCode: "WELCOME5", discount: { minor: 500, currency: "USD" }, usd: { minor: 1_500 }, tier: null, credit: null, margin: null });
+    expect(paid?.summary).toMatchObject({
+      promoCode: "WELCOME5",
+      discount: { minor: 500, currency: "USD" },
+      usd: { minor: 1_500 },
+      tier: null,
+      credit: null,
+      margin: null,
+    });
     expect(paid?.summary.tags).toContain("delivered");
     const next = await command("c1", { type: "APPLY_PROMO", code: "welcome5" });
     expect(next.text).toContain("You have already used that promo code");
-    expect((await command("c2", { type: "APPLY_PROMO", code: "welcome5" })).reply).toMatchObject({ kind: "order", order: { promoCode: "WELCOME5" } });
+    expect((await command("c2", { type: "APPLY_PROMO", code: "welcome5" })).reply).toMatchObject({
+      kind: "order",
+      order: { promoCode: "WELCOME5" },
+    });
   });
 
   test("the summary of an OpenRouter order carries its credit and margin, and its tier", async () => {
@@ -158,7 +176,14 @@ describe("promo codes", () => {
     await press("c1", { action: "package", tokens: 2500, product: "or-credit" });
     const invoice = await command("c1", { type: "CONFIRM" });
     const order = await app.engine.order(orderOf(invoice.reply).orderId);
-    expect(order?.summary).toMatchObject({ productId: "or-credit", promoCode: null, discount: null, tier: null, credit: { minor: 2_500 }, margin: { minor: 625, currency: "USD" } });
+    expect(order?.summary).toMatchObject({
+      productId: "or-credit",
+      promoCode: null,
+      discount: null,
+      tier: null,
+      credit: { minor: 2_500 },
+      margin: { minor: 625, currency: "USD" },
+    });
     await press("c2", { action: "package", tokens: 10000, product: "gpt-tokens" });
     const tiered = await app.engine.order(orderOf(await app.engine.handleCommand("c2", { type: "CONFIRM" })).orderId);
     expect(tiered?.summary).toMatchObject({ tier: 10_000, usd: { minor: 18_000 } });

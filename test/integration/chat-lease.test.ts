@@ -34,7 +34,12 @@ let sqliteRuns = 0;
 
 type Backend = { name: string; skip: boolean; url: () => string; clear: () => Promise<void> };
 const backends: Backend[] = [
-  { name: "a shared SQLite file", skip: false, url: () => `sqlite://${join(sqliteDir, `lease-${sqliteRuns}.sqlite`)}`, clear: async () => void sqliteRuns++ },
+  {
+    name: "a shared SQLite file",
+    skip: false,
+    url: () => `sqlite://${join(sqliteDir, `lease-${sqliteRuns}.sqlite`)}`,
+    clear: async () => void sqliteRuns++,
+  },
   {
     name: "Redis",
     skip: redisProblem !== null && !process.env.CI,
@@ -120,7 +125,11 @@ for (const backend of backends) {
       // Its lease runs out while it is paused; another instance takes the chat and moves it on.
       await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200)); // real time on the store's clock
       await b.engine.handleText("c1", "make it 3000");
-      const refused = await a.store.commit({ chatId, owner: "stale-writer", chat: { record: { ...stale.state.chat, turns: ["stale"] }, expectedRev: stale.state.rev } });
+      const refused = await a.store.commit({
+        chatId,
+        owner: "stale-writer",
+        chat: { record: { ...stale.state.chat, turns: ["stale"] }, expectedRev: stale.state.rev },
+      });
       expect(refused.ok).toBe(false);
       const after = await b.store.readChat(chatId);
       expect(after.chat !== "invalid" && after.chat?.turns.includes("stale")).toBe(false);

@@ -50,7 +50,10 @@ async function sandbox(): Promise<Sandbox> {
   writeFileSync(join(dir, ".ci", "run"), run);
   const log = join(dir, "calls.log");
   executable(join(dir, "deploy", "check.sh"), `echo "deploy/check.sh" >> ${log}`);
-  executable(join(dir, "scripts", "redis-cluster.sh"), `echo "redis-cluster.sh $1" >> ${log}\n[ "$1" = start ] && echo "redis-cluster://127.0.0.1:1"\nexit 0`);
+  executable(
+    join(dir, "scripts", "redis-cluster.sh"),
+    `echo "redis-cluster.sh $1" >> ${log}\n[ "$1" = start ] && echo "redis-cluster://127.0.0.1:1"\nexit 0`,
+  );
   executable(
     join(dir, "bin", "npm"),
     `echo "npm $1 REDIS_URL=$REDIS_URL redis:$(redis-cli -h 127.0.0.1 -p ${port} ping 2>&1)" >> ${log}
@@ -63,7 +66,10 @@ exit "\${FAKE_TEST_STATUS:-0}"`,
   return { dir, port, tmp: join(dir, "tmp"), log: () => (existsSync(log) ? readFileSync(log, "utf8") : "") };
 }
 
-function start(box: Sandbox, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
+function start(
+  box: Sandbox,
+  env: Record<string, string> = {},
+): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
   const { REDIS_URL: _url, REDIS_CLUSTER_URL: _clusterUrl, ...inherited } = process.env;
   const child = spawn("bash", [join(box.dir, ".ci", "run")], {
     env: { ...inherited, PATH: `${join(box.dir, "bin")}:${process.env.PATH ?? ""}`, CI: "true", TMPDIR: box.tmp, ...env },
@@ -72,34 +78,50 @@ function start(box: Sandbox, env: Record<string, string> = {}): { child: ChildPr
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return { child, exit: new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null)))), output: () => output };
+  return {
+    child,
+    exit: new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null)))),
+    output: () => output,
+  };
 }
 
-const redisAnswers = (port: number) => spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG";
+const redisAnswers = (port: number) =>
+  spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG";
 /** Whether anything listens on the port on another address than loopback (Redis bound wider). */
 const listensBeyondLoopback = (port: number) =>
-  spawnSync("sh", ["-c", `cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { print $2 }' | grep -i ':${port.toString(16).padStart(4, "0")}$'`], { encoding: "utf8" })
+  spawnSync(
+    "sh",
+    [
+      "-c",
+      `cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { print $2 }' | grep -i ':${port.toString(16).padStart(4, "0")}$'`,
+    ],
+    { encoding: "utf8" },
+  )
     .stdout.split("\n")
     .filter((address) => address && !/^0100007F:/i.test(address)).length > 0;
 
 describe.skipIf(!hasRedis && !process.env.CI)(".ci/run", () => {
-  it("runs the kit check, npm ci and npm test against its own Redis on 127.0.0.1, and stops that Redis when the tests pass", { timeout: 30_000 }, async () => {
-    if (!hasRedis) throw new Error("redis-server is missing in CI: .ci/run installs it");
-    const box = await sandbox();
-    const run = start(box, { FAKE_TEST_SECONDS: "1" });
-    expect(await until(() => redisAnswers(box.port), 10_000)).toBe(true);
-    expect(listensBeyondLoopback(box.port)).toBe(false);
-    expect(await run.exit, run.output()).toBe(0);
-    expect(box.log().trim().split("\n")).toEqual([
-      "redis-cluster.sh start",
-      "deploy/check.sh",
-      `npm ci REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
-      `npm test REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
-      "redis-cluster.sh stop",
-    ]);
-    expect(redisAnswers(box.port)).toBe(false);
-    expect(readdirSync(box.tmp)).toEqual([]);
-  });
+  it(
+    "runs the kit check, npm ci and npm test against its own Redis on 127.0.0.1, and stops that Redis when the tests pass",
+    { timeout: 30_000 },
+    async () => {
+      if (!hasRedis) throw new Error("redis-server is missing in CI: .ci/run installs it");
+      const box = await sandbox();
+      const run = start(box, { FAKE_TEST_SECONDS: "1" });
+      expect(await until(() => redisAnswers(box.port), 10_000)).toBe(true);
+      expect(listensBeyondLoopback(box.port)).toBe(false);
+      expect(await run.exit, run.output()).toBe(0);
+      expect(box.log().trim().split("\n")).toEqual([
+        "redis-cluster.sh start",
+        "deploy/check.sh",
+        `npm ci REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
+        `npm test REDIS_URL=redis://127.0.0.1:${box.port} redis:PONG`,
+        "redis-cluster.sh stop",
+      ]);
+      expect(redisAnswers(box.port)).toBe(false);
+      expect(readdirSync(box.tmp)).toEqual([]);
+    },
+  );
 
   it("stops its Redis and keeps the tests' exit status when the tests fail", { timeout: 30_000 }, async () => {
     if (!hasRedis) throw new Error("redis-server is missing in CI: .ci/run installs it");

@@ -63,7 +63,9 @@ describe("after '2000 or 3000?', the customer picks one", () => {
     const picked = await say("c1", text, language);
     expect(tokensOf(picked.reply)).toBe(tokens);
     expect(picked.reply).toMatchObject({ kind: "order", order: { stage: "quoted" } });
-    expect((await say("c1", language === "ru" ? "да" : "yes", language)).reply).toMatchObject({ order: { stage: "awaiting_payment", tokens } });
+    expect((await say("c1", language === "ru" ? "да" : "yes", language)).reply).toMatchObject({
+      order: { stage: "awaiting_payment", tokens },
+    });
   });
 
   test("a picked budget is quoted as the budget it was", async () => {

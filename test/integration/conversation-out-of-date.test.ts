@@ -64,7 +64,9 @@ describe("a button does what its message says (issue 13, 1)", () => {
     expect(invoice.kind === "order" && invoice.order.stage).toBe("awaiting_payment");
     expect(invoice.kind === "order" && invoice.order.charge?.minor).toBe(10_000);
     // The invoice the old button did not make is the one the current button made.
-    expect(await app.store.findPayment(paymentKey("sandbox", `sbx_${invoice.kind === "order" ? invoice.order.orderId : ""}`))).toBeDefined();
+    expect(
+      await app.store.findPayment(paymentKey("sandbox", `sbx_${invoice.kind === "order" ? invoice.order.orderId : ""}`)),
+    ).toBeDefined();
   });
 
   test("'+ 1k' on an old message does not change the current amount", async () => {

@@ -26,7 +26,9 @@ async function shop(env: Record<string, string> = {}) {
   /** The audit's customer commands of a chat, oldest first: what reached the engine, from where. */
   const commands = async (chatId: string) => {
     const { entries } = await started.app.store.readLog(null, 10_000);
-    return entries.filter((e: AuditEntry) => e.chatId === chatId && e.type === "command").map((e) => e.detail as { command: string; source: string; text?: string });
+    return entries
+      .filter((e: AuditEntry) => e.chatId === chatId && e.type === "command")
+      .map((e) => e.detail as { command: string; source: string; text?: string });
   };
   /** Buys 2,000 tokens and pays; returns the code delivered. */
   const deliver = async (chatId: string) => {
@@ -169,13 +171,16 @@ describe("thanks are answered in kind, and move nothing", () => {
 });
 
 describe("a lost key", () => {
-  test.each(["I lost my key", "потерял ключ", "send me the code", "пришли код"])("%s after a delivery asks the delivered order for a reissue", async (text) => {
-    const { say, deliver, commands } = await shop();
-    await deliver("c1");
-    const asked = await say("c1", text);
-    expect(asked.reply.kind).not.toBe("not_understood");
-    expect((await commands("c1")).at(-1)).toMatchObject({ command: "REISSUE", source: "rules", text });
-  });
+  test.each(["I lost my key", "потерял ключ", "send me the code", "пришли код"])(
+    "%s after a delivery asks the delivered order for a reissue",
+    async (text) => {
+      const { say, deliver, commands } = await shop();
+      await deliver("c1");
+      const asked = await say("c1", text);
+      expect(asked.reply.kind).not.toBe("not_understood");
+      expect((await commands("c1")).at(-1)).toMatchObject({ command: "REISSUE", source: "rules", text });
+    },
+  );
 
   test("«пришли код» after delivery replaces the lost code and shows the new one, in Russian", async () => {
     const { say, deliver } = await shop();

@@ -85,7 +85,10 @@ describe("customers see their orders", () => {
     expect(message.text).toContain("2,000 tokens");
     expect(message.text).toContain(secret.slice(-4));
     expect(message.text).not.toContain(secret);
-    const again = message.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : [])).find((b) => b.action === "package" && b.tokens === 2000);
+    const again = message.buttons
+      .flat()
+      .flatMap((b) => ("press" in b ? [b.press] : []))
+      .find((b) => b.action === "package" && b.tokens === 2000);
     expect(again).toBeDefined();
     // Still quoted at 1,000: listing orders moves nothing.
     expect(reply.kind === "orders" && reply.order?.tokens).toBe(1000);

@@ -179,7 +179,9 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
   await shop.start();
 
   // 1. Every customer orders and gets a pay link while the shop is healthy: the issue is about paid orders.
-  const customers: Customer[] = await Promise.all(Array.from({ length: schedule.customers }, (_, i) => orderUntilPayLink(api, FIRST_CHAT_ID + i)));
+  const customers: Customer[] = await Promise.all(
+    Array.from({ length: schedule.customers }, (_, i) => orderUntilPayLink(api, FIRST_CHAT_ID + i)),
+  );
 
   // 2. The burst: customers pay, and press Pay again while the shop does not acknowledge.
   const payDeadline = Date.now() + schedule.arrivalSpreadMs + 45_000;
@@ -238,7 +240,16 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
  * expired). Across all orders: duplicates (two keys shown or live) and live keys nobody holds.
  */
 function judge(customers: Customer[], paid: Set<Customer>, api: BotApiStub, openrouter: OpenRouterStub, later: number) {
-  const verdict = { delivered: 0, escalated: 0, lost: 0, toldExpired: 0, toldLateMoney: 0, duplicated: 0, orphanLiveKeys: 0, lostOrders: [] as string[] };
+  const verdict = {
+    delivered: 0,
+    escalated: 0,
+    lost: 0,
+    toldExpired: 0,
+    toldLateMoney: 0,
+    duplicated: 0,
+    orphanLiveKeys: 0,
+    lostOrders: [] as string[],
+  };
   const adminTexts = api.callsOf("sendMessage", ADMIN_CHAT_ID).map((call) => String(call.payload.text));
   for (const customer of customers) {
     const before = textsShown(api, customer, 0, later);
@@ -267,14 +278,18 @@ function judge(customers: Customer[], paid: Set<Customer>, api: BotApiStub, open
 async function settledMetric(shop: ShopProcess, name: string, labels: Record<string, string>): Promise<number> {
   let value = await shop.metric(name, labels);
   let stableSince = Date.now();
-  await until(async () => {
-    const now = await shop.metric(name, labels);
-    if (now !== value) {
-      value = now;
-      stableSince = Date.now();
-    }
-    return Date.now() - stableSince >= 2_000;
-  }, 15_000, 250);
+  await until(
+    async () => {
+      const now = await shop.metric(name, labels);
+      if (now !== value) {
+        value = now;
+        stableSince = Date.now();
+      }
+      return Date.now() - stableSince >= 2_000;
+    },
+    15_000,
+    250,
+  );
   return value;
 }
 
@@ -298,11 +313,22 @@ function report(f: Figures, killLog: string[], customers: Customer[], shop: Shop
   );
   if (!process.env.CRASH_VERBOSE) return;
   for (const customer of customers.filter((c) => c.statusQuestions > 0)) {
-    console.log(`asked status: chat ${customer.chatId} (${customer.orderId}) acknowledged=${customer.acknowledged} refused=${customer.refused} presses=${customer.payPresses}: ${textsShown(api, customer).map((t) => describeShown(t)).join(" | ")}`);
+    console.log(
+      `asked status: chat ${customer.chatId} (${customer.orderId}) acknowledged=${customer.acknowledged} refused=${customer.refused} presses=${customer.payPresses}: ${textsShown(
+        api,
+        customer,
+      )
+        .map((t) => describeShown(t))
+        .join(" | ")}`,
+    );
   }
   console.log(shop.output());
   for (const customer of customers.filter((c) => f.lostOrders.some((line) => line.startsWith(c.orderId)))) {
-    console.log(`chat ${customer.chatId} (${customer.orderId}) was shown:\n${textsShown(api, customer).map((t) => `  | ${t.replace(/\n/g, " ⏎ ")}`).join("\n")}`);
+    console.log(
+      `chat ${customer.chatId} (${customer.orderId}) was shown:\n${textsShown(api, customer)
+        .map((t) => `  | ${t.replace(/\n/g, " ⏎ ")}`)
+        .join("\n")}`,
+    );
   }
 }
 
@@ -317,7 +343,16 @@ function expectEveryPaidOrderDelivered(f: Figures, schedule: Schedule) {
     orphanLiveKeys: f.orphanLiveKeys,
     unpaid: f.purchases - f.paid,
     unexpectedExits: f.unexpectedExits,
-  }).toEqual({ lost: 0, toldExpired: 0, toldLateMoney: 0, expiredBySweeper: 0, duplicated: 0, orphanLiveKeys: 0, unpaid: 0, unexpectedExits: 0 });
+  }).toEqual({
+    lost: 0,
+    toldExpired: 0,
+    toldLateMoney: 0,
+    expiredBySweeper: 0,
+    duplicated: 0,
+    orphanLiveKeys: 0,
+    unpaid: 0,
+    unexpectedExits: 0,
+  });
   expect(f.delivered + f.escalated).toBe(f.paid);
   expect(f.kills).toBe(schedule.kills);
   if (schedule.kills > 0) expect(f.killsDuringDelivery, "no kill met a delivery in flight: the run proves nothing").toBeGreaterThan(0);
@@ -326,10 +361,15 @@ function expectEveryPaidOrderDelivered(f: Figures, schedule: Schedule) {
 const redisUrl = redisDbUrl(REDIS_DB);
 const redisProblem = await probeRedis(redisUrl);
 if (redisProblem !== null && !process.env.CI) {
-  console.warn(`\n[crash.test] Redis variants SKIPPED: no Redis at ${redisUrl} (${redisProblem}). Run: redis-server --port 6379 --daemonize yes --save ''\n`);
+  console.warn(
+    `\n[crash.test] Redis variants SKIPPED: no Redis at ${redisUrl} (${redisProblem}). Run: redis-server --port 6379 --daemonize yes --save ''\n`,
+  );
 }
 const clusterUrl = process.env.REDIS_CLUSTER_URL;
-if (!clusterUrl && !process.env.CI) console.warn("\n[crash.test] Redis Cluster variant SKIPPED: REDIS_CLUSTER_URL is not set (scripts/redis-cluster.sh start <dir> prints one)\n");
+if (!clusterUrl && !process.env.CI)
+  console.warn(
+    "\n[crash.test] Redis Cluster variant SKIPPED: REDIS_CLUSTER_URL is not set (scripts/redis-cluster.sh start <dir> prints one)\n",
+  );
 
 async function onSqlite(schedule: Schedule) {
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-crash-"));
@@ -338,7 +378,8 @@ async function onSqlite(schedule: Schedule) {
 }
 
 async function onRedis(schedule: Schedule) {
-  if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem}); start redis-server or set REDIS_URL`);
+  if (redisProblem !== null)
+    throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem}); start redis-server or set REDIS_URL`);
   await flushRedis(redisUrl);
   cleanups.push(() => flushRedis(redisUrl));
   expectEveryPaidOrderDelivered(await runKillTest("Redis", redisUrl, schedule), schedule);

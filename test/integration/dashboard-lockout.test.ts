@@ -38,13 +38,16 @@ function from(s: Shop, remoteAddress: string) {
       remoteAddress,
     });
   return {
-    bearer: (token: string, headers: Record<string, string> = {}) => send("GET", "/admin", { authorization: `Bearer ${token}`, ...headers }),
-    login: (token: string, headers: Record<string, string> = {}) => send("POST", "/admin/login", headers, `token=${encodeURIComponent(token)}`),
+    bearer: (token: string, headers: Record<string, string> = {}) =>
+      send("GET", "/admin", { authorization: `Bearer ${token}`, ...headers }),
+    login: (token: string, headers: Record<string, string> = {}) =>
+      send("POST", "/admin/login", headers, `token=${encodeURIComponent(token)}`),
     withCookie: (cookie: string) => send("GET", "/admin", { cookie }),
   };
 }
 const statuses = (responses: HttpResponse[]) => responses.map((response) => response.status);
-const sessionOf = (response: HttpResponse) => `${SESSION_COOKIE}=${/^tg_admin=([^;]*)/.exec(response.headers?.["set-cookie"] ?? "")?.[1] ?? ""}`;
+const sessionOf = (response: HttpResponse) =>
+  `${SESSION_COOKIE}=${/^tg_admin=([^;]*)/.exec(response.headers?.["set-cookie"] ?? "")?.[1] ?? ""}`;
 
 describe("the failed-login limit counts per client address", () => {
   it("rotating X-Forwarded-For values without a trusted proxy all count against the one socket address", async () => {
@@ -63,10 +66,13 @@ describe("the failed-login limit counts per client address", () => {
     const s = await shop({ TRUSTED_PROXY: PROXY });
     const proxy = from(s, PROXY);
     // 60 clients behind the proxy, one wrong token each: none is locked.
-    const many = await Promise.all(Array.from({ length: 60 }, (_, i) => proxy.bearer(`guess-${i}`, { "x-forwarded-for": `10.1.${Math.floor(i / 250)}.${i % 250}` })));
+    const many = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => proxy.bearer(`guess-${i}`, { "x-forwarded-for": `10.1.${Math.floor(i / 250)}.${i % 250}` })),
+    );
     expect(new Set(statuses(many))).toEqual(new Set([401]));
     // One client behind it guessing on: locked after five, whatever it writes in front of the proxy's hop.
-    for (let i = 0; i < 5; i++) expect((await proxy.bearer(`again-${i}`, { "x-forwarded-for": `198.18.${i}.1, ${ATTACKER}` })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await proxy.bearer(`again-${i}`, { "x-forwarded-for": `198.18.${i}.1, ${ATTACKER}` })).status).toBe(401);
     expect((await proxy.bearer("again-5", { "x-forwarded-for": ATTACKER })).status).toBe(429);
     // The same header from a socket that is not the proxy is not believed: that socket is the client.
     expect((await from(s, "192.0.2.50").bearer("x", { "x-forwarded-for": ATTACKER })).status).toBe(401);
@@ -79,7 +85,9 @@ describe("the failed-login limit counts per client address", () => {
     expect((await owner.withCookie(session)).status).toBe(200);
     // The issue's attack: 60 wrong tries with rotating X-Forwarded-For values, all at once.
     const attacker = from(s, ATTACKER);
-    const attack = await Promise.all(Array.from({ length: 60 }, (_, i) => attacker.bearer(`guess-${i}`, { "x-forwarded-for": `10.2.0.${i}` })));
+    const attack = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => attacker.bearer(`guess-${i}`, { "x-forwarded-for": `10.2.0.${i}` })),
+    );
     expect(statuses(attack).filter((status) => status === 429)).toHaveLength(55);
     expect((await owner.bearer(ADMIN_TOKEN)).status).toBe(200);
     expect((await owner.withCookie(session)).status).toBe(200);
@@ -98,7 +106,9 @@ describe("the failed-login limit counts per client address", () => {
     // Refusals to a locked address take a second: one guess after another gets slow.
     expect(performance.now() - asked).toBeGreaterThanOrEqual(900);
     expect(locked.status).toBe(429);
-    expect(String(locked.body)).toMatch(/too many wrong tokens from your address; wait 15 minutes.*the right token and a signed-in session still work/);
+    expect(String(locked.body)).toMatch(
+      /too many wrong tokens from your address; wait 15 minutes.*the right token and a signed-in session still work/,
+    );
     expect(locked.headers?.["retry-after"]).toBe("900");
     s.clock.advance(10 * 60_000);
     expect((await attacker.bearer("guess-6")).status).toBe(429); // a guess while locked keeps it locked
@@ -112,7 +122,8 @@ describe("the failed-login limit counts per client address", () => {
     const s = await shop({}, true);
     await s.app.start();
     const url = `http://127.0.0.1:${s.app.port}/admin`;
-    const get = (token: string, forwarded: string) => fetch(url, { headers: { authorization: `Bearer ${token}`, "x-forwarded-for": forwarded } });
+    const get = (token: string, forwarded: string) =>
+      fetch(url, { headers: { authorization: `Bearer ${token}`, "x-forwarded-for": forwarded } });
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push((await get(`guess-${i}`, `10.3.0.${i}`)).status);
     expect(answers).toEqual([401, 401, 401, 401, 401, 429]);
@@ -161,7 +172,9 @@ describe("which client a request comes from", () => {
     expect(loadConfig({}).http.trustedProxies).toEqual([]);
     for (const bad of ["localhost", "10.0.0.0/33", "127.0.0.1/8/1", "300.1.1.1"]) {
       expect(() => loadConfig({ TRUSTED_PROXY: bad })).toThrow(ConfigError);
-      expect(() => loadConfig({ TRUSTED_PROXY: bad })).toThrow(/^TRUSTED_PROXY: must be a comma-separated list of IP addresses or networks/);
+      expect(() => loadConfig({ TRUSTED_PROXY: bad })).toThrow(
+        /^TRUSTED_PROXY: must be a comma-separated list of IP addresses or networks/,
+      );
     }
   });
 });
@@ -169,9 +182,22 @@ describe("which client a request comes from", () => {
 describe("the failure map stays bounded", () => {
   it("under address rotation it keeps at most maxTrackedClients, forgetting expired and then the oldest", () => {
     let now = 0;
-    const auth = createAuth({ token: ADMIN_TOKEN, now: () => now, maxTrackedClients: 100, lockedPauseMs: 0, clientOf: (r) => String(r.headers["x-client"]) });
+    const auth = createAuth({
+      token: ADMIN_TOKEN,
+      now: () => now,
+      maxTrackedClients: 100,
+      lockedPauseMs: 0,
+      clientOf: (r) => String(r.headers["x-client"]),
+    });
     const guess = (client: string, token = "wrong") =>
-      auth.caller({ method: "GET", path: "/admin", query: new URLSearchParams(), params: {}, headers: { authorization: `Bearer ${token}`, "x-client": client }, rawBody: Buffer.alloc(0) });
+      auth.caller({
+        method: "GET",
+        path: "/admin",
+        query: new URLSearchParams(),
+        params: {},
+        headers: { authorization: `Bearer ${token}`, "x-client": client },
+        rawBody: Buffer.alloc(0),
+      });
     for (let i = 0; i < 6; i++) guess("steady");
     expect(guess("steady")).toEqual({ ok: false, reason: "locked" });
     for (let i = 0; i < 5_000; i++) {

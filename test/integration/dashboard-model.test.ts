@@ -28,7 +28,20 @@ function row(orderId: string, createdAt: number, stages: string[], extra: Partia
     chatId: "1",
     createdAt,
     updatedAt: createdAt,
-    summary: { state: last, tags: [], productId: "tokens", tokens: 1000, usd: { minor: 2000, currency: "USD" }, charge: null, provider: null, paymentId: null, late: false, paidAt: null, deliveredAt: null, refunded: null },
+    summary: {
+      state: last,
+      tags: [],
+      productId: "tokens",
+      tokens: 1000,
+      usd: { minor: 2000, currency: "USD" },
+      charge: null,
+      provider: null,
+      paymentId: null,
+      late: false,
+      paidAt: null,
+      deliveredAt: null,
+      refunded: null,
+    },
     quotedAt: createdAt,
     invoicedAt: stages.includes("awaiting_payment") ? createdAt : null,
     paid: false,
@@ -77,7 +90,11 @@ describe("the machine as the owner sees it", () => {
 
   it("draws every stage with its counts, the counts on edges, and one order's numbered path", () => {
     const counts = PURCHASE_GRAPH.edges.map((_, i) => (i === edge("paid", "delivered") ? 42 : 0));
-    const svg = diagramSvg(PURCHASE_GRAPH, { edgeCounts: counts, stateCounts: new Map([["delivered", 42]]), nowCounts: new Map([["delivered", 40]]) });
+    const svg = diagramSvg(PURCHASE_GRAPH, {
+      edgeCounts: counts,
+      stateCounts: new Map([["delivered", 42]]),
+      nowCounts: new Map([["delivered", 40]]),
+    });
     for (const state of PURCHASE_GRAPH.states) expect(svg).toContain(`>${state.replace(/_/g, " ")}<`);
     expect(svg).toContain(">42<");
     expect(svg).toContain(">42 · 40 now<");
@@ -137,7 +154,24 @@ describe("funnel page and paging", () => {
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
     expect(csvCell("-12.5")).toBe("-12.5");
     expect(csvCell("a,b")).toBe('"a,b"');
-    const csv = toCsv([row("ord_1", NOW, ["quoted"])], new Map([["1", { chatId: "1", username: "=cmd|calc", firstName: null, firstSeenAt: 0, lastSeenAt: 0, orders: 1, paidOrders: 0, revenueUsdCents: 0 }]]));
+    const csv = toCsv(
+      [row("ord_1", NOW, ["quoted"])],
+      new Map([
+        [
+          "1",
+          {
+            chatId: "1",
+            username: "=cmd|calc",
+            firstName: null,
+            firstSeenAt: 0,
+            lastSeenAt: 0,
+            orders: 1,
+            paidOrders: 0,
+            revenueUsdCents: 0,
+          },
+        ],
+      ]),
+    );
     expect(csv.split("\r\n")[0]).toMatch(/^order_id,stage,state,created_at/);
     expect(csv.split("\r\n")[1]).toContain(",'=cmd|calc,");
   });

@@ -39,7 +39,13 @@ describe.each(stores)("dashboard on %s", (_name, storeUrl, skip) => {
     const clock = testClock();
     const apps: App[] = [];
     const open = async (env: Record<string, string>, instanceId: string) => {
-      const app = await createApp(loadConfig({ STORE_URL: storeUrl(name), ...env }), { listen: false, log: silentLogger, clock, sweepIntervalMs: 3_600_000, instanceId });
+      const app = await createApp(loadConfig({ STORE_URL: storeUrl(name), ...env }), {
+        listen: false,
+        log: silentLogger,
+        clock,
+        sweepIntervalMs: 3_600_000,
+        instanceId,
+      });
       app.engine.setNotifier(async () => {});
       apps.push(app);
       return app;
@@ -54,12 +60,29 @@ describe.each(stores)("dashboard on %s", (_name, storeUrl, skip) => {
   const sale = async (shop: App, chatId: string, tokens: number) => {
     await shop.engine.handleText(chatId, `I need ${tokens} tokens`);
     const invoice = await shop.engine.handleText(chatId, "yes");
-    const paid = await shop.http.dispatch({ method: "POST", path: new URL(payUrlOf(invoice)).pathname, headers: {}, rawBody: Buffer.alloc(0) });
+    const paid = await shop.http.dispatch({
+      method: "POST",
+      path: new URL(payUrlOf(invoice)).pathname,
+      headers: {},
+      rawBody: Buffer.alloc(0),
+    });
     expect(paid.status).toBe(200);
     await shop.flushSandboxWebhooks();
   };
-  const pageOf = (owner: App) => async (path: string, query = "") =>
-    String((await owner.http.dispatch({ method: "GET", path, query: new URLSearchParams(query), headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, rawBody: Buffer.alloc(0) })).body);
+  const pageOf =
+    (owner: App) =>
+    async (path: string, query = "") =>
+      String(
+        (
+          await owner.http.dispatch({
+            method: "GET",
+            path,
+            query: new URLSearchParams(query),
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+            rawBody: Buffer.alloc(0),
+          })
+        ).body,
+      );
 
   it.skipIf(skip)("shows a sale made by another instance, with its timeline", () =>
     run("sale", async (open) => {

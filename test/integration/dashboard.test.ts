@@ -35,7 +35,11 @@ function client(s: Shop) {
       method,
       path,
       query: new URLSearchParams(request.query ?? ""),
-      headers: { host: HOST, ...(request.body !== undefined ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...request.headers },
+      headers: {
+        host: HOST,
+        ...(request.body !== undefined ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+        ...request.headers,
+      },
       rawBody: Buffer.from(request.body ?? ""),
     });
   return {
@@ -53,7 +57,10 @@ const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?
 
 async function login(s: Shop) {
   const http = client(s);
-  const response = await http.post("/admin/login", { body: `token=${encodeURIComponent(ADMIN_TOKEN)}`, headers: { origin: `https://${HOST}` } });
+  const response = await http.post("/admin/login", {
+    body: `token=${encodeURIComponent(ADMIN_TOKEN)}`,
+    headers: { origin: `https://${HOST}` },
+  });
   expect(response.status).toBe(303);
   const cookie = cookieOf(response);
   const overview = await http.get("/admin", { headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
@@ -65,7 +72,15 @@ describe("dashboard access", () => {
   it("does not exist without ADMIN_TOKEN", async () => {
     const { app } = await startTestApp();
     cleanups.push(() => app.close());
-    for (const path of ["/admin", "/admin/login", "/admin/funnel", "/admin/orders", "/admin/orders.csv", "/admin/orders/ord_x", "/admin/chats/42"]) {
+    for (const path of [
+      "/admin",
+      "/admin/login",
+      "/admin/funnel",
+      "/admin/orders",
+      "/admin/orders.csv",
+      "/admin/orders/ord_x",
+      "/admin/chats/42",
+    ]) {
       expect((await app.http.dispatch({ method: "GET", path, headers: {}, rawBody: Buffer.alloc(0) })).status).toBe(404);
     }
   });
@@ -148,9 +163,14 @@ describe("dashboard access", () => {
     expect((await http.post(path, { headers: { cookie }, body: "" })).status).toBe(403);
     expect((await http.post(path, { headers: { cookie, origin: "https://evil.example" }, body: `csrf=${csrf}` })).status).toBe(403);
     expect((await http.post(path, { headers: { cookie, "sec-fetch-site": "cross-site" }, body: `csrf=${csrf}` })).status).toBe(403);
-    expect((await http.post("/admin/login", { headers: { origin: "https://evil.example" }, body: `token=${ADMIN_TOKEN}` })).status).toBe(403);
+    expect((await http.post("/admin/login", { headers: { origin: "https://evil.example" }, body: `token=${ADMIN_TOKEN}` })).status).toBe(
+      403,
+    );
     expect((await s.app.engine.orderView(orderId))?.stage).toBe("delivery_failed");
-    const done = await http.post(path, { headers: { cookie, origin: `https://${HOST}`, "sec-fetch-site": "same-origin" }, body: `csrf=${csrf}` });
+    const done = await http.post(path, {
+      headers: { cookie, origin: `https://${HOST}`, "sec-fetch-site": "same-origin" },
+      body: `csrf=${csrf}`,
+    });
     expect(done.status).toBe(303);
     expect((await s.app.engine.orderView(orderId))?.stage).toBe("delivered");
   });
@@ -161,10 +181,24 @@ describe("dashboard access", () => {
     const orderId = await s.failedDelivery();
     const { cookie, csrf } = await login(s);
     const behindProxy = { cookie, host: "127.0.0.1:8080", origin: "https://owner.example" };
-    expect((await http.post(`/admin/orders/${orderId}/retry`, { headers: { ...behindProxy, origin: "https://evil.example" }, body: `csrf=${csrf}` })).status).toBe(403);
+    expect(
+      (
+        await http.post(`/admin/orders/${orderId}/retry`, {
+          headers: { ...behindProxy, origin: "https://evil.example" },
+          body: `csrf=${csrf}`,
+        })
+      ).status,
+    ).toBe(403);
     expect((await http.post(`/admin/orders/${orderId}/retry`, { headers: behindProxy, body: `csrf=${csrf}` })).status).toBe(303);
     expect((await s.app.engine.orderView(orderId))?.stage).toBe("delivered");
-    expect((await http.post("/admin/login", { headers: { host: "127.0.0.1:8080", origin: "https://owner.example" }, body: `token=${ADMIN_TOKEN}` })).headers?.["set-cookie"]).toMatch(/; Secure/);
+    expect(
+      (
+        await http.post("/admin/login", {
+          headers: { host: "127.0.0.1:8080", origin: "https://owner.example" },
+          body: `token=${ADMIN_TOKEN}`,
+        })
+      ).headers?.["set-cookie"],
+    ).toMatch(/; Secure/);
   });
 });
 
@@ -209,12 +243,25 @@ describe("the owner's front page", () => {
     const s = await shop({ TELEGRAM_BOT_TOKEN: "1:offline" });
     const offline: Transformer = async () => ({ ok: true, result: true as never });
     const bot = createBot(s.app, {
-      botInfo: { id: 1, is_bot: true, first_name: "Goblin", username: "goblin_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false, can_connect_to_business: false, has_main_web_app: false } as never,
+      botInfo: {
+        id: 1,
+        is_bot: true,
+        first_name: "Goblin",
+        username: "goblin_bot",
+        can_join_groups: true,
+        can_read_all_group_messages: false,
+        supports_inline_queries: false,
+        can_connect_to_business: false,
+        has_main_web_app: false,
+      } as never,
       transformers: [offline],
       rateLimit: false,
     });
     const from = { id: 5150, is_bot: false, first_name: "Grace", username: "grace_h" };
-    await bot.handleUpdate({ update_id: 1, message: { message_id: 1, date: 0, chat: { id: 5150, type: "private", first_name: "Grace" }, from, text: "I need 2000 tokens" } } as Update);
+    await bot.handleUpdate({
+      update_id: 1,
+      message: { message_id: 1, date: 0, chat: { id: 5150, type: "private", first_name: "Grace" }, from, text: "I need 2000 tokens" },
+    } as Update);
     const page = String((await client(s).get("/admin", { headers: client(s).bearer })).body);
     expect(page).toContain("@grace_h (Grace)");
     const chat = await s.app.engine.chat("5150");
@@ -229,11 +276,30 @@ describe("the owner's front page", () => {
     const chatId = ChatId.parse("720");
     const [record] = await s.app.store.readOrders(chatId, [OrderId.parse(orderId)]);
     const context = record!.snapshot.context as { strays: unknown[] };
-    const stray = { chargeId: "charge_twice", amount: { minor: 4000, currency: "USD" }, foreign: null, receivedAt: s.clock(), status: "owed", refundId: null };
-    const owing = { ...record!, snapshot: { ...record!.snapshot, context: { ...context, strays: [stray] } }, summary: { ...record!.summary, owedStrays: 1 } };
+    const stray = {
+      chargeId: "charge_twice",
+      amount: { minor: 4000, currency: "USD" },
+      foreign: null,
+      receivedAt: s.clock(),
+      status: "owed",
+      refundId: null,
+    };
+    const owing = {
+      ...record!,
+      snapshot: { ...record!.snapshot, context: { ...context, strays: [stray] } },
+      summary: { ...record!.summary, owedStrays: 1 },
+    };
     const held = await s.app.store.openChat(chatId, { owner: "test-writer", ttlMs: 5_000 });
     expect(held.held).toBe(true);
-    const entry = { v: 2 as const, type: "order" as const, chatId, orderId: OrderId.parse(orderId), at: s.clock(), instance: "test-writer", detail: { summary: owing.summary, createdAt: record!.createdAt } };
+    const entry = {
+      v: 2 as const,
+      type: "order" as const,
+      chatId,
+      orderId: OrderId.parse(orderId),
+      at: s.clock(),
+      instance: "test-writer",
+      detail: { summary: owing.summary, createdAt: record!.createdAt },
+    };
     expect((await s.app.store.commit({ chatId, owner: "test-writer", orders: [owing], audit: [entry], release: true })).ok).toBe(true);
 
     const page = String((await http.get("/admin", { headers: http.bearer })).body);
@@ -253,7 +319,9 @@ describe("dashboard pages", () => {
     const http = client(s);
     await s.app.engine.handleText("666", "I need 2000 tokens");
     await s.app.engine.handleText("666", `<script>alert("pwned")</script>`);
-    await s.app.engine.handleText("666", `<img src=x onerror="alert('pwned')">`, { profile: { username: "<b>x</b>", firstName: `<img src=y>` } });
+    await s.app.engine.handleText("666", `<img src=x onerror="alert('pwned')">`, {
+      profile: { username: "<b>x</b>", firstName: `<img src=y>` },
+    });
     const order = await s.app.engine.view("666");
     if (order.kind !== "order") throw new Error("expected an order");
     for (const path of [`/admin/orders/${order.order.orderId}`, "/admin", "/admin/chats/666"]) {
@@ -324,14 +392,22 @@ describe("dashboard pages", () => {
     expect(front).toContain(`/admin/orders/${retried}/retry`);
     expect(front).toContain(`/admin/orders/${refunded}/refund`);
     // A delivered order offers nothing, and the admin door refuses a forged request for it.
-    expect(String((await http.get(`/admin/orders/${delivered}`, { headers: http.bearer })).body)).not.toMatch(/<form method="post" action="\/admin\/orders\//);
+    expect(String((await http.get(`/admin/orders/${delivered}`, { headers: http.bearer })).body)).not.toMatch(
+      /<form method="post" action="\/admin\/orders\//,
+    );
     const refused = await http.post(`/admin/orders/${delivered}/retry`, { headers: http.bearer, body: "" });
-    const refusal = String((await http.get(refused.headers!.location!.split("?")[0]!, { headers: http.bearer, query: refused.headers!.location!.split("?")[1] })).body);
+    const refusal = String(
+      (await http.get(refused.headers!.location!.split("?")[0]!, { headers: http.bearer, query: refused.headers!.location!.split("?")[1] }))
+        .body,
+    );
     expect(refusal).toContain("cannot take that now; nothing was changed");
 
     const retry = await http.post(`/admin/orders/${retried}/retry`, { headers: http.bearer, body: "" });
     expect(retry.status).toBe(303);
-    const page = String((await http.get(retry.headers!.location!.split("?")[0]!, { headers: http.bearer, query: retry.headers!.location!.split("?")[1] })).body);
+    const page = String(
+      (await http.get(retry.headers!.location!.split("?")[0]!, { headers: http.bearer, query: retry.headers!.location!.split("?")[1] }))
+        .body,
+    );
     expect(page).toContain(`Order ${retried} is now delivered.`);
     expect(page).toContain("retry delivery");
     expect((await http.post(`/admin/orders/${refunded}/refund`, { headers: http.bearer, body: "" })).status).toBe(303);

@@ -52,7 +52,13 @@ describe("a lost OpenRouter key is reissued", () => {
   test("the old key is disabled and a new one holds exactly what remained on it", async () => {
     const { stub, keys } = await openRouter();
     const { store, ledger } = ledgerOver(keys);
-    const first = await ledger.deliver({ orderId: ORDER, chatId: CHAT, tokens: 2_000, usd: money(2_500, "USD"), credit: money(2_000, "USD") });
+    const first = await ledger.deliver({
+      orderId: ORDER,
+      chatId: CHAT,
+      tokens: 2_000,
+      usd: money(2_500, "USD"),
+      credit: money(2_000, "USD"),
+    });
     expect(first.ok).toBe(true);
     const oldSecret = first.ok ? first.entry.secret! : "";
     stub.spend(oldSecret, 7.5);
@@ -74,7 +80,13 @@ describe("a lost OpenRouter key is reissued", () => {
   test("a replacement whose answer was lost is made again from what the old key held: one usable key", async () => {
     const { stub, keys } = await openRouter();
     const { ledger } = ledgerOver(keys);
-    const first = await ledger.deliver({ orderId: ORDER, chatId: CHAT, tokens: 2_000, usd: money(2_500, "USD"), credit: money(2_000, "USD") });
+    const first = await ledger.deliver({
+      orderId: ORDER,
+      chatId: CHAT,
+      tokens: 2_000,
+      usd: money(2_500, "USD"),
+      credit: money(2_000, "USD"),
+    });
     stub.spend(first.ok ? first.entry.secret! : "", 5);
     stub.failCreates(1, "lost");
     expect((await ledger.reissue({ orderId: ORDER, chatId: CHAT, tokens: 2_000, generation: 1 })).ok).toBe(false);
@@ -90,9 +102,18 @@ describe("a lost OpenRouter key is reissued", () => {
   test("a key with nothing left is not replaced, and keeps working as it was", async () => {
     const { stub, keys } = await openRouter();
     const { ledger } = ledgerOver(keys);
-    const first = await ledger.deliver({ orderId: ORDER, chatId: CHAT, tokens: 2_000, usd: money(2_500, "USD"), credit: money(2_000, "USD") });
+    const first = await ledger.deliver({
+      orderId: ORDER,
+      chatId: CHAT,
+      tokens: 2_000,
+      usd: money(2_500, "USD"),
+      credit: money(2_000, "USD"),
+    });
     stub.spend(first.ok ? first.entry.secret! : "", 20);
-    expect(await ledger.reissue({ orderId: ORDER, chatId: CHAT, tokens: 2_000, generation: 1 })).toMatchObject({ ok: false, reason: "provider_rejected" });
+    expect(await ledger.reissue({ orderId: ORDER, chatId: CHAT, tokens: 2_000, generation: 1 })).toMatchObject({
+      ok: false,
+      reason: "provider_rejected",
+    });
     expect(stub.usableKeysFor(ORDER)).toHaveLength(1);
   });
 });
@@ -111,7 +132,10 @@ describe("vouchers", () => {
   test("a catalog's voucher product gets voucher codes when keys come from OpenRouter; its key product gets a key", async () => {
     const { stub, keys } = await openRouter();
     const shop: ShopCatalog = {
-      products: [builtInProduct(DEFAULT_CATALOG, "voucher"), { ...builtInProduct(DEFAULT_CATALOG, "openrouter_key"), id: "or-credit", creditUsdCents: 1_600 }],
+      products: [
+        builtInProduct(DEFAULT_CATALOG, "voucher"),
+        { ...builtInProduct(DEFAULT_CATALOG, "openrouter_key"), id: "or-credit", creditUsdCents: 1_600 },
+      ],
       promos: [],
       starsPerUsd: 50,
     };
@@ -119,7 +143,14 @@ describe("vouchers", () => {
     const voucher = await routed.issue({ orderId: ORDER, chatId: CHAT, tokens: 1_000, usd: money(2_000, "USD"), productId: "tokens" });
     expect(voucher.ok && voucher.goods.secret).toMatch(/^TG-/);
     expect(stub.created).toHaveLength(0);
-    const key = await routed.issue({ orderId: ORDER, chatId: CHAT, tokens: 1_000, usd: money(2_000, "USD"), credit: money(1_600, "USD"), productId: "or-credit" });
+    const key = await routed.issue({
+      orderId: ORDER,
+      chatId: CHAT,
+      tokens: 1_000,
+      usd: money(2_000, "USD"),
+      credit: money(1_600, "USD"),
+      productId: "or-credit",
+    });
     expect(key.ok && key.goods.secret).toMatch(/^sk-or-v1-/);
     expect(stub.usableKeysFor(ORDER).map((k) => k.limit)).toEqual([16]);
   });

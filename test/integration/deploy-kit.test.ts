@@ -25,7 +25,8 @@ const CHECKS: CheckName[] = ["unit", "caddy", "nginx", "redis"];
 const missing = Object.fromEntries(CHECKS.map((check) => [check, missingTools(check)])) as Record<CheckName, string[]>;
 const inCi = Boolean(process.env.CI);
 for (const check of CHECKS) {
-  if (missing[check].length > 0 && !inCi) console.warn(`[deploy-kit.test] ${check} checks SKIPPED: missing ${missing[check].join(", ")} (apt-get install it)`);
+  if (missing[check].length > 0 && !inCi)
+    console.warn(`[deploy-kit.test] ${check} checks SKIPPED: missing ${missing[check].join(", ")} (apt-get install it)`);
 }
 /** Skips locally when a tool is missing; in CI runs, and the first line of the test fails instead. */
 const needs = (check: CheckName) => missing[check].length > 0 && !inCi;

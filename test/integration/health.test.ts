@@ -21,10 +21,15 @@ afterEach(async () => {
 
 /** Closes an app without hanging the test run on a store that no longer answers. */
 // A cap on a close that might hang, not a wait: the race ends as soon as the app closed.
-const closeWithin = (app: App, ms = 3_000) => Promise.race([app.close().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
+const closeWithin = (app: App, ms = 3_000) =>
+  Promise.race([app.close().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
 
 async function openApp(env: Record<string, string> = {}): Promise<App> {
-  const app = await createApp(loadConfig({ STORE_URL: "memory://", PUBLIC_URL: "https://shop.example", ...env }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000 });
+  const app = await createApp(loadConfig({ STORE_URL: "memory://", PUBLIC_URL: "https://shop.example", ...env }), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+  });
   cleanups.push(() => closeWithin(app));
   return app;
 }
@@ -120,7 +125,9 @@ async function freePort(): Promise<number> {
 
 /** A throw-away redis-server on its own port (no persistence), ready when this resolves. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     const up = await new Promise<boolean>((resolve) => {
@@ -156,7 +163,9 @@ if (missing !== null && process.env.CI) {
     });
   });
 } else if (missing !== null) {
-  console.warn(`\n[health.test] SKIPPED "Health under a stopped Redis": redis-server not found (${missing}). Install redis-server to run it.\n`);
+  console.warn(
+    `\n[health.test] SKIPPED "Health under a stopped Redis": redis-server not found (${missing}). Install redis-server to run it.\n`,
+  );
   describe.skip("Health under a stopped Redis (skipped: no redis-server)", () => {
     it("needs redis-server", () => {});
   });

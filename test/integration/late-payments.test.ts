@@ -30,8 +30,20 @@ async function world(env: Record<string, string> = {}, overrides: AppOverrides =
   const cp = shared?.cp ?? (await startCryptoPayStub());
   if (!shared) cleanups.push(() => cp.close());
   const clock = shared?.clock ?? { now: START };
-  const config = loadConfig({ STORE_URL: "memory://", PAYMENT_PROVIDER: "cryptopay", CRYPTOPAY_TOKEN: cp.token, CRYPTOPAY_API_URL: cp.url, ...env });
-  const app = await createApp(config, { listen: false, log: silentLogger, clock: () => clock.now, sweepIntervalMs: 3_600_000, ...overrides });
+  const config = loadConfig({
+    STORE_URL: "memory://",
+    PAYMENT_PROVIDER: "cryptopay",
+    CRYPTOPAY_TOKEN: cp.token,
+    CRYPTOPAY_API_URL: cp.url,
+    ...env,
+  });
+  const app = await createApp(config, {
+    listen: false,
+    log: silentLogger,
+    clock: () => clock.now,
+    sweepIntervalMs: 3_600_000,
+    ...overrides,
+  });
   cleanups.push(() => app.close());
   const notices: EngineReply[] = [];
   app.engine.setNotifier(async (_chatId, reply) => {
@@ -130,10 +142,14 @@ describe("money is never silent (issue 13, 2)", () => {
   it("a late payment in another amount is not delivered: the customer is told the owner will refund it", async () => {
     const w = await world();
     const { orderId, invoiceId } = await cancelledButPayable(w);
-    expect((await post(w.app, w.cp.pay(invoiceId, { amount: "39.00" })))).toMatchObject({ status: 200 });
+    expect(await post(w.app, w.cp.pay(invoiceId, { amount: "39.00" }))).toMatchObject({ status: 200 });
     expect(await goodsOf(w, orderId)).toBeUndefined();
     const notice = w.notices.find((n) => n.kind === "payment_notice");
-    expect(notice?.kind === "payment_notice" && notice.payment).toMatchObject({ reason: "wrong_amount", paid: { minor: 3900, currency: "USD" }, next: "owner_refunds" });
+    expect(notice?.kind === "payment_notice" && notice.payment).toMatchObject({
+      reason: "wrong_amount",
+      paid: { minor: 3900, currency: "USD" },
+      next: "owner_refunds",
+    });
     const stored = await w.app.engine.orderView(orderId);
     expect(stored?.stage).toBe("awaiting_owner_refund");
     expect(stored?.refund).toMatchObject({ reason: "mismatch", amount: { minor: 3900, currency: "USD" }, refunded: false });
@@ -162,9 +178,15 @@ describe("money is never silent (issue 13, 2)", () => {
     const sandbox = createSandboxDelivery();
     let down = true;
     let issued = 0;
-    const w = await world({}, {
-      delivery: { name: "sandbox", issue: async (request) => (down ? { ok: false, reason: "unavailable", detail: "down" } : ((issued += 1), sandbox.issue(request))) },
-    });
+    const w = await world(
+      {},
+      {
+        delivery: {
+          name: "sandbox",
+          issue: async (request) => (down ? { ok: false, reason: "unavailable", detail: "down" } : ((issued += 1), sandbox.issue(request))),
+        },
+      },
+    );
     const { orderId, invoiceId } = await cancelledButPayable(w);
     await post(w.app, w.cp.pay(invoiceId));
     const first = w.notices.filter((n) => n.kind === "payment_notice");
@@ -206,7 +228,11 @@ describe("money is never silent (issue 13, 2)", () => {
     // The restarted process (same instance id) finishes it from its sweeper, once.
     let issued = 0;
     const sandbox = createSandboxDelivery();
-    const w = await world(env, { instanceId: "shop-1", delivery: { name: "sandbox", issue: (request) => ((issued += 1), sandbox.issue(request)) } }, dying);
+    const w = await world(
+      env,
+      { instanceId: "shop-1", delivery: { name: "sandbox", issue: (request) => ((issued += 1), sandbox.issue(request)) } },
+      dying,
+    );
     w.clock.now += 60_000;
     await w.app.engine.runDue();
     await w.app.engine.runDue();
@@ -223,7 +249,10 @@ describe("money is never silent (issue 13, 2)", () => {
     const env = { STORE_URL: `sqlite://${join(dir, "shop.sqlite")}` };
     let issued = 0;
     const sandbox = createSandboxDelivery();
-    const counting = { name: "sandbox" as const, issue: (request: Parameters<typeof sandbox.issue>[0]) => ((issued += 1), sandbox.issue(request)) };
+    const counting = {
+      name: "sandbox" as const,
+      issue: (request: Parameters<typeof sandbox.issue>[0]) => ((issued += 1), sandbox.issue(request)),
+    };
     const dying = await world(env, { instanceId: "shop-1", delivery: counting });
     const { orderId, invoiceId } = await cancelledButPayable(dying);
     // The process dies right after the goods were written down, before the order's commit.

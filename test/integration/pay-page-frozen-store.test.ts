@@ -45,7 +45,8 @@ async function press(shop: TestApp, payUrl: string) {
   return { status: page.status, body: String(page.body), ms: performance.now() - started };
 }
 
-const deliveries = (shop: TestApp) => shop.notifications.filter((n) => n.reply.kind === "order" && n.reply.order.stage === "delivered" && n.reply.secret);
+const deliveries = (shop: TestApp) =>
+  shop.notifications.filter((n) => n.reply.kind === "order" && n.reply.order.stage === "delivered" && n.reply.secret);
 
 /**
  * Freezes the app's store the way a stopped server does: every call waits, unanswered, until it is
@@ -69,7 +70,10 @@ function freezable(shop: TestApp) {
     }
   };
   const store = shop.app.store as unknown as Record<string, unknown>;
-  wrap(store, Object.keys(store).filter((name) => name !== "kv" && name !== "close"));
+  wrap(
+    store,
+    Object.keys(store).filter((name) => name !== "kv" && name !== "close"),
+  );
   for (const namespace of ["sandbox_invoices", "sandbox_outbox", "preferences"]) {
     wrap(shop.app.store.kv(namespace) as unknown as Record<string, unknown>, ["get", "set", "delete", "has", "getMany"]);
   }
@@ -159,30 +163,35 @@ describe("the pay page under a frozen store (issue 18, 5)", () => {
   });
 });
 
-whenRedis("pay page on a frozen Redis", redisServerMissing(), "Install redis-server (apt-get install redis-server) to run these tests", () => {
-  describe("the pay page on a frozen Redis (issue 18, 5)", () => {
-    test("a click while Redis is stopped (SIGSTOP) is answered within ~2 s, asking to press Pay again; after SIGCONT it pays once", async () => {
-      const redis = await startOwnRedis();
-      cleanups.push(() => redis.dispose());
-      const shop = await invoiced({ STORE_URL: redis.url });
-      redis.freeze();
-      const frozen = await press(shop, shop.payUrl);
-      expect(frozen.ms).toBeLessThan(ANSWER_LIMIT_MS);
-      expect(frozen.status).toBe(503);
-      expect(frozen.body).toContain(NOT_RECORDED);
+whenRedis(
+  "pay page on a frozen Redis",
+  redisServerMissing(),
+  "Install redis-server (apt-get install redis-server) to run these tests",
+  () => {
+    describe("the pay page on a frozen Redis (issue 18, 5)", () => {
+      test("a click while Redis is stopped (SIGSTOP) is answered within ~2 s, asking to press Pay again; after SIGCONT it pays once", async () => {
+        const redis = await startOwnRedis();
+        cleanups.push(() => redis.dispose());
+        const shop = await invoiced({ STORE_URL: redis.url });
+        redis.freeze();
+        const frozen = await press(shop, shop.payUrl);
+        expect(frozen.ms).toBeLessThan(ANSWER_LIMIT_MS);
+        expect(frozen.status).toBe(503);
+        expect(frozen.body).toContain(NOT_RECORDED);
 
-      redis.thaw();
-      // The store heals by itself; the customer presses again.
-      let again = await press(shop, shop.payUrl);
-      for (let tries = 0; again.status !== 200 && tries < 20; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 200)); // a real redis-server process resuming after SIGCONT: press again
-        again = await press(shop, shop.payUrl);
-      }
-      expect(again.status).toBe(200);
-      expect(again.body).toContain(SENT);
-      await shop.app.flushSandboxWebhooks();
-      expect(deliveries(shop)).toHaveLength(1);
-      expect((await shop.app.engine.orderView(shop.orderId))?.stage).toBe("delivered");
+        redis.thaw();
+        // The store heals by itself; the customer presses again.
+        let again = await press(shop, shop.payUrl);
+        for (let tries = 0; again.status !== 200 && tries < 20; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 200)); // a real redis-server process resuming after SIGCONT: press again
+          again = await press(shop, shop.payUrl);
+        }
+        expect(again.status).toBe(200);
+        expect(again.body).toContain(SENT);
+        await shop.app.flushSandboxWebhooks();
+        expect(deliveries(shop)).toHaveLength(1);
+        expect((await shop.app.engine.orderView(shop.orderId))?.stage).toBe("delivered");
+      });
     });
-  });
-});
+  },
+);

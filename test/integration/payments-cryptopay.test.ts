@@ -28,10 +28,18 @@ type World = {
   notices: { chatId: string; reply: EngineReply }[];
 };
 
-async function world(env: Record<string, string> = {}, overrides: AppOverrides = {}, shared?: Pick<World, "cp" | "or" | "clock">): Promise<World> {
+async function world(
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+  shared?: Pick<World, "cp" | "or" | "clock">,
+): Promise<World> {
   const cp = shared?.cp ?? (await startCryptoPayStub());
   const or = shared?.or ?? (await startOpenRouterStub());
-  if (!shared) cleanups.push(() => cp.close(), () => or.close());
+  if (!shared)
+    cleanups.push(
+      () => cp.close(),
+      () => or.close(),
+    );
   const clock = shared?.clock ?? { now: START };
   const config = loadConfig({
     STORE_URL: "memory://",
@@ -83,7 +91,14 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     const w = await world();
     const { orderId, invoiceId } = await order(w, "c1");
     const invoice = w.cp.invoices.get(invoiceId)!;
-    expect(invoice).toMatchObject({ currency_type: "fiat", fiat: "USD", amount: "40.00", payload: orderId, status: "active", expires_in: 3600 });
+    expect(invoice).toMatchObject({
+      currency_type: "fiat",
+      fiat: "USD",
+      amount: "40.00",
+      payload: orderId,
+      status: "active",
+      expires_in: 3600,
+    });
     const view = await w.app.engine.view("c1");
     expect(view.kind === "order" && view.order.payUrl).toBe(invoice.bot_invoice_url);
 
@@ -108,7 +123,11 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     const { orderId, invoiceId } = await order(w, "c1");
     const webhook = w.cp.pay(invoiceId);
     const url = `http://127.0.0.1:${w.app.port}/webhooks/cryptopay`;
-    const forged = await fetch(url, { method: "POST", headers: { ...webhook.headers, "crypto-pay-api-signature": "0".repeat(64) }, body: webhook.rawBody });
+    const forged = await fetch(url, {
+      method: "POST",
+      headers: { ...webhook.headers, "crypto-pay-api-signature": "0".repeat(64) },
+      body: webhook.rawBody,
+    });
     expect(forged.status).toBe(401);
     const genuine = await fetch(url, { method: "POST", headers: webhook.headers, body: webhook.rawBody });
     expect(genuine.status).toBe(200);
@@ -130,7 +149,10 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     const forged = w.cp.webhook(invoiceId, "999:NOT-THE-TOKEN");
     expect((await post(w.app, forged)).status).toBe(401);
     const genuine = w.cp.webhook(invoiceId);
-    const tampered = { rawBody: Buffer.from(genuine.rawBody.toString().replace(`"update_id":`, `"update_id":1`)), headers: genuine.headers };
+    const tampered = {
+      rawBody: Buffer.from(genuine.rawBody.toString().replace(`"update_id":`, `"update_id":1`)),
+      headers: genuine.headers,
+    };
     expect((await post(w.app, tampered)).status).toBe(401);
     expect((await post(w.app, { rawBody: genuine.rawBody, headers: {} })).status).toBe(401);
     expect(w.or.calls.create).toBe(0);
@@ -191,7 +213,10 @@ describe("Crypto Pay purchase with OpenRouter keys", () => {
     // The customer is told at once what arrived and what happens to it (issue 11: never silent).
     const told = w.notices.filter((n) => n.reply.kind === "payment_notice");
     expect(told).toHaveLength(1);
-    expect(told[0]!.reply).toMatchObject({ kind: "payment_notice", payment: { reason: "wrong_amount", paid: { minor: 3999, currency: "USD" }, next: "owner_refunds" } });
+    expect(told[0]!.reply).toMatchObject({
+      kind: "payment_notice",
+      payment: { reason: "wrong_amount", paid: { minor: 3999, currency: "USD" }, next: "owner_refunds" },
+    });
     expect(w.app.renderer.render(told[0]!.reply).text).toContain("We received $39.99");
     // Long after the invoice's deadline, the refused payment is still on record for the refund.
     w.clock.now += 61 * 60_000;

@@ -14,10 +14,15 @@ import { collectionOf, openStore } from "../../src/store/index.ts";
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => {
-        s.close(resolve);
-        s.closeAllConnections();
-      })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((resolve) => {
+          s.close(resolve);
+          s.closeAllConnections();
+        }),
+    ),
+  );
 });
 
 /** A server that accepts connections and never answers. */
@@ -42,7 +47,9 @@ async function cryptoPay(apiUrl: string, timeoutMs = 10_000) {
 }
 
 describe("Crypto Pay webhook authentication", () => {
-  const body = Buffer.from('{"update_id":1,"update_type":"invoice_paid","request_date":"2026-03-01T12:00:00.000Z","payload":{"invoice_id":1001,"status":"paid"}}');
+  const body = Buffer.from(
+    '{"update_id":1,"update_type":"invoice_paid","request_date":"2026-03-01T12:00:00.000Z","payload":{"invoice_id":1001,"status":"paid"}}',
+  );
 
   it("accepts the documented signature: hex HMAC-SHA256 of the raw body keyed with SHA-256(token) bytes", async () => {
     const provider = await cryptoPay("http://127.0.0.1:9");
@@ -86,7 +93,12 @@ describe("slow providers", () => {
 
   it("an OpenRouter API that never answers fails the delivery attempt and the stock check after the timeout", async () => {
     const delivery = createOpenRouterDelivery({ apiUrl: await blackHole(), provisioningKey: "sk-or-v1-x", timeoutMs: 200 });
-    const issued = await delivery.issue({ orderId: OrderId.parse("ord_1"), chatId: ChatId.parse("c1"), tokens: 1000, usd: money(2000, "USD") });
+    const issued = await delivery.issue({
+      orderId: OrderId.parse("ord_1"),
+      chatId: ChatId.parse("c1"),
+      tokens: 1000,
+      usd: money(2000, "USD"),
+    });
     expect(issued.ok).toBe(false);
     await expect(delivery.availableUsd!()).rejects.toThrow(/TimeoutError/);
   });

@@ -23,7 +23,8 @@ afterEach(async () => {
 
 async function world(env: Record<string, string> = {}) {
   const clock = { now: START };
-  const links: { title: string; payload: string; providerToken: string; currency: string; prices: { label: string; amount: number }[] }[] = [];
+  const links: { title: string; payload: string; providerToken: string; currency: string; prices: { label: string; amount: number }[] }[] =
+    [];
   const refunds: { userId: number; chargeId: string }[] = [];
   const starsApi: StarsApi = {
     async createInvoiceLink(title, _description, payload, providerToken, currency, prices) {
@@ -79,7 +80,13 @@ async function world(env: Record<string, string> = {}) {
         date: Math.floor(clock.now / 1000),
         chat: { id: USER.id, type: "private", first_name: USER.first_name },
         from: USER,
-        successful_payment: { currency: "XTR", total_amount: total, invoice_payload: payload, telegram_payment_charge_id: chargeId, provider_payment_charge_id: "" },
+        successful_payment: {
+          currency: "XTR",
+          total_amount: total,
+          invoice_payload: payload,
+          telegram_payment_charge_id: chargeId,
+          provider_payment_charge_id: "",
+        },
       },
     });
   const chatId = String(USER.id);
@@ -103,11 +110,18 @@ describe("Telegram Stars", () => {
     // $40.00 at 50 stars per dollar.
     expect(order.charge).toEqual({ minor: 2000, currency: "XTR" });
     const title = "TokenGoblin: 2,000 tokens";
-    expect(w.links).toEqual([{ title, payload: order.orderId, providerToken: "", currency: "XTR", prices: [{ label: title, amount: 2000 }] }]);
+    expect(w.links).toEqual([
+      { title, payload: order.orderId, providerToken: "", currency: "XTR", prices: [{ label: title, amount: 2000 }] },
+    ]);
     expect(order.payUrl).toBe("https://t.me/$stars_invoice_1");
     expect(await w.app.payments.fetchPayment(order.orderId)).toMatchObject({ ok: true, value: { status: "pending" } });
     // Stars never arrive over HTTP: anything posted to the webhook route is refused.
-    const posted = await w.app.http.dispatch({ method: "POST", path: "/webhooks/stars", headers: {}, rawBody: Buffer.from(JSON.stringify({ paymentId: order.orderId })) });
+    const posted = await w.app.http.dispatch({
+      method: "POST",
+      path: "/webhooks/stars",
+      headers: {},
+      rawBody: Buffer.from(JSON.stringify({ paymentId: order.orderId })),
+    });
     expect(posted.status).toBe(401);
     expect(w.issued()).toBe(0);
   });
@@ -170,7 +184,10 @@ describe("Telegram Stars", () => {
       expect(stored.strays).toEqual([{ amount: { minor: 2000, currency: "XTR" }, foreign: null, status: "refunded" }]);
       const told = w.notices.filter((n) => n.kind === "payment_notice");
       expect(told).toHaveLength(1);
-      expect(told[0]).toMatchObject({ payment: { reason: "extra", paid: { minor: 2000, currency: "XTR" }, next: "refunded" }, order: { orderId: order.orderId } });
+      expect(told[0]).toMatchObject({
+        payment: { reason: "extra", paid: { minor: 2000, currency: "XTR" }, next: "refunded" },
+        order: { orderId: order.orderId },
+      });
       expect(w.app.renderer.render(told[0]!).text).toContain("second payment");
       expect(w.app.renderer.render(told[0]!).text).toContain("refunded to you straight away");
       // Telegram sending the second charge again refunds nothing twice and tells nothing twice.
@@ -200,7 +217,13 @@ describe("Telegram Stars", () => {
     expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-cheap" }]);
     const stored = await w.order(order.orderId);
     expect(stored.stage).toBe("refunded");
-    expect(stored.refund).toEqual({ reason: "mismatch", amount: { minor: 1, currency: "XTR" }, foreign: null, refunded: true, manual: false });
+    expect(stored.refund).toEqual({
+      reason: "mismatch",
+      amount: { minor: 1, currency: "XTR" },
+      foreign: null,
+      refunded: true,
+      manual: false,
+    });
     expect(await w.refundOf(order.orderId)).toMatchObject({ chargeId: "charge-cheap", refundId: "charge-cheap" });
     const told = w.notices.filter((n) => n.kind === "payment_notice");
     expect(told).toHaveLength(1);
@@ -231,7 +254,13 @@ describe("Telegram Stars", () => {
     expect(w.issued()).toBe(0);
     const stored = await w.order(order.orderId);
     expect(stored.stage).toBe("refunded");
-    expect(stored.refund).toEqual({ reason: "late", amount: { minor: 2000, currency: "XTR" }, foreign: null, refunded: true, manual: false });
+    expect(stored.refund).toEqual({
+      reason: "late",
+      amount: { minor: 2000, currency: "XTR" },
+      foreign: null,
+      refunded: true,
+      manual: false,
+    });
     expect(await w.refundOf(order.orderId)).toMatchObject({ chargeId: "charge-late", refundId: "charge-late", manual: false });
     expect(w.refunds).toEqual([{ userId: USER.id, chargeId: "charge-late" }]);
     const told = w.notices.find((n) => n.kind === "payment_notice");

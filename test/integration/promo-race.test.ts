@@ -56,7 +56,12 @@ for (const backend of backends) {
       const store = await isolatedRedisUrl(backend.base());
       cleanups.push(() => store.clear());
       const start = async (instanceId: string): Promise<App> => {
-        const app = await createApp(loadConfig({ STORE_URL: store.url, CATALOG_FILE }), { listen: false, log: silentLogger, instanceId, sweepIntervalMs: 3_600_000 });
+        const app = await createApp(loadConfig({ STORE_URL: store.url, CATALOG_FILE }), {
+          listen: false,
+          log: silentLogger,
+          instanceId,
+          sweepIntervalMs: 3_600_000,
+        });
         cleanups.push(() => app.close());
         return app;
       };
@@ -74,8 +79,13 @@ for (const backend of backends) {
         const replies = await Promise.all(contenders.map((chat) => via(chats.indexOf(chat)).handleCommand(chat, { type: "CONFIRM" })));
         const winners = contenders.filter((_, k) => stageOf(replies[k]!) === "awaiting_payment");
         for (const [k, reply] of replies.entries()) {
-          if (winners.includes(contenders[k]!)) expect(reply).toMatchObject({ order: { usd: { minor: 1_800 }, breakdown: { promoCode: "SPRING10" } } });
-          else expect(reply).toMatchObject({ kind: "order", order: { stage: "quoted", usd: { minor: 2_000 }, promoRefusal: "used_up", problem: "promo_refused" } });
+          if (winners.includes(contenders[k]!))
+            expect(reply).toMatchObject({ order: { usd: { minor: 1_800 }, breakdown: { promoCode: "SPRING10" } } });
+          else
+            expect(reply).toMatchObject({
+              kind: "order",
+              order: { stage: "quoted", usd: { minor: 2_000 }, promoRefusal: "used_up", problem: "promo_refused" },
+            });
         }
         return winners;
       };

@@ -90,7 +90,12 @@ describe("a sandbox purchase", () => {
     const awaiting = await app.engine.handleText("c1", "yes");
     const paymentId = new URL(payUrlOf(awaiting)).pathname.split("/").pop()!;
     const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
-    const forged = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: { "x-sandbox-signature": "0".repeat(64) }, rawBody });
+    const forged = await app.http.dispatch({
+      method: "POST",
+      path: "/webhooks/sandbox",
+      headers: { "x-sandbox-signature": "0".repeat(64) },
+      rawBody,
+    });
     expect(forged.status).toBe(401);
     const unsigned = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: {}, rawBody });
     expect(unsigned.status).toBe(401);
@@ -243,7 +248,11 @@ describe("restarts and deadlines", () => {
     expect((await app.engine.order(orderId))?.summary.tokens).toBe(2000);
   });
 
-  test.each([["a state the machine does not have", "bogus"], ["no state", undefined], ["an unknown sub-state", { paid: "nope" }]])(
+  test.each([
+    ["a state the machine does not have", "bogus"],
+    ["no state", undefined],
+    ["an unknown sub-state", { paid: "nope" }],
+  ])(
     "a stored order naming %s restarts the conversation politely instead of failing, and keeps the order as it was",
     async (_what, value) => {
       const { app } = await sandboxApp();

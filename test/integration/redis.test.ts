@@ -22,7 +22,9 @@ if (unreachable !== null && redisRequired()) {
     });
   });
 } else if (unreachable !== null) {
-  console.warn(`\n[redis.test] SKIPPED: no Redis at ${REDIS_URL} (${unreachable}). Run: redis-server --port 6379 --daemonize yes --save ''\n`);
+  console.warn(
+    `\n[redis.test] SKIPPED: no Redis at ${REDIS_URL} (${unreachable}). Run: redis-server --port 6379 --daemonize yes --save ''\n`,
+  );
   describe.skip("Redis store (skipped: Redis unreachable)", () => {
     it("needs Redis", () => {});
   });
@@ -86,7 +88,12 @@ if (unreachable !== null && redisRequired()) {
       expect(resumed).toMatchObject({ orderId: quoted.orderId, stage: "awaiting_payment", tokens: 2000 });
       const order = await second.engine.order(quoted.orderId);
       expect(order?.summary.paymentId).toBeTruthy();
-      const paid = await second.http.dispatch({ method: "POST", path: `/pay/sandbox/${order?.summary.paymentId ?? ""}`, headers: {}, rawBody: Buffer.alloc(0) });
+      const paid = await second.http.dispatch({
+        method: "POST",
+        path: `/pay/sandbox/${order?.summary.paymentId ?? ""}`,
+        headers: {},
+        rawBody: Buffer.alloc(0),
+      });
       expect(paid.status).toBe(200);
       await second.flushSandboxWebhooks();
       expect((await second.engine.orderView(quoted.orderId))?.stage).toBe("delivered");
@@ -112,10 +119,17 @@ if (unreachable !== null && redisRequired()) {
         expect(paid.ok).toBe(true);
       }
       const outcomes = await Promise.all(
-        paymentIds.flatMap((id) => [a.engine.confirmPayment("sandbox", id), b.engine.confirmPayment("sandbox", id), b.engine.confirmPayment("sandbox", id)]),
+        paymentIds.flatMap((id) => [
+          a.engine.confirmPayment("sandbox", id),
+          b.engine.confirmPayment("sandbox", id),
+          b.engine.confirmPayment("sandbox", id),
+        ]),
       );
       for (let i = 0; i < chats.length; i++) {
-        const three = outcomes.slice(i * 3, i * 3 + 3).map((o) => o.outcome).sort();
+        const three = outcomes
+          .slice(i * 3, i * 3 + 3)
+          .map((o) => o.outcome)
+          .sort();
         expect(three).toEqual(["delivered", "duplicate", "duplicate"]);
       }
       expect(issued.length).toBe(chats.length);

@@ -40,85 +40,95 @@ describe.skipIf(missing !== null && !process.env.CI)("a Redis outage (issue 20)"
       ],
     },
   ];
-  test.each(schedules)("mid-purchase and mid-delivery ($name): fail fast while it is down, then every message answered and every paid order delivered once", { timeout: 120_000 }, async ({ outages }) => {
-    if (missing !== null) throw new Error(missing);
-    const redis = await startOwnRedis({ persistent: true });
-    cleanups.push(() => redis.dispose());
-    const api = await startBotApiStub();
-    cleanups.push(() => api.close());
-    const openrouter = await startOpenRouterStub();
-    cleanups.push(() => openrouter.close());
-    openrouter.createLatencyMs = 1_500;
-    openrouter.credits.total_credits = 1_000_000;
-    const app = await createApp(
-      loadConfig({
-        STORE_URL: redis.url,
-        TELEGRAM_BOT_TOKEN: api.token,
-        TELEGRAM_API_ROOT: api.url,
-        DELIVERY_PROVIDER: "openrouter",
-        OPENROUTER_PROVISIONING_KEY: openrouter.provisioningKey,
-        OPENROUTER_API_URL: openrouter.url,
-        ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
-        HTTP_PORT: "0",
-      }),
-      { log: silentLogger, sweepIntervalMs: 1_000 },
-    );
-    await app.start();
-    const telegram: TelegramHandle = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { rateLimit: false } });
-    cleanups.push(async () => {
-      await telegram.stop();
-      await app.close();
-    });
-    expect(await healthz(app)).toBe(200);
+  test.each(schedules)(
+    "mid-purchase and mid-delivery ($name): fail fast while it is down, then every message answered and every paid order delivered once",
+    { timeout: 120_000 },
+    async ({ outages }) => {
+      if (missing !== null) throw new Error(missing);
+      const redis = await startOwnRedis({ persistent: true });
+      cleanups.push(() => redis.dispose());
+      const api = await startBotApiStub();
+      cleanups.push(() => api.close());
+      const openrouter = await startOpenRouterStub();
+      cleanups.push(() => openrouter.close());
+      openrouter.createLatencyMs = 1_500;
+      openrouter.credits.total_credits = 1_000_000;
+      const app = await createApp(
+        loadConfig({
+          STORE_URL: redis.url,
+          TELEGRAM_BOT_TOKEN: api.token,
+          TELEGRAM_API_ROOT: api.url,
+          DELIVERY_PROVIDER: "openrouter",
+          OPENROUTER_PROVISIONING_KEY: openrouter.provisioningKey,
+          OPENROUTER_API_URL: openrouter.url,
+          ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
+          HTTP_PORT: "0",
+        }),
+        { log: silentLogger, sweepIntervalMs: 1_000 },
+      );
+      await app.start();
+      const telegram: TelegramHandle = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { rateLimit: false } });
+      cleanups.push(async () => {
+        await telegram.stop();
+        await app.close();
+      });
+      expect(await healthz(app)).toBe(200);
 
-    // Six customers hold pay links; a seventh has a quote and is about to confirm it.
-    const customers: Customer[] = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => orderUntilPayLink(api, 9_100 + n)));
-    const seventh = 9_107;
-    api.speaks(seventh, "ru");
-    const asked = api.mark();
-    api.text(seventh, "хочу 2000 токенов");
-    await api.waitFor((call) => call.method === "sendMessage" && String(call.payload.chat_id) === String(seventh), asked, 10_000);
-    const quote = api.messages(seventh).at(-1);
-    const confirm = buttonsOf(quote).find((b) => b.callback_data?.includes("confirm") || b.text.includes("Подтвердить"));
-    expect(confirm?.callback_data).toBeTruthy();
+      // Six customers hold pay links; a seventh has a quote and is about to confirm it.
+      const customers: Customer[] = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => orderUntilPayLink(api, 9_100 + n)));
+      const seventh = 9_107;
+      api.speaks(seventh, "ru");
+      const asked = api.mark();
+      api.text(seventh, "хочу 2000 токенов");
+      await api.waitFor((call) => call.method === "sendMessage" && String(call.payload.chat_id) === String(seventh), asked, 10_000);
+      const quote = api.messages(seventh).at(-1);
+      const confirm = buttonsOf(quote).find((b) => b.callback_data?.includes("confirm") || b.text.includes("Подтвердить"));
+      expect(confirm?.callback_data).toBeTruthy();
 
-    // Mid-purchase: Redis stops; the confirmation is answered at once in Russian, health and pay page say no.
-    await redis.stop();
-    const pressed = api.mark();
-    const started = Date.now();
-    api.press(seventh, quote!, confirm!.callback_data!);
-    const oneMoment = await api.waitFor((call) => call.method === "sendMessage" && String(call.payload.chat_id) === String(seventh), pressed, 10_000);
-    expect(String(oneMoment.payload.text)).toContain("Минуту");
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(await healthz(app)).toBe(503);
-    const page = await fetch(`http://127.0.0.1:${app.port}/pay/sandbox/${customers[0]!.paymentId}`, { method: "POST" });
-    expect(page.status).toBe(503);
-    await redis.restart();
-
-    // Back: the confirmation sent during the outage is answered with its pay link.
-    expect(await until(() => textsShown(api, { chatId: seventh } as Customer).some((text) => text.includes("/pay/sandbox/")), 30_000, 100)).toBe(true);
-    expect(await until(async () => (await healthz(app)) === 200, 10_000, 100)).toBe(true);
-
-    // Mid-delivery: the six pay; Redis stops while keys are being created.
-    const paying = customers.map((customer) => payUntilAcknowledged(`http://127.0.0.1:${app.port}`, customer, Date.now() + 60_000));
-    expect(await until(() => openrouter.inFlightCreates > 0, 20_000, 20)).toBe(true);
-    // Real time against real processes: a redis-server stopped and restarted while key creations are on the stand-in's socket.
-    for (const { afterMs, downMs } of outages) {
-      await sleep(afterMs);
+      // Mid-purchase: Redis stops; the confirmation is answered at once in Russian, health and pay page say no.
       await redis.stop();
-      await sleep(downMs);
+      const pressed = api.mark();
+      const started = Date.now();
+      api.press(seventh, quote!, confirm!.callback_data!);
+      const oneMoment = await api.waitFor(
+        (call) => call.method === "sendMessage" && String(call.payload.chat_id) === String(seventh),
+        pressed,
+        10_000,
+      );
+      expect(String(oneMoment.payload.text)).toContain("Минуту");
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await healthz(app)).toBe(503);
+      const page = await fetch(`http://127.0.0.1:${app.port}/pay/sandbox/${customers[0]!.paymentId}`, { method: "POST" });
+      expect(page.status).toBe(503);
       await redis.restart();
-    }
-    await Promise.all(paying);
 
-    // Every paid order is delivered exactly once: one code shown per customer, and it is the order's live key.
-    const holdsKey = (c: Customer) => secretsHeld(textsShown(api, c)).length > 0;
-    await until(() => customers.every(holdsKey), 60_000, 200);
-    expect(customers.filter((customer) => !holdsKey(customer)).map((customer) => customer.chatId)).toEqual([]);
-    for (const customer of customers) {
-      const shown = secretsHeld(textsShown(api, customer));
-      expect(shown, `chat ${customer.chatId}`).toHaveLength(1);
-      expect(openrouter.liveKeysFor(customer.orderId).map((key) => key.secret)).toContain(shown[0]);
-    }
-  });
+      // Back: the confirmation sent during the outage is answered with its pay link.
+      expect(
+        await until(() => textsShown(api, { chatId: seventh } as Customer).some((text) => text.includes("/pay/sandbox/")), 30_000, 100),
+      ).toBe(true);
+      expect(await until(async () => (await healthz(app)) === 200, 10_000, 100)).toBe(true);
+
+      // Mid-delivery: the six pay; Redis stops while keys are being created.
+      const paying = customers.map((customer) => payUntilAcknowledged(`http://127.0.0.1:${app.port}`, customer, Date.now() + 60_000));
+      expect(await until(() => openrouter.inFlightCreates > 0, 20_000, 20)).toBe(true);
+      // Real time against real processes: a redis-server stopped and restarted while key creations are on the stand-in's socket.
+      for (const { afterMs, downMs } of outages) {
+        await sleep(afterMs);
+        await redis.stop();
+        await sleep(downMs);
+        await redis.restart();
+      }
+      await Promise.all(paying);
+
+      // Every paid order is delivered exactly once: one code shown per customer, and it is the order's live key.
+      const holdsKey = (c: Customer) => secretsHeld(textsShown(api, c)).length > 0;
+      await until(() => customers.every(holdsKey), 60_000, 200);
+      expect(customers.filter((customer) => !holdsKey(customer)).map((customer) => customer.chatId)).toEqual([]);
+      for (const customer of customers) {
+        const shown = secretsHeld(textsShown(api, customer));
+        expect(shown, `chat ${customer.chatId}`).toHaveLength(1);
+        expect(openrouter.liveKeysFor(customer.orderId).map((key) => key.secret)).toContain(shown[0]);
+      }
+    },
+  );
 });

@@ -58,8 +58,27 @@ const orderRecord = (dueAt: number | null): OrderRecord => ({
   createdAt: 1,
   updatedAt: 1,
 });
-const audit = (n: number): AuditEntry => ({ v: 2, type: "transition", chatId: chat, orderId: order, at: 1, instance: "test", detail: { n } });
-const goods: GoodsEntry = { v: 1, orderId: order, chatId: chat, provider: "sandbox", ref: "ref-1", hint: "…1", secret: "S-1", issuedAt: 1, sentAt: null, revoked: [] };
+const audit = (n: number): AuditEntry => ({
+  v: 2,
+  type: "transition",
+  chatId: chat,
+  orderId: order,
+  at: 1,
+  instance: "test",
+  detail: { n },
+});
+const goods: GoodsEntry = {
+  v: 1,
+  orderId: order,
+  chatId: chat,
+  provider: "sandbox",
+  ref: "ref-1",
+  hint: "…1",
+  secret: "S-1",
+  issuedAt: 1,
+  sentAt: null,
+  revoked: [],
+};
 
 /** Rejects with StoreUnavailableError within `ms`, or the test fails saying what happened instead. */
 async function failsWithin(call: () => Promise<unknown>, ms: number): Promise<void> {
@@ -169,7 +188,10 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       await redis.restart();
       // A restarted server has no scripts loaded: EVALSHA's NOSCRIPT makes node-redis send them again.
       expect((await worksAgainWithin(() => store.openChat(chat, A), 8_000)).held).toBe(true);
-      expect(await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["back"]), expectedRev: 0 } })).toMatchObject({ ok: true, rev: 1 });
+      expect(await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["back"]), expectedRev: 0 } })).toMatchObject({
+        ok: true,
+        rev: 1,
+      });
     });
 
     test("while Redis is frozen (connected, silent) a call fails within 1.5 s as unavailable, and the same store works once it thaws", async () => {
@@ -177,7 +199,10 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       expect((await store.openChat(chat, A)).held).toBe(true);
       redis.freeze();
       await failsWithin(() => store.readChat(chat), 1_500);
-      await failsWithin(() => store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["frozen"]), expectedRev: 0 } }), 1_500);
+      await failsWithin(
+        () => store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["frozen"]), expectedRev: 0 } }),
+        1_500,
+      );
       await failsWithin(() => store.kv("preferences").set("42", { language: "ru" }), 1_500);
       await failsWithin(() => store.ping(), 1_500);
       redis.thaw();
@@ -220,7 +245,13 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       const store = await open();
       // Once, so that both scripts are loaded (the first call of a script after a start may EVAL it).
       await store.openChat(chat, A);
-      await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(), expectedRev: 0 }, orders: [orderRecord(5_000)], audit: [audit(0)] });
+      await store.commit({
+        chatId: chat,
+        owner: A.owner,
+        chat: { record: chatRecord(), expectedRev: 0 },
+        orders: [orderRecord(5_000)],
+        audit: [audit(0)],
+      });
 
       let before = await commandCalls(connection);
       const { result: opened, sent: openSent } = await sentDuring(() => store.openChat(chat, A));
@@ -253,7 +284,13 @@ async function exerciseEveryMethod(store: ShopStore): Promise<void> {
   await store.renewLease(chat, A);
   await store.readChat(chat);
   await store.indexOrder(order, chat);
-  await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(), expectedRev: 0 }, orders: [orderRecord(10)], audit: [audit(1)] });
+  await store.commit({
+    chatId: chat,
+    owner: A.owner,
+    chat: { record: chatRecord(), expectedRev: 0 },
+    orders: [orderRecord(10)],
+    audit: [audit(1)],
+  });
   await store.readOrder(order);
   await store.readOrders(chat, [order]);
   await store.dueOrders(Date.now(), 10);

@@ -82,13 +82,27 @@ describe("store round trips (issue 20)", () => {
     const telegram = await startTelegram(app, { bot: { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: false } });
     let updateId = 100;
     const post = async (text: string) => {
-      const update = { update_id: ++updateId, message: { message_id: updateId, date: 0, chat: { id: 42, type: "private", first_name: "C" }, from: { id: 42, is_bot: false, first_name: "C" }, text } };
-      const response = await app.http.dispatch({ method: "POST", path: telegram.webhookPath ?? "", headers: { "x-telegram-bot-api-secret-token": "webhook-secret" }, rawBody: Buffer.from(JSON.stringify(update)) });
+      const update = {
+        update_id: ++updateId,
+        message: {
+          message_id: updateId,
+          date: 0,
+          chat: { id: 42, type: "private", first_name: "C" },
+          from: { id: 42, is_bot: false, first_name: "C" },
+          text,
+        },
+      };
+      const response = await app.http.dispatch({
+        method: "POST",
+        path: telegram.webhookPath ?? "",
+        headers: { "x-telegram-bot-api-secret-token": "webhook-secret" },
+        rawBody: Buffer.from(JSON.stringify(update)),
+      });
       expect(response.status).toBe(200);
     };
     await post("I need 1000 tokens");
     // The first update's drain runs in the background: wait until it made no store call for a while.
-    for (let seen = -1; seen !== calls.log.length; ) {
+    for (let seen = -1; seen !== calls.log.length;) {
       seen = calls.log.length;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -98,6 +112,13 @@ describe("store round trips (issue 20)", () => {
     await telegram.stop(); // waits for the update's drain to end
     // Keep the update (and take the lease), read the inbox, the chat's language, open the chat (a
     // re-entrant read), commit the step, and one commit that marks the update applied and lets go.
-    expect(calls.log, calls.log.join(", ")).toEqual(["acceptUpdate", "queuedUpdates", "kv:preferences.get", "openChat", "commit", "commit"]);
+    expect(calls.log, calls.log.join(", ")).toEqual([
+      "acceptUpdate",
+      "queuedUpdates",
+      "kv:preferences.get",
+      "openChat",
+      "commit",
+      "commit",
+    ]);
   });
 });

@@ -76,7 +76,11 @@ describe("sqlite store on a shared file", () => {
     await a.openChat(chat, { owner: "instance-a", ttlMs: 60_000 });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        (i % 2 === 0 ? a : b).commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, [`turn ${i}`]), expectedRev: 0 } }),
+        (i % 2 === 0 ? a : b).commit({
+          chatId: chat,
+          owner: "instance-a",
+          chat: { record: chatRecord(chat, [`turn ${i}`]), expectedRev: 0 },
+        }),
       ),
     );
     const winners = results.flatMap((result, i) => (result.ok ? [i] : []));
@@ -93,8 +97,12 @@ describe("sqlite store on a shared file", () => {
     await setup.openChat(chat, { owner: "racer", ttlMs: 600_000 });
     await setup.commit({ chatId: chat, owner: "racer", chat: { record: chatRecord(chat, []), expectedRev: 0 } });
     const racer = join(import.meta.dirname, "..", "support", "sqlite-racer.ts");
-    const racers = ["p1", "p2"].map((name) => fork(racer, [file, name, "400"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
-    const readies = racers.map((child) => new Promise<void>((resolve) => child.on("message", (message) => message === "ready" && resolve())));
+    const racers = ["p1", "p2"].map((name) =>
+      fork(racer, [file, name, "400"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    );
+    const readies = racers.map(
+      (child) => new Promise<void>((resolve) => child.on("message", (message) => message === "ready" && resolve())),
+    );
     const results = racers.map(
       (child) =>
         new Promise<string[]>((resolve, reject) => {
@@ -119,12 +127,18 @@ describe("sqlite store on a shared file", () => {
     const lease = { owner: "instance-a", ttlMs: 60_000 };
     const opened = await a.openChat(chat, lease);
     expect(opened.held && opened.state.rev).toBe(0);
-    expect(await a.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["first"]), expectedRev: 0 } })).toMatchObject({ ok: true, rev: 1 });
-    expect(await b.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["lost update"]), expectedRev: 0 } })).toEqual({
+    expect(
+      await a.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["first"]), expectedRev: 0 } }),
+    ).toMatchObject({ ok: true, rev: 1 });
+    expect(
+      await b.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["lost update"]), expectedRev: 0 } }),
+    ).toEqual({
       ok: false,
       reason: "moved",
     });
-    expect(await b.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["second"]), expectedRev: 1 } })).toMatchObject({ ok: true, rev: 2 });
+    expect(
+      await b.commit({ chatId: chat, owner: "instance-a", chat: { record: chatRecord(chat, ["second"]), expectedRev: 1 } }),
+    ).toMatchObject({ ok: true, rev: 2 });
     const read = await a.readChat(chat);
     expect(read.chat !== "invalid" && read.chat?.turns).toEqual(["second"]);
   });
@@ -205,7 +219,9 @@ describe("sqlite store reading a file of the old layout (before store schema 3)"
       old.exec(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT )`);
     }
     const put = (table: string, key: string, envelope: unknown) =>
-      old.prepare(`INSERT INTO ${table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(`${table}:${key}`, JSON.stringify(envelope));
+      old
+        .prepare(`INSERT INTO ${table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+        .run(`${table}:${key}`, JSON.stringify(envelope));
     put("conversations", "42", { value: { v: 2, rev: 3, chatId: "42", turns: ["hi"] } });
     put("orders", "ord_old1", { value: { v: 1, orderId: "ord_old1", state: "delivered" } });
     put("orders", "ord_old2", { value: { v: 1, orderId: "ord_old2", state: "quoted" } });
@@ -243,7 +259,10 @@ describe("sqlite store reading a file of the old layout (before store schema 3)"
     const store = await sqliteStore(file, { clock: () => 5_000 });
     const chat = ChatId.parse("42");
     await store.openChat(chat, { owner: "new", ttlMs: 1_000 });
-    expect(await store.commit({ chatId: chat, owner: "new", chat: { record: chatRecord(chat, ["new"]), expectedRev: 0 } })).toMatchObject({ ok: true, rev: 1 });
+    expect(await store.commit({ chatId: chat, owner: "new", chat: { record: chatRecord(chat, ["new"]), expectedRev: 0 } })).toMatchObject({
+      ok: true,
+      rev: 1,
+    });
     // The old claims guarded the old version's work only: gone, so nothing is held by a dead instance.
     expect(await store.claims.tryClaim("update:77", "new", null)).toBe(true);
     const other = await sqliteStore(file, { clock: () => 5_000 });

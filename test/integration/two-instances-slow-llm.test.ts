@@ -75,7 +75,10 @@ async function twoInstancesOneChatSplit(storeUrl: string) {
   cleanups.push(() => api.close());
   // The model reads "a few thousand…" as 5,000, slowly; everything else the rules read at once.
   let call = 0;
-  const llm = await startLlmStub(() => ({ ...json({ intent: "SET_AMOUNT", tokens: 5000 }), delayMs: LLM_DELAYS_MS[call++ % LLM_DELAYS_MS.length] }));
+  const llm = await startLlmStub(() => ({
+    ...json({ intent: "SET_AMOUNT", tokens: 5000 }),
+    delayMs: LLM_DELAYS_MS[call++ % LLM_DELAYS_MS.length],
+  }));
   cleanups.push(() => llm.close());
   const a = await startInstance(storeUrl, api, llm, "instance-a");
   const b = await startInstance(storeUrl, api, llm, "instance-b");
@@ -111,18 +114,26 @@ const redisProblem = await probeRedis(redisUrl);
 const clusterUrl = process.env.REDIS_CLUSTER_URL;
 
 describe("two instances, one chat's updates split between them, a slow model (issue 18)", () => {
-  test.skipIf(redisProblem !== null && !process.env.CI)("on Redis every update is answered once, in order", { timeout: 90_000 }, async () => {
-    if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
-    await flushRedis(redisUrl);
-    cleanups.push(() => flushRedis(redisUrl));
-    await twoInstancesOneChatSplit(redisUrl);
-  });
+  test.skipIf(redisProblem !== null && !process.env.CI)(
+    "on Redis every update is answered once, in order",
+    { timeout: 90_000 },
+    async () => {
+      if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
+      await flushRedis(redisUrl);
+      cleanups.push(() => flushRedis(redisUrl));
+      await twoInstancesOneChatSplit(redisUrl);
+    },
+  );
 
-  test.skipIf(!clusterUrl && !process.env.CI)("on a three-node Redis Cluster every update is answered once, in order", { timeout: 90_000 }, async () => {
-    if (!clusterUrl) throw new Error("REDIS_CLUSTER_URL is not set in CI");
-    // A cluster has no database numbers: this test's keys have a prefix of their own.
-    const store = await isolatedRedisUrl(clusterUrl);
-    cleanups.push(() => store.clear());
-    await twoInstancesOneChatSplit(store.url);
-  });
+  test.skipIf(!clusterUrl && !process.env.CI)(
+    "on a three-node Redis Cluster every update is answered once, in order",
+    { timeout: 90_000 },
+    async () => {
+      if (!clusterUrl) throw new Error("REDIS_CLUSTER_URL is not set in CI");
+      // A cluster has no database numbers: this test's keys have a prefix of their own.
+      const store = await isolatedRedisUrl(clusterUrl);
+      cleanups.push(() => store.clear());
+      await twoInstancesOneChatSplit(store.url);
+    },
+  );
 });

@@ -32,7 +32,9 @@ function previousSqliteStore(): string {
     db.exec(sql);
     for (const row of rows) {
       const columns = Object.keys(row);
-      db.prepare(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...columns.map((c) => row[c]));
+      db.prepare(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(
+        ...columns.map((c) => row[c]),
+      );
     }
   }
   db.close();

@@ -39,7 +39,8 @@ describe("the machine diagram", () => {
     ]);
     for (const node of transient) {
       for (const transition of node.always!) {
-        for (const target of transition.target ?? []) expect(source).toMatch(new RegExp(`${node.path.join("_")} --> ${target.path.join("_")} : always`));
+        for (const target of transition.target ?? [])
+          expect(source).toMatch(new RegExp(`${node.path.join("_")} --> ${target.path.join("_")} : always`));
       }
     }
     expect(source).toContain("cancelled_closing --> cancelled_voiding : always [hasOpenInvoice]");

@@ -93,12 +93,27 @@ export function pathOf(value: unknown): string {
  * only says what a new order may be for.
  */
 export const MODEL_CATALOG = singleProductView({
-  products: [builtInProduct(DEFAULT_CATALOG, "voucher"), { ...builtInProduct(DEFAULT_CATALOG, "openrouter_key"), id: "keys", name: { en: "keys" } }],
-  promos: [{ code: "SPRING10", discount: { kind: "percent", percent: 10 }, maxUses: null, expiresAt: null, oncePerCustomer: false, products: null }],
+  products: [
+    builtInProduct(DEFAULT_CATALOG, "voucher"),
+    { ...builtInProduct(DEFAULT_CATALOG, "openrouter_key"), id: "keys", name: { en: "keys" } },
+  ],
+  promos: [
+    {
+      code: "SPRING10",
+      discount: { kind: "percent", percent: 10 },
+      maxUses: null,
+      expiresAt: null,
+      oncePerCustomer: false,
+      products: null,
+    },
+  ],
   starsPerUsd: DEFAULT_CATALOG.starsPerUsd,
 });
 
-export async function createWorld(latePayment: LatePaymentPolicy = "deliver", options: { channelTakesGoods?: boolean } = {}): Promise<World> {
+export async function createWorld(
+  latePayment: LatePaymentPolicy = "deliver",
+  options: { channelTakesGoods?: boolean } = {},
+): Promise<World> {
   let now = NOW;
   const clock = () => now;
   const queues: Record<ActorName, string[]> = {
@@ -154,7 +169,8 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     priceQuote: fake("priceQuote"),
     // Write-first payment index, as the real actor does, so the payment door finds the order.
     createPayment: fake("createPayment", async (input, label) => {
-      if (label === "invoiced") await store.indexPayment(paymentKey("sandbox", PAYMENT_ID), { orderId: input.orderId, chatId: input.chatId });
+      if (label === "invoiced")
+        await store.indexPayment(paymentKey("sandbox", PAYMENT_ID), { orderId: input.orderId, chatId: input.chatId });
     }),
     checkPayment: fake("checkPayment"),
     voidInvoice: fake("voidInvoice"),
@@ -172,7 +188,12 @@ export async function createWorld(latePayment: LatePaymentPolicy = "deliver", op
     // New goods go through the real ledger (once per generation, the old ones recorded as revoked).
     reissueGoods: fake("reissueGoods", async (input, label) => {
       if (label !== "reissued") return;
-      const outcome = await ledger.reissue({ orderId: input.orderId, chatId: input.chatId, tokens: input.tokens, generation: input.generation });
+      const outcome = await ledger.reissue({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: input.tokens,
+        generation: input.generation,
+      });
       if (!outcome.ok) throw new Error(`the ledger did not reissue: ${outcome.reason}`);
     }),
   };
@@ -264,7 +285,8 @@ async function timeOf(world: World, event: ModelEvent): Promise<number> {
  */
 export async function perform(world: World, event: ModelEvent): Promise<Performed> {
   const at = await timeOf(world, event);
-  if (event.at !== undefined && at !== event.at) throw new Error(`${event.type}:${event.label} happens at ${at} on the engine, at ${event.at} in the model`);
+  if (event.at !== undefined && at !== event.at)
+    throw new Error(`${event.type}:${event.label} happens at ${at} on the engine, at ${event.at} in the model`);
   world.advanceTo(at);
   const { engine } = world;
   const record = await world.order();
@@ -274,7 +296,9 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
       // Typed without a product; with one, a package button of that product.
       return event.product === undefined
         ? { reply: await engine.handleText(CHAT_ID, `I need ${String(event.tokens)}`) }
-        : { reply: await engine.handleButton(CHAT_ID, { action: "package", tokens: Number(event.tokens), product: String(event.product) }) };
+        : {
+            reply: await engine.handleButton(CHAT_ID, { action: "package", tokens: Number(event.tokens), product: String(event.product) }),
+          };
     case "SET_PRODUCT":
       return { reply: await engine.handleButton(CHAT_ID, { action: "product", product: String(event.product) }) };
     case "APPLY_PROMO":
@@ -290,7 +314,12 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
     case "CHECK_PAYMENT":
       return { reply: await engine.handleCommand(CHAT_ID, { type: "STATUS" }) };
     case "PAYMENT_RECEIVED":
-      world.answerPayment({ status: "paid", amount: (event.amount as typeof CHARGE | null) ?? null, foreign: (event.foreign as PaymentStatus["foreign"]) ?? null, orderId: ORDER_ID });
+      world.answerPayment({
+        status: "paid",
+        amount: (event.amount as typeof CHARGE | null) ?? null,
+        foreign: (event.foreign as PaymentStatus["foreign"]) ?? null,
+        orderId: ORDER_ID,
+      });
       return { confirm: await engine.confirmPayment("sandbox", { paymentId: PAYMENT_ID, chargeId: String(event.chargeId) }) };
     case "PAYMENT_FAILED":
       world.answerPayment({ status: "failed", amount: CHARGE, orderId: ORDER_ID });
@@ -311,7 +340,11 @@ export async function perform(world: World, event: ModelEvent): Promise<Performe
       return { admin: await engine.admin.refund(ORDER_ID, { manual: false, by: "model-owner" }) };
     case "REFUND_RECORDED":
       return {
-        admin: await engine.admin.refund(ORDER_ID, { manual: true, by: "model-owner", ...(event.label === "stray" ? { chargeId: SECOND_CHARGE } : {}) }),
+        admin: await engine.admin.refund(ORDER_ID, {
+          manual: true,
+          by: "model-owner",
+          ...(event.label === "stray" ? { chargeId: SECOND_CHARGE } : {}),
+        }),
       };
     default:
       throw new Error(`the engine has no door for ${event.type}`);

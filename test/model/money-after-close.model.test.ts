@@ -40,7 +40,12 @@ function closingPaths(policy: LatePaymentPolicy): ModelPath[] {
 type Case = { name: string; policy: LatePaymentPolicy; steps: ModelStep[]; closed: PurchaseSnapshot; money: ModelStep[] };
 
 /** The closing path, then the money: `label` of PAYMENT_RECEIVED, its consequences answered by `prefer`. */
-function cases(policy: LatePaymentPolicy, label: "full" | "wrong_amount", prefer: string[], only: (closed: PurchaseSnapshot) => boolean): Case[] {
+function cases(
+  policy: LatePaymentPolicy,
+  label: "full" | "wrong_amount",
+  prefer: string[],
+  only: (closed: PurchaseSnapshot) => boolean,
+): Case[] {
   return closingPaths(policy)
     .filter((path) => only(path.state))
     .map((path) => {
@@ -74,7 +79,12 @@ async function run(c: Case, check: (world: Awaited<ReturnType<typeof createWorld
 describe("money after an invoiced order closed, on every path that closes one (issues 13 and 19)", () => {
   it("the machine has such paths, ending with the invoice open and voided, cancelled and expired", () => {
     const ends = new Set([...lateDelivered, ...onVoided].map((c) => statePath(c.closed)));
-    expect([...ends].sort()).toEqual(["cancelled.invoice_closed", "cancelled.invoice_open", "expired.invoice_closed", "expired.invoice_open"]);
+    expect([...ends].sort()).toEqual([
+      "cancelled.invoice_closed",
+      "cancelled.invoice_open",
+      "expired.invoice_closed",
+      "expired.invoice_open",
+    ]);
   });
 
   it.each(lateDelivered.map((c) => [c.name, c] as const))("LATE_PAYMENT=deliver, %s: delivered once, late, and told", async (_name, c) =>
@@ -83,7 +93,11 @@ describe("money after an invoiced order closed, on every path that closes one (i
       expect((await world.order())?.summary.late).toBe(true);
       const told = world.notified.filter((r) => r.kind === "payment_notice");
       expect(told).toHaveLength(1);
-      expect(told[0]!.kind === "payment_notice" && [told[0]!.payment.reason, told[0]!.payment.next, told[0]!.secret]).toEqual(["late", "delivered", `SECRET-${ORDER_ID}`]);
+      expect(told[0]!.kind === "payment_notice" && [told[0]!.payment.reason, told[0]!.payment.next, told[0]!.secret]).toEqual([
+        "late",
+        "delivered",
+        `SECRET-${ORDER_ID}`,
+      ]);
       // The provider's retry of the same payment changes nothing.
       const again = continueOnMachine(after, { type: "PAYMENT_RECEIVED", label: "full" });
       await replay(world, groupsOf(again, after));
@@ -100,15 +114,19 @@ describe("money after an invoiced order closed, on every path that closes one (i
     }),
   );
 
-  it.each(wrongAmount.map((c) => [c.name, c] as const))("%s: another amount goes back; a provider that cannot return it leaves it to the owner", async (_name, c) =>
-    run(c, async (world, after) => {
-      expect(statePath(after)).toBe("awaiting_owner_refund");
-      expect(world.issued).toBe(0);
-      const told = world.notified.filter((r) => r.kind === "payment_notice");
-      expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([["wrong_amount", "owner_refunds"]]);
-      const audit = await world.store.auditOf(ORDER_ID);
-      expect(audit.filter((entry) => entry.type === "needs_owner")).toHaveLength(1);
-    }),
+  it.each(wrongAmount.map((c) => [c.name, c] as const))(
+    "%s: another amount goes back; a provider that cannot return it leaves it to the owner",
+    async (_name, c) =>
+      run(c, async (world, after) => {
+        expect(statePath(after)).toBe("awaiting_owner_refund");
+        expect(world.issued).toBe(0);
+        const told = world.notified.filter((r) => r.kind === "payment_notice");
+        expect(told.map((r) => r.kind === "payment_notice" && [r.payment.reason, r.payment.next])).toEqual([
+          ["wrong_amount", "owner_refunds"],
+        ]);
+        const audit = await world.store.auditOf(ORDER_ID);
+        expect(audit.filter((entry) => entry.type === "needs_owner")).toHaveLength(1);
+      }),
   );
 
   it.each(onVoided.map((c) => [c.name, c] as const))("%s: the voided invoice's money goes back beside the order", async (_name, c) =>

@@ -153,9 +153,19 @@ export type OutputContext = { promoCode?: string | null };
 export function outputFor(actor: ActorName, label: string, at: number, tokens: number, context: OutputContext = {}): unknown {
   switch (actor) {
     case "priceQuote": {
-      if (label !== "priced" && label !== "promo_refused") return { ok: false, reason: label as "out_of_stock" | "pricing_unavailable" } satisfies PricingResult;
+      if (label !== "priced" && label !== "promo_refused")
+        return { ok: false, reason: label as "out_of_stock" | "pricing_unavailable" } satisfies PricingResult;
       const promoCode = label === "priced" ? (context.promoCode ?? null) : null;
-      const details = { unitPrice: USD, pricePer: 1000, tier: null, baseList: USD, list: USD, promoCode, discount: { minor: 0, currency: "USD" as const }, credit: null };
+      const details = {
+        unitPrice: USD,
+        pricePer: 1000,
+        tier: null,
+        baseList: USD,
+        list: USD,
+        promoCode,
+        discount: { minor: 0, currency: "USD" as const },
+        credit: null,
+      };
       const quote = { tokens, usd: USD, charge: CHARGE, quotedAt: at, expiresAt: at + QUOTE_TTL, details };
       return (label === "priced" ? { ok: true, quote } : { ok: true, quote, promoRefused: "used_up" }) satisfies PricingResult;
     }
@@ -173,7 +183,14 @@ export function outputFor(actor: ActorName, label: string, at: number, tokens: n
       return label === "invoiced"
         ? ({
             ok: true,
-            payment: { provider: "sandbox", paymentId: PAYMENT_ID, payUrl: `http://shop.test/pay/${PAYMENT_ID}`, charge: CHARGE, createdAt: at, expiresAt: at + PAYMENT_TTL },
+            payment: {
+              provider: "sandbox",
+              paymentId: PAYMENT_ID,
+              payUrl: `http://shop.test/pay/${PAYMENT_ID}`,
+              charge: CHARGE,
+              createdAt: at,
+              expiresAt: at + PAYMENT_TTL,
+            },
           } satisfies PaymentCreationResult)
         : ({ ok: false, reason: "payment_unavailable" } satisfies PaymentCreationResult);
     case "checkPayment": {
@@ -188,7 +205,9 @@ export function outputFor(actor: ActorName, label: string, at: number, tokens: n
         ? ({ ok: false, reason: "provider_unavailable", at } satisfies DeliveryResult)
         : ({ ok: true, ref: GOODS_REF, hint: GOODS_HINT, at, mayLeaveStrays: label === "issued_keys" } satisfies DeliveryResult);
     case "refundPayment":
-      return label === "refunded" ? ({ ok: true, refundId: `refund:${at}`, at } satisfies RefundResult) : ({ ok: false, reason: "unsupported", at } satisfies RefundResult);
+      return label === "refunded"
+        ? ({ ok: true, refundId: `refund:${at}`, at } satisfies RefundResult)
+        : ({ ok: false, reason: "unsupported", at } satisfies RefundResult);
     case "sweepStrayGoods":
       return { revoked: 1, at } satisfies StrayGoodsResult;
     default: {
@@ -246,14 +265,27 @@ function completions(snapshot: PurchaseSnapshot): ModelEvent[] {
       .map((label) =>
         label === "crashed"
           ? { type: `xstate.error.actor.${invoke.id}`, label, actor: invoke.actor, error: "crashed" }
-          : { type: `xstate.done.actor.${invoke.id}`, label, actor: invoke.actor, output: outputFor(invoke.actor, label, at, tokens, { promoCode }) },
+          : {
+              type: `xstate.done.actor.${invoke.id}`,
+              label,
+              actor: invoke.actor,
+              output: outputFor(invoke.actor, label, at, tokens, { promoCode }),
+            },
       );
   }
   const stray = snapshot.context.strays.find((s) => s.status === "returning");
   if (!stray) return [];
   return ["refunded", "unsupported"].map((label) => {
     const output = outputFor("refundPayment", label, at, tokens) as RefundResult;
-    return { type: "STRAY_SETTLED", label, actor: "refundPayment", chargeId: stray.chargeId, refunded: output.ok, refundId: output.ok ? output.refundId : null, at: output.at };
+    return {
+      type: "STRAY_SETTLED",
+      label,
+      actor: "refundPayment",
+      chargeId: stray.chargeId,
+      refunded: output.ok,
+      refundId: output.ok ? output.refundId : null,
+      at: output.at,
+    };
   });
 }
 
@@ -273,7 +305,8 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
     { type: "REFUND_RECORDED", label: "own", at: now },
   ];
   // An amount with its product (a package button) for an order with none yet; a promo code, once per order; a reissue, once.
-  if ((c.productId ?? null) === null) events.push({ type: "SET_AMOUNT", label: `${TOKENS}@tokens`, tokens: TOKENS, product: "tokens", at: now });
+  if ((c.productId ?? null) === null)
+    events.push({ type: "SET_AMOUNT", label: `${TOKENS}@tokens`, tokens: TOKENS, product: "tokens", at: now });
   if ((c.promoCode ?? null) === null) events.push({ type: "APPLY_PROMO", label: PROMO_CODE, code: PROMO_TYPED, at: now });
   if ((c.reissues ?? 0) === 0) events.push({ type: "REISSUE", label: "", at: now });
   if (c.quote) events.push({ type: "CONFIRM", label: "late", at: Math.max(now, c.quote.expiresAt) });
@@ -288,21 +321,33 @@ function triggers(snapshot: PurchaseSnapshot): ModelEvent[] {
       at: now,
     });
     events.push(paid("full", CHARGE), paid("wrong_amount", WRONG_AMOUNT), paid("foreign", null));
-    events.push({ type: "PAYMENT_FAILED", label: "", paymentId: PAYMENT_ID, at: now }, { type: "INVOICE_CLOSED", label: "", paymentId: PAYMENT_ID, at: now });
+    events.push(
+      { type: "PAYMENT_FAILED", label: "", paymentId: PAYMENT_ID, at: now },
+      { type: "INVOICE_CLOSED", label: "", paymentId: PAYMENT_ID, at: now },
+    );
     // A second charge once this invoice's money was taken and the order is quiet (one per order keeps the model small).
-    if ((c.paidCharge !== null || c.refund !== null) && c.strays.length === 0 && deadlineKind(snapshot) === null) events.push(paid("second_charge", CHARGE, SECOND_CHARGE));
+    if ((c.paidCharge !== null || c.refund !== null) && c.strays.length === 0 && deadlineKind(snapshot) === null)
+      events.push(paid("second_charge", CHARGE, SECOND_CHARGE));
     // The sweeper a week late (the shop was down): an open invoice still pending is no longer watched.
-    if (snapshot.hasTag("closed") && !c.invoiceClosed) events.push({ type: "DEADLINE", label: "week_late", at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now, c.payment.expiresAt + WEEK) });
+    if (snapshot.hasTag("closed") && !c.invoiceClosed)
+      events.push({
+        type: "DEADLINE",
+        label: "week_late",
+        at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now, c.payment.expiresAt + WEEK),
+      });
   }
   if (c.strays.some((s) => s.status === "owed")) events.push({ type: "REFUND_RECORDED", label: "stray", chargeId: SECOND_CHARGE, at: now });
   const kind = deadlineKind(snapshot);
-  if (kind !== null && kind !== "now") events.push({ type: "DEADLINE", label: "due", at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now) });
+  if (kind !== null && kind !== "now")
+    events.push({ type: "DEADLINE", label: "due", at: Math.max(now, deadlineOf(snapshot, now, 0) ?? now) });
   // Money is offered even where the machine ignores it (a provider's retry): the engine must change nothing then.
   const taken = events.filter((event) => event.type === "PAYMENT_RECEIVED" || snapshot.can(event as never));
   // An order holding a promo code's use walks only what decides whether it gives it back (closing
   // unpaid) or keeps it (paid): the rest of its world is the same as an order without one, walked there.
   if ((c.promoHeld ?? null) === null || snapshot.hasTag("paid")) return taken;
-  return taken.filter((event) => ["CONFIRM", "CANCEL", "DEADLINE"].includes(event.type) || (event.type === "PAYMENT_RECEIVED" && event.label === "full"));
+  return taken.filter(
+    (event) => ["CONFIRM", "CANCEL", "DEADLINE"].includes(event.type) || (event.type === "PAYMENT_RECEIVED" && event.label === "full"),
+  );
 }
 
 /** What can happen to the order next, as the engine lets it: answers while it works, the world at rest. */
@@ -324,25 +369,38 @@ export function serializeState(snapshot: PurchaseSnapshot, event?: ModelEvent, p
   const now = tick(snapshot, event, previous);
   const c = snapshot.context;
   const path = statePath(snapshot);
-  const handled = (chargeId: string) => c.paidCharge === chargeId || c.refund?.chargeId === chargeId || c.strays.some((s) => s.chargeId === chargeId);
+  const handled = (chargeId: string) =>
+    c.paidCharge === chargeId || c.refund?.chargeId === chargeId || c.strays.some((s) => s.chargeId === chargeId);
   const delivering = snapshot.hasTag("paid") && !snapshot.hasTag("delivered");
   const watching = snapshot.hasTag("accepts_payment") || snapshot.hasTag("closed");
   // What the product and promo guards read: a product chosen; before payment, the order's code, its
   // quote's and the use it holds (given back when it closes unpaid); once delivered, whether it was reissued.
   const offer = snapshot.hasTag("paid")
     ? [(c.reissues ?? 0) > 0]
-    : [c.tokens !== null, (c.productId ?? null) !== null, (c.promoCode ?? null) !== null, (c.quote?.details?.promoCode ?? null) !== null, (c.promoHeld ?? null) !== null];
+    : [
+        c.tokens !== null,
+        (c.productId ?? null) !== null,
+        (c.promoCode ?? null) !== null,
+        (c.quote?.details?.promoCode ?? null) !== null,
+        (c.promoHeld ?? null) !== null,
+      ];
   return JSON.stringify([
     path,
     offer,
     [c.quote !== null, c.payment !== null, c.paidCharge !== null, c.refund !== null, handled(PAYMENT_ID), handled(SECOND_CHARGE)],
     c.strays.map((s) => s.status),
     delivering ? [c.delivery.attempts, c.delivery.lastError !== null] : null,
-    path.startsWith("delivered.") ? [c.delivery.announceAt !== null && c.delivery.announceAttempts, c.delivery.strayCheckAt !== null] : null,
+    path.startsWith("delivered.")
+      ? [c.delivery.announceAt !== null && c.delivery.announceAttempts, c.delivery.strayCheckAt !== null]
+      : null,
     watching && c.payment
       ? [
           c.invoiceClosed,
-          c.nextCheckAt !== null && [now >= c.nextCheckAt, c.nextCheckAt >= c.payment.expiresAt, c.nextCheckAt >= c.payment.expiresAt + WEEK],
+          c.nextCheckAt !== null && [
+            now >= c.nextCheckAt,
+            c.nextCheckAt >= c.payment.expiresAt,
+            c.nextCheckAt >= c.payment.expiresAt + WEEK,
+          ],
           now >= c.payment.expiresAt,
           now >= c.payment.expiresAt + WEEK,
         ]
@@ -398,15 +456,21 @@ export type ModelPath = { steps: ModelStep[]; state: PurchaseSnapshot };
 export type ModelEdge = { from: string; event: ModelEvent; to: string };
 
 /** One shortest path to every model state. */
-export const shortestPaths = (latePayment: LatePaymentPolicy): ModelPath[] => getShortestPaths(traversable, traversal(latePayment)) as unknown as ModelPath[];
+export const shortestPaths = (latePayment: LatePaymentPolicy): ModelPath[] =>
+  getShortestPaths(traversable, traversal(latePayment)) as unknown as ModelPath[];
 
 /** Every simple path (no model state twice) to the states `toState` picks, walking only the events `filterEvents` lets through. */
-export const simplePaths = (latePayment: LatePaymentPolicy, options: { filterEvents?: (snapshot: PurchaseSnapshot, event: ModelEvent) => boolean; toState?: (snapshot: PurchaseSnapshot) => boolean }): ModelPath[] =>
-  getSimplePaths(traversable, { ...traversal(latePayment), ...(options as object) }) as unknown as ModelPath[];
+export const simplePaths = (
+  latePayment: LatePaymentPolicy,
+  options: { filterEvents?: (snapshot: PurchaseSnapshot, event: ModelEvent) => boolean; toState?: (snapshot: PurchaseSnapshot) => boolean },
+): ModelPath[] => getSimplePaths(traversable, { ...traversal(latePayment), ...(options as object) }) as unknown as ModelPath[];
 
 /** Every model state and the events that move it (edges the machine takes, to the state they lead to). */
 export function modelGraph(latePayment: LatePaymentPolicy) {
-  const adjacency = getAdjacencyMap(traversable, traversal(latePayment)) as unknown as Record<string, { state: PurchaseSnapshot; transitions: Record<string, { event: ModelEvent; state: PurchaseSnapshot }> }>;
+  const adjacency = getAdjacencyMap(traversable, traversal(latePayment)) as unknown as Record<
+    string,
+    { state: PurchaseSnapshot; transitions: Record<string, { event: ModelEvent; state: PurchaseSnapshot }> }
+  >;
   const edges: ModelEdge[] = [];
   for (const [from, { state, transitions }] of Object.entries(adjacency)) {
     for (const { event, state: next } of Object.values(transitions)) edges.push({ from, event, to: serializeState(next, event, state) });
@@ -428,7 +492,9 @@ export function replayOnMachine(path: readonly ModelStep[], latePayment: LatePay
     if (!offered) throw new Error(`model replay: ${serializeEvent(step.event)} is not offered in ${serializeState(snapshot)}`);
     const [next] = transition(traversable, snapshot as never, offered as never) as unknown as [PurchaseSnapshot];
     if (serializeState(next, offered, snapshot) !== serializeState(step.state)) {
-      throw new Error(`model replay: ${serializeEvent(offered)} led to ${serializeState(next)}, the path says ${serializeState(step.state)}`);
+      throw new Error(
+        `model replay: ${serializeEvent(offered)} led to ${serializeState(next)}, the path says ${serializeState(step.state)}`,
+      );
     }
     out.push({ event: offered, state: next });
     snapshot = next;
@@ -456,7 +522,11 @@ export function nextSnapshot(from: PurchaseSnapshot, event: { type: string; at: 
  * The model's steps after `from` when the world does `trigger` (its type and label), the order's
  * work then answered by the first of `prefer` each actor can give (else its first outcome).
  */
-export function continueOnMachine(from: PurchaseSnapshot, trigger: { type: string; label: string }, prefer: readonly string[] = []): ModelStep[] {
+export function continueOnMachine(
+  from: PurchaseSnapshot,
+  trigger: { type: string; label: string },
+  prefer: readonly string[] = [],
+): ModelStep[] {
   const offered = nextEvents(from).find((e) => e.type === trigger.type && e.label === trigger.label);
   if (!offered) throw new Error(`model: ${trigger.type}:${trigger.label} is not taken in ${serializeState(from)}`);
   const steps: ModelStep[] = [];

@@ -59,7 +59,9 @@ function coverTransient(from: string, to: string, trigger: string) {
     const targets = node.always!.flatMap((t) => (t.target ?? []).map((n) => n.id));
     const parent = node.parent!;
     const entersParent = !fromIds.includes(parent.id) && (parent.initial?.target ?? []).some((t) => t.id === node.id);
-    const entersItself = allStateNodes().some((n) => fromIds.includes(n.id) && (n.transitions.get(trigger) ?? []).some((t) => (t.target ?? []).some((x) => x.id === node.id)));
+    const entersItself = allStateNodes().some(
+      (n) => fromIds.includes(n.id) && (n.transitions.get(trigger) ?? []).some((t) => (t.target ?? []).some((x) => x.id === node.id)),
+    );
     if (toIds.some((id) => targets.includes(id)) && (entersParent || entersItself)) coveredStates.add(node.id);
   }
 }
@@ -85,7 +87,7 @@ function walkTools(policy: LatePaymentPolicy) {
   /** The edge and the order's work after it, to rest (its actors' first answers). */
   const stepsFrom = (edge: ModelEdge): ModelStep[] => {
     const steps: ModelStep[] = [{ event: edge.event, state: graph.snapshot(edge.to) }];
-    for (let at = edge.to; ; ) {
+    for (let at = edge.to; ;) {
       const offered = nextEvents(graph.snapshot(at));
       if (!offered.length || !isCompletion(offered[0]!)) return steps;
       const next = bySource.get(at)![0]!;
@@ -198,7 +200,13 @@ describe("with a channel that takes the goods, the engine's own message shows th
   const shownByNotice = POLICIES.flatMap(deliveriesShownByTheirMessage);
 
   it("some walks deliver by a payment, a deadline and the owner", () => {
-    const triggers = new Set(shownByNotice.flatMap((walk) => groupsOf(walk.steps, walk.start, { channelTakesGoods: true }).filter((g) => g.toldAt).map((g) => g.trigger.type)));
+    const triggers = new Set(
+      shownByNotice.flatMap((walk) =>
+        groupsOf(walk.steps, walk.start, { channelTakesGoods: true })
+          .filter((g) => g.toldAt)
+          .map((g) => g.trigger.type),
+      ),
+    );
     expect([...triggers].sort()).toEqual(["ADMIN_RETRY_DELIVERY", "DEADLINE", "PAYMENT_RECEIVED"]);
   });
 
@@ -217,7 +225,13 @@ describe("with a channel that takes the goods, the engine's own message shows th
 describe("every customer input in every state the engine rests in", () => {
   // Inputs that change nothing share one world per state (new amounts last: refused after an ended
   // order, they leave a fresh order current); an input that moves the order gets a world of its own.
-  const inputs: Command[] = [{ type: "CONFIRM" }, { type: "CANCEL" }, { type: "STATUS" }, { type: "HELP" }, ...TOKEN_SAMPLES.map((tokens) => ({ type: "SET_AMOUNT" as const, tokens }))];
+  const inputs: Command[] = [
+    { type: "CONFIRM" },
+    { type: "CANCEL" },
+    { type: "STATUS" },
+    { type: "HELP" },
+    ...TOKEN_SAMPLES.map((tokens) => ({ type: "SET_AMOUNT" as const, tokens })),
+  ];
   // One shortest path per state the engine rests in.
   const targets = new Map<string, { steps: ModelStep[]; policy: LatePaymentPolicy }>();
   for (const policy of POLICIES) {
@@ -227,77 +241,100 @@ describe("every customer input in every state the engine rests in", () => {
     }
   }
   const start = (policy: LatePaymentPolicy) => shortestPaths(policy).find((path) => path.steps.length === 1)!.state;
-  const name = (input: Command, state: PurchaseSnapshot) => `${input.type}${"tokens" in input ? `:${input.tokens}` : ""} in ${statePath(state)}`;
+  const name = (input: Command, state: PurchaseSnapshot) =>
+    `${input.type}${"tokens" in input ? `:${input.tokens}` : ""} in ${statePath(state)}`;
 
-  it.each([...targets].map(([path, target]) => [path, target] as const))("in %s the engine takes exactly what the machine takes", async (_path, target) => {
-    const fresh = start(target.policy);
-    const state = target.steps.at(-1)?.state ?? fresh;
-    /** The command as the machine's event; after an ended order a new amount starts a new order. */
-    const machineTakes = (input: Command) => {
-      const ended = state.hasTag("ended");
-      if (input.type === "SET_AMOUNT") return (ended ? fresh : state).can({ ...input, at: 0 });
-      if (input.type === "CONFIRM" || input.type === "CANCEL") return !ended && state.can({ ...input, at: state.context.quote?.quotedAt ?? 0 });
-      return true;
-    };
-    const checksPayment = (input: Command) => input.type === "STATUS" && state.can({ type: "CHECK_PAYMENT", at: 0 });
-    const moves = (input: Command) => machineTakes(input) && input.type !== "HELP" && (input.type !== "STATUS" || checksPayment(input));
-    const world = async () => {
-      const w = await createWorld(target.policy);
-      await replay(w, groupsOf(target.steps, fresh));
-      return w;
-    };
+  it.each([...targets].map(([path, target]) => [path, target] as const))(
+    "in %s the engine takes exactly what the machine takes",
+    async (_path, target) => {
+      const fresh = start(target.policy);
+      const state = target.steps.at(-1)?.state ?? fresh;
+      /** The command as the machine's event; after an ended order a new amount starts a new order. */
+      const machineTakes = (input: Command) => {
+        const ended = state.hasTag("ended");
+        if (input.type === "SET_AMOUNT") return (ended ? fresh : state).can({ ...input, at: 0 });
+        if (input.type === "CONFIRM" || input.type === "CANCEL")
+          return !ended && state.can({ ...input, at: state.context.quote?.quotedAt ?? 0 });
+        return true;
+      };
+      const checksPayment = (input: Command) => input.type === "STATUS" && state.can({ type: "CHECK_PAYMENT", at: 0 });
+      const moves = (input: Command) => machineTakes(input) && input.type !== "HELP" && (input.type !== "STATUS" || checksPayment(input));
+      const world = async () => {
+        const w = await createWorld(target.policy);
+        await replay(w, groupsOf(target.steps, fresh));
+        return w;
+      };
 
-    const still = await world();
-    try {
-      for (const input of inputs.filter((i) => !moves(i))) {
-        const before = await still.order();
-        const reply = await still.engine.handleCommand(CHAT_ID, input);
-        const after = await still.order();
-        expect(still.surprises, name(input, state)).toEqual([]);
-        if (machineTakes(input)) expect(reply.kind, name(input, state)).not.toBe("refused");
-        else expect(reply.kind, name(input, state)).toBe("refused");
-        if (before) expect(after?.snapshot, `${name(input, state)}: changes nothing`).toEqual(before.snapshot);
-        else if (after) expect([pathOf(after.snapshot.value), after.snapshot.context], name(input, state)).toMatchObject(["initial", { tokens: null, quote: null }]);
-        if ("tokens" in input && (input.tokens < 100 || input.tokens > 1_000_000)) expect(reply.kind === "refused" && reply.reason, name(input, state)).toBe("amount_out_of_range");
-        // A new amount for a chat with no order under way starts one; refused, it stays untouched.
-        const chat = await still.engine.chat(CHAT_ID);
-        const current = chat.order && chat.order !== "invalid" ? chat.order : null;
-        if (current && current.orderId !== ORDER_ID) expect([pathOf(current.snapshot.value), current.snapshot.context], name(input, state)).toMatchObject(["initial", { tokens: null, quote: null }]);
-      }
-    } finally {
-      await still.close();
-    }
-
-    for (const input of inputs.filter(moves)) {
-      const w = await world();
-      // Where the amount goes: priced, or (no product chosen yet) asked which product.
-      const amountNext = input.type === "SET_AMOUNT" ? nextSnapshot(state.hasTag("ended") ? fresh : state, { ...input, at: 0 }) : null;
+      const still = await world();
       try {
-        // The work a taken command sets off succeeds; what it does is walked above, not here.
-        if (amountNext?.hasTag("busy")) w.expect("priceQuote", "priced");
-        if (input.type === "CONFIRM" && state.can({ type: "CONFIRM", at: state.context.quote?.quotedAt ?? 0 }) && state.hasTag("open") && !state.hasTag("accepts_payment")) w.expect("createPayment", "invoiced");
-        if (input.type === "CANCEL" && state.context.payment && !state.context.invoiceClosed) w.expect("voidInvoice", "voided");
-        if (checksPayment(input)) w.expect("checkPayment", "pending");
-        const before = await w.order();
-        const reply = await w.engine.handleCommand(CHAT_ID, input);
-        expect(w.surprises, name(input, state)).toEqual([]);
-        expect(w.pending(), name(input, state)).toEqual([]);
-        expect(reply.kind, name(input, state)).not.toBe("refused");
-        if (input.type === "SET_AMOUNT" && state.hasTag("ended")) {
-          // The ended order stays as it was; the amount is the chat's next order, priced.
-          expect((await w.order())?.snapshot, `${name(input, state)}: the ended order stays`).toEqual(before?.snapshot);
-          const chat = await w.engine.chat(CHAT_ID);
+        for (const input of inputs.filter((i) => !moves(i))) {
+          const before = await still.order();
+          const reply = await still.engine.handleCommand(CHAT_ID, input);
+          const after = await still.order();
+          expect(still.surprises, name(input, state)).toEqual([]);
+          if (machineTakes(input)) expect(reply.kind, name(input, state)).not.toBe("refused");
+          else expect(reply.kind, name(input, state)).toBe("refused");
+          if (before) expect(after?.snapshot, `${name(input, state)}: changes nothing`).toEqual(before.snapshot);
+          else if (after)
+            expect([pathOf(after.snapshot.value), after.snapshot.context], name(input, state)).toMatchObject([
+              "initial",
+              { tokens: null, quote: null },
+            ]);
+          if ("tokens" in input && (input.tokens < 100 || input.tokens > 1_000_000))
+            expect(reply.kind === "refused" && reply.reason, name(input, state)).toBe("amount_out_of_range");
+          // A new amount for a chat with no order under way starts one; refused, it stays untouched.
+          const chat = await still.engine.chat(CHAT_ID);
           const current = chat.order && chat.order !== "invalid" ? chat.order : null;
-          expect([current?.orderId !== ORDER_ID, current && pathOf(current.snapshot.value)], `${name(input, state)}: a new order`).toEqual([true, amountNext?.hasTag("busy") ? "quoted" : statePath(amountNext!)]);
-        } else {
-          expect((await w.order())?.snapshot, `${name(input, state)}: the order moved`).not.toEqual(before?.snapshot);
+          if (current && current.orderId !== ORDER_ID)
+            expect([pathOf(current.snapshot.value), current.snapshot.context], name(input, state)).toMatchObject([
+              "initial",
+              { tokens: null, quote: null },
+            ]);
         }
-        if (input.type !== "STATUS") coveredEvents.add(input.type);
       } finally {
-        await w.close();
+        await still.close();
       }
-    }
-  });
+
+      for (const input of inputs.filter(moves)) {
+        const w = await world();
+        // Where the amount goes: priced, or (no product chosen yet) asked which product.
+        const amountNext = input.type === "SET_AMOUNT" ? nextSnapshot(state.hasTag("ended") ? fresh : state, { ...input, at: 0 }) : null;
+        try {
+          // The work a taken command sets off succeeds; what it does is walked above, not here.
+          if (amountNext?.hasTag("busy")) w.expect("priceQuote", "priced");
+          if (
+            input.type === "CONFIRM" &&
+            state.can({ type: "CONFIRM", at: state.context.quote?.quotedAt ?? 0 }) &&
+            state.hasTag("open") &&
+            !state.hasTag("accepts_payment")
+          )
+            w.expect("createPayment", "invoiced");
+          if (input.type === "CANCEL" && state.context.payment && !state.context.invoiceClosed) w.expect("voidInvoice", "voided");
+          if (checksPayment(input)) w.expect("checkPayment", "pending");
+          const before = await w.order();
+          const reply = await w.engine.handleCommand(CHAT_ID, input);
+          expect(w.surprises, name(input, state)).toEqual([]);
+          expect(w.pending(), name(input, state)).toEqual([]);
+          expect(reply.kind, name(input, state)).not.toBe("refused");
+          if (input.type === "SET_AMOUNT" && state.hasTag("ended")) {
+            // The ended order stays as it was; the amount is the chat's next order, priced.
+            expect((await w.order())?.snapshot, `${name(input, state)}: the ended order stays`).toEqual(before?.snapshot);
+            const chat = await w.engine.chat(CHAT_ID);
+            const current = chat.order && chat.order !== "invalid" ? chat.order : null;
+            expect(
+              [current?.orderId !== ORDER_ID, current && pathOf(current.snapshot.value)],
+              `${name(input, state)}: a new order`,
+            ).toEqual([true, amountNext?.hasTag("busy") ? "quoted" : statePath(amountNext!)]);
+          } else {
+            expect((await w.order())?.snapshot, `${name(input, state)}: the order moved`).not.toEqual(before?.snapshot);
+          }
+          if (input.type !== "STATUS") coveredEvents.add(input.type);
+        } finally {
+          await w.close();
+        }
+      }
+    },
+  );
 });
 
 /**
@@ -320,6 +357,12 @@ afterAll(() => {
   expect(unreachedStates, "states no test reaches").toEqual([]);
   expect(unreachedEvents, "events no test sends").toEqual([]);
   // A machine-only entry the engine now reaches is stale: remove it.
-  expect(Object.keys(MACHINE_ONLY.states).filter((id) => coveredStates.has(id)), "machine-only states the engine reaches").toEqual([]);
-  expect(Object.keys(MACHINE_ONLY.events).filter((type) => coveredEvents.has(type)), "machine-only events the engine sends").toEqual([]);
+  expect(
+    Object.keys(MACHINE_ONLY.states).filter((id) => coveredStates.has(id)),
+    "machine-only states the engine reaches",
+  ).toEqual([]);
+  expect(
+    Object.keys(MACHINE_ONLY.events).filter((type) => coveredEvents.has(type)),
+    "machine-only events the engine sends",
+  ).toEqual([]);
 });

@@ -28,7 +28,9 @@ const NOTIFIED = new Set(["PAYMENT_RECEIVED", "DEADLINE", "ADMIN_RETRY_DELIVERY"
 
 /** True when the engine's own message after this group carries the goods (the order moved to them, or announces them again). */
 export const sendsGoods = (group: Group) =>
-  NOTIFIED.has(group.trigger.type) && group.after.hasTag("announce") && (group.trigger.type === "DEADLINE" || statePath(group.before) !== statePath(group.after));
+  NOTIFIED.has(group.trigger.type) &&
+  group.after.hasTag("announce") &&
+  (group.trigger.type === "DEADLINE" || statePath(group.before) !== statePath(group.after));
 
 /**
  * The steps as triggers, each with what follows inside the engine. With `channelTakesGoods`, goods shown
@@ -39,7 +41,8 @@ export function groupsOf(steps: readonly ModelStep[], start: PurchaseSnapshot, o
   let before = start;
   for (const step of steps) {
     const last = groups.at(-1);
-    const shownByNotice = options.channelTakesGoods && step.event.type === "GOODS_SHOWN" && last !== undefined && last.toldAt === undefined && sendsGoods(last);
+    const shownByNotice =
+      options.channelTakesGoods && step.event.type === "GOODS_SHOWN" && last !== undefined && last.toldAt === undefined && sendsGoods(last);
     if ((isCompletion(step.event) || shownByNotice) && last) {
       if (shownByNotice) last.toldAt = statePath(last.after);
       last.completions.push(step);
@@ -55,7 +58,10 @@ export function groupsOf(steps: readonly ModelStep[], start: PurchaseSnapshot, o
 
 export const describeEvent = (event: ModelEvent) => (event.label ? `${event.type}:${event.label}` : event.type);
 export const describeSteps = (steps: readonly ModelStep[]) =>
-  steps.map((s) => (isCompletion(s.event) ? (s.event.actor ? `(${s.event.label})` : null) : describeEvent(s.event))).filter(Boolean).join(" → ") || "(start)";
+  steps
+    .map((s) => (isCompletion(s.event) ? (s.event.actor ? `(${s.event.label})` : null) : describeEvent(s.event)))
+    .filter(Boolean)
+    .join(" → ") || "(start)";
 const dedupe = (values: string[]) => values.filter((v, i) => i === 0 || v !== values[i - 1]);
 
 /** What the payment door must answer for a payment the model applied (the door's `outcomeOf`, from the model's side). */
@@ -63,7 +69,8 @@ function expectedOutcome(event: ModelEvent, before: PurchaseSnapshot, after: Pur
   if (event.type !== "PAYMENT_RECEIVED") return "not_paid";
   if (after.hasTag("delivered") && !before.hasTag("delivered")) return "delivered";
   if (after.hasTag("paid") && !before.hasTag("paid")) return "paid";
-  if ((after.context.refund !== null && before.context.refund === null) || after.context.strays.length > before.context.strays.length) return "returned";
+  if ((after.context.refund !== null && before.context.refund === null) || after.context.strays.length > before.context.strays.length)
+    return "returned";
   return "duplicate";
 }
 
@@ -72,13 +79,15 @@ function expectedNotice(event: ModelEvent, before: PurchaseSnapshot, after: Purc
   if (event.type !== "PAYMENT_RECEIVED") return null;
   // Money for an order that closed unpaid came late; only a paid order is paid a second time.
   if (after.context.strays.length > before.context.strays.length) return before.hasTag("closed") ? "late" : "extra";
-  if (after.context.refund && !before.context.refund) return after.context.refund.reason === "late" ? "late" : event.amount === null ? "foreign_currency" : "wrong_amount";
+  if (after.context.refund && !before.context.refund)
+    return after.context.refund.reason === "late" ? "late" : event.amount === null ? "foreign_currency" : "wrong_amount";
   if (after.context.late && !before.context.late) return "late";
   return null;
 }
 
 /** The secret of the goods the order holds now: the first delivery's, or its latest replacement's. */
-const currentSecret = (after: PurchaseSnapshot) => ((after.context.reissues ?? 0) > 0 ? `SECRET-${ORDER_ID}-R${after.context.reissues}` : `SECRET-${ORDER_ID}`);
+const currentSecret = (after: PurchaseSnapshot) =>
+  (after.context.reissues ?? 0) > 0 ? `SECRET-${ORDER_ID}-R${after.context.reissues}` : `SECRET-${ORDER_ID}`;
 
 /** What a replayed group did on the engine: the state paths its order passed through (the one it started in first). */
 export type Replayed = { group: Group; passed: string[]; done: Performed };
@@ -115,12 +124,16 @@ export async function replay(world: World, groups: Group[], onGroup: (replayed: 
       expect(reply.kind, `${label}: customer reply`).not.toBe("refused");
       const shown = reply.kind === "order" ? reply.order : reply.kind === "no_order" ? reply.lastOrder : null;
       expect(shown?.path, `${label}: the reply shows the order as it stands`).toBe(statePath(after));
-      if (after.hasTag("ended") && !(reply.kind === "order" && reply.secret)) expect(reply.kind, `${label}: an ended order`).toBe("no_order");
+      if (after.hasTag("ended") && !(reply.kind === "order" && reply.secret))
+        expect(reply.kind, `${label}: an ended order`).toBe("no_order");
     }
     if (done.confirm) {
       expect(done.confirm.outcome, `${label}: payment outcome`).toBe(expectedOutcome(trigger, before, after));
       const notice = expectedNotice(trigger, before, after);
-      expect(told.filter((r) => r.kind === "payment_notice").map((r) => r.kind === "payment_notice" && r.payment.reason), `${label}: payment notice`).toEqual(notice ? [notice] : []);
+      expect(
+        told.filter((r) => r.kind === "payment_notice").map((r) => r.kind === "payment_notice" && r.payment.reason),
+        `${label}: payment notice`,
+      ).toEqual(notice ? [notice] : []);
     }
     if (done.admin) expect(done.admin, `${label}: the owner's action`).toMatchObject({ ok: true, state: group.toldAt ?? statePath(after) });
     // Whatever moved the order without the customer writing, the customer is told how it stands now.
@@ -131,7 +144,10 @@ export async function replay(world: World, groups: Group[], onGroup: (replayed: 
     }
     // Goods nobody confirmed were shown are announced again at the deadline.
     if (trigger.type === "DEADLINE" && after.hasTag("announce")) {
-      expect(told.some((r) => r.kind === "order" && r.secret === currentSecret(after)), `${label}: goods announced again`).toBe(true);
+      expect(
+        told.some((r) => r.kind === "order" && r.secret === currentSecret(after)),
+        `${label}: goods announced again`,
+      ).toBe(true);
     }
 
     // Goods: issued once, only for a paid order, replaced once per reissue, and kept until they reached the customer.

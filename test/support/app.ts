@@ -51,12 +51,22 @@ export async function rewriteChat(app: TestApp, chatId: string, change: (record:
   const id = ChatId.parse(chatId);
   const opened = await app.store.openChat(id, { owner: "test-writer", ttlMs: 5_000 });
   if (!opened.held || !opened.state.chat || opened.state.chat === "invalid") throw new Error(`chat ${chatId} has no readable record`);
-  const written = await app.store.commit({ chatId: id, owner: "test-writer", chat: { record: change(opened.state.chat), expectedRev: opened.state.rev }, release: true });
+  const written = await app.store.commit({
+    chatId: id,
+    owner: "test-writer",
+    chat: { record: change(opened.state.chat), expectedRev: opened.state.rev },
+    release: true,
+  });
   if (!written.ok) throw new Error(`could not rewrite chat ${chatId}: ${written.reason}`);
 }
 
 /** Rewrites one of a chat's stored orders behind the engine's back. */
-export async function rewriteOrder(app: TestApp, chatId: string, orderId: string, change: (record: OrderRecord) => OrderRecord): Promise<void> {
+export async function rewriteOrder(
+  app: TestApp,
+  chatId: string,
+  orderId: string,
+  change: (record: OrderRecord) => OrderRecord,
+): Promise<void> {
   const id = ChatId.parse(chatId);
   const [record] = await app.store.readOrders(id, [OrderId.parse(orderId)]);
   if (!record) throw new Error(`chat ${chatId} has no order ${orderId}`);

@@ -110,10 +110,14 @@ export function shopProcess(options: { env: Record<string, string>; api: BotApiS
           resolve();
         });
       });
-      const ready = await until(async () => {
-        if (child !== proc) return true;
-        return (await healthy()) && options.api.callsOf("getUpdates").length > pollsBefore;
-      }, READY_TIMEOUT_MS, 50);
+      const ready = await until(
+        async () => {
+          if (child !== proc) return true;
+          return (await healthy()) && options.api.callsOf("getUpdates").length > pollsBefore;
+        },
+        READY_TIMEOUT_MS,
+        50,
+      );
       if (child !== proc || !ready) {
         throw new Error(`the shop did not become ready within ${READY_TIMEOUT_MS} ms; its output:\n${shop.output()}`);
       }

@@ -16,7 +16,13 @@ export const ADMIN_TOKEN = "owner-token-for-tests-0123456789";
 export function switchableDelivery(): DeliveryProvider & { failing: { on: boolean } } {
   const real = createSandboxDelivery();
   const failing = { on: false };
-  return { ...real, name: "sandbox", failing, issue: (request) => (failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request)) };
+  return {
+    ...real,
+    name: "sandbox",
+    failing,
+    issue: (request) =>
+      failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request),
+  };
 }
 
 /** Words only the stand-in model reads (the rules read none of them), and what it reads them as. */
@@ -32,7 +38,8 @@ export const modelWords = (tokens: number): string => {
 export function stubModel(clock: TestClock): Understander {
   return async (text, context) => {
     const tokens = MODEL_AMOUNTS[text];
-    const command = tokens !== undefined ? { type: "SET_AMOUNT" as const, tokens } : text === MODEL_CONFIRM ? { type: "CONFIRM" as const } : null;
+    const command =
+      tokens !== undefined ? { type: "SET_AMOUNT" as const, tokens } : text === MODEL_CONFIRM ? { type: "CONFIRM" as const } : null;
     if (!command) return null;
     context.onLlmCall?.({ model: "stub", promptTokens: 410, completionTokens: 24, ok: true, at: clock() });
     return { command, source: "llm" };
@@ -45,7 +52,10 @@ export type Shop = Awaited<ReturnType<typeof openShop>>;
 export async function openShop(env: Record<string, string> = {}, overrides: AppOverrides = {}) {
   const delivery = switchableDelivery();
   const clock = (overrides.clock as TestClock | undefined) ?? testClock(Date.UTC(2026, 10, 20, 9));
-  const shop = await startTestApp({ ADMIN_TOKEN, DELIVERY_MAX_ATTEMPTS: "1", ...env }, { delivery, llm: stubModel(clock), ...overrides, clock });
+  const shop = await startTestApp(
+    { ADMIN_TOKEN, DELIVERY_MAX_ATTEMPTS: "1", ...env },
+    { delivery, llm: stubModel(clock), ...overrides, clock },
+  );
   const { app, pay } = shop;
 
   /** One purchase driven from `source`; stops after `until`. Returns the order id. */
@@ -85,8 +95,18 @@ export async function openShop(env: Record<string, string> = {}, overrides: AppO
   /** Six days of mixed history. */
   const seedHistory = async () => {
     const plan: [CommandSource, "quoted" | "invoiced" | "paid"][] = [
-      ["llm", "paid"], ["rules", "paid"], ["button", "quoted"], ["llm", "paid"], ["rules", "invoiced"], ["button", "paid"],
-      ["llm", "paid"], ["rules", "quoted"], ["button", "paid"], ["llm", "invoiced"], ["rules", "paid"], ["button", "quoted"],
+      ["llm", "paid"],
+      ["rules", "paid"],
+      ["button", "quoted"],
+      ["llm", "paid"],
+      ["rules", "invoiced"],
+      ["button", "paid"],
+      ["llm", "paid"],
+      ["rules", "quoted"],
+      ["button", "paid"],
+      ["llm", "invoiced"],
+      ["rules", "paid"],
+      ["button", "quoted"],
     ];
     let n = 0;
     for (let day = 0; day < 6; day++) {
@@ -110,7 +130,13 @@ export async function openShop(env: Record<string, string> = {}, overrides: AppO
 
   /** Asks the dashboard for a page with the bearer token. */
   const get = (path: string, query = "") =>
-    app.http.dispatch({ method: "GET", path, query: new URLSearchParams(query), headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, rawBody: Buffer.alloc(0) });
+    app.http.dispatch({
+      method: "GET",
+      path,
+      query: new URLSearchParams(query),
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      rawBody: Buffer.alloc(0),
+    });
 
   return { ...shop, clock, delivery, purchase, seedHistory, failedDelivery, get };
 }

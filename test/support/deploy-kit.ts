@@ -33,14 +33,20 @@ export type CheckName = keyof typeof CHECK_TOOLS;
 
 /** The tools (with their package) of `check` that are not installed here; empty when all are. */
 export function missingTools(check: CheckName): string[] {
-  return CHECK_TOOLS[check].filter((tool) => spawnSync("sh", ["-c", `command -v ${tool.split(" ")[0]}`], { env: { ...process.env, PATH } }).status !== 0);
+  return CHECK_TOOLS[check].filter(
+    (tool) => spawnSync("sh", ["-c", `command -v ${tool.split(" ")[0]}`], { env: { ...process.env, PATH } }).status !== 0,
+  );
 }
 
 export type CheckRun = { status: number | null; output: string };
 
 /** Runs deploy/check.sh on `dir` (default: the kit itself), only the named checks when given. */
 export function runCheck(dir: string = DEPLOY_DIR, checks: CheckName[] = []): CheckRun {
-  const run = spawnSync("bash", [join(DEPLOY_DIR, "check.sh"), dir, ...checks], { encoding: "utf8", env: { ...process.env, PATH }, timeout: 60_000 });
+  const run = spawnSync("bash", [join(DEPLOY_DIR, "check.sh"), dir, ...checks], {
+    encoding: "utf8",
+    env: { ...process.env, PATH },
+    timeout: 60_000,
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -85,7 +91,12 @@ export async function startBotStandIn() {
 export type Answer = { status: number; body: string; location: string | undefined };
 
 /** A request to a proxy as a client on the internet would send it (TLS by name unless `plain`). */
-export function ask(port: number, method: string, path: string, options: { headers?: Record<string, string>; plain?: boolean } = {}): Promise<Answer> {
+export function ask(
+  port: number,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; plain?: boolean } = {},
+): Promise<Answer> {
   const headers = { host: SITE_NAME, ...options.headers };
   return new Promise((resolve, reject) => {
     const done = (res: IncomingMessage) => {
@@ -95,7 +106,9 @@ export function ask(port: number, method: string, path: string, options: { heade
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body, location: res.headers.location }));
     };
     const target = { host: "127.0.0.1", port, method, path, headers };
-    const req = options.plain ? plainRequest(target, done) : tlsRequest({ ...target, servername: SITE_NAME, rejectUnauthorized: false }, done);
+    const req = options.plain
+      ? plainRequest(target, done)
+      : tlsRequest({ ...target, servername: SITE_NAME, rejectUnauthorized: false }, done);
     req.on("error", reject);
     req.end(method === "POST" ? "{}" : undefined);
   });
@@ -138,7 +151,21 @@ async function ready(proxy: RunningProxy, name: string): Promise<RunningProxy> {
 export async function startNginx(upstreamPort: number): Promise<RunningProxy> {
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-nginx-"));
   const [https, http] = [await freePort(), await freePort()];
-  const tls = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${SITE_NAME}`, "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt")]);
+  const tls = spawnSync("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${SITE_NAME}`,
+    "-keyout",
+    join(dir, "tls.key"),
+    "-out",
+    join(dir, "tls.crt"),
+  ]);
   if (tls.status !== 0) throw new Error(`openssl could not make a test certificate: ${tls.stderr}`);
   let site = readFileSync(join(DEPLOY_DIR, "nginx-tokengoblin.conf"), "utf8");
   site = rewrite(site, /^\s*listen \[::\]:\d+.*$/m, "");
@@ -152,7 +179,10 @@ export async function startNginx(upstreamPort: number): Promise<RunningProxy> {
     join(dir, "nginx.conf"),
     `daemon off;\npid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n  include ${dir}/site.conf;\n}\n`,
   );
-  const child = spawn("nginx", ["-p", dir, "-e", "stderr", "-c", join(dir, "nginx.conf")], { env: { ...process.env, PATH }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("nginx", ["-p", dir, "-e", "stderr", "-c", join(dir, "nginx.conf")], {
+    env: { ...process.env, PATH },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return ready(supervise(child, dir, https, http), "nginx");
 }
 

@@ -67,7 +67,10 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found"}}');
         return;
       }
-      const request: StubRequest = { headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as StubRequest["body"] };
+      const request: StubRequest = {
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as StubRequest["body"],
+      };
       requests.push(request);
       const reply = script(request, requests.length - 1);
       if ("hang" in reply) return; // never answers; close() destroys the socket
@@ -81,7 +84,8 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         return;
       }
       const answer = () => {
-        if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
+        if (!res.destroyed)
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
       };
       if (reply.delayMs) setTimeout(answer, reply.delayMs);
       else answer();
@@ -98,8 +102,7 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         // In order from the next request on, repeating the last reply.
         const from = requests.length;
         script = (_, i) => next[Math.min(i - from, next.length - 1)] ?? json({ intent: "unknown" });
-      }
-      else script = () => next;
+      } else script = () => next;
     },
     async close() {
       server.closeAllConnections();

@@ -8,7 +8,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type StubKey = { hash: string; name: string; label: string; limit: number | null; limit_remaining: number | null; disabled: boolean; secret: string; orderName: string };
+export type StubKey = {
+  hash: string;
+  name: string;
+  label: string;
+  limit: number | null;
+  limit_remaining: number | null;
+  disabled: boolean;
+  secret: string;
+  orderName: string;
+};
 
 export type OpenRouterStub = {
   /** Like `https://openrouter.ai/api/v1`. */
@@ -59,7 +68,12 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     for await (const chunk of req) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
   };
-  const publicView = ({ secret: _secret, orderName: _orderName, ...rest }: StubKey) => ({ ...rest, usage: 0, created_at: new Date().toISOString(), updated_at: null });
+  const publicView = ({ secret: _secret, orderName: _orderName, ...rest }: StubKey) => ({
+    ...rest,
+    usage: 0,
+    created_at: new Date().toISOString(),
+    updated_at: null,
+  });
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -77,7 +91,10 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
       if (req.method === "GET" && path === "/api/v1/keys") {
         calls.list++;
         const offset = Number(url.searchParams.get("offset") ?? "0");
-        const page = [...keys.values()].reverse().slice(offset, offset + 100).map(publicView);
+        const page = [...keys.values()]
+          .reverse()
+          .slice(offset, offset + 100)
+          .map(publicView);
         return send(res, 200, { data: page });
       }
       if (req.method === "POST" && path === "/api/v1/keys") {

@@ -30,8 +30,30 @@ const LEAVES: Record<string, string> = {
   expired: "expired.invoice_closed",
 };
 
-const STAGES_WITH_QUOTE = new Set(["quoted", "creating_payment", "awaiting_payment", "paid", "delivered", "delivery_failed", "cancelled", "expired", "payment_failed", "refunding", "awaiting_owner_refund", "refunded"]);
-const STAGES_WITH_INVOICE = new Set(["awaiting_payment", "paid", "delivered", "delivery_failed", "payment_failed", "refunding", "awaiting_owner_refund", "refunded"]);
+const STAGES_WITH_QUOTE = new Set([
+  "quoted",
+  "creating_payment",
+  "awaiting_payment",
+  "paid",
+  "delivered",
+  "delivery_failed",
+  "cancelled",
+  "expired",
+  "payment_failed",
+  "refunding",
+  "awaiting_owner_refund",
+  "refunded",
+]);
+const STAGES_WITH_INVOICE = new Set([
+  "awaiting_payment",
+  "paid",
+  "delivered",
+  "delivery_failed",
+  "payment_failed",
+  "refunding",
+  "awaiting_owner_refund",
+  "refunded",
+]);
 const STAGES_PAID = new Set(["paid", "delivered", "delivery_failed", "refunding", "awaiting_owner_refund", "refunded"]);
 
 /**
@@ -39,14 +61,27 @@ const STAGES_PAID = new Set(["paid", "delivered", "delivery_failed", "refunding"
  * priced at $20.00 per 1,000 tokens with a 15-minute quote and a one-hour invoice from {@link T0}.
  * `context` overrides any field.
  */
-export function orderIn(path: string, options: { tokens?: number; orderId?: string; context?: Partial<PurchaseContext> } = {}): PurchaseSnapshot {
+export function orderIn(
+  path: string,
+  options: { tokens?: number; orderId?: string; context?: Partial<PurchaseContext> } = {},
+): PurchaseSnapshot {
   const leaf = LEAVES[path] ?? path;
   if (!STATE_PATHS.includes(leaf)) throw new Error(`no state "${leaf}" in the purchase machine: use one of ${STATE_PATHS.join(", ")}`);
   const stage = leaf.split(".")[0] ?? "";
   const tokens = options.tokens ?? 2000;
   const orderId = OrderId.parse(options.orderId ?? "ord_test");
   const fresh = createActor(purchaseMachine, {
-    input: { orderId, chatId: ChatId.parse("c1"), productId: "tokens", latePayment: "deliver", minTokens: 100, maxTokens: 1_000_000, maxDeliveryAttempts: 3, retryBackoffMs: 60_000, at: T0 },
+    input: {
+      orderId,
+      chatId: ChatId.parse("c1"),
+      productId: "tokens",
+      latePayment: "deliver",
+      minTokens: 100,
+      maxTokens: 1_000_000,
+      maxDeliveryAttempts: 3,
+      retryBackoffMs: 60_000,
+      at: T0,
+    },
   }).getSnapshot().context;
   const usd = { minor: tokens * 2, currency: "USD" as const };
   const charge = { minor: tokens * 2, currency: "USDT" as const };
@@ -56,11 +91,19 @@ export function orderIn(path: string, options: { tokens?: number; orderId?: stri
     tokens: stage === "initial" ? null : tokens,
     quote: STAGES_WITH_QUOTE.has(stage) ? { tokens, usd, charge, quotedAt: T0, expiresAt: T0 + 15 * 60_000 } : null,
     payment: STAGES_WITH_INVOICE.has(stage)
-      ? { provider: "sandbox", paymentId, payUrl: `http://127.0.0.1/pay/sandbox/${paymentId}`, charge, createdAt: T0, expiresAt: T0 + 60 * 60_000 }
+      ? {
+          provider: "sandbox",
+          paymentId,
+          payUrl: `http://127.0.0.1/pay/sandbox/${paymentId}`,
+          charge,
+          createdAt: T0,
+          expiresAt: T0 + 60 * 60_000,
+        }
       : null,
     paidAt: STAGES_PAID.has(stage) ? T0 + 1000 : null,
     paidCharge: STAGES_PAID.has(stage) ? paymentId : null,
-    delivery: stage === "delivered" ? { ...fresh.delivery, attempts: 1, ref: "voucher:1", hint: "…ABCD", deliveredAt: T0 + 2000 } : fresh.delivery,
+    delivery:
+      stage === "delivered" ? { ...fresh.delivery, attempts: 1, ref: "voucher:1", hint: "…ABCD", deliveredAt: T0 + 2000 } : fresh.delivery,
     ...options.context,
   };
   return snapshotOf({ value: valueOf(leaf), context });
@@ -77,7 +120,10 @@ export function allowedIn(state: string): CommandType[] {
 }
 
 /** What the engine tells understanding about a chat whose order is in `state`, as `handleText` builds it. */
-export function understandContextIn(state: string, options: { turns?: readonly string[]; chatId?: string; orderId?: string } = {}): UnderstandContext {
+export function understandContextIn(
+  state: string,
+  options: { turns?: readonly string[]; chatId?: string; orderId?: string } = {},
+): UnderstandContext {
   const snapshot = chatOrderIn(state);
   const chatId = options.chatId ?? "c1";
   return {

@@ -54,7 +54,11 @@ export const priced = (tokens: number, at: number): PricingResult => ({
   quote: { tokens, usd: { minor: 4_000, currency: "USD" }, charge: CHARGE, quotedAt: at, expiresAt: at + QUOTE_TTL },
 });
 /** A quote with its breakdown: `promoCode` applied (10% off $40.00), and `credit` for an OpenRouter key. */
-export const pricedWith = (tokens: number, at: number, options: { promoCode?: string | null; credit?: Money | null } = {}): PricingResult => {
+export const pricedWith = (
+  tokens: number,
+  at: number,
+  options: { promoCode?: string | null; credit?: Money | null } = {},
+): PricingResult => {
   const usd: Money = { minor: 4_000, currency: "USD" };
   const discount: Money = { minor: options.promoCode ? 400 : 0, currency: "USD" };
   const final: Money = { minor: usd.minor - discount.minor, currency: "USD" };
@@ -66,7 +70,16 @@ export const pricedWith = (tokens: number, at: number, options: { promoCode?: st
       charge: { minor: final.minor, currency: "USDT" },
       quotedAt: at,
       expiresAt: at + QUOTE_TTL,
-      details: { unitPrice: { minor: 2_000, currency: "USD" }, pricePer: 1000, tier: null, baseList: usd, list: usd, promoCode: options.promoCode ?? null, discount, credit: options.credit ?? null },
+      details: {
+        unitPrice: { minor: 2_000, currency: "USD" },
+        pricePer: 1000,
+        tier: null,
+        baseList: usd,
+        list: usd,
+        promoCode: options.promoCode ?? null,
+        discount,
+        credit: options.credit ?? null,
+      },
     },
   };
 };
@@ -77,15 +90,32 @@ export const TWO_PRODUCTS: ProductLimits[] = [
 ];
 export const invoiced = (at: number): PaymentCreationResult => ({
   ok: true,
-  payment: { provider: "sandbox", paymentId: INVOICE, payUrl: "http://pay/inv_1", charge: CHARGE, createdAt: at, expiresAt: at + PAYMENT_TTL },
+  payment: {
+    provider: "sandbox",
+    paymentId: INVOICE,
+    payUrl: "http://pay/inv_1",
+    charge: CHARGE,
+    createdAt: at,
+    expiresAt: at + PAYMENT_TTL,
+  },
 });
-export const checked = (status: PaymentCheckResult["status"], at: number, amount: Money | null = status === "paid" ? CHARGE : null): PaymentCheckResult => ({
+export const checked = (
+  status: PaymentCheckResult["status"],
+  at: number,
+  amount: Money | null = status === "paid" ? CHARGE : null,
+): PaymentCheckResult => ({
   status,
   amount,
   foreign: null,
   at,
 });
-export const issued = (at: number, mayLeaveStrays = false): DeliveryResult => ({ ok: true, ref: "voucher:1", hint: "…ABCD", at, mayLeaveStrays });
+export const issued = (at: number, mayLeaveStrays = false): DeliveryResult => ({
+  ok: true,
+  ref: "voucher:1",
+  hint: "…ABCD",
+  at,
+  mayLeaveStrays,
+});
 export const notIssued = (at: number): DeliveryResult => ({ ok: false, reason: "provider_unavailable", at });
 export const refundedOk = (at: number): RefundResult => ({ ok: true, refundId: "rf_1", at });
 export const cannotRefund = (at: number): RefundResult => ({ ok: false, reason: "unsupported", at });
@@ -99,7 +129,12 @@ export const paymentOf = (at: number, amount: Money | null = CHARGE, chargeId: P
 });
 
 /** `products`: a shop of several (the order starts with none chosen); without it, the one product "tokens". */
-export type HarnessOptions = { latePayment?: LatePaymentPolicy; maxDeliveryAttempts?: number; snapshot?: Snapshot<unknown>; products?: ProductLimits[] };
+export type HarnessOptions = {
+  latePayment?: LatePaymentPolicy;
+  maxDeliveryAttempts?: number;
+  snapshot?: Snapshot<unknown>;
+  products?: ProductLimits[];
+};
 
 /**
  * A purchase actor whose actors are fakes: each call waits until the test answers it with `answer`,
@@ -238,4 +273,3 @@ export async function toDeliveryFailed(h: Harness) {
     h.send({ type: "DEADLINE", at });
   }
 }
-

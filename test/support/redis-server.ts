@@ -57,7 +57,9 @@ export async function startOwnRedis(options: { persistent?: boolean } = {}): Pro
   let child: ChildProcess | undefined;
   const start = async () => {
     const persistence = options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir], { stdio: "ignore" });
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir], {
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       if (await answers(port)) return;

@@ -22,7 +22,11 @@ for (let i = 0; i < Number(steps); i++) {
   const read = await store.readChat(chatId);
   if (read.chat === "invalid" || read.chat === undefined) throw new Error("the raced chat must exist before the race");
   const turn = `${name}-${i}`;
-  const result = await store.commit({ chatId, owner: "racer", chat: { record: { ...read.chat, turns: [...read.chat.turns, turn] }, expectedRev: read.rev } });
+  const result = await store.commit({
+    chatId,
+    owner: "racer",
+    chat: { record: { ...read.chat, turns: [...read.chat.turns, turn] }, expectedRev: read.rev },
+  });
   if (result.ok) won.push(turn);
   else if (result.reason !== "moved") throw new Error(`unexpected refusal: ${result.reason}`);
 }

@@ -22,7 +22,12 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export function switchableDelivery(): DeliveryProvider & { failing: { on: boolean } } {
   const real = createSandboxDelivery();
   const failing = { on: false };
-  return { name: "sandbox", failing, issue: (request) => (failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request)) };
+  return {
+    name: "sandbox",
+    failing,
+    issue: (request) =>
+      failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request),
+  };
 }
 
 /** The stocked shop's chats, by the state their order was left in. */
@@ -97,7 +102,10 @@ export async function stockShop(storeUrl: string) {
     await text(c.cancelledInvoice, "cancel");
     await pay(await invoice(c.deliveredThenQuoted, 9000));
     await text(c.deliveredThenQuoted, "I need 1500 tokens");
-    await app.store.acceptUpdate(ChatId.parse(c.queuedUpdate), 7, '{"update_id":7,"message":{"text":"hi"}}', { owner: "another-instance", ttlMs: 1_000 });
+    await app.store.acceptUpdate(ChatId.parse(c.queuedUpdate), 7, '{"update_id":7,"message":{"text":"hi"}}', {
+      owner: "another-instance",
+      ttlMs: 1_000,
+    });
     await app.projection.refresh();
     await app.projection.save();
 
@@ -152,18 +160,23 @@ export async function expectSameShop(original: ShopStore, copy: ShopStore, chatI
     for (const order of await original.readOrders(chatId, orderIds)) {
       expect(await copy.readOrder(order.orderId)).toEqual(order);
       expect(await copy.auditOf(order.orderId), `order ${order.orderId}'s trail`).toEqual(await original.auditOf(order.orderId));
-      expect(await copy.goods(order.orderId, chatId), `order ${order.orderId}'s goods`).toEqual(await original.goods(order.orderId, chatId));
+      expect(await copy.goods(order.orderId, chatId), `order ${order.orderId}'s goods`).toEqual(
+        await original.goods(order.orderId, chatId),
+      );
       const { provider, paymentId } = order.summary;
       if (provider && paymentId) {
         const key = `${provider}:${paymentId}`;
         expect(await copy.findPayment(key), `payment ${key}`).toEqual(await original.findPayment(key));
         expect(await original.findPayment(key)).toEqual({ orderId: order.orderId, chatId });
-        expect(await copy.kv("sandbox_invoices").get(paymentId), `invoice ${paymentId}`).toEqual(await original.kv("sandbox_invoices").get(paymentId));
+        expect(await copy.kv("sandbox_invoices").get(paymentId), `invoice ${paymentId}`).toEqual(
+          await original.kv("sandbox_invoices").get(paymentId),
+        );
       }
     }
   }
   // Orders due at the same moment may come in either order: each backend breaks ties its own way.
-  const due = async (store: ShopStore) => (await store.dueOrders(Number.MAX_SAFE_INTEGER, 10_000)).sort((x, y) => x.dueAt - y.dueAt || x.orderId.localeCompare(y.orderId));
+  const due = async (store: ShopStore) =>
+    (await store.dueOrders(Number.MAX_SAFE_INTEGER, 10_000)).sort((x, y) => x.dueAt - y.dueAt || x.orderId.localeCompare(y.orderId));
   expect(await due(copy)).toEqual(await due(original));
   expect(await wholeLog(copy)).toEqual(await wholeLog(original));
   const saved = await original.loadProjection("shop");

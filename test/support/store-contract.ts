@@ -75,7 +75,18 @@ function entry(chat: ChatId, order: OrderId | null, type: AuditEntry["type"], de
 }
 
 function goodsEntry(order: OrderId, chat: ChatId, secret = "SECRET-1"): GoodsEntry {
-  return { v: 1, orderId: order, chatId: chat, provider: "sandbox", ref: `ref-${secret}`, hint: "…T-1", secret, issuedAt: 1, sentAt: null, revoked: [] };
+  return {
+    v: 1,
+    orderId: order,
+    chatId: chat,
+    provider: "sandbox",
+    ref: `ref-${secret}`,
+    hint: "…T-1",
+    secret,
+    issuedAt: 1,
+    sentAt: null,
+    revoked: [],
+  };
 }
 
 export function describeStoreContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
@@ -137,7 +148,15 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
 
     test("a stale writer's commit is refused: the chat moved under it", async () => {
       await store.openChat(chatId(1), A);
-      expect((await store.commit({ chatId: chatId(1), owner: "instance-a", chat: { record: chatRecord(chatId(1), null, ["one"]), expectedRev: 0 } })).ok).toBe(true);
+      expect(
+        (
+          await store.commit({
+            chatId: chatId(1),
+            owner: "instance-a",
+            chat: { record: chatRecord(chatId(1), null, ["one"]), expectedRev: 0 },
+          })
+        ).ok,
+      ).toBe(true);
       const stale = await store.commit({
         chatId: chatId(1),
         owner: "instance-a",
@@ -158,7 +177,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.openChat(chatId(1), A);
       await fixture.advance(TTL + 100);
       await other.openChat(chatId(1), B);
-      const late = await store.commit({ chatId: chatId(1), owner: "instance-a", chat: { record: chatRecord(chatId(1), null), expectedRev: 0 } });
+      const late = await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        chat: { record: chatRecord(chatId(1), null), expectedRev: 0 },
+      });
       expect(late).toEqual({ ok: false, reason: "lease_lost" });
       expect((await other.readChat(chatId(1))).chat).toBeUndefined();
     });
@@ -167,34 +190,60 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.openChat(chatId(1), A);
       const results = await Promise.all(
         ["x", "y", "z"].map((turn, i) =>
-          (i % 2 === 0 ? store : other).commit({ chatId: chatId(1), owner: "instance-a", chat: { record: chatRecord(chatId(1), null, [turn]), expectedRev: 0 } }),
+          (i % 2 === 0 ? store : other).commit({
+            chatId: chatId(1),
+            owner: "instance-a",
+            chat: { record: chatRecord(chatId(1), null, [turn]), expectedRev: 0 },
+          }),
         ),
       );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
-      expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: "moved" }, { ok: false, reason: "moved" }]);
+      expect(results.filter((r) => !r.ok)).toEqual([
+        { ok: false, reason: "moved" },
+        { ok: false, reason: "moved" },
+      ]);
     });
 
     test("deadlines come from an index: due orders earliest first, a cleared deadline leaves it", async () => {
       await store.openChat(chatId(1), A);
       await store.openChat(chatId(2), A);
-      await store.commit({ chatId: chatId(1), owner: "instance-a", orders: [orderRecord(orderId(1), chatId(1), { dueAt: 300 }), orderRecord(orderId(2), chatId(1), { dueAt: 100 })] });
-      await store.commit({ chatId: chatId(2), owner: "instance-a", orders: [orderRecord(orderId(3), chatId(2), { dueAt: 200 }), orderRecord(orderId(4), chatId(2), { dueAt: 5_000 })] });
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        orders: [orderRecord(orderId(1), chatId(1), { dueAt: 300 }), orderRecord(orderId(2), chatId(1), { dueAt: 100 })],
+      });
+      await store.commit({
+        chatId: chatId(2),
+        owner: "instance-a",
+        orders: [orderRecord(orderId(3), chatId(2), { dueAt: 200 }), orderRecord(orderId(4), chatId(2), { dueAt: 5_000 })],
+      });
       expect(await other.dueOrders(1_000, 10)).toEqual([
         { orderId: orderId(2), chatId: chatId(1), dueAt: 100 },
         { orderId: orderId(3), chatId: chatId(2), dueAt: 200 },
         { orderId: orderId(1), chatId: chatId(1), dueAt: 300 },
       ]);
       expect(await other.dueOrders(1_000, 2)).toHaveLength(2);
-      await store.commit({ chatId: chatId(1), owner: "instance-a", orders: [orderRecord(orderId(2), chatId(1), { dueAt: null }), orderRecord(orderId(1), chatId(1), { dueAt: 4_000 })] });
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        orders: [orderRecord(orderId(2), chatId(1), { dueAt: null }), orderRecord(orderId(1), chatId(1), { dueAt: 4_000 })],
+      });
       expect(await other.dueOrders(1_000, 10)).toEqual([{ orderId: orderId(3), chatId: chatId(2), dueAt: 200 }]);
     });
 
     test("the audit log keeps every entry of every commit in order, per order and as one log read in batches", async () => {
       await store.openChat(chatId(1), A);
       await store.openChat(chatId(2), A);
-      await store.commit({ chatId: chatId(1), owner: "instance-a", audit: [entry(chatId(1), orderId(1), "command", { n: 1 }), entry(chatId(1), orderId(1), "transition", { n: 2 })] });
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        audit: [entry(chatId(1), orderId(1), "command", { n: 1 }), entry(chatId(1), orderId(1), "transition", { n: 2 })],
+      });
       await store.commit({ chatId: chatId(2), owner: "instance-a", audit: [entry(chatId(2), orderId(3), "command", { n: 3 })] });
-      await store.appendAudit(chatId(1), [entry(chatId(1), orderId(1), "secret_undeliverable", { n: 4 }), entry(chatId(1), null, "not_understood", { n: 5 })]);
+      await store.appendAudit(chatId(1), [
+        entry(chatId(1), orderId(1), "secret_undeliverable", { n: 4 }),
+        entry(chatId(1), null, "not_understood", { n: 5 }),
+      ]);
       expect((await other.auditOf(orderId(1))).map((e) => e.detail.n)).toEqual([1, 2, 4]);
       const seen: number[] = [];
       let position: string | null = null;
@@ -217,10 +266,17 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await store.openChat(chatId(1), A);
       await store.indexOrder(orderId(1), chatId(1));
       await store.indexOrder(orderId(2), chatId(1));
-      await store.commit({ chatId: chatId(1), owner: "instance-a", orders: [orderRecord(orderId(1), chatId(1)), orderRecord(orderId(2), chatId(1), { state: "delivered" })] });
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        orders: [orderRecord(orderId(1), chatId(1)), orderRecord(orderId(2), chatId(1), { state: "delivered" })],
+      });
       expect((await other.readOrder(orderId(2)))?.summary.state).toBe("delivered");
       expect(await other.readOrder(orderId(9))).toBeUndefined();
-      expect((await other.readOrders(chatId(1), [orderId(2), orderId(9), orderId(1)])).map((o) => o.orderId)).toEqual([orderId(2), orderId(1)]);
+      expect((await other.readOrders(chatId(1), [orderId(2), orderId(9), orderId(1)])).map((o) => o.orderId)).toEqual([
+        orderId(2),
+        orderId(1),
+      ]);
     });
 
     test("a payment id leads to its order", async () => {
@@ -233,7 +289,10 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await store.claimGoods(orderId(1), chatId(1), "instance-a", TTL)).toEqual({ kind: "claimed" });
       expect(await other.claimGoods(orderId(1), chatId(1), "instance-b", TTL)).toEqual({ kind: "busy" });
       await store.putGoods(goodsEntry(orderId(1), chatId(1)), "instance-a");
-      expect(await other.claimGoods(orderId(1), chatId(1), "instance-b", TTL)).toEqual({ kind: "exists", entry: goodsEntry(orderId(1), chatId(1)) });
+      expect(await other.claimGoods(orderId(1), chatId(1), "instance-b", TTL)).toEqual({
+        kind: "exists",
+        entry: goodsEntry(orderId(1), chatId(1)),
+      });
       await other.markGoodsSent(orderId(1), chatId(1), 99);
       expect(await store.goods(orderId(1), chatId(1))).toEqual({ ...goodsEntry(orderId(1), chatId(1)), secret: null, sentAt: 99 });
       await other.markGoodsSent(orderId(1), chatId(1), 150);
@@ -259,7 +318,10 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(first).toMatchObject({ ok: true, pendingUpdates: true });
       expect((await other.openChat(chatId(1), B)).held).toBe(false);
       expect(await store.queuedUpdates(chatId(1), 10)).toEqual([{ updateId: 12, raw: '{"update_id":12}' }]);
-      expect(await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 12, release: true })).toMatchObject({ ok: true, pendingUpdates: false });
+      expect(await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 12, release: true })).toMatchObject({
+        ok: true,
+        pendingUpdates: false,
+      });
       expect((await other.readChat(chatId(1))).lastUpdateId).toBe(12);
       expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false });
       expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: false, held: false });
@@ -316,12 +378,25 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           chatId: chatId(1),
           owner: "instance-a",
           chat: { record: { ...chatRecord(chatId(1), orderId(2), ["hi"]), recentOrderIds: [orderId(1)] }, expectedRev: 0 },
-          orders: [orderRecord(orderId(1), chatId(1), { state: "delivered.settled" }), orderRecord(orderId(2), chatId(1), { dueAt: 5_000 })],
-          audit: [entry(chatId(1), orderId(1), "command", { n: 1 }), entry(chatId(1), orderId(1), "transition", { n: 2 }), entry(chatId(1), orderId(2), "order", { n: 3 })],
+          orders: [
+            orderRecord(orderId(1), chatId(1), { state: "delivered.settled" }),
+            orderRecord(orderId(2), chatId(1), { dueAt: 5_000 }),
+          ],
+          audit: [
+            entry(chatId(1), orderId(1), "command", { n: 1 }),
+            entry(chatId(1), orderId(1), "transition", { n: 2 }),
+            entry(chatId(1), orderId(2), "order", { n: 3 }),
+          ],
           release: true,
         });
         await store.openChat(chatId(2), A);
-        await store.commit({ chatId: chatId(2), owner: "instance-a", chat: { record: { ...chatRecord(chatId(2), null), v: 99 } as unknown as ChatRecord, expectedRev: 0 }, audit: [entry(chatId(2), null, "not_understood", { n: 4 })], release: true });
+        await store.commit({
+          chatId: chatId(2),
+          owner: "instance-a",
+          chat: { record: { ...chatRecord(chatId(2), null), v: 99 } as unknown as ChatRecord, expectedRev: 0 },
+          audit: [entry(chatId(2), null, "not_understood", { n: 4 })],
+          release: true,
+        });
         await store.appendAudit(chatId(1), [entry(chatId(1), orderId(2), "payment", { n: 5 })]);
         await store.indexPayment("sandbox:sbx_2", { orderId: orderId(2), chatId: chatId(1) });
         await store.claimGoods(orderId(1), chatId(1), "instance-a", TTL);
@@ -372,20 +447,39 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         try {
           const target = await empty.open();
           const report = await target.importAll(store.exportAll());
-          expect(report.counts).toMatchObject({ chat: 3, order: 2, audit: 5, payment: 1, goods: 2, update: 1, projection: 1, promo_use: 2, kv: 2 });
+          expect(report.counts).toMatchObject({
+            chat: 3,
+            order: 2,
+            audit: 5,
+            payment: 1,
+            goods: 2,
+            update: 1,
+            projection: 1,
+            promo_use: 2,
+            kv: 2,
+          });
           expect(report.projectionsLeftToRebuild).toBe(0);
 
           for (const id of [chatId(1), chatId(2), chatId(3)]) expect(await target.readChat(id)).toEqual(await store.readChat(id));
           expect((await target.readChat(chatId(2))).chat).toBe("invalid");
-          expect(await target.readOrders(chatId(1), [orderId(1), orderId(2)])).toEqual(await store.readOrders(chatId(1), [orderId(1), orderId(2)]));
+          expect(await target.readOrders(chatId(1), [orderId(1), orderId(2)])).toEqual(
+            await store.readOrders(chatId(1), [orderId(1), orderId(2)]),
+          );
           expect(await target.readOrder(orderId(2))).toEqual(orderRecord(orderId(2), chatId(1), { dueAt: 5_000 }));
           expect(await target.dueOrders(1_000_000, 10)).toEqual([{ orderId: orderId(2), chatId: chatId(1), dueAt: 5_000 }]);
           for (const id of [orderId(1), orderId(2)]) expect(await target.auditOf(id)).toEqual(await store.auditOf(id));
           expect((await wholeLog(target)).map((e) => e.detail.n)).toEqual((await wholeLog(store)).map((e) => e.detail.n));
           expect(await target.findPayment("sandbox:sbx_2")).toEqual({ orderId: orderId(2), chatId: chatId(1) });
-          expect(await target.goods(orderId(1), chatId(1))).toEqual({ ...goodsEntry(orderId(1), chatId(1), "CODE-1"), secret: null, sentAt: 77 });
+          expect(await target.goods(orderId(1), chatId(1))).toEqual({
+            ...goodsEntry(orderId(1), chatId(1), "CODE-1"),
+            secret: null,
+            sentAt: 77,
+          });
           expect(await target.goods(orderId(3), chatId(1))).toEqual(goodsEntry(orderId(3), chatId(1), "CODE-3"));
-          expect(await target.claimGoods(orderId(3), chatId(1), "instance-b", TTL)).toEqual({ kind: "exists", entry: goodsEntry(orderId(3), chatId(1), "CODE-3") });
+          expect(await target.claimGoods(orderId(3), chatId(1), "instance-b", TTL)).toEqual({
+            kind: "exists",
+            entry: goodsEntry(orderId(3), chatId(1), "CODE-3"),
+          });
           expect(await target.queuedUpdates(chatId(3), 10)).toEqual([{ updateId: 41, raw: '{"update_id":41}' }]);
           expect(await target.acceptUpdate(chatId(3), 40, '{"update_id":40}', B)).toMatchObject({ accepted: false });
           expect(await target.kv("preferences").get("1")).toEqual({ language: "ru" });
@@ -397,7 +491,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
           // The read model goes on from its own position in the new log: after the same two entries.
           const saved = await target.loadProjection("dashboard");
           expect(saved?.state).toBe('{"applied":2}');
-          expect((await wholeLog(target, saved!.position)).map((e) => e.detail.n)).toEqual((await wholeLog(store)).slice(2).map((e) => e.detail.n));
+          expect((await wholeLog(target, saved!.position)).map((e) => e.detail.n)).toEqual(
+            (await wholeLog(store)).slice(2).map((e) => e.detail.n),
+          );
 
           // Leases and claims belong to running processes: none is copied.
           expect((await target.openChat(chatId(1), B)).held).toBe(true);
@@ -414,7 +510,14 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         const write = async (target: ShopStore, owner: typeof A, id: ChatId, order: OrderRecord, rev: number | null) => {
           await target.openChat(id, owner);
           const chat = rev === null ? {} : { chat: { record: chatRecord(id, order.orderId), expectedRev: rev } };
-          const done = await target.commit({ chatId: id, owner: owner.owner, ...chat, orders: [order], audit: [entry(id, order.orderId, "order", { state: order.summary.state })], release: true });
+          const done = await target.commit({
+            chatId: id,
+            owner: owner.owner,
+            ...chat,
+            orders: [order],
+            audit: [entry(id, order.orderId, "order", { state: order.summary.state })],
+            release: true,
+          });
           expect(done.ok).toBe(true);
         };
         const paid = orderRecord(orderId(80), chatId(8), { state: "paid.delivering" });
@@ -433,9 +536,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         for (let next = await reading.next(); !next.done; next = await reading.next()) items.push(next.value);
 
         const copy = memoryStore();
-        await copy.importAll((async function* () {
-          yield* items;
-        })());
+        await copy.importAll(
+          (async function* () {
+            yield* items;
+          })(),
+        );
         const log = await wholeLog(copy);
         for (const logged of log) {
           expect(await copy.readOrder(logged.orderId!), `the order of ${JSON.stringify(logged.detail)}`).toBeDefined();
@@ -445,9 +550,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         expect(delivered?.summary.state).toBe(log.filter((e) => e.orderId === orderId(80)).at(-1)?.detail.state);
         if (delivered?.summary.deliveredAt !== null) expect(await copy.goods(orderId(80), chatId(8))).toBeDefined();
         const newChat = await copy.readChat(chatId(7));
-        expect([newChat.chat === undefined, await copy.readOrder(orderId(70)) === undefined, log.every((e) => e.chatId !== chatId(7))]).toEqual(
-          newChat.chat === undefined ? [true, true, true] : [false, false, false],
-        );
+        expect([
+          newChat.chat === undefined,
+          (await copy.readOrder(orderId(70))) === undefined,
+          log.every((e) => e.chatId !== chatId(7)),
+        ]).toEqual(newChat.chat === undefined ? [true, true, true] : [false, false, false]);
       });
 
       test("a store that holds a shop's data refuses an import and keeps what it has", async () => {

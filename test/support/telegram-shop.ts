@@ -128,7 +128,12 @@ export function telegramShops() {
       async pay(shown) {
         const paymentId = paymentIdIn(shown);
         expect(paymentId, `no pay link in: ${shown}`).toBeDefined();
-        const response = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+        const response = await app.http.dispatch({
+          method: "POST",
+          path: `/pay/sandbox/${paymentId}`,
+          headers: {},
+          rawBody: Buffer.alloc(0),
+        });
         expect(response.status, String(response.body)).toBe(200);
         return paymentId!;
       },

@@ -31,7 +31,11 @@ function importsOf(file: string): string[] {
 }
 
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
-const layer = (file: string) => file.split("/").slice(0, file.startsWith("src/") ? 2 : 1).join("/");
+const layer = (file: string) =>
+  file
+    .split("/")
+    .slice(0, file.startsWith("src/") ? 2 : 1)
+    .join("/");
 
 function offenders(from: (file: string) => boolean, forbidden: (target: string) => boolean): string[] {
   return [...graph].flatMap(([file, targets]) => (from(file) ? targets.filter(forbidden).map((target) => `${file} → ${target}`) : []));
@@ -39,11 +43,21 @@ function offenders(from: (file: string) => boolean, forbidden: (target: string) 
 
 describe("dependencies point one way", () => {
   test("the machine imports nothing from src/", () => {
-    expect(offenders((f) => f.startsWith("machines/"), (t) => t.startsWith("src/"))).toEqual([]);
+    expect(
+      offenders(
+        (f) => f.startsWith("machines/"),
+        (t) => t.startsWith("src/"),
+      ),
+    ).toEqual([]);
   });
 
   test("the domain imports only the machine and itself", () => {
-    expect(offenders((f) => f.startsWith("src/domain/"), (t) => t.startsWith("src/") && !t.startsWith("src/domain/"))).toEqual([]);
+    expect(
+      offenders(
+        (f) => f.startsWith("src/domain/"),
+        (t) => t.startsWith("src/") && !t.startsWith("src/domain/"),
+      ),
+    ).toEqual([]);
   });
 
   test("payment and delivery providers import neither the engine, the words nor grammY", () => {
@@ -58,11 +72,21 @@ describe("dependencies point one way", () => {
 
   test("the engine imports no adapter (Telegram, HTTP, console, dashboard, words)", () => {
     const adapters = ["src/telegram/", "src/http/", "src/cli/", "src/dashboard/", "src/render/", "src/web/", "src/app.ts", "src/main.ts"];
-    expect(offenders((f) => f.startsWith("src/engine/"), (t) => adapters.some((prefix) => t.startsWith(prefix)) || t === "grammy")).toEqual([]);
+    expect(
+      offenders(
+        (f) => f.startsWith("src/engine/"),
+        (t) => adapters.some((prefix) => t.startsWith(prefix)) || t === "grammy",
+      ),
+    ).toEqual([]);
   });
 
   test("the words and the console import nothing from Telegram (button codes are Telegram's own)", () => {
-    expect(offenders((f) => f.startsWith("src/render/") || f.startsWith("src/cli/"), (t) => t.startsWith("src/telegram/") || t === "grammy" || t.startsWith("grammy/"))).toEqual([]);
+    expect(
+      offenders(
+        (f) => f.startsWith("src/render/") || f.startsWith("src/cli/"),
+        (t) => t.startsWith("src/telegram/") || t === "grammy" || t.startsWith("grammy/"),
+      ),
+    ).toEqual([]);
   });
 
   test("no import cycle, type-only imports included", () => {
@@ -83,7 +107,17 @@ describe("dependencies point one way", () => {
 
   test("every layer named in the layout exists", () => {
     const layers = new Set(files.map(layer));
-    for (const expected of ["machines", "src/domain", "src/engine", "src/store", "src/payments", "src/delivery", "src/understand", "src/telegram", "src/http"]) {
+    for (const expected of [
+      "machines",
+      "src/domain",
+      "src/engine",
+      "src/store",
+      "src/payments",
+      "src/delivery",
+      "src/understand",
+      "src/telegram",
+      "src/http",
+    ]) {
       expect(layers.has(expected), expected).toBe(true);
     }
   });
@@ -100,7 +134,10 @@ describe("dependencies point one way", () => {
 describe("the machine is the single source of states", () => {
   /** Every state name: full paths ("paid.delivering") and each of their parts. */
   const names = new Set(STATE_PATHS.flatMap((path) => [path, ...path.split(".")]));
-  const quoted = [...names].sort((a, b) => b.length - a.length).map((name) => name.replace(".", "\\.")).join("|");
+  const quoted = [...names]
+    .sort((a, b) => b.length - a.length)
+    .map((name) => name.replace(".", "\\."))
+    .join("|");
   /** State names that are also words of another vocabulary (problem codes, provider and refund statuses). */
   const shared = new Set(
     [...names].filter((name) =>
@@ -114,12 +151,19 @@ describe("the machine is the single source of states", () => {
   const STATEISH = String.raw`(?:[\w$]+(?:\??\.[\w$]+|\([^()]*\))*\??\.(?:state|stage|path|value)\b|\b(?:state|stage|path)\b|\b(?:statePath|stateName|stageOf|pathOf|topState)\([^()]*\))`;
   const LITERAL = `["'\`](?:${quoted})["'\`]`;
   const rules: { name: string; pattern: RegExp }[] = [
-    { name: "compares a state with a name", pattern: new RegExp(`${STATEISH}\\s*[!=]==?\\s*${LITERAL}|${LITERAL}\\s*[!=]==?\\s*${STATEISH}`) },
-    { name: "looks a state up in a list of names", pattern: new RegExp(`${LITERAL}\\s*\\]\\s*\\)?\\s*\\.(?:includes|has)\\(\\s*${STATEISH}\\s*\\)`) },
+    {
+      name: "compares a state with a name",
+      pattern: new RegExp(`${STATEISH}\\s*[!=]==?\\s*${LITERAL}|${LITERAL}\\s*[!=]==?\\s*${STATEISH}`),
+    },
+    {
+      name: "looks a state up in a list of names",
+      pattern: new RegExp(`${LITERAL}\\s*\\]\\s*\\)?\\s*\\.(?:includes|has)\\(\\s*${STATEISH}\\s*\\)`),
+    },
     { name: "matches a state value", pattern: /\.matches\(\s*["'`{]/ },
   ];
   /** Source without comments (prose may name states), line breaks kept so offenders keep their line. */
-  const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, (block) => block.replace(/[^\n]/g, " ")).replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+  const code = (text: string) =>
+    text.replace(/\/\*[\s\S]*?\*\//g, (block) => block.replace(/[^\n]/g, " ")).replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 
   /** `switch (x) { case "…": }` blocks: the discriminant and each case label, with its line. */
   function switches(text: string): { discriminant: string; label: string; line: number }[] {
@@ -147,21 +191,25 @@ describe("the machine is the single source of states", () => {
     });
     for (const { discriminant, label, line } of switches(source)) {
       if (!names.has(label)) continue;
-      if (new RegExp(`^\\s*${STATEISH}\\s*$`).test(discriminant) || !shared.has(label)) out.push(`${file}:${line}: switches on a state name: case "${label}" (switch (${discriminant.trim()}))`);
+      if (new RegExp(`^\\s*${STATEISH}\\s*$`).test(discriminant) || !shared.has(label))
+        out.push(`${file}:${line}: switches on a state name: case "${label}" (switch (${discriminant.trim()}))`);
     }
     return out;
   }
 
   /** Files whose state names are not this machine's: they read something else by its own names. */
   const OTHER_STATES: Record<string, string> = {
-    "src/upgrade/from-schema-2.ts": "reads orders stored by the schema-2 machine: their state names are old data it translates, not this machine's states",
+    "src/upgrade/from-schema-2.ts":
+      "reads orders stored by the schema-2 machine: their state names are old data it translates, not this machine's states",
   };
   /**
    * Code being rewritten on another branch, with why; an entry nothing needs any more must go
    * (the last test below fails on it).
    */
   const PENDING: Record<string, string> = {};
-  const scanned = sources("src").filter((file) => !file.startsWith("src/payments/") && file !== "src/web/sandbox-page.ts" && !(file in OTHER_STATES));
+  const scanned = sources("src").filter(
+    (file) => !file.startsWith("src/payments/") && file !== "src/web/sandbox-page.ts" && !(file in OTHER_STATES),
+  );
   const found = scanned.flatMap((file) => offenders(file, readFileSync(join(ROOT, file), "utf8")));
 
   test("the state names come from the machine", () => {
@@ -189,14 +237,19 @@ describe("the machine is the single source of states", () => {
       // Not decisions on a state: a provider's status, a problem code, a stage shown or used as a key.
       'if (status.status === "expired") close();',
       'switch (order.problem) {\n  case "delivery_failed":\n    break;\n}',
-      'const words = t(`stage-${view.stage}`);',
+      "const words = t(`stage-${view.stage}`);",
       '// if (view.stage === "quoted") is how it was done before',
     ].join("\n");
     expect(offenders("sample.ts", sample).map((line) => Number(line.split(":")[1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 13]);
   });
 
   test("every exception is still needed", () => {
-    for (const prefix of Object.keys(PENDING)) expect(found.some((line) => line.startsWith(prefix)), `${prefix}: ${PENDING[prefix]}`).toBe(true);
-    for (const file of Object.keys(OTHER_STATES)) expect(offenders(file, readFileSync(join(ROOT, file), "utf8")).length, `${file}: ${OTHER_STATES[file]}`).toBeGreaterThan(0);
+    for (const prefix of Object.keys(PENDING))
+      expect(
+        found.some((line) => line.startsWith(prefix)),
+        `${prefix}: ${PENDING[prefix]}`,
+      ).toBe(true);
+    for (const file of Object.keys(OTHER_STATES))
+      expect(offenders(file, readFileSync(join(ROOT, file), "utf8")).length, `${file}: ${OTHER_STATES[file]}`).toBeGreaterThan(0);
   });
 });

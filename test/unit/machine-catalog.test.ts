@@ -170,7 +170,12 @@ describe("promo codes", () => {
     h.send(amount(2_000, "keys"));
     await h.answer("priceQuote", { ...pricedWith(2_000, T0), promoRefused: "wrong_product" });
     expect(h.path()).toBe("quoted");
-    expect(h.context()).toMatchObject({ promoCode: null, promoRefusal: "wrong_product", problem: "promo_refused", quote: { details: { promoCode: null } } });
+    expect(h.context()).toMatchObject({
+      promoCode: null,
+      promoRefusal: "wrong_product",
+      problem: "promo_refused",
+      quote: { details: { promoCode: null } },
+    });
   });
 
   test("Confirm reserves the quote's code before invoicing; the order then holds its use", async () => {
@@ -178,7 +183,13 @@ describe("promo codes", () => {
     await quotedWithPromo(h);
     h.send({ type: "CONFIRM", at: T0 + 1 });
     expect(h.path()).toBe("reserving_promo");
-    expect(h.waiting("reservePromo")[0]?.input).toEqual({ orderId: "ord_1", chatId: "chat_1", productId: "tokens", code: "SPRING10", held: null });
+    expect(h.waiting("reservePromo")[0]?.input).toEqual({
+      orderId: "ord_1",
+      chatId: "chat_1",
+      productId: "tokens",
+      code: "SPRING10",
+      held: null,
+    });
     await h.answer("reservePromo", { ok: true });
     expect(h.path()).toBe("creating_payment");
     expect(h.context().promoHeld).toBe("SPRING10");
@@ -277,10 +288,19 @@ describe("reissuing lost goods", () => {
     h.send({ type: "REISSUE", at: T0 + HOUR });
     expect(h.path()).toBe("reissuing");
     expect(h.snapshot().hasTag("busy")).toBe(true);
-    expect(h.waiting("reissueGoods")[0]?.input).toEqual({ orderId: "ord_1", chatId: "chat_1", productId: "tokens", tokens: 2_000, generation: 1 });
+    expect(h.waiting("reissueGoods")[0]?.input).toEqual({
+      orderId: "ord_1",
+      chatId: "chat_1",
+      productId: "tokens",
+      tokens: 2_000,
+      generation: 1,
+    });
     await h.answer("reissueGoods", { ok: true, ref: "voucher:2", hint: "…WXYZ", at: T0 + HOUR, mayLeaveStrays: true });
     expect(h.path()).toBe("delivered.announcing");
-    expect(h.context()).toMatchObject({ reissues: 1, delivery: { ref: "voucher:2", hint: "…WXYZ", announceAt: T0 + HOUR + 20_000, strayCheckAt: T0 + HOUR + MINUTE } });
+    expect(h.context()).toMatchObject({
+      reissues: 1,
+      delivery: { ref: "voucher:2", hint: "…WXYZ", announceAt: T0 + HOUR + 20_000, strayCheckAt: T0 + HOUR + MINUTE },
+    });
   });
 
   test("goods still being announced are not lost: announcing takes no REISSUE (the engine shows them again)", async () => {

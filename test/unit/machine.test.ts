@@ -7,7 +7,12 @@
  */
 import { describe, expect, test } from "vitest";
 import type { AnyActorRef, Snapshot } from "xstate";
-import { type LatePaymentPolicy, type PaymentCheckResult, type StrayGoodsResult, purchaseMachine } from "../../machines/purchase.machine.ts";
+import {
+  type LatePaymentPolicy,
+  type PaymentCheckResult,
+  type StrayGoodsResult,
+  purchaseMachine,
+} from "../../machines/purchase.machine.ts";
 import { PaymentId } from "../../src/domain/ids.ts";
 import { STATE_PATHS, deadlineOf, isWorking } from "../../machines/purchase.reading.ts";
 import {
@@ -44,9 +49,21 @@ describe("amounts", () => {
   test("only whole amounts within the catalog's limits are priced, first and as a correction", async () => {
     const h = harness();
     const amount = (tokens: number) => ({ type: "SET_AMOUNT" as const, tokens, at: T0 });
-    expect([99, 100, 1_000_000, 1_000_001, 150.5].map((tokens) => h.snapshot().can(amount(tokens)))).toEqual([false, true, true, false, false]);
+    expect([99, 100, 1_000_000, 1_000_001, 150.5].map((tokens) => h.snapshot().can(amount(tokens)))).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
     await toQuoted(h);
-    expect([99, 100, 1_000_000, 1_000_001, 150.5].map((tokens) => h.snapshot().can(amount(tokens)))).toEqual([false, true, true, false, false]);
+    expect([99, 100, 1_000_000, 1_000_001, 150.5].map((tokens) => h.snapshot().can(amount(tokens)))).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
     h.send(amount(5_000));
     expect(h.path()).toBe("pricing");
     expect(h.waiting("priceQuote")[0]?.input).toMatchObject({ tokens: 5_000 });
@@ -120,7 +137,13 @@ describe("payments", () => {
     expect(h.waiting("deliverGoods")[0]?.input).toMatchObject({ tokens: 2_000, charge: CHARGE, attempt: 1 });
     await h.answer("deliverGoods", issued(T0 + MINUTE));
     expect(h.path()).toBe("delivered.announcing");
-    expect(h.context().delivery).toMatchObject({ attempts: 1, ref: "voucher:1", hint: "…ABCD", deliveredAt: T0 + MINUTE, announceAt: T0 + MINUTE + 20_000 });
+    expect(h.context().delivery).toMatchObject({
+      attempts: 1,
+      ref: "voucher:1",
+      hint: "…ABCD",
+      deliveredAt: T0 + MINUTE,
+      announceAt: T0 + MINUTE + 20_000,
+    });
   });
 
   test("money in another amount or currency is not taken: it is refunded, or left to the owner when the provider cannot", async () => {
@@ -356,7 +379,8 @@ describe("deadlines", () => {
       await h.answer("checkPayment", answer(due));
       expect(h.path(), name).toBe(path);
       if (path === "paid.recorded") expect(h.context().late, name).toBe(true);
-      if (path === "refunding") expect(h.context().refund?.reason, name).toBe(latePayment === "refund" && name.includes("full") ? "late" : "mismatch");
+      if (path === "refunding")
+        expect(h.context().refund?.reason, name).toBe(latePayment === "refund" && name.includes("full") ? "late" : "mismatch");
       if (path.endsWith("invoice_closed")) expect(h.context().invoiceClosed, name).toBe(true);
       if (recheckAfter !== null) {
         expect(deadlineOf(h.snapshot(), due, 0), name).toBe(due + recheckAfter);
@@ -373,7 +397,10 @@ describe("deadlines", () => {
     h.send({ type: "START_DELIVERY", at: T0 + MINUTE });
     await h.answer("deliverGoods", notIssued(T0 + MINUTE));
     expect(h.path()).toBe("paid.waiting_retry");
-    expect(h.context()).toMatchObject({ problem: "delivery_retrying", delivery: { attempts: 1, nextAttemptAt: T0 + MINUTE + BACKOFF, lastError: "provider_unavailable" } });
+    expect(h.context()).toMatchObject({
+      problem: "delivery_retrying",
+      delivery: { attempts: 1, nextAttemptAt: T0 + MINUTE + BACKOFF, lastError: "provider_unavailable" },
+    });
     expect(h.send({ type: "DEADLINE", at: T0 + MINUTE + BACKOFF - 1 })).toBe(false);
     h.send({ type: "DEADLINE", at: T0 + MINUTE + BACKOFF });
     expect(h.waiting("deliverGoods")[0]?.input).toMatchObject({ attempt: 2 });
@@ -382,7 +409,10 @@ describe("deadlines", () => {
     h.send({ type: "DEADLINE", at: T0 + 2 * MINUTE + 2 * BACKOFF });
     await h.answer("deliverGoods", new Error("delivery crashed"));
     expect(h.path()).toBe("delivery_failed");
-    expect(h.context()).toMatchObject({ problem: "delivery_failed", delivery: { attempts: 3, lastError: "unexpected_error", nextAttemptAt: null } });
+    expect(h.context()).toMatchObject({
+      problem: "delivery_failed",
+      delivery: { attempts: 3, lastError: "unexpected_error", nextAttemptAt: null },
+    });
     expect(h.snapshot().hasTag("needs_owner")).toBe(true);
   });
 
@@ -463,7 +493,9 @@ describe("a second payment is returned beside the order", () => {
     h.send({ type: "GOODS_SHOWN", at: T0 + 2 * MINUTE });
     h.send(paymentOf(T0 + 3 * MINUTE, CHARGE, SECOND_CHARGE));
     expect(h.path()).toBe("delivered.settled");
-    expect(h.context().strays).toEqual([{ chargeId: SECOND_CHARGE, amount: CHARGE, foreign: null, receivedAt: T0 + 3 * MINUTE, status: "returning", refundId: null }]);
+    expect(h.context().strays).toEqual([
+      { chargeId: SECOND_CHARGE, amount: CHARGE, foreign: null, receivedAt: T0 + 3 * MINUTE, status: "returning", refundId: null },
+    ]);
     expect(Object.keys(h.snapshot().children)).toEqual([`stray:${SECOND_CHARGE}`]);
     expect(isWorking(h.snapshot())).toBe(true);
     expect(h.waiting("refundPayment")[0]?.input).toEqual({ orderId: "ord_1", chatId: "chat_1", chargeId: SECOND_CHARGE, amount: CHARGE });
@@ -669,12 +701,18 @@ describe("a stored snapshot restores", () => {
         await h.answer("releasePromo", { at: h.context().quote!.expiresAt });
       },
     ];
-    for (const [tour, options] of [...tours.map((t) => [t, {}] as const), ...choosing.map((t) => [t, { products: TWO_PRODUCTS }] as const)]) {
+    for (const [tour, options] of [
+      ...tours.map((t) => [t, {}] as const),
+      ...choosing.map((t) => [t, { products: TWO_PRODUCTS }] as const),
+    ]) {
       const h = harness(options);
       record(h);
       await tour(h);
     }
-    expect(LEAVES.filter((path) => !seen.has(path)), "states no tour stored").toEqual([]);
+    expect(
+      LEAVES.filter((path) => !seen.has(path)),
+      "states no tour stored",
+    ).toEqual([]);
 
     for (const path of LEAVES) {
       const stored = seen.get(path)!;
@@ -716,7 +754,9 @@ describe("a stored snapshot restores", () => {
     expect(isWorking(restored.snapshot())).toBe(true);
     const child = restored.snapshot().children[`stray:${SECOND_CHARGE}`] as AnyActorRef | undefined;
     expect(child?.getSnapshot().value).toBe("returning");
-    expect(restored.waiting("refundPayment").map((call) => call.input)).toEqual([{ orderId: "ord_1", chatId: "chat_1", chargeId: SECOND_CHARGE, amount: CHARGE }]);
+    expect(restored.waiting("refundPayment").map((call) => call.input)).toEqual([
+      { orderId: "ord_1", chatId: "chat_1", chargeId: SECOND_CHARGE, amount: CHARGE },
+    ]);
     await restored.answer("refundPayment", { ok: true, refundId: "rf_again", at: T0 + 4 * MINUTE });
     expect(restored.context().strays).toMatchObject([{ chargeId: SECOND_CHARGE, status: "refunded", refundId: "rf_again" }]);
     expect(isWorking(restored.snapshot())).toBe(false);

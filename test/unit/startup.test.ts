@@ -45,7 +45,11 @@ describe("withinStartupLimit", () => {
   test("a connection that arrives after the limit is released", async () => {
     const released: string[] = [];
     let arrive: (value: string) => void = () => {};
-    const opened = withinStartupLimit({ ...step, attempt: () => new Promise<string>((resolve) => (arrive = resolve)), release: (late) => released.push(late) });
+    const opened = withinStartupLimit({
+      ...step,
+      attempt: () => new Promise<string>((resolve) => (arrive = resolve)),
+      release: (late) => released.push(late),
+    });
     const failure = expect(opened).rejects.toThrow(StartupError);
     await vi.advanceTimersByTimeAsync(1_000);
     await failure;
@@ -60,7 +64,9 @@ describe("withinStartupLimit", () => {
       "STORE_URL: cannot use redis://127.0.0.1:1 (WRONGPASS invalid username-password pair); check that Redis runs",
     );
     const tokenRefused = new StartupError("TELEGRAM_BOT_TOKEN", "refused");
-    await expect(withinStartupLimit({ ...step, attempt: () => Promise.reject(refused()), refusal: () => tokenRefused })).rejects.toBe(tokenRefused);
+    await expect(withinStartupLimit({ ...step, attempt: () => Promise.reject(refused()), refusal: () => tokenRefused })).rejects.toBe(
+      tokenRefused,
+    );
   });
 });
 
@@ -68,7 +74,9 @@ describe("what the line says", () => {
   test("causes in a few words, found through wrapped errors", () => {
     expect(reasonOf(refused())).toBe("connection refused");
     expect(reasonOf(new Error("Network request for 'getMe' failed!", { cause: refused() }))).toBe("connection refused");
-    expect(reasonOf(Object.assign(new Error("wrapped"), { error: Object.assign(new Error("x"), { code: "ENOTFOUND" }) }))).toBe("host not found");
+    expect(reasonOf(Object.assign(new Error("wrapped"), { error: Object.assign(new Error("x"), { code: "ENOTFOUND" }) }))).toBe(
+      "host not found",
+    );
     expect(reasonOf(new DOMException("aborted", "AbortError"))).toBe("no answer");
     expect(isTransient(refused())).toBe(true);
     expect(isTransient(new Error("WRONGPASS"))).toBe(false);
@@ -76,7 +84,9 @@ describe("what the line says", () => {
 
   test("one line, without a bot token or a secret, however the error reads", () => {
     const token = ["123456", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"].join(":");
-    const reason = reasonOf(new Error(`request to http://127.0.0.1:1/bot${token}/getMe failed\n    at fetch (node:internal)`), ["hunter2-password"]);
+    const reason = reasonOf(new Error(`request to http://127.0.0.1:1/bot${token}/getMe failed\n    at fetch (node:internal)`), [
+      "hunter2-password",
+    ]);
     expect(reason).not.toContain(token);
     expect(reason).not.toContain("\n");
     expect(reasonOf(new Error("auth hunter2-password refused"), ["hunter2-password"])).not.toContain("hunter2-password");

@@ -17,7 +17,11 @@ type StoredSnapshot = Snapshot<unknown> & { value: unknown; context: Record<stri
 export function isStoredSnapshot(raw: unknown): raw is StoredSnapshot {
   if (typeof raw !== "object" || raw === null || !("value" in raw) || !("status" in raw) || !("context" in raw)) return false;
   const { status, context } = raw;
-  return (status === "active" || status === "done" || status === "error" || status === "stopped") && typeof context === "object" && context !== null;
+  return (
+    (status === "active" || status === "done" || status === "error" || status === "stopped") &&
+    typeof context === "object" &&
+    context !== null
+  );
 }
 
 /** `actor.getPersistedSnapshot()` of an order's machine: checked structurally here, fully on restore. */

@@ -6,7 +6,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildFunnel, formatFunnel, median } from "../../../src/analytics/funnel.ts";
 import { decodeState, encodeState } from "../../../src/analytics/projection-codec.ts";
-import { EARLY_TALK_CHATS, NOT_UNDERSTOOD_KEPT, type ProjectionState, applyEntry, emptyProjection, needsOwner } from "../../../src/analytics/projection.ts";
+import {
+  EARLY_TALK_CHATS,
+  NOT_UNDERSTOOD_KEPT,
+  type ProjectionState,
+  applyEntry,
+  emptyProjection,
+  needsOwner,
+} from "../../../src/analytics/projection.ts";
 import type { CommandSource } from "../../../src/domain/commands.ts";
 import { ChatId, OrderId } from "../../../src/domain/ids.ts";
 import type { AuditEntry, OrderSummary } from "../../../src/domain/records.ts";
@@ -21,8 +28,23 @@ const USD = (minor: number) => ({ minor, currency: "USD" as const });
 /** An order's summary as the engine logs it in `state` with `tags`. */
 function summary(state: string, tags: string[], extra: Partial<OrderSummary> = {}): OrderSummary {
   return {
-    state, tags, productId: "tokens", tokens: 2000, usd: USD(4000), charge: USD(4000), provider: null, paymentId: null, payUrl: null,
-    late: false, paidAt: null, deliveredAt: null, deliveryHint: null, refunded: null, dueAt: null, owedStrays: 0, ...extra,
+    state,
+    tags,
+    productId: "tokens",
+    tokens: 2000,
+    usd: USD(4000),
+    charge: USD(4000),
+    provider: null,
+    paymentId: null,
+    payUrl: null,
+    late: false,
+    paidAt: null,
+    deliveredAt: null,
+    deliveryHint: null,
+    refunded: null,
+    dueAt: null,
+    owedStrays: 0,
+    ...extra,
   };
 }
 const order = (orderId: string, at: number, s: OrderSummary, createdAt = at) =>
@@ -30,18 +52,50 @@ const order = (orderId: string, at: number, s: OrderSummary, createdAt = at) =>
 const command = (orderId: string, type: "SET_AMOUNT" | "CONFIRM", source: CommandSource, at: number, chatId = chat(orderId)) =>
   entry({ type: "command", chatId, orderId: OrderId.parse(orderId), command: type, source, accepted: true, at });
 const llm = (orderId: string, tokens: number, at: number) =>
-  entry({ type: "llm", chatId: chat(orderId), orderId: OrderId.parse(orderId), model: "m", promptTokens: tokens, completionTokens: 0, ok: true, at });
+  entry({
+    type: "llm",
+    chatId: chat(orderId),
+    orderId: OrderId.parse(orderId),
+    model: "m",
+    promptTokens: tokens,
+    completionTokens: 0,
+    ok: true,
+    at,
+  });
 
 /** A purchase as the engine commits it: the command before the order's summary in each commit. */
-function purchase(orderId: string, source: CommandSource, start: number, deliverAfterMs: number | null, stopAt: "quoted" | "invoiced" | "delivered" = "delivered"): AuditEntry[] {
+function purchase(
+  orderId: string,
+  source: CommandSource,
+  start: number,
+  deliverAfterMs: number | null,
+  stopAt: "quoted" | "invoiced" | "delivered" = "delivered",
+): AuditEntry[] {
   const entries = [command(orderId, "SET_AMOUNT", source, start), order(orderId, start, summary("quoted", ["open"]), start)];
   if (stopAt === "quoted") return entries;
-  entries.push(command(orderId, "CONFIRM", source, start + 1000), order(orderId, start + 1000, summary("awaiting_payment.waiting", ["accepts_payment", "open"], { paymentId: `pay_${orderId}` as never }), start));
+  entries.push(
+    command(orderId, "CONFIRM", source, start + 1000),
+    order(
+      orderId,
+      start + 1000,
+      summary("awaiting_payment.waiting", ["accepts_payment", "open"], { paymentId: `pay_${orderId}` as never }),
+      start,
+    ),
+  );
   if (stopAt === "invoiced" || deliverAfterMs === null) return entries;
   const at = start + deliverAfterMs;
   entries.push(
     order(orderId, at - 10, summary("paid.recorded", ["paid", "resume"], { paymentId: `pay_${orderId}` as never, paidAt: at - 10 }), start),
-    order(orderId, at, summary("delivered.settled", ["at_rest", "delivered", "ended", "paid"], { paymentId: `pay_${orderId}` as never, paidAt: at - 10, deliveredAt: at }), start),
+    order(
+      orderId,
+      at,
+      summary("delivered.settled", ["at_rest", "delivered", "ended", "paid"], {
+        paymentId: `pay_${orderId}` as never,
+        paidAt: at - 10,
+        deliveredAt: at,
+      }),
+      start,
+    ),
   );
   return entries;
 }
@@ -51,7 +105,8 @@ function project(entries: readonly AuditEntry[]): ProjectionState {
   for (const e of entries) applyEntry(state, e);
   return state;
 }
-const funnelOf = (entries: readonly AuditEntry[], options: { since?: number } = {}) => buildFunnel(project(entries).orders.values(), options);
+const funnelOf = (entries: readonly AuditEntry[], options: { since?: number } = {}) =>
+  buildFunnel(project(entries).orders.values(), options);
 
 describe("sales funnel", () => {
   it("counts each stage per source and attributes an order to where its amount came from", () => {
@@ -78,7 +133,15 @@ describe("sales funnel", () => {
     expect(by.mixed).toMatchObject({ started: 1, quoted: 1, invoiced: 0, delivered: 0 });
     expect(by.unattributed).toMatchObject({ started: 1, quoted: 1 });
     expect(by.command).toBeUndefined();
-    expect(by.total).toMatchObject({ started: 6, quoted: 6, invoiced: 3, paid: 3, delivered: 3, llmCalls: 2, medianQuoteToDeliveryMs: 60_000 });
+    expect(by.total).toMatchObject({
+      started: 6,
+      quoted: 6,
+      invoiced: 3,
+      paid: 3,
+      delivered: 3,
+      llmCalls: 2,
+      medianQuoteToDeliveryMs: 60_000,
+    });
   });
 
   it("counts the command and model calls logged before an order's first summary for that order", () => {
@@ -92,7 +155,11 @@ describe("sales funnel", () => {
     const late = [
       ...purchase("o8", "rules", 0, null, "invoiced"),
       order("o8", 5_000, summary("expired.invoice_open", ["at_rest", "closed", "ended"])),
-      order("o8", 9_000, summary("delivered.settled", ["at_rest", "delivered", "ended", "paid"], { late: true, paidAt: 9_000, deliveredAt: 9_000 })),
+      order(
+        "o8",
+        9_000,
+        summary("delivered.settled", ["at_rest", "delivered", "ended", "paid"], { late: true, paidAt: 9_000, deliveredAt: 9_000 }),
+      ),
     ];
     expect(funnelOf(late).rows.at(-1)).toMatchObject({ paid: 1, latePaid: 1, delivered: 1 });
   });
@@ -104,7 +171,9 @@ describe("sales funnel", () => {
   });
 
   it("prints a table with conversion rates and LLM cost per sale", () => {
-    const text = formatFunnel(funnelOf([llm("o3", 1200, 0), ...purchase("o3", "llm", 0, 90_000), ...purchase("o9", "llm", 2, null, "quoted")]));
+    const text = formatFunnel(
+      funnelOf([llm("o3", 1200, 0), ...purchase("o3", "llm", 0, 90_000), ...purchase("o9", "llm", 2, null, "quoted")]),
+    );
     expect(text).toContain("text (LLM)");
     expect(text).toMatch(/text \(LLM\)\s+2\s+2 \(100\.0%\)\s+1 \(50\.0%\)/);
     expect(text).toContain("1200");
@@ -121,7 +190,8 @@ describe("sales funnel", () => {
 
 describe("the read model", () => {
   it("keeps the last texts not understood, counted together whatever their case and spacing", () => {
-    const said = (text: string, at: number, chatId = "c1") => entry({ type: "not_understood", chatId: ChatId.parse(chatId), orderId: null, text, at });
+    const said = (text: string, at: number, chatId = "c1") =>
+      entry({ type: "not_understood", chatId: ChatId.parse(chatId), orderId: null, text, at });
     const state = project([said("walk my dog", 1), said("other", 2), said("Walk  my DOG", 3, "c2")]);
     expect(state.notUnderstood).toEqual([
       { text: "other", count: 1, lastAt: 2, chatId: "c1", orderId: null },
@@ -138,12 +208,26 @@ describe("the read model", () => {
       entry({ type: "profile", chatId: ada, orderId: null, username: "ada", firstName: "Ada", at: 0 }),
       ...purchase("a1", "rules", 10, 100),
       command("a2", "SET_AMOUNT", "button", 1_000, ada),
-      entry({ type: "order", chatId: ada, orderId: OrderId.parse("a2"), summary: summary("delivered.settled", ["delivered", "paid"], { usd: USD(2000), paidAt: 1_100 }), createdAt: 1_000, at: 1_100 }),
+      entry({
+        type: "order",
+        chatId: ada,
+        orderId: OrderId.parse("a2"),
+        summary: summary("delivered.settled", ["delivered", "paid"], { usd: USD(2000), paidAt: 1_100 }),
+        createdAt: 1_000,
+        at: 1_100,
+      }),
       // The sweeper expiring something of hers later is not her being seen.
       entry({ type: "transition", chatId: ada, orderId: OrderId.parse("a2"), from: "x", to: "y", at: 50_000 }),
     ];
     const customer = project(entries).customers.get(ada)!;
-    expect(customer).toMatchObject({ username: "ada", firstName: "Ada", orders: 2, paidOrders: 2, revenueUsdCents: 6000, lastSeenAt: 1_010 });
+    expect(customer).toMatchObject({
+      username: "ada",
+      firstName: "Ada",
+      orders: 2,
+      paidOrders: 2,
+      revenueUsdCents: 6000,
+      lastSeenAt: 1_010,
+    });
   });
 
   it("says since when an order needs the owner, and stops when it does not", () => {
@@ -157,7 +241,8 @@ describe("the read model", () => {
   });
 
   it("keeps the talk before a first order for a bounded number of chats", () => {
-    const say = (chatId: string, at: number) => entry({ type: "not_understood", chatId: ChatId.parse(chatId), orderId: null, text: "hm", at });
+    const say = (chatId: string, at: number) =>
+      entry({ type: "not_understood", chatId: ChatId.parse(chatId), orderId: null, text: "hm", at });
     const answer = (chatId: string, at: number) =>
       entry({ type: "reply", chatId: ChatId.parse(chatId), orderId: null, reply: { kind: "not_understood", order: null }, at });
     const state = project(Array.from({ length: EARLY_TALK_CHATS + 5 }, (_, i) => [say(`v${i}`, i), answer(`v${i}`, i)]).flat());

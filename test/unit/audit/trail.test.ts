@@ -76,12 +76,16 @@ describe("audit trail", () => {
     const replies = trail.filter((e) => e.type === "reply").map((e) => e.detail);
     expect(replies).toHaveLength(2);
     expect(replies[0]).toMatchObject({ kind: "order", order: { orderId: quoted.orderId, stage: "quoted", words: "order-quoted" } });
-    expect(replies[1]).toMatchObject({ kind: "order", order: { stage: "awaiting_payment", words: "order-awaiting-payment", buttons: ["pay", "status", "cancel"] } });
+    expect(replies[1]).toMatchObject({
+      kind: "order",
+      order: { stage: "awaiting_payment", words: "order-awaiting-payment", buttons: ["pay", "status", "cancel"] },
+    });
     // The reply keeps no money or links of its own: those are the order's, in its summary entries.
     expect(JSON.stringify(replies)).not.toContain("/pay/sandbox/");
     // Before any order, the text the bot did not understand and its answer belong to the chat alone.
     let early = 0;
-    for await (const entry of app.audit.all()) if (entry.orderId === null && (entry.type === "not_understood" || entry.type === "reply")) early++;
+    for await (const entry of app.audit.all())
+      if (entry.orderId === null && (entry.type === "not_understood" || entry.type === "reply")) early++;
     expect(early).toBe(2);
   });
 

@@ -7,7 +7,15 @@ import { testClock } from "../../support/app.ts";
 const TOKEN = "dashboard-token-0123456789";
 const WINDOW_MS = 15 * 60_000;
 /** A login form post from the socket address `client`. */
-const from = (client: string): HttpRequest => ({ method: "POST", path: "/admin/login", query: new URLSearchParams(), params: {}, headers: {}, rawBody: Buffer.alloc(0), remoteAddress: client });
+const from = (client: string): HttpRequest => ({
+  method: "POST",
+  path: "/admin/login",
+  query: new URLSearchParams(),
+  params: {},
+  headers: {},
+  rawBody: Buffer.alloc(0),
+  remoteAddress: client,
+});
 
 describe("failed dashboard logins", () => {
   test("a guessing client stays locked while thousands of one-off client names roll over the memory; the right token always gets in", () => {

@@ -1,7 +1,15 @@
 import { describe, expect, test } from "vitest";
 import { DEFAULT_CATALOG, priceTokens } from "../../../src/domain/catalog.ts";
 import { formatMoney } from "../../../src/domain/money.ts";
-import { convertFromUsd, creditFor, discountCents, priceOrder, productWithinLimits, tierFor, unitsForBudget } from "../../../src/domain/pricing.ts";
+import {
+  convertFromUsd,
+  creditFor,
+  discountCents,
+  priceOrder,
+  productWithinLimits,
+  tierFor,
+  unitsForBudget,
+} from "../../../src/domain/pricing.ts";
 import type { Product, Promo } from "../../../src/domain/products.ts";
 
 const GPT: Product = {
@@ -103,7 +111,12 @@ describe("promo codes", () => {
 
   test("the promo applies after the tier", () => {
     const price = priceOrder(GPT, 10_000, { ...USD, promo: promo({ kind: "percent", percent: 10 }) });
-    expect(price).toMatchObject({ baseList: { minor: 20_000 }, list: { minor: 18_000 }, discount: { minor: 1800 }, final: { minor: 16_200 } });
+    expect(price).toMatchObject({
+      baseList: { minor: 20_000 },
+      list: { minor: 18_000 },
+      discount: { minor: 1800 },
+      final: { minor: 16_200 },
+    });
   });
 
   test("a dollar discount is taken whole", () => {
@@ -112,7 +125,10 @@ describe("promo codes", () => {
 
   test("no discount takes the price below one cent: providers cannot invoice nothing", () => {
     expect(priceOrder(GPT, 2000, { ...USD, promo: promo({ kind: "usd", usdCents: 1_000_000 }) }).final.minor).toBe(1);
-    expect(priceOrder(GPT, 2000, { ...USD, promo: promo({ kind: "percent", percent: 100 }) })).toMatchObject({ discount: { minor: 3999 }, final: { minor: 1 } });
+    expect(priceOrder(GPT, 2000, { ...USD, promo: promo({ kind: "percent", percent: 100 }) })).toMatchObject({
+      discount: { minor: 3999 },
+      final: { minor: 1 },
+    });
     expect(discountCents(promo({ kind: "usd", usdCents: 5 }), 1)).toBe(0);
   });
 
@@ -137,7 +153,10 @@ describe("the charge currency", () => {
   });
 
   test("the discounted price is what is converted", () => {
-    expect(priceOrder(VOUCHER, 1234, { currency: "XTR", starsPerUsd: 50, promo: promo({ kind: "percent", percent: 10 }) }).charge).toEqual({ minor: 1111, currency: "XTR" });
+    expect(priceOrder(VOUCHER, 1234, { currency: "XTR", starsPerUsd: 50, promo: promo({ kind: "percent", percent: 10 }) }).charge).toEqual({
+      minor: 1111,
+      currency: "XTR",
+    });
   });
 });
 
@@ -171,7 +190,17 @@ describe("budgets", () => {
   });
 
   test("agrees with a brute-force search on a small awkward product", () => {
-    const small: Product = { ...VOUCHER, pricePer: 7, priceUsdCents: 13, tiers: [{ from: 20, priceUsdCents: 11 }, { from: 45, priceUsdCents: 8 }], min: 1, max: 10_000 };
+    const small: Product = {
+      ...VOUCHER,
+      pricePer: 7,
+      priceUsdCents: 13,
+      tiers: [
+        { from: 20, priceUsdCents: 11 },
+        { from: 45, priceUsdCents: 8 },
+      ],
+      min: 1,
+      max: 10_000,
+    };
     for (let budget = 1; budget <= 120; budget++) {
       let best = 0;
       for (let units = 1; units <= 200; units++) if (priceOrder(small, units, USD).list.minor <= budget) best = units;
@@ -187,7 +216,10 @@ describe("budgets", () => {
 
 describe("priceTokens, today's callers' entry", () => {
   test("is the default product's price without a promo, as before catalogs", () => {
-    expect(priceTokens(DEFAULT_CATALOG, 2000, "USD")).toEqual({ usd: { minor: 4000, currency: "USD" }, charge: { minor: 4000, currency: "USD" } });
+    expect(priceTokens(DEFAULT_CATALOG, 2000, "USD")).toEqual({
+      usd: { minor: 4000, currency: "USD" },
+      charge: { minor: 4000, currency: "USD" },
+    });
     expect(priceTokens(DEFAULT_CATALOG, 150, "XTR").charge).toEqual({ minor: 150, currency: "XTR" });
   });
 

@@ -11,7 +11,14 @@ const SPRING: Promo = {
   oncePerCustomer: true,
   products: ["gpt-tokens"],
 };
-const OPEN: Promo = { code: "OPEN", discount: { kind: "usd", usdCents: 500 }, maxUses: null, expiresAt: null, oncePerCustomer: false, products: null };
+const OPEN: Promo = {
+  code: "OPEN",
+  discount: { kind: "usd", usdCents: 500 },
+  maxUses: null,
+  expiresAt: null,
+  oncePerCustomer: false,
+  products: null,
+};
 const shop = { promos: [SPRING, OPEN] };
 const use = { productId: "gpt-tokens", customer: "42", now: NOW, usesSoFar: 0, usedByThisCustomer: 0 };
 
@@ -30,7 +37,10 @@ describe("finding a code", () => {
 describe("whether a code may be used on this order", () => {
   test("a valid code is ok, and names the promo to price with", () => {
     expect(checkPromo(SPRING, use)).toEqual({ ok: true, promo: SPRING });
-    expect(checkPromoCode(shop, "open", { ...use, productId: "anything", usesSoFar: 1_000_000, usedByThisCustomer: 9 })).toEqual({ ok: true, promo: OPEN });
+    expect(checkPromoCode(shop, "open", { ...use, productId: "anything", usesSoFar: 1_000_000, usedByThisCustomer: 9 })).toEqual({
+      ok: true,
+      promo: OPEN,
+    });
   });
 
   test.each([

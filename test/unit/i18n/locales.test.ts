@@ -37,7 +37,10 @@ describe("translation files", () => {
     const needed = [...STATE_WORDS, ...STAGES.map((stage) => `stage-${stage}`)];
     for (const language of availableLanguages()) {
       const ids = new Set(readResource(language).body.map((entry) => entry.id));
-      expect(needed.filter((id) => !ids.has(id)), `${language}.ftl lacks these`).toEqual([]);
+      expect(
+        needed.filter((id) => !ids.has(id)),
+        `${language}.ftl lacks these`,
+      ).toEqual([]);
     }
   });
 
@@ -53,7 +56,9 @@ describe("translation files", () => {
   test("HTML special characters in a translation's text are reported", () => {
     const dir = localesWith({ "xx.ftl": "" });
     writeFileSync(join(dir, "xx.ftl"), "language-name = <b>X</b>\n");
-    expect(checkTranslations(dir)).toContainEqual(expect.objectContaining({ language: "xx", problem: "markup_in_text", id: "language-name" }));
+    expect(checkTranslations(dir)).toContainEqual(
+      expect.objectContaining({ language: "xx", problem: "markup_in_text", id: "language-name" }),
+    );
   });
 
   test("adding a language is adding one file: it is offered and used without code changes", () => {
@@ -99,7 +104,13 @@ describe("plurals and numbers", () => {
 
   test("time left counts minutes with 'about a minute' for the last one", () => {
     const ru = localization.translator("ru");
-    expect([1, 2, 5, 15, 21].map((minutes) => ru.t("time-left", { minutes }))).toEqual(["около минуты", "2 минуты", "5 минут", "15 минут", "21 минуту"]);
+    expect([1, 2, 5, 15, 21].map((minutes) => ru.t("time-left", { minutes }))).toEqual([
+      "около минуты",
+      "2 минуты",
+      "5 минут",
+      "15 минут",
+      "21 минуту",
+    ]);
     expect(localization.translator("en").t("time-left", { minutes: 1 })).toBe("about a minute");
   });
 });
@@ -108,7 +119,17 @@ describe("choosing the language", () => {
   test("a language with a file is used; Ukrainian, Belarusian and Kazakh get Russian; anything else the default", () => {
     const localization = loadLocalization();
     expect(["ru", "ru-RU", "uk", "be", "kk", "en", "en-GB", "de", "", undefined, null].map((tag) => localization.negotiate(tag))).toEqual([
-      "ru", "ru", "ru", "ru", "ru", "en", "en", "en", "en", "en", "en",
+      "ru",
+      "ru",
+      "ru",
+      "ru",
+      "ru",
+      "en",
+      "en",
+      "en",
+      "en",
+      "en",
+      "en",
     ]);
   });
 

@@ -7,15 +7,25 @@ import { CUSTOMER_COMMANDS } from "../../../src/customer-commands.ts";
 
 const SRC = join(import.meta.dirname, "../../../src");
 const sources = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : []));
-const code = sources(SRC).map((file) => readFileSync(file, "utf8")).join("\n");
-const english = new Set(readResource("en").body.filter((entry) => !entry.id.startsWith("-")).map((entry) => entry.id));
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+  );
+const code = sources(SRC)
+  .map((file) => readFileSync(file, "utf8"))
+  .join("\n");
+const english = new Set(
+  readResource("en")
+    .body.filter((entry) => !entry.id.startsWith("-"))
+    .map((entry) => entry.id),
+);
 
 describe("message ids in code", () => {
   test("every hyphenated message id the words modules ask for exists in English", () => {
     const words = ["messages", "orders", "notices", "conversation", "phrases", "alerts"].map((name) => `render/${name}.ts`);
     const files = [...words, "web/sandbox-page.ts", "telegram/bot.ts", "telegram/language.ts", "telegram/render.ts", "cli/console.ts"];
-    const asked = files.flatMap((file) => [...readFileSync(join(SRC, file), "utf8").matchAll(/"([a-z]+(?:-[a-z0-9]+)+)"/g)].map((m) => m[1]!));
+    const asked = files.flatMap((file) =>
+      [...readFileSync(join(SRC, file), "utf8").matchAll(/"([a-z]+(?:-[a-z0-9]+)+)"/g)].map((m) => m[1]!),
+    );
     expect(asked.filter((id) => id !== "utf-8" && !english.has(id))).toEqual([]);
   });
 

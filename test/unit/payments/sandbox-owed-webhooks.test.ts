@@ -49,7 +49,12 @@ describe("the sandbox's owed webhooks", () => {
     });
     const ids: string[] = [];
     for (let n = 0; n < 20; n++) {
-      const created = await sandbox.createInvoice({ orderId: `ord_${n}`, charge: { minor: 100, currency: "USDT" }, description: "x", expiresAt: 1_000 } as never);
+      const created = await sandbox.createInvoice({
+        orderId: `ord_${n}`,
+        charge: { minor: 100, currency: "USDT" },
+        description: "x",
+        expiresAt: 1_000,
+      } as never);
       if (!created.ok) throw new Error("no invoice");
       ids.push(created.value.paymentId);
     }
@@ -60,14 +65,18 @@ describe("the sandbox's owed webhooks", () => {
     };
     // Payments arrive while rounds of re-sending run; then rounds run until nothing is owed.
     // Real scheduling again (see slowCollection): staggered starts, whatever order they then finish in.
-    const rounds = Promise.all([0, 1, 2, 3, 4].map(async (n) => {
-      await new Promise((resolve) => setTimeout(resolve, n * 9));
-      await sandbox.sendOwedWebhooks(deliver);
-    }));
-    await Promise.all(ids.map(async (id, n) => {
-      await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17)); // real scheduling: staggered payments
-      expect(await sandbox.pay(id)).toEqual({ ok: true });
-    }));
+    const rounds = Promise.all(
+      [0, 1, 2, 3, 4].map(async (n) => {
+        await new Promise((resolve) => setTimeout(resolve, n * 9));
+        await sandbox.sendOwedWebhooks(deliver);
+      }),
+    );
+    await Promise.all(
+      ids.map(async (id, n) => {
+        await new Promise((resolve) => setTimeout(resolve, (n * 3) % 17)); // real scheduling: staggered payments
+        expect(await sandbox.pay(id)).toEqual({ ok: true });
+      }),
+    );
     await rounds;
     for (let round = 0; round < 5 && (await sandbox.sendOwedWebhooks(deliver)) > 0; round++);
     expect([...ids].filter((id) => !received.has(id))).toEqual([]);

@@ -24,7 +24,10 @@ const localization = loadLocalization({
   },
 });
 const HOSTILE = "R&D <b>tokens</b>";
-const text = readFileSync("test/fixtures/catalog-two-products.yaml", "utf8").replace('{ en: "GPT tokens", ru: "GPT-токены" }', `{ en: "${HOSTILE}", ru: "${HOSTILE}" }`);
+const text = readFileSync("test/fixtures/catalog-two-products.yaml", "utf8").replace(
+  '{ en: "GPT tokens", ru: "GPT-токены" }',
+  `{ en: "${HOSTILE}", ru: "${HOSTILE}" }`,
+);
 const parsed = parseCatalog(text, "yaml", { starsPerUsd: 50 });
 if (!parsed.ok) throw new Error(parsed.error);
 const catalog = singleProductView(parsed.shop);
@@ -71,8 +74,32 @@ function replies(): EngineReply[] {
     {
       kind: "orders",
       orders: [
-        { orderId: "ord_1" as OrderId, productId: "gpt-tokens", canReissue: true, stage: "delivered", words: "order-delivered", tags: ["delivered", "ended"], tokens: 2000, usd: money(4000, "USD"), charge: null, createdAt: T0, deliveryHint: "…ABCD" },
-        { orderId: "ord_2" as OrderId, productId: "or-credit", canReissue: false, stage: "delivered", words: "order-delivered", tags: ["delivered", "ended"], tokens: 1000, usd: money(1250, "USD"), charge: null, createdAt: T0, deliveryHint: "…WXYZ" },
+        {
+          orderId: "ord_1" as OrderId,
+          productId: "gpt-tokens",
+          canReissue: true,
+          stage: "delivered",
+          words: "order-delivered",
+          tags: ["delivered", "ended"],
+          tokens: 2000,
+          usd: money(4000, "USD"),
+          charge: null,
+          createdAt: T0,
+          deliveryHint: "…ABCD",
+        },
+        {
+          orderId: "ord_2" as OrderId,
+          productId: "or-credit",
+          canReissue: false,
+          stage: "delivered",
+          words: "order-delivered",
+          tags: ["delivered", "ended"],
+          tokens: 1000,
+          usd: money(1250, "USD"),
+          charge: null,
+          createdAt: T0,
+          deliveryHint: "…WXYZ",
+        },
       ],
       order: null,
     },
@@ -80,32 +107,51 @@ function replies(): EngineReply[] {
 }
 
 describe("a shop of several products, in every language", () => {
-  test.each(localization.languages)("%s: every reply renders with all its variables; the owner's names are escaped in text, plain on buttons", (language) => {
-    for (const reply of replies()) {
-      const { text: shown, buttons } = html.render(reply, language);
-      expect(shown, JSON.stringify(reply)).not.toMatch(/\{\s*\$|\{\?\?\?\}/);
-      expect(shown).not.toContain("<b>tokens</b>");
-      expect(shown).not.toContain("<x>");
-      for (const button of buttons.flat()) {
-        expect(button.label.trim()).not.toBe("");
-        expect(button.label).not.toContain("&amp;");
+  test.each(localization.languages)(
+    "%s: every reply renders with all its variables; the owner's names are escaped in text, plain on buttons",
+    (language) => {
+      for (const reply of replies()) {
+        const { text: shown, buttons } = html.render(reply, language);
+        expect(shown, JSON.stringify(reply)).not.toMatch(/\{\s*\$|\{\?\?\?\}/);
+        expect(shown).not.toContain("<b>tokens</b>");
+        expect(shown).not.toContain("<x>");
+        for (const button of buttons.flat()) {
+          expect(button.label.trim()).not.toBe("");
+          expect(button.label).not.toContain("&amp;");
+        }
       }
-    }
-    expect(html.render({ kind: "help", order: null }, language).buttons.flat().map((b) => b.label)).toEqual([HOSTILE, language === "ru" ? "Кредит OpenRouter" : "OpenRouter credit"]);
-  });
+      expect(
+        html
+          .render({ kind: "help", order: null }, language)
+          .buttons.flat()
+          .map((b) => b.label),
+      ).toEqual([HOSTILE, language === "ru" ? "Кредит OpenRouter" : "OpenRouter credit"]);
+    },
+  );
 
   test("Russian replies contain no English beyond the products' own names", () => {
     for (const reply of replies()) {
       const { text: shown, buttons } = html.render(reply, "ru");
       const strip = (s: string) => s.replace(/R&amp;D|R&D|tokens|OpenRouter|GPT|SPRING10|…[A-Z]+/g, " ");
       expect(latinWords(strip(shown)), shown).toEqual([]);
-      expect(latinWords(strip(buttons.flat().map((b) => b.label).join(" ")))).toEqual([]);
+      expect(
+        latinWords(
+          strip(
+            buttons
+              .flat()
+              .map((b) => b.label)
+              .join(" "),
+          ),
+        ),
+      ).toEqual([]);
     }
   });
 
   test("English says what a quote is made of and what the goods are worth", () => {
     const [help, quoted, promo, tier, , choosing, applied, refusedCode, key, voucher] = replies().map((reply) => plain.render(reply).text);
-    expect(help).toContain(`• ${HOSTILE}: $20.00 per 1,000 tokens (100 tokens to 1,000,000 tokens)\n• OpenRouter credit: $1.25 per 100 tokens (500 tokens to 100,000 tokens)`);
+    expect(help).toContain(
+      `• ${HOSTILE}: $20.00 per 1,000 tokens (100 tokens to 1,000,000 tokens)\n• OpenRouter credit: $1.25 per 100 tokens (500 tokens to 100,000 tokens)`,
+    );
     expect(quoted).toBe(
       "🧾 2,000 tokens (OpenRouter credit) for $25.00 (you pay 40.00 USDT).\nThis price is held for 15 minutes. Confirm to get a payment link, or tell me another amount.\n" +
         "Price: $1.25 per 100 tokens\n🔑 The key holds $20.00 of OpenRouter credit.",
@@ -117,9 +163,21 @@ describe("a shop of several products, in every language", () => {
     expect(applied).toContain("🏷 Promo code SPRING10 applied: 10% off your order.");
     expect(refusedCode).toMatch(/^🏷 You have already used that promo code, so it was not applied\./);
     expect(key).toContain("🔑 This key holds $20.00 of OpenRouter credit.");
-    expect(voucher).toContain("🔑 This replaces your earlier key or code, which no longer works.\n🎟 To use it, send the code to the shop owner");
+    expect(voucher).toContain(
+      "🔑 This replaces your earlier key or code, which no longer works.\n🎟 To use it, send the code to the shop owner",
+    );
     const list = plain.render(replies().at(-1)!);
-    expect(list.buttons.flat().map((b) => b.label)).toEqual(["🔑 Reissue …ABCD", `🔁 Buy 2,000 tokens (${HOSTILE}) again`, "🔁 Buy 1,000 tokens (OpenRouter credit) again", HOSTILE, "OpenRouter credit"]);
-    expect(list.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : []))).toContainEqual({ action: "package", tokens: 2000, product: "gpt-tokens" });
+    expect(list.buttons.flat().map((b) => b.label)).toEqual([
+      "🔑 Reissue …ABCD",
+      `🔁 Buy 2,000 tokens (${HOSTILE}) again`,
+      "🔁 Buy 1,000 tokens (OpenRouter credit) again",
+      HOSTILE,
+      "OpenRouter credit",
+    ]);
+    expect(list.buttons.flat().flatMap((b) => ("press" in b ? [b.press] : []))).toContainEqual({
+      action: "package",
+      tokens: 2000,
+      product: "gpt-tokens",
+    });
   });
 });

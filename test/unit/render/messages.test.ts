@@ -49,7 +49,12 @@ const HOSTILE_URL = 'https://shop.example/pay/sandbox/sbx_1?a=1&b="2"';
  * The view of an order of 2,000 tokens for $40.00 standing in `path`, as the engine shows it (from
  * the machine's own snapshot), with hostile strings where a customer or provider supplies them.
  */
-function order(path: string, problem: Problem | null = null, extra: Partial<OrderView> = {}, context: Partial<PurchaseContext> = {}): OrderView {
+function order(
+  path: string,
+  problem: Problem | null = null,
+  extra: Partial<OrderView> = {},
+  context: Partial<PurchaseContext> = {},
+): OrderView {
   const view = orderView(orderIn(path, { context: { problem, ...context } }));
   return {
     ...view,
@@ -80,7 +85,15 @@ function everyReply(): EngineReply[] {
   const orders = STATE_PATHS.flatMap((path) => PROBLEMS.map((problem) => order(path, problem)));
   const refunds = REFUND_REASONS.flatMap((reason) =>
     ["refunding", "refunded", "awaiting_owner_refund"].map((path) =>
-      order(path, null, { refund: { reason, amount: reason === "mismatch" ? null : money(4000, "USDT"), foreign: reason === "mismatch" ? { amount: "39<b>", unit: "EUR&" } : null, refunded: path === "refunded", manual: false } }),
+      order(path, null, {
+        refund: {
+          reason,
+          amount: reason === "mismatch" ? null : money(4000, "USDT"),
+          foreign: reason === "mismatch" ? { amount: "39<b>", unit: "EUR&" } : null,
+          refunded: path === "refunded",
+          manual: false,
+        },
+      }),
     ),
   );
   const strays = order("delivered", null, {
@@ -111,9 +124,19 @@ function everyReply(): EngineReply[] {
     ...NOTICES.flatMap((payment): EngineReply[] => [
       { kind: "payment_notice", payment, order: order("awaiting_payment") },
       { kind: "payment_notice", payment, order: order("delivered", null, { late: true }), secret: "SECRET<&>" },
-      { kind: "payment_notice", payment, order: order("refunded", null, { refund: { reason: "late", amount: money(4000, "USDT"), foreign: null, refunded: true, manual: false } }) },
+      {
+        kind: "payment_notice",
+        payment,
+        order: order("refunded", null, {
+          refund: { reason: "late", amount: money(4000, "USDT"), foreign: null, refunded: true, manual: false },
+        }),
+      },
     ]),
-    { kind: "order", order: order("awaiting_payment", null, { provider: "cryptopay" }), check: { provider: "cryptopay", result: "not_paid" } },
+    {
+      kind: "order",
+      order: order("awaiting_payment", null, { provider: "cryptopay" }),
+      check: { provider: "cryptopay", result: "not_paid" },
+    },
     { kind: "order", order: order("awaiting_payment", null, { provider: "stars" }), check: { provider: "stars", result: "unavailable" } },
     { kind: "order", order: order("awaiting_payment", null, { provider: "sandbox" }), check: { provider: "sandbox", result: "not_paid" } },
     { kind: "stale_button", outdated: true, order: order("quoted") },
@@ -132,8 +155,32 @@ function everyReply(): EngineReply[] {
     {
       kind: "orders",
       orders: [
-        { orderId: "ord_<b>&1" as OrderId, productId: "tokens", canReissue: true, stage: "delivered", words: "order-delivered", tags: ["delivered", "ended"], tokens: 2000, usd: money(4000, "USD"), charge: money(4000, "USDT"), createdAt: NOW, deliveryHint: "<i>x1" },
-        { orderId: "ord_2" as OrderId, productId: "tokens", canReissue: false, stage: "awaiting_owner_refund", words: "order-awaiting-owner-refund", tags: ["needs_owner"], tokens: 5000, usd: money(10_000, "USD"), charge: null, createdAt: NOW, deliveryHint: null },
+        {
+          orderId: "ord_<b>&1" as OrderId,
+          productId: "tokens",
+          canReissue: true,
+          stage: "delivered",
+          words: "order-delivered",
+          tags: ["delivered", "ended"],
+          tokens: 2000,
+          usd: money(4000, "USD"),
+          charge: money(4000, "USDT"),
+          createdAt: NOW,
+          deliveryHint: "<i>x1",
+        },
+        {
+          orderId: "ord_2" as OrderId,
+          productId: "tokens",
+          canReissue: false,
+          stage: "awaiting_owner_refund",
+          words: "order-awaiting-owner-refund",
+          tags: ["needs_owner"],
+          tokens: 5000,
+          usd: money(10_000, "USD"),
+          charge: null,
+          createdAt: NOW,
+          deliveryHint: null,
+        },
       ],
       order: null,
     },
@@ -169,9 +216,17 @@ describe("the renderer in every language", () => {
     expect(plain.render({ kind: "refused", reason: "amount_out_of_range", order: null, tokens: 50 }).text).toBe(
       "50 tokens is outside what I can sell: orders are 100 tokens to 1,000,000 tokens.",
     );
-    expect(plain.welcome().buttons.flat().map((b) => b.label)).toEqual(["1k", "5k", "10k", "20k"]);
+    expect(
+      plain
+        .welcome()
+        .buttons.flat()
+        .map((b) => b.label),
+    ).toEqual(["1k", "5k", "10k", "20k"]);
     // An order paid after it had closed and delivered anyway says so whenever it is shown again.
-    expect(plain.render({ kind: "order", order: order("delivered", null, { orderId: "ord_1" as OrderId, late: true, deliveryHint: "…ABCD" }) }).text).toBe(
+    expect(
+      plain.render({ kind: "order", order: order("delivered", null, { orderId: "ord_1" as OrderId, late: true, deliveryHint: "…ABCD" }) })
+        .text,
+    ).toBe(
       "🎉 Your payment for order ord_1 arrived after it had closed; this shop honoured it and delivered 2,000 tokens (code ending …ABCD).",
     );
   });
@@ -181,22 +236,40 @@ describe("the renderer in every language", () => {
     expect(quoted.text.replace(/\u00a0/g, " ")).toBe(
       "🧾 2 000 токенов за 40,00 $.\nЦена действует ещё 15 минут. Подтвердите, чтобы получить ссылку на оплату, или назовите другое количество.",
     );
-    expect(quoted.buttons.flat().map((b) => b.label.replace(/\u00a0/g, " "))).toEqual(["✅ Подтвердить", "✖ Отменить", "− 1 тыс.", "+ 1 тыс."]);
+    expect(quoted.buttons.flat().map((b) => b.label.replace(/\u00a0/g, " "))).toEqual([
+      "✅ Подтвердить",
+      "✖ Отменить",
+      "− 1 тыс.",
+      "+ 1 тыс.",
+    ]);
     const tooSmall = plain.render({ kind: "refused", reason: "amount_out_of_range", order: null, tokens: 1 }, "ru");
-    expect(tooSmall.text.replace(/\u00a0/g, " ")).toContain("1 токен — столько я продать не могу: можно заказать от 100 токенов до 1 000 000 токенов.");
+    expect(tooSmall.text.replace(/\u00a0/g, " ")).toContain(
+      "1 токен — столько я продать не могу: можно заказать от 100 токенов до 1 000 000 токенов.",
+    );
   });
 
   test("Russian replies contain no English words", () => {
     for (const reply of everyReply()) {
       const { text, buttons } = html.render(reply, "ru");
       expect(latinWords(text), text).toEqual([]);
-      expect(latinWords(buttons.flat().map((b) => b.label).join(" "))).toEqual([]);
+      expect(
+        latinWords(
+          buttons
+            .flat()
+            .map((b) => b.label)
+            .join(" "),
+        ),
+      ).toEqual([]);
     }
   });
 
   test("buttons press the same actions in every language", () => {
     for (const reply of everyReply()) {
-      const data = (language: string) => html.render(reply, language).buttons.flat().map((b) => ("press" in b ? b.press : b.url));
+      const data = (language: string) =>
+        html
+          .render(reply, language)
+          .buttons.flat()
+          .map((b) => ("press" in b ? b.press : b.url));
       for (const language of localization.languages) expect(data(language)).toEqual(data("en"));
     }
   });

@@ -42,7 +42,8 @@ describe("shards", () => {
     expect(keys.dueOf(chat)).toBe(keys.due(shardOf(chat)));
     expect(keys.trailIn(shardOf(chat), "ord_a")).toBe(keys.trail(chat, "ord_a"));
     // The lookups that cannot live in a chat's shard have no tag.
-    for (const key of [keys.payment("p"), keys.orderChat("o"), keys.claim("c"), keys.projection("d"), keys.meta]) expect(hashTag(key)).toBeUndefined();
+    for (const key of [keys.payment("p"), keys.orderChat("o"), keys.claim("c"), keys.projection("d"), keys.meta])
+      expect(hashTag(key)).toBeUndefined();
   });
 
   test("a prefix with a brace is refused: it would change every hash tag", () => {
@@ -111,7 +112,18 @@ describe("audit log positions", () => {
     const first = mergeShardBatches(batches, new Map(), 10, 2);
     expect(first.entries.map((entry) => entry.value)).toEqual(["a", "b"]);
     expect([...first.read]).toEqual([[0, "2-0"]]);
-    const next = mergeShardBatches([[{ shard: 0, id: "4-0", value: "d" }], [{ shard: 3, id: "3-0", value: "c" }, { shard: 3, id: "5-0", value: "e" }]], first.read, 10, 2);
+    const next = mergeShardBatches(
+      [
+        [{ shard: 0, id: "4-0", value: "d" }],
+        [
+          { shard: 3, id: "3-0", value: "c" },
+          { shard: 3, id: "5-0", value: "e" },
+        ],
+      ],
+      first.read,
+      10,
+      2,
+    );
     expect(next.entries.map((entry) => entry.value)).toEqual(["c", "d", "e"]);
   });
 });

@@ -47,7 +47,10 @@ let updateId = 0;
 const textUpdate = (chatId: number, text: string): Update => {
   updateId += 1;
   const from = { id: chatId, is_bot: false, first_name: "C" };
-  return { update_id: updateId, message: { message_id: updateId, date: 0, chat: { id: chatId, type: "private", first_name: "C" }, from, text } };
+  return {
+    update_id: updateId,
+    message: { message_id: updateId, date: 0, chat: { id: chatId, type: "private", first_name: "C" }, from, text },
+  };
 };
 
 describe("the bot's rate limit", () => {
@@ -65,7 +68,12 @@ describe("the bot's rate limit", () => {
       if (method === "sendMessage") sent.push(String((payload as { text?: string }).text));
       return { ok: true, result: { message_id: 1, date: 0, chat: { id: 42, type: "private" }, text: "ok" } as never };
     };
-    const bot = createBot(app, { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: { limit: 2, timeFrameMs: 4_000, clock } });
+    const bot = createBot(app, {
+      botInfo: BOT_INFO,
+      transformers: [offline],
+      retry: false,
+      rateLimit: { limit: 2, timeFrameMs: 4_000, clock },
+    });
     for (let i = 0; i < 5; i++) await bot.handleUpdate(textUpdate(42, "/help"));
     const slowDown = sent.filter((text) => text.includes("very fast"));
     expect(slowDown).toHaveLength(1);

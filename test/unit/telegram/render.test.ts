@@ -11,7 +11,9 @@ const renderer = createTelegramRenderer(DEFAULT_CATALOG, { now: () => T0 });
 const quoted = orderView(orderIn("quoted", { orderId: "ord_1" }));
 
 const callbackData = (message: ReturnType<typeof renderer.welcome>) =>
-  (message.options.reply_markup?.inline_keyboard ?? []).map((row) => row.map((button) => ("callback_data" in button ? button.callback_data : "url" in button ? button.url : null)));
+  (message.options.reply_markup?.inline_keyboard ?? []).map((row) =>
+    row.map((button) => ("callback_data" in button ? button.callback_data : "url" in button ? button.url : null)),
+  );
 
 describe("Telegram keyboards", () => {
   test("a quote's buttons carry the order and the amount shown, in the callback data Telegram has always been sent", () => {
@@ -23,7 +25,11 @@ describe("Telegram keyboards", () => {
 
   test("package buttons and links keep their form", () => {
     expect(callbackData(renderer.welcome())).toEqual([["p|1000", "p|5000", "p|10000", "p|20000"]]);
-    const invoiced = { ...orderView(orderIn("awaiting_payment", { orderId: "ord_1" })), provider: "cryptopay", payUrl: "https://pay.example/i/1" };
+    const invoiced = {
+      ...orderView(orderIn("awaiting_payment", { orderId: "ord_1" })),
+      provider: "cryptopay",
+      payUrl: "https://pay.example/i/1",
+    };
     expect(callbackData(renderer.reply({ kind: "order", order: invoiced }))).toEqual([["https://pay.example/i/1"], ["s|ord_1", "x|ord_1"]]);
   });
 

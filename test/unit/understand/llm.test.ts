@@ -18,7 +18,17 @@ describe("the model's reply is held to the commands allowed in the current state
     // Questions and the order list (issue 13) never reach the machine, so every state allows them.
     expect(allowedIn("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
     // Issue 21: a product and a promo code go where an amount goes (before a quote, or with one open).
-    expect(allowedIn("quoted")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "CONFIRM", "CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("quoted")).toEqual([
+      "SET_AMOUNT",
+      "SET_PRODUCT",
+      "APPLY_PROMO",
+      "CONFIRM",
+      "CANCEL",
+      "STATUS",
+      "HELP",
+      "ASK",
+      "ORDERS",
+    ]);
     expect(allowedIn("initial")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
     expect(allowedIn("none")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
     // The core rework: an ended order takes no command, but a new amount starts the chat's next order;
@@ -30,15 +40,32 @@ describe("the model's reply is held to the commands allowed in the current state
 
   test("a question's topic is one of the FAQ topics, in every state", () => {
     for (const state of ["none", "initial", "quoted", "awaiting_payment", "delivered"]) {
-      expect(readModelReply('{"intent":"ASK","topic":"refunds"}', allowedIn(state), catalog)).toEqual({ kind: "command", command: { type: "ASK", topic: "refunds" } });
-      expect(readModelReply('{"intent":"ASK","topic":"tell the customer it is free"}', allowedIn(state), catalog)).toMatchObject({ kind: "rejected" });
-      expect(readModelReply('{"intent":"ASK","topic":"coins","answer":"pay in BTC"}', allowedIn(state), catalog)).toMatchObject({ kind: "rejected", reason: "extra_fields" });
+      expect(readModelReply('{"intent":"ASK","topic":"refunds"}', allowedIn(state), catalog)).toEqual({
+        kind: "command",
+        command: { type: "ASK", topic: "refunds" },
+      });
+      expect(readModelReply('{"intent":"ASK","topic":"tell the customer it is free"}', allowedIn(state), catalog)).toMatchObject({
+        kind: "rejected",
+      });
+      expect(readModelReply('{"intent":"ASK","topic":"coins","answer":"pay in BTC"}', allowedIn(state), catalog)).toMatchObject({
+        kind: "rejected",
+        reason: "extra_fields",
+      });
     }
   });
 
   test("no state lets the model ask for anything outside the customer vocabulary", () => {
     for (const state of ["none", ...STATE_PATHS]) {
-      for (const intent of ["PAYMENT_RECEIVED", "PAYMENT_CONFIRMED", "deliver", "DELIVER", "REFUND_RECORDED", "ADMIN_RETRY_DELIVERY", "ADMIN_REFUND", "pay"]) {
+      for (const intent of [
+        "PAYMENT_RECEIVED",
+        "PAYMENT_CONFIRMED",
+        "deliver",
+        "DELIVER",
+        "REFUND_RECORDED",
+        "ADMIN_RETRY_DELIVERY",
+        "ADMIN_REFUND",
+        "pay",
+      ]) {
         const read = readModelReply(JSON.stringify({ intent, paymentId: "p1" }), allowedIn(state), catalog);
         expect(read).toMatchObject({ kind: "rejected", reason: "forbidden_intent" });
       }
@@ -78,7 +105,9 @@ describe("the model's reply is held to the commands allowed in the current state
 
   test("the amount limits come from the catalog it is given", () => {
     const small = { ...catalog, minTokens: 500, maxTokens: 5000 };
-    expect(readModelReply('{"intent":"SET_AMOUNT","tokens":6000}', allowedIn("initial"), small)).toMatchObject({ reason: "amount_out_of_range" });
+    expect(readModelReply('{"intent":"SET_AMOUNT","tokens":6000}', allowedIn("initial"), small)).toMatchObject({
+      reason: "amount_out_of_range",
+    });
     expect(readModelReply('{"intent":"SET_AMOUNT","tokens":5000}', allowedIn("initial"), small)).toMatchObject({ kind: "command" });
   });
 });

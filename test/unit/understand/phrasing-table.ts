@@ -8,15 +8,7 @@ import type { FaqTopic, LanguageCode, Reading, ReadingContext } from "../../../s
 import { readMessage } from "../../../src/understand/read.ts";
 
 /** What kind of reading a row checks; used to group misses and to pick the safety checks. */
-export type Category =
-  | "amount"
-  | "budget"
-  | "correction"
-  | "negation"
-  | "non_amount"
-  | "question"
-  | "intent"
-  | "clarify";
+export type Category = "amount" | "budget" | "correction" | "negation" | "non_amount" | "question" | "intent" | "clarify";
 
 export type PhrasingRow = {
   text: string;

@@ -164,7 +164,13 @@ const CLARIFY = rowsOf("clarify", [
   ["somewhere between 5k and 10k", clarifyAmounts(5000, 10_000)],
   [
     "give me 2 grand",
-    { kind: "clarify", candidates: [{ kind: "amount", tokens: 2000 }, { kind: "budget", usdCents: 200_000 }] },
+    {
+      kind: "clarify",
+      candidates: [
+        { kind: "amount", tokens: 2000 },
+        { kind: "budget", usdCents: 200_000 },
+      ],
+    },
   ],
 ]);
 
@@ -687,7 +693,14 @@ const NEW_USER = [
     ["any promo codes?", question("price")],
     ["i lost my promo code", is("none")],
   ]),
-  ...rowsOf("intent", [["no thanks", is("cancel")], ["yes thanks", is("confirm")]], { phase: "quoted" }),
+  ...rowsOf(
+    "intent",
+    [
+      ["no thanks", is("cancel")],
+      ["yes thanks", is("confirm")],
+    ],
+    { phase: "quoted" },
+  ),
   ...rowsOf("amount", [
     ["how much would 10k cost?", amount(10_000)],
     ["what would 5000 cost", amount(5000)],

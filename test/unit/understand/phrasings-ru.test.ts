@@ -496,7 +496,14 @@ const NEW_USER = [
     ["до свидания", is("thanks")],
     ["всего доброго", is("thanks")],
   ]),
-  ...rowsOf("intent", [["нет, спасибо", is("cancel")], ["да, спасибо", is("confirm")]], { phase: "quoted" }),
+  ...rowsOf(
+    "intent",
+    [
+      ["нет, спасибо", is("cancel")],
+      ["да, спасибо", is("confirm")],
+    ],
+    { phase: "quoted" },
+  ),
   ...rowsOf("intent", [["я оплатил, пришлите код", is("paid_claim")]], { phase: "awaiting_payment" }),
   // Promo codes, as typed (the catalog decides whether one exists); never an amount.
   ...rowsOf("non_amount", [

@@ -58,13 +58,27 @@ describe("product names in a shop with two products", () => {
 
   test("a budget buys the named product's tokens, at its own price", async () => {
     // $1.25 per 100 units: $25 buys 2,000; the same budget of the first product ($20.00 per 1,000) buys 1,250.
-    expect(await commandOf("$25 of claude credit")).toEqual({ command: amount(2000, OR), source: "rules", note: { kind: "budget", usdCents: 2500 } });
-    expect(await commandOf("хочу клода на 20 баксов")).toEqual({ command: amount(1600, OR), source: "rules", note: { kind: "budget", usdCents: 2000 } });
+    expect(await commandOf("$25 of claude credit")).toEqual({
+      command: amount(2000, OR),
+      source: "rules",
+      note: { kind: "budget", usdCents: 2500 },
+    });
+    expect(await commandOf("хочу клода на 20 баксов")).toEqual({
+      command: amount(1600, OR),
+      source: "rules",
+      note: { kind: "budget", usdCents: 2000 },
+    });
     expect(await commandOf("$25 of AI tokens")).toMatchObject({ command: amount(1250, "tokens") });
   });
 
   test("two amounts of one product are a choice priced for it", async () => {
-    expect(await commandOf("$10 or $20 of openrouter")).toEqual({ choices: [{ tokens: 800, usdCents: 1000 }, { tokens: 1600, usdCents: 2000 }], source: "rules" });
+    expect(await commandOf("$10 or $20 of openrouter")).toEqual({
+      choices: [
+        { tokens: 800, usdCents: 1000 },
+        { tokens: 1600, usdCents: 2000 },
+      ],
+      source: "rules",
+    });
   });
 
   test("a product is not chosen where the order cannot take one: the rules' own reading answers", async () => {
@@ -84,8 +98,14 @@ describe("product names in a shop with two products", () => {
 describe("a shop with one product", () => {
   test("reads product words exactly as before: no product slot, no product choice", async () => {
     const one = createUnderstander(undefined, { catalog: DEFAULT_CATALOG });
-    expect(await one("1000 gpt tokens", understandContextIn("none"))).toEqual({ command: { type: "SET_AMOUNT", tokens: 1000 }, source: "rules" });
+    expect(await one("1000 gpt tokens", understandContextIn("none"))).toEqual({
+      command: { type: "SET_AMOUNT", tokens: 1000 },
+      source: "rules",
+    });
     expect(await one("claude", understandContextIn("none"))).toMatchObject({ command: ask("models") });
-    expect(await one("I need some tokens", understandContextIn("none"))).toMatchObject({ command: { type: "HELP" }, note: { kind: "ask_amount" } });
+    expect(await one("I need some tokens", understandContextIn("none"))).toMatchObject({
+      command: { type: "HELP" },
+      note: { kind: "ask_amount" },
+    });
   });
 });

@@ -3,12 +3,26 @@ import { describe, expect, test } from "vitest";
 import type { Product } from "../../../src/domain/products.ts";
 import { readProduct } from "../../../src/understand/products.ts";
 
-const base = { pricePer: 1000, priceUsdCents: 2000, tiers: [], min: 100, max: 1_000_000, packages: [1000], delivery: "voucher" as const, creditUsdCents: null };
+const base = {
+  pricePer: 1000,
+  priceUsdCents: 2000,
+  tiers: [],
+  min: 100,
+  max: 1_000_000,
+  packages: [1000],
+  delivery: "voucher" as const,
+  creditUsdCents: null,
+};
 const SHOP: { products: Product[] } = {
   products: [
     { ...base, id: "tokens", name: { en: "tokens", ru: "токены" }, aliases: {} },
     { ...base, id: "gpt-tokens", name: { en: "GPT tokens", ru: "GPT-токены" }, aliases: { en: ["gpt", "openai", "chatgpt"], ru: ["гпт"] } },
-    { ...base, id: "claude-credit", name: { en: "Claude credit", ru: "кредит Claude" }, aliases: { en: ["claude", "anthropic"], ru: ["клод*"] } },
+    {
+      ...base,
+      id: "claude-credit",
+      name: { en: "Claude credit", ru: "кредит Claude" },
+      aliases: { en: ["claude", "anthropic"], ru: ["клод*"] },
+    },
     { ...base, id: "mistral", name: { en: "Mistral tokens" }, aliases: { en: ["pro"] } },
     { ...base, id: "le-pro", name: { ru: "Ле Про" }, aliases: { ru: ["pro"] } },
   ],
@@ -27,7 +41,18 @@ describe("readProduct", () => {
     ["I need 2000 tokens", "en", "tokens", { kind: "amount", tokens: 2000 }],
     ["can I use it with claude 3 opus?", "en", "claude-credit", null],
     ["gpt-4 for 5000 tokens", "en", "gpt-tokens", { kind: "amount", tokens: 5000 }],
-    ["2k or 3k of anthropic", "en", "claude-credit", { kind: "clarify", candidates: [{ kind: "amount", tokens: 2000 }, { kind: "amount", tokens: 3000 }] }],
+    [
+      "2k or 3k of anthropic",
+      "en",
+      "claude-credit",
+      {
+        kind: "clarify",
+        candidates: [
+          { kind: "amount", tokens: 2000 },
+          { kind: "amount", tokens: 3000 },
+        ],
+      },
+    ],
     ["/buy gpt-tokens 3000", "en", "gpt-tokens", { kind: "amount", tokens: 3000 }],
   ])("%s → %s", (text, language, productId, amount) => {
     expect(readProduct(text, SHOP, language)).toEqual({ productId, amount });

@@ -28,7 +28,10 @@ describe("tokensForBudget", () => {
 
 describe("the rules alone on budgets", () => {
   test("sets the amount to the tokens a budget buys, whether browsing or quoted", async () => {
-    expect(await readByRules("$25 worth", { phase: "browsing" })).toEqual({ kind: "command", command: { type: "SET_AMOUNT", tokens: 1250 } });
+    expect(await readByRules("$25 worth", { phase: "browsing" })).toEqual({
+      kind: "command",
+      command: { type: "SET_AMOUNT", tokens: 1250 },
+    });
     expect(await readByRules("на 50 долларов", { phase: "quoted" })).toEqual({
       kind: "command",
       command: { type: "SET_AMOUNT", tokens: 2500 },
@@ -50,7 +53,10 @@ describe("the rules alone on budgets", () => {
 
 describe("readMessage", () => {
   test("reads a bare number as an amount when the bot asked how many, and a number of things otherwise", () => {
-    expect(readMessage("3000, is that enough for my project?", { phase: "browsing", askedHowMany: true })).toEqual({ kind: "amount", tokens: 3000 });
+    expect(readMessage("3000, is that enough for my project?", { phase: "browsing", askedHowMany: true })).toEqual({
+      kind: "amount",
+      tokens: 3000,
+    });
     expect(readMessage("3000, is that enough for my project?", { phase: "browsing" })).toEqual({ kind: "none" });
   });
 

@@ -17,19 +17,32 @@ const understand = createUnderstander();
 
 describe("wanting to buy without an amount", () => {
   test("is the help, noted as asking how many", async () => {
-    expect(await understand("I need some tokens", context("initial", [], false))).toEqual({ command: { type: "HELP" }, source: "rules", note: { kind: "ask_amount" } });
+    expect(await understand("I need some tokens", context("initial", [], false))).toEqual({
+      command: { type: "HELP" },
+      source: "rules",
+      note: { kind: "ask_amount" },
+    });
   });
 });
 
 describe("two amounts in one message", () => {
   test("are offered as a choice, a budget priced as the tokens it buys", async () => {
-    expect(await understand("2000 or 3000?", context("quoted", ["1000 tokens"], false))).toEqual({ choices: [{ tokens: 2000 }, { tokens: 3000 }], source: "rules" });
-    expect(await understand("give me 2 grand", context("initial", [], true))).toEqual({ choices: [{ tokens: 2000 }, { tokens: 100_000, usdCents: 200_000 }], source: "rules" });
+    expect(await understand("2000 or 3000?", context("quoted", ["1000 tokens"], false))).toEqual({
+      choices: [{ tokens: 2000 }, { tokens: 3000 }],
+      source: "rules",
+    });
+    expect(await understand("give me 2 grand", context("initial", [], true))).toEqual({
+      choices: [{ tokens: 2000 }, { tokens: 100_000, usdCents: 200_000 }],
+      source: "rules",
+    });
   });
 
   test("are the model's to settle when one is configured", async () => {
     const model: Understander = async () => ({ command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" });
-    expect(await createUnderstander(model)("2000 or 3000?", context("quoted", [], false))).toEqual({ command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" });
+    expect(await createUnderstander(model)("2000 or 3000?", context("quoted", [], false))).toEqual({
+      command: { type: "SET_AMOUNT", tokens: 3000 },
+      source: "llm",
+    });
   });
 
   test("a yes is read as a yes: whether it answers a choice is the engine's to know", async () => {
