@@ -9,15 +9,14 @@
  * through the ShopStore API, and the order that was awaiting payment is paid and delivered there.
  * Redis is required in CI (REDIS_URL); locally its test is skipped with a warning when Redis is absent.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, test } from "vitest";
 import { readBackupItems } from "../../src/cli/backup-file.ts";
 import { ChatId } from "../../src/domain/ids.ts";
 import type { StoreItem } from "../../src/store/dump.ts";
-import { type ShopStore, openStore, parseStoreUrl } from "../../src/store/index.ts";
+import type { ShopStore } from "../../src/store/index.ts";
 import { memoryStore } from "../../src/store/memory.ts";
 import { exportSqlite } from "../../src/store/sqlite-dump.ts";
 import { sqliteStore } from "../../src/store/sqlite-store.ts";
@@ -25,29 +24,12 @@ import { testClock } from "../support/app.ts";
 import { probeRedis } from "../support/redis.ts";
 import { isolatedRedisUrl, whenRedis } from "../support/redis-store.ts";
 import { STOCKED_CHATS, expectSameShop, openStockedShopApp, runStoreTool, stockShop } from "../support/stocked-shop.ts";
+import { TOOLS_TIMEOUT_MS, cleanUpScratch, cleanups, opened, scratchDir } from "../support/tool-scratch.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const BUYERS = ["201", "202", "203", "204", "205", "206"];
 
-/** Each test runs the tools as processes, several times: about 2 s each on a busy machine. */
-const TOOLS_TIMEOUT_MS = 90_000;
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function scratchDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tokengoblin-backup-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function opened(url: string): Promise<ShopStore> {
-  const store = await openStore(parseStoreUrl(url)!);
-  cleanups.push(() => store.close());
-  return store;
-}
+afterEach(cleanUpScratch);
 
 /** A memory store holding exactly what the backup file holds (read the way restore reads it). */
 async function backupAsStore(items: AsyncIterable<StoreItem>): Promise<ShopStore> {
@@ -144,7 +126,7 @@ describe("backup and restore on SQLite (issue 22, 4)", () => {
   test(
     "a backup taken while six chats buy is one moment of the shop, and restores whole into a new file and into an empty store",
     async () => {
-      const dir = scratchDir();
+      const dir = scratchDir("backup");
       const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
       const stocked = await stockShop(storeUrl);
       const file = join(dir, "backups", "shop.sqlite");
@@ -184,7 +166,7 @@ describe("backup and restore on SQLite (issue 22, 4)", () => {
   test(
     "restore refuses a store that holds data, a damaged file and memory://; backup refuses memory:// and an existing file",
     async () => {
-      const dir = scratchDir();
+      const dir = scratchDir("backup");
       const storeUrl = `sqlite://${join(dir, "shop.sqlite")}`;
       await stockShop(storeUrl);
       const file = join(dir, "shop-backup.sqlite");
@@ -229,7 +211,7 @@ whenRedis(
     test(
       "a backup of a Redis shop taken while six chats buy is one moment of each chat, and restores whole into a new prefix",
       async () => {
-        const dir = scratchDir();
+        const dir = scratchDir("backup");
         const source = await isolatedRedisUrl(REDIS_URL);
         cleanups.push(() => source.clear());
         const stocked = await stockShop(source.url);

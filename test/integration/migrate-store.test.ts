@@ -7,39 +7,19 @@
  * there. A target that holds data is refused. Redis is required in CI (REDIS_URL), and the cluster
  * (REDIS_CLUSTER_URL) too; locally each is skipped with a warning when absent.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { type ShopStore, openStore, parseStoreUrl } from "../../src/store/index.ts";
 import { connectRedis } from "../../src/store/redis-connect.ts";
 import { testClock } from "../support/app.ts";
 import { probeRedis } from "../support/redis.ts";
 import { isolatedRedisUrl, whenRedis } from "../support/redis-store.ts";
 import { STOCKED_CHATS, expectSameShop, openStockedShopApp, runStoreTool, stockShop } from "../support/stocked-shop.ts";
+import { TOOLS_TIMEOUT_MS, cleanUpScratch, cleanups, opened, scratchDir } from "../support/tool-scratch.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CLUSTER_URL = process.env.REDIS_CLUSTER_URL;
 
-/** Each test runs the tools as processes, several times: about 2 s each on a busy machine. */
-const TOOLS_TIMEOUT_MS = 90_000;
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function scratchDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tokengoblin-move-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function opened(url: string): Promise<ShopStore> {
-  const store = await openStore(parseStoreUrl(url)!);
-  cleanups.push(() => store.close());
-  return store;
-}
+afterEach(cleanUpScratch);
 
 async function redisTarget(base: string): Promise<string> {
   const target = await isolatedRedisUrl(base);
@@ -88,7 +68,7 @@ whenRedis(
       test(
         "a shop with orders in every state moves from SQLite to Redis and back, and goes on selling on the new store",
         async () => {
-          const dir = scratchDir();
+          const dir = scratchDir("move");
           const sqliteUrl = `sqlite://${join(dir, "shop.sqlite")}`;
           const stocked = await stockShop(sqliteUrl);
           expect(stocked.stages).toEqual({
@@ -122,7 +102,7 @@ whenRedis(
       test(
         "a target that holds a shop's data is refused and left as it was; so are a missing source and a wrong argument",
         async () => {
-          const dir = scratchDir();
+          const dir = scratchDir("move");
           const sqliteUrl = `sqlite://${join(dir, "shop.sqlite")}`;
           const stocked = await stockShop(sqliteUrl);
           const redisUrl = await redisTarget(REDIS_URL);
@@ -169,7 +149,7 @@ whenRedis(
     test(
       "a shop moves from SQLite to a Redis Cluster and back, and goes on selling on the cluster",
       async () => {
-        const dir = scratchDir();
+        const dir = scratchDir("move");
         const sqliteUrl = `sqlite://${join(dir, "shop.sqlite")}`;
         const stocked = await stockShop(sqliteUrl);
         const clusterUrl = await redisTarget(CLUSTER_URL ?? "");
