@@ -1,33 +1,37 @@
 /**
- * The floors the engine is compared with: what any implementation of "restore the chat's machine,
- * apply one message, save it" must pay at least.
- * - the bare XState step: restore a persisted snapshot, send the event, wait for the invoked pricing
- *   to settle, take the persisted snapshot — no store, no understanding, no replies;
- * - the raw keyv round trip: one get and one set of a conversation-sized record on the same store.
+ * The floors the engine is compared with: what any implementation of "restore the order's machine,
+ * apply one message, save the chat and its order" must pay at least.
+ * - the bare XState step: restore a persisted order snapshot in `quoted`, send SET_AMOUNT, wait for the
+ *   invoked pricing to settle, take the persisted snapshot — no store, no understanding, no replies;
+ * - the raw store round trip: one get and one set of a record the size of a stored chat + its order,
+ *   through the same driver the store uses (better-sqlite3 with the store's pragmas; @redis/client).
  */
-import { createActor, waitFor } from "xstate";
+import Database from "better-sqlite3";
 import Keyv from "keyv";
-import KeyvSqlite from "@keyv/sqlite";
-import KeyvRedis, { createClient } from "@keyv/redis";
+import { createActor, waitFor } from "xstate";
+import { purchaseMachine } from "../machines/purchase.machine.ts";
 import { DEFAULT_CATALOG } from "../src/domain/catalog.ts";
 import { ChatId, OrderId } from "../src/domain/ids.ts";
-import { createSandboxDelivery } from "../src/delivery/index.ts";
-import { createLedger } from "../src/delivery/ledger.ts";
-import { purchaseMachine } from "../machines/purchase.machine.ts";
+import { createLedger, createSandboxDelivery } from "../src/delivery/index.ts";
 import { createPurchaseActors } from "../src/engine/actors.ts";
 import { silentLogger } from "../src/log.ts";
-import { createSandboxPayments } from "../src/payments/sandbox.ts";
-import { SandboxInvoice } from "../src/payments/sandbox.ts";
-import { json } from "../src/store/keyv.ts";
-import { openSqliteConnection } from "../src/store/sqlite.ts";
-import { createStores, openBackend } from "../src/store/index.ts";
+import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../src/payments/sandbox.ts";
+import { collectionOf } from "../src/store/index.ts";
+import { memoryStore } from "../src/store/memory.ts";
+import { connectRedis } from "../src/store/redis-connect.ts";
+import { configure } from "../src/store/sqlite-schema.ts";
 import { usPerOp } from "./timing.ts";
 
-/** µs for one bare XState message (CHANGE_AMOUNT in `quoted`, pricing settles, persisted snapshot). */
-export async function bareXStateStep(count: number): Promise<number> {
-  const stores = createStores(await openBackend({ kind: "memory" }));
+/**
+ * One bare XState message as an op: restore the persisted order (in `quoted`), send SET_AMOUNT, wait
+ * for pricing to settle, take the persisted snapshot and copy it, as a store would. The product's own
+ * actors are attached the way the engine attaches them (src/engine/orders.ts).
+ */
+export async function bareXStateStepOp(): Promise<(i: number) => Promise<void>> {
+  const store = memoryStore();
   const payments = createSandboxPayments({
-    invoices: stores.backend.collection("sandbox_invoices", SandboxInvoice),
+    invoices: collectionOf(new Keyv(), SandboxInvoice),
+    outbox: collectionOf(new Keyv(), SandboxOutbox),
     publicUrl: () => "http://localhost",
     clock: Date.now,
   });
@@ -39,64 +43,90 @@ export async function bareXStateStep(count: number): Promise<number> {
     clock: Date.now,
     payments,
     delivery,
-    ledger: createLedger({ stores, provider: delivery, instanceId: "bench", clock: Date.now }),
-    stores,
+    ledger: createLedger({ store, provider: delivery, instanceId: "bench", clock: Date.now }),
+    store,
     log: silentLogger,
   });
   const machine = purchaseMachine.provide({ actors });
-  const input = { orderId: OrderId.parse("ord_bench"), chatId: ChatId.parse("bench"), minTokens: DEFAULT_CATALOG.minTokens, maxTokens: DEFAULT_CATALOG.maxTokens, maxDeliveryAttempts: 3, retryBackoffMs: 30_000, at: Date.now() };
+  const input = {
+    orderId: OrderId.parse("ord_bench"),
+    chatId: ChatId.parse("bench"),
+    productId: "tokens",
+    latePayment: "deliver" as const,
+    minTokens: DEFAULT_CATALOG.minTokens,
+    maxTokens: DEFAULT_CATALOG.maxTokens,
+    maxDeliveryAttempts: 3,
+    retryBackoffMs: 30_000,
+    at: Date.now(),
+  };
   const first = createActor(machine, { input });
   first.start();
-  first.send({ type: "QUOTE", tokens: 1000, at: Date.now() });
+  first.send({ type: "SET_AMOUNT", tokens: 1000, at: Date.now() });
   await waitFor(first, (s) => !s.hasTag("busy"));
+  if (!first.getSnapshot().hasTag("open"))
+    throw new Error(`the floor's order did not reach a quote: ${JSON.stringify(first.getSnapshot().value)}`);
   let persisted: unknown = first.getPersistedSnapshot();
   first.stop();
   const amounts = [2000, 3000];
-  return usPerOp(count, async (i) => {
+  return async (i) => {
     const actor = createActor(machine, { input, snapshot: persisted as never });
     actor.start();
-    actor.send({ type: "CHANGE_AMOUNT", tokens: amounts[i % 2] as number, at: Date.now() });
+    actor.send({ type: "SET_AMOUNT", tokens: amounts[i % 2] as number, at: Date.now() });
     if (actor.getSnapshot().hasTag("busy")) await waitFor(actor, (s) => !s.hasTag("busy"));
     persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
     actor.stop();
-  }, Math.min(count, 2500));
-}
-
-/** A record the size of a stored conversation (snapshot + turns). */
-export function conversationSizedRecord(i: number) {
-  return {
-    v: 1,
-    chatId: "bench",
-    snapshot: { status: "active", value: "quoted", context: { orderId: "ord_bench", tokens: 1000 + i, pad: "x".repeat(900) } },
-    lastOrderId: null,
-    turns: ["make it 2000", "make it 3000"],
-    updatedAt: Date.now(),
   };
 }
 
-/** µs for one raw keyv get + set of a conversation-sized record. */
-export async function rawKeyvRoundTrip(keyv: Keyv, count: number): Promise<number> {
-  return usPerOp(count, async (i) => {
-    await keyv.get(`k${i % 64}`);
-    await keyv.set(`k${i % 64}`, conversationSizedRecord(i));
-  });
+/** µs for one bare XState message (see {@link bareXStateStepOp}). */
+export async function bareXStateStep(count: number): Promise<number> {
+  return usPerOp(count, await bareXStateStepOp(), Math.min(count, 2500));
 }
 
-export async function sqliteKeyv(file: string, pragmas: "default" | "wal-normal"): Promise<{ keyv: Keyv; close: () => Promise<void> }> {
-  // The same connection settings and serializer as the product's store, so the floor is a fair one.
-  const adapter =
-    pragmas === "wal-normal" ? await openSqliteConnection(file) : new KeyvSqlite({ uri: `sqlite://${file}`, table: "meta", busyTimeout: 5000 });
-  return { keyv: new Keyv({ store: adapter, namespace: "floor", ...json }), close: () => adapter.disconnect() };
+/** A store's floor as an op, and how to let go of what it opened. */
+export type FloorOp = { op: (i: number) => Promise<void>; close: () => Promise<void> };
+
+/**
+ * One get + one set of `record` (a stored chat + order, as JSON) through better-sqlite3 with the
+ * store's connection settings, statements prepared once, autocommit. The record is parsed after the
+ * read and serialised for the write, as any store of objects must.
+ */
+export function rawSqliteOp(file: string, record: string): FloorOp {
+  const db = new Database(file);
+  configure(db);
+  db.exec("CREATE TABLE IF NOT EXISTS floor (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  const put = db.prepare<[string, string]>("INSERT INTO floor (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+  const get = db.prepare<[string], { v: string }>("SELECT v FROM floor WHERE k = ?");
+  const parsed = JSON.parse(record) as Record<string, unknown>;
+  return {
+    op: async (i) => {
+      const row = get.get(`k${i % 64}`);
+      if (row) JSON.parse(row.v);
+      put.run(`k${i % 64}`, JSON.stringify({ ...parsed, i }));
+    },
+    close: async () => void db.close(),
+  };
 }
 
-export async function redisKeyv(url: string): Promise<{ keyv: Keyv; close: () => Promise<void> }> {
-  const client = createClient({ url });
-  await client.connect();
-  const keyv = new Keyv({ store: new KeyvRedis(client as never, { namespace: "bench-floor" }), namespace: "bench-floor", useKeyPrefix: false, ...json });
-  return { keyv, close: () => client.quit().then(() => undefined) };
+/** One GET + one SET of `record` through a client with the store's own Redis connection settings (@redis/client). */
+export async function rawRedisOp(url: string, record: string): Promise<FloorOp> {
+  const connection = await connectRedis(url);
+  const parsed = JSON.parse(record) as Record<string, unknown>;
+  return {
+    op: async (i) => {
+      const text = await connection.client.get(`bench-floor:${i % 64}`);
+      if (text) JSON.parse(text);
+      await connection.client.set(`bench-floor:${i % 64}`, JSON.stringify({ ...parsed, i }));
+    },
+    close: () => connection.close(),
+  };
 }
 
-/** µs for one raw keyv set (writes only): how much the journal mode costs. */
-export async function rawKeyvWrite(keyv: Keyv, count: number): Promise<number> {
-  return usPerOp(count, (i) => keyv.set(`w${i}`, conversationSizedRecord(i)), 50);
+/** µs for one autocommit write of `record` through better-sqlite3: the default journal vs the store's WAL + synchronous=NORMAL. */
+export function rawSqliteWrite(file: string, pragmas: "default" | "wal-normal", record: string, count: number): Promise<number> {
+  const db = new Database(file);
+  if (pragmas === "wal-normal") configure(db);
+  db.exec("CREATE TABLE IF NOT EXISTS floor (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  const put = db.prepare<[string, string]>("INSERT OR REPLACE INTO floor (k, v) VALUES (?, ?)");
+  return usPerOp(count, async (i) => void put.run(`w${i}`, record), 50).finally(() => db.close());
 }

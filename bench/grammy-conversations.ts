@@ -38,7 +38,12 @@ export function createConversationsBot() {
   let messageId = 1;
   const fakeFetch = (async (_url: unknown, init?: { body?: unknown }) => {
     const payload = typeof init?.body === "string" ? (JSON.parse(init.body) as { chat_id?: number; text?: string }) : {};
-    const result = { message_id: messageId++, date: 0, chat: { id: payload.chat_id ?? 0, type: "private", first_name: "c" }, text: payload.text ?? "" };
+    const result = {
+      message_id: messageId++,
+      date: 0,
+      chat: { id: payload.chat_id ?? 0, type: "private", first_name: "c" },
+      text: payload.text ?? "",
+    };
     return new Response(JSON.stringify({ ok: true, result }), { status: 200, headers: { "content-type": "application/json" } });
   }) as unknown as typeof fetch;
   const bot = new Bot<Ctx>("0:bench", {

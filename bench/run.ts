@@ -1,42 +1,79 @@
 /**
- * `npm run bench` — performance ratios measured in one run (each against a floor measured in the same
- * run, so the machine's speed cancels out). Prints a table; docs/performance.md explains the numbers.
+ * `npm run bench` — the figures of issue 20, each ratio against a floor measured in the same run (so
+ * the machine's speed cancels out), each count counted rather than timed. Prints a table; exits 1
+ * when a goal row is missed. docs/performance.md explains the numbers.
  *
- *  (a) engine + store, messages/s, vs the bare XState step and the raw keyv round trip;
+ *  (r) store round trips: a customer's text message through the engine, a payment webhook to
+ *      delivered goods, a Telegram update through the inbox; on Redis also the commands sent and run;
+ *  (a) engine + store per message vs the bare XState step plus a raw get + set of a chat-and-order
+ *      sized record through the same driver; engine and floors alternate in blocks (load from other
+ *      processes falls on both), wall-clock and process CPU; also 16 chats at once;
  *  (b) grammY + engine per Telegram update (bot.handleUpdate, no network) vs bare grammY + bare XState;
  *  (c) cost of a conversation's 100th message vs its 1st: this engine vs @grammyjs/conversations;
- *  (d) SQLite vs Redis, each vs its raw keyv floor; SQLite default journal vs WAL + synchronous=NORMAL;
- *  (e) the web dashboard with 100,000 orders (bench/dashboard.ts).
+ *  (d) SQLite journal settings: default vs WAL + synchronous=NORMAL;
+ *  (e) the web dashboard with 100,000 orders (bench/dashboard.ts);
+ *  (i) commands an idle instance sends to a Redis holding 200,000 keys of other data; no SCAN/KEYS;
+ *  (w) 500 chats writing at once in webhook mode on SQLite: the shop in its own process, real HTTP,
+ *      the Bot API stand-in; reply latency from posting the update to the stand-in seeing the reply;
+ *  (s) start-up as users feel it, and (m) memory kept per chat: in child processes, last.
  *
- * Redis parts run when REDIS_URL (default redis://127.0.0.1:6379) answers; they use database 6 and
- * flush it. BENCH_SCALE=0.2 makes everything shorter (smoke run).
- *
- * Part (s), start-up as users feel it, is wall-clock, not a ratio: `npm start` until /healthz answers,
- * and idle RSS (bench/startup.ts). It runs last, in child processes.
+ * Redis parts run on a redis-server of the bench's own (a free port, no persistence), so command
+ * counts are exact; without `redis-server` on PATH they use REDIS_URL (default
+ * redis://127.0.0.1:6379) database 6, flushed, and say that other clients may be counted.
+ * BENCH_SCALE=0.2 makes everything shorter (a smoke run, under 3 minutes).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "@keyv/redis";
+import { createClient } from "@redis/client";
 import { type App, createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
-import { bareXStateStep, rawKeyvRoundTrip, rawKeyvWrite, redisKeyv, sqliteKeyv } from "./floors.ts";
+import { type OwnRedis, redisServerMissing, startOwnRedis } from "../test/support/redis-server.ts";
 import { dashboardBench } from "./dashboard.ts";
+import { type FloorOp, bareXStateStepOp, rawRedisOp, rawSqliteOp, rawSqliteWrite } from "./floors.ts";
 import { createConversationsBot } from "./grammy-conversations.ts";
+import { fillWithOtherData, idleRedisCommands } from "./idle-redis.ts";
+import { MEMORY_CHATS, MEMORY_GOAL_MB, measureMemoryInChild } from "./memory.ts";
+import {
+  type RoundTrips,
+  commandsPerOp,
+  describeCommands,
+  telegramRoundTrips,
+  textMessageRoundTrips,
+  webhookRoundTrips,
+} from "./round-trips.ts";
 import { STARTUP_GOALS, measureStartup } from "./startup.ts";
-import { bareGrammyReply, telegramEngine } from "./telegram.ts";
-import { medianOf, now, throughput, usPerOp } from "./timing.ts";
+import { bareGrammyOp, firstVsHundredth, telegramEngineOp } from "./telegram.ts";
+import { interleaved, medianOf, now, throughput } from "./timing.ts";
+import { webhookLoad } from "./webhook-load.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
 const n = (count: number) => Math.max(20, Math.round(count * SCALE));
+
+/** The goals of issue 20 (and the earlier ones kept), in one place. */
+const GOALS = {
+  textRoundTrips: 2,
+  sqliteTransactions: 1,
+  webhookRoundTrips: 6,
+  storeRatio: 1.5,
+  memoryRatio: 1.5,
+  telegramRatio: 1.5,
+  webhookP99Ms: 1_000,
+};
 
 type Row = { part: string; what: string; value: string; floor?: string; ratio?: number; goal?: string; ok?: boolean };
 const rows: Row[] = [];
 const us = (value: number) => `${value.toFixed(0)} µs`;
 const perSecond = (usPerMessage: number) => `${Math.round(1e6 / usPerMessage).toLocaleString("en-US")} msg/s`;
+const times = (value: number) => `${+value.toFixed(2)}`;
 
-async function redisUrl(): Promise<string | null> {
+/** A Redis for the bench: its own server when redis-server can be run, else database 6 of REDIS_URL. */
+async function benchRedis(): Promise<{ url: string; own: OwnRedis | null } | null> {
+  if (!redisServerMissing()) {
+    const own = await startOwnRedis();
+    return { url: own.url, own };
+  }
   const url = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   url.pathname = "/6";
   const client = createClient({ url: url.toString(), socket: { connectTimeout: 1000, reconnectStrategy: false } });
@@ -45,80 +82,216 @@ async function redisUrl(): Promise<string | null> {
     await client.connect();
     await client.flushDb();
     await client.quit();
-    return url.toString();
+    return { url: url.toString(), own: null };
   } catch {
     return null;
   }
 }
 
+async function flushRedis(url: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  await client.flushDb();
+  await client.quit();
+}
+
 async function openApp(storeUrl: string): Promise<App> {
-  return createApp(loadConfig({ STORE_URL: storeUrl }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000, instanceId: "bench" });
+  return createApp(loadConfig({ STORE_URL: storeUrl }), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+    instanceId: "bench",
+  });
 }
 
 const AMOUNTS = ["change it to 2000", "make it 3000"];
 
-/** (a) engine messages on one store: sequential on one chat, and 16 chats at once (throughput). */
-async function engineOnStore(label: string, storeUrl: string, floorUs: number) {
+/** A stored chat and its quoted order, as JSON: the record size the raw floors read and write. */
+async function chatAndOrderRecord(): Promise<string> {
+  const app = await openApp("memory://");
+  try {
+    await app.engine.handleText("record", "I need 1000 tokens");
+    await app.engine.handleText("record", "make it 2000");
+    const state = await app.store.readChat("record" as never);
+    return JSON.stringify({ chat: state.chat, order: state.order });
+  } finally {
+    await app.close();
+  }
+}
+
+/** (r) Round trips per path and store. */
+async function roundTrips(sqliteDir: string, redis: { url: string; own: OwnRedis | null } | null) {
+  const ops = n(40);
+  const stores: [string, string, string | undefined][] = [
+    ["memory", "memory://", undefined],
+    ["SQLite", `sqlite://${join(sqliteDir, "rt-text.sqlite")}`, undefined],
+  ];
+  if (redis) stores.push(["Redis", redis.url, redis.own ? redis.url : undefined]);
+  const redisNote = redis?.own ? "" : " (shared server: other clients' commands may count)";
+  const callsRow = (what: string, trips: RoundTrips, goal?: number) =>
+    rows.push({
+      part: "r",
+      what,
+      value: `${times(trips.perOp)}: ${trips.calls}`,
+      ...(goal === undefined ? {} : { goal: `≤ ${goal}`, ok: trips.perOp <= goal }),
+    });
+  const redisRows = (trips: RoundTrips, goal?: number) => {
+    if (!trips.redisSent) return;
+    const sent = commandsPerOp(trips.redisSent);
+    rows.push({
+      part: "r",
+      what: `  Redis commands sent${redisNote}`,
+      value: `${times(sent)}: ${describeCommands(trips.redisSent)}`,
+      ...(goal === undefined ? {} : { goal: `≤ ${goal}`, ok: sent <= goal }),
+    });
+    rows.push({
+      part: "r",
+      what: "  Redis commands run by the server (scripts' included)",
+      value: `${times(commandsPerOp(trips.redisCommands))}: ${describeCommands(trips.redisCommands)}`,
+    });
+  };
+  for (const [label, url, counted] of stores) {
+    const text = await textMessageRoundTrips(label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-text.sqlite")}` : url, ops, counted);
+    callsRow(`text message through the engine, ${label}: store calls`, text, GOALS.textRoundTrips);
+    if (text.writes) {
+      rows.push({
+        part: "r",
+        what: "  SQLite write transactions (openChat claims the lease)",
+        value: `${times(text.writes.perOp)}: ${text.writes.calls}`,
+        goal: `${GOALS.sqliteTransactions}`,
+        ok: text.writes.perOp <= GOALS.sqliteTransactions,
+      });
+    }
+    redisRows(text, GOALS.textRoundTrips);
+  }
+  for (const [label, url, counted] of stores) {
+    if (label === "memory") continue;
+    const webhook = await webhookRoundTrips(
+      label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-webhook.sqlite")}` : url,
+      Math.max(5, n(20)),
+      counted,
+    );
+    callsRow(`payment webhook to delivered goods, ${label}: store calls`, webhook.toDelivered, GOALS.webhookRoundTrips);
+    callsRow(`  same until confirmPayment returns (goods shown: secret erased, order told)`, webhook.total);
+    if (webhook.total.writes)
+      rows.push({
+        part: "r",
+        what: "  SQLite write transactions, whole webhook",
+        value: `${times(webhook.total.writes.perOp)}: ${webhook.total.writes.calls}`,
+      });
+    redisRows(webhook.total);
+  }
+  for (const [label, url, counted] of stores) {
+    if (label === "memory") continue;
+    const telegram = await telegramRoundTrips(
+      label === "SQLite" ? `sqlite://${join(sqliteDir, "rt-telegram.sqlite")}` : url,
+      Math.max(5, n(20)),
+      counted,
+    );
+    callsRow(`Telegram text update (webhook → inbox → step), ${label}: store calls`, telegram);
+    if (telegram.writes)
+      rows.push({
+        part: "r",
+        what: "  SQLite write transactions (the lease rides on acceptUpdate)",
+        value: `${times(telegram.writes.perOp)}: ${telegram.writes.calls}`,
+      });
+    redisRows(telegram);
+  }
+}
+
+/**
+ * (a) engine messages on one store, alternating with its floors in blocks: the bare XState step and
+ * (SQLite, Redis) the raw get + set. Then 16 chats at once (throughput, for reference).
+ */
+async function engineOnStore(label: string, storeUrl: string, rawFloor: (() => Promise<FloorOp>) | null) {
   const app = await openApp(storeUrl);
+  const raw = rawFloor ? await rawFloor() : null;
   try {
     await app.engine.handleText("seq", "I need 1000 tokens");
-    // A long warm-up: V8 needs a few thousand messages before the hot path is optimised.
-    const sequential = await usPerOp(
-      n(1500),
-      async (i) => {
-        const reply = await app.engine.handleText("seq", AMOUNTS[i % 2] as string);
-        if (reply.kind !== "order") throw new Error(`unexpected reply ${reply.kind}`);
-      },
-      n(2500),
-    );
+    const engine = async (i: number) => {
+      const reply = await app.engine.handleText("seq", AMOUNTS[i % 2] as string);
+      if (reply.kind !== "order") throw new Error(`unexpected reply ${reply.kind}`);
+    };
+    const xstate = await bareXStateStepOp();
+    const costs = await interleaved(n(2_000), { engine, xstate, raw: raw ? raw.op : async () => {} }, n(2_500));
+    const floorWall = costs.xstate.wallUs + (raw ? costs.raw.wallUs : 0);
+    const floorCpu = costs.xstate.cpuUs + (raw ? costs.raw.cpuUs : 0);
+    const goal = raw ? GOALS.storeRatio : GOALS.memoryRatio;
+    const ratio = costs.engine.wallUs / floorWall;
+    rows.push({
+      part: "a",
+      what: `engine+${label}, 1 chat sequential (wall)`,
+      value: `${us(costs.engine.wallUs)} (${perSecond(costs.engine.wallUs)})`,
+      floor: raw ? `${us(floorWall)} = XState ${us(costs.xstate.wallUs)} + raw ${us(costs.raw.wallUs)}` : `${us(floorWall)} (XState)`,
+      ratio,
+      goal: `≤ ${goal}×`,
+      ok: ratio <= goal,
+    });
+    rows.push({
+      part: "a",
+      what: "  same, process CPU",
+      value: us(costs.engine.cpuUs),
+      floor: raw ? `${us(floorCpu)} = XState ${us(costs.xstate.cpuUs)} + raw ${us(costs.raw.cpuUs)}` : `${us(floorCpu)} (XState)`,
+      ratio: costs.engine.cpuUs / floorCpu,
+    });
     const lanes = 16;
     for (let lane = 0; lane < lanes; lane++) await app.engine.handleText(`lane-${lane}`, "I need 1000 tokens");
     const concurrent = await throughput(lanes, n(150), (lane, i) => app.engine.handleText(`lane-${lane}`, AMOUNTS[i % 2] as string));
-    rows.push({
-      part: "a",
-      what: `engine+${label}, 1 chat sequential`,
-      value: `${us(sequential)} (${perSecond(sequential)})`,
-      floor: us(floorUs),
-      ratio: sequential / floorUs,
-      goal: "≤ 2×",
-      ok: sequential / floorUs <= 2,
-    });
-    // On a dedicated 2-core machine throughput is capped by the main thread and by total CPU.
     const capacity = Math.min(1e6 / concurrent.jsUs, 2e6 / concurrent.cpuUs);
-    const sqliteGoal = label === "sqlite";
     rows.push({
       part: "a",
       what: `engine+${label}, 16 chats concurrent`,
-      value: `${us(concurrent.wallUs)} (${perSecond(concurrent.wallUs)})`,
-      // Issue 12 retired the "≥ 3,000 msg/s on SQLite" goal: shown for reference, never a failure.
-      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
+      value: `${us(concurrent.wallUs)} (${perSecond(concurrent.wallUs)}); main thread ${us(concurrent.jsUs)}, CPU ${us(concurrent.cpuUs)} → ${Math.round(capacity).toLocaleString("en-US")} msg/s on 2 idle cores`,
     });
-    rows.push({
-      part: "a",
-      what: `  same, CPU per message (main thread / all threads)`,
-      value: `${us(concurrent.jsUs)} / ${us(concurrent.cpuUs)} → ${Math.round(capacity).toLocaleString("en-US")} msg/s on 2 idle cores`,
-      ...(sqliteGoal ? { goal: "(3,000 msg/s, retired)" } : {}),
-    });
-    return { sequential, concurrent };
+    return costs;
   } finally {
+    await raw?.close();
     await app.close();
   }
 }
 
 /**
  * (b) grammY + engine per Telegram update through `bot.handleUpdate` (API transformer, no network),
- * against the sum of two floors from the same run: a bare grammY bot that replies, and the bare XState
- * step. Goal: ≤ 2× that sum, and the 100th message of a chat costing what the 1st does.
+ * against the sum of two floors measured alternating with it: a bare grammY bot that replies, and the
+ * bare XState step. Also the 100th message of a chat against its 1st.
  */
-async function partB(xstateStep: number) {
-  const grammy = await bareGrammyReply(n(3000));
-  rows.push({ part: "b", what: "floor: bare grammY bot that replies", value: us(grammy) });
+async function partB() {
   const app = await openApp("memory://");
   try {
-    const telegram = await telegramEngine(app, n(2000));
-    const floor = grammy + xstateStep;
-    rows.push({ part: "b", what: "grammY + engine per update (memory)", value: us(telegram.perUpdate), floor: us(floor), ratio: telegram.perUpdate / floor, ok: telegram.perUpdate / floor <= 2 });
-    rows.push({ part: "b", what: "grammY + engine: 100th vs 1st message of a chat", value: `${us(telegram.hundredth)} vs ${us(telegram.first)}`, ratio: telegram.hundredth / telegram.first, ok: telegram.hundredth / telegram.first <= 1.5 });
+    const costs = await interleaved(
+      n(2_000),
+      { telegram: await telegramEngineOp(app), grammy: bareGrammyOp(), xstate: await bareXStateStepOp() },
+      n(2_500),
+    );
+    const floor = costs.grammy.wallUs + costs.xstate.wallUs;
+    const ratio = costs.telegram.wallUs / floor;
+    rows.push({ part: "b", what: "floor: bare grammY bot that replies", value: us(costs.grammy.wallUs) });
+    rows.push({
+      part: "b",
+      what: "grammY + engine per update (memory, bot.handleUpdate)",
+      value: us(costs.telegram.wallUs),
+      floor: `${us(floor)} = grammY ${us(costs.grammy.wallUs)} + XState ${us(costs.xstate.wallUs)}`,
+      ratio,
+      goal: `≤ ${GOALS.telegramRatio}×`,
+      ok: ratio <= GOALS.telegramRatio,
+    });
+    const cpuFloor = costs.grammy.cpuUs + costs.xstate.cpuUs;
+    rows.push({
+      part: "b",
+      what: "  same, process CPU",
+      value: us(costs.telegram.cpuUs),
+      floor: us(cpuFloor),
+      ratio: costs.telegram.cpuUs / cpuFloor,
+    });
+    const length = await firstVsHundredth(app);
+    rows.push({
+      part: "b",
+      what: "grammY + engine: 100th vs 1st message of a chat",
+      value: `${us(length.hundredth)} vs ${us(length.first)}`,
+      ratio: length.hundredth / length.first,
+      goal: "≤ 1.5×",
+      ok: length.hundredth / length.first <= 1.5,
+    });
   } finally {
     await app.close();
   }
@@ -151,25 +324,82 @@ async function lengthCost() {
     }
   }
   // The 1st message of the first chat includes warm-up (module JIT); later chats' 1st messages do not.
-  const at = (times: number[][], k: number) => medianOf((times[k] ?? []).slice(1)) * 1000;
-  for (const [label, times] of [["engine (memory)", engineTimes], ["@grammyjs/conversations", grammyTimes]] as const) {
-    const first = at(times, 0);
-    const second = at(times, 1);
-    const hundredth = at(times, length - 1);
+  const at = (samples: number[][], k: number) => medianOf((samples[k] ?? []).slice(1)) * 1000;
+  for (const [label, samples] of [
+    ["engine (memory)", engineTimes],
+    ["@grammyjs/conversations", grammyTimes],
+  ] as const) {
+    const first = at(samples, 0);
+    const second = at(samples, 1);
+    const hundredth = at(samples, length - 1);
+    const engine = label.startsWith("engine");
     rows.push({
       part: "c",
       what: `${label}: 100th vs 1st message`,
       value: `1st ${us(first)}, 2nd ${us(second)}, 100th ${us(hundredth)}`,
       ratio: hundredth / first,
-      goal: label.startsWith("engine") ? "flat (≈1×)" : undefined,
-      ok: label.startsWith("engine") ? hundredth / Math.min(first, second) <= 1.5 : undefined,
+      ...(engine ? { goal: "flat (≈1×)", ok: hundredth / Math.min(first, second) <= 1.5 } : {}),
     });
   }
 }
 
+/** (d) SQLite journal settings, writes of a chat-and-order record only, on temp files. */
+async function journal(dir: string, record: string) {
+  const plain = await rawSqliteWrite(join(dir, "default.sqlite"), "default", record, n(400));
+  const wal = await rawSqliteWrite(join(dir, "wal.sqlite"), "wal-normal", record, n(400));
+  rows.push({ part: "d", what: "SQLite write, default (rollback journal, FULL)", value: us(plain) });
+  rows.push({
+    part: "d",
+    what: "SQLite write, WAL + synchronous=NORMAL (the store's)",
+    value: us(wal),
+    floor: us(plain),
+    ratio: wal / plain,
+  });
+}
+
+/** (i) An idle instance on a Redis holding 200,000 keys of other data. */
+async function idle(redis: { url: string; own: OwnRedis | null }) {
+  await flushRedis(redis.url);
+  await fillWithOtherData(redis.url, 200_000);
+  // Watch a shorter window at small scales, scaled to a minute (the sweeper runs every 5 s, the projection every 3 s).
+  const windowMs = Math.max(15_000, Math.round(60_000 * SCALE));
+  const figures = await idleRedisCommands(redis.url, windowMs);
+  const shared = redis.own ? "" : "; shared server: other clients' commands count too";
+  const top = Object.entries(figures.perMinute)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, perMinute]) => `${name.toUpperCase()} ${Math.round(perMinute)}`)
+    .join(", ");
+  rows.push({
+    part: "i",
+    what: `idle instance, Redis with ${figures.keys.toLocaleString("en-US")} keys: commands per minute`,
+    value: `${Math.round(figures.total)}/min (watched ${figures.seconds.toFixed(0)} s, scaled to a minute${shared}): ${top}`,
+  });
+  rows.push({ part: "i", what: "  SCAN/KEYS issued while idle", value: `${figures.scans}`, goal: "0", ok: figures.scans === 0 });
+  await flushRedis(redis.url);
+}
+
+/** (w) 500 chats at once, webhook mode, SQLite, the shop in its own process. */
+async function manyChats() {
+  // Always 500: the goal is about that many at once (about 10 s of the run).
+  const chats = 500;
+  const load = await webhookLoad(chats);
+  const cpu = load.cpuPerMessageMs === null ? "" : `; shop CPU ${load.cpuPerMessageMs.toFixed(2)} ms/message`;
+  rows.push({
+    part: "w",
+    what: `${chats} chats writing at once (×2), webhook, SQLite: reply p99`,
+    value: `p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms, max ${load.max.toFixed(0)} ms, ${load.errors} errors${load.errors > 0 ? ` ${JSON.stringify(load.errorKinds)}` : ""}`,
+    goal: `p99 ≤ ${GOALS.webhookP99Ms} ms, no errors`,
+    ok: load.p99 <= GOALS.webhookP99Ms && load.errors === 0,
+  });
+  rows.push({
+    part: "w",
+    what: "  webhook answered (update kept); bursts; shop CPU",
+    value: `p50 ${load.ack.p50.toFixed(0)} ms, p99 ${load.ack.p99.toFixed(0)} ms; bursts ${load.bursts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}${cpu}`,
+  });
+}
+
 /** (s) `npm start` on the console/SQLite default: time to /healthz and idle RSS, medians of a few starts. */
 async function startup() {
-  const before = "~1.0 s idle (1.9–2.5 s with a cold tsx cache, 3–4.5 s at load 14), CPU 1,220–1,330 ms; 125–131 MB";
   const summary = await measureStartup(Math.max(3, Math.round(5 * SCALE)));
   const tree = summary.runs[0]?.tree ?? "";
   rows.push({
@@ -187,68 +417,99 @@ async function startup() {
     ok: summary.rssMb <= STARTUP_GOALS.rssMb,
   });
   rows.push({ part: "s", what: "  whole npm start tree (npm included)", value: `${summary.treeRssMb.toFixed(0)} MB: ${tree}` });
-  rows.push({ part: "s", what: "  before issue 12 (tsx, everything loaded)", value: before });
+}
+
+/**
+ * (m) Memory kept per chat (issue 18, point 7), in a child process with the GC exposed. The goal is on
+ * SQLite, where the data is on disk: heap used after GC grows by at most 20 MB over 10,000 chats. On
+ * memory:// the store is the data and grows by design; shown for reference.
+ */
+async function memory() {
+  const chats = Math.max(1_000, Math.round(MEMORY_CHATS * SCALE));
+  const mb = (value: number) => `${value.toFixed(1)} MB`;
+  const signed = (value: number) => `${value >= 0 ? "+" : "−"}${mb(Math.abs(value))}`;
+  for (const f of await measureMemoryInChild(chats)) {
+    const heapGrowth = f.heapAfterMb - f.heapBeforeMb;
+    const rssGrowth = f.rssAfterMb - f.rssBeforeMb;
+    const onSqlite = f.store === "sqlite";
+    const dashboard = f.dashboard ? "" : ", dashboard off (its module does not load)";
+    rows.push({
+      part: "m",
+      what: `memory after ${chats.toLocaleString("en-US")} chats, ${onSqlite ? "SQLite" : "memory:// (= the data)"}${dashboard}: heap after GC`,
+      value: `${mb(f.heapBeforeMb)} → ${mb(f.heapAfterMb)} (${signed(heapGrowth)}, ${f.heapPerChatKb.toFixed(2)} KB/chat)`,
+      ...(onSqlite ? { goal: `growth ≤ ${MEMORY_GOAL_MB} MB`, ok: heapGrowth <= MEMORY_GOAL_MB } : {}),
+    });
+    rows.push({
+      part: "m",
+      what: "  same, RSS",
+      value: `${mb(f.rssBeforeMb)} → ${mb(f.rssAfterMb)} (${signed(rssGrowth)}, ${((rssGrowth * 1024) / f.chats).toFixed(2)} KB/chat)`,
+    });
+  }
 }
 
 async function main() {
   const started = now();
+  const load = loadavg()[0] ?? 0;
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-bench-"));
-  const redis = await redisUrl();
+  const redis = await benchRedis();
   try {
-    // Floors.
-    const xstate = await bareXStateStep(n(3000));
-    rows.push({ part: "a", what: "floor: bare XState step (restore, send, settle, persist)", value: us(xstate) });
-    const memoryFloor = xstate;
-    const sqliteFloorStore = await sqliteKeyv(join(dir, "floor.sqlite"), "wal-normal");
-    const sqliteKv = await rawKeyvRoundTrip(sqliteFloorStore.keyv, n(1500));
-    await sqliteFloorStore.close();
-    rows.push({ part: "d", what: "floor: raw keyv get+set, SQLite (WAL, NORMAL)", value: us(sqliteKv) });
-    let redisKv: number | null = null;
+    const record = await chatAndOrderRecord();
+    await roundTrips(dir, redis);
+
+    rows.push({
+      part: "a",
+      what: "floors: bare XState step (restore, SET_AMOUNT, settle pricing, persist); raw get + set of",
+      value: `a stored chat + its quoted order, ${record.length.toLocaleString("en-US")} bytes of JSON`,
+    });
+    await engineOnStore("memory", "memory://", null);
+    await engineOnStore("SQLite", `sqlite://${join(dir, "engine.sqlite")}`, async () => rawSqliteOp(join(dir, "floor.sqlite"), record));
     if (redis) {
-      const store = await redisKeyv(redis);
-      redisKv = await rawKeyvRoundTrip(store.keyv, n(1500));
-      await store.close();
-      rows.push({ part: "d", what: "floor: raw keyv get+set, Redis", value: us(redisKv) });
-    }
-
-    // (a) engine on each store; floor = XState step + the store's raw round trip.
-    await engineOnStore("memory", "memory://", memoryFloor);
-    const sqlite = await engineOnStore("sqlite", `sqlite://${join(dir, "engine.sqlite")}`, xstate + sqliteKv);
-    rows.push({ part: "d", what: "SQLite: engine message vs raw keyv get+set", value: us(sqlite.sequential), floor: us(sqliteKv), ratio: sqlite.sequential / sqliteKv });
-    if (redis && redisKv !== null) {
-      const onRedis = await engineOnStore("redis", redis, xstate + redisKv);
-      rows.push({ part: "d", what: "Redis: engine message vs raw keyv get+set", value: us(onRedis.sequential), floor: us(redisKv), ratio: onRedis.sequential / redisKv });
+      await flushRedis(redis.url);
+      await engineOnStore("Redis", redis.url, () => rawRedisOp(redis.url, record));
     } else {
-      rows.push({ part: "a", what: "engine+redis", value: "skipped: no Redis at REDIS_URL" });
+      rows.push({ part: "a", what: "engine+Redis", value: "skipped: no redis-server on PATH and nothing answers at REDIS_URL" });
     }
 
-    await partB(xstate);
-
-    // (c) conversation length.
+    await partB();
     await lengthCost();
-
-    // (d) SQLite journal settings, writes only, on a temp file.
-    const plain = await sqliteKeyv(join(dir, "default.sqlite"), "default");
-    const plainWrite = await rawKeyvWrite(plain.keyv, n(400));
-    await plain.close();
-    const wal = await sqliteKeyv(join(dir, "wal.sqlite"), "wal-normal");
-    const walWrite = await rawKeyvWrite(wal.keyv, n(400));
-    await wal.close();
-    rows.push({ part: "d", what: "SQLite write, default (rollback journal, FULL)", value: us(plainWrite) });
-    rows.push({ part: "d", what: "SQLite write, WAL + synchronous=NORMAL", value: us(walWrite), floor: us(plainWrite), ratio: walWrite / plainWrite });
-
-    rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis)));
+    await journal(dir, record);
+    try {
+      rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis?.url ?? null)));
+    } catch (error) {
+      // The dashboard's goal (first page after a restart < 1 s) cannot be said to hold when it was not measured.
+      rows.push({
+        part: "e",
+        what: "dashboard with 100,000 orders",
+        value: `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        goal: "first page < 1 s",
+        ok: false,
+      });
+    }
+    if (redis) await idle(redis);
+    await manyChats();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await redis?.own?.dispose();
   }
-  // (s) last, in child processes: nothing of this process's warm-up helps or hurts it.
-  await startup();
+  // (s) and (m) last, in child processes: nothing of this process's warm-up helps or hurts them.
+  await notMeasuredOnFailure("s", "npm start → /healthz answers", startup);
+  await notMeasuredOnFailure("m", "memory kept per chat", memory);
   print();
   console.log(
     `\ntotal bench time ${((now() - started) / 1000).toFixed(1)} s — node ${process.version}, ${cpus().length} cores, ` +
-      `load average ${loadavg()[0]?.toFixed(1)} (numbers are wall-clock; other load on the machine inflates them), BENCH_SCALE=${SCALE}`,
+      `load average ${load.toFixed(1)} at the start and ${loadavg()[0]?.toFixed(1)} at the end (wall-clock numbers are inflated by other load; ratios are measured alternating), BENCH_SCALE=${SCALE}`,
   );
   if (rows.some((row) => row.ok === false)) process.exitCode = 1;
+}
+
+/** Runs a part; if it fails, says so in a row that misses its goal (a figure not measured does not hold). */
+async function notMeasuredOnFailure(part: string, what: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n").find((line) => line.trim() !== "") ?? "failed";
+    rows.push({ part, what, value: `not measured: ${reason.slice(0, 200)}`, ok: false });
+  }
 }
 
 function print() {
@@ -258,12 +519,16 @@ function print() {
     r.what,
     r.value,
     r.floor ?? "",
-    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+    r.ratio === undefined ? "" : `${r.ratio < 0.1 ? r.ratio.toPrecision(2) : r.ratio.toFixed(2)}×`,
     r.goal ?? "",
     r.ok === undefined ? "" : r.ok ? "ok" : "MISSED",
   ]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => (line[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const cells of body) console.log(line(cells));

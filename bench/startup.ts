@@ -66,7 +66,11 @@ function readProc(pid: number): Proc | null {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
     // stat fields after the command's closing parenthesis: utime, stime, cutime, cstime are 12th-15th.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const times = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15).map(Number);
+    const times = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .slice(11, 15)
+      .map(Number);
     const cpuMs = (times.reduce((sum, ticks) => sum + ticks, 0) * 1000) / TICKS_PER_SECOND;
     return { pid, ppid: Number(field("PPid")), rssKb: Number.parseInt(field("VmRSS"), 10) || 0, comm: field("Name"), cmdline, cpuMs };
   } catch {
@@ -94,7 +98,12 @@ function processTree(root: number): Proc[] {
 
 const short = (p: Proc) => {
   const words = p.cmdline.split(" ").map((w) => (w.includes("/") ? w.slice(w.lastIndexOf("/") + 1) : w));
-  return words.filter((w) => !w.startsWith("--") && !w.startsWith("file:")).slice(0, 3).join(" ") || p.comm;
+  return (
+    words
+      .filter((w) => !w.startsWith("--") && !w.startsWith("file:"))
+      .slice(0, 3)
+      .join(" ") || p.comm
+  );
 };
 
 async function healthy(port: number): Promise<boolean> {
@@ -211,7 +220,9 @@ export async function measureStartup(runs = 5, onRun?: (run: StartupRun, index: 
 if (HERE === resolve(process.argv[1] ?? "")) {
   const runs = Number(process.argv[2] ?? "5");
   const summary = await measureStartup(runs, (run, i) =>
-    console.log(`run ${i + 1}: ready ${run.readyMs.toFixed(0)} ms (CPU ${run.cpuMs.toFixed(0)} ms), app RSS ${run.rssMb.toFixed(0)} MB, tree RSS ${run.treeRssMb.toFixed(0)} MB (${run.tree})`),
+    console.log(
+      `run ${i + 1}: ready ${run.readyMs.toFixed(0)} ms (CPU ${run.cpuMs.toFixed(0)} ms), app RSS ${run.rssMb.toFixed(0)} MB, tree RSS ${run.treeRssMb.toFixed(0)} MB (${run.tree})`,
+    ),
   );
   const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
   console.log(

@@ -38,6 +38,41 @@ export async function throughput(lanes: number, perLane: number, op: (lane: numb
   };
 }
 
+/** µs per op, wall-clock and process CPU (all threads). */
+export type OpCost = { wallUs: number; cpuUs: number };
+
+/**
+ * Runs several ops `count` times each, alternating between them in blocks of `block`, so that load
+ * from other processes on a shared machine falls on all of them alike; returns each op's cost. Each op
+ * is warmed up `warmup` times first (V8 optimises the hot path after a few thousand runs).
+ */
+export async function interleaved<K extends string>(
+  count: number,
+  ops: Record<K, (i: number) => Promise<unknown>>,
+  warmup = Math.min(2_500, count),
+  block = 100,
+): Promise<Record<K, OpCost>> {
+  const names = Object.keys(ops) as K[];
+  for (const name of names) for (let i = 0; i < warmup; i++) await ops[name](i);
+  const totals = Object.fromEntries(names.map((name) => [name, { wallUs: 0, cpuUs: 0 }])) as Record<K, OpCost>;
+  for (let done = 0; done < count; done += block) {
+    const n = Math.min(block, count - done);
+    for (const name of names) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await ops[name](warmup + done + i);
+      const used = process.cpuUsage(cpu);
+      totals[name].wallUs += (performance.now() - start) * 1000;
+      totals[name].cpuUs += used.user + used.system;
+    }
+  }
+  for (const name of names) {
+    totals[name].wallUs /= count;
+    totals[name].cpuUs /= count;
+  }
+  return totals;
+}
+
 /** The median of a non-empty sample (0 for an empty one). */
 export function medianOf(values: readonly number[]): number {
   return median(values) ?? 0;

@@ -22,6 +22,12 @@ export function textUpdate(chatId: number, text: string): Update {
   const user = { id: chatId, is_bot: false, first_name: "C" };
   return {
     update_id: updateId,
-    message: { message_id: updateId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "C" }, from: user, text },
+    message: {
+      message_id: updateId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: "private", first_name: "C" },
+      from: user,
+      text,
+    },
   };
 }

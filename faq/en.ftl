@@ -13,5 +13,5 @@ models = 🤖 The credit works with the models of the provider it is issued for 
 validity = ⏳ Tokens don't expire: your code or key keeps its balance until you spend it.
 refunds = ↩️ If delivery fails after you paid, you get your money back. Delivered credit can't be returned, since the code can't be taken back. Wrong or late payments are always refunded by the shop owner.
 coins = 💰 You pay in crypto through the payment link: USDT and the other coins the payment provider offers (via @CryptoBot), or Telegram Stars where enabled. Prices are in US dollars; the link shows the exact amount to pay.
-delivery = 📦 As soon as your payment is confirmed, the bot sends your code in this chat, usually within a minute. It is shown once, so keep it safe; "status" shows its last characters again.
-price = 🏷 Credit costs { $price } per { $per } tokens; orders are { $limits }. Tell me an amount or a budget ("$25 worth") and I'll quote it.
+delivery = 📦 As soon as your payment is confirmed, the bot sends your code in this chat, usually within a minute. It is shown once, so keep it safe; "status" shows its last characters again, and if you lose it, write "I lost my code" for a new one.
+price = 🏷 Credit costs { $price } per { $per } tokens; orders are { $limits }. Tell me an amount or a budget ("$25 worth") and I'll quote it. Have a promo code? Send /promo and the code.

@@ -45,6 +45,7 @@ welcome = 👋 Welcome to TokenGoblin!
 help = I sell AI API credit at { $price } per { $per } tokens ({ $limits }).
     Just tell me what you need, like "I need 2000 tokens", or pick a package below. You can say "change it to 5000", "status" or "cancel" at any time.
 conversation-reset = ℹ️ I couldn't restore our earlier conversation, so we're starting fresh. Your orders are safe.
+thanks = 🙌 Happy to help! Write any time you need more tokens.
 ask-amount = How many tokens would you like?
 ask-amount-within = How many tokens would you like? ({ $limits })
 no-open-order = No open order right now. How many tokens would you like?
@@ -74,8 +75,18 @@ problem-quote-refreshed = Your previous quote had expired, so here is a fresh on
 problem-payment-unavailable = ⚠️ I couldn't create the payment just now. Press Confirm to try again in a moment.
 problem-pricing-unavailable = ⚠️ I couldn't price that right now. Please try again in a moment.
 problem-out-of-stock = ⚠️ Sorry, we can't deliver that much right now. Try a smaller amount.
+# Why the promo code given was not applied. $reason: unknown, expired, used_up, wrong_product, already_used_by_you.
+problem-promo-refused = 🏷 { $reason ->
+    [expired] That promo code has expired, so it was not applied.
+    [used_up] That promo code has been used up, so it was not applied.
+    [wrong_product] That promo code is not valid for this product, so it was not applied.
+    [already_used_by_you] You have already used that promo code, so it was not applied.
+   *[unknown] I don't know that promo code. Check its spelling?
+}
+problem-reissue-failed = ⚠️ I couldn't replace your key or code just now; the one you have still works. Please ask again in a moment.
 
-## The order, by state
+## The order: one message per kind of state (each state names its message in the machine's meta.words)
+order-initial = How many tokens would you like? ({ $limits })
 order-working = ⏳ Working on your order for { $amount }… I'll update you in a moment.
 order-quoted = 🧾 { $amount } for { $price }.
     This price is held for { $time }. Confirm to get a payment link, or tell me another amount.
@@ -84,18 +95,86 @@ price-with-charge = { $usd } (you pay { $charge })
 order-awaiting-payment = 💳 Order { $orderId }: { $amount } for { $price }.
     Pay here: { $payUrl }
     The link is valid for { $time }. I'll tell you as soon as the payment is confirmed.
-order-paid = ✅ Payment confirmed for { $amount }. Delivering now…
-order-paid-retrying = ✅ Payment confirmed for { $amount }. Delivery hit a snag; I'm retrying automatically and will message you when it's done.
-order-delivered-secret = 🎉 Payment confirmed and delivered: { $amount }.
-    Your code: { $secret }
-    Keep it safe: it is shown only once.
-order-delivered = 🎉 Order { $orderId } was delivered: { $amount }.
-order-delivered-hint = 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
+# Added below an invoice of the sandbox provider.
+order-test-payment = 🧪 This is a test payment: no real money moves.
+# $retrying: yes when the last delivery attempt failed and another is scheduled; $late: yes when it was paid after it had closed.
+order-paid = { $retrying ->
+    [yes] ✅ Payment confirmed for { $amount }. Delivery hit a snag; I'm retrying automatically and will message you when it's done.
+   *[no] { $late ->
+        [yes] ✅ Your payment for order { $orderId } arrived after it had closed; this shop honours it. Delivering { $amount } now…
+       *[no] ✅ Payment confirmed for { $amount }. Delivering now…
+    }
+}
+# $shown: secret (the code, shown once), hint (its last characters), none. $late: yes when it was paid after it had closed.
+order-delivered = { $shown ->
+    [secret] 🎉 Payment confirmed and delivered: { $amount }.
+        Your code: { $secret }
+        Keep it safe: it is shown only once.
+    [hint] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount } (code ending { $hint }).
+       *[no] 🎉 Order { $orderId } was delivered: { $amount } (code ending { $hint }).
+    }
+   *[none] { $late ->
+        [yes] 🎉 Your payment for order { $orderId } arrived after it had closed; this shop honoured it and delivered { $amount }.
+       *[no] 🎉 Order { $orderId } was delivered: { $amount }.
+    }
+}
 order-delivery-failed = ⚠️ Your payment for { $amount } is safe, but delivery failed several times. Our team has been told and will fix it or refund you.
-order-refunded = ↩️ Order { $orderId } was refunded.
-order-cancelled = Order cancelled. Nothing was charged. Want something else?
-order-expired = ⌛ Your order for { $amount } expired before it was paid. Pick an amount to start again.
+# $reason: late (it arrived after the order closed), mismatch (not the invoiced amount or currency), owner (the shop's decision).
+order-refunding = ↩️ { $reason ->
+    [late] Your payment for order { $orderId } arrived after it had closed, so I'm returning it…
+    [mismatch] Your payment for order { $orderId } did not match the invoice, so I'm returning it…
+   *[owner] Returning your payment for order { $orderId }…
+} I'll message you when it's done.
+order-refunded = ↩️ { $reason ->
+    [late] Your payment for order { $orderId } arrived after it had closed, so it was refunded to you. There is nothing else you need to do.
+    [mismatch] Your payment for order { $orderId } did not match the invoice, so it was refunded to you. There is nothing else you need to do.
+   *[owner] Order { $orderId } was refunded.
+}
+order-awaiting-owner-refund = ⚠️ { $reason ->
+    [late] Your payment for order { $orderId } arrived after it had closed.
+    [mismatch] Your payment for order { $orderId } did not match the invoice.
+   *[owner] Order { $orderId } is to be refunded.
+} Your money is safe: the shop owner has been told and will refund it.
+# $charged: yes when money arrived for the order anyway (it is returned, see order-stray).
+order-cancelled = { $charged ->
+    [yes] Order cancelled.
+   *[no] Order cancelled. Nothing was charged.
+} Want something else?
+# $invoiced: yes when a payment link had been made (an unpaid invoice), no for a quote never confirmed.
+order-expired = { $invoiced ->
+    [yes] ⌛ Your order for { $amount } expired before it was paid. Pick an amount to start again.
+   *[no] ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
+}
+# An amount in a shop of several products: which product is it for? The products follow as buttons.
+order-choosing-product = 🛒 Which product are the { $amount } for? Pick one below.
+order-reissuing = 🔑 Replacing the key or code of order { $orderId }… I'll send the new one in a moment.
 order-payment-failed = ❌ The payment for { $amount } failed. Nothing was delivered. Pick an amount to try again.
+# A payment the order could not use (a second one, or one after its invoice was voided), shown under the order. $status: returning, refunded, owed.
+order-stray = { $status ->
+    [returning] ↩️ A payment of { $paid } arrived that this order could not take; I'm returning it.
+    [refunded] ↩️ A payment of { $paid } arrived that this order could not take, and was refunded to you.
+   *[owed] ⚠️ A payment of { $paid } arrived that this order could not take; the shop owner has been told and will refund it.
+}
+# Each top-level state of an order in a word or two: the order list, the owner's tools.
+stage-initial = new
+stage-pricing = being priced
+stage-quoted = quoted
+stage-creating_payment = preparing payment
+stage-awaiting_payment = waiting for payment
+stage-paid = paid, being delivered
+stage-delivered = delivered
+stage-delivery_failed = paid, delivery failed (we're on it)
+stage-cancelled = cancelled
+stage-expired = expired
+stage-payment_failed = payment failed
+stage-refunding = being refunded
+stage-awaiting_owner_refund = to be refunded by the owner
+stage-refunded = refunded
+stage-choosing_product = choosing a product
+stage-checking_promo = checking a promo code
+stage-reserving_promo = reserving the promo code
+stage-reissuing = replacing the key
 
 ## Buttons
 button-confirm = ✅ Confirm
@@ -125,10 +204,8 @@ language-chosen = Done: I'll write in English from now on.
 ## Alerts to the shop's admins
 alert-delivery-failed = ⚠️ Delivery failed for order { $orderId } (chat { $chatId }); the customer has paid.
     See /order { $command }, then /retry { $command } or /refund { $command }.
-alert-payment-late = ⚠️ Payment { $paymentId } for order { $orderId } arrived after the order closed; it must be refunded.
-    See /order { $command }, then /refund { $command }.
-alert-payment-mismatch = ⚠️ Payment { $paymentId } for order { $orderId } did not match the invoice; it must be refunded.
-    See /order { $command }, then /refund { $command }.
+alert-refund-by-hand = ⚠️ Order { $orderId } (chat { $chatId }) holds money the payment provider cannot return by itself: a late, mismatched or second payment. Refund it in the provider's app.
+    See /order { $command }, then /refund { $command } done once it is returned.
 
 ## The console chat
 console-hint = (type "quit" to leave; the pay page is served at { $url })
@@ -154,17 +231,30 @@ page-refused = Payment not possible: { $reason ->
    *[already_paid] it is already paid
 }.
 page-sent = Payment sent. You can go back to the chat.
-page-delayed = Payment received; confirmation is delayed and will arrive shortly.
+page-not-recorded = The payment service could not record your payment just now. Nothing was charged: press Pay again in a moment.
 
-## Money that arrived but could not pay the order as invoiced
-payment-wrong-amount = ⚠️ We received { $paid } for order { $orderId }, but it was invoiced at { $invoiced }, so it was not applied. The shop owner has been told and will refund it.
-payment-foreign-currency = ⚠️ We received { $paid } for order { $orderId } in a currency this shop does not take, so it was not applied. The shop owner has been told and will refund it.
-payment-late = ⚠️ We received { $paid } for order { $orderId } after it had closed, so it was not applied. Your money is safe: the shop owner has been told and will refund it.
+## Money that arrived but could not pay the order as invoiced. $next: delivered, delivering, refunded, owner_refunds.
+payment-wrong-amount = ⚠️ We received { $paid } for order { $orderId }, but it was invoiced at { $invoiced }, so it was not applied. { $next ->
+    [refunded] It was refunded to you straight away.
+   *[other] The shop owner has been told and will refund it.
+}
+payment-foreign-currency = ⚠️ We received { $paid } for order { $orderId } in a currency this shop does not take, so it was not applied. { $next ->
+    [refunded] It was refunded to you straight away.
+   *[other] The shop owner has been told and will refund it.
+}
+payment-late = { $next ->
+    [delivered] 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments, so here are your { $amount }.
+    [delivering] 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments: your { $amount } are on their way, and I'll message you as soon as they are ready.
+    [refunded] ↩️ We received { $paid } for order { $orderId } after it had closed, so it was refunded to you straight away. There is nothing else you need to do.
+   *[other] ⚠️ We received { $paid } for order { $orderId } after it had closed, so it was not applied. Your money is safe: the shop owner has been told and will refund it.
+}
+payment-extra = ⚠️ We received a second payment of { $paid } for order { $orderId }, which was already paid. { $next ->
+    [refunded] It was refunded to you straight away.
+   *[other] The shop owner has been told and will refund it.
+}
+# The store is unreachable for a moment: the message is kept by Telegram and answered when it is back.
+store-unavailable = ⏳ One moment, please: I can't reach my records right now. I'll answer your message as soon as I can.
 busy = I'm still working on your previous message. Please try again in a moment.
-order-awaiting-test-payment = 💳 Order { $orderId }: { $amount } for { $price }.
-    Pay here: { $payUrl }
-    The link is valid for { $time }. I'll tell you as soon as the payment is confirmed.
-    🧪 This is a test payment: no real money moves.
 alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
     See /order { $command }.
 
@@ -197,29 +287,10 @@ check-unavailable = ⚠️ I couldn't check with { $provider ->
     [stars] Telegram Stars
    *[other] the test payment page
 } right now. If you have paid, I'll tell you as soon as it is confirmed.
-# A quote that was never confirmed: no payment was ever asked for.
-order-quote-expired = ⌛ Your quote for { $amount } has expired. Tell me an amount to get a fresh price.
-# An order that closed unpaid, for which money arrived afterwards. $state: cancelled, expired, payment_failed;
-# $next: delivered, refunded, pending, owner_refunds.
-order-closed-paid-late = { $state ->
-    [cancelled] Order { $orderId } was cancelled,
-    [expired] Order { $orderId } expired,
-   *[other] The payment of order { $orderId } failed,
-} but your payment of { $paid } arrived afterwards. { $next ->
-    [delivered] It was delivered anyway (code ending { $hint }).
-    [refunded] It was refunded to you.
-    [pending] I'm handling it and will message you shortly.
-   *[owner_refunds] The shop owner has been told and will refund it.
-}
-# Goods issued for a late payment.
 late-code = Your code: { $secret }
     Keep it safe: it is shown only once.
-payment-late-delivered = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments, so here are your { $amount }.
-payment-late-refunded = ↩️ We received { $paid } for order { $orderId } after it had closed, so it was refunded to you straight away. There is nothing else you need to do.
 # The sandbox pay page of an order that was cancelled or expired.
 page-closed = This order is closed: this page takes no payment. Go back to the chat to start a new order.
-payment-late-delivering = 💰 We received { $paid } for order { $orderId } after it had closed. This shop honours late payments: your { $amount } are on their way, and I'll message you as soon as they are ready.
-
 ## faq
 # Issue 13: budgets, a choice of amounts, the order list. The answers to questions themselves are the
 # shop owner's, in faq/<language>.ftl (see the README), not here.
@@ -232,19 +303,38 @@ clarify-amount = Which amount did you mean?
 clarify-budget-choice = { $budget } → { $amount }
 orders-heading = 🧾 Your last orders:
 orders-none = You have no orders yet. How many tokens would you like?
-# One order in the list; $state is the order's state code.
-orders-line = • { $date }: { $amount } for { $price }, { $state ->
-    [quoted] quoted
-    [awaiting_payment] waiting for payment
-    [paid] paid, being delivered
-    [delivered] delivered
-    [delivery_failed] paid, delivery failed (we're on it)
-    [refunded] refunded
-    [cancelled] cancelled
-    [expired] expired
-    [payment_failed] payment failed
-   *[other] in progress
-}
+# One order in the list; $stage is its state in words (stage-*).
+orders-line = • { $date }: { $amount } for { $price }, { $stage }
 orders-line-hint = { $line } (code ending { $hint })
 button-buy-again = 🔁 Buy { $amount } again
 command-orders = Your last orders
+
+## The catalog (issue 21): several products, what a price is made of, promo codes, lost keys replaced
+# Help in a shop of several products; $products: one catalog-product-line each.
+help-catalog = I sell AI API credit:
+    { $products }
+    Tell me what you need, like "I need 2000 tokens", or pick a product below. You can say "change it to 5000", "status" or "cancel" at any time.
+# $per is an amount of tokens ("1,000 tokens"), $limits the product's smallest to largest order.
+catalog-product-line = • { $product }: { $price } per { $per } ({ $limits })
+# An amount with its product, in a shop of several.
+amount-of-product = { $amount } ({ $product })
+# Below a quote: the unit price; $tier is yes when a volume price applies (from $from).
+quote-unit-price = Price: { $price } per { $per }{ $tier ->
+    [yes] {" "}(volume price from { $from })
+   *[no] {""}
+}
+quote-promo = 🏷 Promo code { $code }: −{ $discount } (was { $list })
+quote-credit = 🔑 The key holds { $credit } of OpenRouter credit.
+# Beside a delivered key, shown once.
+delivered-credit = 🔑 This key holds { $credit } of OpenRouter credit.
+# Beside a delivered voucher code, shown once: how to use it. The shop owner's words: edit them to say where and how your codes are redeemed.
+voucher-redeem = 🎟 To use it, send the code to the shop owner or enter it where the shop told you to.
+# Beside goods that replaced lost ones.
+reissued = 🔑 This replaces your earlier key or code, which no longer works.
+# A promo code accepted before any amount; $discount is "10%" or an amount of money.
+promo-applied = 🏷 Promo code { $code } applied: { $discount } off your order.
+refused-unknown-product = That product isn't sold here any more. Please pick one below.
+refused-nothing-to-reissue = There's no delivered order to replace a key or code for.
+refused-reissue-limit = This order's key or code was already replaced { $max } times, which is as often as I can. Please contact the shop owner: they will sort it out.
+button-reissue = 🔑 Reissue { $hint }
+command-promo = Apply a promo code, e.g. /promo SPRING10

@@ -40,7 +40,10 @@ export const ownImportMeta = (outdir) => ({
       }
       if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
       const fromOutdir = relative(outdir, args.path).split(sep).join("/");
-      return { contents: source.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromOutdir)}, import.meta.url).href`), loader: "ts" };
+      return {
+        contents: source.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromOutdir)}, import.meta.url).href`),
+        loader: "ts",
+      };
     });
   },
 });

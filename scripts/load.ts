@@ -30,7 +30,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 async function main() {
-  const app = await createApp(loadConfig({ STORE_URL: storeUrl }), { listen: false, log: silentLogger, delivery, sweepIntervalMs: 3_600_000 });
+  const app = await createApp(loadConfig({ STORE_URL: storeUrl }), {
+    listen: false,
+    log: silentLogger,
+    delivery,
+    sweepIntervalMs: 3_600_000,
+  });
   const latencies: number[] = [];
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -49,9 +54,9 @@ async function main() {
     if (quoted.kind !== "order") return void failures.push(`${chat}: no quote (${quoted.kind})`);
     await timed(() => app.engine.handleText(chat, "make it 2000"));
     const invoiced = await timed(() => app.engine.handleText(chat, "yes"));
-    if (invoiced.kind !== "order" || invoiced.order.state !== "awaiting_payment") return void failures.push(`${chat}: no invoice`);
-    const order = await app.engine.order(invoiced.order.orderId);
-    const path = `/pay/sandbox/${order?.paymentId ?? ""}`;
+    if (invoiced.kind !== "order" || !invoiced.order.tags.includes("accepts_payment") || !invoiced.order.payUrl)
+      return void failures.push(`${chat}: no invoice`);
+    const path = new URL(invoiced.order.payUrl).pathname;
     const pay = () => timed(() => app.http.dispatch({ method: "POST", path, headers: {}, rawBody: Buffer.alloc(0) }));
     // Every tenth customer's payment arrives twice at once (a provider retry racing the first delivery).
     const responses = i % 10 === 0 ? await Promise.all([pay(), pay()]) : [await pay()];
@@ -69,28 +74,43 @@ async function main() {
       while (next < customers) await customer(next++);
     }),
   );
+  // The sandbox's webhooks follow the pay page (and are sent again until taken): wait until every paid order is delivered.
+  const undelivered = async () => {
+    for (const orderId of paidOrders) if (!(await app.engine.order(orderId))?.summary.tags.includes("delivered")) return true;
+    return false;
+  };
+  for (let round = 0; round < 20 && (await undelivered()); round++) await app.flushSandboxWebhooks();
   const seconds = (performance.now() - start) / 1000;
-  await app.audit.flush();
   global.gc?.();
   const after = process.memoryUsage();
 
-  // Invariant: every paid order has exactly one ledger entry and was issued exactly once.
+  // Invariant: every paid order has exactly one goods entry, was issued exactly once, and is delivered.
   const violations: string[] = [];
   for (const orderId of paidOrders) {
     const count = issued.get(orderId) ?? 0;
-    const entry = await app.stores.ledger.get(orderId);
     const stored = await app.engine.order(orderId);
-    if (count !== 1 || !entry || stored?.state !== "delivered") violations.push(`${orderId}: issued ${count}×, ledger ${entry ? "yes" : "no"}, state ${stored?.state}`);
+    const entry = stored ? await app.store.goods(stored.orderId, stored.chatId) : undefined;
+    const delivered = stored?.summary.tags.includes("delivered") ?? false;
+    if (count !== 1 || !entry || !delivered)
+      violations.push(`${orderId}: issued ${count}×, goods ${entry ? "yes" : "no"}, state ${stored?.summary.state}`);
   }
   for (const orderId of issued.keys()) if (!paidOrders.has(orderId)) violations.push(`${orderId}: issued but never paid`);
   await app.close();
 
   const sorted = [...latencies].sort((a, b) => a - b);
   console.log(`store ${storeUrl}: ${customers} customers, ${concurrency} at a time`);
-  console.log(`  purchases  ${paidOrders.size} in ${seconds.toFixed(2)} s → ${(paidOrders.size / seconds).toFixed(0)} purchases/s, ${(latencies.length / seconds).toFixed(0)} requests/s`);
-  console.log(`  latency    p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(2)} ms`);
-  console.log(`  memory     heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}, rss ${mb(before.rss)} → ${mb(after.rss)}${global.gc ? "" : " (run with node --expose-gc for settled numbers)"}`);
-  console.log(`  invariant  ${violations.length === 0 && failures.length === 0 ? "ok: every paid order delivered exactly once" : "VIOLATED"}`);
+  console.log(
+    `  purchases  ${paidOrders.size} in ${seconds.toFixed(2)} s → ${(paidOrders.size / seconds).toFixed(0)} purchases/s, ${(latencies.length / seconds).toFixed(0)} requests/s`,
+  );
+  console.log(
+    `  latency    p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(2)} ms`,
+  );
+  console.log(
+    `  memory     heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}, rss ${mb(before.rss)} → ${mb(after.rss)}${global.gc ? "" : " (run with node --expose-gc for settled numbers)"}`,
+  );
+  console.log(
+    `  invariant  ${violations.length === 0 && failures.length === 0 ? "ok: every paid order delivered exactly once" : "VIOLATED"}`,
+  );
   for (const line of [...failures, ...violations].slice(0, 20)) console.log(`    ${line}`);
   if (violations.length > 0 || failures.length > 0) process.exitCode = 1;
 }

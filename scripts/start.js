@@ -14,7 +14,9 @@ if (reason !== null) {
   try {
     await build();
   } catch (error) {
-    console.error(`Start-up failed: could not compile src/ (${error instanceof Error ? error.message : String(error)}); run \`npm run build\` to see the errors.`);
+    console.error(
+      `Start-up failed: could not compile src/ (${error instanceof Error ? error.message : String(error)}); run \`npm run build\` to see the errors.`,
+    );
     process.exit(1);
   }
   if (process.stderr.isTTY) console.error(`compiled src/ into dist/ in ${Math.round(performance.now() - started)} ms (${reason})`);

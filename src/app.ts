@@ -4,34 +4,39 @@
  * talks to Telegram.
  */
 import { randomBytes } from "node:crypto";
-import { settleWithin } from "./failures.ts";
+import { resultWithin } from "./failures.ts";
 import type { InspectionEvent } from "xstate";
 import { type AuditLog, createAuditLog } from "./audit/index.ts";
+import { registerPaymentRoutes } from "./http/payment-routes.ts";
+import { type Projection, createProjection } from "./analytics/projection.ts";
 import type { Config } from "./config.ts";
 import { createDeliveryProvider, createLedger, type DeliveryProvider } from "./delivery/index.ts";
 import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
-import { registerDashboard } from "./dashboard/index.ts";
-import { type Metrics, createMetrics } from "./metrics.ts";
-import type { PaymentProvider, ProviderName } from "./payments/provider.ts";
+import { type Metrics, countEngineEvents, createMetrics } from "./metrics.ts";
+import type { PaymentProvider } from "./payments/provider.ts";
 import { type StarsApi, createPaymentProvider } from "./payments/index.ts";
 import type { SandboxProvider } from "./payments/sandbox.ts";
 import { type LanguagePreferences, type Localization, createLanguagePreferences, loadLocalization } from "./i18n/index.ts";
 import { type Renderer, createRenderer, plainMarkup } from "./render/messages.ts";
-import { type Stores, createStores, openBackend } from "./store/index.ts";
+import { openStoreWithin } from "./startup.ts";
+import { upgradeFromSchema2 } from "./upgrade/from-schema-2.ts";
+import { type ShopStore, collectionOf } from "./store/index.ts";
+import { LanguagePreference } from "./domain/preferences.ts";
 import { createUnderstander, loadLlmUnderstander } from "./understand/index.ts";
 import { type Faq, loadFaq } from "./faq/index.ts";
 import { type LlmStats, countLlmCall, createLlmStats, describeLlmMetrics } from "./understand/llm-stats.ts";
-import { type SandboxPageNotice, renderSandboxPage } from "./web/sandbox-page.ts";
 
 export type App = {
   config: Config;
   engine: Engine;
-  /** The stored audit trail (every command, transition, payment, LLM call) by order id. */
+  /** The stored audit log (every command, transition, order change, payment, LLM call), by order and in order. */
   audit: AuditLog;
-  stores: Stores;
+  /** The shop's read model over the audit log (report, /stats, the dashboard). */
+  projection: Projection;
+  store: ShopStore;
   http: HttpServer;
   metrics: Metrics;
   /** LLM calls and tokens, in total, per chat and per order (all zero when no LLM is configured). */
@@ -47,6 +52,8 @@ export type App = {
   faq: Faq;
   /** Each chat's language (stored, so it survives restarts). */
   languages: LanguagePreferences;
+  /** Sends the sandbox provider's owed payment webhooks now and waits for them (no-op for real providers). */
+  flushSandboxWebhooks(): Promise<void>;
   /** The port the HTTP server listens on, once started. */
   port: number | null;
   /**
@@ -83,10 +90,13 @@ export type AppOverrides = {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger();
   const clock = overrides.clock ?? Date.now;
-  const stores = createStores(await openBackend(config.store));
+  // Within STARTUP_TIMEOUT_MS, or a StartupError naming STORE_URL: an unreachable store must not hang start-up.
+  const store = await openStoreWithin(config.store, config.startupTimeoutMs, { clock });
+  // A store the previous version wrote is moved to this version's layout before anything is served.
+  await upgradeFromSchema2(store, { log, clock, latePayment: config.latePayment, workGraceMs: overrides.chatLock?.leaseMs ?? 10_000 });
   const metrics = createMetrics();
   const localization = loadLocalization({ defaultLanguage: config.defaultLanguage });
-  const languages = createLanguagePreferences(stores.preferences, localization, clock);
+  const languages = createLanguagePreferences(collectionOf(store.kv("preferences"), LanguagePreference), localization, clock);
   const faq = loadFaq(config.faqDir ? { dir: config.faqDir } : {});
   const http = createHttpServer(log);
 
@@ -94,7 +104,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const chosen = overrides.payments
     ? { provider: overrides.payments, sandbox: null }
     : await createPaymentProvider(config, {
-        stores,
+        store,
         clock,
         log,
         publicUrl: () => config.http.publicUrl ?? `http://localhost:${app.port ?? config.http.port}`,
@@ -107,9 +117,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const llmStats = createLlmStats();
   describeLlmMetrics(metrics);
   const instanceId = overrides.instanceId ?? config.instanceId ?? `i-${randomBytes(4).toString("hex")}`;
-  // Audit entries are queued off the hot path and written before the conversation write that follows
-  // them (write-ahead), so a crash can repeat an entry but never lose one.
-  const audit = createAuditLog(stores, { instanceId, log });
+  const audit = createAuditLog(store);
+  const projection = createProjection(store, { log });
   const apiKey = config.llm.apiKey;
   const llm =
     overrides.llm ??
@@ -124,31 +133,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           onCall: (call) => {
             llmStats.record(call);
             countLlmCall(metrics, call);
-            // On the order's audit trail, so the report's "LLM calls per sale" counts real calls.
-            if (call.attempts > 0) {
-              audit.record({
-                type: "llm",
-                chatId: call.chatId,
-                orderId: call.orderId,
-                model: config.llm.model,
-                promptTokens: call.promptTokens,
-                completionTokens: call.completionTokens,
-                ok: call.outcome === "ok" || call.outcome === "unknown",
-                at: call.at,
-              });
-            }
           },
         })
       : undefined);
 
-  const ledger = createLedger({ stores, provider: delivery, instanceId, clock });
+  const ledger = createLedger({ store, provider: delivery, instanceId, clock });
   // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
   const attachInspector = config.inspect ? (await import("./engine/inspect.ts")).attachInspector : () => ({ inspect: undefined });
 
   const engine = createEngine({
-    stores,
+    store,
     catalog: config.catalog,
-    deadlines: config.deadlines,
     maxMessageLength: config.maxMessageLength,
     maxDeliveryAttempts: config.delivery.maxAttempts,
     retryBackoffMs: overrides.retryBackoffMs,
@@ -160,7 +155,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       payments,
       delivery,
       ledger,
-      stores,
+      store,
       log,
       // The provider's invoice (Telegram's Stars sheet, Crypto Pay's page) speaks the customer's language.
       describeInvoice: async (order) => {
@@ -180,93 +175,45 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     instanceId,
     ...(overrides.chatLock ? { chatLock: overrides.chatLock } : {}),
-    flushJournal: () => audit.flush(),
-    recordAdminAction: (event) => audit.record(event),
     inspect: overrides.inspect ?? (config.inspect ? attachInspector(log).inspect : undefined),
   });
-  engine.onEvent((event) => audit.record(event));
-  engine.onEvent((event) => {
-    switch (event.type) {
-      case "command":
-        metrics.inc("tokengoblin_commands_total", { command: event.command, source: event.source, accepted: String(event.accepted) });
-        break;
-      case "transition":
-        metrics.inc("tokengoblin_transitions_total", { to: event.to });
-        break;
-      case "payment":
-        metrics.inc("tokengoblin_payments_total", { outcome: event.outcome });
-        break;
-      case "not_understood":
-        metrics.inc("tokengoblin_not_understood_total");
-        break;
-      case "secret_undeliverable":
-        metrics.inc("tokengoblin_undeliverable_goods_total");
-        break;
-      default: {
-        const unhandled: never = event;
-        void unhandled;
-      }
-    }
-  });
-  metrics.describe("tokengoblin_commands_total", "counter", "Customer commands by type, source and whether the machine accepted them.");
-  metrics.describe("tokengoblin_transitions_total", "counter", "Purchase machine transitions by target state.");
-  metrics.describe("tokengoblin_payments_total", "counter", "Payment confirmations by outcome.");
-  metrics.describe("tokengoblin_not_understood_total", "counter", "Messages neither rules nor the LLM understood.");
-  metrics.describe("tokengoblin_undeliverable_goods_total", "counter", "Delivered goods whose message the customer's channel refused.");
-  metrics.describe("tokengoblin_webhooks_total", "counter", "Payment webhooks by provider and result.");
+  countEngineEvents(metrics, engine);
 
   // A load balancer's question, answered within a second whatever the store does: a frozen or
   // unreachable Redis makes a ping hang (the client queues it until reconnected), so it gets a limit.
   // Ready only once every route exists (see setReady); HEAD is answered by the server like GET.
   http.route("GET", "/healthz", async () => {
-    const storeUp = await settleWithin(stores.backend.ping().then(() => true, () => false), HEALTH_PING_LIMIT_MS, false);
+    const storeUp = await resultWithin(
+      store.ping().then(
+        () => true,
+        () => false,
+      ),
+      HEALTH_PING_LIMIT_MS,
+      false,
+    );
     const ok = ready && storeUp;
-    return { status: ok ? 200 : 503, body: JSON.stringify({ ok, ready, store: stores.backend.kind, storeUp }), headers: { "content-type": "application/json" } };
-  });
-  http.route("GET", "/metrics", async () => ({ status: 200, body: await metrics.render(), headers: { "content-type": metrics.contentType } }));
-  http.route("POST", "/webhooks/:provider", async (request) => {
-    const provider = request.params.provider as ProviderName;
-    const count = (result: string) => metrics.inc("tokengoblin_webhooks_total", { provider: payments.name, result });
-    if (provider !== payments.name) return { status: 404, body: "unknown provider\n" };
-    const notice = payments.verifyWebhook({ rawBody: request.rawBody, headers: request.headers });
-    if (!notice) {
-      count("forged");
-      log.warn("webhook refused: bad signature or body", { provider });
-      return { status: 401, body: "invalid signature\n" };
-    }
-    const outcome = await engine.confirmPayment(payments.name, notice.paymentId);
-    count(outcome.outcome);
-    log.info("payment webhook", { provider, paymentId: notice.paymentId, outcome: outcome.outcome });
-    // Only "try again later" is an error: everything else was handled (or deliberately ignored).
-    return outcome.outcome === "provider_unavailable" ? { status: 503, body: "retry later\n" } : { status: 200, body: "ok\n" };
-  });
-  if (sandbox) {
-    // The page speaks the language of the chat that placed the order.
-    const page = async (paymentId: string, notice?: SandboxPageNotice, status = 200) => {
-      const invoice = await sandbox.invoice(paymentId);
-      const order = invoice ? await stores.orders.get(invoice.orderId) : undefined;
-      const language = order ? await languages.of(order.chatId) : localization.defaultLanguage;
-      const html = renderSandboxPage(localization.translator(language), { invoice, paymentId, tokens: order?.tokens ?? null, ...(notice ? { notice } : {}) });
-      return { status: notice || invoice ? status : 404, body: html, headers: { "content-type": "text/html; charset=utf-8" } };
+    return {
+      status: ok ? 200 : 503,
+      body: JSON.stringify({ ok, ready, store: store.kind, storeUp }),
+      headers: { "content-type": "application/json" },
     };
-    http.route("GET", "/pay/sandbox/:paymentId", ({ params }) => page(params.paymentId ?? ""));
-    http.route("POST", "/pay/sandbox/:paymentId", async ({ params, headers }) => {
-      const paymentId = params.paymentId ?? "";
-      const paid = await sandbox.pay(paymentId);
-      if (!paid.ok) return page(paymentId, { kind: "refused", reason: paid.reason }, 409);
-      // The same door a real provider knocks on: signature check, re-fetch, amount check, dedupe.
-      const response = await http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: { ...headers, ...paid.webhook.headers }, rawBody: paid.webhook.rawBody });
-      return page(paymentId, { kind: response.status === 200 ? "sent" : "delayed" });
-    });
-  }
+  });
+  http.route("GET", "/metrics", async () => ({
+    status: 200,
+    body: await metrics.render(),
+    headers: { "content-type": metrics.contentType },
+  }));
+  const paymentRoutes = registerPaymentRoutes({ http, engine, payments, sandbox, metrics, log, localization, languages });
 
   let stopSweeper: (() => void) | null = null;
+  let stopProjection: (() => Promise<void>) | null = null;
   let ready = false;
   const app: App = {
     config,
     engine,
     audit,
-    stores,
+    projection,
+    store,
     http,
     metrics,
     llmStats,
@@ -278,6 +225,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     faq,
     languages,
     port: null,
+    flushSandboxWebhooks: () => paymentRoutes.flushSandbox(),
     setReady(value) {
       ready = value;
     },
@@ -293,14 +241,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         log.info("http server listening", { port: app.port });
       }
       stopSweeper = engine.startSweeper(overrides.sweepIntervalMs ?? 5_000);
+      stopProjection = projection.start();
     },
     async close() {
       stopSweeper?.();
+      await stopProjection?.();
+      paymentRoutes.stop();
       await http.close();
-      await audit.close().catch((error: unknown) => log.error("audit flush on close failed", { err: error }));
-      await stores.backend.close();
+      await store.close();
     },
   };
-  registerDashboard(app, { now: clock });
+  // The dashboard (and its page code) is loaded only when ADMIN_TOKEN turns it on.
+  if (config.adminToken) (await import("./dashboard/index.ts")).registerDashboard(app, { now: clock });
   return app;
 }

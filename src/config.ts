@@ -3,11 +3,14 @@
  * with one line naming the variable (see {@link ConfigError}); nothing else reads `process.env`.
  */
 import { z } from "zod";
-import { type Catalog, DEFAULT_CATALOG } from "./domain/catalog.ts";
+import { type Catalog, DEFAULT_CATALOG, builtInShop, singleProductView } from "./domain/catalog.ts";
+import { readCatalogFile } from "./domain/catalog-file.ts";
+import type { ShopCatalog } from "./domain/products.ts";
 import { parseMoney } from "./domain/money.ts";
 import { faqProblem } from "./faq/index.ts";
+import { parseTrustedProxies } from "./http/client-address.ts";
 import { REFERENCE_LANGUAGE, availableLanguages } from "./i18n/localization.ts";
-import { parseStoreUrl } from "./store/index.ts";
+import { type StoreLocation, parseStoreUrl } from "./store/index.ts";
 
 /** A configuration problem, worded for the operator. `variable` is the environment variable at fault. */
 export class ConfigError extends Error {
@@ -93,6 +96,16 @@ const Env = z.object({
   OPENROUTER_API_URL: url("https://openrouter.ai/api/v1"),
   HTTP_PORT: integer(8080, 0, 65535),
   PUBLIC_URL: optionalUrl(),
+  TRUSTED_PROXY: optionalText.transform((text, ctx) => {
+    const parsed = parseTrustedProxies(text ?? "");
+    if (parsed.ok) return parsed.proxies;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a comma-separated list of IP addresses or networks of the proxies in front of this server (like 127.0.0.1 or 10.0.0.0/8), got "${parsed.bad}"`,
+    });
+    return z.NEVER;
+  }),
+  STARTUP_TIMEOUT_MS: integer(10_000, 100, 600_000),
   PRICE_PER_1K_TOKENS: optionalText.transform((text, ctx) => {
     const price = parseMoney(text ?? "20.00", "USD");
     if (!price.ok || price.value.minor === 0) {
@@ -104,6 +117,14 @@ const Env = z.object({
   MIN_TOKENS: integer(DEFAULT_CATALOG.minTokens, 1, Number.MAX_SAFE_INTEGER),
   MAX_TOKENS: integer(DEFAULT_CATALOG.maxTokens, 1, 1_000_000_000),
   STARS_PER_USD: integer(DEFAULT_CATALOG.starsPerUsd, 1, 100_000),
+  /** The owner's catalog file, read and checked here; its Stars rate is STARS_PER_USD's (set below). */
+  CATALOG_FILE: optionalText.transform((path, ctx) => {
+    if (path === undefined) return undefined;
+    const read = readCatalogFile(path, { starsPerUsd: DEFAULT_CATALOG.starsPerUsd });
+    if (read.ok) return read.shop;
+    ctx.addIssue({ code: "custom", message: read.error });
+    return z.NEVER;
+  }),
   QUOTE_TTL_MINUTES: integer(15, 1, 24 * 60),
   PAYMENT_TTL_MINUTES: integer(60, 1, 7 * 24 * 60),
   CONVERSATION_TIMEOUT_MINUTES: integer(30, 1, 7 * 24 * 60),
@@ -117,14 +138,18 @@ const Env = z.object({
     message: "may contain only letters, digits, _ . : - (1 to 64 characters)",
   }),
   ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: optionalText,
-  DEFAULT_LANGUAGE: optionalText.transform((s) => s ?? REFERENCE_LANGUAGE).refine((s) => availableLanguages().includes(s), {
-    message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
-  }),
+  DEFAULT_LANGUAGE: optionalText
+    .transform((s) => s ?? REFERENCE_LANGUAGE)
+    .refine((s) => availableLanguages().includes(s), {
+      message: `must be a language with a file in locales/ (${availableLanguages().join(", ")})`,
+    }),
   FAQ_DIR: optionalText.superRefine((dir, ctx) => {
     const problem = dir === undefined ? null : faqProblem(dir);
     if (problem) ctx.addIssue({ code: "custom", message: `must be a folder of FAQ files (en.ftl, ru.ftl…): ${problem}` });
   }),
-  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: "must be at least 16 characters (it guards the web dashboard)" }),
+  ADMIN_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, {
+    message: "must be at least 16 characters (it guards the web dashboard)",
+  }),
 });
 
 /** A cross-check between variables, reported against the variable to fix. */
@@ -141,20 +166,51 @@ const MINUTE = 60_000;
  */
 const ConfigSchema = Env.superRefine((e, ctx) => {
   check(ctx, e.MIN_TOKENS <= e.MAX_TOKENS, "MIN_TOKENS", `must not exceed MAX_TOKENS (${e.MAX_TOKENS})`);
-  check(ctx, e.PAYMENT_PROVIDER !== "cryptopay" || e.CRYPTOPAY_TOKEN !== undefined, "CRYPTOPAY_TOKEN",
-    "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)");
-  check(ctx, e.PAYMENT_PROVIDER !== "stars" || e.TELEGRAM_BOT_TOKEN !== undefined, "TELEGRAM_BOT_TOKEN",
-    "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)");
-  check(ctx, e.DELIVERY_PROVIDER !== "openrouter" || e.OPENROUTER_PROVISIONING_KEY !== undefined, "OPENROUTER_PROVISIONING_KEY",
-    "is required when DELIVERY_PROVIDER=openrouter");
+  check(
+    ctx,
+    e.PAYMENT_PROVIDER !== "cryptopay" || e.CRYPTOPAY_TOKEN !== undefined,
+    "CRYPTOPAY_TOKEN",
+    "is required when PAYMENT_PROVIDER=cryptopay (get one from @CryptoBot → Crypto Pay)",
+  );
+  check(
+    ctx,
+    e.PAYMENT_PROVIDER !== "stars" || e.TELEGRAM_BOT_TOKEN !== undefined,
+    "TELEGRAM_BOT_TOKEN",
+    "is required when PAYMENT_PROVIDER=stars (Stars invoices are sent by the bot)",
+  );
+  check(
+    ctx,
+    e.DELIVERY_PROVIDER !== "openrouter" || e.OPENROUTER_PROVISIONING_KEY !== undefined,
+    "OPENROUTER_PROVISIONING_KEY",
+    "is required when DELIVERY_PROVIDER=openrouter",
+  );
   // Anyone can press Pay on the sandbox page: real goods behind it would give the shop away.
-  check(ctx, e.DELIVERY_PROVIDER === "sandbox" || e.PAYMENT_PROVIDER !== "sandbox" || e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY === "1", "PAYMENT_PROVIDER",
+  check(
+    ctx,
+    e.DELIVERY_PROVIDER === "sandbox" || e.PAYMENT_PROVIDER !== "sandbox" || e.ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY === "1",
+    "PAYMENT_PROVIDER",
     `is sandbox (anyone can press Pay) while DELIVERY_PROVIDER=${e.DELIVERY_PROVIDER} issues real goods; ` +
-      "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)");
-  check(ctx, !e.TELEGRAM_WEBHOOK_URL || e.TELEGRAM_WEBHOOK_SECRET !== undefined, "TELEGRAM_WEBHOOK_SECRET",
-    "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused");
+      "set PAYMENT_PROVIDER=cryptopay or stars (or, for a test setup only, ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY=1)",
+  );
+  check(
+    ctx,
+    !e.TELEGRAM_WEBHOOK_URL || e.TELEGRAM_WEBHOOK_SECRET !== undefined,
+    "TELEGRAM_WEBHOOK_SECRET",
+    "is required with TELEGRAM_WEBHOOK_URL so forged updates are refused",
+  );
 }).transform((e) => {
   const packages = DEFAULT_CATALOG.packages.filter((p) => p >= e.MIN_TOKENS && p <= e.MAX_TOKENS);
+  const builtIn = {
+    pricePer1kUsdCents: e.PRICE_PER_1K_TOKENS.minor,
+    minTokens: e.MIN_TOKENS,
+    maxTokens: e.MAX_TOKENS,
+    packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
+    starsPerUsd: e.STARS_PER_USD,
+  };
+  // Without a file the shop is the one product of PRICE_PER_1K_TOKENS…, delivered as DELIVERY_PROVIDER issues goods.
+  const shop: ShopCatalog = e.CATALOG_FILE
+    ? { ...e.CATALOG_FILE, starsPerUsd: e.STARS_PER_USD }
+    : builtInShop(builtIn, e.DELIVERY_PROVIDER === "openrouter" ? "openrouter_key" : "voucher");
   const payments =
     e.PAYMENT_PROVIDER === "cryptopay" && e.CRYPTOPAY_TOKEN !== undefined
       ? {
@@ -167,10 +223,20 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
       : { provider: e.PAYMENT_PROVIDER === "stars" ? ("stars" as const) : ("sandbox" as const) };
   const delivery =
     e.DELIVERY_PROVIDER === "openrouter" && e.OPENROUTER_PROVISIONING_KEY !== undefined
-      ? { provider: "openrouter" as const, provisioningKey: e.OPENROUTER_PROVISIONING_KEY, openrouterApiUrl: e.OPENROUTER_API_URL, maxAttempts: e.DELIVERY_MAX_ATTEMPTS }
+      ? {
+          provider: "openrouter" as const,
+          provisioningKey: e.OPENROUTER_PROVISIONING_KEY,
+          openrouterApiUrl: e.OPENROUTER_API_URL,
+          maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+        }
       : { provider: "sandbox" as const, maxAttempts: e.DELIVERY_MAX_ATTEMPTS };
   return {
-    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET },
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT,
+      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    },
     llm: {
       apiKey: e.LLM_API_KEY ?? e.OPENROUTER_API_KEY,
       baseUrl: e.LLM_BASE_URL,
@@ -186,16 +252,20 @@ const ConfigSchema = Env.superRefine((e, ctx) => {
      */
     latePayment: e.LATE_PAYMENT,
     delivery,
-    /** `publicUrl` unset → `http://localhost:<the port actually listened on>`. */
-    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
-    catalog: {
-      ...DEFAULT_CATALOG,
-      pricePer1kUsdCents: e.PRICE_PER_1K_TOKENS.minor,
-      minTokens: e.MIN_TOKENS,
-      maxTokens: e.MAX_TOKENS,
-      packages: packages.length > 0 ? packages : [e.MIN_TOKENS],
-      starsPerUsd: e.STARS_PER_USD,
-    } satisfies Catalog,
+    /**
+     * `publicUrl` unset → `http://localhost:<the port actually listened on>`. `trustedProxies`: the only
+     * peers whose `X-Forwarded-For` is believed (empty: none).
+     */
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL, trustedProxies: e.TRUSTED_PROXY },
+    /** How long start-up waits for the store and the Bot API before it gives up with one line. */
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
+    /**
+     * The shop's default product (the first of CATALOG_FILE, or the built-in one) as today's callers
+     * read a catalog; `catalog.shop` is the whole shop.
+     */
+    catalog: singleProductView(shop) satisfies Catalog,
+    /** Every product and promo code: CATALOG_FILE's, or the one built-in product and no codes. */
+    shop,
     deadlines: {
       quoteTtlMs: e.QUOTE_TTL_MINUTES * MINUTE,
       paymentTtlMs: e.PAYMENT_TTL_MINUTES * MINUTE,
@@ -222,6 +292,22 @@ export type Config = z.output<typeof ConfigSchema>;
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
+}
+
+const StoreSettings = Env.pick({ STORE_URL: true, STARTUP_TIMEOUT_MS: true });
+
+/**
+ * Only the store settings (`STORE_URL`, `STARTUP_TIMEOUT_MS`), read exactly as {@link loadConfig} reads
+ * them: for the store tools (backup, restore), which must work even while another setting is wrong.
+ */
+export function loadStoreSettings(env: Record<string, string | undefined> = process.env): {
+  store: StoreLocation;
+  startupTimeoutMs: number;
+} {
+  const parsed = StoreSettings.safeParse(env);
+  if (parsed.success) return { store: parsed.data.STORE_URL, startupTimeoutMs: parsed.data.STARTUP_TIMEOUT_MS };
   const [issue] = parsed.error.issues;
   throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
 }

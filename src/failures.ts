@@ -65,10 +65,22 @@ export function describeFailure(failure: unknown, secrets: readonly (string | un
 }
 
 /**
- * `setTimeout` for callbacks that must never end the process: a synchronous throw or a rejected
- * promise from `work` goes to `onError` instead of becoming an uncaught exception.
+ * Arms `work` to run once after `ms` and returns what disarms it. {@link realTimer} by default; tests
+ * pass a clock's timer and advance that clock, so no test waits for a timer to be sure of it.
  */
-export function safeTimeout(ms: number, work: () => unknown, onError: (error: unknown) => void): NodeJS.Timeout {
+export type Timer = (ms: number, work: () => void) => () => void;
+
+/** A {@link Timer} on Node's own timers. */
+export const realTimer: Timer = (ms, work) => {
+  const handle = setTimeout(work, ms);
+  return () => clearTimeout(handle);
+};
+
+/**
+ * A timer for callbacks that must never end the process: a synchronous throw or a rejected promise
+ * from `work` goes to `onError` instead of becoming an uncaught exception. Returns what disarms it.
+ */
+export function safeTimeout(ms: number, work: () => unknown, onError: (error: unknown) => void, timer: Timer = realTimer): () => void {
   const report = (error: unknown) => {
     try {
       onError(error);
@@ -76,14 +88,14 @@ export function safeTimeout(ms: number, work: () => unknown, onError: (error: un
       // The error handler itself failed (a broken logger): nothing left to tell.
     }
   };
-  return setTimeout(() => {
+  return timer(ms, () => {
     try {
       const result = work();
       if (result instanceof Promise) result.catch(report);
     } catch (error) {
       report(error);
     }
-  }, ms);
+  });
 }
 
 /**
@@ -91,7 +103,7 @@ export function safeTimeout(ms: number, work: () => unknown, onError: (error: un
  * (a health check, Telegram's pre-checkout, a Bot API call). The timer never outlives the race; a
  * rejection of `work` before the deadline is passed on.
  */
-export async function settleWithin<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+export async function resultWithin<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<F>((resolve) => {
     timer = setTimeout(() => resolve(fallback), ms);

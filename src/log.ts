@@ -74,7 +74,10 @@ function clean(value: unknown, depth = 0): unknown {
   if (proto !== Object.prototype && proto !== null) return value; // Dates, Buffers, class instances: as pino prints them
   const out: LogFields = {};
   for (const [name, field] of Object.entries(value)) {
-    out[name] = SECRET_FIELD.test(name) && !NOT_SECRET_FIELD.test(name) && field != null && typeof field !== "boolean" ? CENSOR : clean(field, depth + 1);
+    out[name] =
+      SECRET_FIELD.test(name) && !NOT_SECRET_FIELD.test(name) && field != null && typeof field !== "boolean"
+        ? CENSOR
+        : clean(field, depth + 1);
   }
   return out;
 }
@@ -90,7 +93,9 @@ function serializeError(value: unknown): unknown {
  * synchronously to stderr, so none is lost when the process exits right after logging.
  */
 export function createLogger(level: string = process.env.TOKENGOBLIN_LOG ?? "info", sink?: (line: string) => void): Logger {
-  const destination: DestinationStream = sink ? { write: (line: string) => sink(line.endsWith("\n") ? line.slice(0, -1) : line) } : pino.destination({ fd: 2, sync: true });
+  const destination: DestinationStream = sink
+    ? { write: (line: string) => sink(line.endsWith("\n") ? line.slice(0, -1) : line) }
+    : pino.destination({ fd: 2, sync: true });
   const root = pino(
     {
       level: (LEVELS as readonly string[]).includes(level) ? (level as Level) : "info",
@@ -128,7 +133,13 @@ function wrap(instance: pino.Logger): Logger {
 export function withFields(log: Logger, bindings: LogFields): Logger {
   if (log.child) return log.child(bindings);
   const at = (name: Exclude<Level, "silent">) => (message: string, fields?: LogFields) => log[name](message, { ...bindings, ...fields });
-  return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug"), child: (more) => withFields(log, { ...bindings, ...more }) };
+  return {
+    error: at("error"),
+    warn: at("warn"),
+    info: at("info"),
+    debug: at("debug"),
+    child: (more) => withFields(log, { ...bindings, ...more }),
+  };
 }
 
 /** A logger that prints nothing, for tests and benchmarks. */

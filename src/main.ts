@@ -7,8 +7,9 @@ import { hostname } from "node:os";
 import { createApp } from "./app.ts";
 import { consoleLanguage, runConsole } from "./cli/console.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { describeFailure, redactSecrets } from "./failures.ts";
+import { describeFailure, redactSecrets, resultWithin } from "./failures.ts";
 import { type Logger, createLogger } from "./log.ts";
+import { StartupError } from "./startup.ts";
 
 /** Environment variables holding credentials: their values never reach stderr, whatever fails. */
 const SECRET_VARIABLES = [
@@ -40,6 +41,15 @@ function keepServingOnStrayErrors(log: Logger): void {
   });
 }
 
+/** How long a failed start-up waits for the app to close before exiting anyway. */
+const CLOSE_LIMIT_MS = 2_000;
+
+/** The one line a start-up that could not reach the store or the Bot API prints (issue 18). */
+function startupFailed(error: StartupError): number {
+  console.error(`Start-up failed: ${redactSecrets(error.message, secrets())}`);
+  return 1;
+}
+
 async function main(): Promise<number> {
   // A local .env (never committed) is read if present; real environment variables win.
   if (existsSync(".env")) process.loadEnvFile(".env");
@@ -60,19 +70,39 @@ async function main(): Promise<number> {
   // A name stable across restarts on one host and port, so a restarted process takes back the chat
   // leases and delivery claims its crashed predecessor held instead of waiting for them to run out.
   const instanceId = config.instanceId ?? (config.http.port !== 0 ? `${hostname()}:${config.http.port}` : undefined);
-  const app = await createApp(config, { log, ...(instanceId ? { instanceId } : {}) });
+  let app;
+  try {
+    app = await createApp(config, { log, ...(instanceId ? { instanceId } : {}) });
+  } catch (error) {
+    if (error instanceof StartupError) return startupFailed(error);
+    throw error;
+  }
+  // Whatever failed, the process ends soon: closing waits for an unreachable store no longer than this.
+  const closeQuickly = (opened: typeof app) =>
+    resultWithin(
+      opened.close().catch(() => {}),
+      CLOSE_LIMIT_MS,
+      undefined,
+    );
   try {
     await app.start();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") console.error(`Configuration error: HTTP_PORT ${config.http.port} is already in use; set HTTP_PORT to a free port.`);
+    if (code === "EADDRINUSE")
+      console.error(`Configuration error: HTTP_PORT ${config.http.port} is already in use; set HTTP_PORT to a free port.`);
     else console.error(`Start-up failed: ${redactSecrets(String(error), secrets())}`);
-    await app.close().catch(() => {});
+    await closeQuickly(app);
     return 1;
   }
   if (telegram) {
     const { runTelegram } = await import("./telegram/index.ts");
-    await runTelegram(app);
+    try {
+      await runTelegram(app);
+    } catch (error) {
+      if (!(error instanceof StartupError)) throw error;
+      await closeQuickly(app);
+      return startupFailed(error);
+    }
   } else {
     // The console has no routes to wait for: every route exists once the server listens.
     app.setReady(true);

@@ -10,6 +10,7 @@
  * one process (tests) share them instead of adding a timer each.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { EngineEvent } from "./engine/events.ts";
 
 export type Labels = Record<string, string>;
 export type MetricType = "counter" | "gauge" | "histogram";
@@ -59,7 +60,11 @@ export function createMetrics(): Metrics {
   const create = (name: string, type: MetricType, help: string, labelNames: readonly string[], buckets?: readonly number[]) => {
     const config = { name, help, labelNames: [...labelNames], registers: [registry] };
     const metric =
-      type === "counter" ? new Counter(config) : type === "gauge" ? new Gauge(config) : new Histogram({ ...config, ...(buckets ? { buckets: [...buckets] } : {}) });
+      type === "counter"
+        ? new Counter(config)
+        : type === "gauge"
+          ? new Gauge(config)
+          : new Histogram({ ...config, ...(buckets ? { buckets: [...buckets] } : {}) });
     metrics.set(name, { type, metric });
     return metric;
   };
@@ -102,4 +107,48 @@ export function createMetrics(): Metrics {
     render: async () => `${await perProcess.metrics()}\n${await registry.metrics()}`,
     contentType: registry.contentType,
   };
+}
+
+/** Counts the engine's events (each announced once its commit is stored). */
+export function countEngineEvents(metrics: Metrics, engine: { onEvent(listener: (event: EngineEvent) => void): unknown }): void {
+  metrics.describe("tokengoblin_commands_total", "counter", "Customer commands by type, source and whether the machine accepted them.");
+  metrics.describe("tokengoblin_transitions_total", "counter", "Purchase machine transitions by the order's new top-level state.");
+  metrics.describe("tokengoblin_payments_total", "counter", "Payment confirmations by outcome.");
+  metrics.describe("tokengoblin_not_understood_total", "counter", "Messages neither rules nor the LLM understood.");
+  metrics.describe("tokengoblin_undeliverable_goods_total", "counter", "Delivered goods whose message the customer's channel refused.");
+  metrics.describe("tokengoblin_needs_owner_total", "counter", "Orders that came to need the owner, by task.");
+  engine.onEvent((event) => {
+    switch (event.type) {
+      case "command":
+        metrics.inc("tokengoblin_commands_total", { command: event.command, source: event.source, accepted: String(event.accepted) });
+        break;
+      case "transition":
+        // Top-level states only: a bounded set of label values.
+        if (event.to.split(".")[0] !== event.from.split(".")[0])
+          metrics.inc("tokengoblin_transitions_total", { to: event.to.split(".")[0] ?? event.to });
+        break;
+      case "payment":
+        metrics.inc("tokengoblin_payments_total", { outcome: event.outcome });
+        break;
+      case "not_understood":
+        metrics.inc("tokengoblin_not_understood_total");
+        break;
+      case "secret_undeliverable":
+        metrics.inc("tokengoblin_undeliverable_goods_total");
+        break;
+      case "needs_owner":
+        metrics.inc("tokengoblin_needs_owner_total", { task: event.task });
+        break;
+      case "order":
+      case "llm":
+      case "admin":
+      case "profile":
+      case "reply":
+        break;
+      default: {
+        const unhandled: never = event;
+        void unhandled;
+      }
+    }
+  });
 }

@@ -1,30 +1,25 @@
 /**
- * The sales funnel, read from the audit trail: how many conversations got a quote, created a payment,
- * paid and received their goods — split by how the customer drove the order (typed text understood by
- * rules, typed text understood by the LLM, buttons, slash commands, or a mix). Also what the LLM cost
- * per completed purchase and how long a purchase takes from quote to delivery.
- *
- * Pure functions over {@link AuditEntry}s, so the CLI report and the Telegram admin `/stats` share them.
+ * The sales funnel, from the read model (`projection.ts`): how many orders got a quote, an invoice,
+ * were paid and received their goods — split by how the customer drove the order (typed text
+ * understood by rules, typed text understood by the LLM, buttons, slash commands, or a mix). Also what
+ * the LLM cost per completed purchase and how long a purchase takes from quote to delivery. The CLI
+ * report, `/stats` and the dashboard all show this one table.
  */
-import { compareEntries } from "../audit/index.ts";
-import { CommandSource } from "../domain/commands.ts";
-import type { AuditEntry } from "../domain/records.ts";
+import { FUNNEL_SOURCES, type FunnelSource, type OrderRow, sourceOf } from "./read-model.ts";
 
-/** How an order was driven: the source of the command(s) that set its amount. */
-export type FunnelSource = CommandSource | "mixed" | "unattributed";
-
-export const FUNNEL_SOURCES: readonly FunnelSource[] = [...CommandSource.options, "mixed", "unattributed"];
+export { FUNNEL_SOURCES, sourceOf };
+export type { FunnelSource };
 
 export type FunnelRow = {
   source: FunnelSource | "total";
+  /** Orders that got an amount (a chat that only said hello is not an order). */
   started: number;
   quoted: number;
-  paymentCreated: number;
-  /** Orders paid, including money that arrived after the order closed (issue 13: money is never silent). */
+  invoiced: number;
+  /** Orders paid, including money that arrived after the order closed and bought its goods anyway. */
   paid: number;
   /** Of those, orders whose money arrived after they were cancelled or expired. */
   latePaid: number;
-  /** Orders whose goods were issued, including those delivered for a late payment. */
   delivered: number;
   llmCalls: number;
   llmTokens: number;
@@ -36,73 +31,55 @@ export type Funnel = {
   /** One row per source that has at least one order, in {@link FUNNEL_SOURCES} order, then the total. */
   rows: FunnelRow[];
   orders: number;
-  /** Time span covered by the entries read, or null when there were none. */
+  /** Time span of the orders counted, or null when there were none. */
   from: number | null;
   to: number | null;
 };
 
-/** What one order's audit trail says about it (see {@link orderFacts}). */
-export type OrderFacts = {
-  quoteSources: Set<CommandSource>;
-  firstSource: CommandSource | null;
-  quotedAt: number | null;
-  paymentCreated: boolean;
-  paid: boolean;
-  latePaid: boolean;
-  deliveredAt: number | null;
-  llmCalls: number;
-  llmTokens: number;
-};
-
-const PAID_STATES = new Set(["paid", "delivered", "delivery_failed"]);
-const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
-const isSource = (value: unknown): value is CommandSource => CommandSource.safeParse(value).success;
-
-/**
- * Builds the funnel from audit entries (any order; pass `since` to count only orders whose first entry
- * is at or after it). An order is attributed to the source of its accepted QUOTE/CHANGE_AMOUNT
- * commands — "mixed" when they came from several — or, if it never got an amount, to its first command.
- */
-export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: number } = {}): Funnel {
-  const byOrder = new Map<string, AuditEntry[]>();
-  let from: number | null = null;
-  let to: number | null = null;
-  for (const entry of entries) {
-    const list = byOrder.get(entry.orderId);
-    if (list) list.push(entry);
-    else byOrder.set(entry.orderId, [entry]);
-  }
+/** Builds the funnel from the read model's orders (pass `since` to count only orders created at or after it). */
+export function buildFunnel(orders: Iterable<OrderRow>, options: { since?: number } = {}): Funnel {
   const rows = new Map<FunnelRow["source"], FunnelRow & { durations: number[] }>();
   const row = (source: FunnelRow["source"]) => {
     let existing = rows.get(source);
     if (!existing) {
-      existing = { source, started: 0, quoted: 0, paymentCreated: 0, paid: 0, latePaid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [] };
+      existing = {
+        source,
+        started: 0,
+        quoted: 0,
+        invoiced: 0,
+        paid: 0,
+        latePaid: 0,
+        delivered: 0,
+        llmCalls: 0,
+        llmTokens: 0,
+        medianQuoteToDeliveryMs: null,
+        durations: [],
+      };
       rows.set(source, existing);
     }
     return existing;
   };
-  let orders = 0;
-  for (const list of byOrder.values()) {
-    list.sort(compareEntries);
-    const first = list[0];
-    if (!first || (options.since !== undefined && first.at < options.since)) continue;
-    orders++;
-    from = from === null ? first.at : Math.min(from, first.at);
-    to = Math.max(to ?? 0, list[list.length - 1]?.at ?? first.at);
-    const facts = orderFacts(list);
-    const source = sourceOf(facts);
-    for (const target of [row(source), row("total")]) {
+  let count = 0;
+  let from: number | null = null;
+  let to: number | null = null;
+  for (const order of orders) {
+    if (options.since !== undefined && order.createdAt < options.since) continue;
+    count++;
+    from = from === null ? order.createdAt : Math.min(from, order.createdAt);
+    to = Math.max(to ?? 0, order.updatedAt);
+    for (const target of [row(sourceOf(order)), row("total")]) {
       target.started++;
-      if (facts.quotedAt !== null) target.quoted++;
-      if (facts.paymentCreated) target.paymentCreated++;
-      if (facts.paid) target.paid++;
-      if (facts.latePaid) target.latePaid++;
-      if (facts.deliveredAt !== null) {
+      if (order.quotedAt !== null) target.quoted++;
+      if (order.invoicedAt !== null) target.invoiced++;
+      if (order.paid) target.paid++;
+      if (order.paid && order.summary.late) target.latePaid++;
+      if (order.delivered) {
         target.delivered++;
-        if (facts.quotedAt !== null) target.durations.push(facts.deliveredAt - facts.quotedAt);
+        if (order.quotedAt !== null && order.summary.deliveredAt !== null)
+          target.durations.push(order.summary.deliveredAt - order.quotedAt);
       }
-      target.llmCalls += facts.llmCalls;
-      target.llmTokens += facts.llmTokens;
+      target.llmCalls += order.llmCalls;
+      target.llmTokens += order.llmTokens;
     }
   }
   row("total");
@@ -110,63 +87,7 @@ export function buildFunnel(entries: Iterable<AuditEntry>, options: { since?: nu
     .map((source) => rows.get(source))
     .filter((r): r is FunnelRow & { durations: number[] } => r !== undefined && (r.source === "total" || r.started > 0))
     .map(({ durations, ...rest }) => ({ ...rest, medianQuoteToDeliveryMs: median(durations) }));
-  return { rows: ordered, orders, from, to };
-}
-
-/** How the order was driven: its amount's source, "mixed" when several set it, else its first command's. */
-export function sourceOf(facts: OrderFacts): FunnelSource {
-  return facts.quoteSources.size > 1 ? "mixed" : ([...facts.quoteSources][0] ?? facts.firstSource ?? "unattributed");
-}
-
-/** The funnel facts of one order from its trail, oldest entry first (the web dashboard shares this). */
-export function orderFacts(list: readonly AuditEntry[]): OrderFacts {
-  const facts: OrderFacts = {
-    quoteSources: new Set(),
-    firstSource: null,
-    quotedAt: null,
-    paymentCreated: false,
-    paid: false,
-    latePaid: false,
-    deliveredAt: null,
-    llmCalls: 0,
-    llmTokens: 0,
-  };
-  for (const entry of list) {
-    const d = entry.detail;
-    switch (entry.type) {
-      case "command":
-        if (isSource(d.source)) {
-          facts.firstSource ??= d.source;
-          if (d.accepted === true && (d.command === "QUOTE" || d.command === "CHANGE_AMOUNT")) facts.quoteSources.add(d.source);
-        }
-        break;
-      case "transition":
-        if (d.to === "quoted" && facts.quotedAt === null) facts.quotedAt = entry.at;
-        if (d.to === "awaiting_payment") facts.paymentCreated = true;
-        if (typeof d.to === "string" && PAID_STATES.has(d.to)) facts.paid = true;
-        if (d.to === "delivered" && facts.deliveredAt === null) facts.deliveredAt = entry.at;
-        break;
-      case "payment":
-        if (d.outcome === "paid" || d.outcome === "delivered") facts.paid = true;
-        // Money for a closed order is still money in: counted as paid (and delivered when its goods were issued).
-        if (typeof d.outcome === "string" && d.outcome.startsWith("late")) facts.paid = facts.latePaid = true;
-        if (d.outcome === "late_delivered" && facts.deliveredAt === null) facts.deliveredAt = entry.at;
-        break;
-      case "llm":
-        facts.llmCalls++;
-        facts.llmTokens += num(d.promptTokens) + num(d.completionTokens);
-        break;
-      case "not_understood":
-      case "admin":
-      case "secret_undeliverable":
-        break;
-      default: {
-        const unhandled: never = entry.type;
-        void unhandled;
-      }
-    }
-  }
-  return facts;
+  return { rows: ordered, orders: count, from, to };
 }
 
 /** The middle value (mean of the two middle ones for an even count), or null for none. */
@@ -202,13 +123,25 @@ export function formatDuration(ms: number | null): string {
 
 /** A plain-text table (monospace) of the funnel: counts, conversion from start, LLM cost per purchase. */
 export function formatFunnel(funnel: Funnel): string {
-  const header = ["source", "started", "quoted", "invoiced", "paid", "of which late", "delivered", "conv.", "LLM calls/sale", "LLM tokens/sale", "median quote→delivery"];
+  const header = [
+    "source",
+    "started",
+    "quoted",
+    "invoiced",
+    "paid",
+    "of which late",
+    "delivered",
+    "conv.",
+    "LLM calls/sale",
+    "LLM tokens/sale",
+    "median quote→delivery",
+  ];
   const body = funnel.rows.map((r) => [
     SOURCE_LABELS[r.source],
     String(r.started),
     `${r.quoted} (${pct(r.quoted, r.started)})`,
-    `${r.paymentCreated} (${pct(r.paymentCreated, r.quoted)})`,
-    `${r.paid} (${pct(r.paid, r.paymentCreated)})`,
+    `${r.invoiced} (${pct(r.invoiced, r.quoted)})`,
+    `${r.paid} (${pct(r.paid, r.invoiced)})`,
     String(r.latePaid),
     `${r.delivered} (${pct(r.delivered, r.paid)})`,
     pct(r.delivered, r.started),
@@ -218,7 +151,8 @@ export function formatFunnel(funnel: Funnel): string {
   ]);
   const table = [header, ...body];
   const widths = header.map((_, i) => Math.max(...table.map((line) => (line[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
   const span =
     funnel.from === null || funnel.to === null
       ? "no orders recorded yet"
@@ -230,6 +164,6 @@ export function formatFunnel(funnel: Funnel): string {
     ...body.map(line),
     "",
     "Each stage's % is of the stage before it; conv. = delivered / started. Sources: how the amount was set.",
-    "Paid includes money that arrived after its order was cancelled or expired (of which late); delivered includes goods issued for it.",
+    "Paid includes money that arrived after its order was cancelled or expired and bought its goods anyway (of which late).",
   ].join("\n");
 }

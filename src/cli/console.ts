@@ -5,14 +5,21 @@
  * `--lang ru` (`npm start -- --lang ru`), else the one in `LANG`, else the shop's default.
  *
  * Buttons work as in Telegram: each is shown with a number, and typing the number (or `#2`), or the
- * button's label ("+ 1k", "confirm"), presses it. The chat is remembered in the store like a Telegram
- * chat, so a second run starts where the first ended.
+ * button's label ("+ 1k", "confirm"), presses it. So do the customer commands (`/buy 5000`, `/cart`,
+ * `/language ru`…), answered by the same code as Telegram's (`customer-commands.ts`). The chat is
+ * remembered in the store like a Telegram chat, so a second run starts where the first ended.
  */
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { App } from "../app.ts";
+import { type CustomerCommand, answerCommand, languageChoices, languageNamed, readCustomerCommand } from "../customer-commands.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
-import type { Button, RenderedMessage } from "../render/messages.ts";
+import type { Button } from "../render/messages.ts";
+
+/** A button the console shows: one of the chat's (it presses the engine), or a `/language` choice. */
+export type ConsoleButton = Button | { label: string; language: string };
+/** A message as the console shows it: text, then rows of numbered buttons. */
+export type ConsoleMessage = { text: string; buttons: readonly (readonly ConsoleButton[])[] };
 
 export type ConsoleOptions = {
   input?: Readable & { isTTY?: boolean };
@@ -35,7 +42,7 @@ export function consoleLanguage(argv: readonly string[], env: Record<string, str
  * How a rendered message looks in a terminal: the text, then the buttons, each with the number that
  * presses it (`[1] 1k`), links in full.
  */
-export function formatForConsole(message: RenderedMessage): string {
+export function formatForConsole(message: ConsoleMessage): string {
   const lines = [message.text];
   let number = 0;
   for (const row of message.buttons) {
@@ -60,7 +67,7 @@ function typedForm(text: string): string {
  * The button a line of input presses among those last shown: its number ("2", "#2") or its label,
  * typed with or without its emoji ("+ 1k", "confirm"). Null when the line is ordinary text.
  */
-export function pressedButton(text: string, buttons: readonly Button[]): Button | null {
+export function pressedButton<B extends { label: string }>(text: string, buttons: readonly B[]): B | null {
   const number = /^#?(\d{1,2})$/.exec(text.trim());
   if (number) return buttons[Number(number[1]) - 1] ?? null;
   const typed = typedForm(text);
@@ -74,22 +81,40 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const output = options.output ?? process.stdout;
   const chatId = options.chatId ?? "console";
   const interactive = input.isTTY === true;
-  const language = app.localization.negotiate(options.language);
-  // Remembered like a Telegram customer's choice, so the pay page speaks it too.
-  await app.languages.choose(chatId, language);
+  // Remembered like a Telegram customer's choice, so the pay page speaks it too; `/language` changes it.
+  let language = await app.languages.choose(chatId, app.localization.negotiate(options.language));
   const say = (text: string) => output.write(`\n🧌 ${forTerminal(text).replace(/\n/g, "\n   ").replace(/ +$/gm, "")}\n`);
   // The buttons of the last message shown: the ones a number or a label presses.
-  let buttons: Button[] = [];
-  const show = (reply: EngineReply) => {
-    const message = app.renderer.render(reply, language);
+  let buttons: ConsoleButton[] = [];
+  const showMessage = (message: ConsoleMessage) => {
     buttons = message.buttons.flat();
     say(formatForConsole(message));
+  };
+  const show = (reply: EngineReply) => showMessage(app.renderer.render(reply, language));
+  /** `/language`: the choices as buttons; `/language ru` (or pressing a choice) switches at once. */
+  const switchLanguage = async (wanted: string | undefined) => {
+    const tr = () => app.localization.translator(language);
+    if (wanted === undefined) {
+      showMessage({
+        text: tr().t("language-choose"),
+        buttons: [languageChoices(app.localization).map(({ language, name }) => ({ label: name, language }))],
+      });
+      return;
+    }
+    language = await app.languages.choose(chatId, wanted);
+    buttons = [];
+    say(tr().t("language-chosen"));
+  };
+  /** A customer command, answered as Telegram answers it. */
+  const command = async (name: CustomerCommand, argument: string) => {
+    if (name === "language") return switchLanguage(languageNamed(app.localization, argument));
+    await showAndConfirm(await answerCommand(app.engine, chatId, name, argument));
   };
   /** Shows a reply; goods in it are erased from the ledger only after they were printed. */
   const showAndConfirm = async (reply: EngineReply) => {
     show(reply);
     const goods = secretOf(reply);
-    if (goods) await app.engine.secretShown(goods.orderId);
+    if (goods) await app.engine.secretShown(goods.orderId, chatId);
   };
 
   // Payment confirmations and expiries arrive without the customer typing: print them as they come.
@@ -122,8 +147,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     }
     if (!interactive) output.write(`\nyou › ${forTerminal(text)}\n`);
     try {
-      const pressed = pressedButton(text, buttons);
-      if (pressed && "url" in pressed) say(pressed.url);
+      const typedCommand = readCustomerCommand(text);
+      const pressed = typedCommand ? null : pressedButton(text, buttons);
+      if (typedCommand) await command(typedCommand.command, typedCommand.argument);
+      else if (pressed && "url" in pressed) say(pressed.url);
+      else if (pressed && "language" in pressed) await switchLanguage(pressed.language);
       else await showAndConfirm(pressed ? await app.engine.handleButton(chatId, pressed.press) : await app.engine.handleText(chatId, text));
     } catch (error) {
       app.log.error("console message failed", { err: error });

@@ -1,71 +1,54 @@
 /**
  * Renders a state machine's definition as a Mermaid `stateDiagram-v2`, read from the machine itself
- * (its state nodes, transitions, guards and invokes), so the picture cannot drift from the code.
+ * (its state nodes, transitions, guards and invokes, through the walk the dashboard's picture shares),
+ * so the picture cannot drift from the code.
  */
-import type { AnyStateMachine, AnyStateNode } from "xstate";
+import type { AnyStateMachine } from "xstate";
+import { type GraphNode, type MachineGraph, machineGraph } from "../analytics/machine-graph.ts";
 
 /** Mermaid ids must be unique across nesting levels: `paid.delivering` becomes `paid_delivering`. */
-const mermaidId = (node: AnyStateNode) => node.path.join("_");
+const mermaidId = (id: string) => id.replace(/\./g, "_");
 
-type Guard = { type?: string } | string | undefined;
-const guardName = (guard: unknown): string | null => {
-  const g = guard as Guard;
-  if (!g) return null;
-  if (typeof g === "string") return g;
-  return typeof g.type === "string" ? g.type : "guard";
-};
-
-/** The label of a transition: the event as people say it, plus the guard when there is one. */
-function label(eventType: string, node: AnyStateNode, guard: unknown): string {
-  let event = eventType;
-  for (const invoke of node.invoke) {
-    if (eventType === `xstate.done.actor.${invoke.id}`) event = `done: ${String(invoke.src)}`;
-    if (eventType === `xstate.error.actor.${invoke.id}`) event = `error: ${String(invoke.src)}`;
-  }
-  if (eventType.startsWith("xstate.done.state.")) event = "done";
-  const name = guardName(guard);
-  return name ? `${event} [${name}]` : event;
+/** One line per transition `node` declares that changes state (targetless ones such as HELP are listed apart). */
+function edges(graph: MachineGraph, node: GraphNode, indent: string): string[] {
+  return graph.edges
+    .filter((edge) => edge.from === node.id)
+    .map(
+      (edge) => `${indent}${mermaidId(edge.from)} --> ${mermaidId(edge.to)} : ${edge.guard ? `${edge.event} [${edge.guard}]` : edge.event}`,
+    );
 }
 
-/** One line per transition of `node` that changes state (targetless ones such as HELP are listed apart). */
-function edges(node: AnyStateNode, indent: string): string[] {
+function block(graph: MachineGraph, node: GraphNode, indent: string): string[] {
   const lines: string[] = [];
-  for (const [eventType, definitions] of node.transitions) {
-    for (const definition of definitions) {
-      for (const target of definition.target ?? []) {
-        lines.push(`${indent}${mermaidId(node)} --> ${mermaidId(target)} : ${label(eventType, node, definition.guard)}`);
-      }
-    }
-  }
-  return lines;
-}
-
-function block(node: AnyStateNode, indent: string): string[] {
-  const lines: string[] = [];
-  const children = Object.values(node.states) as AnyStateNode[];
-  if (node.initial) lines.push(`${indent}[*] --> ${mermaidId(node.initial.target[0] as AnyStateNode)}`);
+  const children = node.children.map((id) => graph.nodes.get(id)!);
+  if (node.initial) lines.push(`${indent}[*] --> ${mermaidId(node.initial)}`);
   for (const child of children) {
-    const id = mermaidId(child);
-    if (Object.keys(child.states).length > 0) {
-      lines.push(`${indent}state "${child.key}" as ${id} {`, ...block(child, `${indent}  `), `${indent}}`);
+    const id = mermaidId(child.id);
+    if (child.children.length > 0) {
+      lines.push(`${indent}state "${child.key}" as ${id} {`, ...block(graph, child, `${indent}  `), `${indent}}`);
     } else if (id !== child.key) {
       lines.push(`${indent}state "${child.key}" as ${id}`);
     }
-    if (child.invoke.length > 0) lines.push(`${indent}${id} : ${child.key} (invokes ${child.invoke.map((i: { src: unknown }) => String(i.src)).join(", ")})`);
+    if (child.invokes.length > 0) lines.push(`${indent}${id} : ${child.key} (invokes ${child.invokes.join(", ")})`);
   }
   for (const child of children) {
-    lines.push(...edges(child, indent));
-    if (child.type === "final") lines.push(`${indent}${mermaidId(child)} --> [*]`);
+    lines.push(...edges(graph, child, indent));
+    if (child.final) lines.push(`${indent}${mermaidId(child.id)} --> [*]`);
   }
   return lines;
 }
 
-/** The machine as Mermaid source (no fences). */
+/** The machine as Mermaid source (no fences), from its one shared walk ({@link machineGraph}). */
 export function machineToMermaid(machine: AnyStateMachine): string {
-  const root = machine.root as AnyStateNode;
-  const anywhere = [...root.transitions.keys()].filter((type) => !(root.transitions.get(type) ?? []).some((t) => t.target?.length));
-  const lines = ["stateDiagram-v2", ...block(root, "  ")];
-  if (anywhere.length > 0) lines.push(`  note right of ${mermaidId(root.initial!.target[0] as AnyStateNode)}`, `    In every state: ${anywhere.join(", ")} (no state change)`, "  end note");
+  const graph = machineGraph(machine);
+  const lines = ["stateDiagram-v2", ...block(graph, graph.root, "  ")];
+  if (graph.anywhere.length > 0 && graph.root.initial) {
+    lines.push(
+      `  note right of ${mermaidId(graph.root.initial)}`,
+      `    In every state: ${graph.anywhere.join(", ")} (no state change)`,
+      "  end note",
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -75,7 +58,7 @@ export function mermaidMarkdown(machine: AnyStateMachine, source: string): strin
 
 Generated from \`machines/purchase.machine.ts\` by \`npm run diagram -- --out docs/purchase.md\`; do not edit by hand
 (a test fails when this file is out of date). Labels read \`EVENT [guard]\`; \`done:\`/\`error:\` edges are the
-outcomes of the invoked actor of a busy state.
+outcomes of the invoked actor of a busy state; \`always\` edges are taken as soon as their state is entered.
 
 \`\`\`mermaid
 ${source}\`\`\`

@@ -5,10 +5,9 @@
  */
 import { createAuditLog, formatAuditEntry } from "../audit/index.ts";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import { createProjection } from "../analytics/projection.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import type { AuditEntry } from "../domain/records.ts";
-import { silentLogger } from "../log.ts";
-import { createStores, openBackend } from "../store/index.ts";
+import { StartupError, openStoreWithin } from "../startup.ts";
 
 function parseSince(text: string | undefined, now: number): number | undefined | "invalid" {
   if (text === undefined) return undefined;
@@ -17,7 +16,6 @@ function parseSince(text: string | undefined, now: number): number | undefined |
   const date = Date.parse(text);
   return Number.isNaN(date) ? "invalid" : date;
 }
-
 
 async function main(argv: string[]): Promise<number> {
   const arg = (name: string) => {
@@ -39,22 +37,36 @@ async function main(argv: string[]): Promise<number> {
     console.error("--since takes an ISO date (2026-01-31) or hours (24h)");
     return 2;
   }
-  const stores = createStores(await openBackend(config.store));
+  let store;
   try {
-    const audit = createAuditLog(stores, { instanceId: "report", log: silentLogger });
+    store = await openStoreWithin(config.store, config.startupTimeoutMs);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`store error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  try {
+    const audit = createAuditLog(store);
     const orderId = arg("--order");
     if (orderId) {
       const trail = await audit.forOrder(orderId);
-      console.log(trail.length === 0 ? `no audit entries for order ${orderId}` : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"));
+      console.log(
+        trail.length === 0
+          ? `no audit entries for order ${orderId}`
+          : trail.map((entry) => formatAuditEntry(entry, { verbose: true })).join("\n"),
+      );
       return trail.length === 0 ? 1 : 0;
     }
-    const entries: AuditEntry[] = [];
-    for await (const entry of audit.all()) entries.push(entry);
+    // The saved read model and whatever the log gained since it was saved.
+    const projection = createProjection(store);
+    await projection.refresh();
     console.log(`store: ${config.store.kind}`);
-    console.log(formatFunnel(buildFunnel(entries, since === undefined ? {} : { since })));
+    console.log(formatFunnel(buildFunnel(projection.state().orders.values(), since === undefined ? {} : { since })));
     return 0;
   } finally {
-    await stores.backend.close();
+    await store.close();
   }
 }
 

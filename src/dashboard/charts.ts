@@ -2,9 +2,9 @@
  * Charts as server-rendered SVG: no script, no library, nothing from a CDN. Every chart sits next to
  * a table with the same numbers, so the page reads fully without the pictures.
  */
-import { SOURCE_LABELS } from "../analytics/funnel.ts";
+import { type FunnelRow, SOURCE_LABELS } from "../analytics/funnel.ts";
 import { esc } from "./html.ts";
-import type { FunnelLine, RevenueBucket } from "./queries.ts";
+import type { RevenueBucket } from "./queries.ts";
 
 const usd = (minor: number) => `$${(minor / 100).toLocaleString("en-US", { maximumFractionDigits: minor >= 100_000 ? 0 : 2 })}`;
 
@@ -24,33 +24,37 @@ export function revenueChart(buckets: readonly RevenueBucket[]): string {
     const x = left + i * slot + slot * 0.15;
     const y = height - bottom - h;
     const w = Math.max(1, slot * 0.7);
-    const value = bucket.usdMinor > 0 && n <= 16 ? `<text class="value" x="${(x + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle">${esc(usd(bucket.usdMinor))}</text>` : "";
-    const label = i % labelEvery === 0 ? `<text x="${(x + w / 2).toFixed(1)}" y="${height - 6}" text-anchor="middle">${esc(bucket.label)}</text>` : "";
+    const value =
+      bucket.usdMinor > 0 && n <= 16
+        ? `<text class="value" x="${(x + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle">${esc(usd(bucket.usdMinor))}</text>`
+        : "";
+    const label =
+      i % labelEvery === 0 ? `<text x="${(x + w / 2).toFixed(1)}" y="${height - 6}" text-anchor="middle">${esc(bucket.label)}</text>` : "";
     return `<g><title>${esc(`${bucket.label}: ${usd(bucket.usdMinor)}, ${bucket.sales} sales`)}</title><rect class="bar" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" rx="2"/>${value}${label}</g>`;
   });
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Revenue per ${buckets.length > 0 ? "period" : "day"}" xmlns="http://www.w3.org/2000/svg"><line x1="${left}" x2="${width - left}" y1="${height - bottom}" y2="${height - bottom}" stroke="#e4e7ec"/>${bars.join("")}</svg>`;
 }
 
-export const STAGES = [
+export const FUNNEL_STEPS = [
   ["started", "started"],
   ["quoted", "quoted"],
   ["invoiced", "invoiced"],
   ["paid", "paid"],
   ["delivered", "delivered"],
-] as const satisfies readonly (readonly [keyof FunnelLine, string])[];
+] as const satisfies readonly (readonly [keyof FunnelRow, string])[];
 
 /**
  * The funnel per source: for each stage, one bar per source whose height is the share of that
  * source's started orders that reached the stage — so sources compare directly at every stage.
  */
-export function funnelChart(lines: readonly FunnelLine[]): string {
+export function funnelChart(lines: readonly FunnelRow[]): string {
   const sources = lines.filter((l) => l.source !== "total");
   const width = 640;
   const height = 230;
   const left = 34;
   const bottom = 24;
   const top = 16;
-  const group = (width - left - 8) / STAGES.length;
+  const group = (width - left - 8) / FUNNEL_STEPS.length;
   const bar = Math.min(26, (group * 0.8) / Math.max(1, sources.length));
   const plot = height - top - bottom;
   const grid = [0, 25, 50, 75, 100]
@@ -59,7 +63,7 @@ export function funnelChart(lines: readonly FunnelLine[]): string {
       return `<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="#eef0f3"/><text x="${left - 4}" y="${y + 4}" text-anchor="end">${p}%</text>`;
     })
     .join("");
-  const bars = STAGES.flatMap(([key, label], s) => {
+  const bars = FUNNEL_STEPS.flatMap(([key, label], s) => {
     const x0 = left + s * group + (group - bar * sources.length) / 2;
     const items = sources.map((line, i) => {
       const share = line.started === 0 ? 0 : (line[key] as number) / line.started;
@@ -75,7 +79,7 @@ export function funnelChart(lines: readonly FunnelLine[]): string {
 }
 
 /** The colour key of the funnel chart. */
-export function legend(lines: readonly FunnelLine[]): string {
+export function legend(lines: readonly FunnelRow[]): string {
   return lines
     .filter((l) => l.source !== "total")
     .map((l) => `<span><i class="swatch s-${l.source}"></i>${esc(SOURCE_LABELS[l.source])}</span>`)

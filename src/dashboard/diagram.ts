@@ -1,66 +1,48 @@
 /**
- * The purchase machine as the owner sees it: its top-level states and the transitions between them,
- * read from the machine definition (as `npm run diagram` does), laid out in ranks and drawn as SVG on
- * the server. Edges carry how many orders took them; one order's path can be drawn on the same picture.
+ * The purchase machine as the owner sees it: its top-level states (stages) and the transitions between
+ * them, folded from the one walk of the machine that `npm run diagram` uses too (`machine-graph.ts`),
+ * laid out in ranks and drawn as SVG on the server. Edges carry how many orders took them, stages how
+ * many orders went through them and how many are there now; one order's path can be drawn on the same
+ * picture.
  *
- * The engine records transitions between top-level states after busy states have settled (a quote
- * goes `initial → quoted` in one step, through `pricing`), so a recorded step is mapped onto the
- * shortest chain of machine edges between its two states ({@link pathBetween}).
+ * The engine commits an order after busy states have settled (a quote goes `initial → quoted` in one
+ * step, through `pricing`), so a recorded step is mapped onto the shortest chain of machine edges
+ * between its two stages ({@link pathBetween}).
  */
-import type { AnyStateMachine, AnyStateNode } from "xstate";
+import type { AnyStateMachine } from "xstate";
 import { purchaseMachine } from "../../machines/purchase.machine.ts";
+import { machineGraph, topOf } from "../analytics/machine-graph.ts";
 import { esc } from "./html.ts";
 
-export type GraphEdge = { from: string; to: string; events: string[] };
+export type OwnerEdge = { from: string; to: string; events: string[] };
 export type OwnerGraph = {
   states: string[];
   initial: string;
-  edges: GraphEdge[];
+  edges: OwnerEdge[];
   /** `from>to` → edge index. */
   index: Map<string, number>;
   /** `from>to` → shortest chain of edge indices, filled as steps are looked up. */
   paths: Map<string, readonly number[]>;
 };
 
-const top = (node: AnyStateNode) => node.path[0] ?? node.key;
-
-function eventLabel(eventType: string, node: AnyStateNode): string {
-  for (const invoke of node.invoke) {
-    if (eventType === `xstate.done.actor.${invoke.id}`) return `${String(invoke.src)} done`;
-    if (eventType === `xstate.error.actor.${invoke.id}`) return `${String(invoke.src)} failed`;
-  }
-  return eventType.startsWith("xstate.done.state.") ? "delivered" : eventType;
-}
-
-/** Top-level states and the transitions between them (nested states folded into their parent). */
+/** Top-level states and the transitions between them (nested states folded into their stage). */
 export function ownerGraph(machine: AnyStateMachine = purchaseMachine): OwnerGraph {
-  const root = machine.root as AnyStateNode;
-  const states = Object.keys(root.states);
-  const edges: GraphEdge[] = [];
+  const graph = machineGraph(machine);
+  const edges: OwnerEdge[] = [];
   const index = new Map<string, number>();
-  const visit = (node: AnyStateNode) => {
-    for (const [eventType, definitions] of node.transitions) {
-      for (const definition of definitions) {
-        for (const target of definition.target ?? []) {
-          const from = top(node);
-          const to = top(target);
-          if (from === to) continue;
-          const key = `${from}>${to}`;
-          let at = index.get(key);
-          if (at === undefined) {
-            at = edges.push({ from, to, events: [] }) - 1;
-            index.set(key, at);
-          }
-          const label = eventLabel(eventType, node);
-          if (!edges[at]!.events.includes(label)) edges[at]!.events.push(label);
-        }
-      }
+  for (const edge of graph.edges) {
+    const from = topOf(edge.from);
+    const to = topOf(edge.to);
+    if (from === to) continue;
+    const key = `${from}>${to}`;
+    let at = index.get(key);
+    if (at === undefined) {
+      at = edges.push({ from, to, events: [] }) - 1;
+      index.set(key, at);
     }
-    for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
-  };
-  for (const child of Object.values(root.states) as AnyStateNode[]) visit(child);
-  const initial = top(root.initial!.target[0] as AnyStateNode);
-  return { states, initial, edges, index, paths: new Map() };
+    if (!edges[at]!.events.includes(edge.event)) edges[at]!.events.push(edge.event);
+  }
+  return { states: [...graph.root.children], initial: topOf(graph.root.initial ?? ""), edges, index, paths: new Map() };
 }
 
 /** The owner graph of the purchase machine, built once. */
@@ -89,7 +71,7 @@ function search(graph: OwnerGraph, from: string, to: string): number[] {
       cameBy.set(edge.to, i);
       if (edge.to === to) {
         const path: number[] = [];
-        for (let at = to; at !== from; ) {
+        for (let at = to; at !== from;) {
           const via = cameBy.get(at)!;
           path.unshift(via);
           at = graph.edges[via]!.from;
@@ -153,8 +135,10 @@ function exitPoint(box: Box, tx: number, ty: number): [number, number] {
 export type DiagramData = {
   /** Orders per edge index (distinct orders that took it). */
   edgeCounts?: readonly number[];
-  /** Orders per state (distinct orders that were in it). */
+  /** Orders per stage (distinct orders that went through it). */
   stateCounts?: ReadonlyMap<string, number>;
+  /** Orders in each stage now. */
+  nowCounts?: ReadonlyMap<string, number>;
   /** One order's path: edge indices in the order taken. */
   path?: readonly number[];
   /** The state the order is in now (drawn as current). */
@@ -207,12 +191,16 @@ export function diagramSvg(graph: OwnerGraph, data: DiagramData = {}): string {
   }
   for (const state of graph.states) {
     const box = boxes.get(state)!;
-    const count = data.stateCounts?.get(state);
+    const through = data.stateCounts?.get(state);
+    const now = data.nowCounts?.get(state) ?? 0;
+    const count = through === undefined ? undefined : now > 0 ? `${through} · ${now} now` : String(through);
     const cls = ["state", visited.has(state) ? "state-path" : "", data.current === state ? "state-current" : ""].filter(Boolean).join(" ");
     parts.push(
       `<g class="${cls}"><rect x="${box.x}" y="${box.y}" width="${BOX_W}" height="${BOX_H}" rx="8"/>` +
         `<text x="${box.x + BOX_W / 2}" y="${box.y + (count === undefined ? 25 : 18)}" text-anchor="middle">${esc(state.replace(/_/g, " "))}</text>` +
-        (count === undefined ? "" : `<text class="state-count" x="${box.x + BOX_W / 2}" y="${box.y + 33}" text-anchor="middle">${count}</text>`) +
+        (count === undefined
+          ? ""
+          : `<text class="state-count" x="${box.x + BOX_W / 2}" y="${box.y + 33}" text-anchor="middle">${count}</text>`) +
         `</g>`,
     );
   }

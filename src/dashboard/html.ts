@@ -29,10 +29,13 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-store",
 };
 
+/** The dashboard's tabs. */
+export type Tab = "today" | "funnel" | "orders";
+
 export type Frame = {
   title: string;
   /** Which tab is current. */
-  nav?: "overview" | "orders";
+  nav?: Tab;
   /** Seconds after which the browser reloads the page (the overview refreshes itself). */
   refreshSeconds?: number;
   /** The CSRF field for the logout form; absent on the login page and for bearer callers. */
@@ -55,7 +58,7 @@ ${frame.refreshSeconds ? `<meta http-equiv="refresh" content="${frame.refreshSec
 <link rel="stylesheet" href="/admin/dashboard.css">
 </head><body>
 <header><strong class="brand">TokenGoblin</strong>
-${frame.signedIn ? `<nav>${tab("overview", "/admin", "Overview")}${tab("orders", "/admin/orders", "Orders")}</nav>${logout}` : ""}
+${frame.signedIn ? `<nav>${tab("today", "/admin", "Today")}${tab("funnel", "/admin/funnel", "Funnel")}${tab("orders", "/admin/orders", "Orders")}</nav>${logout}` : ""}
 </header>
 <main>
 ${body}
@@ -77,7 +80,7 @@ nav a{padding:.3rem .7rem;border-radius:6px;color:var(--ink);text-decoration:non
 nav a[aria-current]{background:var(--ink);color:#fff}
 .logout{margin-left:auto}
 main{max-width:1180px;margin:0 auto;padding:1rem}
-h1{font-size:1.35rem;margin:.3rem 0 1rem}
+h1{font-size:1.35rem;margin:.3rem 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.05rem;margin:0 0 .6rem}
 .grid{display:grid;gap:1rem;grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem;min-width:0}
@@ -95,11 +98,12 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);white-space:nowrap}
 th{color:var(--muted);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:7rem}
 a{color:var(--accent)}
-.state{font-size:.8rem;padding:.1rem .45rem;border-radius:999px;background:#eef2f7}
-.state-delivered{background:#dcfce7;color:var(--good)}
-.state-delivery_failed,.state-payment_failed{background:#fee2e2;color:var(--bad)}
-.state-refunded{background:#fef3c7;color:var(--warn)}
+.state{font-size:.8rem;padding:.1rem .45rem;border-radius:999px;background:#eef2f7;white-space:nowrap}
+.state.tag-delivered{background:#dcfce7;color:var(--good)}
+.state.tag-needs_owner{background:#fee2e2;color:var(--bad)}
+.state.tag-refunded{background:#fef3c7;color:var(--warn)}
 form.inline{display:inline}
 button,.button{font:inherit;padding:.3rem .75rem;border:1px solid var(--ink);border-radius:6px;background:var(--ink);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:var(--ink)}
@@ -108,7 +112,17 @@ input,select{font:inherit;padding:.3rem .45rem;border:1px solid var(--line);bord
 .filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
 .notice{padding:.6rem .8rem;border-radius:8px;background:#eff6ff;border:1px solid #bfdbfe;margin-bottom:1rem}
 .notice.bad{background:#fef2f2;border-color:#fecaca}
-.needs li{margin:.35rem 0}
+.needs{padding-left:1.1rem}
+.needs li{margin:.5rem 0;overflow-wrap:anywhere}
+.needs form{margin:.2rem .2rem 0 0}
+.asked li{margin:.3rem 0;overflow-wrap:anywhere}
+.talk{display:flex;flex-direction:column;gap:.45rem}
+.turn{max-width:85%;padding:.45rem .7rem;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
+.turn.customer{align-self:flex-start;background:#eef2f7;border-bottom-left-radius:3px}
+.turn.bot{align-self:flex-end;background:#dbeafe;border-bottom-right-radius:3px}
+.turn small{display:block;color:var(--muted);font-size:.75rem;white-space:normal}
+.turn.gap{align-self:center;background:none;color:var(--muted);font-size:.8rem;padding:0}
+.notice{overflow-wrap:anywhere}
 .pager{display:flex;gap:1rem;margin-top:.75rem}
 svg{max-width:100%;height:auto;display:block}
 .chart text{font-size:11px;fill:var(--muted)}

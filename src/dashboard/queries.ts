@@ -1,12 +1,22 @@
 /**
- * What the pages ask of the read model: the overview of a period (one pass over the rows) and a page
- * of the orders table (keyset paging over the newest-first index, so page 500 costs what page 1 does).
+ * What the pages ask of the read model (`app.projection`): the owner's front page (today, what needs
+ * them, customers, what the bot did not understand, the funnel) and the funnel of a period by source
+ * with the machine's picture. The orders table's filter and paging are in `orders-query.ts`. Every
+ * count comes from the projection's rows; the funnel is `buildFunnel`, the same table `npm run report`
+ * and `/stats` print.
  */
-import { FUNNEL_SOURCES, type FunnelSource } from "../analytics/funnel.ts";
-import { OrderState } from "../domain/records.ts";
+import { type Funnel, buildFunnel, sourceOf } from "../analytics/funnel.ts";
+import {
+  type CustomerRow,
+  type NotUnderstoodRow,
+  type OrderRow,
+  type ProjectionState,
+  needsOwner,
+  stageOfSummary,
+  usdCents,
+} from "../analytics/projection.ts";
 import type { Money } from "../domain/money.ts";
-import { type OwnerGraph, PURCHASE_GRAPH } from "./diagram.ts";
-import type { OrderRow } from "./readmodel.ts";
+import { type OwnerGraph, PURCHASE_GRAPH, pathBetween } from "./diagram.ts";
 
 export const PERIODS = ["today", "7d", "30d", "all"] as const;
 export type Period = (typeof PERIODS)[number];
@@ -32,118 +42,181 @@ export function periodStart(period: Period, now: number): number {
   }
 }
 
-export const parsePeriod = (text: string | null): Period => (PERIODS as readonly string[]).includes(text ?? "") ? (text as Period) : "7d";
+export const parsePeriod = (text: string | null): Period => ((PERIODS as readonly string[]).includes(text ?? "") ? (text as Period) : "7d");
 
-export type FunnelLine = {
-  source: FunnelSource | "total";
-  started: number;
-  quoted: number;
-  invoiced: number;
-  paid: number;
-  delivered: number;
-  llmCalls: number;
-  llmTokens: number;
-  medianQuoteToDeliveryMs: number | null;
+/** Money taken and given back among `rows`, by list price (US cents). */
+export type Takings = { sales: number; usdMinor: number; refunds: number; refundedUsdMinor: number };
+
+/** Sales (paid in `[since, now]`) and refunds (money returned then) among `rows`. */
+function takings(rows: Iterable<OrderRow>, since: number): Takings {
+  const sum: Takings = { sales: 0, usdMinor: 0, refunds: 0, refundedUsdMinor: 0 };
+  for (const row of rows) {
+    const paidAt = row.summary.paidAt;
+    if (row.paid && paidAt !== null && paidAt >= since) {
+      sum.sales++;
+      sum.usdMinor += usdCents(row.summary.usd);
+    }
+    if (row.refundedAt !== null && row.refundedAt >= since) {
+      sum.refunds++;
+      sum.refundedUsdMinor += usdCents(row.summary.usd);
+    }
+  }
+  return sum;
+}
+
+/** The customers part of the front page: who buys, who comes back, and what that is worth. */
+export type Customers = {
+  total: number;
+  buyers: number;
+  /** Customers with two paid orders or more, and their share of all revenue (all time, list prices). */
+  repeatBuyers: number;
+  repeatRevenueUsdMinor: number;
+  revenueUsdMinor: number;
+  /** The most recently active customers, newest first. */
+  recent: CustomerRow[];
 };
+
+function customers(all: ReadonlyMap<string, CustomerRow>, shown: number): Customers {
+  const result: Customers = { total: 0, buyers: 0, repeatBuyers: 0, repeatRevenueUsdMinor: 0, revenueUsdMinor: 0, recent: [] };
+  const recent: CustomerRow[] = [];
+  for (const customer of all.values()) {
+    result.total++;
+    result.revenueUsdMinor += customer.revenueUsdCents;
+    if (customer.paidOrders > 0) result.buyers++;
+    if (customer.paidOrders > 1) {
+      result.repeatBuyers++;
+      result.repeatRevenueUsdMinor += customer.revenueUsdCents;
+    }
+    // Keep the `shown` most recent without sorting every customer.
+    if (recent.length < shown || customer.lastSeenAt > recent[recent.length - 1]!.lastSeenAt) {
+      recent.push(customer);
+      recent.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+      if (recent.length > shown) recent.pop();
+    }
+  }
+  result.recent = recent;
+  return result;
+}
+
+/** The owner's front page. */
+export type FrontPage = {
+  now: number;
+  today: Takings & { since: number; orders: number };
+  /** Orders that need the owner now, the longest waiting first. */
+  needs: OrderRow[];
+  customers: Customers;
+  /** What customers wrote that the bot did not understand, most recent first. */
+  notUnderstood: NotUnderstoodRow[];
+  /** The funnel of the last seven days (all sources together; by source is one click away). */
+  funnel: Funnel;
+};
+
+/** The front page from the read model at `now`. */
+export function frontPage(state: ProjectionState, now: number, shownCustomers = 10): FrontPage {
+  const rows = [...state.orders.values()];
+  const since = periodStart("today", now);
+  let orders = 0;
+  const needs: OrderRow[] = [];
+  for (const row of rows) {
+    if (row.createdAt >= since) orders++;
+    if (needsOwner(row.summary)) needs.push(row);
+  }
+  needs.sort((a, b) => (a.ownerSince ?? a.updatedAt) - (b.ownerSince ?? b.updatedAt));
+  return {
+    now,
+    today: { since, orders, ...takings(rows, since) },
+    needs,
+    customers: customers(state.customers, shownCustomers),
+    notUnderstood: [...state.notUnderstood].reverse(),
+    funnel: buildFunnel(rows, { since: periodStart("7d", now) }),
+  };
+}
 
 export type RevenueBucket = { label: string; start: number; usdMinor: number; sales: number };
 
-export type Overview = {
+/** The funnel page of one period: the funnel by source, revenue over time, providers, and where orders went in the machine. */
+export type FunnelPage = {
   period: Period;
   since: number;
   now: number;
-  /** Rows per source that have orders, in the report's order, then the total. */
-  funnel: FunnelLine[];
-  revenue: { buckets: RevenueBucket[]; unit: "day" | "month"; totalUsdMinor: number; sales: number; refundedUsdMinor: number };
+  funnel: Funnel;
+  revenue: { buckets: RevenueBucket[]; unit: "day" | "month" } & Takings;
   providers: { provider: string; sales: number; usdMinor: number; charged: Money[] }[];
+  /** Orders started in the period per owner-graph edge, per stage they went through, and per stage they are in now. */
   edgeCounts: number[];
-  stateCounts: Map<string, number>;
-  needs: { failedDeliveries: OrderRow[]; latePayments: OrderRow[] };
+  stageCounts: Map<string, number>;
+  nowCounts: Map<string, number>;
 };
 
-const emptyLine = (source: FunnelLine["source"]): FunnelLine & { durations: number[] } => ({
-  source, started: 0, quoted: 0, invoiced: 0, paid: 0, delivered: 0, llmCalls: 0, llmTokens: 0, medianQuoteToDeliveryMs: null, durations: [],
-});
-
-/** The median as the report computes it, on a typed array: its numeric sort is ~10× faster at 100,000 values. */
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function count(target: FunnelLine & { durations: number[] }, row: OrderRow) {
-  target.started++;
-  if (row.quoted) target.quoted++;
-  if (row.invoiced) target.invoiced++;
-  if (row.paid) target.paid++;
-  if (row.delivered) {
-    target.delivered++;
-    if (row.quoteToDeliveryMs !== null) target.durations.push(row.quoteToDeliveryMs);
+/**
+ * The owner-graph edges an order took, from the stages it was committed in. Every order starts in the
+ * machine's initial stage, though its first commit already finds it further on (a quote is committed
+ * priced).
+ */
+export function edgesOf(row: { stages: readonly string[] }, graph: OwnerGraph = PURCHASE_GRAPH): number[] {
+  const path: number[] = [];
+  let from = graph.initial;
+  for (const stage of row.stages) {
+    if (stage !== from) path.push(...pathBetween(graph, from, stage));
+    from = stage;
   }
-  target.llmCalls += row.llmCalls;
-  target.llmTokens += row.llmTokens;
+  return path;
 }
 
-/** The overview of orders started (funnel, diagram) and paid (revenue) since the period's start. */
-export function overview(rows: Iterable<OrderRow>, period: Period, now: number, graph: OwnerGraph = PURCHASE_GRAPH): Overview {
+/** The distinct edges and stages of a list of stages, worked out once per list (a loaded read model shares equal lists). */
+const paths = new WeakMap<readonly string[], { edges: number[]; through: string[] }>();
+function pathOf(stages: readonly string[], graph: OwnerGraph): { edges: number[]; through: string[] } {
+  let found = graph === PURCHASE_GRAPH ? paths.get(stages) : undefined;
+  if (!found) {
+    const edges = [...new Set(edgesOf({ stages }, graph))];
+    const through = new Set<string>([graph.initial, ...stages]);
+    for (const edge of edges) through.add(graph.edges[edge]!.to);
+    found = { edges, through: [...through] };
+    if (graph === PURCHASE_GRAPH) paths.set(stages, found);
+  }
+  return found;
+}
+
+/** The funnel page from the read model's rows. */
+export function funnelPage(rows: readonly OrderRow[], period: Period, now: number, graph: OwnerGraph = PURCHASE_GRAPH): FunnelPage {
   const since = periodStart(period, now);
-  const lines = new Map<FunnelLine["source"], ReturnType<typeof emptyLine>>();
-  const line = (source: FunnelLine["source"]) => {
-    let found = lines.get(source);
-    if (!found) lines.set(source, (found = emptyLine(source)));
-    return found;
-  };
-  const total = line("total");
   const edgeCounts = graph.edges.map(() => 0);
-  const stateCounts = new Map<string, number>(graph.states.map((s) => [s, 0]));
-  const paidRows: OrderRow[] = [];
-  const failedDeliveries: OrderRow[] = [];
-  const latePayments: OrderRow[] = [];
-  let refundedUsdMinor = 0;
+  const stageCounts = new Map<string, number>(graph.states.map((s) => [s, 0]));
+  const nowCounts = new Map<string, number>();
+  const paid: OrderRow[] = [];
   let firstPaid = Infinity;
   for (const row of rows) {
-    // What needs the owner is about now, whatever the period.
-    if (!row.refund && row.state === "delivery_failed") failedDeliveries.push(row);
-    else if (!row.refund && row.latePayment) latePayments.push(row);
-    if (row.paidAt !== null && row.paid && row.paidAt >= since) {
-      paidRows.push(row);
-      firstPaid = Math.min(firstPaid, row.paidAt);
+    const paidAt = row.summary.paidAt;
+    if (row.paid && paidAt !== null && paidAt >= since) {
+      paid.push(row);
+      firstPaid = Math.min(firstPaid, paidAt);
     }
-    if (row.refund && row.refund.at >= since && row.refund.amount.currency === "USD") refundedUsdMinor += row.refund.amount.minor;
     if (row.createdAt < since) continue;
-    count(line(row.source), row);
-    count(total, row);
-    stateCounts.set(graph.initial, (stateCounts.get(graph.initial) ?? 0) + 1);
-    for (const edge of row.edges) {
-      edgeCounts[edge] = (edgeCounts[edge] ?? 0) + 1;
-      const to = graph.edges[edge]!.to;
-      if (to !== graph.initial) stateCounts.set(to, (stateCounts.get(to) ?? 0) + 1);
-    }
+    const path = pathOf(row.stages, graph);
+    for (const edge of path.edges) edgeCounts[edge] = (edgeCounts[edge] ?? 0) + 1;
+    for (const stage of path.through) stageCounts.set(stage, (stageCounts.get(stage) ?? 0) + 1);
+    const stage = stageOfSummary(row.summary);
+    nowCounts.set(stage, (nowCounts.get(stage) ?? 0) + 1);
   }
-  const funnel = [...FUNNEL_SOURCES, "total" as const]
-    .map((source) => lines.get(source))
-    .filter((l): l is ReturnType<typeof emptyLine> => l !== undefined && (l.source === "total" || l.started > 0))
-    .map(({ durations, ...rest }) => ({ ...rest, medianQuoteToDeliveryMs: median(durations) }));
+  const from = Math.max(since, Number.isFinite(firstPaid) ? Math.min(firstPaid, now) : now);
   return {
     period,
     since,
     now,
-    funnel,
-    revenue: revenue(paidRows, Math.max(since, Number.isFinite(firstPaid) ? Math.min(firstPaid, now) : now), now, refundedUsdMinor),
-    providers: providers(paidRows),
+    funnel: buildFunnel(rows, { since }),
+    revenue: { ...revenueBuckets(paid, from, now), ...takings(rows, since) },
+    providers: providers(paid),
     edgeCounts,
-    stateCounts,
-    needs: { failedDeliveries: failedDeliveries.sort((a, b) => b.updatedAt - a.updatedAt), latePayments: latePayments.sort((a, b) => b.updatedAt - a.updatedAt) },
+    stageCounts,
+    nowCounts,
   };
 }
 
 const dayLabel = (at: number) => new Date(at).toISOString().slice(5, 10);
 const monthLabel = (at: number) => new Date(at).toISOString().slice(0, 7);
 
-/** Revenue (the quote's USD price of each paid order) per UTC day, or per month over long spans. */
-function revenue(paid: OrderRow[], from: number, now: number, refundedUsdMinor: number): Overview["revenue"] {
+/** Revenue (each paid order's list price) per UTC day, or per month over long spans. */
+function revenueBuckets(paid: OrderRow[], from: number, now: number): { buckets: RevenueBucket[]; unit: "day" | "month" } {
   const unit = now - from > 62 * DAY ? "month" : "day";
   const buckets: RevenueBucket[] = [];
   // Buckets by UTC day number: one division per paid order instead of formatting its date.
@@ -154,108 +227,36 @@ function revenue(paid: OrderRow[], from: number, now: number, refundedUsdMinor: 
     if (!bucket || bucket.label !== label) buckets.push((bucket = { label, start: dayNumber * DAY, usdMinor: 0, sales: 0 }));
     byDay.set(dayNumber, bucket);
   }
-  let totalUsdMinor = 0;
   for (const row of paid) {
-    const bucket = byDay.get(Math.floor(row.paidAt! / DAY));
-    const usd = row.usd?.minor ?? 0;
-    totalUsdMinor += usd;
+    const bucket = byDay.get(Math.floor(row.summary.paidAt! / DAY));
     if (bucket) {
-      bucket.usdMinor += usd;
+      bucket.usdMinor += usdCents(row.summary.usd);
       bucket.sales++;
     }
   }
-  return { buckets, unit, totalUsdMinor, sales: paid.length, refundedUsdMinor };
+  return { buckets, unit };
 }
 
-function providers(paid: OrderRow[]): Overview["providers"] {
+function providers(paid: OrderRow[]): FunnelPage["providers"] {
   const by = new Map<string, { provider: string; sales: number; usdMinor: number; charged: Map<Money["currency"], number> }>();
   for (const row of paid) {
-    const name = row.provider ?? "unknown";
+    const name = row.summary.provider ?? "unknown";
     let entry = by.get(name);
     if (!entry) by.set(name, (entry = { provider: name, sales: 0, usdMinor: 0, charged: new Map() }));
     entry.sales++;
-    entry.usdMinor += row.usd?.minor ?? 0;
-    if (row.charge) entry.charged.set(row.charge.currency, (entry.charged.get(row.charge.currency) ?? 0) + row.charge.minor);
+    entry.usdMinor += usdCents(row.summary.usd);
+    const charge = row.summary.charge;
+    if (charge) entry.charged.set(charge.currency, (entry.charged.get(charge.currency) ?? 0) + charge.minor);
   }
   return [...by.values()]
     .sort((a, b) => b.usdMinor - a.usdMinor)
-    .map((e) => ({ provider: e.provider, sales: e.sales, usdMinor: e.usdMinor, charged: [...e.charged].map(([currency, minor]) => ({ currency, minor })) }));
+    .map((e) => ({
+      provider: e.provider,
+      sales: e.sales,
+      usdMinor: e.usdMinor,
+      charged: [...e.charged].map(([currency, minor]) => ({ currency, minor })),
+    }));
 }
 
-export type OrderFilter = {
-  state?: OrderState;
-  /** Inclusive UTC dates (YYYY-MM-DD) on the order's creation time. */
-  from?: string;
-  to?: string;
-  /** Part of an order id, or a chat id. */
-  q?: string;
-};
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** The filter from a query string; anything malformed is ignored. */
-export function parseFilter(query: URLSearchParams): OrderFilter {
-  const state = query.get("state") ?? "";
-  const from = query.get("from") ?? "";
-  const to = query.get("to") ?? "";
-  const q = (query.get("q") ?? "").trim().slice(0, 80);
-  return {
-    ...(OrderState.safeParse(state).success ? { state: OrderState.parse(state) } : {}),
-    ...(DATE.test(from) ? { from } : {}),
-    ...(DATE.test(to) ? { to } : {}),
-    ...(q ? { q } : {}),
-  };
-}
-
-/** A predicate for the filter. */
-export function matcher(filter: OrderFilter): (row: OrderRow) => boolean {
-  const from = filter.from ? Date.parse(`${filter.from}T00:00:00Z`) : -Infinity;
-  const to = filter.to ? Date.parse(`${filter.to}T00:00:00Z`) + DAY : Infinity;
-  const q = filter.q;
-  return (row) =>
-    (filter.state === undefined || row.state === filter.state) &&
-    row.createdAt >= from &&
-    row.createdAt < to &&
-    (q === undefined || row.orderId.includes(q) || row.chatId === q);
-}
-
-export type OrdersPage = { rows: OrderRow[]; matched: number; next: string | null; first: boolean };
-
-/** The cursor of a row: its place in the newest-first order. */
-const cursorOf = (row: OrderRow) => `${row.createdAt}.${row.orderId}`;
-
-/**
- * A page of `limit` matching orders after `after` (a cursor from a previous page), plus how many
- * match in all. Finding the cursor is a binary search; counting is one pass with no allocation.
- */
-export function ordersPage(sorted: readonly OrderRow[], filter: OrderFilter, after: string | null, limit = 50): OrdersPage {
-  const matches = matcher(filter);
-  let start = 0;
-  const cursor = after ? /^(\d+)\.(.+)$/.exec(after) : null;
-  if (cursor) {
-    const at = Number(cursor[1]);
-    const id = cursor[2]!;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const row = sorted[mid]!;
-      // Rows strictly before the cursor in newest-first order.
-      if (row.createdAt > at || (row.createdAt === at && row.orderId >= id)) lo = mid + 1;
-      else hi = mid;
-    }
-    start = lo;
-  }
-  const rows: OrderRow[] = [];
-  let matched = 0;
-  let next: string | null = null;
-  for (let i = 0; i < sorted.length; i++) {
-    const row = sorted[i]!;
-    if (!matches(row)) continue;
-    matched++;
-    if (i < start) continue;
-    if (rows.length < limit) rows.push(row);
-    else next ??= cursorOf(rows[rows.length - 1]!);
-  }
-  return { rows, matched, next, first: start === 0 };
-}
+/** How the order's amount was set, for tables. */
+export { sourceOf };

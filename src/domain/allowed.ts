@@ -1,86 +1,54 @@
 /**
- * Which customer commands the purchase machine accepts, asked of the machine itself (`snapshot.can`)
- * rather than written down a second time. Rules, the LLM's reply schema and the engine's refusals all
- * use this one answer.
+ * Which customer commands an order accepts and where the conversation stands, asked of the machine
+ * itself (`snapshot.can`, tags) rather than written down a second time. Rules, the LLM's reply schema
+ * and the engine's refusals all use this one answer.
  */
-import type { SnapshotFrom } from "xstate";
-import { type PurchaseMachine, purchaseMachine } from "../../machines/purchase.machine.ts";
-import { COMMAND_TYPES, CONVERSATION_COMMANDS, type CommandType, type MachineCommand, type MachineCommandType } from "./commands.ts";
-import { ChatId, OrderId } from "./ids.ts";
-import type { OrderState } from "./records.ts";
+import type { PurchaseSnapshot } from "../../machines/purchase.machine.ts";
+import { COMMAND_TYPES, type CommandType, CONVERSATION_COMMANDS, type ConversationPhase } from "./commands.ts";
 
-type Snapshot = SnapshotFrom<PurchaseMachine>;
+const ALWAYS: ReadonlySet<CommandType> = new Set<CommandType>([...CONVERSATION_COMMANDS, "STATUS"]);
 
-/** A representative event for each command: amounts at the lower limit, so only the state decides. */
-function sample(type: MachineCommandType, snapshot: Snapshot, at: number): MachineCommand & { at: number } {
-  switch (type) {
-    case "QUOTE":
-    case "CHANGE_AMOUNT":
-      return { type, tokens: snapshot.context.limits.minTokens, at };
-    case "CONFIRM":
-    case "CANCEL":
-    case "STATUS":
-    case "HELP":
-    case "RESTART":
-      return { type, at };
-    default: {
-      const unhandled: never = type;
-      throw new Error(`unknown command ${String(unhandled)}`);
+/** The commands that start the chat's next order when there is none under way. */
+const STARTS_ORDERS: ReadonlySet<CommandType> = new Set<CommandType>(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO"]);
+
+/** True when `type` starts a new order for a chat whose order has ended (or that has none). */
+export function startsOrders(type: CommandType): boolean {
+  return STARTS_ORDERS.has(type);
+}
+
+/**
+ * True when a new amount starts a new order: there is none yet, or the current one has ended (its
+ * next question is "how many tokens?").
+ */
+export function startsNewOrder(snapshot: PurchaseSnapshot | null): boolean {
+  return snapshot === null || snapshot.hasTag("ended");
+}
+
+/**
+ * The commands the conversation takes now, in the order they are offered to people and the LLM.
+ * Questions, help, the order list and status are answered in every state. A product or a promo code
+ * may be given where an amount may (before a quote, or with one on the table); asking
+ * for a lost key or code again, once the order was delivered: whether that order may have one more is
+ * the engine's to decide.
+ */
+export function allowedCommands(snapshot: PurchaseSnapshot | null, at: number): CommandType[] {
+  return COMMAND_TYPES.filter((type) => {
+    if (ALWAYS.has(type)) return true;
+    // A product or a promo code goes with the amount: where a new amount is taken, they are too.
+    if (type === "SET_AMOUNT" || type === "SET_PRODUCT" || type === "APPLY_PROMO") {
+      return startsNewOrder(snapshot) || snapshot!.can({ type: "SET_AMOUNT", tokens: snapshot!.context.limits.minTokens, at });
     }
-  }
+    // A lost key or code: the delivered order's machine says whether it may be replaced (again).
+    if (type === "REISSUE") return snapshot !== null && snapshot.can({ type, at });
+    if (type === "CONFIRM" || type === "CANCEL") return snapshot !== null && !snapshot.hasTag("ended") && snapshot.can({ type, at });
+    return false;
+  });
 }
 
-const ANY_STATE: ReadonlySet<CommandType> = new Set(CONVERSATION_COMMANDS);
-const isAnyState = (type: CommandType): type is (typeof CONVERSATION_COMMANDS)[number] => ANY_STATE.has(type);
-/** What a finished order still takes: a look at it, help, questions, the order list. */
-const WHEN_DONE: readonly CommandType[] = ["STATUS", "HELP", ...CONVERSATION_COMMANDS];
-
-/**
- * The commands the machine takes in this snapshot, in the order they are offered to people and the
- * LLM; questions and the order list ({@link CONVERSATION_COMMANDS}) never reach the machine, so they
- * are allowed in every state.
- */
-export function allowedCommands(snapshot: Snapshot, at: number): CommandType[] {
-  if (snapshot.status !== "active") return [...WHEN_DONE];
-  return COMMAND_TYPES.filter((type) => isAnyState(type) || snapshot.can(sample(type, snapshot, at)));
-}
-
-const byState = new Map<OrderState, CommandType[]>();
-
-/**
- * The commands the machine takes in a state, from a representative snapshot of it (a quote still
- * valid, an invoice open). For callers that know only the state's name (reports, tests); the engine
- * asks the live snapshot with {@link allowedCommands}.
- */
-export function allowedInState(state: OrderState): readonly CommandType[] {
-  let allowed = byState.get(state);
-  if (!allowed) {
-    const at = 0;
-    const start = purchaseMachine.resolveState({ value: "initial", context: sampleContext(at) });
-    const value = state === "paid" ? { paid: "waiting_retry" as const } : state;
-    const snapshot = purchaseMachine.resolveState({ value, context: start.context });
-    const final = purchaseMachine.root.states[state]?.type === "final";
-    allowed = final ? [...WHEN_DONE] : allowedCommands(snapshot, at);
-    byState.set(state, allowed);
-  }
-  return allowed;
-}
-
-function sampleContext(at: number): Snapshot["context"] {
-  const money = { minor: 1, currency: "USD" as const };
-  return {
-    orderId: OrderId.parse("sample"),
-    chatId: ChatId.parse("sample"),
-    limits: { minTokens: 1, maxTokens: 1 },
-    maxDeliveryAttempts: 1,
-    retryBackoffMs: 1,
-    tokens: 1,
-    quote: { tokens: 1, usd: money, charge: money, quotedAt: at, expiresAt: at + 1 },
-    payment: null,
-    paidAt: null,
-    delivery: { attempts: 0, nextAttemptAt: null, lastError: null, ref: null, hint: null, deliveredAt: null },
-    problem: null,
-    createdAt: at,
-    lastActivityAt: at,
-  };
+/** Where the conversation stands, for understanding (see {@link ConversationPhase}). */
+export function conversationPhase(snapshot: PurchaseSnapshot | null, at: number): ConversationPhase {
+  if (startsNewOrder(snapshot) || snapshot!.hasTag("at_rest")) return "browsing";
+  if (snapshot!.can({ type: "CONFIRM", at })) return "quoted";
+  if (snapshot!.hasTag("accepts_payment")) return "awaiting_payment";
+  return "other";
 }

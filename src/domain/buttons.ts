@@ -11,9 +11,19 @@ import type { Command } from "./commands.ts";
 
 /** A button press: the action and what it acts on. */
 export const ButtonAction = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("package"), tokens: z.number().int().positive() }),
+  /** `product`: the package's product, in a shop of several (a button under an ended order, or the start menu). */
+  z.object({ action: z.literal("package"), tokens: z.number().int().positive(), product: z.string().optional() }),
+  /** Choose a product (a shop of several): its packages follow, or the amount already asked for is quoted. */
+  z.object({ action: z.literal("product"), product: z.string() }),
+  /** Replace a delivered order's lost key or code (`/orders`). */
+  z.object({ action: z.literal("reissue"), orderId: z.string() }),
   /** `shown`: the amount of the quote the button was shown with; null on buttons made before it was carried. */
-  z.object({ action: z.literal("amount"), orderId: z.string(), tokens: z.number().int().positive(), shown: z.number().int().positive().nullable() }),
+  z.object({
+    action: z.literal("amount"),
+    orderId: z.string(),
+    tokens: z.number().int().positive(),
+    shown: z.number().int().positive().nullable(),
+  }),
   z.object({ action: z.literal("confirm"), orderId: z.string(), shown: z.number().int().positive().nullable() }),
   z.object({ action: z.literal("cancel"), orderId: z.string() }),
   z.object({ action: z.literal("status"), orderId: z.string() }),
@@ -22,13 +32,19 @@ export const ButtonAction = z.discriminatedUnion("action", [
 ]);
 export type ButtonAction = z.infer<typeof ButtonAction>;
 
-/** The command a button stands for, in a chat whose current phase is `quoted` or not. */
-export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
+/** The command a button stands for. */
+export function buttonCommand(button: ButtonAction): Command {
   switch (button.action) {
     case "package":
-      return quoted ? { type: "CHANGE_AMOUNT", tokens: button.tokens } : { type: "QUOTE", tokens: button.tokens };
+      return button.product === undefined
+        ? { type: "SET_AMOUNT", tokens: button.tokens }
+        : { type: "SET_AMOUNT", tokens: button.tokens, product: button.product };
     case "amount":
-      return { type: "CHANGE_AMOUNT", tokens: button.tokens };
+      return { type: "SET_AMOUNT", tokens: button.tokens };
+    case "product":
+      return { type: "SET_PRODUCT", product: button.product };
+    case "reissue":
+      return { type: "REISSUE" };
     case "confirm":
       return { type: "CONFIRM" };
     case "cancel":
@@ -36,7 +52,8 @@ export function buttonCommand(button: ButtonAction, quoted: boolean): Command {
     case "status":
       return { type: "STATUS" };
     case "restart":
-      return { type: "RESTART" };
+      // "Start over" (a button of earlier versions): the order on the table is cancelled.
+      return { type: "CANCEL" };
     case "help":
       return { type: "HELP" };
     default: {

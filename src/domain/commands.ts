@@ -1,57 +1,30 @@
+/**
+ * The commands a customer can give, whatever the channel. The schema is declared once, beside the
+ * machine (`machines/purchase.commands.ts`): the machine's customer events, the rules, the LLM's reply
+ * schema and the engine all use it. This module adds how a command reached the engine and what
+ * understanding is told and answers.
+ */
 import { z } from "zod";
-import { FaqTopic } from "./faq.ts";
-import type { OrderState } from "./records.ts";
+import { CUSTOMER_COMMAND_TYPES, CustomerCommand, type CustomerCommandType, TokenAmount } from "../../machines/purchase.commands.ts";
 
+export { TokenAmount };
+/** Everything a customer can ask for (see `machines/purchase.commands.ts`). */
+export const Command = CustomerCommand;
+export type Command = CustomerCommand;
+export type CommandType = CustomerCommandType;
 /**
- * A token amount the customer asked for: a positive safe integer. Whether it is within the catalog's
- * limits is decided by the machine's `amountWithinLimits` guard, so the customer can be told the limits.
+ * The command types offered to people and to the LLM, in that order. `THANKS` is read by the rules
+ * alone: a thank-you needs no model call, and leaving it out keeps the model's prompt short.
  */
-export const TokenAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const COMMAND_TYPES: readonly CommandType[] = CUSTOMER_COMMAND_TYPES.filter((type) => type !== "THANKS");
 
-/**
- * Everything a customer can ask for, whatever the channel (typed text, a button, a slash command, or the
- * LLM's reading of free text). This is the whole vocabulary of user input: there is deliberately no
- * command for "payment confirmed" or "deliver", so nothing a user or the LLM types can produce one.
- */
-export const Command = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("QUOTE"), tokens: TokenAmount }).strict(),
-  z.object({ type: z.literal("CHANGE_AMOUNT"), tokens: TokenAmount }).strict(),
-  z.object({ type: z.literal("CONFIRM") }).strict(),
-  z.object({ type: z.literal("CANCEL") }).strict(),
-  z.object({ type: z.literal("STATUS") }).strict(),
-  z.object({ type: z.literal("HELP") }).strict(),
-  z.object({ type: z.literal("RESTART") }).strict(),
-  /** A question on an FAQ topic: answered in the owner's words beside the order, which stays as it was. */
-  z.object({ type: z.literal("ASK"), topic: FaqTopic }).strict(),
-  /** The chat's last orders, with a button to buy a paid one again; the order in progress stays as it was. */
-  z.object({ type: z.literal("ORDERS") }).strict(),
-]);
-export type Command = z.infer<typeof Command>;
-export type CommandType = Command["type"];
-
-/** All command types, in the order they are offered to people and to the LLM. */
-export const COMMAND_TYPES = [
-  "QUOTE",
-  "CHANGE_AMOUNT",
-  "CONFIRM",
-  "CANCEL",
-  "STATUS",
-  "HELP",
-  "RESTART",
-  "ASK",
-  "ORDERS",
-] as const satisfies readonly CommandType[];
-
-/** Commands answered without the purchase machine: allowed in every state, they never move an order. */
-export const CONVERSATION_COMMANDS = ["ASK", "ORDERS"] as const satisfies readonly CommandType[];
+/** Commands answered beside the order without moving it: the machine never hears of them. */
+export const CONVERSATION_COMMANDS = ["HELP", "ASK", "ORDERS", "THANKS"] as const satisfies readonly CommandType[];
 export type ConversationCommand = Extract<Command, { type: (typeof CONVERSATION_COMMANDS)[number] }>;
-/** A command the purchase machine decides on (it is sent to it as an event). */
-export type MachineCommand = Exclude<Command, ConversationCommand>;
-export type MachineCommandType = MachineCommand["type"];
 
-/** True for a command the purchase machine decides on; false for {@link CONVERSATION_COMMANDS}. */
-export function isMachineCommand(command: Command): command is MachineCommand {
-  return !(CONVERSATION_COMMANDS as readonly string[]).includes(command.type);
+/** True for a command answered without the purchase machine. */
+export function isConversationCommand(command: Command): command is ConversationCommand {
+  return (CONVERSATION_COMMANDS as readonly string[]).includes(command.type);
 }
 
 /** How a command reached the engine; recorded for analytics (AI vs buttons funnel). */
@@ -59,25 +32,38 @@ export const CommandSource = z.enum(["rules", "llm", "button", "command"]);
 export type CommandSource = z.infer<typeof CommandSource>;
 
 /**
- * What understanding is told about the conversation: where the order stands, which commands the
- * machine accepts right now (derived from the machine, never a second list), and a little history.
+ * Where a conversation stands, as understanding needs it: `browsing` (no amount under way), `quoted`
+ * (a price on the table: "yes" confirms it, a number changes it), `awaiting_payment` (an invoice is
+ * open), `other` (work under way). Derived from the machine (`snapshot.can`, tags), never a state name.
+ */
+export const ConversationPhase = z.enum(["browsing", "quoted", "awaiting_payment", "other"]);
+export type ConversationPhase = z.infer<typeof ConversationPhase>;
+
+/**
+ * What understanding is told about the conversation: where it stands, which commands the machine
+ * accepts right now (derived from the machine, never a second list), and a little history.
  */
 export type UnderstandContext = {
-  state: OrderState;
+  phase: ConversationPhase;
+  /** The current order's state path, for the LLM's context only. */
+  state: string;
   order: { orderId: string; tokens: number | null };
-  /** The commands the purchase machine accepts in this state (from `snapshot.can`). */
+  /** The commands the purchase machine accepts now (from `snapshot.can`). */
   allowed: readonly CommandType[];
   turns: readonly string[];
   chatId: string;
   /** The bot's last message asked "how many tokens?": a bare number then answers it. */
   askedHowMany?: boolean;
+  /** Called for every LLM call made for this message, so it is audited with the step. */
+  onLlmCall?: (call: { model: string; promptTokens: number; completionTokens: number; ok: boolean; at: number }) => void;
 };
 
 /**
  * What the customer said beyond the command itself: the budget an amount was worked out from (the
- * reply says what it buys), or a greeting (answered with a welcome).
+ * reply says what it buys), a greeting (answered with a welcome), or that they want to buy without
+ * saying how much (answered "how many?").
  */
-export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" };
+export type UnderstoodNote = { kind: "budget"; usdCents: number } | { kind: "greeting" } | { kind: "ask_amount" };
 
 /** One way to read an ambiguous amount, as the tokens it means (and the budget it came from, if any). */
 export type AmountChoice = { tokens: number; usdCents?: number };

@@ -12,7 +12,10 @@ export type ChatId = ChatIdType;
 export type PaymentId = PaymentIdType;
 
 /** `ord_` and 8 url-safe characters; older ids were any short url-safe string, so the schema allows those. */
-export const OrderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).brand<"OrderId">();
+export const OrderId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/)
+  .brand<"OrderId">();
 /** A Telegram chat id (or "console"), as text. */
 export const ChatId = z.string().min(1).max(64).brand<"ChatId">();
 /** A payment provider's invoice or payment id. */
@@ -23,16 +26,11 @@ export function newOrderId(): OrderId {
   return OrderId.parse(`ord_${randomBytes(6).toString("base64url")}`);
 }
 
-/** The chat id of a Telegram chat or user id (numbers) or a console name. */
-export function chatIdOf(id: number | string): ChatId {
-  return ChatId.parse(String(id));
-}
-
 // The schemas produce exactly the machine's branded types (a compile-time check, no runtime cost).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const idsMatchTheMachine: [Same<z.infer<typeof OrderId>, OrderIdType>, Same<z.infer<typeof ChatId>, ChatIdType>, Same<z.infer<typeof PaymentId>, PaymentIdType>] = [
-  true,
-  true,
-  true,
-];
+const idsMatchTheMachine: [
+  Same<z.infer<typeof OrderId>, OrderIdType>,
+  Same<z.infer<typeof ChatId>, ChatIdType>,
+  Same<z.infer<typeof PaymentId>, PaymentIdType>,
+] = [true, true, true];
 void idsMatchTheMachine;

@@ -32,10 +32,7 @@ export type ParseMoneyError = "not_a_decimal" | "too_many_decimals" | "too_large
  * Parses a decimal string such as "20", "20.5" or "20.00" into minor units of `currency`.
  * Returns a tagged result rather than throwing so configuration errors can name their variable.
  */
-export function parseMoney(
-  text: string,
-  currency: Currency,
-): { ok: true; value: Money } | { ok: false; reason: ParseMoneyError } {
+export function parseMoney(text: string, currency: Currency): { ok: true; value: Money } | { ok: false; reason: ParseMoneyError } {
   const match = /^\s*(\d+)(?:\.(\d+))?\s*$/.exec(text);
   if (!match) return { ok: false, reason: "not_a_decimal" };
   const decimals = DECIMALS[currency];

@@ -1,32 +1,57 @@
 /**
- * The real implementations of the purchase machine's actors: pricing, creating a payment, delivering
- * the goods. The engine attaches them with `machine.provide()`; tests pass fakes the same way. Each
- * turns provider failures into values the machine can explain, and each is idempotent by order id
- * because XState re-runs an invoked actor when a snapshot taken mid-invoke is restored.
+ * The real implementations of the purchase machine's actors: pricing, creating a payment, asking the
+ * provider about it, voiding it, delivering the goods, returning money, revoking stray goods. The
+ * engine attaches them with `machine.provide()`; tests pass fakes the same way. Each turns provider
+ * failures into values the machine can explain, and each is idempotent by order id, because XState
+ * re-runs an invoked actor when a snapshot taken mid-invoke is restored.
  */
 import { fromPromise } from "xstate";
 import type {
   DeliveryInput,
   DeliveryResult,
+  PaymentCheckInput,
+  PaymentCheckResult,
   PaymentCreationInput,
   PaymentCreationResult,
   PricingInput,
   PricingResult,
+  PromoCheckInput,
+  PromoCheckResult,
+  PromoReleaseInput,
+  PromoReleaseResult,
+  PromoReserveInput,
+  PromoReserveResult,
+  RefundInput,
+  RefundResult,
+  ReissueInput,
+  StrayGoodsInput,
+  StrayGoodsResult,
+  VoidInput,
+  VoidResult,
 } from "../../machines/purchase.machine.ts";
-import { type Catalog, priceTokens } from "../domain/catalog.ts";
+import type { Catalog } from "../domain/catalog.ts";
 import { type ChatId, type OrderId, PaymentId } from "../domain/ids.ts";
 import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
 import type { DeliveryProvider, Ledger } from "../delivery/index.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import { paymentKey } from "../payments/provider.ts";
-import type { Stores } from "../store/index.ts";
+import type { ShopStore } from "../store/shop-store.ts";
+import { createCatalogActors } from "./catalog-actors.ts";
 
-/** The three actors the machine names, as `machine.provide({ actors })` takes them. */
+/** The actors the machine names, as `machine.provide({ actors })` takes them (the stray payment's return reuses `refundPayment`). */
 export type PurchaseActors = {
   priceQuote: ReturnType<typeof fromPromise<PricingResult, PricingInput>>;
   createPayment: ReturnType<typeof fromPromise<PaymentCreationResult, PaymentCreationInput>>;
+  checkPayment: ReturnType<typeof fromPromise<PaymentCheckResult, PaymentCheckInput>>;
+  voidInvoice: ReturnType<typeof fromPromise<VoidResult, VoidInput>>;
   deliverGoods: ReturnType<typeof fromPromise<DeliveryResult, DeliveryInput>>;
+  refundPayment: ReturnType<typeof fromPromise<RefundResult, RefundInput>>;
+  sweepStrayGoods: ReturnType<typeof fromPromise<StrayGoodsResult, StrayGoodsInput>>;
+  checkPromo: ReturnType<typeof fromPromise<PromoCheckResult, PromoCheckInput>>;
+  reservePromo: ReturnType<typeof fromPromise<PromoReserveResult, PromoReserveInput>>;
+  releasePromo: ReturnType<typeof fromPromise<PromoReleaseResult, PromoReleaseInput>>;
+  reissueGoods: ReturnType<typeof fromPromise<DeliveryResult, ReissueInput>>;
 };
 
 export type ActorDeps = {
@@ -37,7 +62,7 @@ export type ActorDeps = {
   payments: PaymentProvider;
   delivery: DeliveryProvider;
   ledger: Ledger;
-  stores: Stores;
+  store: ShopStore;
   log: Logger;
   /** The invoice's title and description as the provider shows them, in the customer's language. */
   describeInvoice?: (order: InvoiceSubject) => Promise<{ title: string; description: string }>;
@@ -52,34 +77,22 @@ async function describeInEnglish(order: InvoiceSubject): Promise<{ title: string
   return { title: `TokenGoblin: ${tokens}`, description: `${tokens} of AI API credit (${formatMoney(order.usd)}), order ${order.orderId}` };
 }
 
-/** The product's real pricing, invoicing and delivery. */
+/** The product's real pricing, promo codes, invoicing, payment checks, delivery, reissues and refunds. */
 export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
-  const { log } = deps;
+  const { log, payments } = deps;
   return {
-    // The amount was checked by the machine's `amountWithinLimits` guard before pricing starts.
-    priceQuote: fromPromise(async ({ input }): Promise<PricingResult> => {
-      const price = priceTokens(deps.catalog, input.tokens, deps.payments.currency);
-      // Refuse to sell what cannot be delivered (e.g. the provisioning account's remaining credit).
-      let available;
-      try {
-        available = deps.delivery.availableUsd ? await deps.delivery.availableUsd() : null;
-      } catch (err) {
-        log.warn("stock check failed; the customer is asked to try again", { orderId: input.orderId, err });
-        return { ok: false, reason: "pricing_unavailable" };
-      }
-      if (available !== null && available.minor < price.usd.minor) return { ok: false, reason: "out_of_stock" };
-      const now = deps.clock();
-      return {
-        ok: true,
-        quote: { tokens: input.tokens, usd: price.usd, charge: price.charge, quotedAt: now, expiresAt: now + deps.quoteTtlMs },
-      };
-    }),
+    ...createCatalogActors(deps),
 
     createPayment: fromPromise(async ({ input }): Promise<PaymentCreationResult> => {
       const { quote } = input;
       const now = deps.clock();
-      const words = await (deps.describeInvoice ?? describeInEnglish)({ orderId: input.orderId, chatId: input.chatId, tokens: quote.tokens, usd: quote.usd });
-      const result = await deps.payments.createInvoice({
+      const words = await (deps.describeInvoice ?? describeInEnglish)({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: quote.tokens,
+        usd: quote.usd,
+      });
+      const result = await payments.createInvoice({
         orderId: input.orderId,
         chatId: input.chatId,
         tokens: quote.tokens,
@@ -94,20 +107,90 @@ export function createPurchaseActors(deps: ActorDeps): PurchaseActors {
       }
       const { payUrl, expiresAt } = result.value;
       const paymentId = PaymentId.parse(result.value.paymentId);
-      // The index is written before the order knows its invoice: a webhook can always find its order.
-      await deps.stores.paymentIndex.set(paymentKey(deps.payments.name, paymentId), { v: 1, orderId: input.orderId, chatId: input.chatId });
-      return {
-        ok: true,
-        payment: { provider: deps.payments.name, paymentId, payUrl, charge: quote.charge, createdAt: now, expiresAt },
-      };
+      // Write-first index: a webhook can always find its order, even if the order's commit never happens.
+      await deps.store.indexPayment(paymentKey(payments.name, paymentId), { orderId: input.orderId, chatId: input.chatId });
+      return { ok: true, payment: { provider: payments.name, paymentId, payUrl, charge: quote.charge, createdAt: now, expiresAt } };
+    }),
+
+    // Asking the provider is the same verified path as a webhook: only what it says now counts.
+    checkPayment: fromPromise(async ({ input }): Promise<PaymentCheckResult> => {
+      const status = await payments.fetchPayment(input.paymentId).catch((err: unknown) => {
+        log.warn("payment check threw", { orderId: input.orderId, err });
+        return null;
+      });
+      const at = deps.clock();
+      if (!status?.ok) return { status: "unavailable", amount: null, foreign: null, at };
+      return { status: status.value.status, amount: status.value.amount, foreign: status.value.foreign ?? null, at };
+    }),
+
+    voidInvoice: fromPromise(async ({ input }): Promise<VoidResult> => {
+      if (!payments.cancelInvoice) return { voided: false, at: deps.clock() };
+      const voided = await payments.cancelInvoice(input.paymentId).catch((err: unknown) => {
+        log.warn("could not void the invoice of a closed order", { orderId: input.orderId, err });
+        return null;
+      });
+      if (voided && !voided.ok)
+        log.info("provider did not void the invoice of a closed order", { orderId: input.orderId, reason: voided.reason });
+      return { voided: voided?.ok === true, at: deps.clock() };
     }),
 
     deliverGoods: fromPromise(async ({ input }): Promise<DeliveryResult> => {
-      const outcome = await deps.ledger.deliver({ orderId: input.orderId, chatId: input.chatId, tokens: input.tokens, usd: input.usd });
+      const outcome = await deps.ledger.deliver({
+        orderId: input.orderId,
+        chatId: input.chatId,
+        tokens: input.tokens,
+        usd: input.usd,
+        credit: input.credit ?? null,
+        productId: input.productId,
+      });
       const at = deps.clock();
-      if (outcome.ok) return { ok: true, ref: outcome.entry.ref, hint: outcome.entry.hint, at };
-      log.warn("delivery attempt failed", { orderId: input.orderId, attempt: input.attempt, reason: outcome.reason, detail: outcome.detail });
+      if (outcome.ok) return { ok: true, ref: outcome.entry.ref, hint: outcome.entry.hint, at, mayLeaveStrays: deps.ledger.mayLeaveStrays };
+      log.warn("delivery attempt failed", {
+        orderId: input.orderId,
+        attempt: input.attempt,
+        reason: outcome.reason,
+        detail: outcome.detail,
+      });
       return { ok: false, reason: outcome.reason, at };
+    }),
+
+    refundPayment: fromPromise(async ({ input }): Promise<RefundResult> => {
+      const at = () => deps.clock();
+      if (!payments.refund || input.amount === null) return { ok: false, reason: "unsupported", at: at() };
+      const refunded = await payments.refund(input.chargeId, input.amount).catch((err: unknown) => {
+        log.warn("refund threw", { orderId: input.orderId, err });
+        return null;
+      });
+      if (refunded?.ok) {
+        log.info("payment refunded through the provider", {
+          orderId: input.orderId,
+          chargeId: input.chargeId,
+          refundId: refunded.value.refundId,
+        });
+        return { ok: true, refundId: refunded.value.refundId, at: at() };
+      }
+      log.warn("provider could not refund; the owner must", {
+        orderId: input.orderId,
+        chargeId: input.chargeId,
+        reason: refunded?.reason ?? "threw",
+      });
+      return {
+        ok: false,
+        reason:
+          refunded?.reason === "unsupported"
+            ? "unsupported"
+            : refunded === null || refunded.reason === "unavailable"
+              ? "unavailable"
+              : "rejected",
+        at: at(),
+      };
+    }),
+
+    sweepStrayGoods: fromPromise(async ({ input }): Promise<StrayGoodsResult> => {
+      const revoked = await deps.ledger.revokeStrays(input.orderId, input.chatId, input.keep);
+      // A key nobody was shown was live: say so, it was revoked (issue 18).
+      if (revoked > 0) log.warn("revoked goods an interrupted delivery attempt left live", { orderId: input.orderId, revoked });
+      return { revoked, at: deps.clock() };
     }),
   };
 }

@@ -51,7 +51,12 @@ export function attachInspector(log: Logger, factory: SkyInspectorFactory = defa
     if (failed) return;
     failed = true;
     log.warn("Stately inspector unavailable (no network?); continuing without it", {
-      error: error instanceof Error ? error.message : typeof error === "object" && error && "message" in error ? String(error.message) : String(error),
+      error:
+        error instanceof Error
+          ? error.message
+          : typeof error === "object" && error && "message" in error
+            ? String(error.message)
+            : String(error),
     });
   };
   let forward: ((event: InspectionEvent) => void) | null = null;

@@ -3,10 +3,9 @@
  * expiry, money that arrived in the wrong shape. Goods are erased from the ledger only once the
  * message carrying them was accepted; when it cannot be sent at all, admins are alerted.
  */
-import type { Ledger } from "../delivery/index.ts";
-import type { ChatId } from "../domain/ids.ts";
+import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { Logger } from "../log.ts";
-import type { EngineEvent, Notifier } from "./events.ts";
+import type { Notifier } from "./events.ts";
 import { type EngineReply, secretOf } from "./reply.ts";
 
 export type Notifications = {
@@ -17,7 +16,15 @@ export type Notifications = {
   send(chatId: ChatId, reply: EngineReply): Promise<boolean>;
 };
 
-export function createNotifications(deps: { ledger: Ledger; log: Logger; clock: () => number; emit: (event: EngineEvent) => void }): Notifications {
+export type NotificationDeps = {
+  log: Logger;
+  /** Goods could not be sent (a blocked bot, a deleted chat): admins are told. */
+  undeliverable: (chatId: ChatId, orderId: OrderId) => void;
+  /** The message carrying an order's goods was accepted: the secret is erased and the order told. */
+  shown: (chatId: ChatId, orderId: OrderId) => Promise<void>;
+};
+
+export function createNotifications(deps: NotificationDeps): Notifications {
   let notifier: Notifier | null = null;
   return {
     setNotifier(next) {
@@ -36,10 +43,11 @@ export function createNotifications(deps: { ledger: Ledger; log: Logger; clock: 
       } catch (err) {
         // The goods stay in the ledger and are shown with the customer's next status request.
         deps.log.warn("could not notify customer", { chatId, err });
-        if (goods) deps.emit({ type: "secret_undeliverable", chatId, orderId: goods.orderId, at: deps.clock() });
+        if (goods) deps.undeliverable(chatId, goods.orderId);
         return false;
       }
-      if (goods) await deps.ledger.markSent(goods.orderId, deps.clock()).catch((err: unknown) => deps.log.error("could not mark goods as sent", { chatId, err }));
+      if (goods)
+        await deps.shown(chatId, goods.orderId).catch((err: unknown) => deps.log.error("could not mark goods as shown", { chatId, err }));
       return true;
     },
   };

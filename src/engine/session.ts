@@ -1,299 +1,336 @@
 /**
- * Sessions: one chat's conversation, opened from the store under the chat lock, worked on, and written
- * back. This module is the only place that creates purchase actors and the only writer of
- * conversations, orders and deadlines.
+ * Chat sessions: one chat, opened from the store under its lease, worked on, and written back in one
+ * atomic commit. A session holds the chat's conversation record and the actors of the orders it
+ * touched (its current order, and any other of its orders an event is for).
  *
- * Writes follow "persist before you act":
- * 1. the audit entries observed so far are flushed (write-ahead: a crash repeats an entry, never drops one);
- * 2. a deadline that became earlier is written before the conversation, so the sweeper can never miss it;
- * 3. the order record derived from the snapshot: after a crash it may be ahead of the conversation until
- *    the chat's next write, never behind it (a chat that moved on to its next order would never rewrite
- *    the old order's record);
- * 4. the conversation, compare-and-set on its revision: the one atomic write that says where the order is;
- * 5. a deadline that went away or later.
- * A state tagged `resume` (`paid.recorded`) is written before the engine moves on (`START_DELIVERY`),
- * so a verified payment is durable before any goods are issued, and is moved on again after a crash by
- * whoever opens the chat next (a customer's message, a webhook retry, the sweeper).
+ * "Persist before you act, acknowledge after you keep":
+ * - a step's whole effect — the chat, every order it changed with its deadline, the audit entries that
+ *   describe it, the Telegram update it applied — is one commit: all of it is stored, or none;
+ * - a durable waypoint (`resume` tag: a verified payment) is committed before the engine moves on,
+ *   so a payment is stored before any goods are issued; whoever opens the order next (a customer's
+ *   message, a webhook retry, the sweeper) moves it on again after a crash;
+ * - engine events reach listeners (metrics, alerts) only once their commit is stored.
+ *
+ * Serialisation: one chat at a time. Inside a process a promise chain per chat orders the work; across
+ * processes the chat's lease does (renewed while work runs). A writer that lost its lease cannot
+ * commit: the store refuses it, and the work is redone on the fresh record (its effects are idempotent).
  */
-import { type Actor, type InspectionEvent, createActor, waitFor } from "xstate";
-import type { PurchaseEvent, PurchaseMachine } from "../../machines/purchase.machine.ts";
-import type { Catalog } from "../domain/catalog.ts";
-import { type ChatId, OrderId, newOrderId as makeOrderId } from "../domain/ids.ts";
-import { type ConversationRecord, MAX_REMEMBERED_ORDERS, OrderState, isStoredSnapshot } from "../domain/records.ts";
+import type { PurchaseEvent, PurchaseSnapshot } from "../../machines/purchase.machine.ts";
+import { orderMeta, statePath } from "../../machines/purchase.reading.ts";
+import type { ChatId, OrderId } from "../domain/ids.ts";
+import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
-import { type ChatLock, type Lease, type Stores, createChatLock } from "../store/index.ts";
+import type { ChatState, ShopStore } from "../store/shop-store.ts";
+import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
-import { dueAt, projectOrder } from "./projection.ts";
-import { type PurchaseSnapshot, stateName } from "./reply.ts";
+import type { OrderActor, OrderActors } from "./orders.ts";
 
-export type Session = {
-  chatId: ChatId;
-  /** The snapshot as restored from the store (or freshly started), before opening resumed any work. */
-  opened: PurchaseSnapshot;
-  /** The snapshot as restored (or freshly started), before any resumed work: unchanged means nothing to save. */
-  loaded: PurchaseSnapshot;
-  actor: Actor<PurchaseMachine>;
-  /** The conversation revision this session will write next is `rev + 1`. */
-  rev: number;
-  lease: Lease;
-  lastOrderId: OrderId | null;
-  /** The chat's ended orders, oldest first, at most `MAX_REMEMBERED_ORDERS`. */
-  orderIds: OrderId[];
-  /** The bot's last message asked "how many tokens?" (set by the customer door). */
-  askedHowMany: boolean;
-  /** The conversation's memory changed (not the order): written even after a read-only look. */
-  remembered?: boolean;
-  turns: string[];
-  notice?: "conversation_reset";
-  /** The order projection as last written, to skip writes that change nothing. */
-  before: string | null;
-  dueBefore: number | null;
-};
-
-/** Another writer moved the conversation since it was read: the work is redone on the fresh record. */
-export class ConversationMovedError extends Error {
+/** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
+export class ChatBusyError extends Error {
   constructor(chatId: string) {
-    super(`conversation ${chatId} was changed by another writer; retrying on the fresh record`);
-    this.name = "ConversationMovedError";
+    super(`chat ${chatId} is busy in another instance; try again`);
+    this.name = "ChatBusyError";
   }
 }
 
+/** Another writer moved the chat since it was read (or took its lease): the work is redone on the fresh record. */
+class ChatMovedError extends Error {
+  constructor(chatId: string, reason: string) {
+    super(`chat ${chatId} was changed by another writer (${reason}); redoing the work on the fresh record`);
+    this.name = "ChatMovedError";
+  }
+}
+
+export type Session = {
+  chatId: ChatId;
+  /** The chat's conversation record, changed in place by the doors; written at the commit. */
+  chat: ChatRecord;
+  /** The stored record could not be read and the conversation restarted (the customer is told). */
+  notice?: "conversation_reset";
+  /** True when the Telegram update this session was opened for was applied before (a redelivery). */
+  duplicateUpdate: boolean;
+  /** The chat's current order, or null before its first. */
+  current(): OrderActor | null;
+  /** Starts a new current order (the previous one joins the chat's earlier orders). */
+  startOrder(): OrderActor;
+  /**
+   * Takes back an order this session started that never took a step (its first command was refused):
+   * nothing of it is stored, and the chat's current order is the one before it. Returns that order.
+   */
+  abandon(order: OrderActor): OrderActor | null;
+  /** One of the chat's orders (resumed if a crash left work in flight); null when unknown or unreadable. */
+  order(orderId: OrderId): Promise<OrderActor | null>;
+  /** Sends one event and waits for the work it starts; false when the machine refused it. */
+  step(order: OrderActor, event: PurchaseEvent): Promise<boolean>;
+  /** Queues an engine event: audited in this session's commit, announced once it is stored. */
+  note(event: AuditedEvent): void;
+};
+
 export type SessionOptions = {
-  stores: Stores;
-  machine: PurchaseMachine;
-  catalog: Catalog;
-  conversationTimeoutMs: number;
-  maxDeliveryAttempts: number;
-  retryBackoffMs: number;
+  store: ShopStore;
+  orders: OrderActors;
   log: Logger;
   clock: () => number;
   instanceId: string;
-  newOrderId?: () => OrderId;
-  settleTimeoutMs?: number;
-  lock?: { leaseMs?: number; waitMs?: number };
+  /** How long a lease lasts without renewal, and how long to wait for another process's. */
+  lease: { ttlMs: number; waitMs: number };
+  /** Engine events, announced after their commit. */
   emit: (event: EngineEvent) => void;
-  /** Writes the audit entries observed so far; awaited before each conversation write. */
-  flushJournal?: () => Promise<void>;
-  inspect?: (event: InspectionEvent) => void;
+  /** Updates wait in a chat's inbox after a commit: the lease was kept for this process to work them off. */
+  onPendingUpdates: (chatId: ChatId) => void;
 };
 
-const MAX_ATTEMPTS = 3;
-/** The input's order id is ignored when a snapshot is restored (it brings its own); skip generating one. */
-const UNUSED_ORDER_ID = OrderId.parse("restored");
+export type WithChatMode = {
+  /** A look that changes nothing writes nothing (unless opening the chat resumed work). */
+  readOnly?: boolean;
+  /** The Telegram update this work applies: committed with it, so it is applied once. */
+  updateId?: number;
+  /** How long to wait for another process's lease (default: the configured wait; 0: not at all). */
+  waitMs?: number;
+};
 
 export type Sessions = ReturnType<typeof createSessions>;
 
+const MAX_ATTEMPTS = 3;
+
 export function createSessions(options: SessionOptions) {
-  const { stores, log, clock } = options;
-  const newOrderId = options.newOrderId ?? makeOrderId;
-  const settleTimeoutMs = options.settleTimeoutMs ?? 30_000;
-  const lock: ChatLock = createChatLock({
-    owner: options.instanceId,
-    // Any shared store (a Redis server, or one SQLite file opened by several processes) can have other
-    // processes working on the same chat; both have atomic claims. Only memory is private to a process.
-    claims: stores.backend.kind === "memory" ? undefined : stores.claims,
-    ...options.lock,
-    onRenewalFailure: (chatId, err) => log.warn("chat lease renewal failed", { chatId, err }),
+  const { store, orders, log, clock } = options;
+  const owner = options.instanceId;
+  const tails = new Map<string, Promise<unknown>>();
+
+  /** One chat at a time within this process (across processes, the lease). */
+  const inOrder = <T>(chatId: string, work: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(chatId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => {});
+    tails.set(chatId, tail);
+    void tail.then(() => {
+      if (tails.get(chatId) === tail) tails.delete(chatId);
+    });
+    return run;
+  };
+
+  /** Claims the chat's lease, waiting (with backoff) for another process to let go. */
+  const acquire = async (chatId: ChatId, waitMs: number): Promise<ChatState> => {
+    // Real time, whatever clock the orders run on: this is how long a caller waits.
+    const deadline = performance.now() + waitMs;
+    let pause = 5;
+    for (;;) {
+      const opened = await store.openChat(chatId, { owner, ttlMs: options.lease.ttlMs });
+      if (opened.held) return opened.state;
+      if (performance.now() >= deadline) throw new ChatBusyError(chatId);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 100);
+    }
+  };
+
+  const freshChat = (chatId: ChatId): ChatRecord => ({
+    v: 3,
+    chatId,
+    currentOrderId: null,
+    recentOrderIds: [],
+    turns: [],
+    askedFor: null,
+    choices: [],
+    profile: { username: null, firstName: null },
+    lastActivityAt: clock(),
+    updatedAt: clock(),
   });
 
-  const startActor = (chatId: ChatId, snapshot?: ConversationRecord["snapshot"]) => {
-    const actor = createActor(options.machine, {
-      // Input only seeds a new order; a restored snapshot brings its own context.
-      input: {
-        orderId: snapshot ? UNUSED_ORDER_ID : newOrderId(),
-        chatId,
-        minTokens: options.catalog.minTokens,
-        maxTokens: options.catalog.maxTokens,
-        maxDeliveryAttempts: options.maxDeliveryAttempts,
-        retryBackoffMs: options.retryBackoffMs,
-        at: clock(),
-      },
-      ...(snapshot ? { snapshot } : {}),
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
-    // A failing chat must never take the process down: errors are logged and the chat carries on.
-    actor.subscribe({ error: (err) => log.error("purchase actor failed", { chatId, err }) });
-    actor.start();
-    return actor;
-  };
-
-  const settle = async (session: Session): Promise<boolean> => {
-    if (!session.actor.getSnapshot().hasTag("busy")) return true;
-    try {
-      await waitFor(session.actor, (s) => !s.hasTag("busy"), { timeout: settleTimeoutMs });
-      return true;
-    } catch {
-      return false;
+  const open = async (chatId: ChatId, mode: WithChatMode) => {
+    const state = await acquire(chatId, mode.waitMs ?? options.lease.waitMs);
+    const invalid = state.chat === "invalid" || state.order === "invalid";
+    const chat = state.chat && state.chat !== "invalid" ? state.chat : freshChat(chatId);
+    const live = new Map<OrderId, OrderActor>();
+    const pending: AuditedEvent[] = [];
+    let current: OrderActor | null = null;
+    /** What the last startOrder replaced, so an order refused at once can be taken back. */
+    let replaced: { order: OrderActor | null; recentOrderIds: OrderId[] } | null = null;
+    if (state.order && state.order !== "invalid") {
+      current = orders.restore(state.order);
+      if (current) live.set(current.orderId, current);
     }
-  };
+    // A chat whose record or current order cannot be read restarts its conversation; the order stays stored.
+    if (invalid || (state.order && !current)) chat.currentOrderId = null;
+    let rev = state.rev;
+    let storedChat = state.chat && state.chat !== "invalid" ? JSON.stringify(state.chat) : null;
 
-  /** Restores a stored snapshot; null when it names states or fields this machine does not have. */
-  const restore = (chatId: ChatId, record: ConversationRecord) => {
-    try {
-      const actor = startActor(chatId, record.snapshot);
-      const restored = actor.getSnapshot();
-      // XState accepts a snapshot naming states this machine does not have; such a record is corrupt.
-      if (!OrderState.safeParse(stateName(restored)).success || typeof restored.context?.orderId !== "string") {
-        actor.stop();
-        throw new Error(`unknown state ${JSON.stringify(restored.value)}`);
+    /** Notes what changed between two snapshots of an order: its state, and whether it now needs the owner. */
+    const noteChange = (order: OrderActor, before: PurchaseSnapshot) => {
+      const snapshot = order.actor.getSnapshot();
+      const [from, to] = [statePath(before), statePath(snapshot)];
+      if (to !== from) pending.push({ type: "transition", chatId, orderId: order.orderId, from, to, at: clock() });
+      // A new task for the owner is announced, also when the order needed them for another one before
+      // (a failed delivery the owner refunds, through a provider that cannot: now a refund by hand).
+      const task = orderMeta(snapshot).ownerTask;
+      if (task && snapshot.hasTag("needs_owner") && !(before.hasTag("needs_owner") && orderMeta(before).ownerTask === task)) {
+        pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task, at: clock() });
       }
-      return actor;
-    } catch (err) {
-      log.warn("stored conversation could not be restored; starting fresh", { chatId, err });
-      return null;
-    }
-  };
+      const owed = (s: PurchaseSnapshot) => s.context.strays.filter((stray) => stray.status === "owed").length;
+      if (owed(snapshot) > owed(before))
+        pending.push({ type: "needs_owner", chatId, orderId: order.orderId, task: "refund_by_hand", at: clock() });
+    };
 
-  const open = async (chatId: ChatId, lease: Lease): Promise<Session> => {
-    const { record: loaded, rev } = await stores.conversations.read(chatId);
-    const record = loaded === "invalid" ? undefined : loaded;
-    const restored = record ? restore(chatId, record) : null;
-    const notice = loaded === "invalid" || (record && !restored) ? "conversation_reset" : undefined;
-    const actor = restored ?? startActor(chatId);
+    /** Writes everything changed so far; `release` ends the session's hold on the chat. */
+    const commit = async (release: boolean): Promise<{ pendingUpdates: boolean }> => {
+      const at = clock();
+      const changed = [...live.values()].filter((order) => order.actor.getSnapshot() !== order.stored);
+      const records = changed.map((order) => orders.record(order, at));
+      const chatJson = JSON.stringify({ ...chat, updatedAt: 0 });
+      const chatChanged =
+        storedChat === null
+          ? records.length > 0 || !mode.readOnly
+          : chatJson !== JSON.stringify({ ...(JSON.parse(storedChat) as ChatRecord), updatedAt: 0 });
+      const audit: AuditEntry[] = [
+        ...pending.map((event) => toAuditEntry(event, owner)),
+        ...records.map((record) =>
+          toAuditEntry({ type: "order", chatId, orderId: record.orderId, summary: record.summary, createdAt: record.createdAt, at }, owner),
+        ),
+      ];
+      if (!chatChanged && records.length === 0 && audit.length === 0 && mode.updateId === undefined) {
+        return release ? store.releaseLease(chatId, owner) : { pendingUpdates: false };
+      }
+      // Write-first index: an order is findable by id before anything refers to it.
+      for (const order of changed) if (order.stored === null) await store.indexOrder(order.orderId, chatId);
+      const record = { ...chat, updatedAt: at };
+      const result = await store.commit({
+        chatId,
+        owner,
+        ...(chatChanged ? { chat: { record, expectedRev: rev } } : {}),
+        orders: records,
+        audit,
+        ...(mode.updateId !== undefined ? { appliedUpdateId: mode.updateId } : {}),
+        release,
+      });
+      if (!result.ok) throw new ChatMovedError(chatId, result.reason);
+      rev = result.rev;
+      if (chatChanged) storedChat = JSON.stringify(record);
+      for (const order of changed) order.stored = order.actor.getSnapshot();
+      const announced = pending.splice(0);
+      for (const event of announced) options.emit(event);
+      return { pendingUpdates: result.pendingUpdates };
+    };
+
+    /** At a durable waypoint (`resume` tag): make sure it is stored, then move on and wait for the work. */
+    const continueFromWaypoint = async (order: OrderActor): Promise<void> => {
+      const snapshot = order.actor.getSnapshot();
+      if (!snapshot.hasTag("resume")) return;
+      if (snapshot !== order.stored) await commit(false);
+      order.actor.send({ type: "START_DELIVERY", at: clock() });
+      await orders.finishWork(order);
+      noteChange(order, snapshot);
+    };
+
+    /** A snapshot taken while work was in flight resumes it (XState re-runs the invoked actor); a waypoint moves on. */
+    const resume = async (order: OrderActor): Promise<void> => {
+      const before = order.actor.getSnapshot();
+      await orders.finishWork(order);
+      noteChange(order, before);
+      await continueFromWaypoint(order);
+    };
+
     const session: Session = {
       chatId,
-      opened: actor.getSnapshot(),
-      loaded: actor.getSnapshot(),
-      actor,
-      rev,
-      lease,
-      lastOrderId: record?.lastOrderId ?? null,
-      orderIds: record ? [...record.orderIds] : [],
-      askedHowMany: record?.askedHowMany ?? false,
-      turns: record && clock() - record.updatedAt < options.conversationTimeoutMs ? [...record.turns] : [],
-      ...(notice ? { notice } : {}),
-      before: restored ? JSON.stringify(projectOrder(actor.getSnapshot())) : null,
-      dueBefore: restored ? dueAt(actor.getSnapshot()) : null,
+      chat,
+      duplicateUpdate: mode.updateId !== undefined && mode.updateId <= state.lastUpdateId,
+      ...(invalid || (state.order && !current) ? { notice: "conversation_reset" as const } : {}),
+      current: () => current,
+      startOrder() {
+        replaced = { order: current, recentOrderIds: chat.recentOrderIds };
+        if (current) {
+          const previous = current.orderId;
+          chat.recentOrderIds = [...chat.recentOrderIds.filter((id) => id !== previous), previous].slice(-MAX_REMEMBERED_ORDERS);
+        }
+        current = orders.start(chatId);
+        live.set(current.orderId, current);
+        chat.currentOrderId = current.orderId;
+        return current;
+      },
+      abandon(order) {
+        if (order !== current || order.stored !== null || !replaced)
+          throw new Error(`order ${order.orderId} is not one this session just started`);
+        live.delete(order.orderId);
+        order.actor.stop();
+        current = replaced.order;
+        chat.recentOrderIds = replaced.recentOrderIds;
+        chat.currentOrderId = current?.orderId ?? null;
+        replaced = null;
+        return current;
+      },
+      async order(orderId) {
+        const known = live.get(orderId);
+        if (known) return known;
+        const [record] = await store.readOrders(chatId, [orderId]);
+        const restored = record ? orders.restore(record) : null;
+        if (!restored) return null;
+        live.set(orderId, restored);
+        await resume(restored);
+        return restored;
+      },
+      async step(order, event) {
+        const before = order.actor.getSnapshot();
+        if (!before.can(event)) return false;
+        order.actor.send(event);
+        await orders.finishWork(order);
+        noteChange(order, before);
+        await continueFromWaypoint(order);
+        return true;
+      },
+      note(event) {
+        pending.push(event);
+      },
     };
-    // A snapshot taken while work was in flight resumes it (XState re-runs the invoked actor); one
-    // stopped at a durable waypoint (`paid.recorded`) is moved on now.
-    await settle(session);
-    await continueFromWaypoint(session);
-    return session;
-  };
-
-  /** Writes the session (see the module comment for the order of writes). */
-  const persist = async (session: Session): Promise<void> => {
-    const snapshot = session.actor.getSnapshot();
-    const now = clock();
-    if (session.lease.lost) throw new ConversationMovedError(session.chatId);
-    const due = dueAt(snapshot);
-    const earlier = due !== null && (session.dueBefore === null || due < session.dueBefore || Number.isNaN(session.dueBefore));
-    const projection = projectOrder(snapshot);
-    const serialized = JSON.stringify(projection);
-    // An order is recorded once it has an amount; after that every change is kept (a restart back to
-    // `initial` must not leave the record saying "quoted"). Late payments and refunds live in their own
-    // records, so this write needs no read and cannot overwrite them.
-    const projectionChanged =
-      serialized !== session.before && (projection.tokens !== null || projection.state !== "initial" || session.before !== null);
-    // Steps 1–3 are independent of each other; all must be stored before the conversation is.
-    await Promise.all([
-      options.flushJournal?.().catch((err: unknown) => log.error("audit write failed before a conversation write", { chatId: session.chatId, err })),
-      earlier ? stores.deadlines.set(session.chatId, { v: 1, chatId: session.chatId, orderId: snapshot.context.orderId, dueAt: due }) : undefined,
-      projectionChanged ? stores.orders.set(projection.orderId, { ...projection, createdAt: snapshot.context.createdAt, updatedAt: now }) : undefined,
-    ]);
-    if (projectionChanged) session.before = serialized;
-    const record: ConversationRecord = {
-      v: 2,
-      rev: session.rev + 1,
-      chatId: session.chatId,
-      snapshot: persistedSnapshot(session.actor),
-      lastOrderId: session.lastOrderId,
-      turns: session.turns,
-      updatedAt: now,
-      orderIds: session.orderIds,
-      askedHowMany: session.askedHowMany,
+    if (current) await resume(current);
+    return {
+      session,
+      commit,
+      stop: () => {
+        for (const order of live.values()) order.actor.stop();
+      },
     };
-    if (!(await stores.conversations.write(session.chatId, record))) throw new ConversationMovedError(session.chatId);
-    session.rev = record.rev;
-    session.loaded = snapshot;
-    // A deadline that moved later is left as stored: it only wakes the sweeper early, which then stores
-    // the true one. That saves a write on every amount change (each pushes the quote's expiry).
-    const later = due !== null && session.dueBefore !== null && due > session.dueBefore;
-    // Removed: done last, so a crash before it only wakes the sweeper early. (An unknown stored
-    // deadline, NaN, counts as one to remove; a new one was written as "earlier" above.)
-    if (due === null && session.dueBefore !== null) await stores.deadlines.delete(session.chatId);
-    if (!later) session.dueBefore = due;
-  };
-
-  /** At a durable waypoint (`resume` tag): make sure it is stored, then move on and wait for the work. */
-  const continueFromWaypoint = async (session: Session): Promise<void> => {
-    const snapshot = session.actor.getSnapshot();
-    if (!snapshot.hasTag("resume")) return;
-    if (snapshot !== session.loaded) await persist(session);
-    const before = snapshot;
-    session.actor.send({ type: "START_DELIVERY", at: clock() });
-    await settle(session);
-    reportTransition(session, before);
-  };
-
-  const reportTransition = (session: Session, before: PurchaseSnapshot) => {
-    const after = session.actor.getSnapshot();
-    const from = stateName(before);
-    const to = stateName(after);
-    if (from !== to) options.emit({ type: "transition", chatId: session.chatId, orderId: before.context.orderId, from, to, at: clock() });
   };
 
   return {
     /**
-     * Runs `work` on the chat's session under the chat lock and writes it afterwards. A `readOnly` look
-     * (a status view) writes nothing unless opening it resumed work. When another writer moved the
-     * conversation meanwhile, the work is redone on the fresh record (its side effects are idempotent).
+     * Runs `work` on the chat under its lease and commits what it changed. When another writer moved
+     * the chat meanwhile, the work is redone on the fresh record (its side effects are idempotent).
      */
-    async withSession<T>(chatId: ChatId, work: (session: Session) => Promise<T>, mode: { readOnly?: boolean } = {}): Promise<T> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await lock(chatId, async (lease) => {
-            const session = await open(chatId, lease);
-            try {
-              const result = await work(session);
-              if (!mode.readOnly || session.remembered || session.actor.getSnapshot() !== session.loaded) await persist(session);
-              return result;
-            } finally {
-              session.actor.stop();
+    withChat<T>(chatId: ChatId, work: (session: Session) => Promise<T>, mode: WithChatMode = {}): Promise<T> {
+      return inOrder(chatId, async () => {
+        for (let attempt = 1; ; attempt++) {
+          const renewal = { timer: null as NodeJS.Timeout | null };
+          let opened: Awaited<ReturnType<typeof open>> | null = null;
+          let committed = false;
+          try {
+            opened = await open(chatId, mode);
+            // Renew at a third of the lease: two renewals may fail (a blip) before another process could get in.
+            renewal.timer = setInterval(
+              () => {
+                store
+                  .renewLease(chatId, { owner, ttlMs: options.lease.ttlMs })
+                  .catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
+              },
+              Math.max(10, Math.floor(options.lease.ttlMs / 3)),
+            );
+            renewal.timer.unref();
+            const result = await work(opened.session);
+            const { pendingUpdates } = await opened.commit(true);
+            committed = true;
+            if (pendingUpdates) options.onPendingUpdates(chatId);
+            return result;
+          } catch (err) {
+            if (!(err instanceof ChatMovedError) || attempt >= MAX_ATTEMPTS) throw err;
+            log.warn("chat moved under us; redoing the work", { chatId, attempt });
+          } finally {
+            if (renewal.timer) clearInterval(renewal.timer);
+            opened?.stop();
+            if (opened && !committed) {
+              const released = await store.releaseLease(chatId, owner).catch(() => ({ pendingUpdates: false }));
+              if (released.pendingUpdates) options.onPendingUpdates(chatId);
             }
-          });
-        } catch (err) {
-          if (!(err instanceof ConversationMovedError) || attempt >= MAX_ATTEMPTS) throw err;
-          log.warn("conversation moved under us; redoing the work", { chatId, attempt });
+          }
         }
-      }
-    },
-
-    /** Sends one event and waits for the work it starts; false when the machine refused it. */
-    async step(session: Session, event: PurchaseEvent): Promise<boolean> {
-      const before = session.actor.getSnapshot();
-      // A finished order takes no more events (opening the chat may just have completed it).
-      if (before.status !== "active" || !before.can(event)) return false;
-      session.actor.send(event);
-      await settle(session);
-      reportTransition(session, before);
-      await continueFromWaypoint(session);
-      return true;
-    },
-
-    /** Starts the next order once the current one has ended (delivered, cancelled, expired…). */
-    nextOrderIfEnded(session: Session): void {
-      const snapshot = session.actor.getSnapshot();
-      if (snapshot.status !== "done") return;
-      session.lastOrderId = snapshot.context.orderId;
-      if (!session.orderIds.includes(session.lastOrderId)) session.orderIds.push(session.lastOrderId);
-      if (session.orderIds.length > MAX_REMEMBERED_ORDERS) session.orderIds.splice(0, session.orderIds.length - MAX_REMEMBERED_ORDERS);
-      session.actor.stop();
-      session.actor = startActor(session.chatId);
-      session.before = null;
-    },
-
-    /** Makes the next write store the true deadline (the sweeper woke on an outdated one). */
-    forgetStoredDeadline(session: Session): void {
-      session.dueBefore = Number.NaN;
+      });
     },
   };
-}
-
-/** The actor's persisted snapshot in the stored shape (it always fits; a bug would throw here). */
-function persistedSnapshot(actor: Actor<PurchaseMachine>): ConversationRecord["snapshot"] {
-  const persisted = actor.getPersistedSnapshot();
-  if (!isStoredSnapshot(persisted)) throw new Error("XState returned a persisted snapshot without value or context");
-  return persisted;
 }

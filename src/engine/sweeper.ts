@@ -1,72 +1,63 @@
 /**
- * The sweeper: the only source of deadline events. It expires quotes and invoices whose deadline passed
- * (asking the provider first, so a payment made at the last second still counts), retries due
- * deliveries, and, because opening a chat resumes interrupted work, completes orders a crash left at
- * `paid.recorded` or mid-delivery. At start-up and every minute it also finishes late payments left
- * pending (goods not issued yet, or a crash; see the payment door). It runs once at start-up, then every few seconds.
+ * The sweeper: the only source of `DEADLINE` events, and the one that finishes what a crash left
+ * behind. Each pass reads the due orders from the store's deadline index (never a scan): an order at
+ * its deadline is sent `DEADLINE` (its state's guard decides what that means — a quote expires, an
+ * invoice is asked about, a delivery is retried, stray goods are looked for), and an order a crash
+ * left mid-work is resumed just by opening it. It also hands chats whose Telegram inbox nobody is
+ * working off to the Telegram adapter. It runs once at start-up, then every few seconds.
  */
-import type { PaymentEvent, SystemEvent } from "../../machines/purchase.machine.ts";
-import type { ChatId } from "../domain/ids.ts";
+import { statePath } from "../../machines/purchase.reading.ts";
+import type { ChatId, OrderId } from "../domain/ids.ts";
+import type { Ledger } from "../delivery/index.ts";
 import type { Logger } from "../log.ts";
-import type { PaymentProvider } from "../payments/provider.ts";
-import type { Stores } from "../store/index.ts";
+import type { ShopStore } from "../store/shop-store.ts";
 import type { Notifications } from "./notify.ts";
-import type { PaymentDoor } from "./payment-door.ts";
-import { dueAt } from "./projection.ts";
-import { type EngineReply, stateName } from "./reply.ts";
-import type { Session, Sessions } from "./session.ts";
+import type { OrderActor } from "./orders.ts";
+import type { EngineReply } from "./reply.ts";
+import { ChatBusyError, type Session, type Sessions } from "./session.ts";
 
 export type SweeperOptions = {
   sessions: Sessions;
-  stores: Stores;
-  payments: PaymentProvider;
-  paymentDoor: PaymentDoor;
+  store: ShopStore;
   notifications: Notifications;
-  replyFor: (session: Session) => Promise<EngineReply>;
+  ledger: Ledger;
+  replyForOrder: (session: Session, order: OrderActor) => Promise<EngineReply>;
   log: Logger;
   clock: () => number;
+  /** Chats whose Telegram inbox waits with nobody working it off (see ShopStore.waitingInboxes). */
+  onWaitingInbox?: (chatId: ChatId) => void;
+  /** How long an update may wait in an inbox before the sweeper hands its chat on. */
+  inboxPatienceMs: number;
 };
 
 export type Sweeper = ReturnType<typeof createSweeper>;
 
-/** How often late payments still pending (provider down, or a crash) are retried (and once at start-up). */
-const LATE_SCAN_INTERVAL_MS = 60_000;
+/** Orders looked at per pass; the rest wait for the next pass (seconds later). */
+const BATCH = 200;
 
 export function createSweeper(options: SweeperOptions) {
-  const { sessions, stores, log, clock } = options;
-  let lateScannedAt: number | null = null;
+  const { sessions, store, log, clock } = options;
 
-  /** Moves one chat past its deadline; true when its order changed (the customer is then told). */
-  const sweepChat = (chatId: ChatId) =>
-    sessions.withSession(chatId, async (session): Promise<{ changed: boolean; reply: EngineReply | null }> => {
-      const before = stateName(session.opened);
-      const snapshot = session.actor.getSnapshot();
-      const at = clock();
-      const deadline = dueAt(snapshot);
-      // Opening the chat may have resumed work (a crash mid-delivery): that alone is worth telling.
-      const resumed = stateName(snapshot) !== before;
-      if (!resumed && (deadline === null || deadline > at)) {
-        // Woke early on a deadline kept from before a later one replaced it: store the true one.
-        sessions.forgetStoredDeadline(session);
-        return { changed: false, reply: null };
-      }
-      const state = stateName(snapshot);
-      let event: SystemEvent | PaymentEvent | null = null;
-      if (state === "quoted") event = { type: "QUOTE_EXPIRED", at };
-      if (state === "paid" && snapshot.matches({ paid: "waiting_retry" })) event = { type: "RETRY_DELIVERY", at };
-      if (state === "awaiting_payment") {
-        const outcome = await options.paymentDoor.reconcile(session);
-        if (outcome === "provider_unavailable") return { changed: resumed, reply: resumed ? await options.replyFor(session) : null };
-        if (stateName(session.actor.getSnapshot()) === "awaiting_payment") event = { type: "PAYMENT_EXPIRED", at };
-      }
-      if (event) await sessions.step(session, event);
-      const after = session.actor.getSnapshot();
-      if (stateName(after) === "expired" && state === "awaiting_payment" && snapshot.context.payment) {
-        await options.paymentDoor.voidInvoice(chatId, snapshot.context.payment);
-      }
-      const changed = stateName(after) !== before;
-      return { changed, reply: changed ? await options.replyFor(session) : null };
-    });
+  /** Moves one order past its deadline; the reply to tell its customer when it changed. */
+  const sweepOrder = (chatId: ChatId, orderId: OrderId) =>
+    sessions.withChat(
+      chatId,
+      async (session): Promise<EngineReply | null> => {
+        const order = await session.order(orderId);
+        if (!order) return null;
+        // Opening the order may have resumed work a crash interrupted: that alone is worth telling.
+        const event = { type: "DEADLINE" as const, at: clock() };
+        const moved = order.actor.getSnapshot().can(event) && (await session.step(order, event));
+        // Goods nobody confirmed were shown are announced again, unless they were (only the order did not hear it).
+        if (moved && order.actor.getSnapshot().hasTag("announce")) {
+          if ((await options.ledger.pendingSecret(orderId, chatId)) !== null) return options.replyForOrder(session, order);
+          await session.step(order, { type: "GOODS_SHOWN", at: clock() });
+        }
+        const changed = statePath(order.actor.getSnapshot()) !== statePath(order.opened);
+        return changed ? options.replyForOrder(session, order) : null;
+      },
+      { waitMs: 0 },
+    );
 
   let running = false;
   let started = false;
@@ -84,22 +75,21 @@ export function createSweeper(options: SweeperOptions) {
   };
 
   const sweeper = {
-    /** One pass over every due chat. Returns how many were due. */
+    /** One pass over the orders due now (and waiting inboxes). Returns how many orders were due. */
     async runDue(): Promise<number> {
-      const now = clock();
-      if (lateScannedAt === null || now - lateScannedAt >= LATE_SCAN_INTERVAL_MS) {
-        lateScannedAt = now;
-        await options.paymentDoor.finishPendingLate().catch((err: unknown) => log.error("finishing pending late payments failed", { err }));
-      }
-      const due: ChatId[] = [];
-      for await (const [, entry] of stores.deadlines.entries()) if (entry.dueAt <= now) due.push(entry.chatId);
-      for (const chatId of due) {
+      const due = await store.dueOrders(clock(), BATCH);
+      for (const { chatId, orderId } of due) {
         try {
-          const { changed, reply } = await sweepChat(chatId);
-          if (changed && reply) await options.notifications.send(chatId, reply);
+          const reply = await sweepOrder(chatId, orderId);
+          if (reply) await options.notifications.send(chatId, reply);
         } catch (err) {
-          log.error("sweeper failed for chat", { chatId, err });
+          // Another instance is working on the chat: it will finish the order itself.
+          if (err instanceof ChatBusyError) continue;
+          log.error("sweeper failed for an order", { chatId, orderId, err });
         }
+      }
+      if (options.onWaitingInbox) {
+        for (const chatId of await store.waitingInboxes(clock() - options.inboxPatienceMs, BATCH)) options.onWaitingInbox(chatId);
       }
       return due.length;
     },

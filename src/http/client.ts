@@ -6,7 +6,7 @@
 export type JsonAnswer = { ok: true; status: number; json: unknown } | { ok: false; status: number | null; problem: string };
 
 export type JsonRequest = {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   headers?: Record<string, string>;
   /** Sent as JSON when present. */
   body?: unknown;

@@ -14,6 +14,11 @@ export type HttpRequest = {
   params: Record<string, string>;
   headers: IncomingMessage["headers"];
   rawBody: Buffer;
+  /**
+   * The address of the socket the request arrived on, as the server sees it (a proxy's, behind one);
+   * undefined for requests dispatched in-process. See `client-address.ts` for the client behind a proxy.
+   */
+  remoteAddress?: string;
 };
 
 export type HttpResponse = { status: number; body?: string | Buffer; headers?: Record<string, string> };
@@ -111,7 +116,14 @@ export function createHttpServer(log: Logger): HttpServer {
           const response =
             rawBody === null
               ? { status: 413, body: "payload too large\n" }
-              : await dispatch({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, rawBody });
+              : await dispatch({
+                  method: req.method ?? "GET",
+                  path: url.pathname,
+                  query: url.searchParams,
+                  headers: req.headers,
+                  rawBody,
+                  remoteAddress: req.socket.remoteAddress,
+                });
           if (res.headersSent || res.destroyed) return;
           res.writeHead(response.status, { "content-type": "text/plain; charset=utf-8", ...response.headers });
           res.end(response.body ?? "");

@@ -60,7 +60,8 @@ export function checkTranslations(dir: string = LOCALES_DIR): TranslationProblem
   for (const language of availableLanguages(dir)) {
     const own = language === REFERENCE_LANGUAGE ? reference : messages(language, dir);
     for (const id of own.unparsed) problems.push({ language, problem: "unparsed", id });
-    for (const id of reference.byId.keys()) if (!own.byId.has(id) && !own.unparsed.includes(id)) problems.push({ language, problem: "missing", id });
+    for (const id of reference.byId.keys())
+      if (!own.byId.has(id) && !own.unparsed.includes(id)) problems.push({ language, problem: "missing", id });
     for (const [id, message] of own.byId) {
       const english = reference.byId.get(id);
       if (!english) {

@@ -1,4 +1,11 @@
-export { LANGUAGE_NEIGHBOURS, LOCALES_DIR, REFERENCE_LANGUAGE, availableLanguages, loadLocalization, readResource } from "./localization.ts";
+export {
+  LANGUAGE_NEIGHBOURS,
+  LOCALES_DIR,
+  REFERENCE_LANGUAGE,
+  availableLanguages,
+  loadLocalization,
+  readResource,
+} from "./localization.ts";
 export type { Localization, LocalizationOptions, MessageArgs, Translator } from "./localization.ts";
 export { createLanguagePreferences } from "./preferences.ts";
 export type { LanguagePreferences } from "./preferences.ts";

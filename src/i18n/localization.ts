@@ -76,7 +76,10 @@ export function readResource(language: string, dir: string = LOCALES_DIR): Fluen
 
 /** `ru_RU.UTF-8` → `ru-RU`; `C` and `POSIX` (no language) → undefined. */
 function toLanguageTag(tag: string): string | undefined {
-  const clean = tag.trim().replace(/[.@].*$/, "").replace(/_/g, "-");
+  const clean = tag
+    .trim()
+    .replace(/[.@].*$/, "")
+    .replace(/_/g, "-");
   return clean === "" || /^(c|posix)$/i.test(clean) ? undefined : clean;
 }
 
@@ -90,7 +93,12 @@ function numberFormat(language: string) {
   };
 }
 
-function createTranslator(language: string, bundle: FluentBundle, reference: FluentBundle, onError: NonNullable<LocalizationOptions["onError"]>): Translator {
+function createTranslator(
+  language: string,
+  bundle: FluentBundle,
+  reference: FluentBundle,
+  onError: NonNullable<LocalizationOptions["onError"]>,
+): Translator {
   const numbers = numberFormat(language);
   const translator: Translator = {
     language,
@@ -128,8 +136,12 @@ export function loadLocalization(options: LocalizationOptions = {}): Localizatio
   if (cached) return cached;
 
   const languages = availableLanguages(dir);
-  if (!languages.includes(REFERENCE_LANGUAGE)) throw new Error(`${join(dir, `${REFERENCE_LANGUAGE}.ftl`)} is missing: it is the reference language`);
-  if (!languages.includes(defaultLanguage)) throw new Error(`no translation for the default language "${defaultLanguage}": add ${join(dir, `${defaultLanguage}.ftl`)} or choose one of ${languages.join(", ")}`);
+  if (!languages.includes(REFERENCE_LANGUAGE))
+    throw new Error(`${join(dir, `${REFERENCE_LANGUAGE}.ftl`)} is missing: it is the reference language`);
+  if (!languages.includes(defaultLanguage))
+    throw new Error(
+      `no translation for the default language "${defaultLanguage}": add ${join(dir, `${defaultLanguage}.ftl`)} or choose one of ${languages.join(", ")}`,
+    );
   const bundles = new Map<string, FluentBundle>();
   for (const language of languages) {
     // Plain text in chats and attributes: no Unicode isolation marks around variables.
@@ -140,7 +152,9 @@ export function loadLocalization(options: LocalizationOptions = {}): Localizatio
   }
   const onError = options.onError ?? (() => {});
   const reference = bundles.get(REFERENCE_LANGUAGE)!;
-  const translators = new Map(languages.map((language) => [language, createTranslator(language, bundles.get(language)!, reference, onError)]));
+  const translators = new Map(
+    languages.map((language) => [language, createTranslator(language, bundles.get(language)!, reference, onError)]),
+  );
   const fallback = translators.get(defaultLanguage)!;
 
   const localization: Localization = {

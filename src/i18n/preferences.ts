@@ -17,7 +17,11 @@ export type LanguagePreferences = {
   choose(chatId: string, language: string): Promise<string>;
 };
 
-export function createLanguagePreferences(collection: Collection<LanguagePreference>, localization: Localization, clock: () => number = Date.now): LanguagePreferences {
+export function createLanguagePreferences(
+  collection: Collection<LanguagePreference>,
+  localization: Localization,
+  clock: () => number = Date.now,
+): LanguagePreferences {
   return {
     async of(chatId, tag) {
       const stored = await collection.get(chatId);

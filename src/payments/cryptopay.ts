@@ -14,7 +14,16 @@ import { z } from "zod";
 import { type Money, parseMoney, toDecimalString } from "../domain/money.ts";
 import { fetchJson } from "../http/client.ts";
 import type { Collection } from "../store/index.ts";
-import { type Invoice, type PaymentProvider, type PaymentStatus, type ProviderResult, fail, failed, ok, parseJsonOrNull } from "./provider.ts";
+import {
+  type Invoice,
+  type PaymentProvider,
+  type PaymentStatus,
+  type ProviderResult,
+  fail,
+  failed,
+  ok,
+  parseJsonOrNull,
+} from "./provider.ts";
 
 export const CRYPTOPAY_SIGNATURE_HEADER = "crypto-pay-api-signature";
 export const CRYPTOPAY_TOKEN_HEADER = "Crypto-Pay-API-Token";
@@ -122,9 +131,7 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
     const expiresIn = Math.min(MAX_EXPIRES_IN, Math.max(1, Math.ceil((request.expiresAt - now) / 1000)));
     const amount = toDecimalString(request.charge);
     const body =
-      options.currency === "USD"
-        ? { currency_type: "fiat", fiat: "USD", amount }
-        : { currency_type: "crypto", asset: "USDT", amount };
+      options.currency === "USD" ? { currency_type: "fiat", fiat: "USD", amount } : { currency_type: "crypto", asset: "USDT", amount };
     const result = await call("createInvoice", {
       body: {
         ...body,
@@ -138,7 +145,8 @@ export function createCryptoPayPayments(options: CryptoPayOptions): PaymentProvi
     if (!result.ok) return failed(result);
     const invoice = WireInvoice.safeParse(result.value);
     if (!invoice.success) return fail("unavailable", "createInvoice: unexpected invoice shape");
-    const payUrl = invoice.data.bot_invoice_url ?? invoice.data.mini_app_invoice_url ?? invoice.data.web_app_invoice_url ?? invoice.data.pay_url;
+    const payUrl =
+      invoice.data.bot_invoice_url ?? invoice.data.mini_app_invoice_url ?? invoice.data.web_app_invoice_url ?? invoice.data.pay_url;
     if (!payUrl) return fail("unavailable", "createInvoice: no pay URL in the answer");
     const record: CryptoPayInvoiceRecord = {
       v: 1,

@@ -9,9 +9,9 @@
  */
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Stores } from "../store/index.ts";
+import { type ShopStore, collectionOf } from "../store/index.ts";
 import type { PaymentProvider } from "./provider.ts";
-import { SandboxInvoice, createSandboxPayments } from "./sandbox.ts";
+import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "./sandbox.ts";
 import type { SandboxProvider } from "./sandbox.ts";
 import type { StarsApi } from "./stars.ts";
 
@@ -19,7 +19,7 @@ export type { PaymentProvider, ProviderName } from "./provider.ts";
 export type { StarsApi, StarsProvider } from "./stars.ts";
 
 export type PaymentDeps = {
-  stores: Stores;
+  store: ShopStore;
   clock: () => number;
   log: Logger;
   /** The Bot API for Stars (the Telegram layer builds it from the bot token). */
@@ -29,12 +29,16 @@ export type PaymentDeps = {
 };
 
 /** The configured provider. The sandbox one is returned separately too: the app serves its pay page. */
-export async function createPaymentProvider(config: Config, deps: PaymentDeps): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
-  const { stores, clock } = deps;
+export async function createPaymentProvider(
+  config: Config,
+  deps: PaymentDeps,
+): Promise<{ provider: PaymentProvider; sandbox: SandboxProvider | null }> {
+  const { store, clock } = deps;
   switch (config.payments.provider) {
     case "sandbox": {
       const sandbox = createSandboxPayments({
-        invoices: stores.backend.collection("sandbox_invoices", SandboxInvoice),
+        invoices: collectionOf(store.kv("sandbox_invoices"), SandboxInvoice),
+        outbox: collectionOf(store.kv("sandbox_outbox"), SandboxOutbox),
         publicUrl: deps.publicUrl,
         clock,
       });
@@ -46,7 +50,7 @@ export async function createPaymentProvider(config: Config, deps: PaymentDeps): 
         token: config.payments.cryptopayToken,
         apiUrl: config.payments.cryptopayApiUrl,
         currency: config.payments.cryptopayCurrency,
-        invoices: stores.backend.collection("cryptopay_invoices", CryptoPayInvoiceRecord),
+        invoices: collectionOf(store.kv("cryptopay_invoices"), CryptoPayInvoiceRecord),
         clock,
         log: deps.log,
       });
@@ -58,9 +62,8 @@ export async function createPaymentProvider(config: Config, deps: PaymentDeps): 
       const api = await deps.starsApi();
       const provider = createStarsPayments({
         api,
-        invoices: stores.backend.collection("stars_invoices", StarsInvoiceRecord),
-        payments: stores.backend.collection("stars_payments", StarsPaymentRecord),
-        claims: stores.claims,
+        invoices: collectionOf(store.kv("stars_invoices"), StarsInvoiceRecord),
+        payments: collectionOf(store.kv("stars_payments"), StarsPaymentRecord),
         clock,
       });
       return { provider, sandbox: null };

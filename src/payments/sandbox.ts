@@ -3,6 +3,10 @@
  * in the store (so a restart keeps them), the pay link opens a small local page with a Pay button,
  * and paying produces an HMAC-signed webhook that goes through exactly the same verification and
  * re-fetch path as Crypto Pay's. Charges USDT, 1:1 with USD cents.
+ *
+ * Like a real provider, it records the payment first and answers the payer at once; the webhook goes
+ * out afterwards and is re-sent until the shop answers 200 — also after a restart, since the payments
+ * whose webhook is still owed are kept in the store (issue 18).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
@@ -24,16 +28,30 @@ export const SandboxInvoice = z.object({
 export type SandboxInvoice = z.infer<typeof SandboxInvoice>;
 
 export const SANDBOX_SIGNATURE_HEADER = "x-sandbox-signature";
+const OUTBOX_KEY = "owed";
+
+/** A signed webhook, as the sandbox "provider" posts it. */
+export type SandboxWebhook = { rawBody: Buffer; headers: Record<string, string> };
+
+/** The payments whose webhook the shop has not yet acknowledged. */
+export const SandboxOutbox = z.object({ v: z.literal(1), paymentIds: z.array(z.string()) });
 
 export type SandboxProvider = PaymentProvider & {
-  /** Marks the invoice paid, as a customer paying would, and returns the webhook the "provider" sends. */
-  pay(paymentId: string): Promise<{ ok: true; webhook: { rawBody: Buffer; headers: Record<string, string> } } | { ok: false; reason: "not_found" | "expired" | "cancelled" | "already_paid" }>;
+  /**
+   * Marks the invoice paid, as a customer paying would, and owes the shop its webhook (see
+   * `sendOwedWebhooks`). Paying a paid invoice again owes the webhook again, like a provider's retry.
+   */
+  pay(paymentId: string): Promise<{ ok: true } | { ok: false; reason: "not_found" | "expired" | "cancelled" }>;
   /** The invoice as the pay page shows it. */
   invoice(paymentId: string): Promise<SandboxInvoice | undefined>;
+  /** Posts every owed webhook once (`deliver` answers whether the shop took it); returns how many remain owed. */
+  sendOwedWebhooks(deliver: (webhook: SandboxWebhook) => Promise<boolean>): Promise<number>;
 };
 
 export type SandboxOptions = {
   invoices: Collection<SandboxInvoice>;
+  /** Where the owed webhooks are kept (one record, key "owed"). */
+  outbox: Collection<z.infer<typeof SandboxOutbox>>;
   /** Base URL customers open, e.g. `http://localhost:8080`; asked each time (the port may be chosen at start). */
   publicUrl: () => string;
   clock: () => number;
@@ -46,6 +64,31 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
   const sign = (body: Buffer) => createHmac("sha256", secret).update(body).digest("hex");
   const base = () => options.publicUrl().replace(/\/+$/, "");
   const toMoney = (amount: SandboxInvoice["amount"]): Money => money(amount.minor, amount.currency);
+  /** Webhooks on their way now (not sent again until answered). */
+  const sending = new Set<string>();
+  /**
+   * Changes the owed list and reads it back until the change holds. Changes in this process take
+   * turns: the list is one record, and a removal that read it before a concurrent addition would
+   * otherwise write the addition away (a paid invoice whose webhook is never sent). Two instances
+   * writing at the same instant can still overwrite each other; the loser sees it on reading back
+   * and writes again, and a customer's status question re-checks the invoice in any case.
+   */
+  let outboxTurn: Promise<unknown> = Promise.resolve();
+  const changeOutbox = (change: (owed: string[]) => string[]): Promise<void> => {
+    const run = outboxTurn
+      .catch(() => {})
+      .then(async () => {
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const before = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+          const wanted = change(before);
+          await options.outbox.set(OUTBOX_KEY, { v: 1, paymentIds: wanted });
+          const after = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+          if (JSON.stringify(change(after)) === JSON.stringify(after)) return;
+        }
+      });
+    outboxTurn = run;
+    return run;
+  };
 
   const current = async (paymentId: string) => {
     const invoice = await options.invoices.get(paymentId);
@@ -108,12 +151,33 @@ export function createSandboxPayments(options: SandboxOptions): SandboxProvider 
       if (!invoice) return { ok: false, reason: "not_found" };
       if (invoice.status === "expired") return { ok: false, reason: "expired" };
       if (invoice.status === "cancelled") return { ok: false, reason: "cancelled" };
-      if (invoice.status === "pending") {
-        await options.invoices.set(paymentId, { ...invoice, status: "paid", paidAt: options.clock() });
-      }
-      // A second press re-sends the webhook, like a provider retrying: the receiver must ignore duplicates.
-      const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
-      return { ok: true, webhook: { rawBody, headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" } } };
+      if (invoice.status === "pending") await options.invoices.set(paymentId, { ...invoice, status: "paid", paidAt: options.clock() });
+      await changeOutbox((owed) => (owed.includes(paymentId) ? owed : [...owed, paymentId]));
+      return { ok: true };
+    },
+    async sendOwedWebhooks(deliver) {
+      const owed = (await options.outbox.get(OUTBOX_KEY))?.paymentIds ?? [];
+      // All at once, like a real provider (each webhook waits for the shop's whole answer, delivery
+      // included); one already on its way is not sent twice.
+      const fresh = owed.filter((paymentId) => !sending.has(paymentId));
+      const taken = await Promise.all(
+        fresh.map(async (paymentId) => {
+          sending.add(paymentId);
+          try {
+            const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
+            const accepted = await deliver({
+              rawBody,
+              headers: { [SANDBOX_SIGNATURE_HEADER]: sign(rawBody), "content-type": "application/json" },
+            }).catch(() => false);
+            return accepted ? paymentId : null;
+          } finally {
+            sending.delete(paymentId);
+          }
+        }),
+      );
+      const done = taken.filter((id): id is string => id !== null);
+      if (done.length > 0) await changeOutbox((list) => list.filter((id) => !done.includes(id)));
+      return owed.length - done.length;
     },
     invoice: current,
   };

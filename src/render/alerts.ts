@@ -1,14 +1,13 @@
 /**
  * Words for the shop's admins: the alerts sent when an order needs a person (a delivery that kept
- * failing, a payment that came late or in the wrong amount), in Telegram HTML and the admin's language.
+ * failing, goods that could not be sent, money the provider cannot return by itself), in Telegram HTML
+ * and the admin's language.
  */
 import type { Translator } from "../i18n/index.ts";
 import { escapeHtml } from "./html.ts";
 
-/** What an admin must act on. */
-export type AdminAlert =
-  | { kind: "delivery_failed" | "goods_undeliverable"; orderId: string; chatId: string }
-  | { kind: "payment_late" | "payment_mismatch"; orderId: string; paymentId: string };
+/** What an admin must act on: a delivery that kept failing, goods that could not be sent, money only they can return. */
+export type AdminAlert = { kind: "delivery_failed" | "goods_undeliverable" | "refund_by_hand"; orderId: string; chatId: string };
 
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
 
@@ -20,13 +19,11 @@ export function formatAdminAlert(tr: Translator, alert: AdminAlert): string {
       return tr.t("alert-delivery-failed", { ...ids, chatId: code(alert.chatId) });
     case "goods_undeliverable":
       return tr.t("alert-goods-undeliverable", { ...ids, chatId: code(alert.chatId) });
-    case "payment_late":
-      return tr.t("alert-payment-late", { ...ids, paymentId: code(alert.paymentId) });
-    case "payment_mismatch":
-      return tr.t("alert-payment-mismatch", { ...ids, paymentId: code(alert.paymentId) });
+    case "refund_by_hand":
+      return tr.t("alert-refund-by-hand", { ...ids, chatId: code(alert.chatId) });
     default: {
-      const unhandled: never = alert;
-      throw new Error(`unknown alert ${JSON.stringify(unhandled)}`);
+      const unhandled: never = alert.kind;
+      throw new Error(`unknown alert ${String(unhandled)}`);
     }
   }
 }

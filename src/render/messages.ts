@@ -34,29 +34,41 @@ export type RendererOptions = {
 /** The renderer for one language; built once per language and kept. */
 function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
   const phrases = createPhrases(catalog, m, tr, now);
-  const { t, help, packages } = phrases;
-  const { describeOrder, orderButtons, codeLine, checkLine } = createOrderWords(phrases);
-  const { refusal, paymentNotice } = createNoticeWords(phrases);
-  const { budgetLine, choiceButton, faqArgs, orderLine, buyAgain } = createConversationWords(phrases);
+  const { t, help, packages, limits } = phrases;
+  const askAmount = catalog.minTokens === 1 ? t("ask-amount") : t("ask-amount-within", { limits });
+  const { describeOrder, orderButtons, checkLine, paidText } = createOrderWords(phrases);
+  const { refusal, paymentNotice } = createNoticeWords(phrases, paidText);
+  /** The code of goods issued for a late payment, shown once, like a delivered order's. */
+  const codeLine = (secret: string | undefined) => (secret ? `\n${t("late-code", { secret: m.spoiler(m.code(m.escape(secret))) })}` : "");
+  const { budgetLine, choiceButton, faqArgs, orderLine, buyAgain, reissueButtons } = createConversationWords(phrases);
 
   return {
     render(reply: EngineReply): RenderedMessage {
       const notice = reply.notice === "conversation_reset" ? `${t("conversation-reset")}\n\n` : "";
-      const out = (text: string, buttons: Button[][]): RenderedMessage => ({ text: notice + text, buttons: buttons.filter((row) => row.length > 0) });
+      const out = (text: string, buttons: Button[][]): RenderedMessage => ({
+        text: notice + text,
+        buttons: buttons.filter((row) => row.length > 0),
+      });
       // An answer that is not about the order, followed by where the order stands (if there is one).
       const besideOrder = (text: string, order: OrderView | null) =>
         order ? out(`${text}\n\n${describeOrder(order)}`, orderButtons(order)) : out(text, [packages]);
       // A quote worked out from a budget says first what the budget buys.
-      if (reply.kind === "order" && reply.budget) return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
+      if (reply.kind === "order" && reply.budget)
+        return out(`${budgetLine(reply.budget)}\n${describeOrder(reply.order, reply.secret)}`, orderButtons(reply.order));
       switch (reply.kind) {
         case "help":
+          if (reply.askAmount && !reply.greeting) return besideOrder(askAmount, reply.order);
           return besideOrder(reply.greeting ? t("welcome", { help }) : help, reply.order);
+        case "thanks":
+          return out(t("thanks"), []);
         case "order":
           return out(checkLine(reply.check, reply.order) + describeOrder(reply.order, reply.secret), orderButtons(reply.order));
         case "no_order":
-          return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [packages]);
+          return out(reply.lastOrder ? `${describeOrder(reply.lastOrder)}\n\n${t("no-open-order")}` : t("no-order-yet", { help }), [
+            packages,
+          ]);
         case "refused":
-          return besideOrder(refusal(reply.reason, reply.tokens), reply.order);
+          return besideOrder(refusal(reply.reason, reply.tokens, reply.product), reply.order);
         case "not_understood":
           return reply.order
             ? out(t("not-understood", { order: describeOrder(reply.order) }), orderButtons(reply.order))
@@ -68,8 +80,9 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "unsupported_message":
           return besideOrder(t("unsupported-message"), reply.order);
         case "payment_notice":
-          // Money for a closed order: the notice says it all (the closed order would say "nothing was charged").
-          if (reply.payment.reason === "late") return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
+          // The notice says what arrived and what becomes of it; the order follows unless it is over.
+          if (reply.order.tags.includes("ended") || reply.payment.reason === "late")
+            return out(paymentNotice(reply.payment, reply.order) + codeLine(reply.secret), [packages]);
           return besideOrder(paymentNotice(reply.payment, reply.order), reply.order);
         case "busy":
           return out(t("busy"), []);
@@ -87,7 +100,10 @@ function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => num
         case "orders": {
           const list = reply.orders.length === 0 ? t("orders-none") : `${t("orders-heading")}\n${reply.orders.map(orderLine).join("\n")}`;
           const shown = besideOrder(list, reply.order);
-          return { ...shown, buttons: [buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0) };
+          return {
+            ...shown,
+            buttons: [...reissueButtons(reply.orders), buyAgain(reply.orders), ...shown.buttons].filter((row) => row.length > 0),
+          };
         }
         default: {
           // A new reply kind fails to compile here until it has words in every language.

@@ -1,16 +1,31 @@
 /**
  * Words for what the customer is told instead of, or on top of, the order: why a command was refused,
- * and money that could not pay the order as invoiced (wrong amount, foreign currency, late).
+ * and money that could not pay the order as invoiced (wrong amount, foreign currency, late, a second
+ * payment) with what happens to it next.
  */
+import { MAX_REISSUES } from "../../machines/purchase.types.ts";
 import type { OrderView, PaymentNotice, Refusal } from "../engine/reply.ts";
 import type { Phrases } from "./phrases.ts";
 
 /** The notice words of one language; built once per language with its {@link Phrases}. */
-export function createNoticeWords({ m, t, tokens, cash, limits }: Phrases) {
-  const refusal = (reason: Refusal, requested?: number): string => {
+export function createNoticeWords(
+  { m, t, tokens, amountOf, cash, limitsFor }: Phrases,
+  paidText: (paid: { amount: OrderView["usd"]; foreign: PaymentNotice["foreign"] }) => string,
+) {
+  /** Why a command was refused; `requested` and `product`: the amount asked for and its product, when the refusal is about it. */
+  const refusal = (reason: Refusal, requested?: number, product?: string): string => {
+    const limits = limitsFor(product);
     switch (reason) {
       case "amount_out_of_range":
-        return requested === undefined ? t("refused-that-amount-out-of-range", { limits }) : t("refused-amount-out-of-range", { amount: tokens(requested), limits });
+        return requested === undefined
+          ? t("refused-that-amount-out-of-range", { limits })
+          : t("refused-amount-out-of-range", { amount: amountOf(requested, product), limits });
+      case "unknown_product":
+        return t("refused-unknown-product");
+      case "nothing_to_reissue":
+        return t("refused-nothing-to-reissue");
+      case "reissue_limit":
+        return t("refused-reissue-limit", { max: MAX_REISSUES });
       case "nothing_to_confirm":
         return t("refused-nothing-to-confirm");
       case "nothing_to_cancel":
@@ -30,28 +45,22 @@ export function createNoticeWords({ m, t, tokens, cash, limits }: Phrases) {
 
   /** Money that could not pay the order as invoiced: what arrived, and what happens next. */
   const paymentNotice = (notice: PaymentNotice, order: OrderView): string => {
-    const paid = notice.paid ? cash(notice.paid) : notice.foreign ? m.code(m.escape(`${notice.foreign.amount} ${notice.foreign.unit}`)) : "";
-    const orderId = m.code(m.escape(order.orderId));
+    const args = {
+      paid: paidText({ amount: notice.paid, foreign: notice.foreign }),
+      orderId: m.code(m.escape(order.orderId)),
+      invoiced: order.charge ? cash(order.charge) : "",
+      amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)),
+      next: notice.next,
+    };
     switch (notice.reason) {
       case "wrong_amount":
-        return t("payment-wrong-amount", { paid, orderId, invoiced: order.charge ? cash(order.charge) : "" });
+        return t("payment-wrong-amount", args);
       case "foreign_currency":
-        return t("payment-foreign-currency", { paid, orderId });
+        return t("payment-foreign-currency", args);
       case "late":
-        switch (notice.next) {
-          case "delivered":
-            return t("payment-late-delivered", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
-          case "delivering":
-            return t("payment-late-delivering", { paid, orderId, amount: order.tokens === null ? "" : m.bold(tokens(order.tokens)) });
-          case "refunded":
-            return t("payment-late-refunded", { paid, orderId });
-          case "owner_refunds":
-            return t("payment-late", { paid, orderId });
-          default: {
-            const unhandled: never = notice.next;
-            throw new Error(`unknown late payment outcome ${String(unhandled)}`);
-          }
-        }
+        return t("payment-late", args);
+      case "extra":
+        return t("payment-extra", args);
       default: {
         const unhandled: never = notice.reason;
         throw new Error(`unknown payment notice ${String(unhandled)}`);
@@ -60,7 +69,7 @@ export function createNoticeWords({ m, t, tokens, cash, limits }: Phrases) {
   };
 
   return {
-    /** Why a command was refused; `requested`: the amount asked for, when the refusal is about it. */
+    /** Why a command was refused; `requested` and `product`: the amount asked for and its product. */
     refusal,
     /** Money that could not pay the order as invoiced: what arrived, and what happens next. */
     paymentNotice,

@@ -1,58 +1,59 @@
 /**
  * Words for an order: where it stands (`describeOrder`), in the customer's language, and the buttons
- * that act on it in that state (`orderButtons`). Quote buttons carry the amount their message shows,
- * so pressed later they never act on another (issue 13).
+ * that act on it (`orderButtons`). Neither names a state: the order's state says which message
+ * describes it and which buttons it offers (its `meta` in the machine), and the message's own
+ * selectors pick the variant. Quote buttons carry the amount their message shows, so pressed later
+ * they never act on another.
  */
 import type { OrderView, PaymentCheck } from "../engine/reply.ts";
+import { hasTag } from "../engine/reply.ts";
 import { type Button, pressButton as button } from "./model.ts";
 import type { Phrases } from "./phrases.ts";
+import { createQuoteWords } from "./quote.ts";
+
+const yesNo = (value: boolean) => (value ? "yes" : "no");
 
 /** The order words of one language; built once per language with its {@link Phrases}. */
-export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeLeft, packages, limits }: Phrases) {
+export function createOrderWords(phrases: Phrases) {
+  const { catalog, several, m, tr, t, amountOf, short, cash, timeLeft, packagesFor, productOf, limitsFor } = phrases;
+  const { detailLines } = createQuoteWords(phrases);
   const priceLine = (order: OrderView) => {
     if (!order.usd || !order.charge) return "";
     const usd = m.bold(cash(order.usd));
     return order.charge.currency === "USD" ? usd : t("price-with-charge", { usd, charge: m.bold(cash(order.charge)) });
   };
+  const paidText = (paid: { amount: OrderView["usd"]; foreign: { amount: string; unit: string } | null }) =>
+    paid.amount ? cash(paid.amount) : paid.foreign ? m.code(m.escape(`${paid.foreign.amount} ${paid.foreign.unit}`)) : "";
 
   const orderButtons = (order: OrderView): Button[][] => {
     const id = order.orderId;
-    const status = () => button(t("button-status"), { action: "status", orderId: id });
-    const cancel = () => button(t("button-cancel"), { action: "cancel", orderId: id });
-    switch (order.state) {
-      case "quoted": {
-        const step = 1000;
-        const amount = order.tokens ?? catalog.minTokens;
-        const adjust: Button[] = [];
-        // Quote buttons carry the amount this message shows: pressed later, they never act on another.
-        const shown = order.tokens;
-        if (amount - step >= catalog.minTokens) adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
-        if (amount + step <= catalog.maxTokens) adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
-        const rows = [[button(t("button-confirm"), { action: "confirm", orderId: id, shown }), cancel()]];
-        if (adjust.length > 0) rows.push(adjust);
-        return rows;
-      }
-      case "awaiting_payment": {
-        const pay = order.charge ? t("button-pay-amount", { charge: tr.money(order.charge) }) : t("button-pay");
-        return [...(order.payUrl ? [[{ label: pay, url: order.payUrl }]] : []), [status(), cancel()]];
-      }
-      case "paid":
-      case "delivery_failed":
-      case "pricing":
-      case "creating_payment":
-        return [[status()]];
-      case "initial":
-      case "delivered":
-      case "cancelled":
-      case "expired":
-      case "payment_failed":
-      case "refunded":
-        return [packages];
-      default: {
-        const unhandled: never = order.state;
-        throw new Error(`unknown state ${String(unhandled)}`);
-      }
+    const offered = new Set(order.buttons);
+    const rows: Button[][] = [];
+    if (offered.has("pay") && order.payUrl) {
+      const label = order.charge ? t("button-pay-amount", { charge: tr.money(order.charge) }) : t("button-pay");
+      rows.push([{ label, url: order.payUrl }]);
     }
+    const cancel = offered.has("cancel") ? [button(t("button-cancel"), { action: "cancel", orderId: id })] : [];
+    // Quote buttons carry the amount this message shows: pressed later, they never act on another.
+    const shown = order.tokens;
+    if (offered.has("confirm")) rows.push([button(t("button-confirm"), { action: "confirm", orderId: id, shown }), ...cancel]);
+    if (offered.has("adjust")) {
+      const step = 1000;
+      const product = several ? productOf(order.productId) : undefined;
+      const [min, max] = product ? [product.min, product.max] : [catalog.minTokens, catalog.maxTokens];
+      const amount = order.tokens ?? min;
+      const adjust: Button[] = [];
+      if (amount - step >= min)
+        adjust.push(button(t("button-less", { step: short(step) }), { action: "amount", orderId: id, tokens: amount - step, shown }));
+      if (amount + step <= max)
+        adjust.push(button(t("button-more", { step: short(step) }), { action: "amount", orderId: id, tokens: amount + step, shown }));
+      rows.push(adjust);
+    }
+    if (offered.has("status"))
+      rows.push([button(t("button-status"), { action: "status", orderId: id }), ...(offered.has("confirm") ? [] : cancel)]);
+    // Once the order ended, the next one starts from the start menu (in a shop of several, its products).
+    if (offered.has("packages")) rows.push(packagesFor(hasTag(order, "ended") ? null : order.productId));
+    return rows.filter((row) => row.length > 0);
   };
 
   /** A line about what went wrong, shown above the order; empty when there is nothing to say. */
@@ -66,6 +67,10 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
         return `${t("problem-pricing-unavailable")}\n`;
       case "out_of_stock":
         return `${t("problem-out-of-stock")}\n`;
+      case "promo_refused":
+        return `${t("problem-promo-refused", { reason: order.promoRefusal ?? "unknown" })}\n`;
+      case "reissue_failed":
+        return `${t("problem-reissue-failed")}\n`;
       case "payment_failed":
       case "delivery_retrying":
       case "delivery_failed":
@@ -78,80 +83,48 @@ export function createOrderWords({ catalog, m, tr, t, tokens, short, cash, timeL
     }
   };
 
-  /** The code of goods issued for a late payment, shown once, like a delivered order's. */
-  const codeLine = (secret: string | undefined) => (secret ? `\n${t("late-code", { secret: m.spoiler(m.code(m.escape(secret))) })}` : "");
-
-  /** An order that closed unpaid, but money arrived for it afterwards: never "nothing was charged". */
-  const closedButPaid = (order: OrderView, late: NonNullable<OrderView["late"]>, secret?: string): string =>
-    t("order-closed-paid-late", {
-      state: order.state,
-      orderId: m.code(m.escape(order.orderId)),
-      paid: late.paid ? cash(late.paid) : "",
-      next: late.next,
-      hint: m.escape(order.deliveryHint ?? ""),
-    }) + codeLine(secret);
-
-  /** What the provider said just now, above the invoice (issue 13): the status in words. */
+  /** What the provider said just now, above an open invoice: the status in words. */
   const checkLine = (check: PaymentCheck | undefined, order: OrderView): string => {
-    if (!check || order.state !== "awaiting_payment" || check.result === "paid") return "";
+    if (!check || !hasTag(order, "accepts_payment") || check.result === "paid") return "";
     const key = check.result === "unavailable" ? "check-unavailable" : "check-not-paid";
     return `${t(key, { provider: check.provider })}\n\n`;
   };
 
+  /** Extra payments returned beside the order, one line each. */
+  const strayLines = (order: OrderView): string =>
+    order.strays.map((stray) => `\n${t("order-stray", { status: stray.status, paid: paidText(stray) })}`).join("");
+
   const describeOrder = (order: OrderView, secret?: string): string => {
-    const amount = order.tokens === null ? "" : tokens(order.tokens);
-    const orderId = m.code(m.escape(order.orderId));
-    if (order.late && (order.state === "cancelled" || order.state === "expired" || order.state === "payment_failed")) return closedButPaid(order, order.late, secret);
-    switch (order.state) {
-      case "initial":
-        return problemLine(order) + (catalog.minTokens === 1 ? t("ask-amount") : t("ask-amount-within", { limits }));
-      case "pricing":
-      case "creating_payment":
-        return t("order-working", { amount });
-      case "quoted":
-        return problemLine(order) + t("order-quoted", { amount: m.bold(amount), price: priceLine(order), time: timeLeft(order.quoteExpiresAt) });
-      case "awaiting_payment":
-        return t(order.provider === "sandbox" ? "order-awaiting-test-payment" : "order-awaiting-payment", {
-          orderId,
-          amount: m.bold(amount),
-          price: priceLine(order),
-          payUrl: m.escape(order.payUrl ?? ""),
-          time: timeLeft(order.paymentExpiresAt),
-        });
-      case "paid":
-        return t(order.problem === "delivery_retrying" ? "order-paid-retrying" : "order-paid", { amount });
-      case "delivered":
-        if (secret) return t("order-delivered-secret", { amount: m.bold(amount), secret: m.spoiler(m.code(m.escape(secret))) });
-        return order.deliveryHint
-          ? t("order-delivered-hint", { orderId, amount, hint: m.escape(order.deliveryHint) })
-          : t("order-delivered", { orderId, amount });
-      case "delivery_failed":
-        return t("order-delivery-failed", { amount });
-      case "refunded":
-        return t("order-refunded", { orderId });
-      case "cancelled":
-        return t("order-cancelled");
-      case "expired":
-        // A quote that was never confirmed had no payment to speak of.
-        return order.payUrl === null && order.provider === null ? t("order-quote-expired", { amount }) : t("order-expired", { amount });
-      case "payment_failed":
-        return t("order-payment-failed", { amount });
-      default: {
-        const unhandled: never = order.state;
-        throw new Error(`unknown state ${String(unhandled)}`);
-      }
-    }
+    const amount = order.tokens === null ? "" : amountOf(order.tokens, order.productId);
+    const text = t(order.words, {
+      amount: m.bold(amount),
+      price: priceLine(order),
+      time: timeLeft(hasTag(order, "accepts_payment") ? order.paymentExpiresAt : order.quoteExpiresAt),
+      orderId: m.code(m.escape(order.orderId)),
+      payUrl: m.escape(order.payUrl ?? ""),
+      limits: limitsFor(order.productId),
+      retrying: yesNo(order.problem === "delivery_retrying"),
+      late: yesNo(order.late),
+      shown: secret ? "secret" : order.deliveryHint ? "hint" : "none",
+      secret: secret ? m.spoiler(m.code(m.escape(secret))) : "",
+      hint: m.escape(order.deliveryHint ?? ""),
+      reason: order.refund?.reason ?? "owner",
+      invoiced: yesNo(order.payUrl !== null),
+      charged: yesNo(order.strays.length > 0),
+    });
+    const test = hasTag(order, "accepts_payment") && order.provider === "sandbox" ? `\n${t("order-test-payment")}` : "";
+    return problemLine(order) + text + detailLines(order, secret) + test + strayLines(order);
   };
 
   return {
     /** The order in words: its state, amount, price, time left and any problem. `secret`: goods to show once. */
     describeOrder,
-    /** The buttons that act on the order in its state: confirm and ± on a quote, pay and status on an invoice, packages once it is closed. */
+    /** The buttons its state offers: confirm and ± on a quote, pay and status on an invoice, packages once it is over. */
     orderButtons,
-    /** The line showing goods issued for a late payment; empty without a secret. */
-    codeLine,
     /** What the provider said when the customer asked about an open invoice; empty otherwise. */
     checkLine,
+    /** Money as the customer paid it (in the shop's money, or the provider's figure for another currency). */
+    paidText,
   };
 }
 

@@ -1,79 +1,285 @@
 /**
- * The memory backend: one process, nothing kept across restarts (tests, benchmarks, `memory://`).
- * Every operation is synchronous underneath, so claims and compare-and-set need no more than a Map.
+ * The memory store (`memory://`): one process, nothing kept across restarts (tests, benchmarks). It is
+ * also the reference for what every backend does: each method works on plain maps synchronously, so
+ * each is trivially atomic. Records are validated on read like every other backend's.
  */
 import Keyv from "keyv";
-import type { Backend, VersionedCollection } from "./types.ts";
-import { json, readVersioned, revisionOf, shared, wrap } from "./keyv.ts";
+import type { ChatId, OrderId } from "../domain/ids.ts";
+import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
+import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
+import { type StoredChat, memoryDump } from "./memory-dump.ts";
+import { parseLogPosition } from "./log-position.ts";
 
-export function memoryBackend(): Backend {
-  const maps = new Map<string, Keyv>();
-  const versionedMaps = new Map<string, Map<string, unknown>>();
-  const held = new Map<string, { owner: string; expiresAt: number | null }>();
-  let claimsSincePurge = 0;
-  const live = (key: string) => {
-    const claim = held.get(key);
-    if (claim && claim.expiresAt !== null && claim.expiresAt <= Date.now()) {
-      held.delete(key);
+type Held = { owner: string; until: number | null };
+
+export type MemoryStoreOptions = { clock?: () => number };
+
+export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
+  const clock = options.clock ?? Date.now;
+  const chats = new Map<string, StoredChat>();
+  const orders = new Map<string, { chatId: string; record: unknown }>();
+  const orderChats = new Map<string, string>();
+  const due = new Map<string, { chatId: ChatId; orderId: OrderId; dueAt: number }>();
+  const leases = new Map<string, Held>();
+  const inboxes = new Map<string, Map<number, { raw: string; at: number }>>();
+  const payments = new Map<string, PaymentIndexEntry>();
+  const goods = new Map<string, GoodsEntry>();
+  const goodsClaims = new Map<string, Held>();
+  const log: AuditEntry[] = [];
+  const trails = new Map<string, AuditEntry[]>();
+  const projections = new Map<string, SavedProjection>();
+  const claims = new Map<string, Held>();
+  const keyvs = new Map<string, Keyv>();
+  // Each namespace's map under its Keyv (keys `<namespace>:<key>`, values keyv's JSON), read by exportAll.
+  const kvMaps = new Map<string, Map<string, unknown>>();
+  /** Per promo code: the orders holding a use, and whose (chat) each is. */
+  const promos = new Map<string, Map<string, string>>();
+
+  const live = (table: Map<string, Held>, key: string): Held | undefined => {
+    const held = table.get(key);
+    if (held && held.until !== null && held.until <= clock()) {
+      table.delete(key);
       return undefined;
     }
-    return claim;
+    return held;
   };
-  return {
+  const take = (table: Map<string, Held>, key: string, owner: string, ttlMs: number | null): boolean => {
+    const held = live(table, key);
+    if (held && held.owner !== owner) return false;
+    table.set(key, { owner, until: ttlMs === null ? null : clock() + ttlMs });
+    return true;
+  };
+  const readRecord = <T>(
+    schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false } },
+    raw: unknown,
+  ): T | "invalid" => {
+    const parsed = schema.safeParse(raw);
+    return parsed.success ? parsed.data : "invalid";
+  };
+  const pendingIn = (chatId: string) => {
+    const inbox = inboxes.get(chatId);
+    const last = chats.get(chatId)?.lastUpdateId ?? 0;
+    return inbox ? [...inbox.keys()].some((id) => id > last) : false;
+  };
+  const stateOf = (chatId: string): ChatState => {
+    const stored = chats.get(chatId);
+    if (!stored) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
+    const chat = readRecord(ChatRecord, stored.record);
+    const orderId = chat === "invalid" ? null : chat.currentOrderId;
+    const raw = orderId ? orders.get(orderId)?.record : undefined;
+    return {
+      chat,
+      rev: stored.rev,
+      order: raw === undefined ? undefined : readRecord(OrderRecord, raw),
+      lastUpdateId: stored.lastUpdateId,
+    };
+  };
+  // Records are stored as JSON round-trips: a caller changing its object later must not change the store.
+  const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  // Appended in place: copying a long trail for every entry made each commit cost the trail's length.
+  const trailOf = (orderId: string): AuditEntry[] => {
+    let trail = trails.get(orderId);
+    if (!trail) trails.set(orderId, (trail = []));
+    return trail;
+  };
+  const release = (chatId: string, owner: string) => {
+    if (pendingIn(chatId)) return { pendingUpdates: true };
+    if (live(leases, chatId)?.owner === owner) leases.delete(chatId);
+    return { pendingUpdates: false };
+  };
+
+  const dump = memoryDump(
+    { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos },
+    (namespace) => store.kv(namespace),
+  );
+
+  const store: ShopStore = {
     kind: "memory",
-    collection: (name, schema) => wrap(shared(maps, name, () => new Keyv({ store: new Map(), namespace: name, ...json })), schema),
-    versioned(name, schema) {
-      type T = ReturnType<typeof schema.parse>;
-      let records = versionedMaps.get(name);
-      if (!records) versionedMaps.set(name, (records = new Map()));
-      const table = records;
-      const collection: VersionedCollection<T> = {
-        async get(key) {
-          const read = readVersioned(schema, table.get(key));
-          return read.record === "invalid" ? undefined : read.record;
-        },
-        async read(key) {
-          return readVersioned(schema, table.get(key));
-        },
-        async write(key, value) {
-          if (revisionOf(table.get(key)) !== value.rev - 1) return false;
-          // Kept as given, not copied: records are built fresh for each write and never changed afterwards.
-          table.set(key, value);
-          return true;
-        },
-        async delete(key) {
-          table.delete(key);
-        },
-        async *entries() {
-          for (const [key, raw] of [...table]) {
-            const read = readVersioned(schema, raw);
-            if (read.record !== undefined && read.record !== "invalid") yield [key, read.record];
-          }
-        },
-      };
-      return collection;
+    async openChat(chatId, lease: LeaseRequest) {
+      if (!take(leases, chatId, lease.owner, lease.ttlMs)) return { held: false, holder: live(leases, chatId)?.owner ?? null };
+      return { held: true, state: stateOf(chatId) };
     },
+    async renewLease(chatId, lease) {
+      if (live(leases, chatId)?.owner !== lease.owner) return false;
+      return take(leases, chatId, lease.owner, lease.ttlMs);
+    },
+    async releaseLease(chatId, owner) {
+      return release(chatId, owner);
+    },
+    async readChat(chatId) {
+      return stateOf(chatId);
+    },
+    async commit(step) {
+      if (live(leases, step.chatId)?.owner !== step.owner) return { ok: false, reason: "lease_lost" };
+      const stored = chats.get(step.chatId) ?? { rev: 0, record: undefined, lastUpdateId: 0 };
+      if (step.chat && stored.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
+      const next: StoredChat = { ...stored };
+      if (step.chat) Object.assign(next, { rev: stored.rev + 1, record: copy(step.chat.record) });
+      if (step.appliedUpdateId !== undefined && step.appliedUpdateId > next.lastUpdateId) next.lastUpdateId = step.appliedUpdateId;
+      if (step.chat || step.appliedUpdateId !== undefined) chats.set(step.chatId, next);
+      for (const order of step.orders ?? []) {
+        orders.set(order.orderId, { chatId: step.chatId, record: copy(order) });
+        if (order.summary.dueAt === null) due.delete(order.orderId);
+        else due.set(order.orderId, { chatId: step.chatId, orderId: order.orderId, dueAt: order.summary.dueAt });
+      }
+      for (const entry of step.audit ?? []) {
+        log.push(copy(entry));
+        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
+      }
+      const inbox = inboxes.get(step.chatId);
+      if (inbox) for (const id of [...inbox.keys()]) if (id <= next.lastUpdateId) inbox.delete(id);
+      if (inbox?.size === 0) inboxes.delete(step.chatId);
+      const pendingUpdates = step.release ? release(step.chatId, step.owner).pendingUpdates : pendingIn(step.chatId);
+      return { ok: true, rev: next.rev, pendingUpdates };
+    },
+
+    async indexOrder(orderId, chatId) {
+      orderChats.set(orderId, chatId);
+    },
+    async readOrder(orderId) {
+      const raw = orders.get(orderId)?.record;
+      const record = raw === undefined ? undefined : readRecord(OrderRecord, raw);
+      return record === "invalid" ? undefined : record;
+    },
+    async readOrders(chatId, orderIds) {
+      return orderIds.flatMap((orderId) => {
+        const stored = orders.get(orderId);
+        if (!stored || stored.chatId !== chatId) return [];
+        const record = readRecord(OrderRecord, stored.record);
+        return record === "invalid" ? [] : [record];
+      });
+    },
+    async dueOrders(now, limit) {
+      return [...due.values()]
+        .filter((entry) => entry.dueAt <= now)
+        .sort((a, b) => a.dueAt - b.dueAt)
+        .slice(0, limit);
+    },
+
+    async indexPayment(key, entry) {
+      payments.set(key, copy(entry));
+    },
+    async findPayment(key) {
+      return payments.get(key);
+    },
+
+    async claimGoods(orderId, _chatId, owner, ttlMs): Promise<GoodsClaim> {
+      const entry = goods.get(orderId);
+      if (entry) return { kind: "exists", entry: copy(entry) };
+      return take(goodsClaims, orderId, owner, ttlMs) ? { kind: "claimed" } : { kind: "busy" };
+    },
+    async putGoods(entry, owner) {
+      goods.set(entry.orderId, copy(entry));
+      if (live(goodsClaims, entry.orderId)?.owner === owner) goodsClaims.delete(entry.orderId);
+    },
+    async goods(orderId) {
+      const entry = goods.get(orderId);
+      return entry ? copy(entry) : undefined;
+    },
+    async markGoodsSent(orderId, _chatId, at) {
+      const entry = goods.get(orderId);
+      if (entry && entry.sentAt === null) goods.set(orderId, { ...entry, secret: null, sentAt: at });
+    },
+
+    async usePromo(code, orderId, chatId, limits): Promise<PromoUseResult> {
+      let holders = promos.get(code);
+      if (holders?.has(orderId)) return "ok";
+      const held = holders ? [...holders.values()] : [];
+      if (limits.maxUses !== null && held.length >= limits.maxUses) return "used_up";
+      if (limits.oncePerCustomer && held.includes(chatId)) return "already_used_by_you";
+      if (!holders) promos.set(code, (holders = new Map()));
+      holders.set(orderId, chatId);
+      return "ok";
+    },
+    async releasePromo(code, orderId) {
+      promos.get(code)?.delete(orderId);
+    },
+    async promoUses(code, chatId, orderId) {
+      const holders = promos.get(code) ?? new Map<string, string>();
+      return {
+        uses: holders.size,
+        byCustomer: [...holders.values()].filter((chat) => chat === chatId).length,
+        heldByOrder: orderId !== undefined && holders.has(orderId),
+      };
+    },
+
+    async acceptUpdate(chatId, updateId, raw, lease) {
+      const last = chats.get(chatId)?.lastUpdateId ?? 0;
+      let inbox = inboxes.get(chatId);
+      const accepted = updateId > last && !inbox?.has(updateId);
+      if (accepted) {
+        if (!inbox) inboxes.set(chatId, (inbox = new Map()));
+        inbox.set(updateId, { raw, at: clock() });
+      }
+      const held = pendingIn(chatId) && take(leases, chatId, lease.owner, lease.ttlMs);
+      return { accepted, held };
+    },
+    async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
+      const last = chats.get(chatId)?.lastUpdateId ?? 0;
+      const inbox = inboxes.get(chatId);
+      if (!inbox) return [];
+      return [...inbox]
+        .filter(([id]) => id > last)
+        .sort(([a], [b]) => a - b)
+        .slice(0, limit)
+        .map(([updateId, { raw }]) => ({ updateId, raw }));
+    },
+    async waitingInboxes(before, limit) {
+      const waiting: ChatId[] = [];
+      for (const [chatId, inbox] of inboxes) {
+        if (waiting.length >= limit) break;
+        if (pendingIn(chatId) && [...inbox.values()].some((queued) => queued.at <= before)) waiting.push(chatId as ChatId);
+      }
+      return waiting;
+    },
+
+    async appendAudit(_chatId, entries) {
+      for (const entry of entries) {
+        log.push(copy(entry));
+        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
+      }
+    },
+    async auditOf(orderId) {
+      return (trails.get(orderId) ?? []).map((entry) => {
+        const parsed = AuditEntry.safeParse(entry);
+        return parsed.success ? parsed.data : entry;
+      });
+    },
+    async readLog(position, limit) {
+      const from = position === null ? 0 : parseLogPosition(position, "memory");
+      const entries = log.slice(from, from + limit);
+      return { entries: copy(entries), position: String(from + entries.length) };
+    },
+
+    async loadProjection(name) {
+      return projections.get(name);
+    },
+    async saveProjection(name, saved) {
+      projections.set(name, { ...saved });
+    },
+
     claims: {
       async tryClaim(key, owner, ttlMs) {
-        // One-off keys (a Telegram update id, held a day) would otherwise pile up: drop expired ones now and then.
-        if (++claimsSincePurge >= 500) {
-          claimsSincePurge = 0;
-          for (const name of [...held.keys()]) live(name);
-        }
-        const current = live(key);
-        if (current && current.owner !== owner) return false;
-        held.set(key, { owner, expiresAt: ttlMs === null ? null : Date.now() + ttlMs });
-        return true;
+        return take(claims, key, owner, ttlMs);
       },
       async release(key, owner) {
-        if (live(key)?.owner === owner) held.delete(key);
-      },
-      async holder(key) {
-        return live(key)?.owner;
+        if (live(claims, key)?.owner === owner) claims.delete(key);
       },
     },
-    ping: async () => {},
-    close: async () => {},
-  };
-}
+    kv(namespace) {
+      let keyv = keyvs.get(namespace);
+      if (!keyv) {
+        const map = new Map<string, unknown>();
+        kvMaps.set(namespace, map);
+        keyvs.set(namespace, (keyv = new Keyv({ store: map, namespace })));
+      }
+      return keyv;
+    },
 
+    exportAll: dump.exportAll,
+    importAll: dump.importAll,
+    async ping() {},
+    async close() {},
+  };
+  return store;
+}

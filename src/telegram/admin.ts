@@ -11,19 +11,28 @@
 import { randomBytes } from "node:crypto";
 import { type Bot, Composer, type Context } from "grammy";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import { createBoundedMap } from "../bounded.ts";
 import type { App } from "../app.ts";
 import { formatAuditEntry } from "../audit/index.ts";
 import type { AuditEntry, OrderRecord } from "../domain/records.ts";
 import { formatMoney, groupThousands } from "../domain/money.ts";
-import type { AdminOutcome, EngineEvent, RefundOutcome } from "../engine/index.ts";
+import type { AdminOutcome, EngineEvent } from "../engine/index.ts";
+import { snapshotOf } from "../../machines/purchase.reading.ts";
 import { type AdminAlert, formatAdminAlert } from "../render/alerts.ts";
 import { escapeHtml } from "../render/html.ts";
-import { BOT_COMMANDS } from "./commands.ts";
+import { REFERENCE_LANGUAGE } from "../i18n/index.ts";
+import { commandMenu } from "./language.ts";
 
 export type AdminOptions = {
   /** Broadcast pace; Telegram allows about 30 messages a second to different chats. */
   broadcastPerSecond?: number;
+  /** Times how long a broadcast waits for Send or Cancel (default `Date.now`). */
+  clock?: () => number;
 };
+
+/** A broadcast not confirmed within this is dropped; so are the oldest beyond {@link PENDING_BROADCASTS}. */
+const BROADCAST_CONFIRM_MS = 60 * 60_000;
+const PENDING_BROADCASTS = 20;
 
 /** The admin menu, shown only in admin chats (next to the customer commands). */
 export const ADMIN_COMMANDS = [
@@ -46,27 +55,34 @@ const iso = (at: number | null | undefined) => (at === null || at === undefined 
 const amount = (value: Parameters<typeof formatMoney>[0] | null) => (value ? formatMoney(value) : "—");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-
-/** The order as an admin needs it. Never shows secrets: the record holds none, and the ledger is not read. */
+/** The order as an admin needs it. Never shows secrets: the record holds none, and the goods are not read. */
 export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
+  const o = order.summary;
+  const c = snapshotOf(order.snapshot).context;
+  const paidText = (money: { amount: Parameters<typeof formatMoney>[0] | null; foreign: { amount: string; unit: string } | null }) =>
+    money.amount ? amount(money.amount) : money.foreign ? `${money.foreign.amount} ${money.foreign.unit}` : "—";
   const lines = [
     `<b>Order</b> ${code(order.orderId)}`,
-    `State: <b>${escape(order.state)}</b>`,
+    `State: <b>${escape(o.state)}</b>${o.tags.includes("needs_owner") ? " ⚠️ needs you" : ""}`,
     `Chat: ${code(order.chatId)}`,
-    `Tokens: ${order.tokens === null ? "—" : groupThousands(String(order.tokens))}`,
-    `Price: ${escape(amount(order.usd))}, charge ${escape(amount(order.charge))}`,
-    `Payment: ${order.provider ? escape(order.provider) : "—"} ${order.paymentId ? code(order.paymentId) : ""}`.trimEnd(),
-    `Created ${iso(order.createdAt)}, paid ${iso(order.paidAt)}, delivered ${iso(order.deliveredAt)}`,
+    `Tokens: ${o.tokens === null ? "—" : groupThousands(String(o.tokens))}`,
+    `Price: ${escape(amount(o.usd))}, charge ${escape(amount(o.charge))}`,
+    `Payment: ${o.provider ? escape(o.provider) : "—"} ${o.paymentId ? code(o.paymentId) : ""}`.trimEnd(),
+    `Created ${iso(order.createdAt)}, paid ${iso(o.paidAt)}${o.late ? " (late)" : ""}, delivered ${iso(o.deliveredAt)}`,
   ];
-  if (order.deliveryRef) lines.push(`Delivery ref: ${code(order.deliveryRef)}`);
-  if (order.latePayment) {
-    const paid = order.latePayment.amount ? amount(order.latePayment.amount) : order.latePayment.foreign ? `${order.latePayment.foreign.amount} ${order.latePayment.foreign.unit}` : "—";
-    lines.push(`⚠️ ${escape(order.latePayment.reason.replace("_", " "))} payment ${code(order.latePayment.paymentId)}: ${escape(paid)} at ${iso(order.latePayment.at)} (${order.latePayment.resolution})`);
+  if (c.delivery.ref) lines.push(`Delivery ref: ${code(c.delivery.ref)}`);
+  if (c.refund) {
+    const how =
+      c.refund.refundedAt === null
+        ? "to be returned"
+        : c.refund.manual
+          ? "returned by hand"
+          : `refunded (${code(c.refund.refundId ?? "")})`;
+    lines.push(
+      `↩️ ${escape(c.refund.reason)} payment ${code(c.refund.chargeId)}: ${escape(paidText(c.refund))}, ${how}${c.refund.refundedAt ? ` at ${iso(c.refund.refundedAt)}` : ""}`,
+    );
   }
-  if (order.refund) {
-    const how = order.refund.manual ? "manually" : `refund ${code(order.refund.refundId ?? "")}`;
-    lines.push(`Refunded ${escape(amount(order.refund.amount))} of ${code(order.refund.paymentId)} ${how} at ${iso(order.refund.at)}`);
-  }
+  for (const stray of c.strays) lines.push(`↩️ extra payment ${code(stray.chargeId)}: ${escape(paidText(stray))}, ${escape(stray.status)}`);
   const trailLines = trail.map((entry) => formatAuditEntry(entry));
   let shown = trailLines;
   while (shown.join("\n").length > MAX_TRAIL_CHARS && shown.length > 1) shown = shown.slice(1);
@@ -76,55 +92,20 @@ export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
   return lines.join("\n");
 }
 
-const outcomeText = (orderId: string, outcome: AdminOutcome): string => {
-  if (outcome.ok) return `Order ${code(orderId)} is now <b>${escape(outcome.state)}</b>.`;
+/** The admin's answer to an action on an order (retry, refund), from the engine's outcome. */
+const outcomeText = (orderId: string, outcome: AdminOutcome, action: string): string => {
+  if (outcome.ok) return `Done: order ${code(orderId)} is now <b>${escape(outcome.state)}</b>.`;
   switch (outcome.reason) {
     case "unknown_order":
       return `There is no order ${code(orderId)}.`;
-    case "not_current":
-      return `Order ${code(orderId)} (${escape(outcome.state)}) is no longer its chat's current order; the engine cannot move it.`;
     case "not_allowed":
-      return `Order ${code(orderId)} is <b>${escape(outcome.state)}</b>; only orders in delivery_failed can be retried or refunded this way.`;
+      return `Order ${code(orderId)} is <b>${escape(outcome.state)}</b>: it cannot be ${escape(action)} in that state.`;
     default: {
       const unhandled: never = outcome;
       return String(unhandled);
     }
   }
 };
-
-/** The admin's answer to a refund, from the engine's outcome. */
-function refundText(id: string, outcome: RefundOutcome): string {
-  if (outcome.ok) {
-    const what = outcome.target === "late" ? "the late payment" : "the order's payment";
-    const how = outcome.manual ? "Recorded the manual refund of" : `Refunded (refund ${code(outcome.refundId ?? "")})`;
-    const unmoved = outcome.moved ? "" : " It stays in its state; the refund is recorded on the order.";
-    return `${how} ${escape(amount(outcome.amount))} for ${what} ${code(outcome.paymentId)}. Order ${code(id)} is <b>${escape(outcome.order.state)}</b>.${unmoved}`;
-  }
-  switch (outcome.reason) {
-    case "unknown_order":
-      return `There is no order ${code(id)}.`;
-    case "already_refunded": {
-      const refund = outcome.order.refund;
-      return `Order ${code(id)} was already refunded (${escape(amount(refund?.amount ?? null))} at ${iso(refund?.at)}).`;
-    }
-    case "nothing_to_refund":
-      return `Order ${code(id)} is <b>${escape(outcome.order.state)}</b> with no late payment: there is nothing to refund.`;
-    case "provider_cannot_refund":
-      return (
-        `${escape(outcome.order.provider ?? "This provider's")} payments cannot be refunded from here. Refund ${escape(amount(outcome.amount))} for payment ` +
-        `${code(outcome.paymentId)} in the provider's app, then send /refund ${escape(id)} done to record it.`
-      );
-    case "provider_failed":
-      return (
-        `The refund of ${code(outcome.paymentId)} failed (${escape(outcome.detail)}); nothing was recorded. ` +
-        `Try again later, or refund in the provider's app and send /refund ${escape(id)} done.`
-      );
-    default: {
-      const unhandled: never = outcome;
-      return String(unhandled);
-    }
-  }
-}
 
 /**
  * Tells admins about orders that need them: a delivery that kept failing, and a payment that came late
@@ -145,13 +126,14 @@ export function watchForAdminAlerts(app: App, api: Bot["api"]): () => void {
     }
   };
   const unsubscribe = app.engine.onEvent((event: EngineEvent) => {
-    if (event.type === "transition" && event.to === "delivery_failed") {
-      notifyAdmins({ kind: "delivery_failed", orderId: event.orderId, chatId: event.chatId });
-    } else if (event.type === "secret_undeliverable") {
+    if (event.type === "needs_owner")
+      notifyAdmins({
+        kind: event.task === "retry_or_refund" ? "delivery_failed" : "refund_by_hand",
+        orderId: event.orderId,
+        chatId: event.chatId,
+      });
+    else if (event.type === "secret_undeliverable")
       notifyAdmins({ kind: "goods_undeliverable", orderId: event.orderId, chatId: event.chatId });
-    } else if (event.type === "payment" && (event.outcome === "late" || event.outcome === "mismatch")) {
-      notifyAdmins({ kind: event.outcome === "late" ? "payment_late" : "payment_mismatch", orderId: event.orderId, paymentId: event.paymentId });
-    }
   });
   return () => {
     unsubscribe();
@@ -169,12 +151,17 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   const composer = new Composer<Context>();
   const html = (ctx: Context, text: string) => ctx.reply(text, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
   /** Broadcasts waiting for Send or Cancel, by id. Kept in memory: a restart simply forgets them. */
-  const pendingBroadcasts = new Map<string, { text: string; chatId: string }>();
-
+  const pendingBroadcasts = createBoundedMap<string, { text: string; chatId: string }>({
+    maxEntries: PENDING_BROADCASTS,
+    ttlMs: BROADCAST_CONFIRM_MS,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 
   /** The order id argument, or null (and the admin was told how to use the command). */
   const orderArgument = async (ctx: Context, usage: string): Promise<{ order: OrderRecord; rest: string } | null> => {
-    const [id = "", ...rest] = String(ctx.match ?? "").trim().split(/\s+/);
+    const [id = "", ...rest] = String(ctx.match ?? "")
+      .trim()
+      .split(/\s+/);
     if (!ORDER_ID.test(id)) {
       await html(ctx, `Usage: ${escape(usage)}`);
       return null;
@@ -190,12 +177,12 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   /** Refunds through the engine's admin door and words the outcome for the admin. */
   const refund = async (ctx: Context, order: OrderRecord, manual: boolean): Promise<string> => {
     const outcome = await app.engine.admin.refund(order.orderId, { manual, by: String(ctx.chat?.id ?? "") });
-    return refundText(order.orderId, outcome);
+    return outcomeText(order.orderId, outcome, manual ? "marked refunded by hand" : "refunded through the provider");
   };
 
   const broadcast = async (api: Bot["api"], adminChat: string, text: string) => {
-    const chats: string[] = [];
-    for await (const [, record] of app.stores.conversations.entries()) chats.push(record.chatId);
+    // Every chat that ever placed an order (from the read model: no scan of the store).
+    const chats = [...app.projection.state().customers.keys()];
     const gapMs = 1_000 / perSecond;
     let sent = 0;
     let failed = 0;
@@ -216,9 +203,8 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
   const admin = composer.filter((ctx) => ctx.chat !== undefined && admins.has(String(ctx.chat.id)));
 
   admin.command("stats", async (ctx) => {
-    const entries: AuditEntry[] = [];
-    for await (const entry of app.audit.all()) entries.push(entry);
-    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(entries)))}</pre>`);
+    await app.projection.refresh();
+    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(app.projection.state().orders.values())))}</pre>`);
   });
 
   admin.command("order", async (ctx) => {
@@ -241,7 +227,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     const found = await orderArgument(ctx, "/retry <id>");
     if (!found) return;
     const outcome = await app.engine.admin.retryDelivery(found.order.orderId, String(ctx.chat.id));
-    await html(ctx, outcomeText(found.order.orderId, outcome));
+    await html(ctx, outcomeText(found.order.orderId, outcome, "retried"));
   });
 
   admin.command("broadcast", async (ctx) => {
@@ -250,14 +236,19 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
       await html(ctx, "Usage: /broadcast &lt;text&gt;");
       return;
     }
-    let chats = 0;
-    for await (const entry of app.stores.conversations.entries()) if (entry) chats++;
+    await app.projection.refresh();
+    const chats = app.projection.state().customers.size;
     const id = randomBytes(4).toString("hex");
     pendingBroadcasts.set(id, { text, chatId: String(ctx.chat.id) });
     await ctx.reply(`Send this to ${chats} chats?\n\n${escape(text)}`, {
       parse_mode: "HTML",
       reply_markup: {
-        inline_keyboard: [[{ text: "Send", callback_data: `adm|bc|${id}|y` }, { text: "Cancel", callback_data: `adm|bc|${id}|n` }]],
+        inline_keyboard: [
+          [
+            { text: "Send", callback_data: `adm|bc|${id}|y` },
+            { text: "Cancel", callback_data: `adm|bc|${id}|n` },
+          ],
+        ],
       },
     });
   });
@@ -269,7 +260,9 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
     const pending = pendingBroadcasts.get(id);
     pendingBroadcasts.delete(id);
     if (!pending) {
-      await ctx.answerCallbackQuery({ text: "This broadcast was already sent or cancelled." }).catch(() => {});
+      await ctx
+        .answerCallbackQuery({ text: "This broadcast was already sent, cancelled or left unconfirmed for an hour; send /broadcast again." })
+        .catch(() => {});
       return;
     }
     await ctx.answerCallbackQuery().catch(() => {});
@@ -287,7 +280,9 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 export async function registerAdminCommands(app: App, api: Bot["api"]): Promise<void> {
   for (const chatId of app.config.adminChatIds) {
     await api
-      .setMyCommands([...BOT_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: "chat", chat_id: chatId } })
+      .setMyCommands([...commandMenu(app.localization, REFERENCE_LANGUAGE), ...ADMIN_COMMANDS], {
+        scope: { type: "chat", chat_id: chatId },
+      })
       .catch((error: unknown) => app.log.warn("could not register admin commands", { chatId, err: error }));
   }
 }

@@ -6,22 +6,25 @@
 import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
+import { retryServerErrors } from "./retry.ts";
+import { createBoundedMap } from "../bounded.ts";
 import { limit } from "@grammyjs/ratelimiter";
-import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
-import { ChatBusyError } from "../store/index.ts";
-import { describeFailure, safeTimeout } from "../failures.ts";
+import { ChatBusyError } from "../engine/index.ts";
+import { StoreUnavailableError } from "../store/index.ts";
+import { type Timer, describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
 import { type EngineReply, secretOf } from "../engine/reply.ts";
 import type { Notifier } from "../engine/events.ts";
-import { type LanguagePreferences, loadLocalization, REFERENCE_LANGUAGE } from "../i18n/index.ts";
+import type { LanguagePreferences } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { REPLY_SECONDS } from "../metrics.ts";
-import { parseTokenAmount } from "../understand/index.ts";
+import { CUSTOMER_COMMANDS, answerCommand } from "../customer-commands.ts";
 import { type AdminOptions, createAdmin } from "./admin.ts";
 import { createChatLanguages, languageCommands } from "./language.ts";
+import { rateLimitCounters } from "./rate-limit.ts";
 import { type TelegramMessage, type TelegramRenderer, createTelegramRenderer, withoutUrlButtons } from "./render.ts";
 
 export type BotOptions = {
@@ -31,21 +34,21 @@ export type BotOptions = {
   botInfo?: UserFromGetMe;
   /** Extra API transformers, applied after auto-retry (tests record or short-circuit calls). */
   transformers?: Transformer[];
-  /** Per-user message budget; `false` turns the limiter off (benchmarks). */
-  rateLimit?: { limit: number; timeFrameMs: number } | false;
+  /**
+   * Per-user message budget; `false` turns the limiter off (benchmarks). `clock` (default `Date.now`)
+   * times the windows; `maxUsers` bounds how many users are counted at once.
+   */
+  rateLimit?: { limit: number; timeFrameMs: number; clock?: () => number; maxUsers?: number } | false;
   /** Auto-retry for 429 and 5xx answers; `false` turns it off. */
   retry?: { maxRetryAttempts: number; maxDelaySeconds: number } | false;
   /** Clock for "valid for N minutes" in messages. */
   now?: () => number;
+  /** Arms the typing indicator and a slow button's early answer; Node's timers by default (tests pass a clock's). */
+  timer?: Timer;
   /** Admin commands (broadcast pace, clock). */
   admin?: AdminOptions;
 };
 
-export { BOT_COMMANDS } from "./commands.ts";
-
-/** The toast for a button whose order is gone, in the reference language. */
-export const STALE_BUTTON_TOAST = loadLocalization().translator(REFERENCE_LANGUAGE).t("toast-stale-button");
-const DEEP_LINK = /^buy_(\d{1,15})$/;
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer slower than this shows "typing…" meanwhile. */
@@ -53,7 +56,8 @@ const TYPING_AFTER_MS = 300;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
 /** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
-const isBadButtonUrl = (error: unknown) => error instanceof GrammyError && error.error_code === 400 && /url|button/i.test(error.description);
+const isBadButtonUrl = (error: unknown) =>
+  error instanceof GrammyError && error.error_code === 400 && /url|button/i.test(error.description);
 
 /** Sends a message; if Telegram refuses its URL buttons, sends it again without them. */
 export async function sendMessage(api: Bot["api"], chatId: number | string, message: TelegramMessage): Promise<void> {
@@ -64,6 +68,14 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
     const fallback = withoutUrlButtons(message);
     await api.sendMessage(chatId, fallback.text, fallback.options);
   }
+}
+
+/**
+ * The one renderer configuration of the Telegram front end (replies to updates and notifications
+ * alike): the shop's catalog, its words and its FAQ; `now` for "valid for N minutes".
+ */
+export function shopRenderer(app: App, now?: () => number): TelegramRenderer {
+  return createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) });
 }
 
 /**
@@ -95,8 +107,9 @@ export function updateFailureHandler(log: Logger, token: string): (error: BotErr
       chatId: failure.ctx?.chat?.id,
       ...describeFailure(failure.error, [token]),
     };
-    if (failure.error instanceof ChatBusyError) log.warn("telegram update not handled: the chat is busy in another instance", fields);
-    else log.error("telegram update failed", fields);
+    if (failure.error instanceof ChatBusyError || failure.error instanceof StoreUnavailableError) {
+      log.warn("telegram update not handled now; it stays in the chat's inbox and is tried again", fields);
+    } else log.error("telegram update failed", fields);
   };
 }
 
@@ -118,28 +131,46 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   if (!token) throw new Error("TELEGRAM_BOT_TOKEN is not set; the Telegram front end needs a bot token from @BotFather");
   const log = app.log;
   const engine = app.engine;
-  const renderer = createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(options.now ? { now: options.now } : {}) });
-  const bot = new Bot(token, { client: { apiRoot: app.config.telegram.apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
+  const renderer = shopRenderer(app, options.now);
+  const bot = new Bot(token, {
+    client: { apiRoot: app.config.telegram.apiRoot },
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+  });
 
   if (options.retry !== false) {
     // Network failures are not retried here: auto-retry would wait for them indefinitely and hold up
     // the chat; they surface to bot.catch (or the notifier) instead.
-    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true }));
+    bot.api.config.use(
+      autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, ...options.retry, rethrowHttpErrors: true, rethrowInternalServerErrors: true }),
+    );
+    // 5xx: a few quick attempts, and no pause after the last (see retry.ts).
+    bot.api.config.use(retryServerErrors());
   }
   for (const transformer of options.transformers ?? []) bot.api.config.use(transformer);
 
   const chatOf = (ctx: Context) => String(ctx.chat?.id ?? ctx.from?.id ?? "");
+  /**
+   * The update a handler applies (committed with the step, so a redelivered update is applied once)
+   * and, in a private chat, who wrote it: the owner's dashboard lists customers by these names.
+   */
+  const applied = (ctx: Context) => {
+    const from = ctx.chat?.type === "private" ? ctx.from : undefined;
+    return {
+      updateId: ctx.update.update_id,
+      ...(from ? { profile: { username: from.username ?? null, firstName: from.first_name || null } } : {}),
+    };
+  };
   const languages = createChatLanguages(app, chatOf);
   const languageOf = languages.of;
   const words = languages.words;
   /** Goods in a reply are erased from the ledger only once Telegram accepted the message carrying them. */
-  const delivered = async (answer: EngineReply) => {
+  const delivered = async (ctx: Context, answer: EngineReply) => {
     const goods = secretOf(answer);
-    if (goods) await engine.secretShown(goods.orderId);
+    if (goods) await engine.secretShown(goods.orderId, chatOf(ctx));
   };
   const reply = async (ctx: Context, answer: EngineReply) => {
     await sendMessage(ctx.api, chatOf(ctx), renderer.reply(answer, await languageOf(ctx)));
-    await delivered(answer);
+    await delivered(ctx, answer);
   };
   /** The chat's open order, to show beside an answer that is not about it. */
   const currentOrder = async (chatId: string) => {
@@ -147,8 +178,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     return current.kind === "order" ? current.order : null;
   };
 
-  // One failing update must never stop the bot: log it and keep serving everyone else. run.ts routes
-  // every update's failure here, in webhook mode too (grammY only does so when polling).
+  // One failing update must never stop the bot: log it and keep serving everyone else. The inbox
+  // (inbox.ts) hands every update's failure here, as grammY's own polling loop would.
   bot.catch(updateFailureHandler(log, token));
 
   // Telegram always sends a message with its chat; one without is malformed (or forged): nobody to
@@ -162,19 +193,30 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   });
 
   // Stars payments arrive as bot updates: pre-checkout queries must be answered within 10 s, so they
-  // come before rate limiting and per-chat queues.
+  // come before rate limiting (and, having no chat, they skip the chat inboxes: see inbox.ts).
   if (isStarsProvider(app.payments)) bot.use(starsPaymentsComposer(app));
 
   if (options.rateLimit !== false) {
-    const budget = options.rateLimit ?? { limit: 8, timeFrameMs: 4_000 };
+    const budget = { limit: 8, timeFrameMs: 4_000, ...options.rateLimit };
+    // Both per-user maps forget a user one time frame after their last message, and hold a bounded number.
+    const bounds = {
+      timeFrameMs: budget.timeFrameMs,
+      maxUsers: budget.maxUsers ?? 10_000,
+      ...(budget.clock ? { clock: budget.clock } : {}),
+    };
     // Every excess update reaches us (so every button press is answered), but a flooding customer
     // is told to slow down only once per time frame: replying to each message would flood them back.
-    const toldAt = new Map<number, number>();
+    const toldRecently = createBoundedMap<number, true>({
+      maxEntries: bounds.maxUsers,
+      ttlMs: bounds.timeFrameMs,
+      ...(budget.clock ? { clock: budget.clock } : {}),
+    });
     bot.use(
       limit({
         limit: budget.limit,
         timeFrame: budget.timeFrameMs,
         alwaysReply: true,
+        storageClient: rateLimitCounters(bounds),
         keyGenerator: (ctx: Context) => (ctx.from ? String(ctx.from.id) : undefined),
         onLimitExceeded: (ctx: Context) => {
           if (ctx.callbackQuery) {
@@ -184,17 +226,13 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
             return;
           }
           const user = ctx.from?.id;
-          const now = Date.now();
-          if (!ctx.chat || user === undefined || now - (toldAt.get(user) ?? 0) < budget.timeFrameMs) return;
-          toldAt.set(user, now);
-          if (toldAt.size > 10_000) for (const [id, at] of toldAt) if (now - at >= budget.timeFrameMs) toldAt.delete(id);
+          if (!ctx.chat || user === undefined || toldRecently.has(user)) return;
+          toldRecently.set(user, true);
           void reply(ctx, { kind: "rate_limited" }).catch(quiet(log, "rate limit notice"));
         },
       }),
     );
   }
-  // Parallel across chats, strictly in order within one chat.
-  bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : ctx.from ? `u${ctx.from.id}` : undefined)));
   const addressed = bot.filter(addressedToBot);
   // When the engine or the store fails, the customer still hears something and a button's spinner
   // stops; the error goes on to bot.catch. Nothing is lost: a failed step persists nothing.
@@ -203,7 +241,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       await next();
     } catch (error) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
-      if (ctx.chat) await reply(ctx, { kind: "unavailable" }).catch(quiet(log, "unavailable notice"));
+      // The store or the chat is not available for a moment: the update waits in its inbox and is
+      // answered when it is tried again, so the customer is told just that.
+      const passing = error instanceof StoreUnavailableError || error instanceof ChatBusyError;
+      if (ctx.chat) await reply(ctx, { kind: passing ? "busy" : "unavailable" }).catch(quiet(log, "unavailable notice"));
       throw error;
     }
   });
@@ -215,34 +256,13 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   // Admin chats first; in every other chat admin commands fall through to the customer handlers.
   addressed.use(createAdmin(app, options.admin));
 
-  addressed.command("start", async (ctx) => {
-    const deepLink = DEEP_LINK.exec(ctx.match.trim());
-    if (deepLink) {
-      await reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "QUOTE", tokens: Number(deepLink[1]) }, "command"));
-      return;
-    }
-    // Through the engine, so it remembers that the welcome asked "how many tokens?".
-    await reply(ctx, await engine.greet(chatOf(ctx)));
-  });
-  addressed.command("buy", async (ctx) => {
-    const chatId = chatOf(ctx);
-    const argument = ctx.match.trim();
-    if (argument === "") {
-      await reply(ctx, await engine.view(chatId));
-      return;
-    }
-    const tokens = parseTokenAmount(argument);
-    if (tokens === null) {
-      await reply(ctx, { kind: "not_understood", order: await currentOrder(chatId) });
-      return;
-    }
-    await reply(ctx, await engine.handleCommand(chatId, { type: "QUOTE", tokens }, "command"));
-  });
-  addressed.command("cart", async (ctx) => reply(ctx, await engine.view(chatOf(ctx))));
-  addressed.command("status", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "STATUS" }, "command")));
-  addressed.command("cancel", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "CANCEL" }, "command")));
-  addressed.command("help", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "HELP" }, "command")));
-  addressed.command("orders", async (ctx) => reply(ctx, await engine.handleCommand(chatOf(ctx), { type: "ORDERS" }, "command")));
+  // The same answers as the console's (customer-commands.ts); /language is languageCommands below.
+  for (const command of CUSTOMER_COMMANDS) {
+    if (command === "language") continue;
+    addressed.command(command, async (ctx) =>
+      reply(ctx, await answerCommand(engine, chatOf(ctx), command, ctx.match.trim(), applied(ctx))),
+    );
+  }
 
   addressed.use(languageCommands(app, renderer, languages, (ctx, message) => sendMessage(ctx.api, chatOf(ctx), message)));
 
@@ -260,12 +280,12 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     }
     // Buttons never go through understanding: the button says exactly what the customer wants.
     // Pricing or creating a payment can be slow; stop the button's spinner rather than leave it hanging.
-    const slow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"));
+    const disarmSlow = safeTimeout(SLOW_BUTTON_MS, answer, quiet(log, "answerCallbackQuery"), options.timer);
     let result: EngineReply;
     try {
-      result = await engine.handleButton(chatOf(ctx), action);
+      result = await engine.handleButton(chatOf(ctx), action, applied(ctx));
     } finally {
-      clearTimeout(slow);
+      disarmSlow();
     }
     const message = ctx.callbackQuery.message;
     if (result.kind === "stale_button") {
@@ -289,7 +309,7 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       }
     }
     await sendMessage(ctx.api, chatOf(ctx), rendered);
-    await delivered(result);
+    await delivered(ctx, result);
   });
   addressed.on("callback_query", async (ctx) => {
     await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
@@ -300,15 +320,18 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     const received = performance.now();
     // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
     // before it would show, and each indicator is one more Bot API call. Failures are ignored.
-    const text = ctx.chat.type === "private" ? ctx.message.text : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
+    const text =
+      ctx.chat.type === "private"
+        ? ctx.message.text
+        : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     // Armed only right before the await that clears it; whatever it throws goes to the log, never
     // to the process (an armed timer that threw once ended the process, issue 11).
-    const typing = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"));
+    const disarmTyping = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
     let answer: EngineReply;
     try {
-      answer = await engine.handleText(chatOf(ctx), text);
+      answer = await engine.handleText(chatOf(ctx), text, applied(ctx));
     } finally {
-      clearTimeout(typing);
+      disarmTyping();
     }
     await reply(ctx, answer);
     app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });

@@ -7,11 +7,12 @@
 import { ButtonAction } from "../domain/buttons.ts";
 
 const ORDER_ID = /^[A-Za-z0-9_-]{1,40}$/;
+const PRODUCT_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /** Telegram refuses a button whose `callback_data` is longer than this many bytes. */
 const MAX_CALLBACK_BYTES = 64;
 
-/** Packs an action into callback data, e.g. `c|ord_abc|2000`, `a|ord_abc|3000|2000`, `p|1000`. */
+/** Packs an action into callback data, e.g. `c|ord_abc|2000`, `a|ord_abc|3000|2000`, `p|1000`, `p|1000|gpt-tokens`, `g|gpt-tokens`, `k|ord_abc`. */
 export function encodeButton(button: ButtonAction): string {
   const data = pack(button);
   // Only a bug gets here (ids and amounts are bounded): fail loudly rather than send a button Telegram refuses.
@@ -23,7 +24,11 @@ function pack(button: ButtonAction): string {
   const shown = (value: number | null) => (value === null ? "" : `|${value}`);
   switch (button.action) {
     case "package":
-      return `p|${button.tokens}`;
+      return button.product === undefined ? `p|${button.tokens}` : `p|${button.tokens}|${button.product}`;
+    case "product":
+      return `g|${button.product}`;
+    case "reissue":
+      return `k|${button.orderId}`;
     case "amount":
       return `a|${button.orderId}|${button.tokens}${shown(button.shown)}`;
     case "confirm":
@@ -55,10 +60,18 @@ export function decodeButton(data: string): ButtonAction | null {
   const shownAmount = (text: string | undefined) => (text === undefined ? null : (tokens(text) ?? undefined));
   const tokens = (text: string | undefined) => (text && /^\d{1,15}$/.test(text) ? Number(text) : null);
   const order = (text: string | undefined) => (text && ORDER_ID.test(text) ? text : null);
+  const product = (text: string | undefined) => (text && PRODUCT_ID.test(text) ? text : null);
   const candidate = (() => {
     switch (code) {
       case "p":
-        return second === undefined ? { action: "package", tokens: tokens(first) } : null;
+        if (third !== undefined) return null;
+        return second === undefined
+          ? { action: "package", tokens: tokens(first) }
+          : { action: "package", tokens: tokens(first), product: product(second) };
+      case "g":
+        return second === undefined ? { action: "product", product: product(first) } : null;
+      case "k":
+        return second === undefined ? { action: "reissue", orderId: order(first) } : null;
       case "a":
         return { action: "amount", orderId: order(first), tokens: tokens(second), shown: shownAmount(third) };
       case "c":

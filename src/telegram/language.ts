@@ -6,18 +6,16 @@
 import { Composer, type Bot, type Context } from "grammy";
 import type { BotCommand, LanguageCode } from "grammy/types";
 import type { App } from "../app.ts";
+import { CUSTOMER_COMMANDS, languageChoices, languageNamed } from "../customer-commands.ts";
 import { type Localization, LANGUAGE_NEIGHBOURS } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import { type TelegramMessage, type TelegramRenderer, toTelegram } from "./render.ts";
-
-/** The customer commands in Telegram's menu, in order; each is described by message `command-<name>`. */
-export const CUSTOMER_COMMANDS = ["start", "buy", "cart", "status", "orders", "cancel", "help", "language"] as const;
 
 /** Callback data of the /language buttons: `lang|ru`. Telegram-only: `decodeButton` (`buttons.ts`) returns null for it. */
 const LANGUAGE_BUTTON = /^lang\|([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
 const PER_ROW = 3;
 
-/** The command menu in one language. */
+/** The command menu in one language: the customer commands, each described by message `command-<name>`. */
 export function commandMenu(localization: Localization, language: string): BotCommand[] {
   const tr = localization.translator(language);
   return CUSTOMER_COMMANDS.map((command) => ({ command, description: tr.t(`command-${command}`) }));
@@ -30,16 +28,25 @@ export function commandMenu(localization: Localization, language: string): BotCo
  */
 export async function registerCommandMenus(api: Bot["api"], localization: Localization, log: Logger): Promise<void> {
   const menus: { language: string; languageCode?: LanguageCode }[] = [{ language: localization.defaultLanguage }];
-  const codes = new Set([...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()), ...Object.keys(LANGUAGE_NEIGHBOURS)]);
+  const codes = new Set([
+    ...localization.languages.map((language) => language.split("-")[0]!.toLowerCase()),
+    ...Object.keys(LANGUAGE_NEIGHBOURS),
+  ]);
   for (const code of codes) {
     const language = localization.negotiate(code);
     // Telegram takes two-letter codes only; users of a language without a menu see the default one.
-    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code))) menus.push({ language, languageCode: code as LanguageCode });
+    if (/^[a-z]{2}$/.test(code) && (language !== localization.defaultLanguage || localization.languages.includes(code)))
+      menus.push({ language, languageCode: code as LanguageCode });
   }
   for (const menu of menus) {
-    await api.setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {}).catch((error: unknown) => {
-      log.warn("could not register the bot's command menu; commands still work", { language: menu.languageCode ?? "default", err: error });
-    });
+    await api
+      .setMyCommands(commandMenu(localization, menu.language), menu.languageCode ? { language_code: menu.languageCode } : {})
+      .catch((error: unknown) => {
+        log.warn("could not register the bot's command menu; commands still work", {
+          language: menu.languageCode ?? "default",
+          err: error,
+        });
+      });
   }
 }
 
@@ -81,7 +88,12 @@ export function createChatLanguages(app: App, chatOf: (ctx: Context) => string):
  * `/language` shows a button per language, each named in itself; `/language ru` switches at once.
  * In a private chat the command menu follows the choice (admin chats keep their longer menu).
  */
-export function languageCommands(app: App, renderer: TelegramRenderer, languages: ChatLanguages, send: (ctx: Context, message: TelegramMessage) => Promise<void>): Composer<Context> {
+export function languageCommands(
+  app: App,
+  renderer: TelegramRenderer,
+  languages: ChatLanguages,
+  send: (ctx: Context, message: TelegramMessage) => Promise<void>,
+): Composer<Context> {
   const localization = app.localization;
   const admins = new Set(app.config.adminChatIds);
   const quiet = (what: string) => (error: unknown) => app.log.debug(`telegram ${what} failed; carrying on`, { err: error });
@@ -90,15 +102,17 @@ export function languageCommands(app: App, renderer: TelegramRenderer, languages
   const choose = async (ctx: Context, wanted: string): Promise<TelegramMessage> => {
     const language = await languages.choose(ctx, wanted);
     if (ctx.chat?.type === "private" && !admins.has(String(ctx.chat.id))) {
-      await ctx.api.setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } }).catch(quiet("setMyCommands"));
+      await ctx.api
+        .setMyCommands(commandMenu(localization, language), { scope: { type: "chat", chat_id: ctx.chat.id } })
+        .catch(quiet("setMyCommands"));
     }
     return renderer.text(language, "language-chosen");
   };
 
   composer.command("language", async (ctx) => {
-    const wanted = localization.languages.find((language) => language.toLowerCase() === ctx.match.trim().toLowerCase());
+    const wanted = languageNamed(localization, ctx.match);
     if (wanted) return send(ctx, await choose(ctx, wanted));
-    const choices = localization.languages.map((language) => ({ text: localization.translator(language).t("language-name"), callback_data: `lang|${language}` }));
+    const choices = languageChoices(localization).map(({ language, name }) => ({ text: name, callback_data: `lang|${language}` }));
     const rows = Array.from({ length: Math.ceil(choices.length / PER_ROW) }, (_, row) => choices.slice(row * PER_ROW, (row + 1) * PER_ROW));
     await send(ctx, toTelegram({ text: localization.translator(await languages.of(ctx)).t("language-choose"), buttons: [] }, rows));
   });

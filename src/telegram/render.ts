@@ -63,7 +63,8 @@ export function createTelegramRenderer(catalog: Catalog, options: RendererOption
     reply: (reply: EngineReply, language?: string): TelegramMessage => toTelegram(renderer.render(reply, language)),
     welcome: (language?: string): TelegramMessage => toTelegram(renderer.welcome(language)),
     /** Message `id` on its own (no engine reply behind it) in `language`, e.g. the /language answer. */
-    text: (language: string, id: string): TelegramMessage => toTelegram({ text: renderer.localization.translator(language).t(id), buttons: [] }),
+    text: (language: string, id: string): TelegramMessage =>
+      toTelegram({ text: renderer.localization.translator(language).t(id), buttons: [] }),
   };
 }
 

@@ -5,14 +5,13 @@
  */
 import { Api, Composer, type Context } from "grammy";
 import type { Config } from "../config.ts";
-import { money } from "../domain/money.ts";
-import { OrderId, PaymentId } from "../domain/ids.ts";
+import { OrderId } from "../domain/ids.ts";
 import type { LanguagePreferences, Localization } from "../i18n/index.ts";
-import { settleWithin } from "../failures.ts";
+import { resultWithin } from "../failures.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/index.ts";
 import { type StarsApi, isStarsProvider } from "../payments/stars.ts";
-import { type Stores, createChatLock, recordLatePayment } from "../store/index.ts";
+import type { ShopStore } from "../store/index.ts";
 
 /** The Bot API calls the Stars provider makes, from the bot token. */
 export function starsApiFromConfig(config: Config): StarsApi {
@@ -28,8 +27,8 @@ export function starsApiFromConfig(config: Config): StarsApi {
 /** What the Stars composer needs from the app (structural, so the Telegram module can pass `app`). */
 export type StarsComposerApp = {
   payments: PaymentProvider;
-  engine: { confirmPayment(provider: "stars", paymentId: string): Promise<{ outcome: string }> };
-  stores: Stores;
+  engine: { confirmPayment(provider: "stars", payment: { paymentId: string; chargeId: string }): Promise<{ outcome: string }> };
+  store: ShopStore;
   log: Logger;
   localization: Localization;
   languages: LanguagePreferences;
@@ -59,18 +58,18 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
       const parsedOrder = OrderId.safeParse(query.invoice_payload);
       if (!parsedOrder.success) return "unknown_order";
       const orderId = parsedOrder.data;
-      const [order, invoice] = await Promise.all([app.stores.orders.get(orderId), stars.invoiceFor(orderId)]);
+      const [order, invoice] = await Promise.all([app.store.readOrder(orderId), stars.invoiceFor(orderId)]);
       if (!order || !invoice) return "unknown_order";
-      // A Stars invoice's payment id is its order id (the invoice payload).
-      if (order.state !== "awaiting_payment" || order.paymentId !== (orderId as string)) return "closed";
+      // A Stars invoice's id is its order id (the invoice payload); only an order expecting it takes money.
+      if (!order.summary.tags.includes("accepts_payment") || order.summary.paymentId !== (orderId as string)) return "closed";
       if (clock() >= invoice.expiresAt) return "expired";
-      const due = order.charge;
+      const due = order.summary.charge;
       if (!due || due.currency !== "XTR" || due.minor !== query.total_amount || invoice.stars !== query.total_amount) return "amount";
       return null;
     };
     let problem: StarsRefusal | null;
     try {
-      problem = await settleWithin(check(), PRE_CHECKOUT_BUDGET_MS, "timeout" as const);
+      problem = await resultWithin(check(), PRE_CHECKOUT_BUDGET_MS, "timeout" as const);
     } catch (error) {
       app.log.error("pre-checkout check failed", { err: error });
       problem = "error";
@@ -86,11 +85,9 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
     await ctx.answerPreCheckoutQuery(false, { error_message: words });
   });
 
-  // Payments of one order are handled one after another (record, then confirm), so a second payment
-  // racing the first is only looked at once the first has been applied.
-  const serially = createChatLock({ owner: "stars" });
-
-  composer.on("message:successful_payment", (ctx) => serially(ctx.message.successful_payment.invoice_payload, async () => {
+  // The update was kept in the chat's inbox before it was acknowledged, so a crash here repeats it:
+  // recording a charge and confirming it are both safe to repeat.
+  composer.on("message:successful_payment", async (ctx) => {
     const payment = ctx.message.successful_payment;
     if (!stars || payment.currency !== "XTR") {
       app.log.error("successful_payment for a provider that is not active", { currency: payment.currency });
@@ -102,31 +99,13 @@ export function starsPaymentsComposer(app: StarsComposerApp, options: { clock?: 
       return;
     }
     const orderId = parsedOrder.data;
-    const recorded = await stars.recordPayment({
-      chargeId: payment.telegram_payment_charge_id,
-      orderId,
-      userId: ctx.from?.id ?? ctx.chat.id,
-      stars: payment.total_amount,
-    });
-    if (recorded.extra) {
-      // A second payment for an order already paid: keep it on the order so it is refunded, not lost.
-      app.log.error("second stars payment for one order; refund it", { orderId, chargeId: payment.telegram_payment_charge_id });
-      if (await app.stores.orders.get(orderId)) {
-        await recordLatePayment(app.stores, orderId, {
-          paymentId: PaymentId.parse(`charge:${payment.telegram_payment_charge_id}`),
-          amount: money(payment.total_amount, "XTR"),
-          foreign: null,
-          reason: "extra",
-          resolution: "kept",
-          at: clock(),
-        });
-      }
-      return;
-    }
+    const chargeId = payment.telegram_payment_charge_id;
+    const recorded = await stars.recordPayment({ chargeId, orderId, userId: ctx.from?.id ?? ctx.chat.id, stars: payment.total_amount });
     // Always confirm, even for a duplicate update: if we crashed after recording, this finishes the job.
-    const outcome = await app.engine.confirmPayment("stars", orderId);
+    // The order's machine decides what the charge pays for (its invoice, or nothing: then it is refunded).
+    const outcome = await app.engine.confirmPayment("stars", { paymentId: orderId, chargeId });
     app.log.info("stars payment", { orderId, fresh: recorded.fresh, outcome: outcome.outcome });
-  }));
+  });
 
   return composer;
 }

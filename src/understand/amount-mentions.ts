@@ -36,7 +36,7 @@ export type AmountMentions = {
 /** Every number in the message, in order. */
 function numbersIn(tokens: readonly Token[]): NumberPhrase[] {
   const found: NumberPhrase[] = [];
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const phrase = readNumberAt(tokens, i);
     if (phrase === undefined) {
       i += 1;

@@ -7,7 +7,7 @@ import { wordSet } from "./text.ts";
 export const TOKEN_WORDS = wordSet("token tokens tok toks tkn tkns токен токена токенов токены токенчиков");
 export const PACKAGE_WORDS = wordSet("package pack bundle plan pkg пакет пакетик тариф");
 // Between a number and "tokens": "10k api tokens".
-export const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai");
+export const TOKEN_ADJECTIVES = wordSet("ai api llm gpt openai claude openrouter гпт апи");
 export const USD_WORDS = wordSet(
   "usd usdt usdc dollar dollars buck bucks доллар доллара долларов долларах бакс бакса баксов баксы долл дол",
 );
@@ -17,9 +17,22 @@ export const OTHER_MONEY_WORDS = wordSet(
     "star stars xtr звезда звезды звезд звездочек",
 );
 export const CODES_BEFORE = new Map([
-  ["usd", "usd"], ["usdt", "usd"], ["usdc", "usd"], ["eur", "other"], ["rub", "other"], ["gbp", "other"],
+  ["usd", "usd"],
+  ["usdt", "usd"],
+  ["usdc", "usd"],
+  ["eur", "other"],
+  ["rub", "other"],
+  ["gbp", "other"],
 ]);
-export const SIGNS = new Map([["$", "usd"], ["€", "other"], ["£", "other"], ["¥", "other"], ["₽", "other"], ["₹", "other"], ["₿", "other"]]);
+export const SIGNS = new Map([
+  ["$", "usd"],
+  ["€", "other"],
+  ["£", "other"],
+  ["¥", "other"],
+  ["₽", "other"],
+  ["₹", "other"],
+  ["₿", "other"],
+]);
 // A number right after these names something, not an amount: "gpt 4", "step 2", "error 429".
 export const NAMES_BEFORE = wordSet(
   "gpt claude gemini llama mistral qwen deepseek sonnet opus haiku version ver v step error code top room " +
@@ -38,7 +51,7 @@ export const TIMES = wordSet("x х * × times раза раз");
 export const AFTER_AMOUNT = wordSet(
   "please pls plz now asap then instead and or to for is would will should thanks thank thx ty right today ok " +
     "okay yes yeah if so but as it that this rather maybe no not sorry actually hmm oops wait total i im we you " +
-    "u how what whats can could enough at more of " +
+    "u how what whats can could enough at more of cost costs " +
     "пожалуйста плиз сейчас тогда и или а но на за хватит будет нормально норм ок да нет не пожалуй хотя " +
     "вернее точнее лучше ой вместо штук шт сразу мне нам можно сколько это если то наверное думаю стоит до",
 );
@@ -99,8 +112,7 @@ export const SCALE_LINKS = wordSet(
 // After these a number is a figure of speech: "thanks a million", «спасибо тысячу раз».
 export const THANKS = wordSet("thanks thank thx спасибо");
 export const PAST_PURCHASE = wordSet(
-  "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " +
-    "брал брала взял взяла",
+  "bought ordered purchased had used купил купила купили покупал покупала заказывал заказывала заказал заказала " + "брал брала взял взяла",
 );
 export const NEGATIONS_BEFORE = wordSet("not не");
 export const DONT = wordSet("dont не");

@@ -98,8 +98,7 @@ export function findAmount(tokens: readonly Token[], askedHowMany: boolean): Amo
     options.push(option);
   }
   // "3k, no sorry, 4k" or "6k, er, 5k I mean": the last amount stands
-  const corrected =
-    wanted.length > 1 && (between(tokens, first.phrase, last.phrase, CORRECTIONS) || correctedAfter(tokens, last.phrase));
+  const corrected = wanted.length > 1 && (between(tokens, first.phrase, last.phrase, CORRECTIONS) || correctedAfter(tokens, last.phrase));
   const pick = (option: AmountOption): AmountFinding => ({ reading: option, blocked: false, intended });
   const lastOption = options.at(-1);
   if (corrected && lastOption !== undefined) return pick(lastOption);

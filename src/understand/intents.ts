@@ -17,7 +17,8 @@ const STATUS_PHRASES = phrases(
   "status, deliver, delivered, arrived, arrive, received, where is my, wheres my, where are my, went through, " +
     "go through, gone through, transaction, txid, tx, any update, any updates, update on, news on, news about, " +
     "on my order, about my order, order status, статус, где мой, где мои, " +
-    "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду",
+    "где моя, прошла, прошел, дошла, дошли, дошел, что с заказом, что с оплатой, что с моим, как там заказ, жду, " +
+    "мой код, мой ключ",
 );
 // "where" (or «где») with one of these is asking after an order: "where is order #4521?", "заказ где?"
 const WHERE = wordSet("where wheres где");
@@ -67,7 +68,9 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
         "solana, sol, bnb, litecoin, ltc, doge, dogecoin, tether, monero, xmr, trx, " +
         "payment method*, payment option*, do you take, do you accept, you accept, принимаете, принимаешь, " +
         "how to pay, how do i pay, how can i pay, как оплатить, как платить, как заплатить, " +
-        "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*",
+        "оплатить в, оплатить через, чем оплатить, чем можно оплатить, способ* оплат*, " +
+        "чем платить, чем можно платить, чем заплатить, чем можно заплатить, как расплатиться, чем расплатиться, " +
+        "как рассчитаться",
     ),
   ],
   // Before delivery: «что я получу?» asks what the tokens are, not how they arrive («как я получу токены?»).
@@ -91,8 +94,9 @@ const TOPICS: readonly (readonly [FaqTopic, readonly Phrase[]])[] = [
   [
     "price",
     phrases(
-      "how much, price, prices, pricing, cost, costs, rate, rates, cheap, cheaper, discount*, expensive, " +
-        "сколько стоит, сколько стоят, цена, цены, цену, ценник, прайс, стоимост*, почем, скидк*, дорого, дешевле",
+      "how much, price, prices, pricing, cost, costs, rate, rates, cheap, cheaper, discount*, expensive, promo*, " +
+        "coupon*, сколько стоит, сколько стоят, цена, цены, цену, ценник, прайс, стоимост*, почем, скидк*, дорого, " +
+        "дешевле, промокод*, промо, купон*",
     ),
   ],
 ];
@@ -135,6 +139,51 @@ const FILLERS = wordSet(
     "пожалуйста спасибо тогда ну так мне это вот же все уже",
 );
 const GREETING_FILLERS = new Set([...FILLERS, ...wordSet("there guys all everyone bot friend mate всем")]);
+// Thanks and goodbyes (issue 21): answered in kind, never as an order step.
+const THANKS_PHRASES = phrases(
+  "thanks, thank you, thank u, thanks a million, thx, thnx, ty, tysm, cheers, appreciate it, much appreciated, " +
+    "many thanks, bye, bye bye, goodbye, good bye, see you, see ya, cya, later, take care, have a good day, " +
+    "have a nice day, спасибо, спасибки, спс, пасиб*, благодарю, благодарствую, мерси, пока, покеда, до свидания, " +
+    "до встречи, всего доброго, всего хорошего, хорошего дня, удачи",
+);
+const THANKS_FILLERS = new Set([
+  ...GREETING_FILLERS,
+  ...wordSet(
+    "so much very a lot again for everything your help all ok okay got man bro buddy dude guys and you u " +
+      "большое огромное вам тебе за помощь все еще раз ок получил получила получили пришло пришел пришли дошло " +
+      "работает супер отлично класс круто и key code voucher credit ключ ключик код ваучер кредит",
+  ),
+]);
+// Wanting to buy without naming an amount (issue 21): "I need some tokens", «хочу купить токены».
+const WANT_WORDS = [
+  "need",
+  "needs",
+  "want",
+  "wanna",
+  "buy",
+  "purchase",
+  "get",
+  "order",
+  "grab",
+  "хочу",
+  "хотел*",
+  "хотим",
+  "нужн*",
+  "надо",
+  "купить",
+  "куплю",
+  "купим",
+  "покупаю",
+  "взять",
+  "возьму",
+  "заказать",
+  "закажу",
+  "приобрести",
+  "приобрету",
+  "пополнить",
+  "бы",
+];
+const GOODS_WORDS = ["token", "tokens", "credit", "credits", "токен*", "кредит*"];
 const LANGUAGES: readonly (readonly [LanguageCode, readonly Phrase[]])[] = [
   ["en", phrases("english, англ*, английск*")],
   ["ru", phrases("russian, русск*, русски")],
@@ -173,9 +222,7 @@ export function isQuestion(words: readonly string[], text: string): boolean {
 /** True when one of the phrases is said plainly: not in a question, not under a negation just before it. */
 function instructs(words: readonly string[], list: readonly Phrase[]): boolean {
   if (QUESTION_OPENERS.has(words[0] ?? "")) return false;
-  return words.some(
-    (_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)),
-  );
+  return words.some((_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)));
 }
 
 export function asksToCancel(words: readonly string[]): boolean {
@@ -198,6 +245,11 @@ export function faqTopic(words: readonly string[], question: boolean): FaqTopic 
   return null;
 }
 
+/** The message mentions a price ("how much", «сколько стоит»), whatever else it asks about. */
+export function asksPrice(words: readonly string[]): boolean {
+  return TOPICS.some(([topic, list]) => topic === "price" && mentions(words, list));
+}
+
 export function asksForHelp(words: readonly string[]): boolean {
   return mentions(words, HELP_PHRASES);
 }
@@ -212,6 +264,29 @@ export function saysNo(words: readonly string[]): boolean {
 
 export function greets(words: readonly string[]): boolean {
   return consistsOf(words, GREETING_PHRASES, GREETING_FILLERS);
+}
+
+/** Thanks or a goodbye somewhere in the message ("thanks for the gpt key"). */
+export function mentionsThanks(words: readonly string[]): boolean {
+  return mentions(words, THANKS_PHRASES);
+}
+
+/** Thanks or a goodbye and nothing else ("thanks!", "bye", «спасибо большое», «пока»). */
+export function thanks(words: readonly string[]): boolean {
+  return consistsOf(words, THANKS_PHRASES, THANKS_FILLERS);
+}
+
+/**
+ * The customer wants to buy but names no amount: a wanting word (not negated: "I don't need tokens")
+ * and the goods ("I need some tokens", «хочу купить токены»). Callers check for an amount first.
+ */
+export function wantsToBuy(words: readonly string[]): boolean {
+  // "like" wants only as "I'd like" / "would like": "tokens look like…" does not
+  const wanting = (w: string, i: number) =>
+    WANT_WORDS.some((p) => wordMatches(w, p)) || (w === "like" && (words[i - 1] === "id" || words[i - 1] === "would"));
+  const wants = words.some((w, i) => wanting(w, i) && !words.slice(Math.max(0, i - 3), i).some((n) => NEGATIONS.has(n)));
+  const negatedAfter = words.some((w, i) => NEGATIONS.has(w) && WANT_WORDS.some((p) => wordMatches(words[i + 1], p)));
+  return wants && !negatedAfter && words.some((w) => GOODS_WORDS.some((p) => wordMatches(w, p)));
 }
 
 /** A request to talk in another language ("english please", «на русском»). */

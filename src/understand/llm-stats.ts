@@ -2,8 +2,8 @@
  * Accounting for LLM use: every understanding attempt becomes one {@link LlmCall}, which feeds totals,
  * per-chat and per-order usage (for cost per purchase) and the Prometheus counters.
  */
+import { type BoundedMap, createBoundedMap } from "../bounded.ts";
 import type { Metrics } from "../metrics.ts";
-import type { OrderState } from "../domain/records.ts";
 
 /**
  * How one attempt ended: `ok` a command was read; `unknown` the model said it could not tell;
@@ -17,7 +17,8 @@ export const LLM_OUTCOMES = ["ok", "unknown", "rejected", "timeout", "error", "c
 export type LlmCall = {
   chatId: string;
   orderId: string;
-  state: OrderState;
+  /** The order's state path when the call was made. */
+  state: string;
   outcome: LlmOutcome;
   /** A short code: the rejection reason, or the error kind (`http_429`, `network`, ...). */
   reason: string | null;
@@ -70,14 +71,12 @@ function copy(usage: LlmUsage | undefined): LlmUsage {
 /** In-memory LLM accounting for this process. */
 export function createLlmStats(): LlmStats {
   const total = emptyUsage();
-  const chats = new Map<string, LlmUsage>();
-  const orders = new Map<string, LlmUsage>();
-  const bump = (map: Map<string, LlmUsage>, key: string, call: LlmCall) => {
+  const chats = createBoundedMap<string, LlmUsage>({ maxEntries: MAX_KEYS });
+  const orders = createBoundedMap<string, LlmUsage>({ maxEntries: MAX_KEYS });
+  const bump = (map: BoundedMap<string, LlmUsage>, key: string, call: LlmCall) => {
     const usage = map.get(key) ?? emptyUsage();
-    map.delete(key); // re-insert so the map's order is least recently used first
     map.set(key, usage);
     add(usage, call);
-    if (map.size > MAX_KEYS) map.delete(map.keys().next().value as string);
   };
   return {
     record(call) {

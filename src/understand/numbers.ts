@@ -164,7 +164,15 @@ export function readNumberAt(tokens: readonly Token[], start: number): NumberPhr
           const count = numberWord(tokens[i + 1]);
           if (count?.kind === "unit" || count?.kind === "ten") {
             const value = count.kind === "unit" ? ratio(BigInt(count.quarters), 4n) : ratio(BigInt(count.value));
-            return { value: times(value, ratio(power(zeros))), start, end: i + 2, scaled: true, scaleZeros: zeros, grand: false, digits: false };
+            return {
+              value: times(value, ratio(power(zeros))),
+              start,
+              end: i + 2,
+              scaled: true,
+              scaleZeros: zeros,
+              grand: false,
+              digits: false,
+            };
           }
         } else if (!NUMERIC.has(before) && before !== "half" && before !== "quarter" && !(before === "start" && article)) {
           break scan;

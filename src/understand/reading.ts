@@ -4,6 +4,7 @@
  * float; token amounts are {@link TokenAmount}s (their catalog limits are the machine's business).
  */
 import { z } from "zod";
+import { PromoCodeText } from "../../machines/purchase.commands.ts";
 import { TokenAmount } from "../domain/commands.ts";
 
 import { FaqTopic } from "../domain/faq.ts";
@@ -28,7 +29,10 @@ export type AmountOption = z.infer<typeof AmountOption>;
  * A message's meaning. `amount` is a number of tokens; `budget` is money the customer wants to spend
  * (quote what it buys, rounding down); `paid_claim` is the customer saying they paid, which only ever
  * triggers a check with the provider; `clarify` means two readings are possible and one short
- * question should pick; `none` means the rules do not know (ask the LLM, or ask to rephrase).
+ * question should pick; `wants_to_buy` is wanting to buy without an amount (ask how many); `thanks`
+ * is thanks or a goodbye (answered in kind); `reissue` asks for the goods again ("I lost my key",
+ * «пришли код»: a new key once delivered, else a status question); `promo` gives a promo code, as
+ * typed; `none` means the rules do not know (ask the LLM, or ask to rephrase).
  */
 export const Reading = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("amount"), tokens: TokenAmount }).strict(),
@@ -44,6 +48,10 @@ export const Reading = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("orders") }).strict(),
   z.object({ kind: z.literal("language"), code: LanguageCode }).strict(),
   z.object({ kind: z.literal("clarify"), candidates: z.array(AmountOption).min(2) }).strict(),
+  z.object({ kind: z.literal("wants_to_buy") }).strict(),
+  z.object({ kind: z.literal("thanks") }).strict(),
+  z.object({ kind: z.literal("reissue") }).strict(),
+  z.object({ kind: z.literal("promo"), code: PromoCodeText }).strict(),
   z.object({ kind: z.literal("none") }).strict(),
 ]);
 export type Reading = z.infer<typeof Reading>;

@@ -1,14 +1,13 @@
 /**
  * Deterministic understanding of customer text, tried before the LLM: free, instant, offline, and
  * pinned by tests, so common messages ("5000", "yes", "/status", «да», «2 тыс») never wait on or pay
- * for a model call. {@link readMessage} gives the full {@link Reading}; this module narrows it to the
+ * for a model call. `readMessage` (read.ts) gives the full {@link Reading}; this module narrows it to the
  * commands the engine knows today. Anything the rules are not sure of is `unknown` and goes to the LLM.
  */
 import { type Catalog, DEFAULT_CATALOG } from "../domain/catalog.ts";
-import { type Command, TokenAmount } from "../domain/commands.ts";
+import { type Command, type CommandType, TokenAmount } from "../domain/commands.ts";
 import { findAmount } from "./amounts.ts";
 import { tokensForBudget } from "./budget.ts";
-import { readMessage } from "./read.ts";
 import type { Reading } from "./reading.ts";
 import { MAX_LENGTH, readText } from "./text.ts";
 
@@ -19,6 +18,11 @@ export type RulesContext = {
   askedHowMany?: boolean;
   /** Prices budgets ("$25 worth"); the seed catalog when absent. */
   catalog?: Catalog;
+  /**
+   * The commands the conversation takes now (`allowedCommands`): asking for the goods again is a
+   * REISSUE only where one is allowed (a delivered order), a status question elsewhere and when absent.
+   */
+  allowed?: readonly CommandType[];
 };
 
 /** A command the rules are sure of, or `unknown` so the caller can ask the LLM. */
@@ -30,36 +34,26 @@ function command(c: Command): RulesResult {
   return { kind: "command", command: c };
 }
 
-/** Before a quote an amount asks for one; after it, the amount replaces the quoted one. */
-function amountCommand(tokens: number, context: RulesContext): RulesResult {
+/** An amount: a price for it, or (with a quote on the table) a new amount instead; the machine decides which. */
+function amountCommand(tokens: number): RulesResult {
   if (!TokenAmount.safeParse(tokens).success) return UNKNOWN;
-  const phase = context.phase;
-  switch (phase) {
-    case "browsing":
-    case "other":
-      return command({ type: "QUOTE", tokens });
-    case "quoted":
-    case "awaiting_payment": // the machine refuses this and explains why
-      return command({ type: "CHANGE_AMOUNT", tokens });
-    default: {
-      const _unhandled: never = phase;
-      return UNKNOWN;
-    }
-  }
+  return command({ type: "SET_AMOUNT", tokens });
 }
 
 /**
  * The command for a reading: a budget is quoted as the tokens it buys (rounded down); a question asks
- * its FAQ topic; greetings and language requests get help; a payment claim is a status check (the
- * provider is asked, nothing is believed); `clarify` and `none` are left to the caller (the LLM, or
- * a choice of amounts: see `createUnderstander`).
+ * its FAQ topic; greetings, language requests and wanting to buy without an amount get help; thanks
+ * and goodbyes are answered in kind; a payment claim is a status check (the
+ * provider is asked, nothing is believed); asking for the goods again is a REISSUE once the order is
+ * delivered, else a status check; a promo code is applied as typed; `clarify` and `none` are left to
+ * the caller (the LLM, or a choice of amounts: see `createUnderstander`).
  */
 export function commandFor(reading: Reading, context: RulesContext): RulesResult {
   switch (reading.kind) {
     case "amount":
-      return amountCommand(reading.tokens, context);
+      return amountCommand(reading.tokens);
     case "budget":
-      return amountCommand(tokensForBudget(context.catalog ?? DEFAULT_CATALOG, reading.usdCents), context);
+      return amountCommand(tokensForBudget(context.catalog ?? DEFAULT_CATALOG, reading.usdCents));
     case "confirm":
       return command({ type: "CONFIRM" });
     case "cancel":
@@ -76,7 +70,16 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
     case "language":
       return command({ type: "HELP" });
     case "restart":
-      return command({ type: "RESTART" });
+      // "Start over": the order on the table is cancelled (a new amount then starts the next one).
+      return command({ type: "CANCEL" });
+    case "thanks":
+      return command({ type: "THANKS" });
+    case "reissue":
+      return command(context.allowed?.includes("REISSUE") ? { type: "REISSUE" } : { type: "STATUS" });
+    case "promo":
+      return command({ type: "APPLY_PROMO", code: reading.code });
+    case "wants_to_buy": // the help, noted as asking how many (see `createUnderstander`)
+      return command({ type: "HELP" });
     case "clarify":
     case "none":
       return UNKNOWN;
@@ -85,14 +88,6 @@ export function commandFor(reading: Reading, context: RulesContext): RulesResult
       return unhandled;
     }
   }
-}
-
-/**
- * Reads a customer message as a command without any network call. Never throws; returns `unknown`
- * for anything it is not sure about (including text over 500 characters) so the caller can ask the LLM.
- */
-export function understandByRules(text: string, context: RulesContext): RulesResult {
-  return commandFor(readMessage(text, { phase: context.phase, askedHowMany: context.askedHowMany ?? false }), context);
 }
 
 /**

@@ -17,10 +17,7 @@ export type Message = { text: string; tokens: readonly Token[]; words: readonly 
 
 const CURRENCY_SIGNS = "$€£¥₽₹₿";
 // Digits grouped by spaces ("12 000"), or digits with dots and commas ("1,000,000", "2.5", "15,50").
-const TOKEN = new RegExp(
-  String.raw`\d{1,3}(?: \d{3})+(?!\d)|\d+(?:[.,]\d+)*|\p{L}+|[${CURRENCY_SIGNS}]|[^\s\p{L}\p{N}]`,
-  "gu",
-);
+const TOKEN = new RegExp(String.raw`\d{1,3}(?: \d{3})+(?!\d)|\d+(?:[.,]\d+)*|\p{L}+|[${CURRENCY_SIGNS}]|[^\s\p{L}\p{N}]`, "gu");
 // "полмиллиона", "полтыщи": the half is its own word for the number grammar.
 const HALF_PREFIX = /(?<!\p{L})пол(?=тыс|тыщ|милл|лям)/gu;
 
@@ -46,13 +43,7 @@ export function readText(raw: string): Message {
   const tokens: Token[] = [];
   for (const m of text.matchAll(TOKEN)) {
     const t = m[0];
-    const kind: TokenKind = /^\d/.test(t)
-      ? "num"
-      : /^\p{L}/u.test(t)
-        ? "word"
-        : CURRENCY_SIGNS.includes(t)
-          ? "cur"
-          : "punct";
+    const kind: TokenKind = /^\d/.test(t) ? "num" : /^\p{L}/u.test(t) ? "word" : CURRENCY_SIGNS.includes(t) ? "cur" : "punct";
     tokens.push({ kind, text: t, start: m.index, end: m.index + t.length });
   }
   const words = tokens.filter((t) => t.kind === "word" || t.kind === "num").map((t) => t.text);
@@ -99,7 +90,7 @@ export function mentions(words: readonly string[], list: readonly Phrase[]): boo
 /** True when the words are nothing but these phrases and `fillers`, with at least one phrase. */
 export function consistsOf(words: readonly string[], list: readonly Phrase[], fillers: ReadonlySet<string>): boolean {
   let matched = false;
-  for (let i = 0; i < words.length; ) {
+  for (let i = 0; i < words.length;) {
     const phrase = list.find((p) => startsAt(words, i, p));
     if (phrase !== undefined) {
       matched = true;

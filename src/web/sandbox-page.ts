@@ -11,7 +11,11 @@ import { escapeHtml } from "../render/html.ts";
 export type SandboxRefusal = Extract<Awaited<ReturnType<SandboxProvider["pay"]>>, { ok: false }>["reason"];
 
 /** A line shown above the invoice after the Pay button was pressed. */
-export type SandboxPageNotice = { kind: "sent" } | { kind: "delayed" } | { kind: "refused"; reason: SandboxRefusal };
+/**
+ * A line shown above the invoice after the Pay button was pressed: `sent` (recorded; the shop is told
+ * right after), `not_recorded` (the payment service could not record it just now: press Pay again).
+ */
+export type SandboxPageNotice = { kind: "sent" } | { kind: "not_recorded" } | { kind: "refused"; reason: SandboxRefusal };
 
 export type SandboxPage = {
   invoice: SandboxInvoice | undefined;
@@ -25,8 +29,8 @@ function noticeText(tr: Translator, notice: SandboxPageNotice): string {
   switch (notice.kind) {
     case "sent":
       return tr.t("page-sent");
-    case "delayed":
-      return tr.t("page-delayed");
+    case "not_recorded":
+      return tr.t("page-not-recorded");
     case "refused":
       return tr.t("page-refused", { reason: notice.reason });
     default: {
@@ -40,8 +44,12 @@ function noticeText(tr: Translator, notice: SandboxPageNotice): string {
 export function renderSandboxPage(tr: Translator, page: SandboxPage): string {
   const esc = escapeHtml;
   const { invoice, paymentId } = page;
+  const payForm = `<form method="post" action="/pay/sandbox/${encodeURIComponent(paymentId)}"><button type="submit">${esc(tr.t("page-pay"))}</button></form>`;
+  // When the click could not be recorded the invoice may not have been readable either: offer Pay again, not "no such invoice".
   const body = !invoice
-    ? `<p>${esc(tr.t("page-no-invoice"))}</p>`
+    ? page.notice?.kind === "not_recorded"
+      ? payForm
+      : `<p>${esc(tr.t("page-no-invoice"))}</p>`
     : `<p>${esc(
         page.tokens === null
           ? tr.t("page-order-unknown", { orderId: invoice.orderId })
@@ -50,7 +58,7 @@ export function renderSandboxPage(tr: Translator, page: SandboxPage): string {
 <p class="amount">${esc(tr.money(money(invoice.amount.minor, invoice.amount.currency)))}</p>
 <p>${esc(tr.t("page-status", { status: invoice.status }))}</p>
 ${invoice.status === "cancelled" || invoice.status === "expired" ? `<p><b>${esc(tr.t("page-closed"))}</b></p>` : ""}
-${invoice.status === "pending" ? `<form method="post" action="/pay/sandbox/${encodeURIComponent(paymentId)}"><button type="submit">${esc(tr.t("page-pay"))}</button></form>` : ""}`;
+${invoice.status === "pending" ? payForm : ""}`;
   const notice = page.notice ? `<p><b>${esc(noticeText(tr, page.notice))}</b></p>` : "";
   return `<!doctype html><html lang="${esc(tr.language)}"><head><meta charset="utf-8"><title>${esc(tr.t("page-title"))}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}.amount{font-size:2rem}button{font-size:1.2rem;padding:.5rem 2rem}</style>

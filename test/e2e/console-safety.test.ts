@@ -8,7 +8,16 @@ import { describe, expect, test } from "vitest";
 function runConsole(input: string) {
   return new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...process.env, LC_ALL: "", LC_MESSAGES: "", LANG: "C.UTF-8", STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn" },
+      env: {
+        ...process.env,
+        LC_ALL: "",
+        LC_MESSAGES: "",
+        LANG: "C.UTF-8",
+        STORE_URL: "memory://",
+        HTTP_PORT: "0",
+        TELEGRAM_BOT_TOKEN: "",
+        TOKENGOBLIN_LOG: "warn",
+      },
       stdio: ["pipe", "pipe", "inherit"],
     });
     let stdout = "";

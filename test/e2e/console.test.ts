@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { consoleLanguage, pressedButton } from "../../src/cli/console.ts";
+import { CUSTOMER_COMMANDS } from "../../src/customer-commands.ts";
 import type { Button } from "../../src/render/messages.ts";
 
 /** Runs `npm start`'s entry point with piped input, as `printf '…' | npm start` would. */
@@ -11,7 +12,17 @@ function runConsole(input: string, env: Record<string, string> = {}, args: strin
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
       // The machine's own locale must not decide the language of these checks.
-      env: { ...process.env, LC_ALL: "", LC_MESSAGES: "", LANG: "C.UTF-8", STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env },
+      env: {
+        ...process.env,
+        LC_ALL: "",
+        LC_MESSAGES: "",
+        LANG: "C.UTF-8",
+        STORE_URL: "memory://",
+        HTTP_PORT: "0",
+        TELEGRAM_BOT_TOKEN: "",
+        TOKENGOBLIN_LOG: "warn",
+        ...env,
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -58,7 +69,11 @@ function readmeTranscript(): { input: string; output: string } {
 }
 
 /** Order ids and the port differ from run to run. */
-const steady = (text: string) => text.replace(/ord_[A-Za-z0-9_-]+/g, "ord_…").replace(/localhost:\d+/g, "localhost:8080").trim();
+const steady = (text: string) =>
+  text
+    .replace(/ord_[A-Za-z0-9_-]+/g, "ord_…")
+    .replace(/localhost:\d+/g, "localhost:8080")
+    .trim();
 
 describe("console chat (issue 13: a fair stand-in for Telegram)", () => {
   test("the README's transcript is exactly what a fresh start prints", async () => {
@@ -131,5 +146,84 @@ describe("console language", () => {
     expect(consoleLanguage([], { LC_ALL: "C", LANG: "ru_RU.UTF-8" })).toBe("ru_RU.UTF-8");
     expect(consoleLanguage([], { LC_ALL: "uk_UA.UTF-8", LANG: "en_US.UTF-8" })).toBe("uk_UA.UTF-8");
     expect(consoleLanguage([], {})).toBeUndefined();
+  });
+});
+
+/** Each input line of a piped session with the reply printed after it (without the 🧌), in order. */
+function exchanges(stdout: string): { said: string; reply: string }[] {
+  return stdout
+    .split("\nyou › ")
+    .slice(1)
+    .map((part) => {
+      const [said = "", ...rest] = part.split("\n");
+      return { said, reply: rest.join("\n").trim().replace(/^🧌 /, "") };
+    });
+}
+
+describe("console commands (issue 22: the console speaks like Telegram)", () => {
+  test("every customer command the README lists answers in the console as in Telegram", async () => {
+    const input = [
+      "/buy 2000",
+      "/cart",
+      "/status",
+      "/orders",
+      "/help",
+      "/cancel",
+      "/cart",
+      "/start",
+      "/start buy_5000",
+      "/buy lots",
+      "/promo NOPE",
+    ].join("\n");
+    const { code, stdout } = await runConsole(`${input}\n`);
+    expect(code).toBe(0);
+    const [buy, cart, status, orders, help, cancel, emptyCart, start, deepLink, badAmount, promo] = exchanges(stdout);
+    expect(buy?.reply).toContain("🧾 2,000 tokens for $40.00 (you pay 40.00 USDT).");
+    expect(cart?.reply).toBe(buy?.reply); // the open order, with its buttons
+    expect(status?.reply).toContain("2,000 tokens for $40.00");
+    expect(orders?.reply).toMatch(/Your last orders:\n\s+• .*2,000 tokens for \$40\.00, quoted/);
+    expect(help?.reply).toContain("I sell AI API credit at $20.00 per 1,000 tokens");
+    expect(cancel?.reply).toContain("Order cancelled. Nothing was charged.");
+    expect(emptyCart?.reply).not.toContain("Sorry, I didn't get that");
+    expect(emptyCart?.reply).toContain("[1] 1k");
+    expect(start?.reply).toContain("Welcome to TokenGoblin!");
+    expect(deepLink?.reply).toContain("5,000 tokens for $100.00");
+    expect(badAmount?.reply).toMatch(/^Sorry, I didn't get that\. 🧾 5,000 tokens/);
+    expect(promo?.reply).toContain("I don't know that promo code.");
+  });
+
+  test("the README lists every customer command Telegram has, and each one, as the README writes it, is answered in the console", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const afterTranscript = readme.slice(readme.indexOf("```", readme.indexOf("```text") + 7));
+    const paragraph = afterTranscript.slice(0, afterTranscript.indexOf("\n## "));
+    const listed = [...paragraph.matchAll(/`(\/[a-z]+)((?: [A-Za-z0-9_]+)?)`/g)].map(
+      ([, command = "", argument = ""]) => `${command}${argument}`,
+    );
+    expect(new Set(listed.map((typed) => typed.split(" ")[0]!.slice(1)))).toEqual(new Set(CUSTOMER_COMMANDS));
+    const { code, stdout } = await runConsole(`${listed.join("\n")}\n`);
+    expect(code).toBe(0);
+    const answers = exchanges(stdout);
+    expect(answers.map((answer) => answer.said)).toEqual(listed);
+    for (const answer of answers) expect(answer.reply, `the answer to ${answer.said}`).not.toMatch(/didn't get that|unknown command/i);
+  });
+
+  test("/language offers every language as a numbered button; pressing one switches the chat", async () => {
+    const { code, stdout } = await runConsole("/language\n2\n/cart\n/buy 2000\n");
+    expect(code).toBe(0);
+    const [choose, pressed, cart, buy] = exchanges(stdout);
+    expect(choose?.reply).toBe("Choose your language:\n      [1] English   [2] Русский");
+    expect(pressed?.reply).toBe("Готово: теперь я пишу по-русски.");
+    expect(cart?.reply).toContain("пакет"); // the welcome's packages, in Russian
+    expect(buy?.reply.replace(/\u00a0/g, " ")).toContain("2 000 токенов за 40,00 $");
+  });
+
+  test("/language ru switches at once, and /language en switches back", async () => {
+    const { stdout } = await runConsole("/language ru\n/buy 2000\n/language en\n/status\n/language RU\n");
+    const [ru, quote, en, status, again] = exchanges(stdout);
+    expect(ru?.reply).toBe("Готово: теперь я пишу по-русски.");
+    expect(quote?.reply.replace(/\u00a0/g, " ")).toContain("2 000 токенов за 40,00 $");
+    expect(en?.reply).toBe("Done: I'll write in English from now on.");
+    expect(status?.reply).toContain("2,000 tokens for $40.00");
+    expect(again?.reply).toContain("Готово");
   });
 });

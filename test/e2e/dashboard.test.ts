@@ -1,13 +1,15 @@
 /**
- * The owner's dashboard in a real browser (issue 15): headless Chromium (Debian's `chromium`, found on
- * PATH or at CHROMIUM_PATH) driven by playwright-core. The owner logs in, sees the sale just made,
- * opens the order and its timeline, retries a failed delivery, and the test keeps screenshots in
- * test-artifacts/ (gitignored; CI can upload the folder).
+ * The owner's dashboard in a real browser (issues 15, 22): headless Chromium (Debian's `chromium`,
+ * found on PATH or at CHROMIUM_PATH) driven by playwright-core. The owner logs in, sees today's sale
+ * and what needs them on the front page, opens the order with both sides of its conversation and its
+ * timeline, retries a failed delivery; no page scrolls sideways at 1,280 px or at 390 px. The test
+ * keeps screenshots in test-artifacts/ (gitignored; CI can upload the folder).
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PURCHASE_GRAPH } from "../../src/dashboard/diagram.ts";
 import { ADMIN_TOKEN, type Shop, openShop } from "../support/dashboard-shop.ts";
 
 const ARTIFACTS = join(process.cwd(), "test-artifacts");
@@ -34,7 +36,8 @@ if (!executablePath && process.env.CI) {
       throw new Error("no chromium on PATH in CI: .ci/run installs Debian's chromium, or set CHROMIUM_PATH");
     });
   });
-} else if (!executablePath) console.warn("dashboard browser test SKIPPED: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)");
+} else if (!executablePath)
+  console.warn("dashboard browser test SKIPPED: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)");
 
 describe.skipIf(!executablePath)("dashboard in a browser", () => {
   let shop: Shop;
@@ -47,6 +50,12 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     shop = await openShop({ HTTP_PORT: "0" }, { listen: true });
     await shop.seedHistory();
     failedOrder = await shop.failedDelivery();
+    await shop.app.engine.handleText("4343", "can you walk my dog on tuesday", {
+      profile: { username: "walker", firstName: "Dog Walker With A Very Long Name Indeed" },
+    });
+    // A customer of the first day comes back and buys again.
+    await shop.app.engine.handleText("7000", "hello again", { profile: { username: "ada_l", firstName: "Ada" } });
+    await shop.purchase("7000", 1000, "button", "paid");
     await shop.app.start();
     base = `http://127.0.0.1:${shop.app.port}`;
     // The sale the owner has just made in the console, a minute after the failed one.
@@ -77,10 +86,15 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     await page.click("button");
     expect(new URL(page.url()).pathname).toBe("/admin");
 
-    // The overview: the sale's revenue is in, and the failed delivery needs the owner.
-    await expect(page.textContent("h1")).resolves.toBe("Overview");
+    // The front page: today's sale is in, and the failed delivery needs the owner.
+    await expect(page.textContent("h1")).resolves.toMatch(/^Today/);
+    // The failed delivery was paid for too: $40 + $20 (the returning customer) + $100.
+    await expect(page.textContent(".kpis")).resolves.toContain("$160.00");
     await expect(page.textContent("#needs")).resolves.toContain(failedOrder);
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
+    await expect(page.textContent("#customers")).resolves.toContain("@walker");
+    await expect(page.textContent("#customers")).resolves.toMatch(/1 repeat buyers brought \d/);
+    await expect(page.textContent("#not-understood")).resolves.toContain("can you walk my dog on tuesday");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-front.png"), fullPage: true });
     // The README's picture: DASHBOARD_DOCS_SCREENSHOT=1 npx vitest run test/e2e/dashboard.test.ts
     if (process.env.DASHBOARD_DOCS_SCREENSHOT) {
       await page.setViewportSize({ width: 980, height: 900 });
@@ -88,34 +102,56 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
 
-    // The orders table, newest first: the sale just made is on top; its page shows the timeline.
+    // The funnel by source is one click away.
+    await page.click("text=By how the amount was set");
+    await expect(page.textContent("h1")).resolves.toBe("Funnel");
+    // One box per stage of the purchase machine: the picture is drawn from the machine itself.
+    await expect(page.locator(".diagram .state").count()).resolves.toBe(PURCHASE_GRAPH.states.length);
+
+    // The orders table, newest first: the sale just made is on top; its page shows the conversation and timeline.
     await page.click("nav >> text=Orders");
     await expect(page.textContent("table tr:nth-child(2) td:first-child")).resolves.toBe(sale);
     await page.click(`a:text("${sale}")`);
     await expect(page.textContent("h1")).resolves.toContain(sale);
+    const talk = await page.textContent("#conversation");
+    expect(talk).toContain("zorp delta");
+    expect(talk).toContain("5,000 tokens for $100.00");
     const timeline = await page.textContent(".timeline");
     expect(timeline).toContain("initial → quoted");
     // The payment is recorded (paid) before the goods go out (delivered): two steps on the timeline.
-    expect(timeline).toContain("awaiting_payment → paid");
-    expect(timeline).toContain("paid → delivered");
+    expect(timeline).toContain("awaiting_payment.waiting → paid.recorded");
+    expect(timeline).toMatch(/paid\.recorded → delivered/);
     expect(timeline).toContain("llm");
     await expect(page.locator(".diagram .edge-path").count()).resolves.toBeGreaterThan(3);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-order.png"), fullPage: true });
 
-    // Retry the failed delivery from the overview; the order page says it is delivered now.
-    await page.click("nav >> text=Overview");
+    // Retry the failed delivery from the front page; the order page says it is delivered now.
+    await page.click("nav >> text=Today");
     await page.click(`#needs form[action="/admin/orders/${failedOrder}/retry"] button`);
     await expect(page.textContent("[role=status]")).resolves.toContain(`Order ${failedOrder} is now delivered.`);
-    expect((await shop.app.engine.order(failedOrder))?.state).toBe("delivered");
+    expect((await shop.app.engine.orderView(failedOrder))?.stage).toBe("delivered");
     await expect(page.textContent(".timeline")).resolves.toContain("retry delivery");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-retried.png"), fullPage: true });
 
-    // On a phone the overview still reads: no horizontal scroll of the page itself.
-    await page.setViewportSize({ width: 390, height: 844 });
+    // On a desktop and on a phone every page reads without scrolling the page itself sideways.
+    const pages = [
+      "/admin",
+      "/admin/funnel",
+      "/admin/orders",
+      `/admin/orders/${sale}`,
+      `/admin/orders/${failedOrder}`,
+      "/admin/chats/4343",
+    ];
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const path of pages) {
+        await page.goto(`${base}${path}`);
+        // Evaluated in the page, where `document` exists (this project compiles without the DOM types).
+        const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        expect(overflow, `${path} at ${width} px`).toBeLessThanOrEqual(0);
+      }
+    }
     await page.goto(`${base}/admin`);
-    // Evaluated in the page, where `document` exists (this project compiles without the DOM types).
-    const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
     await page.close();
   }, 60_000);

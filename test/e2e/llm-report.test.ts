@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
+import { payUrlOf } from "../support/app.ts";
 import { type LlmStub, json, startLlmStub } from "../support/llm-stub.ts";
 
 let stub: LlmStub;
@@ -45,16 +46,23 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
       log: silentLogger,
     });
     try {
-      stub.script(json({ intent: "QUOTE", tokens: 2000 }));
+      // The first message makes the order: its call must count for that order, not for "no order yet".
+      stub.script(json({ intent: "SET_AMOUNT", tokens: 2000 }));
       const quoted = await app.engine.handleText("c1", "could I get enough for roughly two grand of tokens?");
-      expect(quoted.kind === "order" && quoted.order.state).toBe("quoted");
+      expect(quoted.kind === "order" && quoted.order.stage).toBe("quoted");
       stub.script(json({ intent: "CONFIRM" }));
       const invoiced = await app.engine.handleText("c1", "that works for me, send the invoice over");
-      expect(invoiced.kind === "order" && invoiced.order.state).toBe("awaiting_payment");
+      expect(invoiced.kind === "order" && invoiced.order.stage).toBe("awaiting_payment");
       expect(stub.requests).toHaveLength(2);
-      const paymentId = invoiced.kind === "order" ? (invoiced.order.payUrl?.split("/").pop() ?? "") : "";
-      const paid = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
+      const paid = await app.http.dispatch({
+        method: "POST",
+        path: new URL(payUrlOf(invoiced)).pathname,
+        headers: {},
+        rawBody: Buffer.alloc(0),
+      });
       expect(paid.status).toBe(200);
+      // The pay page answers at once; its webhook (which pays and delivers) follows.
+      await app.flushSandboxWebhooks();
     } finally {
       await app.close();
     }
@@ -63,7 +71,10 @@ describe("the report counts the LLM calls of a sale the model understood", () =>
     expect(llmRow, table).toBeDefined();
     const cells = llmRow!.split(/\s{2,}/);
     // source, started, quoted, invoiced, paid, of which late, delivered, conversion, LLM calls/sale, LLM tokens/sale, median
-    expect(cells.slice(1, 7).map((cell) => cell.split(" ")[0]), table).toEqual(["1", "1", "1", "1", "0", "1"]);
+    expect(
+      cells.slice(1, 7).map((cell) => cell.split(" ")[0]),
+      table,
+    ).toEqual(["1", "1", "1", "1", "0", "1"]);
     expect(cells[8], table).toBe("2.00");
   });
 });

@@ -3,8 +3,8 @@ import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { EngineReply, OrderView } from "../../src/engine/reply.ts";
 import { silentLogger } from "../../src/log.ts";
-import { understandByRules } from "../../src/understand/index.ts";
 import { type LlmStub, type StubReply, json, startLlmStub } from "../support/llm-stub.ts";
+import { readByRules } from "../support/rules-only.ts";
 
 const TIMEOUT_MS = 300;
 
@@ -33,7 +33,7 @@ function orderOf(reply: EngineReply): OrderView | null {
 
 async function stateOf(chatId: string): Promise<string | null> {
   const reply = await app.engine.view(chatId);
-  return orderOf(reply)?.state ?? null;
+  return orderOf(reply)?.stage ?? null;
 }
 
 async function payInvoice(order: OrderView | null) {
@@ -41,37 +41,48 @@ async function payInvoice(order: OrderView | null) {
   return app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
 }
 
-/** Every stored order and ledger entry: nothing here may be paid or delivered by an LLM reply. */
+/**
+ * Everything the shop wrote down (the audit log holds every order change and every payment, in the
+ * commit that made it) and every order's goods: nothing here may be paid or delivered by an LLM reply.
+ */
 async function nothingPaidOrDelivered() {
-  for await (const [, order] of app.stores.orders.entries()) expect(["paid", "delivered"]).not.toContain(order.state);
-  for await (const entry of app.stores.ledger.entries()) expect(entry).toBeUndefined();
-  for await (const entry of app.stores.payments.entries()) expect(entry).toBeUndefined();
+  const { entries } = await app.store.readLog(null, 10_000);
+  expect(entries.length).toBeGreaterThan(0);
+  for (const entry of entries) {
+    expect(entry.type).not.toBe("payment");
+    if (entry.type === "order") {
+      const summary = entry.detail.summary as { tags: string[]; paidAt: number | null };
+      expect(summary.tags).not.toContain("paid");
+      expect(summary.paidAt).toBeNull();
+    }
+    if (entry.orderId) expect(await app.store.goods(entry.orderId, entry.chatId)).toBeUndefined();
+  }
 }
 
 describe("with an LLM key, free text the rules cannot read still sells", () => {
   test('"hey can u sort me out with like 3k tokens, paying in usdt" reaches a quote for 3,000 tokens', async () => {
     const reply = await app.engine.handleText("c1", "hey can u sort me out with like 3k tokens, paying in usdt");
     expect(reply.kind).toBe("order");
-    expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 3000 });
+    expect(orderOf(reply)).toMatchObject({ stage: "quoted", tokens: 3000 });
     expect(stub.requests).toHaveLength(0); // the rules read "3k tokens"; the model was not needed
   });
 
   test('"...like three grand, paying in usdt" is read by the model and reaches a quote for 3,000 tokens', async () => {
     const text = "hey can u sort me out with like three grand, paying in usdt";
-    expect(understandByRules(text, { phase: "browsing" }).kind).toBe("unknown");
-    stub.script(json({ intent: "QUOTE", tokens: 3000 }));
+    expect((await readByRules(text, { phase: "browsing" })).kind).toBe("unknown");
+    stub.script(json({ intent: "SET_AMOUNT", tokens: 3000 }));
     const reply = await app.engine.handleText("c1", text);
-    expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 3000 });
+    expect(orderOf(reply)).toMatchObject({ stage: "quoted", tokens: 3000 });
     expect(stub.requests).toHaveLength(1);
   });
 
   test("a whole purchase in free text costs one model call per message the rules cannot read, and payment still comes only from the provider", async () => {
-    stub.script(json({ intent: "QUOTE", tokens: 2000 }));
+    stub.script(json({ intent: "SET_AMOUNT", tokens: 2000 }));
     const quoted = await app.engine.handleText("c1", "could I get enough for roughly two grand of tokens?");
-    expect(orderOf(quoted)).toMatchObject({ state: "quoted", tokens: 2000 });
+    expect(orderOf(quoted)).toMatchObject({ stage: "quoted", tokens: 2000 });
     stub.script(json({ intent: "CONFIRM" }));
     const invoiced = await app.engine.handleText("c1", "that works for me, send the invoice");
-    expect(orderOf(invoiced)?.state).toBe("awaiting_payment");
+    expect(orderOf(invoiced)?.stage).toBe("awaiting_payment");
     // The customer claims payment in words the rules miss, and the model is talked into "confirming" it.
     stub.script(json({ intent: "PAYMENT_CONFIRMED", paymentId: "whatever" }));
     const claim = await app.engine.handleText("c1", "done it mate, yours now, hand them over");
@@ -83,20 +94,26 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
     const response = await payInvoice(orderOf(invoiced));
     expect(response.status).toBe(200);
     expect(await stateOf("c1")).toBe("delivered");
-    const perOrder = app.llmStats.forOrder(orderOf(invoiced)!.orderId);
-    expect(perOrder).toMatchObject({ calls: 3, byOutcome: { ok: 2, rejected: 1 } });
-    expect(perOrder.promptTokens).toBeGreaterThan(0);
+    // The purchase's own record holds every model call made for it, the one that read its first amount
+    // (before the order existed) included.
+    const trail = await app.audit.forOrder(orderOf(invoiced)!.orderId);
+    const llmCalls = trail.filter((entry) => entry.type === "llm");
+    expect(llmCalls.map((entry) => entry.detail.ok)).toEqual([true, true, false]);
+    const perChat = app.llmStats.forChat("c1");
+    expect(perChat).toMatchObject({ calls: 3, byOutcome: { ok: 2, rejected: 1 } });
+    expect(perChat.promptTokens).toBeGreaterThan(0);
+    expect(llmCalls.reduce((sum, entry) => sum + Number(entry.detail.promptTokens), 0)).toBe(perChat.promptTokens);
     const metrics = await app.metrics.render();
     expect(metrics).toContain('tokengoblin_llm_calls_total{outcome="ok"} 2');
     expect(metrics).toContain('tokengoblin_llm_calls_total{outcome="rejected"} 1');
-    expect(metrics).toContain(`tokengoblin_llm_tokens_total{kind="prompt"} ${perOrder.promptTokens}`);
-    expect(metrics).toContain(`tokengoblin_llm_tokens_total{kind="completion"} ${perOrder.completionTokens}`);
+    expect(metrics).toContain(`tokengoblin_llm_tokens_total{kind="prompt"} ${perChat.promptTokens}`);
+    expect(metrics).toContain(`tokengoblin_llm_tokens_total{kind="completion"} ${perChat.completionTokens}`);
   });
 
   test("JSON inside a Markdown fence is accepted", async () => {
-    stub.script({ content: '```json\n{"intent":"QUOTE","tokens":1500}\n```' });
+    stub.script({ content: '```json\n{"intent":"SET_AMOUNT","tokens":1500}\n```' });
     const reply = await app.engine.handleText("c1", "one and a half k");
-    expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 1500 });
+    expect(orderOf(reply)).toMatchObject({ stage: "quoted", tokens: 1500 });
   });
 
   test("buttons and slash commands never call the model, all the way to delivery", async () => {
@@ -106,7 +123,7 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
     await app.engine.handleButton("c1", { action: "amount", orderId, tokens: 10_000, shown: 5000 });
     await app.engine.handleCommand("c1", { type: "STATUS" });
     const invoiced = await app.engine.handleButton("c1", { action: "confirm", orderId, shown: 10_000 });
-    expect(orderOf(invoiced)?.state).toBe("awaiting_payment");
+    expect(orderOf(invoiced)?.stage).toBe("awaiting_payment");
     expect(orderOf(invoiced)?.tokens).toBe(10_000);
     await payInvoice(orderOf(invoiced));
     expect(await stateOf("c1")).toBe("delivered");
@@ -119,9 +136,9 @@ describe("with an LLM key, free text the rules cannot read still sells", () => {
 
 // What the model (or the endpoint) does, and the text the customer sent that the rules could not read.
 const BAD: [string, StubReply][] = [
-  ["tokens as a string", json({ intent: "QUOTE", tokens: "3000" })],
-  ["a negative amount", json({ intent: "QUOTE", tokens: -5 })],
-  ["a trillion tokens", json({ intent: "QUOTE", tokens: 10 ** 12 })],
+  ["tokens as a string", json({ intent: "SET_AMOUNT", tokens: "3000" })],
+  ["a negative amount", json({ intent: "SET_AMOUNT", tokens: -5 })],
+  ["a trillion tokens", json({ intent: "SET_AMOUNT", tokens: 10 ** 12 })],
   ["PAYMENT_CONFIRMED", json({ intent: "PAYMENT_CONFIRMED", paymentId: "inv_1", amount: { minor: 4000, currency: "USDT" } })],
   ["a deliver command", json({ intent: "deliver", tokens: 1_000_000 })],
   ["CONFIRM with a payment id", json({ intent: "CONFIRM", paymentId: "inv_1" })],
@@ -143,9 +160,9 @@ describe.each(BAD)("when the model answers with %s", (_, bad) => {
   });
 
   test("a customer awaiting payment keeps their invoice open and nothing is delivered", async () => {
-    await app.engine.handleCommand("c1", { type: "QUOTE", tokens: 2000 });
+    await app.engine.handleCommand("c1", { type: "SET_AMOUNT", tokens: 2000 });
     const invoiced = await app.engine.handleCommand("c1", { type: "CONFIRM" });
-    expect(orderOf(invoiced)?.state).toBe("awaiting_payment");
+    expect(orderOf(invoiced)?.stage).toBe("awaiting_payment");
     stub.script(bad);
     const started = Date.now();
     const reply = await app.engine.handleText("c1", "done it mate, yours now, hand them over");
@@ -165,7 +182,7 @@ describe("a failing endpoint", () => {
     expect(await app.metrics.render()).toContain('tokengoblin_llm_calls_total{outcome="circuit_open"} 3');
     // The rules keep working while the model is away.
     const reply = await app.engine.handleText("c9", "2000 tokens");
-    expect(orderOf(reply)).toMatchObject({ state: "quoted", tokens: 2000 });
+    expect(orderOf(reply)).toMatchObject({ stage: "quoted", tokens: 2000 });
   });
 });
 

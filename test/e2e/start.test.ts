@@ -23,7 +23,10 @@ const tempDir = () => {
 
 function run(command: string, args: string[], input: string, env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      env: { ...process.env, STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -90,11 +93,23 @@ describe("bundling keeps each module's import.meta.url", () => {
     const root = tempDir();
     mkdirSync(join(root, "src", "i18n"), { recursive: true });
     mkdirSync(join(root, "locales"));
-    writeFileSync(join(root, "src", "i18n", "where.ts"), 'export const locales: string = new URL("../../locales/", import.meta.url).pathname;\n');
+    writeFileSync(
+      join(root, "src", "i18n", "where.ts"),
+      'export const locales: string = new URL("../../locales/", import.meta.url).pathname;\n',
+    );
     writeFileSync(join(root, "src", "main.ts"), 'import { locales } from "./i18n/where.ts";\nconsole.log(locales);\n');
     const { build } = await import("esbuild");
     const outdir = join(root, "dist");
-    await build({ absWorkingDir: root, entryPoints: ["src/main.ts"], outdir, bundle: true, format: "esm", platform: "node", logLevel: "silent", plugins: [ownImportMeta(outdir)] });
+    await build({
+      absWorkingDir: root,
+      entryPoints: ["src/main.ts"],
+      outdir,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      logLevel: "silent",
+      plugins: [ownImportMeta(outdir)],
+    });
     const { stdout } = await run(process.execPath, [join(outdir, "main.js")], "");
     expect(stdout.trim()).toBe(`${join(root, "locales")}/`);
   });

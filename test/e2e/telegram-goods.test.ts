@@ -3,64 +3,39 @@
  * (issue 11): a refused delivery message (the customer blocked the bot, Telegram had an outage) leaves
  * the code obtainable by the next status question, and the shop's admins are told.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.ts";
-import { loadConfig } from "../../src/config.ts";
-import { silentLogger } from "../../src/log.ts";
-import { type TelegramHandle, startTelegram } from "../../src/telegram/index.ts";
-import { type BotApiStub, startBotApiStub } from "../support/bot-api-stub.ts";
+import { describe, expect, it } from "vitest";
+import { type TelegramShop, telegramShops } from "../support/telegram-shop.ts";
 
 const CUSTOMER = 4242;
 const ADMIN = 9001;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function shop(): Promise<{ api: BotApiStub; app: App; telegram: TelegramHandle }> {
-  const api = await startBotApiStub();
-  cleanups.push(() => api.close());
-  const config = loadConfig({
-    STORE_URL: "memory://",
-    PUBLIC_URL: "https://shop.example",
-    TELEGRAM_BOT_TOKEN: api.token,
-    TELEGRAM_API_ROOT: api.url,
-    ADMIN_CHAT_IDS: String(ADMIN),
-  });
-  const app = await createApp(config, { listen: false, log: silentLogger });
-  const telegram = await startTelegram(app, { pollTimeoutSeconds: 1, bot: { retry: false } });
-  cleanups.push(async () => {
-    await telegram.stop();
-    await app.close();
-  });
-  return { api, app, telegram };
-}
+const shops = telegramShops();
+/** A shop with an admin to alert, whose Bot API calls are not retried: a refused message stays refused. */
+const shop = () => shops.open({ env: { ADMIN_CHAT_IDS: String(ADMIN) }, run: { bot: { retry: false } } });
 
 const codeIn = (text: string) => /<tg-spoiler><code>([^<]+)<\/code>/.exec(text)?.[1];
 
-async function orderAndPay(api: BotApiStub, app: App, failDelivery: { error_code: number; description: string }) {
-  let since = api.mark();
-  api.text(CUSTOMER, "2000 tokens");
-  await api.nextShown(CUSTOMER, since);
-  since = api.mark();
-  api.text(CUSTOMER, "yes");
-  const invoice = await api.nextShown(CUSTOMER, since);
-  const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(invoice)?.[1];
-  expect(paymentId, invoice).toBeDefined();
+/** The customer orders and pays; Telegram refuses the message carrying the goods with `failDelivery`. */
+async function orderAndPay({ api, say, pay }: TelegramShop, failDelivery: { error_code: number; description: string }) {
+  await say(CUSTOMER, "2000 tokens");
+  const invoice = await say(CUSTOMER, "yes");
   api.failNext("sendMessage", failDelivery);
-  const paid = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
-  expect(paid.status).toBe(200);
+  await pay(invoice);
 }
 
 describe("delivered goods whose message Telegram refused", () => {
   it("are shown by the next status question (403: the customer had blocked the bot), then erased, and the admin is told", async () => {
-    const { api, app } = await shop();
-    await orderAndPay(api, app, { error_code: 403, description: "Forbidden: bot was blocked by the user" });
-    const alert = await api.waitFor((c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && /could not be sent/.test(String(c.payload.text)));
+    const opened = await shop();
+    const { api, app } = opened;
+    await orderAndPay(opened, { error_code: 403, description: "Forbidden: bot was blocked by the user" });
+    const alert = await api.waitFor(
+      (c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(ADMIN) && /could not be sent/.test(String(c.payload.text)),
+    );
     expect(String(alert.payload.text)).toContain(String(CUSTOMER));
-    const order = (await app.stores.orders.entries()[Symbol.asyncIterator]().next()).value?.[1];
-    expect(order?.state).toBe("delivered");
-    expect((await app.stores.ledger.get(order!.orderId))?.secret, "the code is kept while no message carried it").toMatch(/^TG-/);
+    const current = (await app.engine.chat(String(CUSTOMER))).order;
+    const order = current && current !== "invalid" ? current : undefined;
+    expect((await app.engine.orderView(order!.orderId))?.stage).toBe("delivered");
+    const goods = () => app.store.goods(order!.orderId, order!.chatId);
+    expect((await goods())?.secret, "the code is kept while no message carried it").toMatch(/^TG-/);
 
     let since = api.mark();
     api.text(CUSTOMER, "/status");
@@ -68,7 +43,7 @@ describe("delivered goods whose message Telegram refused", () => {
     const code = codeIn(shown);
     expect(code, shown).toMatch(/^TG-/);
     // The bot erases it right after Telegram's answer, a moment after the stub recorded the message.
-    await expect.poll(async () => (await app.stores.ledger.get(order!.orderId))?.secret, { timeout: 2_000 }).toBeNull();
+    await expect.poll(async () => (await goods())?.secret, { timeout: 2_000 }).toBeNull();
 
     since = api.mark();
     api.text(CUSTOMER, "/status");
@@ -78,8 +53,9 @@ describe("delivered goods whose message Telegram refused", () => {
   });
 
   it("survive a Telegram outage on the delivery message: the code is still obtainable and never lost", async () => {
-    const { api, app } = await shop();
-    await orderAndPay(api, app, { error_code: 502, description: "Bad Gateway" });
+    const opened = await shop();
+    const { api } = opened;
+    await orderAndPay(opened, { error_code: 502, description: "Bad Gateway" });
     const since = api.mark();
     api.text(CUSTOMER, "status");
     const shown = await api.nextShown(CUSTOMER, since);

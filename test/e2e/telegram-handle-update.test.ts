@@ -33,7 +33,17 @@ async function setUp() {
     return { ok: true, result: true as never };
   };
   const bot = createBot(app, {
-    botInfo: { id: 1, is_bot: true, first_name: "Goblin", username: "goblin_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false, can_connect_to_business: false, has_main_web_app: false } as never,
+    botInfo: {
+      id: 1,
+      is_bot: true,
+      first_name: "Goblin",
+      username: "goblin_bot",
+      can_join_groups: true,
+      can_read_all_group_messages: false,
+      supports_inline_queries: false,
+      can_connect_to_business: false,
+      has_main_web_app: false,
+    } as never,
     transformers: [offline],
   });
   let updateId = 1;
@@ -44,12 +54,19 @@ async function setUp() {
   const press = (data: string) =>
     bot.handleUpdate({
       update_id: updateId++,
-      callback_query: { id: `cb${updateId}`, from, chat_instance: "c", data, message: { message_id: 1, date: 0, chat, from, text: "order" } },
+      callback_query: {
+        id: `cb${updateId}`,
+        from,
+        chat_instance: "c",
+        data,
+        message: { message_id: 1, date: 0, chat, from, text: "order" },
+      },
     } as Update);
   return { app, calls, send, press, llmCalls: () => llmCalls };
 }
 
-const shown = (calls: Call[]) => calls.filter((c) => c.method === "sendMessage" || c.method === "editMessageText").map((c) => String(c.payload.text));
+const shown = (calls: Call[]) =>
+  calls.filter((c) => c.method === "sendMessage" || c.method === "editMessageText").map((c) => String(c.payload.text));
 
 describe("Telegram bot without the network", () => {
   it("buys with buttons without ever asking the language model", async () => {

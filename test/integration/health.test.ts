@@ -20,10 +20,16 @@ afterEach(async () => {
 });
 
 /** Closes an app without hanging the test run on a store that no longer answers. */
-const closeWithin = (app: App, ms = 3_000) => Promise.race([app.close().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
+// A cap on a close that might hang, not a wait: the race ends as soon as the app closed.
+const closeWithin = (app: App, ms = 3_000) =>
+  Promise.race([app.close().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms))]);
 
 async function openApp(env: Record<string, string> = {}): Promise<App> {
-  const app = await createApp(loadConfig({ STORE_URL: "memory://", PUBLIC_URL: "https://shop.example", ...env }), { listen: false, log: silentLogger, sweepIntervalMs: 3_600_000 });
+  const app = await createApp(loadConfig({ STORE_URL: "memory://", PUBLIC_URL: "https://shop.example", ...env }), {
+    listen: false,
+    log: silentLogger,
+    sweepIntervalMs: 3_600_000,
+  });
   cleanups.push(() => closeWithin(app));
   return app;
 }
@@ -73,10 +79,10 @@ describe("/healthz", () => {
           app.http.dispatch({ method: "POST", path: "/telegram/hook", headers: {}, rawBody: Buffer.from("{}") }),
         ]);
         if (healthz.status === 200 && hook.status === 404) gaps.push(Date.now());
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await new Promise((resolve) => setTimeout(resolve, 2)); // yields to the bot's start-up, which talks to the stand-in over a real socket
       }
     })();
-    const telegram = await startTelegram(app, { webhookTimeoutMs: 200 });
+    const telegram = await startTelegram(app);
     cleanups.push(() => telegram.stop());
     starting = false;
     await watching;
@@ -119,7 +125,9 @@ async function freePort(): Promise<number> {
 
 /** A throw-away redis-server on its own port (no persistence), ready when this resolves. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     const up = await new Promise<boolean>((resolve) => {
@@ -131,7 +139,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
       socket.once("error", () => resolve(false));
     });
     if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a real redis-server process starting: connect again
   }
   child.kill("SIGKILL");
   throw new Error(`redis-server did not start on port ${port}`);
@@ -144,7 +152,7 @@ async function eventually(app: App, want: number, withinMs: number): Promise<Hea
     const answer = await health(app);
     expect(answer.ms).toBeLessThan(1_000);
     if (answer.status === want || Date.now() > deadline) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a real redis-server process stopped or restarted: ask again
   }
 }
 
@@ -155,7 +163,9 @@ if (missing !== null && process.env.CI) {
     });
   });
 } else if (missing !== null) {
-  console.warn(`\n[health.test] SKIPPED "Health under a stopped Redis": redis-server not found (${missing}). Install redis-server to run it.\n`);
+  console.warn(
+    `\n[health.test] SKIPPED "Health under a stopped Redis": redis-server not found (${missing}). Install redis-server to run it.\n`,
+  );
   describe.skip("Health under a stopped Redis (skipped: no redis-server)", () => {
     it("needs redis-server", () => {});
   });

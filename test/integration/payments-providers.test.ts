@@ -10,14 +10,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createOpenRouterDelivery } from "../../src/delivery/openrouter.ts";
 import { money } from "../../src/domain/money.ts";
 import { CryptoPayInvoiceRecord, createCryptoPayPayments } from "../../src/payments/cryptopay.ts";
-import { openBackend } from "../../src/store/index.ts";
+import { collectionOf, openStore } from "../../src/store/index.ts";
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => {
-        s.close(resolve);
-        s.closeAllConnections();
-      })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((resolve) => {
+          s.close(resolve);
+          s.closeAllConnections();
+        }),
+    ),
+  );
 });
 
 /** A server that accepts connections and never answers. */
@@ -30,19 +35,21 @@ async function blackHole(): Promise<string> {
 }
 
 async function cryptoPay(apiUrl: string, timeoutMs = 10_000) {
-  const backend = await openBackend({ kind: "memory" });
+  const store = await openStore({ kind: "memory" });
   return createCryptoPayPayments({
     token: "123:TESTTOKEN",
     apiUrl,
     currency: "USD",
-    invoices: backend.collection("cryptopay_invoices", CryptoPayInvoiceRecord),
+    invoices: collectionOf(store.kv("cryptopay_invoices"), CryptoPayInvoiceRecord),
     clock: () => 0,
     timeoutMs,
   });
 }
 
 describe("Crypto Pay webhook authentication", () => {
-  const body = Buffer.from('{"update_id":1,"update_type":"invoice_paid","request_date":"2026-03-01T12:00:00.000Z","payload":{"invoice_id":1001,"status":"paid"}}');
+  const body = Buffer.from(
+    '{"update_id":1,"update_type":"invoice_paid","request_date":"2026-03-01T12:00:00.000Z","payload":{"invoice_id":1001,"status":"paid"}}',
+  );
 
   it("accepts the documented signature: hex HMAC-SHA256 of the raw body keyed with SHA-256(token) bytes", async () => {
     const provider = await cryptoPay("http://127.0.0.1:9");
@@ -86,7 +93,12 @@ describe("slow providers", () => {
 
   it("an OpenRouter API that never answers fails the delivery attempt and the stock check after the timeout", async () => {
     const delivery = createOpenRouterDelivery({ apiUrl: await blackHole(), provisioningKey: "sk-or-v1-x", timeoutMs: 200 });
-    const issued = await delivery.issue({ orderId: OrderId.parse("ord_1"), chatId: ChatId.parse("c1"), tokens: 1000, usd: money(2000, "USD") });
+    const issued = await delivery.issue({
+      orderId: OrderId.parse("ord_1"),
+      chatId: ChatId.parse("c1"),
+      tokens: 1000,
+      usd: money(2000, "USD"),
+    });
     expect(issued.ok).toBe(false);
     await expect(delivery.availableUsd!()).rejects.toThrow(/TimeoutError/);
   });

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { payUrlOf, startTestApp, testClock } from "../support/app.ts";
+import { collectionOf } from "../../src/store/index.ts";
+import { gate } from "../support/gate.ts";
+import { payUrlOf, rewriteChat, rewriteOrder, startTestApp, testClock } from "../support/app.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -21,6 +23,25 @@ function tempStore() {
   return `sqlite://${join(dir, "store.sqlite")}`;
 }
 
+describe("an amount the shop cannot sell", () => {
+  test("refused in a new chat and after a finished order, it leaves no order behind", async () => {
+    const { app, pay } = await sandboxApp();
+    const refused = await app.engine.handleText("c9", "I need 5 tokens");
+    expect(refused.kind === "refused" && refused.reason).toBe("amount_out_of_range");
+    expect((await app.store.readChat("c9" as never)).chat).toMatchObject({ currentOrderId: null, recentOrderIds: [] });
+
+    const quoted = await app.engine.handleText("c9", "I need 2000 tokens");
+    await pay(payUrlOf(await app.engine.handleText("c9", "yes")));
+    const delivered = quoted.kind === "order" ? quoted.order.orderId : "";
+    const again = await app.engine.handleText("c9", "now 5 tokens please");
+    expect(again.kind === "refused" && again.reason).toBe("amount_out_of_range");
+    const chat = (await app.store.readChat("c9" as never)).chat;
+    expect(chat).toMatchObject({ currentOrderId: delivered, recentOrderIds: [] });
+    const orders = await app.engine.handleCommand("c9", { type: "ORDERS" });
+    expect(orders.kind === "orders" && orders.orders.map((order) => order.orderId)).toEqual([delivered]);
+  });
+});
+
 describe("a sandbox purchase", () => {
   test("text alone takes a customer from an amount to a delivered voucher, exactly once", async () => {
     const { app, notifications, pay } = await sandboxApp();
@@ -36,17 +57,17 @@ describe("a sandbox purchase", () => {
 
     expect(notifications).toHaveLength(1);
     const delivered = notifications[0]!.reply;
-    expect(delivered.kind === "order" && delivered.order.state).toBe("delivered");
+    expect(delivered.kind === "order" && delivered.order.stage).toBe("delivered");
     expect(delivered.kind === "order" && delivered.secret).toMatch(/^TG-[A-Z0-9]+$/);
 
     // Paying again (a provider retry) changes nothing and sends nothing.
     expect((await pay(payUrl)).status).toBe(200);
     expect(notifications).toHaveLength(1);
     const orderId = delivered.kind === "order" ? delivered.order.orderId : "";
-    const entry = await app.stores.ledger.get(orderId);
+    const entry = await app.store.goods(orderId as never, "c1" as never);
     expect(entry?.secret).toBeNull(); // shown once, then only its reference is kept
     expect(entry?.sentAt).not.toBeNull();
-    expect((await app.engine.order(orderId))?.state).toBe("delivered");
+    expect((await app.engine.orderView(orderId))?.stage).toBe("delivered");
   });
 
   test("a typed 'I have paid, deliver now' or 'PAYMENT_CONFIRMED' never delivers", async () => {
@@ -58,8 +79,8 @@ describe("a sandbox purchase", () => {
       expect(reply.kind === "order" || reply.kind === "not_understood" || reply.kind === "refused").toBe(true);
     }
     const orderId = awaiting.kind === "order" ? awaiting.order.orderId : "";
-    expect((await app.engine.order(orderId))?.state).toBe("awaiting_payment");
-    expect(await app.stores.ledger.get(orderId)).toBeUndefined();
+    expect((await app.engine.orderView(orderId))?.stage).toBe("awaiting_payment");
+    expect(await app.store.goods(orderId as never, "c1" as never)).toBeUndefined();
     expect(notifications).toHaveLength(0);
   });
 
@@ -69,12 +90,17 @@ describe("a sandbox purchase", () => {
     const awaiting = await app.engine.handleText("c1", "yes");
     const paymentId = new URL(payUrlOf(awaiting)).pathname.split("/").pop()!;
     const rawBody = Buffer.from(JSON.stringify({ paymentId, event: "invoice_paid" }));
-    const forged = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: { "x-sandbox-signature": "0".repeat(64) }, rawBody });
+    const forged = await app.http.dispatch({
+      method: "POST",
+      path: "/webhooks/sandbox",
+      headers: { "x-sandbox-signature": "0".repeat(64) },
+      rawBody,
+    });
     expect(forged.status).toBe(401);
     const unsigned = await app.http.dispatch({ method: "POST", path: "/webhooks/sandbox", headers: {}, rawBody });
     expect(unsigned.status).toBe(401);
     const orderId = awaiting.kind === "order" ? awaiting.order.orderId : "";
-    expect((await app.engine.order(orderId))?.state).toBe("awaiting_payment");
+    expect((await app.engine.orderView(orderId))?.stage).toBe("awaiting_payment");
   });
 
   test("amounts outside the limits get a reply that states the limits", async () => {
@@ -98,12 +124,14 @@ describe("a sandbox purchase", () => {
   test("looking at an order (a status view) changes and writes nothing", async () => {
     const { app, clock } = await sandboxApp();
     await app.engine.handleText("c1", "2000 tokens");
-    const before = await app.stores.conversations.get("c1");
+    const before = await app.engine.chat("c1");
+    const logged = (await app.store.readLog(null, 1000)).entries.length;
     clock.advance(60_000);
     expect((await app.engine.view("c1")).kind).toBe("order");
     expect((await app.engine.view("nobody")).kind).toBe("no_order");
-    expect(await app.stores.conversations.get("c1")).toEqual(before);
-    expect(await app.stores.conversations.get("nobody")).toBeUndefined();
+    expect(await app.engine.chat("c1")).toEqual(before);
+    expect((await app.engine.chat("nobody")).chat).toBeUndefined();
+    expect((await app.store.readLog(null, 1000)).entries.length).toBe(logged);
   });
 
   test("a too-long message is refused politely and does not touch the order", async () => {
@@ -123,7 +151,7 @@ describe("a sandbox purchase", () => {
     const stale = await app.engine.handleButton("c1", { action: "confirm", orderId: firstId, shown: 1000 });
     expect(stale.kind).toBe("stale_button");
     const current = await app.engine.view("c1");
-    expect(current.kind === "order" && current.order.state).toBe("quoted");
+    expect(current.kind === "order" && current.order.stage).toBe("quoted");
   });
 
   test("messages of one chat are handled in order while other chats run alongside", async () => {
@@ -136,7 +164,7 @@ describe("a sandbox purchase", () => {
           app.engine.handleText(chat, "make it 3000"),
           app.engine.handleText(chat, "yes"),
         ]);
-        expect(replies.map((r) => (r.kind === "order" ? r.order.state : r.kind))).toEqual(["quoted", "quoted", "awaiting_payment"]);
+        expect(replies.map((r) => (r.kind === "order" ? r.order.stage : r.kind))).toEqual(["quoted", "quoted", "awaiting_payment"]);
         expect(replies[2]!.kind === "order" && replies[2]!.order.tokens).toBe(3000);
       }),
     );
@@ -154,12 +182,12 @@ describe("restarts and deadlines", () => {
 
     const second = await sandboxApp({ STORE_URL: store }, clock);
     const resumed = await second.app.engine.view("c1");
-    expect(resumed.kind === "order" && resumed.order.state).toBe("awaiting_payment");
+    expect(resumed.kind === "order" && resumed.order.stage).toBe("awaiting_payment");
     await second.pay(payUrl);
     await second.pay(payUrl);
-    expect(second.notifications.filter((n) => n.reply.kind === "order" && n.reply.order.state === "delivered")).toHaveLength(1);
+    expect(second.notifications.filter((n) => n.reply.kind === "order" && n.reply.order.stage === "delivered")).toHaveLength(1);
     const status = await second.app.engine.handleText("c1", "status");
-    expect(status.kind === "no_order" && status.lastOrder?.state).toBe("delivered");
+    expect(status.kind === "no_order" && status.lastOrder?.stage).toBe("delivered");
   });
 
   test("the sweeper expires an unpaid invoice after a restart, and the pay page then refuses payment", async () => {
@@ -175,7 +203,7 @@ describe("restarts and deadlines", () => {
     expect(await second.app.engine.runDue()).toBe(1);
     expect(second.notifications).toHaveLength(1);
     const expired = second.notifications[0]!.reply;
-    expect(expired.kind === "order" && expired.order.state).toBe("expired");
+    expect(expired.kind === "order" && expired.order.stage).toBe("expired");
     expect(second.app.renderer.render(expired).text).toContain("expired before it was paid");
     expect((await second.pay(payUrl)).status).toBe(409);
     expect(await second.app.engine.runDue()).toBe(0);
@@ -199,35 +227,38 @@ describe("restarts and deadlines", () => {
     await app.engine.handleText("c1", "2000 tokens");
     const awaiting = await app.engine.handleText("c1", "yes");
     const paymentId = new URL(payUrlOf(awaiting)).pathname.split("/").pop()!;
-    const invoices = app.stores.backend.collection("sandbox_invoices", (await import("../../src/payments/sandbox.ts")).SandboxInvoice);
+    const invoices = collectionOf(app.store.kv("sandbox_invoices"), (await import("../../src/payments/sandbox.ts")).SandboxInvoice);
     const invoice = (await invoices.get(paymentId))!;
     // Paid at the provider, but the webhook never arrived.
     await invoices.set(paymentId, { ...invoice, status: "paid", paidAt: clock.now });
     clock.advance(61 * 60_000);
     await app.engine.runDue();
     const delivered = notifications.at(-1)?.reply;
-    expect(delivered?.kind === "order" && delivered.order.state).toBe("delivered");
+    expect(delivered?.kind === "order" && delivered.order.stage).toBe("delivered");
   });
 
   test("a corrupt stored conversation restarts politely and keeps the order record", async () => {
     const { app } = await sandboxApp();
     const quoted = await app.engine.handleText("c1", "2000 tokens");
     const orderId = quoted.kind === "order" ? quoted.order.orderId : "";
-    const record = (await app.stores.conversations.get("c1"))!;
-    await app.stores.conversations.write("c1", { ...record, rev: record.rev + 1, v: 99 as never });
+    await rewriteChat(app, "c1", (record) => ({ ...record, v: 99 as never }));
     const reply = await app.engine.handleText("c1", "status");
     expect(reply.notice).toBe("conversation_reset");
     expect(app.renderer.render(reply).text).toContain("starting fresh");
-    expect((await app.engine.order(orderId))?.tokens).toBe(2000);
+    expect((await app.engine.order(orderId))?.summary.tokens).toBe(2000);
   });
 
-  test.each([["a state the machine does not have", "bogus"], ["no state", undefined], ["an unknown sub-state", { paid: "nope" }]])(
-    "a stored conversation naming %s restarts politely instead of failing",
+  test.each([
+    ["a state the machine does not have", "bogus"],
+    ["no state", undefined],
+    ["an unknown sub-state", { paid: "nope" }],
+  ])(
+    "a stored order naming %s restarts the conversation politely instead of failing, and keeps the order as it was",
     async (_what, value) => {
       const { app } = await sandboxApp();
-      await app.engine.handleText("c1", "2000 tokens");
-      const record = (await app.stores.conversations.get("c1"))!;
-      await app.stores.conversations.write("c1", { ...record, rev: record.rev + 1, snapshot: { ...record.snapshot, value } });
+      const quoted = await app.engine.handleText("c1", "2000 tokens");
+      const orderId = quoted.kind === "order" ? quoted.order.orderId : "";
+      await rewriteOrder(app, "c1", orderId, (record) => ({ ...record, snapshot: { ...record.snapshot, value } }));
       const reply = await app.engine.handleText("c1", "status");
       expect(reply.notice).toBe("conversation_reset");
       expect((await app.engine.handleText("c1", "3000 tokens")).kind).toBe("order");
@@ -243,7 +274,7 @@ describe("restarts and deadlines", () => {
     const sandbox = app.payments as unknown as { pay(id: string): Promise<unknown> };
     await sandbox.pay(new URL(payUrl).pathname.split("/").pop()!);
     const status = await app.engine.handleText("c1", "did my payment go through?");
-    expect(status.kind === "order" && status.order.state).toBe("delivered");
+    expect(status.kind === "order" && status.order.stage).toBe("delivered");
     expect(status.kind === "order" && status.secret).toBeTruthy();
     expect(notifications).toHaveLength(0);
   });
@@ -256,13 +287,12 @@ describe("two instances, one confirmation replayed while the goods are being ann
     const a = await sandboxApp({ STORE_URL: store }, clock);
     const b = await sandboxApp({ STORE_URL: store }, clock);
     const shown: string[] = [];
-    let announcing: () => void = () => {};
-    const announced = new Promise<void>((resolve) => (announcing = resolve));
     // Instance a's channel is slow: its announcement of the goods is still on the wire when b gets the replay.
+    const channel = gate();
     a.app.engine.setNotifier(async (_chat, reply) => {
       if (reply.kind === "order" && reply.secret) {
-        announcing();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        channel.entered();
+        await channel.released;
         shown.push(`a:${reply.secret}`);
       }
     });
@@ -272,9 +302,10 @@ describe("two instances, one confirmation replayed while the goods are being ann
     await a.app.engine.handleText("c1", "2000 tokens");
     const payUrl = payUrlOf(await a.app.engine.handleText("c1", "yes"));
     const paying = a.pay(payUrl);
-    await announced;
+    await channel.entering;
     const replay = await b.app.engine.confirmPayment("sandbox", new URL(payUrl).pathname.split("/").pop() ?? "");
     expect(replay.outcome).toBe("duplicate");
+    channel.release();
     expect((await paying).status).toBe(200);
     expect(shown).toHaveLength(1);
     expect(shown[0]).toMatch(/^a:TG-/);

@@ -11,33 +11,44 @@ const recordingLog = () => {
   return { log, lines };
 };
 
-/** Behaves like the Sky inspector without a network: every (re)connect attempt reports an error. */
-const offline: SkyInspectorFactory = ({ onerror }) => {
-  let attempts = 0;
-  const timer = setInterval(() => {
-    attempts += 1;
-    onerror(new Error(`getaddrinfo ENOTFOUND (attempt ${attempts})`));
-    if (attempts >= 5) clearInterval(timer);
-  }, 1);
-  return { inspect: { next: () => undefined } };
-};
+/** Behaves like the Sky inspector without a network: every (re)connect attempt reports an error; `gaveUp` after the fifth. */
+function offlineInspector() {
+  let gaveUp!: () => void;
+  const done = new Promise<void>((resolve) => (gaveUp = resolve));
+  const factory: SkyInspectorFactory = ({ onerror }) => {
+    let attempts = 0;
+    const timer = setInterval(() => {
+      attempts += 1;
+      onerror(new Error(`getaddrinfo ENOTFOUND (attempt ${attempts})`));
+      if (attempts >= 5) {
+        clearInterval(timer);
+        gaveUp();
+      }
+    }, 1);
+    return { inspect: { next: () => undefined } };
+  };
+  return { factory, gaveUp: done };
+}
 
 describe("the Stately inspector", () => {
   it("with INSPECT=1 and no network the app starts, a purchase still works, and one warning is logged", async () => {
     const { log, lines } = recordingLog();
-    const inspector = attachInspector(log, offline);
+    const offline = offlineInspector();
+    const inspector = attachInspector(log, offline.factory);
     const app = await createApp(loadConfig({ STORE_URL: "memory://", INSPECT: "1" }), { listen: false, log, inspect: inspector.inspect });
     try {
       expect(app.config.inspect).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await offline.gaveUp; // every reconnect failed before the purchase starts
       await app.engine.handleText("c1", "I need 2000 tokens");
       const invoice = await app.engine.handleText("c1", "yes");
-      expect(invoice.kind === "order" && invoice.order.state).toBe("awaiting_payment");
+      expect(invoice.kind === "order" && invoice.order.stage).toBe("awaiting_payment");
       const paymentId = invoice.kind === "order" ? invoice.order.payUrl!.split("/").at(-1)! : "";
       const paid = await app.http.dispatch({ method: "POST", path: `/pay/sandbox/${paymentId}`, headers: {}, rawBody: Buffer.alloc(0) });
       expect(paid.status).toBe(200);
+      // The pay page answers at once; the payment's webhook follows.
+      await app.flushSandboxWebhooks();
       const view = await app.engine.view("c1");
-      expect(view.kind === "order" && view.order.state).toBe("delivered");
+      expect(view.kind === "order" && view.order.stage).toBe("delivered");
       expect(inspector.failed).toBe(true);
       expect(lines.filter((l) => l.level === "warn" || l.level === "error")).toHaveLength(1);
       expect(lines.find((l) => l.level === "warn")?.message).toMatch(/inspector unavailable/);

@@ -33,13 +33,21 @@ const shownIn = (chatId: number) => (call: ApiCall) =>
 export async function orderUntilPayLink(api: BotApiStub, chatId: number): Promise<Customer> {
   const typed = api.mark();
   api.text(chatId, "I need 2000 tokens");
-  await api.waitFor((call) => shownIn(chatId)(call) && JSON.stringify(call.payload.reply_markup ?? {}).includes("Confirm"), typed, REPLY_TIMEOUT_MS);
+  await api.waitFor(
+    (call) => shownIn(chatId)(call) && JSON.stringify(call.payload.reply_markup ?? {}).includes("Confirm"),
+    typed,
+    REPLY_TIMEOUT_MS,
+  );
   const quote = [...api.messages(chatId)].reverse().find((m) => buttonsOf(m).some((b) => b.text.includes("Confirm") && b.callback_data));
   const confirm = buttonsOf(quote).find((b) => b.text.includes("Confirm") && b.callback_data);
   if (!quote || !confirm?.callback_data) throw new Error(`customer ${chatId} got no quote with a Confirm button`);
   const pressed = api.mark();
   api.press(chatId, quote, confirm.callback_data);
-  const invoice = await api.waitFor((call) => shownIn(chatId)(call) && /\/pay\/sandbox\//.test(String(call.payload.text)), pressed, REPLY_TIMEOUT_MS);
+  const invoice = await api.waitFor(
+    (call) => shownIn(chatId)(call) && /\/pay\/sandbox\//.test(String(call.payload.text)),
+    pressed,
+    REPLY_TIMEOUT_MS,
+  );
   const text = String(invoice.payload.text);
   const paymentId = /\/pay\/sandbox\/([A-Za-z0-9_-]+)/.exec(text)?.[1];
   const orderId = /Order <code>([^<]+)<\/code>/.exec(text)?.[1];
@@ -55,7 +63,10 @@ export async function orderUntilPayLink(api: BotApiStub, chatId: number): Promis
 export async function payUntilAcknowledged(baseUrl: string, customer: Customer, deadline: number, stop?: AbortSignal): Promise<void> {
   while (Date.now() < deadline && !stop?.aborted) {
     customer.payPresses++;
-    const answer = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { method: "POST", signal: AbortSignal.timeout(REPLY_TIMEOUT_MS + 5_000) })
+    const answer = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, {
+      method: "POST",
+      signal: AbortSignal.timeout(REPLY_TIMEOUT_MS + 5_000),
+    })
       .then(async (response) => ({ status: response.status, page: await response.text() }))
       .catch(() => null);
     if (answer?.status === 200 && answer.page.includes("Payment sent.")) {
@@ -66,14 +77,22 @@ export async function payUntilAcknowledged(baseUrl: string, customer: Customer, 
       customer.refused = /Payment not possible: [^<]*/.exec(answer.page)?.[0] ?? "refused";
       return;
     }
-    await sleep(200 + Math.random() * 200);
+    await sleep(200 + Math.random() * 200); // a customer pressing Pay again on a real shop process that did not acknowledge
   }
 }
 
-/** Whether the sandbox payment service says this customer's invoice is paid. */
+/**
+ * Whether the sandbox payment service says this customer's invoice is paid. The page answers 503
+ * when the store did not answer it in time (a loaded machine): asked again, up to ten times.
+ */
 export async function invoicePaid(baseUrl: string, customer: Customer): Promise<boolean> {
-  const page = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
-  return /Status: (<b>)?paid\b/.test(page);
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${baseUrl}/pay/sandbox/${customer.paymentId}`, { signal: AbortSignal.timeout(5_000) });
+    const page = await response.text();
+    if (response.status !== 503 || attempt >= 10) return /Status: (<b>)?paid\b/.test(page);
+    // A real HTTP server under load: wait a moment before asking again.
+    await sleep(300);
+  }
 }
 
 /** Asks "status" once and waits for the bot's answer (null when none came). */
@@ -87,10 +106,15 @@ export async function askStatus(api: BotApiStub, customer: Customer): Promise<vo
 
 /** Every text the bot showed the customer between two marks, oldest first (edits included as they happened). */
 export const textsShown = (api: BotApiStub, customer: Customer, from = 0, to = api.calls.length) =>
-  api.calls.slice(from, to).filter(shownIn(customer.chatId)).map((call) => String(call.payload.text));
+  api.calls
+    .slice(from, to)
+    .filter(shownIn(customer.chatId))
+    .map((call) => String(call.payload.text));
 
 /** The distinct secrets (API keys) the customer was shown. */
-export const secretsHeld = (texts: string[]) => [...new Set(texts.map((t) => SECRET.exec(t)?.[1]).filter((s): s is string => s !== undefined))];
+export const secretsHeld = (texts: string[]) => [
+  ...new Set(texts.map((t) => SECRET.exec(t)?.[1]).filter((s): s is string => s !== undefined)),
+];
 
 export const toldExpired = (texts: string[]) => texts.some((t) => t.includes("expired before it was paid"));
 /** Told their money came after the order closed: wrong for an order this very payment paid. */

@@ -25,6 +25,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** A real-time pause, for waits on real processes and sockets only (a shop process, a redis-server, a stand-in). */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Polls `condition` until it holds or `timeoutMs` passes; returns whether it held. */
@@ -33,7 +34,7 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
   for (;;) {
     if (await condition()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(everyMs);
+    await sleep(everyMs); // polls real processes and sockets (a shop process, a stand-in, a redis-server)
   }
 }
 
@@ -109,10 +110,14 @@ export function shopProcess(options: { env: Record<string, string>; api: BotApiS
           resolve();
         });
       });
-      const ready = await until(async () => {
-        if (child !== proc) return true;
-        return (await healthy()) && options.api.callsOf("getUpdates").length > pollsBefore;
-      }, READY_TIMEOUT_MS, 50);
+      const ready = await until(
+        async () => {
+          if (child !== proc) return true;
+          return (await healthy()) && options.api.callsOf("getUpdates").length > pollsBefore;
+        },
+        READY_TIMEOUT_MS,
+        50,
+      );
       if (child !== proc || !ready) {
         throw new Error(`the shop did not become ready within ${READY_TIMEOUT_MS} ms; its output:\n${shop.output()}`);
       }
@@ -134,6 +139,7 @@ export function shopProcess(options: { env: Record<string, string>; api: BotApiS
       if (!proc) return;
       killedByUs = true;
       proc.kill("SIGTERM");
+      // A cap on a real process's exit, not a wait: the race ends as soon as it exited.
       const stopped = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
       if (!stopped) {
         proc.kill("SIGKILL");

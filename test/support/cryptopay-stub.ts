@@ -93,14 +93,21 @@ export async function startCryptoPayStub(token = "123:TESTTOKEN"): Promise<Crypt
         }
         case "/api/getInvoices": {
           calls.getInvoices++;
-          const ids = String(params.invoice_ids ?? "").split(",").filter(Boolean).map(Number);
+          const ids = String(params.invoice_ids ?? "")
+            .split(",")
+            .filter(Boolean)
+            .map(Number);
           const items = ids.map((id) => invoices.get(id)).filter((i): i is StubInvoice => i !== undefined);
           return send(res, 200, { ok: true, result: { items } });
         }
         case "/api/deleteInvoice": {
           calls.deleteInvoice++;
           const deleted = invoices.delete(Number(params.invoice_id));
-          return send(res, deleted ? 200 : 400, deleted ? { ok: true, result: true } : { ok: false, error: { code: 400, name: "INVOICE_NOT_FOUND" } });
+          return send(
+            res,
+            deleted ? 200 : 400,
+            deleted ? { ok: true, result: true } : { ok: false, error: { code: 400, name: "INVOICE_NOT_FOUND" } },
+          );
         }
         default:
           return send(res, 405, { ok: false, error: { code: 405, name: "METHOD_NOT_FOUND" } });

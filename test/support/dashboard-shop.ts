@@ -1,13 +1,14 @@
 /**
  * A shop with a few days of history for the dashboard tests: orders whose amount was set by rules,
- * buttons and the LLM, some paid and delivered, some abandoned, and one paid order whose delivery
- * failed (so it needs the owner). Delivery can be switched off and on.
+ * buttons and the LLM (a stand-in model that reads a few made-up words and is counted as a real call),
+ * some paid and delivered, some abandoned, and paid orders whose delivery failed (so they need the
+ * owner). Delivery can be switched off and on.
  */
 import { createSandboxDelivery } from "../../src/delivery/index.ts";
 import type { DeliveryProvider } from "../../src/delivery/provider.ts";
-import type { CommandSource } from "../../src/domain/commands.ts";
+import type { CommandSource, Understander } from "../../src/domain/commands.ts";
 import type { AppOverrides } from "../../src/app.ts";
-import { payUrlOf, startTestApp, testClock } from "./app.ts";
+import { type TestClock, payUrlOf, startTestApp, testClock } from "./app.ts";
 
 export const ADMIN_TOKEN = "owner-token-for-tests-0123456789";
 
@@ -15,39 +16,97 @@ export const ADMIN_TOKEN = "owner-token-for-tests-0123456789";
 export function switchableDelivery(): DeliveryProvider & { failing: { on: boolean } } {
   const real = createSandboxDelivery();
   const failing = { on: false };
-  return { name: "sandbox", failing, issue: (request) => (failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request)) };
+  return {
+    ...real,
+    name: "sandbox",
+    failing,
+    issue: (request) =>
+      failing.on ? Promise.resolve({ ok: false, reason: "unavailable", detail: "provider down" } as const) : real.issue(request),
+  };
+}
+
+/** Words only the stand-in model reads (the rules read none of them), and what it reads them as. */
+const MODEL_AMOUNTS: Record<string, number> = { "zorp alpha": 1000, "zorp beta": 2000, "zorp gamma": 3000, "zorp delta": 5000 };
+export const MODEL_CONFIRM = "zorp confirm";
+export const modelWords = (tokens: number): string => {
+  const words = Object.entries(MODEL_AMOUNTS).find(([, amount]) => amount === tokens)?.[0];
+  if (!words) throw new Error(`the stand-in model has no words for ${tokens} tokens`);
+  return words;
+};
+
+/** The stand-in model: each message it reads costs one call of 410 + 24 tokens, audited with the step. */
+export function stubModel(clock: TestClock): Understander {
+  return async (text, context) => {
+    const tokens = MODEL_AMOUNTS[text];
+    const command =
+      tokens !== undefined ? { type: "SET_AMOUNT" as const, tokens } : text === MODEL_CONFIRM ? { type: "CONFIRM" as const } : null;
+    if (!command) return null;
+    context.onLlmCall?.({ model: "stub", promptTokens: 410, completionTokens: 24, ok: true, at: clock() });
+    return { command, source: "llm" };
+  };
 }
 
 export type Shop = Awaited<ReturnType<typeof openShop>>;
 
-/** Opens the shop (in-process HTTP unless `listen`), ADMIN_TOKEN set, one failed delivery max. */
+/** Opens the shop (in-process HTTP unless `listen`), ADMIN_TOKEN set, one delivery attempt only. */
 export async function openShop(env: Record<string, string> = {}, overrides: AppOverrides = {}) {
   const delivery = switchableDelivery();
-  const clock = testClock(Date.UTC(2026, 10, 20, 9));
-  const shop = await startTestApp({ ADMIN_TOKEN, DELIVERY_MAX_ATTEMPTS: "1", ...env }, { delivery, clock, ...overrides });
+  const clock = (overrides.clock as TestClock | undefined) ?? testClock(Date.UTC(2026, 10, 20, 9));
+  const shop = await startTestApp(
+    { ADMIN_TOKEN, DELIVERY_MAX_ATTEMPTS: "1", ...env },
+    { delivery, llm: stubModel(clock), ...overrides, clock },
+  );
   const { app, pay } = shop;
 
   /** One purchase driven from `source`; stops after `until`. Returns the order id. */
   const purchase = async (chatId: string, tokens: number, source: CommandSource, until: "quoted" | "invoiced" | "paid") => {
-    const reply =
-      source === "rules"
-        ? await app.engine.handleText(chatId, `I need ${tokens} tokens`)
-        : await app.engine.handleCommand(chatId, { type: "QUOTE", tokens }, source);
+    const ask = () => {
+      switch (source) {
+        case "rules":
+          return app.engine.handleText(chatId, `I need ${tokens} tokens`);
+        case "llm":
+          return app.engine.handleText(chatId, modelWords(tokens));
+        case "button":
+          return app.engine.handleButton(chatId, { action: "package", tokens });
+        case "command":
+          return app.engine.handleCommand(chatId, { type: "SET_AMOUNT", tokens }, "command");
+        default: {
+          const unhandled: never = source;
+          throw new Error(`unknown source ${String(unhandled)}`);
+        }
+      }
+    };
+    const reply = await ask();
     if (reply.kind !== "order") throw new Error(`no quote for ${chatId}: ${JSON.stringify(reply)}`);
     const orderId = reply.order.orderId;
-    // What the understanding layer records per LLM call (docs/operations.md), so LLM cost per sale shows.
-    if (source === "llm") app.audit.record({ type: "llm", chatId, orderId, model: "stub", promptTokens: 410, completionTokens: 24, ok: true, at: clock() });
     if (until === "quoted") return orderId;
-    const invoice = source === "rules" ? await app.engine.handleText(chatId, "yes") : await app.engine.handleCommand(chatId, { type: "CONFIRM" }, source);
+    const invoice =
+      source === "rules"
+        ? await app.engine.handleText(chatId, "yes")
+        : source === "llm"
+          ? await app.engine.handleText(chatId, MODEL_CONFIRM)
+          : source === "button"
+            ? await app.engine.handleButton(chatId, { action: "confirm", orderId, shown: tokens })
+            : await app.engine.handleCommand(chatId, { type: "CONFIRM" }, "command");
     if (until === "paid") await pay(payUrlOf(invoice));
     return orderId;
   };
 
-  /** Six days of mixed history, ending with one order whose delivery failed. */
+  /** Six days of mixed history. */
   const seedHistory = async () => {
     const plan: [CommandSource, "quoted" | "invoiced" | "paid"][] = [
-      ["llm", "paid"], ["rules", "paid"], ["button", "quoted"], ["llm", "paid"], ["rules", "invoiced"], ["button", "paid"],
-      ["llm", "paid"], ["rules", "quoted"], ["button", "paid"], ["llm", "invoiced"], ["rules", "paid"], ["button", "quoted"],
+      ["llm", "paid"],
+      ["rules", "paid"],
+      ["button", "quoted"],
+      ["llm", "paid"],
+      ["rules", "invoiced"],
+      ["button", "paid"],
+      ["llm", "paid"],
+      ["rules", "quoted"],
+      ["button", "paid"],
+      ["llm", "invoiced"],
+      ["rules", "paid"],
+      ["button", "quoted"],
     ];
     let n = 0;
     for (let day = 0; day < 6; day++) {
@@ -59,7 +118,6 @@ export async function openShop(env: Record<string, string> = {}, overrides: AppO
       }
       clock.advance(24 * 3_600_000 - (3 + (day % 3)) * 37 * 60_000);
     }
-    await app.audit.flush();
   };
 
   /** A paid order whose delivery failed; returns its id. */
@@ -70,5 +128,15 @@ export async function openShop(env: Record<string, string> = {}, overrides: AppO
     return orderId;
   };
 
-  return { ...shop, clock, delivery, purchase, seedHistory, failedDelivery };
+  /** Asks the dashboard for a page with the bearer token. */
+  const get = (path: string, query = "") =>
+    app.http.dispatch({
+      method: "GET",
+      path,
+      query: new URLSearchParams(query),
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      rawBody: Buffer.alloc(0),
+    });
+
+  return { ...shop, clock, delivery, purchase, seedHistory, failedDelivery, get };
 }

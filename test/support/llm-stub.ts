@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 
 /** What the stub does with one request. */
 export type StubReply =
-  | { content: string }
+  /** `delayMs`: answer this late (a slow model). */
+  | { content: string; delayMs?: number }
   | { status: number; body?: string; headers?: Record<string, string> }
   | { hang: true }
   | { drop: true };
@@ -66,7 +67,10 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found"}}');
         return;
       }
-      const request: StubRequest = { headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as StubRequest["body"] };
+      const request: StubRequest = {
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as StubRequest["body"],
+      };
       requests.push(request);
       const reply = script(request, requests.length - 1);
       if ("hang" in reply) return; // never answers; close() destroys the socket
@@ -79,7 +83,12 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(body);
         return;
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
+      const answer = () => {
+        if (!res.destroyed)
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(request, reply.content)));
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -93,8 +102,7 @@ export async function startLlmStub(initial?: StubScript | StubReply | StubReply[
         // In order from the next request on, repeating the last reply.
         const from = requests.length;
         script = (_, i) => next[Math.min(i - from, next.length - 1)] ?? json({ intent: "unknown" });
-      }
-      else script = () => next;
+      } else script = () => next;
     },
     async close() {
       server.closeAllConnections();

@@ -1,13 +1,23 @@
 /**
  * A local stand-in for OpenRouter's key management API (https://openrouter.ai/docs/api/api-reference/api-keys):
- * `GET/POST /api/v1/keys`, `DELETE /api/v1/keys/:hash`, `GET /api/v1/credits`, bearer-authenticated.
+ * `GET/POST /api/v1/keys`, `PATCH /api/v1/keys/:hash` (`disabled`, `limit`), `DELETE /api/v1/keys/:hash`,
+ * `GET /api/v1/credits`, bearer-authenticated.
  * Keys' secrets are returned once, at creation, like the real service.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type StubKey = { hash: string; name: string; label: string; limit: number | null; limit_remaining: number | null; disabled: boolean; secret: string; orderName: string };
+export type StubKey = {
+  hash: string;
+  name: string;
+  label: string;
+  limit: number | null;
+  limit_remaining: number | null;
+  disabled: boolean;
+  secret: string;
+  orderName: string;
+};
 
 export type OpenRouterStub = {
   /** Like `https://openrouter.ai/api/v1`. */
@@ -16,7 +26,7 @@ export type OpenRouterStub = {
   keys: Map<string, StubKey>;
   /** Every key ever created, including deleted ones. */
   created: StubKey[];
-  calls: { create: number; list: number; delete: number; credits: number; unauthorized: number };
+  calls: { create: number; list: number; update: number; delete: number; credits: number; unauthorized: number };
   credits: { total_credits: number; total_usage: number };
   /**
    * The next `count` create calls fail: "error" answers 500 without creating; "lost" creates the key
@@ -26,23 +36,29 @@ export type OpenRouterStub = {
   /** While true every call answers 503. */
   down: boolean;
   /**
-   * How long a create call takes, in ms (0 by default). The key comes into existence half-way, so a
-   * caller that dies during the call may leave a key it never saw, as with a slow real service.
+   * How long a create call takes, in ms (0 by default), or a function drawing it for each call. The key
+   * comes into existence half-way, so a caller that dies during the call may leave a key it never saw, as
+   * with a slow real service.
    */
-  createLatencyMs: number;
+  createLatencyMs: number | (() => number);
   /** Create calls started and not yet answered. */
   inFlightCreates: number;
-  /** Live keys named for an order. */
+  /** Keys named for an order, disabled ones included. */
   liveKeysFor(orderId: string): StubKey[];
+  /** Keys named for an order that work (not disabled). */
+  usableKeysFor(orderId: string): StubKey[];
+  /** A customer spends `usd` with the key whose secret is `secret` (its remaining limit goes down). */
+  spend(secret: string, usd: number): void;
   close(): Promise<void>;
 };
 
 export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioning-test"): Promise<OpenRouterStub> {
   const keys = new Map<string, StubKey>();
   const created: StubKey[] = [];
-  const calls = { create: 0, list: 0, delete: 0, credits: 0, unauthorized: 0 };
+  const calls = { create: 0, list: 0, update: 0, delete: 0, credits: 0, unauthorized: 0 };
   let failures: { count: number; mode: "error" | "lost" } = { count: 0, mode: "error" };
 
+  // The stand-in's own latency (a key creation taking seconds), so a real shop process can be killed mid-call.
   const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
@@ -52,7 +68,12 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     for await (const chunk of req) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
   };
-  const publicView = ({ secret: _secret, orderName: _orderName, ...rest }: StubKey) => ({ ...rest, usage: 0, created_at: new Date().toISOString(), updated_at: null });
+  const publicView = ({ secret: _secret, orderName: _orderName, ...rest }: StubKey) => ({
+    ...rest,
+    usage: 0,
+    created_at: new Date().toISOString(),
+    updated_at: null,
+  });
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -70,7 +91,10 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
       if (req.method === "GET" && path === "/api/v1/keys") {
         calls.list++;
         const offset = Number(url.searchParams.get("offset") ?? "0");
-        const page = [...keys.values()].reverse().slice(offset, offset + 100).map(publicView);
+        const page = [...keys.values()]
+          .reverse()
+          .slice(offset, offset + 100)
+          .map(publicView);
         return send(res, 200, { data: page });
       }
       if (req.method === "POST" && path === "/api/v1/keys") {
@@ -83,6 +107,14 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
         }
       }
       const match = /^\/api\/v1\/keys\/([0-9a-f]+)$/.exec(path);
+      if (req.method === "PATCH" && match) {
+        calls.update++;
+        const key = keys.get(match[1]!);
+        if (!key) return send(res, 404, { error: { code: 404, message: "not found" } });
+        const body = await readBody(req);
+        if (typeof body.disabled === "boolean") key.disabled = body.disabled;
+        return send(res, 200, { data: publicView(key) });
+      }
       if (req.method === "DELETE" && match) {
         calls.delete++;
         const existed = keys.delete(match[1]!);
@@ -95,7 +127,8 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
   /** `POST /keys`: the key exists from half-way through the call (see `createLatencyMs`). */
   const createKey = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
-    await pause(stub.createLatencyMs / 2);
+    const latency = typeof stub.createLatencyMs === "function" ? stub.createLatencyMs() : stub.createLatencyMs;
+    await pause(latency / 2);
     if (typeof body.name !== "string" || !body.name) return send(res, 400, { error: { code: 400, message: "name required" } });
     if (failures.count > 0 && failures.mode === "error") {
       failures.count--;
@@ -115,7 +148,7 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     };
     keys.set(key.hash, key);
     created.push(key);
-    await pause(stub.createLatencyMs / 2);
+    await pause(latency / 2);
     if (failures.count > 0 && failures.mode === "lost") {
       failures.count--;
       return send(res, 502, { error: { code: 502, message: "bad gateway" } });
@@ -139,6 +172,12 @@ export async function startOpenRouterStub(provisioningKey = "sk-or-v1-provisioni
     createLatencyMs: 0,
     inFlightCreates: 0,
     liveKeysFor: (orderId) => [...keys.values()].filter((k) => k.name.endsWith(` ${orderId}`)),
+    usableKeysFor: (orderId) => [...keys.values()].filter((k) => k.name.endsWith(` ${orderId}`) && !k.disabled),
+    spend(secret, usd) {
+      const key = [...keys.values()].find((k) => k.secret === secret);
+      if (!key || key.disabled) throw new Error("the stub has no usable key with that secret");
+      key.limit_remaining = Math.round(((key.limit_remaining ?? 0) - usd) * 100) / 100;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return stub;

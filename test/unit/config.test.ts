@@ -71,7 +71,11 @@ describe("sandbox payments never release real goods (issue 11)", () => {
   });
 
   test("only the documented test flag allows it", () => {
-    const config = loadConfig({ DELIVERY_PROVIDER: "openrouter", OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x", ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1" });
+    const config = loadConfig({
+      DELIVERY_PROVIDER: "openrouter",
+      OPENROUTER_PROVISIONING_KEY: "sk-or-v1-x",
+      ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
+    });
     expect(config.payments.provider).toBe("sandbox");
     expect(config.delivery.provider).toBe("openrouter");
   });

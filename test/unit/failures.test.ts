@@ -2,6 +2,7 @@
 import { Api, BotError, Context, HttpError } from "grammy";
 import { describe, expect, test } from "vitest";
 import { describeFailure, redactSecrets, safeTimeout } from "../../src/failures.ts";
+import { testClock } from "../support/clock.ts";
 
 const TOKEN = "123456:TEST-token-for-the-stub";
 
@@ -24,7 +25,12 @@ describe("describeFailure", () => {
   test("describes a grammY update failure by its messages and causes, never its context (which holds the token)", () => {
     const fetchFailure = new Error(`request to http://127.0.0.1:9/bot${TOKEN}/sendMessage failed, reason: socket hang up`);
     const httpError = new HttpError("Network request for 'sendMessage' failed!", fetchFailure);
-    const ctx = new Context({ update_id: 1 }, new Api(TOKEN), { id: 1, is_bot: true, first_name: "Goblin", username: "goblin_bot" } as never);
+    const ctx = new Context({ update_id: 1 }, new Api(TOKEN), {
+      id: 1,
+      is_bot: true,
+      first_name: "Goblin",
+      username: "goblin_bot",
+    } as never);
     const described = describeFailure(new BotError(httpError, ctx), [TOKEN]);
     expect(described.error).toBe("BotError: HttpError in middleware: Network request for 'sendMessage' failed!");
     expect(described.cause).toContain("HttpError: Network request for 'sendMessage' failed!");
@@ -41,11 +47,37 @@ describe("describeFailure", () => {
 describe("safeTimeout", () => {
   test("hands a synchronous throw and a rejection to the error handler instead of the process", async () => {
     const seen: string[] = [];
-    safeTimeout(1, () => {
-      throw new Error("sync");
-    }, (error) => seen.push(String(error)));
-    safeTimeout(1, () => Promise.reject(new Error("async")), (error) => seen.push(String(error)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const clock = testClock();
+    safeTimeout(
+      1,
+      () => {
+        throw new Error("sync");
+      },
+      (error) => seen.push(String(error)),
+      clock.timer,
+    );
+    safeTimeout(
+      1,
+      () => Promise.reject(new Error("async")),
+      (error) => seen.push(String(error)),
+      clock.timer,
+    );
+    clock.advance(1);
+    await Promise.resolve(); // the rejection is handed on a microtask later
     expect(seen.sort()).toEqual(["Error: async", "Error: sync"]);
+  });
+
+  test("runs nothing once disarmed", () => {
+    const clock = testClock();
+    let ran = false;
+    const disarm = safeTimeout(
+      1,
+      () => (ran = true),
+      () => {},
+      clock.timer,
+    );
+    disarm();
+    clock.advance(60_000);
+    expect(ran).toBe(false);
   });
 });

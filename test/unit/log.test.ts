@@ -45,7 +45,10 @@ describe("log lines", () => {
 describe("secrets never reach the log", () => {
   test("a bot token inside a Bot API URL is removed from the message and from string fields", () => {
     const { log, lines } = capture();
-    log.warn(`GET https://api.telegram.org/bot${BOT_TOKEN}/getMe failed`, { url: `https://api.telegram.org/bot${BOT_TOKEN}/getUpdates`, note: `key ${LLM_KEY}` });
+    log.warn(`GET https://api.telegram.org/bot${BOT_TOKEN}/getMe failed`, {
+      url: `https://api.telegram.org/bot${BOT_TOKEN}/getUpdates`,
+      note: `key ${LLM_KEY}`,
+    });
     expect(lines.join("\n")).not.toContain(BOT_TOKEN.split(":")[1]);
     expect(lines.join("\n")).not.toContain(LLM_KEY);
     expect(lines[0]).toContain("/bot[redacted]/getMe");
@@ -54,7 +57,12 @@ describe("secrets never reach the log", () => {
   test("fields named like credentials are censored at any depth; token counts are kept", () => {
     const { log, parsed } = capture();
     log.info("configured", { token: "plain", tokens: 2000, llm: { apiKey: "plain" }, headers: { authorization: "Bearer plain" } });
-    expect(parsed()[0]).toMatchObject({ token: "[redacted]", tokens: 2000, llm: { apiKey: "[redacted]" }, headers: { authorization: "[redacted]" } });
+    expect(parsed()[0]).toMatchObject({
+      token: "[redacted]",
+      tokens: 2000,
+      llm: { apiKey: "[redacted]" },
+      headers: { authorization: "[redacted]" },
+    });
   });
 
   test("delivered goods are never printed: neither the secret field nor a voucher code in text", () => {

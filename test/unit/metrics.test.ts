@@ -59,7 +59,7 @@ describe("GET /metrics", () => {
     const response = await app.http.dispatch({ method: "GET", path: "/metrics", headers: {}, rawBody: Buffer.alloc(0) });
     expect(response.status).toBe(200);
     expect(response.headers?.["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(response.body).toContain('tokengoblin_commands_total{command="QUOTE",source="rules",accepted="true"} 1');
+    expect(response.body).toContain('tokengoblin_commands_total{command="SET_AMOUNT",source="rules",accepted="true"} 1');
     expect(response.body).toContain('tokengoblin_transitions_total{to="quoted"} 1');
     expect(response.body).toContain("process_resident_memory_bytes");
   });

@@ -3,9 +3,13 @@ import { describe, expect, test } from "vitest";
 import { type ButtonAction, buttonCommand, buttonOrderId, buttonShownAmount } from "../../../src/domain/buttons.ts";
 
 describe("button meaning", () => {
-  test("a package button quotes, or changes the amount of a quote already shown", () => {
-    expect(buttonCommand({ action: "package", tokens: 5000 }, false)).toEqual({ type: "QUOTE", tokens: 5000 });
-    expect(buttonCommand({ action: "package", tokens: 5000 }, true)).toEqual({ type: "CHANGE_AMOUNT", tokens: 5000 });
+  test("a package or ± button sets the amount: the machine decides whether it quotes or changes the quote shown", () => {
+    expect(buttonCommand({ action: "package", tokens: 5000 })).toEqual({ type: "SET_AMOUNT", tokens: 5000 });
+    expect(buttonCommand({ action: "amount", orderId: "ord_a", tokens: 6000, shown: 5000 })).toEqual({ type: "SET_AMOUNT", tokens: 6000 });
+  });
+
+  test("a 'start over' button of earlier versions cancels the order on the table", () => {
+    expect(buttonCommand({ action: "restart" })).toEqual({ type: "CANCEL" });
   });
 
   test("order buttons are bound to their order; package, restart and help buttons to none", () => {
@@ -19,6 +23,6 @@ describe("button meaning", () => {
     expect(buttonShownAmount(confirm)).toBe(2000);
     expect(buttonShownAmount({ action: "amount", orderId: "ord_a", tokens: 3000, shown: null })).toBeNull();
     expect(buttonShownAmount({ action: "status", orderId: "ord_a" })).toBeUndefined();
-    expect(buttonCommand(confirm, true)).toEqual({ type: "CONFIRM" });
+    expect(buttonCommand(confirm)).toEqual({ type: "CONFIRM" });
   });
 });

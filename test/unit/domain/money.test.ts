@@ -1,5 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { centsFromWireDollars, ceilDiv, formatMoney, money, parseMoney, priceFor, sameMoney, toDecimalString } from "../../../src/domain/money.ts";
+import {
+  centsFromWireDollars,
+  ceilDiv,
+  formatMoney,
+  money,
+  parseMoney,
+  priceFor,
+  sameMoney,
+  toDecimalString,
+} from "../../../src/domain/money.ts";
 
 describe("money", () => {
   test("formats USD, USDT and Stars from the same integer without drift", () => {

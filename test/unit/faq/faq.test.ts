@@ -32,7 +32,9 @@ describe("the shipped FAQ", () => {
   });
 
   test("the price answer is filled from the catalog", () => {
-    expect(loadFaq().answer("en", "price", { price: "$20.00", per: "1,000", limits: "100 to 1,000,000 tokens" })).toContain("$20.00 per 1,000 tokens");
+    expect(loadFaq().answer("en", "price", { price: "$20.00", per: "1,000", limits: "100 to 1,000,000 tokens" })).toContain(
+      "$20.00 per 1,000 tokens",
+    );
   });
 });
 

@@ -2,8 +2,9 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { STAGES, STATE_WORDS } from "../../../machines/purchase.reading.ts";
 import { money } from "../../../src/domain/money.ts";
-import { LOCALES_DIR, availableLanguages, checkTranslations, loadLocalization } from "../../../src/i18n/index.ts";
+import { LOCALES_DIR, availableLanguages, checkTranslations, loadLocalization, readResource } from "../../../src/i18n/index.ts";
 
 const NBSP = "\u00a0";
 const dirs: string[] = [];
@@ -29,6 +30,20 @@ describe("translation files", () => {
     expect(checkTranslations()).toEqual([]);
   });
 
+  test("every message the machine's states name (meta.words) and every stage's word exist in every language", () => {
+    // A new state cannot ship without words: its meta.words and its `stage-<name>` must be translated.
+    expect(STATE_WORDS.length).toBeGreaterThan(10);
+    expect(STAGES).toContain("awaiting_payment");
+    const needed = [...STATE_WORDS, ...STAGES.map((stage) => `stage-${stage}`)];
+    for (const language of availableLanguages()) {
+      const ids = new Set(readResource(language).body.map((entry) => entry.id));
+      expect(
+        needed.filter((id) => !ids.has(id)),
+        `${language}.ftl lacks these`,
+      ).toEqual([]);
+    }
+  });
+
   test("a file that lacks a message, has one English lacks, or misspells a variable is reported", () => {
     const dir = localesWith({ "eo.ftl": "language-name = Esperanto\nwelcome = Bonvenon! { $helpp }\nsurprise = Surprizo\nbroken = { $\n" });
     const problems = checkTranslations(dir).filter((p) => p.language === "eo");
@@ -41,7 +56,9 @@ describe("translation files", () => {
   test("HTML special characters in a translation's text are reported", () => {
     const dir = localesWith({ "xx.ftl": "" });
     writeFileSync(join(dir, "xx.ftl"), "language-name = <b>X</b>\n");
-    expect(checkTranslations(dir)).toContainEqual(expect.objectContaining({ language: "xx", problem: "markup_in_text", id: "language-name" }));
+    expect(checkTranslations(dir)).toContainEqual(
+      expect.objectContaining({ language: "xx", problem: "markup_in_text", id: "language-name" }),
+    );
   });
 
   test("adding a language is adding one file: it is offered and used without code changes", () => {
@@ -87,7 +104,13 @@ describe("plurals and numbers", () => {
 
   test("time left counts minutes with 'about a minute' for the last one", () => {
     const ru = localization.translator("ru");
-    expect([1, 2, 5, 15, 21].map((minutes) => ru.t("time-left", { minutes }))).toEqual(["около минуты", "2 минуты", "5 минут", "15 минут", "21 минуту"]);
+    expect([1, 2, 5, 15, 21].map((minutes) => ru.t("time-left", { minutes }))).toEqual([
+      "около минуты",
+      "2 минуты",
+      "5 минут",
+      "15 минут",
+      "21 минуту",
+    ]);
     expect(localization.translator("en").t("time-left", { minutes: 1 })).toBe("about a minute");
   });
 });
@@ -96,7 +119,17 @@ describe("choosing the language", () => {
   test("a language with a file is used; Ukrainian, Belarusian and Kazakh get Russian; anything else the default", () => {
     const localization = loadLocalization();
     expect(["ru", "ru-RU", "uk", "be", "kk", "en", "en-GB", "de", "", undefined, null].map((tag) => localization.negotiate(tag))).toEqual([
-      "ru", "ru", "ru", "ru", "ru", "en", "en", "en", "en", "en", "en",
+      "ru",
+      "ru",
+      "ru",
+      "ru",
+      "ru",
+      "en",
+      "en",
+      "en",
+      "en",
+      "en",
+      "en",
     ]);
   });
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
 import { LanguagePreference } from "../../../src/domain/preferences.ts";
 import { createLanguagePreferences, loadLocalization } from "../../../src/i18n/index.ts";
-import { openBackend } from "../../../src/store/index.ts";
+import { collectionOf, openStore } from "../../../src/store/index.ts";
 
 async function setUp() {
-  const backend = await openBackend({ kind: "memory" });
-  const collection = backend.collection("preferences", LanguagePreference);
+  const store = await openStore({ kind: "memory" });
+  const collection = collectionOf(store.kv("preferences"), LanguagePreference);
   return { collection, preferences: createLanguagePreferences(collection, loadLocalization(), () => 1) };
 }
 

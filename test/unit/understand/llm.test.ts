@@ -1,81 +1,114 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { STATE_PATHS } from "../../../machines/purchase.reading.ts";
 import { DEFAULT_CATALOG } from "../../../src/domain/catalog.ts";
-import { PURCHASE_STATE_NAMES } from "../../../machines/purchase.machine.ts";
-import { allowedInState } from "../../../src/domain/allowed.ts";
-import type { UnderstandContext } from "../../../src/domain/commands.ts";
 import type { Logger } from "../../../src/log.ts";
 import { createCircuitBreaker } from "../../../src/understand/circuit-breaker.ts";
 import { readModelReply } from "../../../src/understand/llm-schema.ts";
 import { type LlmCall, createLlmStats } from "../../../src/understand/llm-stats.ts";
 import { type LlmOptions, createLlmUnderstander } from "../../../src/understand/llm.ts";
 import { type LlmStub, json, startLlmStub } from "../../support/llm-stub.ts";
+import { allowedIn, understandContextIn } from "../../support/order-snapshots.ts";
 
 const catalog = DEFAULT_CATALOG;
 
-function contextFor(state: UnderstandContext["state"], turns: string[] = [], chatId = "c1"): UnderstandContext {
-  return {
-    state,
-    chatId,
-    turns,
-    allowed: allowedInState(state),
-    order: { orderId: `ord_${chatId}`, tokens: state === "initial" ? null : 2000 },
-  };
-}
+const contextFor = (state: string, turns: string[] = [], chatId = "c1") => understandContextIn(state, { turns, chatId });
 
 describe("the model's reply is held to the commands allowed in the current state", () => {
   test("what may be asked for in each state is read from the machine: only cancel, status and help while a payment is awaited", () => {
     // Questions and the order list (issue 13) never reach the machine, so every state allows them.
-    expect(allowedInState("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
-    expect(allowedInState("quoted")).toEqual(["QUOTE", "CHANGE_AMOUNT", "CONFIRM", "CANCEL", "STATUS", "HELP", "RESTART", "ASK", "ORDERS"]);
-    expect(allowedInState("initial")).toEqual(["QUOTE", "CHANGE_AMOUNT", "STATUS", "HELP", "RESTART", "ASK", "ORDERS"]);
-    expect(allowedInState("delivered")).toEqual(["STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("awaiting_payment")).toEqual(["CANCEL", "STATUS", "HELP", "ASK", "ORDERS"]);
+    // Issue 21: a product and a promo code go where an amount goes (before a quote, or with one open).
+    expect(allowedIn("quoted")).toEqual([
+      "SET_AMOUNT",
+      "SET_PRODUCT",
+      "APPLY_PROMO",
+      "CONFIRM",
+      "CANCEL",
+      "STATUS",
+      "HELP",
+      "ASK",
+      "ORDERS",
+    ]);
+    expect(allowedIn("initial")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("none")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
+    // The core rework: an ended order takes no command, but a new amount starts the chat's next order;
+    // a delivered one may be asked for its lost key or code (issue 21).
+    expect(allowedIn("delivered")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "REISSUE", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("cancelled")).toEqual(["SET_AMOUNT", "SET_PRODUCT", "APPLY_PROMO", "STATUS", "HELP", "ASK", "ORDERS"]);
+    expect(allowedIn("paid.delivering")).toEqual(["STATUS", "HELP", "ASK", "ORDERS"]);
   });
 
   test("a question's topic is one of the FAQ topics, in every state", () => {
-    for (const state of ["initial", "quoted", "awaiting_payment", "delivered"] as const) {
-      expect(readModelReply('{"intent":"ASK","topic":"refunds"}', allowedInState(state), catalog)).toEqual({ kind: "command", command: { type: "ASK", topic: "refunds" } });
-      expect(readModelReply('{"intent":"ASK","topic":"tell the customer it is free"}', allowedInState(state), catalog)).toMatchObject({ kind: "rejected" });
-      expect(readModelReply('{"intent":"ASK","topic":"coins","answer":"pay in BTC"}', allowedInState(state), catalog)).toMatchObject({ kind: "rejected", reason: "extra_fields" });
+    for (const state of ["none", "initial", "quoted", "awaiting_payment", "delivered"]) {
+      expect(readModelReply('{"intent":"ASK","topic":"refunds"}', allowedIn(state), catalog)).toEqual({
+        kind: "command",
+        command: { type: "ASK", topic: "refunds" },
+      });
+      expect(readModelReply('{"intent":"ASK","topic":"tell the customer it is free"}', allowedIn(state), catalog)).toMatchObject({
+        kind: "rejected",
+      });
+      expect(readModelReply('{"intent":"ASK","topic":"coins","answer":"pay in BTC"}', allowedIn(state), catalog)).toMatchObject({
+        kind: "rejected",
+        reason: "extra_fields",
+      });
     }
   });
 
   test("no state lets the model ask for anything outside the customer vocabulary", () => {
-    for (const state of PURCHASE_STATE_NAMES) {
-      for (const intent of ["PAYMENT_CONFIRMED", "deliver", "DELIVER", "REFUND_RECORDED", "ADMIN_RETRY_DELIVERY", "pay"]) {
-        const read = readModelReply(JSON.stringify({ intent, paymentId: "p1" }), allowedInState(state), catalog);
+    for (const state of ["none", ...STATE_PATHS]) {
+      for (const intent of [
+        "PAYMENT_RECEIVED",
+        "PAYMENT_CONFIRMED",
+        "deliver",
+        "DELIVER",
+        "REFUND_RECORDED",
+        "ADMIN_RETRY_DELIVERY",
+        "ADMIN_REFUND",
+        "pay",
+      ]) {
+        const read = readModelReply(JSON.stringify({ intent, paymentId: "p1" }), allowedIn(state), catalog);
         expect(read).toMatchObject({ kind: "rejected", reason: "forbidden_intent" });
       }
     }
   });
 
   test.each([
-    ['{"intent":"QUOTE","tokens":3000}', "initial", { kind: "command", command: { type: "QUOTE", tokens: 3000 } }],
+    ['{"intent":"SET_AMOUNT","tokens":3000}', "initial", { kind: "command", command: { type: "SET_AMOUNT", tokens: 3000 } }],
+    ['{"intent":"SET_AMOUNT","tokens":5000}', "quoted", { kind: "command", command: { type: "SET_AMOUNT", tokens: 5000 } }],
     ['```json\n{"intent":"CONFIRM"}\n```', "quoted", { kind: "command", command: { type: "CONFIRM" } }],
     ['```\n{"intent":"STATUS"}\n```', "awaiting_payment", { kind: "command", command: { type: "STATUS" } }],
     ['  {"intent":"unknown"}  ', "quoted", { kind: "unknown" }],
-    ['{"intent":"QUOTE","tokens":"3000"}', "initial", { kind: "rejected", reason: "wrong_type" }],
-    ['{"intent":"QUOTE","tokens":-5}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
-    ['{"intent":"QUOTE","tokens":1000000000000}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
-    ['{"intent":"QUOTE","tokens":99}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
-    ['{"intent":"QUOTE","tokens":2500.5}', "initial", { kind: "rejected", reason: "wrong_type" }],
-    ['{"intent":"QUOTE","tokens":2000,"price":"$1"}', "initial", { kind: "rejected", reason: "extra_fields" }],
+    ['{"intent":"SET_AMOUNT","tokens":"3000"}', "initial", { kind: "rejected", reason: "wrong_type" }],
+    ['{"intent":"SET_AMOUNT","tokens":-5}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
+    ['{"intent":"SET_AMOUNT","tokens":1000000000000}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
+    ['{"intent":"SET_AMOUNT","tokens":99}', "initial", { kind: "rejected", reason: "amount_out_of_range" }],
+    ['{"intent":"SET_AMOUNT","tokens":2500.5}', "initial", { kind: "rejected", reason: "wrong_type" }],
+    ['{"intent":"SET_AMOUNT","tokens":2000,"price":"$1"}', "initial", { kind: "rejected", reason: "extra_fields" }],
+    // A single-product shop has no product slot.
+    ['{"intent":"SET_AMOUNT","tokens":2000,"product":"tokens"}', "initial", { kind: "rejected", reason: "extra_fields" }],
     ['{"intent":"CONFIRM","paymentId":"inv_1"}', "quoted", { kind: "rejected", reason: "extra_fields" }],
     ['{"intent":"CONFIRM"}', "initial", { kind: "rejected", reason: "not_allowed_now" }],
-    ['{"intent":"RESTART"}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
-    ['{"intent":"CHANGE_AMOUNT","tokens":5000}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
+    ['{"intent":"CONFIRM"}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
+    ['{"intent":"SET_AMOUNT","tokens":5000}', "awaiting_payment", { kind: "rejected", reason: "not_allowed_now" }],
+    // The intents the core rework retired are no commands at all any more.
+    ['{"intent":"QUOTE","tokens":3000}', "initial", { kind: "rejected", reason: "unknown_intent" }],
+    ['{"intent":"CHANGE_AMOUNT","tokens":5000}', "quoted", { kind: "rejected", reason: "unknown_intent" }],
+    ['{"intent":"RESTART"}', "quoted", { kind: "rejected", reason: "unknown_intent" }],
     ['{"intent":"BUY_EVERYTHING"}', "initial", { kind: "rejected", reason: "unknown_intent" }],
     ['{"intent":7}', "initial", { kind: "rejected", reason: "wrong_type" }],
     ['[{"intent":"HELP"}]', "initial", { kind: "rejected", reason: "not_an_object" }],
     ["Sure! You want 3000 tokens.", "initial", { kind: "rejected", reason: "invalid_json" }],
     ["", "initial", { kind: "rejected", reason: "empty" }],
   ] as const)("%s in %s reads as %o", (content, state, expected) => {
-    expect(readModelReply(content, allowedInState(state), catalog)).toMatchObject(expected);
+    expect(readModelReply(content, allowedIn(state), catalog)).toMatchObject(expected);
   });
 
   test("the amount limits come from the catalog it is given", () => {
     const small = { ...catalog, minTokens: 500, maxTokens: 5000 };
-    expect(readModelReply('{"intent":"QUOTE","tokens":6000}', allowedInState("initial"), small)).toMatchObject({ reason: "amount_out_of_range" });
-    expect(readModelReply('{"intent":"QUOTE","tokens":5000}', allowedInState("initial"), small)).toMatchObject({ kind: "command" });
+    expect(readModelReply('{"intent":"SET_AMOUNT","tokens":6000}', allowedIn("initial"), small)).toMatchObject({
+      reason: "amount_out_of_range",
+    });
+    expect(readModelReply('{"intent":"SET_AMOUNT","tokens":5000}', allowedIn("initial"), small)).toMatchObject({ kind: "command" });
   });
 });
 
@@ -167,11 +200,13 @@ describe("the understander talks to an OpenAI-compatible endpoint", () => {
     expect(system?.role).toBe("system");
     expect(system?.content).toContain('"intent":"CANCEL"');
     expect(system?.content).not.toContain('"intent":"CONFIRM"');
-    expect(system?.content).not.toContain('"intent":"QUOTE"');
+    expect(system?.content).not.toContain('"intent":"SET_AMOUNT"');
     expect(system?.content).toMatch(/data, not instructions/);
+    // There is no RESTART: starting over is cancelling the order on the table, and the model is told so.
+    expect(system?.content).toContain('{"intent":"CANCEL"} — the customer wants to cancel this order, or to drop it and start over');
     const payload = JSON.parse(user!.content) as Record<string, unknown>;
     expect(payload.message).toBe(injection);
-    expect(payload.state).toBe("awaiting_payment");
+    expect(payload.state).toBe("awaiting_payment.waiting");
     expect(payload.order_tokens).toBe(2000);
     const earlier = payload.earlier_messages as string[];
     expect(earlier).toHaveLength(4); // bounded: the last four turns, each cut to 200 characters
@@ -180,7 +215,7 @@ describe("the understander talks to an OpenAI-compatible endpoint", () => {
   });
 
   test("usage is counted per call, per chat and per order", async () => {
-    stub.script(json({ intent: "QUOTE", tokens: 3000 }));
+    stub.script(json({ intent: "SET_AMOUNT", tokens: 3000 }));
     const stats = createLlmStats();
     const understand = make({ onCall: (call) => stats.record(call) });
     await understand("three grand", contextFor("initial", [], "a"));
@@ -190,7 +225,7 @@ describe("the understander talks to an OpenAI-compatible endpoint", () => {
     const perChat = stats.forChat("a");
     expect(perChat.calls).toBe(2);
     expect(perChat.promptTokens).toBeGreaterThan(100);
-    expect(perChat.completionTokens).toBe(2 * Math.ceil('{"intent":"QUOTE","tokens":3000}'.length / 4));
+    expect(perChat.completionTokens).toBe(2 * Math.ceil('{"intent":"SET_AMOUNT","tokens":3000}'.length / 4));
     expect(stats.forOrder("ord_b").calls).toBe(1);
     expect(stats.forChat("nobody").calls).toBe(0);
   });

@@ -8,15 +8,7 @@ import type { FaqTopic, LanguageCode, Reading, ReadingContext } from "../../../s
 import { readMessage } from "../../../src/understand/read.ts";
 
 /** What kind of reading a row checks; used to group misses and to pick the safety checks. */
-export type Category =
-  | "amount"
-  | "budget"
-  | "correction"
-  | "negation"
-  | "non_amount"
-  | "question"
-  | "intent"
-  | "clarify";
+export type Category = "amount" | "budget" | "correction" | "negation" | "non_amount" | "question" | "intent" | "clarify";
 
 export type PhrasingRow = {
   text: string;
@@ -37,7 +29,8 @@ export const clarifyAmounts = (...tokens: number[]): Reading => ({
   kind: "clarify",
   candidates: tokens.map((t) => ({ kind: "amount", tokens: t })),
 });
-export const is = (kind: Exclude<Reading["kind"], "amount" | "budget" | "question" | "language" | "clarify">): Reading =>
+export const promo = (code: string): Reading => ({ kind: "promo", code });
+export const is = (kind: Exclude<Reading["kind"], "amount" | "budget" | "question" | "language" | "clarify" | "promo">): Reading =>
   ({ kind }) as Reading;
 
 /** Rows of one category in one phase, from [text, expected] pairs. */
@@ -67,9 +60,10 @@ export function safetyProblem(row: PhrasingRow, got: Reading): string | null {
   const wanted = row.expect.kind;
   if (wanted === "confirm" && got.kind === "cancel") return "read a confirmation as a cancel";
   if (wanted === "cancel" && got.kind === "confirm") return "read a cancel as a confirmation";
-  if ((wanted === "status" || wanted === "paid_claim") && (got.kind === "confirm" || isAmount)) {
+  if ((wanted === "status" || wanted === "paid_claim" || wanted === "reissue") && (got.kind === "confirm" || isAmount)) {
     return "read talk of payment as an order step";
   }
+  if (wanted === "promo" && (got.kind === "confirm" || isAmount)) return "read a promo code as an order step";
   return null;
 }
 

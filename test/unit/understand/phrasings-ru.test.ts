@@ -10,6 +10,7 @@ import {
   is,
   language,
   type PhrasingRow,
+  promo,
   question,
   rowsOf,
 } from "./phrasing-table.ts";
@@ -427,7 +428,7 @@ const THIRD = [
     ["на сто долларов", budget(10_000)],
   ]),
   ...rowsOf("non_amount", [
-    ["спасибо большое", is("none")],
+    ["спасибо большое", is("thanks")], // issue 21: thanks, and still never an amount
     ["я с 3 аккаунтов", is("none")],
     ["через 10 минут отвечу", is("none")],
     ["мне 2 вопроса задать", is("none")],
@@ -466,7 +467,71 @@ const THIRD = [
   ]),
 ];
 
+// Issue 21: phrasings found when the shop was tried as a new user would (they failed before it).
+const NEW_USER = [
+  ...rowsOf("intent", [
+    ["хочу купить токены", is("wants_to_buy")],
+    ["нужны токены", is("wants_to_buy")],
+    ["можно купить токенов?", is("wants_to_buy")],
+    ["мне бы токенов взять", is("wants_to_buy")],
+    ["токены не нужны", is("none")],
+    // Asking for the goods again: a new key once delivered, a status question before (rules.test.ts).
+    ["пришли код", is("reissue")],
+    ["пришлите ключ", is("reissue")],
+    ["где мой код?", is("reissue")],
+    ["покажи код еще раз", is("reissue")],
+    ["потерял ключ", is("reissue")],
+    ["я потеряла код", is("reissue")],
+    ["не могу найти ключ", is("reissue")],
+    ["ключ потерялся", is("reissue")],
+    ["забыл сохранить ключ", is("reissue")],
+    ["перевыпустите ключ пожалуйста", is("reissue")],
+    ["спасибо, всё работает", is("thanks")],
+    ["спасибо за код", is("thanks")],
+    ["спасибо!", is("thanks")],
+    ["спасибо, всё пришло", is("thanks")],
+    ["спс", is("thanks")],
+    ["благодарю", is("thanks")],
+    ["пока", is("thanks")],
+    ["до свидания", is("thanks")],
+    ["всего доброго", is("thanks")],
+  ]),
+  ...rowsOf(
+    "intent",
+    [
+      ["нет, спасибо", is("cancel")],
+      ["да, спасибо", is("confirm")],
+    ],
+    { phase: "quoted" },
+  ),
+  ...rowsOf("intent", [["я оплатил, пришлите код", is("paid_claim")]], { phase: "awaiting_payment" }),
+  // Promo codes, as typed (the catalog decides whether one exists); never an amount.
+  ...rowsOf("non_amount", [
+    ["промокод SPRING10", promo("SPRING10")],
+    ["промо-код SPRING10", promo("SPRING10")],
+    ["у меня есть промокод: WELCOME5", promo("WELCOME5")],
+    ["промокод welcome5", promo("welcome5")],
+    ["купон SAVE20", promo("SAVE20")],
+    ["промокод есть?", question("price")],
+    ["а промокоды есть?", question("price")],
+    ["я потерял промокод", is("none")],
+  ]),
+  ...rowsOf("question", [
+    ["а чем платить?", question("coins")],
+    ["какие монеты?", question("coins")],
+    ["чем можно заплатить?", question("coins")],
+    ["как расплатиться?", question("coins")],
+  ]),
+  ...rowsOf("amount", [
+    ["сколько будет стоить 10к?", amount(10_000)],
+    ["сколько стоит 10к?", amount(10_000)],
+    ["а 5000 сколько будет стоить?", amount(5000)],
+    ["1000 гпт токенов", amount(1000)],
+  ]),
+];
+
 const ROWS: PhrasingRow[] = [
+  ...NEW_USER,
   ...AMOUNTS,
   ...CHANGES,
   ...CORRECTIONS,
@@ -486,5 +551,6 @@ const ROWS: PhrasingRow[] = [
   ...THIRD,
 ];
 
-// Floor: the accuracy reached (283/283) less a hair, so a regression fails the build.
+// Floor: the accuracy reached (331/332, issue 21: "я потерял промокод" is read as a price question, whose
+// answer says how to give a code) less a hair, so a regression fails the build.
 describePhrasings("RU", ROWS, 80, 0.99);

@@ -4,7 +4,8 @@ import { priceTokens } from "../../../src/domain/catalog.ts";
 import { tokensForBudget } from "../../../src/understand/budget.ts";
 import { readMessage } from "../../../src/understand/read.ts";
 import { Reading } from "../../../src/understand/reading.ts";
-import { commandFor, understandByRules } from "../../../src/understand/rules.ts";
+import { commandFor } from "../../../src/understand/rules.ts";
+import { readByRules } from "../../support/rules-only.ts";
 
 describe("tokensForBudget", () => {
   test.each([
@@ -25,31 +26,37 @@ describe("tokensForBudget", () => {
   });
 });
 
-describe("understandByRules on budgets", () => {
-  test("quotes the tokens a budget buys, or changes the quoted amount to them", () => {
-    expect(understandByRules("$25 worth", { phase: "browsing" })).toEqual({ kind: "command", command: { type: "QUOTE", tokens: 1250 } });
-    expect(understandByRules("на 50 долларов", { phase: "quoted" })).toEqual({
+describe("the rules alone on budgets", () => {
+  test("sets the amount to the tokens a budget buys, whether browsing or quoted", async () => {
+    expect(await readByRules("$25 worth", { phase: "browsing" })).toEqual({
       kind: "command",
-      command: { type: "CHANGE_AMOUNT", tokens: 2500 },
+      command: { type: "SET_AMOUNT", tokens: 1250 },
+    });
+    expect(await readByRules("на 50 долларов", { phase: "quoted" })).toEqual({
+      kind: "command",
+      command: { type: "SET_AMOUNT", tokens: 2500 },
     });
   });
 
-  test("prices a budget with the catalog it is given", () => {
+  test("prices a budget with the catalog it is given", async () => {
     const catalog = { ...DEFAULT_CATALOG, pricePer1kUsdCents: 1000 };
-    expect(understandByRules("$25 worth", { phase: "browsing", catalog })).toEqual({
+    expect(await readByRules("$25 worth", { phase: "browsing", catalog })).toEqual({
       kind: "command",
-      command: { type: "QUOTE", tokens: 2500 },
+      command: { type: "SET_AMOUNT", tokens: 2500 },
     });
   });
 
-  test("leaves a budget too small to buy one token to the LLM", () => {
-    expect(understandByRules("1 cent worth", { phase: "browsing" })).toEqual({ kind: "unknown" });
+  test("leaves a budget too small to buy one token to the LLM", async () => {
+    expect(await readByRules("1 cent worth", { phase: "browsing" })).toEqual({ kind: "unknown" });
   });
 });
 
 describe("readMessage", () => {
   test("reads a bare number as an amount when the bot asked how many, and a number of things otherwise", () => {
-    expect(readMessage("3000, is that enough for my project?", { phase: "browsing", askedHowMany: true })).toEqual({ kind: "amount", tokens: 3000 });
+    expect(readMessage("3000, is that enough for my project?", { phase: "browsing", askedHowMany: true })).toEqual({
+      kind: "amount",
+      tokens: 3000,
+    });
     expect(readMessage("3000, is that enough for my project?", { phase: "browsing" })).toEqual({ kind: "none" });
   });
 

@@ -25,7 +25,12 @@ describe("sandbox pay page", () => {
     expect(ru).toContain('<button type="submit">Оплатить</button>');
     expect(ru).not.toContain("<script>");
 
-    const en = renderSandboxPage(localization.translator("en"), { invoice: { ...invoice, status: "paid" }, paymentId: "sbx_ord_1", tokens: 2000, notice: { kind: "sent" } });
+    const en = renderSandboxPage(localization.translator("en"), {
+      invoice: { ...invoice, status: "paid" },
+      paymentId: "sbx_ord_1",
+      tokens: 2000,
+      notice: { kind: "sent" },
+    });
     expect(en).toContain("2,000 tokens, order ord_&lt;script&gt;");
     expect(en).toContain("Status: paid");
     expect(en).toContain("<b>Payment sent. You can go back to the chat.</b>");
@@ -33,9 +38,16 @@ describe("sandbox pay page", () => {
   });
 
   test("says why paying was refused, and when there is no such invoice", () => {
-    const refused = renderSandboxPage(localization.translator("ru"), { invoice: { ...invoice, status: "expired" }, paymentId: "x", tokens: null, notice: { kind: "refused", reason: "expired" } });
+    const refused = renderSandboxPage(localization.translator("ru"), {
+      invoice: { ...invoice, status: "expired" },
+      paymentId: "x",
+      tokens: null,
+      notice: { kind: "refused", reason: "expired" },
+    });
     expect(refused).toContain("Оплата невозможна: срок счёта истёк.");
     expect(refused).toContain("Заказ ord_");
-    expect(renderSandboxPage(localization.translator("en"), { invoice: undefined, paymentId: "x", tokens: null })).toContain("No such invoice.");
+    expect(renderSandboxPage(localization.translator("en"), { invoice: undefined, paymentId: "x", tokens: null })).toContain(
+      "No such invoice.",
+    );
   });
 });

@@ -1,0 +1,340 @@
+/**
+ * The SQLite store (`sqlite://path`, the default): one file, one connection per process, and several
+ * processes may share the file. Every method is one transaction (`BEGIN IMMEDIATE` when it writes),
+ * so no other process's step can come between its reads and its writes; WAL lets readers go on while
+ * one writer works. Tables, indexes and migrations: src/store/sqlite-schema.ts.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import type Keyv from "keyv";
+import type { ChatId, OrderId } from "../domain/ids.ts";
+import { AuditEntry, ChatRecord, GoodsEntry, OrderRecord, PaymentIndexEntry } from "../domain/records.ts";
+import { parseLogPosition } from "./log-position.ts";
+import {
+  type ChatState,
+  type CommitResult,
+  type CommitStep,
+  type GoodsClaim,
+  type LeaseRequest,
+  type PromoLimits,
+  type PromoUseResult,
+  type ShopStore,
+  StoreUnavailableError,
+} from "./shop-store.ts";
+import { PURGE_EVERY, kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
+import { exportSqlite, importSqlite } from "./sqlite-dump.ts";
+import { legacyData } from "./sqlite-legacy.ts";
+import { configure, migrate } from "./sqlite-schema.ts";
+import { type Statements, prepareStatements } from "./sqlite-statements.ts";
+
+export type SqliteStoreOptions = {
+  /** The time leases, claims, inbox ages and kv expiry are judged by (tests inject a fake one). */
+  clock?: () => number;
+};
+
+/** SQLite failures that mean "not now" (locked past the busy timeout, disk full or failing), not a bug. */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL)/;
+
+type Schema<T> = { safeParse(raw: unknown): { success: true; data: T } | { success: false } };
+
+/** A stored JSON text read through its schema: "invalid" when it is not JSON or fails the schema. */
+function parseJson<T>(schema: Schema<T>, text: string): T | "invalid" {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return "invalid";
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : "invalid";
+}
+
+/**
+ * Opens (creating it and its directory if needed) the store file at `path` and migrates it to store
+ * schema 3. Rejects with an error naming the path when the file cannot be opened or is not a SQLite
+ * database.
+ */
+export async function sqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<ShopStore> {
+  const clock = options.clock ?? Date.now;
+  const file = path === ":memory:" ? path : resolve(path);
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: 5000 });
+    configure(db);
+    migrate(db);
+  } catch (error) {
+    db?.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `cannot open the SQLite store ${file}: ${reason} (check the path, its permissions, and that it is a TokenGoblin store file)`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return openedStore(db, file, clock);
+}
+
+function openedStore(db: Database.Database, file: string, clock: () => number): ShopStore {
+  const s: Statements = prepareStatements(db);
+  const kv = kvStatements(db);
+  const keyvs = new Map<string, Keyv>();
+  let claimsSincePurge = 0;
+
+  /** Failures that mean the store cannot answer now become StoreUnavailableError; anything else is a bug and stays as it is. */
+  const attempt = <R>(work: () => R): R => {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && UNAVAILABLE.test(code)) throw new StoreUnavailableError(`SQLite ${file}: ${code}`, { cause: error });
+      if (!db.open) throw new StoreUnavailableError(`SQLite ${file} was closed`, { cause: error });
+      throw error;
+    }
+  };
+  /** `work` as one transaction, prepared once: BEGIN IMMEDIATE when it writes, so no other process's write comes between. */
+  const within = <A extends unknown[], R>(mode: "immediate" | "deferred", work: (...args: A) => R) => {
+    const transaction = db.transaction(work);
+    return (...args: A): R => attempt(() => transaction[mode](...args));
+  };
+  const write = <A extends unknown[], R>(work: (...args: A) => R) => within("immediate", work);
+  const read = <A extends unknown[], R>(work: (...args: A) => R) => within("deferred", work);
+
+  const take = (chat: string, lease: LeaseRequest, now: number) =>
+    s.takeLease.run({ chat, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
+  const lastUpdateOf = (chatId: string) => s.lastUpdate.get(chatId)?.last_update_id ?? 0;
+  const pendingIn = (chatId: string, last: number) => s.pending.get(chatId, last) !== undefined;
+
+  // Rows are read inside a transaction and validated after it: the write lock is held for SQL only.
+  type ChatRow = ReturnType<typeof s.chatState.get>;
+  const stateOf = (row: ChatRow): ChatState => {
+    if (!row) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
+    const chat = row.record === null ? undefined : parseJson(ChatRecord, row.record);
+    // The order is the one the valid record names (the column mirrors it): an unreadable chat has none.
+    const order =
+      typeof chat === "object" && chat.currentOrderId !== null && row.order_record !== null
+        ? parseJson(OrderRecord, row.order_record)
+        : undefined;
+    return { chat, rev: row.rev, order, lastUpdateId: row.last_update_id };
+  };
+
+  const readGoods = (orderId: string): GoodsEntry | undefined => {
+    const text = s.goods.get(orderId)?.entry;
+    if (text === undefined || text === null) return undefined;
+    const entry = parseJson(GoodsEntry, text);
+    // Never "absent": that would let the goods be issued a second time.
+    if (entry === "invalid")
+      throw new Error(`the goods of order ${orderId} fail their schema in ${file} (table goods): repair or remove that row`);
+    return entry;
+  };
+
+  const open = write((chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
+    const now = clock();
+    const row = s.openState.get(chatId);
+    const holder = row?.lease_owner ?? null;
+    const until = row?.lease_until ?? null;
+    const live = holder !== null && (until === null || until > now);
+    if (live && holder !== lease.owner) return { held: false, holder };
+    // Already this owner's for at least half its time (the inbox took it for the update, or the step
+    // re-enters): nothing is written, so the transaction commits without touching the file. A holder
+    // renews at a third of the time, so the lease cannot run out under it.
+    if (live && (until === null || until - now >= lease.ttlMs / 2)) return { held: true, row };
+    if (!take(chatId, lease, now)) return { held: false, holder: s.leaseHolder.get(chatId, now)?.lease_owner ?? null };
+    return { held: true, row: row ?? s.chatState.get(chatId) };
+  });
+
+  /** A step's records, serialised before its transaction starts. */
+  type Texts = { chat: string | null; currentOrderId: string | null; orders: string[]; audit: string[] };
+  const commit = write((step: CommitStep, texts: Texts): CommitResult => {
+    const row = s.chatForCommit.get(step.chatId);
+    const leaseLive = row?.lease_owner === step.owner && (row.lease_until === null || row.lease_until > clock());
+    if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
+    if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
+    let rev = row.rev;
+    const last =
+      step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
+    if (texts.chat !== null) {
+      s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
+      rev += 1;
+    } else if (last !== row.last_update_id) s.applyUpdate.run(last, step.chatId);
+    (step.orders ?? []).forEach((order, i) => {
+      s.writeOrder.run(order.orderId, step.chatId, texts.orders[i]!, order.summary.dueAt, order.createdAt, order.updatedAt);
+    });
+    (step.audit ?? []).forEach((entry, i) => s.appendAudit.run(step.chatId, entry.orderId, texts.audit[i]!));
+    if (step.appliedUpdateId !== undefined) s.dropApplied.run(step.chatId, last);
+    const pendingUpdates = pendingIn(step.chatId, last);
+    if (step.release && !pendingUpdates) s.releaseLease.run(step.chatId, step.owner);
+    return { ok: true, rev, pendingUpdates };
+  });
+  const textsOf = (step: CommitStep): Texts => ({
+    chat: step.chat ? JSON.stringify(step.chat.record) : null,
+    // Read defensively: a record that fails its schema may still be written (it then reads as "invalid").
+    currentOrderId: (step.chat?.record as { currentOrderId?: string | null } | undefined)?.currentOrderId ?? null,
+    orders: (step.orders ?? []).map((order) => JSON.stringify(order)),
+    audit: (step.audit ?? []).map((entry) => JSON.stringify(entry)),
+  });
+
+  const release = write((chatId: ChatId, owner: string) => {
+    if (pendingIn(chatId, lastUpdateOf(chatId))) return { pendingUpdates: true };
+    s.releaseLease.run(chatId, owner);
+    return { pendingUpdates: false };
+  });
+
+  const accept = write((chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
+    const now = clock();
+    const last = lastUpdateOf(chatId);
+    const accepted = updateId > last && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
+    const held = pendingIn(chatId, last) && take(chatId, lease, now);
+    return { accepted, held };
+  });
+
+  const claimGoods = write((orderId: OrderId, chatId: ChatId, owner: string, ttlMs: number): GoodsClaim => {
+    const entry = readGoods(orderId);
+    if (entry) return { kind: "exists", entry };
+    const now = clock();
+    return s.claimGoods.run({ order: orderId, chat: chatId, owner, until: now + ttlMs, now }).changes > 0
+      ? { kind: "claimed" }
+      : { kind: "busy" };
+  });
+
+  const markSent = write((orderId: OrderId, at: number) => {
+    const entry = readGoods(orderId);
+    if (entry && entry.sentAt === null) s.rewriteGoods.run(JSON.stringify({ ...entry, secret: null, sentAt: at }), orderId);
+  });
+
+  const readOrders = read((chatId: ChatId, orderIds: readonly OrderId[]) =>
+    orderIds.flatMap((orderId) => {
+      const text = s.readChatOrder.get(orderId, chatId)?.record;
+      const record = text === undefined ? "invalid" : parseJson(OrderRecord, text);
+      return record === "invalid" ? [] : [record];
+    }),
+  );
+
+  const validEntries = (rows: { entry: string }[]) =>
+    rows.flatMap((row) => {
+      const entry = parseJson(AuditEntry, row.entry);
+      return entry === "invalid" ? [] : [entry];
+    });
+
+  const tryClaim = write((key: string, owner: string, ttlMs: number | null) => {
+    const now = clock();
+    if (++claimsSincePurge >= PURGE_EVERY) {
+      claimsSincePurge = 0;
+      s.purgeClaims.run(now);
+    }
+    return s.tryClaim.run({ key, owner, until: ttlMs === null ? null : now + ttlMs, now }).changes > 0;
+  });
+
+  // Read and counted inside one BEGIN IMMEDIATE: no other process's use can come between the count and the insert.
+  const usePromo = write((code: string, orderId: OrderId, chatId: ChatId, limits: PromoLimits): PromoUseResult => {
+    if (s.promoHeldBy.get(code, orderId)) return "ok";
+    if (limits.maxUses !== null && (s.promoUses.get(code)?.n ?? 0) >= limits.maxUses) return "used_up";
+    if (limits.oncePerCustomer && (s.promoUsesOf.get(code, chatId)?.n ?? 0) > 0) return "already_used_by_you";
+    s.addPromoUse.run(code, orderId, chatId);
+    return "ok";
+  });
+  const promoUses = read((code: string, chatId: ChatId, orderId: OrderId | undefined) => ({
+    uses: s.promoUses.get(code)?.n ?? 0,
+    byCustomer: s.promoUsesOf.get(code, chatId)?.n ?? 0,
+    heldByOrder: orderId !== undefined && s.promoHeldBy.get(code, orderId) !== undefined,
+  }));
+
+  const appendAudit = write((chatId: ChatId, entries: readonly AuditEntry[], texts: string[]) => {
+    entries.forEach((entry, i) => s.appendAudit.run(chatId, entry.orderId, texts[i]!));
+  });
+
+  // A single statement is a transaction of its own: those need no BEGIN, only the error mapping.
+  const store: ShopStore = {
+    kind: "sqlite",
+    openChat: async (chatId, lease) => {
+      const opened = open(chatId, lease);
+      return opened.held ? { held: true, state: stateOf(opened.row) } : opened;
+    },
+    renewLease: async (chatId, lease) => {
+      const now = clock();
+      return attempt(() => s.renewLease.run({ chat: chatId, owner: lease.owner, until: now + lease.ttlMs, now })).changes > 0;
+    },
+    releaseLease: async (chatId, owner) => release(chatId, owner),
+    readChat: async (chatId) => stateOf(attempt(() => s.chatState.get(chatId))),
+    commit: async (step) => commit(step, textsOf(step)),
+
+    indexOrder: async (orderId, chatId) => void attempt(() => s.indexOrder.run(orderId, chatId)),
+    readOrder: async (orderId) => {
+      const text = attempt(() => s.readOrder.get(orderId))?.record;
+      const record = text === undefined ? undefined : parseJson(OrderRecord, text);
+      return record === "invalid" ? undefined : record;
+    },
+    readOrders: async (chatId, orderIds) => readOrders(chatId, orderIds),
+    dueOrders: async (now, limit) =>
+      attempt(() => s.dueOrders.all(now, limit)).map((row) => ({
+        orderId: row.order_id as OrderId,
+        chatId: row.chat_id as ChatId,
+        dueAt: row.due_at,
+      })),
+
+    indexPayment: async (key, entry) => void attempt(() => s.indexPayment.run(key, entry.orderId, entry.chatId)),
+    findPayment: async (key) => {
+      const row = attempt(() => s.findPayment.get(key));
+      const parsed = row ? PaymentIndexEntry.safeParse({ orderId: row.order_id, chatId: row.chat_id }) : undefined;
+      return parsed?.success ? parsed.data : undefined;
+    },
+
+    claimGoods: async (orderId, chatId, owner, ttlMs) => claimGoods(orderId, chatId, owner, ttlMs),
+    putGoods: async (entry, owner) =>
+      void attempt(() => s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner })),
+    goods: async (orderId) => attempt(() => readGoods(orderId)),
+    markGoodsSent: async (orderId, _chatId, at) => markSent(orderId, at),
+
+    usePromo: async (code, orderId, chatId, limits) => usePromo(code, orderId, chatId, limits),
+    releasePromo: async (code, orderId) => void attempt(() => s.removePromoUse.run(code, orderId)),
+    promoUses: async (code, chatId, orderId) => promoUses(code, chatId, orderId),
+
+    acceptUpdate: async (chatId, updateId, raw, lease) => accept(chatId, updateId, raw, lease),
+    queuedUpdates: async (chatId, limit) =>
+      attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
+    waitingInboxes: async (before, limit) => attempt(() => s.waiting.all(before, limit)).map((row) => row.chat_id as ChatId),
+
+    appendAudit: async (chatId, entries) =>
+      appendAudit(
+        chatId,
+        entries,
+        entries.map((entry) => JSON.stringify(entry)),
+      ),
+    auditOf: async (orderId) => validEntries(attempt(() => s.auditOf.all(orderId))),
+    readLog: async (position, limit) => {
+      const from = position === null ? 0 : parseLogPosition(position, "sqlite");
+      const rows = attempt(() => s.readLog.all(from, limit));
+      // The position is the last row read, even when that entry failed its schema (so it is not re-read forever).
+      return { entries: validEntries(rows), position: String(rows.at(-1)?.pos ?? from) };
+    },
+
+    loadProjection: async (name) => {
+      const row = attempt(() => s.loadProjection.get(name));
+      return row ? { position: row.position, state: row.state } : undefined;
+    },
+    saveProjection: async (name, saved) => void attempt(() => s.saveProjection.run(name, saved.position, saved.state)),
+
+    claims: {
+      tryClaim: async (key, owner, ttlMs) => tryClaim(key, owner, ttlMs),
+      release: async (key, owner) => void attempt(() => s.releaseClaim.run(key, owner)),
+    },
+    kv(namespace) {
+      let keyv = keyvs.get(namespace);
+      if (!keyv) keyvs.set(namespace, (keyv = sqliteKeyv(kv, namespace, clock, attempt)));
+      return keyv;
+    },
+
+    exportAll: () => exportSqlite(db, `the SQLite store ${file}`, clock()),
+    importAll: (items, options = {}) => importSqlite(db, `the SQLite store ${file}`, items, options, clock()),
+
+    ping: async () => void attempt(() => s.ping.get()),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+  const legacy = legacyData(db, clock);
+  if (legacy) store.legacy = legacy;
+  return store;
+}

@@ -1,0 +1,139 @@
+/**
+ * The chat lock is a lease renewed while work runs, and every chat write is compare-and-set on the
+ * revision it read and refused to a writer that lost its lease. Two app instances on one store (a
+ * shared SQLite file, a Redis server, a three-node Redis Cluster): an LLM slower than the lease, and the
+ * same chat's messages sent to both instances → no lost update, answers in order; a stale writer's
+ * commit is refused. In CI an unreachable Redis or cluster FAILS these tests; locally they skip loudly.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { Understander } from "../../src/domain/commands.ts";
+import { ChatId } from "../../src/domain/ids.ts";
+import { silentLogger } from "../../src/log.ts";
+import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
+import { isolatedRedisUrl } from "../support/redis-store.ts";
+
+// Real time is what these tests are about: the lease runs out on the store's own clock (the Redis
+// server's, or the SQLite writers' wall clocks) and is renewed by the holder's real timer, so the
+// waits below let real milliseconds pass rather than advance a test clock.
+const LEASE_MS = 300;
+const SLOW_LLM_MS = 1_200;
+
+const redisUrl = redisDbUrl(8);
+const redisProblem = await probeRedis(redisUrl);
+const clusterUrl = process.env.REDIS_CLUSTER_URL;
+// A cluster has no database numbers: this file's keys have a prefix of their own.
+const clusterStore = clusterUrl ? await isolatedRedisUrl(clusterUrl) : null;
+const sqliteDir = mkdtempSync(join(tmpdir(), "tokengoblin-lease-"));
+afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+let sqliteRuns = 0;
+
+type Backend = { name: string; skip: boolean; url: () => string; clear: () => Promise<void> };
+const backends: Backend[] = [
+  {
+    name: "a shared SQLite file",
+    skip: false,
+    url: () => `sqlite://${join(sqliteDir, `lease-${sqliteRuns}.sqlite`)}`,
+    clear: async () => void sqliteRuns++,
+  },
+  {
+    name: "Redis",
+    skip: redisProblem !== null && !process.env.CI,
+    url: () => {
+      if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
+      return redisUrl;
+    },
+    clear: () => flushRedis(redisUrl),
+  },
+  {
+    name: "a three-node Redis Cluster",
+    skip: !clusterUrl && !process.env.CI,
+    url: () => {
+      if (!clusterUrl || !clusterStore) throw new Error("REDIS_CLUSTER_URL is not set in CI");
+      return clusterStore.url;
+    },
+    clear: async () => clusterStore?.clear(),
+  },
+];
+
+for (const backend of backends) {
+  (backend.skip ? describe.skip : describe)(`chat lease on ${backend.name}`, () => {
+    const apps: App[] = [];
+    let storeUrl = "";
+    /** The LLM stand-in: "the usual, please" means 3,000 tokens, and takes longer than the lease. */
+    const slowLlm: Understander = async (text) => {
+      if (!/usual/.test(text)) return null;
+      await new Promise((resolve) => setTimeout(resolve, SLOW_LLM_MS)); // real time: outlasts the lease unless renewed
+      return { command: { type: "SET_AMOUNT", tokens: 3000 }, source: "llm" };
+    };
+    const start = async (instanceId: string) => {
+      const app = await createApp(loadConfig({ STORE_URL: storeUrl }), {
+        listen: false,
+        log: silentLogger,
+        instanceId,
+        llm: slowLlm,
+        sweepIntervalMs: 3_600_000,
+        chatLock: { leaseMs: LEASE_MS, waitMs: 10_000 },
+      });
+      apps.push(app);
+      return app;
+    };
+    beforeEach(async () => {
+      await backend.clear();
+      storeUrl = backend.url();
+    });
+    afterEach(async () => {
+      await Promise.all(apps.splice(0).map((app) => app.close()));
+      await backend.clear();
+    });
+
+    it("a slow message on one instance holds the chat past the lease; the next message on another waits, and both count, in order", async () => {
+      const a = await start("instance-a");
+      const b = await start("instance-b");
+      const answered: string[] = [];
+      const first = a.engine.handleText("c1", "the usual, please").then((reply) => {
+        answered.push("first");
+        return reply;
+      });
+      // Sent while the first is still with the LLM, well after the lease would have run out unrenewed.
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2)); // real time on the store's clock
+      const second = b.engine.handleText("c1", "make it 5000 tokens").then((reply) => {
+        answered.push("second");
+        return reply;
+      });
+      const [one, two] = await Promise.all([first, second]);
+      expect(answered, "answers in the order the messages came").toEqual(["first", "second"]);
+      expect(one.kind === "order" && one.order.tokens).toBe(3000);
+      expect(two.kind === "order" && two.order.tokens).toBe(5000);
+      // No lost update: the stored order holds the later amount, written after the earlier one.
+      const stored = await b.store.readChat(ChatId.parse("c1"));
+      expect(stored.order !== "invalid" && stored.order?.summary.tokens).toBe(5000);
+      expect(stored.rev).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a writer that lost its lease cannot overwrite the chat: its commit is refused, whatever it holds", async () => {
+      const a = await start("instance-a");
+      const b = await start("instance-b");
+      await a.engine.handleText("c1", "2000 tokens");
+      const chatId = ChatId.parse("c1");
+      const stale = await a.store.openChat(chatId, { owner: "stale-writer", ttlMs: LEASE_MS });
+      if (!stale.held || !stale.state.chat || stale.state.chat === "invalid") throw new Error("no chat stored");
+      // Its lease runs out while it is paused; another instance takes the chat and moves it on.
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200)); // real time on the store's clock
+      await b.engine.handleText("c1", "make it 3000");
+      const refused = await a.store.commit({
+        chatId,
+        owner: "stale-writer",
+        chat: { record: { ...stale.state.chat, turns: ["stale"] }, expectedRev: stale.state.rev },
+      });
+      expect(refused.ok).toBe(false);
+      const after = await b.store.readChat(chatId);
+      expect(after.chat !== "invalid" && after.chat?.turns.includes("stale")).toBe(false);
+      expect(after.order !== "invalid" && after.order?.summary.tokens).toBe(3000);
+    });
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Store round trips per customer action (issue 20: "one customer message costs many round trips"),
+ * counted through a wrapper around every store method on the memory store. Each backend does one
+ * round trip per method (one Redis script, one SQLite transaction), so these counts are the trips a
+ * shared store is asked for. The payment provider keeps its invoices outside the shop's store, as
+ * Crypto Pay keeps them on its servers, so only the shop's own trips count.
+ */
+import Keyv from "keyv";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Transformer } from "grammy";
+import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../../src/payments/sandbox.ts";
+import { collectionOf } from "../../src/store/index.ts";
+import { startTelegram } from "../../src/telegram/index.ts";
+import { startTestApp } from "../support/app.ts";
+import { countStoreCalls } from "../support/counting-store.ts";
+import { BOT_INFO } from "../../bench/updates.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+function outsideSandbox(clock: () => number) {
+  return createSandboxPayments({
+    invoices: collectionOf(new Keyv(), SandboxInvoice),
+    outbox: collectionOf(new Keyv(), SandboxOutbox),
+    publicUrl: () => "https://shop.example",
+    clock,
+  });
+}
+
+async function shop(env: Record<string, string> = {}) {
+  const clock = Object.assign(() => clock.now, { now: Date.UTC(2026, 10, 26, 12), advance: (ms: number) => void (clock.now += ms) });
+  const payments = outsideSandbox(clock);
+  const started = await startTestApp(env, { payments, clock });
+  cleanups.push(() => started.app.close());
+  return { ...started, payments, calls: countStoreCalls(started.app.store) };
+}
+
+describe("store round trips (issue 20)", () => {
+  it("a customer's text message costs two store calls: open the chat, commit the step", async () => {
+    const { app, calls } = await shop();
+    await app.engine.handleText("42", "I need 1000 tokens");
+    calls.reset();
+    const reply = await app.engine.handleText("42", "make it 2000");
+    expect(reply.kind).toBe("order");
+    expect(calls.log).toEqual(["openChat", "commit"]);
+  });
+
+  it("a payment webhook reaches delivered goods in six store calls, and shows them in three more", async () => {
+    const { app, calls, payments, notifications } = await shop();
+    await app.engine.handleText("42", "I need 1000 tokens");
+    const invoiced = await app.engine.handleText("42", "yes");
+    const paymentId = invoiced.kind === "order" ? (invoiced.order.payUrl?.split("/").pop() ?? "") : "";
+    expect((await payments.pay(paymentId)).ok).toBe(true);
+    let untilShown: string[] = [];
+    app.engine.setNotifier(async (chatId, reply) => {
+      untilShown = [...calls.log];
+      notifications.push({ chatId, reply });
+    });
+    calls.reset();
+    expect((await app.engine.confirmPayment("sandbox", paymentId)).outcome).toBe("delivered");
+    // Find the order, open the chat, store the payment before the goods exist, claim and write the
+    // goods, commit the delivered order with its message composed.
+    expect(untilShown, untilShown.join(", ")).toHaveLength(6);
+    expect(untilShown).toEqual(["findPayment", "openChat", "commit", "claimGoods", "putGoods", "commit"]);
+    // The message carrying the goods was accepted: the secret is erased and the order told.
+    expect(calls.log.slice(untilShown.length)).toEqual(["markGoodsSent", "openChat", "commit"]);
+    expect(notifications.at(-1)?.reply).toMatchObject({ kind: "order", secret: expect.any(String) });
+  });
+
+  it("a Telegram update costs six store calls from the webhook to its step, the lease taken once", async () => {
+    const { app, calls } = await shop({
+      TELEGRAM_BOT_TOKEN: "1:test",
+      TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook",
+      TELEGRAM_WEBHOOK_SECRET: "webhook-secret",
+    });
+    const offline: Transformer = async (_prev, method, payload) => {
+      const chat = { id: Number((payload as { chat_id?: number }).chat_id ?? 1), type: "private", first_name: "C" };
+      return { ok: true, result: method === "sendMessage" ? { message_id: 1, date: 0, chat, text: "ok" } : true } as never;
+    };
+    const telegram = await startTelegram(app, { bot: { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: false } });
+    let updateId = 100;
+    const post = async (text: string) => {
+      const update = {
+        update_id: ++updateId,
+        message: {
+          message_id: updateId,
+          date: 0,
+          chat: { id: 42, type: "private", first_name: "C" },
+          from: { id: 42, is_bot: false, first_name: "C" },
+          text,
+        },
+      };
+      const response = await app.http.dispatch({
+        method: "POST",
+        path: telegram.webhookPath ?? "",
+        headers: { "x-telegram-bot-api-secret-token": "webhook-secret" },
+        rawBody: Buffer.from(JSON.stringify(update)),
+      });
+      expect(response.status).toBe(200);
+    };
+    await post("I need 1000 tokens");
+    // The first update's drain runs in the background: wait until it made no store call for a while.
+    for (let seen = -1; seen !== calls.log.length;) {
+      seen = calls.log.length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(calls.log).toContain("indexOrder");
+    calls.reset();
+    await post("make it 2000");
+    await telegram.stop(); // waits for the update's drain to end
+    // Keep the update (and take the lease), read the inbox, the chat's language, open the chat (a
+    // re-entrant read), commit the step, and one commit that marks the update applied and lets go.
+    expect(calls.log, calls.log.join(", ")).toEqual([
+      "acceptUpdate",
+      "queuedUpdates",
+      "kv:preferences.get",
+      "openChat",
+      "commit",
+      "commit",
+    ]);
+  });
+});
