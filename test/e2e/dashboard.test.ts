@@ -91,6 +91,8 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     // The failed delivery was paid for too: $40 + $20 (the returning customer) + $100.
     await expect(page.textContent(".kpis")).resolves.toContain("$160.00");
     await expect(page.textContent("#needs")).resolves.toContain(failedOrder);
+    // By product, all time: the seeded week's paid orders and today's, of the built-in product (a voucher: no credit, no margin).
+    await expect(page.textContent("#by-product")).resolves.toContain("tokens17$920.00——");
     await expect(page.textContent("#customers")).resolves.toContain("@walker");
     await expect(page.textContent("#customers")).resolves.toMatch(/1 repeat buyers brought \d/);
     await expect(page.textContent("#not-understood")).resolves.toContain("can you walk my dog on tuesday");
