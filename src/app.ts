@@ -13,6 +13,8 @@ import type { Config } from "./config.ts";
 import { createDeliveryProvider, createLedger, type DeliveryProvider } from "./delivery/index.ts";
 import type { Understander } from "./domain/commands.ts";
 import { type Engine, createEngine, createPurchaseActors } from "./engine/index.ts";
+import { type PromoBook, createPromoBook } from "./engine/promo-book.ts";
+import { shopOf } from "./domain/catalog.ts";
 import { createHttpServer, type HttpServer } from "./http/server.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { type Metrics, countEngineEvents, createMetrics } from "./metrics.ts";
@@ -52,6 +54,8 @@ export type App = {
   faq: Faq;
   /** Each chat's language (stored, so it survives restarts). */
   languages: LanguagePreferences;
+  /** The promo codes in force: the catalog file's, with the owner's dashboard changes (stored). */
+  promos: PromoBook;
   /** Sends the sandbox provider's owed payment webhooks now and waits for them (no-op for real providers). */
   flushSandboxWebhooks(): Promise<void>;
   /** The port the HTTP server listens on, once started. */
@@ -138,6 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       : undefined);
 
   const ledger = createLedger({ store, provider: delivery, instanceId, clock });
+  const promos = createPromoBook(shopOf(config.catalog).promos, store);
   // The Stately inspector (and its websocket client) is loaded only with INSPECT=1.
   const attachInspector = config.inspect ? (await import("./engine/inspect.ts")).attachInspector : () => ({ inspect: undefined });
 
@@ -157,6 +162,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ledger,
       store,
       log,
+      promos,
       // The provider's invoice (Telegram's Stars sheet, Crypto Pay's page) speaks the customer's language.
       describeInvoice: async (order) => {
         const tr = localization.translator(await languages.of(order.chatId));
@@ -220,10 +226,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     payments,
     delivery,
-    renderer: createRenderer(config.catalog, plainMarkup, { localization, now: clock, faq }),
+    renderer: createRenderer(config.catalog, plainMarkup, { localization, now: clock, faq, promos: promos.known }),
     localization,
     faq,
     languages,
+    promos,
     port: null,
     flushSandboxWebhooks: () => paymentRoutes.flushSandbox(),
     setReady(value) {
@@ -240,6 +247,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         app.port = await http.listen(config.http.port);
         log.info("http server listening", { port: app.port });
       }
+      // The owner's promo code changes, for replies that name a code's discount before any code is judged here.
+      void promos.inForce().catch(() => {});
       stopSweeper = engine.startSweeper(overrides.sweepIntervalMs ?? 5_000);
       stopProjection = projection.start();
     },

@@ -15,7 +15,7 @@ import type { Money } from "../domain/money.ts";
 import type { CustomerRow, OrderRow, ProjectionState, RowSummary } from "./read-model.ts";
 
 /** The format this module writes; anything else is not read (the model is rebuilt from the log). */
-const FORMAT = "tokengoblin-projection-5";
+const FORMAT = "tokengoblin-projection-6";
 
 type Cell = string | number | null;
 type Column = Cell[];
@@ -49,6 +49,13 @@ const ORDER_COLUMNS = [
   "llmCalls",
   "llmTokens",
   "stages",
+  // Format 6 (issue 21): how the price was made, for the sums by product, tier and promo code.
+  "promo",
+  "discount",
+  "tier",
+  "credit",
+  "margin",
+  "reissues",
 ] as const;
 const CUSTOMER_COLUMNS = ["chat", "user", "first", "firstSeen", "lastSeen", "orders", "paid", "revenue"] as const;
 
@@ -150,6 +157,14 @@ export async function encodeState(state: ProjectionState): Promise<string> {
     o.llmCalls.push(row.llmCalls);
     o.llmTokens.push(row.llmTokens);
     o.stages.push(intern(row.stages.join(">")));
+    o.promo.push(intern(s.promoCode ?? null));
+    o.discount.push(money(s.discount ?? null));
+    // A tier is named by its `from` threshold, which is never 0 (a tier starts above the product's minimum).
+    o.tier.push(s.tier ?? 0);
+    o.credit.push(money(s.credit ?? null));
+    // A margin may be 0 or negative (a promo sold below cost): none is null here, not 0.
+    o.margin.push(s.margin ? s.margin.minor : null);
+    o.reissues.push(s.reissues ?? 0);
     if (++done % CHUNK === 0) await breathe();
   }
   // Each column is stringified on its own, with a breath between: no one long pause.
@@ -224,6 +239,12 @@ export function decodeState(text: string): ProjectionState | null {
       deliveredAt: at(o.deliveredAt, i, base),
       refunded: money(o.refunded[i]),
       owedStrays: o.owed[i] as number,
+      promoCode: str(o.promo[i]),
+      discount: money(o.discount[i]),
+      tier: (o.tier[i] as number) || null,
+      credit: money(o.credit[i]),
+      margin: typeof o.margin[i] === "number" ? { minor: o.margin[i] as number, currency: "USD" } : null,
+      reissues: o.reissues[i] as number,
     };
     orders.set(o.id[i] as string, {
       orderId: o.id[i] as string,

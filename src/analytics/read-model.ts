@@ -25,7 +25,7 @@ export type OrderRow = {
   chatId: string;
   createdAt: number;
   updatedAt: number;
-  /** The order as its last commit left it (state path and tags, money, times). */
+  /** The order as its last commit left it (state path and tags, money, times, and how its price was made: product, tier, promo code and discount, credit, margin). */
   summary: RowSummary;
   /** When a price was first fixed, an invoice first made, and whether money and goods ever came. */
   quotedAt: number | null;
@@ -143,6 +143,13 @@ function sharedTags(tags: string[]): string[] {
 function rowSummary(summary: OrderSummary): RowSummary {
   const { payUrl: _payUrl, deliveryHint: _hint, dueAt: _dueAt, ...kept } = summary;
   kept.tags = sharedTags(kept.tags);
+  // Summaries logged before catalogs (issue 21) lack how the price was made: none, as the saved form reads it back.
+  kept.promoCode ??= null;
+  kept.discount ??= null;
+  kept.tier ??= null;
+  kept.credit ??= null;
+  kept.margin ??= null;
+  kept.reissues ??= 0;
   return kept;
 }
 

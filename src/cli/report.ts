@@ -1,11 +1,14 @@
 /**
- * `npm run report` — the sales funnel from the configured store (STORE_URL), as a terminal table.
+ * `npm run report` — the sales funnel from the configured store (STORE_URL), as a terminal table,
+ * then the sales by product, tier and promo code (revenue, credit given, margin).
  * `npm run report -- --order <orderId>` prints that order's audit trail instead.
- * `--since <ISO date or hours like 24h>` limits the funnel to orders started since then.
+ * `--since <ISO date or hours like 24h>` limits the funnel to orders started since then, and the sales
+ * to orders paid since then.
  */
 import { createAuditLog, formatAuditEntry } from "../audit/index.ts";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
 import { createProjection } from "../analytics/projection.ts";
+import { formatSalesByProduct, salesByProduct } from "../analytics/sales.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { StartupError, openStoreWithin } from "../startup.ts";
 
@@ -63,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
     const projection = createProjection(store);
     await projection.refresh();
     console.log(`store: ${config.store.kind}`);
-    console.log(formatFunnel(buildFunnel(projection.state().orders.values(), since === undefined ? {} : { since })));
+    const period = since === undefined ? {} : { since };
+    console.log(formatFunnel(buildFunnel(projection.state().orders.values(), period)));
+    console.log("");
+    console.log(formatSalesByProduct(salesByProduct(projection.state().orders.values(), period)));
     return 0;
   } finally {
     await store.close();

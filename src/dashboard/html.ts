@@ -30,7 +30,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The dashboard's tabs. */
-export type Tab = "today" | "funnel" | "orders";
+export type Tab = "today" | "funnel" | "orders" | "promos";
 
 export type Frame = {
   title: string;
@@ -58,7 +58,7 @@ ${frame.refreshSeconds ? `<meta http-equiv="refresh" content="${frame.refreshSec
 <link rel="stylesheet" href="/admin/dashboard.css">
 </head><body>
 <header><strong class="brand">TokenGoblin</strong>
-${frame.signedIn ? `<nav>${tab("today", "/admin", "Today")}${tab("funnel", "/admin/funnel", "Funnel")}${tab("orders", "/admin/orders", "Orders")}</nav>${logout}` : ""}
+${frame.signedIn ? `<nav>${tab("today", "/admin", "Today")}${tab("funnel", "/admin/funnel", "Funnel")}${tab("orders", "/admin/orders", "Orders")}${tab("promos", "/admin/promos", "Promo codes")}</nav>${logout}` : ""}
 </header>
 <main>
 ${body}

@@ -14,8 +14,12 @@ import { createBoundedMap } from "../bounded.ts";
 import { ChatId, OrderId } from "../domain/ids.ts";
 import { createClientAddress } from "../http/client-address.ts";
 import type { HttpRequest, HttpResponse } from "../http/server.ts";
-import { type OwnerCommand, actionButtons, ownerActions, runOwnerCommand } from "./actions.ts";
+import { shopOf } from "../domain/catalog.ts";
+import { parsePromo } from "../domain/catalog-file.ts";
+import { normalizePromoCode } from "../domain/promos.ts";
+import { type OwnerCommand, WHO, actionButtons, ownerActions, runOwnerCommand } from "./actions.ts";
 import { type Caller, createAuth, fromThisOrigin, readForm } from "./auth.ts";
+import { type PromoForm, promoFromForm, promosPage, readPromoForm } from "./promos-page.ts";
 import { type Turn, createReplyWords, turnsOf, turnsOfTalk } from "./conversation.ts";
 import { toCsv } from "./csv.ts";
 import type { DashboardHost } from "./host.ts";
@@ -59,6 +63,8 @@ const html = (status: number, body: string, headers: Record<string, string> = {}
   body,
   headers: { ...PAGE_HEADERS, ...headers },
 });
+/** Whose uses of a code the promos page asks for beside the total: nobody's (a chat id no customer has). */
+const PROMO_PAGE_CHAT = ChatId.parse("dashboard");
 const redirect = (location: string, headers: Record<string, string> = {}): HttpResponse => ({
   status: 303,
   body: "",
@@ -85,6 +91,7 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
     ...(options.patienceMs === undefined ? {} : { patienceMs: options.patienceMs }),
   });
   const words = createReplyWords(app.config.catalog, app.localization, app.faq);
+  const shop = shopOf(app.config.catalog);
   const providerRefunds = typeof app.payments.refund === "function";
   const https = app.config.http.publicUrl?.startsWith("https:") ?? false;
   const secure = (request: HttpRequest) => https || request.headers["x-forwarded-proto"] === "https";
@@ -307,6 +314,68 @@ export function registerDashboard(app: DashboardHost, options: DashboardOptions 
       ...(form.get("charge") ? { chargeId: form.get("charge")! } : {}),
     })),
   );
+
+  /** The promo codes page, with the form as posted and its error when adding failed. */
+  const promosResponse = async (status: number, caller: Authed, notice: string | null, form?: PromoForm, error?: string) => {
+    const rows = await app.promos.rows();
+    const counted = await Promise.all(
+      rows.map(async (row) => {
+        const key = normalizePromoCode(row.promo.code);
+        return [key, (await app.store.promoUses(key, PROMO_PAGE_CHAT)).uses] as const;
+      }),
+    );
+    const body = promosPage({
+      rows,
+      uses: new Map(counted),
+      products: shop.products,
+      csrf: caller.csrf,
+      notice,
+      form,
+      error: error ?? null,
+    });
+    return html(status, framed(caller, "Promo codes", "promos", body));
+  };
+
+  http.route(
+    "GET",
+    "/admin/promos",
+    signedIn(async (request, caller) => {
+      const noticeId = request.query.get("notice");
+      return promosResponse(200, caller, noticeId ? (notices.get(noticeId) ?? null) : null);
+    }),
+  );
+  http.route(
+    "POST",
+    "/admin/promos",
+    action(async (_request, caller, body) => {
+      const form = readPromoForm(body);
+      const parsed = parsePromo(
+        promoFromForm(form),
+        shop.products.map((product) => product.id),
+      );
+      if (!parsed.ok) return promosResponse(400, caller, null, form, parsed.error);
+      await app.promos.add(parsed.promo, WHO, now());
+      app.log.info("dashboard promo code added", { code: parsed.promo.code });
+      return redirect(`/admin/promos?notice=${notice(`${parsed.promo.code} added: customers can use it now.`)}`);
+    }),
+  );
+  for (const [path, disabled] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
+    http.route(
+      "POST",
+      `/admin/promos/:code/${path}`,
+      action(async (request) => {
+        const code = request.params.code ?? "";
+        const changed = await app.promos.setDisabled(code, disabled, WHO, now());
+        if (!changed) return { status: 404, body: "no such promo code\n" };
+        app.log.info(`dashboard promo code switched ${disabled ? "off" : "on"}`, { code });
+        const said = disabled ? `${code} is off: customers who give it are told it is unknown.` : `${code} is on again.`;
+        return redirect(`/admin/promos?notice=${notice(said)}`);
+      }),
+    );
+  }
 
   return { model };
 }

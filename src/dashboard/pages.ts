@@ -1,7 +1,7 @@
 /**
- * The dashboard's list pages as HTML strings: the owner's front page (today, what needs them, the
- * customers, what the bot did not understand, the funnel), the funnel by source with the machine's
- * picture, the orders table and the login form. One order and one customer are in `order-page.ts`.
+ * The dashboard's list pages as HTML strings: the owner's front page (today, what needs them, sales
+ * by product and promo code, the customers, what the bot did not understand, the funnel), the funnel
+ * by source with the machine's picture, the orders table and the login form. One order and one customer are in `order-page.ts`.
  * Numbers and tables are plain server-rendered HTML; charts and the machine are inline SVG. Every value
  * that comes from a customer, a provider or the store passes through {@link esc}.
  */
@@ -9,6 +9,7 @@ import { STAGES } from "../../machines/purchase.reading.ts";
 import { type Funnel, type FunnelRow, SOURCE_LABELS, formatDuration } from "../analytics/funnel.ts";
 import type { CustomerRow, OrderRow } from "../analytics/projection.ts";
 import { stageOfSummary } from "../analytics/projection.ts";
+import { type SalesByProduct, type SalesSums, hasTiers, keyNumbers, tierLabel, usdText } from "../analytics/sales.ts";
 import { FUNNEL_STEPS, funnelChart, legend, revenueChart } from "./charts.ts";
 import { type OwnerGraph, PURCHASE_GRAPH, diagramSvg } from "./diagram.ts";
 import { esc, money, percent, when } from "./html.ts";
@@ -114,6 +115,39 @@ function funnelTable(rows: readonly FunnelRow[]): string {
   return `<div class="scroll"><table>${head}${body}</table></div><p class="muted">Each stage's % is of the stage before; conversion = delivered / started. A started order is one where an amount was asked for.</p>`;
 }
 
+/** The "By product" card: each product's sales, revenue, credit given and margin, its tiers under it, then the promo codes. */
+function salesCard(sales: SalesByProduct): string {
+  if (sales.products.length === 0) return `<p class="muted">No sales yet.</p>`;
+  const cells = (sums: SalesSums) => {
+    const { credit, margin } = keyNumbers(sums);
+    return `<td class="num">${sums.sales}</td><td class="num">${usdText(sums.revenueUsdMinor)}</td><td class="num">${credit}</td><td class="num">${margin}</td>`;
+  };
+  const refunded = (n: number, minor: number) => (n === 0 ? "" : `${n} (${usdText(minor)})`);
+  const rows = sales.products
+    .map((p) => {
+      const tiers = hasTiers(p)
+        ? p.tiers
+            .map((t) => `<tr class="tier"><td class="muted">&nbsp;&nbsp;${esc(tierLabel(t.tier))}</td>${cells(t)}<td></td></tr>`)
+            .join("")
+        : "";
+      return `<tr data-product="${esc(p.productId)}"><td><b>${esc(p.productId)}</b></td>${cells(p)}<td class="num">${refunded(p.refunds, p.refundedUsdMinor)}</td></tr>${tiers}`;
+    })
+    .join("");
+  const total = `<tr><td><b>total</b></td>${cells(sales.total)}<td class="num">${refunded(sales.total.refunds, sales.total.refundedUsdMinor)}</td></tr>`;
+  const promos =
+    sales.promos.length === 0
+      ? `<p class="muted">Promo codes: none used yet.</p>`
+      : `<h3>Promo codes</h3><div class="scroll"><table><tr><th>code</th><th class="num">uses</th><th class="num">discount given</th></tr>${sales.promos
+          .map(
+            (p) =>
+              `<tr data-promo="${esc(p.code)}"><td>${esc(p.code)}</td><td class="num">${p.uses}</td><td class="num">${usdText(p.discountUsdMinor)}</td></tr>`,
+          )
+          .join("")}</table></div>`;
+  return `<div class="scroll"><table><tr><th>product</th><th class="num">sales</th><th class="num">revenue</th><th class="num">credit given</th><th class="num">margin</th><th class="num">refunded</th></tr>${rows}${total}</table></div>
+${promos}
+<p class="muted">All time. Sales are paid orders not refunded (refunded ones are counted apart, at list price); revenue is the price paid, after promo discounts. Credit given is the OpenRouter credit sold; margin = price − credit. Vouchers have no credit: — for both.</p>`;
+}
+
 const totalOf = (funnel: Funnel) => funnel.rows.find((r) => r.source === "total")!;
 
 /** GET /admin: the owner's front page. `buttons`: the action forms of the needs shown, by order id. */
@@ -130,6 +164,7 @@ ${kpi(percent(total.delivered, total.started), "delivered / started, 7 days")}
 </div>
 <div class="grid">
 <section class="card wide" id="needs"><h2>Needs you now</h2>${needsList(page, customers, buttons)}</section>
+<section class="card wide" id="by-product"><h2>By product</h2>${salesCard(page.sales)}</section>
 <section class="card wide" id="customers"><h2>Customers</h2>${customersCard(page)}</section>
 <section class="card wide" id="not-understood"><h2>What customers asked that the bot did not understand</h2>${notUnderstoodList(page)}</section>
 <section class="card wide" id="funnel"><h2>Funnel, last 7 days</h2>${funnelTable([total])}<p><a href="/admin/funnel">By how the amount was set, with the machine →</a></p></section>

@@ -15,6 +15,7 @@ import {
   stageOfSummary,
   usdCents,
 } from "../analytics/projection.ts";
+import { type SalesByProduct, salesByProduct } from "../analytics/sales.ts";
 import type { Money } from "../domain/money.ts";
 import { type OwnerGraph, PURCHASE_GRAPH, pathBetween } from "./diagram.ts";
 
@@ -109,6 +110,8 @@ export type FrontPage = {
   notUnderstood: NotUnderstoodRow[];
   /** The funnel of the last seven days (all sources together; by source is one click away). */
   funnel: Funnel;
+  /** Sales by product, tier and promo code, all time (the sums `npm run report` and `/stats` show). */
+  sales: SalesByProduct;
 };
 
 /** The front page from the read model at `now`. */
@@ -129,6 +132,7 @@ export function frontPage(state: ProjectionState, now: number, shownCustomers = 
     customers: customers(state.customers, shownCustomers),
     notUnderstood: [...state.notUnderstood].reverse(),
     funnel: buildFunnel(rows, { since: periodStart("7d", now) }),
+    sales: salesByProduct(rows),
   };
 }
 

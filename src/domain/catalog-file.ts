@@ -222,6 +222,41 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   return field ? `${subject}${field} ${message}` : `${subject}${message}`;
 }
 
+/** A promo as the file writes it, in the shop's own shape. */
+function normalizePromo(p: z.output<typeof PromoFile>): Promo {
+  return {
+    code: p.code,
+    discount: p.percent_off !== undefined ? { kind: "percent", percent: p.percent_off } : { kind: "usd", usdCents: p.usd_off ?? 0 },
+    maxUses: p.max_uses ?? null,
+    expiresAt: p.expires ?? null,
+    oncePerCustomer: p.once_per_customer ?? false,
+    products: p.products ?? null,
+  };
+}
+
+/**
+ * One promo code written the way the catalog file writes one (`code`, `percent_off` or `usd_off`,
+ * `max_uses`, `expires`, `once_per_customer`, `products`), checked by the same rules and answered in the
+ * same words: the dashboard's form adds codes through it. `productIds`: the shop's products.
+ */
+export function parsePromo(raw: unknown, productIds: readonly string[]): { ok: true; promo: Promo } | { ok: false; error: string } {
+  const parsed = PromoFile.safeParse(raw);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    return {
+      ok: false,
+      error: issue ? describeIssue({ promos: [raw] }, { ...issue, path: ["promos", 0, ...issue.path] }) : "invalid promo",
+    };
+  }
+  const unknown = parsed.data.products?.find((id) => !productIds.includes(id));
+  if (unknown !== undefined)
+    return {
+      ok: false,
+      error: `promo "${parsed.data.code}": products names "${unknown}", which is not a product here (products: ${productIds.join(", ")})`,
+    };
+  return { ok: true, promo: normalizePromo(parsed.data) };
+}
+
 /** The file's data as the normalized, checked shop (see `products.ts`). */
 function normalize(file: z.output<typeof CatalogFile>, starsPerUsd: number): ShopCatalog {
   const products = file.products.map((p) => ({
@@ -237,14 +272,7 @@ function normalize(file: z.output<typeof CatalogFile>, starsPerUsd: number): Sho
     delivery: p.delivery,
     creditUsdCents: p.credit_usd ?? null,
   }));
-  const promos = (file.promos ?? []).map((p): Promo => ({
-    code: p.code,
-    discount: p.percent_off !== undefined ? { kind: "percent", percent: p.percent_off } : { kind: "usd", usdCents: p.usd_off ?? 0 },
-    maxUses: p.max_uses ?? null,
-    expiresAt: p.expires ?? null,
-    oncePerCustomer: p.once_per_customer ?? false,
-    products: p.products ?? null,
-  }));
+  const promos = (file.promos ?? []).map(normalizePromo);
   // The normalized shape has its own schema: a mismatch here is a bug, not the owner's mistake.
   return ShopCatalog.parse({ products, promos, starsPerUsd });
 }

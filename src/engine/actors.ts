@@ -38,6 +38,7 @@ import type { PaymentProvider } from "../payments/provider.ts";
 import { paymentKey } from "../payments/provider.ts";
 import type { ShopStore } from "../store/shop-store.ts";
 import { createCatalogActors } from "./catalog-actors.ts";
+import type { PromoBook } from "./promo-book.ts";
 
 /** The actors the machine names, as `machine.provide({ actors })` takes them (the stray payment's return reuses `refundPayment`). */
 export type PurchaseActors = {
@@ -64,6 +65,8 @@ export type ActorDeps = {
   ledger: Ledger;
   store: ShopStore;
   log: Logger;
+  /** The promo codes in force (the file's and the owner's dashboard changes); default: the file's alone. */
+  promos?: PromoBook;
   /** The invoice's title and description as the provider shows them, in the customer's language. */
   describeInvoice?: (order: InvoiceSubject) => Promise<{ title: string; description: string }>;
 };

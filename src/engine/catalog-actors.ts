@@ -26,6 +26,7 @@ import type { DeliveryProvider, Ledger } from "../delivery/index.ts";
 import type { Logger } from "../log.ts";
 import type { PaymentProvider } from "../payments/provider.ts";
 import type { ShopStore } from "../store/shop-store.ts";
+import { type PromoBook, filePromoBook } from "./promo-book.ts";
 
 export type CatalogActorDeps = {
   catalog: Catalog;
@@ -36,6 +37,8 @@ export type CatalogActorDeps = {
   ledger: Ledger;
   store: ShopStore;
   log: Logger;
+  /** The promo codes in force (the file's and the owner's dashboard changes); default: the file's alone. */
+  promos?: PromoBook;
 };
 
 /** The key a promo code's uses are counted under: the code as compared (trimmed, upper case). */
@@ -44,6 +47,7 @@ export const promoKey = (promo: Pick<Promo, "code">) => normalizePromoCode(promo
 export function createCatalogActors(deps: CatalogActorDeps) {
   const { log, store } = deps;
   const shop = shopOf(deps.catalog);
+  const promos = deps.promos ?? filePromoBook(shop.promos);
 
   /**
    * Whether `text` names a code this order may use now. Uses held by the order itself do not count
@@ -51,7 +55,7 @@ export function createCatalogActors(deps: CatalogActorDeps) {
    * whether the code fits the product is decided when the order is priced.
    */
   const judge = async (text: string, order: { orderId: OrderId; chatId: ChatId; productId: string | null }): Promise<PromoCheck> => {
-    const promo = findPromo(shop, text);
+    const promo = findPromo({ promos: await promos.inForce() }, text);
     if (!promo) return { ok: false, reason: "unknown" };
     const needed = promoCountsNeeded(promo);
     const usage =
@@ -129,7 +133,7 @@ export function createCatalogActors(deps: CatalogActorDeps) {
         await store.releasePromo(normalizePromoCode(input.held), input.orderId, input.chatId);
       }
       if (input.code === null) return { ok: true };
-      const promo = findPromo(shop, input.code);
+      const promo = findPromo({ promos: await promos.inForce() }, input.code);
       if (!promo) return { ok: false, reason: "unknown" };
       if (promo.expiresAt !== null && deps.clock() >= promo.expiresAt) return { ok: false, reason: "expired" };
       if (!promoAppliesTo(promo, input.productId)) return { ok: false, reason: "wrong_product" };

@@ -8,6 +8,7 @@
  * provider-supplied string is escaped before it goes into a message, so it can never inject formatting.
  */
 import type { Catalog } from "../domain/catalog.ts";
+import type { Promo } from "../domain/products.ts";
 import type { EngineReply, OrderView } from "../engine/reply.ts";
 import { type Faq, loadFaq } from "../faq/index.ts";
 import { type Localization, type Translator, loadLocalization } from "../i18n/index.ts";
@@ -29,11 +30,13 @@ export type RendererOptions = {
   now?: () => number;
   /** The owner's answers to questions; defaults to the shipped `faq/` files. */
   faq?: Faq;
+  /** The promo codes in force (with the owner's dashboard changes); defaults to the catalog's. */
+  promos?: () => readonly Promo[];
 };
 
 /** The renderer for one language; built once per language and kept. */
-function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq) {
-  const phrases = createPhrases(catalog, m, tr, now);
+function createWords(catalog: Catalog, m: Markup, tr: Translator, now: () => number, faq: Faq, promos?: () => readonly Promo[]) {
+  const phrases = createPhrases(catalog, m, tr, now, promos);
   const { t, help, packages, limits } = phrases;
   const askAmount = catalog.minTokens === 1 ? t("ask-amount") : t("ask-amount-within", { limits });
   const { describeOrder, orderButtons, checkLine, paidText } = createOrderWords(phrases);
@@ -127,7 +130,7 @@ export function createRenderer(catalog: Catalog, markup: Markup, options: Render
   const words = (language: string = localization.defaultLanguage) => {
     const tr = localization.translator(language);
     let found = byLanguage.get(tr.language);
-    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now, faq)));
+    if (!found) byLanguage.set(tr.language, (found = createWords(catalog, markup, tr, now, faq, options.promos)));
     return found;
   };
   return {

@@ -4,15 +4,17 @@
  */
 import { type Catalog, shopOf } from "../domain/catalog.ts";
 import { type Money, money } from "../domain/money.ts";
-import { type Product, findProduct, productName } from "../domain/products.ts";
+import { type Product, type Promo, findProduct, productName } from "../domain/products.ts";
 import type { Translator } from "../i18n/index.ts";
 import type { Markup } from "./markup.ts";
 import { type Button, pressButton } from "./model.ts";
 
 /** The phrases of one language and markup, for one catalog; built once per language. */
-export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: () => number) {
+export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: () => number, promosInForce?: () => readonly Promo[]) {
   const t = tr.t;
   const shop = shopOf(catalog);
+  /** The promo codes in force: the owner's dashboard changes too, when the app passes them; else the catalog's. */
+  const promos = promosInForce ?? (() => shop.promos);
   /** The shop sells several products: orders name theirs, and the start menu offers products first. */
   const several = shop.products.length > 1;
   const tokens = (count: number) => t("tokens", { count, tokens: tr.count(count) });
@@ -76,6 +78,7 @@ export function createPhrases(catalog: Catalog, m: Markup, tr: Translator, now: 
   return {
     catalog,
     shop,
+    promos,
     several,
     m,
     tr,

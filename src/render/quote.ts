@@ -10,10 +10,10 @@ import { hasTag } from "../engine/reply.ts";
 import type { Phrases } from "./phrases.ts";
 
 /** The quote words of one language; built once per language with its {@link Phrases}. */
-export function createQuoteWords({ shop, several, m, t, tokens, cash, productOf }: Phrases) {
+export function createQuoteWords({ shop, promos, several, m, t, tokens, cash, productOf }: Phrases) {
   /** A promo code's discount as the customer reads it: "10%" or "$5.00". */
   const promoDiscount = (code: string): string | null => {
-    const promo = shop.promos.find((p) => p.code === code);
+    const promo = promos().find((p) => p.code === code);
     if (!promo) return null;
     const discount = promo.discount;
     return discount.kind === "percent" ? `${discount.percent}%` : cash(money(discount.usdCents, "USD"));

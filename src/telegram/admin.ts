@@ -1,5 +1,6 @@
 /**
- * Admin commands in Telegram, for the chats in `ADMIN_CHAT_IDS` only: `/stats` (the sales funnel),
+ * Admin commands in Telegram, for the chats in `ADMIN_CHAT_IDS` only: `/stats` (the sales funnel and
+ * sales by product),
  * `/order <id>` (record and audit trail), `/refund <id>` (through the provider, or recorded after a
  * manual refund), `/retry <id>` (a failed delivery) and `/broadcast <text>` (confirmed with buttons,
  * rate limited). Admins are also told when an order's delivery fails or a payment arrives late or
@@ -11,6 +12,8 @@
 import { randomBytes } from "node:crypto";
 import { type Bot, Composer, type Context } from "grammy";
 import { buildFunnel, formatFunnel } from "../analytics/funnel.ts";
+import type { ProjectionState } from "../analytics/projection.ts";
+import { formatSalesShort, salesByProduct } from "../analytics/sales.ts";
 import { createBoundedMap } from "../bounded.ts";
 import type { App } from "../app.ts";
 import { formatAuditEntry } from "../audit/index.ts";
@@ -36,7 +39,7 @@ const PENDING_BROADCASTS = 20;
 
 /** The admin menu, shown only in admin chats (next to the customer commands). */
 export const ADMIN_COMMANDS = [
-  { command: "stats", description: "Sales funnel" },
+  { command: "stats", description: "Sales funnel and sales by product" },
   { command: "order", description: "Order record and audit trail: /order <id>" },
   { command: "refund", description: "Refund an order: /refund <id> (or /refund <id> done)" },
   { command: "retry", description: "Retry a failed delivery: /retry <id>" },
@@ -54,6 +57,12 @@ const code = (text: string) => `<code>${escape(text)}</code>`;
 const iso = (at: number | null | undefined) => (at === null || at === undefined ? "—" : new Date(at).toISOString().replace(".000Z", "Z"));
 const amount = (value: Parameters<typeof formatMoney>[0] | null) => (value ? formatMoney(value) : "—");
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `/stats`: the funnel, then each product's sales, revenue, credit and margin and the promo codes' uses (all time). */
+export function statsMessage(state: ProjectionState): string {
+  const funnel = formatFunnel(buildFunnel(state.orders.values()));
+  return `<pre>${escape(funnel)}</pre>\n${escape(formatSalesShort(salesByProduct(state.orders.values())))}`;
+}
 
 /** The order as an admin needs it. Never shows secrets: the record holds none, and the goods are not read. */
 export function formatOrder(order: OrderRecord, trail: AuditEntry[]): string {
@@ -204,7 +213,7 @@ export function createAdmin(app: App, options: AdminOptions = {}): Composer<Cont
 
   admin.command("stats", async (ctx) => {
     await app.projection.refresh();
-    await html(ctx, `<pre>${escape(formatFunnel(buildFunnel(app.projection.state().orders.values())))}</pre>`);
+    await html(ctx, statsMessage(app.projection.state()));
   });
 
   admin.command("order", async (ctx) => {

@@ -75,7 +75,12 @@ export async function sendMessage(api: Bot["api"], chatId: number | string, mess
  * alike): the shop's catalog, its words and its FAQ; `now` for "valid for N minutes".
  */
 export function shopRenderer(app: App, now?: () => number): TelegramRenderer {
-  return createTelegramRenderer(app.config.catalog, { localization: app.localization, faq: app.faq, ...(now ? { now } : {}) });
+  return createTelegramRenderer(app.config.catalog, {
+    localization: app.localization,
+    faq: app.faq,
+    promos: app.promos.known,
+    ...(now ? { now } : {}),
+  });
 }
 
 /**

@@ -91,6 +91,8 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     // The failed delivery was paid for too: $40 + $20 (the returning customer) + $100.
     await expect(page.textContent(".kpis")).resolves.toContain("$160.00");
     await expect(page.textContent("#needs")).resolves.toContain(failedOrder);
+    // By product, all time: the seeded week's paid orders and today's, of the built-in product (a voucher: no credit, no margin).
+    await expect(page.textContent("#by-product")).resolves.toContain("tokens17$920.00——");
     await expect(page.textContent("#customers")).resolves.toContain("@walker");
     await expect(page.textContent("#customers")).resolves.toMatch(/1 repeat buyers brought \d/);
     await expect(page.textContent("#not-understood")).resolves.toContain("can you walk my dog on tuesday");
@@ -133,11 +135,25 @@ describe.skipIf(!executablePath)("dashboard in a browser", () => {
     await expect(page.textContent(".timeline")).resolves.toContain("retry delivery");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-retried.png"), fullPage: true });
 
+    // A promo code added with the form is listed, and a customer can use it at once.
+    await page.click("nav >> text=Promo codes");
+    await page.fill("input[name=code]", "BROWSER7");
+    await page.selectOption("select[name=kind]", "percent");
+    await page.fill("input[name=amount]", "7");
+    await page.fill("input[name=max_uses]", "3");
+    await page.click("text=Add code");
+    await expect(page.textContent("[role=status]")).resolves.toContain("BROWSER7 added");
+    await expect(page.textContent("table")).resolves.toContain("7% off");
+    await shop.app.engine.handleText("4545", "I need 1000 tokens");
+    const discounted = await shop.app.engine.handleText("4545", "promo BROWSER7");
+    expect(discounted.kind === "order" ? discounted.order.usd?.minor : null).toBe(2_000 - 140);
+
     // On a desktop and on a phone every page reads without scrolling the page itself sideways.
     const pages = [
       "/admin",
       "/admin/funnel",
       "/admin/orders",
+      "/admin/promos",
       `/admin/orders/${sale}`,
       `/admin/orders/${failedOrder}`,
       "/admin/chats/4343",

@@ -58,7 +58,7 @@ describe("Telegram admin commands", () => {
     expect(await say(101, "/refund ord_123")).toBe(await say(101, "/frobnicate ord_123"));
   });
 
-  it("an admin's /stats shows the funnel with the delivered purchase", async () => {
+  it("an admin's /stats shows the funnel and the sales by product with the delivered purchase", async () => {
     const shop = await openShop();
     const { api, say } = shop;
     await buy(shop, 101);
@@ -71,6 +71,8 @@ describe("Telegram admin commands", () => {
     expect(JSON.stringify(adminMenu?.payload.commands)).toContain('"stats"');
     expect(api.callsOf("setMyCommands").filter((c) => JSON.stringify(c.payload.commands).includes('"stats"'))).toHaveLength(1);
     expect(stats).toMatch(/total\s+1\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+1 \(100\.0%\)\s+0\s+1 \(100\.0%\)/);
+    // Under the funnel, the sales by product: the built-in product is a voucher, so no credit or margin.
+    expect(stats).toContain("By product (paid, not refunded):\ntokens: 1 sale, $40.00, credit —, margin —\nPromo codes: none used.");
   });
 
   it("/order shows the record and audit trail but never the delivered code", async () => {
