@@ -29,16 +29,10 @@ import type {
   VoidInput,
   VoidResult,
 } from "../../machines/purchase.machine.ts";
-import type { Catalog } from "../domain/catalog.ts";
 import { type ChatId, type OrderId, PaymentId } from "../domain/ids.ts";
 import { type Money, formatMoney, groupThousands } from "../domain/money.ts";
-import type { DeliveryProvider, Ledger } from "../delivery/index.ts";
-import type { Logger } from "../log.ts";
-import type { PaymentProvider } from "../payments/provider.ts";
 import { paymentKey } from "../payments/provider.ts";
-import type { ShopStore } from "../store/shop-store.ts";
-import { createCatalogActors } from "./catalog-actors.ts";
-import type { PromoBook } from "./promo-book.ts";
+import { type CatalogActorDeps, createCatalogActors } from "./catalog-actors.ts";
 
 /** The actors the machine names, as `machine.provide({ actors })` takes them (the stray payment's return reuses `refundPayment`). */
 export type PurchaseActors = {
@@ -55,18 +49,9 @@ export type PurchaseActors = {
   reissueGoods: ReturnType<typeof fromPromise<DeliveryResult, ReissueInput>>;
 };
 
-export type ActorDeps = {
-  catalog: Catalog;
-  quoteTtlMs: number;
+/** What the catalog's actors need, and what invoicing adds to it. */
+export type ActorDeps = CatalogActorDeps & {
   paymentTtlMs: number;
-  clock: () => number;
-  payments: PaymentProvider;
-  delivery: DeliveryProvider;
-  ledger: Ledger;
-  store: ShopStore;
-  log: Logger;
-  /** The promo codes in force (the file's and the owner's dashboard changes); default: the file's alone. */
-  promos?: PromoBook;
   /** The invoice's title and description as the provider shows them, in the customer's language. */
   describeInvoice?: (order: InvoiceSubject) => Promise<{ title: string; description: string }>;
 };
