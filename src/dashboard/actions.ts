@@ -11,7 +11,7 @@ import type { Money } from "../domain/money.ts";
 import type { OrderRecord } from "../domain/records.ts";
 import type { AdminOutcome } from "../engine/index.ts";
 import type { DashboardHost } from "./host.ts";
-import { esc, money } from "./html.ts";
+import { csrfField, esc, money } from "./html.ts";
 
 /** Who did it, in the audit trail (the Telegram admin commands log the admin's chat id). */
 export const WHO = "web";
@@ -45,8 +45,6 @@ export function ownerActions(record: OrderRecord, at: number, providerRefunds: b
       .map((stray) => ({ chargeId: stray.chargeId, amount: stray.amount, foreign: stray.foreign })),
   };
 }
-
-const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
 
 /** The forms for what the order offers; empty when it offers nothing. */
 export function actionButtons(orderId: string, actions: OwnerActions, csrf: string): string {

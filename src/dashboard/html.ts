@@ -43,12 +43,15 @@ export type Frame = {
   signedIn?: boolean;
 };
 
+/** The hidden CSRF field every form that changes something carries. */
+export const csrfField = (csrf: string | undefined) => `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
+
 /** A complete page around `body` (already escaped HTML). */
 export function page(frame: Frame, body: string): string {
   const tab = (name: Frame["nav"], href: string, label: string) =>
     `<a href="${href}"${frame.nav === name ? ' aria-current="page"' : ""}>${label}</a>`;
   const logout = frame.signedIn
-    ? `<form method="post" action="/admin/logout" class="logout"><input type="hidden" name="csrf" value="${esc(frame.csrf)}"><button>Sign out</button></form>`
+    ? `<form method="post" action="/admin/logout" class="logout">${csrfField(frame.csrf)}<button>Sign out</button></form>`
     : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -4,8 +4,9 @@
  */
 import { money } from "../domain/money.ts";
 import type { PromoRow } from "../domain/owner-promos.ts";
+import { normalizePromoCode } from "../domain/promos.ts";
 import type { Product, Promo } from "../domain/products.ts";
-import { esc, money as usd } from "./html.ts";
+import { csrfField, esc, money as usd } from "./html.ts";
 
 /** What the owner typed into the form, shown again beside its error. */
 export type PromoForm = Record<"code" | "kind" | "amount" | "max_uses" | "expires" | "products", string> & { once_per_customer: boolean };
@@ -19,8 +20,6 @@ export const EMPTY_PROMO_FORM: PromoForm = {
   products: "",
   once_per_customer: false,
 };
-
-const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
 
 const discountOf = (promo: Promo) =>
   promo.discount.kind === "percent" ? `${promo.discount.percent}% off` : `${usd(money(promo.discount.usdCents, "USD"))} off`;
@@ -57,7 +56,7 @@ ${error ? `<p class="notice bad" role="alert">${esc(error)}</p>` : ""}
 <p class="muted">The same fields as the catalog file's <code>promos</code> (docs/catalog.md). A code added here with the name of a file code replaces it; switching a code off refuses it from the next message on, in every instance.</p></section>`;
 }
 
-/** The page body. `uses`: orders holding a use of each code (paid, or reserved by an open invoice), by code. */
+/** The page body. `uses`: orders holding a use of each code (paid, or reserved by an open invoice), by normalized code. */
 export function promosPage(input: {
   rows: readonly PromoRow[];
   uses: ReadonlyMap<string, number>;
@@ -71,7 +70,7 @@ export function promosPage(input: {
     input.rows.length === 0
       ? `<p class="muted">No promo codes yet: add one below, or list them under <code>promos</code> in the catalog file.</p>`
       : `<div class="scroll"><table><tr><th>code</th><th>discount</th><th class="num">uses</th><th>expires</th><th></th><th>products</th><th>from</th><th>state</th><th></th></tr>` +
-        input.rows.map((line) => row(line, input.uses.get(line.promo.code.toUpperCase()) ?? 0, input.csrf)).join("") +
+        input.rows.map((line) => row(line, input.uses.get(normalizePromoCode(line.promo.code)) ?? 0, input.csrf)).join("") +
         `</table></div>`;
   return `<h1>Promo codes</h1>
 ${input.notice ? `<p class="notice" role="status">${esc(input.notice)}</p>` : ""}

@@ -41,6 +41,7 @@ export function filePromoBook(file: readonly Promo[]): PromoBook {
 
 function promoBookOver(file: readonly Promo[], tables: Collection<OwnerPromos>): PromoBook {
   let last: Promo[] = [...file];
+  /** The stored table, and what it puts in force (kept as `last`). */
   const read = async () => {
     const table = (await tables.get(TABLE_KEY)) ?? NO_OWNER_PROMOS;
     last = promosInForce(file, table);
@@ -52,7 +53,10 @@ function promoBookOver(file: readonly Promo[], tables: Collection<OwnerPromos>):
     last = promosInForce(file, table);
   };
   return {
-    inForce: async () => promosInForce(file, await read()),
+    inForce: async () => {
+      await read();
+      return last;
+    },
     known: () => last,
     rows: async () => promoRows(file, await read()),
     add: async (promo, by, at) => write(withPromo(await read(), promo, by, at)),
