@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Understander } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createBot } from "../../src/telegram/index.ts";
+import { TEST_BOT_INFO } from "../support/telegram-shop.ts";
 
 type Call = { method: string; payload: Record<string, unknown> };
 const apps: App[] = [];
@@ -33,17 +34,7 @@ async function setUp() {
     return { ok: true, result: true as never };
   };
   const bot = createBot(app, {
-    botInfo: {
-      id: 1,
-      is_bot: true,
-      first_name: "Goblin",
-      username: "goblin_bot",
-      can_join_groups: true,
-      can_read_all_group_messages: false,
-      supports_inline_queries: false,
-      can_connect_to_business: false,
-      has_main_web_app: false,
-    } as never,
+    botInfo: TEST_BOT_INFO,
     transformers: [offline],
   });
   let updateId = 1;

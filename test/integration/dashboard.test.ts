@@ -14,6 +14,7 @@ import { ChatId, OrderId } from "../../src/domain/ids.ts";
 import { createBot } from "../../src/telegram/index.ts";
 import { startTestApp } from "../support/app.ts";
 import { ADMIN_TOKEN, type Shop, openShop } from "../support/dashboard-shop.ts";
+import { TEST_BOT_INFO } from "../support/telegram-shop.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -243,17 +244,7 @@ describe("the owner's front page", () => {
     const s = await shop({ TELEGRAM_BOT_TOKEN: "1:offline" });
     const offline: Transformer = async () => ({ ok: true, result: true as never });
     const bot = createBot(s.app, {
-      botInfo: {
-        id: 1,
-        is_bot: true,
-        first_name: "Goblin",
-        username: "goblin_bot",
-        can_join_groups: true,
-        can_read_all_group_messages: false,
-        supports_inline_queries: false,
-        can_connect_to_business: false,
-        has_main_web_app: false,
-      } as never,
+      botInfo: TEST_BOT_INFO,
       transformers: [offline],
       rateLimit: false,
     });

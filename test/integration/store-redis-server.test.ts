@@ -9,55 +9,19 @@ import { tracingChannel } from "node:diagnostics_channel";
 import { CHANNELS } from "@redis/client";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ChatId, OrderId } from "../../src/domain/ids.ts";
-import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/domain/records.ts";
+import type { AuditEntry, GoodsEntry } from "../../src/domain/records.ts";
 import { connectRedis, type RedisConnection } from "../../src/store/redis-connect.ts";
 import { redisStore } from "../../src/store/redis-store.ts";
 import { commitScript, openChatScript } from "../../src/store/redis-scripts.ts";
 import { type ShopStore, StoreUnavailableError } from "../../src/store/shop-store.ts";
 import { type OwnRedis, redisServerMissing, startOwnRedis } from "../support/redis-server.ts";
 import { whenRedis } from "../support/redis-store.ts";
+import { chatRecord, orderRecord } from "../support/store-contract.ts";
 
 const chat = ChatId.parse("chat-1");
 const order = OrderId.parse("ord_outage1");
 const A = { owner: "instance-a", ttlMs: 5_000 };
 
-const chatRecord = (turns: string[] = []): ChatRecord => ({
-  v: 3,
-  chatId: chat,
-  currentOrderId: order,
-  recentOrderIds: [],
-  turns,
-  askedFor: null,
-  choices: [],
-  profile: { username: null, firstName: null },
-  lastActivityAt: 1,
-  updatedAt: 1,
-});
-const orderRecord = (dueAt: number | null): OrderRecord => ({
-  v: 2,
-  orderId: order,
-  chatId: chat,
-  snapshot: { status: "active", value: "quoted", context: {}, children: {} } as never,
-  summary: {
-    state: "quoted",
-    tags: ["open"],
-    productId: "tokens",
-    tokens: 2000,
-    usd: { minor: 4000, currency: "USD" },
-    charge: { minor: 4000, currency: "USDT" },
-    provider: null,
-    paymentId: null,
-    payUrl: null,
-    late: false,
-    paidAt: null,
-    deliveredAt: null,
-    deliveryHint: null,
-    refunded: null,
-    dueAt,
-  },
-  createdAt: 1,
-  updatedAt: 1,
-});
 const audit = (n: number): AuditEntry => ({
   v: 2,
   type: "transition",
@@ -188,7 +152,9 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       await redis.restart();
       // A restarted server has no scripts loaded: EVALSHA's NOSCRIPT makes node-redis send them again.
       expect((await worksAgainWithin(() => store.openChat(chat, A), 8_000)).held).toBe(true);
-      expect(await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["back"]), expectedRev: 0 } })).toMatchObject({
+      expect(
+        await store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(chat, order, ["back"]), expectedRev: 0 } }),
+      ).toMatchObject({
         ok: true,
         rev: 1,
       });
@@ -200,7 +166,7 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       redis.freeze();
       await failsWithin(() => store.readChat(chat), 1_500);
       await failsWithin(
-        () => store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(["frozen"]), expectedRev: 0 } }),
+        () => store.commit({ chatId: chat, owner: A.owner, chat: { record: chatRecord(chat, order, ["frozen"]), expectedRev: 0 } }),
         1_500,
       );
       await failsWithin(() => store.kv("preferences").set("42", { language: "ru" }), 1_500);
@@ -248,8 +214,8 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       await store.commit({
         chatId: chat,
         owner: A.owner,
-        chat: { record: chatRecord(), expectedRev: 0 },
-        orders: [orderRecord(5_000)],
+        chat: { record: chatRecord(chat, order), expectedRev: 0 },
+        orders: [orderRecord(order, chat, { dueAt: 5_000 })],
         audit: [audit(0)],
       });
 
@@ -257,15 +223,15 @@ whenRedis("store-redis-server", redisServerMissing(), "Install redis-server (apt
       const { result: opened, sent: openSent } = await sentDuring(() => store.openChat(chat, A));
       expect(openSent).toEqual(["EVALSHA"]);
       expect(sentBy(before, await commandCalls(connection), openChatScript)).toEqual({ evalsha: 1 });
-      expect(opened.held && opened.state.order).toEqual(orderRecord(5_000));
+      expect(opened.held && opened.state.order).toEqual(orderRecord(order, chat, { dueAt: 5_000 }));
 
       before = await commandCalls(connection);
       const { result: committed, sent: commitSent } = await sentDuring(() =>
         store.commit({
           chatId: chat,
           owner: A.owner,
-          chat: { record: chatRecord(["again"]), expectedRev: 1 },
-          orders: [orderRecord(6_000)],
+          chat: { record: chatRecord(chat, order, ["again"]), expectedRev: 1 },
+          orders: [orderRecord(order, chat, { dueAt: 6_000 })],
           audit: [audit(1), audit(2), audit(3)],
           release: true,
         }),
@@ -287,8 +253,8 @@ async function exerciseEveryMethod(store: ShopStore): Promise<void> {
   await store.commit({
     chatId: chat,
     owner: A.owner,
-    chat: { record: chatRecord(), expectedRev: 0 },
-    orders: [orderRecord(10)],
+    chat: { record: chatRecord(chat, order), expectedRev: 0 },
+    orders: [orderRecord(order, chat, { dueAt: 10 })],
     audit: [audit(1)],
   });
   await store.readOrder(order);

@@ -27,7 +27,8 @@ const TTL = 300;
 const chatId = (n: number) => ChatId.parse(`chat-${n}`);
 const orderId = (n: number) => OrderId.parse(`ord_contract${n}`);
 
-function chatRecord(id: ChatId, currentOrderId: OrderId | null, turns: string[] = []): ChatRecord {
+/** A chat record as the engine writes one, for store tests. */
+export function chatRecord(id: ChatId, currentOrderId: OrderId | null, turns: string[] = []): ChatRecord {
   return {
     v: 3,
     chatId: id,
@@ -42,7 +43,8 @@ function chatRecord(id: ChatId, currentOrderId: OrderId | null, turns: string[] 
   };
 }
 
-function orderRecord(id: OrderId, chat: ChatId, options: { state?: string; dueAt?: number | null } = {}): OrderRecord {
+/** A quoted order record (or in `state`) as the engine writes one, for store tests. */
+export function orderRecord(id: OrderId, chat: ChatId, options: { state?: string; dueAt?: number | null } = {}): OrderRecord {
   return {
     v: 2,
     orderId: id,

@@ -7,6 +7,7 @@
  * Call {@link telegramShops} once at the top of a test file: it closes every shop and stand-in it
  * opened after each test.
  */
+import type { UserFromGetMe } from "grammy/types";
 import { afterEach, expect } from "vitest";
 import { type App, type AppOverrides, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -17,6 +18,23 @@ import { type BotApiStub, type BotMessage, buttonsOf, startBotApiStub } from "./
 export { type BotApiStub, type BotMessage, buttonsOf } from "./bot-api-stub.ts";
 
 /** The webhook every webhook-mode shop registers, and its secret. */
+/** Who the bot is, for a bot driven offline (`createBot(app, { botInfo: TEST_BOT_INFO })`: no getMe call). */
+export const TEST_BOT_INFO: UserFromGetMe = {
+  id: 1,
+  is_bot: true,
+  first_name: "Goblin",
+  username: "goblin_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+  can_manage_bots: false,
+  supports_join_request_queries: false,
+};
+
 export const WEBHOOK = { path: "/telegram/hook", url: "https://shop.example/telegram/hook", secret: "s3cret-value" };
 
 export type TelegramShopOptions = {
