@@ -24,7 +24,14 @@ export const EMPTY_PROMO_FORM: PromoForm = {
 const discountOf = (promo: Promo) =>
   promo.discount.kind === "percent" ? `${promo.discount.percent}% off` : `${usd(money(promo.discount.usdCents, "USD"))} off`;
 
-const expiry = (promo: Promo) => (promo.expiresAt === null ? "never" : new Date(promo.expiresAt).toISOString().replace(".000Z", "Z"));
+const DAY_MS = 24 * 60 * 60_000;
+
+/** When a code stops working, as the owner wrote it: a date means through that day (UTC), else the instant. */
+const expiry = (promo: Promo) => {
+  if (promo.expiresAt === null) return "never";
+  if (promo.expiresAt % DAY_MS === 0) return `through ${new Date(promo.expiresAt - DAY_MS).toISOString().slice(0, 10)}`;
+  return `at ${new Date(promo.expiresAt).toISOString().replace(".000Z", "Z")}`;
+};
 
 function row(line: PromoRow, uses: number, csrf: string): string {
   const { promo } = line;

@@ -74,6 +74,8 @@ describe("promo codes the owner manages in the dashboard (issue 21, point 4)", (
     expect(html).toContain("10% off");
     expect(html).toContain("$5.00 off");
     expect(html).toContain("0 of 1");
+    // OLD's file says expires: "2020-01-01", valid through that day.
+    expect(html).toContain("through 2020-01-01");
     expect(html).toContain("catalog file");
     expect(html).toContain('aria-current="page">Promo codes');
   });
