@@ -49,6 +49,14 @@ import { interleaved, medianOf, now, throughput } from "./timing.ts";
 import { webhookLoad } from "./webhook-load.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
+/** BENCH_ONLY=a,b runs only those parts (letters as in the table); a partial run exits 0 only if its own rows hold. */
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? "")
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
+const wanted = (part: string) => ONLY.size === 0 || ONLY.has(part);
 const n = (count: number) => Math.max(20, Math.round(count * SCALE));
 
 /** The goals of issue 20 (and the earlier ones kept), in one place. */
@@ -451,53 +459,58 @@ async function main() {
   const started = now();
   const load = loadavg()[0] ?? 0;
   const dir = mkdtempSync(join(tmpdir(), "tokengoblin-bench-"));
-  const redis = await benchRedis();
+  const redis = wanted("r") || wanted("a") || wanted("e") || wanted("i") ? await benchRedis() : null;
   try {
     const record = await chatAndOrderRecord();
-    await roundTrips(dir, redis);
+    if (wanted("r")) await roundTrips(dir, redis);
 
-    rows.push({
-      part: "a",
-      what: "floors: bare XState step (restore, SET_AMOUNT, settle pricing, persist); raw get + set of",
-      value: `a stored chat + its quoted order, ${record.length.toLocaleString("en-US")} bytes of JSON`,
-    });
-    await engineOnStore("memory", "memory://", null);
-    await engineOnStore("SQLite", `sqlite://${join(dir, "engine.sqlite")}`, async () => rawSqliteOp(join(dir, "floor.sqlite"), record));
-    if (redis) {
-      await flushRedis(redis.url);
-      await engineOnStore("Redis", redis.url, () => rawRedisOp(redis.url, record));
-    } else {
-      rows.push({ part: "a", what: "engine+Redis", value: "skipped: no redis-server on PATH and nothing answers at REDIS_URL" });
-    }
-
-    await partB();
-    await lengthCost();
-    await journal(dir, record);
-    try {
-      rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis?.url ?? null)));
-    } catch (error) {
-      // The dashboard's goal (first page after a restart < 1 s) cannot be said to hold when it was not measured.
+    if (wanted("a")) {
       rows.push({
-        part: "e",
-        what: "dashboard with 100,000 orders",
-        value: `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
-        goal: "first page < 1 s",
-        ok: false,
+        part: "a",
+        what: "floors: bare XState step (restore, SET_AMOUNT, settle pricing, persist); raw get + set of",
+        value: `a stored chat + its quoted order, ${record.length.toLocaleString("en-US")} bytes of JSON`,
       });
+      await engineOnStore("memory", "memory://", null);
+      await engineOnStore("SQLite", `sqlite://${join(dir, "engine.sqlite")}`, async () => rawSqliteOp(join(dir, "floor.sqlite"), record));
+      if (redis) {
+        await flushRedis(redis.url);
+        await engineOnStore("Redis", redis.url, () => rawRedisOp(redis.url, record));
+      } else {
+        rows.push({ part: "a", what: "engine+Redis", value: "skipped: no redis-server on PATH and nothing answers at REDIS_URL" });
+      }
     }
-    if (redis) await idle(redis);
-    await manyChats();
+
+    if (wanted("b")) await partB();
+    if (wanted("c")) await lengthCost();
+    if (wanted("d")) await journal(dir, record);
+    if (wanted("e")) {
+      try {
+        rows.push(...(await dashboardBench(dir, Math.round(100_000 * SCALE), redis?.url ?? null)));
+      } catch (error) {
+        // The dashboard's goal (first page after a restart < 1 s) cannot be said to hold when it was not measured.
+        rows.push({
+          part: "e",
+          what: "dashboard with 100,000 orders",
+          value: `not measured: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          goal: "first page < 1 s",
+          ok: false,
+        });
+      }
+    }
+    if (redis && wanted("i")) await idle(redis);
+    if (wanted("w")) await manyChats();
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await redis?.own?.dispose();
   }
   // (s) and (m) last, in child processes: nothing of this process's warm-up helps or hurts them.
-  await notMeasuredOnFailure("s", "npm start → /healthz answers", startup);
-  await notMeasuredOnFailure("m", "memory kept per chat", memory);
+  if (wanted("s")) await notMeasuredOnFailure("s", "npm start → /healthz answers", startup);
+  if (wanted("m")) await notMeasuredOnFailure("m", "memory kept per chat", memory);
   print();
   console.log(
     `\ntotal bench time ${((now() - started) / 1000).toFixed(1)} s — node ${process.version}, ${cpus().length} cores, ` +
-      `load average ${load.toFixed(1)} at the start and ${loadavg()[0]?.toFixed(1)} at the end (wall-clock numbers are inflated by other load; ratios are measured alternating), BENCH_SCALE=${SCALE}`,
+      `load average ${load.toFixed(1)} at the start and ${loadavg()[0]?.toFixed(1)} at the end (wall-clock numbers are inflated by other load; ratios are measured alternating), BENCH_SCALE=${SCALE}` +
+      (ONLY.size > 0 ? `, BENCH_ONLY=${[...ONLY].join(",")}` : ""),
   );
   if (rows.some((row) => row.ok === false)) process.exitCode = 1;
 }

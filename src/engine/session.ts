@@ -11,12 +11,18 @@
  *   message, a webhook retry, the sweeper) moves it on again after a crash;
  * - engine events reach listeners (metrics, alerts) only once their commit is stored.
  *
+ * Warm chats: after a commit, this process keeps the chat as it wrote it (its record and its current
+ * order's running actor, at rest). The next open asks the store for the chat only if its revision moved
+ * (`openChatSince`); every commit that changes anything of the chat writes its record, so an unmoved
+ * revision means nothing changed, and the order need not be read, validated and restored again.
+ *
  * Serialisation: one chat at a time. Inside a process a promise chain per chat orders the work; across
  * processes the chat's lease does (renewed while work runs). A writer that lost its lease cannot
  * commit: the store refuses it, and the work is redone on the fresh record (its effects are idempotent).
  */
 import type { PurchaseEvent, PurchaseSnapshot } from "../../machines/purchase.machine.ts";
-import { orderMeta, statePath } from "../../machines/purchase.reading.ts";
+import { isWorking, orderMeta, statePath } from "../../machines/purchase.reading.ts";
+import { createBoundedMap } from "../bounded.ts";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
@@ -78,7 +84,22 @@ export type SessionOptions = {
   emit: (event: EngineEvent) => void;
   /** Updates wait in a chat's inbox after a commit: the lease was kept for this process to work them off. */
   onPendingUpdates: (chatId: ChatId) => void;
+  /** How many chats to keep warm (see the module's comment); 0 turns it off. Default 500. */
+  warmChats?: number;
 };
+
+/** A chat as this process last committed it: reused while the store's revision is still `rev`. */
+type WarmChat = {
+  rev: number;
+  chat: ChatRecord;
+  /** The chat record's JSON with `updatedAt` left out, to tell whether a step changed it. */
+  chatKey: string;
+  /** The current order's actor, at rest and stored; null before the chat's first order. */
+  order: OrderActor | null;
+};
+
+/** The chat record as compared for changes: everything but when it was last written. */
+const chatKeyOf = (chat: ChatRecord): string => JSON.stringify({ ...chat, updatedAt: 0 });
 
 export type WithChatMode = {
   /** A look that changes nothing writes nothing (unless opening the chat resumed work). */
@@ -97,6 +118,9 @@ export function createSessions(options: SessionOptions) {
   const { store, orders, log, clock } = options;
   const owner = options.instanceId;
   const tails = new Map<string, Promise<unknown>>();
+  const warmChats = options.warmChats ?? 500;
+  // Idle chats go after 10 minutes: what they hold is only a shortcut, the store has it all.
+  const warm = createBoundedMap<ChatId, WarmChat>({ maxEntries: Math.max(1, warmChats), ttlMs: 600_000, clock });
 
   /** One chat at a time within this process (across processes, the lease). */
   const inOrder = <T>(chatId: string, work: () => Promise<T>): Promise<T> => {
@@ -110,14 +134,22 @@ export function createSessions(options: SessionOptions) {
     return run;
   };
 
-  /** Claims the chat's lease, waiting (with backoff) for another process to let go. */
-  const acquire = async (chatId: ChatId, waitMs: number): Promise<ChatState> => {
+  /**
+   * Claims the chat's lease, waiting (with backoff) for another process to let go, and reads the chat:
+   * `unchanged` when it is still at `knownRev` (0: read it whatever its revision).
+   */
+  const acquire = async (
+    chatId: ChatId,
+    waitMs: number,
+    knownRev: number,
+  ): Promise<ChatState | { unchanged: true; lastUpdateId: number }> => {
     // Real time, whatever clock the orders run on: this is how long a caller waits.
     const deadline = performance.now() + waitMs;
+    const lease = { owner, ttlMs: options.lease.ttlMs };
     let pause = 5;
     for (;;) {
-      const opened = await store.openChat(chatId, { owner, ttlMs: options.lease.ttlMs });
-      if (opened.held) return opened.state;
+      const opened = knownRev > 0 ? await store.openChatSince(chatId, lease, knownRev) : await store.openChat(chatId, lease);
+      if (opened.held) return "unchanged" in opened ? opened : opened.state;
       if (performance.now() >= deadline) throw new ChatBusyError(chatId);
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 100);
@@ -137,23 +169,51 @@ export function createSessions(options: SessionOptions) {
     updatedAt: clock(),
   });
 
-  const open = async (chatId: ChatId, mode: WithChatMode) => {
-    const state = await acquire(chatId, mode.waitMs ?? options.lease.waitMs);
-    const invalid = state.chat === "invalid" || state.order === "invalid";
+  /** The chat as stored: reused from this process's last commit while its revision holds, else read and restored. */
+  const load = async (chatId: ChatId, mode: WithChatMode) => {
+    const cached = warm.get(chatId);
+    if (cached) warm.delete(chatId);
+    let opened;
+    try {
+      opened = await acquire(chatId, mode.waitMs ?? options.lease.waitMs, cached?.rev ?? 0);
+    } catch (err) {
+      cached?.order?.actor.stop();
+      throw err;
+    }
+    if ("unchanged" in opened && cached) {
+      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
+      return {
+        ...cached,
+        chatKey: cached.chatKey as string | null,
+        current: cached.order,
+        invalid: false,
+        lastUpdateId: opened.lastUpdateId,
+      };
+    }
+    cached?.order?.actor.stop();
+    if ("unchanged" in opened) throw new Error(`the store said chat ${chatId} is unchanged, but nothing of it was kept`);
+    const state = opened;
+    let invalid = state.chat === "invalid" || state.order === "invalid";
     const chat = state.chat && state.chat !== "invalid" ? state.chat : freshChat(chatId);
+    const current = state.order && state.order !== "invalid" ? orders.restore(state.order) : null;
+    if (state.order && !current) invalid = true;
+    // A chat whose record or current order cannot be read restarts its conversation; the order stays stored.
+    if (invalid) chat.currentOrderId = null;
+    const chatKey = state.chat && state.chat !== "invalid" ? chatKeyOf(state.chat) : null;
+    return { rev: state.rev, chat, chatKey, current, invalid, lastUpdateId: state.lastUpdateId };
+  };
+
+  const open = async (chatId: ChatId, mode: WithChatMode) => {
+    const loaded = await load(chatId, mode);
+    const { chat, invalid } = loaded;
     const live = new Map<OrderId, OrderActor>();
     const pending: AuditedEvent[] = [];
-    let current: OrderActor | null = null;
+    let current: OrderActor | null = loaded.current;
+    if (current) live.set(current.orderId, current);
     /** What the last startOrder replaced, so an order refused at once can be taken back. */
     let replaced: { order: OrderActor | null; recentOrderIds: OrderId[] } | null = null;
-    if (state.order && state.order !== "invalid") {
-      current = orders.restore(state.order);
-      if (current) live.set(current.orderId, current);
-    }
-    // A chat whose record or current order cannot be read restarts its conversation; the order stays stored.
-    if (invalid || (state.order && !current)) chat.currentOrderId = null;
-    let rev = state.rev;
-    let storedChat = state.chat && state.chat !== "invalid" ? JSON.stringify(state.chat) : null;
+    let rev = loaded.rev;
+    let storedChatKey = loaded.chatKey;
 
     /** Notes what changed between two snapshots of an order: its state, and whether it now needs the owner. */
     const noteChange = (order: OrderActor, before: PurchaseSnapshot) => {
@@ -176,11 +236,11 @@ export function createSessions(options: SessionOptions) {
       const at = clock();
       const changed = [...live.values()].filter((order) => order.actor.getSnapshot() !== order.stored);
       const records = changed.map((order) => orders.record(order, at));
-      const chatJson = JSON.stringify({ ...chat, updatedAt: 0 });
+      const chatKey = chatKeyOf(chat);
+      // The record is written with every change of the chat's orders or updates: its revision then
+      // tells every process (and this one's warm copy) that something of the chat changed.
       const chatChanged =
-        storedChat === null
-          ? records.length > 0 || !mode.readOnly
-          : chatJson !== JSON.stringify({ ...(JSON.parse(storedChat) as ChatRecord), updatedAt: 0 });
+        records.length > 0 || mode.updateId !== undefined || (storedChatKey === null ? !mode.readOnly : chatKey !== storedChatKey);
       const audit: AuditEntry[] = [
         ...pending.map((event) => toAuditEntry(event, owner)),
         ...records.map((record) =>
@@ -204,7 +264,10 @@ export function createSessions(options: SessionOptions) {
       });
       if (!result.ok) throw new ChatMovedError(chatId, result.reason);
       rev = result.rev;
-      if (chatChanged) storedChat = JSON.stringify(record);
+      if (chatChanged) {
+        storedChatKey = chatKey;
+        chat.updatedAt = at;
+      }
       for (const order of changed) order.stored = order.actor.getSnapshot();
       const announced = pending.splice(0);
       for (const event of announced) options.emit(event);
@@ -232,8 +295,8 @@ export function createSessions(options: SessionOptions) {
     const session: Session = {
       chatId,
       chat,
-      duplicateUpdate: mode.updateId !== undefined && mode.updateId <= state.lastUpdateId,
-      ...(invalid || (state.order && !current) ? { notice: "conversation_reset" as const } : {}),
+      duplicateUpdate: mode.updateId !== undefined && mode.updateId <= loaded.lastUpdateId,
+      ...(invalid ? { notice: "conversation_reset" as const } : {}),
       current: () => current,
       startOrder() {
         replaced = { order: current, recentOrderIds: chat.recentOrderIds };
@@ -284,8 +347,20 @@ export function createSessions(options: SessionOptions) {
     return {
       session,
       commit,
-      stop: () => {
-        for (const order of live.values()) order.actor.stop();
+      /**
+       * Ends the session: after a commit the chat stays warm (its current order's actor kept running,
+       * at rest), unless it is not worth or not safe to keep; every other actor is stopped.
+       */
+      close: (committed: boolean) => {
+        const keep =
+          committed &&
+          warmChats > 0 &&
+          !invalid &&
+          rev > 0 &&
+          storedChatKey !== null &&
+          (current === null || (current.actor.getSnapshot() === current.stored && !isWorking(current.actor.getSnapshot())));
+        for (const order of live.values()) if (!(keep && order === current)) order.actor.stop();
+        if (keep && storedChatKey !== null) warm.set(chatId, { rev, chat, chatKey: storedChatKey, order: current });
       },
     };
   };
@@ -323,7 +398,7 @@ export function createSessions(options: SessionOptions) {
             log.warn("chat moved under us; redoing the work", { chatId, attempt });
           } finally {
             if (renewal.timer) clearInterval(renewal.timer);
-            opened?.stop();
+            opened?.close(committed);
             if (opened && !committed) {
               const released = await store.releaseLease(chatId, owner).catch(() => ({ pendingUpdates: false }));
               if (released.pendingUpdates) options.onPendingUpdates(chatId);

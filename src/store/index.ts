@@ -17,6 +17,7 @@ export type {
   LogBatch,
   LogPosition,
   OpenResult,
+  OpenSinceResult,
   QueuedUpdate,
   SavedProjection,
   ShopStore,

@@ -22,10 +22,13 @@ import type { SavedProjection } from "./shop-store.ts";
 /** A chat as the memory store keeps it: the record as written (unvalidated), its revision, the last applied update. */
 export type StoredChat = { rev: number; record: unknown; lastUpdateId: number };
 
+/** An order as the memory store keeps it: its record's JSON as written (unvalidated), and when it was written. */
+export type StoredOrder = { chatId: string; json: string; createdAt: number; updatedAt: number };
+
 /** The memory store's maps (owned by memory.ts, read and filled here). */
 export type MemoryTables = {
   chats: Map<string, StoredChat>;
-  orders: Map<string, { chatId: string; record: unknown }>;
+  orders: Map<string, StoredOrder>;
   orderChats: Map<string, string>;
   due: Map<string, { chatId: ChatId; orderId: OrderId; dueAt: number }>;
   inboxes: Map<string, Map<number, { raw: string; at: number }>>;
@@ -75,17 +78,14 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
       });
     }
     for (const [orderId, stored] of orders) {
-      const record = text(stored.record);
-      const times = stored.record as { createdAt?: unknown; updatedAt?: unknown };
-      const at = (value: unknown) => (typeof value === "number" ? value : 0);
       items.push({
         kind: "order",
         orderId,
         chatId: stored.chatId,
-        record,
+        record: stored.json,
         dueAt: due.get(orderId)?.dueAt ?? null,
-        createdAt: at(times.createdAt),
-        updatedAt: at(times.updatedAt),
+        createdAt: stored.createdAt,
+        updatedAt: stored.updatedAt,
       });
     }
     for (const [orderId, chatId] of orderChats) items.push({ kind: "order_chat", orderId, chatId });
@@ -137,7 +137,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
           });
           break;
         case "order":
-          orders.set(item.orderId, { chatId: item.chatId, record: record(item.record) });
+          orders.set(item.orderId, { chatId: item.chatId, json: item.record, createdAt: item.createdAt, updatedAt: item.updatedAt });
           if (item.dueAt !== null)
             due.set(item.orderId, { chatId: item.chatId as ChatId, orderId: item.orderId as OrderId, dueAt: item.dueAt });
           break;

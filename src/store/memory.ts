@@ -7,7 +7,8 @@ import Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
 import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
-import { type StoredChat, memoryDump } from "./memory-dump.ts";
+import { type StoredChat, type StoredOrder, memoryDump } from "./memory-dump.ts";
+import { parseLoosely } from "./dump.ts";
 import { parseLogPosition } from "./log-position.ts";
 
 type Held = { owner: string; until: number | null };
@@ -17,7 +18,7 @@ export type MemoryStoreOptions = { clock?: () => number };
 export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const clock = options.clock ?? Date.now;
   const chats = new Map<string, StoredChat>();
-  const orders = new Map<string, { chatId: string; record: unknown }>();
+  const orders = new Map<string, StoredOrder>();
   const orderChats = new Map<string, string>();
   const due = new Map<string, { chatId: ChatId; orderId: OrderId; dueAt: number }>();
   const leases = new Map<string, Held>();
@@ -66,11 +67,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     if (!stored) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
     const chat = readRecord(ChatRecord, stored.record);
     const orderId = chat === "invalid" ? null : chat.currentOrderId;
-    const raw = orderId ? orders.get(orderId)?.record : undefined;
+    const json = orderId ? orders.get(orderId)?.json : undefined;
     return {
       chat,
       rev: stored.rev,
-      order: raw === undefined ? undefined : readRecord(OrderRecord, raw),
+      order: json === undefined ? undefined : readRecord(OrderRecord, parseLoosely(json)),
       lastUpdateId: stored.lastUpdateId,
     };
   };
@@ -99,6 +100,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       if (!take(leases, chatId, lease.owner, lease.ttlMs)) return { held: false, holder: live(leases, chatId)?.owner ?? null };
       return { held: true, state: stateOf(chatId) };
     },
+    async openChatSince(chatId, lease, knownRev) {
+      if (!take(leases, chatId, lease.owner, lease.ttlMs)) return { held: false, holder: live(leases, chatId)?.owner ?? null };
+      const stored = chats.get(chatId);
+      if (stored && knownRev > 0 && stored.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: stored.lastUpdateId };
+      return { held: true, state: stateOf(chatId) };
+    },
     async renewLease(chatId, lease) {
       if (live(leases, chatId)?.owner !== lease.owner) return false;
       return take(leases, chatId, lease.owner, lease.ttlMs);
@@ -118,13 +125,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       if (step.appliedUpdateId !== undefined && step.appliedUpdateId > next.lastUpdateId) next.lastUpdateId = step.appliedUpdateId;
       if (step.chat || step.appliedUpdateId !== undefined) chats.set(step.chatId, next);
       for (const order of step.orders ?? []) {
-        orders.set(order.orderId, { chatId: step.chatId, record: copy(order) });
+        // Kept as its JSON, as the other backends keep it: writing it costs one stringify, not a copy.
+        orders.set(order.orderId, {
+          chatId: step.chatId,
+          json: JSON.stringify(order),
+          createdAt: order.createdAt,
+          updatedAt: order.updatedAt,
+        });
         if (order.summary.dueAt === null) due.delete(order.orderId);
         else due.set(order.orderId, { chatId: step.chatId, orderId: order.orderId, dueAt: order.summary.dueAt });
       }
       for (const entry of step.audit ?? []) {
-        log.push(copy(entry));
-        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
+        // One copy for the log and the order's trail: neither is changed in place, and both are copied when read.
+        const kept = copy(entry);
+        log.push(kept);
+        if (entry.orderId) trailOf(entry.orderId).push(kept);
       }
       const inbox = inboxes.get(step.chatId);
       if (inbox) for (const id of [...inbox.keys()]) if (id <= next.lastUpdateId) inbox.delete(id);
@@ -137,15 +152,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       orderChats.set(orderId, chatId);
     },
     async readOrder(orderId) {
-      const raw = orders.get(orderId)?.record;
-      const record = raw === undefined ? undefined : readRecord(OrderRecord, raw);
+      const json = orders.get(orderId)?.json;
+      const record = json === undefined ? undefined : readRecord(OrderRecord, parseLoosely(json));
       return record === "invalid" ? undefined : record;
     },
     async readOrders(chatId, orderIds) {
       return orderIds.flatMap((orderId) => {
         const stored = orders.get(orderId);
         if (!stored || stored.chatId !== chatId) return [];
-        const record = readRecord(OrderRecord, stored.record);
+        const record = readRecord(OrderRecord, parseLoosely(stored.json));
         return record === "invalid" ? [] : [record];
       });
     },
@@ -235,8 +250,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
 
     async appendAudit(_chatId, entries) {
       for (const entry of entries) {
-        log.push(copy(entry));
-        if (entry.orderId) trailOf(entry.orderId).push(copy(entry));
+        const kept = copy(entry);
+        log.push(kept);
+        if (entry.orderId) trailOf(entry.orderId).push(kept);
       }
     },
     async auditOf(orderId) {

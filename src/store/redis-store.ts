@@ -29,6 +29,7 @@ import {
   goodsFields,
   GoodsReply,
   OpenReply,
+  OpenSinceReply,
   QueuedReply,
   ReadReply,
   readJson,
@@ -101,6 +102,15 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       );
       const opened = reply("openChat", OpenReply, raw);
       if (opened[0] === 0) return { held: false, holder: opened[1] };
+      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };
+    },
+    async openChatSince(chatId, lease, knownRev) {
+      const raw = await guard("openChatSince", () =>
+        client.openChatSince(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId), knownRev),
+      );
+      const opened = reply("openChatSince", OpenSinceReply, raw);
+      if (opened[0] === 0) return { held: false, holder: opened[1] };
+      if (opened[0] === 2) return { held: true, unchanged: true, lastUpdateId: opened[1] === null ? 0 : Number(opened[1]) };
       return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };
     },
     async renewLease(chatId, lease) {

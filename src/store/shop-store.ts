@@ -36,6 +36,12 @@ export type ChatState = {
 
 export type OpenResult = { held: true; state: ChatState } | { held: false; holder: string | null };
 
+/**
+ * What {@link ShopStore.openChatSince} found: as {@link OpenResult}, or the chat still at the revision
+ * the caller holds, so its record and order were not read again (only the last applied update is).
+ */
+export type OpenSinceResult = OpenResult | { held: true; unchanged: true; lastUpdateId: number };
+
 /** Everything one step changed, written at once or not at all. */
 export type CommitStep = {
   chatId: ChatId;
@@ -108,6 +114,13 @@ export type ShopStore = {
 
   /** Claims the chat's lease for `lease.owner` (re-entrant) and reads the chat; `held: false` when another owner holds it. */
   openChat(chatId: ChatId, lease: LeaseRequest): Promise<OpenResult>;
+  /**
+   * {@link ShopStore.openChat} for a caller that still holds the chat as it stood at revision
+   * `knownRev` (the process that wrote it last): when the stored revision is still that one, the
+   * record and order are not read again. Every commit that writes the chat's orders or applies an
+   * update writes its record too, so an unchanged revision means nothing of the chat changed.
+   */
+  openChatSince(chatId: ChatId, lease: LeaseRequest, knownRev: number): Promise<OpenSinceResult>;
   /** Extends the owner's lease; false when the owner no longer holds it. */
   renewLease(chatId: ChatId, lease: LeaseRequest): Promise<boolean>;
   /** Releases the owner's lease unless updates wait in the chat's inbox (then it is kept: `pendingUpdates`). */

@@ -145,6 +145,22 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return { held: true, row: row ?? s.chatState.get(chatId) };
   });
 
+  type SinceResult =
+    { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
+  /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
+  const openSince = write((chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
+    const now = clock();
+    const row = s.revState.get(chatId);
+    const holder = row?.lease_owner ?? null;
+    const until = row?.lease_until ?? null;
+    const live = holder !== null && (until === null || until > now);
+    if (live && holder !== lease.owner) return { held: false, holder };
+    if (!(live && (until === null || until - now >= lease.ttlMs / 2)) && !take(chatId, lease, now))
+      return { held: false, holder: s.leaseHolder.get(chatId, now)?.lease_owner ?? null };
+    if (row && knownRev > 0 && row.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: row.last_update_id };
+    return { held: true, row: s.chatState.get(chatId) };
+  });
+
   /** A step's records, serialised before its transaction starts. */
   type Texts = { chat: string | null; currentOrderId: string | null; orders: string[]; audit: string[] };
   const commit = write((step: CommitStep, texts: Texts): CommitResult => {
@@ -251,6 +267,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     openChat: async (chatId, lease) => {
       const opened = open(chatId, lease);
       return opened.held ? { held: true, state: stateOf(opened.row) } : opened;
+    },
+    openChatSince: async (chatId, lease, knownRev) => {
+      const opened = openSince(chatId, lease, knownRev);
+      return "row" in opened ? { held: true, state: stateOf(opened.row) } : opened;
     },
     renewLease: async (chatId, lease) => {
       const now = clock();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Transformer } from "grammy";
 import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../../src/payments/sandbox.ts";
 import { collectionOf } from "../../src/store/index.ts";
+import { ChatId } from "../../src/domain/ids.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
 import { startTestApp } from "../support/app.ts";
 import { countStoreCalls } from "../support/counting-store.ts";
@@ -44,7 +45,33 @@ describe("store round trips (issue 20)", () => {
     calls.reset();
     const reply = await app.engine.handleText("42", "make it 2000");
     expect(reply.kind).toBe("order");
-    expect(calls.log).toEqual(["openChat", "commit"]);
+    // The chat is warm in this process (it wrote it last): the open reads only its revision.
+    expect(calls.log).toEqual(["openChatSince", "commit"]);
+  });
+
+  it("a chat another process wrote last is read whole again, then warm", async () => {
+    const { app, calls } = await shop();
+    await app.engine.handleText("42", "I need 1000 tokens");
+    // Another writer moves the chat: this process's warm copy no longer holds.
+    const opened = await app.store.openChat(ChatId.parse("42"), { owner: "other-instance", ttlMs: 5_000 });
+    await app.store.releaseLease(ChatId.parse("42"), "other-instance");
+    const state = opened.held ? opened.state : null;
+    if (!state || !state.chat || state.chat === "invalid") throw new Error("the chat was not stored");
+    // Open and commit as that other process would, writing the same chat one revision on.
+    await app.store.openChat(ChatId.parse("42"), { owner: "other-instance", ttlMs: 5_000 });
+    const moved = await app.store.commit({
+      chatId: ChatId.parse("42"),
+      owner: "other-instance",
+      chat: { record: { ...state.chat, turns: [] }, expectedRev: state.rev },
+      release: true,
+    });
+    expect(moved.ok).toBe(true);
+    calls.reset();
+    const reply = await app.engine.handleText("42", "make it 2000");
+    expect(reply).toMatchObject({ kind: "order", order: { tokens: 2000 } });
+    expect(calls.log).toEqual(["openChatSince", "commit"]);
+    const read = await app.store.readChat(ChatId.parse("42"));
+    expect(read.rev).toBe(state.rev + 2);
   });
 
   it("a payment webhook reaches delivered goods in six store calls, and shows them in three more", async () => {
@@ -63,9 +90,9 @@ describe("store round trips (issue 20)", () => {
     // Find the order, open the chat, store the payment before the goods exist, claim and write the
     // goods, commit the delivered order with its message composed.
     expect(untilShown, untilShown.join(", ")).toHaveLength(6);
-    expect(untilShown).toEqual(["findPayment", "openChat", "commit", "claimGoods", "putGoods", "commit"]);
+    expect(untilShown).toEqual(["findPayment", "openChatSince", "commit", "claimGoods", "putGoods", "commit"]);
     // The message carrying the goods was accepted: the secret is erased and the order told.
-    expect(calls.log.slice(untilShown.length)).toEqual(["markGoodsSent", "openChat", "commit"]);
+    expect(calls.log.slice(untilShown.length)).toEqual(["markGoodsSent", "openChatSince", "commit"]);
     expect(notifications.at(-1)?.reply).toMatchObject({ kind: "order", secret: expect.any(String) });
   });
 
@@ -116,7 +143,7 @@ describe("store round trips (issue 20)", () => {
       "acceptUpdate",
       "queuedUpdates",
       "kv:preferences.get",
-      "openChat",
+      "openChatSince",
       "commit",
       "commit",
     ]);

@@ -148,6 +148,42 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await other.readChat(chatId(1))).rev).toBe(1);
     });
 
+    test("openChatSince reads nothing again while the chat is still at the caller's revision, and everything once it moved", async () => {
+      await store.openChat(chatId(1), A);
+      await store.indexOrder(orderId(1), chatId(1));
+      const written = { record: chatRecord(chatId(1), orderId(1), ["hello"]), expectedRev: 0 };
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        chat: written,
+        orders: [orderRecord(orderId(1), chatId(1))],
+        release: true,
+      });
+      expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, lastUpdateId: 0 });
+      // The lease is taken as openChat takes it: another owner is refused while this one holds it.
+      expect(await other.openChatSince(chatId(1), B, 1)).toEqual({ held: false, holder: "instance-a" });
+      // Another writer moves the chat (and applies an update): the caller's revision no longer holds.
+      await store.releaseLease(chatId(1), "instance-a");
+      await other.acceptUpdate(chatId(1), 5, "{}", B);
+      await other.commit({
+        chatId: chatId(1),
+        owner: "instance-b",
+        chat: { record: chatRecord(chatId(1), orderId(1), ["moved"]), expectedRev: 1 },
+        orders: [{ ...orderRecord(orderId(1), chatId(1)), updatedAt: 2_000 }],
+        appliedUpdateId: 5,
+        release: true,
+      });
+      const reopened = await store.openChatSince(chatId(1), A, 1);
+      expect(reopened.held && "state" in reopened && reopened.state.rev).toBe(2);
+      expect(reopened.held && "state" in reopened && reopened.state.chat).toEqual(chatRecord(chatId(1), orderId(1), ["moved"]));
+      expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ updatedAt: 2_000 });
+      expect(reopened.held && "state" in reopened && reopened.state.lastUpdateId).toBe(5);
+      // Unchanged again at the new revision, with the last applied update read fresh.
+      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, lastUpdateId: 5 });
+      // Revision 0 (nothing held) always reads.
+      expect((await store.openChatSince(chatId(2), A, 0)).held && "state" in (await store.openChatSince(chatId(2), A, 0))).toBe(true);
+    });
+
     test("a stale writer's commit is refused: the chat moved under it", async () => {
       await store.openChat(chatId(1), A);
       expect(
