@@ -13,8 +13,8 @@
  *
  * Warm chats: after a commit, this process keeps the chat as it wrote it (its record and its current
  * order's running actor, at rest). The next open asks the store for the chat only if its revision moved
- * (`openChatSince`); every commit that changes anything of the chat writes its record, so an unmoved
- * revision means nothing changed, and the order need not be read, validated and restored again.
+ * (`openChatSince`); every commit that writes the chat's record or any of its orders moves the revision
+ * on, so an unmoved one means nothing changed, and the order need not be read, validated and restored again.
  *
  * Serialisation: one chat at a time. Inside a process a promise chain per chat orders the work; across
  * processes the chat's lease does (renewed while work runs). A writer that lost its lease cannot
@@ -237,10 +237,7 @@ export function createSessions(options: SessionOptions) {
       const changed = [...live.values()].filter((order) => order.actor.getSnapshot() !== order.stored);
       const records = changed.map((order) => orders.record(order, at));
       const chatKey = chatKeyOf(chat);
-      // The record is written with every change of the chat's orders or updates: its revision then
-      // tells every process (and this one's warm copy) that something of the chat changed.
-      const chatChanged =
-        records.length > 0 || mode.updateId !== undefined || (storedChatKey === null ? !mode.readOnly : chatKey !== storedChatKey);
+      const chatChanged = storedChatKey === null ? records.length > 0 || !mode.readOnly : chatKey !== storedChatKey;
       const audit: AuditEntry[] = [
         ...pending.map((event) => toAuditEntry(event, owner)),
         ...records.map((record) =>

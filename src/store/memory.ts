@@ -122,8 +122,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       if (step.chat && stored.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, record: copy(step.chat.record) });
+      else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;
       if (step.appliedUpdateId !== undefined && step.appliedUpdateId > next.lastUpdateId) next.lastUpdateId = step.appliedUpdateId;
-      if (step.chat || step.appliedUpdateId !== undefined) chats.set(step.chatId, next);
+      if (step.chat || step.appliedUpdateId !== undefined || next.rev !== stored.rev) chats.set(step.chatId, next);
       for (const order of step.orders ?? []) {
         // Kept as its JSON, as the other backends keep it: writing it costs one stringify, not a copy.
         orders.set(order.orderId, {

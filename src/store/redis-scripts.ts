@@ -165,6 +165,10 @@ if ARGV[2] ~= '' then
   rev = rev + 1
   redis.call('HSET', chat, 'rev', rev, 'record', ARGV[3])
   if ARGV[4] == '' then redis.call('HDEL', chat, 'order') else redis.call('HSET', chat, 'order', ARGV[4]) end
+elseif orders > 0 and rev > 0 then
+  -- Orders written without the record still move the chat on (openChatSince compares revisions).
+  rev = rev + 1
+  redis.call('HSET', chat, 'rev', rev)
 end
 if ARGV[5] ~= '' then
   local applied = tonumber(ARGV[5])

@@ -26,7 +26,10 @@ export type LeaseRequest = { owner: string; ttlMs: number };
 /** A chat as stored: its record and revision, its current order, and the last Telegram update applied. */
 export type ChatState = {
   chat: ChatRecord | undefined | "invalid";
-  /** The chat record's revision; 0 when there is none. Every chat write is compare-and-set on it. */
+  /**
+   * The chat's revision; 0 when it has no record. Every commit that writes the record or any of the
+   * chat's orders moves it on; every chat write is compare-and-set on it.
+   */
   rev: number;
   /** The order `chat.currentOrderId` names, if any. */
   order: OrderRecord | undefined | "invalid";
@@ -117,8 +120,7 @@ export type ShopStore = {
   /**
    * {@link ShopStore.openChat} for a caller that still holds the chat as it stood at revision
    * `knownRev` (the process that wrote it last): when the stored revision is still that one, the
-   * record and order are not read again. Every commit that writes the chat's orders or applies an
-   * update writes its record too, so an unchanged revision means nothing of the chat changed.
+   * record and order are not read again (every commit that writes either moves the revision on).
    */
   openChatSince(chatId: ChatId, lease: LeaseRequest, knownRev: number): Promise<OpenSinceResult>;
   /** Extends the owner's lease; false when the owner no longer holds it. */

@@ -48,6 +48,7 @@ export function prepareStatements(db: Database.Database) {
     writeChat: db.prepare<[string, string | null, number, string]>(
       "UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, last_update_id = ? WHERE chat_id = ?",
     ),
+    bumpChat: db.prepare<[number, string]>("UPDATE chats SET rev = rev + 1, last_update_id = ? WHERE chat_id = ?"),
     applyUpdate: db.prepare<[number, string]>("UPDATE chats SET last_update_id = ? WHERE chat_id = ?"),
     // An order never changes chats: leaving chat_id out of the update spares its index a write per commit.
     writeOrder: db.prepare<[string, string, string, number | null, number, number]>(

@@ -174,6 +174,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     if (texts.chat !== null) {
       s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
       rev += 1;
+    } else if (texts.orders.length > 0 && rev > 0) {
+      // Orders written without the record still move the chat on: a process holding it warm must read it again.
+      s.bumpChat.run(last, step.chatId);
+      rev += 1;
     } else if (last !== row.last_update_id) s.applyUpdate.run(last, step.chatId);
     (step.orders ?? []).forEach((order, i) => {
       s.writeOrder.run(order.orderId, step.chatId, texts.orders[i]!, order.summary.dueAt, order.createdAt, order.updatedAt);

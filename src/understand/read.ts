@@ -63,13 +63,13 @@ function fromSlashCommand(name: string, args: string, raw: string): Reading {
 }
 
 /** Talk of payment, delivery or an order's whereabouts; null when there is none. */
-function paymentTalk(message: Message, question: boolean): Reading | null {
+function paymentTalk(message: Message, question: boolean, topicOf: () => FaqTopic | null): Reading | null {
   const { words } = message;
   if (claimsPayment(words)) return { kind: "paid_claim" };
   if (asksForGoodsAgain(words)) return { kind: "reissue" };
   if (!asksStatus(words) && !mentionsPayment(words)) return null;
   // "how does delivery work?" and «можно ли вернуть оплату?» ask about the shop, not about an order
-  const topic = faqTopic(words, question);
+  const topic = topicOf();
   if (question && topic !== null && SHOP_TOPICS.has(topic) && !asksStatusStrictly(words)) {
     return { kind: "question", topic };
   }
@@ -92,7 +92,10 @@ export function readMessage(text: string, context: ReadingContext): Reading {
   if (message.text === "") return NONE;
   if (/^\?+$/.test(message.text)) return { kind: "help" };
   const question = isQuestion(words, message.text);
-  const payment = paymentTalk(message, question);
+  // The FAQ topic is looked up at most once per message (payment talk and the amount both ask).
+  let topicRead: { topic: FaqTopic | null } | null = null;
+  const topicOf = () => (topicRead ??= { topic: faqTopic(words, question) }).topic;
+  const payment = paymentTalk(message, question, topicOf);
   if (payment !== null) return payment;
   const slash = SLASH_COMMAND.exec(message.text);
   if (slash !== null) return fromSlashCommand(slash[1] ?? "", slash[2] ?? "", text);
@@ -104,7 +107,7 @@ export function readMessage(text: string, context: ReadingContext): Reading {
   // "thanks!", «пока»: but "no thanks" stays a no and "yes thanks" a yes
   if (thanks(words) && !saysYes(words) && !saysNo(words)) return { kind: "thanks" };
   const found = findAmount(tokens, context.askedHowMany ?? false);
-  const topic = faqTopic(words, question);
+  const topic = topicOf();
   // "do 1000 tokens expire?" is about expiry; "I need 5000 tokens, can I pay in BTC?" is an order
   // ("100 usdt worth" names a coin, but as money it is a budget); "1000 gpt tokens", said, is an order
   const budgetInCoins = topic === "coins" && found.reading?.kind === "budget";

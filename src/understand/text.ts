@@ -82,9 +82,38 @@ export function startsAt(words: readonly string[], at: number, phrase: Phrase): 
   return phrase.every((w, k) => wordMatches(words[at + k], w));
 }
 
+/**
+ * A phrase list by its first word, so a word is checked against the phrases it can start instead of
+ * all of them: exact first words in a map, prefix ones ("оплатил*") in a short list. Every message
+ * is read against about twenty lists.
+ */
+type PhraseIndex = { exact: Map<string, Phrase[]>; prefixed: readonly Phrase[] };
+const indexes = new WeakMap<readonly Phrase[], PhraseIndex>();
+
+function indexOf(list: readonly Phrase[]): PhraseIndex {
+  let index = indexes.get(list);
+  if (!index) {
+    const exact = new Map<string, Phrase[]>();
+    const prefixed: Phrase[] = [];
+    // The list's order (longest first) is kept within each group.
+    for (const phrase of list) {
+      const first = phrase[0] ?? "";
+      if (first.endsWith("*")) prefixed.push(phrase);
+      else exact.set(first, [...(exact.get(first) ?? []), phrase]);
+    }
+    indexes.set(list, (index = { exact, prefixed }));
+  }
+  return index;
+}
+
 /** True when any of the phrases occurs anywhere in the words. */
 export function mentions(words: readonly string[], list: readonly Phrase[]): boolean {
-  return words.some((_, i) => list.some((p) => startsAt(words, i, p)));
+  const { exact, prefixed } = indexOf(list);
+  for (let i = 0; i < words.length; i++) {
+    for (const phrase of exact.get(words[i] as string) ?? []) if (startsAt(words, i, phrase)) return true;
+    for (const phrase of prefixed) if (startsAt(words, i, phrase)) return true;
+  }
+  return false;
 }
 
 /** True when the words are nothing but these phrases and `fillers`, with at least one phrase. */

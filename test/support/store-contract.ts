@@ -184,6 +184,32 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await store.openChatSince(chatId(2), A, 0)).held && "state" in (await store.openChatSince(chatId(2), A, 0))).toBe(true);
     });
 
+    test("a commit that writes only an order still moves the chat's revision, so a warm reader reads it again", async () => {
+      await store.openChat(chatId(1), A);
+      await store.indexOrder(orderId(1), chatId(1));
+      const written = { record: chatRecord(chatId(1), orderId(1), ["hello"]), expectedRev: 0 };
+      await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        chat: written,
+        orders: [orderRecord(orderId(1), chatId(1))],
+        release: true,
+      });
+      await other.openChat(chatId(1), B);
+      const orderOnly = await other.commit({
+        chatId: chatId(1),
+        owner: "instance-b",
+        orders: [orderRecord(orderId(1), chatId(1), { state: "awaiting_payment" })],
+        release: true,
+      });
+      expect(orderOnly).toEqual({ ok: true, rev: 2, pendingUpdates: false });
+      const reopened = await store.openChatSince(chatId(1), A, 1);
+      expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ summary: { state: "awaiting_payment" } });
+      // An audit entry alone changes nothing of the chat: the revision stays.
+      await store.commit({ chatId: chatId(1), owner: "instance-a", audit: [entry(chatId(1), orderId(1), "command")] });
+      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, lastUpdateId: 0 });
+    });
+
     test("a stale writer's commit is refused: the chat moved under it", async () => {
       await store.openChat(chatId(1), A);
       expect(
