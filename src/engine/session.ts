@@ -114,10 +114,42 @@ export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Renews the leases of the chats this process is working on, at a third of the lease's length (two
+ * renewals may fail, a blip, before another process could get in). One timer for all of them, running
+ * only while some chat is held, instead of one per step.
+ */
+function leaseRenewals(store: ShopStore, ttlMs: number, owner: string, log: Logger) {
+  const held = new Set<ChatId>();
+  let ticker: NodeJS.Timeout | null = null;
+  const renewAll = () => {
+    if (held.size === 0) {
+      if (ticker) clearInterval(ticker);
+      ticker = null;
+      return;
+    }
+    for (const chatId of held) {
+      store.renewLease(chatId, { owner, ttlMs }).catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
+    }
+  };
+  return {
+    hold(chatId: ChatId) {
+      held.add(chatId);
+      if (ticker) return;
+      ticker = setInterval(renewAll, Math.max(10, Math.floor(ttlMs / 3)));
+      ticker.unref();
+    },
+    letGo(chatId: ChatId) {
+      held.delete(chatId);
+    },
+  };
+}
+
 export function createSessions(options: SessionOptions) {
   const { store, orders, log, clock } = options;
   const owner = options.instanceId;
   const tails = new Map<string, Promise<unknown>>();
+  const renewals = leaseRenewals(store, options.lease.ttlMs, owner, log);
   const warmChats = options.warmChats ?? 500;
   // Idle chats go after 10 minutes: what they hold is only a shortcut, the store has it all.
   const warm = createBoundedMap<ChatId, WarmChat>({ maxEntries: Math.max(1, warmChats), ttlMs: 600_000, clock });
@@ -370,21 +402,11 @@ export function createSessions(options: SessionOptions) {
     withChat<T>(chatId: ChatId, work: (session: Session) => Promise<T>, mode: WithChatMode = {}): Promise<T> {
       return inOrder(chatId, async () => {
         for (let attempt = 1; ; attempt++) {
-          const renewal = { timer: null as NodeJS.Timeout | null };
           let opened: Awaited<ReturnType<typeof open>> | null = null;
           let committed = false;
           try {
             opened = await open(chatId, mode);
-            // Renew at a third of the lease: two renewals may fail (a blip) before another process could get in.
-            renewal.timer = setInterval(
-              () => {
-                store
-                  .renewLease(chatId, { owner, ttlMs: options.lease.ttlMs })
-                  .catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
-              },
-              Math.max(10, Math.floor(options.lease.ttlMs / 3)),
-            );
-            renewal.timer.unref();
+            renewals.hold(chatId);
             const result = await work(opened.session);
             const { pendingUpdates } = await opened.commit(true);
             committed = true;
@@ -394,7 +416,7 @@ export function createSessions(options: SessionOptions) {
             if (!(err instanceof ChatMovedError) || attempt >= MAX_ATTEMPTS) throw err;
             log.warn("chat moved under us; redoing the work", { chatId, attempt });
           } finally {
-            if (renewal.timer) clearInterval(renewal.timer);
+            renewals.letGo(chatId);
             opened?.close(committed);
             if (opened && !committed) {
               const released = await store.releaseLease(chatId, owner).catch(() => ({ pendingUpdates: false }));

@@ -19,8 +19,8 @@ import {
 } from "./dump.ts";
 import type { SavedProjection } from "./shop-store.ts";
 
-/** A chat as the memory store keeps it: the record as written (unvalidated), its revision, the last applied update. */
-export type StoredChat = { rev: number; record: unknown; lastUpdateId: number };
+/** A chat as the memory store keeps it: the record's JSON as written (unvalidated), its revision, the last applied update. */
+export type StoredChat = { rev: number; json: string | undefined; lastUpdateId: number };
 
 /** An order as the memory store keeps it: its record's JSON as written (unvalidated), and when it was written. */
 export type StoredOrder = { chatId: string; json: string; createdAt: number; updatedAt: number };
@@ -34,8 +34,10 @@ export type MemoryTables = {
   inboxes: Map<string, Map<number, { raw: string; at: number }>>;
   payments: Map<string, PaymentIndexEntry>;
   goods: Map<string, GoodsEntry>;
-  log: AuditEntry[];
-  trails: Map<string, AuditEntry[]>;
+  /** The audit log, each entry as its JSON (written once, parsed when read). */
+  log: string[];
+  /** Per order, its entries of the log (the same strings). */
+  trails: Map<string, string[]>;
   projections: Map<string, SavedProjection>;
   /** Each key-value namespace's map under its Keyv: keys `<namespace>:<key>`, values keyv's JSON. */
   kvMaps: Map<string, Map<string, unknown>>;
@@ -66,13 +68,12 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
   const snapshotItems = (): StoreItem[] => {
     const items: StoreItem[] = [];
     for (const [chatId, stored] of chats) {
-      const currentOrderId =
-        typeof stored.record === "object" && stored.record !== null ? (stored.record as { currentOrderId?: unknown }).currentOrderId : null;
+      const currentOrderId = stored.json === undefined ? null : fieldOf(stored.json, "currentOrderId");
       items.push({
         kind: "chat",
         chatId,
         rev: stored.rev,
-        record: stored.record === undefined ? null : text(stored.record),
+        record: stored.json ?? null,
         currentOrderId: typeof currentOrderId === "string" ? currentOrderId : null,
         lastUpdateId: stored.lastUpdateId,
       });
@@ -104,7 +105,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
         items.push({ kind: "kv", namespace, key: stored.slice(namespace.length + 1), value: envelope?.value ?? null, expiresAt });
       }
     }
-    for (const entry of log) items.push({ kind: "audit", chatId: entry.chatId, entry: text(entry) });
+    for (const entry of log) items.push({ kind: "audit", chatId: fieldOf(entry, "chatId") ?? "", entry });
     for (const [name, saved] of projections) {
       // A memory position counts entries: the first ones of the log, exactly.
       const applied = /^\d+$/.test(saved.position) ? Math.min(Number(saved.position), log.length) : null;
@@ -125,14 +126,12 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
   };
   const load = (staged: StoreItem[], counter: ReturnType<typeof progressCounter>): ImportReport => {
     let leftToRebuild = 0;
-    // Unreadable JSON is kept as its text: it then reads as "invalid", as it did where it came from.
-    const record = (json: string) => parseLoosely(json) ?? json;
     for (const item of staged) {
       switch (item.kind) {
         case "chat":
           chats.set(item.chatId, {
             rev: item.rev,
-            record: item.record === null ? undefined : record(item.record),
+            json: item.record ?? undefined,
             lastUpdateId: item.lastUpdateId,
           });
           break;
@@ -145,10 +144,10 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
           orderChats.set(item.orderId, item.chatId);
           break;
         case "audit": {
-          const entry = record(item.entry) as AuditEntry;
-          log.push(entry);
+          // Unreadable JSON is kept as its text: it then reads as "invalid", as it did where it came from.
+          log.push(item.entry);
           const orderId = fieldOf(item.entry, "orderId");
-          if (orderId) trails.set(orderId, [...(trails.get(orderId) ?? []), entry]);
+          if (orderId) trails.set(orderId, [...(trails.get(orderId) ?? []), item.entry]);
           break;
         }
         case "payment":

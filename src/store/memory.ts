@@ -26,8 +26,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const payments = new Map<string, PaymentIndexEntry>();
   const goods = new Map<string, GoodsEntry>();
   const goodsClaims = new Map<string, Held>();
-  const log: AuditEntry[] = [];
-  const trails = new Map<string, AuditEntry[]>();
+  const log: string[] = [];
+  const trails = new Map<string, string[]>();
   const projections = new Map<string, SavedProjection>();
   const claims = new Map<string, Held>();
   const keyvs = new Map<string, Keyv>();
@@ -65,7 +65,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const stateOf = (chatId: string): ChatState => {
     const stored = chats.get(chatId);
     if (!stored) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
-    const chat = readRecord(ChatRecord, stored.record);
+    if (stored.json === undefined) return { chat: undefined, rev: stored.rev, order: undefined, lastUpdateId: stored.lastUpdateId };
+    const chat = readRecord(ChatRecord, parseLoosely(stored.json));
     const orderId = chat === "invalid" ? null : chat.currentOrderId;
     const json = orderId ? orders.get(orderId)?.json : undefined;
     return {
@@ -75,10 +76,24 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       lastUpdateId: stored.lastUpdateId,
     };
   };
-  // Records are stored as JSON round-trips: a caller changing its object later must not change the store.
+  // Records are kept as JSON (or copies): a caller changing its object later must not change the store.
   const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  /** Entries as read back: those that parse and pass their schema (as on SQLite and Redis). */
+  const validEntries = (texts: readonly string[]): AuditEntry[] =>
+    texts.flatMap((json) => {
+      const entry = readRecord(AuditEntry, parseLoosely(json));
+      return entry === "invalid" ? [] : [entry];
+    });
+  /** Appends entries to the log and their orders' trails, as JSON written once. */
+  const append = (entries: readonly AuditEntry[]) => {
+    for (const entry of entries) {
+      const json = JSON.stringify(entry);
+      log.push(json);
+      if (entry.orderId) trailOf(entry.orderId).push(json);
+    }
+  };
   // Appended in place: copying a long trail for every entry made each commit cost the trail's length.
-  const trailOf = (orderId: string): AuditEntry[] => {
+  const trailOf = (orderId: string): string[] => {
     let trail = trails.get(orderId);
     if (!trail) trails.set(orderId, (trail = []));
     return trail;
@@ -118,10 +133,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     },
     async commit(step) {
       if (live(leases, step.chatId)?.owner !== step.owner) return { ok: false, reason: "lease_lost" };
-      const stored = chats.get(step.chatId) ?? { rev: 0, record: undefined, lastUpdateId: 0 };
+      const stored = chats.get(step.chatId) ?? { rev: 0, json: undefined, lastUpdateId: 0 };
       if (step.chat && stored.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
       const next: StoredChat = { ...stored };
-      if (step.chat) Object.assign(next, { rev: stored.rev + 1, record: copy(step.chat.record) });
+      if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });
       else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;
       if (step.appliedUpdateId !== undefined && step.appliedUpdateId > next.lastUpdateId) next.lastUpdateId = step.appliedUpdateId;
       if (step.chat || step.appliedUpdateId !== undefined || next.rev !== stored.rev) chats.set(step.chatId, next);
@@ -136,12 +151,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
         if (order.summary.dueAt === null) due.delete(order.orderId);
         else due.set(order.orderId, { chatId: step.chatId, orderId: order.orderId, dueAt: order.summary.dueAt });
       }
-      for (const entry of step.audit ?? []) {
-        // One copy for the log and the order's trail: neither is changed in place, and both are copied when read.
-        const kept = copy(entry);
-        log.push(kept);
-        if (entry.orderId) trailOf(entry.orderId).push(kept);
-      }
+      append(step.audit ?? []);
       const inbox = inboxes.get(step.chatId);
       if (inbox) for (const id of [...inbox.keys()]) if (id <= next.lastUpdateId) inbox.delete(id);
       if (inbox?.size === 0) inboxes.delete(step.chatId);
@@ -250,22 +260,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     },
 
     async appendAudit(_chatId, entries) {
-      for (const entry of entries) {
-        const kept = copy(entry);
-        log.push(kept);
-        if (entry.orderId) trailOf(entry.orderId).push(kept);
-      }
+      append(entries);
     },
     async auditOf(orderId) {
-      return (trails.get(orderId) ?? []).map((entry) => {
-        const parsed = AuditEntry.safeParse(entry);
-        return parsed.success ? parsed.data : entry;
-      });
+      return validEntries(trails.get(orderId) ?? []);
     },
     async readLog(position, limit) {
       const from = position === null ? 0 : parseLogPosition(position, "memory");
       const entries = log.slice(from, from + limit);
-      return { entries: copy(entries), position: String(from + entries.length) };
+      // The position counts entries read, also one that failed its schema (so it is not re-read forever).
+      return { entries: validEntries(entries), position: String(from + entries.length) };
     },
 
     async loadProjection(name) {
