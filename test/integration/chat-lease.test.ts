@@ -16,6 +16,7 @@ import { ChatId } from "../../src/domain/ids.ts";
 import { silentLogger } from "../../src/log.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 import { isolatedRedisUrl } from "../support/redis-store.ts";
+import { countStoreCalls } from "../support/counting-store.ts";
 
 // Real time is what these tests are about: the lease runs out on the store's own clock (the Redis
 // server's, or the SQLite writers' wall clocks) and is renewed by the holder's real timer, so the
@@ -113,6 +114,32 @@ for (const backend of backends) {
       const stored = await b.store.readChat(ChatId.parse("c1"));
       expect(stored.order !== "invalid" && stored.order?.summary.tokens).toBe(5000);
       expect(stored.rev).toBeGreaterThanOrEqual(2);
+    });
+
+    it("a chat kept warm by one instance is read again after the other moved it: messages alternating between them all count", async () => {
+      const a = await start("instance-a");
+      const b = await start("instance-b");
+      const calls = { a: countStoreCalls(a.store), b: countStoreCalls(b.store) };
+      // Each instance keeps the chat as it last wrote it; every other message comes through the other one.
+      const amounts = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000];
+      for (const [i, tokens] of amounts.entries()) {
+        const name = i % 2 === 0 ? "a" : "b";
+        calls[name].reset();
+        const reply = await (name === "a" ? a : b).engine.handleText("c1", `make it ${tokens}`);
+        expect(reply.kind === "order" && reply.order.tokens, `message ${i + 1} on instance ${name}`).toBe(tokens);
+        // Read again, not redone: a stale warm copy would be refused at the commit and the work done twice.
+        expect(
+          calls[name].count((call) => call === "commit"),
+          `commits for message ${i + 1}`,
+        ).toBe(1);
+      }
+      // The other instance's payment-side view: confirm on a, through the order b quoted last.
+      const confirmed = await a.engine.handleText("c1", "yes");
+      expect(confirmed.kind === "order" && confirmed.order.tokens).toBe(8000);
+      const stored = await b.store.readChat(ChatId.parse("c1"));
+      const chat = stored.chat !== "invalid" ? stored.chat : undefined;
+      expect(chat?.turns.slice(-3)).toEqual(["make it 7000", "make it 8000", "yes"]);
+      expect(stored.order !== "invalid" && stored.order?.summary.tokens).toBe(8000);
     });
 
     it("a writer that lost its lease cannot overwrite the chat: its commit is refused, whatever it holds", async () => {
