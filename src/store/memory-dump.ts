@@ -5,7 +5,7 @@
  */
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
-import { type AuditEntry, GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
+import { GoodsEntry, PaymentIndexEntry } from "../domain/records.ts";
 import {
   type ImportOptions,
   type ImportReport,
