@@ -22,14 +22,15 @@
  */
 import type { PurchaseEvent, PurchaseSnapshot } from "../../machines/purchase.machine.ts";
 import { isWorking, orderMeta, statePath } from "../../machines/purchase.reading.ts";
-import { createBoundedMap } from "../bounded.ts";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
 import type { ChatState, ShopStore } from "../store/shop-store.ts";
 import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
+import { leaseRenewals } from "./lease-renewals.ts";
 import type { OrderActor, OrderActors } from "./orders.ts";
+import { chatKeyOf, createWarmChats } from "./warm-chats.ts";
 
 /** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
 export class ChatBusyError extends Error {
@@ -88,19 +89,6 @@ export type SessionOptions = {
   warmChats?: number;
 };
 
-/** A chat as this process last committed it: reused while the store's revision is still `rev`. */
-type WarmChat = {
-  rev: number;
-  chat: ChatRecord;
-  /** The chat record's JSON with `updatedAt` left out, to tell whether a step changed it. */
-  chatKey: string;
-  /** The current order's actor, at rest and stored; null before the chat's first order. */
-  order: OrderActor | null;
-};
-
-/** The chat record as compared for changes: everything but when it was last written. */
-const chatKeyOf = (chat: ChatRecord): string => JSON.stringify({ ...chat, updatedAt: 0 });
-
 export type WithChatMode = {
   /** A look that changes nothing writes nothing (unless opening the chat resumed work). */
   readOnly?: boolean;
@@ -114,45 +102,12 @@ export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_ATTEMPTS = 3;
 
-/**
- * Renews the leases of the chats this process is working on, at a third of the lease's length (two
- * renewals may fail, a blip, before another process could get in). One timer for all of them, running
- * only while some chat is held, instead of one per step.
- */
-function leaseRenewals(store: ShopStore, ttlMs: number, owner: string, log: Logger) {
-  const held = new Set<ChatId>();
-  let ticker: NodeJS.Timeout | null = null;
-  const renewAll = () => {
-    if (held.size === 0) {
-      if (ticker) clearInterval(ticker);
-      ticker = null;
-      return;
-    }
-    for (const chatId of held) {
-      store.renewLease(chatId, { owner, ttlMs }).catch((err: unknown) => log.warn("chat lease renewal failed", { chatId, err }));
-    }
-  };
-  return {
-    hold(chatId: ChatId) {
-      held.add(chatId);
-      if (ticker) return;
-      ticker = setInterval(renewAll, Math.max(10, Math.floor(ttlMs / 3)));
-      ticker.unref();
-    },
-    letGo(chatId: ChatId) {
-      held.delete(chatId);
-    },
-  };
-}
-
 export function createSessions(options: SessionOptions) {
   const { store, orders, log, clock } = options;
   const owner = options.instanceId;
   const tails = new Map<string, Promise<unknown>>();
   const renewals = leaseRenewals(store, options.lease.ttlMs, owner, log);
-  const warmChats = options.warmChats ?? 500;
-  // Idle chats go after 10 minutes: what they hold is only a shortcut, the store has it all.
-  const warm = createBoundedMap<ChatId, WarmChat>({ maxEntries: Math.max(1, warmChats), ttlMs: 600_000, clock });
+  const warm = createWarmChats(options.warmChats ?? 500, clock);
 
   /** One chat at a time within this process (across processes, the lease). */
   const inOrder = <T>(chatId: string, work: () => Promise<T>): Promise<T> => {
@@ -203,8 +158,7 @@ export function createSessions(options: SessionOptions) {
 
   /** The chat as stored: reused from this process's last commit while its revision holds, else read and restored. */
   const load = async (chatId: ChatId, mode: WithChatMode) => {
-    const cached = warm.get(chatId);
-    if (cached) warm.delete(chatId);
+    const cached = warm.take(chatId);
     let opened;
     try {
       opened = await acquire(chatId, mode.waitMs ?? options.lease.waitMs, cached?.rev ?? 0);
@@ -383,13 +337,13 @@ export function createSessions(options: SessionOptions) {
       close: (committed: boolean) => {
         const keep =
           committed &&
-          warmChats > 0 &&
+          warm.enabled &&
           !invalid &&
           rev > 0 &&
           storedChatKey !== null &&
           (current === null || (current.actor.getSnapshot() === current.stored && !isWorking(current.actor.getSnapshot())));
         for (const order of live.values()) if (!(keep && order === current)) order.actor.stop();
-        if (keep && storedChatKey !== null) warm.set(chatId, { rev, chat, chatKey: storedChatKey, order: current });
+        if (keep && storedChatKey !== null) warm.keep(chatId, { rev, chat, chatKey: storedChatKey, order: current });
       },
     };
   };

@@ -1,0 +1,42 @@
+/**
+ * Warm chats (see session.ts): the chats this process committed last, kept as it wrote them, so the
+ * next step on one of them need not read, validate and restore its order again while the store's
+ * revision says nothing changed. Bounded and expiring: what they hold is only a shortcut.
+ */
+import { createBoundedMap } from "../bounded.ts";
+import type { ChatId } from "../domain/ids.ts";
+import type { ChatRecord } from "../domain/records.ts";
+import type { OrderActor } from "./orders.ts";
+
+/** A chat as this process last committed it: reused while the store's revision is still `rev`. */
+export type WarmChat = {
+  rev: number;
+  chat: ChatRecord;
+  /** The chat record's JSON with `updatedAt` left out, to tell whether a step changed it. */
+  chatKey: string;
+  /** The current order's actor, at rest and stored; null before the chat's first order. */
+  order: OrderActor | null;
+};
+
+/** The chat record as compared for changes: everything but when it was last written. */
+export const chatKeyOf = (chat: ChatRecord): string => JSON.stringify({ ...chat, updatedAt: 0 });
+
+/**
+ * At most `maxEntries` warm chats (0: none kept), each forgotten 10 minutes after it was kept. A chat
+ * is taken out while a step works on it, and kept again only after that step's commit.
+ */
+export function createWarmChats(maxEntries: number, clock: () => number) {
+  const warm = createBoundedMap<ChatId, WarmChat>({ maxEntries: Math.max(1, maxEntries), ttlMs: 600_000, clock });
+  return {
+    enabled: maxEntries > 0,
+    /** The chat as this process last committed it, if kept; it is no longer kept (the caller owns it now). */
+    take(chatId: ChatId): WarmChat | undefined {
+      const found = warm.get(chatId);
+      if (found) warm.delete(chatId);
+      return found;
+    },
+    keep(chatId: ChatId, chat: WarmChat): void {
+      if (maxEntries > 0) warm.set(chatId, chat);
+    },
+  };
+}
