@@ -93,6 +93,49 @@ function numberFormat(language: string) {
   };
 }
 
+/**
+ * Formatted phrases each language keeps: a reply is built from a dozen short phrases (button labels,
+ * amounts, money, time left, limits) that come back in message after message, and formatting one
+ * through Fluent and ICU costs microseconds. Formatting is a pure function of the language, the
+ * message and its variables, so a kept phrase is the very text formatting would give again.
+ */
+const KEPT_PHRASES = 2_000;
+/**
+ * Only messages with this few variables are kept: a whole message naming an order (its id, amount,
+ * price and time) seldom comes back, and would only push the short phrases out.
+ */
+const KEPT_MAX_VARIABLES = 4;
+
+/** A bounded memo: when full, the oldest entry makes room. */
+function keptPhrases<K>() {
+  const kept = new Map<K, string>();
+  return {
+    get: (key: K) => kept.get(key),
+    keep(key: K, text: string): string {
+      if (kept.size >= KEPT_PHRASES) kept.delete(kept.keys().next().value as K);
+      kept.set(key, text);
+      return text;
+    },
+  };
+}
+
+/**
+ * The memo key of message `id` with `args`, or null when it is not kept (too many variables). Each
+ * value carries its type (a number picks plural forms, a string does not) and its length, so no two
+ * different calls share a key whatever their text holds.
+ */
+function phraseKey(id: string, args: MessageArgs | undefined): string | null {
+  let key = id;
+  let variables = 0;
+  for (const name in args) {
+    if (++variables > KEPT_MAX_VARIABLES) return null;
+    const value = args[name]!;
+    const text = String(value);
+    key += `|${name}${typeof value === "number" ? "#" : "="}${text.length}:${text}`;
+  }
+  return key;
+}
+
 function createTranslator(
   language: string,
   bundle: FluentBundle,
@@ -100,23 +143,36 @@ function createTranslator(
   onError: NonNullable<LocalizationOptions["onError"]>,
 ): Translator {
   const numbers = numberFormat(language);
+  const phrases = keptPhrases<string>();
+  const counts = keptPhrases<number>();
+  const sums = keptPhrases<string>();
   const translator: Translator = {
     language,
     t(id, args) {
+      const key = phraseKey(id, args);
+      const kept = key === null ? undefined : phrases.get(key);
+      if (kept !== undefined) return kept;
       const own = bundle.getMessage(id);
       const [source, message] = own?.value ? [bundle, own] : [reference, reference.getMessage(id)];
       if (!message?.value) throw new Error(`no message "${id}" in locales/${language}.ftl or locales/${REFERENCE_LANGUAGE}.ftl`);
       const errors: Error[] = [];
       const text = source.formatPattern(message.value, args, errors);
       for (const error of errors) onError(error, { language, id });
-      return text;
+      // A phrase that reported a problem is formatted (and reported) again next time.
+      return key === null || errors.length > 0 ? text : phrases.keep(key, text);
     },
-    count: (value) => numbers.integer(String(Math.trunc(value))),
+    count(value) {
+      const whole = Math.trunc(value);
+      return counts.get(whole) ?? counts.keep(whole, numbers.integer(String(whole)));
+    },
     money(value) {
+      const key = `${value.currency}:${value.minor}`;
+      const kept = sums.get(key);
+      if (kept !== undefined) return kept;
       // From the exact decimal string, never through a float: only separators change.
       const [whole = "0", fraction] = toDecimalString(value).split(".");
       const amount = fraction === undefined ? numbers.integer(whole) : `${numbers.integer(whole)}${numbers.decimal}${fraction}`;
-      return translator.t("money", { amount, currency: value.currency });
+      return sums.keep(key, translator.t("money", { amount, currency: value.currency }));
     },
   };
   return translator;

@@ -20,8 +20,10 @@ export function encodeButton(button: ButtonAction): string {
   return data;
 }
 
+/** The amount a quote button was shown with, as its last field (none on a button from before amounts were carried). */
+const shown = (value: number | null) => (value === null ? "" : `|${value}`);
+
 function pack(button: ButtonAction): string {
-  const shown = (value: number | null) => (value === null ? "" : `|${value}`);
   switch (button.action) {
     case "package":
       return button.product === undefined ? `p|${button.tokens}` : `p|${button.tokens}|${button.product}`;

@@ -113,6 +113,32 @@ describe("plurals and numbers", () => {
     ]);
     expect(localization.translator("en").t("time-left", { minutes: 1 })).toBe("about a minute");
   });
+
+  test("a phrase formatted again (kept from before) reads exactly as formatted the first time", () => {
+    const en = loadLocalization().translator("en");
+    const first = [en.t("tokens", { count: 2000, tokens: en.count(2000) }), en.money(money(4000, "USD")), en.t("button-confirm")];
+    const again = [en.t("tokens", { count: 2000, tokens: en.count(2000) }), en.money(money(4000, "USD")), en.t("button-confirm")];
+    expect(again).toEqual(first);
+    expect(first).toEqual(["2,000 tokens", "$40.00", "✅ Confirm"]);
+  });
+
+  test("a count and a text that read alike are different variables: a kept phrase never answers for the other", () => {
+    const en = loadLocalization().translator("en");
+    // The number 1 picks the plural form "one"; the text "1" matches no variant and takes the default.
+    expect(en.t("tokens", { count: 1, tokens: "1" })).toBe("1 token");
+    expect(en.t("tokens", { count: "1", tokens: "1" })).toBe("1 tokens");
+    // Variables whose texts run into each other are told apart too.
+    expect(en.t("price-with-charge", { usd: "a|charge=b", charge: "c" })).toBe("a|charge=b (you pay c)");
+    expect(en.t("price-with-charge", { usd: "a", charge: "b|charge=c" })).toBe("a (you pay b|charge=c)");
+  });
+
+  test("a translation's problem is reported every time the phrase is formatted, not only the first", () => {
+    const problems: string[] = [];
+    const en = loadLocalization({ onError: (_error, { id }) => problems.push(id) }).translator("en");
+    en.t("button-less", {});
+    en.t("button-less", {});
+    expect(problems).toEqual(["button-less", "button-less"]);
+  });
 });
 
 describe("choosing the language", () => {
