@@ -181,6 +181,8 @@ export async function startBotApiStub(options: { token?: string } = {}) {
       })();
     });
   });
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -232,6 +234,8 @@ export async function startBotApiStub(options: { token?: string } = {}) {
     calls,
     /** The webhook the bot registered, if any. */
     webhook: () => webhook,
+    /** Connections the bot opened to the stand-in so far (each a TLS handshake with Telegram's servers). */
+    connections: () => connections,
     /** Index of the next call; pass it to `waitFor` to ignore earlier calls. */
     mark: () => calls.length,
     waitFor,

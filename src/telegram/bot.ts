@@ -3,6 +3,8 @@
  * non-text updates, rate limiting and error handling, all mapped onto the engine. Polling and webhook
  * modes live in `run.ts`; tests and benchmarks drive the returned bot with `bot.handleUpdate`.
  */
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { isStarsProvider } from "../payments/stars.ts";
 import { starsPaymentsComposer } from "./stars.ts";
 import { autoRetry } from "@grammyjs/auto-retry";
@@ -48,6 +50,25 @@ export type BotOptions = {
   /** Admin commands (broadcast pace, clock). */
   admin?: AdminOptions;
 };
+
+/**
+ * Idle Bot API connections kept for the next calls. A burst of replies opens one connection per call in
+ * flight; grammY's default agent keeps 256 of them, so after a burst of 500 it closed half, to open
+ * them again (each a TLS handshake with Telegram's servers) at the next burst.
+ */
+const IDLE_BOT_API_CONNECTIONS = 512;
+
+/**
+ * The connections Bot API calls go over: kept alive, as many as calls in flight. Not capped: with a
+ * cap, a call queued for a busy connection can fail as "Premature close" once it gets one, when the
+ * server answers chunked (node-fetch 2, node-fetch/node-fetch#1767).
+ */
+function botApiAgent(apiRoot: string): HttpAgent | undefined {
+  const pool = { keepAlive: true, maxFreeSockets: IDLE_BOT_API_CONNECTIONS };
+  if (apiRoot.startsWith("https:")) return new HttpsAgent(pool);
+  if (apiRoot.startsWith("http:")) return new HttpAgent(pool);
+  return undefined;
+}
 
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
@@ -137,8 +158,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   const log = app.log;
   const engine = app.engine;
   const renderer = shopRenderer(app, options.now);
+  const apiRoot = app.config.telegram.apiRoot;
+  const agent = botApiAgent(apiRoot);
   const bot = new Bot(token, {
-    client: { apiRoot: app.config.telegram.apiRoot },
+    client: { apiRoot, ...(agent ? { baseFetchConfig: { agent } } : {}) },
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
 
