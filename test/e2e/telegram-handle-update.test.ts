@@ -53,7 +53,16 @@ async function setUp() {
         message: { message_id: 1, date: 0, chat, from, text: "order" },
       },
     } as Update);
-  return { app, calls, send, press, llmCalls: () => llmCalls };
+  /** A command as Telegram sends it (with its bot_command entity), in a private chat or a group. */
+  const command = (text: string, group = false) => {
+    const where = group ? { id: -42, type: "group" as const, title: "Friends" } : chat;
+    const entities = [{ type: "bot_command" as const, offset: 0, length: text.split(" ")[0]!.length }];
+    return bot.handleUpdate({
+      update_id: updateId++,
+      message: { message_id: updateId, date: 0, chat: where, from, text, entities },
+    } as Update);
+  };
+  return { app, calls, send, command, press, llmCalls: () => llmCalls };
 }
 
 const shown = (calls: Call[]) =>
@@ -79,6 +88,25 @@ describe("Telegram bot without the network", () => {
     expect(t.llmCalls()).toBe(0);
     await t.send("hmm what would my cousin like <b>");
     expect(t.llmCalls()).toBe(1);
+  });
+
+  it("answers commands as commands, also one addressed to it by name in a group, never as text to read", async () => {
+    const t = await setUp();
+    const read: string[] = [];
+    const handleText = t.app.engine.handleText;
+    t.app.engine.handleText = (chatId, text, ref) => {
+      read.push(text);
+      return handleText(chatId, text, ref);
+    };
+    await t.command("/buy 2000");
+    expect(shown(t.calls).at(-1)).toContain("2,000 tokens");
+    await t.command("/help@goblin_bot", true);
+    const inGroup = t.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === "-42");
+    expect(inGroup).toHaveLength(1);
+    expect(String(inGroup[0]!.payload.text)).toContain("I sell AI API credit");
+    expect(read).toEqual([]);
+    await t.send("I need 3000 tokens");
+    expect(read).toEqual(["I need 3000 tokens"]);
   });
 
   it("answers a forged button with a toast and touches no order", async () => {
