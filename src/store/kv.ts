@@ -16,7 +16,10 @@ export type Collection<T> = {
 export function collectionOf<S extends z.ZodType>(keyv: Keyv, schema: S): Collection<z.infer<S>> {
   return {
     async get(key) {
-      const parsed = schema.safeParse(await keyv.get(key));
+      const stored: unknown = await keyv.get(key);
+      // Nothing stored is the common case (a customer who never chose a language): no schema run, no error built.
+      if (stored === undefined) return undefined;
+      const parsed = schema.safeParse(stored);
       return parsed.success ? parsed.data : undefined;
     },
     async set(key, value, ttlMs) {
