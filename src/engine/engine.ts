@@ -65,6 +65,7 @@ export function createEngine(options: EngineOptions) {
   const leaseMs = options.chatLock?.leaseMs ?? 10_000;
   const listeners = new Set<(event: EngineEvent) => void>();
   const pendingUpdateHooks = new Set<(chatId: ChatId) => void>();
+  const appliedUpdateHooks = new Set<(chatId: ChatId, updateId: number, pendingUpdates: boolean) => void>();
   const emit = (event: EngineEvent) => {
     for (const listener of listeners) {
       try {
@@ -109,6 +110,9 @@ export function createEngine(options: EngineOptions) {
     lease: { ttlMs: leaseMs, waitMs: options.chatLock?.waitMs ?? 5_000 },
     emit,
     onPendingUpdates,
+    onUpdateApplied: (chatId, updateId, pendingUpdates) => {
+      for (const hook of appliedUpdateHooks) hook(chatId, updateId, pendingUpdates);
+    },
   });
   /**
    * The goods of an order reached the customer: the secret is erased, then the order hears it
@@ -180,6 +184,14 @@ export function createEngine(options: EngineOptions) {
     onPendingUpdates(hook: (chatId: ChatId) => void): () => void {
       pendingUpdateHooks.add(hook);
       return () => pendingUpdateHooks.delete(hook);
+    },
+    /**
+     * Called when a step committed the Telegram update it applied (so the inbox need not mark it
+     * applied again), with whether the chat's lease was kept for more updates waiting.
+     */
+    onUpdateApplied(hook: (chatId: ChatId, updateId: number, pendingUpdates: boolean) => void): () => void {
+      appliedUpdateHooks.add(hook);
+      return () => appliedUpdateHooks.delete(hook);
     },
     /** Sets how customers are told about things that happen without them writing (payment, expiry). */
     setNotifier(next: Notifier): void {

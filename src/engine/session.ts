@@ -85,6 +85,11 @@ export type SessionOptions = {
   emit: (event: EngineEvent) => void;
   /** Updates wait in a chat's inbox after a commit: the lease was kept for this process to work them off. */
   onPendingUpdates: (chatId: ChatId) => void;
+  /**
+   * A step committed the Telegram update it was opened for (`WithChatMode.updateId`): the update is
+   * applied, and `pendingUpdates` says whether the lease was kept because more wait in the inbox.
+   */
+  onUpdateApplied?: (chatId: ChatId, updateId: number, pendingUpdates: boolean) => void;
   /** How many chats to keep warm (see the module's comment); 0 turns it off. Default 500. */
   warmChats?: number;
 };
@@ -364,6 +369,7 @@ export function createSessions(options: SessionOptions) {
             const result = await work(opened.session);
             const { pendingUpdates } = await opened.commit(true);
             committed = true;
+            if (mode.updateId !== undefined) options.onUpdateApplied?.(chatId, mode.updateId, pendingUpdates);
             if (pendingUpdates) options.onPendingUpdates(chatId);
             return result;
           } catch (err) {

@@ -51,6 +51,10 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
   const drainAgain = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
+  // Updates an engine step applied in its own commit, with whether it kept the lease for more: the
+  // drain then has nothing to mark (saves a store call per update). Taken by the drain at once.
+  const appliedByStep = createBoundedMap<number, boolean>({ maxEntries: 10_000 });
+  const unsubscribe = app.engine.onUpdateApplied((_chatId, updateId, pendingUpdates) => appliedByStep.set(updateId, pendingUpdates));
 
   // Customers told "one moment" during a store outage, by update: told once, however often it comes again.
   const told = createBoundedMap<number, true>({ maxEntries: 10_000 });
@@ -114,7 +118,17 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         holding = true; // one arrived meanwhile: the lease was kept for it
         continue;
       }
-      if ((await handle(JSON.parse(next.raw) as Update)) === "later") {
+      appliedByStep.delete(next.updateId);
+      const outcome = await handle(JSON.parse(next.raw) as Update);
+      const byStep = appliedByStep.get(next.updateId);
+      appliedByStep.delete(next.updateId);
+      if (byStep !== undefined) {
+        // The step's commit applied it and let go of the lease, unless more updates wait (then it is ours).
+        if (!byStep) return;
+        holding = true;
+        continue;
+      }
+      if (outcome === "later") {
         // Kept for later: the sweeper hands waiting inboxes back to a drain.
         await store.releaseLease(chatId, owner);
         return;
@@ -181,6 +195,7 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     async stop(): Promise<void> {
       stopped = true;
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      unsubscribe();
     },
   };
   return inbox;
