@@ -130,33 +130,41 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return entry;
   };
 
-  const open = write((chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
+  type Held = { held: true } | { held: false; holder: string | null };
+  /**
+   * Takes the chat's lease for `lease.owner` given its row as just read, inside the caller's
+   * transaction. Already this owner's for at least half its time (the inbox took it for the update, or
+   * the step re-enters): nothing is written, so the transaction commits without touching the file. A
+   * holder renews at a third of the time, so the lease cannot run out under it.
+   */
+  const claimLease = (
+    chatId: ChatId,
+    lease: LeaseRequest,
+    row: { lease_owner: string | null; lease_until: number | null } | undefined,
+  ): Held => {
     const now = clock();
-    const row = s.openState.get(chatId);
     const holder = row?.lease_owner ?? null;
     const until = row?.lease_until ?? null;
     const live = holder !== null && (until === null || until > now);
     if (live && holder !== lease.owner) return { held: false, holder };
-    // Already this owner's for at least half its time (the inbox took it for the update, or the step
-    // re-enters): nothing is written, so the transaction commits without touching the file. A holder
-    // renews at a third of the time, so the lease cannot run out under it.
-    if (live && (until === null || until - now >= lease.ttlMs / 2)) return { held: true, row };
+    if (live && (until === null || until - now >= lease.ttlMs / 2)) return { held: true };
     if (!take(chatId, lease, now)) return { held: false, holder: s.leaseHolder.get(chatId, now)?.lease_owner ?? null };
-    return { held: true, row: row ?? s.chatState.get(chatId) };
+    return { held: true };
+  };
+
+  const open = write((chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
+    const row = s.openState.get(chatId);
+    const claimed = claimLease(chatId, lease, row);
+    return claimed.held ? { held: true, row: row ?? s.chatState.get(chatId) } : claimed;
   });
 
   type SinceResult =
     { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
   /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
   const openSince = write((chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
-    const now = clock();
     const row = s.revState.get(chatId);
-    const holder = row?.lease_owner ?? null;
-    const until = row?.lease_until ?? null;
-    const live = holder !== null && (until === null || until > now);
-    if (live && holder !== lease.owner) return { held: false, holder };
-    if (!(live && (until === null || until - now >= lease.ttlMs / 2)) && !take(chatId, lease, now))
-      return { held: false, holder: s.leaseHolder.get(chatId, now)?.lease_owner ?? null };
+    const claimed = claimLease(chatId, lease, row);
+    if (!claimed.held) return claimed;
     if (row && knownRev > 0 && row.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: row.last_update_id };
     return { held: true, row: s.chatState.get(chatId) };
   });

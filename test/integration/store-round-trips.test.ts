@@ -38,6 +38,31 @@ async function shop(env: Record<string, string> = {}) {
   return { ...started, payments, calls: countStoreCalls(started.app.store) };
 }
 
+const TELEGRAM_ENV = {
+  TELEGRAM_BOT_TOKEN: "1:test",
+  TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook",
+  TELEGRAM_WEBHOOK_SECRET: "webhook-secret",
+};
+
+/** The shop's Telegram side with every Bot API call answered locally, and a way to post an update to its webhook. */
+async function offlineTelegram(app: Awaited<ReturnType<typeof shop>>["app"]) {
+  const offline: Transformer = async (_prev, method, payload) => {
+    const chat = { id: Number((payload as { chat_id?: number }).chat_id ?? 1), type: "private", first_name: "C" };
+    return { ok: true, result: method === "sendMessage" ? { message_id: 1, date: 0, chat, text: "ok" } : true } as never;
+  };
+  const telegram = await startTelegram(app, { bot: { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: false } });
+  const post = async (update: object) => {
+    const response = await app.http.dispatch({
+      method: "POST",
+      path: telegram.webhookPath ?? "",
+      headers: { "x-telegram-bot-api-secret-token": "webhook-secret" },
+      rawBody: Buffer.from(JSON.stringify(update)),
+    });
+    expect(response.status).toBe(200);
+  };
+  return { telegram, post };
+}
+
 describe("store round trips (issue 20)", () => {
   it("a customer's text message costs two store calls: open the chat, commit the step", async () => {
     const { app, calls } = await shop();
@@ -97,19 +122,11 @@ describe("store round trips (issue 20)", () => {
   });
 
   it("a Telegram update costs five store calls from the webhook to its step, the lease taken once", async () => {
-    const { app, calls } = await shop({
-      TELEGRAM_BOT_TOKEN: "1:test",
-      TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook",
-      TELEGRAM_WEBHOOK_SECRET: "webhook-secret",
-    });
-    const offline: Transformer = async (_prev, method, payload) => {
-      const chat = { id: Number((payload as { chat_id?: number }).chat_id ?? 1), type: "private", first_name: "C" };
-      return { ok: true, result: method === "sendMessage" ? { message_id: 1, date: 0, chat, text: "ok" } : true } as never;
-    };
-    const telegram = await startTelegram(app, { bot: { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: false } });
+    const { app, calls } = await shop(TELEGRAM_ENV);
+    const { telegram, post: postUpdate } = await offlineTelegram(app);
     let updateId = 100;
-    const post = async (text: string) => {
-      const update = {
+    const post = (text: string) =>
+      postUpdate({
         update_id: ++updateId,
         message: {
           message_id: updateId,
@@ -118,15 +135,7 @@ describe("store round trips (issue 20)", () => {
           from: { id: 42, is_bot: false, first_name: "C" },
           text,
         },
-      };
-      const response = await app.http.dispatch({
-        method: "POST",
-        path: telegram.webhookPath ?? "",
-        headers: { "x-telegram-bot-api-secret-token": "webhook-secret" },
-        rawBody: Buffer.from(JSON.stringify(update)),
       });
-      expect(response.status).toBe(200);
-    };
     await post("I need 1000 tokens");
     // The first update's drain runs in the background: wait until it made no store call for a while.
     for (let seen = -1; seen !== calls.log.length;) {
@@ -143,16 +152,8 @@ describe("store round trips (issue 20)", () => {
   });
 
   it("an update no step commits (a sticker) is still marked applied by the inbox, once", async () => {
-    const { app, calls } = await shop({
-      TELEGRAM_BOT_TOKEN: "1:test",
-      TELEGRAM_WEBHOOK_URL: "https://shop.example/telegram/webhook",
-      TELEGRAM_WEBHOOK_SECRET: "webhook-secret",
-    });
-    const offline: Transformer = async (_prev, method, payload) => {
-      const chat = { id: Number((payload as { chat_id?: number }).chat_id ?? 1), type: "private", first_name: "C" };
-      return { ok: true, result: method === "sendMessage" ? { message_id: 1, date: 0, chat, text: "ok" } : true } as never;
-    };
-    const telegram = await startTelegram(app, { bot: { botInfo: BOT_INFO, transformers: [offline], retry: false, rateLimit: false } });
+    const { app, calls } = await shop(TELEGRAM_ENV);
+    const { telegram, post } = await offlineTelegram(app);
     const sticker = {
       update_id: 500,
       message: {
@@ -163,13 +164,7 @@ describe("store round trips (issue 20)", () => {
         sticker: { file_id: "s", file_unique_id: "s", type: "regular", width: 1, height: 1, is_animated: false, is_video: false },
       },
     };
-    const response = await app.http.dispatch({
-      method: "POST",
-      path: telegram.webhookPath ?? "",
-      headers: { "x-telegram-bot-api-secret-token": "webhook-secret" },
-      rawBody: Buffer.from(JSON.stringify(sticker)),
-    });
-    expect(response.status).toBe(200);
+    await post(sticker);
     await telegram.stop(); // waits for the update's drain to end
     expect(calls.count((call) => call === "commit")).toBe(1);
     expect((await app.store.readChat(ChatId.parse("43"))).lastUpdateId).toBe(500);

@@ -148,17 +148,16 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await other.readChat(chatId(1))).rev).toBe(1);
     });
 
-    test("openChatSince reads nothing again while the chat is still at the caller's revision, and everything once it moved", async () => {
+    /** Chat 1 written by instance-a at revision 1, with its current order 1; the lease let go. */
+    const writeChatWithOrder = async () => {
       await store.openChat(chatId(1), A);
       await store.indexOrder(orderId(1), chatId(1));
-      const written = { record: chatRecord(chatId(1), orderId(1), ["hello"]), expectedRev: 0 };
-      await store.commit({
-        chatId: chatId(1),
-        owner: "instance-a",
-        chat: written,
-        orders: [orderRecord(orderId(1), chatId(1))],
-        release: true,
-      });
+      const chat = { record: chatRecord(chatId(1), orderId(1), ["hello"]), expectedRev: 0 };
+      await store.commit({ chatId: chatId(1), owner: "instance-a", chat, orders: [orderRecord(orderId(1), chatId(1))], release: true });
+    };
+
+    test("openChatSince reads nothing again while the chat is still at the caller's revision, and everything once it moved", async () => {
+      await writeChatWithOrder();
       expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, lastUpdateId: 0 });
       // The lease is taken as openChat takes it: another owner is refused while this one holds it.
       expect(await other.openChatSince(chatId(1), B, 1)).toEqual({ held: false, holder: "instance-a" });
@@ -185,16 +184,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     });
 
     test("a commit that writes only an order still moves the chat's revision, so a warm reader reads it again", async () => {
-      await store.openChat(chatId(1), A);
-      await store.indexOrder(orderId(1), chatId(1));
-      const written = { record: chatRecord(chatId(1), orderId(1), ["hello"]), expectedRev: 0 };
-      await store.commit({
-        chatId: chatId(1),
-        owner: "instance-a",
-        chat: written,
-        orders: [orderRecord(orderId(1), chatId(1))],
-        release: true,
-      });
+      await writeChatWithOrder();
       await other.openChat(chatId(1), B);
       const orderOnly = await other.commit({
         chatId: chatId(1),
