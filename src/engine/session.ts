@@ -173,13 +173,8 @@ export function createSessions(options: SessionOptions) {
     }
     if ("unchanged" in opened && cached) {
       if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
-      return {
-        ...cached,
-        chatKey: cached.chatKey as string | null,
-        current: cached.order,
-        invalid: false,
-        lastUpdateId: opened.lastUpdateId,
-      };
+      const { rev, chat, chatKey, order: current } = cached;
+      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, lastUpdateId: opened.lastUpdateId };
     }
     cached?.order?.actor.stop();
     if ("unchanged" in opened) throw new Error(`the store said chat ${chatId} is unchanged, but nothing of it was kept`);

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { FluentBundle, FluentResource } from "@fluent/bundle";
 import { negotiateLanguages } from "@fluent/langneg";
 import { type Money, toDecimalString } from "../domain/money.ts";
+import { createBoundedMap } from "../bounded.ts";
 
 /** Where the translations live: one `<language>.ftl` per language. */
 export const LOCALES_DIR = fileURLToPath(new URL("../../locales/", import.meta.url));
@@ -106,13 +107,12 @@ const KEPT_PHRASES = 2_000;
  */
 const KEPT_MAX_VARIABLES = 4;
 
-/** A bounded memo: when full, the oldest entry makes room. */
+/** A bounded memo (least recently used phrases make room). */
 function keptPhrases<K>() {
-  const kept = new Map<K, string>();
+  const kept = createBoundedMap<K, string>({ maxEntries: KEPT_PHRASES });
   return {
     get: (key: K) => kept.get(key),
     keep(key: K, text: string): string {
-      if (kept.size >= KEPT_PHRASES) kept.delete(kept.keys().next().value as K);
       kept.set(key, text);
       return text;
     },

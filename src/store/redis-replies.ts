@@ -11,8 +11,11 @@ const Text = z.string();
 const MaybeText = z.string().nullable();
 const Flag = z.union([z.literal(0), z.literal(1)]);
 
-export const OpenReply = z.union([z.tuple([z.literal(0), MaybeText]), z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText])]);
-export const OpenSinceReply = z.union([OpenReply, z.tuple([z.literal(2), MaybeText])]);
+export const OpenReply = z.union([
+  z.tuple([z.literal(0), MaybeText]),
+  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText]),
+  z.tuple([z.literal(2), MaybeText]),
+]);
 export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText]);
 export const FlagReply = Flag;
 export const CommitReply = z.union([

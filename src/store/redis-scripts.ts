@@ -55,35 +55,18 @@ end
 `;
 
 /**
- * openChat. KEYS: lease, chat. ARGV: owner, ttl ms, order key prefix of the chat's shard.
- * Returns {0, holder} or {1, rev, record, order JSON, last applied update}.
+ * openChat and openChatSince. KEYS: lease, chat. ARGV: owner, ttl ms, order key prefix of the chat's
+ * shard, the revision the caller holds (0: none, read the chat whatever its revision). Returns {0,
+ * holder}; {2, last applied update} when the chat is still at that revision (nothing more is read); or
+ * {1, rev, record, order JSON, last applied update}.
  */
 export const openChatScript = defineScript({
   SCRIPT: `${TAKE_LEASE}
 if not take_lease(KEYS[1], ARGV[1], ARGV[2]) then return {0, redis.call('GET', KEYS[1])} end
-local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last')
-local order = false
-if chat[3] then order = redis.call('GET', ARGV[3] .. chat[3]) end
-return {1, chat[1], chat[2], order, chat[4]}`,
-  NUMBER_OF_KEYS: 2,
-  parseCommand(parser: CommandParser, lease: string, chat: string, owner: string, ttlMs: number, orderPrefix: string) {
-    parser.pushKey(lease);
-    parser.pushKey(chat);
-    parser.push(owner, String(ttlMs), orderPrefix);
-  },
-  transformReply: raw,
-});
-
-/**
- * openChatSince. KEYS: lease, chat. ARGV: owner, ttl ms, order key prefix, the revision the caller holds.
- * Returns {0, holder}, {2, last applied update} when the chat is still at that revision (nothing more is
- * read), or openChat's {1, rev, record, order JSON, last}.
- */
-export const openChatSinceScript = defineScript({
-  SCRIPT: `${TAKE_LEASE}
-if not take_lease(KEYS[1], ARGV[1], ARGV[2]) then return {0, redis.call('GET', KEYS[1])} end
-local known = redis.call('HMGET', KEYS[2], 'rev', 'last')
-if known[1] and known[1] == ARGV[4] then return {2, known[2]} end
+if ARGV[4] ~= '0' then
+  local known = redis.call('HMGET', KEYS[2], 'rev', 'last')
+  if known[1] == ARGV[4] then return {2, known[2]} end
+end
 local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last')
 local order = false
 if chat[3] then order = redis.call('GET', ARGV[3] .. chat[3]) end
@@ -382,7 +365,6 @@ return 1`,
 /** Every script, as node-redis's `scripts` option: each becomes a method of the client. */
 export const STORE_SCRIPTS = {
   openChat: openChatScript,
-  openChatSince: openChatSinceScript,
   readChat: readChatScript,
   renewLease: renewLeaseScript,
   releaseLease: releaseLeaseScript,

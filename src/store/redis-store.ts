@@ -29,7 +29,6 @@ import {
   goodsFields,
   GoodsReply,
   OpenReply,
-  OpenSinceReply,
   QueuedReply,
   ReadReply,
   readJson,
@@ -97,18 +96,15 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     kind: "redis",
 
     async openChat(chatId, lease) {
-      const raw = await guard("openChat", () =>
-        client.openChat(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId)),
-      );
-      const opened = reply("openChat", OpenReply, raw);
-      if (opened[0] === 0) return { held: false, holder: opened[1] };
-      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };
+      const opened = await store.openChatSince(chatId, lease, 0);
+      if ("unchanged" in opened) throw new Error(`the open script said chat ${chatId} is unchanged since revision 0`);
+      return opened;
     },
     async openChatSince(chatId, lease, knownRev) {
-      const raw = await guard("openChatSince", () =>
-        client.openChatSince(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId), knownRev),
+      const raw = await guard("openChat", () =>
+        client.openChat(keys.lease(chatId), keys.chat(chatId), lease.owner, lease.ttlMs, keys.orderPrefix(chatId), knownRev),
       );
-      const opened = reply("openChatSince", OpenSinceReply, raw);
+      const opened = reply("openChat", OpenReply, raw);
       if (opened[0] === 0) return { held: false, holder: opened[1] };
       if (opened[0] === 2) return { held: true, unchanged: true, lastUpdateId: opened[1] === null ? 0 : Number(opened[1]) };
       return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };

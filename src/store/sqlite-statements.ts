@@ -41,9 +41,9 @@ export function prepareStatements(db: Database.Database) {
       `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record, c.lease_owner, c.lease_until
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
-    // The chat's revision with its lease, for openChatSince: the records are read only when it moved.
-    revState: db.prepare<[string], CommitRow>("SELECT rev, last_update_id, lease_owner, lease_until FROM chats WHERE chat_id = ?"),
-    chatForCommit: db.prepare<[string], CommitRow>("SELECT rev, last_update_id, lease_owner, lease_until FROM chats WHERE chat_id = ?"),
+    // The chat's revision, last applied update and lease without its records: what a commit checks, and
+    // what openChatSince compares before it reads the records (only when the chat moved).
+    chatHead: db.prepare<[string], CommitRow>("SELECT rev, last_update_id, lease_owner, lease_until FROM chats WHERE chat_id = ?"),
     lastUpdate: db.prepare<[string], { last_update_id: number }>("SELECT last_update_id FROM chats WHERE chat_id = ?"),
     writeChat: db.prepare<[string, string | null, number, string]>(
       "UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, last_update_id = ? WHERE chat_id = ?",

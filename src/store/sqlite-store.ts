@@ -162,7 +162,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
   /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
   const openSince = write((chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
-    const row = s.revState.get(chatId);
+    const row = s.chatHead.get(chatId);
     const claimed = claimLease(chatId, lease, row);
     if (!claimed.held) return claimed;
     if (row && knownRev > 0 && row.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: row.last_update_id };
@@ -172,7 +172,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   /** A step's records, serialised before its transaction starts. */
   type Texts = { chat: string | null; currentOrderId: string | null; orders: string[]; audit: string[] };
   const commit = write((step: CommitStep, texts: Texts): CommitResult => {
-    const row = s.chatForCommit.get(step.chatId);
+    const row = s.chatHead.get(step.chatId);
     const leaseLive = row?.lease_owner === step.owner && (row.lease_until === null || row.lease_until > clock());
     if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
     if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
