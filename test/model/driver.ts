@@ -47,6 +47,7 @@ import {
   WEEK,
   outputFor,
 } from "./purchase-model.ts";
+import { perActor } from "../support/purchase-harness.ts";
 
 export type World = {
   engine: Engine;
@@ -116,19 +117,7 @@ export async function createWorld(
 ): Promise<World> {
   let now = NOW;
   const clock = () => now;
-  const queues: Record<ActorName, string[]> = {
-    priceQuote: [],
-    createPayment: [],
-    checkPayment: [],
-    voidInvoice: [],
-    deliverGoods: [],
-    refundPayment: [],
-    sweepStrayGoods: [],
-    checkPromo: [],
-    reservePromo: [],
-    releasePromo: [],
-    reissueGoods: [],
-  };
+  const queues = perActor<string[]>(() => []);
   const surprises: string[] = [];
   const observed: string[] = [];
   const notified: EngineReply[] = [];

@@ -46,6 +46,7 @@ import type {
 import { purchaseMachine, strayPaymentMachine } from "../../machines/purchase.machine.ts";
 import { deadlineKind, deadlineOf, isWorking, statePath } from "../../machines/purchase.reading.ts";
 import { ChatId, OrderId, PaymentId } from "../../src/domain/ids.ts";
+import type { ActorName } from "../support/purchase-harness.ts";
 
 export const NOW = Date.UTC(2026, 0, 5, 9);
 export const MINUTE = 60_000;
@@ -109,19 +110,7 @@ export function allEventTypes(): string[] {
   return [...types].sort();
 }
 
-/** The actors the machine names in `setup()` (`returnStrayPayment` reuses `refundPayment`). */
-export type ActorName =
-  | "priceQuote"
-  | "createPayment"
-  | "checkPayment"
-  | "voidInvoice"
-  | "deliverGoods"
-  | "refundPayment"
-  | "sweepStrayGoods"
-  | "checkPromo"
-  | "reservePromo"
-  | "releasePromo"
-  | "reissueGoods";
+export type { ActorName } from "../support/purchase-harness.ts";
 
 /** The invoke id → actor name map, read from the machine. */
 export function invokedActors(): Map<string, ActorName> {

@@ -23,6 +23,7 @@ import {
 } from "../../machines/purchase.machine.ts";
 import { statePath } from "../../machines/purchase.reading.ts";
 import { ChatId, OrderId, PaymentId } from "../../src/domain/ids.ts";
+import type { PurchaseActors } from "../../src/engine/actors.ts";
 
 export const T0 = Date.UTC(2026, 0, 1, 12);
 export const MINUTE = 60_000;
@@ -34,18 +35,27 @@ export const CHARGE: Money = { minor: 4_000, currency: "USDT" };
 export const INVOICE = PaymentId.parse("inv_1");
 export const SECOND_CHARGE = PaymentId.parse("charge_2");
 
-export type ActorName =
-  | "priceQuote"
-  | "createPayment"
-  | "checkPayment"
-  | "voidInvoice"
-  | "deliverGoods"
-  | "refundPayment"
-  | "sweepStrayGoods"
-  | "checkPromo"
-  | "reservePromo"
-  | "releasePromo"
-  | "reissueGoods";
+/** The actors the machine names in `setup()`, as the engine provides them (`returnStrayPayment` reuses `refundPayment`). */
+export type ActorName = keyof PurchaseActors;
+/** Every actor name once (the type makes the list complete). */
+const EVERY_ACTOR: Record<ActorName, true> = {
+  priceQuote: true,
+  createPayment: true,
+  checkPayment: true,
+  voidInvoice: true,
+  deliverGoods: true,
+  refundPayment: true,
+  sweepStrayGoods: true,
+  checkPromo: true,
+  reservePromo: true,
+  releasePromo: true,
+  reissueGoods: true,
+};
+
+/** A fresh value for every actor, e.g. an empty list of its calls. */
+export function perActor<T>(make: () => T): Record<ActorName, T> {
+  return Object.fromEntries(Object.keys(EVERY_ACTOR).map((name) => [name, make()])) as Record<ActorName, T>;
+}
 /** One call of a fake actor, waiting for the test to answer it. */
 export type Call = { input: unknown; answered: boolean; resolve(value: unknown): void; reject(error: Error): void };
 
@@ -141,19 +151,7 @@ export type HarnessOptions = {
  * so a busy state can be looked at (and stored) before its work finishes.
  */
 export function harness(options: HarnessOptions = {}) {
-  const calls: Record<ActorName, Call[]> = {
-    priceQuote: [],
-    createPayment: [],
-    checkPayment: [],
-    voidInvoice: [],
-    deliverGoods: [],
-    refundPayment: [],
-    sweepStrayGoods: [],
-    checkPromo: [],
-    reservePromo: [],
-    releasePromo: [],
-    reissueGoods: [],
-  };
+  const calls = perActor<Call[]>(() => []);
   const fake = <TOutput, TInput>(name: ActorName) =>
     fromPromise<TOutput, TInput>(
       ({ input }) =>
