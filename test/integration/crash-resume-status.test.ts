@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBotApiStub } from "../support/bot-api-stub.ts";
 import { askStatus, orderUntilPayLink, payUntilAcknowledged, secretsHeld, textsShown } from "../support/crash-customers.ts";
-import { freePort, shopProcess, sleep, until } from "../support/crash-shop.ts";
+import { freePort, killableShopEnv, shopProcess, sleep, until } from "../support/crash-shop.ts";
 import { startOpenRouterStub } from "../support/openrouter-stub.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
 
@@ -35,20 +35,7 @@ async function payKillAndAskStatus(storeUrl: string) {
   const shop = shopProcess({
     api,
     port,
-    env: {
-      TELEGRAM_BOT_TOKEN: api.token,
-      TELEGRAM_API_ROOT: api.url,
-      STORE_URL: storeUrl,
-      PAYMENT_PROVIDER: "sandbox",
-      DELIVERY_PROVIDER: "openrouter",
-      OPENROUTER_PROVISIONING_KEY: openrouter.provisioningKey,
-      OPENROUTER_API_URL: openrouter.url,
-      ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
-      HTTP_PORT: String(port),
-      TOKENGOBLIN_LOG: process.env.CRASH_LOG ?? "warn",
-      LLM_API_KEY: "",
-      OPENROUTER_API_KEY: "",
-    },
+    env: killableShopEnv({ storeUrl, api, openrouter, port }),
   });
   cleanups.push(() => shop.stop());
   await shop.start();

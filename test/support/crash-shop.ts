@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { BotApiStub } from "./bot-api-stub.ts";
+import type { OpenRouterStub } from "./openrouter-stub.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLOCK_PRELOAD = fileURLToPath(new URL("./crash-clock.ts", import.meta.url));
@@ -36,6 +37,35 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     if (Date.now() >= deadline) return false;
     await sleep(everyMs); // polls real processes and sockets (a shop process, a stand-in, a redis-server)
   }
+}
+
+/**
+ * The configuration of a shop these tests kill, environment only, as an operator would set it: Telegram
+ * and OpenRouter are the stand-ins, payments the sandbox (its Pay button is the "provider").
+ */
+export function killableShopEnv(options: {
+  storeUrl: string;
+  api: BotApiStub;
+  openrouter: OpenRouterStub;
+  port: number;
+}): Record<string, string> {
+  const { storeUrl, api, openrouter, port } = options;
+  return {
+    TELEGRAM_BOT_TOKEN: api.token,
+    TELEGRAM_API_ROOT: api.url,
+    STORE_URL: storeUrl,
+    PAYMENT_PROVIDER: "sandbox",
+    DELIVERY_PROVIDER: "openrouter",
+    OPENROUTER_PROVISIONING_KEY: openrouter.provisioningKey,
+    OPENROUTER_API_URL: openrouter.url,
+    // Sandbox money with a real delivery provider is refused by default; these tests mean it.
+    ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
+    HTTP_PORT: String(port),
+    TOKENGOBLIN_LOG: process.env.CRASH_LOG ?? "warn",
+    // Rules only: an LLM key in the developer's environment must not make the shop call out.
+    LLM_API_KEY: "",
+    OPENROUTER_API_KEY: "",
+  };
 }
 
 export type ShopProcess = ReturnType<typeof shopProcess>;

@@ -40,7 +40,7 @@ import {
   toldExpired,
   toldLateMoney,
 } from "./crash-customers.ts";
-import { type ShopProcess, freePort, seededRandom, shopProcess, sleep, until } from "./crash-shop.ts";
+import { type ShopProcess, freePort, killableShopEnv, seededRandom, shopProcess, sleep, until } from "./crash-shop.ts";
 import { type OpenRouterStub, startOpenRouterStub } from "./openrouter-stub.ts";
 import { flushRedis, probeRedis, redisDbUrl } from "./redis.ts";
 import { isolatedRedisUrl } from "./redis-store.ts";
@@ -132,28 +132,6 @@ async function startWorld(schedule: Schedule, random: () => number) {
   return { api, openrouter };
 }
 
-/** The product configuration, environment only, as an operator would set it. */
-function shopEnv(storeUrl: string, api: BotApiStub, openrouter: OpenRouterStub, port: number): Record<string, string> {
-  return {
-    TELEGRAM_BOT_TOKEN: api.token,
-    TELEGRAM_API_ROOT: api.url,
-    STORE_URL: storeUrl,
-    PAYMENT_PROVIDER: "sandbox",
-    DELIVERY_PROVIDER: "openrouter",
-    OPENROUTER_PROVISIONING_KEY: openrouter.provisioningKey,
-    OPENROUTER_API_URL: openrouter.url,
-    // Sandbox money with a real delivery provider is refused by default; this test means it.
-    ALLOW_SANDBOX_PAYMENTS_WITH_REAL_DELIVERY: "1",
-    HTTP_PORT: String(port),
-    PAYMENT_TTL_MINUTES: String(PAYMENT_TTL_MINUTES),
-    ADMIN_CHAT_IDS: String(ADMIN_CHAT_ID),
-    TOKENGOBLIN_LOG: process.env.CRASH_LOG ?? "warn",
-    // Rules only: an LLM key in the developer's environment must not make the shop call out.
-    LLM_API_KEY: "",
-    OPENROUTER_API_KEY: "",
-  };
-}
-
 type KillPlan = { calmMs: number; moment: number };
 
 /**
@@ -190,7 +168,15 @@ async function runKillTest(store: string, storeUrl: string, schedule: Schedule):
 
   const { api, openrouter } = await startWorld(schedule, seededRandom(SEED + 1));
   const port = await freePort();
-  const shop = shopProcess({ api, port, env: shopEnv(storeUrl, api, openrouter, port) });
+  const shop = shopProcess({
+    api,
+    port,
+    env: {
+      ...killableShopEnv({ storeUrl, api, openrouter, port }),
+      PAYMENT_TTL_MINUTES: String(PAYMENT_TTL_MINUTES),
+      ADMIN_CHAT_IDS: String(ADMIN_CHAT_ID),
+    },
+  });
   cleanups.push(() => shop.stop());
   await shop.start();
 
