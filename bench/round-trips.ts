@@ -159,26 +159,43 @@ const summarize = (log: readonly string[], ops: number) => {
     .join(", ");
 };
 
+type RedisCommands = Awaited<ReturnType<Awaited<ReturnType<typeof redisCommandCounter>>["during"]>>;
+
+/** The Redis rows of a count, per operation, when Redis commands were counted. */
+const redisFigures = (commands: RedisCommands | undefined, ops: number) =>
+  commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {};
+
+/**
+ * Counts `ops` amount changes sent by `send`, per change, after two uncounted messages that quote the
+ * order and load every script on the server.
+ */
+async function countAmountChanges(
+  send: (text: string) => Promise<unknown>,
+  counters: {
+    calls: StoreCalls;
+    writes: ReturnType<typeof countSqliteWrites> | null;
+    redis: { during(run: () => Promise<void>): Promise<RedisCommands> } | null;
+  },
+  ops: number,
+): Promise<RoundTrips> {
+  const { calls, writes, redis } = counters;
+  await send("I need 1000 tokens");
+  await send("make it 3000");
+  calls.reset();
+  writes?.reset();
+  const run = async () => {
+    for (let i = 0; i < ops; i++) await send(i % 2 === 0 ? "make it 2000" : "make it 3000");
+  };
+  const commands = redis ? await redis.during(run) : (await run(), undefined);
+  return { perOp: calls.count() / ops, calls: describe(calls, ops), ...writesOf(writes, ops), ...redisFigures(commands, ops) };
+}
+
 /** Round trips of `ops` customer text messages (amount changes on a quoted order), per message. */
 export async function textMessageRoundTrips(storeUrl: string, ops: number, redisUrl?: string): Promise<RoundTrips> {
   const { app, calls, writes } = await openCounted(storeUrl);
   const redis = redisUrl ? await redisCommandCounter(redisUrl) : null;
   try {
-    // Two messages first: the order is quoted and every script is loaded on the server.
-    await app.engine.handleText("rt-text", "I need 1000 tokens");
-    await app.engine.handleText("rt-text", "make it 3000");
-    calls.reset();
-    writes?.reset();
-    const run = async () => {
-      for (let i = 0; i < ops; i++) await app.engine.handleText("rt-text", i % 2 === 0 ? "make it 2000" : "make it 3000");
-    };
-    const commands = redis ? await redis.during(run) : (await run(), undefined);
-    return {
-      perOp: calls.count() / ops,
-      calls: describe(calls, ops),
-      ...writesOf(writes, ops),
-      ...(commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {}),
-    };
+    return await countAmountChanges((text) => app.engine.handleText("rt-text", text), { calls, writes, redis }, ops);
   } finally {
     writes?.close();
     await redis?.close();
@@ -243,7 +260,7 @@ export async function webhookRoundTrips(
       total: {
         ...summary(total),
         ...writesOf(writes, ops),
-        ...(commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {}),
+        ...redisFigures(commands, ops),
       },
     };
   } finally {
@@ -286,20 +303,7 @@ export async function telegramRoundTrips(storeUrl: string, ops: number, redisUrl
     }
   };
   try {
-    await post("I need 1000 tokens");
-    await post("make it 3000");
-    calls.reset();
-    writes?.reset();
-    const run = async () => {
-      for (let i = 0; i < ops; i++) await post(i % 2 === 0 ? "make it 2000" : "make it 3000");
-    };
-    const commands = redis ? await redis.during(run) : (await run(), undefined);
-    return {
-      perOp: calls.count() / ops,
-      calls: describe(calls, ops),
-      ...writesOf(writes, ops),
-      ...(commands ? { redisSent: perOp(commands.sent, ops), redisCommands: perOp(commands.ran, ops) } : {}),
-    };
+    return await countAmountChanges(post, { calls, writes, redis }, ops);
   } finally {
     await telegram.stop();
     writes?.close();

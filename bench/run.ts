@@ -164,7 +164,7 @@ async function roundTrips(sqliteDir: string, redis: { url: string; own: OwnRedis
     if (text.writes) {
       rows.push({
         part: "r",
-        what: "  SQLite write transactions (openChat claims the lease)",
+        what: "  SQLite write transactions (the open claims the lease)",
         value: `${times(text.writes.perOp)}: ${text.writes.calls}`,
         goal: `${GOALS.sqliteTransactions}`,
         ok: text.writes.perOp <= GOALS.sqliteTransactions,
