@@ -2,31 +2,8 @@
  * The console chat must not let a customer's typing drive the operator's terminal (issue 11): escape
  * sequences typed in (clear screen, retitle the window) come back neutralised.
  */
-import { spawn } from "node:child_process";
 import { describe, expect, test } from "vitest";
-
-function runConsole(input: string) {
-  return new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: {
-        ...process.env,
-        LC_ALL: "",
-        LC_MESSAGES: "",
-        LANG: "C.UTF-8",
-        STORE_URL: "memory://",
-        HTTP_PORT: "0",
-        TELEGRAM_BOT_TOKEN: "",
-        TOKENGOBLIN_LOG: "warn",
-      },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout }));
-    child.stdin.end(input);
-  });
-}
+import { runConsole } from "../support/console.ts";
 
 describe("console chat safety", () => {
   test("terminal escape sequences a customer types are printed as visible text, never executed", async () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,34 +5,7 @@ import { describe, expect, test } from "vitest";
 import { consoleLanguage, pressedButton } from "../../src/cli/console.ts";
 import { CUSTOMER_COMMANDS } from "../../src/customer-commands.ts";
 import type { Button } from "../../src/render/messages.ts";
-
-/** Runs `npm start`'s entry point with piped input, as `printf '…' | npm start` would. */
-function runConsole(input: string, env: Record<string, string> = {}, args: string[] = []) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-      // The machine's own locale must not decide the language of these checks.
-      env: {
-        ...process.env,
-        LC_ALL: "",
-        LC_MESSAGES: "",
-        LANG: "C.UTF-8",
-        STORE_URL: "memory://",
-        HTTP_PORT: "0",
-        TELEGRAM_BOT_TOKEN: "",
-        TOKENGOBLIN_LOG: "warn",
-        ...env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+import { runConsole } from "../support/console.ts";
 
 describe("console chat", () => {
   test("piped input prints a quote of $40.00 (40.00 USDT) and a pay link, then exits 0", async () => {
