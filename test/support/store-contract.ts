@@ -10,6 +10,7 @@ import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/
 import { StoreNotEmptyError, type StoreItem } from "../../src/store/dump.ts";
 import { memoryStore } from "../../src/store/memory.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
+import { orderSummary } from "./order-summary.ts";
 
 export type StoreFixture = {
   /** A handle on the fixture's data; each call may be a new connection ("another process"). */
@@ -50,23 +51,7 @@ export function orderRecord(id: OrderId, chat: ChatId, options: { state?: string
     orderId: id,
     chatId: chat,
     snapshot: { status: "active", value: options.state ?? "quoted", context: { orderId: id }, children: {} } as never,
-    summary: {
-      state: options.state ?? "quoted",
-      tags: ["open"],
-      productId: "tokens",
-      tokens: 2000,
-      usd: { minor: 4000, currency: "USD" },
-      charge: { minor: 4000, currency: "USDT" },
-      provider: null,
-      paymentId: null,
-      payUrl: null,
-      late: false,
-      paidAt: null,
-      deliveredAt: null,
-      deliveryHint: null,
-      refunded: null,
-      dueAt: options.dueAt === undefined ? null : options.dueAt,
-    },
+    summary: orderSummary({ state: options.state ?? "quoted", dueAt: options.dueAt === undefined ? null : options.dueAt }),
     createdAt: 1,
     updatedAt: 1,
   };

@@ -20,6 +20,7 @@ import type { AuditEntry, OrderSummary } from "../../../src/domain/records.ts";
 import { toAuditEntry } from "../../../src/engine/audit-entries.ts";
 import type { EngineEvent } from "../../../src/engine/events.ts";
 import { payUrlOf, startTestApp } from "../../support/app.ts";
+import { orderSummary } from "../../support/order-summary.ts";
 
 const entry = (event: EngineEvent): AuditEntry => toAuditEntry(event, "t");
 const chat = (orderId: string) => ChatId.parse(`chat-${orderId}`);
@@ -27,25 +28,7 @@ const USD = (minor: number) => ({ minor, currency: "USD" as const });
 
 /** An order's summary as the engine logs it in `state` with `tags`. */
 function summary(state: string, tags: string[], extra: Partial<OrderSummary> = {}): OrderSummary {
-  return {
-    state,
-    tags,
-    productId: "tokens",
-    tokens: 2000,
-    usd: USD(4000),
-    charge: USD(4000),
-    provider: null,
-    paymentId: null,
-    payUrl: null,
-    late: false,
-    paidAt: null,
-    deliveredAt: null,
-    deliveryHint: null,
-    refunded: null,
-    dueAt: null,
-    owedStrays: 0,
-    ...extra,
-  };
+  return orderSummary({ state, tags, charge: USD(4000), ...extra });
 }
 const order = (orderId: string, at: number, s: OrderSummary, createdAt = at) =>
   entry({ type: "order", chatId: chat(orderId), orderId: OrderId.parse(orderId), summary: s, createdAt, at });

@@ -9,6 +9,7 @@ import { formatSalesByProduct, formatSalesShort, salesByProduct } from "../../..
 import { ChatId, OrderId } from "../../../src/domain/ids.ts";
 import type { AuditEntry, OrderSummary } from "../../../src/domain/records.ts";
 import { toAuditEntry } from "../../../src/engine/audit-entries.ts";
+import { orderSummary } from "../../support/order-summary.ts";
 
 const USD = (minor: number) => ({ minor, currency: "USD" as const });
 
@@ -25,7 +26,7 @@ type Priced = {
 };
 
 function summary(state: string, tags: string[], p: Priced, extra: Partial<OrderSummary> = {}): OrderSummary {
-  return {
+  return orderSummary({
     state,
     tags,
     productId: p.productId,
@@ -33,15 +34,6 @@ function summary(state: string, tags: string[], p: Priced, extra: Partial<OrderS
     usd: USD(p.usd),
     charge: USD(p.usd),
     provider: "sandbox",
-    paymentId: null,
-    payUrl: null,
-    late: false,
-    paidAt: null,
-    deliveredAt: null,
-    deliveryHint: null,
-    refunded: null,
-    dueAt: null,
-    owedStrays: 0,
     promoCode: p.promoCode ?? null,
     discount: p.discount ? USD(p.discount) : null,
     tier: p.tier ?? null,
@@ -49,7 +41,7 @@ function summary(state: string, tags: string[], p: Priced, extra: Partial<OrderS
     margin: p.credit === undefined ? null : { minor: p.usd - p.credit, currency: "USD" },
     reissues: 0,
     ...extra,
-  };
+  });
 }
 
 const logged = (orderId: string, at: number, s: OrderSummary, createdAt: number): AuditEntry =>
