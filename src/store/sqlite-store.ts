@@ -26,6 +26,7 @@ import { PURGE_EVERY, kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
 import { exportSqlite, importSqlite } from "./sqlite-dump.ts";
 import { legacyData } from "./sqlite-legacy.ts";
 import { configure, migrate } from "./sqlite-schema.ts";
+import { groupCommit } from "./sqlite-group-commit.ts";
 import { type Statements, prepareStatements } from "./sqlite-statements.ts";
 
 export type SqliteStoreOptions = {
@@ -84,23 +85,31 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   let claimsSincePurge = 0;
 
   /** Failures that mean the store cannot answer now become StoreUnavailableError; anything else is a bug and stays as it is. */
+  const failure = (error: unknown): unknown => {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && UNAVAILABLE.test(code)) return new StoreUnavailableError(`SQLite ${file}: ${code}`, { cause: error });
+    if (!db.open) return new StoreUnavailableError(`SQLite ${file} was closed`, { cause: error });
+    return error;
+  };
   const attempt = <R>(work: () => R): R => {
     try {
       return work();
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === "string" && UNAVAILABLE.test(code)) throw new StoreUnavailableError(`SQLite ${file}: ${code}`, { cause: error });
-      if (!db.open) throw new StoreUnavailableError(`SQLite ${file} was closed`, { cause: error });
-      throw error;
+      throw failure(error);
     }
   };
-  /** `work` as one transaction, prepared once: BEGIN IMMEDIATE when it writes, so no other process's write comes between. */
-  const within = <A extends unknown[], R>(mode: "immediate" | "deferred", work: (...args: A) => R) => {
+  const group = groupCommit(db, failure);
+  /**
+   * `work` as one write transaction, prepared once: BEGIN IMMEDIATE, so no other process's write comes
+   * between; it may share its COMMIT with other chats' writes of the same moment (sqlite-group-commit.ts).
+   */
+  const write = <A extends [unknown, ...unknown[]], R>(keyOf: (first: A[0]) => string, work: (...args: A) => R) => group.write(work, keyOf);
+  /** `work` as one read transaction, prepared once. */
+  const read = <A extends unknown[], R>(work: (...args: A) => R) => {
     const transaction = db.transaction(work);
-    return (...args: A): R => attempt(() => transaction[mode](...args));
+    return (...args: A): R => attempt(() => transaction.deferred(...args));
   };
-  const write = <A extends unknown[], R>(work: (...args: A) => R) => within("immediate", work);
-  const read = <A extends unknown[], R>(work: (...args: A) => R) => within("deferred", work);
+  const byChat = (chatId: ChatId) => chatId;
 
   const take = (chat: string, lease: LeaseRequest, now: number) =>
     s.takeLease.run({ chat, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
@@ -152,16 +161,19 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return { held: true };
   };
 
-  const open = write((chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
-    const row = s.openState.get(chatId);
-    const claimed = claimLease(chatId, lease, row);
-    return claimed.held ? { held: true, row: row ?? s.chatState.get(chatId) } : claimed;
-  });
+  const open = write(
+    byChat,
+    (chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
+      const row = s.openState.get(chatId);
+      const claimed = claimLease(chatId, lease, row);
+      return claimed.held ? { held: true, row: row ?? s.chatState.get(chatId) } : claimed;
+    },
+  );
 
   type SinceResult =
     { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
   /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
-  const openSince = write((chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
+  const openSince = write(byChat, (chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
     const row = s.chatHead.get(chatId);
     const claimed = claimLease(chatId, lease, row);
     if (!claimed.held) return claimed;
@@ -171,31 +183,34 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   /** A step's records, serialised before its transaction starts. */
   type Texts = { chat: string | null; currentOrderId: string | null; orders: string[]; audit: string[] };
-  const commit = write((step: CommitStep, texts: Texts): CommitResult => {
-    const row = s.chatHead.get(step.chatId);
-    const leaseLive = row?.lease_owner === step.owner && (row.lease_until === null || row.lease_until > clock());
-    if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
-    if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
-    let rev = row.rev;
-    const last =
-      step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
-    if (texts.chat !== null) {
-      s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
-      rev += 1;
-    } else if (texts.orders.length > 0 && rev > 0) {
-      // Orders written without the record still move the chat on: a process holding it warm must read it again.
-      s.bumpChat.run(last, step.chatId);
-      rev += 1;
-    } else if (last !== row.last_update_id) s.applyUpdate.run(last, step.chatId);
-    (step.orders ?? []).forEach((order, i) => {
-      s.writeOrder.run(order.orderId, step.chatId, texts.orders[i]!, order.summary.dueAt, order.createdAt, order.updatedAt);
-    });
-    (step.audit ?? []).forEach((entry, i) => s.appendAudit.run(step.chatId, entry.orderId, texts.audit[i]!));
-    if (step.appliedUpdateId !== undefined) s.dropApplied.run(step.chatId, last);
-    const pendingUpdates = pendingIn(step.chatId, last);
-    if (step.release && !pendingUpdates) s.releaseLease.run(step.chatId, step.owner);
-    return { ok: true, rev, pendingUpdates };
-  });
+  const commit = write(
+    (step: CommitStep) => step.chatId,
+    (step: CommitStep, texts: Texts): CommitResult => {
+      const row = s.chatHead.get(step.chatId);
+      const leaseLive = row?.lease_owner === step.owner && (row.lease_until === null || row.lease_until > clock());
+      if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
+      if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
+      let rev = row.rev;
+      const last =
+        step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
+      if (texts.chat !== null) {
+        s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
+        rev += 1;
+      } else if (texts.orders.length > 0 && rev > 0) {
+        // Orders written without the record still move the chat on: a process holding it warm must read it again.
+        s.bumpChat.run(last, step.chatId);
+        rev += 1;
+      } else if (last !== row.last_update_id) s.applyUpdate.run(last, step.chatId);
+      (step.orders ?? []).forEach((order, i) => {
+        s.writeOrder.run(order.orderId, step.chatId, texts.orders[i]!, order.summary.dueAt, order.createdAt, order.updatedAt);
+      });
+      (step.audit ?? []).forEach((entry, i) => s.appendAudit.run(step.chatId, entry.orderId, texts.audit[i]!));
+      if (step.appliedUpdateId !== undefined) s.dropApplied.run(step.chatId, last);
+      const pendingUpdates = pendingIn(step.chatId, last);
+      if (step.release && !pendingUpdates) s.releaseLease.run(step.chatId, step.owner);
+      return { ok: true, rev, pendingUpdates };
+    },
+  );
   const textsOf = (step: CommitStep): Texts => ({
     chat: step.chat ? JSON.stringify(step.chat.record) : null,
     // Read defensively: a record that fails its schema may still be written (it then reads as "invalid").
@@ -204,13 +219,13 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     audit: (step.audit ?? []).map((entry) => JSON.stringify(entry)),
   });
 
-  const release = write((chatId: ChatId, owner: string) => {
+  const release = write(byChat, (chatId: ChatId, owner: string) => {
     if (pendingIn(chatId, lastUpdateOf(chatId))) return { pendingUpdates: true };
     s.releaseLease.run(chatId, owner);
     return { pendingUpdates: false };
   });
 
-  const accept = write((chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
+  const accept = write(byChat, (chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
     const now = clock();
     const last = lastUpdateOf(chatId);
     const accepted = updateId > last && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
@@ -218,19 +233,25 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return { accepted, held };
   });
 
-  const claimGoods = write((orderId: OrderId, chatId: ChatId, owner: string, ttlMs: number): GoodsClaim => {
-    const entry = readGoods(orderId);
-    if (entry) return { kind: "exists", entry };
-    const now = clock();
-    return s.claimGoods.run({ order: orderId, chat: chatId, owner, until: now + ttlMs, now }).changes > 0
-      ? { kind: "claimed" }
-      : { kind: "busy" };
-  });
+  const claimGoods = write(
+    (orderId: OrderId) => orderId,
+    (orderId: OrderId, chatId: ChatId, owner: string, ttlMs: number): GoodsClaim => {
+      const entry = readGoods(orderId);
+      if (entry) return { kind: "exists", entry };
+      const now = clock();
+      return s.claimGoods.run({ order: orderId, chat: chatId, owner, until: now + ttlMs, now }).changes > 0
+        ? { kind: "claimed" }
+        : { kind: "busy" };
+    },
+  );
 
-  const markSent = write((orderId: OrderId, at: number) => {
-    const entry = readGoods(orderId);
-    if (entry && entry.sentAt === null) s.rewriteGoods.run(JSON.stringify({ ...entry, secret: null, sentAt: at }), orderId);
-  });
+  const markSent = write(
+    (orderId: OrderId) => orderId,
+    (orderId: OrderId, at: number) => {
+      const entry = readGoods(orderId);
+      if (entry && entry.sentAt === null) s.rewriteGoods.run(JSON.stringify({ ...entry, secret: null, sentAt: at }), orderId);
+    },
+  );
 
   const readOrders = read((chatId: ChatId, orderIds: readonly OrderId[]) =>
     orderIds.flatMap((orderId) => {
@@ -246,53 +267,72 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       return entry === "invalid" ? [] : [entry];
     });
 
-  const tryClaim = write((key: string, owner: string, ttlMs: number | null) => {
-    const now = clock();
-    if (++claimsSincePurge >= PURGE_EVERY) {
-      claimsSincePurge = 0;
-      s.purgeClaims.run(now);
-    }
-    return s.tryClaim.run({ key, owner, until: ttlMs === null ? null : now + ttlMs, now }).changes > 0;
-  });
+  const tryClaim = write(
+    (key: string) => `claim:${key}`,
+    (key: string, owner: string, ttlMs: number | null) => {
+      const now = clock();
+      if (++claimsSincePurge >= PURGE_EVERY) {
+        claimsSincePurge = 0;
+        s.purgeClaims.run(now);
+      }
+      return s.tryClaim.run({ key, owner, until: ttlMs === null ? null : now + ttlMs, now }).changes > 0;
+    },
+  );
 
   // Read and counted inside one BEGIN IMMEDIATE: no other process's use can come between the count and the insert.
-  const usePromo = write((code: string, orderId: OrderId, chatId: ChatId, limits: PromoLimits): PromoUseResult => {
-    if (s.promoHeldBy.get(code, orderId)) return "ok";
-    if (limits.maxUses !== null && (s.promoUses.get(code)?.n ?? 0) >= limits.maxUses) return "used_up";
-    if (limits.oncePerCustomer && (s.promoUsesOf.get(code, chatId)?.n ?? 0) > 0) return "already_used_by_you";
-    s.addPromoUse.run(code, orderId, chatId);
-    return "ok";
-  });
+  const usePromo = write(
+    (code: string) => `promo:${code}`,
+    (code: string, orderId: OrderId, chatId: ChatId, limits: PromoLimits): PromoUseResult => {
+      if (s.promoHeldBy.get(code, orderId)) return "ok";
+      if (limits.maxUses !== null && (s.promoUses.get(code)?.n ?? 0) >= limits.maxUses) return "used_up";
+      if (limits.oncePerCustomer && (s.promoUsesOf.get(code, chatId)?.n ?? 0) > 0) return "already_used_by_you";
+      s.addPromoUse.run(code, orderId, chatId);
+      return "ok";
+    },
+  );
   const promoUses = read((code: string, chatId: ChatId, orderId: OrderId | undefined) => ({
     uses: s.promoUses.get(code)?.n ?? 0,
     byCustomer: s.promoUsesOf.get(code, chatId)?.n ?? 0,
     heldByOrder: orderId !== undefined && s.promoHeldBy.get(code, orderId) !== undefined,
   }));
 
-  const appendAudit = write((chatId: ChatId, entries: readonly AuditEntry[], texts: string[]) => {
+  const appendAudit = write(byChat, (chatId: ChatId, entries: readonly AuditEntry[], texts: string[]) => {
     entries.forEach((entry, i) => s.appendAudit.run(chatId, entry.orderId, texts[i]!));
   });
 
-  // A single statement is a transaction of its own: those need no BEGIN, only the error mapping.
+  // Writes of one statement: grouped like the others (a burst of new orders shares its COMMITs).
+  const indexOrder = write(byChat, (chatId: ChatId, orderId: OrderId) => void s.indexOrder.run(orderId, chatId));
+  const indexPayment = write(
+    (key: string) => `payment:${key}`,
+    (key: string, entry: PaymentIndexEntry) => void s.indexPayment.run(key, entry.orderId, entry.chatId),
+  );
+  const putGoods = write(
+    (entry: GoodsEntry) => entry.orderId,
+    (entry: GoodsEntry, owner: string) =>
+      void s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner }),
+  );
+  const renewLease = write(byChat, (chatId: ChatId, lease: LeaseRequest) => {
+    const now = clock();
+    return s.renewLease.run({ chat: chatId, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
+  });
+
+  // Reads of a single statement are a transaction of their own: those need no BEGIN, only the error mapping.
   const store: ShopStore = {
     kind: "sqlite",
     openChat: async (chatId, lease) => {
-      const opened = open(chatId, lease);
+      const opened = await open(chatId, lease);
       return opened.held ? { held: true, state: stateOf(opened.row) } : opened;
     },
     openChatSince: async (chatId, lease, knownRev) => {
-      const opened = openSince(chatId, lease, knownRev);
+      const opened = await openSince(chatId, lease, knownRev);
       return "row" in opened ? { held: true, state: stateOf(opened.row) } : opened;
     },
-    renewLease: async (chatId, lease) => {
-      const now = clock();
-      return attempt(() => s.renewLease.run({ chat: chatId, owner: lease.owner, until: now + lease.ttlMs, now })).changes > 0;
-    },
+    renewLease: (chatId, lease) => renewLease(chatId, lease),
     releaseLease: async (chatId, owner) => release(chatId, owner),
     readChat: async (chatId) => stateOf(attempt(() => s.chatState.get(chatId))),
     commit: async (step) => commit(step, textsOf(step)),
 
-    indexOrder: async (orderId, chatId) => void attempt(() => s.indexOrder.run(orderId, chatId)),
+    indexOrder: (orderId, chatId) => indexOrder(chatId, orderId),
     readOrder: async (orderId) => {
       const text = attempt(() => s.readOrder.get(orderId))?.record;
       const record = text === undefined ? undefined : parseJson(OrderRecord, text);
@@ -306,7 +346,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
         dueAt: row.due_at,
       })),
 
-    indexPayment: async (key, entry) => void attempt(() => s.indexPayment.run(key, entry.orderId, entry.chatId)),
+    indexPayment: (key, entry) => indexPayment(key, entry),
     findPayment: async (key) => {
       const row = attempt(() => s.findPayment.get(key));
       const parsed = row ? PaymentIndexEntry.safeParse({ orderId: row.order_id, chatId: row.chat_id }) : undefined;
@@ -314,8 +354,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     },
 
     claimGoods: async (orderId, chatId, owner, ttlMs) => claimGoods(orderId, chatId, owner, ttlMs),
-    putGoods: async (entry, owner) =>
-      void attempt(() => s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner })),
+    putGoods: (entry, owner) => putGoods(entry, owner),
     goods: async (orderId) => attempt(() => readGoods(orderId)),
     markGoodsSent: async (orderId, _chatId, at) => markSent(orderId, at),
 
@@ -363,6 +402,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
     ping: async () => void attempt(() => s.ping.get()),
     close: async () => {
+      group.flush();
       if (db.open) db.close();
     },
   };
