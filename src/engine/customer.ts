@@ -45,7 +45,12 @@ export type CustomerDoorOptions = {
  * Which Telegram update a call applies (so a redelivered update is applied once), and who sent it as
  * Telegram names them (kept on the chat, and logged when it changed, for the owner's customer list).
  */
-export type UpdateRef = { updateId?: number; profile?: CustomerProfile };
+export type UpdateRef = {
+  updateId?: number;
+  profile?: CustomerProfile;
+  /** The answer will take a while (the model is being asked): the channel may show that it is coming ("typing…"). */
+  onSlowAnswer?: () => void;
+};
 
 export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
 
@@ -233,7 +238,12 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
   };
 
   /** Understands a typed message and acts on it; `onLlmCall` hears of every model call made for it. */
-  const understandAndApply = async (session: Session, text: string, onLlmCall: (call: LlmCallNote) => void): Promise<EngineReply> => {
+  const understandAndApply = async (
+    session: Session,
+    text: string,
+    onLlmCall: (call: LlmCallNote) => void,
+    onModelAsked?: () => void,
+  ): Promise<EngineReply> => {
     session.chat.lastActivityAt = clock();
     const snapshot = snapshotOf(session.current());
     const view = snapshot ? orderView(snapshot) : null;
@@ -253,6 +263,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       chatId: session.chatId,
       askedHowMany: askedFor === "amount",
       onLlmCall,
+      ...(onModelAsked ? { onModelAsked } : {}),
     });
     rememberTurn(session, text);
     if (!understood) {
@@ -333,7 +344,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
         // The model's calls for this message count for the order it ended up acting on: a first amount
         // starts an order only after it was understood, and that purchase paid for the call.
         const llmCalls: LlmCallNote[] = [];
-        const reply = await understandAndApply(session, text, (call) => llmCalls.push(call));
+        const reply = await understandAndApply(session, text, (call) => llmCalls.push(call), ref.onSlowAnswer);
         const orderId = session.current()?.orderId ?? null;
         for (const call of llmCalls) session.note({ type: "llm", chatId: session.chatId, orderId, ...call });
         return reply;

@@ -72,7 +72,7 @@ function botApiAgent(apiRoot: string): HttpAgent | undefined {
 
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
-/** A text answer slower than this shows "typing…" meanwhile. */
+/** A text answer that waits on the model longer than this shows "typing…" meanwhile. */
 const TYPING_AFTER_MS = 300;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
@@ -367,20 +367,23 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   let mention: RegExp | undefined; // built once, on the first group message (needs the bot's username)
   addressed.on("message:text", async (ctx) => {
     const received = performance.now();
-    // A typing indicator only when the answer is slow (the LLM): rule-read messages are answered well
-    // before it would show, and each indicator is one more Bot API call. Failures are ignored.
     const text =
       ctx.chat.type === "private"
         ? ctx.message.text
         : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
-    // Armed only right before the await that clears it; whatever it throws goes to the log, never
+    // A typing indicator only while the model is asked and its answer is slow: rule-read messages are
+    // answered without it, and a busy shop (hundreds of chats at once) does not spend its Bot API calls
+    // on indicators instead of answers. Armed at most once; whatever it throws goes to the log, never
     // to the process (an armed timer that threw once ended the process, issue 11).
-    const disarmTyping = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
+    let disarmTyping: (() => void) | undefined;
+    const showTyping = () => {
+      disarmTyping ??= safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
+    };
     let answer: EngineReply;
     try {
-      answer = await engine.handleText(chatOf(ctx), text, applied(ctx));
+      answer = await engine.handleText(chatOf(ctx), text, { ...applied(ctx), onSlowAnswer: showTyping });
     } finally {
-      disarmTyping();
+      disarmTyping?.();
     }
     await reply(ctx, answer);
     app.metrics.observe(REPLY_SECONDS, (performance.now() - received) / 1000, { channel: "telegram" });

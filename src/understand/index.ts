@@ -51,6 +51,7 @@ export function createUnderstander(fallback?: Understander, options: { catalog?:
       const understood: Understood = note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
       return understood;
     }
+    if (fallback) context.onModelAsked?.();
     const read = fallback ? await fallback(text, context) : null;
     if (read) return read;
     // Without a model (or when it could not tell either), two possible amounts become one question.

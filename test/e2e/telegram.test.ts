@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testClock } from "../support/app.ts";
+import Keyv from "keyv";
+import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../../src/payments/sandbox.ts";
+import { collectionOf } from "../../src/store/index.ts";
 import { gate } from "../support/gate.ts";
 import { type BotApiStub, WEBHOOK, buttonsOf, paymentIdIn, telegramShops } from "../support/telegram-shop.ts";
 
@@ -266,6 +269,33 @@ describe("Telegram bot (polling)", () => {
     await stopping;
     expect(api.callsOf("sendMessage", 1501)).toHaveLength(1);
     expect(api.callsOf("sendChatAction")).toHaveLength(1);
+  });
+  it("shows no 'typing' for a rule-read message, however long its step takes (a busy shop spends its calls on answers)", async () => {
+    const clock = testClock();
+    // The payment provider takes its time creating the invoice: the step is slow, but no model is asked.
+    const invoicing = gate();
+    const payments = createSandboxPayments({
+      invoices: collectionOf(new Keyv(), SandboxInvoice),
+      outbox: collectionOf(new Keyv(), SandboxOutbox),
+      publicUrl: () => "https://shop.example",
+      clock: Date.now,
+    });
+    const createInvoice = payments.createInvoice.bind(payments);
+    payments.createInvoice = async (request) => {
+      invoicing.entered();
+      await invoicing.released;
+      return createInvoice(request);
+    };
+    const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
+    expect(await say(1511, "I need 2000 tokens")).toContain("$40.00");
+    const since = api.mark();
+    api.text(1511, "yes");
+    await invoicing.entering;
+    clock.advance(5_000);
+    expect(clock.armed()).toBe(0);
+    invoicing.release();
+    expect(await api.nextShown(1511, since)).toContain("/pay/sandbox/");
+    expect(api.callsOf("sendChatAction")).toHaveLength(0);
   });
 });
 
