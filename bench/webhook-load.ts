@@ -1,6 +1,7 @@
 /**
- * (w) Many chats writing at once, in webhook mode on SQLite, as an operator runs it: `src/main.ts` in
- * its own process (the real HTTP server, webhook route, chat inboxes, engine and store) against the
+ * (w) Many chats writing at once, in webhook mode on SQLite, as an operator runs it: the compiled
+ * product as `npm start` runs it (scripts/start.js, which compiles src/ first when it changed), in its
+ * own process (the real HTTP server, webhook route, chat inboxes, engine and store) against the
  * Bot API stand-in (scripts/bot-api-stub.ts), which runs in this process with the load generator, as
  * Telegram runs apart from the shop. `chats` customers each send a message at the same instant (every
  * update posted at once, one connection each); then all of them a second message at once. A reply's
@@ -98,7 +99,7 @@ export async function webhookLoad(chats: number): Promise<WebhookLoad> {
       req.end(body);
     });
   try {
-    child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    child = spawn(process.execPath, ["scripts/start.js"], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
