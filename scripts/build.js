@@ -48,28 +48,35 @@ export const ownImportMeta = (outdir) => ({
   },
 });
 
+/**
+ * How the product is compiled, for an entry point and an output directory (absolute): `npm run bench`
+ * compiles its harness the same way, so it measures the code as it ships.
+ * @param {string} entry relative to the checkout
+ * @param {string} outdir absolute
+ * @returns {import("esbuild").BuildOptions & { outdir: string }}
+ */
+export const productBuildOptions = (entry, outdir) => ({
+  absWorkingDir: ROOT,
+  entryPoints: [entry],
+  outdir,
+  // Chunks beside the entry: one directory depth for every output, which the import.meta rewrite assumes.
+  chunkNames: "chunk-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  sourcemap: "linked",
+  legalComments: "none",
+  logLevel: "warning",
+  plugins: [ownImportMeta(outdir)],
+});
+
 /** Compiles into dist/ and records what it read. Returns the number of output files. */
 export async function build() {
   const esbuild = await import("esbuild");
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: ["src/main.ts"],
-    outdir: "dist",
-    // Chunks beside main.js: one directory depth for every output, which the import.meta rewrite assumes.
-    chunkNames: "chunk-[hash]",
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
-    sourcemap: "linked",
-    legalComments: "none",
-    metafile: true,
-    write: false,
-    logLevel: "warning",
-    plugins: [ownImportMeta(DIST)],
-  });
+  const result = await esbuild.build({ ...productBuildOptions("src/main.ts", DIST), metafile: true, write: false });
   mkdirSync(DIST, { recursive: true });
   const written = new Set();
   for (const file of result.outputFiles) {
