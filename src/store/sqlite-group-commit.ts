@@ -7,13 +7,20 @@
  * Steps of different chats touch the same pages (the audit log's last page, the inbox, the index
  * pages), so one transaction for twenty steps writes those pages once instead of twenty times.
  *
- * What does not change: each write is all or nothing (its savepoint is rolled back when it throws; the
- * others go on), and nobody is told a write succeeded before the transaction that holds it committed
- * (a failed COMMIT fails every write in it, and they may be tried again). A single chat working alone
+ * What does not change: each write is all or nothing (its savepoint is rolled back when its own code
+ * throws; the others go on), and nobody is told a write succeeded before the transaction that holds it
+ * committed (a failed BEGIN or COMMIT, or SQLite failing inside the group, fails every write in it, and
+ * they may be tried again). A single chat working alone
  * never waits: a write runs at once unless another chat's write already ran in this turn of the loop,
  * so one conversation's open and commit (the benchmark's loop, a quiet shop) pay nothing for this.
  */
 import type Database from "better-sqlite3";
+
+/** An error SQLite raised (it has an `SQLITE_…` code), as opposed to one the write's own code threw. */
+const isSqliteFailure = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_");
+};
 
 type Pending = {
   run: () => unknown;
@@ -58,6 +65,9 @@ export function groupCommit(db: Database.Database, failure: (error: unknown) => 
           try {
             outcomes.push({ ok: true, value: pending.run() });
           } catch (error) {
+            // SQLite itself failed (I/O, a full disk, a lock): it may have rolled the whole transaction
+            // back already, taking the writes before this one with it, so the whole group fails.
+            if (isSqliteFailure(error) || !db.inTransaction) throw error;
             outcomes.push({ ok: false, error: failure(error) });
           }
         }

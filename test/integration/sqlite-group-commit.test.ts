@@ -46,6 +46,8 @@ beforeEach(() => {
       append.run(chat, value);
       // A write that fails after it changed rows (a bug, a constraint): all of it must go back.
       if (value === "bad") throw new Error("this write cannot be kept");
+      // SQLite failing under a write (an I/O error, a full disk) may have rolled back the whole transaction.
+      if (value === "disk") throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
       return value;
     },
     (chat) => chat,
@@ -102,6 +104,15 @@ describe("SQLite group commit", () => {
     expect(stored("b")).toBeUndefined();
     expect(logOf("b")).toEqual([]);
     expect([stored("a"), stored("c")]).toEqual(["1", "3"]);
+  });
+
+  it("fails the whole group when SQLite itself fails under one of its writes: none is said to be stored, and none is", async () => {
+    void put("other", "first in this turn");
+    const writes = [put("a", "1"), put("b", "disk"), put("c", "3")];
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect([stored("a"), stored("b"), stored("c")]).toEqual([undefined, undefined, undefined]);
+    expect(await put("a", "again")).toBe("again");
   });
 
   it("keeps the order of one chat's writes inside a group", async () => {
