@@ -10,75 +10,103 @@
  * What does not change: each write is all or nothing (its savepoint is rolled back when its own code
  * throws; the others go on), and nobody is told a write succeeded before the transaction that holds it
  * committed (a failed BEGIN or COMMIT, or SQLite failing inside the group, fails every write in it, and
- * they may be tried again). A single chat working alone
- * never waits: a write runs at once unless another chat's write already ran in this turn of the loop,
- * so one conversation's open and commit (the benchmark's loop, a quiet shop) pay nothing for this.
+ * they may be tried again). A single chat working alone never waits: a write runs at once unless
+ * another chat's write already ran in this turn of the loop, so one conversation's open and commit (the
+ * benchmark's loop, a quiet shop) pay nothing for this. The store runs every call that is not grouped
+ * (reads, single statements) after flushing the group, so no call overtakes a write asked for before it.
  */
 import type Database from "better-sqlite3";
 
-/** An error SQLite raised (it has an `SQLITE_…` code), as opposed to one the write's own code threw. */
-const isSqliteFailure = (error: unknown) => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_");
+/**
+ * SQLite failures after which the transaction cannot be trusted to hold what ran before (SQLite may
+ * have rolled it back by itself: I/O, a full disk, memory, a lock, a damaged file). A constraint or a
+ * write's own exception undoes only that write's statement or savepoint.
+ */
+const TRANSACTION_IN_DOUBT = /^SQLITE_(IOERR|FULL|NOMEM|CORRUPT|BUSY|LOCKED|PROTOCOL|READONLY|CANTOPEN|NOTADB|INTERRUPT|ABORT)/;
+const putsTransactionInDoubt = (error: unknown) => {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && TRANSACTION_IN_DOUBT.test(code);
 };
 
-type Pending = {
-  run: () => unknown;
-  settle: (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
-};
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Pending = { run: () => unknown; settle: (outcome: Outcome) => void };
 
 export type GroupCommit = {
   /**
    * `work` as a write transaction that may share its COMMIT with other chats' writes. `keyOf` names the
-   * chat (or other record) an invocation writes, from its first argument: writes of the same key in a row do not wait for a batch.
+   * chat (or other record) an invocation writes, from its first argument: writes of the same key in a
+   * row do not wait for a group. Arguments are read when the write runs: pass values, not objects the
+   * caller may still change.
    */
   write<A extends [unknown, ...unknown[]], R>(work: (...args: A) => R, keyOf: (first: A[0]) => string): (...args: A) => Promise<R>;
-  /** Runs whatever waits now (before the connection closes). */
+  /** Runs whatever waits now, unless a transaction of another kind is open on the connection. */
   flush(): void;
 };
 
-/**
- * @param failure maps a failure to the error callers see (the store's "unavailable" mapping); it is
- *   applied to each write's own failure and to a failed BEGIN or COMMIT, which fails the whole group.
- */
-export function groupCommit(db: Database.Database, failure: (error: unknown) => unknown): GroupCommit {
+export type GroupFailures = {
+  /** The error a write's caller sees for its own failure (the store's "unavailable" mapping). */
+  failure: (error: unknown) => unknown;
+  /**
+   * The error the other writes of a group see when the group failed for one of them, or at BEGIN or
+   * COMMIT: nothing of theirs was stored, and they may be tried again.
+   */
+  groupFailure: (error: unknown) => unknown;
+};
+
+export function groupCommit(db: Database.Database, { failure, groupFailure }: GroupFailures): GroupCommit {
   const runGroup = db.transaction((runAll: () => void) => runAll()).immediate;
   let waiting: Pending[] = [];
   /** The key of the last write run at once in this turn of the loop; undefined when none ran. */
   let ranThisTurn: string | undefined;
-  let turnResetScheduled = false;
+  let turnEndScheduled = false;
 
-  const endTurn = () => {
-    turnResetScheduled = false;
-    ranThisTurn = undefined;
-    flush();
+  const scheduleTurnEnd = () => {
+    if (turnEndScheduled) return;
+    turnEndScheduled = true;
+    setImmediate(() => {
+      turnEndScheduled = false;
+      ranThisTurn = undefined;
+      flush();
+    });
   };
 
   function flush(): void {
     if (waiting.length === 0) return;
+    if (db.inTransaction) {
+      // Another transaction is open across awaits (a backup's read, an import): a write must not become
+      // part of it, so the group waits for it to end.
+      scheduleTurnEnd();
+      return;
+    }
     const group = waiting;
     waiting = [];
-    const outcomes: Parameters<Pending["settle"]>[0][] = [];
+    const outcomes: Outcome[] = [];
+    let culprit = -1;
     try {
       runGroup(() => {
         for (const pending of group) {
           try {
             outcomes.push({ ok: true, value: pending.run() });
           } catch (error) {
-            // SQLite itself failed (I/O, a full disk, a lock): it may have rolled the whole transaction
-            // back already, taking the writes before this one with it, so the whole group fails.
-            if (isSqliteFailure(error) || !db.inTransaction) throw error;
+            if (putsTransactionInDoubt(error) || !db.inTransaction) {
+              culprit = outcomes.length;
+              throw error;
+            }
+            // Only this write's savepoint went back; the others go on.
             outcomes.push({ ok: false, error: failure(error) });
           }
         }
       });
     } catch (error) {
-      // BEGIN or COMMIT failed: nothing of the group is stored, and every write says so.
-      const mapped = failure(error);
-      for (const pending of group) pending.settle({ ok: false, error: mapped });
+      // Nothing of the group is stored (BEGIN or COMMIT failed, or SQLite failed under one write and may
+      // have rolled everything back): every write says so, the one that failed with its own error.
+      const others = groupFailure(error);
+      group.forEach((pending, i) => pending.settle({ ok: false, error: i === culprit ? failure(error) : others }));
       return;
     }
-    group.forEach((pending, i) => pending.settle(outcomes[i] ?? { ok: false, error: new Error("a grouped write did not run") }));
+    group.forEach((pending, i) =>
+      pending.settle(outcomes[i] ?? { ok: false, error: groupFailure(new Error("a grouped write did not run")) }),
+    );
   }
 
   return {
@@ -86,12 +114,9 @@ export function groupCommit(db: Database.Database, failure: (error: unknown) => 
       const transaction = db.transaction(work);
       return (...args: A): Promise<R> => {
         const key = keyOf(args[0]);
-        if (waiting.length === 0 && (ranThisTurn === undefined || ranThisTurn === key)) {
+        if (waiting.length === 0 && !db.inTransaction && (ranThisTurn === undefined || ranThisTurn === key)) {
           ranThisTurn = key;
-          if (!turnResetScheduled) {
-            turnResetScheduled = true;
-            setImmediate(endTurn);
-          }
+          scheduleTurnEnd();
           try {
             return Promise.resolve(transaction.immediate(...args));
           } catch (error) {
@@ -104,10 +129,7 @@ export function groupCommit(db: Database.Database, failure: (error: unknown) => 
             run: () => transaction.immediate(...args),
             settle: (outcome) => (outcome.ok ? resolve(outcome.value as R) : reject(outcome.error)),
           });
-          if (!turnResetScheduled) {
-            turnResetScheduled = true;
-            setImmediate(endTurn);
-          }
+          scheduleTurnEnd();
         });
       };
     },

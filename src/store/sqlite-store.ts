@@ -85,20 +85,32 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   let claimsSincePurge = 0;
 
   /** Failures that mean the store cannot answer now become StoreUnavailableError; anything else is a bug and stays as it is. */
+  const codeOf = (error: unknown) => (error as { code?: unknown } | null | undefined)?.code;
   const failure = (error: unknown): unknown => {
-    const code = (error as { code?: unknown }).code;
+    const code = codeOf(error);
     if (typeof code === "string" && UNAVAILABLE.test(code)) return new StoreUnavailableError(`SQLite ${file}: ${code}`, { cause: error });
     if (!db.open) return new StoreUnavailableError(`SQLite ${file} was closed`, { cause: error });
     return error;
   };
+  /** A write that shared its COMMIT with one that failed: nothing of it was stored, and it may be tried again. */
+  const groupFailure = (error: unknown): unknown => {
+    const mapped = failure(error);
+    if (mapped instanceof StoreUnavailableError) return mapped;
+    const reason = String(codeOf(error) ?? (error instanceof Error ? error.message : error));
+    return new StoreUnavailableError(`SQLite ${file}: the commit this write shared failed (${reason}); nothing of it was stored`, {
+      cause: error,
+    });
+  };
+  const group = groupCommit(db, { failure, groupFailure });
+  /** Runs a call that is not grouped (a read, a single statement) after every write asked for before it. */
   const attempt = <R>(work: () => R): R => {
+    group.flush();
     try {
       return work();
     } catch (error) {
       throw failure(error);
     }
   };
-  const group = groupCommit(db, failure);
   /**
    * `work` as one write transaction, prepared once: BEGIN IMMEDIATE, so no other process's write comes
    * between; it may share its COMMIT with other chats' writes of the same moment (sqlite-group-commit.ts).
@@ -181,43 +193,69 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return { held: true, row: s.chatState.get(chatId) };
   });
 
-  /** A step's records, serialised before its transaction starts. */
-  type Texts = { chat: string | null; currentOrderId: string | null; orders: string[]; audit: string[] };
+  /**
+   * A step as its transaction writes it, taken when the commit is asked for (the transaction may run a
+   * moment later, in a group): its records serialised, every value it needs read off the step.
+   */
+  type CommitPlan = {
+    chatId: ChatId;
+    owner: string;
+    /** The chat record's JSON and the revision it expects; null keeps the record. */
+    chat: { json: string; currentOrderId: string | null; expectedRev: number } | null;
+    orders: { orderId: string; json: string; dueAt: number | null; createdAt: number; updatedAt: number }[];
+    audit: { orderId: string | null; json: string }[];
+    appliedUpdateId: number | undefined;
+    release: boolean;
+  };
+  const planOf = (step: CommitStep): CommitPlan => ({
+    chatId: step.chatId,
+    owner: step.owner,
+    chat: step.chat
+      ? {
+          json: JSON.stringify(step.chat.record),
+          // Read defensively: a record that fails its schema may still be written (it then reads as "invalid").
+          currentOrderId: (step.chat.record as { currentOrderId?: string | null }).currentOrderId ?? null,
+          expectedRev: step.chat.expectedRev,
+        }
+      : null,
+    orders: (step.orders ?? []).map((order) => ({
+      orderId: order.orderId,
+      json: JSON.stringify(order),
+      dueAt: order.summary.dueAt,
+      createdAt: order.createdAt,
+      updatedAt: order.updatedAt,
+    })),
+    audit: (step.audit ?? []).map((entry) => ({ orderId: entry.orderId, json: JSON.stringify(entry) })),
+    appliedUpdateId: step.appliedUpdateId,
+    release: step.release ?? false,
+  });
   const commit = write(
-    (step: CommitStep) => step.chatId,
-    (step: CommitStep, texts: Texts): CommitResult => {
-      const row = s.chatHead.get(step.chatId);
-      const leaseLive = row?.lease_owner === step.owner && (row.lease_until === null || row.lease_until > clock());
+    (plan: CommitPlan) => plan.chatId,
+    (plan: CommitPlan): CommitResult => {
+      const row = s.chatHead.get(plan.chatId);
+      const leaseLive = row?.lease_owner === plan.owner && (row.lease_until === null || row.lease_until > clock());
       if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
-      if (step.chat && row.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
+      if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
       const last =
-        step.appliedUpdateId !== undefined && step.appliedUpdateId > row.last_update_id ? step.appliedUpdateId : row.last_update_id;
-      if (texts.chat !== null) {
-        s.writeChat.run(texts.chat, texts.currentOrderId, last, step.chatId);
+        plan.appliedUpdateId !== undefined && plan.appliedUpdateId > row.last_update_id ? plan.appliedUpdateId : row.last_update_id;
+      if (plan.chat !== null) {
+        s.writeChat.run(plan.chat.json, plan.chat.currentOrderId, last, plan.chatId);
         rev += 1;
-      } else if (texts.orders.length > 0 && rev > 0) {
+      } else if (plan.orders.length > 0 && rev > 0) {
         // Orders written without the record still move the chat on: a process holding it warm must read it again.
-        s.bumpChat.run(last, step.chatId);
+        s.bumpChat.run(last, plan.chatId);
         rev += 1;
-      } else if (last !== row.last_update_id) s.applyUpdate.run(last, step.chatId);
-      (step.orders ?? []).forEach((order, i) => {
-        s.writeOrder.run(order.orderId, step.chatId, texts.orders[i]!, order.summary.dueAt, order.createdAt, order.updatedAt);
-      });
-      (step.audit ?? []).forEach((entry, i) => s.appendAudit.run(step.chatId, entry.orderId, texts.audit[i]!));
-      if (step.appliedUpdateId !== undefined) s.dropApplied.run(step.chatId, last);
-      const pendingUpdates = pendingIn(step.chatId, last);
-      if (step.release && !pendingUpdates) s.releaseLease.run(step.chatId, step.owner);
+      } else if (last !== row.last_update_id) s.applyUpdate.run(last, plan.chatId);
+      for (const order of plan.orders)
+        s.writeOrder.run(order.orderId, plan.chatId, order.json, order.dueAt, order.createdAt, order.updatedAt);
+      for (const entry of plan.audit) s.appendAudit.run(plan.chatId, entry.orderId, entry.json);
+      if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, last);
+      const pendingUpdates = pendingIn(plan.chatId, last);
+      if (plan.release && !pendingUpdates) s.releaseLease.run(plan.chatId, plan.owner);
       return { ok: true, rev, pendingUpdates };
     },
   );
-  const textsOf = (step: CommitStep): Texts => ({
-    chat: step.chat ? JSON.stringify(step.chat.record) : null,
-    // Read defensively: a record that fails its schema may still be written (it then reads as "invalid").
-    currentOrderId: (step.chat?.record as { currentOrderId?: string | null } | undefined)?.currentOrderId ?? null,
-    orders: (step.orders ?? []).map((order) => JSON.stringify(order)),
-    audit: (step.audit ?? []).map((entry) => JSON.stringify(entry)),
-  });
 
   const release = write(byChat, (chatId: ChatId, owner: string) => {
     if (pendingIn(chatId, lastUpdateOf(chatId))) return { pendingUpdates: true };
@@ -296,20 +334,20 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     heldByOrder: orderId !== undefined && s.promoHeldBy.get(code, orderId) !== undefined,
   }));
 
-  const appendAudit = write(byChat, (chatId: ChatId, entries: readonly AuditEntry[], texts: string[]) => {
-    entries.forEach((entry, i) => s.appendAudit.run(chatId, entry.orderId, texts[i]!));
+  const appendAudit = write(byChat, (chatId: ChatId, entries: { orderId: string | null; json: string }[]) => {
+    for (const entry of entries) s.appendAudit.run(chatId, entry.orderId, entry.json);
   });
 
   // Writes of one statement: grouped like the others (a burst of new orders shares its COMMITs).
   const indexOrder = write(byChat, (chatId: ChatId, orderId: OrderId) => void s.indexOrder.run(orderId, chatId));
   const indexPayment = write(
     (key: string) => `payment:${key}`,
-    (key: string, entry: PaymentIndexEntry) => void s.indexPayment.run(key, entry.orderId, entry.chatId),
+    (key: string, orderId: string, chatId: string) => void s.indexPayment.run(key, orderId, chatId),
   );
   const putGoods = write(
-    (entry: GoodsEntry) => entry.orderId,
-    (entry: GoodsEntry, owner: string) =>
-      void s.putGoods.run({ order: entry.orderId, chat: entry.chatId, entry: JSON.stringify(entry), owner }),
+    (orderId: string) => orderId,
+    (orderId: string, chatId: string, json: string, owner: string) =>
+      void s.putGoods.run({ order: orderId, chat: chatId, entry: json, owner }),
   );
   const renewLease = write(byChat, (chatId: ChatId, lease: LeaseRequest) => {
     const now = clock();
@@ -330,7 +368,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     renewLease: (chatId, lease) => renewLease(chatId, lease),
     releaseLease: async (chatId, owner) => release(chatId, owner),
     readChat: async (chatId) => stateOf(attempt(() => s.chatState.get(chatId))),
-    commit: async (step) => commit(step, textsOf(step)),
+    commit: (step) => commit(planOf(step)),
 
     indexOrder: (orderId, chatId) => indexOrder(chatId, orderId),
     readOrder: async (orderId) => {
@@ -346,7 +384,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
         dueAt: row.due_at,
       })),
 
-    indexPayment: (key, entry) => indexPayment(key, entry),
+    indexPayment: (key, entry) => indexPayment(key, entry.orderId, entry.chatId),
     findPayment: async (key) => {
       const row = attempt(() => s.findPayment.get(key));
       const parsed = row ? PaymentIndexEntry.safeParse({ orderId: row.order_id, chatId: row.chat_id }) : undefined;
@@ -354,7 +392,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     },
 
     claimGoods: async (orderId, chatId, owner, ttlMs) => claimGoods(orderId, chatId, owner, ttlMs),
-    putGoods: (entry, owner) => putGoods(entry, owner),
+    putGoods: (entry, owner) => putGoods(entry.orderId, entry.chatId, JSON.stringify(entry), owner),
     goods: async (orderId) => attempt(() => readGoods(orderId)),
     markGoodsSent: async (orderId, _chatId, at) => markSent(orderId, at),
 
@@ -367,11 +405,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
     waitingInboxes: async (before, limit) => attempt(() => s.waiting.all(before, limit)).map((row) => row.chat_id as ChatId),
 
-    appendAudit: async (chatId, entries) =>
+    appendAudit: (chatId, entries) =>
       appendAudit(
         chatId,
-        entries,
-        entries.map((entry) => JSON.stringify(entry)),
+        entries.map((entry) => ({ orderId: entry.orderId, json: JSON.stringify(entry) })),
       ),
     auditOf: async (orderId) => validEntries(attempt(() => s.auditOf.all(orderId))),
     readLog: async (position, limit) => {
