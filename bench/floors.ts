@@ -122,10 +122,15 @@ export async function rawRedisOp(url: string, record: string): Promise<FloorOp> 
   };
 }
 
-/** µs for one autocommit write of `record` through better-sqlite3: the default journal vs the store's WAL + synchronous=NORMAL. */
-export function rawSqliteWrite(file: string, pragmas: "default" | "wal-normal", record: string, count: number): Promise<number> {
+/**
+ * µs for one autocommit write of `record` through better-sqlite3: SQLite's default journal, the store's
+ * settings (WAL + synchronous=FULL: on the disk before it is acknowledged), or WAL + synchronous=NORMAL
+ * (what the store uses for a write that holds only a lease).
+ */
+export function rawSqliteWrite(file: string, pragmas: "default" | "store" | "wal-normal", record: string, count: number): Promise<number> {
   const db = new Database(file);
-  if (pragmas === "wal-normal") configure(db);
+  if (pragmas !== "default") configure(db);
+  if (pragmas === "wal-normal") db.pragma("synchronous = NORMAL");
   db.exec("CREATE TABLE IF NOT EXISTS floor (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
   const put = db.prepare<[string, string]>("INSERT OR REPLACE INTO floor (k, v) VALUES (?, ?)");
   return usPerOp(count, async (i) => void put.run(`w${i}`, record), 50).finally(() => db.close());

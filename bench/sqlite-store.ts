@@ -2,7 +2,7 @@
  * `npx tsx bench/sqlite-store.ts [iterations]` — the SQLite store's hot path against its floor, in one run:
  *
  *  - the engine's step: openChat + commit (the chat, one order, three audit entries, lease released),
- *    on a temp file, WAL + synchronous=NORMAL as the store sets them;
+ *    on a temp file, with the connection settings the store uses (`configure`);
  *  - the raw floor: one `INSERT OR REPLACE` + one `SELECT` of the same chat JSON through better-sqlite3
  *    (prepared once, autocommit), on a temp file with the same settings.
  *
@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
+import { configure } from "../src/store/sqlite-schema.ts";
 import { ChatId, OrderId } from "../src/domain/ids.ts";
 import type { AuditEntry, ChatRecord, OrderRecord } from "../src/domain/records.ts";
 import { sqliteStore } from "../src/store/sqlite-store.ts";
@@ -149,8 +150,7 @@ try {
   };
 
   const raw = new Database(join(dir, "raw.sqlite"));
-  raw.pragma("journal_mode = WAL");
-  raw.pragma("synchronous = NORMAL");
+  configure(raw);
   raw.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
   const put = raw.prepare<[string, string]>("INSERT OR REPLACE INTO t (k, v) VALUES (?, ?)");
   const get = raw.prepare<[string], { v: string }>("SELECT v FROM t WHERE k = ?");

@@ -29,7 +29,15 @@ const putsTransactionInDoubt = (error: unknown) => {
 };
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-type Pending = { run: () => unknown; settle: (outcome: Outcome) => void };
+type Pending = { run: () => unknown; durable: boolean; settle: (outcome: Outcome) => void };
+
+/**
+ * Whether a write must be on the disk before its caller hears "stored" (the default), or holds nothing
+ * a power loss could cost (a chat's lease: it runs out by itself). A lighter write commits with
+ * `synchronous=NORMAL`: its pages reach the disk with the next durable commit, or are lost with the
+ * power, which loses nothing.
+ */
+export type WriteKind = { durable: boolean };
 
 export type GroupCommit = {
   /**
@@ -38,7 +46,11 @@ export type GroupCommit = {
    * row do not wait for a group. Arguments are read when the write runs: pass values, not objects the
    * caller may still change.
    */
-  write<A extends [unknown, ...unknown[]], R>(work: (...args: A) => R, keyOf: (first: A[0]) => string): (...args: A) => Promise<R>;
+  write<A extends [unknown, ...unknown[]], R>(
+    work: (...args: A) => R,
+    keyOf: (first: A[0]) => string,
+    kind?: WriteKind,
+  ): (...args: A) => Promise<R>;
   /** Runs whatever waits now, unless a transaction of another kind is open on the connection. */
   flush(): void;
 };
@@ -55,6 +67,17 @@ export type GroupFailures = {
 
 export function groupCommit(db: Database.Database, { failure, groupFailure }: GroupFailures): GroupCommit {
   const runGroup = db.transaction((runAll: () => void) => runAll()).immediate;
+  // The connection stays at synchronous=FULL (configure()); a light write lowers it for its own COMMIT
+  // only. (Not prepared statements: SQLite applies this pragma when the statement is compiled.)
+  const committing = <R>(durable: boolean, commit: () => R): R => {
+    if (durable) return commit();
+    db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return commit();
+    } finally {
+      db.exec("PRAGMA synchronous = FULL");
+    }
+  };
   let waiting: Pending[] = [];
   /** The key of the last write run at once in this turn of the loop; undefined when none ran. */
   let ranThisTurn: string | undefined;
@@ -83,20 +106,24 @@ export function groupCommit(db: Database.Database, { failure, groupFailure }: Gr
     const outcomes: Outcome[] = [];
     let culprit = -1;
     try {
-      runGroup(() => {
-        for (const pending of group) {
-          try {
-            outcomes.push({ ok: true, value: pending.run() });
-          } catch (error) {
-            if (putsTransactionInDoubt(error) || !db.inTransaction) {
-              culprit = outcomes.length;
-              throw error;
+      committing(
+        group.some((pending) => pending.durable),
+        () =>
+          runGroup(() => {
+            for (const pending of group) {
+              try {
+                outcomes.push({ ok: true, value: pending.run() });
+              } catch (error) {
+                if (putsTransactionInDoubt(error) || !db.inTransaction) {
+                  culprit = outcomes.length;
+                  throw error;
+                }
+                // Only this write's savepoint went back; the others go on.
+                outcomes.push({ ok: false, error: failure(error) });
+              }
             }
-            // Only this write's savepoint went back; the others go on.
-            outcomes.push({ ok: false, error: failure(error) });
-          }
-        }
-      });
+          }),
+      );
     } catch (error) {
       // Nothing of the group is stored (BEGIN or COMMIT failed, or SQLite failed under one write and may
       // have rolled everything back): every write says so, the one that failed with its own error.
@@ -110,15 +137,20 @@ export function groupCommit(db: Database.Database, { failure, groupFailure }: Gr
   }
 
   return {
-    write<A extends [unknown, ...unknown[]], R>(work: (...args: A) => R, keyOf: (first: A[0]) => string) {
+    write<A extends [unknown, ...unknown[]], R>(
+      work: (...args: A) => R,
+      keyOf: (first: A[0]) => string,
+      kind: WriteKind = { durable: true },
+    ) {
       const transaction = db.transaction(work);
+      const { durable } = kind;
       return (...args: A): Promise<R> => {
         const key = keyOf(args[0]);
         if (waiting.length === 0 && !db.inTransaction && (ranThisTurn === undefined || ranThisTurn === key)) {
           ranThisTurn = key;
           scheduleTurnEnd();
           try {
-            return Promise.resolve(transaction.immediate(...args));
+            return Promise.resolve(committing(durable, () => transaction.immediate(...args)));
           } catch (error) {
             return Promise.reject(failure(error));
           }
@@ -127,6 +159,7 @@ export function groupCommit(db: Database.Database, { failure, groupFailure }: Gr
           waiting.push({
             // Inside the group's transaction this call is a savepoint: it rolls back alone when it throws.
             run: () => transaction.immediate(...args),
+            durable,
             settle: (outcome) => (outcome.ok ? resolve(outcome.value as R) : reject(outcome.error)),
           });
           scheduleTurnEnd();

@@ -116,6 +116,9 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
    * between; it may share its COMMIT with other chats' writes of the same moment (sqlite-group-commit.ts).
    */
   const write = <A extends [unknown, ...unknown[]], R>(keyOf: (first: A[0]) => string, work: (...args: A) => R) => group.write(work, keyOf);
+  /** A write that holds only a chat's lease: it commits without waiting for the disk (a lost lease runs out by itself). */
+  const leaseWrite = <A extends [unknown, ...unknown[]], R>(keyOf: (first: A[0]) => string, work: (...args: A) => R) =>
+    group.write(work, keyOf, { durable: false });
   /** `work` as one read transaction, prepared once. */
   const read = <A extends unknown[], R>(work: (...args: A) => R) => {
     const transaction = db.transaction(work);
@@ -173,7 +176,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     return { held: true };
   };
 
-  const open = write(
+  const open = leaseWrite(
     byChat,
     (chatId: ChatId, lease: LeaseRequest): { held: true; row: ChatRow } | { held: false; holder: string | null } => {
       const row = s.openState.get(chatId);
@@ -185,7 +188,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   type SinceResult =
     { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
   /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
-  const openSince = write(byChat, (chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
+  const openSince = leaseWrite(byChat, (chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
     const row = s.chatHead.get(chatId);
     const claimed = claimLease(chatId, lease, row);
     if (!claimed.held) return claimed;
@@ -257,7 +260,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     },
   );
 
-  const release = write(byChat, (chatId: ChatId, owner: string) => {
+  const release = leaseWrite(byChat, (chatId: ChatId, owner: string) => {
     if (pendingIn(chatId, lastUpdateOf(chatId))) return { pendingUpdates: true };
     s.releaseLease.run(chatId, owner);
     return { pendingUpdates: false };
@@ -349,7 +352,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     (orderId: string, chatId: string, json: string, owner: string) =>
       void s.putGoods.run({ order: orderId, chat: chatId, entry: json, owner }),
   );
-  const renewLease = write(byChat, (chatId: ChatId, lease: LeaseRequest) => {
+  const renewLease = leaseWrite(byChat, (chatId: ChatId, lease: LeaseRequest) => {
     const now = clock();
     return s.renewLease.run({ chat: chatId, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
   });

@@ -163,6 +163,27 @@ describe("SQLite group commit", () => {
     expect(await waiting).toBe("1");
   });
 
+  it("makes a write wait for the disk unless it holds nothing a power loss could cost (a lease), also in a group", async () => {
+    const level = () => db.pragma("synchronous", { simple: true }) as number; // 1 NORMAL, 2 FULL
+    const seen = (kind: { durable: boolean }) =>
+      group.write(
+        (chat: string) => `${chat}:${level()}`,
+        (chat) => chat,
+        kind,
+      );
+    const lease = seen({ durable: false });
+    const data = seen({ durable: true });
+    expect(await lease("a")).toBe("a:1");
+    expect(level()).toBe(2); // the connection is back at FULL for everything else
+    expect(await data("a")).toBe("a:2");
+    void put("other", "first in this turn");
+    // A group waits for the disk as soon as one of its writes must, and not when none must.
+    expect(await Promise.all([lease("b"), data("c")])).toEqual(["b:2", "c:2"]);
+    void put("other", "first in this turn");
+    expect(await Promise.all([lease("d"), lease("e")])).toEqual(["d:1", "e:1"]);
+    expect(level()).toBe(2);
+  });
+
   it("keeps the order of one chat's writes inside a group", async () => {
     void put("other", "first in this turn");
     const writes = [put("a", "1"), put("b", "x"), put("a", "2"), put("a", "3")];
