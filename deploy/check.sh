@@ -142,7 +142,7 @@ check_redis() {
     fi
   }
   expect appendonly yes
-  expect appendfsync everysec
+  expect appendfsync always
   expect maxmemory-policy noeviction
   expect bind "127.0.0.1 -::1"
   expect protected-mode yes

@@ -96,7 +96,7 @@ describe("deploy/check.sh", () => {
       check: "redis",
       what: "a directive Redis refuses",
       file: "redis.conf",
-      edit: (t) => t.replace(/^appendfsync everysec$/m, "appendfsync sometimes"),
+      edit: (t) => t.replace(/^appendfsync always$/m, "appendfsync sometimes"),
       says: "refused to start",
     },
     {
