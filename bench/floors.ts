@@ -7,7 +7,6 @@
  *   through the same driver the store uses (better-sqlite3 with the store's pragmas; @redis/client).
  */
 import Database from "better-sqlite3";
-import Keyv from "keyv";
 import { createActor, waitFor } from "xstate";
 import { purchaseMachine } from "../machines/purchase.machine.ts";
 import { DEFAULT_CATALOG } from "../src/domain/catalog.ts";
@@ -15,11 +14,10 @@ import { ChatId, OrderId } from "../src/domain/ids.ts";
 import { createLedger, createSandboxDelivery } from "../src/delivery/index.ts";
 import { createPurchaseActors } from "../src/engine/actors.ts";
 import { silentLogger } from "../src/log.ts";
-import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../src/payments/sandbox.ts";
-import { collectionOf } from "../src/store/index.ts";
 import { memoryStore } from "../src/store/memory.ts";
 import { connectRedis } from "../src/store/redis-connect.ts";
 import { configure } from "../src/store/sqlite-schema.ts";
+import { sandboxOutsideTheStore } from "../test/support/sandbox-payments.ts";
 import { usPerOp } from "./timing.ts";
 
 /**
@@ -29,12 +27,7 @@ import { usPerOp } from "./timing.ts";
  */
 export async function bareXStateStepOp(): Promise<(i: number) => Promise<void>> {
   const store = memoryStore();
-  const payments = createSandboxPayments({
-    invoices: collectionOf(new Keyv(), SandboxInvoice),
-    outbox: collectionOf(new Keyv(), SandboxOutbox),
-    publicUrl: () => "http://localhost",
-    clock: Date.now,
-  });
+  const payments = sandboxOutsideTheStore({ publicUrl: "http://localhost" });
   const delivery = createSandboxDelivery();
   const actors = createPurchaseActors({
     catalog: DEFAULT_CATALOG,

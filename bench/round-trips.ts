@@ -11,19 +11,17 @@
  *  - a Telegram update through the webhook route: `acceptUpdate` → the inbox's drain → the engine's step.
  */
 import Database from "better-sqlite3";
-import Keyv from "keyv";
 import type { Transformer } from "grammy";
 import { type App, createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
-import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../src/payments/sandbox.ts";
-import { collectionOf } from "../src/store/index.ts";
 import { connectRedis } from "../src/store/redis-connect.ts";
 // node-redis's command queue: every command a client of this process writes to a server passes its
 // `addCommand` once (a script call is one EVALSHA). Patched below to count what the clients send.
 import CommandsQueue from "@redis/client/dist/lib/client/commands-queue.js";
 import { startTelegram } from "../src/telegram/run.ts";
 import { type StoreCalls, countStoreCalls } from "../test/support/counting-store.ts";
+import { sandboxOutsideTheStore } from "../test/support/sandbox-payments.ts";
 import { offline } from "./telegram.ts";
 import { BOT_INFO, textUpdate } from "./updates.ts";
 
@@ -102,16 +100,6 @@ const describe = (calls: StoreCalls, ops: number) => summarize(calls.log, ops);
 const writesOf = (writes: ReturnType<typeof countSqliteWrites> | null, ops: number) =>
   writes ? { writes: { perOp: writes.log.length / ops, calls: summarize(writes.log, ops) } } : {};
 
-/** A provider whose invoices live outside the shop's store (the sandbox's logic on its own key-value). */
-function outsideSandbox() {
-  return createSandboxPayments({
-    invoices: collectionOf(new Keyv(), SandboxInvoice),
-    outbox: collectionOf(new Keyv(), SandboxOutbox),
-    publicUrl: () => "http://localhost",
-    clock: Date.now,
-  });
-}
-
 /**
  * Notes which store calls changed a SQLite file: a second, read-only connection's `PRAGMA data_version`
  * moves whenever another connection committed a change, so it is read after every call.
@@ -137,7 +125,11 @@ function countSqliteWrites(store: App["store"], file: string) {
   return { log, reset: () => void (log.length = 0), close: () => observer.close() };
 }
 
-async function openCounted(storeUrl: string, env: Record<string, string> = {}, payments = outsideSandbox()) {
+async function openCounted(
+  storeUrl: string,
+  env: Record<string, string> = {},
+  payments = sandboxOutsideTheStore({ publicUrl: "http://localhost" }),
+) {
   const app = await createApp(loadConfig({ STORE_URL: storeUrl, ...env }), {
     listen: false,
     log: silentLogger,

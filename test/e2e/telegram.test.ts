@@ -7,10 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testClock } from "../support/app.ts";
-import Keyv from "keyv";
-import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../../src/payments/sandbox.ts";
-import { collectionOf } from "../../src/store/index.ts";
 import { gate } from "../support/gate.ts";
+import { sandboxOutsideTheStore } from "../support/sandbox-payments.ts";
 import { type BotApiStub, WEBHOOK, buttonsOf, paymentIdIn, telegramShops } from "../support/telegram-shop.ts";
 
 const shops = telegramShops();
@@ -274,12 +272,7 @@ describe("Telegram bot (polling)", () => {
     const clock = testClock();
     // The payment provider takes its time creating the invoice: the step is slow, but no model is asked.
     const invoicing = gate();
-    const payments = createSandboxPayments({
-      invoices: collectionOf(new Keyv(), SandboxInvoice),
-      outbox: collectionOf(new Keyv(), SandboxOutbox),
-      publicUrl: () => "https://shop.example",
-      clock: Date.now,
-    });
+    const payments = sandboxOutsideTheStore();
     const createInvoice = payments.createInvoice.bind(payments);
     payments.createInvoice = async (request) => {
       invoicing.entered();

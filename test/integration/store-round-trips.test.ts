@@ -5,15 +5,13 @@
  * shared store is asked for. The payment provider keeps its invoices outside the shop's store, as
  * Crypto Pay keeps them on its servers, so only the shop's own trips count.
  */
-import Keyv from "keyv";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Transformer } from "grammy";
-import { SandboxInvoice, SandboxOutbox, createSandboxPayments } from "../../src/payments/sandbox.ts";
-import { collectionOf } from "../../src/store/index.ts";
 import { ChatId } from "../../src/domain/ids.ts";
 import { startTelegram } from "../../src/telegram/index.ts";
 import { startTestApp } from "../support/app.ts";
 import { countStoreCalls } from "../support/counting-store.ts";
+import { sandboxOutsideTheStore } from "../support/sandbox-payments.ts";
 import { BOT_INFO } from "../../bench/updates.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -21,18 +19,9 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function outsideSandbox(clock: () => number) {
-  return createSandboxPayments({
-    invoices: collectionOf(new Keyv(), SandboxInvoice),
-    outbox: collectionOf(new Keyv(), SandboxOutbox),
-    publicUrl: () => "https://shop.example",
-    clock,
-  });
-}
-
 async function shop(env: Record<string, string> = {}) {
   const clock = Object.assign(() => clock.now, { now: Date.UTC(2026, 10, 26, 12), advance: (ms: number) => void (clock.now += ms) });
-  const payments = outsideSandbox(clock);
+  const payments = sandboxOutsideTheStore({ clock });
   const started = await startTestApp(env, { payments, clock });
   cleanups.push(() => started.app.close());
   return { ...started, payments, calls: countStoreCalls(started.app.store) };
