@@ -238,7 +238,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
         inbox.set(updateId, { raw, at: clock() });
       }
       const held = pendingIn(chatId) && take(leases, chatId, lease.owner, lease.ttlMs);
-      return { accepted, held };
+      const next = held ? Math.min(...[...(inbox?.keys() ?? [])].filter((id) => id > last)) : null;
+      return { accepted, held, next };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
       const last = chats.get(chatId)?.lastUpdateId ?? 0;

@@ -212,7 +212,8 @@ return 1`,
 
 /**
  * acceptUpdate. KEYS: chat, queue, inbox, inboxes, lease. ARGV: update id, raw update, owner, ttl ms,
- * chat id. The arrival time is the server's. Returns {accepted (0/1), held (0/1)}.
+ * chat id. The arrival time is the server's. Returns {accepted (0/1), held (0/1), the oldest queued
+ * update id when held ("" otherwise)}.
  */
 export const acceptUpdateScript = defineScript({
   SCRIPT: `${SERVER_MS}${TAKE_LEASE}
@@ -227,9 +228,12 @@ if id > last and not redis.call('ZSCORE', queue, ARGV[1]) then
   redis.call('HSET', inbox, ARGV[1], ARGV[2], 't' .. ARGV[1], now)
   accepted = 1
 end
-local held = 0
-if redis.call('ZCARD', queue) > 0 and take_lease(lease, ARGV[3], ARGV[4]) then held = 1 end
-return {accepted, held}`,
+local held, next = 0, ''
+if redis.call('ZCARD', queue) > 0 and take_lease(lease, ARGV[3], ARGV[4]) then
+  held = 1
+  next = redis.call('ZRANGE', queue, 0, 0)[1]
+end
+return {accepted, held, next}`,
   NUMBER_OF_KEYS: 5,
   parseCommand(
     parser: CommandParser,

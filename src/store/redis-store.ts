@@ -212,8 +212,8 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     async acceptUpdate(chatId, updateId, raw, lease) {
       const inboxKeys = [keys.chat(chatId), keys.queue(chatId), keys.inbox(chatId), keys.inboxesOf(chatId), keys.lease(chatId)] as const;
       const answer = await guard("acceptUpdate", () => client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId));
-      const [accepted, held] = reply("acceptUpdate", AcceptReply, answer);
-      return { accepted: accepted === 1, held: held === 1 };
+      const [accepted, held, next] = reply("acceptUpdate", AcceptReply, answer);
+      return { accepted: accepted === 1, held: held === 1, next: held === 1 && next !== "" ? Number(next) : null };
     },
     async queuedUpdates(chatId, limit) {
       if (limit <= 0) return [];

@@ -77,6 +77,9 @@ export type CommitResult =
 /** An order whose deadline has come. */
 export type DueOrder = { orderId: OrderId; chatId: ChatId; dueAt: number };
 
+/** What {@link ShopStore.acceptUpdate} did, and where the inbox's work starts when this owner holds it. */
+export type AcceptResult = { accepted: boolean; held: boolean; next: number | null };
+
 /** A Telegram update waiting in a chat's inbox. `raw` is the update's JSON, as received. */
 export type QueuedUpdate = { updateId: number; raw: string };
 
@@ -168,9 +171,10 @@ export type ShopStore = {
   /**
    * Keeps a Telegram update in the chat's inbox (before it is acknowledged to Telegram) and tries to
    * take the chat's lease. `accepted` is false for an update already applied or already queued;
-   * `held` true means this owner now holds the lease and must work the inbox off.
+   * `held` true means this owner now holds the lease and must work the inbox off, starting with the
+   * update `next` names (the oldest waiting: this one, unless older ones wait); `next` is null when not held.
    */
-  acceptUpdate(chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest): Promise<{ accepted: boolean; held: boolean }>;
+  acceptUpdate(chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest): Promise<AcceptResult>;
   /** The chat's queued updates not yet applied, oldest first. */
   queuedUpdates(chatId: ChatId, limit: number): Promise<QueuedUpdate[]>;
   /** Chats whose inbox has held an update since `before` or longer (nobody is working it off). */

@@ -91,6 +91,9 @@ export function prepareStatements(db: Database.Database) {
       "INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)",
     ),
     pending: db.prepare<[string, number], { found: 1 }>("SELECT 1 AS found FROM inbox WHERE chat_id = ? AND update_id > ? LIMIT 1"),
+    oldestPending: db.prepare<[string, number], { update_id: number }>(
+      "SELECT update_id FROM inbox WHERE chat_id = ? AND update_id > ? ORDER BY update_id LIMIT 1",
+    ),
     dropApplied: db.prepare<[string, number]>("DELETE FROM inbox WHERE chat_id = ? AND update_id <= ?"),
     queued: db.prepare<[string, string, number], { update_id: number; raw: string }>(
       `SELECT update_id, raw FROM inbox

@@ -270,8 +270,9 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     const now = clock();
     const last = lastUpdateOf(chatId);
     const accepted = updateId > last && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
-    const held = pendingIn(chatId, last) && take(chatId, lease, now);
-    return { accepted, held };
+    const oldest = s.oldestPending.get(chatId, last)?.update_id ?? null;
+    const held = oldest !== null && take(chatId, lease, now);
+    return { accepted, held, next: held ? oldest : null };
   });
 
   const claimGoods = write(

@@ -98,20 +98,27 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     }
   };
 
+  /** The oldest update waiting in the chat's inbox, as kept (none: an empty array). */
+  const queued = async (chatId: ChatId): Promise<{ updateId: number; update: Update }[]> =>
+    (await store.queuedUpdates(chatId, 1)).map((kept) => ({ updateId: kept.updateId, update: JSON.parse(kept.raw) as Update }));
+
   /**
    * Works off the chat's inbox while this process holds its lease; stops when it is empty or another
    * process took over. `held`: the caller just took the lease (accepting the update), so it is not
    * claimed again.
    */
-  const drainChat = async (rawChatId: string, held: boolean): Promise<void> => {
+  const drainChat = async (rawChatId: string, held: boolean, first?: Update): Promise<void> => {
     const chatId = ChatId.parse(rawChatId);
     let holding = held;
+    // The update just kept, when the store said it is the oldest waiting: not read back from the store.
+    let known = first;
     while (!stopped) {
       if (!holding) {
         const opened = await store.openChat(chatId, lease);
         if (!opened.held) return; // another instance holds the chat: it works the inbox off
       }
-      const [next] = await store.queuedUpdates(chatId, 1);
+      const [next] = known ? [{ updateId: known.update_id, update: known }] : await queued(chatId);
+      known = undefined;
       if (!next) {
         const released = await store.releaseLease(chatId, owner);
         if (!released.pendingUpdates) return;
@@ -119,7 +126,7 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         continue;
       }
       appliedByStep.delete(next.updateId);
-      const outcome = await handle(JSON.parse(next.raw) as Update);
+      const outcome = await handle(next.update);
       const byStep = appliedByStep.get(next.updateId);
       appliedByStep.delete(next.updateId);
       if (byStep !== undefined) {
@@ -163,23 +170,24 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         if (error instanceof StoreUnavailableError) tellOnce(chatId, update);
         throw error;
       }
-      const { accepted, held } = kept;
+      const { accepted, held, next } = kept;
       if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
-      if (held) inbox.drain(chatId, true);
+      if (held) inbox.drain(chatId, true, next === update.update_id ? update : undefined);
     },
 
     /**
      * Works off a chat's inbox in the background (at most one drain per chat in this process).
-     * `held`: the caller has just taken the chat's lease for this process.
+     * `held`: the caller has just taken the chat's lease for this process; `first`: the update the inbox
+     * starts with, when the caller has it at hand (it was just kept, and nothing older waits).
      */
-    drain(chatId: string, held = false): void {
+    drain(chatId: string, held = false, first?: Update): void {
       if (stopped) return;
       if (draining.has(chatId)) {
         drainAgain.add(chatId);
         return;
       }
       const run = track(
-        drainChat(chatId, held)
+        drainChat(chatId, held, first)
           .catch((error: unknown) =>
             log.warn("telegram inbox not worked off now; it is retried later", { chatId, ...describeFailure(error, options.secrets) }),
           )

@@ -129,6 +129,27 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expectNothingEscaped(api);
   });
 
+  it("answers a message kept while another instance held the chat before the next one, when the next one finds the chat free", async () => {
+    const api = await shops.stub();
+    const clock = testClock(Date.now());
+    const shop = await openShop(api, { overrides: { clock } });
+    expect((await shop.app.store.openChat(ChatId.parse("3211"), { owner: "crashed-instance", ttlMs: 30_000 })).held).toBe(true);
+    const since = api.mark();
+    expect((await shop.post(api.textUpdate(3211, "I need 2000 tokens"))).status).toBe(200);
+    expect(await shop.app.store.queuedUpdates(ChatId.parse("3211"), 10)).toHaveLength(1);
+    // The lease runs out, and before the sweeper comes by the customer writes again: this instance takes
+    // the chat with the newer message in hand, but the older one, read from the inbox, goes first.
+    clock.advance(60_000);
+    expect((await shop.post(api.textUpdate(3211, "make it 3000"))).status).toBe(200);
+    await api.waitFor((call) => call.method === "sendMessage" && String(call.payload.text).includes("$60.00"), since);
+    await closeAndRunTimers(shop);
+    const answers = api.callsOf("sendMessage", 3211).map((call) => String(call.payload.text));
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toContain("$40.00");
+    expect(answers[1]).toContain("$60.00");
+    expectNothingEscaped(api);
+  });
+
   it("keeps a message whose chat turned out busy while it was handled, and answers it once when it is tried again", async () => {
     const api = await shops.stub();
     const clock = testClock(Date.now());

@@ -110,7 +110,7 @@ describe("store round trips (issue 20)", () => {
     expect(notifications.at(-1)?.reply).toMatchObject({ kind: "order", secret: expect.any(String) });
   });
 
-  it("a Telegram update costs five store calls from the webhook to its step, the lease taken once", async () => {
+  it("a Telegram update costs four store calls from the webhook to its step, the lease taken once, the update not read back", async () => {
     const { app, calls } = await shop(TELEGRAM_ENV);
     const { telegram, post: postUpdate } = await offlineTelegram(app);
     let updateId = 100;
@@ -135,9 +135,10 @@ describe("store round trips (issue 20)", () => {
     calls.reset();
     await post("make it 2000");
     await telegram.stop(); // waits for the update's drain to end
-    // Keep the update (and take the lease), read the inbox, the chat's language, open the chat (a
-    // re-entrant read), and commit the step, which marks the update applied and lets go of the lease.
-    expect(calls.log, calls.log.join(", ")).toEqual(["acceptUpdate", "queuedUpdates", "kv:preferences.get", "openChatSince", "commit"]);
+    // Keep the update (and take the lease; nothing older waits, so the inbox starts with the update at
+    // hand), read the chat's language, open the chat (a re-entrant read), and commit the step, which
+    // marks the update applied and lets go of the lease.
+    expect(calls.log, calls.log.join(", ")).toEqual(["acceptUpdate", "kv:preferences.get", "openChatSince", "commit"]);
   });
 
   it("an update no step commits (a sticker) is still marked applied by the inbox, once", async () => {

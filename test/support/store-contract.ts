@@ -345,9 +345,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     });
 
     test("a Telegram update is kept before it is applied, applied in order, and never twice", async () => {
-      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: true });
-      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: true, held: false });
-      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false });
+      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: true, next: 11 });
+      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: true, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false, next: null });
       expect(await store.queuedUpdates(chatId(1), 10)).toEqual([
         { updateId: 11, raw: '{"update_id":11}' },
         { updateId: 12, raw: '{"update_id":12}' },
@@ -362,14 +362,24 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         pendingUpdates: false,
       });
       expect((await other.readChat(chatId(1))).lastUpdateId).toBe(12);
-      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false });
-      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: false, held: false });
+      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: false, held: false, next: null });
       expect((await other.openChat(chatId(1), B)).held).toBe(true);
+    });
+
+    test("the holder that accepts an update is told which waiting update comes first: an older one kept before, or this one", async () => {
+      await other.openChat(chatId(1), B);
+      expect(await store.acceptUpdate(chatId(1), 21, '{"update_id":21}', A)).toEqual({ accepted: true, held: false, next: null });
+      // Instance B let go without working the inbox off (it died, or its lease ran out).
+      await fixture.advance(TTL + 100);
+      expect(await store.acceptUpdate(chatId(1), 23, '{"update_id":23}', A)).toEqual({ accepted: true, held: true, next: 21 });
+      await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 23, release: true });
+      expect(await store.acceptUpdate(chatId(1), 24, '{"update_id":24}', A)).toEqual({ accepted: true, held: true, next: 24 });
     });
 
     test("a lease is not released while updates wait, so none is stranded", async () => {
       await store.openChat(chatId(1), A);
-      expect(await other.acceptUpdate(chatId(1), 5, "{}", B)).toEqual({ accepted: true, held: false });
+      expect(await other.acceptUpdate(chatId(1), 5, "{}", B)).toEqual({ accepted: true, held: false, next: null });
       expect(await store.releaseLease(chatId(1), "instance-a")).toEqual({ pendingUpdates: true });
       expect((await other.openChat(chatId(1), B)).held).toBe(false);
     });
