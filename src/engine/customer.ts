@@ -48,7 +48,10 @@ export type CustomerDoorOptions = {
 export type UpdateRef = {
   updateId?: number;
   profile?: CustomerProfile;
-  /** The answer will take a while (the model is being asked): the channel may show that it is coming ("typing…"). */
+  /**
+   * The answer may take a while (the model is being asked, or the order waits on a provider): the
+   * channel may show that it is coming ("typing…"). Not called for work that only waits its turn.
+   */
   onSlowAnswer?: () => void;
 };
 
@@ -328,6 +331,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
       {
         ...(readOnly ? { readOnly } : {}),
         ...(ref.updateId !== undefined ? { updateId: ref.updateId } : {}),
+        ...(ref.onSlowAnswer ? { onWaiting: ref.onSlowAnswer } : {}),
       },
     );
 

@@ -101,6 +101,12 @@ export type WithChatMode = {
   updateId?: number;
   /** How long to wait for another process's lease (default: the configured wait; 0: not at all). */
   waitMs?: number;
+  /**
+   * Told when an order of this session starts work that waits on something outside (an invoked actor
+   * still busy once the event was taken: a provider, the store of promo codes): the answer will take
+   * a while, and the channel may show that it is coming.
+   */
+  onWaiting?: () => void;
 };
 
 export type Sessions = ReturnType<typeof createSessions>;
@@ -270,6 +276,7 @@ export function createSessions(options: SessionOptions) {
     /** A snapshot taken while work was in flight resumes it (XState re-runs the invoked actor); a waypoint moves on. */
     const resume = async (order: OrderActor): Promise<void> => {
       const before = order.actor.getSnapshot();
+      if (before.hasTag("busy")) mode.onWaiting?.();
       await orders.finishWork(order);
       noteChange(order, before);
       await continueFromWaypoint(order);
@@ -317,6 +324,7 @@ export function createSessions(options: SessionOptions) {
         const before = order.actor.getSnapshot();
         if (!before.can(event)) return false;
         order.actor.send(event);
+        if (order.actor.getSnapshot().hasTag("busy")) mode.onWaiting?.();
         await orders.finishWork(order);
         noteChange(order, before);
         await continueFromWaypoint(order);

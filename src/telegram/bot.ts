@@ -72,7 +72,7 @@ function botApiAgent(apiRoot: string): HttpAgent | undefined {
 
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
-/** A text answer that waits on the model longer than this shows "typing…" meanwhile. */
+/** A text answer that waits on the model or a provider longer than this shows "typing…" meanwhile. */
 const TYPING_AFTER_MS = 300;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
@@ -371,10 +371,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       ctx.chat.type === "private"
         ? ctx.message.text
         : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
-    // A typing indicator only while the model is asked and its answer is slow: rule-read messages are
-    // answered without it, and a busy shop (hundreds of chats at once) does not spend its Bot API calls
-    // on indicators instead of answers. Armed at most once; whatever it throws goes to the log, never
-    // to the process (an armed timer that threw once ended the process, issue 11).
+    // A typing indicator only while the answer waits on something slow (the model, a provider) for
+    // more than a moment: a busy shop (hundreds of chats at once) does not spend its Bot API calls on
+    // indicators for answers that only wait their turn. Armed at most once; whatever it throws goes to
+    // the log, never to the process (an armed timer that threw once ended the process, issue 11).
     let disarmTyping: (() => void) | undefined;
     const showTyping = () => {
       disarmTyping ??= safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);

@@ -268,9 +268,8 @@ describe("Telegram bot (polling)", () => {
     expect(api.callsOf("sendMessage", 1501)).toHaveLength(1);
     expect(api.callsOf("sendChatAction")).toHaveLength(1);
   });
-  it("shows no 'typing' for a rule-read message, however long its step takes (a busy shop spends its calls on answers)", async () => {
+  it("shows 'typing' while a provider is slow to create the invoice a rule-read 'yes' asked for", async () => {
     const clock = testClock();
-    // The payment provider takes its time creating the invoice: the step is slow, but no model is asked.
     const invoicing = gate();
     const payments = sandboxOutsideTheStore();
     const createInvoice = payments.createInvoice.bind(payments);
@@ -284,10 +283,33 @@ describe("Telegram bot (polling)", () => {
     const since = api.mark();
     api.text(1511, "yes");
     await invoicing.entering;
-    clock.advance(5_000);
-    expect(clock.armed()).toBe(0);
+    expect(clock.armed()).toBe(1);
+    clock.advance(300);
+    await api.waitFor((c) => c.method === "sendChatAction" && String(c.payload.chat_id) === "1511", since);
     invoicing.release();
     expect(await api.nextShown(1511, since)).toContain("/pay/sandbox/");
+    expect(api.callsOf("sendChatAction")).toHaveLength(1);
+  });
+
+  it("shows no 'typing' for an answer that only waits its turn, however long (a busy shop spends its calls on answers)", async () => {
+    const clock = testClock();
+    const { api, app, say } = await shops.open({ run: { bot: { timer: clock.timer } } });
+    expect(await say(1521, "I need 2000 tokens")).toContain("$40.00");
+    // The store is slow to open the chat (hundreds of chats ahead of this one): the step has not begun.
+    const opening = gate();
+    const openChatSince = app.store.openChatSince.bind(app.store);
+    app.store.openChatSince = async (...args) => {
+      opening.entered();
+      await opening.released;
+      return openChatSince(...args);
+    };
+    const since = api.mark();
+    api.text(1521, "make it 3000");
+    await opening.entering;
+    clock.advance(5_000);
+    expect(clock.armed()).toBe(0);
+    opening.release();
+    expect(await api.nextShown(1521, since)).toContain("$60.00");
     expect(api.callsOf("sendChatAction")).toHaveLength(0);
   });
 });
