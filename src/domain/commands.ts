@@ -54,8 +54,11 @@ export type UnderstandContext = {
   chatId: string;
   /** The bot's last message asked "how many tokens?": a bare number then answers it. */
   askedHowMany?: boolean;
-  /** Called right before the model is asked (the answer will take a while): a channel may show that it is coming. */
-  onModelAsked?: () => void;
+  /**
+   * Called right before the model is asked (the answer may take a while: a channel may show that it is
+   * coming); the function it returns is called once the model answered or failed.
+   */
+  onModelAsked?: () => () => void;
   /** Called for every LLM call made for this message, so it is audited with the step. */
   onLlmCall?: (call: { model: string; promptTokens: number; completionTokens: number; ok: boolean; at: number }) => void;
 };

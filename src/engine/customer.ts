@@ -49,10 +49,12 @@ export type UpdateRef = {
   updateId?: number;
   profile?: CustomerProfile;
   /**
-   * The answer may take a while (the model is being asked, or the order waits on a provider): the
-   * channel may show that it is coming ("typing…"). Not called for work that only waits its turn.
+   * The answer is waiting on work that may be slow (the model is asked, an order's invoked work runs):
+   * the channel may show after a moment that it is coming ("typing…"); the function it returns is
+   * called when that work is over. Not called while a message only waits its turn (the store, a busy
+   * process), nor for the commit after the work.
    */
-  onSlowAnswer?: () => void;
+  onSlowAnswer?: () => () => void;
 };
 
 export type CustomerDoor = ReturnType<typeof createCustomerDoor>;
@@ -245,7 +247,7 @@ export function createCustomerDoor(options: CustomerDoorOptions) {
     session: Session,
     text: string,
     onLlmCall: (call: LlmCallNote) => void,
-    onModelAsked?: () => void,
+    onModelAsked?: () => () => void,
   ): Promise<EngineReply> => {
     session.chat.lastActivityAt = clock();
     const snapshot = snapshotOf(session.current());

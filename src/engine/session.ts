@@ -102,11 +102,13 @@ export type WithChatMode = {
   /** How long to wait for another process's lease (default: the configured wait; 0: not at all). */
   waitMs?: number;
   /**
-   * Told when an order of this session starts work that waits on something outside (an invoked actor
-   * still busy once the event was taken: a provider, the store of promo codes): the answer will take
-   * a while, and the channel may show that it is coming.
+   * Told when an order of this session is busy with invoked work once an event was taken (pricing, a
+   * provider, promo codes); the function it returns is called when that work is over. Work that stays
+   * in the process is over before any timer could fire, so a channel that shows "the answer is
+   * coming" after a moment shows it only for work that waits on something outside (the provisioning
+   * account, a payment provider, the store).
    */
-  onWaiting?: () => void;
+  onWaiting?: () => () => void;
 };
 
 export type Sessions = ReturnType<typeof createSessions>;
@@ -263,6 +265,16 @@ export function createSessions(options: SessionOptions) {
       return { pendingUpdates: result.pendingUpdates };
     };
 
+    /** Waits for an order's invoked work, telling `mode.onWaiting` while it runs. */
+    const waitingFor = async (snapshot: PurchaseSnapshot, work: () => Promise<unknown>): Promise<void> => {
+      const over = snapshot.hasTag("busy") ? mode.onWaiting?.() : undefined;
+      try {
+        await work();
+      } finally {
+        over?.();
+      }
+    };
+
     /** At a durable waypoint (`resume` tag): make sure it is stored, then move on and wait for the work. */
     const continueFromWaypoint = async (order: OrderActor): Promise<void> => {
       const snapshot = order.actor.getSnapshot();
@@ -276,8 +288,7 @@ export function createSessions(options: SessionOptions) {
     /** A snapshot taken while work was in flight resumes it (XState re-runs the invoked actor); a waypoint moves on. */
     const resume = async (order: OrderActor): Promise<void> => {
       const before = order.actor.getSnapshot();
-      if (before.hasTag("busy")) mode.onWaiting?.();
-      await orders.finishWork(order);
+      await waitingFor(before, () => orders.finishWork(order));
       noteChange(order, before);
       await continueFromWaypoint(order);
     };
@@ -324,8 +335,7 @@ export function createSessions(options: SessionOptions) {
         const before = order.actor.getSnapshot();
         if (!before.can(event)) return false;
         order.actor.send(event);
-        if (order.actor.getSnapshot().hasTag("busy")) mode.onWaiting?.();
-        await orders.finishWork(order);
+        await waitingFor(order.actor.getSnapshot(), () => orders.finishWork(order));
         noteChange(order, before);
         await continueFromWaypoint(order);
         return true;

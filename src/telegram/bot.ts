@@ -377,7 +377,13 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     // the log, never to the process (an armed timer that threw once ended the process, issue 11).
     let disarmTyping: (() => void) | undefined;
     const showTyping = () => {
-      disarmTyping ??= safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
+      disarmTyping?.();
+      const disarm = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
+      disarmTyping = disarm;
+      return () => {
+        disarm();
+        if (disarmTyping === disarm) disarmTyping = undefined;
+      };
     };
     let answer: EngineReply;
     try {

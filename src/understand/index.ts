@@ -51,8 +51,15 @@ export function createUnderstander(fallback?: Understander, options: { catalog?:
       const understood: Understood = note ? { command: ruled.command, source: "rules", note } : { command: ruled.command, source: "rules" };
       return understood;
     }
-    if (fallback) context.onModelAsked?.();
-    const read = fallback ? await fallback(text, context) : null;
+    let read: Understood = null;
+    if (fallback) {
+      const answered = context.onModelAsked?.();
+      try {
+        read = await fallback(text, context);
+      } finally {
+        answered?.();
+      }
+    }
     if (read) return read;
     // Without a model (or when it could not tell either), two possible amounts become one question.
     if (named !== null) return named;

@@ -295,13 +295,19 @@ describe("Telegram bot (polling)", () => {
     const clock = testClock();
     const { api, app, say } = await shops.open({ run: { bot: { timer: clock.timer } } });
     expect(await say(1521, "I need 2000 tokens")).toContain("$40.00");
-    // The store is slow to open the chat (hundreds of chats ahead of this one): the step has not begun.
+    // The store is slow to open the chat and to commit the step (hundreds of chats ahead of this one).
     const opening = gate();
-    const openChatSince = app.store.openChatSince.bind(app.store);
+    const committing = gate();
+    const { openChatSince, commit } = { openChatSince: app.store.openChatSince.bind(app.store), commit: app.store.commit.bind(app.store) };
     app.store.openChatSince = async (...args) => {
       opening.entered();
       await opening.released;
       return openChatSince(...args);
+    };
+    app.store.commit = async (...args) => {
+      committing.entered();
+      await committing.released;
+      return commit(...args);
     };
     const since = api.mark();
     api.text(1521, "make it 3000");
@@ -309,6 +315,11 @@ describe("Telegram bot (polling)", () => {
     clock.advance(5_000);
     expect(clock.armed()).toBe(0);
     opening.release();
+    // The step (pricing the new amount, in this process) is done; its commit waits its turn.
+    await committing.entering;
+    clock.advance(5_000);
+    expect(clock.armed()).toBe(0);
+    committing.release();
     expect(await api.nextShown(1521, since)).toContain("$60.00");
     expect(api.callsOf("sendChatAction")).toHaveLength(0);
   });
