@@ -238,7 +238,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
         inbox.set(updateId, { raw, at: clock() });
       }
       const held = pendingIn(chatId) && take(leases, chatId, lease.owner, lease.ttlMs);
-      const next = held ? Math.min(...[...(inbox?.keys() ?? [])].filter((id) => id > last)) : null;
+      let next: number | null = null;
+      if (held) for (const id of inbox?.keys() ?? []) if (id > last && (next === null || id < next)) next = id;
       return { accepted, held, next };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {

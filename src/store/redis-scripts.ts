@@ -228,12 +228,12 @@ if id > last and not redis.call('ZSCORE', queue, ARGV[1]) then
   redis.call('HSET', inbox, ARGV[1], ARGV[2], 't' .. ARGV[1], now)
   accepted = 1
 end
-local held, next = 0, ''
+local held, first = 0, ''
 if redis.call('ZCARD', queue) > 0 and take_lease(lease, ARGV[3], ARGV[4]) then
   held = 1
-  next = redis.call('ZRANGE', queue, 0, 0)[1]
+  first = redis.call('ZRANGE', queue, 0, 0)[1]
 end
-return {accepted, held, next}`,
+return {accepted, held, first}`,
   NUMBER_OF_KEYS: 5,
   parseCommand(
     parser: CommandParser,
