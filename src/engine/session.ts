@@ -281,7 +281,7 @@ export function createSessions(options: SessionOptions) {
       if (!snapshot.hasTag("resume")) return;
       if (snapshot !== order.stored) await commit(false);
       order.actor.send({ type: "START_DELIVERY", at: clock() });
-      await orders.finishWork(order);
+      await waitingFor(order.actor.getSnapshot(), () => orders.finishWork(order));
       noteChange(order, snapshot);
     };
 

@@ -373,8 +373,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
         : ctx.message.text.replace((mention ??= new RegExp(`@${ctx.me.username}\\b`, "gi")), "").trim();
     // A typing indicator only while the answer waits on something slow (the model, a provider) for
     // more than a moment: a busy shop (hundreds of chats at once) does not spend its Bot API calls on
-    // indicators for answers that only wait their turn. Armed at most once; whatever it throws goes to
-    // the log, never to the process (an armed timer that threw once ended the process, issue 11).
+    // indicators for answers that only wait their turn. Armed for each slow part and cleared when it
+    // ends; whatever it throws goes to the log, never to the process (an armed timer that threw once
+    // ended the process, issue 11).
     let disarmTyping: (() => void) | undefined;
     const showTyping = () => {
       disarmTyping?.();
