@@ -28,6 +28,9 @@ const putsTransactionInDoubt = (error: unknown) => {
   return typeof code === "string" && TRANSACTION_IN_DOUBT.test(code);
 };
 
+/** How often writes waiting for another transaction on the connection (an export) look again. */
+const OPEN_TRANSACTION_RETRY_MS = 5;
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 type Pending = { run: () => unknown; durable: boolean; settle: (outcome: Outcome) => void };
 
@@ -97,8 +100,14 @@ export function groupCommit(db: Database.Database, { failure, groupFailure }: Gr
     if (waiting.length === 0) return;
     if (db.inTransaction) {
       // Another transaction is open across awaits (a backup's read, an import): a write must not become
-      // part of it, so the group waits for it to end.
-      scheduleTurnEnd();
+      // part of it, so the group waits for it to end, looking again every few milliseconds.
+      if (!turnEndScheduled) {
+        turnEndScheduled = true;
+        setTimeout(() => {
+          turnEndScheduled = false;
+          flush();
+        }, OPEN_TRANSACTION_RETRY_MS);
+      }
       return;
     }
     const group = waiting;

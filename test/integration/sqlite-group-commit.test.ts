@@ -184,6 +184,17 @@ describe("SQLite group commit", () => {
     expect(level()).toBe(2);
   });
 
+  it("keeps a write out of a transaction another call holds open on the connection (an export), and stores it once that ends", async () => {
+    db.exec("BEGIN"); // as the SQLite export does while it reads, across awaits
+    const write = put("a", "1");
+    await new Promise((later) => setTimeout(later, 20));
+    expect(db.inTransaction).toBe(true);
+    expect(stored("a")).toBeUndefined();
+    db.exec("ROLLBACK"); // the export ends (had the write joined it, it would be gone now)
+    expect(await write).toBe("1");
+    expect(stored("a")).toBe("1");
+  });
+
   it("keeps the order of one chat's writes inside a group", async () => {
     void put("other", "first in this turn");
     const writes = [put("a", "1"), put("b", "x"), put("a", "2"), put("a", "3")];
