@@ -3,13 +3,13 @@
  * at every start (issue 12). These tests hold it to two promises: it behaves like the sources, and it
  * never runs code older than the sources.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { ownImportMeta } from "../../scripts/build.js";
 import { FORMAT, fingerprint, staleReason } from "../../scripts/dist.js";
+import { runProcess } from "../support/run-process.ts";
 
 const temps: string[] = [];
 afterEach(() => {
@@ -22,18 +22,9 @@ const tempDir = () => {
 };
 
 function run(command: string, args: string[], input: string, env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
+  return runProcess(command, args, {
+    env: { ...process.env, STORE_URL: "memory://", HTTP_PORT: "0", TELEGRAM_BOT_TOKEN: "", TOKENGOBLIN_LOG: "warn", ...env },
+    input,
   });
 }
 

@@ -3,7 +3,6 @@
  * backup, restore and moving a shop must carry all of them), and a comparison of two stores through
  * the ShopStore API: what a moved or restored shop must read exactly as the original did.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { createProjection } from "../../src/analytics/projection.ts";
@@ -15,6 +14,7 @@ import type { EngineReply } from "../../src/engine/reply.ts";
 import { emptyCounts, type StoreCounts } from "../../src/store/dump.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
 import { payUrlOf, startTestApp, testClock } from "./app.ts";
+import { runProcess } from "./run-process.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -191,17 +191,8 @@ export async function expectSameShop(original: ShopStore, copy: ShopStore, chatI
 
 /** Runs one of the store tools (`backup`, `restore`, `migrate-store`) as `npm run <tool>` would, in the repository. */
 export function runStoreTool(tool: "backup" | "restore" | "migrate-store", args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `src/cli/${tool}.ts`, ...args], {
-      cwd: REPO,
-      env: { ...process.env, STORE_URL: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runProcess(process.execPath, ["--import", "tsx", `src/cli/${tool}.ts`, ...args], {
+    cwd: REPO,
+    env: { ...process.env, STORE_URL: "", ...env },
   });
 }
