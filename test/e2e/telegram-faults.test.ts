@@ -106,12 +106,17 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
     expect(api.callsOf("sendChatAction")).toHaveLength(0);
   });
 
-  it("keeps the message of a chat held by another instance, answers Telegram at once, and answers the customer once the lease runs out", async () => {
+  /** A shop on a test clock, and a crashed instance's lease on chat `chatId` that outlives a webhook answer. */
+  const chatHeldByACrashedInstance = async (chatId: string) => {
     const api = await shops.stub();
     const clock = testClock(Date.now());
     const shop = await openShop(api, { overrides: { clock } });
-    // A crashed instance's lease on this chat: it outlives the webhook answer.
-    expect((await shop.app.store.openChat(ChatId.parse("3201"), { owner: "crashed-instance", ttlMs: 30_000 })).held).toBe(true);
+    expect((await shop.app.store.openChat(ChatId.parse(chatId), { owner: "crashed-instance", ttlMs: 30_000 })).held).toBe(true);
+    return { api, clock, shop };
+  };
+
+  it("keeps the message of a chat held by another instance, answers Telegram at once, and answers the customer once the lease runs out", async () => {
+    const { api, clock, shop } = await chatHeldByACrashedInstance("3201");
     const since = api.mark();
     const answered = await shop.post(api.textUpdate(3201, "I need 2000 tokens"));
     expect(answered.status).toBe(200);
@@ -130,10 +135,7 @@ describe("Telegram faults after the webhook answer (issue 11)", () => {
   });
 
   it("answers a message kept while another instance held the chat before the next one, when the next one finds the chat free", async () => {
-    const api = await shops.stub();
-    const clock = testClock(Date.now());
-    const shop = await openShop(api, { overrides: { clock } });
-    expect((await shop.app.store.openChat(ChatId.parse("3211"), { owner: "crashed-instance", ttlMs: 30_000 })).held).toBe(true);
+    const { api, clock, shop } = await chatHeldByACrashedInstance("3211");
     const since = api.mark();
     expect((await shop.post(api.textUpdate(3211, "I need 2000 tokens"))).status).toBe(200);
     expect(await shop.app.store.queuedUpdates(ChatId.parse("3211"), 10)).toHaveLength(1);
