@@ -57,11 +57,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     const parsed = schema.safeParse(raw);
     return parsed.success ? parsed.data : "invalid";
   };
-  const pendingIn = (chatId: string) => {
-    const inbox = inboxes.get(chatId);
+  /** The oldest update waiting in the chat's inbox (not yet applied), or null. */
+  const oldestPending = (chatId: string): number | null => {
     const last = chats.get(chatId)?.lastUpdateId ?? 0;
-    return inbox ? [...inbox.keys()].some((id) => id > last) : false;
+    let oldest: number | null = null;
+    for (const id of inboxes.get(chatId)?.keys() ?? []) if (id > last && (oldest === null || id < oldest)) oldest = id;
+    return oldest;
   };
+  const pendingIn = (chatId: string) => oldestPending(chatId) !== null;
   const stateOf = (chatId: string): ChatState => {
     const stored = chats.get(chatId);
     if (!stored) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
@@ -237,10 +240,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
         if (!inbox) inboxes.set(chatId, (inbox = new Map()));
         inbox.set(updateId, { raw, at: clock() });
       }
-      const held = pendingIn(chatId) && take(leases, chatId, lease.owner, lease.ttlMs);
-      let next: number | null = null;
-      if (held) for (const id of inbox?.keys() ?? []) if (id > last && (next === null || id < next)) next = id;
-      return { accepted, held, next };
+      const oldest = oldestPending(chatId);
+      const held = oldest !== null && take(leases, chatId, lease.owner, lease.ttlMs);
+      return { accepted, held, next: held ? oldest : null };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
       const last = chats.get(chatId)?.lastUpdateId ?? 0;

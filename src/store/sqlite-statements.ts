@@ -90,7 +90,6 @@ export function prepareStatements(db: Database.Database) {
     queueUpdate: db.prepare<[string, number, string, number]>(
       "INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)",
     ),
-    pending: db.prepare<[string, number], { found: 1 }>("SELECT 1 AS found FROM inbox WHERE chat_id = ? AND update_id > ? LIMIT 1"),
     oldestPending: db.prepare<[string, number], { update_id: number }>(
       "SELECT update_id FROM inbox WHERE chat_id = ? AND update_id > ? ORDER BY update_id LIMIT 1",
     ),

@@ -129,7 +129,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   const take = (chat: string, lease: LeaseRequest, now: number) =>
     s.takeLease.run({ chat, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
   const lastUpdateOf = (chatId: string) => s.lastUpdate.get(chatId)?.last_update_id ?? 0;
-  const pendingIn = (chatId: string, last: number) => s.pending.get(chatId, last) !== undefined;
+  const oldestPending = (chatId: string, last: number) => s.oldestPending.get(chatId, last)?.update_id ?? null;
+  const pendingIn = (chatId: string, last: number) => oldestPending(chatId, last) !== null;
 
   // Rows are read inside a transaction and validated after it: the write lock is held for SQL only.
   type ChatRow = ReturnType<typeof s.chatState.get>;
@@ -206,10 +207,12 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     /** The chat record's JSON and the revision it expects; null keeps the record. */
     chat: { json: string; currentOrderId: string | null; expectedRev: number } | null;
     orders: { orderId: string; json: string; dueAt: number | null; createdAt: number; updatedAt: number }[];
-    audit: { orderId: string | null; json: string }[];
+    audit: ReturnType<typeof auditRow>[];
     appliedUpdateId: number | undefined;
     release: boolean;
   };
+  /** An audit entry as its row in the log is written. */
+  const auditRow = (entry: AuditEntry) => ({ orderId: entry.orderId, json: JSON.stringify(entry) });
   const planOf = (step: CommitStep): CommitPlan => ({
     chatId: step.chatId,
     owner: step.owner,
@@ -228,7 +231,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
     })),
-    audit: (step.audit ?? []).map((entry) => ({ orderId: entry.orderId, json: JSON.stringify(entry) })),
+    audit: (step.audit ?? []).map(auditRow),
     appliedUpdateId: step.appliedUpdateId,
     release: step.release ?? false,
   });
@@ -270,7 +273,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     const now = clock();
     const last = lastUpdateOf(chatId);
     const accepted = updateId > last && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
-    const oldest = s.oldestPending.get(chatId, last)?.update_id ?? null;
+    const oldest = oldestPending(chatId, last);
     const held = oldest !== null && take(chatId, lease, now);
     return { accepted, held, next: held ? oldest : null };
   });
@@ -338,7 +341,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     heldByOrder: orderId !== undefined && s.promoHeldBy.get(code, orderId) !== undefined,
   }));
 
-  const appendAudit = write(byChat, (chatId: ChatId, entries: { orderId: string | null; json: string }[]) => {
+  const appendAudit = write(byChat, (chatId: ChatId, entries: ReturnType<typeof auditRow>[]) => {
     for (const entry of entries) s.appendAudit.run(chatId, entry.orderId, entry.json);
   });
 
@@ -409,11 +412,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
     waitingInboxes: async (before, limit) => attempt(() => s.waiting.all(before, limit)).map((row) => row.chat_id as ChatId),
 
-    appendAudit: (chatId, entries) =>
-      appendAudit(
-        chatId,
-        entries.map((entry) => ({ orderId: entry.orderId, json: JSON.stringify(entry) })),
-      ),
+    appendAudit: (chatId, entries) => appendAudit(chatId, entries.map(auditRow)),
     auditOf: async (orderId) => validEntries(attempt(() => s.auditOf.all(orderId))),
     readLog: async (position, limit) => {
       const from = position === null ? 0 : parseLogPosition(position, "sqlite");
