@@ -25,6 +25,7 @@ import { isWorking, orderMeta, statePath } from "../../machines/purchase.reading
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
+import { type AppliedUpdates, wasApplied } from "../store/applied-updates.ts";
 import type { ChatState, ShopStore } from "../store/shop-store.ts";
 import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
@@ -142,7 +143,7 @@ export function createSessions(options: SessionOptions) {
     chatId: ChatId,
     waitMs: number,
     knownRev: number,
-  ): Promise<ChatState | { unchanged: true; lastUpdateId: number }> => {
+  ): Promise<ChatState | { unchanged: true; applied: AppliedUpdates }> => {
     // Real time, whatever clock the orders run on: this is how long a caller waits.
     const deadline = performance.now() + waitMs;
     const lease = { owner, ttlMs: options.lease.ttlMs };
@@ -182,7 +183,7 @@ export function createSessions(options: SessionOptions) {
     if ("unchanged" in opened && cached) {
       if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
       const { rev, chat, chatKey, order: current } = cached;
-      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, lastUpdateId: opened.lastUpdateId };
+      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: opened.applied };
     }
     cached?.order?.actor.stop();
     if ("unchanged" in opened) throw new Error(`the store said chat ${chatId} is unchanged, but nothing of it was kept`);
@@ -194,7 +195,7 @@ export function createSessions(options: SessionOptions) {
     // A chat whose record or current order cannot be read restarts its conversation; the order stays stored.
     if (invalid) chat.currentOrderId = null;
     const chatKey = state.chat && state.chat !== "invalid" ? chatKeyOf(state.chat) : null;
-    return { rev: state.rev, chat, chatKey, current, invalid, lastUpdateId: state.lastUpdateId };
+    return { rev: state.rev, chat, chatKey, current, invalid, applied: state.applied };
   };
 
   const open = async (chatId: ChatId, mode: WithChatMode) => {
@@ -296,7 +297,7 @@ export function createSessions(options: SessionOptions) {
     const session: Session = {
       chatId,
       chat,
-      duplicateUpdate: mode.updateId !== undefined && mode.updateId <= loaded.lastUpdateId,
+      duplicateUpdate: mode.updateId !== undefined && wasApplied(loaded.applied, mode.updateId),
       ...(invalid ? { notice: "conversation_reset" as const } : {}),
       current: () => current,
       startOrder() {

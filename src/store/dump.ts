@@ -19,7 +19,11 @@ const Count = z.number().int().nonnegative();
 
 /** One thing a store holds. */
 export const StoreItem = z.discriminatedUnion("kind", [
-  /** A chat: its record (JSON, null when only its Telegram bookkeeping exists), revision and last applied update. */
+  /**
+   * A chat: its record (JSON, null when only its Telegram bookkeeping exists), revision and applied
+   * updates (src/store/applied-updates.ts): every id up to `lastUpdateId`, and `recentUpdateIds`
+   * above it (absent in backups of versions that kept only the newest applied id, which then is the floor).
+   */
   z.object({
     kind: z.literal("chat"),
     chatId: Id,
@@ -27,6 +31,7 @@ export const StoreItem = z.discriminatedUnion("kind", [
     record: z.string().nullable(),
     currentOrderId: z.string().nullable(),
     lastUpdateId: Count,
+    recentUpdateIds: z.array(z.number().int().positive()).optional(),
   }),
   /** An order (snapshot and summary, as JSON) with its deadline index entry. */
   z.object({

@@ -17,10 +17,11 @@ import {
   parseLoosely,
   progressCounter,
 } from "./dump.ts";
+import type { AppliedUpdates } from "./applied-updates.ts";
 import type { SavedProjection } from "./shop-store.ts";
 
-/** A chat as the memory store keeps it: the record's JSON as written (unvalidated), its revision, the last applied update. */
-export type StoredChat = { rev: number; json: string | undefined; lastUpdateId: number };
+/** A chat as the memory store keeps it: the record's JSON as written (unvalidated), its revision, its applied updates. */
+export type StoredChat = { rev: number; json: string | undefined; applied: AppliedUpdates };
 
 /** An order as the memory store keeps it: its record's JSON as written (unvalidated), and when it was written. */
 export type StoredOrder = { chatId: string; json: string; createdAt: number; updatedAt: number };
@@ -75,7 +76,8 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
         rev: stored.rev,
         record: stored.json ?? null,
         currentOrderId: typeof currentOrderId === "string" ? currentOrderId : null,
-        lastUpdateId: stored.lastUpdateId,
+        lastUpdateId: stored.applied.upTo,
+        recentUpdateIds: [...stored.applied.recent],
       });
     }
     for (const [orderId, stored] of orders) {
@@ -132,7 +134,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
           chats.set(item.chatId, {
             rev: item.rev,
             json: item.record ?? undefined,
-            lastUpdateId: item.lastUpdateId,
+            applied: { upTo: item.lastUpdateId, recent: item.recentUpdateIds ?? [] },
           });
           break;
         case "order":

@@ -8,6 +8,7 @@ import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
 import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
 import { type StoredChat, type StoredOrder, memoryDump } from "./memory-dump.ts";
+import { NONE_APPLIED, wasApplied, withApplied } from "./applied-updates.ts";
 import { parseLoosely } from "./dump.ts";
 import { parseLogPosition } from "./log-position.ts";
 
@@ -59,16 +60,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   };
   /** The oldest update waiting in the chat's inbox (not yet applied), or null. */
   const oldestPending = (chatId: string): number | null => {
-    const last = chats.get(chatId)?.lastUpdateId ?? 0;
+    const applied = chats.get(chatId)?.applied ?? NONE_APPLIED;
     let oldest: number | null = null;
-    for (const id of inboxes.get(chatId)?.keys() ?? []) if (id > last && (oldest === null || id < oldest)) oldest = id;
+    for (const id of inboxes.get(chatId)?.keys() ?? []) if (!wasApplied(applied, id) && (oldest === null || id < oldest)) oldest = id;
     return oldest;
   };
   const pendingIn = (chatId: string) => oldestPending(chatId) !== null;
   const stateOf = (chatId: string): ChatState => {
     const stored = chats.get(chatId);
-    if (!stored) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
-    if (stored.json === undefined) return { chat: undefined, rev: stored.rev, order: undefined, lastUpdateId: stored.lastUpdateId };
+    if (!stored) return { chat: undefined, rev: 0, order: undefined, applied: NONE_APPLIED };
+    if (stored.json === undefined) return { chat: undefined, rev: stored.rev, order: undefined, applied: stored.applied };
     const chat = readRecord(ChatRecord, parseLoosely(stored.json));
     const orderId = chat === "invalid" ? null : chat.currentOrderId;
     const json = orderId ? orders.get(orderId)?.json : undefined;
@@ -76,7 +77,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       chat,
       rev: stored.rev,
       order: json === undefined ? undefined : readRecord(OrderRecord, parseLoosely(json)),
-      lastUpdateId: stored.lastUpdateId,
+      applied: stored.applied,
     };
   };
   // Records are kept as JSON (or copies): a caller changing its object later must not change the store.
@@ -121,7 +122,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async openChatSince(chatId, lease, knownRev) {
       if (!take(leases, chatId, lease.owner, lease.ttlMs)) return { held: false, holder: live(leases, chatId)?.owner ?? null };
       const stored = chats.get(chatId);
-      if (stored && knownRev > 0 && stored.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: stored.lastUpdateId };
+      if (stored && knownRev > 0 && stored.rev === knownRev) return { held: true, unchanged: true, applied: stored.applied };
       return { held: true, state: stateOf(chatId) };
     },
     async renewLease(chatId, lease) {
@@ -136,12 +137,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     },
     async commit(step) {
       if (live(leases, step.chatId)?.owner !== step.owner) return { ok: false, reason: "lease_lost" };
-      const stored = chats.get(step.chatId) ?? { rev: 0, json: undefined, lastUpdateId: 0 };
+      const stored = chats.get(step.chatId) ?? { rev: 0, json: undefined, applied: NONE_APPLIED };
       if (step.chat && stored.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });
       else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;
-      if (step.appliedUpdateId !== undefined && step.appliedUpdateId > next.lastUpdateId) next.lastUpdateId = step.appliedUpdateId;
+      if (step.appliedUpdateId !== undefined) next.applied = withApplied(stored.applied, step.appliedUpdateId);
       if (step.chat || step.appliedUpdateId !== undefined || next.rev !== stored.rev) chats.set(step.chatId, next);
       for (const order of step.orders ?? []) {
         // Kept as its JSON, as the other backends keep it: writing it costs one stringify, not a copy.
@@ -156,7 +157,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       }
       append(step.audit ?? []);
       const inbox = inboxes.get(step.chatId);
-      if (inbox) for (const id of [...inbox.keys()]) if (id <= next.lastUpdateId) inbox.delete(id);
+      if (step.appliedUpdateId !== undefined) inbox?.delete(step.appliedUpdateId);
       if (inbox?.size === 0) inboxes.delete(step.chatId);
       const pendingUpdates = step.release ? release(step.chatId, step.owner).pendingUpdates : pendingIn(step.chatId);
       return { ok: true, rev: next.rev, pendingUpdates };
@@ -233,9 +234,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     },
 
     async acceptUpdate(chatId, updateId, raw, lease) {
-      const last = chats.get(chatId)?.lastUpdateId ?? 0;
       let inbox = inboxes.get(chatId);
-      const accepted = updateId > last && !inbox?.has(updateId);
+      const accepted = !wasApplied(chats.get(chatId)?.applied ?? NONE_APPLIED, updateId) && !inbox?.has(updateId);
       if (accepted) {
         if (!inbox) inboxes.set(chatId, (inbox = new Map()));
         inbox.set(updateId, { raw, at: clock() });
@@ -245,11 +245,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       return { accepted, held, next: held ? oldest : null };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
-      const last = chats.get(chatId)?.lastUpdateId ?? 0;
+      const applied = chats.get(chatId)?.applied ?? NONE_APPLIED;
       const inbox = inboxes.get(chatId);
       if (!inbox) return [];
       return [...inbox]
-        .filter(([id]) => id > last)
+        .filter(([id]) => !wasApplied(applied, id))
         .sort(([a], [b]) => a - b)
         .slice(0, limit)
         .map(([updateId, { raw }]) => ({ updateId, raw }));

@@ -13,6 +13,7 @@
  * applied is in the copied log.
  */
 import { PaymentIndexEntry } from "../domain/records.ts";
+import { parseRecent } from "./applied-updates.ts";
 import { type StoreItem, StoreNeedsUpgradeError, fieldOf, numberOf, parseLoosely } from "./dump.ts";
 import type { RedisConnection } from "./redis-connect.ts";
 import { globEscape, parseDueMember, type RedisKeys, SHARDS, shardOf } from "./redis-keys.ts";
@@ -191,7 +192,7 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
     switch (kind) {
       case "chat": {
         const chat = hash(reply);
-        if (chat.record === undefined && chat.last === undefined) return;
+        if (chat.record === undefined && chat.last === undefined && chat.recent === undefined) return;
         chats.push({
           kind: "chat",
           chatId: id,
@@ -199,6 +200,7 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
           record: chat.record ?? null,
           currentOrderId: chat.order ?? null,
           lastUpdateId: Number(chat.last ?? 0),
+          recentUpdateIds: parseRecent(chat.recent),
         });
         return;
       }

@@ -16,6 +16,7 @@ import {
   parseLoosely,
   progressCounter,
 } from "./dump.ts";
+import { formatRecent } from "./applied-updates.ts";
 import type { RedisConnection } from "./redis-connect.ts";
 import { dueMember, globEscape, type RedisKeys, shardOf } from "./redis-keys.ts";
 import { formatRedisLogPosition, type ShardPositions } from "./redis-log.ts";
@@ -86,6 +87,7 @@ export async function importRedis(
     switch (item.kind) {
       case "chat": {
         const fields = ["rev", String(item.rev), "last", String(item.lastUpdateId)];
+        if (item.recentUpdateIds?.length) fields.push("recent", formatRecent(item.recentUpdateIds));
         if (item.record !== null) fields.push("record", item.record);
         if (item.currentOrderId !== null) fields.push("order", item.currentOrderId);
         await send(["HSET", keys.chat(item.chatId), ...fields]);

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ChatRecord, GoodsEntry, OrderRecord } from "../domain/records.ts";
+import { type AppliedUpdates, appliedFrom } from "./applied-updates.ts";
 import type { ChatState, GoodsClaim } from "./shop-store.ts";
 
 const Text = z.string();
@@ -13,10 +14,10 @@ const Flag = z.union([z.literal(0), z.literal(1)]);
 
 export const OpenReply = z.union([
   z.tuple([z.literal(0), MaybeText]),
-  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText]),
-  z.tuple([z.literal(2), MaybeText]),
+  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]),
+  z.tuple([z.literal(2), MaybeText, MaybeText]),
 ]);
-export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText]);
+export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]);
 export const FlagReply = Flag;
 export const CommitReply = z.union([
   z.tuple([z.literal(0), z.enum(["moved", "lease_lost"])]),
@@ -55,14 +56,24 @@ export function readJson<T>(schema: Schema<T>, text: string | null | undefined):
   return parsed.success ? parsed.data : "invalid";
 }
 
+/** A chat's applied updates as the chat hash keeps them: `last` (the floor) and `recent` (the window). */
+export const appliedUpdates = (last: string | null, recent: string | null): AppliedUpdates =>
+  appliedFrom(last === null ? 0 : Number(last), recent);
+
 /** A chat as the open and read scripts return it. The order is read only through a readable chat. */
-export function chatState(rev: string | null, record: string | null, order: string | null, last: string | null): ChatState {
+export function chatState(
+  rev: string | null,
+  record: string | null,
+  order: string | null,
+  last: string | null,
+  recent: string | null,
+): ChatState {
   const chat = readJson(ChatRecord, record);
   return {
     chat,
     rev: rev === null ? 0 : Number(rev),
     order: chat === undefined || chat === "invalid" ? undefined : readJson(OrderRecord, order),
-    lastUpdateId: last === null ? 0 : Number(last),
+    applied: appliedUpdates(last, recent),
   };
 }
 

@@ -13,6 +13,7 @@
  * Numbers cross as strings; absent values as "" (Lua's `false` comes back as null).
  */
 import { type CommandParser, defineScript } from "@redis/client";
+import { RECENT_UPDATES } from "./applied-updates.ts";
 import { PROMO_SCRIPTS } from "./redis-promo.ts";
 
 /** Whatever the script returned; the store checks its shape (see redis-replies.ts). */
@@ -44,6 +45,37 @@ local function append_audit(log, at)
 end
 `;
 
+/**
+ * A chat's applied Telegram updates (src/store/applied-updates.ts, whose rules these follow): the chat
+ * hash's \`last\` (every id up to it) and \`recent\` (the newest ids above it, ascending, space-separated).
+ */
+const APPLIED_UPDATES = `
+local function applied_in(head, id)
+  if tonumber(id) <= tonumber(head[1] or '0') then return true end
+  return head[2] ~= false and string.find(' ' .. head[2] .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
+end
+local function was_applied(chat, id)
+  return applied_in(redis.call('HMGET', chat, 'last', 'recent'), id)
+end
+local function add_applied(chat, id)
+  local head = redis.call('HMGET', chat, 'last', 'recent')
+  if applied_in(head, id) then return end
+  local last, recent, n = tonumber(head[1] or '0'), {}, tonumber(id)
+  if head[2] then for text in string.gmatch(head[2], '%d+') do recent[#recent + 1] = tonumber(text) end end
+  local at = #recent + 1
+  while at > 1 and recent[at - 1] > n do at = at - 1 end
+  table.insert(recent, at, n)
+  local leaving = #recent - ${RECENT_UPDATES}
+  if leaving > 0 then
+    last = recent[leaving]
+    local kept = {}
+    for i = leaving + 1, #recent do kept[#kept + 1] = recent[i] end
+    recent = kept
+  end
+  redis.call('HSET', chat, 'last', string.format('%d', last), 'recent', table.concat(recent, ' '))
+end
+`;
+
 /** Takes a lease for an owner if it is free or already theirs (re-entrant). */
 const TAKE_LEASE = `
 local function take_lease(key, owner, ttl)
@@ -57,20 +89,20 @@ end
 /**
  * openChat and openChatSince. KEYS: lease, chat. ARGV: owner, ttl ms, order key prefix of the chat's
  * shard, the revision the caller holds (0: none, read the chat whatever its revision). Returns {0,
- * holder}; {2, last applied update} when the chat is still at that revision (nothing more is read); or
- * {1, rev, record, order JSON, last applied update}.
+ * holder}; {2, last, recent} (its applied updates) when the chat is still at that revision (nothing
+ * more is read); or {1, rev, record, order JSON, last, recent}.
  */
 export const openChatScript = defineScript({
   SCRIPT: `${TAKE_LEASE}
 if not take_lease(KEYS[1], ARGV[1], ARGV[2]) then return {0, redis.call('GET', KEYS[1])} end
 if ARGV[4] ~= '0' then
-  local known = redis.call('HMGET', KEYS[2], 'rev', 'last')
-  if known[1] == ARGV[4] then return {2, known[2]} end
+  local known = redis.call('HMGET', KEYS[2], 'rev', 'last', 'recent')
+  if known[1] == ARGV[4] then return {2, known[2], known[3]} end
 end
-local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last')
+local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last', 'recent')
 local order = false
 if chat[3] then order = redis.call('GET', ARGV[3] .. chat[3]) end
-return {1, chat[1], chat[2], order, chat[4]}`,
+return {1, chat[1], chat[2], order, chat[4], chat[5]}`,
   NUMBER_OF_KEYS: 2,
   parseCommand(parser: CommandParser, lease: string, chat: string, owner: string, ttlMs: number, orderPrefix: string, knownRev: number) {
     parser.pushKey(lease);
@@ -80,13 +112,13 @@ return {1, chat[1], chat[2], order, chat[4]}`,
   transformReply: raw,
 });
 
-/** readChat: openChat without the lease. KEYS: chat. ARGV: order key prefix. Returns {rev, record, order JSON, last}. */
+/** readChat: openChat without the lease. KEYS: chat. ARGV: order key prefix. Returns {rev, record, order JSON, last, recent}. */
 export const readChatScript = defineScript({
   SCRIPT: `
-local chat = redis.call('HMGET', KEYS[1], 'rev', 'record', 'order', 'last')
+local chat = redis.call('HMGET', KEYS[1], 'rev', 'record', 'order', 'last', 'recent')
 local order = false
 if chat[3] then order = redis.call('GET', ARGV[1] .. chat[3]) end
-return {chat[1], chat[2], order, chat[4]}`,
+return {chat[1], chat[2], order, chat[4], chat[5]}`,
   NUMBER_OF_KEYS: 1,
   parseCommand(parser: CommandParser, chat: string, orderPrefix: string) {
     parser.pushKey(chat);
@@ -134,7 +166,7 @@ export type CommitCall = { keys: string[]; args: string[] };
  * the audit entries (see APPEND_AUDIT). Returns {0, reason} or {1, rev, pending (0/1)}.
  */
 export const commitScript = defineScript({
-  SCRIPT: `${APPEND_AUDIT}
+  SCRIPT: `${APPEND_AUDIT}${APPLIED_UPDATES}
 local chat, lease, due, log, queue, inbox, inboxes = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 if redis.call('GET', lease) ~= ARGV[1] then return {0, 'lease_lost'} end
 local rev = tonumber(redis.call('HGET', chat, 'rev') or '0')
@@ -154,26 +186,21 @@ elseif orders > 0 and rev > 0 then
   redis.call('HSET', chat, 'rev', rev)
 end
 if ARGV[5] ~= '' then
-  local applied = tonumber(ARGV[5])
-  local last = tonumber(redis.call('HGET', chat, 'last') or '0')
-  if applied > last then
-    redis.call('HSET', chat, 'last', ARGV[5])
-    local done = redis.call('ZRANGEBYSCORE', queue, '-inf', applied)
-    if #done > 0 then
-      for _, id in ipairs(done) do redis.call('HDEL', inbox, id, 't' .. id) end
-      redis.call('ZREMRANGEBYSCORE', queue, '-inf', applied)
-      local left = redis.call('ZRANGE', queue, 0, -1)
-      if #left == 0 then
-        redis.call('DEL', inbox)
-        redis.call('ZREM', inboxes, ARGV[7])
-      else
-        local oldest = false
-        for _, id in ipairs(left) do
-          local at = tonumber(redis.call('HGET', inbox, 't' .. id))
-          if at and (not oldest or at < oldest) then oldest = at end
-        end
-        if oldest then redis.call('ZADD', inboxes, oldest, ARGV[7]) end
+  add_applied(chat, ARGV[5])
+  -- The applied update leaves the inbox; older ones that wait stay (they arrived late: still to apply).
+  if redis.call('ZREM', queue, ARGV[5]) > 0 then
+    redis.call('HDEL', inbox, ARGV[5], 't' .. ARGV[5])
+    local left = redis.call('ZRANGE', queue, 0, -1)
+    if #left == 0 then
+      redis.call('DEL', inbox)
+      redis.call('ZREM', inboxes, ARGV[7])
+    else
+      local oldest = false
+      for _, id in ipairs(left) do
+        local at = tonumber(redis.call('HGET', inbox, 't' .. id))
+        if at and (not oldest or at < oldest) then oldest = at end
       end
+      if oldest then redis.call('ZADD', inboxes, oldest, ARGV[7]) end
     end
   end
 end
@@ -216,12 +243,11 @@ return 1`,
  * update id when held ("" otherwise)}.
  */
 export const acceptUpdateScript = defineScript({
-  SCRIPT: `${SERVER_MS}${TAKE_LEASE}
+  SCRIPT: `${SERVER_MS}${TAKE_LEASE}${APPLIED_UPDATES}
 local chat, queue, inbox, inboxes, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = tonumber(ARGV[1])
-local last = tonumber(redis.call('HGET', chat, 'last') or '0')
 local accepted = 0
-if id > last and not redis.call('ZSCORE', queue, ARGV[1]) then
+if not was_applied(chat, ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
   local now = server_ms()
   if redis.call('ZCARD', queue) == 0 then redis.call('ZADD', inboxes, now, ARGV[5]) end
   redis.call('ZADD', queue, id, ARGV[1])

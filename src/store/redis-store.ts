@@ -21,6 +21,7 @@ import { formatRedisLogPosition, mergeShardBatches, parseRedisLogPosition, type 
 import { checkShards, legacyPending, markLegacyDropped } from "./redis-meta.ts";
 import {
   AcceptReply,
+  appliedUpdates,
   chatState,
   CommitReply,
   FlagReply,
@@ -106,8 +107,8 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       );
       const opened = reply("openChat", OpenReply, raw);
       if (opened[0] === 0) return { held: false, holder: opened[1] };
-      if (opened[0] === 2) return { held: true, unchanged: true, lastUpdateId: opened[1] === null ? 0 : Number(opened[1]) };
-      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4]) };
+      if (opened[0] === 2) return { held: true, unchanged: true, applied: appliedUpdates(opened[1], opened[2]) };
+      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4], opened[5]) };
     },
     async renewLease(chatId, lease) {
       const raw = await guard("renewLease", () => client.renewLease(keys.lease(chatId), lease.owner, lease.ttlMs));
@@ -119,8 +120,8 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     async readChat(chatId) {
       const raw = await guard("readChat", () => client.readChat(keys.chat(chatId), keys.orderPrefix(chatId)));
-      const [rev, record, order, last] = reply("readChat", ReadReply, raw);
-      return chatState(rev, record, order, last);
+      const [rev, record, order, last, recent] = reply("readChat", ReadReply, raw);
+      return chatState(rev, record, order, last, recent);
     },
     async commit(step) {
       const call = commitCall(keys, step);

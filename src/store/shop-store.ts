@@ -16,6 +16,7 @@
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord, PaymentIndexEntry } from "../domain/records.ts";
+import type { AppliedUpdates } from "./applied-updates.ts";
 import type { ImportOptions, ImportReport, StoreItem } from "./dump.ts";
 
 export type StoreKind = "memory" | "sqlite" | "redis";
@@ -23,7 +24,7 @@ export type StoreKind = "memory" | "sqlite" | "redis";
 /** A chat's lease: which process may write the chat and its orders, for how long without renewal. */
 export type LeaseRequest = { owner: string; ttlMs: number };
 
-/** A chat as stored: its record and revision, its current order, and the last Telegram update applied. */
+/** A chat as stored: its record and revision, its current order, and the Telegram updates it applied. */
 export type ChatState = {
   chat: ChatRecord | undefined | "invalid";
   /**
@@ -33,17 +34,17 @@ export type ChatState = {
   rev: number;
   /** The order `chat.currentOrderId` names, if any. */
   order: OrderRecord | undefined | "invalid";
-  /** The last Telegram update applied to the chat (0: none yet). Older or equal ids are duplicates. */
-  lastUpdateId: number;
+  /** The Telegram updates applied to the chat (src/store/applied-updates.ts): one sent again is a duplicate. */
+  applied: AppliedUpdates;
 };
 
 export type OpenResult = { held: true; state: ChatState } | { held: false; holder: string | null };
 
 /**
  * What {@link ShopStore.openChatSince} found: as {@link OpenResult}, or the chat still at the revision
- * the caller holds, so its record and order were not read again (only the last applied update is).
+ * the caller holds, so its record and order were not read again (only its applied updates are).
  */
-export type OpenSinceResult = OpenResult | { held: true; unchanged: true; lastUpdateId: number };
+export type OpenSinceResult = OpenResult | { held: true; unchanged: true; applied: AppliedUpdates };
 
 /** Everything one step changed, written at once or not at all. */
 export type CommitStep = {
@@ -59,7 +60,7 @@ export type CommitStep = {
   orders?: readonly OrderRecord[];
   /** Audit entries appended to the log, in this order, with the state they describe. */
   audit?: readonly AuditEntry[];
-  /** The Telegram update this step applied: it leaves the chat's inbox and becomes its last applied update. */
+  /** The Telegram update this step applied: it leaves the chat's inbox and joins its applied updates. */
   appliedUpdateId?: number;
   /**
    * Release the lease after writing. It is kept when the chat's inbox still holds updates
@@ -170,7 +171,8 @@ export type ShopStore = {
 
   /**
    * Keeps a Telegram update in the chat's inbox (before it is acknowledged to Telegram) and tries to
-   * take the chat's lease. `accepted` is false for an update already applied or already queued;
+   * take the chat's lease. `accepted` is false for an update already applied or already queued (an
+   * older id than one applied is accepted: Telegram's updates may arrive out of order);
    * `held` true means this owner now holds the lease and must work the inbox off, starting with the
    * update `next` names (the oldest waiting: this one, unless older ones wait); `next` is null when not held.
    */

@@ -5,6 +5,7 @@
  * Both take a connection of their own caller: the store's, or a backup file's opened read-only.
  */
 import type Database from "better-sqlite3";
+import { formatRecent, parseRecent } from "./applied-updates.ts";
 import { GoodsEntry, PaymentIndexEntry, STORE_SCHEMA_VERSION } from "../domain/records.ts";
 import {
   type ImportOptions,
@@ -22,6 +23,9 @@ import {
 type Row = Record<string, unknown>;
 
 /** Whether the file's tables are this version's, or the previous layout still waits for the upgrade on start. */
+/** A chats row that is a chat to back up: its record, or only its Telegram bookkeeping (applied updates). */
+const HOLDS_A_CHAT = "record IS NOT NULL OR last_update_id > 0 OR recent_update_ids <> ''";
+
 function schemaOf(db: Database.Database, target: string): "current" | "previous" {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > STORE_SCHEMA_VERSION) {
@@ -44,7 +48,7 @@ export function sqliteHoldings(db: Database.Database, now: number): string | nul
       .pluck()
       .get(...args) as number | undefined) ?? 0;
   const counts = emptyCounts();
-  counts.chat = count("SELECT COUNT(*) FROM chats WHERE record IS NOT NULL OR last_update_id > 0");
+  counts.chat = count(`SELECT COUNT(*) FROM chats WHERE ${HOLDS_A_CHAT}`);
   counts.order = count("SELECT COUNT(*) FROM orders");
   counts.order_chat = count("SELECT COUNT(*) FROM order_index");
   counts.audit = count("SELECT COUNT(*) FROM audit");
@@ -69,7 +73,7 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
     // The first read fixes the moment every later read of this transaction sees.
     const rows = (sql: string, ...args: unknown[]) => db.prepare<unknown[], Row>(sql).iterate(...args);
     for (const row of rows(
-      "SELECT chat_id, rev, record, current_order_id, last_update_id FROM chats WHERE record IS NOT NULL OR last_update_id > 0 ORDER BY rowid",
+      `SELECT chat_id, rev, record, current_order_id, last_update_id, recent_update_ids FROM chats WHERE ${HOLDS_A_CHAT} ORDER BY rowid`,
     )) {
       yield {
         kind: "chat",
@@ -78,6 +82,7 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
         record: row.record === null ? null : String(row.record),
         currentOrderId: row.current_order_id === null ? null : String(row.current_order_id),
         lastUpdateId: Number(row.last_update_id),
+        recentUpdateIds: parseRecent(String(row.recent_update_ids)),
       };
     }
     for (const row of rows("SELECT order_id, chat_id, record, due_at, created_at, updated_at FROM orders ORDER BY rowid")) {
@@ -163,9 +168,9 @@ export async function importSqlite(
     if (found) throw new StoreNotEmptyError(target, found);
     const put = {
       chat: db.prepare(
-        `INSERT INTO chats(chat_id, rev, record, current_order_id, last_update_id) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO chats(chat_id, rev, record, current_order_id, last_update_id, recent_update_ids) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(chat_id) DO UPDATE SET rev = excluded.rev, record = excluded.record, current_order_id = excluded.current_order_id,
-           last_update_id = excluded.last_update_id, lease_owner = NULL, lease_until = NULL`,
+           last_update_id = excluded.last_update_id, recent_update_ids = excluded.recent_update_ids, lease_owner = NULL, lease_until = NULL`,
       ),
       order: db.prepare("INSERT INTO orders(order_id, chat_id, record, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"),
       orderChat: db.prepare("INSERT OR REPLACE INTO order_index(order_id, chat_id) VALUES (?, ?)"),
@@ -185,7 +190,14 @@ export async function importSqlite(
     for await (const item of items) {
       switch (item.kind) {
         case "chat":
-          put.chat.run(item.chatId, item.rev, item.record, item.currentOrderId, item.lastUpdateId);
+          put.chat.run(
+            item.chatId,
+            item.rev,
+            item.record,
+            item.currentOrderId,
+            item.lastUpdateId,
+            formatRecent(item.recentUpdateIds ?? []),
+          );
           break;
         case "order":
           put.order.run(item.orderId, item.chatId, item.record, item.dueAt, item.createdAt, item.updatedAt);

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS chats (
   record TEXT,
   current_order_id TEXT,
   last_update_id INTEGER NOT NULL DEFAULT 0,
+  recent_update_ids TEXT NOT NULL DEFAULT '',
   lease_owner TEXT,
   lease_until INTEGER
 );
@@ -108,6 +109,21 @@ CREATE TABLE IF NOT EXISTS promo_uses (
 CREATE INDEX IF NOT EXISTS promo_uses_chat ON promo_uses(code, chat_id);
 `;
 
+/**
+ * Columns added within store schema 3, with their defaults, as the tables above name them for a new
+ * file. Like the tables, only ever added: a version that does not know one never reads it.
+ * - `chats.recent_update_ids`: the chat's window of applied Telegram updates (src/store/applied-updates.ts);
+ *   a file written before it has only `last_update_id`, the newest applied id, which becomes the floor.
+ */
+const COLUMNS_ADDED_IN_SCHEMA_3 = [{ table: "chats", column: "recent_update_ids", definition: "TEXT NOT NULL DEFAULT ''" }] as const;
+
+const addMissingColumns = (db: Database.Database) => {
+  for (const { table, column, definition } of COLUMNS_ADDED_IN_SCHEMA_3) {
+    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+    if (!columns.some((found) => found.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+};
+
 type Migration = { version: number; description: string; up(db: Database.Database): void };
 
 /** Numbered steps, oldest first. A step runs only on a file below its version, inside one transaction. */
@@ -150,7 +166,10 @@ export function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${step.version}`);
     }).immediate();
   }
-  db.transaction(() => db.exec(ADDED_IN_SCHEMA_3)).immediate();
+  db.transaction(() => {
+    db.exec(ADDED_IN_SCHEMA_3);
+    addMissingColumns(db);
+  }).immediate();
 }
 
 /**

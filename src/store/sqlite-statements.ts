@@ -5,9 +5,11 @@
 import type Database from "better-sqlite3";
 
 type Lease = { chat: string; owner: string; until: number; now: number };
-type ChatRow = { rev: number; record: string | null; last_update_id: number; order_record: string | null };
+/** A chat's applied Telegram updates as stored (src/store/applied-updates.ts): the floor and the window above it. */
+type AppliedRow = { last_update_id: number; recent_update_ids: string };
+type ChatRow = AppliedRow & { rev: number; record: string | null; order_record: string | null };
 type OpenRow = ChatRow & { lease_owner: string | null; lease_until: number | null };
-type CommitRow = { rev: number; last_update_id: number; lease_owner: string | null; lease_until: number | null };
+type CommitRow = AppliedRow & { rev: number; lease_owner: string | null; lease_until: number | null };
 type GoodsRow = { entry: string | null; claim_owner: string | null; claim_until: number | null };
 type Claim = { key: string; owner: string; until: number | null; now: number };
 
@@ -33,23 +35,27 @@ export function prepareStatements(db: Database.Database) {
       "UPDATE chats SET lease_owner = NULL, lease_until = NULL WHERE chat_id = ? AND lease_owner = ?",
     ),
     chatState: db.prepare<[string], ChatRow>(
-      `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record
+      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, o.record AS order_record
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
     // The chat as openChat reads it: with its lease, so a lease this owner already holds is not written again.
     openState: db.prepare<[string], OpenRow>(
-      `SELECT c.rev, c.record, c.last_update_id, o.record AS order_record, c.lease_owner, c.lease_until
+      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, o.record AS order_record, c.lease_owner, c.lease_until
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
-    // The chat's revision, last applied update and lease without its records: what a commit checks, and
+    // The chat's revision, applied updates and lease without its records: what a commit checks, and
     // what openChatSince compares before it reads the records (only when the chat moved).
-    chatHead: db.prepare<[string], CommitRow>("SELECT rev, last_update_id, lease_owner, lease_until FROM chats WHERE chat_id = ?"),
-    lastUpdate: db.prepare<[string], { last_update_id: number }>("SELECT last_update_id FROM chats WHERE chat_id = ?"),
-    writeChat: db.prepare<[string, string | null, number, string]>(
-      "UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, last_update_id = ? WHERE chat_id = ?",
+    chatHead: db.prepare<[string], CommitRow>(
+      "SELECT rev, last_update_id, recent_update_ids, lease_owner, lease_until FROM chats WHERE chat_id = ?",
     ),
-    bumpChat: db.prepare<[number, string]>("UPDATE chats SET rev = rev + 1, last_update_id = ? WHERE chat_id = ?"),
-    applyUpdate: db.prepare<[number, string]>("UPDATE chats SET last_update_id = ? WHERE chat_id = ?"),
+    appliedUpdates: db.prepare<[string], AppliedRow>("SELECT last_update_id, recent_update_ids FROM chats WHERE chat_id = ?"),
+    writeChat: db.prepare<[string, string | null, number, string, string]>(
+      "UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?",
+    ),
+    bumpChat: db.prepare<[number, string, string]>(
+      "UPDATE chats SET rev = rev + 1, last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?",
+    ),
+    applyUpdate: db.prepare<[number, string, string]>("UPDATE chats SET last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?"),
     // An order never changes chats: leaving chat_id out of the update spares its index a write per commit.
     writeOrder: db.prepare<[string, string, string, number | null, number, number]>(
       `INSERT INTO orders(order_id, chat_id, record, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -90,10 +96,12 @@ export function prepareStatements(db: Database.Database) {
     queueUpdate: db.prepare<[string, number, string, number]>(
       "INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)",
     ),
+    // The inbox holds no applied update: the commit that applies one deletes it, and acceptUpdate refuses
+    // applied ones. Ids up to the chat's floor are still left out (an inbox restored from a backup).
     oldestPending: db.prepare<[string, number], { update_id: number }>(
       "SELECT update_id FROM inbox WHERE chat_id = ? AND update_id > ? ORDER BY update_id LIMIT 1",
     ),
-    dropApplied: db.prepare<[string, number]>("DELETE FROM inbox WHERE chat_id = ? AND update_id <= ?"),
+    dropApplied: db.prepare<[string, number]>("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?"),
     queued: db.prepare<[string, string, number], { update_id: number; raw: string }>(
       `SELECT update_id, raw FROM inbox
        WHERE chat_id = ? AND update_id > IFNULL((SELECT last_update_id FROM chats WHERE chat_id = ?), 0)

@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import type Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, GoodsEntry, OrderRecord, PaymentIndexEntry } from "../domain/records.ts";
+import { type AppliedUpdates, NONE_APPLIED, appliedFrom, formatRecent, wasApplied, withApplied } from "./applied-updates.ts";
 import { parseLogPosition } from "./log-position.ts";
 import {
   type ChatState,
@@ -128,21 +129,23 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const take = (chat: string, lease: LeaseRequest, now: number) =>
     s.takeLease.run({ chat, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
-  const lastUpdateOf = (chatId: string) => s.lastUpdate.get(chatId)?.last_update_id ?? 0;
-  const oldestPending = (chatId: string, last: number) => s.oldestPending.get(chatId, last)?.update_id ?? null;
-  const pendingIn = (chatId: string, last: number) => oldestPending(chatId, last) !== null;
+  const appliedIn = (row: { last_update_id: number; recent_update_ids: string } | undefined): AppliedUpdates =>
+    row ? appliedFrom(row.last_update_id, row.recent_update_ids) : NONE_APPLIED;
+  const floorOf = (chatId: string) => s.appliedUpdates.get(chatId)?.last_update_id ?? 0;
+  const oldestPending = (chatId: string, floor: number) => s.oldestPending.get(chatId, floor)?.update_id ?? null;
+  const pendingIn = (chatId: string, floor: number) => oldestPending(chatId, floor) !== null;
 
   // Rows are read inside a transaction and validated after it: the write lock is held for SQL only.
   type ChatRow = ReturnType<typeof s.chatState.get>;
   const stateOf = (row: ChatRow): ChatState => {
-    if (!row) return { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 };
+    if (!row) return { chat: undefined, rev: 0, order: undefined, applied: NONE_APPLIED };
     const chat = row.record === null ? undefined : parseJson(ChatRecord, row.record);
     // The order is the one the valid record names (the column mirrors it): an unreadable chat has none.
     const order =
       typeof chat === "object" && chat.currentOrderId !== null && row.order_record !== null
         ? parseJson(OrderRecord, row.order_record)
         : undefined;
-    return { chat, rev: row.rev, order, lastUpdateId: row.last_update_id };
+    return { chat, rev: row.rev, order, applied: appliedIn(row) };
   };
 
   const readGoods = (orderId: string): GoodsEntry | undefined => {
@@ -187,13 +190,13 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   );
 
   type SinceResult =
-    { held: true; unchanged: true; lastUpdateId: number } | { held: true; row: ChatRow } | { held: false; holder: string | null };
+    { held: true; unchanged: true; applied: AppliedUpdates } | { held: true; row: ChatRow } | { held: false; holder: string | null };
   /** openChat for a caller holding revision `knownRev`: the records are read only when the chat moved since. */
   const openSince = leaseWrite(byChat, (chatId: ChatId, lease: LeaseRequest, knownRev: number): SinceResult => {
     const row = s.chatHead.get(chatId);
     const claimed = claimLease(chatId, lease, row);
     if (!claimed.held) return claimed;
-    if (row && knownRev > 0 && row.rev === knownRev) return { held: true, unchanged: true, lastUpdateId: row.last_update_id };
+    if (row && knownRev > 0 && row.rev === knownRev) return { held: true, unchanged: true, applied: appliedIn(row) };
     return { held: true, row: s.chatState.get(chatId) };
   });
 
@@ -243,37 +246,41 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
       if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
-      const last =
-        plan.appliedUpdateId !== undefined && plan.appliedUpdateId > row.last_update_id ? plan.appliedUpdateId : row.last_update_id;
+      // The window is parsed only when an update joins it.
+      let { last_update_id: floor, recent_update_ids: recent } = row;
+      if (plan.appliedUpdateId !== undefined) {
+        const applied = withApplied(appliedIn(row), plan.appliedUpdateId);
+        [floor, recent] = [applied.upTo, formatRecent(applied.recent)];
+      }
       if (plan.chat !== null) {
-        s.writeChat.run(plan.chat.json, plan.chat.currentOrderId, last, plan.chatId);
+        s.writeChat.run(plan.chat.json, plan.chat.currentOrderId, floor, recent, plan.chatId);
         rev += 1;
       } else if (plan.orders.length > 0 && rev > 0) {
         // Orders written without the record still move the chat on: a process holding it warm must read it again.
-        s.bumpChat.run(last, plan.chatId);
+        s.bumpChat.run(floor, recent, plan.chatId);
         rev += 1;
-      } else if (last !== row.last_update_id) s.applyUpdate.run(last, plan.chatId);
+      } else if (recent !== row.recent_update_ids || floor !== row.last_update_id) s.applyUpdate.run(floor, recent, plan.chatId);
       for (const order of plan.orders)
         s.writeOrder.run(order.orderId, plan.chatId, order.json, order.dueAt, order.createdAt, order.updatedAt);
       for (const entry of plan.audit) s.appendAudit.run(plan.chatId, entry.orderId, entry.json);
-      if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, last);
-      const pendingUpdates = pendingIn(plan.chatId, last);
+      if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
+      const pendingUpdates = pendingIn(plan.chatId, floor);
       if (plan.release && !pendingUpdates) s.releaseLease.run(plan.chatId, plan.owner);
       return { ok: true, rev, pendingUpdates };
     },
   );
 
   const release = leaseWrite(byChat, (chatId: ChatId, owner: string) => {
-    if (pendingIn(chatId, lastUpdateOf(chatId))) return { pendingUpdates: true };
+    if (pendingIn(chatId, floorOf(chatId))) return { pendingUpdates: true };
     s.releaseLease.run(chatId, owner);
     return { pendingUpdates: false };
   });
 
   const accept = write(byChat, (chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
     const now = clock();
-    const last = lastUpdateOf(chatId);
-    const accepted = updateId > last && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
-    const oldest = oldestPending(chatId, last);
+    const applied = appliedIn(s.appliedUpdates.get(chatId));
+    const accepted = !wasApplied(applied, updateId) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
+    const oldest = oldestPending(chatId, applied.upTo);
     const held = oldest !== null && take(chatId, lease, now);
     return { accepted, held, next: held ? oldest : null };
   });

@@ -275,3 +275,58 @@ describe("Telegram update delivered twice (issue 12)", () => {
     expectNothingEscaped(api);
   });
 });
+
+/**
+ * Telegram does not promise that a chat's updates reach the shop in `update_id` order: it sends several
+ * at once (up to `max_connections`), sends a refused one again after newer ones went through, and
+ * behind a load balancer two instances race. An update that arrives after a newer one of its chat was
+ * applied is a message the customer sent: it must be answered, not taken for a duplicate.
+ */
+describe("Telegram update that arrives after a newer one of its chat was applied", () => {
+  it("is answered by the instance that applied the newer one", async () => {
+    const api = await shops.stub();
+    const shop = await openShop(api);
+    const older = api.textUpdate(3801, "I need 2000 tokens");
+    const newer = api.textUpdate(3801, "hello");
+    let since = api.mark();
+    expect((await shop.post(newer)).status).toBe(200);
+    await api.nextShown(3801, since);
+    since = api.mark();
+    expect((await shop.post(older)).status).toBe(200);
+    expect(await api.nextShown(3801, since)).toContain("$40.00");
+    // And it is still answered once: sent again, it is a duplicate now.
+    expect((await shop.post(older)).status).toBe(200);
+    expect((await shop.post(newer)).status).toBe(200);
+    await closeAndRunTimers(shop);
+    expect(api.callsOf("sendMessage", 3801)).toHaveLength(2);
+    expectNothingEscaped(api);
+  });
+
+  for (const [name, lateTo] of [
+    ["the same instance", 0],
+    ["the other instance", 1],
+  ] as const) {
+    it(`is answered when it reaches ${name} of two sharing a store after the newer one was applied`, async () => {
+      const api = await shops.stub();
+      const env = { STORE_URL: tempStore() };
+      const instances = [
+        await openShop(api, { env, overrides: { instanceId: "first" } }),
+        await openShop(api, { env, overrides: { instanceId: "second" } }),
+      ];
+      const older = api.textUpdate(3901, "I need 2000 tokens");
+      const newer = api.textUpdate(3901, "hello");
+      let since = api.mark();
+      expect((await instances[0]!.post(newer)).status).toBe(200);
+      await api.nextShown(3901, since);
+      since = api.mark();
+      expect((await instances[lateTo]!.post(older)).status).toBe(200);
+      expect(await api.nextShown(3901, since)).toContain("$40.00");
+      // Telegram sends both again to the other instances: each is a duplicate now.
+      expect((await instances[1 - lateTo]!.post(older)).status).toBe(200);
+      expect((await instances[1]!.post(newer)).status).toBe(200);
+      for (const instance of instances) await closeAndRunTimers(instance);
+      expect(api.callsOf("sendMessage", 3901)).toHaveLength(2);
+      expectNothingEscaped(api);
+    });
+  }
+});

@@ -193,6 +193,26 @@ describe("sqlite store on a shared file", () => {
     await expect(sqliteStore(garbage)).rejects.toThrow(garbage);
   });
 
+  test("a file of the release before the window of applied updates gains it on open: its newest applied update becomes the floor", async () => {
+    const lease = { owner: "a", ttlMs: 60_000 };
+    const chat = ChatId.parse("7");
+    const before = await open();
+    await before.acceptUpdate(chat, 100, "{}", lease);
+    await before.commit({ chatId: chat, owner: "a", appliedUpdateId: 100 });
+    await before.acceptUpdate(chat, 101, '{"update_id":101}', lease);
+    await before.close();
+    // As that release left it: no window column, the newest applied id in last_update_id.
+    const raw = new Database(file);
+    raw.exec("ALTER TABLE chats DROP COLUMN recent_update_ids; UPDATE chats SET last_update_id = 100");
+    raw.close();
+    const after = await open();
+    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [] });
+    expect(await after.acceptUpdate(chat, 99, "{}", lease)).toMatchObject({ accepted: false });
+    expect(await after.queuedUpdates(chat, 5)).toEqual([{ updateId: 101, raw: '{"update_id":101}' }]);
+    await after.commit({ chatId: chat, owner: "a", appliedUpdateId: 101 });
+    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [101] });
+  });
+
   test("a file written by a newer version is refused rather than misread", async () => {
     await (await open()).close();
     const raw = new Database(file);

@@ -10,6 +10,7 @@ import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/
 import { StoreNotEmptyError, type StoreItem } from "../../src/store/dump.ts";
 import { memoryStore } from "../../src/store/memory.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
+import { RECENT_UPDATES } from "../../src/store/applied-updates.ts";
 import { orderSummary } from "./order-summary.ts";
 
 export type StoreFixture = {
@@ -95,7 +96,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
 
     test("a chat never written opens empty, with the lease", async () => {
       const opened = await store.openChat(chatId(1), A);
-      expect(opened).toEqual({ held: true, state: { chat: undefined, rev: 0, order: undefined, lastUpdateId: 0 } });
+      expect(opened).toEqual({ held: true, state: { chat: undefined, rev: 0, order: undefined, applied: { upTo: 0, recent: [] } } });
     });
 
     test("a chat's lease belongs to one owner at a time, is re-entrant, and frees itself when it runs out", async () => {
@@ -143,7 +144,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
 
     test("openChatSince reads nothing again while the chat is still at the caller's revision, and everything once it moved", async () => {
       await writeChatWithOrder();
-      expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, lastUpdateId: 0 });
+      expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [] } });
       // The lease is taken as openChat takes it: another owner is refused while this one holds it.
       expect(await other.openChatSince(chatId(1), B, 1)).toEqual({ held: false, holder: "instance-a" });
       // Another writer moves the chat (and applies an update): the caller's revision no longer holds.
@@ -161,9 +162,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(reopened.held && "state" in reopened && reopened.state.rev).toBe(2);
       expect(reopened.held && "state" in reopened && reopened.state.chat).toEqual(chatRecord(chatId(1), orderId(1), ["moved"]));
       expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ updatedAt: 2_000 });
-      expect(reopened.held && "state" in reopened && reopened.state.lastUpdateId).toBe(5);
-      // Unchanged again at the new revision, with the last applied update read fresh.
-      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, lastUpdateId: 5 });
+      expect(reopened.held && "state" in reopened && reopened.state.applied).toEqual({ upTo: 0, recent: [5] });
+      // Unchanged again at the new revision, with the applied updates read fresh.
+      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [5] } });
       // Revision 0 (nothing held) always reads.
       expect((await store.openChatSince(chatId(2), A, 0)).held && "state" in (await store.openChatSince(chatId(2), A, 0))).toBe(true);
     });
@@ -182,7 +183,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ summary: { state: "awaiting_payment" } });
       // An audit entry alone changes nothing of the chat: the revision stays.
       await store.commit({ chatId: chatId(1), owner: "instance-a", audit: [entry(chatId(1), orderId(1), "command")] });
-      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, lastUpdateId: 0 });
+      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [] } });
     });
 
     test("a stale writer's commit is refused: the chat moved under it", async () => {
@@ -361,10 +362,54 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         ok: true,
         pendingUpdates: false,
       });
-      expect((await other.readChat(chatId(1))).lastUpdateId).toBe(12);
+      expect((await other.readChat(chatId(1))).applied).toEqual({ upTo: 0, recent: [11, 12] });
       expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false, next: null });
-      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: false, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false, next: null });
       expect((await other.openChat(chatId(1), B)).held).toBe(true);
+    });
+
+    test("an update older than one already applied is a message that came late: kept, applied, and only then a duplicate", async () => {
+      await store.acceptUpdate(chatId(1), 12, '{"update_id":12}', A);
+      await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 12, release: true });
+      // Telegram sent 10 and 11 before 12, but they reach the shop after it (or a refused 10 comes again).
+      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: true, held: true, next: 10 });
+      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: false, next: null });
+      expect(await other.queuedUpdates(chatId(1), 10)).toEqual([
+        { updateId: 10, raw: '{"update_id":10}' },
+        { updateId: 11, raw: '{"update_id":11}' },
+      ]);
+      // Applying the late 10 leaves 11 waiting (it is older than 12, but not applied): the lease stays for it.
+      expect(await other.commit({ chatId: chatId(1), owner: "instance-b", appliedUpdateId: 10, release: true })).toMatchObject({
+        ok: true,
+        pendingUpdates: true,
+      });
+      expect(await other.queuedUpdates(chatId(1), 10)).toEqual([{ updateId: 11, raw: '{"update_id":11}' }]);
+      expect(await other.commit({ chatId: chatId(1), owner: "instance-b", appliedUpdateId: 11, release: true })).toMatchObject({
+        ok: true,
+        pendingUpdates: false,
+      });
+      expect((await store.readChat(chatId(1))).applied).toEqual({ upTo: 0, recent: [10, 11, 12] });
+      for (const id of [10, 11, 12])
+        expect(await store.acceptUpdate(chatId(1), id, `{"update_id":${id}}`, A)).toEqual({ accepted: false, held: false, next: null });
+      expect(await store.queuedUpdates(chatId(1), 10)).toEqual([]);
+    });
+
+    test(`a chat remembers its newest ${RECENT_UPDATES} applied updates; older ones count as applied up to the oldest it let go`, async () => {
+      await store.openChat(chatId(1), A);
+      // Applied out of order: every even id first, then the odd ones (late), 2 .. 2 * (RECENT_UPDATES + 5).
+      const ids = Array.from({ length: RECENT_UPDATES + 5 }, (_, i) => 2 * (i + 1));
+      for (const id of [...ids, ...ids.slice(-3).map((id) => id - 1)])
+        await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: id });
+      const { applied } = await store.readChat(chatId(1));
+      const all = [...ids, ...ids.slice(-3).map((id) => id - 1)].sort((a, b) => a - b);
+      expect(applied).toEqual({ upTo: all[all.length - RECENT_UPDATES - 1], recent: all.slice(-RECENT_UPDATES) });
+      await store.releaseLease(chatId(1), "instance-a");
+      // Below the floor: a duplicate (Telegram keeps an update a day; the window spans that many messages of one chat).
+      expect(await other.acceptUpdate(chatId(1), 3, "{}", B)).toMatchObject({ accepted: false });
+      // Above the floor and not in the window: a late message, kept.
+      const late = all[all.length - RECENT_UPDATES]! + 1;
+      expect(all).not.toContain(late);
+      expect(await other.acceptUpdate(chatId(1), late, "{}", B)).toMatchObject({ accepted: true, held: true, next: late });
     });
 
     test("the holder that accepts an update is told which waiting update comes first: an older one kept before, or this one", async () => {
@@ -457,9 +502,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await store.markGoodsSent(orderId(1), chatId(1), 77);
         await store.claimGoods(orderId(3), chatId(1), "instance-a", TTL);
         await store.putGoods(goodsEntry(orderId(3), chatId(1), "CODE-3"), "instance-a");
-        // A chat whose only trace is its Telegram bookkeeping: one update applied, one waiting.
+        // A chat whose only trace is its Telegram bookkeeping: two updates applied (38 came late), one waiting.
         await store.acceptUpdate(chatId(3), 40, '{"update_id":40}', A);
         await store.commit({ chatId: chatId(3), owner: "instance-a", appliedUpdateId: 40, release: true });
+        await store.acceptUpdate(chatId(3), 38, '{"update_id":38}', A);
+        await store.commit({ chatId: chatId(3), owner: "instance-a", appliedUpdateId: 38, release: true });
         await store.acceptUpdate(chatId(3), 41, '{"update_id":41}', B);
         // A read model that applied the first two log entries.
         const firstTwo = await store.readLog(null, 2);
@@ -534,7 +581,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
             entry: goodsEntry(orderId(3), chatId(1), "CODE-3"),
           });
           expect(await target.queuedUpdates(chatId(3), 10)).toEqual([{ updateId: 41, raw: '{"update_id":41}' }]);
+          expect((await target.readChat(chatId(3))).applied).toEqual({ upTo: 0, recent: [38, 40] });
           expect(await target.acceptUpdate(chatId(3), 40, '{"update_id":40}', B)).toMatchObject({ accepted: false });
+          expect(await target.acceptUpdate(chatId(3), 38, '{"update_id":38}', B)).toMatchObject({ accepted: false });
           expect(await target.kv("preferences").get("1")).toEqual({ language: "ru" });
           expect(await target.kv("sandbox_invoices").get("sbx_2")).toEqual({ orderId: orderId(2), amount: 4000 });
           // Promo uses keep counting where they were: the code is used up, and each customer has used it.

@@ -1,0 +1,121 @@
+/**
+ * Telegram does not deliver a chat's updates in `update_id` order: it sends several at once, sends a
+ * refused one again after newer ones went through, and behind a load balancer two instances race for
+ * them. Two shops in webhook mode share a store (a SQLite file, Redis, a three-node Redis Cluster);
+ * one customer's messages reach them in seeded random orders, some at once, some twice and to both,
+ * some long after newer ones were answered. Every message is answered exactly once, and the chat ends
+ * having applied every one. In CI an unreachable Redis or cluster FAILS these tests; locally they skip loudly.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ChatId } from "../../src/domain/ids.ts";
+import { wasApplied } from "../../src/store/applied-updates.ts";
+import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
+import { isolatedRedisUrl } from "../support/redis-store.ts";
+import { type BotApiStub, type TelegramShop, telegramShops } from "../support/telegram-shop.ts";
+
+const shops = telegramShops();
+const sqliteDir = mkdtempSync(join(tmpdir(), "tokengoblin-out-of-order-"));
+afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+
+const redisUrl = redisDbUrl(15);
+const redisProblem = await probeRedis(redisUrl);
+const clusterUrl = process.env.REDIS_CLUSTER_URL;
+const clusterStore = clusterUrl ? await isolatedRedisUrl(clusterUrl) : null;
+
+type Backend = { name: string; skip: boolean; url: (run: number) => string; clear: () => Promise<void> };
+const backends: Backend[] = [
+  { name: "a shared SQLite file", skip: false, url: (run) => `sqlite://${join(sqliteDir, `run-${run}.sqlite`)}`, clear: async () => {} },
+  {
+    name: "Redis",
+    skip: redisProblem !== null && !process.env.CI,
+    url: () => {
+      if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
+      return redisUrl;
+    },
+    clear: () => flushRedis(redisUrl),
+  },
+  {
+    name: "a three-node Redis Cluster",
+    skip: !clusterUrl && !process.env.CI,
+    url: () => {
+      if (!clusterUrl || !clusterStore) throw new Error("REDIS_CLUSTER_URL is not set in CI");
+      return clusterStore.url;
+    },
+    clear: async () => clusterStore?.clear(),
+  },
+];
+
+/** A small seeded generator (mulberry32): the same seed, the same schedule. */
+function random(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  return { next, below: (n: number) => Math.floor(next() * n) };
+}
+
+/** Resolves once the bot has sent `count` messages to the chat. */
+const answered = (api: BotApiStub, chatId: number, count: number) =>
+  api.waitFor(() => api.callsOf("sendMessage", chatId).length >= count, 0, 10_000);
+
+const MESSAGES = 8;
+const SCHEDULES = 4;
+let runs = 0;
+
+for (const backend of backends) {
+  (backend.skip ? describe.skip : describe)(`a chat's updates out of order, on two instances sharing ${backend.name}`, () => {
+    for (let seed = 1; seed <= SCHEDULES; seed++) {
+      it(`answers every message exactly once (schedule ${seed})`, async () => {
+        await backend.clear();
+        shops.onCleanup(() => backend.clear());
+        const api = await shops.stub();
+        const env = { STORE_URL: backend.url(runs++) };
+        const instances: TelegramShop[] = [
+          await shops.open({ api, webhook: true, env, overrides: { instanceId: "first", sweepIntervalMs: 3_600_000 } }),
+          await shops.open({ api, webhook: true, env, overrides: { instanceId: "second", sweepIntervalMs: 3_600_000 } }),
+        ];
+        const chatId = 4100 + seed;
+        const rng = random(seed);
+        const updates = Array.from({ length: MESSAGES }, (_, i) => api.textUpdate(chatId, `I need ${1000 + 100 * i} tokens`));
+        // Each update to one instance, a third of them again to the other (Telegram did not see the answer).
+        const deliveries = updates.flatMap((update) => {
+          const to = rng.below(2);
+          return rng.next() < 1 / 3
+            ? [
+                { update, to },
+                { update, to: 1 - to },
+              ]
+            : [{ update, to }];
+        });
+        for (let i = deliveries.length - 1; i > 0; i--) {
+          const j = rng.below(i + 1);
+          [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+        }
+        const posted = new Set<number>();
+        while (deliveries.length > 0) {
+          // One to three deliveries at once; then, half the time, wait until everything sent so far is
+          // answered, so the next ones (often older ids) arrive after newer ones were applied.
+          const batch = deliveries.splice(0, 1 + rng.below(3));
+          const statuses = await Promise.all(batch.map(({ update, to }) => instances[to]!.post(update)));
+          expect(statuses.map((s) => s.status)).toEqual(batch.map(() => 200));
+          for (const { update } of batch) posted.add(update.update_id as number);
+          if (rng.next() < 0.5) await answered(api, chatId, posted.size);
+        }
+        await answered(api, chatId, MESSAGES);
+        for (const instance of instances) await instance.close();
+        expect(api.callsOf("sendMessage", chatId)).toHaveLength(MESSAGES);
+        const reader = await shops.open({ api, env, overrides: { instanceId: "reader", sweepIntervalMs: 3_600_000 } });
+        const { applied } = await reader.app.store.readChat(ChatId.parse(String(chatId)));
+        expect(updates.filter((update) => !wasApplied(applied, update.update_id as number))).toEqual([]);
+        expect(await reader.app.store.queuedUpdates(ChatId.parse(String(chatId)), 10)).toEqual([]);
+      });
+    }
+  });
+}
