@@ -297,7 +297,7 @@ export function createSessions(options: SessionOptions) {
     const session: Session = {
       chatId,
       chat,
-      duplicateUpdate: mode.updateId !== undefined && wasApplied(loaded.applied, mode.updateId),
+      duplicateUpdate: mode.updateId !== undefined && wasApplied(loaded.applied, mode.updateId, clock()),
       ...(invalid ? { notice: "conversation_reset" as const } : {}),
       current: () => current,
       startOrder() {

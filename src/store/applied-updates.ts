@@ -9,21 +9,38 @@
  * and a floor below which every id counts as applied (ids that left the window, and what a store
  * written by an earlier version knew: its newest applied id).
  *
- * Every backend keeps the window as text, the ids ascending and separated by spaces (the Redis commit
- * script applies the same rule in Lua: keep both in step).
+ * What a chat applied is forgotten {@link FORGET_APPLIED_AFTER_MS} after it last applied one: Telegram
+ * keeps an update at most 24 hours, so nothing older can come again, and after a week without updates
+ * it numbers the next ones from a random id, which may be below a chat's floor (remembered forever,
+ * such a floor would take every new message of that chat for a repeat).
+ *
+ * Every backend keeps the window as text, the ids ascending and separated by spaces (the Redis scripts
+ * apply the same rules in Lua: keep both in step).
  */
 
 /** How many applied ids a chat remembers above its floor. */
 export const RECENT_UPDATES = 50;
 
-/** A chat's applied updates: every id up to `upTo`, and the ids in `recent` (ascending, all above `upTo`). */
-export type AppliedUpdates = { upTo: number; recent: readonly number[] };
+/** How long after its last applied update a chat remembers what it applied (Telegram keeps an update 24 hours). */
+export const FORGET_APPLIED_AFTER_MS = 48 * 3_600_000;
 
-export const NONE_APPLIED: AppliedUpdates = { upTo: 0, recent: [] };
+/**
+ * A chat's applied updates: every id up to `upTo`, and the ids in `recent` (ascending, all above
+ * `upTo`), as of `at` (ms, the store's clock), when it last applied one; 0: not known (none applied).
+ */
+export type AppliedUpdates = { upTo: number; recent: readonly number[]; at: number };
 
-/** Whether the chat has applied update `updateId` (Telegram sent it again). */
-export const wasApplied = (applied: AppliedUpdates, updateId: number): boolean =>
-  updateId <= applied.upTo || applied.recent.includes(updateId);
+export const NONE_APPLIED: AppliedUpdates = { upTo: 0, recent: [], at: 0 };
+
+/** What the chat still remembers at `now`: nothing once {@link FORGET_APPLIED_AFTER_MS} passed since `at`. */
+const remembered = (applied: AppliedUpdates, now: number): AppliedUpdates =>
+  applied.at > 0 && now - applied.at >= FORGET_APPLIED_AFTER_MS ? NONE_APPLIED : applied;
+
+/** Whether the chat has applied update `updateId` (Telegram sent it again), at `now`. */
+export const wasApplied = (applied: AppliedUpdates, updateId: number, now: number): boolean => {
+  const { upTo, recent } = remembered(applied, now);
+  return updateId <= upTo || recent.includes(updateId);
+};
 
 /** The window as stored ("" or absent: empty). */
 export function parseRecent(text: string | null | undefined): number[] {
@@ -33,20 +50,34 @@ export function parseRecent(text: string | null | undefined): number[] {
 
 export const formatRecent = (recent: readonly number[]): string => recent.join(" ");
 
-/** The chat's applied updates from its stored floor and window. */
-export const appliedFrom = (upTo: number, recent: string | null | undefined): AppliedUpdates => ({ upTo, recent: parseRecent(recent) });
+/**
+ * When applied updates that came without a time (a store or backup of an earlier version) were
+ * applied, as far as anyone knows: `now`, so they are remembered for the whole of
+ * {@link FORGET_APPLIED_AFTER_MS} and then forgotten. 0 when there are none.
+ */
+export const appliedAtOrNow = (at: number | undefined, upTo: number, recent: readonly number[], now: number): number =>
+  at ?? (upTo > 0 || recent.length > 0 ? now : 0);
+
+/** The chat's applied updates from its stored floor, window and time. */
+export const appliedFrom = (upTo: number, recent: string | null | undefined, at: number): AppliedUpdates => ({
+  upTo,
+  recent: parseRecent(recent),
+  at,
+});
 
 /**
- * `applied` with `updateId` applied too: added to the window in its place; the oldest ids beyond
- * {@link RECENT_UPDATES} leave it and raise the floor.
+ * `applied` with `updateId` applied too at `now`: added to the window in its place (to an empty one
+ * when the chat forgot what it applied); the oldest ids beyond {@link RECENT_UPDATES} leave it and
+ * raise the floor.
  */
-export function withApplied(applied: AppliedUpdates, updateId: number): AppliedUpdates {
-  if (wasApplied(applied, updateId)) return applied;
-  const recent = [...applied.recent];
-  let at = recent.length;
-  while (at > 0 && recent[at - 1]! > updateId) at--;
-  recent.splice(at, 0, updateId);
+export function withApplied(applied: AppliedUpdates, updateId: number, now: number): AppliedUpdates {
+  const base = remembered(applied, now);
+  if (wasApplied(base, updateId, now)) return { ...base, at: now };
+  const recent = [...base.recent];
+  let place = recent.length;
+  while (place > 0 && recent[place - 1]! > updateId) place--;
+  recent.splice(place, 0, updateId);
   const leaving = recent.length - RECENT_UPDATES;
-  if (leaving <= 0) return { upTo: applied.upTo, recent };
-  return { upTo: recent[leaving - 1]!, recent: recent.slice(leaving) };
+  if (leaving <= 0) return { upTo: base.upTo, recent, at: now };
+  return { upTo: recent[leaving - 1]!, recent: recent.slice(leaving), at: now };
 }

@@ -13,6 +13,7 @@
  * the number of log entries it had applied, so the target can give it its own log position.
  */
 import { z } from "zod";
+import { type AppliedUpdates, appliedAtOrNow } from "./applied-updates.ts";
 
 const Id = z.string().min(1);
 const Count = z.number().int().nonnegative();
@@ -22,7 +23,8 @@ export const StoreItem = z.discriminatedUnion("kind", [
   /**
    * A chat: its record (JSON, null when only its Telegram bookkeeping exists), revision and applied
    * updates (src/store/applied-updates.ts): every id up to `lastUpdateId`, and `recentUpdateIds`
-   * above it (absent in backups of versions that kept only the newest applied id, which then is the floor).
+   * above it, as of `updatesAppliedAt` (both absent in backups of versions that kept only the newest
+   * applied id, which then is the floor, as of the restore).
    */
   z.object({
     kind: z.literal("chat"),
@@ -32,6 +34,7 @@ export const StoreItem = z.discriminatedUnion("kind", [
     currentOrderId: z.string().nullable(),
     lastUpdateId: Count,
     recentUpdateIds: z.array(z.number().int().positive()).optional(),
+    updatesAppliedAt: Count.optional(),
   }),
   /** An order (snapshot and summary, as JSON) with its deadline index entry. */
   z.object({
@@ -185,4 +188,10 @@ export function numberOf(text: string, field: string, fallback: number): number 
   const value = parseLoosely(text);
   const found = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
   return typeof found === "number" && Number.isInteger(found) ? found : fallback;
+}
+
+/** A backed-up chat's applied updates, as a store restoring it at `now` keeps them. */
+export function appliedOfItem(item: Extract<StoreItem, { kind: "chat" }>, now: number): AppliedUpdates {
+  const recent = item.recentUpdateIds ?? [];
+  return { upTo: item.lastUpdateId, recent, at: appliedAtOrNow(item.updatesAppliedAt, item.lastUpdateId, recent, now) };
 }

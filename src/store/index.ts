@@ -58,7 +58,7 @@ export async function openStore(location: StoreLocation, options: { clock?: () =
     case "sqlite":
       return (await import("./sqlite-store.ts")).sqliteStore(location.path, options);
     case "redis":
-      return (await import("./redis-store.ts")).redisStore(location.url);
+      return (await import("./redis-store.ts")).redisStore(location.url, options);
     default: {
       const unhandled: never = location;
       throw new Error(`unknown store ${JSON.stringify(unhandled)}`);

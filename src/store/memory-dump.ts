@@ -18,6 +18,7 @@ import {
   progressCounter,
 } from "./dump.ts";
 import type { AppliedUpdates } from "./applied-updates.ts";
+import { appliedOfItem } from "./dump.ts";
 import type { SavedProjection } from "./shop-store.ts";
 
 /** A chat as the memory store keeps it: the record's JSON as written (unvalidated), its revision, its applied updates. */
@@ -47,7 +48,7 @@ export type MemoryTables = {
 };
 
 /** exportAll and importAll over `tables`; `kv` gives the store's key-value namespaces. */
-export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv) {
+export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv, clock: () => number) {
   const { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos } = tables;
   /** What the store holds, in words ("2 chats, 3 orders"), or null when it holds nothing of a shop's. */
   const holdings = (): string | null => {
@@ -78,6 +79,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
         currentOrderId: typeof currentOrderId === "string" ? currentOrderId : null,
         lastUpdateId: stored.applied.upTo,
         recentUpdateIds: [...stored.applied.recent],
+        updatesAppliedAt: stored.applied.at,
       });
     }
     for (const [orderId, stored] of orders) {
@@ -134,7 +136,7 @@ export function memoryDump(tables: MemoryTables, kv: (namespace: string) => Keyv
           chats.set(item.chatId, {
             rev: item.rev,
             json: item.record ?? undefined,
-            applied: { upTo: item.lastUpdateId, recent: item.recentUpdateIds ?? [] },
+            applied: appliedOfItem(item, clock()),
           });
           break;
         case "order":

@@ -58,11 +58,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     const parsed = schema.safeParse(raw);
     return parsed.success ? parsed.data : "invalid";
   };
-  /** The oldest update waiting in the chat's inbox (not yet applied), or null. */
+  /**
+   * The oldest update waiting in the chat's inbox, or null. The inbox holds no applied update (the
+   * commit that applies one deletes it; acceptUpdate refuses applied ones): whatever it holds waits.
+   */
   const oldestPending = (chatId: string): number | null => {
-    const applied = chats.get(chatId)?.applied ?? NONE_APPLIED;
     let oldest: number | null = null;
-    for (const id of inboxes.get(chatId)?.keys() ?? []) if (!wasApplied(applied, id) && (oldest === null || id < oldest)) oldest = id;
+    for (const id of inboxes.get(chatId)?.keys() ?? []) if (oldest === null || id < oldest) oldest = id;
     return oldest;
   };
   const pendingIn = (chatId: string) => oldestPending(chatId) !== null;
@@ -111,6 +113,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
   const dump = memoryDump(
     { chats, orders, orderChats, due, inboxes, payments, goods, log, trails, projections, kvMaps, promos },
     (namespace) => store.kv(namespace),
+    clock,
   );
 
   const store: ShopStore = {
@@ -142,7 +145,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });
       else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;
-      if (step.appliedUpdateId !== undefined) next.applied = withApplied(stored.applied, step.appliedUpdateId);
+      if (step.appliedUpdateId !== undefined) next.applied = withApplied(stored.applied, step.appliedUpdateId, clock());
       if (step.chat || step.appliedUpdateId !== undefined || next.rev !== stored.rev) chats.set(step.chatId, next);
       for (const order of step.orders ?? []) {
         // Kept as its JSON, as the other backends keep it: writing it costs one stringify, not a copy.
@@ -235,7 +238,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
 
     async acceptUpdate(chatId, updateId, raw, lease) {
       let inbox = inboxes.get(chatId);
-      const accepted = !wasApplied(chats.get(chatId)?.applied ?? NONE_APPLIED, updateId) && !inbox?.has(updateId);
+      const accepted = !wasApplied(chats.get(chatId)?.applied ?? NONE_APPLIED, updateId, clock()) && !inbox?.has(updateId);
       if (accepted) {
         if (!inbox) inboxes.set(chatId, (inbox = new Map()));
         inbox.set(updateId, { raw, at: clock() });
@@ -245,11 +248,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       return { accepted, held, next: held ? oldest : null };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
-      const applied = chats.get(chatId)?.applied ?? NONE_APPLIED;
       const inbox = inboxes.get(chatId);
       if (!inbox) return [];
       return [...inbox]
-        .filter(([id]) => !wasApplied(applied, id))
         .sort(([a], [b]) => a - b)
         .slice(0, limit)
         .map(([updateId, { raw }]) => ({ updateId, raw }));

@@ -24,7 +24,7 @@ export function pushAudit(keys: RedisKeys, chatId: ChatId, entries: readonly Aud
 }
 
 /** The keys and arguments of the commit script for `step` (see `commitScript`). */
-export function commitCall(keys: RedisKeys, step: CommitStep): CommitCall {
+export function commitCall(keys: RedisKeys, step: CommitStep, now: number): CommitCall {
   const chatId = step.chatId;
   const orders = step.orders ?? [];
   const call: CommitCall = {
@@ -46,6 +46,7 @@ export function commitCall(keys: RedisKeys, step: CommitStep): CommitCall {
       step.release ? "1" : "",
       chatId,
       String(orders.length),
+      String(now),
     ],
   };
   for (const order of orders) {

@@ -201,6 +201,7 @@ function itemsOf(wanted: { key: string; kind: ShardKeyKind; id: string }[], repl
           currentOrderId: chat.order ?? null,
           lastUpdateId: Number(chat.last ?? 0),
           recentUpdateIds: parseRecent(chat.recent),
+          ...(chat.at === undefined ? {} : { updatesAppliedAt: Number(chat.at) }),
         });
         return;
       }

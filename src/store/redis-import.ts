@@ -17,6 +17,7 @@ import {
   progressCounter,
 } from "./dump.ts";
 import { formatRecent } from "./applied-updates.ts";
+import { appliedOfItem } from "./dump.ts";
 import type { RedisConnection } from "./redis-connect.ts";
 import { dueMember, globEscape, type RedisKeys, shardOf } from "./redis-keys.ts";
 import { formatRedisLogPosition, type ShardPositions } from "./redis-log.ts";
@@ -52,6 +53,7 @@ export async function importRedis(
   options: ImportOptions,
   kv: (namespace: string) => Keyv,
   legacyPending: boolean,
+  now: number,
 ): Promise<ImportReport> {
   const target = `the Redis store at ${connection.target} (prefix ${keys.prefix})`;
   if (legacyPending) throw new StoreNotEmptyError(target, "the previous version's data");
@@ -86,8 +88,10 @@ export async function importRedis(
   for await (const item of items) {
     switch (item.kind) {
       case "chat": {
-        const fields = ["rev", String(item.rev), "last", String(item.lastUpdateId)];
-        if (item.recentUpdateIds?.length) fields.push("recent", formatRecent(item.recentUpdateIds));
+        const applied = appliedOfItem(item, now);
+        const fields = ["rev", String(item.rev), "last", String(applied.upTo)];
+        if (applied.recent.length > 0) fields.push("recent", formatRecent(applied.recent));
+        if (applied.at > 0) fields.push("at", String(applied.at));
         if (item.record !== null) fields.push("record", item.record);
         if (item.currentOrderId !== null) fields.push("order", item.currentOrderId);
         await send(["HSET", keys.chat(item.chatId), ...fields]);

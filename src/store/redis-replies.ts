@@ -14,10 +14,10 @@ const Flag = z.union([z.literal(0), z.literal(1)]);
 
 export const OpenReply = z.union([
   z.tuple([z.literal(0), MaybeText]),
-  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]),
-  z.tuple([z.literal(2), MaybeText, MaybeText]),
+  z.tuple([z.literal(1), MaybeText, MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]),
+  z.tuple([z.literal(2), MaybeText, MaybeText, MaybeText]),
 ]);
-export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]);
+export const ReadReply = z.tuple([MaybeText, MaybeText, MaybeText, MaybeText, MaybeText, MaybeText]);
 export const FlagReply = Flag;
 export const CommitReply = z.union([
   z.tuple([z.literal(0), z.enum(["moved", "lease_lost"])]),
@@ -56,9 +56,9 @@ export function readJson<T>(schema: Schema<T>, text: string | null | undefined):
   return parsed.success ? parsed.data : "invalid";
 }
 
-/** A chat's applied updates as the chat hash keeps them: `last` (the floor) and `recent` (the window). */
-export const appliedUpdates = (last: string | null, recent: string | null): AppliedUpdates =>
-  appliedFrom(last === null ? 0 : Number(last), recent);
+/** A chat's applied updates as the chat hash keeps them: `last` (the floor), `recent` (the window), `at`. */
+export const appliedUpdates = (last: string | null, recent: string | null, at: string | null): AppliedUpdates =>
+  appliedFrom(last === null ? 0 : Number(last), recent, at === null ? 0 : Number(at));
 
 /** A chat as the open and read scripts return it. The order is read only through a readable chat. */
 export function chatState(
@@ -67,13 +67,14 @@ export function chatState(
   order: string | null,
   last: string | null,
   recent: string | null,
+  at: string | null,
 ): ChatState {
   const chat = readJson(ChatRecord, record);
   return {
     chat,
     rev: rev === null ? 0 : Number(rev),
     order: chat === undefined || chat === "invalid" ? undefined : readJson(OrderRecord, order),
-    applied: appliedUpdates(last, recent),
+    applied: appliedUpdates(last, recent, at),
   };
 }
 

@@ -13,7 +13,7 @@
  * Numbers cross as strings; absent values as "" (Lua's `false` comes back as null).
  */
 import { type CommandParser, defineScript } from "@redis/client";
-import { RECENT_UPDATES } from "./applied-updates.ts";
+import { FORGET_APPLIED_AFTER_MS, RECENT_UPDATES } from "./applied-updates.ts";
 import { PROMO_SCRIPTS } from "./redis-promo.ts";
 
 /** Whatever the script returned; the store checks its shape (see redis-replies.ts). */
@@ -47,19 +47,27 @@ end
 
 /**
  * A chat's applied Telegram updates (src/store/applied-updates.ts, whose rules these follow): the chat
- * hash's \`last\` (every id up to it) and \`recent\` (the newest ids above it, ascending, space-separated).
+ * hash's \`last\` (every id up to it), \`recent\` (the newest ids above it, ascending, space-separated)
+ * and \`at\` (when it last applied one, on the instances' clock, passed in: the server's clock is for
+ * leases). \`head\` is {last, recent, at} as HMGET reads them.
  */
 const APPLIED_UPDATES = `
+local function applied_head(chat, now)
+  local head = redis.call('HMGET', chat, 'last', 'recent', 'at')
+  local at = tonumber(head[3] or '0')
+  if at > 0 and tonumber(now) - at >= ${FORGET_APPLIED_AFTER_MS} then return {false, false, false} end
+  return head
+end
 local function applied_in(head, id)
   if tonumber(id) <= tonumber(head[1] or '0') then return true end
   return head[2] ~= false and string.find(' ' .. head[2] .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
-local function was_applied(chat, id)
-  return applied_in(redis.call('HMGET', chat, 'last', 'recent'), id)
-end
-local function add_applied(chat, id)
-  local head = redis.call('HMGET', chat, 'last', 'recent')
-  if applied_in(head, id) then return end
+local function add_applied(chat, id, now)
+  local head = applied_head(chat, now)
+  if applied_in(head, id) then
+    redis.call('HSET', chat, 'at', now)
+    return
+  end
   local last, recent, n = tonumber(head[1] or '0'), {}, tonumber(id)
   if head[2] then for text in string.gmatch(head[2], '%d+') do recent[#recent + 1] = tonumber(text) end end
   local at = #recent + 1
@@ -72,7 +80,7 @@ local function add_applied(chat, id)
     for i = leaving + 1, #recent do kept[#kept + 1] = recent[i] end
     recent = kept
   end
-  redis.call('HSET', chat, 'last', string.format('%d', last), 'recent', table.concat(recent, ' '))
+  redis.call('HSET', chat, 'last', string.format('%d', last), 'recent', table.concat(recent, ' '), 'at', now)
 end
 `;
 
@@ -89,20 +97,20 @@ end
 /**
  * openChat and openChatSince. KEYS: lease, chat. ARGV: owner, ttl ms, order key prefix of the chat's
  * shard, the revision the caller holds (0: none, read the chat whatever its revision). Returns {0,
- * holder}; {2, last, recent} (its applied updates) when the chat is still at that revision (nothing
- * more is read); or {1, rev, record, order JSON, last, recent}.
+ * holder}; {2, last, recent, at} (its applied updates) when the chat is still at that revision
+ * (nothing more is read); or {1, rev, record, order JSON, last, recent, at}.
  */
 export const openChatScript = defineScript({
   SCRIPT: `${TAKE_LEASE}
 if not take_lease(KEYS[1], ARGV[1], ARGV[2]) then return {0, redis.call('GET', KEYS[1])} end
 if ARGV[4] ~= '0' then
-  local known = redis.call('HMGET', KEYS[2], 'rev', 'last', 'recent')
-  if known[1] == ARGV[4] then return {2, known[2], known[3]} end
+  local known = redis.call('HMGET', KEYS[2], 'rev', 'last', 'recent', 'at')
+  if known[1] == ARGV[4] then return {2, known[2], known[3], known[4]} end
 end
-local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last', 'recent')
+local chat = redis.call('HMGET', KEYS[2], 'rev', 'record', 'order', 'last', 'recent', 'at')
 local order = false
 if chat[3] then order = redis.call('GET', ARGV[3] .. chat[3]) end
-return {1, chat[1], chat[2], order, chat[4], chat[5]}`,
+return {1, chat[1], chat[2], order, chat[4], chat[5], chat[6]}`,
   NUMBER_OF_KEYS: 2,
   parseCommand(parser: CommandParser, lease: string, chat: string, owner: string, ttlMs: number, orderPrefix: string, knownRev: number) {
     parser.pushKey(lease);
@@ -112,13 +120,13 @@ return {1, chat[1], chat[2], order, chat[4], chat[5]}`,
   transformReply: raw,
 });
 
-/** readChat: openChat without the lease. KEYS: chat. ARGV: order key prefix. Returns {rev, record, order JSON, last, recent}. */
+/** readChat: openChat without the lease. KEYS: chat. ARGV: order key prefix. Returns {rev, record, order JSON, last, recent, at}. */
 export const readChatScript = defineScript({
   SCRIPT: `
-local chat = redis.call('HMGET', KEYS[1], 'rev', 'record', 'order', 'last', 'recent')
+local chat = redis.call('HMGET', KEYS[1], 'rev', 'record', 'order', 'last', 'recent', 'at')
 local order = false
 if chat[3] then order = redis.call('GET', ARGV[1] .. chat[3]) end
-return {chat[1], chat[2], order, chat[4], chat[5]}`,
+return {chat[1], chat[2], order, chat[4], chat[5], chat[6]}`,
   NUMBER_OF_KEYS: 1,
   parseCommand(parser: CommandParser, chat: string, orderPrefix: string) {
     parser.pushKey(chat);
@@ -162,8 +170,9 @@ export type CommitCall = { keys: string[]; args: string[] };
 /**
  * commit. KEYS: chat, lease, due, log, queue, inbox, inboxes, then the orders' keys, then the trails'.
  * ARGV: owner, expected rev ("" keeps the chat), record JSON, current order id ("" none), applied update
- * ("" none), release ("1"), chat id, order count, per order {JSON, dueAt ("" none), due member}, then
- * the audit entries (see APPEND_AUDIT). Returns {0, reason} or {1, rev, pending (0/1)}.
+ * ("" none), release ("1"), chat id, order count, now (ms, the instance's clock), per order {JSON,
+ * dueAt ("" none), due member}, then the audit entries (see APPEND_AUDIT). Returns {0, reason} or {1,
+ * rev, pending (0/1)}.
  */
 export const commitScript = defineScript({
   SCRIPT: `${APPEND_AUDIT}${APPLIED_UPDATES}
@@ -175,7 +184,7 @@ local orders = tonumber(ARGV[8])
 -- The audit is written first: a script that fails part-way keeps what it already wrote (Redis does
 -- not roll back), so an entry that cannot be written (no memory, a damaged key) fails the step with
 -- nothing of it stored, instead of a step stored without its entries.
-append_audit(log, 9 + orders * 3)
+append_audit(log, 10 + orders * 3)
 if ARGV[2] ~= '' then
   rev = rev + 1
   redis.call('HSET', chat, 'rev', rev, 'record', ARGV[3])
@@ -186,7 +195,7 @@ elseif orders > 0 and rev > 0 then
   redis.call('HSET', chat, 'rev', rev)
 end
 if ARGV[5] ~= '' then
-  add_applied(chat, ARGV[5])
+  add_applied(chat, ARGV[5], ARGV[9])
   -- The applied update leaves the inbox; older ones that wait stay (they arrived late: still to apply).
   if redis.call('ZREM', queue, ARGV[5]) > 0 then
     redis.call('HDEL', inbox, ARGV[5], 't' .. ARGV[5])
@@ -204,7 +213,7 @@ if ARGV[5] ~= '' then
     end
   end
 end
-local at = 9
+local at = 10
 for i = 1, orders do
   redis.call('SET', KEYS[7 + i], ARGV[at])
   if ARGV[at + 1] == '' then
@@ -239,7 +248,8 @@ return 1`,
 
 /**
  * acceptUpdate. KEYS: chat, queue, inbox, inboxes, lease. ARGV: update id, raw update, owner, ttl ms,
- * chat id. The arrival time is the server's. Returns {accepted (0/1), held (0/1), the oldest queued
+ * chat id, now (ms, the instance's clock: for the applied updates). The arrival time is the server's.
+ * Applied updates kept by an earlier version (no \`at\`) are given now as their time. Returns {accepted (0/1), held (0/1), the oldest queued
  * update id when held ("" otherwise)}.
  */
 export const acceptUpdateScript = defineScript({
@@ -247,7 +257,8 @@ export const acceptUpdateScript = defineScript({
 local chat, queue, inbox, inboxes, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = tonumber(ARGV[1])
 local accepted = 0
-if not was_applied(chat, ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
+if redis.call('HEXISTS', chat, 'last') == 1 and redis.call('HEXISTS', chat, 'at') == 0 then redis.call('HSET', chat, 'at', ARGV[6]) end
+if not applied_in(applied_head(chat, ARGV[6]), ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
   local now = server_ms()
   if redis.call('ZCARD', queue) == 0 then redis.call('ZADD', inboxes, now, ARGV[5]) end
   redis.call('ZADD', queue, id, ARGV[1])
@@ -269,9 +280,10 @@ return {accepted, held, first}`,
     owner: string,
     ttlMs: number,
     chatId: string,
+    now: number,
   ) {
     for (const key of keys) parser.pushKey(key);
-    parser.push(String(updateId), update, owner, String(ttlMs), chatId);
+    parser.push(String(updateId), update, owner, String(ttlMs), chatId, String(now));
   },
   transformReply: raw,
 });

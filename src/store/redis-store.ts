@@ -41,6 +41,11 @@ import { PromoUseReply, PromoUsesReply } from "./redis-promo.ts";
 export type RedisStoreOptions = {
   /** Prefix of every key (default `tg:`): several shops, or test runs, can share one Redis. */
   keyPrefix?: string;
+  /**
+   * The instance's clock (default `Date.now`): how long a chat remembers its applied Telegram updates,
+   * and the time of a restored backup's. Leases and claims run on the Redis server's clock.
+   */
+  clock?: () => number;
 };
 
 const ALL_SHARDS = Array.from({ length: SHARDS }, (_, shard) => shard);
@@ -60,7 +65,7 @@ export async function redisStore(storeUrl: string, options: RedisStoreOptions = 
     const legacy = (await legacyPending(connection, keys))
       ? redisLegacyData(connection, () => markLegacyDropped(connection, keys))
       : undefined;
-    return storeOver(connection, keys, legacy);
+    return storeOver(connection, keys, legacy, options.clock ?? Date.now);
   } catch (error) {
     await connection.close();
     throw error;
@@ -85,7 +90,7 @@ function auditEntry(text: string | undefined): AuditEntry | undefined {
   return entry === "invalid" ? undefined : entry;
 }
 
-function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: LegacyData | undefined): ShopStore {
+function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: LegacyData | undefined, clock: () => number): ShopStore {
   const { client, guard } = connection;
   const keyvs = new Map<string, Keyv>();
   let legacy = legacyData;
@@ -107,8 +112,8 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       );
       const opened = reply("openChat", OpenReply, raw);
       if (opened[0] === 0) return { held: false, holder: opened[1] };
-      if (opened[0] === 2) return { held: true, unchanged: true, applied: appliedUpdates(opened[1], opened[2]) };
-      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4], opened[5]) };
+      if (opened[0] === 2) return { held: true, unchanged: true, applied: appliedUpdates(opened[1], opened[2], opened[3]) };
+      return { held: true, state: chatState(opened[1], opened[2], opened[3], opened[4], opened[5], opened[6]) };
     },
     async renewLease(chatId, lease) {
       const raw = await guard("renewLease", () => client.renewLease(keys.lease(chatId), lease.owner, lease.ttlMs));
@@ -120,11 +125,11 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     },
     async readChat(chatId) {
       const raw = await guard("readChat", () => client.readChat(keys.chat(chatId), keys.orderPrefix(chatId)));
-      const [rev, record, order, last, recent] = reply("readChat", ReadReply, raw);
-      return chatState(rev, record, order, last, recent);
+      const [rev, record, order, last, recent, at] = reply("readChat", ReadReply, raw);
+      return chatState(rev, record, order, last, recent, at);
     },
     async commit(step) {
-      const call = commitCall(keys, step);
+      const call = commitCall(keys, step, clock());
       const raw = await guard("commit", () => client.commit(call));
       const committed = reply("commit", CommitReply, raw);
       if (committed[0] === 0) return { ok: false, reason: committed[1] };
@@ -212,7 +217,9 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
 
     async acceptUpdate(chatId, updateId, raw, lease) {
       const inboxKeys = [keys.chat(chatId), keys.queue(chatId), keys.inbox(chatId), keys.inboxesOf(chatId), keys.lease(chatId)] as const;
-      const answer = await guard("acceptUpdate", () => client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId));
+      const answer = await guard("acceptUpdate", () =>
+        client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId, clock()),
+      );
       const [accepted, held, next] = reply("acceptUpdate", AcceptReply, answer);
       return { accepted: accepted === 1, held: held === 1, next: held === 1 && next !== "" ? Number(next) : null };
     },
@@ -301,7 +308,7 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       return exportRedis(connection, keys, () => legacy !== undefined);
     },
     importAll(items, options = {}) {
-      return importRedis(connection, keys, items, options, (namespace) => store.kv(namespace), legacy !== undefined);
+      return importRedis(connection, keys, items, options, (namespace) => store.kv(namespace), legacy !== undefined, clock());
     },
 
     async ping() {

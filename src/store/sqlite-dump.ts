@@ -13,6 +13,7 @@ import {
   type StoreItem,
   StoreNeedsUpgradeError,
   StoreNotEmptyError,
+  appliedOfItem,
   emptyCounts,
   fieldOf,
   formatCounts,
@@ -73,7 +74,8 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
     // The first read fixes the moment every later read of this transaction sees.
     const rows = (sql: string, ...args: unknown[]) => db.prepare<unknown[], Row>(sql).iterate(...args);
     for (const row of rows(
-      `SELECT chat_id, rev, record, current_order_id, last_update_id, recent_update_ids FROM chats WHERE ${HOLDS_A_CHAT} ORDER BY rowid`,
+      `SELECT chat_id, rev, record, current_order_id, last_update_id, recent_update_ids, updates_applied_at FROM chats
+       WHERE ${HOLDS_A_CHAT} ORDER BY rowid`,
     )) {
       yield {
         kind: "chat",
@@ -83,6 +85,7 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
         currentOrderId: row.current_order_id === null ? null : String(row.current_order_id),
         lastUpdateId: Number(row.last_update_id),
         recentUpdateIds: parseRecent(String(row.recent_update_ids)),
+        updatesAppliedAt: Number(row.updates_applied_at),
       };
     }
     for (const row of rows("SELECT order_id, chat_id, record, due_at, created_at, updated_at FROM orders ORDER BY rowid")) {
@@ -168,9 +171,11 @@ export async function importSqlite(
     if (found) throw new StoreNotEmptyError(target, found);
     const put = {
       chat: db.prepare(
-        `INSERT INTO chats(chat_id, rev, record, current_order_id, last_update_id, recent_update_ids) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO chats(chat_id, rev, record, current_order_id, last_update_id, recent_update_ids, updates_applied_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(chat_id) DO UPDATE SET rev = excluded.rev, record = excluded.record, current_order_id = excluded.current_order_id,
-           last_update_id = excluded.last_update_id, recent_update_ids = excluded.recent_update_ids, lease_owner = NULL, lease_until = NULL`,
+           last_update_id = excluded.last_update_id, recent_update_ids = excluded.recent_update_ids,
+           updates_applied_at = excluded.updates_applied_at, lease_owner = NULL, lease_until = NULL`,
       ),
       order: db.prepare("INSERT INTO orders(order_id, chat_id, record, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"),
       orderChat: db.prepare("INSERT OR REPLACE INTO order_index(order_id, chat_id) VALUES (?, ?)"),
@@ -189,16 +194,11 @@ export async function importSqlite(
     const positionAfter = db.prepare<[number], number>("SELECT pos FROM audit ORDER BY pos LIMIT 1 OFFSET ?").pluck();
     for await (const item of items) {
       switch (item.kind) {
-        case "chat":
-          put.chat.run(
-            item.chatId,
-            item.rev,
-            item.record,
-            item.currentOrderId,
-            item.lastUpdateId,
-            formatRecent(item.recentUpdateIds ?? []),
-          );
+        case "chat": {
+          const applied = appliedOfItem(item, now);
+          put.chat.run(item.chatId, item.rev, item.record, item.currentOrderId, applied.upTo, formatRecent(applied.recent), applied.at);
           break;
+        }
         case "order":
           put.order.run(item.orderId, item.chatId, item.record, item.dueAt, item.createdAt, item.updatedAt);
           break;

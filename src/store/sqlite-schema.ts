@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS chats (
   current_order_id TEXT,
   last_update_id INTEGER NOT NULL DEFAULT 0,
   recent_update_ids TEXT NOT NULL DEFAULT '',
+  updates_applied_at INTEGER NOT NULL DEFAULT 0,
   lease_owner TEXT,
   lease_until INTEGER
 );
@@ -112,15 +113,26 @@ CREATE INDEX IF NOT EXISTS promo_uses_chat ON promo_uses(code, chat_id);
 /**
  * Columns added within store schema 3, with their defaults, as the tables above name them for a new
  * file. Like the tables, only ever added: a version that does not know one never reads it.
- * - `chats.recent_update_ids`: the chat's window of applied Telegram updates (src/store/applied-updates.ts);
- *   a file written before it has only `last_update_id`, the newest applied id, which becomes the floor.
+ * - `chats.recent_update_ids` and `chats.updates_applied_at`: the chat's window of applied Telegram
+ *   updates and when it last applied one (src/store/applied-updates.ts). A file written before them
+ *   has only `last_update_id`, the newest applied id: it becomes the floor, as applied now (`backfill`).
  */
-const COLUMNS_ADDED_IN_SCHEMA_3 = [{ table: "chats", column: "recent_update_ids", definition: "TEXT NOT NULL DEFAULT ''" }] as const;
+const COLUMNS_ADDED_IN_SCHEMA_3: readonly { table: string; column: string; definition: string; backfill?: string }[] = [
+  { table: "chats", column: "recent_update_ids", definition: "TEXT NOT NULL DEFAULT ''" },
+  {
+    table: "chats",
+    column: "updates_applied_at",
+    definition: "INTEGER NOT NULL DEFAULT 0",
+    backfill: "UPDATE chats SET updates_applied_at = @now WHERE last_update_id > 0 OR recent_update_ids <> ''",
+  },
+];
 
-const addMissingColumns = (db: Database.Database) => {
-  for (const { table, column, definition } of COLUMNS_ADDED_IN_SCHEMA_3) {
+const addMissingColumns = (db: Database.Database, now: number) => {
+  for (const { table, column, definition, backfill } of COLUMNS_ADDED_IN_SCHEMA_3) {
     const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-    if (!columns.some((found) => found.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    if (columns.some((found) => found.name === column)) continue;
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    if (backfill) db.prepare(backfill).run({ now });
   }
 };
 
@@ -151,7 +163,7 @@ const userVersion = (db: Database.Database) => db.pragma("user_version", { simpl
  * Brings the file up to {@link STORE_SCHEMA_VERSION}. Refuses a file written by a newer version, since
  * this one would misread it.
  */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, now: number): void {
   const found = userVersion(db);
   if (found > STORE_SCHEMA_VERSION) {
     throw new Error(
@@ -168,7 +180,7 @@ export function migrate(db: Database.Database): void {
   }
   db.transaction(() => {
     db.exec(ADDED_IN_SCHEMA_3);
-    addMissingColumns(db);
+    addMissingColumns(db, now);
   }).immediate();
 }
 

@@ -6,7 +6,10 @@ import type Database from "better-sqlite3";
 
 type Lease = { chat: string; owner: string; until: number; now: number };
 /** A chat's applied Telegram updates as stored (src/store/applied-updates.ts): the floor and the window above it. */
-type AppliedRow = { last_update_id: number; recent_update_ids: string };
+type AppliedRow = { last_update_id: number; recent_update_ids: string; updates_applied_at: number };
+/** The applied updates as a commit writes them: floor, window, time. */
+type AppliedValues = readonly [number, string, number];
+const SET_APPLIED = "last_update_id = ?, recent_update_ids = ?, updates_applied_at = ?";
 type ChatRow = AppliedRow & { rev: number; record: string | null; order_record: string | null };
 type OpenRow = ChatRow & { lease_owner: string | null; lease_until: number | null };
 type CommitRow = AppliedRow & { rev: number; lease_owner: string | null; lease_until: number | null };
@@ -35,27 +38,28 @@ export function prepareStatements(db: Database.Database) {
       "UPDATE chats SET lease_owner = NULL, lease_until = NULL WHERE chat_id = ? AND lease_owner = ?",
     ),
     chatState: db.prepare<[string], ChatRow>(
-      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, o.record AS order_record
+      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, c.updates_applied_at, o.record AS order_record
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
     // The chat as openChat reads it: with its lease, so a lease this owner already holds is not written again.
     openState: db.prepare<[string], OpenRow>(
-      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, o.record AS order_record, c.lease_owner, c.lease_until
+      `SELECT c.rev, c.record, c.last_update_id, c.recent_update_ids, c.updates_applied_at, o.record AS order_record,
+         c.lease_owner, c.lease_until
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
     // The chat's revision, applied updates and lease without its records: what a commit checks, and
     // what openChatSince compares before it reads the records (only when the chat moved).
     chatHead: db.prepare<[string], CommitRow>(
-      "SELECT rev, last_update_id, recent_update_ids, lease_owner, lease_until FROM chats WHERE chat_id = ?",
+      "SELECT rev, last_update_id, recent_update_ids, updates_applied_at, lease_owner, lease_until FROM chats WHERE chat_id = ?",
     ),
-    appliedUpdates: db.prepare<[string], AppliedRow>("SELECT last_update_id, recent_update_ids FROM chats WHERE chat_id = ?"),
-    writeChat: db.prepare<[string, string | null, number, string, string]>(
-      "UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?",
+    appliedUpdates: db.prepare<[string], AppliedRow>(
+      "SELECT last_update_id, recent_update_ids, updates_applied_at FROM chats WHERE chat_id = ?",
     ),
-    bumpChat: db.prepare<[number, string, string]>(
-      "UPDATE chats SET rev = rev + 1, last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?",
+    writeChat: db.prepare<[string, string | null, ...AppliedValues, string]>(
+      `UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, ${SET_APPLIED} WHERE chat_id = ?`,
     ),
-    applyUpdate: db.prepare<[number, string, string]>("UPDATE chats SET last_update_id = ?, recent_update_ids = ? WHERE chat_id = ?"),
+    bumpChat: db.prepare<[...AppliedValues, string]>(`UPDATE chats SET rev = rev + 1, ${SET_APPLIED} WHERE chat_id = ?`),
+    applyUpdate: db.prepare<[...AppliedValues, string]>(`UPDATE chats SET ${SET_APPLIED} WHERE chat_id = ?`),
     // An order never changes chats: leaving chat_id out of the update spares its index a write per commit.
     writeOrder: db.prepare<[string, string, string, number | null, number, number]>(
       `INSERT INTO orders(order_id, chat_id, record, due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -97,20 +101,13 @@ export function prepareStatements(db: Database.Database) {
       "INSERT OR IGNORE INTO inbox(chat_id, update_id, raw, received_at) VALUES (?, ?, ?, ?)",
     ),
     // The inbox holds no applied update: the commit that applies one deletes it, and acceptUpdate refuses
-    // applied ones. Ids up to the chat's floor are still left out (an inbox restored from a backup).
-    oldestPending: db.prepare<[string, number], { update_id: number }>(
-      "SELECT update_id FROM inbox WHERE chat_id = ? AND update_id > ? ORDER BY update_id LIMIT 1",
-    ),
+    // applied ones. So whatever it holds waits, also ids below the chat's newest applied one (late ones).
+    oldestPending: db.prepare<[string], { update_id: number }>("SELECT update_id FROM inbox WHERE chat_id = ? ORDER BY update_id LIMIT 1"),
     dropApplied: db.prepare<[string, number]>("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?"),
-    queued: db.prepare<[string, string, number], { update_id: number; raw: string }>(
-      `SELECT update_id, raw FROM inbox
-       WHERE chat_id = ? AND update_id > IFNULL((SELECT last_update_id FROM chats WHERE chat_id = ?), 0)
-       ORDER BY update_id LIMIT ?`,
+    queued: db.prepare<[string, number], { update_id: number; raw: string }>(
+      "SELECT update_id, raw FROM inbox WHERE chat_id = ? ORDER BY update_id LIMIT ?",
     ),
-    waiting: db.prepare<[number, number], { chat_id: string }>(
-      `SELECT DISTINCT i.chat_id FROM inbox i LEFT JOIN chats c ON c.chat_id = i.chat_id
-       WHERE i.received_at <= ? AND i.update_id > IFNULL(c.last_update_id, 0) LIMIT ?`,
-    ),
+    waiting: db.prepare<[number, number], { chat_id: string }>("SELECT DISTINCT chat_id FROM inbox WHERE received_at <= ? LIMIT ?"),
     loadProjection: db.prepare<[string], { position: string; state: string }>("SELECT position, state FROM projections WHERE name = ?"),
     saveProjection: db.prepare<[string, string, string]>(
       "INSERT INTO projections(name, position, state) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, state = excluded.state",

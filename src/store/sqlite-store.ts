@@ -65,7 +65,7 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: 5000 });
     configure(db);
-    migrate(db);
+    migrate(db, clock());
   } catch (error) {
     db?.close();
     const reason = error instanceof Error ? error.message : String(error);
@@ -129,11 +129,10 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const take = (chat: string, lease: LeaseRequest, now: number) =>
     s.takeLease.run({ chat, owner: lease.owner, until: now + lease.ttlMs, now }).changes > 0;
-  const appliedIn = (row: { last_update_id: number; recent_update_ids: string } | undefined): AppliedUpdates =>
-    row ? appliedFrom(row.last_update_id, row.recent_update_ids) : NONE_APPLIED;
-  const floorOf = (chatId: string) => s.appliedUpdates.get(chatId)?.last_update_id ?? 0;
-  const oldestPending = (chatId: string, floor: number) => s.oldestPending.get(chatId, floor)?.update_id ?? null;
-  const pendingIn = (chatId: string, floor: number) => oldestPending(chatId, floor) !== null;
+  const appliedIn = (row: { last_update_id: number; recent_update_ids: string; updates_applied_at: number } | undefined): AppliedUpdates =>
+    row ? appliedFrom(row.last_update_id, row.recent_update_ids, row.updates_applied_at) : NONE_APPLIED;
+  const oldestPending = (chatId: string) => s.oldestPending.get(chatId)?.update_id ?? null;
+  const pendingIn = (chatId: string) => oldestPending(chatId) !== null;
 
   // Rows are read inside a transaction and validated after it: the write lock is held for SQL only.
   type ChatRow = ReturnType<typeof s.chatState.get>;
@@ -247,31 +246,32 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
       // The window is parsed only when an update joins it.
-      let { last_update_id: floor, recent_update_ids: recent } = row;
+      let { last_update_id: floor, recent_update_ids: recent, updates_applied_at: appliedAt } = row;
       if (plan.appliedUpdateId !== undefined) {
-        const applied = withApplied(appliedIn(row), plan.appliedUpdateId);
-        [floor, recent] = [applied.upTo, formatRecent(applied.recent)];
+        const applied = withApplied(appliedIn(row), plan.appliedUpdateId, clock());
+        [floor, recent, appliedAt] = [applied.upTo, formatRecent(applied.recent), applied.at];
       }
+      const updates = [floor, recent, appliedAt] as const;
       if (plan.chat !== null) {
-        s.writeChat.run(plan.chat.json, plan.chat.currentOrderId, floor, recent, plan.chatId);
+        s.writeChat.run(plan.chat.json, plan.chat.currentOrderId, ...updates, plan.chatId);
         rev += 1;
       } else if (plan.orders.length > 0 && rev > 0) {
         // Orders written without the record still move the chat on: a process holding it warm must read it again.
-        s.bumpChat.run(floor, recent, plan.chatId);
+        s.bumpChat.run(...updates, plan.chatId);
         rev += 1;
-      } else if (recent !== row.recent_update_ids || floor !== row.last_update_id) s.applyUpdate.run(floor, recent, plan.chatId);
+      } else if (plan.appliedUpdateId !== undefined) s.applyUpdate.run(...updates, plan.chatId);
       for (const order of plan.orders)
         s.writeOrder.run(order.orderId, plan.chatId, order.json, order.dueAt, order.createdAt, order.updatedAt);
       for (const entry of plan.audit) s.appendAudit.run(plan.chatId, entry.orderId, entry.json);
       if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
-      const pendingUpdates = pendingIn(plan.chatId, floor);
+      const pendingUpdates = pendingIn(plan.chatId);
       if (plan.release && !pendingUpdates) s.releaseLease.run(plan.chatId, plan.owner);
       return { ok: true, rev, pendingUpdates };
     },
   );
 
   const release = leaseWrite(byChat, (chatId: ChatId, owner: string) => {
-    if (pendingIn(chatId, floorOf(chatId))) return { pendingUpdates: true };
+    if (pendingIn(chatId)) return { pendingUpdates: true };
     s.releaseLease.run(chatId, owner);
     return { pendingUpdates: false };
   });
@@ -279,8 +279,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   const accept = write(byChat, (chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
     const now = clock();
     const applied = appliedIn(s.appliedUpdates.get(chatId));
-    const accepted = !wasApplied(applied, updateId) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
-    const oldest = oldestPending(chatId, applied.upTo);
+    const accepted = !wasApplied(applied, updateId, now) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
+    const oldest = oldestPending(chatId);
     const held = oldest !== null && take(chatId, lease, now);
     return { accepted, held, next: held ? oldest : null };
   });
@@ -416,7 +416,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
     acceptUpdate: async (chatId, updateId, raw, lease) => accept(chatId, updateId, raw, lease),
     queuedUpdates: async (chatId, limit) =>
-      attempt(() => s.queued.all(chatId, chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
+      attempt(() => s.queued.all(chatId, limit)).map((row) => ({ updateId: row.update_id, raw: row.raw })),
     waitingInboxes: async (before, limit) => attempt(() => s.waiting.all(before, limit)).map((row) => row.chat_id as ChatId),
 
     appendAudit: (chatId, entries) => appendAudit(chatId, entries.map(auditRow)),

@@ -11,6 +11,9 @@ describeStoreContract("memory", async () => {
       now += ms;
     },
     now: () => now,
+    jump: async (ms) => {
+      now += ms;
+    },
     cleanup: async () => {},
   };
 });

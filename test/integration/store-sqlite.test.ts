@@ -30,6 +30,9 @@ describeStoreContract("sqlite", async () => {
       now += ms;
     },
     now: () => now,
+    jump: async (ms) => {
+      now += ms;
+    },
     cleanup: async () => {
       for (const handle of handles) await handle.close();
       rmSync(dir, { recursive: true, force: true });
@@ -203,14 +206,17 @@ describe("sqlite store on a shared file", () => {
     await before.close();
     // As that release left it: no window column, the newest applied id in last_update_id.
     const raw = new Database(file);
-    raw.exec("ALTER TABLE chats DROP COLUMN recent_update_ids; UPDATE chats SET last_update_id = 100");
+    raw.exec("ALTER TABLE chats DROP COLUMN recent_update_ids; ALTER TABLE chats DROP COLUMN updates_applied_at");
+    raw.exec("UPDATE chats SET last_update_id = 100");
     raw.close();
+    now += 60_000;
     const after = await open();
-    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [] });
+    // Dated the upgrade: remembered for the whole horizon from now on, then forgotten.
+    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [], at: now });
     expect(await after.acceptUpdate(chat, 99, "{}", lease)).toMatchObject({ accepted: false });
     expect(await after.queuedUpdates(chat, 5)).toEqual([{ updateId: 101, raw: '{"update_id":101}' }]);
     await after.commit({ chatId: chat, owner: "a", appliedUpdateId: 101 });
-    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [101] });
+    expect((await after.readChat(chat)).applied).toEqual({ upTo: 100, recent: [101], at: now });
   });
 
   test("a file written by a newer version is refused rather than misread", async () => {

@@ -48,15 +48,19 @@ export function redisFixture(url: string): () => Promise<StoreFixture> {
     const admin = await connectRedis(url);
     const offset = await serverClockOffset(admin);
     const opened: ShopStore[] = [];
+    let jumped = 0;
     return {
       async open() {
-        const store = await redisStore(url, { keyPrefix: prefix });
+        const store = await redisStore(url, { keyPrefix: prefix, clock: () => Date.now() + jumped });
         opened.push(store);
         return store;
       },
       // The Redis server's clock cannot be moved: leases and claims expire there, so time passes for real.
       advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       now: () => Date.now() + offset,
+      jump: async (ms) => {
+        jumped += ms;
+      },
       async cleanup() {
         await Promise.all(opened.map((store) => store.close()));
         await deletePrefix(admin, prefix);

@@ -10,7 +10,7 @@ import type { AuditEntry, ChatRecord, GoodsEntry, OrderRecord } from "../../src/
 import { StoreNotEmptyError, type StoreItem } from "../../src/store/dump.ts";
 import { memoryStore } from "../../src/store/memory.ts";
 import type { ShopStore } from "../../src/store/shop-store.ts";
-import { RECENT_UPDATES } from "../../src/store/applied-updates.ts";
+import { FORGET_APPLIED_AFTER_MS, RECENT_UPDATES } from "../../src/store/applied-updates.ts";
 import { orderSummary } from "./order-summary.ts";
 
 export type StoreFixture = {
@@ -20,6 +20,12 @@ export type StoreFixture = {
   advance(ms: number): Promise<void>;
   /** The time the store sees now. */
   now(): number;
+  /**
+   * Moves the store's own clock on by `ms` at once: what a store times by the calling instance's clock
+   * (how long a chat remembers the Telegram updates it applied). On Redis leases and claims stay on the
+   * server's clock; elsewhere this is {@link StoreFixture.advance}.
+   */
+  jump(ms: number): Promise<void>;
   cleanup(): Promise<void>;
 };
 
@@ -96,7 +102,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
 
     test("a chat never written opens empty, with the lease", async () => {
       const opened = await store.openChat(chatId(1), A);
-      expect(opened).toEqual({ held: true, state: { chat: undefined, rev: 0, order: undefined, applied: { upTo: 0, recent: [] } } });
+      expect(opened).toEqual({ held: true, state: { chat: undefined, rev: 0, order: undefined, applied: { upTo: 0, recent: [], at: 0 } } });
     });
 
     test("a chat's lease belongs to one owner at a time, is re-entrant, and frees itself when it runs out", async () => {
@@ -144,7 +150,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
 
     test("openChatSince reads nothing again while the chat is still at the caller's revision, and everything once it moved", async () => {
       await writeChatWithOrder();
-      expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [] } });
+      expect(await store.openChatSince(chatId(1), A, 1)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [], at: 0 } });
       // The lease is taken as openChat takes it: another owner is refused while this one holds it.
       expect(await other.openChatSince(chatId(1), B, 1)).toEqual({ held: false, holder: "instance-a" });
       // Another writer moves the chat (and applies an update): the caller's revision no longer holds.
@@ -162,9 +168,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(reopened.held && "state" in reopened && reopened.state.rev).toBe(2);
       expect(reopened.held && "state" in reopened && reopened.state.chat).toEqual(chatRecord(chatId(1), orderId(1), ["moved"]));
       expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ updatedAt: 2_000 });
-      expect(reopened.held && "state" in reopened && reopened.state.applied).toEqual({ upTo: 0, recent: [5] });
+      expect(reopened.held && "state" in reopened && reopened.state.applied).toMatchObject({ upTo: 0, recent: [5] });
       // Unchanged again at the new revision, with the applied updates read fresh.
-      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [5] } });
+      expect(await store.openChatSince(chatId(1), A, 2)).toMatchObject({ held: true, unchanged: true, applied: { upTo: 0, recent: [5] } });
       // Revision 0 (nothing held) always reads.
       expect((await store.openChatSince(chatId(2), A, 0)).held && "state" in (await store.openChatSince(chatId(2), A, 0))).toBe(true);
     });
@@ -183,7 +189,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(reopened.held && "state" in reopened && reopened.state.order).toMatchObject({ summary: { state: "awaiting_payment" } });
       // An audit entry alone changes nothing of the chat: the revision stays.
       await store.commit({ chatId: chatId(1), owner: "instance-a", audit: [entry(chatId(1), orderId(1), "command")] });
-      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [] } });
+      expect(await store.openChatSince(chatId(1), A, 2)).toEqual({ held: true, unchanged: true, applied: { upTo: 0, recent: [], at: 0 } });
     });
 
     test("a stale writer's commit is refused: the chat moved under it", async () => {
@@ -362,7 +368,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         ok: true,
         pendingUpdates: false,
       });
-      expect((await other.readChat(chatId(1))).applied).toEqual({ upTo: 0, recent: [11, 12] });
+      expect((await other.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [11, 12] });
       expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false, next: null });
       expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false, next: null });
       expect((await other.openChat(chatId(1), B)).held).toBe(true);
@@ -388,7 +394,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         ok: true,
         pendingUpdates: false,
       });
-      expect((await store.readChat(chatId(1))).applied).toEqual({ upTo: 0, recent: [10, 11, 12] });
+      expect((await store.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [10, 11, 12] });
       for (const id of [10, 11, 12])
         expect(await store.acceptUpdate(chatId(1), id, `{"update_id":${id}}`, A)).toEqual({ accepted: false, held: false, next: null });
       expect(await store.queuedUpdates(chatId(1), 10)).toEqual([]);
@@ -402,7 +408,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: id });
       const { applied } = await store.readChat(chatId(1));
       const all = [...ids, ...ids.slice(-3).map((id) => id - 1)].sort((a, b) => a - b);
-      expect(applied).toEqual({ upTo: all[all.length - RECENT_UPDATES - 1], recent: all.slice(-RECENT_UPDATES) });
+      expect(applied).toMatchObject({ upTo: all[all.length - RECENT_UPDATES - 1], recent: all.slice(-RECENT_UPDATES) });
       await store.releaseLease(chatId(1), "instance-a");
       // Below the floor: a duplicate (Telegram keeps an update a day; the window spans that many messages of one chat).
       expect(await other.acceptUpdate(chatId(1), 3, "{}", B)).toMatchObject({ accepted: false });
@@ -431,6 +437,25 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await other.acceptUpdate(chatId(1), 5, "{}", B)).toEqual({ accepted: true, held: false, next: null });
       expect(await store.releaseLease(chatId(1), "instance-a")).toEqual({ pendingUpdates: true });
       expect((await other.openChat(chatId(1), B)).held).toBe(false);
+    });
+
+    test("two days after a chat last applied an update it forgets which ones: after a quiet week Telegram numbers them afresh from a random id", async () => {
+      await store.openChat(chatId(1), A);
+      const ids = Array.from({ length: RECENT_UPDATES + 10 }, (_, i) => 5_000 + i);
+      for (const id of ids) await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: id });
+      await store.releaseLease(chatId(1), "instance-a");
+      // Below the floor, and in the window: both repeats while the chat remembers.
+      expect(await other.acceptUpdate(chatId(1), 4_000, "{}", B)).toMatchObject({ accepted: false });
+      expect(await other.acceptUpdate(chatId(1), ids.at(-1)!, "{}", B)).toMatchObject({ accepted: false });
+      await fixture.jump(FORGET_APPLIED_AFTER_MS - 60_000);
+      expect(await other.acceptUpdate(chatId(1), 4_000, "{}", B)).toMatchObject({ accepted: false });
+      await fixture.jump(120_000);
+      // The first update after the quiet spell, numbered below everything the chat applied: a new message.
+      expect(await other.acceptUpdate(chatId(1), 4_000, '{"update_id":4000}', B)).toEqual({ accepted: true, held: true, next: 4_000 });
+      await other.commit({ chatId: chatId(1), owner: "instance-b", appliedUpdateId: 4_000, release: true });
+      expect((await store.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [4_000] });
+      expect(await store.acceptUpdate(chatId(1), 4_000, "{}", A)).toMatchObject({ accepted: false });
+      expect(await store.acceptUpdate(chatId(1), ids.at(-1)!, "{}", A)).toMatchObject({ accepted: true });
     });
 
     test("inboxes nobody works off are found for the sweeper", async () => {
@@ -581,7 +606,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
             entry: goodsEntry(orderId(3), chatId(1), "CODE-3"),
           });
           expect(await target.queuedUpdates(chatId(3), 10)).toEqual([{ updateId: 41, raw: '{"update_id":41}' }]);
-          expect((await target.readChat(chatId(3))).applied).toEqual({ upTo: 0, recent: [38, 40] });
+          expect((await target.readChat(chatId(3))).applied).toMatchObject({ upTo: 0, recent: [38, 40] });
           expect(await target.acceptUpdate(chatId(3), 40, '{"update_id":40}', B)).toMatchObject({ accepted: false });
           expect(await target.acceptUpdate(chatId(3), 38, '{"update_id":38}', B)).toMatchObject({ accepted: false });
           expect(await target.kv("preferences").get("1")).toEqual({ language: "ru" });
