@@ -74,6 +74,12 @@ function botApiAgent(apiRoot: string): HttpAgent | undefined {
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer that waits on the model or a provider longer than this shows "typing…" meanwhile. */
 const TYPING_AFTER_MS = 300;
+/**
+ * Telegram shows "typing…" for 5 seconds (or until the next message): a longer wait sends it again
+ * this often, at most {@link TYPING_REPEATS} times (a wait longer than that is stuck, not slow).
+ */
+const TYPING_EVERY_MS = 4_500;
+const TYPING_REPEATS = 26;
 
 const isNotModified = (error: unknown) => error instanceof GrammyError && /message is not modified/i.test(error.description);
 /** Telegram refuses URL buttons whose address it does not accept (private hosts, bad schemes). */
@@ -379,7 +385,16 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     let disarmTyping: (() => void) | undefined;
     const showTyping = () => {
       disarmTyping?.();
-      const disarm = safeTimeout(TYPING_AFTER_MS, () => ctx.replyWithChatAction("typing"), quiet(log, "sendChatAction"), options.timer);
+      let cancel = () => {};
+      const arm = (ms: number, repeats: number) => {
+        const send = () => {
+          if (repeats > 0) arm(TYPING_EVERY_MS, repeats - 1);
+          return ctx.replyWithChatAction("typing");
+        };
+        cancel = safeTimeout(ms, send, quiet(log, "sendChatAction"), options.timer);
+      };
+      arm(TYPING_AFTER_MS, TYPING_REPEATS);
+      const disarm = () => cancel();
       disarmTyping = disarm;
       return () => {
         disarm();

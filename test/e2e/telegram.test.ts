@@ -286,9 +286,49 @@ describe("Telegram bot (polling)", () => {
     expect(clock.armed()).toBe(1);
     clock.advance(300);
     await api.waitFor((c) => c.method === "sendChatAction" && String(c.payload.chat_id) === "1511", since);
+    // Telegram shows it for 5 seconds: a provider slower than that keeps it showing.
+    clock.advance(4_499);
+    expect(api.callsOf("sendChatAction")).toHaveLength(1);
+    clock.advance(1);
+    await api.waitFor(
+      (c) => c.method === "sendChatAction" && String(c.payload.chat_id) === "1511" && api.callsOf("sendChatAction").length === 2,
+      since,
+    );
+    clock.advance(4_500);
+    await api.waitFor(() => api.callsOf("sendChatAction").length === 3, since);
     invoicing.release();
     expect(await api.nextShown(1511, since)).toContain("/pay/sandbox/");
-    expect(api.callsOf("sendChatAction")).toHaveLength(1);
+    // Once answered, it stops.
+    expect(clock.armed()).toBe(0);
+    clock.advance(60_000);
+    expect(api.callsOf("sendChatAction")).toHaveLength(3);
+  });
+
+  it("stops repeating 'typing' after about two minutes of a wait that does not end", async () => {
+    const clock = testClock();
+    const invoicing = gate();
+    const payments = sandboxOutsideTheStore();
+    const createInvoice = payments.createInvoice.bind(payments);
+    payments.createInvoice = async (request) => {
+      invoicing.entered();
+      await invoicing.released;
+      return createInvoice(request);
+    };
+    const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
+    expect(await say(1512, "I need 2000 tokens")).toContain("$40.00");
+    const since = api.mark();
+    api.text(1512, "yes");
+    await invoicing.entering;
+    clock.advance(300);
+    for (let sent = 2; sent <= 27; sent++) {
+      await api.waitFor(() => api.callsOf("sendChatAction", 1512).length === sent - 1, since);
+      clock.advance(4_500);
+    }
+    await api.waitFor(() => api.callsOf("sendChatAction", 1512).length === 27, since);
+    expect(clock.armed()).toBe(0);
+    invoicing.release();
+    expect(await api.nextShown(1512, since)).toContain("/pay/sandbox/");
+    expect(api.callsOf("sendChatAction", 1512)).toHaveLength(27);
   });
 
   it("shows no 'typing' for an answer that only waits its turn, however long (a busy shop spends its calls on answers)", async () => {
