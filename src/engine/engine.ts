@@ -193,6 +193,10 @@ export function createEngine(options: EngineOptions) {
       appliedUpdateHooks.add(hook);
       return () => appliedUpdateHooks.delete(hook);
     },
+    /** This process just took the chat's lease to apply Telegram update `updateId`, the chat at revision `rev`. */
+    leaseTakenFor(chatId: ChatId, updateId: number, rev: number): void {
+      sessions.handedOver(chatId, updateId, rev);
+    },
     /** Sets how customers are told about things that happen without them writing (payment, expiry). */
     setNotifier(next: Notifier): void {
       notifications.setNotifier(next);

@@ -25,13 +25,13 @@ import { isWorking, orderMeta, statePath } from "../../machines/purchase.reading
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
-import { type AppliedUpdates, wasApplied } from "../store/applied-updates.ts";
+import { type AppliedUpdates, NONE_APPLIED, wasApplied } from "../store/applied-updates.ts";
 import type { ChatState, ShopStore } from "../store/shop-store.ts";
 import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
 import { leaseRenewals } from "./lease-renewals.ts";
 import type { OrderActor, OrderActors } from "./orders.ts";
-import { chatKeyOf, createWarmChats } from "./warm-chats.ts";
+import { chatKeyOf, createHandOvers, createWarmChats } from "./warm-chats.ts";
 
 /** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
 export class ChatBusyError extends Error {
@@ -122,6 +122,7 @@ export function createSessions(options: SessionOptions) {
   const tails = new Map<string, Promise<unknown>>();
   const renewals = leaseRenewals(store, options.lease.ttlMs, owner, log);
   const warm = createWarmChats(options.warmChats ?? 500, clock);
+  const handOvers = createHandOvers(options.lease.ttlMs);
 
   /** One chat at a time within this process (across processes, the lease). */
   const inOrder = <T>(chatId: string, work: () => Promise<T>): Promise<T> => {
@@ -173,6 +174,15 @@ export function createSessions(options: SessionOptions) {
   /** The chat as stored: reused from this process's last commit while its revision holds, else read and restored. */
   const load = async (chatId: ChatId, mode: WithChatMode) => {
     const cached = warm.take(chatId);
+    const handedRev = handOvers.take(chatId, mode.updateId);
+    if (cached && handedRev === cached.rev) {
+      // The store handed this process the chat's lease for this very update a moment ago, the chat at
+      // the revision held here: nothing to claim or read. The update is not applied: it was waiting in
+      // the inbox, and only the lease holder applies one.
+      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
+      const { rev, chat, chatKey, order: current } = cached;
+      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: NONE_APPLIED };
+    }
     let opened;
     try {
       opened = await acquire(chatId, mode.waitMs ?? options.lease.waitMs, cached?.rev ?? 0);
@@ -368,6 +378,10 @@ export function createSessions(options: SessionOptions) {
   };
 
   return {
+    /** The store handed this process the chat's lease with Telegram update `updateId` to apply first, at revision `rev`. */
+    handedOver(chatId: ChatId, updateId: number, rev: number): void {
+      handOvers.note(chatId, updateId, rev);
+    },
     /**
      * Runs `work` on the chat under its lease and commits what it changed. When another writer moved
      * the chat meanwhile, the work is redone on the fresh record (its side effects are idempotent).

@@ -1,7 +1,8 @@
 /**
  * Warm chats (see session.ts): the chats this process committed last, kept as it wrote them, so the
  * next step on one of them need not read, validate and restore its order again while the store's
- * revision says nothing changed. Bounded and expiring: what they hold is only a shortcut.
+ * revision says nothing changed. Bounded and expiring: what they hold is only a shortcut. And hand-overs:
+ * the revision the store reported when it gave this process a chat's lease for a Telegram update.
  */
 import { createBoundedMap } from "../bounded.ts";
 import type { ChatId } from "../domain/ids.ts";
@@ -37,6 +38,29 @@ export function createWarmChats(maxEntries: number, clock: () => number) {
     },
     keep(chatId: ChatId, chat: WarmChat): void {
       if (maxEntries > 0) warm.set(chatId, chat);
+    },
+  };
+}
+
+/**
+ * Chats whose lease this process just took with a Telegram update in hand (the store's acceptUpdate),
+ * with the revision the store reported then. The step applying that update skips the store's open when
+ * this process holds the chat warm at that revision: the lease is this process's until the update is
+ * applied (a commit keeps it while the inbox holds updates). A hand-over counts only within a third of
+ * the lease, before any renewal would be due; bounded, as the step may never come (a sticker).
+ */
+export function createHandOvers(leaseMs: number) {
+  const handed = createBoundedMap<ChatId, { updateId: number; rev: number; since: number }>({ maxEntries: 10_000 });
+  return {
+    note(chatId: ChatId, updateId: number, rev: number): void {
+      handed.set(chatId, { updateId, rev, since: performance.now() });
+    },
+    /** The revision handed over with `updateId`, if that is the chat's fresh hand-over (taken: used once). */
+    take(chatId: ChatId, updateId: number | undefined): number | undefined {
+      const entry = handed.get(chatId);
+      if (!entry || updateId === undefined || entry.updateId !== updateId) return undefined;
+      handed.delete(chatId);
+      return performance.now() - entry.since < leaseMs / 3 ? entry.rev : undefined;
     },
   };
 }

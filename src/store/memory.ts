@@ -245,7 +245,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       }
       const oldest = oldestPending(chatId);
       const held = oldest !== null && take(leases, chatId, lease.owner, lease.ttlMs);
-      return { accepted, held, next: held ? oldest : null };
+      return { accepted, held, next: held ? oldest : null, rev: held ? (chats.get(chatId)?.rev ?? 0) : null };
     },
     async queuedUpdates(chatId, limit): Promise<QueuedUpdate[]> {
       const inbox = inboxes.get(chatId);

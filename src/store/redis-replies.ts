@@ -23,7 +23,7 @@ export const CommitReply = z.union([
   z.tuple([z.literal(0), z.enum(["moved", "lease_lost"])]),
   z.tuple([z.literal(1), z.number().int(), Flag]),
 ]);
-export const AcceptReply = z.tuple([Flag, Flag, Text]);
+export const AcceptReply = z.tuple([Flag, Flag, Text, MaybeText]);
 export const QueuedReply = z.array(MaybeText);
 export const GoodsReply = z.union([
   z.tuple([z.literal("exists"), Text, MaybeText, MaybeText]),

@@ -249,8 +249,9 @@ return 1`,
 /**
  * acceptUpdate. KEYS: chat, queue, inbox, inboxes, lease. ARGV: update id, raw update, owner, ttl ms,
  * chat id, now (ms, the instance's clock: for the applied updates). The arrival time is the server's.
- * Applied updates kept by an earlier version (no \`at\`) are given now as their time. Returns {accepted (0/1), held (0/1), the oldest queued
- * update id when held ("" otherwise)}.
+ * Applied updates kept by an earlier version (no \`at\`) are given now as their time. Returns
+ * {accepted (0/1), held (0/1), the oldest queued update id when held ("" otherwise), the chat's
+ * revision when held (nil otherwise)}.
  */
 export const acceptUpdateScript = defineScript({
   SCRIPT: `${SERVER_MS}${TAKE_LEASE}${APPLIED_UPDATES}
@@ -265,12 +266,13 @@ if not applied_in(applied_head(chat, ARGV[6]), ARGV[1]) and not redis.call('ZSCO
   redis.call('HSET', inbox, ARGV[1], ARGV[2], 't' .. ARGV[1], now)
   accepted = 1
 end
-local held, first = 0, ''
+local held, first, rev = 0, '', false
 if redis.call('ZCARD', queue) > 0 and take_lease(lease, ARGV[3], ARGV[4]) then
   held = 1
   first = redis.call('ZRANGE', queue, 0, 0)[1]
+  rev = redis.call('HGET', chat, 'rev')
 end
-return {accepted, held, first}`,
+return {accepted, held, first, rev}`,
   NUMBER_OF_KEYS: 5,
   parseCommand(
     parser: CommandParser,

@@ -220,8 +220,13 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
       const answer = await guard("acceptUpdate", () =>
         client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId, clock()),
       );
-      const [accepted, held, next] = reply("acceptUpdate", AcceptReply, answer);
-      return { accepted: accepted === 1, held: held === 1, next: held === 1 && next !== "" ? Number(next) : null };
+      const [accepted, held, next, rev] = reply("acceptUpdate", AcceptReply, answer);
+      return {
+        accepted: accepted === 1,
+        held: held === 1,
+        next: held === 1 && next !== "" ? Number(next) : null,
+        rev: held === 1 ? Number(rev ?? 0) : null,
+      };
     },
     async queuedUpdates(chatId, limit) {
       if (limit <= 0) return [];

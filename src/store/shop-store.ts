@@ -78,8 +78,12 @@ export type CommitResult =
 /** An order whose deadline has come. */
 export type DueOrder = { orderId: OrderId; chatId: ChatId; dueAt: number };
 
-/** What {@link ShopStore.acceptUpdate} did, and where the inbox's work starts when this owner holds it. */
-export type AcceptResult = { accepted: boolean; held: boolean; next: number | null };
+/**
+ * What {@link ShopStore.acceptUpdate} did, and where the inbox's work starts when this owner holds it.
+ * `rev`: the chat's revision when held (null otherwise), so a holder that has the chat at that
+ * revision in memory can apply `next` without reading the chat again.
+ */
+export type AcceptResult = { accepted: boolean; held: boolean; next: number | null; rev: number | null };
 
 /** A Telegram update waiting in a chat's inbox. `raw` is the update's JSON, as received. */
 export type QueuedUpdate = { updateId: number; raw: string };

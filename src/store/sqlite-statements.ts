@@ -52,8 +52,9 @@ export function prepareStatements(db: Database.Database) {
     chatHead: db.prepare<[string], CommitRow>(
       "SELECT rev, last_update_id, recent_update_ids, updates_applied_at, lease_owner, lease_until FROM chats WHERE chat_id = ?",
     ),
-    appliedUpdates: db.prepare<[string], AppliedRow>(
-      "SELECT last_update_id, recent_update_ids, updates_applied_at FROM chats WHERE chat_id = ?",
+    // What acceptUpdate reads: the applied updates, and the revision it hands a new holder.
+    acceptHead: db.prepare<[string], AppliedRow & { rev: number }>(
+      "SELECT rev, last_update_id, recent_update_ids, updates_applied_at FROM chats WHERE chat_id = ?",
     ),
     writeChat: db.prepare<[string, string | null, ...AppliedValues, string]>(
       `UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, ${SET_APPLIED} WHERE chat_id = ?`,

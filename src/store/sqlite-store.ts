@@ -278,11 +278,11 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const accept = write(byChat, (chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
     const now = clock();
-    const applied = appliedIn(s.appliedUpdates.get(chatId));
-    const accepted = !wasApplied(applied, updateId, now) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
+    const head = s.acceptHead.get(chatId);
+    const accepted = !wasApplied(appliedIn(head), updateId, now) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
     const oldest = oldestPending(chatId);
     const held = oldest !== null && take(chatId, lease, now);
-    return { accepted, held, next: held ? oldest : null };
+    return { accepted, held, next: held ? oldest : null, rev: held ? (head?.rev ?? 0) : null };
   });
 
   const claimGoods = write(

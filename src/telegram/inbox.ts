@@ -173,9 +173,13 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         if (error instanceof StoreUnavailableError) tellOnce(chatId, update);
         throw error;
       }
-      const { accepted, held, next } = kept;
+      const { accepted, held, next, rev } = kept;
       if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
-      if (held) inbox.drain(chatId, true, next === update.update_id ? update : undefined);
+      if (!held) return;
+      const first = next === update.update_id;
+      // The step applying it need not open the chat again when this process holds it at that revision.
+      if (first && rev !== null) app.engine.leaseTakenFor(ChatId.parse(chatId), update.update_id, rev);
+      inbox.drain(chatId, true, first ? update : undefined);
     },
 
     /**

@@ -335,14 +335,14 @@ describe("Telegram bot (polling)", () => {
     const clock = testClock();
     const { api, app, say } = await shops.open({ run: { bot: { timer: clock.timer } } });
     expect(await say(1521, "I need 2000 tokens")).toContain("$40.00");
-    // The store is slow to open the chat and to commit the step (hundreds of chats ahead of this one).
-    const opening = gate();
+    // The store is slow to keep the update and to commit the step (hundreds of chats ahead of this one).
+    const keeping = gate();
     const committing = gate();
-    const { openChatSince, commit } = { openChatSince: app.store.openChatSince.bind(app.store), commit: app.store.commit.bind(app.store) };
-    app.store.openChatSince = async (...args) => {
-      opening.entered();
-      await opening.released;
-      return openChatSince(...args);
+    const { acceptUpdate, commit } = { acceptUpdate: app.store.acceptUpdate.bind(app.store), commit: app.store.commit.bind(app.store) };
+    app.store.acceptUpdate = async (...args) => {
+      keeping.entered();
+      await keeping.released;
+      return acceptUpdate(...args);
     };
     app.store.commit = async (...args) => {
       committing.entered();
@@ -351,10 +351,10 @@ describe("Telegram bot (polling)", () => {
     };
     const since = api.mark();
     api.text(1521, "make it 3000");
-    await opening.entering;
+    await keeping.entering;
     clock.advance(5_000);
     expect(clock.armed()).toBe(0);
-    opening.release();
+    keeping.release();
     // The step (pricing the new amount, in this process) is done; its commit waits its turn.
     await committing.entering;
     clock.advance(5_000);

@@ -352,9 +352,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     });
 
     test("a Telegram update is kept before it is applied, applied in order, and never twice", async () => {
-      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: true, next: 11 });
-      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: true, held: false, next: null });
-      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false, next: null });
+      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toMatchObject({ accepted: true, held: true, next: 11 });
+      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toMatchObject({ accepted: true, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toMatchObject({ accepted: false, held: false, next: null });
       expect(await store.queuedUpdates(chatId(1), 10)).toEqual([
         { updateId: 11, raw: '{"update_id":11}' },
         { updateId: 12, raw: '{"update_id":12}' },
@@ -369,17 +369,29 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         pendingUpdates: false,
       });
       expect((await other.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [11, 12] });
-      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toEqual({ accepted: false, held: false, next: null });
-      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toEqual({ accepted: false, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 12, '{"update_id":12}', B)).toMatchObject({ accepted: false, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 11, '{"update_id":11}', B)).toMatchObject({ accepted: false, held: false, next: null });
       expect((await other.openChat(chatId(1), B)).held).toBe(true);
+    });
+
+    test("the owner that takes a chat's lease with an update is told the chat's revision (to apply it from memory when it has that one)", async () => {
+      await writeChatWithOrder();
+      expect(await store.acceptUpdate(chatId(1), 21, '{"update_id":21}', A)).toEqual({ accepted: true, held: true, next: 21, rev: 1 });
+      expect(await other.acceptUpdate(chatId(1), 22, '{"update_id":22}', B)).toEqual({
+        accepted: true,
+        held: false,
+        next: null,
+        rev: null,
+      });
+      expect(await store.acceptUpdate(chatId(2), 23, '{"update_id":23}', A)).toEqual({ accepted: true, held: true, next: 23, rev: 0 });
     });
 
     test("an update older than one already applied is a message that came late: kept, applied, and only then a duplicate", async () => {
       await store.acceptUpdate(chatId(1), 12, '{"update_id":12}', A);
       await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 12, release: true });
       // Telegram sent 10 and 11 before 12, but they reach the shop after it (or a refused 10 comes again).
-      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toEqual({ accepted: true, held: true, next: 10 });
-      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 10, '{"update_id":10}', B)).toMatchObject({ accepted: true, held: true, next: 10 });
+      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toMatchObject({ accepted: true, held: false, next: null });
       expect(await other.queuedUpdates(chatId(1), 10)).toEqual([
         { updateId: 10, raw: '{"update_id":10}' },
         { updateId: 11, raw: '{"update_id":11}' },
@@ -396,7 +408,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       });
       expect((await store.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [10, 11, 12] });
       for (const id of [10, 11, 12])
-        expect(await store.acceptUpdate(chatId(1), id, `{"update_id":${id}}`, A)).toEqual({ accepted: false, held: false, next: null });
+        expect(await store.acceptUpdate(chatId(1), id, `{"update_id":${id}}`, A)).toMatchObject({
+          accepted: false,
+          held: false,
+          next: null,
+        });
       expect(await store.queuedUpdates(chatId(1), 10)).toEqual([]);
     });
 
@@ -421,20 +437,20 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     test("the holder that accepts an update is told which waiting update comes first: an older one kept before, or this one", async () => {
       await other.openChat(chatId(1), B);
       // Ids 9 and 10: the order is by number, not by text ("10" < "9").
-      expect(await store.acceptUpdate(chatId(1), 9, '{"update_id":9}', A)).toEqual({ accepted: true, held: false, next: null });
+      expect(await store.acceptUpdate(chatId(1), 9, '{"update_id":9}', A)).toMatchObject({ accepted: true, held: false, next: null });
       // Instance B let go without working the inbox off (it died, or its lease ran out).
       await fixture.advance(TTL + 100);
-      expect(await store.acceptUpdate(chatId(1), 10, '{"update_id":10}', A)).toEqual({ accepted: true, held: true, next: 9 });
+      expect(await store.acceptUpdate(chatId(1), 10, '{"update_id":10}', A)).toMatchObject({ accepted: true, held: true, next: 9 });
       await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 9, release: true });
       // Telegram sends 10 again before it was applied: still first in line, and the lease is this owner's.
-      expect(await store.acceptUpdate(chatId(1), 10, '{"update_id":10}', A)).toEqual({ accepted: false, held: true, next: 10 });
+      expect(await store.acceptUpdate(chatId(1), 10, '{"update_id":10}', A)).toMatchObject({ accepted: false, held: true, next: 10 });
       await store.commit({ chatId: chatId(1), owner: "instance-a", appliedUpdateId: 10, release: true });
-      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toEqual({ accepted: true, held: true, next: 11 });
+      expect(await store.acceptUpdate(chatId(1), 11, '{"update_id":11}', A)).toMatchObject({ accepted: true, held: true, next: 11 });
     });
 
     test("a lease is not released while updates wait, so none is stranded", async () => {
       await store.openChat(chatId(1), A);
-      expect(await other.acceptUpdate(chatId(1), 5, "{}", B)).toEqual({ accepted: true, held: false, next: null });
+      expect(await other.acceptUpdate(chatId(1), 5, "{}", B)).toMatchObject({ accepted: true, held: false, next: null });
       expect(await store.releaseLease(chatId(1), "instance-a")).toEqual({ pendingUpdates: true });
       expect((await other.openChat(chatId(1), B)).held).toBe(false);
     });
@@ -451,7 +467,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await other.acceptUpdate(chatId(1), 4_000, "{}", B)).toMatchObject({ accepted: false });
       await fixture.jump(120_000);
       // The first update after the quiet spell, numbered below everything the chat applied: a new message.
-      expect(await other.acceptUpdate(chatId(1), 4_000, '{"update_id":4000}', B)).toEqual({ accepted: true, held: true, next: 4_000 });
+      expect(await other.acceptUpdate(chatId(1), 4_000, '{"update_id":4000}', B)).toMatchObject({
+        accepted: true,
+        held: true,
+        next: 4_000,
+      });
       await other.commit({ chatId: chatId(1), owner: "instance-b", appliedUpdateId: 4_000, release: true });
       expect((await store.readChat(chatId(1))).applied).toMatchObject({ upTo: 0, recent: [4_000] });
       expect(await store.acceptUpdate(chatId(1), 4_000, "{}", A)).toMatchObject({ accepted: false });
