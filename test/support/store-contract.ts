@@ -478,6 +478,25 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await store.acceptUpdate(chatId(1), ids.at(-1)!, "{}", A)).toMatchObject({ accepted: true });
     });
 
+    test("a backup of a version that kept only a chat's newest applied update restores it as the floor, remembered two days from the restore", async () => {
+      const old: StoreItem[] = [
+        { kind: "chat", chatId: chatId(4), rev: 0, record: null, currentOrderId: null, lastUpdateId: 40 },
+        { kind: "update", chatId: chatId(4), updateId: 42, raw: '{"update_id":42}', receivedAt: fixture.now() },
+      ];
+      await store.importAll(
+        (async function* () {
+          yield* old;
+        })(),
+      );
+      expect((await store.readChat(chatId(4))).applied).toMatchObject({ upTo: 40, recent: [] });
+      expect((await store.readChat(chatId(4))).applied.at).toBeGreaterThan(0);
+      expect(await store.acceptUpdate(chatId(4), 40, "{}", A)).toMatchObject({ accepted: false, held: true, next: 42 });
+      expect(await store.acceptUpdate(chatId(4), 41, '{"update_id":41}', A)).toMatchObject({ accepted: true, next: 41 });
+      await store.releaseLease(chatId(4), "instance-a");
+      await fixture.jump(FORGET_APPLIED_AFTER_MS + 60_000);
+      expect(await other.acceptUpdate(chatId(4), 39, '{"update_id":39}', B)).toMatchObject({ accepted: true });
+    });
+
     test("inboxes nobody works off are found for the sweeper", async () => {
       await store.acceptUpdate(chatId(1), 7, "{}", A);
       const before = fixture.now();
