@@ -23,10 +23,22 @@ import {
 
 type Row = Record<string, unknown>;
 
-/** Whether the file's tables are this version's, or the previous layout still waits for the upgrade on start. */
-/** A chats row that is a chat to back up: its record, or only its Telegram bookkeeping (applied updates). */
-const HOLDS_A_CHAT = "record IS NOT NULL OR last_update_id > 0 OR recent_update_ids <> ''";
+/**
+ * How a backup reads a chat's applied Telegram updates, and which `chats` rows are chats to back up
+ * (a record, or only Telegram bookkeeping). A file of a release before the window of applied updates
+ * (same store schema, opened by the tools without the migration) has only `last_update_id`: its rows
+ * then carry no window and no time, so a restore dates them itself.
+ */
+function appliedColumns(db: Database.Database): { select: string; holdsAChat: string } {
+  const names = new Set(db.prepare<[], string>("SELECT name FROM pragma_table_info('chats')").pluck().all());
+  const window = names.has("recent_update_ids");
+  return {
+    select: `${window ? "recent_update_ids" : "'' AS recent_update_ids"}, ${names.has("updates_applied_at") ? "updates_applied_at" : "NULL AS updates_applied_at"}`,
+    holdsAChat: `record IS NOT NULL OR last_update_id > 0${window ? " OR recent_update_ids <> ''" : ""}`,
+  };
+}
 
+/** Whether the file's tables are this version's, or the previous layout still waits for the upgrade on start. */
 function schemaOf(db: Database.Database, target: string): "current" | "previous" {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > STORE_SCHEMA_VERSION) {
@@ -49,7 +61,7 @@ export function sqliteHoldings(db: Database.Database, now: number): string | nul
       .pluck()
       .get(...args) as number | undefined) ?? 0;
   const counts = emptyCounts();
-  counts.chat = count(`SELECT COUNT(*) FROM chats WHERE ${HOLDS_A_CHAT}`);
+  counts.chat = count(`SELECT COUNT(*) FROM chats WHERE ${appliedColumns(db).holdsAChat}`);
   counts.order = count("SELECT COUNT(*) FROM orders");
   counts.order_chat = count("SELECT COUNT(*) FROM order_index");
   counts.audit = count("SELECT COUNT(*) FROM audit");
@@ -73,9 +85,10 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
   try {
     // The first read fixes the moment every later read of this transaction sees.
     const rows = (sql: string, ...args: unknown[]) => db.prepare<unknown[], Row>(sql).iterate(...args);
+    const updatesSql = appliedColumns(db);
     for (const row of rows(
-      `SELECT chat_id, rev, record, current_order_id, last_update_id, recent_update_ids, updates_applied_at FROM chats
-       WHERE ${HOLDS_A_CHAT} ORDER BY rowid`,
+      `SELECT chat_id, rev, record, current_order_id, last_update_id, ${updatesSql.select} FROM chats
+       WHERE ${updatesSql.holdsAChat} ORDER BY rowid`,
     )) {
       yield {
         kind: "chat",
@@ -85,7 +98,7 @@ export async function* exportSqlite(db: Database.Database, target: string, now: 
         currentOrderId: row.current_order_id === null ? null : String(row.current_order_id),
         lastUpdateId: Number(row.last_update_id),
         recentUpdateIds: parseRecent(String(row.recent_update_ids)),
-        updatesAppliedAt: Number(row.updates_applied_at),
+        ...(row.updates_applied_at === null ? {} : { updatesAppliedAt: Number(row.updates_applied_at) }),
       };
     }
     for (const row of rows("SELECT order_id, chat_id, record, due_at, created_at, updated_at FROM orders ORDER BY rowid")) {

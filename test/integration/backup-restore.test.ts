@@ -164,6 +164,36 @@ describe("backup and restore on SQLite (issue 22, 4)", () => {
   );
 
   test(
+    "a backup file of the release before the window of applied updates restores into a new file and into an empty store",
+    async () => {
+      const dir = scratchDir("backup");
+      const file = join(dir, "old-backup.sqlite");
+      const chat = ChatId.parse("77");
+      const lease = { owner: "old-release", ttlMs: 60_000 };
+      const before = await sqliteStore(file);
+      await before.acceptUpdate(chat, 100, "{}", lease);
+      await before.commit({ chatId: chat, owner: "old-release", appliedUpdateId: 100, release: true });
+      await before.close();
+      // As that release wrote the file: no window, no time, the newest applied id in last_update_id.
+      const raw = new Database(file);
+      raw.exec("ALTER TABLE chats DROP COLUMN recent_update_ids; ALTER TABLE chats DROP COLUMN updates_applied_at");
+      raw.exec("UPDATE chats SET last_update_id = 100; PRAGMA wal_checkpoint(TRUNCATE)");
+      raw.close();
+      for (const target of [`sqlite://${join(dir, "new", "shop.sqlite")}`, `sqlite://${join(dir, "empty.sqlite")}`]) {
+        if (target.endsWith("empty.sqlite")) await (await sqliteStore(join(dir, "empty.sqlite"))).close();
+        const restored = await runStoreTool("restore", ["--from", file], { STORE_URL: target });
+        expect(restored.stderr).toBe("");
+        expect(restored.code).toBe(0);
+        const store = await opened(target);
+        expect((await store.readChat(chat)).applied).toMatchObject({ upTo: 100, recent: [] });
+        expect(await store.acceptUpdate(chat, 100, "{}", lease)).toMatchObject({ accepted: false });
+        expect(await store.acceptUpdate(chat, 101, "{}", lease)).toMatchObject({ accepted: true });
+      }
+    },
+    TOOLS_TIMEOUT_MS,
+  );
+
+  test(
     "restore refuses a store that holds data, a damaged file and memory://; backup refuses memory:// and an existing file",
     async () => {
       const dir = scratchDir("backup");
