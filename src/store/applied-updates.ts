@@ -68,16 +68,18 @@ export const appliedFrom = (upTo: number, recent: string | null | undefined, at:
 /**
  * `applied` with `updateId` applied too at `now`: added to the window in its place (to an empty one
  * when the chat forgot what it applied); the oldest ids beyond {@link RECENT_UPDATES} leave it and
- * raise the floor.
+ * raise the floor, never past `oldestWaiting`, the oldest update still waiting in the chat's inbox (a
+ * late message must not count as applied before it is: the window grows instead).
  */
-export function withApplied(applied: AppliedUpdates, updateId: number, now: number): AppliedUpdates {
+export function withApplied(applied: AppliedUpdates, updateId: number, now: number, oldestWaiting: number | null = null): AppliedUpdates {
   const base = remembered(applied, now);
   if (wasApplied(base, updateId, now)) return { ...base, at: now };
   const recent = [...base.recent];
   let place = recent.length;
   while (place > 0 && recent[place - 1]! > updateId) place--;
   recent.splice(place, 0, updateId);
-  const leaving = recent.length - RECENT_UPDATES;
+  let leaving = recent.length - RECENT_UPDATES;
+  while (leaving > 0 && oldestWaiting !== null && recent[leaving - 1]! >= oldestWaiting) leaving--;
   if (leaving <= 0) return { upTo: base.upTo, recent, at: now };
-  return { upTo: recent[leaving - 1]!, recent: recent.slice(leaving), at: now };
+  return { upTo: Math.max(base.upTo, recent[leaving - 1]!), recent: recent.slice(leaving), at: now };
 }

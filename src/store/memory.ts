@@ -145,7 +145,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });
       else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;
-      if (step.appliedUpdateId !== undefined) next.applied = withApplied(stored.applied, step.appliedUpdateId, clock());
+      if (step.appliedUpdateId !== undefined) {
+        // The update leaves the inbox first: the floor of applied updates stays below the ones still waiting.
+        inboxes.get(step.chatId)?.delete(step.appliedUpdateId);
+        next.applied = withApplied(stored.applied, step.appliedUpdateId, clock(), oldestPending(step.chatId));
+      }
       if (step.chat || step.appliedUpdateId !== undefined || next.rev !== stored.rev) chats.set(step.chatId, next);
       for (const order of step.orders ?? []) {
         // Kept as its JSON, as the other backends keep it: writing it costs one stringify, not a copy.
@@ -160,7 +164,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
       }
       append(step.audit ?? []);
       const inbox = inboxes.get(step.chatId);
-      if (step.appliedUpdateId !== undefined) inbox?.delete(step.appliedUpdateId);
       if (inbox?.size === 0) inboxes.delete(step.chatId);
       const pendingUpdates = step.release ? release(step.chatId, step.owner).pendingUpdates : pendingIn(step.chatId);
       return { ok: true, rev: next.rev, pendingUpdates };

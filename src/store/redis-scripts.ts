@@ -62,7 +62,7 @@ local function applied_in(head, id)
   if tonumber(id) <= tonumber(head[1] or '0') then return true end
   return head[2] ~= false and string.find(' ' .. head[2] .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
-local function add_applied(chat, id, now)
+local function add_applied(chat, id, now, waiting)
   local head = applied_head(chat, now)
   if applied_in(head, id) then
     redis.call('HSET', chat, 'at', now)
@@ -74,8 +74,9 @@ local function add_applied(chat, id, now)
   while at > 1 and recent[at - 1] > n do at = at - 1 end
   table.insert(recent, at, n)
   local leaving = #recent - ${RECENT_UPDATES}
+  while leaving > 0 and waiting and recent[leaving] >= waiting do leaving = leaving - 1 end
   if leaving > 0 then
-    last = recent[leaving]
+    last = math.max(last, recent[leaving])
     local kept = {}
     for i = leaving + 1, #recent do kept[#kept + 1] = recent[i] end
     recent = kept
@@ -195,9 +196,12 @@ elseif orders > 0 and rev > 0 then
   redis.call('HSET', chat, 'rev', rev)
 end
 if ARGV[5] ~= '' then
-  add_applied(chat, ARGV[5], ARGV[9])
-  -- The applied update leaves the inbox; older ones that wait stay (they arrived late: still to apply).
-  if redis.call('ZREM', queue, ARGV[5]) > 0 then
+  -- The applied update leaves the inbox; older ones that wait stay (they arrived late: still to apply),
+  -- and the floor of applied updates stays below them.
+  local removed = redis.call('ZREM', queue, ARGV[5])
+  local first = redis.call('ZRANGE', queue, 0, 0)[1]
+  add_applied(chat, ARGV[5], ARGV[9], first and tonumber(first))
+  if removed > 0 then
     redis.call('HDEL', inbox, ARGV[5], 't' .. ARGV[5])
     local left = redis.call('ZRANGE', queue, 0, -1)
     if #left == 0 then

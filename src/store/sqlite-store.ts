@@ -245,10 +245,12 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
       if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
-      // The window is parsed only when an update joins it.
+      // The window is parsed only when an update joins it. The update leaves the inbox first: the floor
+      // of applied updates stays below the ones still waiting there.
       let { last_update_id: floor, recent_update_ids: recent, updates_applied_at: appliedAt } = row;
       if (plan.appliedUpdateId !== undefined) {
-        const applied = withApplied(appliedIn(row), plan.appliedUpdateId, clock());
+        s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
+        const applied = withApplied(appliedIn(row), plan.appliedUpdateId, clock(), oldestPending(plan.chatId));
         [floor, recent, appliedAt] = [applied.upTo, formatRecent(applied.recent), applied.at];
       }
       const updates = [floor, recent, appliedAt] as const;
@@ -263,7 +265,6 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       for (const order of plan.orders)
         s.writeOrder.run(order.orderId, plan.chatId, order.json, order.dueAt, order.createdAt, order.updatedAt);
       for (const entry of plan.audit) s.appendAudit.run(plan.chatId, entry.orderId, entry.json);
-      if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
       const pendingUpdates = pendingIn(plan.chatId);
       if (plan.release && !pendingUpdates) s.releaseLease.run(plan.chatId, plan.owner);
       return { ok: true, rev, pendingUpdates };

@@ -497,6 +497,23 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await other.acceptUpdate(chatId(4), 39, '{"update_id":39}', B)).toMatchObject({ accepted: true });
     });
 
+    test("an update waiting in the inbox never falls under the floor of applied ones, however many newer ones are applied meanwhile", async () => {
+      await store.openChat(chatId(5), A);
+      for (const id of [10, ...Array.from({ length: RECENT_UPDATES - 1 }, (_, i) => 1_000 + i)])
+        await store.commit({ chatId: chatId(5), owner: "instance-a", appliedUpdateId: id });
+      // 5 came late and waits while the step of 2,000 (already under way) commits.
+      expect(await store.acceptUpdate(chatId(5), 5, '{"update_id":5}', A)).toMatchObject({ accepted: true });
+      await store.commit({ chatId: chatId(5), owner: "instance-a", appliedUpdateId: 2_000 });
+      const meanwhile = (await store.readChat(chatId(5))).applied;
+      expect(meanwhile.upTo).toBeLessThan(5);
+      expect(meanwhile.recent).not.toContain(5);
+      expect(await store.queuedUpdates(chatId(5), 5)).toEqual([{ updateId: 5, raw: '{"update_id":5}' }]);
+      await store.commit({ chatId: chatId(5), owner: "instance-a", appliedUpdateId: 5, release: true });
+      const after = (await store.readChat(chatId(5))).applied;
+      expect(after.recent).toHaveLength(RECENT_UPDATES);
+      expect(after.upTo).toBe(10);
+    });
+
     test("inboxes nobody works off are found for the sweeper", async () => {
       await store.acceptUpdate(chatId(1), 7, "{}", A);
       const before = fixture.now();

@@ -45,6 +45,22 @@ describe("applied updates", () => {
     expect(wasApplied(applied, ids[3]! + 1, NOW)).toBe(false);
   });
 
+  it("the floor never rises past an update still waiting in the inbox: the window grows instead, and the floor never falls", () => {
+    const full = applying(10, ...Array.from({ length: RECENT_UPDATES - 1 }, (_, i) => 1_000 + i));
+    // Update 5 came late and waits; applying the next one would push 10 out and raise the floor to 10.
+    const waiting = withApplied(full, 2_000, NOW, 5);
+    expect(waiting.upTo).toBe(0);
+    expect(waiting.recent).toHaveLength(RECENT_UPDATES + 1);
+    expect(wasApplied(waiting, 5, NOW)).toBe(false);
+    // Once 5 is applied (nothing waits), the window is trimmed back.
+    const trimmed = withApplied(waiting, 5, NOW, null);
+    expect(trimmed.recent).toHaveLength(RECENT_UPDATES);
+    expect(trimmed.upTo).toBe(10);
+    // A window holding ids below its floor (written alongside an earlier version) never lowers it.
+    const mixed = { upTo: 5_000, recent: Array.from({ length: RECENT_UPDATES }, (_, i) => 100 + i), at: NOW };
+    expect(withApplied(mixed, 6_000, NOW).upTo).toBe(5_000);
+  });
+
   it("a late id below the whole window but above the floor joins it in its place", () => {
     const applied = applying(50, 60, 40);
     expect(applied).toEqual({ upTo: 0, recent: [40, 50, 60], at: NOW });
