@@ -46,8 +46,10 @@ export function createWarmChats(maxEntries: number, clock: () => number) {
  * Chats whose lease this process just took with a Telegram update in hand (the store's acceptUpdate),
  * with the revision the store reported then. The step applying that update skips the store's open when
  * this process holds the chat warm at that revision: the lease is this process's until the update is
- * applied (a commit keeps it while the inbox holds updates). A hand-over counts only within a third of
- * the lease, before any renewal would be due; bounded, as the step may never come (a sticker).
+ * applied (a commit keeps it while the inbox holds updates). A hand-over counts only within a sixth of
+ * the lease: the step's renewals start when it begins, a third of the lease apart, so two of them can
+ * still fail before the lease taken at the hand-over runs out (as after an open). Bounded, as the step
+ * may never come (a sticker).
  */
 export function createHandOvers(leaseMs: number) {
   const handed = createBoundedMap<ChatId, { updateId: number; rev: number; since: number }>({ maxEntries: 10_000 });
@@ -60,7 +62,7 @@ export function createHandOvers(leaseMs: number) {
       const entry = handed.get(chatId);
       if (!entry || updateId === undefined || entry.updateId !== updateId) return undefined;
       handed.delete(chatId);
-      return performance.now() - entry.since < leaseMs / 3 ? entry.rev : undefined;
+      return performance.now() - entry.since < leaseMs / 6 ? entry.rev : undefined;
     },
   };
 }

@@ -177,8 +177,9 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       if (!accepted) log.info("telegram update delivered again; already kept or applied", { updateId: update.update_id });
       if (!held) return;
       const first = next === update.update_id;
-      // The step applying it need not open the chat again when this process holds it at that revision.
-      if (first && rev !== null) app.engine.leaseTakenFor(ChatId.parse(chatId), update.update_id, rev);
+      // The step applying it need not open the chat again when this process holds it at that revision
+      // (only for an update kept just now: one sent again takes the usual way).
+      if (first && accepted && rev !== null) app.engine.leaseTakenFor(ChatId.parse(chatId), update.update_id, rev);
       inbox.drain(chatId, true, first ? update : undefined);
     },
 
