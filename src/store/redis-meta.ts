@@ -1,6 +1,7 @@
 /**
- * The Redis store's meta hash (`<prefix>meta`): the number of shards the data was laid out for, and
- * whether the layout before store schema 3 still waits for the migration. Read at open only.
+ * The Redis store's meta hash (`<prefix>meta`): the number of shards the data was laid out for,
+ * whether the layout before store schema 3 still waits for the migration, and since when this store
+ * dates chats' applied Telegram updates. Read at open only.
  */
 import type { RedisConnection } from "./redis-connect.ts";
 import { type RedisKeys, SHARDS } from "./redis-keys.ts";
@@ -33,4 +34,18 @@ export async function legacyPending(connection: RedisConnection, keys: RedisKeys
 /** The migration dropped the old layout: later opens neither offer nor look for it. */
 export async function markLegacyDropped({ client, guard }: RedisConnection, keys: RedisKeys): Promise<void> {
   await guard("legacy drop", () => client.hSet(keys.meta, "legacy", "none"));
+}
+
+/**
+ * Since when the store dates chats' applied Telegram updates (src/store/applied-updates.ts): the first
+ * open by a version that does. A chat whose applied updates an earlier version wrote (no time of its
+ * own) counts them as applied at that moment, so they are forgotten 48 hours after the upgrade, as on
+ * SQLite, rather than 48 hours after the chat's next message.
+ */
+export async function appliedUpdatesSince({ client, guard }: RedisConnection, keys: RedisKeys, now: number): Promise<number> {
+  const stored = await guard("open", async () => {
+    await client.hSetNX(keys.meta, "appliedSince", String(now));
+    return client.hGet(keys.meta, "appliedSince");
+  });
+  return Number(stored ?? now);
 }

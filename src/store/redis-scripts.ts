@@ -252,8 +252,9 @@ return 1`,
 
 /**
  * acceptUpdate. KEYS: chat, queue, inbox, inboxes, lease. ARGV: update id, raw update, owner, ttl ms,
- * chat id, now (ms, the instance's clock: for the applied updates). The arrival time is the server's.
- * Applied updates kept by an earlier version (no \`at\`) are given now as their time. Returns
+ * chat id, now (ms, the instance's clock: for the applied updates), since when the store dates applied
+ * updates (redis-meta.ts: the time given to those an earlier version kept, which have no \`at\`). The
+ * arrival time is the server's. Returns
  * {accepted (0/1), held (0/1), the oldest queued update id when held ("" otherwise), the chat's
  * revision when held (nil otherwise)}.
  */
@@ -262,7 +263,7 @@ export const acceptUpdateScript = defineScript({
 local chat, queue, inbox, inboxes, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = tonumber(ARGV[1])
 local accepted = 0
-if redis.call('HEXISTS', chat, 'last') == 1 and redis.call('HEXISTS', chat, 'at') == 0 then redis.call('HSET', chat, 'at', ARGV[6]) end
+if redis.call('HEXISTS', chat, 'last') == 1 and redis.call('HEXISTS', chat, 'at') == 0 then redis.call('HSET', chat, 'at', ARGV[7]) end
 if not applied_in(applied_head(chat, ARGV[6]), ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
   local now = server_ms()
   if redis.call('ZCARD', queue) == 0 then redis.call('ZADD', inboxes, now, ARGV[5]) end
@@ -287,9 +288,10 @@ return {accepted, held, first, rev}`,
     ttlMs: number,
     chatId: string,
     now: number,
+    appliedSince: number,
   ) {
     for (const key of keys) parser.pushKey(key);
-    parser.push(String(updateId), update, owner, String(ttlMs), chatId, String(now));
+    parser.push(String(updateId), update, owner, String(ttlMs), chatId, String(now), String(appliedSince));
   },
   transformReply: raw,
 });

@@ -18,7 +18,7 @@ import { importRedis } from "./redis-import.ts";
 import { redisKeyv } from "./redis-kv.ts";
 import { redisLegacyData } from "./redis-legacy.ts";
 import { formatRedisLogPosition, mergeShardBatches, parseRedisLogPosition, type ShardEntry } from "./redis-log.ts";
-import { checkShards, legacyPending, markLegacyDropped } from "./redis-meta.ts";
+import { appliedUpdatesSince, checkShards, legacyPending, markLegacyDropped } from "./redis-meta.ts";
 import {
   AcceptReply,
   appliedUpdates,
@@ -65,7 +65,8 @@ export async function redisStore(storeUrl: string, options: RedisStoreOptions = 
     const legacy = (await legacyPending(connection, keys))
       ? redisLegacyData(connection, () => markLegacyDropped(connection, keys))
       : undefined;
-    return storeOver(connection, keys, legacy, options.clock ?? Date.now);
+    const clock = options.clock ?? Date.now;
+    return storeOver(connection, keys, legacy, clock, await appliedUpdatesSince(connection, keys, clock()));
   } catch (error) {
     await connection.close();
     throw error;
@@ -90,7 +91,13 @@ function auditEntry(text: string | undefined): AuditEntry | undefined {
   return entry === "invalid" ? undefined : entry;
 }
 
-function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: LegacyData | undefined, clock: () => number): ShopStore {
+function storeOver(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  legacyData: LegacyData | undefined,
+  clock: () => number,
+  appliedSince: number,
+): ShopStore {
   const { client, guard } = connection;
   const keyvs = new Map<string, Keyv>();
   let legacy = legacyData;
@@ -218,7 +225,7 @@ function storeOver(connection: RedisConnection, keys: RedisKeys, legacyData: Leg
     async acceptUpdate(chatId, updateId, raw, lease) {
       const inboxKeys = [keys.chat(chatId), keys.queue(chatId), keys.inbox(chatId), keys.inboxesOf(chatId), keys.lease(chatId)] as const;
       const answer = await guard("acceptUpdate", () =>
-        client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId, clock()),
+        client.acceptUpdate(inboxKeys, updateId, raw, lease.owner, lease.ttlMs, chatId, clock(), appliedSince),
       );
       const [accepted, held, next, rev] = reply("acceptUpdate", AcceptReply, answer);
       return {

@@ -7,6 +7,7 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { ChatId } from "../../src/domain/ids.ts";
 import { connectRedis, type RedisConnection } from "../../src/store/redis-connect.ts";
 import { redisKeys } from "../../src/store/redis-keys.ts";
 import { redisStore } from "../../src/store/redis-store.ts";
@@ -97,6 +98,28 @@ whenRedis(
           await admin.client.hSet(redisKeys(prefix).meta, "shards", "8");
           await expect(redisStore(CONTRACT_URL, { keyPrefix: prefix })).rejects.toThrow(/created with 8 shards, this version uses 16/);
         } finally {
+          await deletePrefix(admin, prefix);
+          await admin.close();
+        }
+      });
+
+      test("a chat's applied updates an earlier version kept (no time of their own) date from the upgrade, and are forgotten 48 hours after it", async () => {
+        const prefix = uniquePrefix();
+        const admin = await connectRedis(CONTRACT_URL);
+        let now = Date.UTC(2026, 11, 7);
+        const store = await redisStore(CONTRACT_URL, { keyPrefix: prefix, clock: () => now });
+        try {
+          // As the earlier version left two chats: the newest applied id, nothing else.
+          const [busy, quiet] = [ChatId.parse("501"), ChatId.parse("502")];
+          for (const chat of [busy, quiet]) await admin.client.hSet(redisKeys(prefix).chat(chat), { rev: "1", last: "1000" });
+          const lease = { owner: "a", ttlMs: 5_000 };
+          now += 24 * 3_600_000;
+          expect(await store.acceptUpdate(busy, 900, "{}", lease)).toMatchObject({ accepted: false });
+          // The other chat's next message comes after a quiet week, numbered by Telegram afresh below 1000.
+          now += 7 * 24 * 3_600_000;
+          expect(await store.acceptUpdate(quiet, 500, '{"update_id":500}', lease)).toMatchObject({ accepted: true, held: true, next: 500 });
+        } finally {
+          await store.close();
           await deletePrefix(admin, prefix);
           await admin.close();
         }
