@@ -5,6 +5,6 @@ export type { ActorDeps, PurchaseActors } from "./actors.ts";
 export type { AdminAction, AdminOutcome, ConfirmOutcome, EngineEvent, Notifier, PaymentOutcome } from "./events.ts";
 export type { EngineReply, OrderLine, OrderView, PaymentNotice, Refusal } from "./reply.ts";
 export { hasTag, orderView, secretOf } from "./reply.ts";
-export { ChatBusyError } from "./session.ts";
+export { ChatBusyError } from "./chat-loader.ts";
 export { allowedCommands, conversationPhase } from "../domain/allowed.ts";
 export type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";

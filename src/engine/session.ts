@@ -25,21 +25,14 @@ import { isWorking, orderMeta, statePath } from "../../machines/purchase.reading
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { type AuditEntry, type ChatRecord, MAX_REMEMBERED_ORDERS } from "../domain/records.ts";
 import type { Logger } from "../log.ts";
-import { type AppliedUpdates, NONE_APPLIED, wasApplied } from "../store/applied-updates.ts";
-import type { ChatState, ShopStore } from "../store/shop-store.ts";
+import { wasApplied } from "../store/applied-updates.ts";
+import type { ShopStore } from "../store/shop-store.ts";
 import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
 import { leaseRenewals } from "./lease-renewals.ts";
 import type { OrderActor, OrderActors } from "./orders.ts";
-import { chatKeyOf, createHandOvers, createWarmChats } from "./warm-chats.ts";
-
-/** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
-export class ChatBusyError extends Error {
-  constructor(chatId: string) {
-    super(`chat ${chatId} is busy in another instance; try again`);
-    this.name = "ChatBusyError";
-  }
-}
+import { createChatLoader } from "./chat-loader.ts";
+import { chatKeyOf } from "./warm-chats.ts";
 
 /** Another writer moved the chat since it was read (or took its lease): the work is redone on the fresh record. */
 class ChatMovedError extends Error {
@@ -121,8 +114,14 @@ export function createSessions(options: SessionOptions) {
   const owner = options.instanceId;
   const tails = new Map<string, Promise<unknown>>();
   const renewals = leaseRenewals(store, options.lease.ttlMs, owner, log);
-  const warm = createWarmChats(options.warmChats ?? 500, clock);
-  const handOvers = createHandOvers(options.lease.ttlMs);
+  const { load, warm, handOvers } = createChatLoader({
+    store,
+    orders,
+    clock,
+    owner,
+    lease: options.lease,
+    warmChats: options.warmChats ?? 500,
+  });
 
   /** One chat at a time within this process (across processes, the lease). */
   const inOrder = <T>(chatId: string, work: () => Promise<T>): Promise<T> => {
@@ -134,78 +133,6 @@ export function createSessions(options: SessionOptions) {
       if (tails.get(chatId) === tail) tails.delete(chatId);
     });
     return run;
-  };
-
-  /**
-   * Claims the chat's lease, waiting (with backoff) for another process to let go, and reads the chat:
-   * `unchanged` when it is still at `knownRev` (0: read it whatever its revision).
-   */
-  const acquire = async (
-    chatId: ChatId,
-    waitMs: number,
-    knownRev: number,
-  ): Promise<ChatState | { unchanged: true; applied: AppliedUpdates }> => {
-    // Real time, whatever clock the orders run on: this is how long a caller waits.
-    const deadline = performance.now() + waitMs;
-    const lease = { owner, ttlMs: options.lease.ttlMs };
-    let pause = 5;
-    for (;;) {
-      const opened = knownRev > 0 ? await store.openChatSince(chatId, lease, knownRev) : await store.openChat(chatId, lease);
-      if (opened.held) return "unchanged" in opened ? opened : opened.state;
-      if (performance.now() >= deadline) throw new ChatBusyError(chatId);
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, 100);
-    }
-  };
-
-  const freshChat = (chatId: ChatId): ChatRecord => ({
-    v: 3,
-    chatId,
-    currentOrderId: null,
-    recentOrderIds: [],
-    turns: [],
-    askedFor: null,
-    choices: [],
-    profile: { username: null, firstName: null },
-    lastActivityAt: clock(),
-    updatedAt: clock(),
-  });
-
-  /** The chat as stored: reused from this process's last commit while its revision holds, else read and restored. */
-  const load = async (chatId: ChatId, mode: WithChatMode) => {
-    const cached = warm.take(chatId);
-    const handedRev = handOvers.take(chatId, mode.updateId);
-    if (cached && handedRev === cached.rev) {
-      // The store handed this process the chat's lease for this very update a moment ago, the chat at
-      // the revision held here: nothing to claim or read. The update is not applied: it was waiting in
-      // the inbox, and only the lease holder applies one.
-      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
-      const { rev, chat, chatKey, order: current } = cached;
-      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: NONE_APPLIED };
-    }
-    let opened;
-    try {
-      opened = await acquire(chatId, mode.waitMs ?? options.lease.waitMs, cached?.rev ?? 0);
-    } catch (err) {
-      cached?.order?.actor.stop();
-      throw err;
-    }
-    if ("unchanged" in opened && cached) {
-      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
-      const { rev, chat, chatKey, order: current } = cached;
-      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: opened.applied };
-    }
-    cached?.order?.actor.stop();
-    if ("unchanged" in opened) throw new Error(`the store said chat ${chatId} is unchanged, but nothing of it was kept`);
-    const state = opened;
-    let invalid = state.chat === "invalid" || state.order === "invalid";
-    const chat = state.chat && state.chat !== "invalid" ? state.chat : freshChat(chatId);
-    const current = state.order && state.order !== "invalid" ? orders.restore(state.order) : null;
-    if (state.order && !current) invalid = true;
-    // A chat whose record or current order cannot be read restarts its conversation; the order stays stored.
-    if (invalid) chat.currentOrderId = null;
-    const chatKey = state.chat && state.chat !== "invalid" ? chatKeyOf(state.chat) : null;
-    return { rev: state.rev, chat, chatKey, current, invalid, applied: state.applied };
   };
 
   const open = async (chatId: ChatId, mode: WithChatMode) => {

@@ -14,7 +14,8 @@ import type { ShopStore } from "../store/shop-store.ts";
 import type { Notifications } from "./notify.ts";
 import type { OrderActor } from "./orders.ts";
 import type { EngineReply } from "./reply.ts";
-import { ChatBusyError, type Session, type Sessions } from "./session.ts";
+import { ChatBusyError } from "./chat-loader.ts";
+import type { Session, Sessions } from "./session.ts";
 
 export type SweeperOptions = {
   sessions: Sessions;
