@@ -5,50 +5,18 @@
  * one customer's messages reach them in seeded random orders, some at once, some twice and to both,
  * some long after newer ones were answered. Every message is answered exactly once, and the chat ends
  * having applied every one. And after a week without updates, when Telegram numbers the next ones
- * from a random (here lower) id, a returning customer is still answered. In CI an unreachable Redis or cluster FAILS these tests; locally they skip loudly.
+ * from a random (here lower) id, a returning customer is still answered. In CI an unreachable Redis
+ * or cluster FAILS these tests; locally they skip loudly.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ChatId } from "../../src/domain/ids.ts";
 import { RECENT_UPDATES, wasApplied } from "../../src/store/applied-updates.ts";
 import { testClock } from "../support/app.ts";
-import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
-import { isolatedRedisUrl } from "../support/redis-store.ts";
+import { sharedStores } from "../support/shared-stores.ts";
 import { type BotApiStub, type TelegramShop, telegramShops } from "../support/telegram-shop.ts";
 
 const shops = telegramShops();
-const sqliteDir = mkdtempSync(join(tmpdir(), "tokengoblin-out-of-order-"));
-afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
-
-const redisUrl = redisDbUrl(15);
-const redisProblem = await probeRedis(redisUrl);
-const clusterUrl = process.env.REDIS_CLUSTER_URL;
-const clusterStore = clusterUrl ? await isolatedRedisUrl(clusterUrl) : null;
-
-type Backend = { name: string; skip: boolean; url: (run: number) => string; clear: () => Promise<void> };
-const backends: Backend[] = [
-  { name: "a shared SQLite file", skip: false, url: (run) => `sqlite://${join(sqliteDir, `run-${run}.sqlite`)}`, clear: async () => {} },
-  {
-    name: "Redis",
-    skip: redisProblem !== null && !process.env.CI,
-    url: () => {
-      if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
-      return redisUrl;
-    },
-    clear: () => flushRedis(redisUrl),
-  },
-  {
-    name: "a three-node Redis Cluster",
-    skip: !clusterUrl && !process.env.CI,
-    url: () => {
-      if (!clusterUrl || !clusterStore) throw new Error("REDIS_CLUSTER_URL is not set in CI");
-      return clusterStore.url;
-    },
-    clear: async () => clusterStore?.clear(),
-  },
-];
+const backends = await sharedStores(15);
 
 /** A small seeded generator (mulberry32): the same seed, the same schedule. */
 function random(seed: number) {
@@ -69,7 +37,6 @@ const answered = (api: BotApiStub, chatId: number, count: number) =>
 
 const MESSAGES = 8;
 const SCHEDULES = 4;
-let runs = 0;
 
 for (const backend of backends) {
   (backend.skip ? describe.skip : describe)(`a chat's updates out of order, on ${backend.name}`, () => {
@@ -81,7 +48,7 @@ for (const backend of backends) {
       const shop = await shops.open({
         api,
         webhook: true,
-        env: { STORE_URL: backend.url(runs++) },
+        env: { STORE_URL: backend.url() },
         overrides: { clock, sweepIntervalMs: 3_600_000 },
         // A regular, not a flood: the per-user limit is not what this is about.
         run: { bot: { rateLimit: false } },
@@ -108,7 +75,7 @@ for (const backend of backends) {
         await backend.clear();
         shops.onCleanup(() => backend.clear());
         const api = await shops.stub();
-        const env = { STORE_URL: backend.url(runs++) };
+        const env = { STORE_URL: backend.url() };
         const instances: TelegramShop[] = [
           await shops.open({ api, webhook: true, env, overrides: { instanceId: "first", sweepIntervalMs: 3_600_000 } }),
           await shops.open({ api, webhook: true, env, overrides: { instanceId: "second", sweepIntervalMs: 3_600_000 } }),

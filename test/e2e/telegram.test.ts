@@ -20,6 +20,19 @@ const codesSent = (api: BotApiStub, chatId: number) =>
     .map((c) => deliveredCode(String(c.payload.text)))
     .filter((code) => code !== undefined);
 
+/** Sandbox payments whose invoice creation waits at `invoicing` until the test releases it (a slow provider). */
+function slowInvoicing() {
+  const invoicing = gate();
+  const payments = sandboxOutsideTheStore();
+  const createInvoice = payments.createInvoice.bind(payments);
+  payments.createInvoice = async (request) => {
+    invoicing.entered();
+    await invoicing.released;
+    return createInvoice(request);
+  };
+  return { invoicing, payments };
+}
+
 describe("Telegram bot (polling)", () => {
   it("sells 2,000 tokens by text: quote, payment link, delivered code arrives unasked", async () => {
     const { api, app, say, pay } = await shops.open();
@@ -270,14 +283,7 @@ describe("Telegram bot (polling)", () => {
   });
   it("shows 'typing' while a provider is slow to create the invoice a rule-read 'yes' asked for", async () => {
     const clock = testClock();
-    const invoicing = gate();
-    const payments = sandboxOutsideTheStore();
-    const createInvoice = payments.createInvoice.bind(payments);
-    payments.createInvoice = async (request) => {
-      invoicing.entered();
-      await invoicing.released;
-      return createInvoice(request);
-    };
+    const { invoicing, payments } = slowInvoicing();
     const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
     expect(await say(1511, "I need 2000 tokens")).toContain("$40.00");
     const since = api.mark();
@@ -306,14 +312,7 @@ describe("Telegram bot (polling)", () => {
 
   it("stops repeating 'typing' after about two minutes of a wait that does not end", async () => {
     const clock = testClock();
-    const invoicing = gate();
-    const payments = sandboxOutsideTheStore();
-    const createInvoice = payments.createInvoice.bind(payments);
-    payments.createInvoice = async (request) => {
-      invoicing.entered();
-      await invoicing.released;
-      return createInvoice(request);
-    };
+    const { invoicing, payments } = slowInvoicing();
     const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
     expect(await say(1512, "I need 2000 tokens")).toContain("$40.00");
     const since = api.mark();

@@ -5,18 +5,14 @@
  * same chat's messages sent to both instances → no lost update, answers in order; a stale writer's
  * commit is refused. In CI an unreachable Redis or cluster FAILS these tests; locally they skip loudly.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { Understander } from "../../src/domain/commands.ts";
 import { ChatId } from "../../src/domain/ids.ts";
 import { silentLogger } from "../../src/log.ts";
-import { flushRedis, probeRedis, redisDbUrl } from "../support/redis.ts";
-import { isolatedRedisUrl } from "../support/redis-store.ts";
 import { countStoreCalls } from "../support/counting-store.ts";
+import { sharedStores } from "../support/shared-stores.ts";
 
 // Real time is what these tests are about: the lease runs out on the store's own clock (the Redis
 // server's, or the SQLite writers' wall clocks) and is renewed by the holder's real timer, so the
@@ -24,42 +20,7 @@ import { countStoreCalls } from "../support/counting-store.ts";
 const LEASE_MS = 300;
 const SLOW_LLM_MS = 1_200;
 
-const redisUrl = redisDbUrl(8);
-const redisProblem = await probeRedis(redisUrl);
-const clusterUrl = process.env.REDIS_CLUSTER_URL;
-// A cluster has no database numbers: this file's keys have a prefix of their own.
-const clusterStore = clusterUrl ? await isolatedRedisUrl(clusterUrl) : null;
-const sqliteDir = mkdtempSync(join(tmpdir(), "tokengoblin-lease-"));
-afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
-let sqliteRuns = 0;
-
-type Backend = { name: string; skip: boolean; url: () => string; clear: () => Promise<void> };
-const backends: Backend[] = [
-  {
-    name: "a shared SQLite file",
-    skip: false,
-    url: () => `sqlite://${join(sqliteDir, `lease-${sqliteRuns}.sqlite`)}`,
-    clear: async () => void sqliteRuns++,
-  },
-  {
-    name: "Redis",
-    skip: redisProblem !== null && !process.env.CI,
-    url: () => {
-      if (redisProblem !== null) throw new Error(`Redis at ${redisUrl} is unreachable in CI (${redisProblem})`);
-      return redisUrl;
-    },
-    clear: () => flushRedis(redisUrl),
-  },
-  {
-    name: "a three-node Redis Cluster",
-    skip: !clusterUrl && !process.env.CI,
-    url: () => {
-      if (!clusterUrl || !clusterStore) throw new Error("REDIS_CLUSTER_URL is not set in CI");
-      return clusterStore.url;
-    },
-    clear: async () => clusterStore?.clear(),
-  },
-];
+const backends = await sharedStores(8);
 
 for (const backend of backends) {
   (backend.skip ? describe.skip : describe)(`chat lease on ${backend.name}`, () => {

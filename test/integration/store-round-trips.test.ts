@@ -55,6 +55,30 @@ async function offlineTelegram(app: Awaited<ReturnType<typeof shop>>["app"]) {
   return { telegram, post };
 }
 
+/** The first update's drain runs in the background: resolves once it made no store call for 50 ms. */
+async function untilQuiet(calls: { readonly log: readonly string[] }) {
+  for (let seen = -1; seen !== calls.log.length;) {
+    seen = calls.log.length;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // real time: the drain's own pace
+  }
+}
+
+/** Posts a customer's texts in chat `chatId` as Telegram updates numbered on from `lastUpdateId`. */
+function textPoster(postUpdate: (update: object) => Promise<void>, chatId: number, lastUpdateId: number) {
+  let updateId = lastUpdateId;
+  return (text: string) =>
+    postUpdate({
+      update_id: ++updateId,
+      message: {
+        message_id: updateId,
+        date: 0,
+        chat: { id: chatId, type: "private", first_name: "C" },
+        from: { id: chatId, is_bot: false, first_name: "C" },
+        text,
+      },
+    });
+}
+
 describe("store round trips (issue 20)", () => {
   it("a customer's text message costs two store calls: open the chat, commit the step", async () => {
     const { app, calls } = await shop();
@@ -116,24 +140,9 @@ describe("store round trips (issue 20)", () => {
   it("a Telegram update costs three store calls from the webhook to its step, the lease taken once, the update not read back", async () => {
     const { app, calls } = await shop(TELEGRAM_ENV);
     const { telegram, post: postUpdate } = await offlineTelegram(app);
-    let updateId = 100;
-    const post = (text: string) =>
-      postUpdate({
-        update_id: ++updateId,
-        message: {
-          message_id: updateId,
-          date: 0,
-          chat: { id: 42, type: "private", first_name: "C" },
-          from: { id: 42, is_bot: false, first_name: "C" },
-          text,
-        },
-      });
+    const post = textPoster(postUpdate, 42, 100);
     await post("I need 1000 tokens");
-    // The first update's drain runs in the background: wait until it made no store call for a while.
-    for (let seen = -1; seen !== calls.log.length;) {
-      seen = calls.log.length;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilQuiet(calls);
     expect(calls.log).toContain("indexOrder");
     calls.reset();
     await post("make it 2000");
@@ -150,23 +159,9 @@ describe("store round trips (issue 20)", () => {
     const env = { ...TELEGRAM_ENV, STORE_URL: `sqlite://${join(dir, "shop.sqlite")}` };
     const { app, calls } = await shop(env);
     const { telegram, post: postUpdate } = await offlineTelegram(app);
-    let updateId = 200;
-    const post = (text: string) =>
-      postUpdate({
-        update_id: ++updateId,
-        message: {
-          message_id: updateId,
-          date: 0,
-          chat: { id: 44, type: "private", first_name: "C" },
-          from: { id: 44, is_bot: false, first_name: "C" },
-          text,
-        },
-      });
+    const post = textPoster(postUpdate, 44, 200);
     await post("I need 1000 tokens");
-    for (let seen = -1; seen !== calls.log.length;) {
-      seen = calls.log.length;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilQuiet(calls);
     // Another instance on the same file (its own lease, its own warm copy) changes the amount.
     const other = await startTestApp({ STORE_URL: env.STORE_URL }, { instanceId: "other-instance" });
     cleanups.push(() => other.app.close());
