@@ -10,7 +10,7 @@ import type { ChatRecord } from "../domain/records.ts";
 import { type AppliedUpdates, NONE_APPLIED } from "../store/applied-updates.ts";
 import type { ChatState, ShopStore } from "../store/shop-store.ts";
 import type { OrderActors } from "./orders.ts";
-import { chatKeyOf, createHandOvers, createWarmChats } from "./warm-chats.ts";
+import { type WarmChat, chatKeyOf, createHandOvers, createWarmChats } from "./warm-chats.ts";
 
 /** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
 export class ChatBusyError extends Error {
@@ -76,18 +76,21 @@ export function createChatLoader(options: ChatLoaderOptions) {
     updatedAt: clock(),
   });
 
+  /** The chat as this process last committed it, its current order's actor going on from where it rests. */
+  const reuse = (cached: WarmChat, applied: AppliedUpdates) => {
+    if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
+    const { rev, chat, chatKey, order: current } = cached;
+    return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied };
+  };
+
   /** The chat as stored: reused from this process's last commit while its revision holds, else read and restored. */
   const load = async (chatId: ChatId, mode: LoadMode) => {
     const cached = warm.take(chatId);
     const handedRev = handOvers.take(chatId, mode.updateId);
-    if (cached && handedRev === cached.rev) {
-      // The store handed this process the chat's lease for this very update a moment ago, the chat at
-      // the revision held here: nothing to claim or read. The update is not applied: it was waiting in
-      // the inbox, and only the lease holder applies one.
-      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
-      const { rev, chat, chatKey, order: current } = cached;
-      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: NONE_APPLIED };
-    }
+    // The store handed this process the chat's lease for this very update a moment ago, the chat at
+    // the revision held here: nothing to claim or read. The update is not applied: it was waiting in
+    // the inbox, and only the lease holder applies one.
+    if (cached && handedRev === cached.rev) return reuse(cached, NONE_APPLIED);
     let opened;
     try {
       opened = await acquire(chatId, mode.waitMs ?? options.lease.waitMs, cached?.rev ?? 0);
@@ -95,11 +98,7 @@ export function createChatLoader(options: ChatLoaderOptions) {
       cached?.order?.actor.stop();
       throw err;
     }
-    if ("unchanged" in opened && cached) {
-      if (cached.order) cached.order.opened = cached.order.actor.getSnapshot();
-      const { rev, chat, chatKey, order: current } = cached;
-      return { rev, chat, chatKey: chatKey as string | null, current, invalid: false, applied: opened.applied };
-    }
+    if ("unchanged" in opened && cached) return reuse(cached, opened.applied);
     cached?.order?.actor.stop();
     if ("unchanged" in opened) throw new Error(`the store said chat ${chatId} is unchanged, but nothing of it was kept`);
     const state = opened;
