@@ -47,14 +47,11 @@ export function prepareStatements(db: Database.Database) {
          c.lease_owner, c.lease_until
        FROM chats c LEFT JOIN orders o ON o.order_id = c.current_order_id WHERE c.chat_id = ?`,
     ),
-    // The chat's revision, applied updates and lease without its records: what a commit checks, and
-    // what openChatSince compares before it reads the records (only when the chat moved).
+    // The chat's revision, applied updates and lease without its records: what a commit checks, what
+    // openChatSince compares before it reads the records (only when the chat moved), and what
+    // acceptUpdate reads (the applied updates, and the revision it hands a new holder).
     chatHead: db.prepare<[string], CommitRow>(
       "SELECT rev, last_update_id, recent_update_ids, updates_applied_at, lease_owner, lease_until FROM chats WHERE chat_id = ?",
-    ),
-    // What acceptUpdate reads: the applied updates, and the revision it hands a new holder.
-    acceptHead: db.prepare<[string], AppliedRow & { rev: number }>(
-      "SELECT rev, last_update_id, recent_update_ids, updates_applied_at FROM chats WHERE chat_id = ?",
     ),
     writeChat: db.prepare<[string, string | null, ...AppliedValues, string]>(
       `UPDATE chats SET rev = rev + 1, record = ?, current_order_id = ?, ${SET_APPLIED} WHERE chat_id = ?`,

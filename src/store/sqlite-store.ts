@@ -246,11 +246,13 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
       // The window is parsed only when an update joins it. The update leaves the inbox first: the floor
-      // of applied updates stays below the ones still waiting there.
+      // of applied updates stays below the ones still waiting there. Nothing else in the commit changes
+      // the inbox, so the oldest waiting update also says whether updates wait when it ends.
       let { last_update_id: floor, recent_update_ids: recent, updates_applied_at: appliedAt } = row;
+      if (plan.appliedUpdateId !== undefined) s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
+      const waiting = oldestPending(plan.chatId);
       if (plan.appliedUpdateId !== undefined) {
-        s.dropApplied.run(plan.chatId, plan.appliedUpdateId);
-        const applied = withApplied(appliedIn(row), plan.appliedUpdateId, clock(), oldestPending(plan.chatId));
+        const applied = withApplied(appliedIn(row), plan.appliedUpdateId, clock(), waiting);
         [floor, recent, appliedAt] = [applied.upTo, formatRecent(applied.recent), applied.at];
       }
       const updates = [floor, recent, appliedAt] as const;
@@ -265,7 +267,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       for (const order of plan.orders)
         s.writeOrder.run(order.orderId, plan.chatId, order.json, order.dueAt, order.createdAt, order.updatedAt);
       for (const entry of plan.audit) s.appendAudit.run(plan.chatId, entry.orderId, entry.json);
-      const pendingUpdates = pendingIn(plan.chatId);
+      const pendingUpdates = waiting !== null;
       if (plan.release && !pendingUpdates) s.releaseLease.run(plan.chatId, plan.owner);
       return { ok: true, rev, pendingUpdates };
     },
@@ -279,7 +281,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
 
   const accept = write(byChat, (chatId: ChatId, updateId: number, raw: string, lease: LeaseRequest) => {
     const now = clock();
-    const head = s.acceptHead.get(chatId);
+    const head = s.chatHead.get(chatId);
     const accepted = !wasApplied(appliedIn(head), updateId, now) && s.queueUpdate.run(chatId, updateId, raw, now).changes > 0;
     const oldest = oldestPending(chatId);
     const held = oldest !== null && take(chatId, lease, now);
