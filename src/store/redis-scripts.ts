@@ -49,11 +49,16 @@ end
  * A chat's applied Telegram updates (src/store/applied-updates.ts, whose rules these follow): the chat
  * hash's \`last\` (every id up to it), \`recent\` (the newest ids above it, ascending, space-separated)
  * and \`at\` (when it last applied one, on the instances' clock, passed in: the server's clock is for
- * leases). \`head\` is {last, recent, at} as HMGET reads them.
+ * leases). \`head\` is {last, recent, at} as HMGET reads them. \`since\` (acceptUpdate's): the time
+ * given to applied updates an earlier version kept without one (redis-meta.ts).
  */
 const APPLIED_UPDATES = `
-local function applied_head(chat, now)
+local function applied_head(chat, now, since)
   local head = redis.call('HMGET', chat, 'last', 'recent', 'at')
+  if since and head[1] and not head[3] then
+    redis.call('HSET', chat, 'at', since)
+    head[3] = since
+  end
   local at = tonumber(head[3] or '0')
   if at > 0 and tonumber(now) - at >= ${FORGET_APPLIED_AFTER_MS} then return {false, false, false} end
   return head
@@ -199,11 +204,10 @@ if ARGV[5] ~= '' then
   -- The applied update leaves the inbox; older ones that wait stay (they arrived late: still to apply),
   -- and the floor of applied updates stays below them.
   local removed = redis.call('ZREM', queue, ARGV[5])
-  local first = redis.call('ZRANGE', queue, 0, 0)[1]
-  add_applied(chat, ARGV[5], ARGV[9], first and tonumber(first))
+  local left = redis.call('ZRANGE', queue, 0, -1)
+  add_applied(chat, ARGV[5], ARGV[9], left[1] and tonumber(left[1]))
   if removed > 0 then
     redis.call('HDEL', inbox, ARGV[5], 't' .. ARGV[5])
-    local left = redis.call('ZRANGE', queue, 0, -1)
     if #left == 0 then
       redis.call('DEL', inbox)
       redis.call('ZREM', inboxes, ARGV[7])
@@ -263,8 +267,7 @@ export const acceptUpdateScript = defineScript({
 local chat, queue, inbox, inboxes, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id = tonumber(ARGV[1])
 local accepted = 0
-if redis.call('HEXISTS', chat, 'last') == 1 and redis.call('HEXISTS', chat, 'at') == 0 then redis.call('HSET', chat, 'at', ARGV[7]) end
-if not applied_in(applied_head(chat, ARGV[6]), ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
+if not applied_in(applied_head(chat, ARGV[6], ARGV[7]), ARGV[1]) and not redis.call('ZSCORE', queue, ARGV[1]) then
   local now = server_ms()
   if redis.call('ZCARD', queue) == 0 then redis.call('ZADD', inboxes, now, ARGV[5]) end
   redis.call('ZADD', queue, id, ARGV[1])
