@@ -11,6 +11,7 @@ import {
   type ImportReport,
   type StoreItem,
   StoreNotEmptyError,
+  appliedOfItem,
   emptyCounts,
   fieldOf,
   formatCounts,
@@ -18,7 +19,6 @@ import {
   progressCounter,
 } from "./dump.ts";
 import type { AppliedUpdates } from "./applied-updates.ts";
-import { appliedOfItem } from "./dump.ts";
 import type { SavedProjection } from "./shop-store.ts";
 
 /** A chat as the memory store keeps it: the record's JSON as written (unvalidated), its revision, its applied updates. */

@@ -12,12 +12,12 @@ import {
   type ImportReport,
   type StoreItem,
   StoreNotEmptyError,
+  appliedOfItem,
   fieldOf,
   parseLoosely,
   progressCounter,
 } from "./dump.ts";
 import { formatRecent } from "./applied-updates.ts";
-import { appliedOfItem } from "./dump.ts";
 import type { RedisConnection } from "./redis-connect.ts";
 import { dueMember, globEscape, type RedisKeys, shardOf } from "./redis-keys.ts";
 import { formatRedisLogPosition, type ShardPositions } from "./redis-log.ts";

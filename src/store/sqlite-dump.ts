@@ -20,6 +20,7 @@ import {
   parseLoosely,
   progressCounter,
 } from "./dump.ts";
+import { columnsOf } from "./sqlite-schema.ts";
 
 type Row = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ type Row = Record<string, unknown>;
  * then carry no window and no time, so a restore dates them itself.
  */
 function appliedColumns(db: Database.Database): { select: string; holdsAChat: string } {
-  const names = new Set(db.prepare<[], string>("SELECT name FROM pragma_table_info('chats')").pluck().all());
+  const names = columnsOf(db, "chats");
   const window = names.has("recent_update_ids");
   return {
     select: `${window ? "recent_update_ids" : "'' AS recent_update_ids"}, ${names.has("updates_applied_at") ? "updates_applied_at" : "NULL AS updates_applied_at"}`,

@@ -127,10 +127,13 @@ const COLUMNS_ADDED_IN_SCHEMA_3: readonly { table: string; column: string; defin
   },
 ];
 
+/** The names of `table`'s columns (a file of an earlier release may lack some of {@link COLUMNS_ADDED_IN_SCHEMA_3}). */
+export const columnsOf = (db: Database.Database, table: string): Set<string> =>
+  new Set(db.prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`).pluck().all());
+
 const addMissingColumns = (db: Database.Database, now: number) => {
   for (const { table, column, definition, backfill } of COLUMNS_ADDED_IN_SCHEMA_3) {
-    const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-    if (columns.some((found) => found.name === column)) continue;
+    if (columnsOf(db, table).has(column)) continue;
     db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
     if (backfill) db.prepare(backfill).run({ now });
   }

@@ -165,9 +165,10 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         await track(handle(update));
         return;
       }
+      const chat = ChatId.parse(chatId);
       let kept;
       try {
-        kept = await store.acceptUpdate(ChatId.parse(chatId), update.update_id, JSON.stringify(update), lease);
+        kept = await store.acceptUpdate(chat, update.update_id, JSON.stringify(update), lease);
       } catch (error) {
         // The store is down: the update is not kept (Telegram sends it again), but the customer hears at once.
         if (error instanceof StoreUnavailableError) tellOnce(chatId, update);
@@ -179,7 +180,7 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       const first = next === update.update_id;
       // The step applying it need not open the chat again when this process holds it at that revision
       // (only for an update kept just now: one sent again takes the usual way).
-      if (first && accepted && rev !== null) app.engine.leaseTakenFor(ChatId.parse(chatId), update.update_id, rev);
+      if (first && accepted && rev !== null) app.engine.leaseTakenFor(chat, update.update_id, rev);
       inbox.drain(chatId, true, first ? update : undefined);
     },
 
