@@ -281,14 +281,20 @@ describe("Telegram bot (polling)", () => {
     expect(api.callsOf("sendMessage", 1501)).toHaveLength(1);
     expect(api.callsOf("sendChatAction")).toHaveLength(1);
   });
-  it("shows 'typing' while a provider is slow to create the invoice a rule-read 'yes' asked for", async () => {
+  /** A customer's quote confirmed by a rule-read "yes", its invoice held at the provider; the bot's timers on `clock`. */
+  const confirmedWithASlowProvider = async (chatId: number) => {
     const clock = testClock();
     const { invoicing, payments } = slowInvoicing();
     const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
-    expect(await say(1511, "I need 2000 tokens")).toContain("$40.00");
+    expect(await say(chatId, "I need 2000 tokens")).toContain("$40.00");
     const since = api.mark();
-    api.text(1511, "yes");
+    api.text(chatId, "yes");
     await invoicing.entering;
+    return { api, clock, invoicing, since };
+  };
+
+  it("shows 'typing' while a provider is slow to create the invoice a rule-read 'yes' asked for", async () => {
+    const { api, clock, invoicing, since } = await confirmedWithASlowProvider(1511);
     expect(clock.armed()).toBe(1);
     clock.advance(300);
     await api.waitFor((c) => c.method === "sendChatAction" && String(c.payload.chat_id) === "1511", since);
@@ -311,13 +317,7 @@ describe("Telegram bot (polling)", () => {
   });
 
   it("stops repeating 'typing' after about two minutes of a wait that does not end", async () => {
-    const clock = testClock();
-    const { invoicing, payments } = slowInvoicing();
-    const { api, say } = await shops.open({ run: { bot: { timer: clock.timer } }, overrides: { payments } });
-    expect(await say(1512, "I need 2000 tokens")).toContain("$40.00");
-    const since = api.mark();
-    api.text(1512, "yes");
-    await invoicing.entering;
+    const { api, clock, invoicing, since } = await confirmedWithASlowProvider(1512);
     clock.advance(300);
     for (let sent = 2; sent <= 27; sent++) {
       await api.waitFor(() => api.callsOf("sendChatAction", 1512).length === sent - 1, since);
