@@ -5,7 +5,7 @@
  * a trailing "*" matches any ending ("оплатил*").
  */
 import type { FaqTopic, LanguageCode } from "./reading.ts";
-import { type Phrase, consistsOf, mentions, phrases, startsAt, wordMatches, wordSet } from "./text.ts";
+import { type Phrase, consistsOf, mentions, phrases, startsAny, wordMatches, wordSet } from "./text.ts";
 
 const PAID_CLAIMS = phrases(
   "paid, payed, sent the money, sent money, sent the payment, sent payment, payment sent, payment done, " +
@@ -219,10 +219,16 @@ export function isQuestion(words: readonly string[], text: string): boolean {
   return text.includes("?") || QUESTION_OPENERS.has(words[0] ?? "") || words.includes("ли");
 }
 
+/** A negation among the three words before word `i` ("don't cancel", «не отменяй»). */
+function negatedBefore(words: readonly string[], i: number): boolean {
+  for (let k = Math.max(0, i - 3); k < i; k++) if (NEGATIONS.has(words[k] as string)) return true;
+  return false;
+}
+
 /** True when one of the phrases is said plainly: not in a question, not under a negation just before it. */
 function instructs(words: readonly string[], list: readonly Phrase[]): boolean {
   if (QUESTION_OPENERS.has(words[0] ?? "")) return false;
-  return words.some((_, i) => list.some((p) => startsAt(words, i, p)) && !words.slice(Math.max(0, i - 3), i).some((w) => NEGATIONS.has(w)));
+  return words.some((_, i) => startsAny(words, i, list) && !negatedBefore(words, i));
 }
 
 export function asksToCancel(words: readonly string[]): boolean {

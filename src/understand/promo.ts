@@ -38,8 +38,13 @@ export function promoDeepLink(payload: string): string | null {
   return match ? promoArgument(match[1] ?? "") : null;
 }
 
+// Every word SAID accepts before a code contains one of these (under the same flags): a message
+// without any of them cannot name a code, and most messages are answered without running SAID.
+const CUE = /promo|coupon|discount|промо|купон/iu;
+
 /** The promo code a typed message gives, as typed; null when it gives none. */
 export function promoInText(text: string): string | null {
+  if (!CUE.test(text)) return null;
   const trimmed = text.trim().replace(/[.!?)\s]+$/u, "");
   for (const match of trimmed.matchAll(SAID)) {
     const code = match[2] ?? "";
