@@ -32,12 +32,14 @@ export function startsNewOrder(snapshot: PurchaseSnapshot | null): boolean {
  * the engine's to decide.
  */
 export function allowedCommands(snapshot: PurchaseSnapshot | null, at: number): CommandType[] {
+  // Asked of the machine once per message, not once per command type that depends on it.
+  let takesAmount: boolean | undefined;
+  const amountTaken = () =>
+    (takesAmount ??= startsNewOrder(snapshot) || snapshot!.can({ type: "SET_AMOUNT", tokens: snapshot!.context.limits.minTokens, at }));
   return COMMAND_TYPES.filter((type) => {
     if (ALWAYS.has(type)) return true;
     // A product or a promo code goes with the amount: where a new amount is taken, they are too.
-    if (type === "SET_AMOUNT" || type === "SET_PRODUCT" || type === "APPLY_PROMO") {
-      return startsNewOrder(snapshot) || snapshot!.can({ type: "SET_AMOUNT", tokens: snapshot!.context.limits.minTokens, at });
-    }
+    if (type === "SET_AMOUNT" || type === "SET_PRODUCT" || type === "APPLY_PROMO") return amountTaken();
     // A lost key or code: the delivered order's machine says whether it may be replaced (again).
     if (type === "REISSUE") return snapshot !== null && snapshot.can({ type, at });
     if (type === "CONFIRM" || type === "CANCEL") return snapshot !== null && !snapshot.hasTag("ended") && snapshot.can({ type, at });
