@@ -3,7 +3,10 @@
  * holds at most `maxEntries` and, with a `ttlMs`, forgets each entry that long after it was written.
  * Whatever the traffic, the memory it takes is bounded (issue 18, point 7).
  *
- * Eviction is least recently used: reading or writing an entry makes it the newest; when a write
+ * Eviction is least recently used, nearly: writing an entry makes it the newest, and so does reading
+ * one that has a quarter of the map's writes behind it. Reading a newer one leaves it where it is: it
+ * has three quarters of the map's writes to go before it could be dropped, and moving it on every
+ * read cost more than everything else a read does (a reply reads a dozen kept phrases). When a write
  * goes over `maxEntries` the oldest entry goes. Expiry counts from the entry's last write, never from
  * a read. Expired entries are invisible at once; a write sweeps every expired one out, at most once
  * per `ttlMs`, so keys seen once and never again do not sit in memory until `maxEntries` pushes them out.
@@ -30,7 +33,8 @@ export type BoundedMap<K, V> = {
   readonly size: number;
 };
 
-type Entry<V> = { value: V; expiresAt: number };
+/** `written`: the map's count of (re)insertions when this entry was last (re)inserted: its age in writes. */
+type Entry<V> = { value: V; expiresAt: number; written: number };
 
 /** Builds a {@link BoundedMap}. Throws when `maxEntries` is not a positive integer: that is a bug. */
 export function createBoundedMap<K, V>(options: BoundedMapOptions): BoundedMap<K, V> {
@@ -41,6 +45,8 @@ export function createBoundedMap<K, V>(options: BoundedMapOptions): BoundedMap<K
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const entries = new Map<K, Entry<V>>();
   let nextSweep = ttlMs === undefined ? Infinity : clock() + ttlMs;
+  let insertions = 0;
+  const moveAfter = maxEntries / 4;
 
   const sweep = (now: number) => {
     if (now < nextSweep) return;
@@ -51,9 +57,15 @@ export function createBoundedMap<K, V>(options: BoundedMapOptions): BoundedMap<K
   const live = (key: K): Entry<V> | undefined => {
     const entry = entries.get(key);
     if (!entry) return undefined;
-    entries.delete(key);
-    if (entry.expiresAt <= clock()) return undefined;
-    entries.set(key, entry);
+    if (entry.expiresAt <= clock()) {
+      entries.delete(key);
+      return undefined;
+    }
+    if (insertions - entry.written >= moveAfter) {
+      entries.delete(key);
+      entries.set(key, entry);
+      entry.written = ++insertions;
+    }
     return entry;
   };
 
@@ -64,7 +76,7 @@ export function createBoundedMap<K, V>(options: BoundedMapOptions): BoundedMap<K
       const now = clock();
       sweep(now);
       entries.delete(key);
-      entries.set(key, { value, expiresAt: ttl === undefined ? Infinity : now + ttl });
+      entries.set(key, { value, expiresAt: ttl === undefined ? Infinity : now + ttl, written: ++insertions });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as K);
     },
     delete: (key) => entries.delete(key),

@@ -22,6 +22,28 @@ describe("a bounded map", () => {
     expect(map.has("other")).toBe(false);
   });
 
+  test("an entry read with a quarter of the map's writes behind it becomes the newest", () => {
+    const map = createBoundedMap<string, number>({ maxEntries: 4 });
+    for (const [i, key] of ["a", "b", "c", "d"].entries()) map.set(key, i);
+    expect(map.get("a")).toBe(0);
+    map.set("e", 4);
+    expect(map.has("a")).toBe(true);
+    expect(map.has("b")).toBe(false);
+  });
+
+  test("entries read between every few writes are never dropped, however many others are written", () => {
+    const map = createBoundedMap<string, number>({ maxEntries: 100 });
+    const hot = Array.from({ length: 20 }, (_, i) => `hot ${i}`);
+    for (const key of hot) map.set(key, 1);
+    for (let cold = 0; cold < 10_000; cold++) {
+      map.set(`cold ${cold}`, 0);
+      // Each hot entry is read once every 20 writes of others.
+      const key = hot[cold % hot.length] as string;
+      expect(map.get(key), `${key} after ${cold} cold writes`).toBe(1);
+    }
+    expect(map.size).toBe(100);
+  });
+
   test("of 10,000 keys written once, only the newest maxEntries are kept", () => {
     const map = createBoundedMap<number, string>({ maxEntries: 500 });
     for (let chat = 0; chat < 10_000; chat++) map.set(chat, `chat ${chat}`);
