@@ -11,17 +11,36 @@ import type { DeadlineKind, PurchaseMeta } from "./purchase.types.ts";
 
 type Snapshot = SnapshotFrom<PurchaseMachine>;
 
-/** The meta of the snapshot's active states, merged from the root down: a child's fields override its parent's. */
+/**
+ * The meta of the snapshot's active states, merged from the root down: a child's fields override its
+ * parent's. It depends on the active states alone, so it is merged once per state and shared (frozen).
+ */
 export function orderMeta(snapshot: Snapshot): PurchaseMeta {
-  const merged: PurchaseMeta = {};
-  // getMeta() is keyed by state node id ("purchase.paid.delivering"); shorter ids are ancestors.
-  const entries = Object.entries(snapshot.getMeta() as Record<string, PurchaseMeta | undefined>).sort(([a], [b]) => a.length - b.length);
-  for (const [, meta] of entries) if (meta) Object.assign(merged, meta);
+  const path = statePath(snapshot);
+  let merged = metaByPath.get(path);
+  if (merged === undefined) {
+    const fields: PurchaseMeta = {};
+    // getMeta() is keyed by state node id ("purchase.paid.delivering"); shorter ids are ancestors.
+    const entries = Object.entries(snapshot.getMeta() as Record<string, PurchaseMeta | undefined>).sort(([a], [b]) => a.length - b.length);
+    for (const [, meta] of entries) if (meta) Object.assign(fields, meta);
+    metaByPath.set(path, (merged = Object.freeze(fields)));
+  }
   return merged;
 }
 
+/** Merged meta by state path: one entry per state of the machine. */
+const metaByPath = new Map<string, Readonly<PurchaseMeta>>();
+/** Snapshots are never changed, and every reply and commit asks several times for the same one's path. */
+const paths = new WeakMap<Snapshot, string>();
+
 /** The active state as a dotted path ("paid.delivering"): for display, logs and keys, never for decisions. */
 export function statePath(snapshot: Snapshot): string {
+  let path = paths.get(snapshot);
+  if (path === undefined) paths.set(snapshot, (path = pathOf(snapshot)));
+  return path;
+}
+
+function pathOf(snapshot: Snapshot): string {
   const parts: string[] = [];
   let value: unknown = snapshot.value;
   while (typeof value === "object" && value !== null) {
