@@ -3,11 +3,11 @@
  * at every start (issue 12). These tests hold it to two promises: it behaves like the sources, and it
  * never runs code older than the sources.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ownImportMeta } from "../../scripts/build.js";
+import { ownImportMeta, productBuildOptions } from "../../scripts/build.js";
 import { FORMAT, fingerprint, staleReason } from "../../scripts/dist.js";
 import { runProcess } from "../support/run-process.ts";
 
@@ -103,5 +103,22 @@ describe("bundling keeps each module's import.meta.url", () => {
     });
     const { stdout } = await run(process.execPath, [join(outdir, "main.js")], "");
     expect(stdout.trim()).toBe(`${join(root, "locales")}/`);
+  });
+});
+
+describe("the build's source maps", () => {
+  test("a stack trace from the build names the TypeScript line, and its maps hold no second copy of the sources", async () => {
+    const root = tempDir();
+    mkdirSync(join(root, "src"));
+    writeFileSync(join(root, "src", "fail.ts"), 'export function fail(): string {\n  return new Error("where am I").stack ?? "";\n}\n');
+    writeFileSync(join(root, "src", "main.ts"), 'import { fail } from "./fail.ts";\nconsole.log(fail());\n');
+    const { build } = await import("esbuild");
+    const outdir = join(root, "dist");
+    await build({ ...productBuildOptions("src/main.ts", outdir), absWorkingDir: root, logLevel: "silent" });
+    const { stdout } = await run(process.execPath, ["--enable-source-maps", join(outdir, "main.js")], "");
+    expect(stdout).toContain(`${join(root, "src", "fail.ts")}:2:`);
+    const maps = readdirSync(outdir).filter((name) => name.endsWith(".map"));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const name of maps) expect(JSON.parse(readFileSync(join(outdir, name), "utf8"))).not.toHaveProperty("sourcesContent");
   });
 });
