@@ -22,7 +22,7 @@ export type BoundedMapOptions = {
 };
 
 export type BoundedMap<K, V> = {
-  /** The live value for `key` (and it becomes the most recently used), or undefined. */
+  /** The live value for `key`, or undefined; an entry with a quarter of the writes behind it becomes the newest. */
   get(key: K): V | undefined;
   has(key: K): boolean;
   /** Stores `value`; it expires `ttlMs` from now (default: the map's `ttlMs`). */

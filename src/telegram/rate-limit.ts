@@ -18,7 +18,11 @@ export type RateLimitCounters = {
 
 export type RateLimitCounterOptions = {
   timeFrameMs: number;
-  /** Users counted at once; past it the least recently active is forgotten (its budget starts over). */
+  /**
+   * Users counted at once; past it the least recently active is forgotten (its budget starts over), nearly:
+   * the bounded map moves a user read within the last quarter of its writes no further, so a user still
+   * writing is kept for at least three quarters of `maxUsers` writes (two per newcomer) after their last message.
+   */
   maxUsers?: number;
   clock?: () => number;
 };
