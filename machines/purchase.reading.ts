@@ -15,7 +15,7 @@ type Snapshot = SnapshotFrom<PurchaseMachine>;
  * The meta of the snapshot's active states, merged from the root down: a child's fields override its
  * parent's. It depends on the active states alone, so it is merged once per state and shared (frozen).
  */
-export function orderMeta(snapshot: Snapshot): PurchaseMeta {
+export function orderMeta(snapshot: Snapshot): Readonly<PurchaseMeta> {
   const path = statePath(snapshot);
   let merged = metaByPath.get(path);
   if (merged === undefined) {
