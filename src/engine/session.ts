@@ -185,7 +185,9 @@ export function createSessions(options: SessionOptions) {
       const result = await store.commit({
         chatId,
         owner,
-        ...(chatChanged ? { chat: { record, expectedRev: rev } } : {}),
+        // Compare-and-set on the revision read, also when only orders are written: holding the lease
+        // again (this process took it back for a Telegram update) does not make a read from before fresh.
+        ...(chatChanged ? { chat: { record, expectedRev: rev } } : { expectedRev: rev }),
         orders: records,
         audit,
         ...(mode.updateId !== undefined ? { appliedUpdateId: mode.updateId } : {}),

@@ -141,7 +141,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async commit(step) {
       if (live(leases, step.chatId)?.owner !== step.owner) return { ok: false, reason: "lease_lost" };
       const stored = chats.get(step.chatId) ?? { rev: 0, json: undefined, applied: NONE_APPLIED };
-      if (step.chat && stored.rev !== step.chat.expectedRev) return { ok: false, reason: "moved" };
+      const expectedRev = step.chat?.expectedRev ?? step.expectedRev;
+      if (expectedRev !== undefined && stored.rev !== expectedRev) return { ok: false, reason: "moved" };
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });
       else if (step.orders?.length && stored.rev > 0) next.rev = stored.rev + 1;

@@ -39,7 +39,7 @@ export function commitCall(keys: RedisKeys, step: CommitStep, now: number): Comm
     ],
     args: [
       step.owner,
-      step.chat ? String(step.chat.expectedRev) : "",
+      String(step.chat?.expectedRev ?? step.expectedRev ?? ""),
       step.chat ? JSON.stringify(step.chat.record) : "",
       step.chat?.record.currentOrderId ?? "",
       step.appliedUpdateId === undefined ? "" : String(step.appliedUpdateId),

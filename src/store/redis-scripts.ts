@@ -175,7 +175,7 @@ export type CommitCall = { keys: string[]; args: string[] };
 
 /**
  * commit. KEYS: chat, lease, due, log, queue, inbox, inboxes, then the orders' keys, then the trails'.
- * ARGV: owner, expected rev ("" keeps the chat), record JSON, current order id ("" none), applied update
+ * ARGV: owner, expected rev ("" not checked), record JSON ("" keeps the chat), current order id ("" none), applied update
  * ("" none), release ("1"), chat id, order count, now (ms, the instance's clock), per order {JSON,
  * dueAt ("" none), due member}, then the audit entries (see APPEND_AUDIT). Returns {0, reason} or {1,
  * rev, pending (0/1)}.
@@ -191,7 +191,7 @@ local orders = tonumber(ARGV[8])
 -- not roll back), so an entry that cannot be written (no memory, a damaged key) fails the step with
 -- nothing of it stored, instead of a step stored without its entries.
 append_audit(log, 10 + orders * 3)
-if ARGV[2] ~= '' then
+if ARGV[3] ~= '' then
   rev = rev + 1
   redis.call('HSET', chat, 'rev', rev, 'record', ARGV[3])
   if ARGV[4] == '' then redis.call('HDEL', chat, 'order') else redis.call('HSET', chat, 'order', ARGV[4]) end

@@ -54,6 +54,13 @@ export type CommitStep = {
   /** The chat record to write, compare-and-set: refused unless the stored revision is `expectedRev`. */
   chat?: { record: ChatRecord; expectedRev: number };
   /**
+   * The revision the writer read the chat at, for a commit that writes orders without the record:
+   * refused as `moved` unless the stored revision is still this one. The lease alone does not say
+   * the writer's read is fresh: a writer whose lease ran out may hold it again when its own process
+   * took it back (a Telegram update for the chat arrived there) after another process committed.
+   */
+  expectedRev?: number;
+  /**
    * Orders to write (all of this chat). Each order's deadline index entry follows its
    * `summary.dueAt` (null removes it), in the same commit.
    */

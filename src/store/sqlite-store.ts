@@ -208,6 +208,8 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
     owner: string;
     /** The chat record's JSON and the revision it expects; null keeps the record. */
     chat: { json: string; currentOrderId: string | null; expectedRev: number } | null;
+    /** The revision the step read the chat at (the record's, or `CommitStep.expectedRev`); null: not checked. */
+    expectedRev: number | null;
     orders: { orderId: string; json: string; dueAt: number | null; createdAt: number; updatedAt: number }[];
     audit: ReturnType<typeof auditRow>[];
     appliedUpdateId: number | undefined;
@@ -234,6 +236,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       updatedAt: order.updatedAt,
     })),
     audit: (step.audit ?? []).map(auditRow),
+    expectedRev: step.chat?.expectedRev ?? step.expectedRev ?? null,
     appliedUpdateId: step.appliedUpdateId,
     release: step.release ?? false,
   });
@@ -243,7 +246,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       const row = s.chatHead.get(plan.chatId);
       const leaseLive = row?.lease_owner === plan.owner && (row.lease_until === null || row.lease_until > clock());
       if (!row || !leaseLive) return { ok: false, reason: "lease_lost" };
-      if (plan.chat && row.rev !== plan.chat.expectedRev) return { ok: false, reason: "moved" };
+      if (plan.expectedRev !== null && row.rev !== plan.expectedRev) return { ok: false, reason: "moved" };
       let rev = row.rev;
       // The window is parsed only when an update joins it. The update leaves the inbox first: the floor
       // of applied updates stays below the ones still waiting there. Nothing else in the commit changes

@@ -232,6 +232,34 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await other.readChat(chatId(1))).chat).toBeUndefined();
     });
 
+    test("a writer whose lease ran out and was taken again by its own owner cannot write orders over a chat that moved meanwhile", async () => {
+      await writeChatWithOrder();
+      // Instance A reads the chat at revision 1 and works on its order; its lease runs out meanwhile.
+      await store.openChat(chatId(1), A);
+      await fixture.advance(TTL + 100);
+      await other.openChat(chatId(1), B);
+      const paid = orderRecord(orderId(1), chatId(1), { state: "paid" });
+      expect(await other.commit({ chatId: chatId(1), owner: "instance-b", orders: [paid], release: true })).toMatchObject({
+        ok: true,
+        rev: 2,
+      });
+      // A's process takes the chat's lease again (a Telegram update for it arrived there)…
+      expect(await store.acceptUpdate(chatId(1), 9, '{"update_id":9}', A)).toMatchObject({ held: true });
+      // …and the step that read revision 1 commits its order, and only its order: refused.
+      const stale = await store.commit({
+        chatId: chatId(1),
+        owner: "instance-a",
+        expectedRev: 1,
+        orders: [orderRecord(orderId(1), chatId(1), { state: "expired" })],
+      });
+      expect(stale).toEqual({ ok: false, reason: "moved" });
+      expect(await other.readOrder(orderId(1))).toMatchObject({ summary: { state: "paid" } });
+      // At the revision it holds, a writer's order-only commit goes through.
+      expect(
+        await store.commit({ chatId: chatId(1), owner: "instance-a", expectedRev: 2, orders: [{ ...paid, updatedAt: 5 }] }),
+      ).toMatchObject({ ok: true, rev: 3 });
+    });
+
     test("two writers racing on one revision: exactly one commit wins", async () => {
       await store.openChat(chatId(1), A);
       const results = await Promise.all(
