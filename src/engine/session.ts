@@ -42,13 +42,29 @@ class ChatMovedError extends Error {
   }
 }
 
+/**
+ * The Telegram update a step was to apply was applied by another writer meanwhile (this process's
+ * lease ran out under the step, and another instance worked the chat's inbox off): that writer
+ * answered it, so there is nothing to do and nothing to say. Not a failure: the update is applied.
+ */
+export class UpdateAppliedElsewhereError extends Error {
+  constructor(chatId: string, updateId: number) {
+    super(`Telegram update ${updateId} of chat ${chatId} was applied and answered by another writer; nothing to do`);
+    this.name = "UpdateAppliedElsewhereError";
+  }
+}
+
 export type Session = {
   chatId: ChatId;
   /** The chat's conversation record, changed in place by the doors; written at the commit. */
   chat: ChatRecord;
   /** The stored record could not be read and the conversation restarted (the customer is told). */
   notice?: "conversation_reset";
-  /** True when the Telegram update this session was opened for was applied before (a redelivery). */
+  /**
+   * True when the Telegram update this session was opened for was applied before: by this very work's
+   * earlier attempt (its waypoint commit; the customer still waits for the answer), or by another
+   * writer (then `withChat` rejects with {@link UpdateAppliedElsewhereError} once it committed).
+   */
   duplicateUpdate: boolean;
   /** The chat's current order, or null before its first. */
   current(): OrderActor | null;
@@ -135,7 +151,10 @@ export function createSessions(options: SessionOptions) {
     return run;
   };
 
-  const open = async (chatId: ChatId, mode: WithChatMode) => {
+  /** What one `withChat` call did across its attempts: whether a commit of it applied its Telegram update. */
+  type Attempts = { appliedUpdate: boolean };
+
+  const open = async (chatId: ChatId, mode: WithChatMode, attempts: Attempts) => {
     const loaded = await load(chatId, mode);
     const { chat, invalid } = loaded;
     const live = new Map<OrderId, OrderActor>();
@@ -194,6 +213,7 @@ export function createSessions(options: SessionOptions) {
         release,
       });
       if (!result.ok) throw new ChatMovedError(chatId, result.reason);
+      if (mode.updateId !== undefined) attempts.appliedUpdate = true;
       rev = result.rev;
       if (chatChanged) {
         storedChatKey = chatKey;
@@ -317,17 +337,23 @@ export function createSessions(options: SessionOptions) {
      */
     withChat<T>(chatId: ChatId, work: (session: Session) => Promise<T>, mode: WithChatMode = {}): Promise<T> {
       return inOrder(chatId, async () => {
+        const attempts: Attempts = { appliedUpdate: false };
         for (let attempt = 1; ; attempt++) {
           let opened: Awaited<ReturnType<typeof open>> | null = null;
           let committed = false;
           try {
-            opened = await open(chatId, mode);
+            const appliedBefore = attempts.appliedUpdate;
+            opened = await open(chatId, mode, attempts);
+            // Applied, and not by an earlier attempt of this work: another writer did it, and answered it.
+            const elsewhere = opened.session.duplicateUpdate && !appliedBefore;
             renewals.hold(chatId);
             const result = await work(opened.session);
             const { pendingUpdates } = await opened.commit(true);
             committed = true;
             if (mode.updateId !== undefined) options.onUpdateApplied?.(chatId, mode.updateId, pendingUpdates);
             if (pendingUpdates) options.onPendingUpdates(chatId);
+            // What opening the chat resumed is stored; the answer was the other writer's to give.
+            if (elsewhere && mode.updateId !== undefined) throw new UpdateAppliedElsewhereError(chatId, mode.updateId);
             return result;
           } catch (err) {
             if (!(err instanceof ChatMovedError) || attempt >= MAX_ATTEMPTS) throw err;

@@ -14,7 +14,7 @@ import { limit } from "@grammyjs/ratelimiter";
 import { Bot, type BotError, Composer, type Context, GrammyError, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { App } from "../app.ts";
-import { ChatBusyError } from "../engine/index.ts";
+import { ChatBusyError, UpdateAppliedElsewhereError } from "../engine/index.ts";
 import { StoreUnavailableError } from "../store/index.ts";
 import { type Timer, describeFailure, safeTimeout } from "../failures.ts";
 import { decodeButton } from "./buttons.ts";
@@ -139,7 +139,9 @@ export function updateFailureHandler(log: Logger, token: string): (error: BotErr
       chatId: failure.ctx?.chat?.id,
       ...describeFailure(failure.error, [token]),
     };
-    if (failure.error instanceof ChatBusyError || failure.error instanceof StoreUnavailableError) {
+    if (failure.error instanceof UpdateAppliedElsewhereError) {
+      log.info("telegram update applied and answered by another instance meanwhile; not answered again", fields);
+    } else if (failure.error instanceof ChatBusyError || failure.error instanceof StoreUnavailableError) {
       log.warn("telegram update not handled now; it stays in the chat's inbox and is tried again", fields);
     } else log.error("telegram update failed", fields);
   };
@@ -294,6 +296,8 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
     try {
       await next();
     } catch (error) {
+      // Another instance applied this update and answered it (this one stalled past its lease): say nothing.
+      if (error instanceof UpdateAppliedElsewhereError) throw error;
       if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(quiet(log, "answerCallbackQuery"));
       // The store or the chat is not available for a moment: the update waits in its inbox and is
       // answered when it is tried again, so the customer is told just that.
