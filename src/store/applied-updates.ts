@@ -2,12 +2,16 @@
  * Which Telegram updates a chat has applied, so a redelivered update is not applied twice and a late
  * one is not mistaken for a redelivery.
  *
- * Telegram does not deliver a chat's updates in `update_id` order: it sends several at once (up to the
- * webhook's `max_connections`), sends a refused one again after newer ones went through, and two
- * instances behind a load balancer race. So "the newest applied id" cannot tell a redelivery from a
- * message that arrives late: the chat remembers the ids it applied (the newest {@link RECENT_UPDATES})
- * and a floor below which every id counts as applied (ids that left the window, and what a store
- * written by an earlier version knew: its newest applied id).
+ * Telegram sends a chat's updates in sequence: it waits for the answer to one before it sends the
+ * chat's next, and when a delivery fails the chat's later updates queue until it succeeds (grammY's
+ * "Deployment Types" guide, from tdlib/telegram-bot-api#75). A chat's updates can still be applied
+ * here out of `update_id` order: an update whose request Telegram gave up on (a timeout) is sent again
+ * while the first request may still be running, possibly in another instance behind the load
+ * balancer, and the chat's next updates follow; long polling hands over a batch at once. So "the
+ * newest applied id" cannot tell a redelivery from a message that arrives late: the chat remembers
+ * the ids it applied (the newest {@link RECENT_UPDATES}, far more than such overlaps span) and a floor
+ * below which every id counts as applied (ids that left the window, and what a store written by an
+ * earlier version knew: its newest applied id).
  *
  * What a chat applied is forgotten {@link FORGET_APPLIED_AFTER_MS} after it last applied one: Telegram
  * keeps an update at most 24 hours, so nothing older can come again, and after a week without updates
