@@ -14,8 +14,8 @@ import { type WarmChat, chatKeyOf, createHandOvers, createWarmChats } from "./wa
 
 /** The chat stayed busy in another process for longer than the wait: ask the sender to try again. */
 export class ChatBusyError extends Error {
-  constructor(chatId: string) {
-    super(`chat ${chatId} is busy in another instance; try again`);
+  constructor(chatId: string, options?: { cause: unknown }) {
+    super(`chat ${chatId} is busy in another instance; try again`, options);
     this.name = "ChatBusyError";
   }
 }

@@ -31,7 +31,7 @@ import { type AuditedEvent, toAuditEntry } from "./audit-entries.ts";
 import type { EngineEvent } from "./events.ts";
 import { leaseRenewals } from "./lease-renewals.ts";
 import type { OrderActor, OrderActors } from "./orders.ts";
-import { createChatLoader } from "./chat-loader.ts";
+import { ChatBusyError, createChatLoader } from "./chat-loader.ts";
 import { chatKeyOf } from "./warm-chats.ts";
 
 /** Another writer moved the chat since it was read (or took its lease): the work is redone on the fresh record. */
@@ -356,7 +356,10 @@ export function createSessions(options: SessionOptions) {
             if (elsewhere && mode.updateId !== undefined) throw new UpdateAppliedElsewhereError(chatId, mode.updateId);
             return result;
           } catch (err) {
-            if (!(err instanceof ChatMovedError) || attempt >= MAX_ATTEMPTS) throw err;
+            if (!(err instanceof ChatMovedError)) throw err;
+            // Other writers kept moving the chat under every attempt: it is busy, which passes. Said as
+            // such, a Telegram update stays in its inbox and a payment webhook answers 503 for a retry.
+            if (attempt >= MAX_ATTEMPTS) throw new ChatBusyError(chatId, { cause: err });
             log.warn("chat moved under us; redoing the work", { chatId, attempt });
           } finally {
             renewals.letGo(chatId);

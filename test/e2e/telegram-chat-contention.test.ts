@@ -1,0 +1,56 @@
+/**
+ * A step whose commit is refused because the chat moved under it (another writer committed first) is
+ * redone on the fresh record; when that keeps happening for every attempt, the chat is busy, which
+ * passes. The Telegram update must then stay in the chat's inbox and be answered once the chat is
+ * free, never be dropped after an "unavailable" reply.
+ */
+import { expect, it } from "vitest";
+import type { ShopStore } from "../../src/store/shop-store.ts";
+import { testClock } from "../support/app.ts";
+import { telegramShops } from "../support/telegram-shop.ts";
+
+const shops = telegramShops();
+const LEASE_MS = 10_000;
+
+/** Makes the store refuse the next `count` commits as "moved" (another writer got there first). */
+function refuseCommits(store: ShopStore, count: number): { refused: () => number } {
+  const commit = store.commit.bind(store);
+  let refused = 0;
+  store.commit = async (step) => {
+    if (refused < count) {
+      refused++;
+      return { ok: false, reason: "moved" };
+    }
+    return commit(step);
+  };
+  return { refused: () => refused };
+}
+
+it("a message whose chat moved under every attempt stays in its inbox and is answered once the chat is free", async () => {
+  const clock = testClock();
+  const api = await shops.stub();
+  const shop = await shops.open({
+    api,
+    webhook: true,
+    overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
+    run: { bot: { rateLimit: false } },
+  });
+  const chatId = 6200;
+  const contention = refuseCommits(shop.app.store, 3);
+
+  expect((await shop.post(api.textUpdate(chatId, "I need 2000 tokens"))).status).toBe(200);
+  await api.waitFor(() => api.callsOf("sendMessage", chatId).length >= 1, 0, 10_000);
+  expect(contention.refused()).toBe(3);
+  const told = api.callsOf("sendMessage", chatId).map((call) => String(call.payload.text));
+  expect(told, "the customer hears the chat is busy, not that something broke").toEqual([expect.stringMatching(/try again in a moment/)]);
+  expect(told[0]).not.toMatch(/something went wrong/);
+
+  // The chat is free again: the sweeper finds the inbox nobody works off, and the message is answered.
+  clock.advance(3 * LEASE_MS);
+  await shop.app.engine.runDue();
+  await api.waitFor(() => api.callsOf("sendMessage", chatId).length >= 2, 0, 10_000);
+  await shop.close();
+  const answers = api.callsOf("sendMessage", chatId).map((call) => String(call.payload.text));
+  expect(answers).toHaveLength(2);
+  expect(answers[1]).toContain("2,000 tokens");
+});
