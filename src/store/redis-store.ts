@@ -244,8 +244,9 @@ function storeOver(
       );
       const queued = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
-        const raw = flat[i + 1];
-        if (raw !== null && raw !== undefined) queued.push({ updateId: Number(flat[i]), raw });
+        // An id whose update is missing (a damaged inbox) comes as unreadable, so it is set aside
+        // rather than left waiting for ever in front of the chat's later updates.
+        queued.push({ updateId: Number(flat[i]), raw: flat[i + 1] ?? "" });
       }
       return queued;
     },

@@ -101,9 +101,21 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
     }
   };
 
-  /** The oldest update waiting in the chat's inbox, as kept (none: an empty array). */
-  const queued = async (chatId: ChatId): Promise<{ updateId: number; update: Update }[]> =>
-    (await store.queuedUpdates(chatId, 1)).map((kept) => ({ updateId: kept.updateId, update: JSON.parse(kept.raw) as Update }));
+  /**
+   * The oldest update waiting in the chat's inbox, as kept (none: an empty array); `update` null when
+   * what was kept cannot be read (a damaged store): it is set aside, or it would hold up every later
+   * message of the chat.
+   */
+  const queued = async (chatId: ChatId): Promise<{ updateId: number; update: Update | null }[]> =>
+    (await store.queuedUpdates(chatId, 1)).map((kept) => ({ updateId: kept.updateId, update: readKept(kept.raw) }));
+  const readKept = (raw: string): Update | null => {
+    try {
+      const update: unknown = JSON.parse(raw);
+      return typeof update === "object" && update !== null && "update_id" in update ? (update as Update) : null;
+    } catch {
+      return null;
+    }
+  };
 
   /**
    * Works off the chat's inbox while this process holds its lease; stops when it is empty or another
@@ -129,7 +141,8 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
         continue;
       }
       appliedByStep.delete(next.updateId);
-      const outcome = await handle(next.update);
+      if (next.update === null) log.error("a kept telegram update cannot be read; it is set aside", { chatId, updateId: next.updateId });
+      const outcome = next.update === null ? "applied" : await handle(next.update);
       const byStep = appliedByStep.get(next.updateId);
       appliedByStep.delete(next.updateId);
       if (byStep !== undefined) {

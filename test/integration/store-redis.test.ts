@@ -125,6 +125,34 @@ whenRedis(
         }
       });
 
+      test("an update id whose kept update is missing from the inbox comes back unreadable, so the drain can set it aside", async () => {
+        const prefix = uniquePrefix();
+        const admin = await connectRedis(CONTRACT_URL);
+        const store = await redisStore(CONTRACT_URL, { keyPrefix: prefix });
+        try {
+          const chat = ChatId.parse("503");
+          const lease = { owner: "a", ttlMs: 5_000 };
+          await store.acceptUpdate(chat, 700, '{"update_id":700}', lease);
+          await store.acceptUpdate(chat, 701, '{"update_id":701}', lease);
+          // A damaged inbox: the queue still names 700, its update is gone.
+          expect(await admin.client.hDel(redisKeys(prefix).inbox(chat), "700")).toBe(1);
+          expect(await store.queuedUpdates(chat, 2)).toEqual([
+            { updateId: 700, raw: "" },
+            { updateId: 701, raw: '{"update_id":701}' },
+          ]);
+          // Set aside as applied, it leaves the queue; the next one waits in front.
+          expect(await store.commit({ chatId: chat, owner: "a", appliedUpdateId: 700, release: true })).toMatchObject({
+            ok: true,
+            pendingUpdates: true,
+          });
+          expect(await store.queuedUpdates(chat, 2)).toEqual([{ updateId: 701, raw: '{"update_id":701}' }]);
+        } finally {
+          await store.close();
+          await deletePrefix(admin, prefix);
+          await admin.close();
+        }
+      });
+
       test("a Redis that is not there fails the open at once, naming the URL without its password", async () => {
         const port = await closedPort();
         const started = Date.now();
