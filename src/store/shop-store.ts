@@ -183,7 +183,7 @@ export type ShopStore = {
   /**
    * Keeps a Telegram update in the chat's inbox (before it is acknowledged to Telegram) and tries to
    * take the chat's lease. `accepted` is false for an update already applied or already queued (an
-   * older id than one applied is accepted: Telegram's updates may arrive out of order);
+   * older id than one applied is accepted: a chat's updates may reach the shop out of order);
    * `held` true means this owner now holds the lease and must work the inbox off, starting with the
    * update `next` names (the oldest waiting: this one, unless older ones wait); `next` is null when not held.
    */

@@ -4,8 +4,8 @@
  * applied in `update_id` order by whichever instance holds the chat's lease. So an update is never
  * acknowledged before it is kept, never applied twice (the step that applies it commits its id), and
  * never lost to a chat that is busy elsewhere: it waits in the inbox instead of being refused. One
- * that arrives after newer ones of its chat were applied (Telegram sends several at once, and sends a
- * refused one again later) is a late message, not a duplicate: it is kept and applied as it comes
+ * that arrives after newer ones of its chat were applied (a request Telegram gave up on is sent again
+ * while the first still runs, instances race) is a late message, not a duplicate: it is kept and applied as it comes
  * (the store remembers which ids a chat applied, src/store/applied-updates.ts).
  *
  * Updates without a chat (a Stars pre-checkout query, which must be answered within seconds) are
