@@ -366,7 +366,10 @@ export function createSessions(options: SessionOptions) {
             opened?.close(committed);
             if (opened && !committed) {
               const released = await store.releaseLease(chatId, owner).catch(() => ({ pendingUpdates: false }));
-              if (released.pendingUpdates) options.onPendingUpdates(chatId);
+              // Work applying a Telegram update is the inbox drain's, which goes on (or leaves the
+              // update for later) by itself: asking it to drain again retried a busy update at once,
+              // in a loop that told the customer "busy" at every turn.
+              if (released.pendingUpdates && mode.updateId === undefined) options.onPendingUpdates(chatId);
             }
           }
         }

@@ -54,3 +54,44 @@ it("a message whose chat moved under every attempt stays in its inbox and is ans
   expect(answers).toHaveLength(2);
   expect(answers[1]).toContain("2,000 tokens");
 });
+
+it("a message whose chat stays busy is told so once and waits for the sweeper, not retried at once in a loop", async () => {
+  const clock = testClock();
+  const api = await shops.stub();
+  const shop = await shops.open({
+    api,
+    webhook: true,
+    overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
+    run: { bot: { rateLimit: false } },
+  });
+  const chatId = 6300;
+  const store = shop.app.store;
+  // Other writers keep moving the chat until the test says the contention is over.
+  const contention = refuseCommits(store, Number.POSITIVE_INFINITY);
+  // The drain's own "later" is the first lease release once the customer was told the chat is busy;
+  // any drain that starts after it retried the message at once instead of leaving it for later.
+  let toldBusy = false;
+  let drainLetGo = () => {};
+  const drainEnded = new Promise<void>((resolve) => (drainLetGo = resolve));
+  const releaseLease = store.releaseLease.bind(store);
+  store.releaseLease = async (...args) => {
+    const released = await releaseLease(...args);
+    if (toldBusy) drainLetGo();
+    return released;
+  };
+  let opensAfter = 0;
+  const openChat = store.openChat.bind(store);
+  store.openChat = async (...args) => {
+    if (toldBusy) opensAfter++;
+    return openChat(...args);
+  };
+
+  expect((await shop.post(api.textUpdate(chatId, "I need 2000 tokens"))).status).toBe(200);
+  await api.waitFor(() => api.callsOf("sendMessage", chatId).length >= 1, 0, 10_000);
+  toldBusy = true;
+  await drainEnded;
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(contention.refused(), "one round of attempts, not a retry loop").toBe(3);
+  expect(opensAfter, "no drain picks the message up again before the sweeper").toBe(0);
+  expect(api.callsOf("sendMessage", chatId)).toHaveLength(1);
+});
