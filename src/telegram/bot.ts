@@ -290,6 +290,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   }
   const addressed = new Composer<Context>();
   bot.use(only(addressedToBot, addressed));
+  // Updates whose customer was told "busy": an update that stays in its inbox is tried again at every
+  // sweep while the chat stays busy, and its customer hears it once, not at every try.
+  const toldBusy = createBoundedMap<number, true>({ maxEntries: 10_000 });
   // When the engine or the store fails, the customer still hears something and a button's spinner
   // stops; the error goes on to bot.catch. Nothing is lost: a failed step persists nothing.
   addressed.use(async (ctx, next) => {
@@ -302,7 +305,9 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
       // The store or the chat is not available for a moment: the update waits in its inbox and is
       // answered when it is tried again, so the customer is told just that.
       const passing = error instanceof StoreUnavailableError || error instanceof ChatBusyError;
-      if (ctx.chat) await reply(ctx, { kind: passing ? "busy" : "unavailable" }).catch(quiet(log, "unavailable notice"));
+      const toldBefore = passing && toldBusy.has(ctx.update.update_id);
+      if (passing) toldBusy.set(ctx.update.update_id, true);
+      if (ctx.chat && !toldBefore) await reply(ctx, { kind: passing ? "busy" : "unavailable" }).catch(quiet(log, "unavailable notice"));
       throw error;
     }
   });

@@ -4,7 +4,7 @@
  * passes. The Telegram update must then stay in the chat's inbox and be answered once the chat is
  * free, never be dropped after an "unavailable" reply.
  */
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import type { ShopStore } from "../../src/store/shop-store.ts";
 import { testClock } from "../support/app.ts";
 import { telegramShops } from "../support/telegram-shop.ts";
@@ -94,4 +94,31 @@ it("a message whose chat stays busy is told so once and waits for the sweeper, n
   expect(contention.refused(), "one round of attempts, not a retry loop").toBe(3);
   expect(opensAfter, "no drain picks the message up again before the sweeper").toBe(0);
   expect(api.callsOf("sendMessage", chatId)).toHaveLength(1);
+});
+
+it("a message whose chat stays busy across sweeps is told it is busy once, then answered when the chat is free", async () => {
+  const clock = testClock();
+  const api = await shops.stub();
+  const shop = await shops.open({
+    api,
+    webhook: true,
+    overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
+    run: { bot: { rateLimit: false } },
+  });
+  const chatId = 6400;
+  // Three rounds of attempts: the first delivery and two sweeps find the chat busy.
+  const contention = refuseCommits(shop.app.store, 9);
+  expect((await shop.post(api.textUpdate(chatId, "I need 2000 tokens"))).status).toBe(200);
+  for (const rounds of [1, 2, 3]) {
+    await vi.waitFor(() => expect(contention.refused()).toBe(3 * rounds), { timeout: 10_000 });
+    // The sweep after the lease ran out hands the waiting message to a drain again (at once, or when
+    // the round's drain ends).
+    clock.advance(3 * LEASE_MS);
+    await shop.app.engine.runDue();
+  }
+  await api.waitFor(() => api.callsOf("sendMessage", chatId).some((call) => String(call.payload.text).includes("2,000 tokens")), 0, 10_000);
+  await shop.close();
+  const told = api.callsOf("sendMessage", chatId).map((call) => String(call.payload.text));
+  expect(told.filter((text) => /try again in a moment/.test(text)), "told once that the chat is busy").toHaveLength(1);
+  expect(told).toHaveLength(2);
 });
