@@ -156,6 +156,7 @@ export function createSessions(options: SessionOptions) {
 
   const open = async (chatId: ChatId, mode: WithChatMode, attempts: Attempts) => {
     const loaded = await load(chatId, mode);
+    const appliedWhenOpened = mode.updateId !== undefined && wasApplied(loaded.applied, mode.updateId, clock());
     const { chat, invalid } = loaded;
     const live = new Map<OrderId, OrderActor>();
     const pending: AuditedEvent[] = [];
@@ -213,7 +214,9 @@ export function createSessions(options: SessionOptions) {
         release,
       });
       if (!result.ok) throw new ChatMovedError(chatId, result.reason);
-      if (mode.updateId !== undefined) attempts.appliedUpdate = true;
+      // This work applied its update, unless it was applied before this attempt opened the chat (by
+      // another writer: then a later attempt must still not answer it).
+      if (mode.updateId !== undefined && !appliedWhenOpened) attempts.appliedUpdate = true;
       rev = result.rev;
       if (chatChanged) {
         storedChatKey = chatKey;
@@ -256,7 +259,7 @@ export function createSessions(options: SessionOptions) {
     const session: Session = {
       chatId,
       chat,
-      duplicateUpdate: mode.updateId !== undefined && wasApplied(loaded.applied, mode.updateId, clock()),
+      duplicateUpdate: appliedWhenOpened,
       ...(invalid ? { notice: "conversation_reset" as const } : {}),
       current: () => current,
       startOrder() {
