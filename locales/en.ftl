@@ -254,7 +254,7 @@ payment-extra = ⚠️ We received a second payment of { $paid } for order { $or
 }
 # The store is unreachable for a moment: the message is kept by Telegram and answered when it is back.
 store-unavailable = ⏳ One moment, please: I can't reach my records right now. I'll answer your message as soon as I can.
-busy = I'm still working on your previous message. Please try again in a moment.
+busy = ⏳ I'm still working on your previous message. I'll answer this one as soon as I can: no need to send it again.
 alert-goods-undeliverable = ⚠️ The goods of order { $orderId } could not be sent to chat { $chatId } (the bot may be blocked). They are kept and shown when the customer asks for the status.
     See /order { $command }.
 
