@@ -42,7 +42,9 @@ it("a message whose chat moved under every attempt stays in its inbox and is ans
   await api.waitFor(() => api.callsOf("sendMessage", chatId).length >= 1, 0, 10_000);
   expect(contention.refused()).toBe(3);
   const told = api.callsOf("sendMessage", chatId).map((call) => String(call.payload.text));
-  expect(told, "the customer hears the chat is busy, not that something broke").toEqual([expect.stringMatching(/no need to send it again/)]);
+  expect(told, "the customer hears the chat is busy, not that something broke").toEqual([
+    expect.stringMatching(/no need to send it again/),
+  ]);
   expect(told[0]).not.toMatch(/something went wrong/);
 
   // The chat is free again: the sweeper finds the inbox nobody works off, and the message is answered.
@@ -119,6 +121,9 @@ it("a message whose chat stays busy across sweeps is told it is busy once, then 
   await api.waitFor(() => api.callsOf("sendMessage", chatId).some((call) => String(call.payload.text).includes("2,000 tokens")), 0, 10_000);
   await shop.close();
   const told = api.callsOf("sendMessage", chatId).map((call) => String(call.payload.text));
-  expect(told.filter((text) => /no need to send it again/.test(text)), "told once that the chat is busy").toHaveLength(1);
+  expect(
+    told.filter((text) => /no need to send it again/.test(text)),
+    "told once that the chat is busy",
+  ).toHaveLength(1);
   expect(told).toHaveLength(2);
 });
