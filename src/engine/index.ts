@@ -6,6 +6,7 @@ export type { AdminAction, AdminOutcome, ConfirmOutcome, EngineEvent, Notifier, 
 export type { EngineReply, OrderLine, OrderView, PaymentNotice, Refusal } from "./reply.ts";
 export { hasTag, orderView, secretOf } from "./reply.ts";
 export { ChatBusyError } from "./chat-loader.ts";
+export { leaseRenewals } from "./lease-renewals.ts";
 export { UpdateAppliedElsewhereError } from "./session.ts";
 export { allowedCommands, conversationPhase } from "../domain/allowed.ts";
 export type { Understander, UnderstandContext, Understood } from "../domain/commands.ts";

@@ -23,7 +23,7 @@ import { type Bot, BotError } from "grammy";
 import type { Update } from "grammy/types";
 import type { App } from "../app.ts";
 import { ChatId } from "../domain/ids.ts";
-import { ChatBusyError } from "../engine/index.ts";
+import { ChatBusyError, leaseRenewals } from "../engine/index.ts";
 import { describeFailure } from "../failures.ts";
 import { StoreUnavailableError } from "../store/index.ts";
 import { createBoundedMap } from "../bounded.ts";
@@ -48,6 +48,10 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
   const { store, log } = app;
   const owner = app.engine.instanceId;
   const lease = { owner, ttlMs: options.leaseMs };
+  // An update answered without an engine step (a sticker, a language choice, the rate-limit notice)
+  // holds the chat's lease as a step does, renewed while its answer takes (Telegram may make a reply
+  // wait): run out under it, another instance's sweeper would take the chat and answer it again.
+  const renewals = leaseRenewals(store, options.leaseMs, owner, log);
   const draining = new Map<string, Promise<void>>();
   // Chats asked to drain while their drain was ending: between its last look at the inbox and leaving
   // `draining`, an update may have arrived whose lease this process took; it must not wait for the sweeper.
@@ -142,7 +146,11 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       }
       appliedByStep.delete(next.updateId);
       if (next.update === null) log.error("a kept telegram update cannot be read; it is set aside", { chatId, updateId: next.updateId });
-      const outcome = next.update === null ? "applied" : await handle(next.update);
+      let outcome: "applied" | "later" = "applied";
+      if (next.update !== null) {
+        renewals.hold(chatId);
+        outcome = await handle(next.update).finally(() => renewals.letGo(chatId));
+      }
       const byStep = appliedByStep.get(next.updateId);
       appliedByStep.delete(next.updateId);
       if (byStep !== undefined) {
