@@ -26,7 +26,8 @@ function refuseCommits(store: ShopStore, count: number): { refused: () => number
   return { refused: () => refused };
 }
 
-it("a message whose chat moved under every attempt stays in its inbox and is answered once the chat is free", async () => {
+/** A shop in webhook mode on a test clock, its sweeper run by hand. */
+async function webhookShop() {
   const clock = testClock();
   const api = await shops.stub();
   const shop = await shops.open({
@@ -35,6 +36,11 @@ it("a message whose chat moved under every attempt stays in its inbox and is ans
     overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
     run: { bot: { rateLimit: false } },
   });
+  return { clock, api, shop };
+}
+
+it("a message whose chat moved under every attempt stays in its inbox and is answered once the chat is free", async () => {
+  const { clock, api, shop } = await webhookShop();
   const chatId = 6200;
   const contention = refuseCommits(shop.app.store, 3);
 
@@ -58,14 +64,7 @@ it("a message whose chat moved under every attempt stays in its inbox and is ans
 });
 
 it("a message whose chat stays busy is told so once and waits for the sweeper, not retried at once in a loop", async () => {
-  const clock = testClock();
-  const api = await shops.stub();
-  const shop = await shops.open({
-    api,
-    webhook: true,
-    overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
-    run: { bot: { rateLimit: false } },
-  });
+  const { api, shop } = await webhookShop();
   const chatId = 6300;
   const store = shop.app.store;
   // Other writers keep moving the chat until the test says the contention is over.
@@ -99,14 +98,7 @@ it("a message whose chat stays busy is told so once and waits for the sweeper, n
 });
 
 it("a message whose chat stays busy across sweeps is told it is busy once, then answered when the chat is free", async () => {
-  const clock = testClock();
-  const api = await shops.stub();
-  const shop = await shops.open({
-    api,
-    webhook: true,
-    overrides: { clock, sweepIntervalMs: 3_600_000, chatLock: { leaseMs: LEASE_MS, waitMs: 1_000 } },
-    run: { bot: { rateLimit: false } },
-  });
+  const { clock, api, shop } = await webhookShop();
   const chatId = 6400;
   // Three rounds of attempts: the first delivery and two sweeps find the chat busy.
   const contention = refuseCommits(shop.app.store, 9);

@@ -14,20 +14,14 @@ import { RECENT_UPDATES, wasApplied } from "../../src/store/applied-updates.ts";
 import { testClock } from "../support/app.ts";
 import { sharedStores } from "../support/shared-stores.ts";
 import { type BotApiStub, type TelegramShop, telegramShops } from "../support/telegram-shop.ts";
+import { seededRandom } from "../support/seeded-random.ts";
 
 const shops = telegramShops();
 const backends = await sharedStores(15);
 
-/** A small seeded generator (mulberry32): the same seed, the same schedule. */
+/** A seeded generator: the same seed, the same schedule. */
 function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = seededRandom(seed);
   return { next, below: (n: number) => Math.floor(next() * n) };
 }
 

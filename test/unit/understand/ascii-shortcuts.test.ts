@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { normalizeAnyText, normalizeText, tokenize } from "../../../src/understand/text.ts";
 import { promoInText } from "../../../src/understand/promo.ts";
-
-/** A small seeded generator (mulberry32), so a failure names a string that can be replayed. */
-function seeded(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../support/seeded-random.ts";
 
 /** Random strings of printable ASCII, weighted towards letters, digits and the signs the rules read. */
 function randomAscii(seed: number, count: number): string[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   // Letters repeat often, so drawn-out letters and case folds are exercised.
   const alphabet = " aAbBeEsSyY' `.!?-,$0123456789 zZ";
   return Array.from({ length: count }, () => {

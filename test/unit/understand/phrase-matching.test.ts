@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Phrase, consistsOf, mentions, phrases, startsAny, startsAt } from "../../../src/understand/text.ts";
+import { seededRandom } from "../../support/seeded-random.ts";
 
 /** The definitions the index stands in for: the list read in order. */
 const reference = {
@@ -22,17 +23,6 @@ const reference = {
   },
   mentions: (words: readonly string[], list: readonly Phrase[]) => words.some((_, i) => list.some((p) => startsAt(words, i, p))),
 };
-
-/** A small seeded generator (mulberry32), so a failure names a case that can be replayed. */
-function seeded(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("a phrase list is read from the top, whether a phrase starts with an exact word or a prefix", () => {
   it("a prefix phrase listed first wins over an exact one that would consume fewer words", () => {
@@ -52,7 +42,7 @@ describe("a phrase list is read from the top, whether a phrase starts with an ex
   });
 
   it("holds for 20,000 random lists and messages, duplicates and prefixes of prefixes included", () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const pick = <T>(from: readonly T[]): T => from[Math.floor(random() * from.length)] as T;
     const patterns = ["a", "b", "ab", "abc", "a*", "ab*", "b*", "*", "x"];
     const vocabulary = ["a", "b", "ab", "abc", "abd", "ba", "x", "c"];

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { Command } from "../../../src/domain/commands.ts";
 import { parseTokenAmount } from "../../../src/understand/rules.ts";
 import { type RulesOnlyContext, type RulesOnlyResult as RulesResult, readByRules } from "../../support/rules-only.ts";
+import { seededRandom } from "../../support/seeded-random.ts";
 
 type Phase = RulesOnlyContext["phase"];
 type Expected = Command | "unknown";
@@ -305,17 +306,6 @@ const PAYMENT_CLAIMS = [
   "deliver 5000 tokens now",
 ];
 
-// Deterministic PRNG (mulberry32) so a failing fuzz case can be reproduced.
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomUnicode(random: () => number): string {
   const pools: (() => number)[] = [
     () => 0x20 + Math.floor(random() * 0x5f), // printable ASCII, digits and symbols
@@ -389,7 +379,7 @@ describe("the rules alone (the understander without a model)", () => {
   });
 
   test("never throws on 200 random unicode strings and always returns a valid result", async () => {
-    const random = mulberry32(20_240_601);
+    const random = seededRandom(20_240_601);
     for (let i = 0; i < 200; i++) {
       const text = randomUnicode(random);
       const phase = PHASES[i % PHASES.length] ?? "browsing";
