@@ -48,9 +48,10 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
   const { store, log } = app;
   const owner = app.engine.instanceId;
   const lease = { owner, ttlMs: options.leaseMs };
-  // An update answered without an engine step (a sticker, a language choice, the rate-limit notice)
-  // holds the chat's lease as a step does, renewed while its answer takes (Telegram may make a reply
-  // wait): run out under it, another instance's sweeper would take the chat and answer it again.
+  // A drain holds the chat's lease renewed while it works, as a step does: an update answered without
+  // a step (a sticker, a language choice, the rate-limit notice) may wait on Telegram (429), and a
+  // drain of many updates outlasts a lease; run out under it, another instance's sweeper would take
+  // the chat and answer an update again.
   const renewals = leaseRenewals(store, options.leaseMs, owner, log);
   const draining = new Map<string, Promise<void>>();
   // Chats asked to drain while their drain was ending: between its last look at the inbox and leaving
@@ -128,6 +129,18 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
    */
   const drainChat = async (rawChatId: string, held: boolean, first?: Update): Promise<void> => {
     const chatId = ChatId.parse(rawChatId);
+    // Renewed for the whole drain, between its updates too: a commit that keeps the lease for the next
+    // update does not extend it, so a drain of many updates would outlast it. (A lease this process no
+    // longer holds is not renewed: the store checks the owner.)
+    renewals.hold(chatId);
+    try {
+      await drainHeld(chatId, held, first);
+    } finally {
+      renewals.letGo(chatId);
+    }
+  };
+
+  const drainHeld = async (chatId: ChatId, held: boolean, first?: Update): Promise<void> => {
     let holding = held;
     // The update just kept, when the store said it is the oldest waiting: not read back from the store.
     let known = first;
@@ -146,11 +159,7 @@ export function createInbox(app: App, bot: Bot, options: { leaseMs: number; secr
       }
       appliedByStep.delete(next.updateId);
       if (next.update === null) log.error("a kept telegram update cannot be read; it is set aside", { chatId, updateId: next.updateId });
-      let outcome: "applied" | "later" = "applied";
-      if (next.update !== null) {
-        renewals.hold(chatId);
-        outcome = await handle(next.update).finally(() => renewals.letGo(chatId));
-      }
+      const outcome = next.update === null ? "applied" : await handle(next.update);
       const byStep = appliedByStep.get(next.updateId);
       appliedByStep.delete(next.updateId);
       if (byStep !== undefined) {
