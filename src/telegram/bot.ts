@@ -70,6 +70,9 @@ function botApiAgent(apiRoot: string): HttpAgent | undefined {
   return undefined;
 }
 
+/** How long one Bot API call may take before it fails (see createBot). */
+const BOT_API_TIMEOUT_SECONDS = 60;
+
 /** After this long without an engine answer, a button press is acknowledged without a toast. */
 const SLOW_BUTTON_MS = 2_500;
 /** A text answer that waits on the model or a provider longer than this shows "typing…" meanwhile. */
@@ -188,7 +191,10 @@ export function createBot(app: App, options: BotOptions = {}): Bot {
   const apiRoot = app.config.telegram.apiRoot;
   const agent = botApiAgent(apiRoot);
   const bot = new Bot(token, {
-    client: { apiRoot, ...(agent ? { baseFetchConfig: { agent } } : {}) },
+    // A Bot API call that hangs gives up after a minute instead of grammY's 500 s: the chat's inbox
+    // (whose lease is renewed while its drain waits) is held up no longer than that. Above the long
+    // poll's 30 s, which is one call too.
+    client: { apiRoot, timeoutSeconds: BOT_API_TIMEOUT_SECONDS, ...(agent ? { baseFetchConfig: { agent } } : {}) },
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
 
