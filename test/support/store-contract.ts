@@ -115,6 +115,29 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await other.renewLease(chatId(1), B)).toBe(true);
     });
 
+    test("renewing a lease the owner does not hold takes nothing: not a free, released or run-out lease, nor extends another's", async () => {
+      // Never taken: a renewal does not take it.
+      expect(await store.renewLease(chatId(1), A)).toBe(false);
+      expect((await other.openChat(chatId(1), B)).held).toBe(true);
+      // Released: a renewal after it does not take it back.
+      await store.openChat(chatId(2), A);
+      await store.releaseLease(chatId(2), "instance-a");
+      expect(await store.renewLease(chatId(2), A)).toBe(false);
+      expect((await other.openChat(chatId(2), B)).held).toBe(true);
+      // Run out and taken by nobody: a renewal does not bring it back.
+      await store.openChat(chatId(3), A);
+      await fixture.advance(TTL + 100);
+      expect(await store.renewLease(chatId(3), A)).toBe(false);
+      expect((await other.openChat(chatId(3), B)).held).toBe(true);
+      // Another owner's: a renewal neither takes nor extends it, so it runs out when it would.
+      await other.openChat(chatId(4), B);
+      await fixture.advance(TTL / 2);
+      expect(await store.renewLease(chatId(4), A)).toBe(false);
+      expect(await store.openChat(chatId(4), A)).toEqual({ held: false, holder: "instance-b" });
+      await fixture.advance(TTL / 2 + 100);
+      expect((await store.openChat(chatId(4), A)).held).toBe(true);
+    });
+
     test("a released lease can be taken by another owner at once", async () => {
       await store.openChat(chatId(1), A);
       expect(await store.releaseLease(chatId(1), "instance-a")).toEqual({ pendingUpdates: false });
