@@ -6,7 +6,16 @@
 import Keyv from "keyv";
 import type { ChatId, OrderId } from "../domain/ids.ts";
 import { AuditEntry, ChatRecord, type GoodsEntry, OrderRecord, type PaymentIndexEntry } from "../domain/records.ts";
-import type { ChatState, GoodsClaim, LeaseRequest, PromoUseResult, QueuedUpdate, SavedProjection, ShopStore } from "./shop-store.ts";
+import {
+  type ChatState,
+  type GoodsClaim,
+  type LeaseRequest,
+  type PromoUseResult,
+  type QueuedUpdate,
+  type SavedProjection,
+  type ShopStore,
+  expectedRevOf,
+} from "./shop-store.ts";
 import { type StoredChat, type StoredOrder, memoryDump } from "./memory-dump.ts";
 import { NONE_APPLIED, wasApplied, withApplied } from "./applied-updates.ts";
 import { parseLoosely } from "./dump.ts";
@@ -141,7 +150,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ShopStore {
     async commit(step) {
       if (live(leases, step.chatId)?.owner !== step.owner) return { ok: false, reason: "lease_lost" };
       const stored = chats.get(step.chatId) ?? { rev: 0, json: undefined, applied: NONE_APPLIED };
-      const expectedRev = step.chat?.expectedRev ?? step.expectedRev;
+      const expectedRev = expectedRevOf(step);
       if (expectedRev !== undefined && stored.rev !== expectedRev) return { ok: false, reason: "moved" };
       const next: StoredChat = { ...stored };
       if (step.chat) Object.assign(next, { rev: stored.rev + 1, json: JSON.stringify(step.chat.record) });

@@ -5,7 +5,7 @@
  */
 import type { ChatId } from "../domain/ids.ts";
 import type { AuditEntry } from "../domain/records.ts";
-import type { CommitStep } from "./shop-store.ts";
+import { type CommitStep, expectedRevOf } from "./shop-store.ts";
 import { dueMember, type RedisKeys } from "./redis-keys.ts";
 import type { CommitCall } from "./redis-scripts.ts";
 
@@ -39,7 +39,7 @@ export function commitCall(keys: RedisKeys, step: CommitStep, now: number): Comm
     ],
     args: [
       step.owner,
-      String(step.chat?.expectedRev ?? step.expectedRev ?? ""),
+      String(expectedRevOf(step) ?? ""),
       step.chat ? JSON.stringify(step.chat.record) : "",
       step.chat?.record.currentOrderId ?? "",
       step.appliedUpdateId === undefined ? "" : String(step.appliedUpdateId),

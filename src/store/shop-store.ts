@@ -77,6 +77,12 @@ export type CommitStep = {
   release?: boolean;
 };
 
+/**
+ * The revision a commit is compare-and-set on: the chat record's when it writes one, else the one the
+ * writer read (`expectedRev`); undefined: not checked. Every backend asks this one question.
+ */
+export const expectedRevOf = (step: CommitStep): number | undefined => step.chat?.expectedRev ?? step.expectedRev;
+
 export type CommitResult =
   | { ok: true; rev: number; pendingUpdates: boolean }
   /** `moved`: another writer changed the chat since it was read; `lease_lost`: another process holds the lease. */

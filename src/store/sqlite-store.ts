@@ -22,6 +22,7 @@ import {
   type PromoUseResult,
   type ShopStore,
   StoreUnavailableError,
+  expectedRevOf,
 } from "./shop-store.ts";
 import { PURGE_EVERY, kvStatements, sqliteKeyv } from "./sqlite-keyv.ts";
 import { exportSqlite, importSqlite } from "./sqlite-dump.ts";
@@ -206,9 +207,9 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
   type CommitPlan = {
     chatId: ChatId;
     owner: string;
-    /** The chat record's JSON and the revision it expects; null keeps the record. */
-    chat: { json: string; currentOrderId: string | null; expectedRev: number } | null;
-    /** The revision the step read the chat at (the record's, or `CommitStep.expectedRev`); null: not checked. */
+    /** The chat record's JSON; null keeps the record. */
+    chat: { json: string; currentOrderId: string | null } | null;
+    /** The revision the commit is compare-and-set on (`expectedRevOf`); null: not checked. */
     expectedRev: number | null;
     orders: { orderId: string; json: string; dueAt: number | null; createdAt: number; updatedAt: number }[];
     audit: ReturnType<typeof auditRow>[];
@@ -225,7 +226,6 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
           json: JSON.stringify(step.chat.record),
           // Read defensively: a record that fails its schema may still be written (it then reads as "invalid").
           currentOrderId: (step.chat.record as { currentOrderId?: string | null }).currentOrderId ?? null,
-          expectedRev: step.chat.expectedRev,
         }
       : null,
     orders: (step.orders ?? []).map((order) => ({
@@ -236,7 +236,7 @@ function openedStore(db: Database.Database, file: string, clock: () => number): 
       updatedAt: order.updatedAt,
     })),
     audit: (step.audit ?? []).map(auditRow),
-    expectedRev: step.chat?.expectedRev ?? step.expectedRev ?? null,
+    expectedRev: expectedRevOf(step) ?? null,
     appliedUpdateId: step.appliedUpdateId,
     release: step.release ?? false,
   });
