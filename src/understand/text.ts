@@ -25,17 +25,21 @@ const HALF_PREFIX = /(?<!\p{L})пол(?=тыс|тыщ|милл|лям)/gu;
 
 /** Lower case, compatibility forms folded, «ё» as «е», apostrophes dropped, thumbs read as words. */
 export function normalizeText(raw: string): string {
-  // Most messages are plain ASCII: for them the folds for Unicode forms, Cyrillic and emoji change
-  // nothing, and skipping those seven Unicode-aware passes halves the cost of reading a message.
-  if (PRINTABLE_ASCII.test(raw)) {
-    return raw
-      .toLowerCase()
-      .replace(/['`]/g, "")
-      .replace(/([a-z])\1{2,}/g, "$1")
-      .replace(/ {2,}/g, " ")
-      .trim();
-  }
-  return normalizeAnyText(raw);
+  return PRINTABLE_ASCII.test(raw) ? normalizeAscii(raw) : normalizeAnyText(raw);
+}
+
+/**
+ * {@link normalizeText} for printable ASCII, most messages: the folds for Unicode forms, Cyrillic and
+ * emoji change nothing in it, and skipping those seven Unicode-aware passes halves the cost of reading
+ * a message.
+ */
+function normalizeAscii(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/['`]/g, "")
+    .replace(/([a-z])\1{2,}/g, "$1")
+    .replace(/ {2,}/g, " ")
+    .trim();
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -58,7 +62,9 @@ export function normalizeAnyText(raw: string): string {
 
 /** Normalizes and tokenizes a message. */
 export function readText(raw: string): Message {
-  const text = normalizeText(raw);
+  // Printable ASCII stays so when normalized; other text may become it (fullwidth letters, a tab).
+  if (PRINTABLE_ASCII.test(raw)) return tokenize(normalizeAscii(raw), true);
+  const text = normalizeAnyText(raw);
   return tokenize(text, PRINTABLE_ASCII.test(text));
 }
 
